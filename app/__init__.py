@@ -1,0 +1,96 @@
+"""The Tessera application factory: a short list of named steps."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import BASE_DIR, config_from_env
+
+CONTROL_MIGRATIONS = BASE_DIR / "migrations" / "control"
+
+
+def create_app(config_class=None, **overrides):
+    app = Flask(
+        __name__,
+        static_folder=str(BASE_DIR / "static"),
+        template_folder=str(BASE_DIR / "templates"),
+    )
+    app.json.sort_keys = False  # the envelope reads success, data, meta, error in that order
+    load_config(app, config_class or config_from_env(), overrides)
+    init_extensions(app)
+    init_tenancy(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    init_security_headers(app)
+    register_cli(app)
+    return app
+
+
+def load_config(app, config_class, overrides):
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    missing = [name for name in app.config["REQUIRED_IN_PRODUCTION"] if not os.environ.get(name)]
+    if missing:
+        raise RuntimeError(f"Production configuration needs these environment variables: {', '.join(missing)}")
+    instance = Path(app.config["INSTANCE_DIR"])
+    app.instance_path = str(instance)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config["CONTROL_DATABASE_URL"] = app.config["CONTROL_DATABASE_URL"] or f"sqlite:///{instance / 'control.db'}"
+    app.config["TENANT_DATABASE_URL_TEMPLATE"] = (
+        app.config["TENANT_DATABASE_URL_TEMPLATE"] or f"sqlite:///{instance / 'tenants' / '{slug}.db'}"
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["CONTROL_DATABASE_URL"]
+
+
+def init_extensions(app):
+    from app.extensions import api, csrf, db, migrate
+    from app.tenancy.engines import configure_sqlite
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.url.get_backend_name() == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(CONTROL_MIGRATIONS))
+    csrf.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+
+
+def init_tenancy(app):
+    from app.tenancy.resolution import init_tenancy as init
+
+    init(app)
+
+
+def register_blueprints(app):
+    from app.extensions import api, csrf
+    from blueprints.auth import auth_api
+    from blueprints.home import home_pages
+    from blueprints.organizations import organizations_api
+    from blueprints.users import users_api
+
+    for blueprint in (auth_api, organizations_api, users_api):
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)  # bearer tokens, not cookies: CSRF cannot ride on them
+    app.register_blueprint(home_pages)
+
+
+def register_error_handlers(app):
+    from app.api.errors import register_error_handlers as register
+
+    register(app)
+
+
+def init_security_headers(app):
+    from app.security.headers import init_security_headers as init
+
+    init(app)
+
+
+def register_cli(app):
+    from app.cli import register_commands
+
+    register_commands(app)

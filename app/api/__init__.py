@@ -1,0 +1,1 @@
+"""API conventions: the response envelope, error handlers, and the list helper."""

@@ -1,0 +1,260 @@
+"""The list helper every list endpoint uses: paging, filtering, sorting and field selection.
+
+    GET /api/v1/users?page=2&per_page=20&filter[role]=teacher&filter[created_at][gte]=2026-01-01
+        &filter[email][ilike]=%@example.org&sort=last_name,-created_at&fields=id,email
+
+Filters and sorts are allow-listed per resource (`ListSpec`); values are typed by the column they
+filter; everything becomes one SQL query and one count query, nothing is filtered in Python.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import g
+
+from app.api.fields import parse_fields
+from app.errors import BadRequest
+
+DEFAULT_PER_PAGE = 10
+MAX_PER_PAGE = 100
+
+OPERATORS = ("eq", "ne", "gt", "lt", "gte", "lte", "in", "nin", "like", "ilike")
+_FILTER_KEY = re.compile(r"^filter\[(?P<field>[A-Za-z0-9_.]+)\](?:\[(?P<op>[A-Za-z]+)\])?$")
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+_EXPECTED = {
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    datetime: "an ISO 8601 date-time (2026-01-31T09:00:00)",
+    date: "an ISO 8601 date (2026-01-31)",
+}
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """What a resource allows: filterable and sortable columns, default order, selectable fields."""
+
+    filters: dict
+    sorts: dict
+    default_sort: tuple = ("id",)
+    fields: frozenset = field(default_factory=frozenset)
+    tiebreaker: object = None  # a unique column appended to every ORDER BY for stable pages
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    op: str
+    value: object
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    page: int
+    per_page: int
+    conditions: tuple
+    order: tuple  # (name, descending)
+    fields: dict | None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def meta(self):
+        return {"page": self.page, "per_page": self.per_page, "total": self.total}
+
+
+def _positive_int(args, name, default, maximum=None):
+    raw = args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"`{name}` must be a whole number.", {name: ["Not a valid integer."]}) from None
+    if value < 1 or (maximum and value > maximum):
+        bounds = f"between 1 and {maximum}" if maximum else "at least 1"
+        raise BadRequest(f"`{name}` must be {bounds}.", {name: [f"Must be {bounds}."]})
+    return value
+
+
+def _python_type(column):
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return str
+
+
+def _coerce_one(column, raw):
+    kind = _python_type(column)
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError("expected true or false")
+    if kind is int:
+        return int(raw)
+    if kind is float:
+        return float(raw)
+    if kind is datetime:
+        return datetime.fromisoformat(raw)
+    if kind is date:
+        return date.fromisoformat(raw)
+    return raw
+
+
+def _coerce(column, op, raw, key):
+    try:
+        if op in ("in", "nin"):
+            return tuple(_coerce_one(column, part) for part in raw.split(",") if part != "")
+        if op in ("like", "ilike"):
+            if _python_type(column) is not str:
+                raise BadRequest(f"`{op}` works on text fields only.", {key: [f"`{op}` needs a text field."]})
+            return raw
+        return _coerce_one(column, raw)
+    except (ValueError, TypeError):
+        expected = _EXPECTED.get(_python_type(column), "a valid value")
+        raise BadRequest(f"Invalid value for {key}.", {key: [f"{raw!r} is not {expected}."]}) from None
+
+
+def parse_list_query(args, spec):
+    """Validate list parameters against `spec`; raises BadRequest (400) with field details."""
+    conditions = []
+    for key in args:
+        if not key.startswith("filter"):
+            continue
+        match = _FILTER_KEY.match(key)
+        if not match:
+            raise BadRequest("Malformed filter parameter.", {key: ["Use filter[field]=v or filter[field][op]=v."]})
+        name, op = match["field"], (match["op"] or "eq").lower()
+        if name not in spec.filters:
+            allowed = ", ".join(sorted(spec.filters)) or "none"
+            raise BadRequest(f"Cannot filter on {name!r}.", {key: [f"Unknown filter field. Allowed: {allowed}."]})
+        if op not in OPERATORS:
+            raise BadRequest(f"Unknown filter operator {op!r}.", {key: [f"Operator must be one of {', '.join(OPERATORS)}."]})
+        for raw in args.getlist(key):
+            conditions.append(Condition(name, op, _coerce(spec.filters[name], op, raw, key)))
+
+    order = []
+    sort_raw = args.get("sort") or ",".join(spec.default_sort)
+    for part in (p.strip() for p in sort_raw.split(",")):
+        if not part:
+            continue
+        name = part.lstrip("-+")
+        if name not in spec.sorts:
+            allowed = ", ".join(sorted(spec.sorts))
+            raise BadRequest(f"Cannot sort on {name!r}.", {"sort": [f"Unknown sort field {name!r}. Allowed: {allowed}."]})
+        order.append((name, part.startswith("-")))
+
+    return ListQuery(
+        page=_positive_int(args, "page", 1),
+        per_page=_positive_int(args, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+        conditions=tuple(conditions),
+        order=tuple(order),
+        fields=parse_fields(args.get("fields"), spec.fields) if spec.fields else None,
+    )
+
+
+def _clause(column, op, value):
+    match op:
+        case "eq":
+            return column == value
+        case "ne":
+            return column != value
+        case "gt":
+            return column > value
+        case "lt":
+            return column < value
+        case "gte":
+            return column >= value
+        case "lte":
+            return column <= value
+        case "in":
+            return column.in_(value)
+        case "nin":
+            return column.not_in(value)
+        case "like":
+            return column.like(value)
+        case "ilike":
+            return column.ilike(value)
+    raise AssertionError(op)
+
+
+def apply_list_query(stmt, query, spec):
+    """`stmt` filtered and ordered as `query` asks (without paging)."""
+    for condition in query.conditions:
+        stmt = stmt.where(_clause(spec.filters[condition.field], condition.op, condition.value))
+    order_by = [spec.sorts[name].desc() if desc else spec.sorts[name].asc() for name, desc in query.order]
+    if spec.tiebreaker is not None:
+        order_by.append(spec.tiebreaker.asc())
+    return stmt.order_by(*order_by)
+
+
+def run_list_query(session, stmt, query, spec):
+    """One page of `stmt` and the total count, as two SQL statements."""
+    filtered = apply_list_query(stmt, query, spec)
+    count_stmt = sa.select(sa.func.count()).select_from(filtered.order_by(None).subquery())
+    # The count has no ORM entity of its own: send it to the same bind as the listed entity.
+    bind_arguments = {"mapper": stmt.column_descriptions[0]["entity"]}
+    total = session.execute(count_stmt, bind_arguments=bind_arguments).scalar_one()
+    offset = (query.page - 1) * query.per_page
+    items = session.scalars(filtered.limit(query.per_page).offset(offset)).all()
+    return Page(items=list(items), page=query.page, per_page=query.per_page, total=total)
+
+
+def page_response(page, query):
+    """Hand a page to the envelope: items as data, paging as meta, `fields=` applied on output."""
+    g.api_meta = page.meta
+    g.api_fields = query.fields
+    return page.items
+
+
+def single_response(query_fields):
+    g.api_fields = query_fields
+
+
+def list_parameters(spec):
+    """OpenAPI parameters documenting the list conventions for one resource."""
+    filters = ", ".join(sorted(spec.filters)) or "none"
+    sorts = ", ".join(sorted(spec.sorts))
+    return [
+        {"in": "query", "name": "page", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+        {
+            "in": "query",
+            "name": "per_page",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE},
+        },
+        {
+            "in": "query",
+            "name": "sort",
+            "schema": {"type": "string"},
+            "description": f"Comma-separated; prefix `-` for descending. Allowed: {sorts}.",
+        },
+        {
+            "in": "query",
+            "name": "fields",
+            "schema": {"type": "string"},
+            "description": "Comma-separated fields to return; one level of dot notation (`user.email`).",
+        },
+        {
+            "in": "query",
+            "name": "filter",
+            "style": "deepObject",
+            "explode": True,
+            "schema": {"type": "object"},
+            "description": (
+                f"`filter[field]=v` or `filter[field][op]=v`, op one of {', '.join(OPERATORS)}; "
+                f"`in`/`nin` take comma-separated values. Filterable: {filters}."
+            ),
+        },
+    ]

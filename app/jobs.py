@@ -1,0 +1,80 @@
+"""Background jobs on RQ, always run inside the tenant that enqueued them.
+
+    enqueue(current_tenant, "blueprints.imports.jobs.run_import", import_id)
+
+The job carries the tenant's slug, not its database URL; the worker looks the tenant up in the
+registry, enters its context, and the job re-loads everything it touches from that tenant's database.
+"""
+
+import importlib
+
+from flask import current_app, has_app_context
+from redis import Redis
+from rq import Queue, Retry
+
+from app.tenancy.context import tenant_context
+
+_worker_app = None
+
+
+def redis_connection(app=None):
+    app = app or current_app
+    connection = app.extensions.get("redis")
+    if connection is None:
+        connection = app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"])
+    return connection
+
+
+def get_queue(app=None):
+    app = app or current_app
+    return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
+
+
+def _dotted(func):
+    if isinstance(func, str):
+        return func
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def enqueue(tenant, func, *args, retries=3, timeout=600, **kwargs):
+    """Queue `func(*args, **kwargs)` to run inside `tenant`; returns the RQ job."""
+    return get_queue().enqueue(
+        run_in_tenant,
+        tenant.slug,
+        _dotted(func),
+        *args,
+        job_timeout=timeout,
+        retry=Retry(max=retries, interval=[5, 30, 120][:retries]) if retries else None,
+        meta={"tenant": tenant.slug},
+        **kwargs,
+    )
+
+
+def _resolve(dotted):
+    module_name, _, attribute = dotted.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def _app():
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
+    """The RQ entry point: find the tenant, enter its context, run the job function."""
+    from app.tenancy.resolution import find_active_tenant
+
+    app = _app()
+    with app.app_context():
+        tenant = find_active_tenant(tenant_slug)
+    if tenant is None:
+        raise LookupError(f"Tenant {tenant_slug!r} is not active; job {dotted} not run.")
+    func = _resolve(dotted)
+    with tenant_context(tenant, app):
+        return func(*args, **kwargs)

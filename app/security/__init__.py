@@ -1,0 +1,1 @@
+"""Security: password hashing, tokens, the acting principal, roles and permission checks."""

@@ -1,0 +1,27 @@
+"""Roles and the permissions they grant.
+
+Every API route declares the permission it needs with `@requires(...)` or says `@public`; a test
+walks the URL map to keep it so.
+"""
+
+PLATFORM_OPERATOR = "platform_operator"
+ORG_ADMIN = "org_admin"
+BRANCH_MANAGER = "branch_manager"
+TEACHER = "teacher"
+STUDENT = "student"
+TENANT_ROLES = (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT)
+
+ROLE_PERMISSIONS = {
+    PLATFORM_OPERATOR: {"organizations.read", "organizations.manage"},
+    ORG_ADMIN: {"organizations.read", "users.read", "users.manage"},
+    BRANCH_MANAGER: {"organizations.read", "users.read"},
+    TEACHER: {"organizations.read"},
+    STUDENT: {"organizations.read"},
+}
+
+
+def permissions_of(roles):
+    granted = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS.get(role, set())
+    return granted

@@ -1,0 +1,51 @@
+"""Short-lived JWT access tokens, bound to one tenant by their `tid` claim."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from flask import current_app
+
+ALGORITHM = "HS256"
+PLATFORM_TID = 0  # `tid` of tokens issued on the platform domain (tenant ids start at 1)
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def _key():
+    return current_app.config.get("JWT_SECRET_KEY") or current_app.config["SECRET_KEY"]
+
+
+def issue_access_token(subject, tenant_id, roles):
+    """A signed access token and its lifetime in seconds."""
+    lifetime = timedelta(minutes=current_app.config["JWT_ACCESS_TOKEN_MINUTES"])
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(subject),
+        "tid": tenant_id if tenant_id is not None else PLATFORM_TID,
+        "roles": list(roles),
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + lifetime,
+        "typ": "access",
+    }
+    return jwt.encode(claims, _key(), algorithm=ALGORITHM), int(lifetime.total_seconds())
+
+
+def decode_access_token(token, tenant_id):
+    """The claims of a valid access token issued for `tenant_id` (None: the platform)."""
+    try:
+        claims = jwt.decode(
+            token,
+            _key(),
+            algorithms=[ALGORITHM],  # never trust the token's own `alg` (no `none`, no confusion)
+            options={"require": ["exp", "iat", "sub", "tid", "jti"]},
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from None
+    expected = tenant_id if tenant_id is not None else PLATFORM_TID
+    if claims.get("typ") != "access" or claims.get("tid") != expected:
+        raise InvalidToken("Token was not issued for this organization.")
+    return claims

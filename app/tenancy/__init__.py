@@ -1,0 +1,1 @@
+"""Tenancy: the tenant registry, host -> tenant resolution, per-tenant engines, provisioning."""

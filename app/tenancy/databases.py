@@ -1,0 +1,123 @@
+"""Create, drop and back up one tenant database, on SQLite or PostgreSQL."""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from app.errors import Conflict
+
+
+class DatabaseExists(Conflict):
+    pass
+
+
+def _is_sqlite(url):
+    return url.get_backend_name() == "sqlite"
+
+
+def _sqlite_path(url):
+    return Path(url.database).resolve()
+
+
+def _server_engine(url):
+    """An AUTOCOMMIT connection to the server's maintenance database (CREATE/DROP DATABASE)."""
+    return sa.create_engine(
+        url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+
+
+def _quoted(engine, name):
+    return engine.dialect.identifier_preparer.quote_identifier(name)
+
+
+def database_exists(raw_url):
+    url = make_url(raw_url)
+    if _is_sqlite(url):
+        return _sqlite_path(url).exists()
+    engine = _server_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database})
+        return bool(found)
+    finally:
+        engine.dispose()
+
+
+def create_database(raw_url):
+    """Create an empty database; DatabaseExists (409) when one is already there."""
+    url = make_url(raw_url)
+    if _is_sqlite(url):
+        path = _sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: two provisioners racing for one slug cannot both win.
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640))
+        except FileExistsError:
+            raise DatabaseExists(f"A database already exists at {path}.") from None
+        return
+    engine = _server_engine(url)
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database})
+            if exists:
+                raise DatabaseExists(f"Database {url.database!r} already exists.")
+            conn.execute(sa.text(f"CREATE DATABASE {_quoted(engine, url.database)} ENCODING 'UTF8'"))
+    finally:
+        engine.dispose()
+
+
+def drop_database(raw_url):
+    url = make_url(raw_url)
+    if _is_sqlite(url):
+        path = _sqlite_path(url)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    engine = _server_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {_quoted(engine, url.database)} WITH (FORCE)"))
+    finally:
+        engine.dispose()
+
+
+def backup_database(raw_url, backup_dir, slug):
+    """Write a consistent copy of the database into `backup_dir`; returns the file's path."""
+    url = make_url(raw_url)
+    backup_dir = Path(backup_dir)
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    if _is_sqlite(url):
+        target = backup_dir / f"{slug}-{stamp}.sqlite3"
+        source = sqlite3.connect(_sqlite_path(url))
+        destination = sqlite3.connect(target)
+        try:
+            source.backup(destination)  # the online backup API: consistent while others write
+        finally:
+            destination.close()
+            source.close()
+        return target
+    target = backup_dir / f"{slug}-{stamp}.pgdump"
+    pg_dump = shutil.which("pg_dump") or "/usr/bin/pg_dump"
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = url.password
+    command = [pg_dump, "--format=custom", f"--file={target}", "--no-owner", f"--dbname={url.database}"]
+    if url.host:
+        command.append(f"--host={url.host}")
+    if url.port:
+        command.append(f"--port={url.port}")
+    if url.username:
+        command.append(f"--username={url.username}")
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0 or not target.exists():
+        target.unlink(missing_ok=True)
+        raise RuntimeError(f"pg_dump failed: {result.stderr.strip()}")
+    return target

@@ -1,0 +1,222 @@
+"""Creating, suspending, migrating and archiving tenants: one service for the CLI and the API."""
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.events import emit
+from app.extensions import db
+from app.security.passwords import generate_password
+from app.tenancy import databases
+from app.tenancy.context import tenant_context
+from app.tenancy.engines import create_tenant_engine, engine_registry
+from app.tenancy.migrations import upgrade_tenant_database
+from app.tenancy.models import Tenant, TenantStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+RESERVED_SLUGS = frozenset(
+    """www api admin app apps assets auth billing blog cdn control dashboard dev docs ftp help imap
+    login mail media ns1 ns2 platform pop pop3 portal root smtp sso static staging status support
+    test tessera webmail""".split()
+)
+
+
+@dataclass
+class ProvisionedTenant:
+    tenant: Tenant
+    admin_email: str
+    admin_password: str | None  # set when it was generated here, to be handed to the admin once
+
+
+def validate_slug(slug):
+    """A DNS label of 3-40 characters that is not reserved."""
+    slug = (slug or "").strip().lower()
+    problems = []
+    if not 3 <= len(slug) <= 40:
+        problems.append("Must be 3 to 40 characters long.")
+    if not SLUG_PATTERN.match(slug):
+        problems.append("Use lowercase letters, digits and hyphens; no hyphen at either end.")
+    if "--" in slug:
+        problems.append("No two hyphens in a row.")
+    if slug in RESERVED_SLUGS:
+        problems.append(f"{slug!r} is reserved.")
+    if problems:
+        raise ValidationFailed("Invalid organization slug.", {"slug": problems})
+    return slug
+
+
+def database_url_for(slug):
+    return current_app.config["TENANT_DATABASE_URL_TEMPLATE"].format(slug=slug)
+
+
+def _reserve(slug, name):
+    """Insert the registry row first: the unique slug is the lock against a concurrent twin."""
+    tenant = Tenant(slug=slug, name=name, status=TenantStatus.PROVISIONING, database_url=database_url_for(slug))
+    db.session.add(tenant)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"An organization with slug {slug!r} already exists.", {"slug": ["Already taken."]}) from None
+    return tenant
+
+
+def _migrate_new_database(database_url):
+    engine = create_tenant_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        upgrade_tenant_database(engine)
+    finally:
+        engine.dispose()
+
+
+def _seed_admin(tenant_ref, admin_email, admin_password, admin_name):
+    from blueprints.users.services import create_user
+
+    first, _, last = (admin_name or "").partition(" ")
+    with tenant_context(tenant_ref):
+        create_user(admin_email, "org_admin", first_name=first, last_name=last, password=admin_password)
+
+
+def _undo(tenant_id, database_url, database_created):
+    """Remove every trace of a half-provisioned tenant: registry row and database."""
+    engine_registry().remove(tenant_id)
+    if database_created:
+        try:
+            databases.drop_database(database_url)
+        except Exception:
+            log.exception("Could not drop the database of failed tenant %s", tenant_id)
+    db.session.rollback()
+    db.session.execute(sa.delete(Tenant).where(Tenant.id == tenant_id))
+    db.session.commit()
+
+
+def provision_tenant(slug, name, admin_email, admin_password=None, admin_name=""):
+    """Create an organization: registry row, database at head, its first org admin."""
+    from blueprints.users.services import normalize_email
+
+    slug = validate_slug(slug)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("The organization needs a name.", {"name": ["Required."]})
+    admin_email = normalize_email(admin_email)
+    generated = admin_password is None
+    admin_password = admin_password or generate_password()
+
+    tenant = _reserve(slug, name)
+    tenant_id, database_url = tenant.id, tenant.database_url
+    database_created = False
+    try:
+        databases.create_database(database_url)
+        database_created = True
+        _migrate_new_database(database_url)
+        _seed_admin(tenant.ref(), admin_email, admin_password, admin_name)
+        tenant.status = TenantStatus.ACTIVE
+        db.session.commit()
+    except BaseException:
+        _undo(tenant_id, database_url, database_created)
+        raise
+    emit("tenant.created", tenant_id=tenant.id, slug=tenant.slug)
+    return ProvisionedTenant(tenant, admin_email, admin_password if generated else None)
+
+
+def get_tenant(tenant_id):
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None or tenant.status == TenantStatus.PROVISIONING:
+        raise NotFound("No such organization.")
+    return tenant
+
+
+def get_tenant_by_slug(slug):
+    tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise NotFound(f"No organization with slug {slug!r}.")
+    return tenant
+
+
+def update_tenant(tenant, name=None, status=None, settings=None):
+    if name is not None:
+        if not name.strip():
+            raise ValidationFailed("The organization needs a name.", {"name": ["Required."]})
+        tenant.name = name.strip()
+    if status is not None and status != tenant.status:
+        allowed = {TenantStatus.ACTIVE, TenantStatus.SUSPENDED}
+        if status not in allowed or tenant.status not in allowed:
+            raise ValidationFailed(
+                f"Cannot change status from {tenant.status} to {status}.",
+                {"status": ["Only active <-> suspended; archive with DELETE."]},
+            )
+        tenant.status = status
+    if settings is not None:
+        tenant.settings = {**(tenant.settings or {}), **settings}
+    db.session.commit()
+    if tenant.status != TenantStatus.ACTIVE:
+        engine_registry().remove(tenant.id)
+    return tenant
+
+
+def suspend_tenant(tenant):
+    return update_tenant(tenant, status=TenantStatus.SUSPENDED)
+
+
+def activate_tenant(tenant):
+    return update_tenant(tenant, status=TenantStatus.ACTIVE)
+
+
+def backup_dir():
+    return current_app.config.get("BACKUP_DIR") or str(Path(current_app.config["INSTANCE_DIR"]) / "backups")
+
+
+def archive_tenant(tenant, purge=False):
+    """Back the database up, mark the tenant archived; with `purge`, then drop its database."""
+    if tenant.status == TenantStatus.PROVISIONING:
+        raise Conflict("This organization is still being provisioned.")
+    engine_registry().remove(tenant.id)
+    if tenant.status != TenantStatus.ARCHIVED or not tenant.backup_path:
+        tenant.backup_path = str(databases.backup_database(tenant.database_url, backup_dir(), tenant.slug))
+    tenant.status = TenantStatus.ARCHIVED
+    tenant.archived_at = tenant.archived_at or utcnow()
+    db.session.commit()
+    if purge:
+        if not Path(tenant.backup_path).exists():
+            raise Conflict("The backup is missing; the database was not dropped.")
+        databases.drop_database(tenant.database_url)
+        tenant.settings = {**(tenant.settings or {}), "purged_at": utcnow().isoformat()}
+        db.session.commit()
+    emit("tenant.archived", tenant_id=tenant.id, slug=tenant.slug, purged=purge)
+    return tenant
+
+
+@dataclass
+class UpgradeResult:
+    slug: str
+    ok: bool
+    message: str
+
+
+def upgrade_tenants(slug=None):
+    """Migrate every (or one) tenant database to head; one result per tenant, failures included."""
+    stmt = sa.select(Tenant).where(Tenant.status.in_([TenantStatus.ACTIVE, TenantStatus.SUSPENDED]))
+    if slug:
+        stmt = sa.select(Tenant).where(Tenant.slug == slug)
+    tenants = db.session.scalars(stmt.order_by(Tenant.slug)).all()
+    if slug and not tenants:
+        raise NotFound(f"No organization with slug {slug!r}.")
+    results = []
+    for tenant in tenants:
+        engine = create_tenant_engine(tenant.database_url, pool_size=1, max_overflow=0)
+        try:
+            upgrade_tenant_database(engine)
+            results.append(UpgradeResult(tenant.slug, True, "ok"))
+        except Exception as error:  # report and go on to the next tenant
+            results.append(UpgradeResult(tenant.slug, False, f"{type(error).__name__}: {error}"))
+        finally:
+            engine.dispose()
+    return results

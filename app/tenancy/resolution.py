@@ -1,0 +1,64 @@
+"""Host -> tenant, once per request, before any view runs."""
+
+from flask import abort, current_app, g, request
+from sqlalchemy import select
+
+from app.extensions import db
+from app.tenancy.models import Tenant, TenantStatus
+
+PLATFORM = "platform"
+
+
+def _hostname(host):
+    return host.rsplit(":", 1)[0] if not host.endswith("]") else host
+
+
+def slug_from_host(host, base_domain):
+    """PLATFORM for the bare base domain, the subdomain label for a tenant host, None otherwise.
+
+    Ports are ignored: `acme.localhost:5001` is still tenant `acme` of base `localhost:5000`.
+    """
+    hostname = _hostname(host or "").lower().rstrip(".")
+    base = _hostname(base_domain).lower()
+    if hostname == base:
+        return PLATFORM
+    suffix = "." + base
+    if hostname.endswith(suffix):
+        label = hostname[: -len(suffix)]
+        if label and "." not in label:
+            return label
+    return None
+
+
+def find_active_tenant(slug):
+    """The active tenant `slug` as a TenantRef, or None (unknown, suspended, archived)."""
+    tenant = db.session.scalar(
+        select(Tenant).where(Tenant.slug == slug, Tenant.status == TenantStatus.ACTIVE)
+    )
+    return tenant.ref() if tenant else None
+
+
+def resolve_tenant_for_request():
+    """Set `g.tenant` from the Host header; 404 for unknown hosts and inactive tenants."""
+    if request.endpoint == "static":
+        return None
+    slug = slug_from_host(request.host, current_app.config["LMS_BASE_DOMAIN"])
+    g.tenant = None
+    if slug == PLATFORM:
+        return None
+    tenant = find_active_tenant(slug) if slug else None
+    if tenant is None:
+        abort(404, "No organization answers at this address.")
+    g.tenant = tenant
+    return None
+
+
+def init_tenancy(app):
+    from app.tenancy.engines import init_engine_registry
+
+    init_engine_registry(app)
+    app.before_request(resolve_tenant_for_request)
+
+
+def is_platform_request():
+    return g.get("tenant") is None

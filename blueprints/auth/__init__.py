@@ -1,0 +1,3 @@
+from blueprints.auth.api import blp as auth_api
+
+__all__ = ["auth_api"]

@@ -1,0 +1,3 @@
+from blueprints.organizations.api import blp as organizations_api
+
+__all__ = ["organizations_api"]

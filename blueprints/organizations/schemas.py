@@ -1,0 +1,60 @@
+import marshmallow as ma
+from marshmallow import validate
+
+from app.tenancy.models import TenantStatus
+from blueprints.organizations.services import organization_url
+
+
+class OrganizationSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    slug = ma.fields.String(dump_only=True)
+    name = ma.fields.String(dump_only=True)
+    status = ma.fields.String(dump_only=True, metadata={"enum": list(TenantStatus.ALL)})
+    url = ma.fields.Function(lambda tenant: organization_url(tenant.slug), dump_only=True)
+    settings = ma.fields.Dict(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+    updated_at = ma.fields.DateTime(dump_only=True)
+    archived_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+
+
+class OrganizationStatsSchema(ma.Schema):
+    users = ma.fields.Integer()
+
+
+class OrganizationDetailSchema(OrganizationSchema):
+    """On a tenant host the organization also reports figures from its own database."""
+
+    stats = ma.fields.Nested(OrganizationStatsSchema, dump_only=True, allow_none=True)
+
+
+class OrganizationCreateSchema(ma.Schema):
+    slug = ma.fields.String(required=True, metadata={"description": "Subdomain: 3-40 chars, a-z 0-9 -"})
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    admin_email = ma.fields.Email(required=True)
+    admin_name = ma.fields.String(load_default="", validate=validate.Length(max=200))
+    admin_password = ma.fields.String(
+        load_only=True,
+        validate=validate.Length(min=10, max=200),
+        metadata={"description": "Omit to have one generated and returned once."},
+    )
+
+
+class OrganizationAdminSchema(ma.Schema):
+    email = ma.fields.String()
+    password = ma.fields.String(allow_none=True, metadata={"description": "Only when generated."})
+
+
+class OrganizationCreatedSchema(OrganizationSchema):
+    admin = ma.fields.Nested(OrganizationAdminSchema)
+
+
+class OrganizationUpdateSchema(ma.Schema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    status = ma.fields.String(validate=validate.OneOf([TenantStatus.ACTIVE, TenantStatus.SUSPENDED]))
+    settings = ma.fields.Dict(keys=ma.fields.String())
+
+
+class OrganizationDeleteArgs(ma.Schema):
+    purge = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Drop the database once its backup is written."}
+    )

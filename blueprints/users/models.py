@@ -1,0 +1,27 @@
+"""People of one organization, stored in its own database."""
+
+import sqlalchemy as sa
+
+from app.tenancy.base import TenantModel
+from app.tenancy.models import utcnow
+
+
+class User(TenantModel):
+    __tablename__ = "users"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    email = sa.Column(sa.String(254), nullable=False, unique=True)
+    first_name = sa.Column(sa.String(100), nullable=False, default="")
+    last_name = sa.Column(sa.String(100), nullable=False, default="")
+    role = sa.Column(sa.String(30), nullable=False, index=True)
+    password_hash = sa.Column(sa.String(255))  # NULL until the person sets a password
+    is_active = sa.Column(sa.Boolean, nullable=False, default=True, index=True)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def __repr__(self):
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,99 @@
+"""Creating, finding and listing the people of the current organization."""
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from app.api.listing import ListSpec, run_list_query
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.security.passwords import hash_password, verify_password
+from app.security.permissions import TENANT_ROLES
+from app.security.principal import Principal, register_principal_loader
+from blueprints.users.models import User
+
+USER_LIST = ListSpec(
+    filters={
+        "id": User.id,
+        "email": User.email,
+        "first_name": User.first_name,
+        "last_name": User.last_name,
+        "role": User.role,
+        "is_active": User.is_active,
+        "created_at": User.created_at,
+    },
+    sorts={
+        "id": User.id,
+        "email": User.email,
+        "first_name": User.first_name,
+        "last_name": User.last_name,
+        "created_at": User.created_at,
+    },
+    default_sort=("last_name", "first_name"),
+    fields=frozenset({"id", "email", "first_name", "last_name", "role", "is_active", "created_at"}),
+    tiebreaker=User.id,
+)
+
+
+def normalize_email(email):
+    try:
+        return validate_email(email or "", check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValidationFailed("Invalid e-mail address.", {"email": [str(error)]}) from None
+
+
+def create_user(email, role, first_name="", last_name="", password=None, commit=True):
+    """A new person in the current organization; Conflict when the e-mail is taken."""
+    email = normalize_email(email)
+    if role not in TENANT_ROLES:
+        raise ValidationFailed("Unknown role.", {"role": [f"Must be one of {', '.join(TENANT_ROLES)}."]})
+    if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise Conflict("A user with this e-mail already exists.", {"email": ["Already in use."]})
+    user = User(
+        email=email,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        password_hash=hash_password(password) if password else None,
+    )
+    db.session.add(user)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def authenticate(email, password):
+    """The active user with these credentials, or None; takes one hash check either way."""
+    user = db.session.scalar(sa.select(User).where(User.email == (email or "").strip().lower()))
+    valid = verify_password(user.password_hash if user else None, password or "")
+    return user if valid and user.is_active else None
+
+
+def get_user(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user in this organization.")
+    return user
+
+
+def list_users(query):
+    return run_list_query(db.session, sa.select(User), query, USER_LIST)
+
+
+def count_users():
+    return db.session.scalar(sa.select(sa.func.count(User.id)))
+
+
+def principal_for_user(user_id):
+    from app.tenancy.context import require_tenant
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    return Principal("user", user.id, user.email, (user.role,), require_tenant().id)
+
+
+register_principal_loader("user", principal_for_user)
+
+
+def find_user_by_email(email):
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))

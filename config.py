@@ -1,0 +1,103 @@
+"""Configuration classes, read from the environment (and an optional `.env`).
+
+Development defaults are safe to run on a laptop: SQLite under `instance/`, Redis on loopback.
+`ProductionConfig` refuses to start without its secrets.
+"""
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+load_dotenv(BASE_DIR / ".env")
+
+
+def _env(name, default=None):
+    return os.environ.get(name, default)
+
+
+def _env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    INSTANCE_DIR = _env("LMS_INSTANCE_DIR", str(BASE_DIR / "instance"))
+
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me")
+    JWT_SECRET_KEY = _env("JWT_SECRET_KEY")  # falls back to SECRET_KEY outside production
+    JWT_ACCESS_TOKEN_MINUTES = _env_int("JWT_ACCESS_TOKEN_MINUTES", 15)
+
+    LMS_BASE_DOMAIN = _env("LMS_BASE_DOMAIN", "localhost:5000")
+    LMS_URL_SCHEME = _env("LMS_URL_SCHEME", "http")
+
+    CONTROL_DATABASE_URL = _env("CONTROL_DATABASE_URL")  # default set in create_app (instance dir)
+    TENANT_DATABASE_URL_TEMPLATE = _env("TENANT_DATABASE_URL_TEMPLATE")
+    TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 100)
+    TENANT_DB_POOL_SIZE = _env_int("TENANT_DB_POOL_SIZE", 2)
+    TENANT_DB_MAX_OVERFLOW = _env_int("TENANT_DB_MAX_OVERFLOW", 3)
+    BACKUP_DIR = _env("LMS_BACKUP_DIR")
+
+    REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    RQ_QUEUE = _env("RQ_QUEUE", "tessera")
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "Tessera LMS API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    # Served from our own static folder: no CDN (see static/vendor/swagger-ui).
+    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
+
+    DEMO_PASSWORD = _env("LMS_DEMO_PASSWORD", "tessera-demo-2026")
+    OPERATOR_EMAIL = _env("LMS_OPERATOR_EMAIL", "operator@tessera.example")
+
+    REQUIRED_IN_PRODUCTION = ()
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False  # the reloader would fork the worker twice; use FLASK_DEBUG=1 to opt in
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    LMS_URL_SCHEME = _env("LMS_URL_SCHEME", "https")
+    REQUIRED_IN_PRODUCTION = (
+        "SECRET_KEY",
+        "JWT_SECRET_KEY",
+        "CONTROL_DATABASE_URL",
+        "TENANT_DATABASE_URL_TEMPLATE",
+        "LMS_BASE_DOMAIN",
+        "REDIS_URL",
+    )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env():
+    """The config class named by LMS_ENV (development, testing, production)."""
+    name = os.environ.get("LMS_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"LMS_ENV={name!r} is not one of {', '.join(CONFIGS)}") from None
