@@ -24,7 +24,7 @@ def _env_int(name, default):
 class Config:
     INSTANCE_DIR = _env("LMS_INSTANCE_DIR", str(BASE_DIR / "instance"))
 
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me")
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me-not-for-production")
     JWT_SECRET_KEY = _env("JWT_SECRET_KEY")  # falls back to SECRET_KEY outside production
     JWT_ACCESS_TOKEN_MINUTES = _env_int("JWT_ACCESS_TOKEN_MINUTES", 15)
 
@@ -70,7 +70,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-secret-key"
+    SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
 
 

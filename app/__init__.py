@@ -54,9 +54,7 @@ def init_extensions(app):
     migrate.init_app(app, db, directory=str(CONTROL_MIGRATIONS))
     csrf.init_app(app)
     api.init_app(app)
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
 
 def init_tenancy(app):

@@ -1,9 +1,9 @@
 """Every extension, created unbound; `create_app` binds them with `init_app`."""
 
 from flask_migrate import Migrate
-from sqlalchemy import MetaData
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
 
 from app.api.blueprint import EnvelopeApi
 from app.tenancy.session import TenantRoutingSession

@@ -7,14 +7,13 @@ registry, enters its context, and the job re-loads everything it touches from th
 """
 
 import importlib
+from functools import cache
 
 from flask import current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry
 
 from app.tenancy.context import tenant_context
-
-_worker_app = None
 
 
 def redis_connection(app=None):
@@ -55,15 +54,18 @@ def _resolve(dotted):
     return getattr(importlib.import_module(module_name), attribute)
 
 
+@cache
+def _standalone_app():
+    from app import create_app
+
+    return create_app()
+
+
 def _app():
-    global _worker_app
+    """The running app (a worker started by `flask worker`), or one built once for a bare `rq worker`."""
     if has_app_context():
         return current_app._get_current_object()
-    if _worker_app is None:
-        from app import create_app
-
-        _worker_app = create_app()
-    return _worker_app
+    return _standalone_app()
 
 
 def run_in_tenant(tenant_slug, dotted, *args, **kwargs):

@@ -20,7 +20,6 @@ from app.errors import BadRequest
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
 
-OPERATORS = ("eq", "ne", "gt", "lt", "gte", "lte", "in", "nin", "like", "ilike")
 _FILTER_KEY = re.compile(r"^filter\[(?P<field>[A-Za-z0-9_.]+)\](?:\[(?P<op>[A-Za-z]+)\])?$")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
@@ -93,24 +92,26 @@ def _python_type(column):
         return str
 
 
+def _parse_bool(raw):
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("expected true or false")
+
+
+_CONVERTERS = {
+    bool: _parse_bool,
+    int: int,
+    float: float,
+    datetime: datetime.fromisoformat,
+    date: date.fromisoformat,
+}
+
+
 def _coerce_one(column, raw):
-    kind = _python_type(column)
-    if kind is bool:
-        lowered = raw.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        raise ValueError("expected true or false")
-    if kind is int:
-        return int(raw)
-    if kind is float:
-        return float(raw)
-    if kind is datetime:
-        return datetime.fromisoformat(raw)
-    if kind is date:
-        return date.fromisoformat(raw)
-    return raw
+    return _CONVERTERS.get(_python_type(column), str)(raw)
 
 
 def _coerce(column, op, raw, key):
@@ -141,7 +142,9 @@ def parse_list_query(args, spec):
             allowed = ", ".join(sorted(spec.filters)) or "none"
             raise BadRequest(f"Cannot filter on {name!r}.", {key: [f"Unknown filter field. Allowed: {allowed}."]})
         if op not in OPERATORS:
-            raise BadRequest(f"Unknown filter operator {op!r}.", {key: [f"Operator must be one of {', '.join(OPERATORS)}."]})
+            raise BadRequest(
+                f"Unknown filter operator {op!r}.", {key: [f"Operator must be one of {', '.join(OPERATORS)}."]}
+            )
         for raw in args.getlist(key):
             conditions.append(Condition(name, op, _coerce(spec.filters[name], op, raw, key)))
 
@@ -153,7 +156,9 @@ def parse_list_query(args, spec):
         name = part.lstrip("-+")
         if name not in spec.sorts:
             allowed = ", ".join(sorted(spec.sorts))
-            raise BadRequest(f"Cannot sort on {name!r}.", {"sort": [f"Unknown sort field {name!r}. Allowed: {allowed}."]})
+            raise BadRequest(
+                f"Cannot sort on {name!r}.", {"sort": [f"Unknown sort field {name!r}. Allowed: {allowed}."]}
+            )
         order.append((name, part.startswith("-")))
 
     return ListQuery(
@@ -165,35 +170,25 @@ def parse_list_query(args, spec):
     )
 
 
-def _clause(column, op, value):
-    match op:
-        case "eq":
-            return column == value
-        case "ne":
-            return column != value
-        case "gt":
-            return column > value
-        case "lt":
-            return column < value
-        case "gte":
-            return column >= value
-        case "lte":
-            return column <= value
-        case "in":
-            return column.in_(value)
-        case "nin":
-            return column.not_in(value)
-        case "like":
-            return column.like(value)
-        case "ilike":
-            return column.ilike(value)
-    raise AssertionError(op)
+_CLAUSES = {
+    "eq": lambda column, value: column == value,
+    "ne": lambda column, value: column != value,
+    "gt": lambda column, value: column > value,
+    "lt": lambda column, value: column < value,
+    "gte": lambda column, value: column >= value,
+    "lte": lambda column, value: column <= value,
+    "in": lambda column, value: column.in_(value),
+    "nin": lambda column, value: column.not_in(value),
+    "like": lambda column, value: column.like(value),
+    "ilike": lambda column, value: column.ilike(value),
+}
+OPERATORS = tuple(_CLAUSES)  # eq ne gt lt gte lte in nin like ilike, as the brief lists them
 
 
 def apply_list_query(stmt, query, spec):
     """`stmt` filtered and ordered as `query` asks (without paging)."""
     for condition in query.conditions:
-        stmt = stmt.where(_clause(spec.filters[condition.field], condition.op, condition.value))
+        stmt = stmt.where(_CLAUSES[condition.op](spec.filters[condition.field], condition.value))
     order_by = [spec.sorts[name].desc() if desc else spec.sorts[name].asc() for name, desc in query.order]
     if spec.tiebreaker is not None:
         order_by.append(spec.tiebreaker.asc())

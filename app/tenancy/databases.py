@@ -28,9 +28,7 @@ def _sqlite_path(url):
 
 def _server_engine(url):
     """An AUTOCOMMIT connection to the server's maintenance database (CREATE/DROP DATABASE)."""
-    return sa.create_engine(
-        url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
+    return sa.create_engine(url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT")
 
 
 def _quoted(engine, name):

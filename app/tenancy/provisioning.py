@@ -23,9 +23,44 @@ log = logging.getLogger(__name__)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
-    """www api admin app apps assets auth billing blog cdn control dashboard dev docs ftp help imap
-    login mail media ns1 ns2 platform pop pop3 portal root smtp sso static staging status support
-    test tessera webmail""".split()
+    [
+        "www",
+        "api",
+        "admin",
+        "app",
+        "apps",
+        "assets",
+        "auth",
+        "billing",
+        "blog",
+        "cdn",
+        "control",
+        "dashboard",
+        "dev",
+        "docs",
+        "ftp",
+        "help",
+        "imap",
+        "login",
+        "mail",
+        "media",
+        "ns1",
+        "ns2",
+        "platform",
+        "pop",
+        "pop3",
+        "portal",
+        "root",
+        "smtp",
+        "sso",
+        "static",
+        "staging",
+        "status",
+        "support",
+        "test",
+        "tessera",
+        "webmail",
+    ]
 )
 
 

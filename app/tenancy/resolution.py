@@ -32,9 +32,7 @@ def slug_from_host(host, base_domain):
 
 def find_active_tenant(slug):
     """The active tenant `slug` as a TenantRef, or None (unknown, suspended, archived)."""
-    tenant = db.session.scalar(
-        select(Tenant).where(Tenant.slug == slug, Tenant.status == TenantStatus.ACTIVE)
-    )
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug, Tenant.status == TenantStatus.ACTIVE))
     return tenant.ref() if tenant else None
 
 

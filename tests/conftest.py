@@ -1,0 +1,197 @@
+"""Fixtures: real services, a real app, real tenants on real databases.
+
+TEST_DB=sqlite (default) -> tenant databases are SQLite files in a temporary directory
+TEST_DB=postgres         -> control plane and tenants are databases on a throw-away PostgreSQL
+"""
+
+import itertools
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade as upgrade_control_plane
+
+from app import CONTROL_MIGRATIONS, create_app
+from app.extensions import db
+from app.security.tokens import issue_access_token
+from app.tenancy import databases
+from app.tenancy.context import tenant_context
+from app.tenancy.engines import engine_registry
+from app.tenancy.models import Tenant
+from app.tenancy.provisioning import provision_tenant
+from config import TestConfig
+from tests.services import PostgresServer, RedisServer
+
+TEST_DB = os.environ.get("TEST_DB", "sqlite")
+PASSWORD = "correct-horse-battery"
+_slugs = itertools.count(1)
+
+
+def pytest_report_header(config):
+    return f"tenant databases: {TEST_DB}"
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = RedisServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    if TEST_DB != "postgres":
+        yield None
+        return
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+def _create_postgres_database(server_url, name):
+    engine = sa.create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app_config(tmp_path_factory, redis_server, postgres_server):
+    instance = tmp_path_factory.mktemp("instance")
+    config = {
+        "INSTANCE_DIR": str(instance),
+        "REDIS_URL": redis_server.url,
+        "RQ_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
+        "LMS_BASE_DOMAIN": "localhost:5000",
+    }
+    if postgres_server is not None:
+        _create_postgres_database(postgres_server.url, "tessera_control")
+        config["CONTROL_DATABASE_URL"] = f"{postgres_server.url}/tessera_control"
+        config["TENANT_DATABASE_URL_TEMPLATE"] = f"{postgres_server.url}/tessera_t_{{slug}}"
+    return config
+
+
+def build_app(app_config, **overrides):
+    app = create_app(TestConfig, **{**app_config, **overrides})
+    with app.app_context():
+        upgrade_control_plane(directory=str(CONTROL_MIGRATIONS))
+    return app
+
+
+@pytest.fixture(scope="session")
+def app(app_config):
+    return build_app(app_config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def unique_slug(prefix="t"):
+    return f"{prefix}{next(_slugs)}-{uuid.uuid4().hex[:6]}"
+
+
+def destroy_tenant(app, tenant_id):
+    with app.app_context():
+        tenant = db.session.get(Tenant, tenant_id)
+        if tenant is None:
+            return
+        engine_registry().remove(tenant.id)
+        databases.drop_database(tenant.database_url)
+        db.session.delete(tenant)
+        db.session.commit()
+
+
+@pytest.fixture
+def make_tenant(app):
+    """Provision real tenants; each is dropped (database and registry row) after the test."""
+    created = []
+
+    def make(slug=None, name=None, admin_email="admin@example.org"):
+        slug = slug or unique_slug()
+        with app.app_context():
+            tenant = provision_tenant(slug, name or f"Org {slug}", admin_email, PASSWORD).tenant.ref()
+        created.append(tenant.id)
+        return tenant
+
+    yield make
+    for tenant_id in created:
+        destroy_tenant(app, tenant_id)
+
+
+@pytest.fixture
+def tenant(make_tenant):
+    return make_tenant()
+
+
+def tenant_host(tenant):
+    return f"{tenant.slug}.localhost:5000" if tenant else "localhost:5000"
+
+
+class ApiClient:
+    """A test client that speaks to one host, with an optional bearer token."""
+
+    def __init__(self, client, tenant=None, token=None):
+        self.client, self.tenant, self.token = client, tenant, token
+
+    def open(self, method, path, **kwargs):
+        headers = kwargs.pop("headers", {})
+        headers.setdefault("Host", tenant_host(self.tenant))
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.open("POST", path, **kwargs)
+
+    def put(self, path, **kwargs):
+        return self.open("PUT", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.open("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(client):
+    """api(tenant=None, token=None) -> a client for that tenant's host (None: the platform)."""
+
+    def make(tenant=None, token=None):
+        return ApiClient(client, tenant, token)
+
+    return make
+
+
+def make_user(app, tenant, role="student", email=None, password=PASSWORD, **fields):
+    from blueprints.users.services import create_user
+
+    with tenant_context(tenant, app):
+        user = create_user(email or f"{role}-{uuid.uuid4().hex[:8]}@example.org", role, password=password, **fields)
+        return user.id
+
+
+@pytest.fixture
+def login_as(app):
+    """login_as(tenant, role) -> an access token for a new user with that role in that tenant."""
+
+    def login(tenant, role="student"):
+        user_id = make_user(app, tenant, role)
+        with app.app_context():
+            return issue_access_token(user_id, tenant.id, (role,))[0]
+
+    return login
+
+
+@pytest.fixture
+def operator_token(app):
+    from app.security.operators import create_operator, find_operator
+
+    with app.app_context():
+        email = "operator@example.org"
+        operator = find_operator(email) or create_operator(email, PASSWORD)
+        return issue_access_token(operator.id, None, ("platform_operator",))[0]

@@ -1,0 +1,138 @@
+"""Throw-away Redis and PostgreSQL servers on loopback, for one test session.
+
+Each runs from its own temporary directory on a free port and is stopped when the session ends.
+"""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port, process, name, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{name} exited early with code {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{name} did not listen on port {port} within {timeout}s")
+
+
+class RedisServer:
+    def __init__(self):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: run `make test` (it installs it).")
+        self.dir = tempfile.mkdtemp(prefix="tessera-redis-")
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, self.process, "redis-server")
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def postgres_bin_dir():
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
+    if not candidates:
+        raise RuntimeError("PostgreSQL is not installed: run `make test` (it installs it).")
+    return Path(candidates[-1])
+
+
+class PostgresServer:
+    """initdb + postgres as the `postgres` user when we are root (PostgreSQL refuses root)."""
+
+    def __init__(self):
+        self.bin = postgres_bin_dir()
+        self.root = tempfile.mkdtemp(prefix="tessera-pg-")
+        self.data = os.path.join(self.root, "data")
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(
+            [str(self.bin / "initdb"), "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"]
+        )
+        self.log = open(os.path.join(self.root, "server.log"), "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            self._as_postgres(
+                [
+                    str(self.bin / "postgres"),
+                    "-D",
+                    self.data,
+                    "-p",
+                    str(self.port),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    f"unix_socket_directories={self.root}",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=300",
+                ]
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
+        _wait_for_port(self.port, self.process, "postgres")
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+
+    def _as_postgres(self, command):
+        return ["runuser", "-u", "postgres", "--", *command] if self.as_root else command
+
+    def _run(self, command):
+        subprocess.run(self._as_postgres(command), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        shutil.rmtree(self.root, ignore_errors=True)

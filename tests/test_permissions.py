@@ -1,0 +1,77 @@
+"""Every API route declares its permission, and the role matrix holds on every route."""
+
+import re
+
+import pytest
+
+from app.security.permissions import PLATFORM_OPERATOR, TENANT_ROLES, permissions_of
+
+ANONYMOUS, OTHER_TENANT, OPERATOR = "anonymous", "other-tenant token", "operator token"
+
+
+def api_routes(app):
+    """(rule, method, view function) for every API route of the app."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint.startswith("api-docs"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        view_class = getattr(view, "view_class", None)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            func = getattr(view_class, method.lower()) if view_class else view
+            yield rule, method, func
+
+
+def declared(func):
+    return getattr(func, "required_permission", None), getattr(func, "is_public", False)
+
+
+def test_every_api_route_declares_a_permission_or_is_public(app):
+    undeclared = [f"{method} {rule.rule}" for rule, method, func in api_routes(app) if declared(func) == (None, False)]
+    assert undeclared == []
+    assert len(list(api_routes(app))) >= 8
+
+
+def _path(rule, tenant_id):
+    # Our own ids on a tenant host; on the platform an id that does not exist, so nothing is harmed.
+    return re.sub(r"<(?:int:)?[a-z_]+>", str(tenant_id), rule.rule)
+
+
+def _expected(permission, public, principal, roles):
+    if public:
+        return "allowed"
+    if principal in (ANONYMOUS, OTHER_TENANT) or roles is None:
+        return 401
+    return "allowed" if permission in permissions_of(roles) else 403
+
+
+@pytest.fixture
+def principals(make_tenant, login_as, operator_token):
+    home, other = make_tenant(), make_tenant()
+    tokens = {role: login_as(home, role) for role in TENANT_ROLES}
+    tokens[OTHER_TENANT] = login_as(other, "org_admin")
+    tokens[OPERATOR] = operator_token
+    return home, tokens
+
+
+def test_role_matrix_on_tenant_and_platform_hosts(app, api, principals):
+    home, tokens = principals
+    failures = []
+    for rule, method, func in api_routes(app):
+        permission, public = declared(func)
+        for host in (home, None):
+            for principal in (ANONYMOUS, OTHER_TENANT, OPERATOR, *TENANT_ROLES):
+                if host is None:  # on the platform only operators hold a valid token
+                    roles = (PLATFORM_OPERATOR,) if principal == OPERATOR else None
+                else:
+                    roles = (principal,) if principal in TENANT_ROLES else None
+                path = _path(rule, home.id if host else 987654)
+                response = api(host, tokens.get(principal)).open(method, path, json={})
+                expected = _expected(permission, public, principal, roles)
+                status = response.status_code
+                ok = status not in (401, 403) and status < 500 if expected == "allowed" else status == expected
+                if not ok or not response.is_json or response.get_json().get("success") is None:
+                    failures.append(
+                        f"{method} {path} on {'tenant' if host else 'platform'} as {principal}: "
+                        f"{status}, expected {expected}"
+                    )
+    assert failures == []
