@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make run`: migrate, seed the demo organization, start Redis, an RQ worker and the web server.
+# Ctrl-C stops everything this script started; running it again reuses what exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export FLASK_APP=wsgi
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+port=${PORT:-5000}
+export LMS_BASE_DOMAIN=${LMS_BASE_DOMAIN:-localhost:$port}
+mkdir -p instance/redis instance/logs
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  echo; echo "Stopping Tessera…"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+redis_answers() { .venv/bin/python -c "import redis,os; redis.Redis.from_url(os.environ['REDIS_URL']).ping()" 2>/dev/null; }
+if redis_answers; then
+  echo "Using the Redis already answering at $REDIS_URL"
+else
+  redis_port=$(.venv/bin/python -c "from urllib.parse import urlparse; import os; print(urlparse(os.environ['REDIS_URL']).port or 6379)")
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$PWD/instance/redis" --save 60 1 \
+    --appendonly no --loglevel warning --logfile "$PWD/instance/logs/redis.log" &
+  pids+=($!)
+  for _ in $(seq 50); do redis_answers && break; sleep 0.1; done
+  redis_answers || { echo "Redis did not start; see instance/logs/redis.log" >&2; exit 1; }
+fi
+
+.venv/bin/flask db upgrade 2>&1 | grep -v "^INFO" || true
+.venv/bin/flask tenants upgrade
+.venv/bin/flask demo seed
+
+.venv/bin/flask worker >> instance/logs/worker.log 2>&1 &
+pids+=($!)
+
+password=$(.venv/bin/python -c "from config import Config; print(Config.DEMO_PASSWORD)")
+operator=$(.venv/bin/python -c "from config import Config; print(Config.OPERATOR_EMAIL)")
+cat <<MSG
+
+  Tessera is running (Ctrl-C stops the web server, the worker and Redis).
+
+    Platform:            http://localhost:$port          API docs: http://localhost:$port/api/v1/docs
+    Demo organization:   http://demo.localhost:$port
+
+  Demo logins (password for all: $password)
+    platform operator    $operator             (on http://localhost:$port)
+    org admin            admin@demo.example
+    branch manager       manager@demo.example
+    teacher              teacher@demo.example
+    student              student@demo.example
+
+  Logs of the worker and Redis: instance/logs/
+
+MSG
+.venv/bin/flask run --host 127.0.0.1 --port "$port" &
+pids+=($!)
+wait "${pids[-1]}"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the Debian packages Tessera needs: `system-deps.sh run` or `system-deps.sh test`.
+# As root it apt-installs what is missing; otherwise it says what to install and stops.
+set -euo pipefail
+purpose=${1:-run}
+
+missing=()
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ "$purpose" = test ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v pg_dump >/dev/null || missing+=(postgresql-client)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v runuser >/dev/null || missing+=(util-linux)
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Tessera needs these Debian packages: ${missing[*]}" >&2
+  echo "Install them with:  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts packaged services on install; we run our own, on our own ports and directories.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now redis-server postgresql >/dev/null 2>&1 || true
+fi
+service redis-server stop >/dev/null 2>&1 || true
