@@ -15,7 +15,7 @@ from app.extensions import db
 from app.security.passwords import generate_password
 from app.tenancy import databases
 from app.tenancy.context import tenant_context
-from app.tenancy.engines import create_tenant_engine, engine_registry
+from app.tenancy.engines import create_tenant_engine, enable_wal, engine_registry
 from app.tenancy.migrations import upgrade_tenant_database
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 
@@ -107,6 +107,8 @@ def _reserve(slug, name):
 def _migrate_new_database(database_url):
     engine = create_tenant_engine(database_url, pool_size=1, max_overflow=0)
     try:
+        if engine.url.get_backend_name() == "sqlite":
+            enable_wal(engine)
         upgrade_tenant_database(engine)
     finally:
         engine.dispose()

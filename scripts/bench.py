@@ -1,0 +1,152 @@
+"""`make bench`: performance figures, printed (and saved under bench-results/). Not a test.
+
+Tenancy: provision N SQLite tenants (default 1 000), then GET /api/v1/organizations/{id}
+spread evenly over all of them with an engine LRU of 100, against the same endpoint on one tenant.
+
+    python -m scripts.bench [--tenants 1000] [--requests 5000]
+"""
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from flask_migrate import upgrade as upgrade_control_plane
+
+from app import CONTROL_MIGRATIONS, create_app
+from app.security.passwords import hash_password
+from app.security.tokens import issue_access_token
+from app.tenancy.provisioning import provision_tenant
+from config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def measure_requests(client, plan):
+    """Run (host, path, token) requests in order; returns requests/s and latencies in ms."""
+    latencies = []
+    started = time.perf_counter()
+    for host, path, token in plan:
+        begin = time.perf_counter()
+        response = client.get(path, headers={"Host": host, "Authorization": f"Bearer {token}"})
+        latencies.append((time.perf_counter() - begin) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{host}{path}: {response.status_code} {response.get_data(as_text=True)[:200]}")
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(plan),
+        "requests_per_second": round(len(plan) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p95_ms": round(percentile(latencies, 0.95), 2),
+    }
+
+
+def bench_tenancy(tenant_count, request_count, lru_size):
+    instance = tempfile.mkdtemp(prefix="tessera-bench-")
+    app = create_app(Config, INSTANCE_DIR=instance, TENANT_ENGINE_LRU_SIZE=lru_size, LMS_BASE_DOMAIN="localhost:5000")
+    with app.app_context():
+        upgrade_control_plane(directory=str(CONTROL_MIGRATIONS))
+
+        hash_samples = []
+        for _ in range(5):
+            begin = time.perf_counter()
+            hash_password("bench-password-123")
+            hash_samples.append(time.perf_counter() - begin)
+        argon2_seconds = statistics.median(hash_samples)
+
+        tenants = []
+        started = time.perf_counter()
+        for number in range(tenant_count):
+            result = provision_tenant(
+                f"bench{number:04d}", f"Bench {number}", "admin@example.org", "bench-password-123"
+            )
+            tenants.append(result.tenant.ref())
+            if (number + 1) % 100 == 0:
+                print(f"  provisioned {number + 1}/{tenant_count}", flush=True)
+        provision_seconds = time.perf_counter() - started
+        tokens = {tenant.id: issue_access_token(1, tenant.id, ("org_admin",))[0] for tenant in tenants}
+
+    def plan_for(chosen):
+        return [
+            (f"{tenant.slug}.localhost:5000", f"/api/v1/organizations/{tenant.id}", tokens[tenant.id])
+            for tenant in chosen
+        ]
+
+    client = app.test_client()
+    single = tenants[0]
+    measure_requests(client, plan_for([single] * 200))  # warm-up
+    one_tenant = measure_requests(client, plan_for([single] * request_count))
+
+    rng = random.Random(7)
+    spread_order = [tenants[i % tenant_count] for i in range(request_count)]
+    rng.shuffle(spread_order)
+    spread = measure_requests(client, plan_for(spread_order))
+    registry = app.extensions["tenant_engines"]
+
+    per_tenant = provision_seconds / tenant_count
+    return {
+        "tenants": tenant_count,
+        "provision_seconds_total": round(provision_seconds, 1),
+        "provision_seconds_per_tenant": round(per_tenant, 3),
+        "argon2id_hash_seconds": round(argon2_seconds, 3),
+        "provision_seconds_per_tenant_without_hash": round(per_tenant - argon2_seconds, 3),
+        "engine_lru_size": lru_size,
+        "engines_disposed": registry.disposed,
+        "one_tenant": one_tenant,
+        "spread_over_all_tenants": spread,
+        "throughput_cost_percent": round(
+            100 * (1 - spread["requests_per_second"] / one_tenant["requests_per_second"]), 1
+        ),
+        "instance_dir": instance,
+    }
+
+
+def print_tenancy(result):
+    print()
+    print(
+        f"Provisioning {result['tenants']} SQLite tenants: {result['provision_seconds_total']} s, "
+        f"{result['provision_seconds_per_tenant']} s per tenant"
+    )
+    print(
+        f"  of which one Argon2id hash of the admin password: {result['argon2id_hash_seconds']} s; "
+        f"everything else: {result['provision_seconds_per_tenant_without_hash']} s per tenant"
+    )
+    print(f"GET /api/v1/organizations/{{id}} (in-process WSGI, one thread, engine LRU {result['engine_lru_size']}):")
+    for label, key in (("one tenant", "one_tenant"), (f"spread over {result['tenants']}", "spread_over_all_tenants")):
+        figures = result[key]
+        print(
+            f"  {label:<20} {figures['requests_per_second']:>8} req/s   p50 {figures['p50_ms']} ms   "
+            f"p95 {figures['p95_ms']} ms   ({figures['requests']} requests)"
+        )
+    print(
+        f"  spreading costs {result['throughput_cost_percent']} % throughput; "
+        f"{result['engines_disposed']} engines were evicted and disposed"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tenants", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--lru", type=int, default=100)
+    args = parser.parse_args()
+
+    print(f"Tenancy benchmark: {args.tenants} tenants, {args.requests} requests per run")
+    result = bench_tenancy(args.tenants, args.requests, args.lru)
+    print_tenancy(result)
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "tenancy.json").write_text(json.dumps(result, indent=2))
+    print(f"\nSaved to {out / 'tenancy.json'}")
+
+
+if __name__ == "__main__":
+    main()
