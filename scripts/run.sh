@@ -13,7 +13,7 @@ mkdir -p instance/redis instance/logs
 pids=()
 cleanup() {
   trap - EXIT INT TERM
-  echo; echo "Stopping Tessera…"
+  echo; echo "Stopping Tessera (worker, Redis)…"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
@@ -57,6 +57,6 @@ cat <<MSG
   Logs of the worker and Redis: instance/logs/
 
 MSG
-.venv/bin/flask run --host 127.0.0.1 --port "$port" &
-pids+=($!)
-wait "${pids[-1]}"
+# In the foreground: a background job of a script would ignore Ctrl-C. When it stops, the EXIT
+# trap stops the worker and Redis.
+.venv/bin/flask run --host 127.0.0.1 --port "$port"

@@ -197,3 +197,47 @@ def test_upgrade_reports_each_tenant_and_goes_on_after_a_failure(app, make_tenan
             record = db.session.get(Tenant, broken.id)
             record.database_url = original_url
             db.session.commit()
+
+
+def _failing_seed(*_args):
+    raise RuntimeError("injected failure")
+
+
+def test_tenant_created_is_emitted_once_after_commit_and_not_on_failure(app, make_tenant, monkeypatch):
+    from app import events
+
+    seen = []
+
+    def record(payload):
+        with app.app_context():  # the registry row is committed when subscribers run
+            row = db.session.get(Tenant, payload["tenant_id"])
+            seen.append((payload["slug"], row.status if row else None))
+
+    events.subscribe("tenant.created")(record)
+    try:
+        tenant = make_tenant()
+        monkeypatch.setattr(provisioning, "_seed_admin", _failing_seed)
+        with app.app_context(), pytest.raises(RuntimeError):
+            provisioning.provision_tenant(unique_slug("noevent"), "No", "a@example.org", PASSWORD)
+    finally:
+        events.unsubscribe("tenant.created", record)
+    assert seen == [(tenant.slug, TenantStatus.ACTIVE)]
+
+
+def test_a_failing_subscriber_does_not_undo_or_stop_the_others(app, make_tenant):
+    from app import events
+
+    calls = []
+
+    def broken(_payload):
+        raise RuntimeError("subscriber bug")
+
+    events.subscribe("tenant.created")(broken)
+    events.subscribe("tenant.created")(calls.append)
+    try:
+        tenant = make_tenant()
+    finally:
+        events.unsubscribe("tenant.created", broken)
+        events.unsubscribe("tenant.created", calls.append)
+    assert [payload["slug"] for payload in calls] == [tenant.slug]
+    assert _registry_row(app, tenant.slug).status == TenantStatus.ACTIVE
