@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool, QueuePool
 from sqlalchemy.util import LRUCache
 
@@ -57,7 +57,8 @@ class _SharedDialects:
         with self._lock:
             template = self._templates.get(key)
             if template is None:
-                template_url = url.set(database=None) if url.get_backend_name() == "sqlite" else url
+                # SQLite: an in-memory database; a server: the first tenant URL seen on it.
+                template_url = URL.create(url.drivername) if url.get_backend_name() == "sqlite" else url
                 template = sa.create_engine(template_url, poolclass=NullPool)
                 with template.connect():  # runs dialect.initialize() once for this server
                     pass

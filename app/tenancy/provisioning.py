@@ -248,12 +248,14 @@ def upgrade_tenants(slug=None):
         raise NotFound(f"No organization with slug {slug!r}.")
     results = []
     for tenant in tenants:
-        engine = create_tenant_engine(tenant.database_url, pool_size=1, max_overflow=0)
+        engine = None
         try:
+            engine = create_tenant_engine(tenant.database_url, pool_size=1, max_overflow=0)
             upgrade_tenant_database(engine)
             results.append(UpgradeResult(tenant.slug, True, "ok"))
         except Exception as error:  # report and go on to the next tenant
             results.append(UpgradeResult(tenant.slug, False, f"{type(error).__name__}: {error}"))
         finally:
-            engine.dispose()
+            if engine is not None:
+                engine.dispose()
     return results
