@@ -32,6 +32,15 @@ def _wait_for_port(port, process, name, timeout=30):
     raise RuntimeError(f"{name} did not listen on port {port} within {timeout}s")
 
 
+def _stop(process, grace=10):
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class RedisServer:
     def __init__(self):
         binary = shutil.which("redis-server")
@@ -64,11 +73,7 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        _stop(self.process)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -129,10 +134,6 @@ class PostgresServer:
         subprocess.run(self._as_postgres(command), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        _stop(self.process, grace=20)
         self.log.close()
         shutil.rmtree(self.root, ignore_errors=True)

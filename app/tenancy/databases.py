@@ -4,6 +4,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,26 +27,31 @@ def _sqlite_path(url):
     return Path(url.database).resolve()
 
 
-def _server_engine(url):
+@contextmanager
+def _server_connection(url):
     """An AUTOCOMMIT connection to the server's maintenance database (CREATE/DROP DATABASE)."""
-    return sa.create_engine(url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
 
 
-def _quoted(engine, name):
-    return engine.dialect.identifier_preparer.quote_identifier(name)
+def _quoted(conn, name):
+    return conn.dialect.identifier_preparer.quote_identifier(name)
+
+
+def _pg_database_exists(conn, name):
+    return bool(conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}))
 
 
 def database_exists(raw_url):
     url = make_url(raw_url)
     if _is_sqlite(url):
         return _sqlite_path(url).exists()
-    engine = _server_engine(url)
-    try:
-        with engine.connect() as conn:
-            found = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database})
-        return bool(found)
-    finally:
-        engine.dispose()
+    with _server_connection(url) as conn:
+        return _pg_database_exists(conn, url.database)
 
 
 def create_database(raw_url):
@@ -60,15 +66,10 @@ def create_database(raw_url):
         except FileExistsError:
             raise DatabaseExists(f"A database already exists at {path}.") from None
         return
-    engine = _server_engine(url)
-    try:
-        with engine.connect() as conn:
-            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database})
-            if exists:
-                raise DatabaseExists(f"Database {url.database!r} already exists.")
-            conn.execute(sa.text(f"CREATE DATABASE {_quoted(engine, url.database)} ENCODING 'UTF8'"))
-    finally:
-        engine.dispose()
+    with _server_connection(url) as conn:
+        if _pg_database_exists(conn, url.database):
+            raise DatabaseExists(f"Database {url.database!r} already exists.")
+        conn.execute(sa.text(f"CREATE DATABASE {_quoted(conn, url.database)} ENCODING 'UTF8'"))
 
 
 def drop_database(raw_url):
@@ -78,12 +79,8 @@ def drop_database(raw_url):
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
-    engine = _server_engine(url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {_quoted(engine, url.database)} WITH (FORCE)"))
-    finally:
-        engine.dispose()
+    with _server_connection(url) as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {_quoted(conn, url.database)} WITH (FORCE)"))
 
 
 def backup_database(raw_url, backup_dir, slug):
