@@ -58,6 +58,26 @@ class Config:
     # Served from our own static folder: no CDN (see static/vendor/swagger-ui).
     OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
 
+    MAIL_SERVER = _env("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = _env_int("MAIL_PORT", 8025)
+    MAIL_USE_TLS = _env("MAIL_USE_TLS", "false").lower() == "true"
+    MAIL_USE_SSL = _env("MAIL_USE_SSL", "false").lower() == "true"
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Tessera <no-reply@tessera.example>")
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
+    OUTBOX_DIR = _env("LMS_OUTBOX_DIR")  # the development mail sink writes here (instance/outbox)
+
+    PASSWORD_RESET_HOURS = 1
+    REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)
+    LOGIN_FAILURE_LIMIT = 5  # failed logins of one account ...
+    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60  # ... within this window lock it for the rest of it
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_AUTHENTICATED = _env("RATELIMIT_AUTHENTICATED", "1000 per minute")
+    RATELIMIT_ANONYMOUS = _env("RATELIMIT_ANONYMOUS", "100 per minute")
+    RATELIMIT_SENSITIVE = _env("RATELIMIT_SENSITIVE", "10 per minute")  # login, forgot, register, reset
+
     DEMO_PASSWORD = _env("LMS_DEMO_PASSWORD", "tessera-demo-2026")
     OPERATOR_EMAIL = _env("LMS_OPERATOR_EMAIL", "operator@tessera.example")
 
@@ -70,6 +90,10 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    # The suite sends thousands of requests from one IP; rate-limit tests build apps with low limits.
+    RATELIMIT_AUTHENTICATED = "100000 per minute"
+    RATELIMIT_ANONYMOUS = "100000 per minute"
+    RATELIMIT_SENSITIVE = "100000 per minute"
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
 

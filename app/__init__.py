@@ -20,6 +20,7 @@ def create_app(config_class=None, **overrides):
     load_config(app, config_class or config_from_env(), overrides)
     init_extensions(app)
     init_tenancy(app)
+    init_auth(app)
     register_blueprints(app)
     register_error_handlers(app)
     init_security_headers(app)
@@ -63,17 +64,28 @@ def init_tenancy(app):
     init(app)
 
 
+def init_auth(app):
+    """Sessions and rate limits; after tenancy, so that both know the tenant of the request."""
+    from app.security.rate_limits import init_rate_limits
+    from app.security.sessions import init_sessions
+
+    init_sessions(app)
+    init_rate_limits(app)
+
+
 def register_blueprints(app):
     from app.extensions import api, csrf
-    from blueprints.auth import auth_api
+    from blueprints.api_keys import api_keys_api, api_keys_pages
+    from blueprints.auth import auth_api, auth_pages
     from blueprints.home import home_pages
     from blueprints.organizations import organizations_api
     from blueprints.users import users_api
 
-    for blueprint in (auth_api, organizations_api, users_api):
+    for blueprint in (auth_api, organizations_api, users_api, api_keys_api):
         api.register_blueprint(blueprint)
-        csrf.exempt(blueprint)  # bearer tokens, not cookies: CSRF cannot ride on them
-    app.register_blueprint(home_pages)
+        csrf.exempt(blueprint)  # bearer tokens and API keys, never cookies: CSRF cannot ride on them
+    for blueprint in (home_pages, auth_pages, api_keys_pages):
+        app.register_blueprint(blueprint)
 
 
 def register_error_handlers(app):

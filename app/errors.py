@@ -38,5 +38,9 @@ class ValidationFailed(DomainError):
     status, code = 422, "VALIDATION_ERROR"
 
 
+class TooManyRequests(DomainError):
+    status, code = 429, "RATE_LIMITED"
+
+
 class ServiceUnavailable(DomainError):
     status, code = 503, "SERVICE_UNAVAILABLE"

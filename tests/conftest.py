@@ -21,7 +21,7 @@ from app.tenancy.engines import engine_registry
 from app.tenancy.models import Tenant
 from app.tenancy.provisioning import provision_tenant
 from config import TestConfig
-from tests.services import PostgresServer, RedisServer
+from tests.services import PostgresServer, RedisServer, SmtpSink
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PASSWORD = "correct-horse-battery"
@@ -37,6 +37,20 @@ def redis_server():
     server = RedisServer()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    server = SmtpSink()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    """The SMTP sink, emptied for this test."""
+    smtp_server.clear()
+    return smtp_server
 
 
 @pytest.fixture(scope="session")
@@ -58,11 +72,13 @@ def _create_postgres_database(server_url, name):
 
 
 @pytest.fixture(scope="session")
-def app_config(tmp_path_factory, redis_server, postgres_server):
+def app_config(tmp_path_factory, redis_server, postgres_server, smtp_server):
     instance = tmp_path_factory.mktemp("instance")
     config = {
         "INSTANCE_DIR": str(instance),
         "REDIS_URL": redis_server.url,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_server.port,
         "RQ_QUEUE": f"test-{uuid.uuid4().hex[:8]}",
         "LMS_BASE_DOMAIN": "localhost:5000",
     }
@@ -195,3 +211,13 @@ def operator_token(app):
         email = "operator@example.org"
         operator = find_operator(email) or create_operator(email, PASSWORD)
         return issue_access_token(operator.id, None, ("platform_operator",))[0]
+
+
+def run_jobs(app):
+    """Run every queued job now, in-process, against the real Redis (RQ's SimpleWorker)."""
+    from rq import SimpleWorker
+
+    from app.jobs import get_queue, redis_connection
+
+    with app.app_context():
+        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)

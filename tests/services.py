@@ -137,3 +137,33 @@ class PostgresServer:
         _stop(self.process, grace=20)
         self.log.close()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message it receives."""
+
+    def __init__(self):
+        from email import message_from_bytes, policy
+
+        from aiosmtpd.controller import Controller
+
+        sink = self
+        self.messages = []
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                sink.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+                return "250 Message accepted for delivery"
+
+        self.port = free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def clear(self):
+        self.messages.clear()
+
+    def to(self, address):
+        return [message for message in self.messages if address in message["To"]]
+
+    def stop(self):
+        self.controller.stop()

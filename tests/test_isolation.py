@@ -62,7 +62,7 @@ def test_token_of_tenant_a_is_refused_on_tenant_b_and_platform(two_tenants, api,
     for host_tenant in (b, None):
         response = api(host_tenant, token_a).get("/api/v1/organizations")
         assert response.status_code == 401
-        assert response.get_json()["error"]["code"] == "UNAUTHORIZED"
+        assert response.get_json()["error"]["code"] == "INVALID_TOKEN"
 
 
 def test_same_email_in_two_tenants_is_two_accounts(app, two_tenants, api):

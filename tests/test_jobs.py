@@ -1,15 +1,9 @@
 """RQ jobs run inside the tenant that enqueued them, on a real Redis."""
 
-from rq import SimpleWorker
-
-from app.jobs import enqueue, get_queue, redis_connection
+from app.jobs import enqueue
 from tests.conftest import make_user
+from tests.conftest import run_jobs as work
 from tests.support import jobs
-
-
-def work(app):
-    with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
 
 
 def test_job_enqueued_by_a_sees_only_a(app, make_tenant):

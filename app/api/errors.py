@@ -1,6 +1,6 @@
 """One place that turns every error into the envelope (under /api/) or an HTML page (elsewhere)."""
 
-from flask import current_app, render_template, request
+from flask import current_app, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -54,6 +54,8 @@ def _flatten_webargs_messages(messages):
 def _render(status, message, details=None, code=None, headers=None):
     if wants_envelope():
         return error_envelope(status, message, details, code), status, headers or {}
+    if status == 401:  # a page that needs a signed-in user: sign in first, then come back
+        return redirect(url_for("auth_pages.login", next=request.full_path.rstrip("?")))
     template = "errors/404.html" if status == 404 else "errors/error.html"
     html = render_template(template, status=status, message=message, details=details or {})
     return html, status, headers or {}

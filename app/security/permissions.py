@@ -12,11 +12,11 @@ STUDENT = "student"
 TENANT_ROLES = (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT)
 
 ROLE_PERMISSIONS = {
-    PLATFORM_OPERATOR: {"organizations.read", "organizations.manage"},
-    ORG_ADMIN: {"organizations.read", "users.read", "users.manage"},
-    BRANCH_MANAGER: {"organizations.read", "users.read"},
-    TEACHER: {"organizations.read"},
-    STUDENT: {"organizations.read"},
+    PLATFORM_OPERATOR: {"self.read", "organizations.read", "organizations.manage"},
+    ORG_ADMIN: {"self.read", "organizations.read", "users.read", "users.manage", "api_keys.manage"},
+    BRANCH_MANAGER: {"self.read", "organizations.read", "users.read"},
+    TEACHER: {"self.read", "organizations.read"},
+    STUDENT: {"self.read", "organizations.read"},
 }
 
 

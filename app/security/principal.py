@@ -1,4 +1,8 @@
-"""Who is acting: resolved once per request from the bearer token, and the checks on it."""
+"""Who is acting: resolved once per request, and the one permission check pages and API share.
+
+API requests authenticate with `Authorization: Bearer <access token>` or `X-API-Key: <key>`;
+pages with the session cookie (Flask-Login). The API never accepts the cookie, so it needs no CSRF.
+"""
 
 from dataclasses import dataclass
 from functools import wraps
@@ -15,7 +19,7 @@ _loaders = {}
 
 @dataclass(frozen=True)
 class Principal:
-    kind: str  # "user" (a tenant's user) or "operator" (platform)
+    kind: str  # "user" (a tenant's user), "api_key" (a tenant's key) or "operator" (platform)
     id: int
     email: str
     roles: tuple
@@ -30,31 +34,50 @@ class Principal:
 
 
 def register_principal_loader(kind, loader):
-    """`loader(id)` returns a Principal for an active account of this kind, or None."""
+    """`loader(identifier)` returns a Principal for an active account of this kind, or None."""
     _loaders[kind] = loader
 
 
-def _unauthorized(message):
-    return Unauthorized(message, headers={"WWW-Authenticate": 'Bearer realm="tessera"'})
+def _unauthorized(message, code=None):
+    return Unauthorized(message, code=code, headers={"WWW-Authenticate": 'Bearer realm="tessera"'})
 
 
-def _principal_from_request():
-    header = request.headers.get("Authorization", "")
-    if not header:
-        return None
+def _from_bearer(header, tenant):
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("Authorization header must be `Bearer <token>`.")
-    tenant = get_current_tenant()
     try:
         claims = decode_access_token(token.strip(), tenant.id if tenant else None)
     except InvalidToken as error:
-        raise _unauthorized(f"Invalid access token: {error}") from None
-    kind = "user" if tenant else "operator"
-    principal = _loaders[kind](int(claims["sub"]))
+        raise _unauthorized(f"Invalid access token: {error}", code="INVALID_TOKEN") from None
+    principal = _loaders["user" if tenant else "operator"](int(claims["sub"]))
     if principal is None:
-        raise _unauthorized("The account of this token is no longer active.")
+        raise _unauthorized("The account of this token is no longer active.", code="INVALID_TOKEN")
     return principal
+
+
+def _from_api_key(raw_key, tenant):
+    principal = _loaders["api_key"](raw_key) if tenant else None
+    if principal is None:
+        raise _unauthorized("Invalid or revoked API key.", code="INVALID_API_KEY")
+    return principal
+
+
+def _from_session():
+    from flask_login import current_user
+
+    return current_user.principal if current_user.is_authenticated else None
+
+
+def _principal_from_request():
+    tenant = get_current_tenant()
+    if not request.path.startswith("/api/"):
+        return _from_session()
+    if request.headers.get("Authorization"):
+        return _from_bearer(request.headers["Authorization"], tenant)
+    if request.headers.get("X-API-Key"):
+        return _from_api_key(request.headers["X-API-Key"], tenant)
+    return None
 
 
 def current_principal():
@@ -62,6 +85,14 @@ def current_principal():
     if "principal" not in g:
         g.principal = _principal_from_request()
     return g.principal
+
+
+def try_current_principal():
+    """The principal, or None when the credentials are invalid (for rate-limit keys, logs)."""
+    try:
+        return current_principal()
+    except Unauthorized:
+        return None
 
 
 def requires(permission):

@@ -1,5 +1,7 @@
 """Short-lived JWT access tokens, bound to one tenant by their `tid` claim."""
 
+import hashlib
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -49,3 +51,13 @@ def decode_access_token(token, tenant_id):
     if claims.get("typ") != "access" or claims.get("tid") != expected:
         raise InvalidToken("Token was not issued for this organization.")
     return claims
+
+
+def new_opaque_token(nbytes=32):
+    """A random bearer secret for refresh and reset tokens (shown once, stored only as a digest)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def token_digest(token):
+    """SHA-256 of a high-entropy token: enough to store it (no password stretching needed)."""
+    return hashlib.sha256((token or "").encode()).hexdigest()

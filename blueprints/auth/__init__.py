@@ -1,3 +1,4 @@
 from blueprints.auth.api import blp as auth_api
+from blueprints.auth.views import bp as auth_pages
 
-__all__ = ["auth_api"]
+__all__ = ["auth_api", "auth_pages"]

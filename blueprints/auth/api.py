@@ -1,32 +1,100 @@
-"""`/api/v1/auth`: sign in for an access token."""
+"""`/api/v1/auth`: tokens, registration, password resets and `me`."""
 
-import marshmallow as ma
 from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
-from app.security.principal import public
+from app.security.principal import current_principal, public, requires
+from app.security.rate_limits import limit_sensitive
 from app.tenancy.context import get_current_tenant
-from blueprints.auth import services
+from blueprints.auth import schemas, services
 
 blp = ApiBlueprint("auth", __name__, url_prefix="/api/v1/auth", description="Authentication.")
+BEARER = [{"bearerAuth": []}]
 
 
-class LoginSchema(ma.Schema):
-    email = ma.fields.String(required=True)
-    password = ma.fields.String(required=True, load_only=True)
+def _tenant_or_404():
+    from app.errors import NotFound
 
-
-class TokenSchema(ma.Schema):
-    access_token = ma.fields.String()
-    token_type = ma.fields.String()
-    expires_in = ma.fields.Integer(metadata={"description": "Seconds"})
+    tenant = get_current_tenant()
+    if tenant is None:
+        raise NotFound("This is done on your organization's address, not the platform's.")
+    return tenant
 
 
 @blp.route("/login")
 class Login(MethodView):
     @public
-    @blp.arguments(LoginSchema)
-    @blp.response(200, TokenSchema)
+    @limit_sensitive
+    @blp.arguments(schemas.LoginSchema)
+    @blp.response(200, schemas.TokenPairSchema)
     def post(self, credentials):
-        """Exchange e-mail and password for a bearer access token."""
+        """Exchange e-mail and password for an access token (15 min) and a refresh token."""
         return services.login(credentials["email"], credentials["password"], get_current_tenant())
+
+
+@blp.route("/refresh-token")
+class RefreshToken(MethodView):
+    @public
+    @blp.arguments(schemas.RefreshSchema)
+    @blp.response(200, schemas.TokenPairSchema)
+    def post(self, data):
+        """Spend a refresh token for a new pair; replaying a spent one revokes the whole sign-in."""
+        return services.refresh(data["refresh_token"], get_current_tenant())
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @public
+    @blp.arguments(schemas.LogoutSchema)
+    @blp.response(200, schemas.AcceptedSchema)
+    def post(self, data):
+        """Revoke the refresh token's sign-in (every token rotated from it)."""
+        if get_current_tenant() is not None:
+            services.logout(data["refresh_token"])
+        return {"message": "Signed out."}
+
+
+@blp.route("/register")
+class Register(MethodView):
+    @public
+    @limit_sensitive
+    @blp.arguments(schemas.RegisterSchema)
+    @blp.response(201, schemas.TokenPairSchema)
+    def post(self, data):
+        """Create a student account, where the organization allows self-registration."""
+        return services.register(data, _tenant_or_404())
+
+
+@blp.route("/forgot-password")
+class ForgotPassword(MethodView):
+    @public
+    @limit_sensitive
+    @blp.arguments(schemas.ForgotPasswordSchema)
+    @blp.response(202, schemas.AcceptedSchema)
+    def post(self, data):
+        """Mail a password reset link, if the account exists (the answer is the same either way)."""
+        services.request_password_reset(data["email"], _tenant_or_404())
+        return {"message": "If the address belongs to an account, a reset link is on its way."}
+
+
+@blp.route("/reset-password")
+class ResetPassword(MethodView):
+    @public
+    @limit_sensitive
+    @blp.arguments(schemas.ResetPasswordSchema)
+    @blp.response(200, schemas.AcceptedSchema)
+    def post(self, data):
+        """Set a new password with the token from the reset e-mail (once, within an hour)."""
+        _tenant_or_404()
+        services.reset_password(data["token"], data["password"])
+        return {"message": "Password changed. Sign in with the new one."}
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @requires("self.read")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.MeSchema)
+    def get(self):
+        """The signed-in account: roles, permissions, memberships and organization."""
+        return services.describe_principal(current_principal(), get_current_tenant())

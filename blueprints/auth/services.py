@@ -1,20 +1,255 @@
-"""Signing in: tenant users on their organization's host, operators on the platform domain."""
+"""Signing in and out, token rotation, registration and password resets."""
 
-from app.errors import Unauthorized
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.errors import BadRequest, PermissionDenied, Unauthorized, ValidationFailed
+from app.events import emit
+from app.extensions import db
+from app.mail import send_mail_later
+from app.security import lockout
 from app.security.operators import authenticate_operator
-from app.security.tokens import issue_access_token
-from blueprints.users.services import authenticate
+from app.security.passwords import hash_password, password_problems, verify_password
+from app.security.permissions import PLATFORM_OPERATOR, STUDENT
+from app.security.tokens import issue_access_token, new_opaque_token, token_digest
+from app.tenancy.models import utcnow
+from blueprints.auth.models import PasswordResetToken, RefreshToken
+from blueprints.users.models import User
+from blueprints.users.services import authenticate, create_user, find_user_by_email, get_user
+
+
+def _invalid_credentials():
+    return Unauthorized("Invalid e-mail or password.", code="INVALID_CREDENTIALS")
+
+
+def check_password_policy(password, email, field="password"):
+    problems = password_problems(password, email)
+    if problems:
+        raise ValidationFailed("The password does not meet the policy.", {field: problems})
+
+
+# --- sign in -----------------------------------------------------------------------------------
+
+
+def authenticate_for_tenant(email, password, tenant):
+    """The active user of `tenant` with these credentials; 401 otherwise, 429 once locked."""
+    lockout.check_not_locked(tenant.slug, email)
+    user = authenticate(email, password)
+    if user is None:
+        lockout.record_failure(tenant.slug, email)
+        raise _invalid_credentials()
+    lockout.reset_failures(tenant.slug, email)
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def authenticate_operator_or_fail(email, password):
+    lockout.check_not_locked("platform", email)
+    operator = authenticate_operator(email, password)
+    if operator is None:
+        lockout.record_failure("platform", email)
+        raise _invalid_credentials()
+    lockout.reset_failures("platform", email)
+    return operator
+
+
+def _issue_refresh_token(user_id, family=None):
+    token = new_opaque_token()
+    db.session.add(
+        RefreshToken(
+            user_id=user_id,
+            family=family or new_opaque_token(12),
+            token_hash=token_digest(token),
+            expires_at=utcnow() + timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"]),
+        )
+    )
+    return token
+
+
+def _token_pair(user, tenant, family=None):
+    access, expires_in = issue_access_token(user.id, tenant.id, (user.role,))
+    refresh = _issue_refresh_token(user.id, family)
+    db.session.commit()
+    return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer", "expires_in": expires_in}
 
 
 def login(email, password, tenant):
-    """An access token for valid credentials; the same 401 whether or not the e-mail exists."""
-    if tenant is not None:
-        account = authenticate(email, password)
-        roles = (account.role,) if account else ()
-    else:
-        account = authenticate_operator(email, password)
-        roles = ("platform_operator",)
-    if account is None:
-        raise Unauthorized("Invalid e-mail or password.", code="INVALID_CREDENTIALS")
-    token, expires_in = issue_access_token(account.id, tenant.id if tenant else None, roles)
-    return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
+    """Access and refresh tokens for a tenant user; an access token for a platform operator."""
+    if tenant is None:
+        operator = authenticate_operator_or_fail(email, password)
+        access, expires_in = issue_access_token(operator.id, None, (PLATFORM_OPERATOR,))
+        return {"access_token": access, "refresh_token": None, "token_type": "Bearer", "expires_in": expires_in}
+    return _token_pair(authenticate_for_tenant(email, password, tenant), tenant)
+
+
+def _revoke_family(family):
+    db.session.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def refresh(refresh_token, tenant):
+    """Spend a refresh token for a new pair. A spent token presented again revokes its family."""
+    if tenant is None:
+        raise Unauthorized("Refresh tokens belong to an organization's host.", code="INVALID_REFRESH_TOKEN")
+    record = db.session.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == token_digest(refresh_token)))
+    if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
+        raise Unauthorized("Invalid or expired refresh token.", code="INVALID_REFRESH_TOKEN")
+    # Spend it atomically: of two concurrent refreshes with one token, exactly one wins.
+    spent = db.session.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.id == record.id, RefreshToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if spent.rowcount != 1:
+        # A token that was already rotated came back: someone holds a copy. End the whole sign-in.
+        db.session.rollback()
+        _revoke_family(record.family)
+        db.session.commit()
+        emit("auth.refresh_token_reused", tenant_id=tenant.id, user_id=record.user_id)
+        raise Unauthorized("This refresh token was already used; the session is revoked.", code="REFRESH_TOKEN_REUSED")
+    user = db.session.get(User, record.user_id)
+    if user is None or not user.is_active:
+        _revoke_family(record.family)
+        db.session.commit()
+        raise Unauthorized("The account is no longer active.", code="INVALID_REFRESH_TOKEN")
+    return _token_pair(user, tenant, family=record.family)
+
+
+def logout(refresh_token):
+    """Revoke the family of `refresh_token` (every token of that sign-in); unknown tokens are ignored."""
+    if not refresh_token:
+        return
+    record = db.session.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == token_digest(refresh_token)))
+    if record is not None:
+        _revoke_family(record.family)
+        db.session.commit()
+
+
+def revoke_all_sessions(user_id):
+    db.session.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+# --- self-registration ---------------------------------------------------------------------------
+
+
+def register(data, tenant):
+    """A new student account, when the organization allows self-registration."""
+    if not (tenant.settings or {}).get("self_registration"):
+        raise PermissionDenied("This organization does not allow self-registration.", code="REGISTRATION_CLOSED")
+    check_password_policy(data["password"], data["email"])
+    user = create_user(
+        data["email"], STUDENT, data.get("first_name", ""), data.get("last_name", ""), password=data["password"]
+    )
+    emit("user.registered", tenant_id=tenant.id, user_id=user.id)
+    return _token_pair(user, tenant)
+
+
+# --- password reset ------------------------------------------------------------------------------
+
+
+def reset_link(tenant, token):
+    config = current_app.config
+    return f"{config['LMS_URL_SCHEME']}://{tenant.slug}.{config['LMS_BASE_DOMAIN']}/reset-password?token={token}"
+
+
+def request_password_reset(email, tenant):
+    """Mail a single-use, one-hour reset link if the account exists; the caller learns nothing."""
+    user = find_user_by_email(email or "")
+    if user is None or not user.is_active:
+        return
+    db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    token = new_opaque_token()
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    db.session.add(
+        PasswordResetToken(
+            user_id=user.id, token_hash=token_digest(token), expires_at=utcnow() + timedelta(hours=hours)
+        )
+    )
+    db.session.commit()
+    link = reset_link(tenant, token)
+    text = (
+        f"Hello {user.full_name},\n\n"
+        f"Someone (we hope you) asked to reset your password for {tenant.name}.\n"
+        f"Choose a new one here within {hours} hour(s); the link works once:\n\n{link}\n\n"
+        "If you did not ask for this, ignore this e-mail: your password stays as it is.\n"
+    )
+    send_mail_later(tenant, user.mail_address, f"Reset your {tenant.name} password", text)
+
+
+def reset_password(token, new_password):
+    """Set a new password with a valid reset token; every refresh token of the user is revoked."""
+    record = db.session.scalar(
+        sa.select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token))
+    )
+    if record is None or record.used_at is not None or record.expires_at <= utcnow():
+        raise BadRequest("This reset link is invalid, expired or already used.", code="INVALID_RESET_TOKEN")
+    user = get_user(record.user_id)
+    check_password_policy(new_password, user.email)
+    user.password_hash = hash_password(new_password)
+    record.used_at = utcnow()
+    revoke_all_sessions(user.id)
+    db.session.commit()
+    return user
+
+
+def change_password(user, current_password, new_password):
+    if not verify_password(user.password_hash, current_password or ""):
+        raise ValidationFailed("The current password is wrong.", {"current_password": ["Does not match."]})
+    check_password_policy(new_password, user.email, field="new_password")
+    user.password_hash = hash_password(new_password)
+    revoke_all_sessions(user.id)
+    db.session.commit()
+    return user
+
+
+def update_profile(user, first_name=None, last_name=None, notification_email=None):
+    from blueprints.users.services import normalize_email
+
+    if first_name is not None:
+        user.first_name = first_name.strip()[:100]
+    if last_name is not None:
+        user.last_name = last_name.strip()[:100]
+    if notification_email is not None:
+        user.notification_email = normalize_email(notification_email) if notification_email.strip() else None
+    db.session.commit()
+    return user
+
+
+# --- who am I ----------------------------------------------------------------------------------
+
+
+def describe_principal(principal, tenant):
+    """`GET /auth/me`: the account, its roles and permissions, memberships and organization."""
+    description = {
+        "type": principal.kind,
+        "id": principal.id,
+        "email": principal.email,
+        "roles": list(principal.roles),
+        "permissions": sorted(principal.permissions),
+        # Branch and class memberships arrive with the organization feature (issue 5).
+        "branches": [],
+        "classes": [],
+        "tenant": {"id": tenant.id, "slug": tenant.slug, "name": tenant.name} if tenant else None,
+    }
+    if principal.kind == "user":
+        user = get_user(principal.id)
+        description |= {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "notification_email": user.notification_email,
+        }
+    return description

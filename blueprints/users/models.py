@@ -16,8 +16,14 @@ class User(TenantModel):
     role = sa.Column(sa.String(30), nullable=False, index=True)
     password_hash = sa.Column(sa.String(255))  # NULL until the person sets a password
     is_active = sa.Column(sa.Boolean, nullable=False, default=True, index=True)
+    notification_email = sa.Column(sa.String(254))  # where mail goes, when not the login e-mail
+    last_login_at = sa.Column(sa.DateTime)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    @property
+    def mail_address(self):
+        return self.notification_email or self.email
 
     @property
     def full_name(self):

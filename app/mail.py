@@ -1,0 +1,54 @@
+"""Outgoing e-mail: composed by services, sent over SMTP by an RQ job.
+
+    send_mail_later(tenant, to="a@example.org", subject="…", text="…")
+
+Settings: MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS (STARTTLS), MAIL_USE_SSL, MAIL_USERNAME,
+MAIL_PASSWORD, MAIL_DEFAULT_SENDER. In development `make run` starts a local SMTP sink
+(scripts/mail_sink.py) that keeps every message under instance/outbox/ for the operator to read.
+"""
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+
+from app.jobs import enqueue
+
+
+def build_message(to, subject, text, html=None, sender=None):
+    message = EmailMessage()
+    message["From"] = sender or current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="tessera")
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def send_now(message):
+    """Deliver one message through the configured SMTP server."""
+    config = current_app.config
+    host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
+    if config["MAIL_USE_SSL"]:
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    with smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(message)
+
+
+def deliver_mail(to, subject, text, html=None):
+    """The RQ job: compose and send (retried by RQ when the SMTP server is unreachable)."""
+    send_now(build_message(to, subject, text, html))
+
+
+def send_mail_later(tenant, to, subject, text, html=None):
+    return enqueue(tenant, deliver_mail, to, subject, text, html)

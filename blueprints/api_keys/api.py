@@ -1,0 +1,44 @@
+"""`/api/v1/api-keys`: an org admin's service-to-service credentials."""
+
+from flask.views import MethodView
+
+from app.api.blueprint import ApiBlueprint
+from app.security.principal import current_principal, requires
+from blueprints.api_keys import schemas, services
+
+blp = ApiBlueprint("api_keys", __name__, url_prefix="/api/v1/api-keys", description="API keys (X-API-Key).")
+BEARER = [{"bearerAuth": []}]
+
+
+def actor_user_id():
+    principal = current_principal()
+    return principal.id if principal.kind == "user" else None
+
+
+@blp.route("")
+class ApiKeys(MethodView):
+    @requires("api_keys.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ApiKeySchema(many=True))
+    def get(self):
+        """List the organization's API keys (never their secrets)."""
+        return services.list_api_keys()
+
+    @requires("api_keys.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.ApiKeySchema)
+    @blp.response(201, schemas.CreatedApiKeySchema)
+    def post(self, data):
+        """Create a key acting with the given roles; the response holds the key, once."""
+        created = services.create_api_key(data["name"], data["roles"], actor_user_id())
+        return services.created_key_view(created)
+
+
+@blp.route("/<int:key_id>")
+class ApiKeyById(MethodView):
+    @requires("api_keys.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ApiKeySchema)
+    def delete(self, key_id):
+        """Revoke a key: it stops working at once."""
+        return services.revoke_api_key(key_id)

@@ -1,0 +1,18 @@
+import marshmallow as ma
+from marshmallow import validate
+
+from app.security.permissions import TENANT_ROLES
+
+
+class ApiKeySchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
+    prefix = ma.fields.String(dump_only=True, metadata={"description": "Visible part: tsk_<prefix>_…"})
+    roles = ma.fields.List(ma.fields.String(validate=validate.OneOf(TENANT_ROLES)), required=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+    last_used_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    revoked_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+
+
+class CreatedApiKeySchema(ApiKeySchema):
+    key = ma.fields.String(dump_only=True, metadata={"description": "The whole key. Shown once."})

@@ -1,0 +1,94 @@
+"""API keys: created by org admins, shown once, stored as a digest, acting with chosen roles."""
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.security.permissions import TENANT_ROLES
+from app.security.principal import Principal, register_principal_loader
+from app.security.tokens import token_digest
+from app.tenancy.context import require_tenant
+from app.tenancy.models import utcnow
+from blueprints.api_keys.models import ApiKey
+
+KEY_PREFIX = "tsk"
+# Recording last use costs a write; once a minute per key is precise enough for an admin page.
+LAST_USED_PRECISION_SECONDS = 60
+
+
+@dataclass
+class CreatedKey:
+    key: ApiKey
+    secret: str  # the whole key, returned once and never again
+
+
+def create_api_key(name, roles, actor_id):
+    name = (name or "").strip()
+    problems = {}
+    if not name or len(name) > 100:
+        problems["name"] = ["Give the key a name of 1 to 100 characters."]
+    roles = sorted(set(roles or []))
+    if not roles or any(role not in TENANT_ROLES for role in roles):
+        problems["roles"] = [f"Choose one or more of {', '.join(TENANT_ROLES)}."]
+    if problems:
+        raise ValidationFailed("The API key is not valid.", problems)
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(name=name, prefix=prefix, key_hash=token_digest(secret), roles=roles, created_by_id=actor_id)
+    db.session.add(key)
+    db.session.commit()
+    return CreatedKey(key, f"{KEY_PREFIX}_{prefix}_{secret}")
+
+
+def list_api_keys():
+    return db.session.scalars(
+        sa.select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc())
+    ).all()
+
+
+def revoke_api_key(key_id):
+    key = db.session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound("No such API key.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        db.session.commit()
+    return key
+
+
+def principal_for_api_key(raw_key):
+    """The principal of an active key of the current tenant, or None."""
+    parts = (raw_key or "").split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        return None
+    _, prefix, secret = parts
+    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, token_digest(secret)):
+        return None
+    now = utcnow()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() >= LAST_USED_PRECISION_SECONDS:
+        key.last_used_at = now
+        db.session.commit()
+    return Principal("api_key", key.id, f"api-key:{key.name}", tuple(key.roles), require_tenant().id)
+
+
+register_principal_loader("api_key", principal_for_api_key)
+
+
+def created_key_view(created):
+    """What the create response shows: the key's fields plus the secret, this once."""
+    key = created.key
+    return {
+        "id": key.id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "roles": key.roles,
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+        "key": created.secret,
+    }

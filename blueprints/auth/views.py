@@ -1,0 +1,126 @@
+"""Sign-in pages: login, logout, forgot and reset password, and the profile page."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.errors import DomainError
+from app.forms import apply_domain_error
+from app.security.operators import principal_for_operator
+from app.security.rate_limits import limit_sensitive
+from app.security.sessions import end_session, start_session
+from app.tenancy.context import get_current_tenant
+from blueprints.auth import services
+from blueprints.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm
+from blueprints.users.services import get_user, principal_for_user
+
+bp = Blueprint("auth_pages", __name__)
+
+
+def _safe_next(target):
+    """Only same-host paths: a login link must not bounce people to another site."""
+    if not target:
+        return url_for("home.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("home.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limit_sensitive
+def login():
+    """Sign in with e-mail and password."""
+    form = LoginForm()
+    tenant = get_current_tenant()
+    if form.validate_on_submit():
+        try:
+            if tenant is None:
+                operator = services.authenticate_operator_or_fail(form.email.data, form.password.data)
+                start_session(principal_for_operator(operator.id))
+            else:
+                user = services.authenticate_for_tenant(form.email.data, form.password.data, tenant)
+                start_session(principal_for_user(user.id))
+        except DomainError as error:
+            form.form_errors.append(error.message)
+            return render_template("auth/login.html", form=form), error.status
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out of this organization on this browser."""
+    end_session()
+    flash("You are signed out.")
+    return redirect(url_for("auth_pages.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limit_sensitive
+def forgot_password():
+    """Ask for a password reset link by e-mail."""
+    tenant = get_current_tenant()
+    form = ForgotPasswordForm()
+    if form.validate_on_submit() and tenant is not None:
+        services.request_password_reset(form.email.data, tenant)
+        return render_template("auth/forgot_sent.html", email=form.email.data)
+    return render_template("auth/forgot.html", form=form, on_platform=tenant is None)
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limit_sensitive
+def reset_password():
+    """Choose a new password with the link from the reset e-mail."""
+    form = ResetPasswordForm()
+    token = request.args.get("token", "")
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except DomainError as error:
+            apply_domain_error(form, error)
+            return render_template("auth/reset.html", form=form, token=token), error.status
+        flash("Your password is changed. Sign in with the new one.")
+        return redirect(url_for("auth_pages.login"))
+    return render_template("auth/reset.html", form=form, token=token)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """Change your name, where notifications go, and your password."""
+    principal = current_user.principal
+    if principal.kind != "user":
+        return redirect(url_for("home.index"))
+    user = get_user(principal.id)
+    profile_form = ProfileForm(prefix="profile", obj=user)
+    password_form = ChangePasswordForm(prefix="password")
+    status = 200
+    submitted = request.form.get("form") if request.method == "POST" else None
+    if submitted == "profile":
+        if profile_form.validate_on_submit():
+            try:
+                services.update_profile(
+                    user,
+                    profile_form.first_name.data,
+                    profile_form.last_name.data,
+                    profile_form.notification_email.data or "",
+                )
+                flash("Profile saved.")
+                return redirect(url_for("auth_pages.profile"))
+            except DomainError as error:
+                apply_domain_error(profile_form, error)
+        status = 422
+    elif submitted == "password":
+        if password_form.validate_on_submit():
+            try:
+                services.change_password(user, password_form.current_password.data, password_form.new_password.data)
+                flash("Password changed. Other signed-in apps must sign in again.")
+                return redirect(url_for("auth_pages.profile"))
+            except DomainError as error:
+                apply_domain_error(password_form, error)
+        status = 422
+    return render_template(
+        "auth/profile.html", profile_form=profile_form, password_form=password_form, user=user
+    ), status
