@@ -94,7 +94,7 @@ class TestConfig(Config):
     RATELIMIT_AUTHENTICATED = "100000 per minute"
     RATELIMIT_ANONYMOUS = "100000 per minute"
     RATELIMIT_SENSITIVE = "100000 per minute"
-    SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
+    SECRET_KEY = "test-secret-key-that-is-long-enough-for-every-hmac-algorithm-0123456789"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
 
 
