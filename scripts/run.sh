@@ -8,12 +8,14 @@ export FLASK_APP=wsgi
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 port=${PORT:-5000}
 export LMS_BASE_DOMAIN=${LMS_BASE_DOMAIN:-localhost:$port}
+export LMS_OUTBOX_DIR=${LMS_OUTBOX_DIR:-$PWD/instance/outbox}
+export MAIL_PORT=${MAIL_PORT:-8025}
 mkdir -p instance/redis instance/logs
 
 pids=()
 cleanup() {
   trap - EXIT INT TERM
-  echo; echo "Stopping Tessera (worker, Redis)…"
+  echo; echo "Stopping Tessera (worker, mail sink, Redis)…"
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
@@ -37,6 +39,8 @@ fi
 
 .venv/bin/flask worker >> instance/logs/worker.log 2>&1 &
 pids+=($!)
+.venv/bin/python -m scripts.mail_sink --port "$MAIL_PORT" --dir "$LMS_OUTBOX_DIR" >> instance/logs/mail.log 2>&1 &
+pids+=($!)
 
 password=$(.venv/bin/python -c "from config import Config; print(Config.DEMO_PASSWORD)")
 operator=$(.venv/bin/python -c "from config import Config; print(Config.OPERATOR_EMAIL)")
@@ -54,7 +58,8 @@ cat <<MSG
     teacher              teacher@demo.example
     student              student@demo.example
 
-  Logs of the worker and Redis: instance/logs/
+  Mail (password resets…) goes to a local sink: read it at http://localhost:$port/outbox as the operator.
+  Logs of the worker, the mail sink and Redis: instance/logs/
 
 MSG
 # In the foreground: a background job of a script would ignore Ctrl-C. When it stops, the EXIT

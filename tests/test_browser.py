@@ -71,3 +71,53 @@ def test_unknown_tenant_shows_the_not_found_page(browser, live_server):
     assert response.status == 404
     assert "Not found" in page.locator("h1").inner_text()
     page.close()
+
+
+def test_a_student_signs_in_on_a_phone(browser, live_server, app, make_tenant, tmp_path):
+    from tests.conftest import PASSWORD, make_user
+
+    tenant = make_tenant(name="Harbour Training College")
+    make_user(app, tenant, "student", email="sam@example.org", first_name="Sam")
+    page = browser.new_page(viewport={"width": 375, "height": 740})
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/profile")
+    assert page.url.endswith("/login?next=/profile")
+    page.fill("input[name=email]", "sam@example.org")
+    page.fill("input[name=password]", "not-my-password")
+    page.click("button[type=submit]")
+    assert "Invalid e-mail or password." in page.locator(".form-error").inner_text()
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/profile")
+    assert page.locator("h1").inner_text() == "Your profile"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "profile-375.png"), full_page=True)
+    page.click("text=Sign out")
+    page.wait_for_url("**/login")
+    assert page.locator("h1").inner_text() == "Sign in"
+    page.close()
+
+
+def test_api_keys_page_creates_and_revokes_with_htmx(browser, live_server, app, make_tenant):
+    from tests.conftest import PASSWORD
+
+    tenant = make_tenant()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next=/settings/api-keys")
+    page.fill("input[name=email]", "admin@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/settings/api-keys")
+    page.fill("input[name=name]", "Payroll sync")
+    page.check("input[value=teacher]")
+    page.click("text=Create key")
+    assert page.locator("#new-api-key").inner_text().startswith("tsk_")
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "api-keys-1280.png"), full_page=True)
+    revoke = page.get_by_role("button", name="Revoke")
+    revoke.click()
+    page.locator("td", has_text="revoked").wait_for()
+    assert revoke.count() == 0
+    assert page.url.endswith("/settings/api-keys")  # swapped in place by htmx, no navigation
+    page.close()

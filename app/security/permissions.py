@@ -12,7 +12,7 @@ STUDENT = "student"
 TENANT_ROLES = (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT)
 
 ROLE_PERMISSIONS = {
-    PLATFORM_OPERATOR: {"self.read", "organizations.read", "organizations.manage"},
+    PLATFORM_OPERATOR: {"self.read", "organizations.read", "organizations.manage", "outbox.read"},
     ORG_ADMIN: {"self.read", "organizations.read", "users.read", "users.manage", "api_keys.manage"},
     BRANCH_MANAGER: {"self.read", "organizations.read", "users.read"},
     TEACHER: {"self.read", "organizations.read"},

@@ -5,6 +5,7 @@ from flask.views import MethodView
 from app.api.blueprint import ApiBlueprint
 from app.security.principal import current_principal, public, requires
 from app.security.rate_limits import limit_sensitive
+from app.security.sessions import end_session
 from app.tenancy.context import get_current_tenant
 from blueprints.auth import schemas, services
 
@@ -48,9 +49,10 @@ class Logout(MethodView):
     @blp.arguments(schemas.LogoutSchema)
     @blp.response(200, schemas.AcceptedSchema)
     def post(self, data):
-        """Revoke the refresh token's sign-in (every token rotated from it)."""
+        """Revoke the refresh token's sign-in (every token rotated from it) and any page session."""
         if get_current_tenant() is not None:
             services.logout(data["refresh_token"])
+        end_session()
         return {"message": "Signed out."}
 
 

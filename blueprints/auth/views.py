@@ -3,11 +3,12 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.errors import DomainError
 from app.forms import apply_domain_error
 from app.security.operators import principal_for_operator
+from app.security.principal import requires
 from app.security.rate_limits import limit_sensitive
 from app.security.sessions import end_session, start_session
 from app.tenancy.context import get_current_tenant
@@ -87,7 +88,7 @@ def reset_password():
 
 
 @bp.route("/profile", methods=["GET", "POST"])
-@login_required
+@requires("self.read")
 def profile():
     """Change your name, where notifications go, and your password."""
     principal = current_user.principal

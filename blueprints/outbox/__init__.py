@@ -1,0 +1,3 @@
+from blueprints.outbox.views import bp as outbox_pages
+
+__all__ = ["outbox_pages"]
