@@ -241,3 +241,23 @@ def test_a_failing_subscriber_does_not_undo_or_stop_the_others(app, make_tenant)
         events.unsubscribe("tenant.created", calls.append)
     assert [payload["slug"] for payload in calls] == [tenant.slug]
     assert _registry_row(app, tenant.slug).status == TenantStatus.ACTIVE
+
+
+def test_tenant_migrations_build_exactly_the_models_schema(app, tenant):
+    """A model change without its migration (or a model module Alembic never imported) fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from app.models import import_all_models
+    from app.tenancy.base import tenant_metadata
+
+    import_all_models()
+    engine = create_tenant_engine(tenant.database_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            differences = compare_metadata(context, tenant_metadata())
+    finally:
+        engine.dispose()
+    assert differences == []
+    assert {"users", "branches", "classes", "branch_memberships", "class_memberships"} <= set(tenant_metadata().tables)

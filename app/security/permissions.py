@@ -13,11 +13,36 @@ TENANT_ROLES = (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT)
 
 ROLE_PERMISSIONS = {
     PLATFORM_OPERATOR: {"self.read", "organizations.read", "organizations.manage", "outbox.read"},
-    ORG_ADMIN: {"self.read", "organizations.read", "users.read", "users.manage", "api_keys.manage"},
-    BRANCH_MANAGER: {"self.read", "organizations.read", "users.read"},
-    TEACHER: {"self.read", "organizations.read"},
+    ORG_ADMIN: {
+        "self.read",
+        "organizations.read",
+        "settings.manage",
+        "users.read",
+        "users.manage",
+        "api_keys.manage",
+        "branches.read",
+        "branches.manage",
+        "classes.read",
+        "classes.manage",
+        "imports.manage",
+    },
+    # Branch managers act inside their own branches only: the services narrow every query to them.
+    BRANCH_MANAGER: {
+        "self.read",
+        "organizations.read",
+        "users.read",
+        "users.manage",
+        "branches.read",
+        "classes.read",
+        "classes.manage",
+        "imports.manage",
+    },
+    TEACHER: {"self.read", "organizations.read", "branches.read", "classes.read"},
     STUDENT: {"self.read", "organizations.read"},
 }
+
+# Roles whose permissions reach the whole organization; every other role is narrowed to branches.
+ORGANIZATION_WIDE_ROLES = {ORG_ADMIN}
 
 
 def permissions_of(roles):

@@ -11,6 +11,7 @@ class User(TenantModel):
 
     id = sa.Column(sa.Integer, primary_key=True)
     email = sa.Column(sa.String(254), nullable=False, unique=True)
+    external_id = sa.Column(sa.String(100), unique=True)  # the key of another system (HR, SIS)
     first_name = sa.Column(sa.String(100), nullable=False, default="")
     last_name = sa.Column(sa.String(100), nullable=False, default="")
     role = sa.Column(sa.String(30), nullable=False, index=True)

@@ -1,0 +1,39 @@
+"""Which branches a principal may act in: all of them, or those it manages."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from app.errors import PermissionDenied
+from app.extensions import db
+from app.security.permissions import BRANCH_MANAGER, ORGANIZATION_WIDE_ROLES
+from blueprints.branches.models import BranchMembership
+
+
+@dataclass(frozen=True)
+class BranchScope:
+    branch_ids: frozenset | None  # None: the whole organization
+
+    @property
+    def organization_wide(self):
+        return self.branch_ids is None
+
+    def allows(self, branch_id):
+        return self.branch_ids is None or branch_id in self.branch_ids
+
+    def require(self, branch_id):
+        if not self.allows(branch_id):
+            raise PermissionDenied("You can only act in the branches you manage.", code="OUT_OF_SCOPE")
+
+
+def scope_of(principal):
+    if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
+        return BranchScope(None)
+    if principal.kind != "user":
+        return BranchScope(frozenset())  # a key without an org-wide role has no branches of its own
+    managed = db.session.scalars(
+        sa.select(BranchMembership.branch_id).where(
+            BranchMembership.user_id == principal.id, BranchMembership.role == BRANCH_MANAGER
+        )
+    )
+    return BranchScope(frozenset(managed))

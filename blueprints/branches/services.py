@@ -1,0 +1,145 @@
+"""Branches: create, read, rename, configure, archive; and who belongs to each."""
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.api.listing import ListSpec, run_list_query
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.security.permissions import BRANCH_MANAGER, STUDENT, TEACHER
+from app.tenancy.context import require_tenant
+from app.tenancy.models import utcnow
+from blueprints.branches.models import Branch, BranchMembership
+from blueprints.users.models import User
+
+BRANCH_ROLES = (BRANCH_MANAGER, TEACHER, STUDENT)
+# Settings a branch may override; anything else stays the organization's.
+BRANCH_SETTING_KEYS = ("display_name", "primary_color", "accent_color", "time_zone", "locale")
+
+BRANCH_LIST = ListSpec(
+    filters={"id": Branch.id, "code": Branch.code, "name": Branch.name, "created_at": Branch.created_at},
+    sorts={"id": Branch.id, "code": Branch.code, "name": Branch.name, "created_at": Branch.created_at},
+    default_sort=("name",),
+    fields=frozenset({"id", "code", "name", "settings", "created_at", "updated_at", "archived_at"}),
+    tiebreaker=Branch.id,
+)
+
+
+def check_organization(organization_id):
+    if organization_id != require_tenant().id:
+        raise NotFound("No such organization.")
+
+
+def list_branches(query, scope, include_archived=False):
+    stmt = sa.select(Branch)
+    if not include_archived:
+        stmt = stmt.where(Branch.archived_at.is_(None))
+    if not scope.organization_wide:
+        stmt = stmt.where(Branch.id.in_(scope.branch_ids or [-1]))
+    return run_list_query(db.session, stmt, query, BRANCH_LIST)
+
+
+def get_branch(branch_id, scope):
+    branch = db.session.get(Branch, branch_id)
+    if branch is None or not scope.allows(branch.id):
+        raise NotFound("No such branch.")
+    return branch
+
+
+def _save(branch):
+    db.session.add(branch)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A branch with this code or name exists already.", {"code": ["Must be unique."]}) from None
+    return branch
+
+
+def create_branch(data):
+    return _save(Branch(code=data["code"].strip().lower(), name=data["name"].strip(), settings={}))
+
+
+def update_branch(branch, data):
+    if "code" in data:
+        branch.code = data["code"].strip().lower()
+    if "name" in data:
+        branch.name = data["name"].strip()
+    return _save(branch)
+
+
+def branch_usage(branch_id):
+    from blueprints.classes.models import SchoolClass
+
+    classes = db.session.scalar(
+        sa.select(sa.func.count(SchoolClass.id)).where(
+            SchoolClass.branch_id == branch_id, SchoolClass.archived_at.is_(None)
+        )
+    )
+    members = db.session.scalar(
+        sa.select(sa.func.count(BranchMembership.id)).where(BranchMembership.branch_id == branch_id)
+    )
+    return {"classes": classes, "users": members}
+
+
+def delete_branch(branch, force=False):
+    """Delete an empty branch; one with classes or people is a 409, or archived with `force`."""
+    usage = branch_usage(branch.id)
+    if any(usage.values()):
+        if not force:
+            raise Conflict(
+                f"The branch still has {usage['classes']} class(es) and {usage['users']} member(s).",
+                {"branch": [f"classes: {usage['classes']}", f"users: {usage['users']}"]},
+                code="BRANCH_NOT_EMPTY",
+            )
+        branch.archived_at = branch.archived_at or utcnow()
+        db.session.commit()
+        return branch, "archived"
+    db.session.delete(branch)
+    db.session.commit()
+    return branch, "deleted"
+
+
+def effective_settings(branch):
+    organization = require_tenant().settings or {}
+    own = {key: value for key, value in (branch.settings or {}).items() if value not in (None, "")}
+    return {**organization, **own}
+
+
+def update_branch_settings(branch, settings):
+    unknown = sorted(set(settings) - set(BRANCH_SETTING_KEYS))
+    if unknown:
+        raise ValidationFailed(
+            "A branch cannot override these settings.",
+            {key: [f"Not a branch setting; allowed: {', '.join(BRANCH_SETTING_KEYS)}."] for key in unknown},
+        )
+    branch.settings = {**(branch.settings or {}), **settings}
+    db.session.commit()
+    return branch
+
+
+def list_branch_members(branch):
+    rows = db.session.execute(
+        sa.select(User, BranchMembership.role)
+        .join(BranchMembership, BranchMembership.user_id == User.id)
+        .where(BranchMembership.branch_id == branch.id)
+        .order_by(User.last_name, User.first_name, User.id)
+    )
+    return [{"user": user, "role": role} for user, role in rows]
+
+
+def add_branch_member(branch, user_id, role):
+    if role not in BRANCH_ROLES:
+        raise ValidationFailed("Unknown branch role.", {"role": [f"One of {', '.join(BRANCH_ROLES)}."]})
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise ValidationFailed("No such user.", {"user_id": ["No user with this id in the organization."]})
+    membership = db.session.scalar(
+        sa.select(BranchMembership).where(BranchMembership.branch_id == branch.id, BranchMembership.user_id == user.id)
+    )
+    if membership is None:
+        membership = BranchMembership(branch_id=branch.id, user_id=user.id, role=role)
+        db.session.add(membership)
+    membership.role = role
+    db.session.commit()
+    return {"user": user, "role": role}

@@ -1,0 +1,142 @@
+"""Classes of a branch, their term, their teachers and students."""
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.api.listing import ListSpec, run_list_query
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.security.permissions import STUDENT, TEACHER
+from app.tenancy.models import utcnow
+from blueprints.branches.models import Branch
+from blueprints.classes.models import ClassMembership, SchoolClass
+from blueprints.users.models import User
+
+CLASS_ROLES = (TEACHER, STUDENT)
+
+CLASS_LIST = ListSpec(
+    filters={
+        "id": SchoolClass.id,
+        "name": SchoolClass.name,
+        "branch": SchoolClass.branch_id,
+        "term_start": SchoolClass.term_start,
+        "term_end": SchoolClass.term_end,
+    },
+    sorts={"id": SchoolClass.id, "name": SchoolClass.name, "term_start": SchoolClass.term_start},
+    default_sort=("name",),
+    fields=frozenset({"id", "branch_id", "name", "term_start", "term_end", "created_at", "archived_at"}),
+    tiebreaker=SchoolClass.id,
+)
+
+
+def list_classes(query, scope):
+    stmt = sa.select(SchoolClass).where(SchoolClass.archived_at.is_(None))
+    if not scope.organization_wide:
+        stmt = stmt.where(SchoolClass.branch_id.in_(scope.branch_ids or [-1]))
+    return run_list_query(db.session, stmt, query, CLASS_LIST)
+
+
+def get_class(class_id, scope):
+    school_class = db.session.get(SchoolClass, class_id)
+    if school_class is None or not scope.allows(school_class.branch_id):
+        raise NotFound("No such class.")
+    return school_class
+
+
+def _check_term(term_start, term_end):
+    if term_start and term_end and term_end < term_start:
+        raise ValidationFailed("The term ends before it starts.", {"term_end": ["Must be on or after term_start."]})
+
+
+def _save(school_class):
+    db.session.add(school_class)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(
+            "This branch has a class of that name already.", {"name": ["Must be unique in the branch."]}
+        ) from None
+    return school_class
+
+
+def create_class(data, scope):
+    branch = db.session.get(Branch, data["branch_id"])
+    if branch is None or branch.archived_at is not None:
+        raise ValidationFailed("No such branch.", {"branch_id": ["No active branch with this id."]})
+    scope.require(branch.id)
+    _check_term(data.get("term_start"), data.get("term_end"))
+    return _save(
+        SchoolClass(
+            branch_id=branch.id,
+            name=data["name"].strip(),
+            term_start=data.get("term_start"),
+            term_end=data.get("term_end"),
+        )
+    )
+
+
+def update_class(school_class, data, scope):
+    if "branch_id" in data and data["branch_id"] != school_class.branch_id:
+        scope.require(data["branch_id"])
+        if db.session.get(Branch, data["branch_id"]) is None:
+            raise ValidationFailed("No such branch.", {"branch_id": ["No branch with this id."]})
+        school_class.branch_id = data["branch_id"]
+    for key in ("name", "term_start", "term_end"):
+        if key in data:
+            setattr(school_class, key, data[key].strip() if key == "name" else data[key])
+    _check_term(school_class.term_start, school_class.term_end)
+    return _save(school_class)
+
+
+def archive_class(school_class):
+    school_class.archived_at = school_class.archived_at or utcnow()
+    db.session.commit()
+    return school_class
+
+
+def list_members(school_class):
+    rows = db.session.execute(
+        sa.select(User, ClassMembership.role)
+        .join(ClassMembership, ClassMembership.user_id == User.id)
+        .where(ClassMembership.class_id == school_class.id)
+        .order_by(ClassMembership.role.desc(), User.last_name, User.first_name, User.id)
+    )
+    return [{"user": user, "role": role} for user, role in rows]
+
+
+def add_members(school_class, user_ids, role):
+    """Add people as teachers or students (their role changes if they are members already)."""
+    if role not in CLASS_ROLES:
+        raise ValidationFailed("Unknown class role.", {"role": ["teacher or student."]})
+    user_ids = sorted(set(user_ids))
+    found = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids))))
+    missing = [user_id for user_id in user_ids if user_id not in found]
+    if missing:
+        raise ValidationFailed("Unknown users.", {"user_ids": [f"No user with id {user_id}." for user_id in missing]})
+    existing = {
+        membership.user_id: membership
+        for membership in db.session.scalars(
+            sa.select(ClassMembership).where(
+                ClassMembership.class_id == school_class.id, ClassMembership.user_id.in_(user_ids)
+            )
+        )
+    }
+    for user_id in user_ids:
+        if user_id in existing:
+            existing[user_id].role = role
+        else:
+            db.session.add(ClassMembership(class_id=school_class.id, user_id=user_id, role=role))
+    db.session.commit()
+    return list_members(school_class)
+
+
+def remove_member(school_class, user_id):
+    deleted = db.session.execute(
+        sa.delete(ClassMembership).where(
+            ClassMembership.class_id == school_class.id, ClassMembership.user_id == user_id
+        )
+    )
+    if deleted.rowcount == 0:
+        raise NotFound("This person is not in the class.")
+    db.session.commit()
