@@ -68,6 +68,11 @@ class Config:
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 10)
     OUTBOX_DIR = _env("LMS_OUTBOX_DIR")  # the development mail sink writes here (instance/outbox)
 
+    IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+    IMPORT_BATCH_SIZE = _env_int("IMPORT_BATCH_SIZE", 2000)
+    IMPORT_LOCK_SECONDS = _env_int("IMPORT_LOCK_SECONDS", 600)  # a dead run's import resumes after this
+    MAX_CONTENT_LENGTH = _env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024) + 1024 * 1024  # the form around it
+
     PASSWORD_RESET_HOURS = 1
     REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)
     LOGIN_FAILURE_LIMIT = 5  # failed logins of one account ...

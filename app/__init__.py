@@ -80,11 +80,12 @@ def register_blueprints(app):
     from blueprints.branches import branches_api
     from blueprints.classes import classes_api
     from blueprints.home import home_pages
+    from blueprints.imports import imports_api
     from blueprints.organizations import organizations_api
     from blueprints.outbox import outbox_pages
     from blueprints.users import users_api
 
-    for blueprint in (auth_api, organizations_api, branches_api, classes_api, users_api, api_keys_api):
+    for blueprint in (auth_api, organizations_api, branches_api, classes_api, users_api, imports_api, api_keys_api):
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens and API keys, never cookies: CSRF cannot ride on them
     for blueprint in (home_pages, auth_pages, api_keys_pages, outbox_pages):

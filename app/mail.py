@@ -31,6 +31,13 @@ def build_message(to, subject, text, html=None, sender=None):
 
 def send_now(message):
     """Deliver one message through the configured SMTP server."""
+    send_many([message])
+
+
+def send_many(messages):
+    """Deliver messages over one SMTP connection."""
+    if not messages:
+        return
     config = current_app.config
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
     if config["MAIL_USE_SSL"]:
@@ -42,7 +49,8 @@ def send_now(message):
             smtp.starttls(context=ssl.create_default_context())
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(message)
+        for message in messages:
+            smtp.send_message(message)
 
 
 def deliver_mail(to, subject, text, html=None):

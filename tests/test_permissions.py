@@ -82,7 +82,9 @@ def test_role_matrix_on_tenant_and_platform_hosts(app, api, principals):
                 expected = _expected(permission, public, principal, roles)
                 status = response.status_code
                 ok = status not in (401, 403) and status < 500 if expected == "allowed" else status == expected
-                if not ok or not response.is_json or response.get_json().get("success") is None:
+                enveloped = response.is_json and response.get_json().get("success") is not None
+                response.close()
+                if not ok or (status >= 400 and not enveloped):
                     failures.append(
                         f"{method} {path} on {'tenant' if host else 'platform'} as {principal}: "
                         f"{status}, expected {expected}"

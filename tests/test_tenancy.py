@@ -120,3 +120,16 @@ def test_engine_lru_of_two_serves_five_tenants_and_disposes_evicted_engines(app,
     finally:
         app.extensions["tenant_engines"] = original
         small.clear()
+
+
+def test_nothing_request_scoped_survives_into_the_next_request(app, client, make_tenant, login_as):
+    """A streamed response left open keeps its app context; the next request must not inherit it."""
+    a = make_tenant()
+    token = login_as(a, "org_admin")
+    streamed = client.get(
+        "/api/v1/imports/sample.csv", headers={"Host": f"{a.slug}.localhost:5000", "Authorization": f"Bearer {token}"}
+    )
+    assert streamed.status_code == 200  # deliberately not read nor closed
+    anonymous = client.get("/api/v1/users", headers={"Host": f"{a.slug}.localhost:5000"})
+    assert anonymous.status_code == 401
+    streamed.close()

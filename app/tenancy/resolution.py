@@ -36,8 +36,15 @@ def find_active_tenant(slug):
     return tenant.ref() if tenant else None
 
 
+REQUEST_SCOPED = ("tenant", "principal", "api_meta", "api_fields")
+
+
 def resolve_tenant_for_request():
     """Set `g.tenant` from the Host header; 404 for unknown hosts and inactive tenants."""
+    # An application context can outlive its request (a streamed response not yet closed) and be
+    # reused by the next one: nothing request-scoped may carry over.
+    for name in REQUEST_SCOPED:
+        g.pop(name, None)
     if request.endpoint == "static":
         return None
     slug = slug_from_host(request.host, current_app.config["LMS_BASE_DOMAIN"])

@@ -8,12 +8,13 @@ from flask import current_app
 from app.errors import BadRequest, PermissionDenied, Unauthorized, ValidationFailed
 from app.events import emit
 from app.extensions import db
-from app.mail import send_mail_later
+from app.mail import build_message, send_mail_later, send_many
 from app.security import lockout
 from app.security.operators import authenticate_operator
 from app.security.passwords import hash_password, password_problems, verify_password
 from app.security.permissions import PLATFORM_OPERATOR, STUDENT
 from app.security.tokens import issue_access_token, new_opaque_token, token_digest
+from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.auth.models import PasswordResetToken, RefreshToken
 from blueprints.users.models import User
@@ -253,3 +254,40 @@ def describe_principal(principal, tenant):
             "notification_email": user.notification_email,
         }
     return description
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+INVITATION_DAYS = 7
+
+
+def invite_users(emails):
+    """The RQ job: mail a set-your-password link to each new, password-less person, once."""
+    tenant = require_tenant()
+    users = db.session.scalars(
+        sa.select(User).where(
+            User.email.in_(emails), User.password_hash.is_(None), User.invited_at.is_(None), User.is_active
+        )
+    ).all()
+    messages = []
+    for user in users:
+        token = new_opaque_token()
+        db.session.add(
+            PasswordResetToken(
+                user_id=user.id, token_hash=token_digest(token), expires_at=utcnow() + timedelta(days=INVITATION_DAYS)
+            )
+        )
+        text = (
+            f"Hello {user.full_name},\n\n{tenant.name} invites you to its learning space.\n"
+            f"Choose your password here (the link works once, for {INVITATION_DAYS} days):\n\n"
+            f"{reset_link(tenant, token)}\n\nYou sign in with this address: {user.email}\n"
+        )
+        messages.append(build_message(user.mail_address, f"Your {tenant.name} account", text))
+    # Tokens first, then the mail, then `invited_at`: a failed send is retried by RQ with fresh
+    # links (at least once); a sent invitation is never sent again.
+    db.session.commit()
+    send_many(messages)
+    for user in users:
+        user.invited_at = utcnow()
+    db.session.commit()
+    return len(messages)

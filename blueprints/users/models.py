@@ -19,6 +19,7 @@ class User(TenantModel):
     is_active = sa.Column(sa.Boolean, nullable=False, default=True, index=True)
     notification_email = sa.Column(sa.String(254))  # where mail goes, when not the login e-mail
     last_login_at = sa.Column(sa.DateTime)
+    invited_at = sa.Column(sa.DateTime)  # when the set-your-password invitation went out
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 

@@ -1,9 +1,9 @@
 """Creating, finding and listing the people of the current organization."""
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 
 from app.api.listing import ListSpec, run_list_query
+from app.emails import check_email
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.security.passwords import hash_password, verify_password
@@ -35,10 +35,10 @@ USER_LIST = ListSpec(
 
 
 def normalize_email(email):
-    try:
-        return validate_email(email or "", check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise ValidationFailed("Invalid e-mail address.", {"email": [str(error)]}) from None
+    normalized, problem = check_email(email)
+    if problem:
+        raise ValidationFailed("Invalid e-mail address.", {"email": [problem]})
+    return normalized
 
 
 def create_user(email, role, first_name="", last_name="", password=None, commit=True):

@@ -1,0 +1,103 @@
+"""`/api/v1/imports`: bulk-import people from CSV, for integrators."""
+
+from flask import Response, request, stream_with_context
+from flask.views import MethodView
+
+from app.api.blueprint import ApiBlueprint
+from app.api.listing import list_parameters, page_response, parse_list_query
+from app.security.principal import current_principal, requires
+from blueprints.branches.scope import scope_of
+from blueprints.imports import csvfile, schemas, services
+
+blp = ApiBlueprint("imports", __name__, url_prefix="/api/v1/imports", description="Bulk imports of people (CSV).")
+BEARER = [{"bearerAuth": []}]
+
+
+def _actor_and_scope():
+    principal = current_principal()
+    return (principal.id if principal.kind == "user" else None), scope_of(principal)
+
+
+@blp.route("")
+class Imports(MethodView):
+    @requires("imports.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ImportSchema(many=True))
+    def get(self):
+        """The latest imports you can see."""
+        return services.list_imports(scope_of(current_principal()))
+
+    @requires("imports.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.ImportFileSchema, location="files")
+    @blp.arguments(schemas.ImportOptionsSchema, location="form")
+    @blp.response(202, schemas.ImportSchema)
+    def post(self, files, options):
+        """Upload a CSV for a dry run (default) or a commit; poll the import for its progress."""
+        actor, scope = _actor_and_scope()
+        upload = files["file"]
+        return services.start_import(
+            upload.stream, upload.filename, options["mode"], options["send_invitations"], actor, scope
+        )
+
+
+@blp.route("/<int:import_id>")
+class ImportById(MethodView):
+    @requires("imports.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ImportSchema)
+    def get(self, import_id):
+        """Status, progress (rows, rate, ETA) and the summary of one import."""
+        return services.get_import(import_id, scope_of(current_principal()))
+
+
+@blp.route("/<int:import_id>/commit")
+class ImportCommit(MethodView):
+    @requires("imports.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(202, schemas.ImportSchema)
+    def post(self, import_id):
+        """Commit the file of a dry run."""
+        actor, scope = _actor_and_scope()
+        return services.commit_dry_run(import_id, actor, scope)
+
+
+@blp.route("/<int:import_id>/errors")
+class ImportErrors(MethodView):
+    @requires("imports.manage")
+    @blp.doc(parameters=list_parameters(services.ERROR_LIST), security=BEARER)
+    @blp.response(200, schemas.ImportErrorSchema(many=True))
+    def get(self, import_id):
+        """The invalid rows: row number, column and reason."""
+        record = services.get_import(import_id, scope_of(current_principal()))
+        query = parse_list_query(request.args, services.ERROR_LIST)
+        return page_response(services.list_errors(record, query), query)
+
+
+@blp.route("/<int:import_id>/errors.csv")
+class ImportErrorsCsv(MethodView):
+    @requires("imports.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, content_type="text/csv")
+    def get(self, import_id):
+        """The invalid rows as a CSV file."""
+        record = services.get_import(import_id, scope_of(current_principal()))
+        return csv_download(services.errors_csv(record), f"import-{record.id}-errors.csv")
+
+
+@blp.route("/sample.csv")
+class ImportSample(MethodView):
+    @requires("imports.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, content_type="text/csv")
+    def get(self):
+        """A sample file with every column."""
+        return csv_download(iter([csvfile.SAMPLE]), "people-sample.csv")
+
+
+def csv_download(chunks, filename):
+    return Response(
+        stream_with_context(chunks),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
