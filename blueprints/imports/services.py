@@ -48,10 +48,11 @@ def start_import(stream, filename, mode, send_invitations, actor_id, scope):
     record = db.session.scalar(
         sa.select(UserImport).where(UserImport.file_sha256 == upload.sha256, UserImport.mode == mode)
     )
-    if record is not None and record.status in (ImportStatus.QUEUED, ImportStatus.RUNNING):
-        if _is_alive(record):
+    if record is not None and record.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.FAILED):
+        if record.status != ImportStatus.FAILED and _is_alive(record):
             return record  # already on its way: uploading twice does not run it twice
-        # Its worker died (killed, machine lost): queue it again; it resumes after its last batch.
+        # It failed, or its worker died (killed, machine lost): queue it again; it resumes after
+        # its last committed batch.
         _queue(record)
         return record
     if record is None:
@@ -106,17 +107,6 @@ def commit_dry_run(import_id, actor_id, scope):
         return start_import(stream, dry_run.filename, COMMIT, True, actor_id, scope)
 
 
-def _batches(records, size):
-    batch = []
-    for record in records:
-        batch.append(record)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def run_import(import_id):
     """The RQ job: validate every row; with a commit, upsert the valid ones, batch by batch."""
     lock = _lock(import_id)
@@ -139,20 +129,24 @@ def _run_import(import_id, lock):
     scope = frozenset(record.scope_branch_ids) if record.scope_branch_ids is not None else None
     validator = Validator(Catalog.load(), scope)
     resume_after = record.processed_rows  # rows committed by an earlier, interrupted run
-    handled = 0
+    batch_size = current_app.config["IMPORT_BATCH_SIZE"]
+    position, valid, errors = 0, [], []
     try:
-        for batch in _batches(csvfile.iter_records(record.file_path), current_app.config["IMPORT_BATCH_SIZE"]):
-            valid, errors = [], []
-            for number, raw in batch:
-                row, row_errors = validator.validate(number, raw)
-                if row is not None:
-                    valid.append(row)
-                errors.extend(row_errors)
-            handled += len(batch)
-            if handled <= resume_after:
+        for number, raw in csvfile.iter_records(record.file_path):
+            position += 1
+            row, row_errors = validator.validate(number, raw)
+            if position <= resume_after:
                 continue  # validated again only to know what the file said before this point
-            _apply_and_checkpoint(record, valid, errors, handled)
-            lock.extend(current_app.config["IMPORT_LOCK_SECONDS"], replace_ttl=True)
+            if row is not None:
+                valid.append(row)
+            errors.extend(row_errors)
+            if position - record.processed_rows == batch_size:
+                _apply_and_checkpoint(record, valid, errors, position)
+                lock.extend(current_app.config["IMPORT_LOCK_SECONDS"], replace_ttl=True)
+                valid, errors = [], []
+        if position > record.processed_rows:
+            _apply_and_checkpoint(record, valid, errors, position)
+        handled = position
         record.total_rows = handled
         record.status = ImportStatus.DONE
         record.finished_at = utcnow()
