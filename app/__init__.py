@@ -75,17 +75,20 @@ def init_auth(app):
 
 def register_blueprints(app):
     from app.extensions import api, csrf
-    from blueprints.api_keys import api_keys_api, api_keys_pages
-    from blueprints.auth import auth_api, auth_pages
-    from blueprints.branches import branches_api
-    from blueprints.classes import classes_api
-    from blueprints.home import home_pages
-    from blueprints.imports import imports_api
-    from blueprints.organizations import organizations_api
-    from blueprints.outbox import outbox_pages
-    from blueprints.users import users_api
+    from blueprints.api_keys.api import blp as api_keys_api
+    from blueprints.api_keys.views import bp as api_keys_pages
+    from blueprints.auth.api import blp as auth_api
+    from blueprints.auth.views import bp as auth_pages
+    from blueprints.branches.api import blp as branches_api
+    from blueprints.classes.api import blp as classes_api
+    from blueprints.home.views import bp as home_pages
+    from blueprints.imports.api import blp as imports_api
+    from blueprints.organizations.api import blp as organizations_api
+    from blueprints.outbox.views import bp as outbox_pages
+    from blueprints.users.api import blp as users_api
 
-    for blueprint in (auth_api, organizations_api, branches_api, classes_api, users_api, imports_api, api_keys_api):
+    api_blueprints = (auth_api, organizations_api, branches_api, classes_api, users_api, imports_api, api_keys_api)
+    for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens and API keys, never cookies: CSRF cannot ride on them
     for blueprint in (home_pages, auth_pages, api_keys_pages, outbox_pages):

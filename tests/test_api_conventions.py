@@ -109,3 +109,30 @@ def test_production_config_refuses_to_start_without_secrets(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(ProductionConfig)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "wsgi",
+        "blueprints.auth.services",
+        "blueprints.users.services",
+        "blueprints.imports.services",
+        "blueprints.users.api",
+        "app.jobs",
+    ],
+)
+def test_entry_points_import_in_a_fresh_interpreter(module, tmp_path):
+    """Import cycles hide in a test run that imported everything already; a worker or `flask` does not."""
+    import subprocess
+    import sys
+
+    code = f"import {module}; from app import create_app; create_app()"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"LMS_INSTANCE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

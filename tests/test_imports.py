@@ -25,7 +25,7 @@ BAD = (
     "eve@example.org,Eve,Evans,student,nowhere,,,\n"  # row 7: unknown branch
     "fay@example.org,Fay,Fox,student,north,Chemistry,,\n"  # row 8: unknown class
     "gus@example.org,Gus,Gray,janitor,north,,,\n"  # row 9: unknown role
-    "hal@example.org,,Hill,student,north,,,\n"  # row 10: missing first name
+    ",Hal,Hill,student,north,,,\n"  # row 10: missing e-mail
     f"ivy@example.org,Ivy,{'x' * 101},student,north,,,\n"  # row 11: over-long last name
     "jon@example.org,Jon,Jones,student,north,,S-1,\n"  # row 12: duplicate external id
     "kim@example.org,Kim,King,teacher,,,,\n"  # row 13: teacher without branch
@@ -83,7 +83,7 @@ def test_dry_run_reports_every_bad_row_and_writes_nothing(app, school):
         (7, "branch"),
         (8, "classes"),
         (9, "role"),
-        (10, "first_name"),
+        (10, "email"),
         (11, "last_name"),
         (12, "external_id"),
         (13, "branch"),

@@ -33,6 +33,19 @@ _EXPECTED = {
 
 
 @dataclass(frozen=True)
+class FilterBy:
+    """A filter that is not a plain column: values are typed like `typed_as`, and `build(op, value)`
+    returns the SQL condition (a subquery on a related table, a computed state, ...)."""
+
+    typed_as: object
+    build: object
+
+
+def _typed_column(target):
+    return target.typed_as if isinstance(target, FilterBy) else target
+
+
+@dataclass(frozen=True)
 class ListSpec:
     """What a resource allows: filterable and sortable columns, default order, selectable fields."""
 
@@ -146,7 +159,7 @@ def parse_list_query(args, spec):
                 f"Unknown filter operator {op!r}.", {key: [f"Operator must be one of {', '.join(OPERATORS)}."]}
             )
         for raw in args.getlist(key):
-            conditions.append(Condition(name, op, _coerce(spec.filters[name], op, raw, key)))
+            conditions.append(Condition(name, op, _coerce(_typed_column(spec.filters[name]), op, raw, key)))
 
     order = []
     sort_raw = args.get("sort") or ",".join(spec.default_sort)
@@ -185,10 +198,25 @@ _CLAUSES = {
 OPERATORS = tuple(_CLAUSES)  # eq ne gt lt gte lte in nin like ilike, as the brief lists them
 
 
+def clause(column, op, value):
+    """`column <op> value` for one of the operators above."""
+    return _CLAUSES[op](column, value)
+
+
+def apply_filters(stmt, query, spec):
+    """`stmt` with the query's filters, unordered and unpaged (exports walk it by key)."""
+    for condition in query.conditions:
+        target = spec.filters[condition.field]
+        if isinstance(target, FilterBy):
+            stmt = stmt.where(target.build(condition.op, condition.value))
+        else:
+            stmt = stmt.where(_CLAUSES[condition.op](target, condition.value))
+    return stmt
+
+
 def apply_list_query(stmt, query, spec):
     """`stmt` filtered and ordered as `query` asks (without paging)."""
-    for condition in query.conditions:
-        stmt = stmt.where(_CLAUSES[condition.op](spec.filters[condition.field], condition.value))
+    stmt = apply_filters(stmt, query, spec)
     order_by = [spec.sorts[name].desc() if desc else spec.sorts[name].asc() for name, desc in query.order]
     if spec.tiebreaker is not None:
         order_by.append(spec.tiebreaker.asc())

@@ -1,4 +1,1 @@
-from blueprints.auth.api import blp as auth_api
-from blueprints.auth.views import bp as auth_pages
-
-__all__ = ["auth_api", "auth_pages"]
+"""The auth feature: see its api.py, views.py, services.py and models.py."""

@@ -1,3 +1,1 @@
-from blueprints.branches.api import blp as branches_api
-
-__all__ = ["branches_api"]
+"""The branches feature: see its api.py, views.py, services.py and models.py."""

@@ -1,3 +1,1 @@
-from blueprints.classes.api import blp as classes_api
-
-__all__ = ["classes_api"]
+"""The classes feature: see its api.py, views.py, services.py and models.py."""

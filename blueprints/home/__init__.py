@@ -1,3 +1,1 @@
-from blueprints.home.views import bp as home_pages
-
-__all__ = ["home_pages"]
+"""The home feature: see its api.py, views.py, services.py and models.py."""

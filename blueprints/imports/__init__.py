@@ -1,3 +1,1 @@
-from blueprints.imports.api import blp as imports_api
-
-__all__ = ["imports_api"]
+"""The imports feature: see its api.py, views.py, services.py and models.py."""

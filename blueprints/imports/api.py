@@ -1,9 +1,10 @@
 """`/api/v1/imports`: bulk-import people from CSV, for integrators."""
 
-from flask import Response, request, stream_with_context
+from flask import request
 from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
+from app.api.downloads import csv_download
 from app.api.listing import list_parameters, page_response, parse_list_query
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
@@ -93,11 +94,3 @@ class ImportSample(MethodView):
     def get(self):
         """A sample file with every column."""
         return csv_download(iter([csvfile.SAMPLE]), "people-sample.csv")
-
-
-def csv_download(chunks, filename):
-    return Response(
-        stream_with_context(chunks),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )

@@ -89,7 +89,7 @@ class Validator:
         for column, limit in MAX_LENGTHS.items():
             if len(record.get(column) or "") > limit:
                 problem(column, f"Longer than {limit} characters.")
-        for column in ("email", "first_name", "last_name", "role"):
+        for column in ("email", "role"):  # names may be empty, as they may be for people added elsewhere
             if not record.get(column):
                 problem(column, "Required.")
         email, external_id = self._identity(record, problem)

@@ -1,3 +1,1 @@
-from blueprints.organizations.api import blp as organizations_api
-
-__all__ = ["organizations_api"]
+"""The organizations feature: see its api.py, views.py, services.py and models.py."""

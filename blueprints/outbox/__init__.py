@@ -1,3 +1,1 @@
-from blueprints.outbox.views import bp as outbox_pages
-
-__all__ = ["outbox_pages"]
+"""The outbox feature: see its api.py, views.py, services.py and models.py."""

@@ -1,3 +1,1 @@
-from blueprints.users.api import blp as users_api
-
-__all__ = ["users_api"]
+"""The users feature: see its api.py, views.py, services.py and models.py."""

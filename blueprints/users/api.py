@@ -4,31 +4,84 @@ from flask import request
 from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
+from app.api.downloads import csv_download
 from app.api.listing import list_parameters, page_response, parse_list_query
-from app.security.principal import requires
-from blueprints.users import services
-from blueprints.users.schemas import UserSchema
+from app.security.principal import current_principal, requires
+from blueprints.auth.services import update_profile
+from blueprints.branches.scope import scope_of
+from blueprints.users import management, schemas, services
+from blueprints.users.export import export_people
 
 blp = ApiBlueprint("users", __name__, url_prefix="/api/v1/users", description="People of an organization.")
 BEARER = [{"bearerAuth": []}]
+
+
+def _scope():
+    return scope_of(current_principal())
 
 
 @blp.route("")
 class Users(MethodView):
     @requires("users.read")
     @blp.doc(parameters=list_parameters(services.USER_LIST), security=BEARER)
-    @blp.response(200, UserSchema(many=True))
-    def get(self):
-        """List the organization's people, with filters, sorting and paging."""
+    @blp.arguments(schemas.UserListArgs, location="query")
+    @blp.response(200, schemas.UserSchema(many=True))
+    def get(self, args):
+        """List people (branch managers: of their branches); `format=csv` streams the import format."""
         query = parse_list_query(request.args, services.USER_LIST)
-        return page_response(services.list_users(query), query)
+        if args["format"] == "csv":
+            return csv_download(export_people(query, _scope()), "people.csv")
+        return page_response(services.list_users(query, _scope()), query)
+
+    @requires("users.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.UserCreateSchema)
+    @blp.response(201, schemas.UserSchema)
+    def post(self, data):
+        """Add a person; without a password they get an invitation to choose one."""
+        return management.add_person(data, _scope())
 
 
 @blp.route("/<int:user_id>")
 class UserById(MethodView):
     @requires("users.read")
     @blp.doc(security=BEARER)
-    @blp.response(200, UserSchema)
+    @blp.response(200, schemas.UserSchema)
     def get(self, user_id):
         """One person of the organization."""
-        return services.get_user(user_id)
+        return services.get_user(user_id, _scope())
+
+    @requires("users.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.UserUpdateSchema)
+    @blp.response(200, schemas.UserSchema)
+    def put(self, data, user_id):
+        """Change a person's names, role or external id; deactivate or reactivate them."""
+        scope = _scope()
+        return management.edit_person(services.get_user(user_id, scope), data, scope)
+
+    @requires("users.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.UserSchema)
+    def delete(self, user_id):
+        """Deactivate a person: they can no longer sign in; their records are kept."""
+        return management.set_active(services.get_user(user_id, _scope()), False)
+
+
+@blp.route("/<int:user_id>/profile")
+class UserProfile(MethodView):
+    @requires("users.read")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ProfileSchema)
+    def get(self, user_id):
+        """A person's profile."""
+        return services.get_user(user_id, _scope())
+
+    @requires("users.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.ProfileSchema)
+    @blp.response(200, schemas.ProfileSchema)
+    def put(self, data, user_id):
+        """Change a person's names and notification address."""
+        user = services.get_user(user_id, _scope())
+        return update_profile(user, data.get("first_name"), data.get("last_name"), data.get("notification_email"))

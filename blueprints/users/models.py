@@ -24,6 +24,13 @@ class User(TenantModel):
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     @property
+    def status(self):
+        """active, invited (no password chosen yet) or inactive."""
+        if not self.is_active:
+            return "inactive"
+        return "active" if self.password_hash else "invited"
+
+    @property
     def mail_address(self):
         return self.notification_email or self.email
 

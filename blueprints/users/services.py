@@ -2,36 +2,17 @@
 
 import sqlalchemy as sa
 
-from app.api.listing import ListSpec, run_list_query
+from app.api.listing import run_list_query
 from app.emails import check_email
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.security.passwords import hash_password, verify_password
 from app.security.permissions import TENANT_ROLES
 from app.security.principal import Principal, register_principal_loader
+from blueprints.users.listing import USER_LIST, scoped
 from blueprints.users.models import User
 
-USER_LIST = ListSpec(
-    filters={
-        "id": User.id,
-        "email": User.email,
-        "first_name": User.first_name,
-        "last_name": User.last_name,
-        "role": User.role,
-        "is_active": User.is_active,
-        "created_at": User.created_at,
-    },
-    sorts={
-        "id": User.id,
-        "email": User.email,
-        "first_name": User.first_name,
-        "last_name": User.last_name,
-        "created_at": User.created_at,
-    },
-    default_sort=("last_name", "first_name"),
-    fields=frozenset({"id", "email", "first_name", "last_name", "role", "is_active", "created_at"}),
-    tiebreaker=User.id,
-)
+__all__ = ["USER_LIST"]
 
 
 def normalize_email(email):
@@ -68,15 +49,21 @@ def authenticate(email, password):
     return user if valid and user.is_active else None
 
 
-def get_user(user_id):
+def get_user(user_id, scope=None):
+    """A person of this organization (and, for a branch-scoped actor, of one of their branches)."""
     user = db.session.get(User, user_id)
-    if user is None:
+    if user is None or (scope is not None and not scope.organization_wide and not _in_scope(user.id, scope)):
         raise NotFound("No such user in this organization.")
     return user
 
 
-def list_users(query):
-    return run_list_query(db.session, sa.select(User), query, USER_LIST)
+def _in_scope(user_id, scope):
+    stmt = scoped(sa.select(User.id).where(User.id == user_id), scope)
+    return db.session.scalar(stmt) is not None
+
+
+def list_users(query, scope=None):
+    return run_list_query(db.session, scoped(sa.select(User), scope), query, USER_LIST)
 
 
 def count_users():

@@ -1,0 +1,67 @@
+"""How the people list is filtered, sorted and shaped (`/api/v1/users`, the people page, export)."""
+
+import sqlalchemy as sa
+
+from app.api.listing import FilterBy, ListSpec, clause
+from app.errors import BadRequest
+from blueprints.branches.models import BranchMembership
+from blueprints.users.models import User
+
+STATUSES = {
+    "active": lambda: sa.and_(User.is_active, User.password_hash.is_not(None)),
+    "invited": lambda: sa.and_(User.is_active, User.password_hash.is_(None)),
+    "inactive": lambda: sa.not_(User.is_active),
+}
+
+
+def _in_branch(op, value):
+    members = sa.select(BranchMembership.user_id).where(clause(BranchMembership.branch_id, op, value))
+    return User.id.in_(members)
+
+
+def _status(op, value):
+    values = value if isinstance(value, tuple) else (value,)
+    unknown = [v for v in values if v not in STATUSES]
+    if unknown or op not in ("eq", "ne", "in", "nin"):
+        raise BadRequest(
+            "Invalid status filter.",
+            {f"filter[status][{op}]": [f"Use eq, ne, in or nin with {', '.join(STATUSES)}."]},
+        )
+    condition = sa.or_(*(STATUSES[v]() for v in values))
+    return sa.not_(condition) if op in ("ne", "nin") else condition
+
+
+USER_LIST = ListSpec(
+    filters={
+        "id": User.id,
+        "email": User.email,
+        "first_name": User.first_name,
+        "last_name": User.last_name,
+        "role": User.role,
+        "external_id": User.external_id,
+        "is_active": User.is_active,
+        "created_at": User.created_at,
+        "branch": FilterBy(BranchMembership.branch_id, _in_branch),
+        "status": FilterBy(User.role, _status),  # typed as text
+    },
+    sorts={
+        "id": User.id,
+        "email": User.email,
+        "first_name": User.first_name,
+        "last_name": User.last_name,
+        "created_at": User.created_at,
+    },
+    default_sort=("last_name", "first_name"),
+    fields=frozenset(
+        {"id", "email", "first_name", "last_name", "role", "external_id", "status", "is_active", "created_at"}
+    ),
+    tiebreaker=User.id,
+)
+
+
+def scoped(stmt, scope):
+    """Only the people of the branches in scope (everyone for organization-wide roles)."""
+    if scope is None or scope.organization_wide:
+        return stmt
+    members = sa.select(BranchMembership.user_id).where(BranchMembership.branch_id.in_(scope.branch_ids or [-1]))
+    return stmt.where(User.id.in_(members))

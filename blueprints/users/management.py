@@ -1,0 +1,80 @@
+"""An admin's or branch manager's work on people: create (with an invitation), edit, deactivate."""
+
+import sqlalchemy as sa
+
+from app.errors import PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.jobs import enqueue
+from app.security.passwords import password_problems
+from app.security.permissions import ORG_ADMIN
+from app.tenancy.context import require_tenant
+from blueprints.branches.models import Branch, BranchMembership
+from blueprints.users.services import create_user
+
+
+def _check_role_in_scope(role, scope):
+    if role == ORG_ADMIN and not scope.organization_wide:
+        raise PermissionDenied("Only an org admin can make org admins.", code="OUT_OF_SCOPE")
+
+
+def add_person(data, scope):
+    """Create a person, their branch memberships, and (without a password) an invitation."""
+    role, branch_ids = data["role"], sorted(set(data.get("branch_ids") or []))
+    _check_role_in_scope(role, scope)
+    if not scope.organization_wide and not branch_ids:
+        raise ValidationFailed("Choose a branch.", {"branch_ids": ["A branch manager adds people to their branches."]})
+    for branch_id in branch_ids:
+        scope.require(branch_id)
+    known = set(db.session.scalars(sa.select(Branch.id).where(Branch.id.in_(branch_ids or [-1]))))
+    if missing := [b for b in branch_ids if b not in known]:
+        raise ValidationFailed("Unknown branches.", {"branch_ids": [f"No branch with id {b}." for b in missing]})
+    password = data.get("password") or None
+    if password and (problems := password_problems(password, data["email"])):
+        raise ValidationFailed("The password does not meet the policy.", {"password": problems})
+    user = create_user(
+        data["email"], role, data.get("first_name", ""), data.get("last_name", ""), password, commit=False
+    )
+    user.external_id = data.get("external_id") or None
+    db.session.flush()
+    membership_role = role if role != ORG_ADMIN else "branch_manager"
+    for branch_id in branch_ids:
+        db.session.add(BranchMembership(branch_id=branch_id, user_id=user.id, role=membership_role))
+    db.session.commit()
+    if not password and data.get("send_invitation", True):
+        from blueprints.auth.services import invite_users
+
+        enqueue(require_tenant(), invite_users, [user.email])
+    return user
+
+
+def edit_person(user, data, scope):
+    if "role" in data:
+        _check_role_in_scope(data["role"], scope)
+        if user.role == ORG_ADMIN and not scope.organization_wide:
+            raise PermissionDenied("Only an org admin can change an org admin.", code="OUT_OF_SCOPE")
+        user.role = data["role"]
+    for key in ("first_name", "last_name"):
+        if key in data:
+            user.__setattr__(key, data[key].strip())
+    if "external_id" in data:
+        user.external_id = data["external_id"] or None
+    if "is_active" in data:
+        set_active(user, data["is_active"], commit=False)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise ValidationFailed("This external_id belongs to someone else.", {"external_id": ["In use."]}) from None
+    return user
+
+
+def set_active(user, active, commit=True):
+    """Deactivate (sign-ins and tokens stop working, records stay) or reactivate a person."""
+    from blueprints.auth.services import revoke_all_sessions
+
+    user.is_active = bool(active)
+    if not active:
+        revoke_all_sessions(user.id)
+    if commit:
+        db.session.commit()
+    return user
