@@ -85,13 +85,14 @@ def register_blueprints(app):
     from blueprints.imports.api import blp as imports_api
     from blueprints.organizations.api import blp as organizations_api
     from blueprints.outbox.views import bp as outbox_pages
+    from blueprints.people.views import bp as people_pages
     from blueprints.users.api import blp as users_api
 
     api_blueprints = (auth_api, organizations_api, branches_api, classes_api, users_api, imports_api, api_keys_api)
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens and API keys, never cookies: CSRF cannot ride on them
-    for blueprint in (home_pages, auth_pages, api_keys_pages, outbox_pages):
+    for blueprint in (home_pages, auth_pages, people_pages, api_keys_pages, outbox_pages):
         app.register_blueprint(blueprint)
 
 

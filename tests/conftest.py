@@ -221,3 +221,28 @@ def run_jobs(app):
 
     with app.app_context():
         SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
+
+
+def spawn_worker(app, **overrides):
+    """A real RQ worker process (forking, like production) on this app's queue, until it is empty."""
+    import json
+    import subprocess
+    import sys
+
+    keys = (
+        "INSTANCE_DIR",
+        "CONTROL_DATABASE_URL",
+        "TENANT_DATABASE_URL_TEMPLATE",
+        "REDIS_URL",
+        "RQ_QUEUE",
+        "LMS_BASE_DOMAIN",
+        "MAIL_SERVER",
+        "MAIL_PORT",
+    )
+    config = {key: app.config[key] for key in keys} | overrides
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.support.worker"],
+        env={**os.environ, "TESSERA_TEST_APP_CONFIG": json.dumps(config)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

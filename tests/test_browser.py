@@ -121,3 +121,48 @@ def test_api_keys_page_creates_and_revokes_with_htmx(browser, live_server, app, 
     assert revoke.count() == 0
     assert page.url.endswith("/settings/api-keys")  # swapped in place by htmx, no navigation
     page.close()
+
+
+def test_import_page_shows_progress_to_100_percent_and_the_summary(
+    browser, live_server, app, api, make_tenant, login_as, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD, spawn_worker
+
+    tenant = make_tenant()
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    admin.post(f"/api/v1/organizations/{tenant.id}/branches", json={"code": "north", "name": "North"})
+    rows = ["email,first_name,last_name,role,branch"]
+    rows += [f"learner{n}@example.org,L{n},N{n},student,north" for n in range(20_000)]
+    rows += ["not-an-email,Bad,Row,student,north", "zed@example.org,Zed,Z,student,atlantis"]
+    csv_path = tmp_path / "people.csv"
+    csv_path.write_text("\n".join(rows) + "\n")
+
+    page = browser.new_page(viewport={"width": 375, "height": 740})
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next=/people/import")
+    page.fill("input[name=email]", "admin@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/people/import")
+    page.set_input_files("input[name=file]", str(csv_path))
+    page.check("input[value=commit]")
+    page.uncheck("input[name=send_invitations]")
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/people/import/*")
+    assert "Waiting for a worker" in page.locator(".import-state").inner_text()
+
+    worker = spawn_worker(app, IMPORT_BATCH_SIZE=1000)
+    try:
+        expect(page.locator("#import-percent")).to_have_text("100 %", timeout=60_000)
+    finally:
+        worker.wait(timeout=60)
+    assert page.locator("#import-bar").get_attribute("value") == "100"
+    assert page.locator("[data-count=created]").inner_text() == "20,000"
+    assert page.locator("[data-count=invalid]").inner_text() == "2"
+    problems = page.locator("table tbody tr")
+    assert problems.count() == 2 and "20002" in problems.first.inner_text()
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "import-375.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.close()

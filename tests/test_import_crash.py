@@ -1,11 +1,8 @@
 """A worker killed with SIGKILL in the middle of a commit: the re-run loses and duplicates nothing."""
 
 import io
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +12,7 @@ from app.extensions import db
 from app.tenancy.context import tenant_context
 from blueprints.imports.models import UserImport
 from blueprints.users.models import User
-from tests.conftest import run_jobs
+from tests.conftest import run_jobs, spawn_worker
 
 ROWS = 30_000
 
@@ -49,24 +46,7 @@ def test_sigkill_mid_commit_then_rerun_loses_and_duplicates_nothing(app, api, te
         return response.get_json()["data"]["id"]
 
     import_id = submit()
-    worker_config = {
-        key: app.config[key]
-        for key in (
-            "INSTANCE_DIR",
-            "CONTROL_DATABASE_URL",
-            "TENANT_DATABASE_URL_TEMPLATE",
-            "REDIS_URL",
-            "RQ_QUEUE",
-            "LMS_BASE_DOMAIN",
-        )
-    }
-    worker_config |= {"IMPORT_BATCH_SIZE": 500, "IMPORT_LOCK_SECONDS": 2}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.worker"],
-        env={**os.environ, "TESSERA_TEST_APP_CONFIG": json.dumps(worker_config)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = spawn_worker(app, IMPORT_BATCH_SIZE=500, IMPORT_LOCK_SECONDS=2)
 
     def processed():
         with tenant_context(tenant, app):

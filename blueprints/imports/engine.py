@@ -5,6 +5,8 @@ one finds their memberships; inserts and updates go out as executemany statement
 done one row at a time against the database.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -261,7 +263,18 @@ def _changes(row, user, branch_have, class_have):
     return changed, branch_differs or classes_differ
 
 
+def _hash_passwords(rows):
+    """Argon2id is slow on purpose; a small pool uses the cores its own lanes leave idle (~20 %)."""
+    with_password = [row for row in rows if row.password]
+    if not with_password:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        hashes = pool.map(hash_password, [row.password for row in with_password])
+    return {row.number: password_hash for row, password_hash in zip(with_password, hashes, strict=True)}
+
+
 def _insert_users(new_rows, now):
+    hashes = _hash_passwords(new_rows)
     db.session.execute(
         sa.insert(User),
         [
@@ -274,7 +287,7 @@ def _insert_users(new_rows, now):
                 "is_active": True,
                 "created_at": now,
                 "updated_at": now,
-                "password_hash": hash_password(row.password) if row.password else None,
+                "password_hash": hashes.get(row.number),
             }
             for row in new_rows
         ],
