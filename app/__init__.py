@@ -23,6 +23,7 @@ def create_app(config_class=None, **overrides):
     init_auth(app)
     register_blueprints(app)
     register_error_handlers(app)
+    init_template_helpers(app)
     init_security_headers(app)
     register_cli(app)
     return app
@@ -100,6 +101,13 @@ def register_error_handlers(app):
     from app.api.errors import register_error_handlers as register
 
     register(app)
+
+
+def init_template_helpers(app):
+    @app.template_filter("combine_page")
+    def combine_page(args, page):
+        """Query arguments with another page number (pager links keep the filters)."""
+        return {**{k: v for k, v in args.items() if k != "page"}, "page": page}
 
 
 def init_security_headers(app):

@@ -1,6 +1,7 @@
 """Pages for an org admin's and a branch manager's work on people: the list and the CSV import."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from app.api.downloads import csv_download
 from app.api.listing import parse_list_query
@@ -11,7 +12,10 @@ from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.imports import csvfile
 from blueprints.imports import services as imports
+from blueprints.people import services as people
 from blueprints.people.forms import ImportForm
+from blueprints.users import management
+from blueprints.users import services as users
 
 bp = Blueprint("people_pages", __name__, url_prefix="/people")
 
@@ -81,3 +85,54 @@ def errors_csv(import_id):
     """The rows the import could not take, with the reason, as CSV."""
     record = imports.get_import(import_id, scope_of(current_principal()))
     return csv_download(imports.errors_csv(record), f"import-{record.id}-errors.csv")
+
+
+PAGE_SIZE = 20
+
+
+def _list_args(args):
+    """The page's plain parameters (q, role, status, branch, page) as list-helper parameters."""
+    mapped = MultiDict({"page": args.get("page", "1"), "per_page": str(PAGE_SIZE), "sort": "last_name,first_name"})
+    for name in ("q", "role", "status", "branch"):
+        if args.get(name):
+            mapped[f"filter[{name}]"] = args[name]
+    return mapped
+
+
+@bp.get("")
+@requires("users.read")
+def index():
+    """Everyone you may see, searchable as you type, filtered and paged."""
+    scope = scope_of(current_principal())
+    try:
+        query = parse_list_query(_list_args(request.args), users.USER_LIST)
+    except DomainError:
+        return redirect(url_for("people_pages.index"))
+    page = users.list_users(query, scope)
+    return render_page(
+        "people/index.html",
+        partial="people/_results.html",
+        page=page,
+        args=request.args,
+        branches=people.branch_choices(scope),
+        last_page=max(1, -(-page.total // PAGE_SIZE)),
+    )
+
+
+@bp.get("/<int:user_id>")
+@requires("users.read")
+def detail(user_id):
+    """One person: their details, branches and classes."""
+    scope = scope_of(current_principal())
+    person = users.get_user(user_id, scope)
+    return render_template("people/detail.html", person=person, memberships=people.memberships_of(person))
+
+
+@bp.post("/<int:user_id>/active")
+@requires("users.manage")
+def set_active(user_id):
+    """Deactivate or reactivate a person (their records stay either way)."""
+    person = users.get_user(user_id, scope_of(current_principal()))
+    management.set_active(person, request.form.get("active") == "1")
+    flash(f"{person.full_name} is {'active again' if person.is_active else 'deactivated'}.")
+    return redirect(url_for("people_pages.detail", user_id=user_id))

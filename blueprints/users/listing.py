@@ -31,6 +31,16 @@ def _status(op, value):
     return sa.not_(condition) if op in ("ne", "nin") else condition
 
 
+def _search(op, value):
+    """`filter[q]=ann`: the text anywhere in the e-mail or either name, case-insensitively."""
+    words = [word for word in str(value).split() if word][:5]
+    patterns = [f"%{word.replace('%', '').replace('_', '')}%" for word in words]
+    return sa.and_(
+        sa.true(),
+        *(sa.or_(User.email.ilike(p), User.first_name.ilike(p), User.last_name.ilike(p)) for p in patterns),
+    )
+
+
 USER_LIST = ListSpec(
     filters={
         "id": User.id,
@@ -43,6 +53,7 @@ USER_LIST = ListSpec(
         "created_at": User.created_at,
         "branch": FilterBy(BranchMembership.branch_id, _in_branch),
         "status": FilterBy(User.role, _status),  # typed as text
+        "q": FilterBy(User.email, _search),
     },
     sorts={
         "id": User.id,

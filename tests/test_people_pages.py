@@ -1,0 +1,100 @@
+"""The people pages: live search (htmx fragment), filters, paging, scope, deactivation."""
+
+import re
+
+from app.tenancy.context import tenant_context
+from tests.conftest import make_user
+from tests.test_auth_pages import Browser
+
+
+def seed(app, tenant, count=25):
+    from app.extensions import db
+    from blueprints.branches.models import Branch, BranchMembership
+
+    with tenant_context(tenant, app):
+        north, south = Branch(code="north", name="North", settings={}), Branch(code="south", name="South", settings={})
+        db.session.add_all([north, south])
+        db.session.commit()
+        ids = {"north": north.id, "south": south.id}
+    for n in range(count):
+        user_id = make_user(
+            app,
+            tenant,
+            "student",
+            email=f"learner{n:02d}@example.org",
+            first_name=f"Learner{n:02d}",
+            last_name="North" if n % 2 else "South",
+        )
+        with tenant_context(tenant, app):
+            db.session.add(
+                BranchMembership(user_id=user_id, branch_id=ids["north" if n % 2 else "south"], role="student")
+            )
+            db.session.commit()
+    return ids
+
+
+def test_search_as_you_type_answers_a_fragment(app, tenant):
+    seed(app, tenant)
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    full = browser.get("/people").get_data(as_text=True)
+    assert "<html" in full and "26 people" in full and "Page 1 of 2" in full
+    fragment = browser.get("/people?q=learner07", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="people-results">') and "<html" not in fragment
+    assert "1 person" in fragment and "learner07@example.org" in fragment
+
+
+def test_filters_and_paging_keep_each_other(app, tenant):
+    ids = seed(app, tenant)
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    north = browser.get(f"/people?branch={ids['north']}&status=invited").get_data(as_text=True)
+    assert "0 people" in north  # they all have passwords: none is merely invited
+    page2 = browser.get("/people?role=student&page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in page2 and "role=student" in page2 and "learner24@example.org" in page2
+
+
+def test_managers_see_their_branch_and_can_deactivate_there(app, api, tenant, login_as):
+    ids = seed(app, tenant, count=4)
+    manager = make_user(app, tenant, "branch_manager", email="boss@example.org")
+    from app.extensions import db
+    from blueprints.branches.models import BranchMembership
+
+    with tenant_context(tenant, app):
+        db.session.add(BranchMembership(user_id=manager, branch_id=ids["north"], role="branch_manager"))
+        db.session.commit()
+    browser = Browser(app, tenant)
+    browser.sign_in("boss@example.org")
+    listing = browser.get("/people").get_data(as_text=True)
+    assert "learner01@example.org" in listing and "learner00@example.org" not in listing
+    person_id = re.search(r'href="/people/(\d+)">Learner01', listing).group(1)
+    done = browser.post(f"/people/{person_id}/active", {"active": "0"}, csrf_from=f"/people/{person_id}")
+    assert done.status_code == 302
+    assert 'id="person-status">inactive' in browser.get(f"/people/{person_id}").get_data(as_text=True)
+    other = browser.get("/people?q=learner00").get_data(as_text=True)
+    assert "0 people" in other and "learner00@example.org" not in other
+
+
+def test_teachers_and_students_do_not_get_the_people_pages(app, tenant):
+    make_user(app, tenant, "student", email="stu@example.org")
+    browser = Browser(app, tenant)
+    browser.sign_in("stu@example.org")
+    assert browser.get("/people").status_code == 403
+    assert browser.get("/people/import").status_code == 403
+
+
+def test_import_page_rejects_a_bad_file_inline(app, tenant):
+    import io
+
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    page = browser.get("/people/import").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = browser.client.post(
+        "/people/import",
+        headers={"Host": browser.host},
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "mode": "dry_run", "file": (io.BytesIO(b"name,surname\nA,B\n"), "x.csv")},
+    )
+    assert response.status_code == 422
+    assert "lacks email" in response.get_data(as_text=True)
