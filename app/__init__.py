@@ -85,6 +85,7 @@ def register_blueprints(app):
     from blueprints.home.views import bp as home_pages
     from blueprints.imports.api import blp as imports_api
     from blueprints.organizations.api import blp as organizations_api
+    from blueprints.organizations.views import bp as organization_pages
     from blueprints.outbox.views import bp as outbox_pages
     from blueprints.people.views import bp as people_pages
     from blueprints.users.api import blp as users_api
@@ -93,7 +94,7 @@ def register_blueprints(app):
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens and API keys, never cookies: CSRF cannot ride on them
-    for blueprint in (home_pages, auth_pages, people_pages, api_keys_pages, outbox_pages):
+    for blueprint in (home_pages, auth_pages, people_pages, organization_pages, api_keys_pages, outbox_pages):
         app.register_blueprint(blueprint)
 
 

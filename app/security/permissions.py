@@ -12,10 +12,17 @@ STUDENT = "student"
 TENANT_ROLES = (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT)
 
 ROLE_PERMISSIONS = {
-    PLATFORM_OPERATOR: {"self.read", "organizations.read", "organizations.manage", "outbox.read"},
+    PLATFORM_OPERATOR: {
+        "self.read",
+        "organizations.read",
+        "organizations.update",
+        "organizations.manage",
+        "outbox.read",
+    },
     ORG_ADMIN: {
         "self.read",
         "organizations.read",
+        "organizations.update",
         "settings.manage",
         "users.read",
         "users.manage",

@@ -27,6 +27,22 @@ def branding_css():
     return response
 
 
+@bp.get("/branding/logo")
+def logo():
+    """The organization's logo; an SVG can never run script, even opened on its own."""
+    from flask import abort, send_file
+
+    from blueprints.organizations.settings import logo_file
+
+    tenant = get_current_tenant()
+    path, mimetype = logo_file(tenant) if tenant else (None, None)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype=mimetype, max_age=300)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
 @bp.get("/healthz")
 def healthz():
     """Liveness for load balancers."""

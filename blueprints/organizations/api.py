@@ -5,9 +5,11 @@ from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
 from app.api.listing import list_parameters, page_response, parse_list_query
+from app.errors import NotFound
 from app.security.principal import requires
 from app.tenancy.context import get_current_tenant
 from blueprints.organizations import schemas, services
+from blueprints.organizations import settings as org_settings
 
 blp = ApiBlueprint(
     "organizations",
@@ -47,13 +49,13 @@ class OrganizationById(MethodView):
         """One organization (on a tenant host: only its own, with figures from its database)."""
         return services.get_organization(organization_id, get_current_tenant())
 
-    @requires("organizations.manage")
+    @requires("organizations.update")
     @blp.doc(security=BEARER)
     @blp.arguments(schemas.OrganizationUpdateSchema)
     @blp.response(200, schemas.OrganizationSchema)
     def put(self, data, organization_id):
-        """Rename, suspend or reactivate an organization, or change its settings."""
-        return services.update_organization(organization_id, data)
+        """Rename an organization; operators also suspend, reactivate or change its settings."""
+        return services.update_organization(organization_id, data, get_current_tenant())
 
     @requires("organizations.manage")
     @blp.doc(security=BEARER)
@@ -62,3 +64,39 @@ class OrganizationById(MethodView):
     def delete(self, args, organization_id):
         """Archive an organization: back up its database; `purge=true` then drops it."""
         return services.archive_organization(organization_id, purge=args["purge"])
+
+
+@blp.route("/<int:organization_id>/settings")
+class OrganizationSettings(MethodView):
+    @requires("organizations.read")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.SettingsSchema)
+    def get(self, organization_id):
+        """The organization's settings and branding (on its own host)."""
+        return org_settings.settings_of(_own_tenant(organization_id))
+
+    @requires("settings.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.SettingsUpdateSchema)
+    @blp.response(200, schemas.SettingsSchema)
+    def put(self, data, organization_id):
+        """Change display name, colours, time zone, locale, self-registration, notification defaults."""
+        return org_settings.update_settings(_own_tenant(organization_id), data)
+
+
+@blp.route("/<int:organization_id>/settings/logo")
+class OrganizationLogo(MethodView):
+    @requires("settings.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.LogoUploadSchema, location="files")
+    @blp.response(200, schemas.SettingsSchema)
+    def post(self, files, organization_id):
+        """Upload the logo: PNG, JPEG or SVG (sanitised), at most 512 KB; checked by content."""
+        return org_settings.save_logo(_own_tenant(organization_id), files["logo"].read())
+
+
+def _own_tenant(organization_id):
+    tenant = get_current_tenant()
+    if tenant is None or organization_id != tenant.id:
+        raise NotFound("No such organization.")
+    return tenant

@@ -1,4 +1,5 @@
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import validate
 
 from app.tenancy.models import TenantStatus
@@ -58,3 +59,28 @@ class OrganizationDeleteArgs(ma.Schema):
     purge = ma.fields.Boolean(
         load_default=False, metadata={"description": "Drop the database once its backup is written."}
     )
+
+
+class SettingsSchema(ma.Schema):
+    display_name = ma.fields.String()
+    primary_color = ma.fields.String(metadata={"example": "#1d4ed8"})
+    accent_color = ma.fields.String(metadata={"example": "#0f766e"})
+    time_zone = ma.fields.String(metadata={"example": "Europe/Paris"})
+    locale = ma.fields.String(metadata={"example": "en"})
+    self_registration = ma.fields.Boolean()
+    notification_defaults = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
+    logo = ma.fields.String(allow_none=True, metadata={"description": "png, jpg or svg when a logo is set"})
+
+
+class SettingsUpdateSchema(ma.Schema):
+    display_name = ma.fields.String()
+    primary_color = ma.fields.String()
+    accent_color = ma.fields.String()
+    time_zone = ma.fields.String()
+    locale = ma.fields.String()
+    self_registration = ma.fields.Boolean()
+    notification_defaults = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
+
+
+class LogoUploadSchema(ma.Schema):
+    logo = Upload(required=True)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.api.listing import ListSpec, run_list_query
-from app.errors import NotFound
+from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.tenancy import provisioning
 from app.tenancy.models import Tenant, TenantStatus
@@ -71,7 +71,15 @@ def create_organization(data):
     return OrganizationView(provisioned.tenant, admin=admin)
 
 
-def update_organization(organization_id, data):
+def update_organization(organization_id, data, tenant):
+    """Operators change anything; an org admin (on its host) renames its own organization only."""
+    if tenant is not None:
+        if organization_id != tenant.id:
+            raise NotFound("No such organization.")
+        if "status" in data or "settings" in data:
+            raise PermissionDenied(
+                "Status is for platform operators; settings go to /settings.", code="FORBIDDEN_FIELD"
+            )
     organization = provisioning.get_tenant(organization_id)
     return provisioning.update_tenant(
         organization, name=data.get("name"), status=data.get("status"), settings=data.get("settings")

@@ -1,0 +1,191 @@
+"""An organization's own settings and branding, edited by its org admins."""
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as parse_untrusted_xml
+from flask import current_app
+
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.tenancy.models import Tenant
+
+SETTING_KEYS = (
+    "display_name",
+    "primary_color",
+    "accent_color",
+    "time_zone",
+    "locale",
+    "self_registration",
+    "notification_defaults",
+)
+COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Z]{2})?$")
+NOTIFICATION_KINDS = ("course_updates", "due_reminders", "certificates", "announcements")
+LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml"}
+MAX_LOGO_BYTES = 512 * 1024
+
+
+def settings_of(tenant_ref):
+    defaults = {
+        "display_name": tenant_ref.name,
+        "primary_color": "#1d4ed8",
+        "accent_color": "#0f766e",
+        "time_zone": "UTC",
+        "locale": "en",
+        "self_registration": False,
+        "notification_defaults": dict.fromkeys(NOTIFICATION_KINDS, True),
+        "logo": None,
+    }
+    return {**defaults, **(tenant_ref.settings or {})}
+
+
+def update_settings(tenant_ref, changes):
+    problems = {}
+    for key in changes:
+        if key not in SETTING_KEYS:
+            problems[key] = ["Not a setting."]
+    if "primary_color" in changes and not COLOR.match(str(changes["primary_color"])):
+        problems["primary_color"] = ["Use a colour like #1d4ed8."]
+    if "accent_color" in changes and not COLOR.match(str(changes["accent_color"])):
+        problems["accent_color"] = ["Use a colour like #0f766e."]
+    if "time_zone" in changes:
+        try:
+            ZoneInfo(str(changes["time_zone"]))
+        except (ZoneInfoNotFoundError, ValueError):
+            problems["time_zone"] = ["Not a time zone (e.g. Europe/Paris)."]
+    if "locale" in changes and not LOCALE.match(str(changes["locale"])):
+        problems["locale"] = ["Use a language code such as en or pt-BR."]
+    if "display_name" in changes and not 1 <= len(str(changes["display_name"]).strip()) <= 200:
+        problems["display_name"] = ["1 to 200 characters."]
+    if "notification_defaults" in changes:
+        unknown = set(changes["notification_defaults"] or {}) - set(NOTIFICATION_KINDS)
+        if unknown:
+            problems["notification_defaults"] = [f"Unknown kinds: {', '.join(sorted(unknown))}."]
+    if problems:
+        raise ValidationFailed("Some settings are not valid.", problems)
+    tenant = db.session.get(Tenant, tenant_ref.id)
+    merged = {**(tenant.settings or {}), **changes}
+    if "notification_defaults" in changes:
+        merged["notification_defaults"] = {
+            **settings_of(tenant_ref)["notification_defaults"],
+            **changes["notification_defaults"],
+        }
+    tenant.settings = merged
+    db.session.commit()
+    return settings_of(tenant.ref())
+
+
+# --- logo ------------------------------------------------------------------------------------------
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+SVG_ALLOWED = {
+    "svg",
+    "g",
+    "path",
+    "rect",
+    "circle",
+    "ellipse",
+    "line",
+    "polyline",
+    "polygon",
+    "text",
+    "tspan",
+    "defs",
+    "lineargradient",
+    "radialgradient",
+    "stop",
+    "title",
+    "desc",
+    "clippath",
+    "use",
+}
+
+
+def _logo_kind(data):
+    """The real type from the bytes, never from the file name."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    head = data[:1024].lstrip().lower()
+    if head.startswith((b"<?xml", b"<svg")) and b"<svg" in data[:4096].lower():
+        return "svg"
+    return None
+
+
+def sanitize_svg(data):
+    """Keep shapes and text; drop scripts, event handlers, external references and entities."""
+    try:
+        root = parse_untrusted_xml(data, forbid_dtd=True)
+    except DefusedXmlException:
+        raise ValidationFailed(
+            "SVG files with DOCTYPE or entities are not accepted.", {"logo": ["Not a plain SVG."]}
+        ) from None
+    except ET.ParseError:
+        raise ValidationFailed("The SVG could not be read.", {"logo": ["Not a valid SVG."]}) from None
+    if root.tag.lower() not in (f"{SVG_NS}svg", "svg"):
+        raise ValidationFailed("The file is not an SVG image.", {"logo": ["Not an SVG."]})
+
+    def clean(element):
+        for child in list(element):
+            local = child.tag.split("}")[-1].lower()
+            if local not in SVG_ALLOWED:
+                element.remove(child)
+                continue
+            clean(child)
+        for name in list(element.attrib):
+            local = name.split("}")[-1].lower()
+            value = element.attrib[name].strip().lower()
+            if (
+                local.startswith("on")
+                or (local == "href" and not value.startswith("#"))
+                or "javascript:" in value
+                or (local == "style" and ("url(" in value or "expression" in value))
+            ):
+                del element.attrib[name]
+
+    clean(root)
+    ET.register_namespace("", "http://www.w3.org/2000/svg")
+    ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
+    return ET.tostring(root, encoding="utf-8")
+
+
+def logo_folder(tenant_ref):
+    return Path(current_app.config["INSTANCE_DIR"]) / "media" / tenant_ref.slug
+
+
+def save_logo(tenant_ref, data):
+    if not data:
+        raise ValidationFailed("The logo file is empty.", {"logo": ["Empty file."]})
+    if len(data) > MAX_LOGO_BYTES:
+        raise ValidationFailed("The logo is too large.", {"logo": [f"At most {MAX_LOGO_BYTES // 1024} KB."]})
+    kind = _logo_kind(data)
+    if kind is None:
+        raise ValidationFailed("The logo must be a PNG, JPEG or SVG image.", {"logo": ["PNG, JPEG or SVG only."]})
+    if kind == "svg":
+        data = sanitize_svg(data)
+    folder = logo_folder(tenant_ref)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("logo.*"):
+        old.unlink()
+    (folder / f"logo.{kind}").write_bytes(data)
+    return update_settings_raw(tenant_ref, {"logo": kind})
+
+
+def update_settings_raw(tenant_ref, changes):
+    tenant = db.session.get(Tenant, tenant_ref.id)
+    tenant.settings = {**(tenant.settings or {}), **changes}
+    db.session.commit()
+    return settings_of(tenant.ref())
+
+
+def logo_file(tenant_ref):
+    kind = (tenant_ref.settings or {}).get("logo")
+    path = logo_folder(tenant_ref) / f"logo.{kind}" if kind else None
+    if not path or not path.exists():
+        return None, None
+    return path, LOGO_TYPES[kind]

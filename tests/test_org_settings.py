@@ -1,0 +1,134 @@
+"""Organization settings and branding, on the organization's own host."""
+
+import io
+
+import pytest
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+EVIL_SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" onload="alert(1)">
+  <script>alert(2)</script><rect width="10" height="10" fill="#123456" onclick="alert(3)"/>
+  <a xlink:href="javascript:alert(4)"><circle r="4"/></a><foreignObject><p>hi</p></foreignObject>
+  <use href="https://evil.example/x.svg#a"/><use href="#local"/></svg>"""
+
+
+@pytest.fixture
+def admin(api, tenant, login_as):
+    return api(tenant, login_as(tenant, "org_admin"))
+
+
+def url(tenant, suffix=""):
+    return f"/api/v1/organizations/{tenant.id}/settings{suffix}"
+
+
+def test_settings_round_trip_and_validation(admin, tenant, make_tenant):
+    defaults = admin.get(url(tenant)).get_json()["data"]
+    assert defaults["display_name"] == tenant.name and defaults["self_registration"] is False
+    changed = admin.put(
+        url(tenant),
+        json={
+            "primary_color": "#aa0000",
+            "time_zone": "Europe/Paris",
+            "locale": "pt-BR",
+            "notification_defaults": {"due_reminders": False},
+        },
+    )
+    data = changed.get_json()["data"]
+    assert data["primary_color"] == "#aa0000" and data["time_zone"] == "Europe/Paris"
+    assert data["notification_defaults"]["due_reminders"] is False and data["notification_defaults"]["certificates"]
+    bad = admin.put(url(tenant), json={"primary_color": "red", "time_zone": "Mars/Olympus", "locale": "klingon!"})
+    assert bad.status_code == 422
+    assert set(bad.get_json()["error"]["details"]) == {"primary_color", "time_zone", "locale"}
+    other = make_tenant()
+    assert admin.get(url(other)).status_code == 404
+
+
+def test_only_org_admins_change_settings_and_only_operators_change_status(api, admin, tenant, login_as):
+    teacher = api(tenant, login_as(tenant, "teacher"))
+    assert teacher.get(url(tenant)).status_code == 200
+    assert teacher.put(url(tenant), json={"locale": "fr"}).status_code == 403
+    renamed = admin.put(f"/api/v1/organizations/{tenant.id}", json={"name": "Renamed Academy"})
+    assert renamed.status_code == 200 and renamed.get_json()["data"]["name"] == "Renamed Academy"
+    suspend = admin.put(f"/api/v1/organizations/{tenant.id}", json={"status": "suspended"})
+    assert suspend.status_code == 403
+
+
+def test_branding_reaches_every_page_and_the_sign_in_page(admin, client, tenant):
+    admin.put(url(tenant), json={"primary_color": "#aa0000", "accent_color": "#00aa00", "display_name": "Harbour"})
+    host = {"Host": f"{tenant.slug}.localhost:5000"}
+    css = client.get("/branding.css", headers=host).get_data(as_text=True)
+    assert "--brand-primary: #aa0000" in css and "--brand-accent: #00aa00" in css
+    login = client.get("/login", headers=host).get_data(as_text=True)
+    assert "Harbour" in login and "/branding.css" in login
+
+
+def test_logo_type_comes_from_the_bytes_not_the_name(admin, client, tenant):
+    lying = admin.post(
+        url(tenant, "/logo"),
+        data={"logo": (io.BytesIO(b"<html>not an image</html>"), "logo.png")},
+        content_type="multipart/form-data",
+    )
+    assert lying.status_code == 422
+    png = admin.post(
+        url(tenant, "/logo"), data={"logo": (io.BytesIO(PNG), "whatever.svg")}, content_type="multipart/form-data"
+    )
+    assert png.status_code == 200 and png.get_json()["data"]["logo"] == "png"
+    served = client.get("/branding/logo", headers={"Host": f"{tenant.slug}.localhost:5000"})
+    assert served.status_code == 200 and served.mimetype == "image/png" and served.data == PNG
+    too_big = admin.post(
+        url(tenant, "/logo"),
+        data={"logo": (io.BytesIO(PNG + b"\0" * 600_000), "big.png")},
+        content_type="multipart/form-data",
+    )
+    assert too_big.status_code == 422
+
+
+def test_svg_logos_are_sanitised_and_served_sandboxed(admin, client, tenant):
+    response = admin.post(
+        url(tenant, "/logo"), data={"logo": (io.BytesIO(EVIL_SVG), "logo.svg")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 200
+    served = client.get("/branding/logo", headers={"Host": f"{tenant.slug}.localhost:5000"})
+    svg = served.get_data(as_text=True)
+    assert served.mimetype == "image/svg+xml" and "sandbox" in served.headers["Content-Security-Policy"]
+    for bad in ("script", "onload", "onclick", "javascript:", "foreignObject", "evil.example"):
+        assert bad not in svg, bad
+    assert "#123456" in svg and 'href="#local"' in svg
+    entity = b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>'
+    refused = admin.post(
+        url(tenant, "/logo"), data={"logo": (io.BytesIO(entity), "x.svg")}, content_type="multipart/form-data"
+    )
+    assert refused.status_code == 422
+
+
+def test_settings_page_for_org_admins(app, tenant):
+    from tests.test_auth_pages import Browser
+
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    page = browser.get("/settings").get_data(as_text=True)
+    assert 'type="color"' in page
+    saved = browser.post(
+        "/settings",
+        {
+            "display_name": "Seaside",
+            "primary_color": "#334455",
+            "accent_color": "#556677",
+            "time_zone": "Europe/Lisbon",
+            "locale": "pt",
+        },
+        csrf_from="/settings",
+    )
+    assert saved.status_code == 302
+    assert "Seaside" in browser.get("/").get_data(as_text=True)
+    bad = browser.post(
+        "/settings",
+        {
+            "display_name": "Seaside",
+            "primary_color": "#334455",
+            "accent_color": "#556677",
+            "time_zone": "Nowhere/City",
+            "locale": "pt",
+        },
+        csrf_from="/settings",
+    )
+    assert bad.status_code == 422 and "Not a time zone" in bad.get_data(as_text=True)
