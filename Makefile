@@ -28,7 +28,7 @@ format:
 	.venv/bin/ruff check --fix .
 
 bench:
-	@scripts/system-deps.sh run
+	@scripts/system-deps.sh test
 	@scripts/venv.sh requirements-dev.txt
 	.venv/bin/python -m scripts.bench $(BENCH_ARGS)
 

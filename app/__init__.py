@@ -82,6 +82,7 @@ def register_blueprints(app):
     from blueprints.auth.views import bp as auth_pages
     from blueprints.branches.api import blp as branches_api
     from blueprints.classes.api import blp as classes_api
+    from blueprints.classes.views import bp as class_pages
     from blueprints.home.views import bp as home_pages
     from blueprints.imports.api import blp as imports_api
     from blueprints.organizations.api import blp as organizations_api
@@ -94,7 +95,8 @@ def register_blueprints(app):
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens and API keys, never cookies: CSRF cannot ride on them
-    for blueprint in (home_pages, auth_pages, people_pages, organization_pages, api_keys_pages, outbox_pages):
+    pages = (home_pages, auth_pages, people_pages, class_pages, organization_pages, api_keys_pages, outbox_pages)
+    for blueprint in pages:
         app.register_blueprint(blueprint)
 
 

@@ -137,15 +137,34 @@ def main():
     parser.add_argument("--tenants", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--lru", type=int, default=100)
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--only", choices=["tenancy", "imports"], help="Run one benchmark only.")
     args = parser.parse_args()
-
-    print(f"Tenancy benchmark: {args.tenants} tenants, {args.requests} requests per run")
-    result = bench_tenancy(args.tenants, args.requests, args.lru)
-    print_tenancy(result)
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
-    (out / "tenancy.json").write_text(json.dumps(result, indent=2))
-    print(f"\nSaved to {out / 'tenancy.json'}")
+
+    if args.only in (None, "tenancy"):
+        print(f"Tenancy benchmark: {args.tenants} tenants, {args.requests} requests per run")
+        result = bench_tenancy(args.tenants, args.requests, args.lru)
+        print_tenancy(result)
+        (out / "tenancy.json").write_text(json.dumps(result, indent=2))
+    if args.only in (None, "imports"):
+        run_import_benchmarks(args.import_rows, out)
+    print(f"\nFigures saved under {out}")
+
+
+def run_import_benchmarks(rows, out):
+    """People imports: `rows` rows on SQLite and PostgreSQL, and 1 000 rows with passwords."""
+    import subprocess
+    import sys
+
+    results = []
+    for extra in (["--backend", "sqlite"], ["--backend", "postgres"], ["--rows", "1000", "--passwords"]):
+        command = [sys.executable, "-m", "scripts.bench_imports", "--rows", str(rows), *extra]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
+        print("\n".join(output[:-1]))
+        results.append(json.loads(output[-1]))
+    (out / "imports.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

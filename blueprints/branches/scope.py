@@ -6,13 +6,17 @@ import sqlalchemy as sa
 
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.security.permissions import BRANCH_MANAGER, ORGANIZATION_WIDE_ROLES
+from app.security.permissions import BRANCH_MANAGER, ORGANIZATION_WIDE_ROLES, TEACHER
 from blueprints.branches.models import BranchMembership
 
 
 @dataclass(frozen=True)
 class BranchScope:
     branch_ids: frozenset | None  # None: the whole organization
+    taught_class_ids: frozenset = frozenset()  # a teacher also reaches the classes they teach
+
+    def allows_class(self, class_id, branch_id):
+        return self.allows(branch_id) or class_id in self.taught_class_ids
 
     @property
     def organization_wide(self):
@@ -31,9 +35,16 @@ def scope_of(principal):
         return BranchScope(None)
     if principal.kind != "user":
         return BranchScope(frozenset())  # a key without an org-wide role has no branches of its own
+    from blueprints.classes.models import ClassMembership
+
     managed = db.session.scalars(
         sa.select(BranchMembership.branch_id).where(
             BranchMembership.user_id == principal.id, BranchMembership.role == BRANCH_MANAGER
         )
     )
-    return BranchScope(frozenset(managed))
+    taught = db.session.scalars(
+        sa.select(ClassMembership.class_id).where(
+            ClassMembership.user_id == principal.id, ClassMembership.role == TEACHER
+        )
+    )
+    return BranchScope(frozenset(managed), frozenset(taught))

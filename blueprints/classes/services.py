@@ -32,13 +32,18 @@ CLASS_LIST = ListSpec(
 def list_classes(query, scope):
     stmt = sa.select(SchoolClass).where(SchoolClass.archived_at.is_(None))
     if not scope.organization_wide:
-        stmt = stmt.where(SchoolClass.branch_id.in_(scope.branch_ids or [-1]))
+        stmt = stmt.where(
+            sa.or_(
+                SchoolClass.branch_id.in_(scope.branch_ids or [-1]),
+                SchoolClass.id.in_(scope.taught_class_ids or [-1]),
+            )
+        )
     return run_list_query(db.session, stmt, query, CLASS_LIST)
 
 
 def get_class(class_id, scope):
     school_class = db.session.get(SchoolClass, class_id)
-    if school_class is None or not scope.allows(school_class.branch_id):
+    if school_class is None or not scope.allows_class(school_class.id, school_class.branch_id):
         raise NotFound("No such class.")
     return school_class
 
@@ -140,3 +145,13 @@ def remove_member(school_class, user_id):
     if deleted.rowcount == 0:
         raise NotFound("This person is not in the class.")
     db.session.commit()
+
+
+def add_members_by_email(school_class, emails, role):
+    """Add people by e-mail; answers the roster and the addresses nobody has."""
+    wanted = {email.strip().lower() for email in emails if email.strip()}
+    found = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted))).all())
+    missing = sorted(wanted - set(found))
+    if found:
+        add_members(school_class, list(found.values()), role)
+    return list_members(school_class), missing

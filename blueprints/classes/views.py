@@ -1,0 +1,80 @@
+"""Class pages: the classes of your branches, and each class's roster."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from app.api.listing import parse_list_query
+from app.errors import DomainError
+from app.forms import apply_domain_error
+from app.pages import render_page
+from app.security.principal import current_principal, requires
+from blueprints.branches.scope import scope_of
+from blueprints.classes import services
+from blueprints.classes.forms import AddMembersForm, ClassForm
+from blueprints.people.services import branch_choices
+
+bp = Blueprint("class_pages", __name__, url_prefix="/classes")
+
+
+@bp.route("", methods=["GET", "POST"])
+@requires("classes.read")
+def index():
+    """The classes of your branches, and (for managers) a form for a new one."""
+    scope = scope_of(current_principal())
+    form = ClassForm()
+    form.branch_id.choices = [(b.id, b.name) for b in branch_choices(scope)]
+    status = 200
+    if request.method == "POST":
+        if not current_principal().can("classes.manage"):
+            return redirect(url_for("class_pages.index"))
+        if form.validate_on_submit():
+            try:
+                created = services.create_class(
+                    {
+                        "branch_id": form.branch_id.data,
+                        "name": form.name.data,
+                        "term_start": form.term_start.data,
+                        "term_end": form.term_end.data,
+                    },
+                    scope,
+                )
+                return redirect(url_for("class_pages.roster", class_id=created.id))
+            except DomainError as error:
+                apply_domain_error(form, error)
+        status = 422
+    page = services.list_classes(parse_list_query({"per_page": "100"}, services.CLASS_LIST), scope)
+    names = dict(form.branch_id.choices)
+    return render_template(
+        "classes/index.html", classes=page.items, total=page.total, form=form, branch_names=names
+    ), status
+
+
+@bp.route("/<int:class_id>", methods=["GET", "POST"])
+@requires("classes.read")
+def roster(class_id):
+    """A class's teachers and students; managers add people by e-mail."""
+    scope = scope_of(current_principal())
+    school_class = services.get_class(class_id, scope)
+    form = AddMembersForm()
+    if request.method == "POST" and current_principal().can("classes.manage") and form.validate_on_submit():
+        _, missing = services.add_members_by_email(school_class, form.emails.data.splitlines(), form.role.data)
+        if missing:
+            flash(f"Nobody has these addresses: {', '.join(missing)}.")
+        return redirect(url_for("class_pages.roster", class_id=class_id))
+    return render_template(
+        "classes/roster.html", school_class=school_class, members=services.list_members(school_class), form=form
+    )
+
+
+@bp.post("/<int:class_id>/members/<int:user_id>/remove")
+@requires("classes.manage")
+def remove(class_id, user_id):
+    """Take someone out of the class; answers an empty row to htmx."""
+    school_class = services.get_class(class_id, scope_of(current_principal()))
+    services.remove_member(school_class, user_id)
+    return render_page(
+        "classes/roster.html",
+        partial="classes/_removed.html",
+        school_class=school_class,
+        members=services.list_members(school_class),
+        form=AddMembersForm(formdata=None),
+    )
