@@ -98,3 +98,52 @@ def test_import_page_rejects_a_bad_file_inline(app, tenant):
     )
     assert response.status_code == 422
     assert "lacks email" in response.get_data(as_text=True)
+
+
+def test_add_and_edit_a_person_with_inline_errors(app, tenant, mailbox):
+    from tests.conftest import run_jobs
+
+    seed(app, tenant, count=1)
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    page = browser.get("/people/new").get_data(as_text=True)
+    branch = re.search(r'<option value="(\d+)">North</option>', page).group(1)
+    invalid = browser.post(
+        "/people/new",
+        {"email": "nope", "first_name": "", "last_name": "Doe", "role": "student", "branch_id": branch},
+        csrf_from="/people/new",
+    )
+    assert invalid.status_code == 422
+    text = invalid.get_data(as_text=True)
+    assert 'aria-invalid="true"' in text and "Invalid email address." in text and 'value="Doe"' in text
+    added = browser.post(
+        "/people/new",
+        {
+            "email": "jane@example.org",
+            "first_name": "Jane",
+            "last_name": "Doe",
+            "role": "student",
+            "branch_id": branch,
+            "send_invitation": "y",
+        },
+        csrf_from="/people/new",
+    )
+    assert added.status_code == 302
+    detail_url = added.headers["Location"]
+    assert "North (student)" in browser.get(detail_url).get_data(as_text=True)
+    run_jobs(app)
+    assert len(mailbox.to("jane@example.org")) == 1
+    taken = browser.post(
+        "/people/new",
+        {"email": "jane@example.org", "first_name": "J", "last_name": "D", "role": "student", "branch_id": branch},
+        csrf_from="/people/new",
+    )
+    assert taken.status_code == 409 and "Already in use." in taken.get_data(as_text=True)
+    edited = browser.post(
+        f"{detail_url}/edit",
+        {"first_name": "Janet", "last_name": "Doe", "role": "teacher", "external_id": "HR-9"},
+        csrf_from=f"{detail_url}/edit",
+    )
+    assert edited.status_code == 302
+    shown = browser.get(detail_url).get_data(as_text=True)
+    assert "Janet Doe" in shown and "teacher" in shown and "HR-9" in shown

@@ -13,7 +13,7 @@ from blueprints.branches.scope import scope_of
 from blueprints.imports import csvfile
 from blueprints.imports import services as imports
 from blueprints.people import services as people
-from blueprints.people.forms import ImportForm
+from blueprints.people.forms import ImportForm, PersonEditForm, PersonForm
 from blueprints.users import management
 from blueprints.users import services as users
 
@@ -136,3 +136,52 @@ def set_active(user_id):
     management.set_active(person, request.form.get("active") == "1")
     flash(f"{person.full_name} is {'active again' if person.is_active else 'deactivated'}.")
     return redirect(url_for("people_pages.detail", user_id=user_id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("users.manage")
+def new():
+    """Add one person; they get an invitation to choose a password."""
+    scope = scope_of(current_principal())
+    form = PersonForm()
+    choices = [(b.id, b.name) for b in people.branch_choices(scope)]
+    form.branch_id.choices = choices if not scope.organization_wide else [(0, "No branch"), *choices]
+    status = 200
+    if form.validate_on_submit():
+        data = {
+            key: getattr(form, key).data
+            for key in ("email", "first_name", "last_name", "role", "external_id", "send_invitation")
+        }
+        data["branch_ids"] = [form.branch_id.data] if form.branch_id.data else []
+        try:
+            person = management.add_person(data, scope)
+            flash(f"{person.full_name} added." + (" An invitation is on its way." if data["send_invitation"] else ""))
+            return redirect(url_for("people_pages.detail", user_id=person.id))
+        except DomainError as error:
+            apply_domain_error(form, error)
+            status = error.status if error.status != 400 else 422
+    elif form.is_submitted():
+        status = 422
+    return render_template("people/form.html", form=form, title="Add a person"), status
+
+
+@bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
+@requires("users.manage")
+def edit(user_id):
+    """Change a person's names, role or external id."""
+    scope = scope_of(current_principal())
+    person = users.get_user(user_id, scope)
+    form = PersonEditForm(obj=person)
+    status = 200
+    if form.validate_on_submit():
+        data = {key: getattr(form, key).data for key in ("first_name", "last_name", "role", "external_id")}
+        try:
+            management.edit_person(person, data, scope)
+            flash("Saved.")
+            return redirect(url_for("people_pages.detail", user_id=person.id))
+        except DomainError as error:
+            apply_domain_error(form, error)
+            status = error.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("people/form.html", form=form, title=f"Edit {person.full_name}", person=person), status
