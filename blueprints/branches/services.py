@@ -11,6 +11,7 @@ from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.users.models import User
+from blueprints.users.services import people_with_roles
 
 BRANCH_ROLES = (BRANCH_MANAGER, TEACHER, STUDENT)
 # Settings a branch may override; anything else stays the organization's.
@@ -119,13 +120,7 @@ def update_branch_settings(branch, settings):
 
 
 def list_branch_members(branch):
-    rows = db.session.execute(
-        sa.select(User, BranchMembership.role)
-        .join(BranchMembership, BranchMembership.user_id == User.id)
-        .where(BranchMembership.branch_id == branch.id)
-        .order_by(User.last_name, User.first_name, User.id)
-    )
-    return [{"user": user, "role": role} for user, role in rows]
+    return people_with_roles(BranchMembership, BranchMembership.branch_id == branch.id)
 
 
 def add_branch_member(branch, user_id, role):

@@ -11,6 +11,7 @@ from app.tenancy.models import utcnow
 from blueprints.branches.models import Branch
 from blueprints.classes.models import ClassMembership, SchoolClass
 from blueprints.users.models import User
+from blueprints.users.services import people_with_roles
 
 CLASS_ROLES = (TEACHER, STUDENT)
 
@@ -101,13 +102,8 @@ def archive_class(school_class):
 
 
 def list_members(school_class):
-    rows = db.session.execute(
-        sa.select(User, ClassMembership.role)
-        .join(ClassMembership, ClassMembership.user_id == User.id)
-        .where(ClassMembership.class_id == school_class.id)
-        .order_by(ClassMembership.role.desc(), User.last_name, User.first_name, User.id)
-    )
-    return [{"user": user, "role": role} for user, role in rows]
+    """Teachers first, then students."""
+    return people_with_roles(ClassMembership, ClassMembership.class_id == school_class.id, roles_first=True)
 
 
 def add_members(school_class, user_ids, role):

@@ -84,3 +84,15 @@ register_principal_loader("user", principal_for_user)
 
 def find_user_by_email(email):
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def people_with_roles(membership, condition, roles_first=False):
+    """[{"user", "role"}] for the people of a membership table (branch or class) matching `condition`."""
+    order = [membership.role.desc()] if roles_first else []
+    rows = db.session.execute(
+        sa.select(User, membership.role)
+        .join(membership, membership.user_id == User.id)
+        .where(condition)
+        .order_by(*order, User.last_name, User.first_name, User.id)
+    )
+    return [{"user": user, "role": role} for user, role in rows]
