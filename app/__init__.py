@@ -83,6 +83,9 @@ def register_blueprints(app):
     from blueprints.branches.api import blp as branches_api
     from blueprints.classes.api import blp as classes_api
     from blueprints.classes.views import bp as class_pages
+    from blueprints.courses.api import blp as courses_api
+    from blueprints.courses.api import content_blp as content_api
+    from blueprints.courses.api import learners_blp as learners_api
     from blueprints.home.views import bp as home_pages
     from blueprints.imports.api import blp as imports_api
     from blueprints.organizations.api import blp as organizations_api
@@ -91,7 +94,18 @@ def register_blueprints(app):
     from blueprints.people.views import bp as people_pages
     from blueprints.users.api import blp as users_api
 
-    api_blueprints = (auth_api, organizations_api, branches_api, classes_api, users_api, imports_api, api_keys_api)
+    api_blueprints = (
+        auth_api,
+        organizations_api,
+        branches_api,
+        classes_api,
+        users_api,
+        imports_api,
+        api_keys_api,
+        courses_api,
+        content_api,
+        learners_api,
+    )
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens and API keys, never cookies: CSRF cannot ride on them

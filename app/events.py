@@ -14,6 +14,7 @@ from collections import defaultdict
 
 log = logging.getLogger(__name__)
 _subscribers = defaultdict(list)
+PENDING = "pending_events"
 
 
 def subscribe(name):
@@ -36,3 +37,22 @@ def emit(name, **payload):
             subscriber(dict(payload, event=name))
         except Exception:
             log.exception("Subscriber %s of %s failed", subscriber.__qualname__, name)
+
+
+def emit_after_commit(session, name, **payload):
+    """Emit once the session's transaction commits; a rollback drops the event.
+
+    The session (app.tenancy.session) emits them after `commit()` returns, when subscribers may use
+    the database again (inside SQLAlchemy's own after_commit hook they could not).
+    """
+    session.info.setdefault(PENDING, []).append((name, payload))
+
+
+def emit_pending(session):
+    pending = session.info.pop(PENDING, [])
+    for name, payload in pending:
+        emit(name, **payload)
+
+
+def drop_pending(session):
+    session.info.pop(PENDING, None)

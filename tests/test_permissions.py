@@ -41,7 +41,8 @@ def _expected(permission, public, principal, roles):
         return "allowed"
     if principal in (ANONYMOUS, OTHER_TENANT) or roles is None:
         return 401
-    return "allowed" if permission in permissions_of(roles) else 403
+    kind = "api_key" if principal.startswith("key:") else "user"
+    return "allowed" if permission in permissions_of(roles, kind) else 403
 
 
 @pytest.fixture

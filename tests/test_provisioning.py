@@ -261,3 +261,12 @@ def test_tenant_migrations_build_exactly_the_models_schema(app, tenant):
         engine.dispose()
     assert differences == []
     assert {"users", "branches", "classes", "branch_memberships", "class_memberships"} <= set(tenant_metadata().tables)
+
+
+def test_the_control_plane_holds_only_the_registry():
+    """A tenant table declared on the wrong metadata would land in the control plane, for everyone."""
+    from app.extensions import db
+    from app.models import import_all_models
+
+    import_all_models()
+    assert set(db.metadata.tables) == {"tenants", "platform_operators"}

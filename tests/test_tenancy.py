@@ -133,3 +133,14 @@ def test_nothing_request_scoped_survives_into_the_next_request(app, client, make
     anonymous = client.get("/api/v1/users", headers={"Host": f"{a.slug}.localhost:5000"})
     assert anonymous.status_code == 401
     streamed.close()
+
+
+def test_core_statements_on_tenant_tables_reach_the_tenant_database(app, tenant):
+    """A select or insert on a plain Table (no ORM mapper) is routed like a model query."""
+    from blueprints.courses.models import course_teachers
+
+    with tenant_context(tenant, app):
+        assert db.session.execute(sa.select(course_teachers)).all() == []
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(course_teachers)) == 0
+    with app.app_context(), pytest.raises(NoTenantContext):
+        db.session.execute(sa.select(course_teachers))

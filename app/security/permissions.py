@@ -32,6 +32,9 @@ ROLE_PERMISSIONS = {
         "classes.read",
         "classes.manage",
         "imports.manage",
+        "courses.read",
+        "courses.manage",
+        "courses.learn",
     },
     # Branch managers act inside their own branches only: the services narrow every query to them.
     BRANCH_MANAGER: {
@@ -43,17 +46,35 @@ ROLE_PERMISSIONS = {
         "classes.read",
         "classes.manage",
         "imports.manage",
+        "courses.read",
+        "courses.manage",
+        "courses.learn",
     },
-    TEACHER: {"self.read", "organizations.read", "branches.read", "classes.read"},
-    STUDENT: {"self.read", "organizations.read"},
+    # Teachers manage the courses they teach; the services check which.
+    TEACHER: {
+        "self.read",
+        "organizations.read",
+        "branches.read",
+        "classes.read",
+        "courses.read",
+        "courses.manage",
+        "courses.learn",
+    },
+    STUDENT: {"self.read", "organizations.read", "courses.read", "courses.learn"},
 }
 
 # Roles whose permissions reach the whole organization; every other role is narrowed to branches.
 ORGANIZATION_WIDE_ROLES = {ORG_ADMIN}
 
 
-def permissions_of(roles):
+# What only a person can do: an API key acting with a role never gets these.
+PERSONAL_PERMISSIONS = frozenset({"courses.learn"})
+
+
+def permissions_of(roles, kind="user"):
     granted = set()
     for role in roles:
         granted |= ROLE_PERMISSIONS.get(role, set())
+    if kind == "api_key":
+        granted -= PERSONAL_PERMISSIONS
     return granted

@@ -27,7 +27,7 @@ class Principal:
 
     @property
     def permissions(self):
-        return permissions_of(self.roles)
+        return permissions_of(self.roles, self.kind)
 
     def can(self, permission):
         return permission in self.permissions

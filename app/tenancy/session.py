@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask_sqlalchemy.session import Session
+from sqlalchemy.sql.util import find_tables
 
 from app.tenancy.context import require_tenant
 
@@ -9,16 +10,16 @@ TENANT_BIND_KEY = "tenant"
 
 
 def _bind_key_of(mapper=None, clause=None):
-    table = None
     if mapper is not None:
-        table = sa.inspect(mapper).local_table
-    elif isinstance(clause, sa.Table):
-        table = clause
-    elif isinstance(clause, sa.UpdateBase) and isinstance(clause.table, sa.Table):
-        table = clause.table
-    if table is None:
+        return sa.inspect(mapper).local_table.metadata.info.get("bind_key")
+    if clause is None:
         return None
-    return table.metadata.info.get("bind_key")
+    # Core statements on plain tables (association tables, bulk inserts) carry no mapper: look at
+    # the tables they touch. One statement never mixes databases, so any tenant table decides.
+    for table in find_tables(clause, include_crud=True, include_joins=True):
+        if table.metadata.info.get("bind_key") == TENANT_BIND_KEY:
+            return TENANT_BIND_KEY
+    return None
 
 
 class TenantRoutingSession(Session):
@@ -27,6 +28,23 @@ class TenantRoutingSession(Session):
     With no tenant in context a tenant table raises `NoTenantContext`: there is no fallback
     database, so a forgotten context can never read another tenant's rows.
     """
+
+    def commit(self):
+        """Commit, then emit the events queued with `emit_after_commit` (never after a failure)."""
+        from app.events import drop_pending, emit_pending
+
+        try:
+            super().commit()
+        except BaseException:
+            drop_pending(self)
+            raise
+        emit_pending(self)
+
+    def rollback(self):
+        from app.events import drop_pending
+
+        drop_pending(self)
+        super().rollback()
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         if bind is not None:

@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.api.listing import ListSpec, run_list_query
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.events import emit_after_commit
 from app.extensions import db
 from app.security.permissions import STUDENT, TEACHER
 from app.tenancy.models import utcnow
@@ -128,6 +129,8 @@ def add_members(school_class, user_ids, role):
             existing[user_id].role = role
         else:
             db.session.add(ClassMembership(class_id=school_class.id, user_id=user_id, role=role))
+    new_ids = [user_id for user_id in user_ids if user_id not in existing]
+    emit_after_commit(db.session, "class.members_added", class_id=school_class.id, user_ids=new_ids, role=role)
     db.session.commit()
     return list_members(school_class)
 

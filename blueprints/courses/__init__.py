@@ -1,0 +1,1 @@
+"""The courses feature: courses, outline, versioned content, enrollments and progress."""

@@ -1,0 +1,240 @@
+"""`/api/v1/courses` and `/api/v1/content`: courses, outlines, versioned content, enrollments, progress."""
+
+from flask import request
+from flask.views import MethodView
+
+from app.api.blueprint import ApiBlueprint
+from app.api.listing import list_parameters, page_response, parse_list_query
+from app.errors import NotFound
+from app.security.principal import current_principal, requires
+from blueprints.branches.scope import scope_of
+from blueprints.courses import content, learning, schemas, services
+
+blp = ApiBlueprint("courses", __name__, url_prefix="/api/v1/courses", description="Courses.")
+content_blp = ApiBlueprint("content", __name__, url_prefix="/api/v1/content", description="Versioned content.")
+learners_blp = ApiBlueprint("learners", __name__, url_prefix="/api/v1/users", description="A person's learning.")
+BEARER = [{"bearerAuth": []}]
+
+
+def _course(course_id, manage=False):
+    principal = current_principal()
+    scope = scope_of(principal)
+    course = services.get_course(course_id, principal, scope)
+    if manage:
+        services.require_manager(course, principal, scope)
+    return course
+
+
+def _item(item_id, manage=False):
+    item = content.get_item(item_id)
+    _course(item.course_id, manage=manage)  # 404 unless the course is visible; 403 unless managed
+    return item
+
+
+@blp.route("")
+class Courses(MethodView):
+    @requires("courses.read")
+    @blp.doc(parameters=list_parameters(services.COURSE_LIST), security=BEARER)
+    @blp.response(200, schemas.CourseSchema(many=True))
+    def get(self):
+        """The courses you can see: the catalogue, and those you teach or manage."""
+        principal = current_principal()
+        query = parse_list_query(request.args, services.COURSE_LIST)
+        page = services.list_courses(query, principal, scope_of(principal))
+        page = page.__class__(services.views_of(page.items), page.page, page.per_page, page.total)
+        return page_response(page, query)
+
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.CourseSchema)
+    @blp.response(201, schemas.CourseSchema)
+    def post(self, data):
+        """Create a course (a draft until its status is `published`)."""
+        principal = current_principal()
+        return services.create_course(data, principal, scope_of(principal))
+
+
+@blp.route("/<int:course_id>")
+class CourseById(MethodView):
+    @requires("courses.read")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.CourseSchema)
+    def get(self, course_id):
+        """One course."""
+        return services.views_of([_course(course_id)])[0]
+
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.CourseUpdateSchema)
+    @blp.response(200, schemas.CourseSchema)
+    def put(self, data, course_id):
+        """Change a course: texts, status, branches, teachers, prerequisites, due days."""
+        return services.update_course(_course(course_id, manage=True), data, scope_of(current_principal()))
+
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.OutcomeSchema)
+    def delete(self, course_id):
+        """Delete a course nobody took; archive one with enrollments."""
+        return {"id": course_id, "outcome": services.remove_course(_course(course_id, manage=True))}
+
+
+@blp.route("/<int:course_id>/content")
+class CourseContent(MethodView):
+    @requires("courses.read")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ModuleSchema(many=True))
+    def get(self, course_id):
+        """The outline: modules in order, each with its items in order."""
+        return services.outline(_course(course_id))
+
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.ItemSchema)
+    @blp.response(201, schemas.ItemSchema)
+    def post(self, data, course_id):
+        """Add an item (text, video, file, link, assessment) to a module, or to a new module."""
+        return content.add_item(_course(course_id, manage=True), data, current_principal().id)
+
+
+@blp.route("/<int:course_id>/enrollments")
+class CourseEnrollments(MethodView):
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ProgressRowSchema(many=True))
+    def get(self, course_id):
+        """Who is enrolled (with their progress)."""
+        return learning.course_progress(_course(course_id, manage=True))
+
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.EnrollSchema)
+    @blp.response(201, schemas.EnrolledSchema)
+    def post(self, data, course_id):
+        """Enroll people, or a whole class (its later students follow)."""
+        course = _course(course_id, manage=True)
+        created = learning.enroll_users(course, data["user_ids"]) if data["user_ids"] else 0
+        if data["class_id"]:
+            created += learning.enroll_class(course, data["class_id"])
+        return {"created": created}
+
+
+@blp.route("/<int:course_id>/progress")
+class CourseProgress(MethodView):
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ProgressRowSchema(many=True))
+    def get(self, course_id):
+        """Each learner's progress in the course."""
+        return learning.course_progress(_course(course_id, manage=True))
+
+
+@content_blp.route("/<int:item_id>")
+class ContentById(MethodView):
+    @requires("courses.read")
+    @content_blp.doc(security=BEARER)
+    @content_blp.response(200, schemas.ContentSchema)
+    def get(self, item_id):
+        """An item with its published body."""
+        item = _item(item_id)
+        return {
+            **schemas.ItemSchema().dump(item),
+            "course_id": item.course_id,
+            "published_body": content.published_body(item),
+        }
+
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
+    @content_blp.arguments(schemas.ContentUpdateSchema)
+    @content_blp.response(200, schemas.VersionSchema)
+    def put(self, data, item_id):
+        """Edit: a new immutable version (published unless `publish` is false)."""
+        item = _item(item_id, manage=True)
+        return content.new_version(
+            item,
+            data["body"],
+            data["change_note"],
+            current_principal().id,
+            publish=data["publish"],
+            title=data.get("title"),
+        )
+
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
+    @content_blp.response(200, schemas.OutcomeSchema)
+    def delete(self, item_id):
+        """Remove an item from its course."""
+        content.delete_item(_item(item_id, manage=True))
+        return {"id": item_id, "outcome": "deleted"}
+
+
+@content_blp.route("/<int:item_id>/versions")
+class ContentVersions(MethodView):
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
+    @content_blp.response(200, schemas.VersionSchema(many=True))
+    def get(self, item_id):
+        """Every version, newest first."""
+        return content.versions(_item(item_id, manage=True))
+
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
+    @content_blp.arguments(schemas.RestoreSchema)
+    @content_blp.response(201, schemas.VersionSchema)
+    def post(self, data, item_id):
+        """Restore an old version: it is copied forward as the newest, published one."""
+        return content.restore(_item(item_id, manage=True), data["restore_from"], current_principal().id)
+
+
+@content_blp.route("/<int:item_id>/diff")
+class ContentDiff(MethodView):
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
+    @content_blp.arguments(schemas.DiffArgs, location="query")
+    @content_blp.response(200, schemas.DiffSchema)
+    def get(self, args, item_id):
+        """A unified text diff between two versions (`?from=1&to=3`)."""
+        return {"diff": content.diff(_item(item_id, manage=True), args["from_version"], args["to_version"])}
+
+
+@content_blp.route("/<int:item_id>/complete")
+class ContentComplete(MethodView):
+    @requires("courses.learn")
+    @content_blp.doc(security=BEARER)
+    @content_blp.response(200, schemas.CompletionSchema)
+    def post(self, item_id):
+        """Mark an item done (learners); completing the last item completes the course."""
+        return learning.complete_item(_item(item_id), current_principal().id)
+
+
+def _self_or_manager(user_id):
+    principal = current_principal()
+    if principal.kind == "user" and principal.id == user_id:
+        return
+    if not principal.can("users.read"):
+        raise NotFound("No such person.")  # others' learning is invisible, like anything out of scope
+    from blueprints.users.services import get_user
+
+    get_user(user_id, scope_of(principal))
+
+
+@learners_blp.route("/<int:user_id>/enrollments")
+class UserEnrollments(MethodView):
+    @requires("courses.read")
+    @learners_blp.doc(security=BEARER)
+    @learners_blp.response(200, schemas.UserEnrollmentSchema(many=True))
+    def get(self, user_id):
+        """A person's courses: due soonest first, completed last, with progress."""
+        _self_or_manager(user_id)
+        return learning.enrollments_of(user_id)
+
+
+@learners_blp.route("/<int:user_id>/progress")
+class UserProgress(MethodView):
+    @requires("courses.read")
+    @learners_blp.doc(security=BEARER)
+    @learners_blp.response(200, schemas.UserEnrollmentSchema(many=True))
+    def get(self, user_id):
+        """A person's progress in each course."""
+        _self_or_manager(user_id)
+        return learning.enrollments_of(user_id)

@@ -1,0 +1,138 @@
+"""Content items and their immutable versions: edit, publish, compare, restore."""
+
+import difflib
+import re
+
+import sqlalchemy as sa
+
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from blueprints.courses.models import ContentItem, ContentKind, ContentVersion, CourseModule
+from blueprints.courses.services import sanitize_html
+
+VIDEO_HOSTS = ("www.youtube.com", "youtube.com", "youtu.be", "player.vimeo.com", "vimeo.com")
+
+
+def _clean_body(kind, body):
+    body = body or ""
+    if kind == ContentKind.TEXT:
+        return sanitize_html(body)
+    if kind in (ContentKind.VIDEO, ContentKind.LINK) and body:
+        match = re.match(r"^https://([^/]+)/", body)
+        if not match:
+            raise ValidationFailed("Links must be https URLs.", {"body": ["An https:// URL."]})
+        if kind == ContentKind.VIDEO and match.group(1).lower() not in VIDEO_HOSTS:
+            raise ValidationFailed(
+                "Videos embed from YouTube or Vimeo.", {"body": [f"One of {', '.join(VIDEO_HOSTS)}."]}
+            )
+    return body
+
+
+def get_item(item_id):
+    item = db.session.get(ContentItem, item_id)
+    if item is None:
+        raise NotFound("No such content.")
+    return item
+
+
+def add_item(course, data, author_id):
+    """A new item at the end of a module (the module is created when named by title)."""
+    if data["kind"] not in ContentKind.ALL:
+        raise ValidationFailed("Unknown kind.", {"kind": [f"One of {', '.join(ContentKind.ALL)}."]})
+    module = None
+    if data.get("module_id"):
+        module = db.session.get(CourseModule, data["module_id"])
+        if module is None or module.course_id != course.id:
+            raise ValidationFailed("No such module in this course.", {"module_id": ["Not in this course."]})
+    else:
+        title = (data.get("module_title") or "").strip()
+        if not title:
+            raise ValidationFailed("Name a module.", {"module_title": ["Give module_id or module_title."]})
+        last = db.session.scalar(
+            sa.select(sa.func.max(CourseModule.position)).where(CourseModule.course_id == course.id)
+        )
+        module = CourseModule(course_id=course.id, title=title, position=(last or 0) + 1)
+        db.session.add(module)
+        db.session.flush()
+    last = db.session.scalar(sa.select(sa.func.max(ContentItem.position)).where(ContentItem.module_id == module.id))
+    item = ContentItem(
+        course_id=course.id,
+        module_id=module.id,
+        kind=data["kind"],
+        title=data["title"],
+        position=(last or 0) + 1,
+        published_version=1,
+    )
+    db.session.add(item)
+    db.session.flush()
+    db.session.add(
+        ContentVersion(
+            item_id=item.id,
+            number=1,
+            body=_clean_body(item.kind, data.get("body")),
+            change_note=data.get("change_note") or "First version",
+            author_id=author_id,
+        )
+    )
+    db.session.commit()
+    return item
+
+
+def versions(item):
+    return db.session.scalars(
+        sa.select(ContentVersion).where(ContentVersion.item_id == item.id).order_by(ContentVersion.number.desc())
+    ).all()
+
+
+def version(item, number):
+    found = db.session.scalar(
+        sa.select(ContentVersion).where(ContentVersion.item_id == item.id, ContentVersion.number == number)
+    )
+    if found is None:
+        raise NotFound(f"No version {number} of this content.")
+    return found
+
+
+def published_body(item):
+    return version(item, item.published_version).body if item.published_version else ""
+
+
+def new_version(item, body, change_note, author_id, publish=True, title=None):
+    """Every edit is a new, immutable version; learners see the published one."""
+    number = (
+        db.session.scalar(sa.select(sa.func.max(ContentVersion.number)).where(ContentVersion.item_id == item.id)) or 0
+    ) + 1
+    created = ContentVersion(
+        item_id=item.id,
+        number=number,
+        body=_clean_body(item.kind, body),
+        change_note=(change_note or "")[:300],
+        author_id=author_id,
+    )
+    db.session.add(created)
+    if title:
+        item.title = title
+    if publish:
+        item.published_version = number
+    db.session.commit()
+    return created
+
+
+def restore(item, number, author_id):
+    """Copy an old version forward as the newest, published one (history is never rewritten)."""
+    old = version(item, number)
+    return new_version(item, old.body, f"Restored version {number}", author_id)
+
+
+def diff(item, a, b):
+    """A unified text diff between two versions."""
+    first, second = version(item, a), version(item, b)
+    lines = difflib.unified_diff(
+        first.body.splitlines(), second.body.splitlines(), f"version {a}", f"version {b}", lineterm=""
+    )
+    return "\n".join(lines)
+
+
+def delete_item(item):
+    db.session.delete(item)
+    db.session.commit()

@@ -1,0 +1,237 @@
+"""Enrollments and progress: who takes a course, what they completed, where to resume."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.errors import NotFound, PermissionDenied, ValidationFailed
+from app.events import emit_after_commit, subscribe
+from app.extensions import db
+from app.tenancy.context import get_current_tenant
+from app.tenancy.models import utcnow
+from blueprints.classes.models import ClassMembership, SchoolClass
+from blueprints.courses.models import (
+    ContentItem,
+    Course,
+    CourseStatus,
+    Enrollment,
+    ItemProgress,
+    course_classes,
+    course_prerequisites,
+)
+from blueprints.users.models import User
+
+
+def _tenant_id():
+    tenant = get_current_tenant()
+    return tenant.id if tenant else None
+
+
+def enroll_users(course, user_ids, class_id=None):
+    """Enroll people (again, if they had left); returns how many enrollments were created."""
+    user_ids = sorted(set(user_ids))
+    known = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids or [-1]), User.is_active)))
+    if missing := [u for u in user_ids if u not in known]:
+        raise ValidationFailed("Unknown or inactive people.", {"user_ids": [f"No active user {u}." for u in missing]})
+    existing = {
+        e.user_id: e
+        for e in db.session.scalars(
+            sa.select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id.in_(user_ids or [-1]))
+        )
+    }
+    now = utcnow()
+    due = now + timedelta(days=course.due_days) if course.due_days else None
+    created = 0
+    for user_id in user_ids:
+        enrollment = existing.get(user_id)
+        if enrollment is None:
+            db.session.add(
+                Enrollment(course_id=course.id, user_id=user_id, class_id=class_id, enrolled_at=now, due_at=due)
+            )
+            created += 1
+            emit_after_commit(
+                db.session, "enrollment.created", tenant_id=_tenant_id(), course_id=course.id, user_id=user_id
+            )
+        elif enrollment.status != "active":
+            enrollment.status = "active"
+    db.session.commit()
+    return created
+
+
+def enroll_class(course, class_id):
+    """Enroll every student of a class, and remember the class so that later members follow."""
+    if db.session.get(SchoolClass, class_id) is None:
+        raise ValidationFailed("No such class.", {"class_id": ["No class with this id."]})
+    if not db.session.execute(
+        sa.select(course_classes).where(course_classes.c.course_id == course.id, course_classes.c.class_id == class_id)
+    ).first():
+        db.session.execute(sa.insert(course_classes).values(course_id=course.id, class_id=class_id))
+    students = db.session.scalars(
+        sa.select(ClassMembership.user_id).where(
+            ClassMembership.class_id == class_id, ClassMembership.role == "student"
+        )
+    )
+    return enroll_users(course, list(students), class_id=class_id)
+
+
+@subscribe("class.members_added")
+def enroll_new_class_members(payload):
+    """A class enrolled in courses: its new students are enrolled in them too."""
+    if payload["role"] != "student" or not payload["user_ids"]:
+        return
+    course_ids = db.session.scalars(
+        sa.select(course_classes.c.course_id).where(course_classes.c.class_id == payload["class_id"])
+    )
+    for course in db.session.scalars(sa.select(Course).where(Course.id.in_(list(course_ids)))).all():
+        enroll_users(course, payload["user_ids"], class_id=payload["class_id"])
+
+
+def unenroll(course, user_id):
+    """Leave a course; the progress history stays."""
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user_id)
+    )
+    if enrollment is None:
+        raise NotFound("This person is not enrolled.")
+    enrollment.status = "unenrolled"
+    db.session.commit()
+
+
+def missing_prerequisites(course_id, user_id):
+    """Titles of the prerequisite courses this person has not completed."""
+    completed = sa.select(Enrollment.course_id).where(
+        Enrollment.user_id == user_id, Enrollment.completed_at.is_not(None)
+    )
+    return db.session.scalars(
+        sa.select(Course.title)
+        .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
+        .where(course_prerequisites.c.course_id == course_id, Course.id.not_in(completed))
+        .order_by(Course.title)
+    ).all()
+
+
+def learner_enrollment(course_id, user_id):
+    """The active enrollment of a learner, checked against the prerequisites."""
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
+        )
+    )
+    if enrollment is None:
+        raise NotFound("You are not enrolled in this course.")
+    if missing := missing_prerequisites(course_id, user_id):
+        raise PermissionDenied(
+            f"Complete {', '.join(missing)} first.", {"prerequisites": missing}, code="PREREQUISITES_NOT_MET"
+        )
+    return enrollment
+
+
+def complete_item(item, user_id):
+    """Mark an item done; completing the last one completes the course. Events follow the commit."""
+    course = db.session.get(Course, item.course_id)
+    if course.status != CourseStatus.PUBLISHED:
+        raise PermissionDenied("This course is not open.", code="COURSE_NOT_PUBLISHED")
+    enrollment = learner_enrollment(item.course_id, user_id)
+    already = db.session.scalar(
+        sa.select(ItemProgress.id).where(ItemProgress.enrollment_id == enrollment.id, ItemProgress.item_id == item.id)
+    )
+    enrollment.last_item_id = item.id
+    if already is None:
+        db.session.add(ItemProgress(enrollment_id=enrollment.id, item_id=item.id))
+        emit_after_commit(
+            db.session,
+            "content.completed",
+            tenant_id=_tenant_id(),
+            course_id=course.id,
+            user_id=user_id,
+            item_id=item.id,
+        )
+    db.session.flush()
+    done, total = _counts(enrollment)
+    if total and done == total and enrollment.completed_at is None:
+        enrollment.completed_at = utcnow()
+        emit_after_commit(db.session, "course.completed", tenant_id=_tenant_id(), course_id=course.id, user_id=user_id)
+    db.session.commit()
+    return {
+        "course_id": course.id,
+        "completed_items": done,
+        "total_items": total,
+        "percent": _percent(done, total),
+        "completed_at": enrollment.completed_at,
+    }
+
+
+def _counts(enrollment):
+    done = db.session.scalar(
+        sa.select(sa.func.count(ItemProgress.id)).where(ItemProgress.enrollment_id == enrollment.id)
+    )
+    total = db.session.scalar(
+        sa.select(sa.func.count(ContentItem.id)).where(ContentItem.course_id == enrollment.course_id)
+    )
+    return done, total
+
+
+def _percent(done, total):
+    return round(100 * done / total) if total else 0
+
+
+def course_progress(course):
+    """Every enrolled learner with their progress: two queries whatever the class size."""
+    total = db.session.scalar(sa.select(sa.func.count(ContentItem.id)).where(ContentItem.course_id == course.id))
+    done = (
+        sa.select(sa.func.count(ItemProgress.id))
+        .where(ItemProgress.enrollment_id == Enrollment.id)
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            User.id,
+            User.email,
+            User.first_name,
+            User.last_name,
+            Enrollment.status,
+            Enrollment.enrolled_at,
+            Enrollment.due_at,
+            Enrollment.completed_at,
+            done.label("done"),
+        )
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .where(Enrollment.course_id == course.id)
+        .order_by(User.last_name, User.first_name, User.id)
+    )
+    return [dict(row._mapping, total=total, percent=_percent(row.done, total)) for row in rows]
+
+
+def enrollments_of(user_id):
+    """A person's courses with progress (for `/users/{id}/enrollments` and the dashboard): two queries."""
+    done = (
+        sa.select(sa.func.count(ItemProgress.id))
+        .where(ItemProgress.enrollment_id == Enrollment.id)
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+    total = (
+        sa.select(sa.func.count(ContentItem.id))
+        .where(ContentItem.course_id == Enrollment.course_id)
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            Course.id,
+            Course.title,
+            Course.slug,
+            Enrollment.status,
+            Enrollment.enrolled_at,
+            Enrollment.due_at,
+            Enrollment.completed_at,
+            Enrollment.last_item_id,
+            done.label("done"),
+            total.label("total"),
+        )
+        .join(Enrollment, Enrollment.course_id == Course.id)
+        .where(Enrollment.user_id == user_id)
+        .order_by(Enrollment.completed_at.is_not(None), Enrollment.due_at.is_(None), Enrollment.due_at, Course.title)
+    )
+    return [dict(row._mapping, percent=_percent(row.done, row.total)) for row in rows]

@@ -1,0 +1,127 @@
+import marshmallow as ma
+from marshmallow import validate
+
+from blueprints.courses.models import ContentKind, CourseStatus
+
+
+class CourseSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    slug = ma.fields.String(validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,119}$"))
+    summary = ma.fields.String(validate=validate.Length(max=500))
+    description = ma.fields.String(load_only=True, metadata={"description": "HTML; sanitised on save"})
+    description_html = ma.fields.String(dump_only=True)
+    status = ma.fields.String(validate=validate.OneOf(CourseStatus.ALL))
+    self_enrollment = ma.fields.Boolean()
+    due_days = ma.fields.Integer(allow_none=True, validate=validate.Range(min=1, max=3650))
+    estimated_minutes = ma.fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100_000))
+    branch_ids = ma.fields.List(ma.fields.Integer(), metadata={"description": "Empty: the whole organization"})
+    teacher_ids = ma.fields.List(ma.fields.Integer())
+    prerequisite_ids = ma.fields.List(ma.fields.Integer())
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class CourseUpdateSchema(CourseSchema):
+    title = ma.fields.String(validate=validate.Length(min=1, max=200))
+
+
+class ItemSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    module_id = ma.fields.Integer()
+    module_title = ma.fields.String(load_only=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(ContentKind.ALL))
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = ma.fields.String(load_only=True, load_default="")
+    change_note = ma.fields.String(load_only=True, load_default="")
+    position = ma.fields.Integer(dump_only=True)
+    published_version = ma.fields.Integer(dump_only=True)
+
+
+class ModuleSchema(ma.Schema):
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+    position = ma.fields.Integer()
+    items = ma.fields.List(ma.fields.Nested(ItemSchema))
+
+
+class ContentSchema(ItemSchema):
+    course_id = ma.fields.Integer(dump_only=True)
+    published_body = ma.fields.String(dump_only=True)
+
+
+class ContentUpdateSchema(ma.Schema):
+    body = ma.fields.String(required=True)
+    title = ma.fields.String(validate=validate.Length(min=1, max=200))
+    change_note = ma.fields.String(load_default="", validate=validate.Length(max=300))
+    publish = ma.fields.Boolean(load_default=True)
+
+
+class VersionSchema(ma.Schema):
+    number = ma.fields.Integer()
+    body = ma.fields.String()
+    change_note = ma.fields.String()
+    author_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class RestoreSchema(ma.Schema):
+    restore_from = ma.fields.Integer(required=True)
+
+
+class DiffArgs(ma.Schema):
+    from_version = ma.fields.Integer(required=True, data_key="from")
+    to_version = ma.fields.Integer(required=True, data_key="to")
+
+
+class DiffSchema(ma.Schema):
+    diff = ma.fields.String()
+
+
+class EnrollSchema(ma.Schema):
+    user_ids = ma.fields.List(ma.fields.Integer(), load_default=list)
+    class_id = ma.fields.Integer(load_default=None)
+
+
+class EnrolledSchema(ma.Schema):
+    created = ma.fields.Integer()
+
+
+class ProgressRowSchema(ma.Schema):
+    id = ma.fields.Integer(metadata={"description": "the learner's user id"})
+    email = ma.fields.String()
+    first_name = ma.fields.String()
+    last_name = ma.fields.String()
+    status = ma.fields.String()
+    enrolled_at = ma.fields.DateTime()
+    due_at = ma.fields.DateTime(allow_none=True)
+    completed_at = ma.fields.DateTime(allow_none=True)
+    done = ma.fields.Integer()
+    total = ma.fields.Integer()
+    percent = ma.fields.Integer()
+
+
+class CompletionSchema(ma.Schema):
+    course_id = ma.fields.Integer()
+    completed_items = ma.fields.Integer()
+    total_items = ma.fields.Integer()
+    percent = ma.fields.Integer()
+    completed_at = ma.fields.DateTime(allow_none=True)
+
+
+class UserEnrollmentSchema(ma.Schema):
+    id = ma.fields.Integer(metadata={"description": "course id"})
+    title = ma.fields.String()
+    slug = ma.fields.String()
+    status = ma.fields.String()
+    enrolled_at = ma.fields.DateTime()
+    due_at = ma.fields.DateTime(allow_none=True)
+    completed_at = ma.fields.DateTime(allow_none=True)
+    last_item_id = ma.fields.Integer(allow_none=True)
+    done = ma.fields.Integer()
+    total = ma.fields.Integer()
+    percent = ma.fields.Integer()
+
+
+class OutcomeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    outcome = ma.fields.String(metadata={"enum": ["deleted", "archived"]})

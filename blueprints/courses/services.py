@@ -1,0 +1,301 @@
+"""Courses and their outline: who sees which course, who may change it, and what is in it."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import nh3
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.api.listing import FilterBy, ListSpec, clause, run_list_query
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.security.permissions import ORGANIZATION_WIDE_ROLES, TEACHER
+from blueprints.branches.models import Branch, BranchMembership
+from blueprints.courses.models import (
+    ContentItem,
+    Course,
+    CourseModule,
+    CourseStatus,
+    Enrollment,
+    course_branches,
+    course_prerequisites,
+    course_teachers,
+)
+from blueprints.users.models import User
+
+# Rich text keeps structure and links, never scripts, styles or event handlers.
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "u",
+    "s",
+    "h2",
+    "h3",
+    "h4",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+    "sub",
+    "sup",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"}}
+
+
+def sanitize_html(html):
+    return nh3.clean(
+        html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"}
+    )
+
+
+def _in_teachers(op, value):
+    return Course.id.in_(sa.select(course_teachers.c.course_id).where(clause(course_teachers.c.user_id, op, value)))
+
+
+def _in_branch(op, value):
+    return Course.id.in_(sa.select(course_branches.c.course_id).where(clause(course_branches.c.branch_id, op, value)))
+
+
+COURSE_LIST = ListSpec(
+    filters={
+        "id": Course.id,
+        "title": Course.title,
+        "slug": Course.slug,
+        "status": Course.status,
+        "created_at": Course.created_at,
+        "teacher": FilterBy(course_teachers.c.user_id, _in_teachers),
+        "branch": FilterBy(course_branches.c.branch_id, _in_branch),
+    },
+    sorts={"id": Course.id, "title": Course.title, "created_at": Course.created_at},
+    default_sort=("title",),
+    fields=frozenset(
+        {
+            "id",
+            "title",
+            "slug",
+            "summary",
+            "status",
+            "self_enrollment",
+            "due_days",
+            "estimated_minutes",
+            "branch_ids",
+            "teacher_ids",
+            "prerequisite_ids",
+            "created_at",
+        }
+    ),
+    tiebreaker=Course.id,
+)
+
+
+def slugify(text):
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:120] or "course"
+
+
+def _member_branch_ids(user_id):
+    return sa.select(BranchMembership.branch_id).where(BranchMembership.user_id == user_id)
+
+
+def visible_courses(principal, scope):
+    """The courses a principal may see: all (org admins), their branches' and their own (managers,
+    teachers), published ones open to their branches (everyone)."""
+    stmt = sa.select(Course)
+    if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
+        return stmt
+    org_wide = ~sa.exists().where(course_branches.c.course_id == Course.id)
+    mine = sa.exists().where(
+        course_branches.c.course_id == Course.id, course_branches.c.branch_id.in_(_member_branch_ids(principal.id))
+    )
+    published = sa.and_(Course.status == CourseStatus.PUBLISHED, sa.or_(org_wide, mine))
+    conditions = [published]
+    if scope.branch_ids:
+        conditions.append(
+            sa.exists().where(
+                course_branches.c.course_id == Course.id, course_branches.c.branch_id.in_(scope.branch_ids)
+            )
+        )
+    if principal.kind == "user":  # anyone listed as a course's teacher sees it, in any state
+        conditions.append(
+            Course.id.in_(sa.select(course_teachers.c.course_id).where(course_teachers.c.user_id == principal.id))
+        )
+    return stmt.where(sa.or_(*conditions))
+
+
+def list_courses(query, principal, scope):
+    return run_list_query(db.session, visible_courses(principal, scope), query, COURSE_LIST)
+
+
+def get_course(course_id, principal, scope):
+    course = db.session.scalar(visible_courses(principal, scope).where(Course.id == course_id))
+    if course is None:
+        raise NotFound("No such course.")
+    return course
+
+
+def can_manage(course, principal, scope):
+    if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
+        return True
+    teachers = set(
+        db.session.scalars(sa.select(course_teachers.c.user_id).where(course_teachers.c.course_id == course.id))
+    )
+    if principal.kind == "user" and principal.id in teachers:
+        return True
+    branches = set(branch_ids_of([course.id]).get(course.id, []))
+    return bool(scope.branch_ids) and bool(branches) and branches <= scope.branch_ids
+
+
+def require_manager(course, principal, scope):
+    if not can_manage(course, principal, scope):
+        raise PermissionDenied("Only this course's teachers and managers can change it.", code="NOT_COURSE_MANAGER")
+
+
+def _links(table, column, course_ids):
+    rows = db.session.execute(sa.select(table.c.course_id, column).where(table.c.course_id.in_(course_ids)))
+    links = {}
+    for course_id, other in rows:
+        links.setdefault(course_id, []).append(other)
+    return links
+
+
+def branch_ids_of(course_ids):
+    return _links(course_branches, course_branches.c.branch_id, course_ids)
+
+
+@dataclass
+class CourseView:
+    """A course with its links, loaded for a whole page at once (three queries, not three per course)."""
+
+    course: Course
+    branch_ids: list
+    teacher_ids: list
+    prerequisite_ids: list
+
+    def __getattr__(self, name):
+        return getattr(self.course, name)
+
+
+def views_of(courses):
+    ids = [course.id for course in courses]
+    branches = branch_ids_of(ids)
+    teachers = _links(course_teachers, course_teachers.c.user_id, ids)
+    prerequisites = _links(course_prerequisites, course_prerequisites.c.prerequisite_id, ids)
+    return [
+        CourseView(
+            c, sorted(branches.get(c.id, [])), sorted(teachers.get(c.id, [])), sorted(prerequisites.get(c.id, []))
+        )
+        for c in courses
+    ]
+
+
+def _set_links(course, data, scope):
+    if "branch_ids" in data:
+        branch_ids = sorted(set(data["branch_ids"] or []))
+        known = set(db.session.scalars(sa.select(Branch.id).where(Branch.id.in_(branch_ids or [-1]))))
+        if missing := [b for b in branch_ids if b not in known]:
+            raise ValidationFailed("Unknown branches.", {"branch_ids": [f"No branch {b}." for b in missing]})
+        for branch_id in branch_ids:
+            scope.require(branch_id)
+        db.session.execute(sa.delete(course_branches).where(course_branches.c.course_id == course.id))
+        if branch_ids:
+            db.session.execute(
+                sa.insert(course_branches), [{"course_id": course.id, "branch_id": b} for b in branch_ids]
+            )
+    if "teacher_ids" in data:
+        teacher_ids = sorted(set(data["teacher_ids"] or []))
+        known = set(db.session.scalars(sa.select(User.id).where(User.id.in_(teacher_ids or [-1]))))
+        if missing := [t for t in teacher_ids if t not in known]:
+            raise ValidationFailed("Unknown teachers.", {"teacher_ids": [f"No user {t}." for t in missing]})
+        db.session.execute(sa.delete(course_teachers).where(course_teachers.c.course_id == course.id))
+        if teacher_ids:
+            db.session.execute(
+                sa.insert(course_teachers), [{"course_id": course.id, "user_id": t} for t in teacher_ids]
+            )
+    if "prerequisite_ids" in data:
+        prerequisite_ids = sorted(set(data["prerequisite_ids"] or []) - {course.id})
+        known = set(db.session.scalars(sa.select(Course.id).where(Course.id.in_(prerequisite_ids or [-1]))))
+        if missing := [p for p in prerequisite_ids if p not in known]:
+            raise ValidationFailed("Unknown courses.", {"prerequisite_ids": [f"No course {p}." for p in missing]})
+        db.session.execute(sa.delete(course_prerequisites).where(course_prerequisites.c.course_id == course.id))
+        if prerequisite_ids:
+            db.session.execute(
+                sa.insert(course_prerequisites),
+                [{"course_id": course.id, "prerequisite_id": p} for p in prerequisite_ids],
+            )
+
+
+def _apply_fields(course, data):
+    for key in ("title", "summary", "status", "self_enrollment", "due_days", "estimated_minutes"):
+        if key in data:
+            setattr(course, key, data[key])
+    if "description" in data:
+        course.description_html = sanitize_html(data["description"])
+
+
+def create_course(data, principal, scope):
+    course = Course(slug=data.get("slug") or slugify(data["title"]), created_by_id=principal.id)
+    _apply_fields(course, {"status": CourseStatus.DRAFT, **data})
+    db.session.add(course)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A course with this slug exists already.", {"slug": ["Must be unique."]}) from None
+    if principal.kind == "user" and TEACHER in principal.roles:
+        data = {**data, "teacher_ids": sorted({*data.get("teacher_ids", []), principal.id})}
+    if not scope.organization_wide and not data.get("branch_ids") and TEACHER not in principal.roles:
+        raise ValidationFailed(
+            "Choose branches.", {"branch_ids": ["A branch manager's course belongs to their branches."]}
+        )
+    _set_links(course, data, scope)
+    db.session.commit()
+    return views_of([course])[0]
+
+
+def update_course(course, data, scope):
+    _apply_fields(course, data)
+    _set_links(course, data, scope)
+    db.session.commit()
+    return views_of([course])[0]
+
+
+def remove_course(course):
+    """Delete a course nobody took; archive one with enrollments (their history stays)."""
+    if db.session.scalar(sa.select(sa.func.count(Enrollment.id)).where(Enrollment.course_id == course.id)):
+        course.status = CourseStatus.ARCHIVED
+        db.session.commit()
+        return "archived"
+    db.session.delete(course)
+    db.session.commit()
+    return "deleted"
+
+
+def outline(course):
+    """Modules in order, each with its items in order: two queries whatever the size."""
+    modules = db.session.scalars(
+        sa.select(CourseModule)
+        .where(CourseModule.course_id == course.id)
+        .order_by(CourseModule.position, CourseModule.id)
+    ).all()
+    items = db.session.scalars(
+        sa.select(ContentItem).where(ContentItem.course_id == course.id).order_by(ContentItem.position, ContentItem.id)
+    ).all()
+    by_module = {}
+    for item in items:
+        by_module.setdefault(item.module_id, []).append(item)
+    return [{"id": m.id, "title": m.title, "position": m.position, "items": by_module.get(m.id, [])} for m in modules]

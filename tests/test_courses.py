@@ -1,0 +1,225 @@
+"""Courses through the API: outline, versions, enrollments (with classes), progress, events, prerequisites."""
+
+import pytest
+import sqlalchemy as sa
+
+from app import events
+from app.extensions import db
+from app.security.tokens import issue_access_token
+from app.tenancy.context import tenant_context
+from app.tenancy.engines import engine_for
+from tests.conftest import make_user
+
+
+@pytest.fixture
+def school(app, api, tenant, login_as):
+    """A teacher, three students, a class with two of them, and clients for each."""
+
+    def client_for(user_id, role):
+        with app.app_context():
+            return api(tenant, issue_access_token(user_id, tenant.id, (role,))[0])
+
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    branch = admin.post(f"/api/v1/organizations/{tenant.id}/branches", json={"code": "north", "name": "North"})
+    branch_id = branch.get_json()["data"]["id"]
+    school_class = admin.post("/api/v1/classes", json={"branch_id": branch_id, "name": "Year 9"}).get_json()["data"]
+    teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
+    students = [make_user(app, tenant, "student", email=f"s{n}@example.org") for n in range(3)]
+    admin.post(f"/api/v1/classes/{school_class['id']}/members", json={"user_ids": students[:2], "role": "student"})
+    return {
+        "tenant": tenant,
+        "admin": admin,
+        "class_id": school_class["id"],
+        "students": students,
+        "teacher": client_for(teacher_id, "teacher"),
+        "learners": [client_for(s, "student") for s in students],
+    }
+
+
+def make_course(teacher, title="Algebra", items=3, publish=True):
+    course = teacher.post(
+        "/api/v1/courses",
+        json={"title": title, "summary": "Numbers", "description": "<p>Hi<script>alert(1)</script></p>"},
+    )
+    assert course.status_code == 201, course.get_json()
+    course_id = course.get_json()["data"]["id"]
+    item_ids, first_module = [], None
+    for n in range(items):
+        module = {"module_id": first_module} if first_module else {"module_title": "Week 1"}
+        item = teacher.post(
+            f"/api/v1/courses/{course_id}/content",
+            json={"kind": "text", "title": f"Lesson {n + 1}", "body": f"<p>Lesson {n + 1}</p>", **module},
+        )
+        assert item.status_code == 201, item.get_json()
+        item_ids.append(item.get_json()["data"]["id"])
+        first_module = item.get_json()["data"]["module_id"]
+    if publish:
+        teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
+    return course_id, item_ids
+
+
+def test_teacher_builds_a_course_that_learners_see_once_published(school):
+    teacher, learner = school["teacher"], school["learners"][0]
+    course_id, _ = make_course(teacher, publish=False)
+    body = teacher.get(f"/api/v1/courses/{course_id}").get_json()["data"]
+    assert body["description_html"] == "<p>Hi</p>" and body["status"] == "draft" and body["teacher_ids"]
+    assert learner.get(f"/api/v1/courses/{course_id}").status_code == 404
+    assert learner.get("/api/v1/courses").get_json()["meta"]["total"] == 0
+    teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
+    assert [c["title"] for c in learner.get("/api/v1/courses").get_json()["data"]] == ["Algebra"]
+    outline = learner.get(f"/api/v1/courses/{course_id}/content").get_json()["data"]
+    assert [m["title"] for m in outline] == ["Week 1"]
+    assert [i["title"] for i in outline[0]["items"]] == ["Lesson 1", "Lesson 2", "Lesson 3"]
+    assert (
+        learner.post(
+            f"/api/v1/courses/{course_id}/content", json={"kind": "text", "title": "x", "module_title": "y"}
+        ).status_code
+        == 403
+    )
+
+
+def test_versions_compare_and_restore(school):
+    teacher = school["teacher"]
+    _, (item_id, *_) = make_course(teacher, items=1)
+    teacher.put(
+        f"/api/v1/content/{item_id}", json={"body": "<p>Lesson 1</p>\n<p>Now with more</p>", "change_note": "Expanded"}
+    )
+    assert (
+        school["learners"][0]
+        .get(f"/api/v1/content/{item_id}")
+        .get_json()["data"]["published_body"]
+        .endswith("more</p>")
+    )
+    draft = teacher.put(f"/api/v1/content/{item_id}", json={"body": "<p>Draft</p>", "publish": False})
+    assert draft.get_json()["data"]["number"] == 3
+    assert teacher.get(f"/api/v1/content/{item_id}").get_json()["data"]["published_version"] == 2
+    diff = teacher.get(f"/api/v1/content/{item_id}/diff?from=1&to=2").get_json()["data"]["diff"]
+    assert "+<p>Now with more</p>" in diff
+    restored = teacher.post(f"/api/v1/content/{item_id}/versions", json={"restore_from": 1})
+    assert restored.status_code == 201 and restored.get_json()["data"]["number"] == 4
+    versions = teacher.get(f"/api/v1/content/{item_id}/versions").get_json()["data"]
+    assert [v["number"] for v in versions] == [4, 3, 2, 1]
+    assert versions[0]["body"] == versions[-1]["body"] and versions[0]["change_note"] == "Restored version 1"
+
+
+def test_video_and_link_urls_are_checked(school):
+    teacher = school["teacher"]
+    course_id, _ = make_course(teacher, items=1)
+    bad_host = teacher.post(
+        f"/api/v1/courses/{course_id}/content",
+        json={"kind": "video", "title": "V", "module_title": "M", "body": "https://evil.example/v"},
+    )
+    assert bad_host.status_code == 422
+    ok = teacher.post(
+        f"/api/v1/courses/{course_id}/content",
+        json={"kind": "video", "title": "V", "module_title": "M", "body": "https://www.youtube.com/embed/x"},
+    )
+    assert ok.status_code == 201
+
+
+def test_class_enrollment_follows_new_members_and_progress_completes_the_course(app, school):
+    teacher, admin = school["teacher"], school["admin"]
+    course_id, item_ids = make_course(teacher)
+    seen = []
+    handlers = {
+        name: (lambda payload, n=name: seen.append((n, payload["user_id"])))
+        for name in ("enrollment.created", "content.completed", "course.completed")
+    }
+    for name, handler in handlers.items():
+        events.subscribe(name)(handler)
+    try:
+        enrolled = teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"class_id": school["class_id"]})
+        assert enrolled.get_json()["data"]["created"] == 2
+        late = school["students"][2]
+        admin.post(f"/api/v1/classes/{school['class_id']}/members", json={"user_ids": [late], "role": "student"})
+        rows = teacher.get(f"/api/v1/courses/{course_id}/progress").get_json()["data"]
+        assert sorted(r["email"] for r in rows) == ["s0@example.org", "s1@example.org", "s2@example.org"]
+
+        learner = school["learners"][0]
+        for item_id in item_ids:
+            done = learner.post(f"/api/v1/content/{item_id}/complete")
+            assert done.status_code == 200
+        learner.post(f"/api/v1/content/{item_ids[0]}/complete")  # again: nothing new happens
+        assert done.get_json()["data"]["percent"] == 100 and done.get_json()["data"]["completed_at"]
+    finally:
+        for name, handler in handlers.items():
+            events.unsubscribe(name, handler)
+    me = school["students"][0]
+    assert seen.count(("course.completed", me)) == 1
+    assert seen.count(("content.completed", me)) == 3
+    assert sum(1 for name, _ in seen if name == "enrollment.created") == 3
+    mine = learner.get(f"/api/v1/users/{me}/enrollments").get_json()["data"]
+    assert mine[0]["percent"] == 100 and mine[0]["last_item_id"] == item_ids[0]
+    assert learner.get(f"/api/v1/users/{school['students'][1]}/enrollments").status_code == 404
+
+
+def test_events_are_emitted_after_commit_and_never_after_a_rollback(app, tenant):
+    from app.events import emit_after_commit
+
+    seen = []
+    events.subscribe("test.thing")(seen.append)
+    try:
+        with tenant_context(tenant, app):
+            emit_after_commit(db.session, "test.thing", n=1)
+            assert seen == []
+            db.session.rollback()
+            db.session.commit()
+            assert seen == []
+            emit_after_commit(db.session, "test.thing", n=2)
+            db.session.commit()
+            db.session.commit()
+    finally:
+        events.unsubscribe("test.thing", seen.append)
+    assert [payload["n"] for payload in seen] == [2]
+
+
+def test_prerequisites_gate_the_course(school):
+    teacher, learner, me = school["teacher"], school["learners"][0], school["students"][0]
+    basics_id, basics_items = make_course(teacher, title="Basics", items=1)
+    advanced_id, advanced_items = make_course(teacher, title="Advanced", items=1)
+    teacher.put(f"/api/v1/courses/{advanced_id}", json={"prerequisite_ids": [basics_id]})
+    for course_id in (basics_id, advanced_id):
+        teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [me]})
+    blocked = learner.post(f"/api/v1/content/{advanced_items[0]}/complete")
+    assert blocked.status_code == 403
+    assert blocked.get_json()["error"]["code"] == "PREREQUISITES_NOT_MET"
+    assert blocked.get_json()["error"]["message"] == "Complete Basics first."
+    learner.post(f"/api/v1/content/{basics_items[0]}/complete")
+    assert learner.post(f"/api/v1/content/{advanced_items[0]}/complete").status_code == 200
+
+
+def _count_queries(app, tenant, call):
+    with app.app_context():
+        engine = engine_for(tenant)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def test_outline_and_progress_take_the_same_queries_for_3_or_30(app, school):
+    teacher = school["teacher"]
+    small_id, _ = make_course(teacher, title="Small", items=3)
+    big_id, _ = make_course(teacher, title="Big", items=30)
+    extra = [make_user(app, school["tenant"], "student", email=f"x{n}@example.org") for n in range(27)]
+    teacher.post(f"/api/v1/courses/{small_id}/enrollments", json={"user_ids": school["students"]})
+    teacher.post(f"/api/v1/courses/{big_id}/enrollments", json={"user_ids": school["students"] + extra})
+    tenant = school["tenant"]
+    for path in ("content", "progress"):
+        small = _count_queries(app, tenant, lambda p=path: teacher.get(f"/api/v1/courses/{small_id}/{p}"))
+        big = _count_queries(app, tenant, lambda p=path: teacher.get(f"/api/v1/courses/{big_id}/{p}"))
+        assert small == big, path
+
+
+def test_a_course_with_enrollments_is_archived_not_deleted(school):
+    teacher = school["teacher"]
+    empty_id, _ = make_course(teacher, title="Empty", items=1)
+    taken_id, _ = make_course(teacher, title="Taken", items=1)
+    teacher.post(f"/api/v1/courses/{taken_id}/enrollments", json={"user_ids": school["students"][:1]})
+    assert teacher.delete(f"/api/v1/courses/{empty_id}").get_json()["data"]["outcome"] == "deleted"
+    assert teacher.delete(f"/api/v1/courses/{taken_id}").get_json()["data"]["outcome"] == "archived"
+    assert teacher.get(f"/api/v1/courses/{taken_id}").get_json()["data"]["status"] == "archived"
