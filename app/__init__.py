@@ -86,6 +86,7 @@ def register_blueprints(app):
     from blueprints.courses.api import blp as courses_api
     from blueprints.courses.api import content_blp as content_api
     from blueprints.courses.api import learners_blp as learners_api
+    from blueprints.courses.views import bp as learning_pages
     from blueprints.home.views import bp as home_pages
     from blueprints.imports.api import blp as imports_api
     from blueprints.organizations.api import blp as organizations_api
@@ -109,7 +110,16 @@ def register_blueprints(app):
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)
         csrf.exempt(blueprint)  # bearer tokens and API keys, never cookies: CSRF cannot ride on them
-    pages = (home_pages, auth_pages, people_pages, class_pages, organization_pages, api_keys_pages, outbox_pages)
+    pages = (
+        home_pages,
+        auth_pages,
+        learning_pages,
+        people_pages,
+        class_pages,
+        organization_pages,
+        api_keys_pages,
+        outbox_pages,
+    )
     for blueprint in pages:
         app.register_blueprint(blueprint)
 

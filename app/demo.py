@@ -39,6 +39,7 @@ def seed_demo(password):
                 create_user(email, role, first, last, password)
                 yield f"created {role} {email}"
         yield from _seed_school()
+        yield from _seed_course()
 
 
 DEMO_BRANCHES = [("north", "North Campus"), ("south", "South Campus")]
@@ -102,3 +103,46 @@ def _seed_school():
                     )
                 )
     db.session.commit()
+
+
+DEMO_LESSONS = [
+    ("Welcome", "<p>Welcome to Demo Academy. This short course shows how lessons, progress and resuming work.</p>"),
+    ("Finding your way", "<p>Your courses are under <strong>My learning</strong>; the catalogue lists the rest.</p>"),
+    ("Finishing", "<p>Mark this lesson complete to finish the course.</p>"),
+]
+
+
+def _seed_course():
+    """A published course taught by the demo teacher, with the Algebra 1 class enrolled."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from blueprints.classes.models import SchoolClass
+    from blueprints.courses.content import add_item
+    from blueprints.courses.learning import enroll_class
+    from blueprints.courses.models import Course, CourseStatus, course_teachers
+    from blueprints.users.services import find_user_by_email
+
+    if db.session.scalar(sa.select(Course.id).where(Course.slug == "getting-started")):
+        return
+    teacher = find_user_by_email("teacher@demo.example")
+    course = Course(
+        title="Getting started",
+        slug="getting-started",
+        summary="A tour of Tessera in three lessons.",
+        status=CourseStatus.PUBLISHED,
+        created_by_id=teacher.id,
+        estimated_minutes=10,
+        due_days=14,
+    )
+    db.session.add(course)
+    db.session.flush()
+    db.session.execute(sa.insert(course_teachers).values(course_id=course.id, user_id=teacher.id))
+    db.session.commit()
+    module_id = None
+    for title, body in DEMO_LESSONS:
+        where = {"module_id": module_id} if module_id else {"module_title": "Start here"}
+        module_id = add_item(course, {"kind": "text", "title": title, "body": body, **where}, teacher.id).module_id
+    algebra = db.session.scalar(sa.select(SchoolClass.id).where(SchoolClass.name == "Algebra 1"))
+    enroll_class(course, algebra)
+    yield "created course Getting started"

@@ -166,3 +166,60 @@ def test_import_page_shows_progress_to_100_percent_and_the_summary(
         page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "import-375.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.close()
+
+
+def test_a_learner_completes_a_short_course_on_a_phone(browser, live_server, app, api, make_tenant, login_as):
+    from playwright.sync_api import expect
+
+    from app.security.tokens import issue_access_token
+    from tests.conftest import PASSWORD, make_user
+
+    tenant = make_tenant()
+    teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
+    student_id = make_user(app, tenant, "student", email="sam@example.org", first_name="Sam")
+    with app.app_context():
+        teacher = api(tenant, issue_access_token(teacher_id, tenant.id, ("teacher",))[0])
+    course_id = teacher.post("/api/v1/courses", json={"title": "First Aid"}).get_json()["data"]["id"]
+    module = None
+    for n, title in enumerate(["Check the scene", "Call for help", "Recovery position"], start=1):
+        where = {"module_id": module} if module else {"module_title": "Basics"}
+        created = teacher.post(
+            f"/api/v1/courses/{course_id}/content",
+            json={"kind": "text", "title": title, "body": f"<p>Step {n}: {title}.</p>", **where},
+        )
+        module = created.get_json()["data"]["module_id"]
+    teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
+    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [student_id]})
+
+    page = browser.new_page(viewport={"width": 375, "height": 740})
+    errors = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next=/learn")
+    page.fill("input[name=email]", "sam@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/learn")
+    page.get_by_role("link", name="First Aid").click()
+    expect(page.locator("#lesson-title")).to_have_text("Check the scene")
+
+    page.get_by_role("button", name="Mark complete").click()
+    expect(page.locator("#course-percent")).to_have_text("33 %")
+    page.locator("#next-item").click()
+    expect(page.locator("#lesson-title")).to_have_text("Call for help")
+
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/learn/{course_id}")  # resume where I left off
+    expect(page.locator("#lesson-title")).to_have_text("Call for help")
+    page.get_by_role("button", name="Mark complete").click()
+    expect(page.locator("#course-percent")).to_have_text("67 %")
+    page.locator("#next-item").click()
+    page.get_by_role("button", name="Mark complete").click()
+    expect(page.locator(".done")).to_contain_text("course completed!")
+    expect(page.locator("#course-percent")).to_have_text("100 %")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/learn")
+    expect(page.get_by_role("heading", name="Completed")).to_be_visible()
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "learn-375.png"), full_page=True)
+    assert errors == []
+    page.close()

@@ -223,3 +223,33 @@ def test_a_course_with_enrollments_is_archived_not_deleted(school):
     assert teacher.delete(f"/api/v1/courses/{empty_id}").get_json()["data"]["outcome"] == "deleted"
     assert teacher.delete(f"/api/v1/courses/{taken_id}").get_json()["data"]["outcome"] == "archived"
     assert teacher.get(f"/api/v1/courses/{taken_id}").get_json()["data"]["status"] == "archived"
+
+
+def test_dashboard_queries_do_not_grow_with_enrollments_and_self_enrollment(app, school):
+    from tests.test_auth_pages import Browser
+
+    teacher, me = school["teacher"], school["students"][0]
+    for n in range(12):
+        course_id, _ = make_course(teacher, title=f"Course {n:02d}", items=2)
+        if n < 2 or n >= 4:
+            teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [me]})
+    browser = Browser(app, school["tenant"])
+    browser.sign_in("s0@example.org")
+    tenant = school["tenant"]
+    ten = _count_queries(app, tenant, lambda: browser.get("/learn"))
+    page = browser.get("/learn").get_data(as_text=True)
+    assert page.count('class="course-card"') == 10
+    other = Browser(app, tenant)
+    other.sign_in("s1@example.org")
+    teacher.post("/api/v1/courses/1/enrollments", json={"user_ids": [school["students"][1]]})
+    one = _count_queries(app, tenant, lambda: other.get("/learn"))
+    assert ten == one
+
+    open_id, _ = make_course(teacher, title="Open course", items=1)
+    teacher.put(f"/api/v1/courses/{open_id}", json={"self_enrollment": True})
+    catalog = other.get("/catalog?q=open").get_data(as_text=True)
+    assert "Open course" in catalog and "Course 03" not in catalog
+    joined = other.post(f"/catalog/{open_id}/enroll", csrf_from="/catalog")
+    assert joined.status_code == 302 and joined.headers["Location"].endswith(f"/learn/{open_id}")
+    closed = other.post("/catalog/3/enroll", csrf_from="/catalog")
+    assert closed.status_code == 403

@@ -270,3 +270,21 @@ def test_the_control_plane_holds_only_the_registry():
 
     import_all_models()
     assert set(db.metadata.tables) == {"tenants", "platform_operators"}
+
+
+def test_demo_seed_is_complete_and_idempotent(app_config, tmp_path):
+    """`make run` seeds this on SQLite; running it twice must change nothing and fail on nothing."""
+    from app.demo import seed_demo
+    from tests.conftest import build_app
+
+    demo_app = build_app(
+        app_config,
+        INSTANCE_DIR=str(tmp_path),
+        CONTROL_DATABASE_URL=f"sqlite:///{tmp_path}/control.db",
+        TENANT_DATABASE_URL_TEMPLATE=f"sqlite:///{tmp_path}/tenants/{{slug}}.db",
+    )
+    with demo_app.app_context():
+        first = list(seed_demo("demo-password-123"))
+        second = list(seed_demo("demo-password-123"))
+    assert "created organization demo" in first and "created course Getting started" in first
+    assert second == []

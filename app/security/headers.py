@@ -2,7 +2,9 @@
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
+    # Course videos embed from these hosts only (blueprints/courses/content.py keeps the same list).
+    "frame-src https://www.youtube.com https://player.vimeo.com"
 )
 # Swagger UI's page (flask-smorest's template) boots with one inline script.
 DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(

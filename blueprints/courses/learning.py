@@ -235,3 +235,47 @@ def enrollments_of(user_id):
         .order_by(Enrollment.completed_at.is_not(None), Enrollment.due_at.is_(None), Enrollment.due_at, Course.title)
     )
     return [dict(row._mapping, percent=_percent(row.done, row.total)) for row in rows]
+
+
+def self_enroll(course, user_id):
+    if course.status != CourseStatus.PUBLISHED or not course.self_enrollment:
+        raise PermissionDenied("This course takes enrollments from its teachers only.", code="SELF_ENROLLMENT_CLOSED")
+    return enroll_users(course, [user_id])
+
+
+def dashboard(user_id, soon_days=7):
+    """My learning: in progress (due soonest first), due within a week, completed."""
+    rows = [row for row in enrollments_of(user_id) if row["status"] == "active"]
+    horizon = utcnow() + timedelta(days=soon_days)
+    completed = [row for row in rows if row["completed_at"]]
+    open_rows = [row for row in rows if not row["completed_at"]]
+    due_soon = [row for row in open_rows if row["due_at"] and row["due_at"] <= horizon]
+    return {"in_progress": open_rows, "due_soon": due_soon, "completed": completed}
+
+
+def player(course, user_id, item_id=None):
+    """What the course player shows: the outline with ticks, the item, previous and next."""
+    from blueprints.courses.content import published_body
+    from blueprints.courses.services import outline
+
+    enrollment = learner_enrollment(course.id, user_id)
+    modules = outline(course)
+    items = [item for module in modules for item in module["items"]]
+    if not items:
+        return {"modules": modules, "item": None, "done": set(), "previous": None, "next": None, "percent": 0}
+    wanted = item_id or enrollment.last_item_id or items[0].id
+    index = next((i for i, item in enumerate(items) if item.id == wanted), 0)
+    done = set(db.session.scalars(sa.select(ItemProgress.item_id).where(ItemProgress.enrollment_id == enrollment.id)))
+    if item_id and enrollment.last_item_id != item_id:
+        enrollment.last_item_id = item_id  # resume here next time
+        db.session.commit()
+    current = items[index]
+    return {
+        "modules": modules,
+        "item": current,
+        "body": published_body(current),
+        "done": done,
+        "previous": items[index - 1] if index > 0 else None,
+        "next": items[index + 1] if index + 1 < len(items) else None,
+        "percent": _percent(len(done), len(items)),
+    }

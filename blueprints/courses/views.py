@@ -1,0 +1,76 @@
+"""The learner's pages: My learning, the catalogue, and the course player."""
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from app.api.listing import parse_list_query
+from app.errors import DomainError
+from app.pages import is_htmx, render_page
+from app.security.principal import current_principal, requires
+from blueprints.branches.scope import scope_of
+from blueprints.courses import content, learning, services
+
+bp = Blueprint("learning_pages", __name__)
+
+
+@bp.get("/learn")
+@requires("courses.learn")
+def my_learning():
+    """Your courses: what is in progress, what is due soon, what you finished."""
+    return render_template("courses/my_learning.html", board=learning.dashboard(current_principal().id))
+
+
+@bp.get("/catalog")
+@requires("courses.read")
+def catalog():
+    """Published courses open to you, searchable."""
+    principal = current_principal()
+    args = MultiDict({"per_page": "50", "filter[status]": "published"})
+    if request.args.get("q"):
+        args["filter[title][ilike]"] = f"%{request.args['q']}%"
+    page = services.list_courses(parse_list_query(args, services.COURSE_LIST), principal, scope_of(principal))
+    enrolled = {row["id"] for row in learning.enrollments_of(principal.id)} if principal.kind == "user" else set()
+    return render_page(
+        "courses/catalog.html",
+        partial="courses/_catalog_results.html",
+        courses=page.items,
+        enrolled=enrolled,
+        q=request.args.get("q", ""),
+    )
+
+
+@bp.post("/catalog/<int:course_id>/enroll")
+@requires("courses.learn")
+def enroll(course_id):
+    """Join a course that takes self-enrollment."""
+    principal = current_principal()
+    course = services.get_course(course_id, principal, scope_of(principal))
+    learning.self_enroll(course, principal.id)
+    return redirect(url_for("learning_pages.play", course_id=course.id))
+
+
+@bp.get("/learn/<int:course_id>")
+@bp.get("/learn/<int:course_id>/<int:item_id>")
+@requires("courses.learn")
+def play(course_id, item_id=None):
+    """The course player: resume where you left off, move on, mark things done."""
+    principal = current_principal()
+    course = services.get_course(course_id, principal, scope_of(principal))
+    try:
+        view = learning.player(course, principal.id, item_id)
+    except DomainError as error:
+        return render_template("courses/blocked.html", course=course, error=error), error.status
+    return render_template("courses/player.html", course=course, **view)
+
+
+@bp.post("/learn/<int:course_id>/<int:item_id>/complete")
+@requires("courses.learn")
+def complete(course_id, item_id):
+    """Mark an item done; answers the updated progress to htmx."""
+    principal = current_principal()
+    services.get_course(course_id, principal, scope_of(principal))
+    item = content.get_item(item_id)
+    result = learning.complete_item(item, principal.id)
+    if is_htmx():
+        return render_template("courses/_completion.html", result=result, item=item, course_id=course_id)
+    return redirect(url_for("learning_pages.play", course_id=course_id, item_id=item_id))
