@@ -138,7 +138,7 @@ def main():
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--lru", type=int, default=100)
     parser.add_argument("--import-rows", type=int, default=100_000)
-    parser.add_argument("--only", choices=["tenancy", "imports"], help="Run one benchmark only.")
+    parser.add_argument("--only", choices=["tenancy", "imports", "courses"], help="Run one benchmark only.")
     args = parser.parse_args()
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
@@ -150,7 +150,23 @@ def main():
         (out / "tenancy.json").write_text(json.dumps(result, indent=2))
     if args.only in (None, "imports"):
         run_import_benchmarks(args.import_rows, out)
+    if args.only in (None, "courses"):
+        run_course_benchmark(out)
     print(f"\nFigures saved under {out}")
+
+
+def run_course_benchmark(out):
+    """Progress table of 2 000 learners x 100 items; dashboard and player of a learner in 50 courses."""
+    import subprocess
+    import sys
+
+    output = (
+        subprocess.run([sys.executable, "-m", "scripts.bench_courses"], capture_output=True, text=True, check=True)
+        .stdout.strip()
+        .splitlines()
+    )
+    print("\n".join(output[:-1]))
+    (out / "courses.json").write_text(output[-1])
 
 
 def run_import_benchmarks(rows, out):

@@ -223,15 +223,16 @@ def apply_list_query(stmt, query, spec):
     return stmt.order_by(*order_by)
 
 
-def run_list_query(session, stmt, query, spec):
-    """One page of `stmt` and the total count, as two SQL statements."""
+def run_list_query(session, stmt, query, spec, rows=False):
+    """One page of `stmt` and the total count, as two SQL statements (`rows`: several columns)."""
     filtered = apply_list_query(stmt, query, spec)
     count_stmt = sa.select(sa.func.count()).select_from(filtered.order_by(None).subquery())
     # The count has no ORM entity of its own: send it to the same bind as the listed entity.
     bind_arguments = {"mapper": stmt.column_descriptions[0]["entity"]}
     total = session.execute(count_stmt, bind_arguments=bind_arguments).scalar_one()
     offset = (query.page - 1) * query.per_page
-    items = session.scalars(filtered.limit(query.per_page).offset(offset)).all()
+    paged = filtered.limit(query.per_page).offset(offset)
+    items = session.execute(paged).all() if rows else session.scalars(paged).all()
     return Page(items=list(items), page=query.page, per_page=query.per_page, total=total)
 
 

@@ -100,11 +100,11 @@ class CourseContent(MethodView):
 @blp.route("/<int:course_id>/enrollments")
 class CourseEnrollments(MethodView):
     @requires("courses.manage")
-    @blp.doc(security=BEARER)
+    @blp.doc(parameters=list_parameters(learning.PROGRESS_LIST), security=BEARER)
     @blp.response(200, schemas.ProgressRowSchema(many=True))
     def get(self, course_id):
-        """Who is enrolled (with their progress)."""
-        return learning.course_progress(_course(course_id, manage=True))
+        """Who is enrolled, with their progress (paged like every list)."""
+        return _progress_page(course_id)
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
@@ -122,11 +122,17 @@ class CourseEnrollments(MethodView):
 @blp.route("/<int:course_id>/progress")
 class CourseProgress(MethodView):
     @requires("courses.manage")
-    @blp.doc(security=BEARER)
+    @blp.doc(parameters=list_parameters(learning.PROGRESS_LIST), security=BEARER)
     @blp.response(200, schemas.ProgressRowSchema(many=True))
     def get(self, course_id):
-        """Each learner's progress in the course."""
-        return learning.course_progress(_course(course_id, manage=True))
+        """Each learner's progress in the course: filter on status, completed, class; sort; page."""
+        return _progress_page(course_id)
+
+
+def _progress_page(course_id):
+    course = _course(course_id, manage=True)
+    query = parse_list_query(request.args, learning.PROGRESS_LIST)
+    return page_response(learning.course_progress(course, query), query)
 
 
 @content_blp.route("/<int:item_id>")

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.api.listing import FilterBy, ListSpec, Page, clause, run_list_query
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.events import emit_after_commit, subscribe
 from app.extensions import db
@@ -175,16 +176,41 @@ def _percent(done, total):
     return round(100 * done / total) if total else 0
 
 
-def course_progress(course):
-    """Every enrolled learner with their progress: two queries whatever the class size."""
-    total = db.session.scalar(sa.select(sa.func.count(ContentItem.id)).where(ContentItem.course_id == course.id))
-    done = (
+def _done_count():
+    return (
         sa.select(sa.func.count(ItemProgress.id))
         .where(ItemProgress.enrollment_id == Enrollment.id)
         .correlate(Enrollment)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+
+
+PROGRESS_LIST = ListSpec(
+    filters={
+        "status": Enrollment.status,
+        "email": User.email,
+        "completed": FilterBy(
+            Enrollment.completed_at.is_not(None), lambda op, v: clause(Enrollment.completed_at.is_not(None), op, v)
+        ),
+        "due_at": Enrollment.due_at,
+        "class": Enrollment.class_id,
+    },
+    sorts={
+        "last_name": User.last_name,
+        "email": User.email,
+        "enrolled_at": Enrollment.enrolled_at,
+        "completed_at": Enrollment.completed_at,
+        "due_at": Enrollment.due_at,
+    },
+    default_sort=("last_name",),
+    tiebreaker=User.id,
+)
+
+
+def course_progress(course, query):
+    """A page of the enrolled learners with their progress: three queries whatever the course size."""
+    total = db.session.scalar(sa.select(sa.func.count(ContentItem.id)).where(ContentItem.course_id == course.id))
+    stmt = (
         sa.select(
             User.id,
             User.email,
@@ -194,13 +220,14 @@ def course_progress(course):
             Enrollment.enrolled_at,
             Enrollment.due_at,
             Enrollment.completed_at,
-            done.label("done"),
+            _done_count().label("done"),
         )
         .join(Enrollment, Enrollment.user_id == User.id)
         .where(Enrollment.course_id == course.id)
-        .order_by(User.last_name, User.first_name, User.id)
     )
-    return [dict(row._mapping, total=total, percent=_percent(row.done, total)) for row in rows]
+    page = run_list_query(db.session, stmt, query, PROGRESS_LIST, rows=True)
+    items = [dict(row._mapping, total=total, percent=_percent(row.done, total)) for row in page.items]
+    return Page(items, page.page, page.per_page, page.total)
 
 
 def enrollments_of(user_id):
