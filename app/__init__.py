@@ -86,6 +86,7 @@ def register_blueprints(app):
     from blueprints.courses.api import blp as courses_api
     from blueprints.courses.api import content_blp as content_api
     from blueprints.courses.api import learners_blp as learners_api
+    from blueprints.courses.teaching_views import bp as teaching_pages
     from blueprints.courses.views import bp as learning_pages
     from blueprints.home.views import bp as home_pages
     from blueprints.imports.api import blp as imports_api
@@ -114,6 +115,7 @@ def register_blueprints(app):
         home_pages,
         auth_pages,
         learning_pages,
+        teaching_pages,
         people_pages,
         class_pages,
         organization_pages,

@@ -136,3 +136,27 @@ def diff(item, a, b):
 def delete_item(item):
     db.session.delete(item)
     db.session.commit()
+
+
+def move(kind, object_id, direction):
+    """Swap a module or an item with its neighbour ("up" or "down"); answers the course id."""
+    model = CourseModule if kind == "module" else ContentItem
+    moving = db.session.get(model, object_id)
+    if moving is None:
+        raise NotFound(f"No such {kind}.")
+    siblings = sa.select(model).where(
+        model.course_id == moving.course_id if kind == "module" else model.module_id == moving.module_id
+    )
+    ordered = db.session.scalars(siblings.order_by(model.position, model.id)).all()
+    index = ordered.index(moving)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(ordered):
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+        for position, sibling in enumerate(ordered):  # renumber: positions stay dense and unique
+            sibling.position = position
+        db.session.commit()
+    return moving.course_id
+
+
+def latest_version(item):
+    return versions(item)[0]

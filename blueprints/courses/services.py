@@ -299,3 +299,21 @@ def outline(course):
     for item in items:
         by_module.setdefault(item.module_id, []).append(item)
     return [{"id": m.id, "title": m.title, "position": m.position, "items": by_module.get(m.id, [])} for m in modules]
+
+
+def manageable_courses(principal, scope):
+    """The courses a principal may change: all (org admins), those they teach, those of their branches."""
+    stmt = sa.select(Course).order_by(Course.title, Course.id)
+    if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
+        return db.session.scalars(stmt).all()
+    taught = sa.select(course_teachers.c.course_id).where(course_teachers.c.user_id == principal.id)
+    in_branches = sa.select(course_branches.c.course_id).where(
+        course_branches.c.branch_id.in_(scope.branch_ids or [-1])
+    )
+    return db.session.scalars(stmt.where(sa.or_(Course.id.in_(taught), Course.id.in_(in_branches)))).all()
+
+
+def user_ids_for_emails(emails):
+    wanted = {email.strip().lower() for email in emails if email.strip()}
+    found = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted))).all())
+    return list(found.values()), sorted(wanted - set(found))

@@ -1,0 +1,32 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from blueprints.courses.models import ContentKind, CourseStatus
+
+
+class CourseForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    summary = StringField("Summary", validators=[Optional(), Length(max=500)])
+    status = SelectField("Status", choices=[SelectChoice(s, s) for s in CourseStatus.ALL], default=CourseStatus.DRAFT)
+    self_enrollment = BooleanField("Learners may enroll themselves from the catalogue")
+
+
+class ItemForm(FlaskForm):
+    module_id = SelectField("Module", coerce=int)
+    module_title = StringField("…or a new module", validators=[Optional(), Length(max=200)])
+    kind = SelectField("Kind", choices=[SelectChoice(k, k) for k in ContentKind.ALL if k != ContentKind.FILE])
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField("Content", description="Text: HTML (sanitised). Video and link: an https URL.")
+
+
+class VersionForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField("Content")
+    change_note = StringField("What changed", validators=[Optional(), Length(max=300)])
+    publish = BooleanField("Publish this version to learners", default=True)
+
+
+class EnrollForm(FlaskForm):
+    class_id = SelectField("Enroll a class", coerce=int, validators=[Optional()])
+    emails = TextAreaField("…or people by e-mail, one per line", validators=[Optional()])

@@ -1,0 +1,180 @@
+"""The teacher's pages: courses, the editor (outline, content, versions, publish) and the roster."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from app.api.listing import parse_list_query
+from app.errors import DomainError
+from app.forms import apply_domain_error
+from app.pages import render_page
+from app.security.principal import current_principal, requires
+from blueprints.branches.scope import scope_of
+from blueprints.courses import content, learning, services
+from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, VersionForm
+from blueprints.people.services import branch_choices
+
+bp = Blueprint("teaching_pages", __name__, url_prefix="/teach")
+
+
+def _managed(course_id):
+    principal = current_principal()
+    scope = scope_of(principal)
+    course = services.get_course(course_id, principal, scope)
+    services.require_manager(course, principal, scope)
+    return course
+
+
+@bp.route("", methods=["GET", "POST"])
+@requires("courses.manage")
+def index():
+    """The courses you teach or manage, and a new one."""
+    principal = current_principal()
+    form = CourseForm()
+    if form.validate_on_submit():
+        try:
+            created = services.create_course(
+                {"title": form.title.data, "summary": form.summary.data or ""}, principal, scope_of(principal)
+            )
+            return redirect(url_for("teaching_pages.editor", course_id=created.id))
+        except DomainError as error:
+            apply_domain_error(form, error)
+    courses = services.manageable_courses(principal, scope_of(principal))
+    return render_template("courses/teach_index.html", courses=courses, form=form)
+
+
+def _editor_context(course, item_form=None, course_form=None):
+    modules = services.outline(course)
+    item_form = item_form or ItemForm(formdata=None)
+    item_form.module_id.choices = [(0, "A new module")] + [(m["id"], m["title"]) for m in modules]
+    return {
+        "course": course,
+        "modules": modules,
+        "item_form": item_form,
+        "course_form": course_form or CourseForm(formdata=None, obj=course),
+    }
+
+
+@bp.route("/<int:course_id>", methods=["GET", "POST"])
+@requires("courses.manage")
+def editor(course_id):
+    """Edit the course: its details and status, the outline's order, new items."""
+    course = _managed(course_id)
+    course_form = CourseForm(obj=course) if request.form.get("form") == "course" else None
+    item_form = ItemForm() if request.form.get("form") == "item" else None
+    status = 200
+    try:
+        if course_form and course_form.validate_on_submit():
+            services.update_course(
+                course,
+                {
+                    "title": course_form.title.data,
+                    "summary": course_form.summary.data or "",
+                    "status": course_form.status.data,
+                    "self_enrollment": course_form.self_enrollment.data,
+                },
+                scope_of(current_principal()),
+            )
+            flash("Course saved.")
+            return redirect(url_for("teaching_pages.editor", course_id=course.id))
+        if item_form:
+            _editor_context(course, item_form)  # fills the module choices before validation
+            if item_form.validate_on_submit():
+                data = {"kind": item_form.kind.data, "title": item_form.title.data, "body": item_form.body.data}
+                if item_form.module_id.data:
+                    data["module_id"] = item_form.module_id.data
+                else:
+                    data["module_title"] = item_form.module_title.data
+                content.add_item(course, data, current_principal().id)
+                flash("Item added.")
+                return redirect(url_for("teaching_pages.editor", course_id=course.id))
+    except DomainError as error:
+        apply_domain_error(item_form or course_form, error)
+    if request.method == "POST":
+        status = 422
+    return render_template("courses/editor.html", **_editor_context(course, item_form, course_form)), status
+
+
+@bp.post("/<int:course_id>/move/<kind>/<int:object_id>/<direction>")
+@requires("courses.manage")
+def move(course_id, kind, object_id, direction):
+    """Move a module or an item up or down; answers the outline to htmx."""
+    course = _managed(course_id)
+    if kind not in ("module", "item") or direction not in ("up", "down"):
+        return redirect(url_for("teaching_pages.editor", course_id=course.id))
+    content.move(kind, object_id, direction)
+    return render_page("courses/editor.html", partial="courses/_outline_editor.html", **_editor_context(course))
+
+
+@bp.route("/<int:course_id>/items/<int:item_id>", methods=["GET", "POST"])
+@requires("courses.manage")
+def item(course_id, item_id):
+    """Edit an item: every save is a new version; older ones can be compared and restored."""
+    course = _managed(course_id)
+    target = content.get_item(item_id)
+    latest = content.latest_version(target)
+    form = VersionForm(data={"title": target.title, "body": latest.body, "publish": True})
+    if form.validate_on_submit():
+        try:
+            content.new_version(
+                target,
+                form.body.data,
+                form.change_note.data,
+                current_principal().id,
+                publish=form.publish.data,
+                title=form.title.data,
+            )
+            flash("Saved as a new version.")
+            return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=target.id))
+        except DomainError as error:
+            apply_domain_error(form, error)
+    compare = None
+    if request.args.get("from") and request.args.get("to"):
+        compare = content.diff(target, int(request.args["from"]), int(request.args["to"]))
+    return render_template(
+        "courses/item_editor.html",
+        course=course,
+        item=target,
+        form=form,
+        versions=content.versions(target),
+        compare=compare,
+    )
+
+
+@bp.post("/<int:course_id>/items/<int:item_id>/restore/<int:number>")
+@requires("courses.manage")
+def restore(course_id, item_id, number):
+    """Bring an old version back as the newest, published one."""
+    course = _managed(course_id)
+    content.restore(content.get_item(item_id), number, current_principal().id)
+    flash(f"Version {number} restored as a new version.")
+    return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=item_id))
+
+
+@bp.route("/<int:course_id>/roster", methods=["GET", "POST"])
+@requires("courses.manage")
+def roster(course_id):
+    """Who takes the course and how far they are; enroll a class or people by e-mail."""
+    course = _managed(course_id)
+    principal = current_principal()
+    form = EnrollForm()
+    from blueprints.classes.services import list_classes
+
+    classes = list_classes(parse_list_query({"per_page": "100"}, _class_spec()), scope_of(principal)).items
+    names = {b.id: b.name for b in branch_choices(scope_of(principal))}
+    form.class_id.choices = [(0, "—")] + [(c.id, f"{c.name} ({names.get(c.branch_id, '')})") for c in classes]
+    if form.validate_on_submit():
+        created = learning.enroll_class(course, form.class_id.data) if form.class_id.data else 0
+        user_ids, missing = services.user_ids_for_emails((form.emails.data or "").splitlines())
+        if user_ids:
+            created += learning.enroll_users(course, user_ids)
+        flash(f"{created} enrolled." + (f" Nobody has these addresses: {', '.join(missing)}." if missing else ""))
+        return redirect(url_for("teaching_pages.roster", course_id=course.id))
+    args = MultiDict({"per_page": "100", "page": request.args.get("page", "1")})
+    page = learning.course_progress(course, parse_list_query(args, learning.PROGRESS_LIST))
+    return render_template("courses/roster.html", course=course, page=page, form=form)
+
+
+def _class_spec():
+    from blueprints.classes.services import CLASS_LIST
+
+    return CLASS_LIST
