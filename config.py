@@ -71,7 +71,11 @@ class Config:
     IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
     IMPORT_BATCH_SIZE = _env_int("IMPORT_BATCH_SIZE", 2000)
     IMPORT_LOCK_SECONDS = _env_int("IMPORT_LOCK_SECONDS", 600)  # a dead run's import resumes after this
-    MAX_CONTENT_LENGTH = _env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024) + 1024 * 1024  # the form around it
+    # The largest upload (media, then imports) plus the form around it.
+    MAX_CONTENT_LENGTH = max(_env_int("IMPORT_MAX_BYTES", 50 << 20), _env_int("MEDIA_MAX_BYTES", 200 << 20)) + (1 << 20)
+
+    MEDIA_MAX_BYTES = _env_int("MEDIA_MAX_BYTES", 200 * 1024 * 1024)
+    MEDIA_ROOT = _env("LMS_MEDIA_ROOT")  # default: instance/media/files
 
     PASSWORD_RESET_HOURS = 1
     REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)

@@ -86,6 +86,7 @@ def register_blueprints(app):
     from blueprints.courses.api import blp as courses_api
     from blueprints.courses.api import content_blp as content_api
     from blueprints.courses.api import learners_blp as learners_api
+    from blueprints.courses.api import media_blp as media_api
     from blueprints.courses.teaching_views import bp as teaching_pages
     from blueprints.courses.views import bp as learning_pages
     from blueprints.home.views import bp as home_pages
@@ -107,6 +108,7 @@ def register_blueprints(app):
         courses_api,
         content_api,
         learners_api,
+        media_api,
     )
     for blueprint in api_blueprints:
         api.register_blueprint(blueprint)

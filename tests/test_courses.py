@@ -253,3 +253,40 @@ def test_dashboard_queries_do_not_grow_with_enrollments_and_self_enrollment(app,
     assert joined.status_code == 302 and joined.headers["Location"].endswith(f"/learn/{open_id}")
     closed = other.post("/catalog/3/enroll", csrf_from="/catalog")
     assert closed.status_code == 403
+
+
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000
+PDF = b"%PDF-1.4\n" + b"x" * 2000
+
+
+def test_media_is_checked_by_content_and_served_with_ranges_to_the_course_only(app, school):
+    import io
+
+    teacher, learner = school["teacher"], school["learners"][0]
+    course_id, _ = make_course(teacher, items=0)
+    video = teacher.post(f"/api/v1/courses/{course_id}/content",
+                         json={"kind": "video", "title": "Demo", "module_title": "M"}).get_json()["data"]["id"]
+    lying = teacher.post(f"/api/v1/content/{video}/media", content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(PDF), "clip.mp4")})
+    assert lying.status_code == 422 and "application/pdf" in lying.get_json()["error"]["message"]
+    uploaded = teacher.post(f"/api/v1/content/{video}/media", content_type="multipart/form-data",
+                            data={"file": (io.BytesIO(MP4), "clip.bin")})
+    assert uploaded.status_code == 201
+    media = uploaded.get_json()["data"]
+    assert media["content_type"] == "video/mp4" and media["size"] == len(MP4)
+
+    assert learner.get(media["url"]).status_code == 404  # not enrolled: invisible
+    teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
+    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [school["students"][0]]})
+    whole = learner.get(media["url"])
+    assert whole.status_code == 200 and whole.data == MP4 and whole.mimetype == "video/mp4"
+    part = learner.get(media["url"], headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.data == MP4[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(MP4)}"
+    assert school["learners"][1].get(media["url"]).status_code == 404  # enrolled elsewhere only
+
+    text_item = teacher.post(f"/api/v1/courses/{course_id}/content",
+                             json={"kind": "link", "title": "L", "module_title": "M", "body": "https://example.org/x"})
+    refused = teacher.post(f"/api/v1/content/{text_item.get_json()['data']['id']}/media",
+                           content_type="multipart/form-data", data={"file": (io.BytesIO(PDF), "x.pdf")})
+    assert refused.status_code == 422

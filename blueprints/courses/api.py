@@ -8,7 +8,7 @@ from app.api.listing import list_parameters, page_response, parse_list_query
 from app.errors import NotFound
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
-from blueprints.courses import content, learning, schemas, services
+from blueprints.courses import content, learning, media, schemas, services
 
 blp = ApiBlueprint("courses", __name__, url_prefix="/api/v1/courses", description="Courses.")
 content_blp = ApiBlueprint("content", __name__, url_prefix="/api/v1/content", description="Versioned content.")
@@ -244,3 +244,57 @@ class UserProgress(MethodView):
         """A person's progress in each course."""
         _self_or_manager(user_id)
         return learning.enrollments_of(user_id)
+
+
+@content_blp.route("/<int:item_id>/media")
+class ContentMedia(MethodView):
+    @requires("courses.read")
+    @content_blp.doc(security=BEARER)
+    @content_blp.response(200, schemas.MediaSchema(many=True))
+    def get(self, item_id):
+        """The files of an item."""
+        return media.media_of([_item(item_id).id])
+
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
+    @content_blp.arguments(schemas.MediaUploadSchema, location="files")
+    @content_blp.response(201, schemas.MediaSchema)
+    def post(self, files, item_id):
+        """Upload a file (video: MP4 or WebM; file: PDF, images, audio, office documents), checked by content."""
+        return media.upload(_item(item_id, manage=True), files["file"], current_principal().id)
+
+
+media_blp = ApiBlueprint("media", __name__, url_prefix="/api/v1/media", description="Media files.")
+
+
+@media_blp.route("/<int:media_id>")
+class MediaDownload(MethodView):
+    @requires("courses.read")
+    @media_blp.doc(security=BEARER)
+    @media_blp.response(200, content_type="application/octet-stream")
+    def get(self, media_id):
+        """The file itself, with range requests (video seeks on phones)."""
+        return send_media(media_id)
+
+
+def send_media(media_id):
+    """Serve a file to the course's managers and enrolled learners only; 404 to anyone else."""
+    from flask import send_file
+
+    file = media.get_media(media_id)
+    item = content.get_item(file.item_id)
+    principal = current_principal()
+    scope = scope_of(principal)
+    course = services.get_course(item.course_id, principal, scope)
+    if not (services.can_manage(course, principal, scope) or media.is_enrolled(course.id, principal.id)):
+        raise NotFound("No such file.")
+    response = send_file(
+        media.path_of(file),
+        mimetype=file.content_type,
+        conditional=True,
+        as_attachment=not media.serves_inline(file),
+        download_name=file.filename,
+        max_age=3600,
+    )
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -121,3 +121,19 @@ class ItemProgress(TenantModel):
     enrollment_id = sa.Column(sa.Integer, sa.ForeignKey("enrollments.id", ondelete="CASCADE"), nullable=False)
     item_id = sa.Column(sa.Integer, sa.ForeignKey("content_items.id", ondelete="CASCADE"), nullable=False)
     completed_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class MediaFile(TenantModel):
+    """A file attached to a content item; the bytes live in the media storage under `storage_key`."""
+
+    __tablename__ = "media_files"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    item_id = sa.Column(sa.Integer, sa.ForeignKey("content_items.id", ondelete="CASCADE"), nullable=False, index=True)
+    filename = sa.Column(sa.String(255), nullable=False)
+    content_type = sa.Column(sa.String(100), nullable=False)  # from the bytes, never from the name
+    size = sa.Column(sa.BigInteger, nullable=False)
+    sha256 = sa.Column(sa.String(64), nullable=False)
+    storage_key = sa.Column(sa.String(300), nullable=False, unique=True)
+    uploaded_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)

@@ -1,4 +1,5 @@
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import validate
 
 from blueprints.courses.models import ContentKind, CourseStatus
@@ -125,3 +126,19 @@ class UserEnrollmentSchema(ma.Schema):
 class OutcomeSchema(ma.Schema):
     id = ma.fields.Integer()
     outcome = ma.fields.String(metadata={"enum": ["deleted", "archived"]})
+
+
+class MediaSchema(ma.Schema):
+    id = ma.fields.Integer()
+    item_id = ma.fields.Integer()
+    filename = ma.fields.String()
+    content_type = ma.fields.String()
+    size = ma.fields.Integer()
+    sha256 = ma.fields.String()
+    url = ma.fields.Function(lambda m: f"/api/v1/media/{m.id}")
+    page_url = ma.fields.Function(lambda m: f"/media/{m.id}", metadata={"description": "for pages (session)"})
+    created_at = ma.fields.DateTime()
+
+
+class MediaUploadSchema(ma.Schema):
+    file = Upload(required=True)

@@ -74,3 +74,12 @@ def complete(course_id, item_id):
     if is_htmx():
         return render_template("courses/_completion.html", result=result, item=item, course_id=course_id)
     return redirect(url_for("learning_pages.play", course_id=course_id, item_id=item_id))
+
+
+@bp.get("/media/<int:media_id>")
+@requires("courses.read")
+def media_file(media_id):
+    """A course file for the signed-in person (range requests for video)."""
+    from blueprints.courses.api import send_media
+
+    return send_media(media_id)

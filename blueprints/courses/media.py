@@ -1,0 +1,113 @@
+"""Media of content items: uploads checked by their real type, served only to who may see the course."""
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.storage import media_storage
+from app.tenancy.context import require_tenant
+from blueprints.courses.models import ContentKind, Enrollment, MediaFile
+
+OFFICE = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+ALLOWED = {
+    ContentKind.VIDEO: {"video/mp4", "video/webm"},
+    ContentKind.FILE: {
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "audio/mpeg",
+        "application/zip",
+        *OFFICE.values(),
+    },
+    ContentKind.TEXT: {"image/png", "image/jpeg", "image/gif"},
+}
+INLINE = {"video/mp4", "video/webm", "image/png", "image/jpeg", "image/gif", "audio/mpeg", "application/pdf"}
+
+
+SIGNATURES = (  # (test on the first bytes, content type)
+    (lambda head: head.startswith(b"%PDF-"), "application/pdf"),
+    (lambda head: head.startswith(b"\x89PNG\r\n\x1a\n"), "image/png"),
+    (lambda head: head.startswith(b"\xff\xd8\xff"), "image/jpeg"),
+    (lambda head: head.startswith((b"GIF87a", b"GIF89a")), "image/gif"),
+    (lambda head: head[4:8] == b"ftyp", "video/mp4"),
+    (lambda head: head.startswith(b"\x1a\x45\xdf\xa3"), "video/webm"),
+    (lambda head: head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3"), "audio/mpeg"),
+)
+
+
+def sniff(head, filename):
+    """The content type the bytes say; the name only picks among zip-based office formats."""
+    for test, content_type in SIGNATURES:
+        if test(head):
+            return content_type
+    if head.startswith(b"PK\x03\x04"):
+        suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+        return OFFICE.get(suffix, "application/zip")
+    return None
+
+
+def upload(item, file_storage, actor_id):
+    allowed = ALLOWED.get(item.kind)
+    if not allowed:
+        raise ValidationFailed(f"A {item.kind} item takes no files.", {"file": ["Not for this kind of item."]})
+    storage = media_storage()
+    stored = storage.save(require_tenant().slug, file_storage.stream, current_app.config["MEDIA_MAX_BYTES"])
+    filename = (file_storage.filename or "file").replace("/", "_")[:255]
+    content_type = sniff(stored.head, filename)
+    if stored.size == 0 or content_type not in allowed:
+        storage.delete(stored.key)
+        found = content_type or "an unknown type"
+        raise ValidationFailed(
+            f"This file is {found}; a {item.kind} item takes {', '.join(sorted(allowed))}.",
+            {"file": [f"Real type: {found}."]},
+        )
+    media = MediaFile(
+        item_id=item.id,
+        filename=filename,
+        content_type=content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.key,
+        uploaded_by_id=actor_id,
+    )
+    db.session.add(media)
+    db.session.commit()
+    return media
+
+
+def media_of(item_ids):
+    if not item_ids:
+        return []
+    return db.session.scalars(sa.select(MediaFile).where(MediaFile.item_id.in_(item_ids)).order_by(MediaFile.id)).all()
+
+
+def get_media(media_id):
+    media = db.session.get(MediaFile, media_id)
+    if media is None:
+        raise NotFound("No such file.")
+    return media
+
+
+def is_enrolled(course_id, user_id):
+    return (
+        db.session.scalar(
+            sa.select(Enrollment.id).where(
+                Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
+            )
+        )
+        is not None
+    )
+
+
+def path_of(media):
+    return media_storage().path(media.storage_key)
+
+
+def serves_inline(media):
+    return media.content_type in INLINE
