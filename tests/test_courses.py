@@ -264,13 +264,20 @@ def test_media_is_checked_by_content_and_served_with_ranges_to_the_course_only(a
 
     teacher, learner = school["teacher"], school["learners"][0]
     course_id, _ = make_course(teacher, items=0)
-    video = teacher.post(f"/api/v1/courses/{course_id}/content",
-                         json={"kind": "video", "title": "Demo", "module_title": "M"}).get_json()["data"]["id"]
-    lying = teacher.post(f"/api/v1/content/{video}/media", content_type="multipart/form-data",
-                         data={"file": (io.BytesIO(PDF), "clip.mp4")})
+    video = teacher.post(
+        f"/api/v1/courses/{course_id}/content", json={"kind": "video", "title": "Demo", "module_title": "M"}
+    ).get_json()["data"]["id"]
+    lying = teacher.post(
+        f"/api/v1/content/{video}/media",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(PDF), "clip.mp4")},
+    )
     assert lying.status_code == 422 and "application/pdf" in lying.get_json()["error"]["message"]
-    uploaded = teacher.post(f"/api/v1/content/{video}/media", content_type="multipart/form-data",
-                            data={"file": (io.BytesIO(MP4), "clip.bin")})
+    uploaded = teacher.post(
+        f"/api/v1/content/{video}/media",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(MP4), "clip.bin")},
+    )
     assert uploaded.status_code == 201
     media = uploaded.get_json()["data"]
     assert media["content_type"] == "video/mp4" and media["size"] == len(MP4)
@@ -285,8 +292,31 @@ def test_media_is_checked_by_content_and_served_with_ranges_to_the_course_only(a
     assert part.headers["Content-Range"] == f"bytes 100-199/{len(MP4)}"
     assert school["learners"][1].get(media["url"]).status_code == 404  # enrolled elsewhere only
 
-    text_item = teacher.post(f"/api/v1/courses/{course_id}/content",
-                             json={"kind": "link", "title": "L", "module_title": "M", "body": "https://example.org/x"})
-    refused = teacher.post(f"/api/v1/content/{text_item.get_json()['data']['id']}/media",
-                           content_type="multipart/form-data", data={"file": (io.BytesIO(PDF), "x.pdf")})
+    text_item = teacher.post(
+        f"/api/v1/courses/{course_id}/content",
+        json={"kind": "link", "title": "L", "module_title": "M", "body": "https://example.org/x"},
+    )
+    refused = teacher.post(
+        f"/api/v1/content/{text_item.get_json()['data']['id']}/media",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(PDF), "x.pdf")},
+    )
     assert refused.status_code == 422
+
+
+def test_unenroll_keeps_history_and_content_lists_only_visible_courses(school):
+    teacher, learner, me = school["teacher"], school["learners"][0], school["students"][0]
+    course_id, items = make_course(teacher, items=2)
+    draft_id, draft_items = make_course(teacher, title="Draft", items=1, publish=False)
+    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [me]})
+    learner.post(f"/api/v1/content/{items[0]}/complete")
+    gone = teacher.delete(f"/api/v1/courses/{course_id}/enrollments/{me}")
+    assert gone.get_json()["data"]["outcome"] == "unenrolled"
+    assert learner.post(f"/api/v1/content/{items[1]}/complete").status_code == 404
+    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [me]})
+    assert learner.post(f"/api/v1/content/{items[1]}/complete").get_json()["data"]["percent"] == 100
+
+    listed = learner.get("/api/v1/content?per_page=100").get_json()
+    ids = {row["id"] for row in listed["data"]}
+    assert set(items) <= ids and not set(draft_items) & ids
+    assert teacher.get(f"/api/v1/content?filter[course]={draft_id}").get_json()["meta"]["total"] == 1

@@ -119,6 +119,17 @@ class CourseEnrollments(MethodView):
         return {"created": created}
 
 
+@blp.route("/<int:course_id>/enrollments/<int:user_id>")
+class CourseEnrollment(MethodView):
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.OutcomeSchema)
+    def delete(self, course_id, user_id):
+        """Unenroll someone; their progress history stays (enrolling again resumes it)."""
+        learning.unenroll(_course(course_id, manage=True), user_id)
+        return {"id": user_id, "outcome": "unenrolled"}
+
+
 @blp.route("/<int:course_id>/progress")
 class CourseProgress(MethodView):
     @requires("courses.manage")
@@ -133,6 +144,20 @@ def _progress_page(course_id):
     course = _course(course_id, manage=True)
     query = parse_list_query(request.args, learning.PROGRESS_LIST)
     return page_response(learning.course_progress(course, query), query)
+
+
+@content_blp.route("")
+class ContentList(MethodView):
+    @requires("courses.read")
+    @content_blp.doc(parameters=list_parameters(content.CONTENT_LIST), security=BEARER)
+    @content_blp.response(200, schemas.ItemSchema(many=True))
+    def get(self):
+        """Content items of the courses you can see (filter on course, module, kind, title)."""
+        principal = current_principal()
+        query = parse_list_query(request.args, content.CONTENT_LIST)
+        return page_response(
+            content.list_content(query, services.visible_courses(principal, scope_of(principal))), query
+        )
 
 
 @content_blp.route("/<int:item_id>")

@@ -160,3 +160,32 @@ def move(kind, object_id, direction):
 
 def latest_version(item):
     return versions(item)[0]
+
+
+def _content_list_spec():
+    from app.api.listing import ListSpec
+
+    return ListSpec(
+        filters={
+            "id": ContentItem.id,
+            "course": ContentItem.course_id,
+            "module": ContentItem.module_id,
+            "kind": ContentItem.kind,
+            "title": ContentItem.title,
+        },
+        sorts={"id": ContentItem.id, "title": ContentItem.title, "position": ContentItem.position},
+        default_sort=("id",),
+        tiebreaker=ContentItem.id,
+    )
+
+
+CONTENT_LIST = _content_list_spec()
+
+
+def list_content(query, visible_courses_stmt):
+    """Items of the courses the caller can see."""
+    from app.api.listing import run_list_query
+
+    course_ids = visible_courses_stmt.with_only_columns(visible_courses_stmt.selected_columns[0].table.c.id)
+    stmt = sa.select(ContentItem).where(ContentItem.course_id.in_(course_ids))
+    return run_list_query(db.session, stmt, query, CONTENT_LIST)

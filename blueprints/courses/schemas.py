@@ -125,7 +125,7 @@ class UserEnrollmentSchema(ma.Schema):
 
 class OutcomeSchema(ma.Schema):
     id = ma.fields.Integer()
-    outcome = ma.fields.String(metadata={"enum": ["deleted", "archived"]})
+    outcome = ma.fields.String(metadata={"enum": ["deleted", "archived", "unenrolled"]})
 
 
 class MediaSchema(ma.Schema):
