@@ -150,6 +150,8 @@ def test_class_enrollment_follows_new_members_and_progress_completes_the_course(
     assert sum(1 for name, _ in seen if name == "enrollment.created") == 3
     mine = learner.get(f"/api/v1/users/{me}/enrollments").get_json()["data"]
     assert mine[0]["percent"] == 100 and mine[0]["last_item_id"] == item_ids[0]
+    detail = learner.get(f"/api/v1/users/{me}/progress").get_json()["data"]
+    assert [entry["item_id"] for entry in detail[0]["completed_items"]] == item_ids
     assert learner.get(f"/api/v1/users/{school['students'][1]}/enrollments").status_code == 404
 
 

@@ -101,7 +101,7 @@ def _positive_int(args, name, default, maximum=None):
 def _python_type(column):
     try:
         return column.type.python_type
-    except NotImplementedError:
+    except NotImplementedError:  # SQLAlchemy's answer for types with no Python equivalent
         return str
 
 

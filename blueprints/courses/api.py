@@ -264,11 +264,11 @@ class UserEnrollments(MethodView):
 class UserProgress(MethodView):
     @requires("courses.read")
     @learners_blp.doc(security=BEARER)
-    @learners_blp.response(200, schemas.UserEnrollmentSchema(many=True))
+    @learners_blp.response(200, schemas.UserProgressSchema(many=True))
     def get(self, user_id):
-        """A person's progress in each course."""
+        """A person's progress in each course, down to the items completed and when."""
         _self_or_manager(user_id)
-        return learning.enrollments_of(user_id)
+        return learning.progress_of(user_id)
 
 
 @content_blp.route("/<int:item_id>/media")

@@ -306,3 +306,18 @@ def player(course, user_id, item_id=None):
         "next": items[index + 1] if index + 1 < len(items) else None,
         "percent": _percent(len(done), len(items)),
     }
+
+
+def progress_of(user_id):
+    """`/users/{id}/progress`: each course with the items completed in it (two queries)."""
+    rows = enrollments_of(user_id)
+    completed = db.session.execute(
+        sa.select(Enrollment.course_id, ItemProgress.item_id, ItemProgress.completed_at)
+        .join(ItemProgress, ItemProgress.enrollment_id == Enrollment.id)
+        .where(Enrollment.user_id == user_id)
+        .order_by(ItemProgress.completed_at)
+    )
+    by_course = {}
+    for course_id, item_id, completed_at in completed:
+        by_course.setdefault(course_id, []).append({"item_id": item_id, "completed_at": completed_at})
+    return [{**row, "completed_items": by_course.get(row["id"], [])} for row in rows]

@@ -142,3 +142,12 @@ class MediaSchema(ma.Schema):
 
 class MediaUploadSchema(ma.Schema):
     file = Upload(required=True)
+
+
+class CompletedItemSchema(ma.Schema):
+    item_id = ma.fields.Integer()
+    completed_at = ma.fields.DateTime()
+
+
+class UserProgressSchema(UserEnrollmentSchema):
+    completed_items = ma.fields.List(ma.fields.Nested(CompletedItemSchema))
