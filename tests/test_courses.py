@@ -322,3 +322,32 @@ def test_unenroll_keeps_history_and_content_lists_only_visible_courses(school):
     ids = {row["id"] for row in listed["data"]}
     assert set(items) <= ids and not set(draft_items) & ids
     assert teacher.get(f"/api/v1/content?filter[course]={draft_id}").get_json()["meta"]["total"] == 1
+
+
+def test_branch_courses_are_invisible_outside_the_branch_and_to_keys(app, school, tenant):
+    from blueprints.api_keys.services import create_api_key
+
+    admin, teacher = school["admin"], school["teacher"]
+    south = admin.post(f"/api/v1/organizations/{tenant.id}/branches", json={"code": "south", "name": "South"})
+    south_id = south.get_json()["data"]["id"]
+    course_id, _ = make_course(teacher, title="South only")
+    assert teacher.put(f"/api/v1/courses/{course_id}", json={"branch_ids": [south_id]}).status_code == 403
+    assert admin.put(f"/api/v1/courses/{course_id}", json={"branch_ids": [south_id]}).status_code == 200
+    first = school["learners"][0]
+    assert first.get(f"/api/v1/courses/{course_id}").status_code == 404  # student of North
+    admin.post(
+        f"/api/v1/organizations/{tenant.id}/branches/{south_id}/users",
+        json={"user_id": school["students"][0], "role": "student"},
+    )
+    assert first.get(f"/api/v1/courses/{course_id}").status_code == 200
+    with tenant_context(tenant, app):
+        # A key whose id equals the South student's user id: it must not borrow that user's branches.
+        created = create_api_key("reader", ["student"], None)
+        while created.key.id < school["students"][0]:
+            created = create_api_key("reader", ["student"], None)
+        assert created.key.id == school["students"][0]
+        key = created.secret
+    response = app.test_client().get(
+        f"/api/v1/courses/{course_id}", headers={"Host": f"{tenant.slug}.localhost:5000", "X-API-Key": key}
+    )
+    assert response.status_code == 404

@@ -119,10 +119,13 @@ def visible_courses(principal, scope):
     if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
         return stmt
     org_wide = ~sa.exists().where(course_branches.c.course_id == Course.id)
-    mine = sa.exists().where(
-        course_branches.c.course_id == Course.id, course_branches.c.branch_id.in_(_member_branch_ids(principal.id))
-    )
-    published = sa.and_(Course.status == CourseStatus.PUBLISHED, sa.or_(org_wide, mine))
+    if principal.kind == "user":
+        mine = sa.exists().where(
+            course_branches.c.course_id == Course.id, course_branches.c.branch_id.in_(_member_branch_ids(principal.id))
+        )
+        published = sa.and_(Course.status == CourseStatus.PUBLISHED, sa.or_(org_wide, mine))
+    else:  # an API key has no branches of its own (its id is not a user id)
+        published = sa.and_(Course.status == CourseStatus.PUBLISHED, org_wide)
     conditions = [published]
     if scope.branch_ids:
         conditions.append(
