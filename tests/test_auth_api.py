@@ -223,3 +223,23 @@ def test_password_policy(password, problem):
 
     assert any(problem in message for message in password_problems(password, "newbie@example.org"))
     assert password_problems("a-long-new-password", "newbie@example.org") == []
+
+
+def test_an_outdated_password_hash_is_upgraded_at_sign_in(app, api, tenant):
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("an-old-style-password")
+    make_user(app, tenant, "student", email="old@example.org")
+    with tenant_context(tenant, app):
+        from blueprints.users.services import find_user_by_email
+
+        find_user_by_email("old@example.org").password_hash = weak
+        db.session.commit()
+    assert sign_in(api, tenant, "old@example.org", "an-old-style-password").status_code == 200
+    with tenant_context(tenant, app):
+        from app.security.passwords import needs_rehash
+        from blueprints.users.services import find_user_by_email
+
+        upgraded = find_user_by_email("old@example.org").password_hash
+    assert upgraded != weak and not needs_rehash(upgraded)
+    assert sign_in(api, tenant, "old@example.org", "an-old-style-password").status_code == 200

@@ -243,10 +243,6 @@ def page_response(page, query):
     return page.items
 
 
-def single_response(query_fields):
-    g.api_fields = query_fields
-
-
 def list_parameters(spec):
     """OpenAPI parameters documenting the list conventions for one resource."""
     filters = ", ".join(sorted(spec.filters)) or "none"

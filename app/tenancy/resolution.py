@@ -63,7 +63,3 @@ def init_tenancy(app):
 
     init_engine_registry(app)
     app.before_request(resolve_tenant_for_request)
-
-
-def is_platform_request():
-    return g.get("tenant") is None

@@ -2,10 +2,6 @@
 
 import re
 
-from flask import current_app
-
-from app.tenancy.context import get_current_tenant
-
 DEFAULT_BRAND = {"primary_color": "#1d4ed8", "accent_color": "#0f766e"}
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -17,7 +13,3 @@ def brand_colors(tenant):
         key: settings.get(key) if _COLOR.match(str(settings.get(key, ""))) else default
         for key, default in DEFAULT_BRAND.items()
     }
-
-
-def platform_summary():
-    return {"base_domain": current_app.config["LMS_BASE_DOMAIN"], "tenant": get_current_tenant()}

@@ -6,7 +6,7 @@ from app.api.listing import run_list_query
 from app.emails import check_email
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.security.passwords import hash_password, verify_password
+from app.security.passwords import hash_password, needs_rehash, verify_password
 from app.security.permissions import TENANT_ROLES
 from app.security.principal import Principal, register_principal_loader
 from blueprints.users.listing import USER_LIST, scoped
@@ -46,7 +46,12 @@ def authenticate(email, password):
     """The active user with these credentials, or None; takes one hash check either way."""
     user = db.session.scalar(sa.select(User).where(User.email == (email or "").strip().lower()))
     valid = verify_password(user.password_hash if user else None, password or "")
-    return user if valid and user.is_active else None
+    if not (valid and user.is_active):
+        return None
+    if needs_rehash(user.password_hash):  # stored with older Argon2 parameters: upgrade it now
+        user.password_hash = hash_password(password)
+        db.session.commit()
+    return user
 
 
 def get_user(user_id, scope=None):
