@@ -49,9 +49,16 @@ def measure_requests(client, plan):
     }
 
 
-def bench_tenancy(tenant_count, request_count, lru_size):
+def bench_tenancy(tenant_count, request_count, lru_size, redis_url):
     instance = tempfile.mkdtemp(prefix="tessera-bench-")
-    app = create_app(Config, INSTANCE_DIR=instance, TENANT_ENGINE_LRU_SIZE=lru_size, LMS_BASE_DOMAIN="localhost:5000")
+    app = create_app(
+        Config,
+        INSTANCE_DIR=instance,
+        TENANT_ENGINE_LRU_SIZE=lru_size,
+        LMS_BASE_DOMAIN="localhost:5000",
+        REDIS_URL=redis_url,
+        RATELIMIT_AUTHENTICATED="1000000 per minute",
+    )
     with app.app_context():
         upgrade_control_plane(directory=str(CONTROL_MIGRATIONS))
 
@@ -145,7 +152,13 @@ def main():
 
     if args.only in (None, "tenancy"):
         print(f"Tenancy benchmark: {args.tenants} tenants, {args.requests} requests per run")
-        result = bench_tenancy(args.tenants, args.requests, args.lru)
+        from tests.services import RedisServer  # rate limits and sign-in lockout live in Redis
+
+        redis = RedisServer()
+        try:
+            result = bench_tenancy(args.tenants, args.requests, args.lru, redis.url)
+        finally:
+            redis.stop()
         print_tenancy(result)
         (out / "tenancy.json").write_text(json.dumps(result, indent=2))
     if args.only in (None, "imports"):
