@@ -223,3 +223,67 @@ def test_a_learner_completes_a_short_course_on_a_phone(browser, live_server, app
         page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "learn-375.png"), full_page=True)
     assert errors == []
     page.close()
+
+
+def test_reading_a_text_to_its_end_completes_it(browser, live_server, app, api, make_tenant):
+    from playwright.sync_api import expect
+
+    from app.security.tokens import issue_access_token
+    from tests.conftest import PASSWORD, make_user
+
+    tenant = make_tenant()
+    teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
+    student_id = make_user(app, tenant, "student", email="reader@example.org")
+    with app.app_context():
+        teacher = api(tenant, issue_access_token(teacher_id, tenant.id, ("teacher",))[0])
+    course_id = teacher.post("/api/v1/courses", json={"title": "Long read"}).get_json()["data"]["id"]
+    long_text = "".join(f"<p>Paragraph {n} of a long lesson.</p>" for n in range(120))
+    teacher.post(
+        f"/api/v1/courses/{course_id}/content",
+        json={"kind": "text", "title": "Chapter", "body": long_text, "module_title": "Only"},
+    )
+    teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
+    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [student_id]})
+
+    page = browser.new_page(viewport={"width": 375, "height": 740})
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next=/learn/{course_id}")
+    page.fill("input[name=email]", "reader@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**/learn/{course_id}")
+    page.wait_for_timeout(2500)
+    expect(page.locator("#course-percent")).to_have_text("0 %")  # the top of a long text is not its end
+    page.locator(".lesson-end").scroll_into_view_if_needed()
+    expect(page.locator("#course-percent")).to_have_text("100 %", timeout=10_000)
+    expect(page.locator(".done")).to_contain_text("course completed!")
+    page.close()
+
+
+def test_a_short_text_is_not_completed_by_merely_opening_it(browser, live_server, app, api, make_tenant):
+    from playwright.sync_api import expect
+
+    from app.security.tokens import issue_access_token
+    from tests.conftest import PASSWORD, make_user
+
+    tenant = make_tenant()
+    teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
+    student_id = make_user(app, tenant, "student", email="skimmer@example.org")
+    with app.app_context():
+        teacher = api(tenant, issue_access_token(teacher_id, tenant.id, ("teacher",))[0])
+    course_id = teacher.post("/api/v1/courses", json={"title": "Short"}).get_json()["data"]["id"]
+    teacher.post(
+        f"/api/v1/courses/{course_id}/content",
+        json={"kind": "text", "title": "Note", "body": "<p>One line.</p>", "module_title": "Only"},
+    )
+    teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
+    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [student_id]})
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next=/learn/{course_id}")
+    page.fill("input[name=email]", "skimmer@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**/learn/{course_id}")
+    page.wait_for_timeout(3000)
+    expect(page.locator("#course-percent")).to_have_text("0 %")
+    expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+    page.close()
