@@ -12,8 +12,8 @@ from app.errors import BadRequest
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
+from blueprints.users.listing import USER_LIST
 from blueprints.users.models import User
-from blueprints.users.services import USER_LIST
 
 PEOPLE = [
     # email, first, last, role, active, created

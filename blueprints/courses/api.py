@@ -40,9 +40,7 @@ class Courses(MethodView):
         """The courses you can see: the catalogue, and those you teach or manage."""
         principal = current_principal()
         query = parse_list_query(request.args, services.COURSE_LIST)
-        page = services.list_courses(query, principal, scope_of(principal))
-        page = page.__class__(services.views_of(page.items), page.page, page.per_page, page.total)
-        return page_response(page, query)
+        return page_response(services.list_courses(query, principal, scope_of(principal)), query)
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
@@ -156,7 +154,7 @@ class ContentList(MethodView):
         principal = current_principal()
         query = parse_list_query(request.args, content.CONTENT_LIST)
         return page_response(
-            content.list_content(query, services.visible_courses(principal, scope_of(principal))), query
+            content.list_content(query, services.visible_course_ids(principal, scope_of(principal))), query
         )
 
 

@@ -5,6 +5,7 @@ import re
 
 import sqlalchemy as sa
 
+from app.api.listing import ListSpec, run_list_query
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from blueprints.courses.models import ContentItem, ContentKind, ContentVersion, CourseModule
@@ -159,33 +160,29 @@ def move(kind, object_id, direction):
 
 
 def latest_version(item):
-    return versions(item)[0]
-
-
-def _content_list_spec():
-    from app.api.listing import ListSpec
-
-    return ListSpec(
-        filters={
-            "id": ContentItem.id,
-            "course": ContentItem.course_id,
-            "module": ContentItem.module_id,
-            "kind": ContentItem.kind,
-            "title": ContentItem.title,
-        },
-        sorts={"id": ContentItem.id, "title": ContentItem.title, "position": ContentItem.position},
-        default_sort=("id",),
-        tiebreaker=ContentItem.id,
+    return db.session.scalar(
+        sa.select(ContentVersion)
+        .where(ContentVersion.item_id == item.id)
+        .order_by(ContentVersion.number.desc())
+        .limit(1)
     )
 
 
-CONTENT_LIST = _content_list_spec()
+CONTENT_LIST = ListSpec(
+    filters={
+        "id": ContentItem.id,
+        "course": ContentItem.course_id,
+        "module": ContentItem.module_id,
+        "kind": ContentItem.kind,
+        "title": ContentItem.title,
+    },
+    sorts={"id": ContentItem.id, "title": ContentItem.title, "position": ContentItem.position},
+    default_sort=("id",),
+    tiebreaker=ContentItem.id,
+)
 
 
-def list_content(query, visible_courses_stmt):
-    """Items of the courses the caller can see."""
-    from app.api.listing import run_list_query
-
-    course_ids = visible_courses_stmt.with_only_columns(visible_courses_stmt.selected_columns[0].table.c.id)
-    stmt = sa.select(ContentItem).where(ContentItem.course_id.in_(course_ids))
+def list_content(query, visible_course_ids):
+    """Items of the courses the caller can see (`visible_course_ids` is a select of ids)."""
+    stmt = sa.select(ContentItem).where(ContentItem.course_id.in_(visible_course_ids))
     return run_list_query(db.session, stmt, query, CONTENT_LIST)

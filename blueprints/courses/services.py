@@ -2,7 +2,7 @@
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import nh3
 import sqlalchemy as sa
@@ -140,8 +140,16 @@ def visible_courses(principal, scope):
     return stmt.where(sa.or_(*conditions))
 
 
+def visible_course_ids(principal, scope):
+    """A select of the ids of the courses the principal may see (for `IN` conditions)."""
+    visible = visible_courses(principal, scope).subquery()
+    return sa.select(visible.c.id)
+
+
 def list_courses(query, principal, scope):
-    return run_list_query(db.session, visible_courses(principal, scope), query, COURSE_LIST)
+    """A page of visible courses, each with its branches, teachers and prerequisites."""
+    page = run_list_query(db.session, visible_courses(principal, scope), query, COURSE_LIST)
+    return replace(page, items=views_of(page.items))
 
 
 def get_course(course_id, principal, scope):
@@ -206,40 +214,30 @@ def views_of(courses):
     ]
 
 
+def _replace_links(course, table, column, ids, model, field, noun):
+    """Set a course's links in `table` to exactly `ids`, which must all exist as `model` rows."""
+    known = set(db.session.scalars(sa.select(model.id).where(model.id.in_(ids or [-1]))))
+    if missing := [i for i in ids if i not in known]:
+        raise ValidationFailed(f"Unknown {noun}.", {field: [f"No {noun.rstrip('s')} {i}." for i in missing]})
+    db.session.execute(sa.delete(table).where(table.c.course_id == course.id))
+    if ids:
+        db.session.execute(sa.insert(table), [{"course_id": course.id, column: i} for i in ids])
+
+
 def _set_links(course, data, scope):
     if "branch_ids" in data:
         branch_ids = sorted(set(data["branch_ids"] or []))
-        known = set(db.session.scalars(sa.select(Branch.id).where(Branch.id.in_(branch_ids or [-1]))))
-        if missing := [b for b in branch_ids if b not in known]:
-            raise ValidationFailed("Unknown branches.", {"branch_ids": [f"No branch {b}." for b in missing]})
+        _replace_links(course, course_branches, "branch_id", branch_ids, Branch, "branch_ids", "branches")
         for branch_id in branch_ids:
             scope.require(branch_id)
-        db.session.execute(sa.delete(course_branches).where(course_branches.c.course_id == course.id))
-        if branch_ids:
-            db.session.execute(
-                sa.insert(course_branches), [{"course_id": course.id, "branch_id": b} for b in branch_ids]
-            )
     if "teacher_ids" in data:
         teacher_ids = sorted(set(data["teacher_ids"] or []))
-        known = set(db.session.scalars(sa.select(User.id).where(User.id.in_(teacher_ids or [-1]))))
-        if missing := [t for t in teacher_ids if t not in known]:
-            raise ValidationFailed("Unknown teachers.", {"teacher_ids": [f"No user {t}." for t in missing]})
-        db.session.execute(sa.delete(course_teachers).where(course_teachers.c.course_id == course.id))
-        if teacher_ids:
-            db.session.execute(
-                sa.insert(course_teachers), [{"course_id": course.id, "user_id": t} for t in teacher_ids]
-            )
+        _replace_links(course, course_teachers, "user_id", teacher_ids, User, "teacher_ids", "teachers")
     if "prerequisite_ids" in data:
         prerequisite_ids = sorted(set(data["prerequisite_ids"] or []) - {course.id})
-        known = set(db.session.scalars(sa.select(Course.id).where(Course.id.in_(prerequisite_ids or [-1]))))
-        if missing := [p for p in prerequisite_ids if p not in known]:
-            raise ValidationFailed("Unknown courses.", {"prerequisite_ids": [f"No course {p}." for p in missing]})
-        db.session.execute(sa.delete(course_prerequisites).where(course_prerequisites.c.course_id == course.id))
-        if prerequisite_ids:
-            db.session.execute(
-                sa.insert(course_prerequisites),
-                [{"course_id": course.id, "prerequisite_id": p} for p in prerequisite_ids],
-            )
+        _replace_links(
+            course, course_prerequisites, "prerequisite_id", prerequisite_ids, Course, "prerequisite_ids", "courses"
+        )
 
 
 def _apply_fields(course, data):

@@ -9,6 +9,7 @@ from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
+from blueprints.classes.services import CLASS_LIST, list_classes
 from blueprints.courses import content, learning, services
 from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, VersionForm
 from blueprints.people.services import branch_choices
@@ -157,9 +158,7 @@ def roster(course_id):
     course = _managed(course_id)
     principal = current_principal()
     form = EnrollForm()
-    from blueprints.classes.services import list_classes
-
-    classes = list_classes(parse_list_query({"per_page": "100"}, _class_spec()), scope_of(principal)).items
+    classes = list_classes(parse_list_query({"per_page": "100"}, CLASS_LIST), scope_of(principal)).items
     names = {b.id: b.name for b in branch_choices(scope_of(principal))}
     form.class_id.choices = [(0, "—")] + [(c.id, f"{c.name} ({names.get(c.branch_id, '')})") for c in classes]
     if form.validate_on_submit():
@@ -172,9 +171,3 @@ def roster(course_id):
     args = MultiDict({"per_page": "100", "page": request.args.get("page", "1")})
     page = learning.course_progress(course, parse_list_query(args, learning.PROGRESS_LIST))
     return render_template("courses/roster.html", course=course, page=page, form=form)
-
-
-def _class_spec():
-    from blueprints.classes.services import CLASS_LIST
-
-    return CLASS_LIST

@@ -146,8 +146,7 @@ def _run_import(import_id, lock):
                 valid, errors = [], []
         if position > record.processed_rows:
             _apply_and_checkpoint(record, valid, errors, position)
-        handled = position
-        record.total_rows = handled
+        record.total_rows = position
         record.status = ImportStatus.DONE
         record.finished_at = utcnow()
         db.session.commit()

@@ -16,6 +16,7 @@ from blueprints.people import services as people
 from blueprints.people.forms import ImportForm, PersonEditForm, PersonForm
 from blueprints.users import management
 from blueprints.users import services as users
+from blueprints.users.listing import USER_LIST
 
 bp = Blueprint("people_pages", __name__, url_prefix="/people")
 
@@ -105,7 +106,7 @@ def index():
     """Everyone you may see, searchable as you type, filtered and paged."""
     scope = scope_of(current_principal())
     try:
-        query = parse_list_query(_list_args(request.args), users.USER_LIST)
+        query = parse_list_query(_list_args(request.args), USER_LIST)
     except DomainError:
         return redirect(url_for("people_pages.index"))
     page = users.list_users(query, scope)

@@ -11,6 +11,7 @@ from blueprints.auth.services import update_profile
 from blueprints.branches.scope import scope_of
 from blueprints.users import management, schemas, services
 from blueprints.users.export import export_people
+from blueprints.users.listing import USER_LIST
 
 blp = ApiBlueprint("users", __name__, url_prefix="/api/v1/users", description="People of an organization.")
 BEARER = [{"bearerAuth": []}]
@@ -23,12 +24,12 @@ def _scope():
 @blp.route("")
 class Users(MethodView):
     @requires("users.read")
-    @blp.doc(parameters=list_parameters(services.USER_LIST), security=BEARER)
+    @blp.doc(parameters=list_parameters(USER_LIST), security=BEARER)
     @blp.arguments(schemas.UserListArgs, location="query")
     @blp.response(200, schemas.UserSchema(many=True))
     def get(self, args):
         """List people (branch managers: of their branches); `format=csv` streams the import format."""
-        query = parse_list_query(request.args, services.USER_LIST)
+        query = parse_list_query(request.args, USER_LIST)
         if args["format"] == "csv":
             return csv_download(export_people(query, _scope()), "people.csv")
         return page_response(services.list_users(query, _scope()), query)

@@ -12,8 +12,6 @@ from app.security.principal import Principal, register_principal_loader
 from blueprints.users.listing import USER_LIST, scoped
 from blueprints.users.models import User
 
-__all__ = ["USER_LIST"]
-
 
 def normalize_email(email):
     normalized, problem = check_email(email)
