@@ -1,6 +1,9 @@
 """The demo organization that `make run` seeds, with one login per role."""
 
+from pathlib import Path
+
 from flask import current_app
+from werkzeug.datastructures import FileStorage
 
 from app.errors import NotFound
 from app.security.operators import create_operator, find_operator
@@ -106,10 +109,20 @@ def _seed_school():
 
 
 DEMO_LESSONS = [
-    ("Welcome", "<p>Welcome to Demo Academy. This short course shows how lessons, progress and resuming work.</p>"),
-    ("Finding your way", "<p>Your courses are under <strong>My learning</strong>; the catalogue lists the rest.</p>"),
-    ("Finishing", "<p>Mark this lesson complete to finish the course.</p>"),
+    (
+        "text",
+        "Welcome",
+        "<p>Welcome to Demo Academy. This short course shows how lessons, progress and resuming work.</p>",
+    ),
+    (
+        "text",
+        "Finding your way",
+        "<p>Your courses are under <strong>My learning</strong>; the catalogue lists the rest.</p>",
+    ),
+    ("video", "A short video", ""),  # the file below; watching 90 % of it completes the lesson
+    ("text", "Finishing", "<p>Mark this lesson complete to finish the course.</p>"),
 ]
+DEMO_VIDEO = Path(__file__).parent / "assets" / "demo-lesson.webm"
 
 
 def _seed_course():
@@ -120,6 +133,7 @@ def _seed_course():
     from blueprints.classes.models import SchoolClass
     from blueprints.courses.content import add_item
     from blueprints.courses.learning import enroll_class
+    from blueprints.courses.media import upload
     from blueprints.courses.models import Course, CourseStatus, course_teachers
     from blueprints.users.services import find_user_by_email
 
@@ -129,7 +143,7 @@ def _seed_course():
     course = Course(
         title="Getting started",
         slug="getting-started",
-        summary="A tour of Tessera in three lessons.",
+        summary="A tour of Tessera in four short lessons.",
         status=CourseStatus.PUBLISHED,
         created_by_id=teacher.id,
         estimated_minutes=10,
@@ -140,9 +154,13 @@ def _seed_course():
     db.session.execute(sa.insert(course_teachers).values(course_id=course.id, user_id=teacher.id))
     db.session.commit()
     module_id = None
-    for title, body in DEMO_LESSONS:
+    for kind, title, body in DEMO_LESSONS:
         where = {"module_id": module_id} if module_id else {"module_title": "Start here"}
-        module_id = add_item(course, {"kind": "text", "title": title, "body": body, **where}, teacher.id).module_id
+        item = add_item(course, {"kind": kind, "title": title, "body": body, **where}, teacher.id)
+        module_id = item.module_id
+        if kind == "video":
+            with DEMO_VIDEO.open("rb") as stream:
+                upload(item, FileStorage(stream, filename=DEMO_VIDEO.name), teacher.id)
     algebra = db.session.scalar(sa.select(SchoolClass.id).where(SchoolClass.name == "Algebra 1"))
     enroll_class(course, algebra)
     yield "created course Getting started"

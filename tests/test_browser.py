@@ -41,6 +41,40 @@ def browser():
         chromium.close()
 
 
+def open_signed_in(browser, live_server, tenant, email, path, width=375, height=740):
+    """A new page in Chromium, signed in through the real form and landed on `path`."""
+    from tests.conftest import PASSWORD
+
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next={path}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{path}")
+    return page
+
+
+def published_course(app, api, tenant, title, items, learner_email, learner_name="Sam"):
+    """A teacher's published course with these items (dicts for POST content) and one enrolled learner."""
+    from app.security.tokens import issue_access_token
+    from tests.conftest import make_user
+
+    teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
+    student_id = make_user(app, tenant, "student", email=learner_email, first_name=learner_name)
+    with app.app_context():
+        teacher = api(tenant, issue_access_token(teacher_id, tenant.id, ("teacher",))[0])
+    course_id = teacher.post("/api/v1/courses", json={"title": title}).get_json()["data"]["id"]
+    module, item_ids = None, []
+    for item in items:
+        where = {"module_id": module} if module else {"module_title": "Basics"}
+        created = teacher.post(f"/api/v1/courses/{course_id}/content", json={**item, **where}).get_json()["data"]
+        module = created["module_id"]
+        item_ids.append(created["id"])
+    teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
+    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [student_id]})
+    return teacher, course_id, item_ids
+
+
 @pytest.mark.parametrize("width, height", [(1280, 800), (375, 740)])
 def test_tenant_home_page_renders(browser, live_server, make_tenant, width, height, tmp_path):
     tenant = make_tenant(name="Harbour Training College")
@@ -168,37 +202,17 @@ def test_import_page_shows_progress_to_100_percent_and_the_summary(
     page.close()
 
 
-def test_a_learner_completes_a_short_course_on_a_phone(browser, live_server, app, api, make_tenant, login_as):
+def test_a_learner_completes_a_short_course_on_a_phone(browser, live_server, app, api, make_tenant):
     from playwright.sync_api import expect
 
-    from app.security.tokens import issue_access_token
-    from tests.conftest import PASSWORD, make_user
-
     tenant = make_tenant()
-    teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
-    student_id = make_user(app, tenant, "student", email="sam@example.org", first_name="Sam")
-    with app.app_context():
-        teacher = api(tenant, issue_access_token(teacher_id, tenant.id, ("teacher",))[0])
-    course_id = teacher.post("/api/v1/courses", json={"title": "First Aid"}).get_json()["data"]["id"]
-    module = None
-    for n, title in enumerate(["Check the scene", "Call for help", "Recovery position"], start=1):
-        where = {"module_id": module} if module else {"module_title": "Basics"}
-        created = teacher.post(
-            f"/api/v1/courses/{course_id}/content",
-            json={"kind": "text", "title": title, "body": f"<p>Step {n}: {title}.</p>", **where},
-        )
-        module = created.get_json()["data"]["module_id"]
-    teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
-    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [student_id]})
+    steps = ["Check the scene", "Call for help", "Recovery position"]
+    items = [{"kind": "text", "title": t, "body": f"<p>Step {n}: {t}.</p>"} for n, t in enumerate(steps, start=1)]
+    _, course_id, _ = published_course(app, api, tenant, "First Aid", items, "sam@example.org")
 
-    page = browser.new_page(viewport={"width": 375, "height": 740})
+    page = open_signed_in(browser, live_server, tenant, "sam@example.org", "/learn")
     errors = []
     page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next=/learn")
-    page.fill("input[name=email]", "sam@example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/learn")
     page.get_by_role("link", name="First Aid").click()
     expect(page.locator("#lesson-title")).to_have_text("Check the scene")
 
@@ -228,29 +242,12 @@ def test_a_learner_completes_a_short_course_on_a_phone(browser, live_server, app
 def test_reading_a_text_to_its_end_completes_it(browser, live_server, app, api, make_tenant):
     from playwright.sync_api import expect
 
-    from app.security.tokens import issue_access_token
-    from tests.conftest import PASSWORD, make_user
-
     tenant = make_tenant()
-    teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
-    student_id = make_user(app, tenant, "student", email="reader@example.org")
-    with app.app_context():
-        teacher = api(tenant, issue_access_token(teacher_id, tenant.id, ("teacher",))[0])
-    course_id = teacher.post("/api/v1/courses", json={"title": "Long read"}).get_json()["data"]["id"]
     long_text = "".join(f"<p>Paragraph {n} of a long lesson.</p>" for n in range(120))
-    teacher.post(
-        f"/api/v1/courses/{course_id}/content",
-        json={"kind": "text", "title": "Chapter", "body": long_text, "module_title": "Only"},
-    )
-    teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
-    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [student_id]})
+    items = [{"kind": "text", "title": "Chapter", "body": long_text}]
+    _, course_id, _ = published_course(app, api, tenant, "Long read", items, "reader@example.org")
 
-    page = browser.new_page(viewport={"width": 375, "height": 740})
-    page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next=/learn/{course_id}")
-    page.fill("input[name=email]", "reader@example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**/learn/{course_id}")
+    page = open_signed_in(browser, live_server, tenant, "reader@example.org", f"/learn/{course_id}")
     page.wait_for_timeout(2500)
     expect(page.locator("#course-percent")).to_have_text("0 %")  # the top of a long text is not its end
     page.locator(".lesson-end").scroll_into_view_if_needed()
@@ -262,28 +259,44 @@ def test_reading_a_text_to_its_end_completes_it(browser, live_server, app, api, 
 def test_a_short_text_is_not_completed_by_merely_opening_it(browser, live_server, app, api, make_tenant):
     from playwright.sync_api import expect
 
-    from app.security.tokens import issue_access_token
-    from tests.conftest import PASSWORD, make_user
-
     tenant = make_tenant()
-    teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
-    student_id = make_user(app, tenant, "student", email="skimmer@example.org")
-    with app.app_context():
-        teacher = api(tenant, issue_access_token(teacher_id, tenant.id, ("teacher",))[0])
-    course_id = teacher.post("/api/v1/courses", json={"title": "Short"}).get_json()["data"]["id"]
-    teacher.post(
-        f"/api/v1/courses/{course_id}/content",
-        json={"kind": "text", "title": "Note", "body": "<p>One line.</p>", "module_title": "Only"},
-    )
-    teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
-    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [student_id]})
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next=/learn/{course_id}")
-    page.fill("input[name=email]", "skimmer@example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**/learn/{course_id}")
+    items = [{"kind": "text", "title": "Note", "body": "<p>One line.</p>"}]
+    _, course_id, _ = published_course(app, api, tenant, "Short", items, "skimmer@example.org")
+
+    page = open_signed_in(browser, live_server, tenant, "skimmer@example.org", f"/learn/{course_id}", 1280, 800)
     page.wait_for_timeout(3000)
     expect(page.locator("#course-percent")).to_have_text("0 %")
     expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+    page.close()
+
+
+def test_watching_90_percent_of_a_video_completes_it(browser, live_server, app, api, make_tenant):
+    """A real WebM (10 s) played in Chromium: half of it keeps the button, the last tenth completes the lesson."""
+    import io
+    from pathlib import Path
+
+    from playwright.sync_api import expect
+
+    tenant = make_tenant()
+    items = [{"kind": "video", "title": "Watch this"}, {"kind": "text", "title": "After", "body": "<p>Next.</p>"}]
+    teacher, course_id, (video_id, _) = published_course(app, api, tenant, "Film", items, "viewer@example.org")
+    clip = Path(app.root_path, "assets", "demo-lesson.webm").read_bytes()
+    uploaded = teacher.post(
+        f"/api/v1/content/{video_id}/media",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(clip), "lesson.webm")},
+    )
+    assert uploaded.status_code == 201
+
+    page = open_signed_in(browser, live_server, tenant, "viewer@example.org", f"/learn/{course_id}")
+    video = page.locator("video")
+    expect(video).to_have_js_property("readyState", 4, timeout=10_000)
+    assert round(video.evaluate("v => v.duration")) == 10
+    video.evaluate("v => { v.muted = true; v.currentTime = 5; return v.play(); }")
+    page.wait_for_timeout(1500)
+    expect(page.locator("#course-percent")).to_have_text("0 %")  # half-way is not watched
+    expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+    video.evaluate("v => { v.currentTime = 8.5; return v.play(); }")
+    expect(page.locator("#course-percent")).to_have_text("50 %", timeout=10_000)
+    expect(page.locator(".done")).to_be_visible()
     page.close()

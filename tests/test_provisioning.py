@@ -288,3 +288,16 @@ def test_demo_seed_is_complete_and_idempotent(app_config, tmp_path):
         second = list(seed_demo("demo-password-123"))
     assert "created organization demo" in first and "created course Getting started" in first
     assert second == []
+    with demo_app.app_context():
+        import sqlalchemy as sa
+
+        from app.extensions import db
+        from app.tenancy.context import tenant_context
+        from app.tenancy.provisioning import get_tenant_by_slug
+        from blueprints.courses.media import media_of, path_of
+        from blueprints.courses.models import ContentItem
+
+        with tenant_context(get_tenant_by_slug("demo")):
+            video = db.session.scalar(sa.select(ContentItem).where(ContentItem.kind == "video"))
+            (clip,) = media_of([video.id])
+            assert clip.content_type == "video/webm" and path_of(clip).stat().st_size == clip.size

@@ -75,3 +75,89 @@ def test_teacher_builds_reorders_versions_and_enrolls(app, tenant, mailbox):
     learner.sign_in("stu@example.org")
     assert learner.get("/teach").status_code == 403
     assert "Chemistry" in learner.get("/learn").get_data(as_text=True)
+
+
+def api_as(app, api, tenant, role, email):
+    """A person of that role signed in on both sides: an API client and their e-mail for the pages."""
+    from app.security.tokens import issue_access_token
+
+    user_id = make_user(app, tenant, role, email=email)
+    with app.app_context():
+        return api(tenant, issue_access_token(user_id, tenant.id, (role,))[0])
+
+
+def test_teacher_uploads_and_removes_files_on_the_item_page_and_learners_get_them(app, tenant, api):
+    import io
+    from pathlib import Path
+
+    from tests.test_courses import PDF, make_course
+
+    teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
+    learner_id = make_user(app, tenant, "student", email="stu@example.org")
+    course_id, _ = make_course(teacher_api, items=0)
+    video_id = teacher_api.post(
+        f"/api/v1/courses/{course_id}/content", json={"kind": "video", "title": "Clip", "module_title": "M"}
+    ).get_json()["data"]["id"]
+    teacher_api.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [learner_id]})
+
+    teacher = Browser(app, tenant)
+    teacher.sign_in("teach@example.org")
+    item_url = f"/teach/{course_id}/items/{video_id}"
+    assert "No files yet." in teacher.get(item_url).get_data(as_text=True)
+    lying = teacher.post(
+        f"{item_url}/media",
+        {"file": (io.BytesIO(PDF), "clip.webm")},
+        csrf_from=item_url,
+        content_type="multipart/form-data",
+    )
+    assert lying.status_code == 422
+    assert "This file is application/pdf; a video item takes video/mp4, video/webm." in lying.get_data(as_text=True)
+
+    webm = Path(app.root_path, "assets", "demo-lesson.webm").read_bytes()
+    uploaded = teacher.post(
+        f"{item_url}/media",
+        {"file": (io.BytesIO(webm), "lesson.webm")},
+        csrf_from=item_url,
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "lesson.webm uploaded." in uploaded and "video/webm" in uploaded
+
+    learner = Browser(app, tenant)
+    learner.sign_in("stu@example.org")
+    player = learner.get(f"/learn/{course_id}/{video_id}").get_data(as_text=True)
+    media_url = re.search(r'<video[^>]*src="([^"]+)"', player).group(1)
+    assert learner.get(media_url).data == webm
+
+    remove_url = re.search(r'action="([^"]+/delete)"', teacher.get(item_url).get_data(as_text=True)).group(1)
+    removed = teacher.post(remove_url, csrf_from=item_url, follow_redirects=True).get_data(as_text=True)
+    assert "lesson.webm removed." in removed and "No files yet." in removed
+    assert learner.get(media_url).status_code == 404
+    assert "<video" not in learner.get(f"/learn/{course_id}/{video_id}").get_data(as_text=True)
+
+
+def test_a_teacher_cannot_reach_another_course_through_their_own(app, tenant, api):
+    """Every teaching route that names an item checks that the item belongs to the course in the URL."""
+    from tests.test_courses import make_course
+
+    mine, _ = make_course(api_as(app, api, tenant, "teacher", "mine@example.org"), title="Mine", items=1)
+    other_api = api_as(app, api, tenant, "teacher", "other@example.org")
+    other, other_items = make_course(other_api, title="Other", items=2)
+    module_id = other_api.get(f"/api/v1/courses/{other}/content").get_json()["data"][0]["id"]
+
+    teacher = Browser(app, tenant)
+    teacher.sign_in("mine@example.org")
+    assert teacher.get(f"/teach/{other}").status_code == 403
+    editor = f"/teach/{mine}"
+    foreign = f"/teach/{mine}/items/{other_items[0]}"
+    assert teacher.get(foreign).status_code == 404
+    for path in (
+        foreign,
+        f"{foreign}/restore/1",
+        f"{foreign}/media",
+        f"/teach/{mine}/move/item/{other_items[1]}/up",
+        f"/teach/{mine}/move/module/{module_id}/down",
+    ):
+        assert teacher.post(path, {"title": "Hijacked", "body": "x"}, csrf_from=editor).status_code == 404, path
+    outline = other_api.get(f"/api/v1/courses/{other}/content").get_json()["data"][0]["items"]
+    assert [item["title"] for item in outline] == ["Lesson 1", "Lesson 2"]

@@ -299,6 +299,16 @@ class MediaDownload(MethodView):
         """The file itself, with range requests (video seeks on phones)."""
         return send_media(media_id)
 
+    @requires("courses.manage")
+    @media_blp.doc(security=BEARER)
+    @media_blp.response(200, schemas.OutcomeSchema)
+    def delete(self, media_id):
+        """Remove a file from its item (the course's managers)."""
+        file = media.get_media(media_id)
+        _item(file.item_id, manage=True)
+        media.delete(file)
+        return {"id": media_id, "outcome": "deleted"}
+
 
 def send_media(media_id):
     """Serve a file to the course's managers and enrolled learners only; 404 to anyone else."""

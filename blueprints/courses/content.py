@@ -139,11 +139,11 @@ def delete_item(item):
     db.session.commit()
 
 
-def move(kind, object_id, direction):
-    """Swap a module or an item with its neighbour ("up" or "down"); answers the course id."""
+def move(course, kind, object_id, direction):
+    """Swap a module or an item of the course with its neighbour ("up" or "down")."""
     model = CourseModule if kind == "module" else ContentItem
     moving = db.session.get(model, object_id)
-    if moving is None:
+    if moving is None or moving.course_id != course.id:
         raise NotFound(f"No such {kind}.")
     siblings = sa.select(model).where(
         model.course_id == moving.course_id if kind == "module" else model.module_id == moving.module_id
@@ -156,7 +156,6 @@ def move(kind, object_id, direction):
         for position, sibling in enumerate(ordered):  # renumber: positions stay dense and unique
             sibling.position = position
         db.session.commit()
-    return moving.course_id
 
 
 def latest_version(item):

@@ -1,4 +1,5 @@
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -15,7 +16,7 @@ class CourseForm(FlaskForm):
 class ItemForm(FlaskForm):
     module_id = SelectField("Module", coerce=int)
     module_title = StringField("…or a new module", validators=[Optional(), Length(max=200)])
-    kind = SelectField("Kind", choices=[SelectChoice(k, k) for k in ContentKind.ALL if k != ContentKind.FILE])
+    kind = SelectField("Kind", choices=[SelectChoice(k, k) for k in ContentKind.ALL])
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     body = TextAreaField("Content", description="Text: HTML (sanitised). Video and link: an https URL.")
 
@@ -30,3 +31,7 @@ class VersionForm(FlaskForm):
 class EnrollForm(FlaskForm):
     class_id = SelectField("Enroll a class", coerce=int, validators=[Optional()])
     emails = TextAreaField("…or people by e-mail, one per line", validators=[Optional()])
+
+
+class MediaForm(FlaskForm):
+    file = FileField("File", validators=[FileRequired("Choose a file.")])

@@ -283,13 +283,22 @@ def dashboard(user_id, soon_days=7):
 def player(course, user_id, item_id=None):
     """What the course player shows: the outline with ticks, the item, previous and next."""
     from blueprints.courses.content import published_body
+    from blueprints.courses.media import media_of
     from blueprints.courses.services import outline
 
     enrollment = learner_enrollment(course.id, user_id)
     modules = outline(course)
     items = [item for module in modules for item in module["items"]]
     if not items:
-        return {"modules": modules, "item": None, "done": set(), "previous": None, "next": None, "percent": 0}
+        return {
+            "modules": modules,
+            "item": None,
+            "done": set(),
+            "previous": None,
+            "next": None,
+            "percent": 0,
+            "media": [],
+        }
     wanted = item_id or enrollment.last_item_id or items[0].id
     index = next((i for i, item in enumerate(items) if item.id == wanted), 0)
     done = set(db.session.scalars(sa.select(ItemProgress.item_id).where(ItemProgress.enrollment_id == enrollment.id)))
@@ -301,6 +310,7 @@ def player(course, user_id, item_id=None):
         "modules": modules,
         "item": current,
         "body": published_body(current),
+        "media": media_of([current.id]),
         "done": done,
         "previous": items[index - 1] if index > 0 else None,
         "next": items[index + 1] if index + 1 < len(items) else None,

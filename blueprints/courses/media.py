@@ -63,10 +63,8 @@ def upload(item, file_storage, actor_id):
     if stored.size == 0 or content_type not in allowed:
         storage.delete(stored.key)
         found = content_type or "an unknown type"
-        raise ValidationFailed(
-            f"This file is {found}; a {item.kind} item takes {', '.join(sorted(allowed))}.",
-            {"file": [f"Real type: {found}."]},
-        )
+        message = f"This file is {found}; a {item.kind} item takes {', '.join(sorted(allowed))}."
+        raise ValidationFailed(message, {"file": [message]})
     media = MediaFile(
         item_id=item.id,
         filename=filename,
@@ -79,6 +77,14 @@ def upload(item, file_storage, actor_id):
     db.session.add(media)
     db.session.commit()
     return media
+
+
+def delete(media):
+    """Remove a file: the row first, so that nobody is served a file whose bytes are going away."""
+    key = media.storage_key
+    db.session.delete(media)
+    db.session.commit()
+    media_storage().delete(key)
 
 
 def media_of(item_ids):

@@ -4,14 +4,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.classes.services import CLASS_LIST, list_classes
-from blueprints.courses import content, learning, services
-from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, VersionForm
+from blueprints.courses import content, learning, media, services
+from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, MediaForm, VersionForm
 from blueprints.people.services import branch_choices
 
 bp = Blueprint("teaching_pages", __name__, url_prefix="/teach")
@@ -23,6 +23,15 @@ def _managed(course_id):
     course = services.get_course(course_id, principal, scope)
     services.require_manager(course, principal, scope)
     return course
+
+
+def _managed_item(course_id, item_id):
+    """A course you manage and one of its items; an item of another course is not found here."""
+    course = _managed(course_id)
+    target = content.get_item(item_id)
+    if target.course_id != course.id:
+        raise NotFound("No such content.")
+    return course, target
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -102,7 +111,7 @@ def move(course_id, kind, object_id, direction):
     course = _managed(course_id)
     if kind not in ("module", "item") or direction not in ("up", "down"):
         return redirect(url_for("teaching_pages.editor", course_id=course.id))
-    content.move(kind, object_id, direction)
+    content.move(course, kind, object_id, direction)
     return render_page("courses/editor.html", partial="courses/_outline_editor.html", **_editor_context(course))
 
 
@@ -110,10 +119,8 @@ def move(course_id, kind, object_id, direction):
 @requires("courses.manage")
 def item(course_id, item_id):
     """Edit an item: every save is a new version; older ones can be compared and restored."""
-    course = _managed(course_id)
-    target = content.get_item(item_id)
-    latest = content.latest_version(target)
-    form = VersionForm(data={"title": target.title, "body": latest.body, "publish": True})
+    course, target = _managed_item(course_id, item_id)
+    form = _version_form(target, formdata=request.form if request.method == "POST" else None)
     if form.validate_on_submit():
         try:
             content.new_version(
@@ -131,22 +138,65 @@ def item(course_id, item_id):
     compare = None
     if request.args.get("from") and request.args.get("to"):
         compare = content.diff(target, int(request.args["from"]), int(request.args["to"]))
-    return render_template(
+    return _item_page(course, target, form, compare=compare, status=422 if request.method == "POST" else 200)
+
+
+def _version_form(target, formdata=None):
+    latest = content.latest_version(target)
+    return VersionForm(formdata=formdata, data={"title": target.title, "body": latest.body, "publish": True})
+
+
+def _item_page(course, target, form=None, media_form=None, compare=None, status=200):
+    """The item editor: its content form, its files, its versions (and a comparison of two)."""
+    page = render_template(
         "courses/item_editor.html",
         course=course,
         item=target,
-        form=form,
+        form=form or _version_form(target),
         versions=content.versions(target),
         compare=compare,
+        files=media.media_of([target.id]),
+        takes_files=target.kind in media.ALLOWED,
+        media_form=media_form or MediaForm(formdata=None),
     )
+    return page, status
+
+
+@bp.post("/<int:course_id>/items/<int:item_id>/media")
+@requires("courses.manage")
+def upload(course_id, item_id):
+    """Attach a file to an item (checked by its real type)."""
+    course, target = _managed_item(course_id, item_id)
+    form = MediaForm()
+    if form.validate_on_submit():
+        try:
+            saved = media.upload(target, form.file.data, current_principal().id)
+            flash(f"{saved.filename} uploaded.")
+            return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=target.id))
+        except DomainError as error:
+            apply_domain_error(form, error)
+    return _item_page(course, target, media_form=form, status=422)
+
+
+@bp.post("/<int:course_id>/items/<int:item_id>/media/<int:media_id>/delete")
+@requires("courses.manage")
+def delete_media(course_id, item_id, media_id):
+    """Remove a file from an item."""
+    course, _ = _managed_item(course_id, item_id)
+    file = media.get_media(media_id)
+    if file.item_id != item_id:
+        raise NotFound("No such file.")
+    media.delete(file)
+    flash(f"{file.filename} removed.")
+    return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=item_id))
 
 
 @bp.post("/<int:course_id>/items/<int:item_id>/restore/<int:number>")
 @requires("courses.manage")
 def restore(course_id, item_id, number):
     """Bring an old version back as the newest, published one."""
-    course = _managed(course_id)
-    content.restore(content.get_item(item_id), number, current_principal().id)
+    course, target = _managed_item(course_id, item_id)
+    content.restore(target, number, current_principal().id)
     flash(f"Version {number} restored as a new version.")
     return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=item_id))
 

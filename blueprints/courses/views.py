@@ -4,7 +4,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.pages import is_htmx, render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
@@ -70,6 +70,8 @@ def complete(course_id, item_id):
     principal = current_principal()
     services.get_course(course_id, principal, scope_of(principal))
     item = content.get_item(item_id)
+    if item.course_id != course_id:
+        raise NotFound("No such content.")
     result = learning.complete_item(item, principal.id)
     if is_htmx():
         return render_template("courses/_completion.html", result=result, item=item, course_id=course_id)
