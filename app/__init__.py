@@ -140,6 +140,16 @@ def init_template_helpers(app):
         """Query arguments with another page number (pager links keep the filters)."""
         return {**{k: v for k, v in args.items() if k != "page"}, "page": page}
 
+    @app.template_filter("duration")
+    def duration(seconds):
+        """Time spent as people say it: "—", "under a minute", "12 min", "1 h 05 min"."""
+        if not seconds:
+            return "—"
+        if seconds < 60:
+            return "under a minute"
+        hours, minutes = divmod(seconds // 60, 60)
+        return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
 
 def init_security_headers(app):
     from app.security.headers import init_security_headers as init

@@ -300,3 +300,22 @@ def test_watching_90_percent_of_a_video_completes_it(browser, live_server, app, 
     expect(page.locator("#course-percent")).to_have_text("50 %", timeout=10_000)
     expect(page.locator(".done")).to_be_visible()
     page.close()
+
+
+def test_time_on_a_lesson_is_reported_when_the_learner_moves_on(browser, live_server, app, api, make_tenant):
+    from playwright.sync_api import expect
+
+    tenant = make_tenant()
+    items = [{"kind": "text", "title": t, "body": f"<p>{t}.</p>"} for t in ("One", "Two")]
+    teacher, course_id, _ = published_course(app, api, tenant, "Timed", items, "clock@example.org")
+    page = open_signed_in(browser, live_server, tenant, "clock@example.org", f"/learn/{course_id}")
+    page.wait_for_timeout(4000)
+    page.locator("#next-item").click()
+    expect(page.locator("#lesson-title")).to_have_text("Two")
+    page.close()
+
+    row = teacher.get(f"/api/v1/courses/{course_id}/progress").get_json()["data"][0]
+    assert 3 <= row["seconds_spent"] <= 6, row
+    page = open_signed_in(browser, live_server, tenant, "teacher@example.org", f"/teach/{course_id}/roster")
+    expect(page.locator("tbody tr").first).to_contain_text("under a minute")
+    page.close()

@@ -351,3 +351,45 @@ def test_branch_courses_are_invisible_outside_the_branch_and_to_keys(app, school
         f"/api/v1/courses/{course_id}", headers={"Host": f"{tenant.slug}.localhost:5000", "X-API-Key": key}
     )
     assert response.status_code == 404
+
+
+def test_time_spent_is_credited_no_faster_than_the_clock_and_reported_everywhere(app, school):
+    from datetime import timedelta
+
+    from blueprints.courses.models import Enrollment
+
+    teacher, learner, me = school["teacher"], school["learners"][0], school["students"][0]
+    course_id, items = make_course(teacher, items=2)
+    assert learner.post(f"/api/v1/content/{items[0]}/time", json={"seconds": 30}).status_code == 404  # not enrolled
+    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [me]})
+
+    first = learner.post(f"/api/v1/content/{items[0]}/time", json={"seconds": 30}).get_json()["data"]
+    assert first == {"item_id": items[0], "credited": 30, "item_seconds": 30, "course_seconds": 30}
+    replayed = learner.post(f"/api/v1/content/{items[0]}/time", json={"seconds": 30}).get_json()["data"]
+    assert replayed["credited"] == 0 and replayed["course_seconds"] == 30  # no time has passed since
+
+    def rewind(seconds):  # as if the last report came `seconds` ago
+        with app.app_context(), tenant_context(school["tenant"]):
+            enrollment = db.session.scalar(sa.select(Enrollment).where(Enrollment.user_id == me))
+            enrollment.last_reported_at -= timedelta(seconds=seconds)
+            db.session.commit()
+
+    rewind(45)
+    later = learner.post(f"/api/v1/content/{items[1]}/time", json={"seconds": 60}).get_json()["data"]
+    assert later["credited"] == 45 and later["item_seconds"] == 45 and later["course_seconds"] == 75
+    rewind(3600)
+    capped = learner.post(f"/api/v1/content/{items[1]}/time", json={"seconds": 120}).get_json()["data"]
+    assert capped["credited"] == 120 and capped["course_seconds"] == 195
+    for bad in (0, -5, 121, "soon"):
+        refused = learner.post(f"/api/v1/content/{items[0]}/time", json={"seconds": bad})
+        assert refused.status_code == 422 and "seconds" in refused.get_json()["error"]["details"], bad
+    assert teacher.post(f"/api/v1/content/{items[0]}/time", json={"seconds": 5}).status_code == 404
+
+    row = teacher.get(f"/api/v1/courses/{course_id}/progress").get_json()["data"][0]
+    assert row["seconds_spent"] == 195
+    mine = learner.get(f"/api/v1/users/{me}/enrollments").get_json()["data"][0]
+    assert mine["seconds_spent"] == 195
+    progress = learner.get(f"/api/v1/users/{me}/progress").get_json()["data"][0]
+    assert progress["time_by_item"] == [{"item_id": items[0], "seconds": 30}, {"item_id": items[1], "seconds": 165}]
+    others = school["learners"][1].get(f"/api/v1/users/{me}/progress")
+    assert others.status_code == 404

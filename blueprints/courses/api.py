@@ -236,6 +236,17 @@ class ContentComplete(MethodView):
         return learning.complete_item(_item(item_id), current_principal().id)
 
 
+@content_blp.route("/<int:item_id>/time")
+class ContentTime(MethodView):
+    @requires("courses.learn")
+    @content_blp.doc(security=BEARER)
+    @content_blp.arguments(schemas.TimeReportSchema)
+    @content_blp.response(200, schemas.TimeCreditSchema)
+    def post(self, data, item_id):
+        """Report time spent on an item (learners; the player sends one every 30 s in view)."""
+        return learning.record_time(_item(item_id), current_principal().id, data["seconds"])
+
+
 def _self_or_manager(user_id):
     principal = current_principal()
     if principal.kind == "user" and principal.id == user_id:

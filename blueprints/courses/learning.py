@@ -17,6 +17,7 @@ from blueprints.courses.models import (
     CourseStatus,
     Enrollment,
     ItemProgress,
+    ItemTime,
     course_classes,
     course_prerequisites,
 )
@@ -162,6 +163,50 @@ def complete_item(item, user_id):
     }
 
 
+MAX_REPORT_SECONDS = 120  # the player reports every 30 s in view; a report may claim at most this much
+
+
+def record_time(item, user_id, seconds):
+    """Credit time spent on an item, as the player reports it.
+
+    A report never earns more than the time since the previous one (or `MAX_REPORT_SECONDS` after a pause),
+    so two open tabs, a replayed request or a script cannot credit more time than has passed.
+    """
+    if not 1 <= seconds <= MAX_REPORT_SECONDS:
+        raise ValidationFailed(
+            "Report between 1 and 120 seconds.", {"seconds": [f"Between 1 and {MAX_REPORT_SECONDS}."]}
+        )
+    enrollment = learner_enrollment(item.course_id, user_id)
+    # One report at a time per enrollment (PostgreSQL row lock; SQLite serialises writers anyway).
+    enrollment = db.session.scalar(
+        sa.select(Enrollment)
+        .where(Enrollment.id == enrollment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    now = utcnow()
+    allowed = MAX_REPORT_SECONDS
+    if enrollment.last_reported_at is not None:
+        allowed = min(allowed, (now - enrollment.last_reported_at).total_seconds())
+    credited = max(0, int(min(seconds, allowed)))
+    spent = db.session.scalar(
+        sa.select(ItemTime).where(ItemTime.enrollment_id == enrollment.id, ItemTime.item_id == item.id)
+    )
+    if spent is None:
+        spent = ItemTime(enrollment_id=enrollment.id, item_id=item.id, seconds=0)
+        db.session.add(spent)
+    spent.seconds += credited
+    enrollment.seconds_spent += credited
+    enrollment.last_reported_at = now
+    db.session.commit()
+    return {
+        "item_id": item.id,
+        "credited": credited,
+        "item_seconds": spent.seconds,
+        "course_seconds": enrollment.seconds_spent,
+    }
+
+
 def _counts(enrollment):
     done = db.session.scalar(
         sa.select(sa.func.count(ItemProgress.id)).where(ItemProgress.enrollment_id == enrollment.id)
@@ -201,6 +246,7 @@ PROGRESS_LIST = ListSpec(
         "enrolled_at": Enrollment.enrolled_at,
         "completed_at": Enrollment.completed_at,
         "due_at": Enrollment.due_at,
+        "seconds_spent": Enrollment.seconds_spent,
     },
     default_sort=("last_name",),
     tiebreaker=User.id,
@@ -220,6 +266,7 @@ def course_progress(course, query):
             Enrollment.enrolled_at,
             Enrollment.due_at,
             Enrollment.completed_at,
+            Enrollment.seconds_spent,
             _done_count().label("done"),
         )
         .join(Enrollment, Enrollment.user_id == User.id)
@@ -254,6 +301,7 @@ def enrollments_of(user_id):
             Enrollment.due_at,
             Enrollment.completed_at,
             Enrollment.last_item_id,
+            Enrollment.seconds_spent,
             done.label("done"),
             total.label("total"),
         )
@@ -302,10 +350,10 @@ def player(course, user_id, item_id=None):
     wanted = item_id or enrollment.last_item_id or items[0].id
     index = next((i for i, item in enumerate(items) if item.id == wanted), 0)
     done = set(db.session.scalars(sa.select(ItemProgress.item_id).where(ItemProgress.enrollment_id == enrollment.id)))
-    if item_id and enrollment.last_item_id != item_id:
-        enrollment.last_item_id = item_id  # resume here next time
-        db.session.commit()
     current = items[index]
+    if item_id == current.id and enrollment.last_item_id != current.id:
+        enrollment.last_item_id = current.id  # resume here next time
+        db.session.commit()
     return {
         "modules": modules,
         "item": current,
@@ -319,7 +367,7 @@ def player(course, user_id, item_id=None):
 
 
 def progress_of(user_id):
-    """`/users/{id}/progress`: each course with the items completed in it (two queries)."""
+    """`/users/{id}/progress`: each course with the items completed in it and the time spent on each (3 queries)."""
     rows = enrollments_of(user_id)
     completed = db.session.execute(
         sa.select(Enrollment.course_id, ItemProgress.item_id, ItemProgress.completed_at)
@@ -330,4 +378,16 @@ def progress_of(user_id):
     by_course = {}
     for course_id, item_id, completed_at in completed:
         by_course.setdefault(course_id, []).append({"item_id": item_id, "completed_at": completed_at})
-    return [{**row, "completed_items": by_course.get(row["id"], [])} for row in rows]
+    spent = db.session.execute(
+        sa.select(Enrollment.course_id, ItemTime.item_id, ItemTime.seconds)
+        .join(ItemTime, ItemTime.enrollment_id == Enrollment.id)
+        .where(Enrollment.user_id == user_id)
+        .order_by(ItemTime.item_id)
+    )
+    time_by_course = {}
+    for course_id, item_id, seconds in spent:
+        time_by_course.setdefault(course_id, []).append({"item_id": item_id, "seconds": seconds})
+    return [
+        {**row, "completed_items": by_course.get(row["id"], []), "time_by_item": time_by_course.get(row["id"], [])}
+        for row in rows
+    ]

@@ -111,6 +111,8 @@ class Enrollment(TenantModel):
     due_at = sa.Column(sa.DateTime)
     completed_at = sa.Column(sa.DateTime)
     last_item_id = sa.Column(sa.Integer, sa.ForeignKey("content_items.id", ondelete="SET NULL"))  # resume here
+    seconds_spent = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")  # all items together
+    last_reported_at = sa.Column(sa.DateTime)  # the last time report: credit never outruns the clock
 
 
 class ItemProgress(TenantModel):
@@ -121,6 +123,19 @@ class ItemProgress(TenantModel):
     enrollment_id = sa.Column(sa.Integer, sa.ForeignKey("enrollments.id", ondelete="CASCADE"), nullable=False)
     item_id = sa.Column(sa.Integer, sa.ForeignKey("content_items.id", ondelete="CASCADE"), nullable=False)
     completed_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class ItemTime(TenantModel):
+    """Seconds a learner spent on an item, reported by the player while the page is in view and in use."""
+
+    __tablename__ = "item_time"
+    __table_args__ = (sa.UniqueConstraint("enrollment_id", "item_id"),)
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    enrollment_id = sa.Column(sa.Integer, sa.ForeignKey("enrollments.id", ondelete="CASCADE"), nullable=False)
+    item_id = sa.Column(sa.Integer, sa.ForeignKey("content_items.id", ondelete="CASCADE"), nullable=False)
+    seconds = sa.Column(sa.Integer, nullable=False, default=0)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
 class MediaFile(TenantModel):

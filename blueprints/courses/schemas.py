@@ -99,6 +99,18 @@ class ProgressRowSchema(ma.Schema):
     done = ma.fields.Integer()
     total = ma.fields.Integer()
     percent = ma.fields.Integer()
+    seconds_spent = ma.fields.Integer(metadata={"description": "time spent in the course's items"})
+
+
+class TimeReportSchema(ma.Schema):
+    seconds = ma.fields.Integer(required=True, metadata={"description": "seconds in view since the last report"})
+
+
+class TimeCreditSchema(ma.Schema):
+    item_id = ma.fields.Integer()
+    credited = ma.fields.Integer(metadata={"description": "never more than the time since the last report"})
+    item_seconds = ma.fields.Integer()
+    course_seconds = ma.fields.Integer()
 
 
 class CompletionSchema(ma.Schema):
@@ -121,6 +133,7 @@ class UserEnrollmentSchema(ma.Schema):
     done = ma.fields.Integer()
     total = ma.fields.Integer()
     percent = ma.fields.Integer()
+    seconds_spent = ma.fields.Integer(metadata={"description": "time spent in the course's items"})
 
 
 class OutcomeSchema(ma.Schema):
@@ -149,5 +162,11 @@ class CompletedItemSchema(ma.Schema):
     completed_at = ma.fields.DateTime()
 
 
+class ItemTimeSchema(ma.Schema):
+    item_id = ma.fields.Integer()
+    seconds = ma.fields.Integer()
+
+
 class UserProgressSchema(UserEnrollmentSchema):
     completed_items = ma.fields.List(ma.fields.Nested(CompletedItemSchema))
+    time_by_item = ma.fields.List(ma.fields.Nested(ItemTimeSchema), metadata={"description": "seconds per item"})

@@ -4,7 +4,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, NotFound, ValidationFailed
 from app.pages import is_htmx, render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
@@ -69,13 +69,32 @@ def complete(course_id, item_id):
     """Mark an item done; answers the updated progress to htmx."""
     principal = current_principal()
     services.get_course(course_id, principal, scope_of(principal))
-    item = content.get_item(item_id)
-    if item.course_id != course_id:
-        raise NotFound("No such content.")
+    item = _item_of(course_id, item_id)
     result = learning.complete_item(item, principal.id)
     if is_htmx():
         return render_template("courses/_completion.html", result=result, item=item, course_id=course_id)
     return redirect(url_for("learning_pages.play", course_id=course_id, item_id=item_id))
+
+
+@bp.post("/learn/<int:course_id>/<int:item_id>/time")
+@requires("courses.learn")
+def report_time(course_id, item_id):
+    """The player's time reports (sent with `navigator.sendBeacon`, so nobody reads the answer)."""
+    principal = current_principal()
+    services.get_course(course_id, principal, scope_of(principal))
+    item = _item_of(course_id, item_id)
+    seconds = request.form.get("seconds", type=int)
+    if seconds is None:
+        raise ValidationFailed("Say how many seconds.", {"seconds": ["A whole number of seconds."]})
+    learning.record_time(item, principal.id, seconds)
+    return "", 204
+
+
+def _item_of(course_id, item_id):
+    item = content.get_item(item_id)
+    if item.course_id != course_id:
+        raise NotFound("No such content.")
+    return item
 
 
 @bp.get("/media/<int:media_id>")
