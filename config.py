@@ -76,6 +76,15 @@ class Config:
 
     MEDIA_MAX_BYTES = _env_int("MEDIA_MAX_BYTES", 200 * 1024 * 1024)
     MEDIA_ROOT = _env("LMS_MEDIA_ROOT")  # default: instance/media/files
+    MEDIA_STORAGE = _env("LMS_MEDIA_STORAGE", "local")  # or "s3" (pip install boto3; the S3_* settings)
+    S3_BUCKET = _env("LMS_S3_BUCKET")
+    S3_ENDPOINT_URL = _env("LMS_S3_ENDPOINT_URL")  # unset: AWS; set for MinIO, Ceph, Garage, …
+    S3_PUBLIC_ENDPOINT_URL = _env("LMS_S3_PUBLIC_ENDPOINT_URL")  # if browsers reach the store at another address
+    S3_REGION = _env("LMS_S3_REGION")
+    S3_ACCESS_KEY_ID = _env("LMS_S3_ACCESS_KEY_ID")  # unset: boto3's own chain (AWS_* variables, roles)
+    S3_SECRET_ACCESS_KEY = _env("LMS_S3_SECRET_ACCESS_KEY")
+    S3_PREFIX = _env("LMS_S3_PREFIX", "")
+    S3_URL_TTL = _env_int("LMS_S3_URL_TTL", 300)  # seconds a presigned download link stays valid
 
     PASSWORD_RESET_HOURS = 1
     REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)

@@ -35,6 +35,10 @@ def load_config(app, config_class, overrides):
     missing = [name for name in app.config["REQUIRED_IN_PRODUCTION"] if not os.environ.get(name)]
     if missing:
         raise RuntimeError(f"Production configuration needs these environment variables: {', '.join(missing)}")
+    if app.config["MEDIA_STORAGE"] not in ("local", "s3"):
+        raise RuntimeError("LMS_MEDIA_STORAGE is 'local' or 's3'.")
+    if app.config["MEDIA_STORAGE"] == "s3" and not app.config["S3_BUCKET"]:
+        raise RuntimeError("LMS_MEDIA_STORAGE=s3 needs LMS_S3_BUCKET (and boto3 installed).")
     instance = Path(app.config["INSTANCE_DIR"])
     app.instance_path = str(instance)
     instance.mkdir(parents=True, exist_ok=True)

@@ -132,6 +132,7 @@ def _seed_course():
     from app.extensions import db
     from blueprints.classes.models import SchoolClass
     from blueprints.courses.content import add_item
+    from blueprints.courses.covers import set_cover
     from blueprints.courses.learning import enroll_class
     from blueprints.courses.media import upload
     from blueprints.courses.models import Course, CourseStatus, course_teachers
@@ -161,6 +162,21 @@ def _seed_course():
         if kind == "video":
             with DEMO_VIDEO.open("rb") as stream:
                 upload(item, FileStorage(stream, filename=DEMO_VIDEO.name), teacher.id)
+    set_cover(course, _demo_cover())
     algebra = db.session.scalar(sa.select(SchoolClass.id).where(SchoolClass.name == "Algebra 1"))
     enroll_class(course, algebra)
     yield "created course Getting started"
+
+
+def _demo_cover():
+    """A calm two-colour gradient, drawn here rather than shipped as a binary."""
+    import io
+
+    from PIL import Image
+
+    ramp = Image.linear_gradient("L").rotate(90).resize((1600, 900))
+    picture = Image.composite(Image.new("RGB", ramp.size, "#1d4ed8"), Image.new("RGB", ramp.size, "#0f766e"), ramp)
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    out.seek(0)
+    return out

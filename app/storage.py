@@ -1,7 +1,9 @@
-"""Where uploaded media lives, behind one small interface.
+"""Where uploaded media lives, behind one small interface: save, open, serve, delete.
 
-`LocalStorage` keeps files under `instance/media/<tenant>/` (the default). An S3-compatible store
-would implement the same four methods; none is built yet (see README).
+`LocalStorage` keeps files under `instance/media/files/<tenant>/` (the default). `S3Storage` keeps them in
+a bucket of any S3-compatible object store (AWS S3, MinIO, Ceph, Garage…) when `LMS_MEDIA_STORAGE=s3`;
+boto3 is then needed (`pip install boto3`, see README). Either way a key starts with the tenant's slug, and
+the database row that names a key is the only way to reach it: access is decided before `serve`.
 """
 
 import hashlib
@@ -9,12 +11,14 @@ import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
-from flask import current_app
+from flask import current_app, redirect, send_file
 
 from app.errors import ValidationFailed
 
 CHUNK = 1 << 20
+HEAD_BYTES = 64
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,40 @@ class Stored:
     size: int
     sha256: str
     head: bytes  # the first bytes, to tell the real type
+
+
+class MeteredReader:
+    """Reads an upload through, counting and hashing it, and refuses it past `max_bytes`."""
+
+    def __init__(self, stream, max_bytes):
+        self.stream, self.max_bytes = stream, max_bytes
+        self.digest, self.size, self.head = hashlib.sha256(), 0, b""
+
+    def read(self, size=CHUNK):
+        chunk = self.stream.read(CHUNK if size is None or size < 0 else size)
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise self.too_large()
+        if len(self.head) < HEAD_BYTES:
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
+        self.digest.update(chunk)
+        return chunk
+
+    def too_large(self):
+        return ValidationFailed("The file is too large.", {"file": [f"At most {self.max_bytes // (1024 * 1024)} MB."]})
+
+    def stored(self, key):
+        return Stored(key, self.size, self.digest.hexdigest(), self.head)
+
+
+def new_key(tenant_slug):
+    return f"{tenant_slug}/{uuid.uuid4().hex}"
+
+
+def _disposition(download_name, as_attachment):
+    kind = "attachment" if as_attachment else "inline"
+    ascii_name = download_name.encode("ascii", "replace").decode().replace('"', "")
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(download_name)}"
 
 
 class LocalStorage:
@@ -37,34 +75,124 @@ class LocalStorage:
 
     def save(self, tenant_slug, stream, max_bytes):
         """Stream an upload to disk, counting and hashing it; refuse it past `max_bytes`."""
-        key = f"{tenant_slug}/{uuid.uuid4().hex}"
+        key = new_key(tenant_slug)
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        digest, size, head = hashlib.sha256(), 0, b""
+        reader = MeteredReader(stream, max_bytes)
         try:
             with open(path, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise ValidationFailed(
-                            "The file is too large.", {"file": [f"At most {max_bytes // (1024 * 1024)} MB."]}
-                        )
-                    if len(head) < 64:
-                        head += chunk[: 64 - len(head)]
-                    digest.update(chunk)
+                while chunk := reader.read(CHUNK):
                     out.write(chunk)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        return Stored(key, size, digest.hexdigest(), head)
+        return reader.stored(key)
 
-    def path(self, key):
-        return self._path(key)
+    def open(self, key):
+        return open(self._path(key), "rb")
+
+    def serve(self, key, mimetype, download_name, as_attachment=False, max_age=3600):
+        """The file itself, with conditional and range requests (phones seek in videos)."""
+        response = send_file(
+            self._path(key),
+            mimetype=mimetype,
+            conditional=True,
+            as_attachment=as_attachment,
+            download_name=download_name,
+            max_age=max_age,
+        )
+        response.headers["Cache-Control"] = f"private, max-age={max_age}"
+        return response
 
     def delete(self, key):
         self._path(key).unlink(missing_ok=True)
 
 
-def media_storage():
-    root = current_app.config.get("MEDIA_ROOT") or os.path.join(current_app.config["INSTANCE_DIR"], "media", "files")
+class S3Storage:
+    """A bucket of an S3-compatible store. Files are served by redirecting to a short-lived presigned URL,
+    so that the object store answers range requests and the app never carries video bytes."""
+
+    def __init__(self, bucket, prefix="", url_ttl=300, public_endpoint_url=None, **client_options):
+        import boto3  # optional: only deployments that choose S3 install it
+
+        self.bucket, self.prefix, self.url_ttl = bucket, prefix.strip("/"), url_ttl
+        self.client = boto3.client("s3", **client_options)
+        self.signer = (
+            boto3.client("s3", **{**client_options, "endpoint_url": public_endpoint_url})
+            if public_endpoint_url
+            else self.client
+        )
+
+    def _object(self, key):
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def save(self, tenant_slug, stream, max_bytes):
+        key = new_key(tenant_slug)
+        reader = MeteredReader(stream, max_bytes)
+        try:
+            self.client.upload_fileobj(reader, self.bucket, self._object(key))
+        except BaseException:
+            self.delete(key)  # a multipart upload that failed half-way is aborted by boto3 itself
+            if reader.size > max_bytes:
+                raise reader.too_large() from None  # whatever boto3 wrapped it in
+            raise
+        return reader.stored(key)
+
+    def open(self, key):
+        return self.client.get_object(Bucket=self.bucket, Key=self._object(key))["Body"]
+
+    def serve(self, key, mimetype, download_name, as_attachment=False, max_age=3600):
+        url = self.signer.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": self._object(key),
+                "ResponseContentType": mimetype,
+                "ResponseContentDisposition": _disposition(download_name, as_attachment),
+                "ResponseCacheControl": f"private, max-age={min(max_age, self.url_ttl)}",
+            },
+            ExpiresIn=self.url_ttl,
+        )
+        response = redirect(url, code=302)
+        response.headers["Cache-Control"] = "private, no-store"  # the signature expires; ask again next time
+        return response
+
+    def delete(self, key):
+        self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
+
+    @property
+    def origin(self):
+        """Where browsers fetch files from (for the Content-Security-Policy)."""
+        parts = urlsplit(self.signer.meta.endpoint_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def build_storage(config):
+    if config.get("MEDIA_STORAGE", "local") == "s3":
+        client_options = {
+            name: value
+            for name, value in {
+                "endpoint_url": config.get("S3_ENDPOINT_URL"),
+                "region_name": config.get("S3_REGION"),
+                "aws_access_key_id": config.get("S3_ACCESS_KEY_ID"),
+                "aws_secret_access_key": config.get("S3_SECRET_ACCESS_KEY"),
+            }.items()
+            if value  # unset: boto3's own chain (AWS_* variables, instance roles) decides
+        }
+        return S3Storage(
+            config["S3_BUCKET"],
+            prefix=config.get("S3_PREFIX") or "",
+            url_ttl=config.get("S3_URL_TTL", 300),
+            public_endpoint_url=config.get("S3_PUBLIC_ENDPOINT_URL"),
+            **client_options,
+        )
+    root = config.get("MEDIA_ROOT") or os.path.join(config["INSTANCE_DIR"], "media", "files")
     return LocalStorage(root)
+
+
+def media_storage():
+    """The app's media storage (built once per app: an S3 client is worth keeping)."""
+    storage = current_app.extensions.get("tessera.media_storage")
+    if storage is None:
+        storage = current_app.extensions["tessera.media_storage"] = build_storage(current_app.config)
+    return storage

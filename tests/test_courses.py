@@ -393,3 +393,71 @@ def test_time_spent_is_credited_no_faster_than_the_clock_and_reported_everywhere
     assert progress["time_by_item"] == [{"item_id": items[0], "seconds": 30}, {"item_id": items[1], "seconds": 165}]
     others = school["learners"][1].get(f"/api/v1/users/{me}/progress")
     assert others.status_code == 404
+
+
+def _image(size, mode="RGB", fmt="JPEG", **save_options):
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, size, "red" if mode != "1" else 0).save(out, fmt, **save_options)
+    return out.getvalue()
+
+
+def test_a_cover_is_re_encoded_bounded_stripped_and_shown_to_who_sees_the_course(app, school):
+    import io
+
+    from PIL import Image
+
+    teacher, learner = school["teacher"], school["learners"][0]
+    course_id, _ = make_course(teacher, items=1)
+    assert teacher.get(f"/api/v1/courses/{course_id}/cover").status_code == 404
+
+    exif = Image.Exif()
+    exif[0x8825] = {2: (48.0, 51.0, 24.0)}  # GPSInfo: where the photo was taken
+    exif[0x0112] = 6  # taken with the phone turned: the picture must come out upright
+    photo = _image((3000, 2000), exif=exif.tobytes())
+
+    def put(data, name="cover.jpg"):
+        return teacher.put(
+            f"/api/v1/courses/{course_id}/cover",
+            content_type="multipart/form-data",
+            data={"file": (io.BytesIO(data), name)},
+        )
+
+    saved = put(photo)
+    assert saved.status_code == 200, saved.get_json()
+    cover_url = saved.get_json()["data"]["cover_url"]
+    assert cover_url.startswith(f"/api/v1/courses/{course_id}/cover?v=")
+    served = learner.get(cover_url)
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    with Image.open(io.BytesIO(served.data)) as cover:
+        assert cover.format == "JPEG" and cover.size == (600, 900)  # turned upright, then fit in 1600 x 900
+        assert not cover.getexif() and "exif" not in cover.info
+
+    for data, name, why in (
+        (b"just text, honestly", "cover.png", "not an image we can read"),
+        (b"%PDF-1.4\n" + b"x" * 500, "cover.jpg", "not an image we can read"),
+        (_image((10_000, 5_000), mode="1", fmt="PNG"), "huge.png", "too large to use as a cover"),
+        (_image((20, 20), fmt="TIFF"), "cover.tif", "PNG, JPEG, GIF or WebP"),
+    ):
+        refused = put(data, name)
+        assert refused.status_code == 422 and why in refused.get_json()["error"]["message"], name
+        assert "file" in refused.get_json()["error"]["details"]
+    assert learner.get(cover_url).status_code == 200  # a refused upload leaves the cover as it was
+
+    with app.app_context(), tenant_context(school["tenant"]):
+        from app.storage import media_storage
+
+        root = media_storage().root / school["tenant"].slug
+    transparent = _image((64, 64), mode="RGBA", fmt="PNG")
+    replaced = put(transparent, "logo.png").get_json()["data"]["cover_url"]
+    assert replaced != cover_url and len(list(root.iterdir())) == 1  # the old cover's file is gone
+    assert learner.get(replaced).status_code == 200
+    listed = learner.get(f"/api/v1/users/{school['students'][0]}/enrollments").get_json()["data"]
+    assert listed == []  # not enrolled yet; the catalogue still shows the cover:
+    assert learner.get(f"/api/v1/courses/{course_id}").get_json()["data"]["cover_url"] == replaced
+
+    assert teacher.delete(f"/api/v1/courses/{course_id}/cover").get_json()["data"]["cover_url"] is None
+    assert learner.get(replaced).status_code == 404 and list(root.iterdir()) == []

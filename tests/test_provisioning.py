@@ -292,12 +292,15 @@ def test_demo_seed_is_complete_and_idempotent(app_config, tmp_path):
         import sqlalchemy as sa
 
         from app.extensions import db
+        from app.storage import media_storage
         from app.tenancy.context import tenant_context
         from app.tenancy.provisioning import get_tenant_by_slug
-        from blueprints.courses.media import media_of, path_of
-        from blueprints.courses.models import ContentItem
+        from blueprints.courses.media import media_of
+        from blueprints.courses.models import ContentItem, Course
 
         with tenant_context(get_tenant_by_slug("demo")):
+            assert db.session.scalar(sa.select(Course.cover_key).where(Course.slug == "getting-started"))
             video = db.session.scalar(sa.select(ContentItem).where(ContentItem.kind == "video"))
             (clip,) = media_of([video.id])
-            assert clip.content_type == "video/webm" and path_of(clip).stat().st_size == clip.size
+            with media_storage().open(clip.storage_key) as stream:
+                assert clip.content_type == "video/webm" and len(stream.read()) == clip.size

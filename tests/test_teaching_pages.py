@@ -161,3 +161,44 @@ def test_a_teacher_cannot_reach_another_course_through_their_own(app, tenant, ap
         assert teacher.post(path, {"title": "Hijacked", "body": "x"}, csrf_from=editor).status_code == 404, path
     outline = other_api.get(f"/api/v1/courses/{other}/content").get_json()["data"][0]["items"]
     assert [item["title"] for item in outline] == ["Lesson 1", "Lesson 2"]
+
+
+def test_teacher_sets_a_cover_that_the_catalogue_and_my_learning_show(app, tenant, api):
+    import io
+
+    from tests.test_courses import _image, make_course
+
+    teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
+    learner_id = make_user(app, tenant, "student", email="stu@example.org")
+    course_id, _ = make_course(teacher_api, items=1)
+    teacher = Browser(app, tenant)
+    teacher.sign_in("teach@example.org")
+    editor = f"/teach/{course_id}"
+    assert "No cover yet" in teacher.get(editor).get_data(as_text=True)
+    refused = teacher.post(
+        f"{editor}/cover",
+        {"file": (io.BytesIO(b"not a picture"), "c.png")},
+        csrf_from=editor,
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422 and "This file is not an image we can read." in refused.get_data(as_text=True)
+    saved = teacher.post(
+        f"{editor}/cover",
+        {"file": (io.BytesIO(_image((800, 450))), "c.jpg")},
+        csrf_from=editor,
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Cover saved." in saved
+    cover = re.search(r'<img src="(/courses/\d+/cover\?v=\w+)" alt="The current cover"', saved).group(1)
+
+    learner = Browser(app, tenant)
+    learner.sign_in("stu@example.org")
+    assert f'<img src="{cover}"' in learner.get("/catalog").get_data(as_text=True)
+    assert learner.get(cover).mimetype == "image/jpeg"
+    teacher_api.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [learner_id]})
+    assert f'<img src="{cover}"' in learner.get("/learn").get_data(as_text=True)
+
+    removed = teacher.post(f"{editor}/cover/delete", csrf_from=editor, follow_redirects=True).get_data(as_text=True)
+    assert "Cover removed." in removed and "No cover yet" in removed
+    assert learner.get(cover).status_code == 404

@@ -12,15 +12,26 @@ DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 )
 
 
+def content_security_policy(app):
+    """The policy; with media in an object store, browsers also load images and video from there."""
+    if app.config["MEDIA_STORAGE"] != "s3":
+        return CSP
+    from app.storage import build_storage
+
+    origin = build_storage(app.config).origin
+    return CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}") + f"; media-src 'self' {origin}"
+
+
 def init_security_headers(app):
     docs_path = app.config["OPENAPI_URL_PREFIX"].rstrip("/") + app.config["OPENAPI_SWAGGER_UI_PATH"]
+    policy = content_security_policy(app)
 
     @app.after_request
     def add_security_headers(response):
         from flask import request
 
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path == docs_path else CSP)
+        headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path == docs_path else policy)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -8,7 +8,7 @@ from app.api.listing import list_parameters, page_response, parse_list_query
 from app.errors import NotFound
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
-from blueprints.courses import content, learning, media, schemas, services
+from blueprints.courses import content, covers, learning, media, schemas, services
 
 blp = ApiBlueprint("courses", __name__, url_prefix="/api/v1/courses", description="Courses.")
 content_blp = ApiBlueprint("content", __name__, url_prefix="/api/v1/content", description="Versioned content.")
@@ -75,6 +75,31 @@ class CourseById(MethodView):
     def delete(self, course_id):
         """Delete a course nobody took; archive one with enrollments."""
         return {"id": course_id, "outcome": services.remove_course(_course(course_id, manage=True))}
+
+
+@blp.route("/<int:course_id>/cover")
+class CourseCover(MethodView):
+    @requires("courses.read")
+    @blp.doc(security=BEARER)
+    @blp.response(200, content_type="image/jpeg")
+    def get(self, course_id):
+        """The cover image (a JPEG), to anyone who sees the course; 404 when it has none."""
+        return covers.serve(_course(course_id))
+
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.MediaUploadSchema, location="files")
+    @blp.response(200, schemas.CourseSchema)
+    def put(self, files, course_id):
+        """Set the cover: PNG, JPEG, GIF or WebP up to 8 MB, re-encoded (metadata dropped, at most 1600 x 900 px)."""
+        return covers.set_cover(_course(course_id, manage=True), files["file"].stream)
+
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.CourseSchema)
+    def delete(self, course_id):
+        """Remove the cover."""
+        return covers.remove_cover(_course(course_id, manage=True))
 
 
 @blp.route("/<int:course_id>/content")
@@ -323,8 +348,6 @@ class MediaDownload(MethodView):
 
 def send_media(media_id):
     """Serve a file to the course's managers and enrolled learners only; 404 to anyone else."""
-    from flask import send_file
-
     file = media.get_media(media_id)
     item = content.get_item(file.item_id)
     principal = current_principal()
@@ -332,13 +355,4 @@ def send_media(media_id):
     course = services.get_course(item.course_id, principal, scope)
     if not (services.can_manage(course, principal, scope) or media.is_enrolled(course.id, principal.id)):
         raise NotFound("No such file.")
-    response = send_file(
-        media.path_of(file),
-        mimetype=file.content_type,
-        conditional=True,
-        as_attachment=not media.serves_inline(file),
-        download_name=file.filename,
-        max_age=3600,
-    )
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return media.serve(file)

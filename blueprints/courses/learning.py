@@ -296,6 +296,7 @@ def enrollments_of(user_id):
             Course.id,
             Course.title,
             Course.slug,
+            Course.cover_key,
             Enrollment.status,
             Enrollment.enrolled_at,
             Enrollment.due_at,

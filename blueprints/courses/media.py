@@ -111,9 +111,8 @@ def is_enrolled(course_id, user_id):
     )
 
 
-def path_of(media):
-    return media_storage().path(media.storage_key)
-
-
-def serves_inline(media):
-    return media.content_type in INLINE
+def serve(media):
+    """The file's bytes (or, with an object store, a short-lived link to them); access is checked before."""
+    return media_storage().serve(
+        media.storage_key, media.content_type, media.filename, as_attachment=media.content_type not in INLINE
+    )

@@ -23,6 +23,8 @@ class Course(TenantModel):
     self_enrollment = sa.Column(sa.Boolean, nullable=False, default=False)
     due_days = sa.Column(sa.Integer)  # an enrollment is due this many days after it starts
     estimated_minutes = sa.Column(sa.Integer)
+    cover_key = sa.Column(sa.String(300))  # a JPEG in the media storage, re-encoded from the upload
+    cover_updated_at = sa.Column(sa.DateTime)  # in the cover's URL, so that browsers may cache it for long
     created_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)

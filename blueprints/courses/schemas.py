@@ -2,6 +2,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
+from blueprints.courses.covers import cover_path
 from blueprints.courses.models import ContentKind, CourseStatus
 
 
@@ -20,6 +21,10 @@ class CourseSchema(ma.Schema):
     teacher_ids = ma.fields.List(ma.fields.Integer())
     prerequisite_ids = ma.fields.List(ma.fields.Integer())
     created_at = ma.fields.DateTime(dump_only=True)
+    cover_url = ma.fields.Function(lambda c: cover_path(c.id, c.cover_key, "/api/v1/courses"), allow_none=True)
+    cover_page_url = ma.fields.Function(
+        lambda c: cover_path(c.id, c.cover_key), allow_none=True, metadata={"description": "for pages"}
+    )
 
 
 class CourseUpdateSchema(CourseSchema):
@@ -133,6 +138,9 @@ class UserEnrollmentSchema(ma.Schema):
     done = ma.fields.Integer()
     total = ma.fields.Integer()
     percent = ma.fields.Integer()
+    cover_url = ma.fields.Function(
+        lambda row: cover_path(row["id"], row["cover_key"], "/api/v1/courses"), allow_none=True
+    )
     seconds_spent = ma.fields.Integer(metadata={"description": "time spent in the course's items"})
 
 

@@ -10,7 +10,7 @@ from app.pages import render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.classes.services import CLASS_LIST, list_classes
-from blueprints.courses import content, learning, media, services
+from blueprints.courses import content, covers, learning, media, services
 from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, MediaForm, VersionForm
 from blueprints.people.services import branch_choices
 
@@ -52,7 +52,7 @@ def index():
     return render_template("courses/teach_index.html", courses=courses, form=form)
 
 
-def _editor_context(course, item_form=None, course_form=None):
+def _editor_context(course, item_form=None, course_form=None, cover_form=None):
     modules = services.outline(course)
     item_form = item_form or ItemForm(formdata=None)
     item_form.module_id.choices = [(0, "A new module")] + [(m["id"], m["title"]) for m in modules]
@@ -61,6 +61,7 @@ def _editor_context(course, item_form=None, course_form=None):
         "modules": modules,
         "item_form": item_form,
         "course_form": course_form or CourseForm(formdata=None, obj=course),
+        "cover_form": cover_form or MediaForm(formdata=None),
     }
 
 
@@ -102,6 +103,30 @@ def editor(course_id):
     if request.method == "POST":
         status = 422
     return render_template("courses/editor.html", **_editor_context(course, item_form, course_form)), status
+
+
+@bp.post("/<int:course_id>/cover")
+@requires("courses.manage")
+def set_cover(course_id):
+    """Upload the course's cover image (re-encoded; its metadata dropped)."""
+    course = _managed(course_id)
+    form = MediaForm()
+    if form.validate_on_submit():
+        try:
+            covers.set_cover(course, form.file.data.stream)
+            flash("Cover saved.")
+            return redirect(url_for("teaching_pages.editor", course_id=course.id))
+        except DomainError as error:
+            apply_domain_error(form, error)
+    return render_template("courses/editor.html", **_editor_context(course, cover_form=form)), 422
+
+
+@bp.post("/<int:course_id>/cover/delete")
+@requires("courses.manage")
+def remove_cover(course_id):
+    covers.remove_cover(_managed(course_id))
+    flash("Cover removed.")
+    return redirect(url_for("teaching_pages.editor", course_id=course_id))
 
 
 @bp.post("/<int:course_id>/move/<kind>/<int:object_id>/<direction>")

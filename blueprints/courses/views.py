@@ -8,9 +8,10 @@ from app.errors import DomainError, NotFound, ValidationFailed
 from app.pages import is_htmx, render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
-from blueprints.courses import content, learning, services
+from blueprints.courses import content, covers, learning, services
 
 bp = Blueprint("learning_pages", __name__)
+bp.add_app_template_global(covers.cover_path)
 
 
 @bp.get("/learn")
@@ -95,6 +96,14 @@ def _item_of(course_id, item_id):
     if item.course_id != course_id:
         raise NotFound("No such content.")
     return item
+
+
+@bp.get("/courses/<int:course_id>/cover")
+@requires("courses.read")
+def cover(course_id):
+    """A course's cover image, for whoever sees the course."""
+    principal = current_principal()
+    return covers.serve(services.get_course(course_id, principal, scope_of(principal)))
 
 
 @bp.get("/media/<int:media_id>")
