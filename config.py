@@ -84,6 +84,7 @@ class Config:
     S3_ACCESS_KEY_ID = _env("LMS_S3_ACCESS_KEY_ID")  # unset: boto3's own chain (AWS_* variables, roles)
     S3_SECRET_ACCESS_KEY = _env("LMS_S3_SECRET_ACCESS_KEY")
     S3_PREFIX = _env("LMS_S3_PREFIX", "")
+    S3_ADDRESSING_STYLE = _env("LMS_S3_ADDRESSING_STYLE")  # path / virtual; unset: path with an endpoint URL
     S3_URL_TTL = _env_int("LMS_S3_URL_TTL", 300)  # seconds a presigned download link stays valid
 
     PASSWORD_RESET_HOURS = 1

@@ -112,10 +112,16 @@ class S3Storage:
     """A bucket of an S3-compatible store. Files are served by redirecting to a short-lived presigned URL,
     so that the object store answers range requests and the app never carries video bytes."""
 
-    def __init__(self, bucket, prefix="", url_ttl=300, public_endpoint_url=None, **client_options):
+    def __init__(
+        self, bucket, prefix="", url_ttl=300, public_endpoint_url=None, addressing_style=None, **client_options
+    ):
         import boto3  # optional: only deployments that choose S3 install it
+        from botocore.config import Config
 
         self.bucket, self.prefix, self.url_ttl = bucket, prefix.strip("/"), url_ttl
+        # Signature v4 everywhere; path-style addresses (host/bucket/key) suit MinIO and most other stores.
+        style = addressing_style or ("path" if client_options.get("endpoint_url") else "auto")
+        client_options["config"] = Config(signature_version="s3v4", s3={"addressing_style": style})
         self.client = boto3.client("s3", **client_options)
         self.signer = (
             boto3.client("s3", **{**client_options, "endpoint_url": public_endpoint_url})
@@ -184,6 +190,7 @@ def build_storage(config):
             prefix=config.get("S3_PREFIX") or "",
             url_ttl=config.get("S3_URL_TTL", 300),
             public_endpoint_url=config.get("S3_PUBLIC_ENDPOINT_URL"),
+            addressing_style=config.get("S3_ADDRESSING_STYLE"),
             **client_options,
         )
     root = config.get("MEDIA_ROOT") or os.path.join(config["INSTANCE_DIR"], "media", "files")

@@ -167,3 +167,33 @@ class SmtpSink:
 
     def stop(self):
         self.controller.stop()
+
+
+class S3Server:
+    """An S3-compatible object store on loopback: moto's standalone server, spoken to over HTTP by boto3."""
+
+    def __init__(self):
+        import sys
+
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, self.process, "S3 server")
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def client(self):
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="tessera-test",
+            aws_secret_access_key="tessera-test-secret",
+        )
+
+    def stop(self):
+        _stop(self.process)
