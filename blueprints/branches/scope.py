@@ -30,6 +30,11 @@ class BranchScope:
             raise PermissionDenied("You can only act in the branches you manage.", code="OUT_OF_SCOPE")
 
 
+def people_of(branch_ids):
+    """A select of the ids of the people in these branches (for `IN` conditions)."""
+    return sa.select(BranchMembership.user_id).where(BranchMembership.branch_id.in_(branch_ids or [-1]))
+
+
 def scope_of(principal):
     if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
         return BranchScope(None)

@@ -135,10 +135,10 @@ class CourseEnrollments(MethodView):
     @blp.response(201, schemas.EnrolledSchema)
     def post(self, data, course_id):
         """Enroll people, or a whole class (its later students follow)."""
-        course = _course(course_id, manage=True)
-        created = learning.enroll_users(course, data["user_ids"]) if data["user_ids"] else 0
+        course, branch_ids = _roster(course_id)
+        created = learning.enroll_users(course, data["user_ids"], branch_ids=branch_ids) if data["user_ids"] else 0
         if data["class_id"]:
-            created += learning.enroll_class(course, data["class_id"])
+            created += learning.enroll_class(course, data["class_id"], branch_ids=branch_ids)
         return {"created": created}
 
 
@@ -149,7 +149,8 @@ class CourseEnrollment(MethodView):
     @blp.response(200, schemas.OutcomeSchema)
     def delete(self, course_id, user_id):
         """Unenroll someone; their progress history stays (enrolling again resumes it)."""
-        learning.unenroll(_course(course_id, manage=True), user_id)
+        course, branch_ids = _roster(course_id)
+        learning.unenroll(course, user_id, branch_ids=branch_ids)
         return {"id": user_id, "outcome": "unenrolled"}
 
 
@@ -163,10 +164,18 @@ class CourseProgress(MethodView):
         return _progress_page(course_id)
 
 
+def _roster(course_id):
+    """A visible course, and whose enrollments the caller handles in it (None: everyone's)."""
+    principal = current_principal()
+    scope = scope_of(principal)
+    course = services.get_course(course_id, principal, scope)
+    return course, services.roster_branches(course, principal, scope)
+
+
 def _progress_page(course_id):
-    course = _course(course_id, manage=True)
+    course, branch_ids = _roster(course_id)
     query = parse_list_query(request.args, learning.PROGRESS_LIST)
-    return page_response(learning.course_progress(course, query), query)
+    return page_response(learning.course_progress(course, query, branch_ids=branch_ids), query)
 
 
 @content_blp.route("")

@@ -10,6 +10,7 @@ from app.events import emit_after_commit, subscribe
 from app.extensions import db
 from app.tenancy.context import get_current_tenant
 from app.tenancy.models import utcnow
+from blueprints.branches.scope import people_of
 from blueprints.classes.models import ClassMembership, SchoolClass
 from blueprints.courses.models import (
     ContentItem,
@@ -29,10 +30,15 @@ def _tenant_id():
     return tenant.id if tenant else None
 
 
-def enroll_users(course, user_ids, class_id=None):
-    """Enroll people (again, if they had left); returns how many enrollments were created."""
+def enroll_users(course, user_ids, class_id=None, branch_ids=None):
+    """Enroll people (again, if they had left); returns how many enrollments were created.
+
+    `branch_ids`: only people of these branches (a branch manager's reach); others are unknown here."""
     user_ids = sorted(set(user_ids))
-    known = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids or [-1]), User.is_active)))
+    candidates = sa.select(User.id).where(User.id.in_(user_ids or [-1]), User.is_active)
+    if branch_ids is not None:
+        candidates = candidates.where(User.id.in_(people_of(branch_ids)))
+    known = set(db.session.scalars(candidates))
     if missing := [u for u in user_ids if u not in known]:
         raise ValidationFailed("Unknown or inactive people.", {"user_ids": [f"No active user {u}." for u in missing]})
     existing = {
@@ -60,9 +66,10 @@ def enroll_users(course, user_ids, class_id=None):
     return created
 
 
-def enroll_class(course, class_id):
+def enroll_class(course, class_id, branch_ids=None):
     """Enroll every student of a class, and remember the class so that later members follow."""
-    if db.session.get(SchoolClass, class_id) is None:
+    school_class = db.session.get(SchoolClass, class_id)
+    if school_class is None or (branch_ids is not None and school_class.branch_id not in branch_ids):
         raise ValidationFailed("No such class.", {"class_id": ["No class with this id."]})
     if not db.session.execute(
         sa.select(course_classes).where(course_classes.c.course_id == course.id, course_classes.c.class_id == class_id)
@@ -88,11 +95,12 @@ def enroll_new_class_members(payload):
         enroll_users(course, payload["user_ids"], class_id=payload["class_id"])
 
 
-def unenroll(course, user_id):
+def unenroll(course, user_id, branch_ids=None):
     """Leave a course; the progress history stays."""
-    enrollment = db.session.scalar(
-        sa.select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user_id)
-    )
+    stmt = sa.select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user_id)
+    if branch_ids is not None:
+        stmt = stmt.where(Enrollment.user_id.in_(people_of(branch_ids)))
+    enrollment = db.session.scalar(stmt)
     if enrollment is None:
         raise NotFound("This person is not enrolled.")
     enrollment.status = "unenrolled"
@@ -253,8 +261,10 @@ PROGRESS_LIST = ListSpec(
 )
 
 
-def course_progress(course, query):
-    """A page of the enrolled learners with their progress: three queries whatever the course size."""
+def course_progress(course, query, branch_ids=None):
+    """A page of the enrolled learners with their progress: three queries whatever the course size.
+
+    `branch_ids`: only the learners of these branches (what a branch manager follows)."""
     total = db.session.scalar(sa.select(sa.func.count(ContentItem.id)).where(ContentItem.course_id == course.id))
     stmt = (
         sa.select(
@@ -272,6 +282,8 @@ def course_progress(course, query):
         .join(Enrollment, Enrollment.user_id == User.id)
         .where(Enrollment.course_id == course.id)
     )
+    if branch_ids is not None:
+        stmt = stmt.where(User.id.in_(people_of(branch_ids)))
     page = run_list_query(db.session, stmt, query, PROGRESS_LIST, rows=True)
     items = [dict(row._mapping, total=total, percent=_percent(row.done, total)) for row in page.items]
     return Page(items, page.page, page.per_page, page.total)

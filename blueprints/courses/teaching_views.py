@@ -48,8 +48,8 @@ def index():
             return redirect(url_for("teaching_pages.editor", course_id=created.id))
         except DomainError as error:
             apply_domain_error(form, error)
-    courses = services.manageable_courses(principal, scope_of(principal))
-    return render_template("courses/teach_index.html", courses=courses, form=form)
+    overview = services.course_overview(principal, scope_of(principal))
+    return render_template("courses/teach_index.html", overview=overview, form=form)
 
 
 def _editor_context(course, item_form=None, course_form=None, cover_form=None):
@@ -229,20 +229,31 @@ def restore(course_id, item_id, number):
 @bp.route("/<int:course_id>/roster", methods=["GET", "POST"])
 @requires("courses.manage")
 def roster(course_id):
-    """Who takes the course and how far they are; enroll a class or people by e-mail."""
-    course = _managed(course_id)
+    """Who takes the course and how far they are; enroll a class or people by e-mail.
+
+    A branch manager also gets here for the published courses open to their branches: they see and
+    enroll the people of their branches only."""
     principal = current_principal()
+    scope = scope_of(principal)
+    course = services.get_course(course_id, principal, scope)
+    branch_ids = services.roster_branches(course, principal, scope)
     form = EnrollForm()
     classes = list_classes(parse_list_query({"per_page": "100"}, CLASS_LIST), scope_of(principal)).items
     names = {b.id: b.name for b in branch_choices(scope_of(principal))}
     form.class_id.choices = [(0, "—")] + [(c.id, f"{c.name} ({names.get(c.branch_id, '')})") for c in classes]
     if form.validate_on_submit():
-        created = learning.enroll_class(course, form.class_id.data) if form.class_id.data else 0
-        user_ids, missing = services.user_ids_for_emails((form.emails.data or "").splitlines())
-        if user_ids:
-            created += learning.enroll_users(course, user_ids)
-        flash(f"{created} enrolled." + (f" Nobody has these addresses: {', '.join(missing)}." if missing else ""))
-        return redirect(url_for("teaching_pages.roster", course_id=course.id))
+        try:
+            created = learning.enroll_class(course, form.class_id.data, branch_ids) if form.class_id.data else 0
+            user_ids, missing = services.user_ids_for_emails((form.emails.data or "").splitlines())
+            if user_ids:
+                created += learning.enroll_users(course, user_ids, branch_ids=branch_ids)
+            flash(f"{created} enrolled." + (f" Nobody has these addresses: {', '.join(missing)}." if missing else ""))
+            return redirect(url_for("teaching_pages.roster", course_id=course.id))
+        except DomainError as error:
+            apply_domain_error(form, error)
     args = MultiDict({"per_page": "100", "page": request.args.get("page", "1")})
-    page = learning.course_progress(course, parse_list_query(args, learning.PROGRESS_LIST))
-    return render_template("courses/roster.html", course=course, page=page, form=form)
+    page = learning.course_progress(course, parse_list_query(args, learning.PROGRESS_LIST), branch_ids=branch_ids)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "courses/roster.html", course=course, page=page, form=form, can_edit=branch_ids is None
+    ), status

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from app.api.listing import FilterBy, ListSpec, clause
 from app.errors import BadRequest
 from blueprints.branches.models import BranchMembership
+from blueprints.branches.scope import people_of
 from blueprints.users.models import User
 
 STATUSES = {
@@ -74,5 +75,4 @@ def scoped(stmt, scope):
     """Only the people of the branches in scope (everyone for organization-wide roles)."""
     if scope is None or scope.organization_wide:
         return stmt
-    members = sa.select(BranchMembership.user_id).where(BranchMembership.branch_id.in_(scope.branch_ids or [-1]))
-    return stmt.where(User.id.in_(members))
+    return stmt.where(User.id.in_(people_of(scope.branch_ids)))
