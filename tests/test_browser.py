@@ -319,3 +319,33 @@ def test_time_on_a_lesson_is_reported_when_the_learner_moves_on(browser, live_se
     page = open_signed_in(browser, live_server, tenant, "teacher@example.org", f"/teach/{course_id}/roster")
     expect(page.locator("tbody tr").first).to_contain_text("under a minute")
     page.close()
+
+
+def test_a_teacher_writes_a_lesson_in_the_rich_text_editor(browser, live_server, app, api, make_tenant):
+    from playwright.sync_api import expect
+
+    tenant = make_tenant()
+    items = [{"kind": "text", "title": "Intro", "body": "<p>Old text.</p>"}]
+    teacher, course_id, (item_id,) = published_course(app, api, tenant, "Writing", items, "reader@example.org")
+    page = open_signed_in(
+        browser, live_server, tenant, "teacher@example.org", f"/teach/{course_id}/items/{item_id}", 1280, 800
+    )
+    errors = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.reload()
+    editor = page.locator("trix-editor")
+    expect(editor).to_contain_text("Old text.")
+    expect(page.locator("textarea[name=body]")).to_have_count(0)  # the editor took the textarea's place
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Safety first. ")
+    page.locator("trix-toolbar [data-trix-attribute=bold]").click()
+    page.keyboard.type("Always.")
+    page.fill("input[name=change_note]", "Rewritten")
+    page.get_by_role("button", name="Save as a new version").click()
+    expect(page.locator("body")).to_contain_text("Saved as a new version.")
+    assert errors == []  # Trix's own <style> elements carry the page's nonce: no CSP violation
+    page.close()
+
+    body = teacher.get(f"/api/v1/content/{item_id}").get_json()["data"]["published_body"]
+    assert "<strong>Always.</strong>" in body and "Safety first." in body and "Old text." not in body

@@ -202,3 +202,20 @@ def test_teacher_sets_a_cover_that_the_catalogue_and_my_learning_show(app, tenan
     removed = teacher.post(f"{editor}/cover/delete", csrf_from=editor, follow_redirects=True).get_data(as_text=True)
     assert "Cover removed." in removed and "No cover yet" in removed
     assert learner.get(cover).status_code == 404
+
+
+def test_only_pages_with_the_rich_text_editor_allow_its_styles_by_a_fresh_nonce(app, tenant, api):
+    from tests.test_courses import make_course
+
+    course_id, _ = make_course(api_as(app, api, tenant, "teacher", "teach@example.org"), items=1)
+    teacher = Browser(app, tenant)
+    teacher.sign_in("teach@example.org")
+    nonces = []
+    for _ in range(2):
+        response = teacher.get(f"/teach/{course_id}")
+        nonce = re.search(r'<meta name="trix-csp-nonce" content="([^"]+)">', response.get_data(as_text=True)).group(1)
+        assert f"style-src 'self' 'nonce-{nonce}';" in response.headers["Content-Security-Policy"]
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1] and len(nonces[0]) >= 16
+    for path in ("/teach", "/learn", "/catalog"):
+        assert "nonce-" not in teacher.get(path).headers["Content-Security-Policy"], path

@@ -1,5 +1,9 @@
 """Secure headers on every response."""
 
+import secrets
+
+from flask import g
+
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -22,16 +26,28 @@ def content_security_policy(app):
     return CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}") + f"; media-src 'self' {origin}"
 
 
+def style_nonce():
+    """A nonce for this response's `<style>` elements (the rich-text editor inserts two): calling it from a
+    template is what allows them; every other page keeps `style-src 'self'` only."""
+    if not g.get("style_nonce"):
+        g.style_nonce = secrets.token_urlsafe(16)
+    return g.style_nonce
+
+
 def init_security_headers(app):
     docs_path = app.config["OPENAPI_URL_PREFIX"].rstrip("/") + app.config["OPENAPI_SWAGGER_UI_PATH"]
     policy = content_security_policy(app)
+    app.add_template_global(style_nonce)
 
     @app.after_request
     def add_security_headers(response):
         from flask import request
 
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path == docs_path else policy)
+        page_policy = policy
+        if nonce := g.get("style_nonce"):  # a page with the rich-text editor, whose <style> carries it
+            page_policy = page_policy.replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
+        headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path == docs_path else page_policy)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

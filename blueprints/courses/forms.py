@@ -9,6 +9,7 @@ from blueprints.courses.models import ContentKind, CourseStatus
 class CourseForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     summary = StringField("Summary", validators=[Optional(), Length(max=500)])
+    description = TextAreaField("Description", render_kw={"data-rich-text": True, "rows": 6})
     status = SelectField("Status", choices=[SelectChoice(s, s) for s in CourseStatus.ALL], default=CourseStatus.DRAFT)
     self_enrollment = BooleanField("Learners may enroll themselves from the catalogue")
 

@@ -29,11 +29,13 @@ from blueprints.users.models import User
 # Rich text keeps structure and links, never scripts, styles or event handlers.
 ALLOWED_TAGS = {
     "p",
+    "div",  # the editor's paragraphs
     "br",
     "strong",
     "em",
     "u",
     "s",
+    "del",
     "h2",
     "h3",
     "h4",

@@ -12,6 +12,7 @@ from blueprints.branches.scope import scope_of
 from blueprints.classes.services import CLASS_LIST, list_classes
 from blueprints.courses import content, covers, learning, media, services
 from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, MediaForm, VersionForm
+from blueprints.courses.models import ContentKind
 from blueprints.people.services import branch_choices
 
 bp = Blueprint("teaching_pages", __name__, url_prefix="/teach")
@@ -60,7 +61,7 @@ def _editor_context(course, item_form=None, course_form=None, cover_form=None):
         "course": course,
         "modules": modules,
         "item_form": item_form,
-        "course_form": course_form or CourseForm(formdata=None, obj=course),
+        "course_form": course_form or CourseForm(formdata=None, obj=course, description=course.description_html),
         "cover_form": cover_form or MediaForm(formdata=None),
     }
 
@@ -80,6 +81,7 @@ def editor(course_id):
                 {
                     "title": course_form.title.data,
                     "summary": course_form.summary.data or "",
+                    "description": course_form.description.data or "",
                     "status": course_form.status.data,
                     "self_enrollment": course_form.self_enrollment.data,
                 },
@@ -168,7 +170,12 @@ def item(course_id, item_id):
 
 def _version_form(target, formdata=None):
     latest = content.latest_version(target)
-    return VersionForm(formdata=formdata, data={"title": target.title, "body": latest.body, "publish": True})
+    form = VersionForm(formdata=formdata, data={"title": target.title, "body": latest.body, "publish": True})
+    if target.kind == ContentKind.TEXT:
+        form.body.render_kw = {"data-rich-text": True, "rows": 12}
+    else:
+        form.body.description = "An https URL." if target.kind in (ContentKind.VIDEO, ContentKind.LINK) else ""
+    return form
 
 
 def _item_page(course, target, form=None, media_form=None, compare=None, status=200):
