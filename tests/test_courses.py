@@ -461,3 +461,29 @@ def test_a_cover_is_re_encoded_bounded_stripped_and_shown_to_who_sees_the_course
 
     assert teacher.delete(f"/api/v1/courses/{course_id}/cover").get_json()["data"]["cover_url"] is None
     assert learner.get(replaced).status_code == 404 and list(root.iterdir()) == []
+
+
+def test_passing_the_linked_assessment_completes_its_item_once(app, school):
+    """The contract the assessments feature will use: emit `assessment.passed` after its commit."""
+    from app.events import emit_after_commit
+
+    teacher, learner, me = school["teacher"], school["learners"][0], school["students"][0]
+    course_id, (lesson,) = make_course(teacher, items=1)
+    quiz = teacher.post(
+        f"/api/v1/courses/{course_id}/content", json={"kind": "assessment", "title": "Quiz", "module_title": "End"}
+    ).get_json()["data"]["id"]
+    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [me]})
+    completed = []
+    events.subscribe("content.completed")(completed.append)
+    try:
+        for item_id in (lesson, quiz, quiz):  # a lesson is not an assessment; passing twice completes once
+            with app.app_context(), tenant_context(school["tenant"]):
+                emit_after_commit(db.session, "assessment.passed", item_id=item_id, user_id=me, score=90)
+                db.session.commit()
+    finally:
+        events.unsubscribe("content.completed", completed.append)
+    refused = learner.post(f"/api/v1/content/{quiz}/complete")
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "PASS_TO_COMPLETE"
+    assert [event["item_id"] for event in completed] == [quiz]
+    progress = learner.get(f"/api/v1/users/{me}/progress").get_json()["data"][0]
+    assert [done["item_id"] for done in progress["completed_items"]] == [quiz] and progress["percent"] == 50

@@ -266,8 +266,9 @@ class ContentComplete(MethodView):
     @content_blp.doc(security=BEARER)
     @content_blp.response(200, schemas.CompletionSchema)
     def post(self, item_id):
-        """Mark an item done (learners); completing the last item completes the course."""
-        return learning.complete_item(_item(item_id), current_principal().id)
+        """Mark an item done (learners); completing the last item completes the course. Assessments are
+        completed by passing them, not here (403 `PASS_TO_COMPLETE`)."""
+        return learning.mark_complete(_item(item_id), current_principal().id)
 
 
 @content_blp.route("/<int:item_id>/time")

@@ -14,6 +14,7 @@ from blueprints.branches.scope import people_of
 from blueprints.classes.models import ClassMembership, SchoolClass
 from blueprints.courses.models import (
     ContentItem,
+    ContentKind,
     Course,
     CourseStatus,
     Enrollment,
@@ -95,6 +96,16 @@ def enroll_new_class_members(payload):
         enroll_users(course, payload["user_ids"], class_id=payload["class_id"])
 
 
+@subscribe("assessment.passed")
+def complete_passed_assessment(payload):
+    """Passing the assessment an item links to completes the item (the assessments feature emits this,
+    after its commit, with the item id and the learner)."""
+    item = db.session.get(ContentItem, payload["item_id"])
+    if item is None or item.kind != ContentKind.ASSESSMENT:
+        return
+    complete_item(item, payload["user_id"])
+
+
 def unenroll(course, user_id, branch_ids=None):
     """Leave a course; the progress history stays."""
     stmt = sa.select(Enrollment).where(Enrollment.course_id == course.id, Enrollment.user_id == user_id)
@@ -136,8 +147,15 @@ def learner_enrollment(course_id, user_id):
     return enrollment
 
 
+def mark_complete(item, user_id):
+    """A learner says they are done with an item; an assessment is done only when passed."""
+    if item.kind == ContentKind.ASSESSMENT:
+        raise PermissionDenied("An assessment is completed by passing it.", code="PASS_TO_COMPLETE")
+    return complete_item(item, user_id)
+
+
 def complete_item(item, user_id):
-    """Mark an item done; completing the last one completes the course. Events follow the commit."""
+    """Complete an item; completing the last one completes the course. Events follow the commit."""
     course = db.session.get(Course, item.course_id)
     if course.status != CourseStatus.PUBLISHED:
         raise PermissionDenied("This course is not open.", code="COURSE_NOT_PUBLISHED")

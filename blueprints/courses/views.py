@@ -71,7 +71,7 @@ def complete(course_id, item_id):
     principal = current_principal()
     services.get_course(course_id, principal, scope_of(principal))
     item = _item_of(course_id, item_id)
-    result = learning.complete_item(item, principal.id)
+    result = learning.mark_complete(item, principal.id)
     if is_htmx():
         return render_template("courses/_completion.html", result=result, item=item, course_id=course_id)
     return redirect(url_for("learning_pages.play", course_id=course_id, item_id=item_id))
