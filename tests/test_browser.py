@@ -1,6 +1,7 @@
 """The demo tenant's home page in a real Chromium, on a desktop and on a 375 px phone."""
 
 import os
+import re
 import threading
 
 import pytest
@@ -336,12 +337,13 @@ def test_a_teacher_writes_a_lesson_in_the_rich_text_editor(browser, live_server,
     editor = page.locator("trix-editor")
     expect(editor).to_contain_text("Old text.")
     expect(page.locator("textarea[name=body]")).to_have_count(0)  # the editor took the textarea's place
+    page.fill("input[name=change_note]", "Rewritten")
     editor.click()
     page.keyboard.press("Control+A")
     page.keyboard.type("Safety first. ")
     page.locator("trix-toolbar [data-trix-attribute=bold]").click()
     page.keyboard.type("Always.")
-    page.fill("input[name=change_note]", "Rewritten")
+    expect(page.locator("input[name=body]")).to_have_value(re.compile(r"<strong>Always\.</strong>"))
     page.get_by_role("button", name="Save as a new version").click()
     expect(page.locator("body")).to_contain_text("Saved as a new version.")
     assert errors == []  # Trix's own <style> elements carry the page's nonce: no CSP violation
