@@ -400,25 +400,28 @@ def player(course, user_id, item_id=None):
 def progress_of(user_id):
     """`/users/{id}/progress`: each course with the items completed in it and the time spent on each (3 queries)."""
     rows = enrollments_of(user_id)
-    completed = db.session.execute(
+    completed = _by_course(
         sa.select(Enrollment.course_id, ItemProgress.item_id, ItemProgress.completed_at)
         .join(ItemProgress, ItemProgress.enrollment_id == Enrollment.id)
         .where(Enrollment.user_id == user_id)
         .order_by(ItemProgress.completed_at)
     )
-    by_course = {}
-    for course_id, item_id, completed_at in completed:
-        by_course.setdefault(course_id, []).append({"item_id": item_id, "completed_at": completed_at})
-    spent = db.session.execute(
+    spent = _by_course(
         sa.select(Enrollment.course_id, ItemTime.item_id, ItemTime.seconds)
         .join(ItemTime, ItemTime.enrollment_id == Enrollment.id)
         .where(Enrollment.user_id == user_id)
         .order_by(ItemTime.item_id)
     )
-    time_by_course = {}
-    for course_id, item_id, seconds in spent:
-        time_by_course.setdefault(course_id, []).append({"item_id": item_id, "seconds": seconds})
     return [
-        {**row, "completed_items": by_course.get(row["id"], []), "time_by_item": time_by_course.get(row["id"], [])}
+        {**row, "completed_items": completed.get(row["id"], []), "time_by_item": spent.get(row["id"], [])}
         for row in rows
     ]
+
+
+def _by_course(stmt):
+    """Rows of (course id, then named columns) as {course id: [dicts of the other columns]}."""
+    grouped = {}
+    for row in db.session.execute(stmt):
+        values = row._asdict()
+        grouped.setdefault(values.pop("course_id"), []).append(values)
+    return grouped

@@ -69,8 +69,7 @@ def play(course_id, item_id=None):
 def complete(course_id, item_id):
     """Mark an item done; answers the updated progress to htmx."""
     principal = current_principal()
-    services.get_course(course_id, principal, scope_of(principal))
-    item = _item_of(course_id, item_id)
+    item = _visible_item(course_id, item_id)
     result = learning.mark_complete(item, principal.id)
     if is_htmx():
         return render_template("courses/_completion.html", result=result, item=item, course_id=course_id)
@@ -81,17 +80,18 @@ def complete(course_id, item_id):
 @requires("courses.learn")
 def report_time(course_id, item_id):
     """The player's time reports (sent with `navigator.sendBeacon`, so nobody reads the answer)."""
-    principal = current_principal()
-    services.get_course(course_id, principal, scope_of(principal))
-    item = _item_of(course_id, item_id)
+    item = _visible_item(course_id, item_id)
     seconds = request.form.get("seconds", type=int)
     if seconds is None:
         raise ValidationFailed("Say how many seconds.", {"seconds": ["A whole number of seconds."]})
-    learning.record_time(item, principal.id, seconds)
+    learning.record_time(item, current_principal().id, seconds)
     return "", 204
 
 
-def _item_of(course_id, item_id):
+def _visible_item(course_id, item_id):
+    """An item of a course the signed-in person sees; an item of another course is not found here."""
+    principal = current_principal()
+    services.get_course(course_id, principal, scope_of(principal))
     item = content.get_item(item_id)
     if item.course_id != course_id:
         raise NotFound("No such content.")
