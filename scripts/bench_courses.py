@@ -30,13 +30,13 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-def timed(client, path, headers, count):
+def timed(client, path, headers, count, method="GET", data=None, expect=200):
     latencies = []
     for _ in range(count):
         started = time.perf_counter()
-        response = client.get(path, headers=headers)
+        response = client.open(path, method=method, headers=headers, data=data)
         latencies.append((time.perf_counter() - started) * 1000)
-        if response.status_code != 200:
+        if response.status_code != expect:
             raise RuntimeError(f"{path}: {response.status_code}")
     return {"p50_ms": round(statistics.median(latencies), 2), "p95_ms": round(percentile(latencies, 0.95), 2)}
 
@@ -187,6 +187,11 @@ def run(args, redis_url):
         raise RuntimeError(f"sign-in failed: {signed_in.status_code}")
     dashboard = timed(learner, "/learn", host, args.requests)
     player = timed(learner, f"/learn/{ids['big']}", host, args.requests)
+    page = learner.get(f"/learn/{ids['big']}", headers=host).get_data(as_text=True)
+    report_url, csrf = re.search(r'data-time-url="([^"]+)" data-csrf="([^"]+)"', page).groups()
+    time_report = timed(
+        learner, report_url, host, args.requests, method="POST", data={"seconds": "30", "csrf_token": csrf}, expect=204
+    )
     results = {
         "learners": args.learners,
         "items": args.items,
@@ -195,6 +200,7 @@ def run(args, redis_url):
         "progress_table_last_page": progress_last,
         "dashboard": dashboard,
         "player": player,
+        "time_report": time_report,
         "enrollments_of_busy_learner": args.enrollments,
     }
     print(
@@ -205,6 +211,7 @@ def run(args, redis_url):
         f"My learning page ({args.enrollments} enrollments): p50 {dashboard['p50_ms']} ms, p95 {dashboard['p95_ms']} ms"
     )
     print(f"Course player ({args.items} items): p50 {player['p50_ms']} ms, p95 {player['p95_ms']} ms")
+    print(f"Player time report (POST, one write): p50 {time_report['p50_ms']} ms, p95 {time_report['p95_ms']} ms")
     print(json.dumps(results))
 
 
