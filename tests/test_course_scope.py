@@ -98,7 +98,7 @@ def test_courses_page_shows_each_role_its_scope_and_the_roster_its_people(app, t
     assert "0 enrolled from your branches" in html and "south@example.org" not in html
     assert "north 7" in html and "south 7" not in html  # only their branch's classes to choose from
     refused = boss.post(roster, {"class_id": "0", "emails": "south@example.org"}, csrf_from=roster)
-    assert refused.status_code == 422 and "Unknown or inactive people." in refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "outside the course&#39;s branches" in refused.get_data(as_text=True)
     class_id = re.search(r'<option value="(\d+)">north 7', html).group(1)
     done = boss.post(roster, {"class_id": class_id, "emails": ""}, csrf_from=roster, follow_redirects=True)
     html = done.get_data(as_text=True)
@@ -129,3 +129,25 @@ def test_the_courses_page_takes_the_same_queries_for_few_or_many_courses(app, te
     many = _count_queries(app, tenant, lambda: boss.get("/teach"))
     assert boss.get("/teach").get_data(as_text=True).count("open to your branches") == 9
     assert few == many
+
+
+def test_a_course_for_some_branches_takes_only_their_people_and_classes(district):
+    teacher, admin, people, classes = district["teacher"], district["admin"], district["people"], district["classes"]
+    north_only = district["courses"]["north"]
+    outsider = teacher.post(f"/api/v1/courses/{north_only}/enrollments", json={"user_ids": [people["south"]]})
+    assert outsider.status_code == 422
+    assert outsider.get_json()["error"]["details"]["user_ids"] == [f"User {people['south']} cannot take this course."]
+    other_class = teacher.post(f"/api/v1/courses/{north_only}/enrollments", json={"class_id": classes["south"]})
+    assert other_class.status_code == 422 and other_class.get_json()["error"]["details"]["class_id"]
+    assert (
+        teacher.post(f"/api/v1/courses/{north_only}/enrollments", json={"class_id": classes["north"]}).status_code
+        == 201
+    )
+
+    # A South student joins North's class later: the North-only course skips them and nothing breaks.
+    joined = admin.post(
+        f"/api/v1/classes/{classes['north']}/members", json={"user_ids": [people["south"]], "role": "student"}
+    )
+    assert joined.status_code in (200, 201)
+    rows = teacher.get(f"/api/v1/courses/{north_only}/progress").get_json()["data"]
+    assert [row["id"] for row in rows] == [people["north"]]

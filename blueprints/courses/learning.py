@@ -12,6 +12,8 @@ from app.tenancy.context import get_current_tenant
 from app.tenancy.models import utcnow
 from blueprints.branches.scope import people_of
 from blueprints.classes.models import ClassMembership, SchoolClass
+from blueprints.courses.content import published_body
+from blueprints.courses.media import media_of
 from blueprints.courses.models import (
     ContentItem,
     ContentKind,
@@ -23,6 +25,7 @@ from blueprints.courses.models import (
     course_classes,
     course_prerequisites,
 )
+from blueprints.courses.services import branch_ids_of, outline
 from blueprints.users.models import User
 
 
@@ -31,17 +34,28 @@ def _tenant_id():
     return tenant.id if tenant else None
 
 
-def enroll_users(course, user_ids, class_id=None, branch_ids=None):
-    """Enroll people (again, if they had left); returns how many enrollments were created.
-
-    `branch_ids`: only people of these branches (a branch manager's reach); others are unknown here."""
-    user_ids = sorted(set(user_ids))
+def eligible_learners(course, user_ids, branch_ids=None):
+    """Which of these people may be enrolled: active, in the enroller's reach, in the course's branches."""
     candidates = sa.select(User.id).where(User.id.in_(user_ids or [-1]), User.is_active)
     if branch_ids is not None:
         candidates = candidates.where(User.id.in_(people_of(branch_ids)))
-    known = set(db.session.scalars(candidates))
+    if course_branch_ids := branch_ids_of([course.id]).get(course.id):
+        candidates = candidates.where(User.id.in_(people_of(course_branch_ids)))
+    return set(db.session.scalars(candidates))
+
+
+def enroll_users(course, user_ids, class_id=None, branch_ids=None):
+    """Enroll people (again, if they had left); returns how many enrollments were created.
+
+    `branch_ids`: only people of these branches (a branch manager's reach); others are unknown here.
+    A course open to some branches only takes their people: nobody else could open it."""
+    user_ids = sorted(set(user_ids))
+    known = eligible_learners(course, user_ids, branch_ids)
     if missing := [u for u in user_ids if u not in known]:
-        raise ValidationFailed("Unknown or inactive people.", {"user_ids": [f"No active user {u}." for u in missing]})
+        raise ValidationFailed(
+            "Unknown or inactive people, or people outside the course's branches.",
+            {"user_ids": [f"User {u} cannot take this course." for u in missing]},
+        )
     existing = {
         e.user_id: e
         for e in db.session.scalars(
@@ -72,6 +86,11 @@ def enroll_class(course, class_id, branch_ids=None):
     school_class = db.session.get(SchoolClass, class_id)
     if school_class is None or (branch_ids is not None and school_class.branch_id not in branch_ids):
         raise ValidationFailed("No such class.", {"class_id": ["No class with this id."]})
+    course_branch_ids = branch_ids_of([course.id]).get(course.id)
+    if course_branch_ids and school_class.branch_id not in course_branch_ids:
+        raise ValidationFailed(
+            "This class's branch does not take this course.", {"class_id": ["Outside the course's branches."]}
+        )
     if not db.session.execute(
         sa.select(course_classes).where(course_classes.c.course_id == course.id, course_classes.c.class_id == class_id)
     ).first():
@@ -93,7 +112,9 @@ def enroll_new_class_members(payload):
         sa.select(course_classes.c.course_id).where(course_classes.c.class_id == payload["class_id"])
     )
     for course in db.session.scalars(sa.select(Course).where(Course.id.in_(list(course_ids)))).all():
-        enroll_users(course, payload["user_ids"], class_id=payload["class_id"])
+        # A student from another branch in the class is skipped here, not a reason to enroll nobody.
+        if eligible := sorted(eligible_learners(course, payload["user_ids"])):
+            enroll_users(course, eligible, class_id=payload["class_id"])
 
 
 @subscribe("assessment.passed")
@@ -361,10 +382,6 @@ def dashboard(user_id, soon_days=7):
 
 def player(course, user_id, item_id=None):
     """What the course player shows: the outline with ticks, the item, previous and next."""
-    from blueprints.courses.content import published_body
-    from blueprints.courses.media import media_of
-    from blueprints.courses.services import outline
-
     enrollment = learner_enrollment(course.id, user_id)
     modules = outline(course)
     items = [item for module in modules for item in module["items"]]
