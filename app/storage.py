@@ -64,6 +64,8 @@ def _disposition(download_name, as_attachment):
 
 
 class LocalStorage:
+    browser_origin = None  # files come from the app itself
+
     def __init__(self, root):
         self.root = Path(root)
 
@@ -167,9 +169,11 @@ class S3Storage:
         self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
 
     @property
-    def origin(self):
-        """Where browsers fetch files from (for the Content-Security-Policy)."""
-        parts = urlsplit(self.signer.meta.endpoint_url)
+    def browser_origin(self):
+        """Where browsers fetch files from (for the Content-Security-Policy): the origin of a presigned link,
+        which with virtual-host addressing includes the bucket. Signing is local: no request is made."""
+        link = self.signer.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": "probe"})
+        parts = urlsplit(link)
         return f"{parts.scheme}://{parts.netloc}"
 
 

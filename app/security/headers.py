@@ -17,13 +17,20 @@ DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
 
 
 def content_security_policy(app):
-    """The policy; with media in an object store, browsers also load images and video from there."""
-    if app.config["MEDIA_STORAGE"] != "s3":
-        return CSP
-    from app.storage import build_storage
+    """The policy, worked out once per app: when files come from an object store, browsers also load
+    images and video from its origin."""
+    policy = app.extensions.get("tessera.csp")
+    if policy is None:
+        from app.storage import media_storage
 
-    origin = build_storage(app.config).origin
-    return CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}") + f"; media-src 'self' {origin}"
+        origin = media_storage().browser_origin
+        policy = CSP
+        if origin:
+            policy = (
+                CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}") + f"; media-src 'self' {origin}"
+            )
+        app.extensions["tessera.csp"] = policy
+    return policy
 
 
 def style_nonce():
@@ -36,7 +43,6 @@ def style_nonce():
 
 def init_security_headers(app):
     docs_path = app.config["OPENAPI_URL_PREFIX"].rstrip("/") + app.config["OPENAPI_SWAGGER_UI_PATH"]
-    policy = content_security_policy(app)
     app.add_template_global(style_nonce)
 
     @app.after_request
@@ -44,7 +50,7 @@ def init_security_headers(app):
         from flask import request
 
         headers = response.headers
-        page_policy = policy
+        page_policy = content_security_policy(app)
         if nonce := g.get("style_nonce"):  # a page with the rich-text editor, whose <style> carries it
             page_policy = page_policy.replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
         headers.setdefault("Content-Security-Policy", DOCS_CSP if request.path == docs_path else page_policy)

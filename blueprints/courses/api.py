@@ -167,9 +167,7 @@ class CourseProgress(MethodView):
 def _roster(course_id):
     """A visible course, and whose enrollments the caller handles in it (None: everyone's)."""
     principal = current_principal()
-    scope = scope_of(principal)
-    course = services.get_course(course_id, principal, scope)
-    return course, services.roster_branches(course, principal, scope)
+    return services.course_roster(course_id, principal, scope_of(principal))
 
 
 def _progress_page(course_id):

@@ -34,7 +34,7 @@ def _tenant_id():
     return tenant.id if tenant else None
 
 
-def eligible_learners(course, user_ids, branch_ids=None):
+def _eligible(course, user_ids, branch_ids=None):
     """Which of these people may be enrolled: active, in the enroller's reach, in the course's branches."""
     candidates = sa.select(User.id).where(User.id.in_(user_ids or [-1]), User.is_active)
     if branch_ids is not None:
@@ -44,14 +44,17 @@ def eligible_learners(course, user_ids, branch_ids=None):
     return set(db.session.scalars(candidates))
 
 
-def enroll_users(course, user_ids, class_id=None, branch_ids=None):
+def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False):
     """Enroll people (again, if they had left); returns how many enrollments were created.
 
     `branch_ids`: only people of these branches (a branch manager's reach); others are unknown here.
-    A course open to some branches only takes their people: nobody else could open it."""
+    A course open to some branches only takes their people: nobody else could open it. The people who
+    cannot take the course are refused, or with `skip_ineligible` left out."""
     user_ids = sorted(set(user_ids))
-    known = eligible_learners(course, user_ids, branch_ids)
-    if missing := [u for u in user_ids if u not in known]:
+    known = _eligible(course, user_ids, branch_ids)
+    if skip_ineligible:
+        user_ids = [u for u in user_ids if u in known]
+    elif missing := [u for u in user_ids if u not in known]:
         raise ValidationFailed(
             "Unknown or inactive people, or people outside the course's branches.",
             {"user_ids": [f"User {u} cannot take this course." for u in missing]},
@@ -112,9 +115,8 @@ def enroll_new_class_members(payload):
         sa.select(course_classes.c.course_id).where(course_classes.c.class_id == payload["class_id"])
     )
     for course in db.session.scalars(sa.select(Course).where(Course.id.in_(list(course_ids)))).all():
-        # A student from another branch in the class is skipped here, not a reason to enroll nobody.
-        if eligible := sorted(eligible_learners(course, payload["user_ids"])):
-            enroll_users(course, eligible, class_id=payload["class_id"])
+        # A student from another branch in the class is left out, not a reason to enroll nobody.
+        enroll_users(course, payload["user_ids"], class_id=payload["class_id"], skip_ineligible=True)
 
 
 @subscribe("assessment.passed")
@@ -152,13 +154,13 @@ def missing_prerequisites(course_id, user_id):
     ).all()
 
 
-def learner_enrollment(course_id, user_id):
-    """The active enrollment of a learner, checked against the prerequisites."""
-    enrollment = db.session.scalar(
-        sa.select(Enrollment).where(
-            Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
-        )
+def learner_enrollment(course_id, user_id, lock=False):
+    """The active enrollment of a learner, checked against the prerequisites; `lock`: hold its row until
+    commit (PostgreSQL; SQLite serialises writers anyway)."""
+    stmt = sa.select(Enrollment).where(
+        Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
     )
+    enrollment = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if enrollment is None:
         raise NotFound("You are not enrolled in this course.")
     if missing := missing_prerequisites(course_id, user_id):
@@ -223,14 +225,7 @@ def record_time(item, user_id, seconds):
         raise ValidationFailed(
             "Report between 1 and 120 seconds.", {"seconds": [f"Between 1 and {MAX_REPORT_SECONDS}."]}
         )
-    enrollment = learner_enrollment(item.course_id, user_id)
-    # One report at a time per enrollment (PostgreSQL row lock; SQLite serialises writers anyway).
-    enrollment = db.session.scalar(
-        sa.select(Enrollment)
-        .where(Enrollment.id == enrollment.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    enrollment = learner_enrollment(item.course_id, user_id, lock=True)  # one report at a time
     now = utcnow()
     allowed = MAX_REPORT_SECONDS
     if enrollment.last_reported_at is not None:

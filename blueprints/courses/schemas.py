@@ -92,11 +92,9 @@ class EnrolledSchema(ma.Schema):
     created = ma.fields.Integer()
 
 
-class ProgressRowSchema(ma.Schema):
-    id = ma.fields.Integer(metadata={"description": "the learner's user id"})
-    email = ma.fields.String()
-    first_name = ma.fields.String()
-    last_name = ma.fields.String()
+class EnrollmentProgressSchema(ma.Schema):
+    """An enrollment's state and progress, as both the course's roster and a person's courses show it."""
+
     status = ma.fields.String()
     enrolled_at = ma.fields.DateTime()
     due_at = ma.fields.DateTime(allow_none=True)
@@ -105,6 +103,13 @@ class ProgressRowSchema(ma.Schema):
     total = ma.fields.Integer()
     percent = ma.fields.Integer()
     seconds_spent = ma.fields.Integer(metadata={"description": "time spent in the course's items"})
+
+
+class ProgressRowSchema(EnrollmentProgressSchema):
+    id = ma.fields.Integer(metadata={"description": "the learner's user id"})
+    email = ma.fields.String()
+    first_name = ma.fields.String()
+    last_name = ma.fields.String()
 
 
 class TimeReportSchema(ma.Schema):
@@ -126,22 +131,14 @@ class CompletionSchema(ma.Schema):
     completed_at = ma.fields.DateTime(allow_none=True)
 
 
-class UserEnrollmentSchema(ma.Schema):
+class UserEnrollmentSchema(EnrollmentProgressSchema):
     id = ma.fields.Integer(metadata={"description": "course id"})
     title = ma.fields.String()
     slug = ma.fields.String()
-    status = ma.fields.String()
-    enrolled_at = ma.fields.DateTime()
-    due_at = ma.fields.DateTime(allow_none=True)
-    completed_at = ma.fields.DateTime(allow_none=True)
     last_item_id = ma.fields.Integer(allow_none=True)
-    done = ma.fields.Integer()
-    total = ma.fields.Integer()
-    percent = ma.fields.Integer()
     cover_url = ma.fields.Function(
         lambda row: cover_path(row["id"], row["cover_key"], "/api/v1/courses"), allow_none=True
     )
-    seconds_spent = ma.fields.Integer(metadata={"description": "time spent in the course's items"})
 
 
 class OutcomeSchema(ma.Schema):

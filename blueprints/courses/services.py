@@ -174,14 +174,15 @@ def can_manage(course, principal, scope):
     return bool(scope.branch_ids) and bool(branches) and branches <= scope.branch_ids
 
 
-def roster_branches(course, principal, scope):
-    """Whose enrollments a principal handles in a course: None for everyone's (its teachers and managers),
-    or a set of branches: a branch manager enrolls and follows the people of their branches in any
-    published course open to those branches (an organization-wide course, say), and no one else."""
+def course_roster(course_id, principal, scope):
+    """A visible course, and whose enrollments the principal handles in it: None for everyone's (its
+    teachers and managers), or a set of branches: a branch manager enrolls and follows the people of their
+    branches in any published course open to those branches (an organization-wide course, say)."""
+    course = get_course(course_id, principal, scope)
     if can_manage(course, principal, scope):
-        return None
+        return course, None
     if scope.branch_ids and course.status == CourseStatus.PUBLISHED:
-        return scope.branch_ids
+        return course, scope.branch_ids
     raise PermissionDenied("Only this course's teachers and managers can enroll people.", code="NOT_COURSE_MANAGER")
 
 

@@ -242,11 +242,10 @@ def roster(course_id):
     enroll the people of their branches only."""
     principal = current_principal()
     scope = scope_of(principal)
-    course = services.get_course(course_id, principal, scope)
-    branch_ids = services.roster_branches(course, principal, scope)
+    course, branch_ids = services.course_roster(course_id, principal, scope)
     form = EnrollForm()
-    classes = list_classes(parse_list_query({"per_page": "100"}, CLASS_LIST), scope_of(principal)).items
-    names = {b.id: b.name for b in branch_choices(scope_of(principal))}
+    classes = list_classes(parse_list_query({"per_page": "100"}, CLASS_LIST), scope).items
+    names = {b.id: b.name for b in branch_choices(scope)}
     form.class_id.choices = [(0, "—")] + [(c.id, f"{c.name} ({names.get(c.branch_id, '')})") for c in classes]
     if form.validate_on_submit():
         try:
