@@ -18,8 +18,9 @@ from flask_migrate import upgrade as upgrade_control_plane
 
 from app import CONTROL_MIGRATIONS, create_app
 from app.security.passwords import hash_password
-from app.security.tokens import issue_access_token
+from app.tenancy.context import tenant_context
 from app.tenancy.provisioning import provision_tenant
+from blueprints.auth.services import access_token_for
 from config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +80,10 @@ def bench_tenancy(tenant_count, request_count, lru_size, redis_url):
             if (number + 1) % 100 == 0:
                 print(f"  provisioned {number + 1}/{tenant_count}", flush=True)
         provision_seconds = time.perf_counter() - started
-        tokens = {tenant.id: issue_access_token(1, tenant.id, ("org_admin",))[0] for tenant in tenants}
+        tokens = {}
+        for tenant in tenants:
+            with tenant_context(tenant, app):
+                tokens[tenant.id] = access_token_for(1, ("org_admin",), tenant)
 
     def plan_for(chosen):
         return [

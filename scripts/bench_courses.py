@@ -18,10 +18,10 @@ from flask_migrate import upgrade as upgrade_control_plane
 from app import CONTROL_MIGRATIONS, create_app
 from app.extensions import db
 from app.security.passwords import hash_password
-from app.security.tokens import issue_access_token
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
 from app.tenancy.provisioning import provision_tenant
+from blueprints.auth.services import access_token_for
 from config import Config
 
 
@@ -171,8 +171,8 @@ def run(args, redis_url):
         f"in {time.perf_counter() - started:.1f} s"
     )
     host = {"Host": f"{tenant.slug}.localhost:5000"}
-    with app.app_context():
-        teacher_token = issue_access_token(ids["teacher"], tenant.id, ("teacher",))[0]
+    with tenant_context(tenant, app):
+        teacher_token = access_token_for(ids["teacher"], ("teacher",), tenant)
     client = app.test_client()
     auth = host | {"Authorization": f"Bearer {teacher_token}"}
     last_page = -(-args.learners // 100)

@@ -191,26 +191,34 @@ def make_user(app, tenant, role="student", email=None, password=PASSWORD, **fiel
         return user.id
 
 
+def user_token(app, tenant, user_id, role):
+    """An access token of a new API sign-in of this person, as `POST /auth/login` would give."""
+    from blueprints.auth.services import access_token_for
+
+    with tenant_context(tenant, app):
+        return access_token_for(user_id, (role,), tenant)
+
+
 @pytest.fixture
 def login_as(app):
     """login_as(tenant, role) -> an access token for a new user with that role in that tenant."""
 
     def login(tenant, role="student"):
-        user_id = make_user(app, tenant, role)
-        with app.app_context():
-            return issue_access_token(user_id, tenant.id, (role,))[0]
+        return user_token(app, tenant, make_user(app, tenant, role), role)
 
     return login
 
 
 @pytest.fixture
 def operator_token(app):
-    from app.security.operators import create_operator, find_operator
+    from app.security.operators import create_operator, find_operator, open_operator_sign_in
 
     with app.app_context():
         email = "operator@example.org"
         operator = find_operator(email) or create_operator(email, PASSWORD)
-        return issue_access_token(operator.id, None, ("platform_operator",))[0]
+        return issue_access_token(operator.id, None, ("platform_operator",), open_operator_sign_in(operator.id, "api"))[
+            0
+        ]
 
 
 def run_jobs(app):

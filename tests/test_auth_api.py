@@ -112,8 +112,14 @@ def test_refresh_token_of_one_tenant_is_unknown_to_another(api, make_tenant):
 
 
 def _forge(app, tenant, **changes):
+    from blueprints.auth.services import open_sign_in
+
+    with tenant_context(tenant, app):
+        sign_in_id = open_sign_in(1, "api")
+        db.session.commit()
     now = datetime.now(UTC)
     claims = {
+        "sid": sign_in_id,
         "sub": "1",
         "tid": tenant.id,
         "roles": ["org_admin"],

@@ -2,8 +2,7 @@
 
 import pytest
 
-from app.security.tokens import issue_access_token
-from tests.conftest import make_user
+from tests.conftest import make_user, user_token
 
 
 @pytest.fixture
@@ -16,7 +15,7 @@ def org(app, api, tenant, login_as):
     manager_id = make_user(app, tenant, "branch_manager", email="manager@example.org")
     admin.post(f"{base}/{north['id']}/users", json={"user_id": manager_id, "role": "branch_manager"})
     with app.app_context():
-        manager_token = issue_access_token(manager_id, tenant.id, ("branch_manager",))[0]
+        manager_token = user_token(app, tenant, manager_id, "branch_manager")
     return {
         "tenant": tenant,
         "admin": admin,

@@ -57,13 +57,12 @@ def open_signed_in(browser, live_server, tenant, email, path, width=375, height=
 
 def published_course(app, api, tenant, title, items, learner_email, learner_name="Sam"):
     """A teacher's published course with these items (dicts for POST content) and one enrolled learner."""
-    from app.security.tokens import issue_access_token
-    from tests.conftest import make_user
+    from tests.conftest import make_user, user_token
 
     teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
     student_id = make_user(app, tenant, "student", email=learner_email, first_name=learner_name)
     with app.app_context():
-        teacher = api(tenant, issue_access_token(teacher_id, tenant.id, ("teacher",))[0])
+        teacher = api(tenant, user_token(app, tenant, teacher_id, "teacher"))
     course_id = teacher.post("/api/v1/courses", json={"title": title}).get_json()["data"]["id"]
     module, item_ids = None, []
     for item in items:

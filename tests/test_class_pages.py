@@ -34,7 +34,7 @@ def test_roster_management_and_teacher_view(app, api, tenant, login_as):
         csrf_from=roster_url,
         follow_redirects=True,
     ).get_data(as_text=True)
-    assert "Nobody has these addresses: ghost@example.org." in added
+    assert "Nobody you manage has these addresses: ghost@example.org." in added
     assert "teach@example.org" in added and "stu@example.org" in added
 
     teacher = Browser(app, tenant)

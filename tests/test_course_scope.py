@@ -5,8 +5,7 @@ import re
 
 import pytest
 
-from app.security.tokens import issue_access_token
-from tests.conftest import make_user
+from tests.conftest import make_user, user_token
 from tests.test_auth_pages import Browser
 from tests.test_courses import make_course
 
@@ -17,7 +16,7 @@ def district(app, api, tenant, login_as):
 
     def client(user_id, role):
         with app.app_context():
-            return api(tenant, issue_access_token(user_id, tenant.id, (role,))[0])
+            return api(tenant, user_token(app, tenant, user_id, role))
 
     admin = api(tenant, login_as(tenant, "org_admin"))
     base = f"/api/v1/organizations/{tenant.id}/branches"
@@ -151,3 +150,31 @@ def test_a_course_for_some_branches_takes_only_their_people_and_classes(district
     assert joined.status_code in (200, 201)
     rows = teacher.get(f"/api/v1/courses/{north_only}/progress").get_json()["data"]
     assert [row["id"] for row in rows] == [people["north"]]
+
+
+def test_a_branch_manager_cannot_open_their_course_to_everyone_or_move_it_out(district):
+    manager, own = district["manager"], district["courses"]["north"]
+    for branch_ids in ([], [*district["admin"].get(f"/api/v1/courses/{own}").get_json()["data"]["branch_ids"], 999]):
+        refused = manager.put(f"/api/v1/courses/{own}", json={"branch_ids": branch_ids})
+        assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "OUT_OF_SCOPE"
+    north = district["admin"].get(f"/api/v1/courses/{own}").get_json()["data"]["branch_ids"]
+    assert len(north) == 1  # still North only
+    assert manager.put(f"/api/v1/courses/{own}", json={"branch_ids": north}).status_code == 200  # no change: fine
+    opened = district["admin"].put(f"/api/v1/courses/{own}", json={"branch_ids": []})
+    assert opened.status_code == 200 and opened.get_json()["data"]["branch_ids"] == []
+
+
+def test_lessons_are_read_by_enrolled_learners_past_prerequisites_and_by_managers(app, api, tenant, district):
+    everyone = district["courses"]["everyone"]
+    item = district["teacher"].get(f"/api/v1/courses/{everyone}/content").get_json()["data"][0]["items"][0]["id"]
+    south = api(tenant, user_token(app, tenant, district["people"]["south"], "student"))  # enrolled
+    north = api(tenant, user_token(app, tenant, district["people"]["north"], "student"))  # not enrolled
+    assert south.get(f"/api/v1/content/{item}").status_code == 200
+    assert south.get(f"/api/v1/content/{item}").get_json()["data"]["published_body"]
+    assert north.get(f"/api/v1/content/{item}").status_code == 404
+    assert district["teacher"].get(f"/api/v1/content/{item}").status_code == 200
+    assert district["admin"].get(f"/api/v1/content/{item}").status_code == 200
+    # A prerequisite the learner has not completed closes the lessons, as in the player.
+    district["teacher"].put(f"/api/v1/courses/{everyone}", json={"prerequisite_ids": [district["courses"]["north"]]})
+    locked = south.get(f"/api/v1/content/{item}")
+    assert locked.status_code == 403 and locked.get_json()["error"]["code"] == "PREREQUISITES_NOT_MET"

@@ -5,10 +5,9 @@ import sqlalchemy as sa
 
 from app import events
 from app.extensions import db
-from app.security.tokens import issue_access_token
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
-from tests.conftest import make_user
+from tests.conftest import make_user, user_token
 
 
 @pytest.fixture
@@ -17,7 +16,7 @@ def school(app, api, tenant, login_as):
 
     def client_for(user_id, role):
         with app.app_context():
-            return api(tenant, issue_access_token(user_id, tenant.id, (role,))[0])
+            return api(tenant, user_token(app, tenant, user_id, role))
 
     admin = api(tenant, login_as(tenant, "org_admin"))
     branch = admin.post(f"/api/v1/organizations/{tenant.id}/branches", json={"code": "north", "name": "North"})
@@ -80,7 +79,8 @@ def test_teacher_builds_a_course_that_learners_see_once_published(school):
 
 def test_versions_compare_and_restore(school):
     teacher = school["teacher"]
-    _, (item_id, *_) = make_course(teacher, items=1)
+    course_id, (item_id, *_) = make_course(teacher, items=1)
+    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [school["students"][0]]})
     teacher.put(
         f"/api/v1/content/{item_id}", json={"body": "<p>Lesson 1</p>\n<p>Now with more</p>", "change_note": "Expanded"}
     )

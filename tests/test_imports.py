@@ -6,12 +6,11 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.security.tokens import issue_access_token
 from app.tenancy.context import tenant_context
 from blueprints.branches.models import BranchMembership
 from blueprints.classes.models import ClassMembership
 from blueprints.users.models import User
-from tests.conftest import make_user, run_jobs
+from tests.conftest import make_user, run_jobs, user_token
 
 HEADER = "email,first_name,last_name,role,branch,classes,external_id,password\n"
 GOOD = (
@@ -152,7 +151,7 @@ def test_a_branch_manager_is_refused_row_by_row_outside_their_branch(app, api, s
         json={"user_id": manager_id, "role": "branch_manager"},
     )
     with app.app_context():
-        manager = api(tenant, issue_access_token(manager_id, tenant.id, ("branch_manager",))[0])
+        manager = api(tenant, user_token(app, tenant, manager_id, "branch_manager"))
     text = HEADER + (
         "new1@example.org,New,One,student,north,,,\n"
         "new2@example.org,New,Two,student,south,,,\n"

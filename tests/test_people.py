@@ -4,8 +4,7 @@ import io
 
 import pytest
 
-from app.security.tokens import issue_access_token
-from tests.conftest import PASSWORD, make_user, run_jobs
+from tests.conftest import PASSWORD, make_user, run_jobs, user_token
 
 LOGIN = "/api/v1/auth/login"
 
@@ -20,7 +19,7 @@ def org(app, api, tenant, login_as):
     manager_id = make_user(app, tenant, "branch_manager", email="boss@example.org")
     admin.post(f"{base}/{north}/users", json={"user_id": manager_id, "role": "branch_manager"})
     with app.app_context():
-        manager = api(tenant, issue_access_token(manager_id, tenant.id, ("branch_manager",))[0])
+        manager = api(tenant, user_token(app, tenant, manager_id, "branch_manager"))
     return {"tenant": tenant, "admin": admin, "manager": manager, "north": north, "south": south}
 
 

@@ -4,8 +4,7 @@ import uuid
 
 import pytest
 
-from app.security.tokens import issue_access_token
-from tests.conftest import build_app, make_user
+from tests.conftest import build_app, make_user, user_token
 
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
@@ -44,7 +43,7 @@ def test_authenticated_principals_have_their_own_larger_budget(limited_app, tena
     client = limited_app.test_client()
     user_id = make_user(limited_app, tenant, "org_admin")
     with limited_app.app_context():
-        token = issue_access_token(user_id, tenant.id, ("org_admin",))[0]
+        token = user_token(limited_app, tenant, user_id, "org_admin")
     for _ in range(3):  # use up the anonymous budget of this IP
         client.get("/api/v1/organizations", headers=host(tenant))
     signed = [

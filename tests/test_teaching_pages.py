@@ -2,7 +2,7 @@
 
 import re
 
-from tests.conftest import make_user
+from tests.conftest import make_user, user_token
 from tests.test_auth_pages import Browser
 
 
@@ -79,11 +79,10 @@ def test_teacher_builds_reorders_versions_and_enrolls(app, tenant, mailbox):
 
 def api_as(app, api, tenant, role, email):
     """A person of that role signed in on both sides: an API client and their e-mail for the pages."""
-    from app.security.tokens import issue_access_token
 
     user_id = make_user(app, tenant, role, email=email)
     with app.app_context():
-        return api(tenant, issue_access_token(user_id, tenant.id, (role,))[0])
+        return api(tenant, user_token(app, tenant, user_id, role))
 
 
 def test_teacher_uploads_and_removes_files_on_the_item_page_and_learners_get_them(app, tenant, api):

@@ -15,3 +15,18 @@ class PlatformOperator(db.Model):
     password_hash = sa.Column(sa.String(255), nullable=False)
     is_active = sa.Column(sa.Boolean, nullable=False, default=True)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class OperatorSignIn(db.Model):
+    """One sign-in of a platform operator (page session or access token); closed on sign-out."""
+
+    __tablename__ = "operator_sign_ins"
+
+    id = sa.Column(sa.String(32), primary_key=True)
+    operator_id = sa.Column(
+        sa.Integer, sa.ForeignKey("platform_operators.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind = sa.Column(sa.String(10), nullable=False)
+    user_agent = sa.Column(sa.String(200))
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    revoked_at = sa.Column(sa.DateTime)

@@ -24,6 +24,7 @@ class Principal:
     email: str
     roles: tuple
     tenant_id: int | None
+    session_id: str | None = None  # the sign-in a page session or access token belongs to
 
     @property
     def permissions(self):
@@ -34,7 +35,9 @@ class Principal:
 
 
 def register_principal_loader(kind, loader):
-    """`loader(identifier)` returns a Principal for an active account of this kind, or None."""
+    """`loader(identifier, session_id=None)` returns a Principal for an active account of this kind, or None.
+
+    With a session id (users, operators), the account's sign-in of that id must still be open."""
     _loaders[kind] = loader
 
 
@@ -50,9 +53,9 @@ def _from_bearer(header, tenant):
         claims = decode_access_token(token.strip(), tenant.id if tenant else None)
     except InvalidToken as error:
         raise _unauthorized(f"Invalid access token: {error}", code="INVALID_TOKEN") from None
-    principal = _loaders["user" if tenant else "operator"](int(claims["sub"]))
+    principal = _loaders["user" if tenant else "operator"](int(claims["sub"]), claims["sid"])
     if principal is None:
-        raise _unauthorized("The account of this token is no longer active.", code="INVALID_TOKEN")
+        raise _unauthorized("This token's sign-in has ended, or its account is inactive.", code="INVALID_TOKEN")
     return principal
 
 

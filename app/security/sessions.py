@@ -20,7 +20,7 @@ class SessionAccount(UserMixin):
 
     def get_id(self):
         tenant_id = self.principal.tenant_id or 0
-        return f"{self.principal.kind}:{tenant_id}:{self.principal.id}"
+        return f"{self.principal.kind}:{tenant_id}:{self.principal.id}:{self.principal.session_id}"
 
 
 @login_manager.user_loader
@@ -28,21 +28,25 @@ def load_account(session_id):
     """The account of a session cookie, only on the host of the tenant it was issued for."""
     from app.security.principal import _loaders
 
-    kind, _, rest = session_id.partition(":")
-    tenant_id, _, account_id = rest.partition(":")
+    parts = session_id.split(":")
+    if len(parts) != 4:  # a cookie from before sign-ins were recorded: sign in again
+        return None
+    kind, tenant_id, account_id, sign_in_id = parts
     tenant = get_current_tenant()
-    if not account_id.isdigit() or int(tenant_id) != (tenant.id if tenant else 0):
+    if not (tenant_id.isdigit() and account_id.isdigit()) or int(tenant_id) != (tenant.id if tenant else 0):
         return None
     if kind not in ("user", "operator") or (kind == "user") != (tenant is not None):
         return None
-    principal = _loaders[kind](int(account_id))
+    principal = _loaders[kind](int(account_id), sign_in_id)
     if principal is None:
         return None
     return SessionAccount(principal, principal.email)
 
 
 def start_session(principal):
-    """Sign in on this host; a fresh session, so that a planted session id gains nothing."""
+    """Sign in on this host; a fresh session, so that a planted session id gains nothing.
+
+    `principal.session_id` names the sign-in the caller opened; the cookie carries it."""
     session.clear()
     login_user(SessionAccount(principal, principal.email))
 

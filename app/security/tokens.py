@@ -20,8 +20,8 @@ def _key():
     return current_app.config.get("JWT_SECRET_KEY") or current_app.config["SECRET_KEY"]
 
 
-def issue_access_token(subject, tenant_id, roles):
-    """A signed access token and its lifetime in seconds."""
+def issue_access_token(subject, tenant_id, roles, session_id):
+    """A signed access token of one sign-in (`sid`) and its lifetime in seconds."""
     lifetime = timedelta(minutes=current_app.config["JWT_ACCESS_TOKEN_MINUTES"])
     now = datetime.now(UTC)
     claims = {
@@ -29,6 +29,7 @@ def issue_access_token(subject, tenant_id, roles):
         "tid": tenant_id if tenant_id is not None else PLATFORM_TID,
         "roles": list(roles),
         "jti": uuid.uuid4().hex,
+        "sid": session_id,  # checked on every request: closing the sign-in ends the token at once
         "iat": now,
         "exp": now + lifetime,
         "typ": "access",
@@ -43,14 +44,21 @@ def decode_access_token(token, tenant_id):
             token,
             _key(),
             algorithms=[ALGORITHM],  # never trust the token's own `alg` (no `none`, no confusion)
-            options={"require": ["exp", "iat", "sub", "tid", "jti"]},
+            options={"require": ["exp", "iat", "sub", "tid", "jti", "sid"]},
         )
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from None
     expected = tenant_id if tenant_id is not None else PLATFORM_TID
     if claims.get("typ") != "access" or claims.get("tid") != expected:
         raise InvalidToken("Token was not issued for this organization.")
+    if not isinstance(claims.get("sid"), str) or not claims["sid"]:
+        raise InvalidToken("Token names no sign-in.")
     return claims
+
+
+def new_session_id():
+    """The id of a sign-in: random, named by signed cookies and tokens only (so not a secret on its own)."""
+    return secrets.token_hex(16)
 
 
 def new_opaque_token(nbytes=32):

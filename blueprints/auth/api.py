@@ -1,5 +1,6 @@
 """`/api/v1/auth`: tokens, registration, password resets and `me`."""
 
+from flask import request
 from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
@@ -30,7 +31,8 @@ class Login(MethodView):
     @blp.response(200, schemas.TokenPairSchema)
     def post(self, credentials):
         """Exchange e-mail and password for an access token (15 min) and a refresh token."""
-        return services.login(credentials["email"], credentials["password"], get_current_tenant())
+        agent = request.user_agent.string
+        return services.login(credentials["email"], credentials["password"], get_current_tenant(), agent)
 
 
 @blp.route("/refresh-token")
@@ -49,9 +51,10 @@ class Logout(MethodView):
     @blp.arguments(schemas.LogoutSchema)
     @blp.response(200, schemas.AcceptedSchema)
     def post(self, data):
-        """Revoke the refresh token's sign-in (every token rotated from it) and any page session."""
+        """End a sign-in: the refresh token's (every token rotated from it), the bearer token's, any page session."""
         if get_current_tenant() is not None:
             services.logout(data["refresh_token"])
+        services.end_current_sign_in()
         end_session()
         return {"message": "Signed out."}
 

@@ -35,3 +35,7 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(
         "Repeat the new password", validators=[DataRequired(), EqualTo("new_password", "The passwords differ.")]
     )
+
+
+class SignOutElsewhereForm(FlaskForm):
+    """Only its CSRF token: one button that ends every other sign-in."""

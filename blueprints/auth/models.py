@@ -30,3 +30,21 @@ class PasswordResetToken(TenantModel):
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     expires_at = sa.Column(sa.DateTime, nullable=False)
     used_at = sa.Column(sa.DateTime)
+
+
+class SignIn(TenantModel):
+    """One sign-in of a person: a browser session, or an API login and the refresh-token family it rotates.
+
+    Page cookies and access tokens name their sign-in, and every request checks it is still open: signing
+    out, a password change or reset, and deactivation close sign-ins, and whatever names them stops working
+    at once (a copied cookie or a stolen token included).
+    """
+
+    __tablename__ = "sign_ins"
+
+    id = sa.Column(sa.String(32), primary_key=True)  # random; the refresh-token family of an API sign-in
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = sa.Column(sa.String(10), nullable=False)  # "page" or "api"
+    user_agent = sa.Column(sa.String(200))
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    revoked_at = sa.Column(sa.DateTime)

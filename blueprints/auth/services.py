@@ -10,13 +10,14 @@ from app.events import emit
 from app.extensions import db
 from app.mail import build_message, send_mail_later, send_many
 from app.security import lockout
-from app.security.operators import authenticate_operator
+from app.security.operators import authenticate_operator, close_operator_sign_in, open_operator_sign_in
 from app.security.passwords import hash_password, password_problems, verify_password
 from app.security.permissions import PLATFORM_OPERATOR, STUDENT
-from app.security.tokens import issue_access_token, new_opaque_token, token_digest
+from app.security.principal import try_current_principal
+from app.security.tokens import issue_access_token, new_opaque_token, new_session_id, token_digest
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
-from blueprints.auth.models import PasswordResetToken, RefreshToken
+from blueprints.auth.models import PasswordResetToken, RefreshToken, SignIn
 from blueprints.users.models import User
 from blueprints.users.services import authenticate, create_user, find_user_by_email, get_user
 
@@ -57,12 +58,60 @@ def authenticate_operator_or_fail(email, password):
     return operator
 
 
-def _issue_refresh_token(user_id, family=None):
+def open_sign_in(user_id, kind, user_agent=None):
+    """Record a new sign-in (a browser session or an API login); the caller commits."""
+    sign_in = SignIn(id=new_session_id(), user_id=user_id, kind=kind, user_agent=(user_agent or "")[:200] or None)
+    db.session.add(sign_in)
+    return sign_in.id
+
+
+def close_sign_in(sign_in_id):
+    """Sign out: the sign-in, its refresh tokens and every access token or cookie naming it stop working."""
+    if sign_in_id:
+        _revoke_family(sign_in_id)
+        db.session.commit()
+
+
+def access_token_for(user_id, roles, tenant):
+    """An access token of a new API sign-in of a person, without a password (benchmarks, tests, tools)."""
+    sign_in_id = open_sign_in(user_id, "api")
+    db.session.commit()
+    return issue_access_token(user_id, tenant.id, tuple(roles), sign_in_id)[0]
+
+
+def open_sign_ins(user_id, limit=20):
+    """A person's open sign-ins, newest first (for "where am I signed in")."""
+    return db.session.scalars(
+        sa.select(SignIn)
+        .where(SignIn.user_id == user_id, SignIn.revoked_at.is_(None))
+        .order_by(SignIn.created_at.desc())
+        .limit(limit)
+    ).all()
+
+
+def sign_out_elsewhere(user_id, current_sign_in_id):
+    """End every sign-in of a person but this one (a lost phone, a shared computer)."""
+    revoke_all_sessions(user_id, keep=current_sign_in_id)
+    db.session.commit()
+
+
+def end_current_sign_in():
+    """Close the sign-in of this request's principal (page cookie or access token), whoever it is."""
+    principal = try_current_principal()
+    if principal is None or not principal.session_id:
+        return
+    if principal.kind == "operator":
+        close_operator_sign_in(principal.session_id)
+    elif principal.kind == "user":
+        close_sign_in(principal.session_id)
+
+
+def _issue_refresh_token(user_id, family):
     token = new_opaque_token()
     db.session.add(
         RefreshToken(
             user_id=user_id,
-            family=family or new_opaque_token(12),
+            family=family,
             token_hash=token_digest(token),
             expires_at=utcnow() + timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"]),
         )
@@ -70,28 +119,34 @@ def _issue_refresh_token(user_id, family=None):
     return token
 
 
-def _token_pair(user, tenant, family=None):
-    access, expires_in = issue_access_token(user.id, tenant.id, (user.role,))
+def _token_pair(user, tenant, family=None, user_agent=None):
+    """A new access token and refresh token; without `family`, a new API sign-in."""
+    family = family or open_sign_in(user.id, "api", user_agent)
+    access, expires_in = issue_access_token(user.id, tenant.id, (user.role,), family)
     refresh = _issue_refresh_token(user.id, family)
     db.session.commit()
     return {"access_token": access, "refresh_token": refresh, "token_type": "Bearer", "expires_in": expires_in}
 
 
-def login(email, password, tenant):
+def login(email, password, tenant, user_agent=None):
     """Access and refresh tokens for a tenant user; an access token for a platform operator."""
     if tenant is None:
         operator = authenticate_operator_or_fail(email, password)
-        access, expires_in = issue_access_token(operator.id, None, (PLATFORM_OPERATOR,))
+        sign_in_id = open_operator_sign_in(operator.id, "api", user_agent)
+        access, expires_in = issue_access_token(operator.id, None, (PLATFORM_OPERATOR,), sign_in_id)
         return {"access_token": access, "refresh_token": None, "token_type": "Bearer", "expires_in": expires_in}
-    return _token_pair(authenticate_for_tenant(email, password, tenant), tenant)
+    return _token_pair(authenticate_for_tenant(email, password, tenant), tenant, user_agent=user_agent)
 
 
 def _revoke_family(family):
+    """End one sign-in: its refresh tokens, and (through the sign-in row) its access tokens and cookie."""
+    now = utcnow()
     db.session.execute(
         sa.update(RefreshToken)
         .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .values(revoked_at=now)
     )
+    db.session.execute(sa.update(SignIn).where(SignIn.id == family, SignIn.revoked_at.is_(None)).values(revoked_at=now))
 
 
 def refresh(refresh_token, tenant):
@@ -128,16 +183,19 @@ def logout(refresh_token):
         return
     record = db.session.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == token_digest(refresh_token)))
     if record is not None:
-        _revoke_family(record.family)
-        db.session.commit()
+        close_sign_in(record.family)
 
 
-def revoke_all_sessions(user_id):
-    db.session.execute(
-        sa.update(RefreshToken)
-        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+def revoke_all_sessions(user_id, keep=None):
+    """End every sign-in of a person (pages and API), but `keep` (the one changing the password); the caller
+    commits."""
+    now = utcnow()
+    tokens = sa.update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+    sign_ins = sa.update(SignIn).where(SignIn.user_id == user_id, SignIn.revoked_at.is_(None))
+    if keep:
+        tokens, sign_ins = tokens.where(RefreshToken.family != keep), sign_ins.where(SignIn.id != keep)
+    db.session.execute(tokens.values(revoked_at=now))
+    db.session.execute(sign_ins.values(revoked_at=now))
 
 
 # --- self-registration ---------------------------------------------------------------------------
@@ -188,7 +246,9 @@ def request_password_reset(email, tenant):
         f"Choose a new one here within {hours} hour(s); the link works once:\n\n{link}\n\n"
         "If you did not ask for this, ignore this e-mail: your password stays as it is.\n"
     )
-    send_mail_later(tenant, user.mail_address, f"Reset your {tenant.name} password", text)
+    # The sign-in address, never the notification address: anyone who could set that one (unproven)
+    # would receive the key to the account.
+    send_mail_later(tenant, user.email, f"Reset your {tenant.name} password", text)
 
 
 def reset_password(token, new_password):
@@ -207,12 +267,13 @@ def reset_password(token, new_password):
     return user
 
 
-def change_password(user, current_password, new_password):
+def change_password(user, current_password, new_password, keep_sign_in=None):
+    """A new password; every other sign-in of the person ends (this one, `keep_sign_in`, goes on)."""
     if not verify_password(user.password_hash, current_password or ""):
         raise ValidationFailed("The current password is wrong.", {"current_password": ["Does not match."]})
     check_password_policy(new_password, user.email, field="new_password")
     user.password_hash = hash_password(new_password)
-    revoke_all_sessions(user.id)
+    revoke_all_sessions(user.id, keep=keep_sign_in)
     db.session.commit()
     return user
 
@@ -282,7 +343,7 @@ def invite_users(emails):
             f"Choose your password here (the link works once, for {INVITATION_DAYS} days):\n\n"
             f"{reset_link(tenant, token)}\n\nYou sign in with this address: {user.email}\n"
         )
-        messages.append(build_message(user.mail_address, f"Your {tenant.name} account", text))
+        messages.append(build_message(user.email, f"Your {tenant.name} account", text))  # a key: sign-in address
     # Tokens first, then the mail, then `invited_at`: a failed send is retried by RQ with fresh
     # links (at least once); a sent invitation is never sent again.
     db.session.commit()

@@ -6,14 +6,22 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.errors import DomainError
+from app.extensions import db
 from app.forms import apply_domain_error
-from app.security.operators import principal_for_operator
+from app.security.operators import open_operator_sign_in, principal_for_operator
 from app.security.principal import requires
 from app.security.rate_limits import limit_sensitive
 from app.security.sessions import end_session, start_session
 from app.tenancy.context import get_current_tenant
 from blueprints.auth import services
-from blueprints.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ProfileForm, ResetPasswordForm
+from blueprints.auth.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+    SignOutElsewhereForm,
+)
 from blueprints.users.services import get_user, principal_for_user
 
 bp = Blueprint("auth_pages", __name__)
@@ -37,12 +45,15 @@ def login():
     tenant = get_current_tenant()
     if form.validate_on_submit():
         try:
+            agent = request.user_agent.string
             if tenant is None:
                 operator = services.authenticate_operator_or_fail(form.email.data, form.password.data)
-                start_session(principal_for_operator(operator.id))
+                start_session(principal_for_operator(operator.id, open_operator_sign_in(operator.id, "page", agent)))
             else:
                 user = services.authenticate_for_tenant(form.email.data, form.password.data, tenant)
-                start_session(principal_for_user(user.id))
+                sign_in_id = services.open_sign_in(user.id, "page", agent)
+                db.session.commit()
+                start_session(principal_for_user(user.id, sign_in_id))
         except DomainError as error:
             form.form_errors.append(error.message)
             return render_template("auth/login.html", form=form), error.status
@@ -52,7 +63,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out of this organization on this browser."""
+    """Sign out of this organization on this browser (a copy of its cookie stops working too)."""
+    services.end_current_sign_in()
     end_session()
     flash("You are signed out.")
     return redirect(url_for("auth_pages.login"))
@@ -116,12 +128,27 @@ def profile():
     elif submitted == "password":
         if password_form.validate_on_submit():
             try:
-                services.change_password(user, password_form.current_password.data, password_form.new_password.data)
+                services.change_password(
+                    user,
+                    password_form.current_password.data,
+                    password_form.new_password.data,
+                    keep_sign_in=principal.session_id,
+                )
                 flash("Password changed. Other signed-in apps must sign in again.")
                 return redirect(url_for("auth_pages.profile"))
             except DomainError as error:
                 apply_domain_error(password_form, error)
         status = 422
+    elif submitted == "sessions" and SignOutElsewhereForm().validate_on_submit():
+        services.sign_out_elsewhere(user.id, principal.session_id)
+        flash("Signed out everywhere else.")
+        return redirect(url_for("auth_pages.profile"))
     return render_template(
-        "auth/profile.html", profile_form=profile_form, password_form=password_form, user=user
+        "auth/profile.html",
+        profile_form=profile_form,
+        password_form=password_form,
+        sessions_form=SignOutElsewhereForm(),
+        sign_ins=services.open_sign_ins(user.id),
+        current_sign_in=principal.session_id,
+        user=user,
     ), status

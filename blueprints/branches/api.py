@@ -106,5 +106,7 @@ class BranchUsers(MethodView):
     @blp.response(201, schemas.BranchMemberSchema)
     def post(self, data, organization_id, branch_id):
         """Add an existing person to the branch with a role (or change their role there)."""
-        branch = _branch(organization_id, branch_id)
-        return services.add_branch_member(branch, data["user_id"], data["role"])
+        scope = scope_of(current_principal())
+        services.check_organization(organization_id)
+        branch = services.get_branch(branch_id, scope)
+        return services.add_branch_member(branch, data["user_id"], data["role"], scope)

@@ -11,7 +11,7 @@ from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.users.models import User
-from blueprints.users.services import people_with_roles
+from blueprints.users.services import people_with_roles, unmanageable_ids
 
 BRANCH_ROLES = (BRANCH_MANAGER, TEACHER, STUDENT)
 # Settings a branch may override; anything else stays the organization's.
@@ -123,12 +123,14 @@ def list_branch_members(branch):
     return people_with_roles(BranchMembership, BranchMembership.branch_id == branch.id)
 
 
-def add_branch_member(branch, user_id, role):
+def add_branch_member(branch, user_id, role, scope):
+    """Add a person to a branch (or change their role there); a branch manager only adds their own people."""
     if role not in BRANCH_ROLES:
         raise ValidationFailed("Unknown branch role.", {"role": [f"One of {', '.join(BRANCH_ROLES)}."]})
     user = db.session.get(User, user_id)
-    if user is None:
-        raise ValidationFailed("No such user.", {"user_id": ["No user with this id in the organization."]})
+    if user is None or unmanageable_ids([user.id], scope):
+        # Out of reach looks like nobody: a branch manager learns nothing about other branches' people.
+        raise ValidationFailed("No such user.", {"user_id": ["No user with this id that you manage."]})
     membership = db.session.scalar(
         sa.select(BranchMembership).where(BranchMembership.branch_id == branch.id, BranchMembership.user_id == user.id)
     )

@@ -52,14 +52,14 @@ class ClassById(MethodView):
     def put(self, data, class_id):
         """Rename a class, change its term or move it to another branch."""
         scope = _scope()
-        return services.update_class(services.get_class(class_id, scope), data, scope)
+        return services.update_class(services.get_class(class_id, scope, manage=True), data, scope)
 
     @requires("classes.manage")
     @blp.doc(security=BEARER)
     @blp.response(200, schemas.ClassSchema)
     def delete(self, class_id):
         """Archive a class (its members and history are kept)."""
-        return services.archive_class(services.get_class(class_id, _scope()))
+        return services.archive_class(services.get_class(class_id, _scope(), manage=True))
 
 
 @blp.route("/<int:class_id>/members")
@@ -77,7 +77,10 @@ class ClassMembers(MethodView):
     @blp.response(200, schemas.ClassMemberSchema(many=True))
     def post(self, data, class_id):
         """Add teachers or students (up to 1 000 at once); answers the whole roster."""
-        return services.add_members(services.get_class(class_id, _scope()), data["user_ids"], data["role"])
+        scope = _scope()
+        return services.add_members(
+            services.get_class(class_id, scope, manage=True), data["user_ids"], data["role"], scope
+        )
 
 
 @blp.route("/<int:class_id>/members/<int:user_id>")
@@ -87,4 +90,4 @@ class ClassMember(MethodView):
     @blp.response(200)
     def delete(self, class_id, user_id):
         """Remove someone from the class (their history stays)."""
-        services.remove_member(services.get_class(class_id, _scope()), user_id)
+        services.remove_member(services.get_class(class_id, _scope(), manage=True), user_id)

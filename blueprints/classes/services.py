@@ -12,7 +12,7 @@ from app.tenancy.models import utcnow
 from blueprints.branches.models import Branch
 from blueprints.classes.models import ClassMembership, SchoolClass
 from blueprints.users.models import User
-from blueprints.users.services import people_with_roles
+from blueprints.users.services import people_with_roles, unmanageable_ids
 
 CLASS_ROLES = (TEACHER, STUDENT)
 
@@ -43,10 +43,16 @@ def list_classes(query, scope):
     return run_list_query(db.session, stmt, query, CLASS_LIST)
 
 
-def get_class(class_id, scope):
+def get_class(class_id, scope, manage=False):
+    """A class in sight (404 otherwise); to `manage` it, it must be in the actor's branches (403).
+
+    Teachers see the classes they teach, also in other branches; teaching one is no right to run it.
+    """
     school_class = db.session.get(SchoolClass, class_id)
     if school_class is None or not scope.allows_class(school_class.id, school_class.branch_id):
         raise NotFound("No such class.")
+    if manage:
+        scope.require(school_class.branch_id)
     return school_class
 
 
@@ -107,12 +113,15 @@ def list_members(school_class):
     return people_with_roles(ClassMembership, ClassMembership.class_id == school_class.id, roles_first=True)
 
 
-def add_members(school_class, user_ids, role):
-    """Add people as teachers or students (their role changes if they are members already)."""
+def add_members(school_class, user_ids, role, scope):
+    """Add people as teachers or students (their role changes if they are members already).
+
+    A branch manager adds only people they manage; anyone else is reported like an unknown id.
+    """
     if role not in CLASS_ROLES:
         raise ValidationFailed("Unknown class role.", {"role": ["teacher or student."]})
     user_ids = sorted(set(user_ids))
-    found = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids))))
+    found = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids)))) - unmanageable_ids(user_ids, scope)
     missing = [user_id for user_id in user_ids if user_id not in found]
     if missing:
         raise ValidationFailed("Unknown users.", {"user_ids": [f"No user with id {user_id}." for user_id in missing]})
@@ -146,11 +155,13 @@ def remove_member(school_class, user_id):
     db.session.commit()
 
 
-def add_members_by_email(school_class, emails, role):
-    """Add people by e-mail; answers the roster and the addresses nobody has."""
+def add_members_by_email(school_class, emails, role, scope):
+    """Add people by e-mail; answers the roster and the addresses of nobody this actor manages."""
     wanted = {email.strip().lower() for email in emails if email.strip()}
     found = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted))).all())
+    out_of_reach = unmanageable_ids(found.values(), scope)
+    found = {email: user_id for email, user_id in found.items() if user_id not in out_of_reach}
     missing = sorted(wanted - set(found))
     if found:
-        add_members(school_class, list(found.values()), role)
+        add_members(school_class, list(found.values()), role, scope)
     return list_members(school_class), missing

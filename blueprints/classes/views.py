@@ -56,9 +56,10 @@ def roster(class_id):
     school_class = services.get_class(class_id, scope)
     form = AddMembersForm()
     if request.method == "POST" and current_principal().can("classes.manage") and form.validate_on_submit():
-        _, missing = services.add_members_by_email(school_class, form.emails.data.splitlines(), form.role.data)
+        scope.require(school_class.branch_id)
+        _, missing = services.add_members_by_email(school_class, form.emails.data.splitlines(), form.role.data, scope)
         if missing:
-            flash(f"Nobody has these addresses: {', '.join(missing)}.")
+            flash(f"Nobody you manage has these addresses: {', '.join(missing)}.")
         return redirect(url_for("class_pages.roster", class_id=class_id))
     return render_template(
         "classes/roster.html", school_class=school_class, members=services.list_members(school_class), form=form
@@ -69,7 +70,7 @@ def roster(class_id):
 @requires("classes.manage")
 def remove(class_id, user_id):
     """Take someone out of the class; answers an empty row to htmx."""
-    school_class = services.get_class(class_id, scope_of(current_principal()))
+    school_class = services.get_class(class_id, scope_of(current_principal()), manage=True)
     services.remove_member(school_class, user_id)
     return render_page(
         "classes/roster.html",

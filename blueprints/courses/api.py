@@ -196,8 +196,12 @@ class ContentById(MethodView):
     @content_blp.doc(security=BEARER)
     @content_blp.response(200, schemas.ContentSchema)
     def get(self, item_id):
-        """An item with its published body."""
-        item = _item(item_id)
+        """An item with its published body: to the course's managers, and to learners enrolled in it who
+        have met its prerequisites (as in the player)."""
+        item = content.get_item(item_id)
+        principal = current_principal()
+        scope = scope_of(principal)
+        learning.require_reader(services.get_course(item.course_id, principal, scope), principal, scope)
         return {
             **schemas.ItemSchema().dump(item),
             "course_id": item.course_id,

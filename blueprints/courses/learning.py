@@ -25,7 +25,7 @@ from blueprints.courses.models import (
     course_classes,
     course_prerequisites,
 )
-from blueprints.courses.services import branch_ids_of, outline
+from blueprints.courses.services import branch_ids_of, can_manage, outline
 from blueprints.users.models import User
 
 
@@ -168,6 +168,15 @@ def learner_enrollment(course_id, user_id, lock=False):
             f"Complete {', '.join(missing)} first.", {"prerequisites": missing}, code="PREREQUISITES_NOT_MET"
         )
     return enrollment
+
+
+def require_reader(course, principal, scope):
+    """Who may read a course's lessons: its managers, and enrolled learners past its prerequisites."""
+    if can_manage(course, principal, scope):
+        return
+    if principal.kind != "user":
+        raise NotFound("No such item.")
+    learner_enrollment(course.id, principal.id)
 
 
 def mark_complete(item, user_id):

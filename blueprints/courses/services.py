@@ -239,12 +239,32 @@ def _replace_links(course, table, column, ids, model, field, noun):
         db.session.execute(sa.insert(table), [{"course_id": course.id, column: i} for i in ids])
 
 
+def _check_branch_change(course, branch_ids, scope):
+    """Only org admins open a course wider: others move it between their own branches, never to everyone.
+
+    An empty list means the whole organization, so emptying a branch course would reach past the actor's
+    branches as surely as naming another branch would.
+    """
+    if scope.organization_wide:
+        return
+    before = set(branch_ids_of([course.id]).get(course.id, [])) if course.id else set()
+    if before == set(branch_ids):
+        return
+    for branch_id in set(branch_ids) ^ before:
+        scope.require(branch_id)
+    if not branch_ids:
+        raise PermissionDenied(
+            "Only an org admin can open a course to the whole organization.",
+            {"branch_ids": ["Choose at least one of your branches."]},
+            code="OUT_OF_SCOPE",
+        )
+
+
 def _set_links(course, data, scope):
     if "branch_ids" in data:
         branch_ids = sorted(set(data["branch_ids"] or []))
+        _check_branch_change(course, branch_ids, scope)
         _replace_links(course, course_branches, "branch_id", branch_ids, Branch, "branch_ids", "branches")
-        for branch_id in branch_ids:
-            scope.require(branch_id)
     if "teacher_ids" in data:
         teacher_ids = sorted(set(data["teacher_ids"] or []))
         _replace_links(course, course_teachers, "user_id", teacher_ids, User, "teacher_ids", "teachers")

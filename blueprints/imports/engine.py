@@ -17,9 +17,11 @@ from app.security.passwords import hash_password, password_problems
 from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER, TENANT_ROLES
 from app.tenancy.models import utcnow
 from blueprints.branches.models import Branch, BranchMembership
+from blueprints.branches.scope import BranchScope
 from blueprints.classes.models import ClassMembership, SchoolClass
 from blueprints.imports.csvfile import CLASS_SEPARATOR
 from blueprints.users.models import User
+from blueprints.users.services import unmanageable_ids
 
 MAX_LENGTHS = {"email": 254, "first_name": 100, "last_name": 100, "external_id": 100, "password": 200}
 USER_FIELDS = ("email", "first_name", "last_name", "role", "external_id")
@@ -208,18 +210,6 @@ def _memberships(user_ids):
     return branch, classes
 
 
-def _in_scope_user_ids(user_ids, scope_branch_ids):
-    if scope_branch_ids is None or not user_ids:
-        return set(user_ids)
-    return set(
-        db.session.scalars(
-            sa.select(BranchMembership.user_id).where(
-                BranchMembership.user_id.in_(user_ids), BranchMembership.branch_id.in_(scope_branch_ids or [-1])
-            )
-        )
-    )
-
-
 def _match(rows, scope_branch_ids, result):
     """(row, existing user or None) for rows that name one person unambiguously and in scope."""
     by_external_id, by_email = _existing_users(rows)
@@ -236,11 +226,16 @@ def _match(rows, scope_branch_ids, result):
             result.errors.append(RowError(row.number, "external_id", row.external_id, reason))
         else:
             matched.append((row, user))
-    allowed = _in_scope_user_ids([user.id for _, user in matched if user is not None], scope_branch_ids)
+    scope = BranchScope(scope_branch_ids)
+    out_of_reach = unmanageable_ids([user.id for _, user in matched if user is not None], scope)
     kept = []
     for row, user in matched:
-        if user is not None and user.id not in allowed:
-            reason = "This person belongs to a branch you do not manage."
+        if user is not None and user.id in out_of_reach:
+            reason = "This person is outside your branches, an org admin or a manager of other branches."
+            result.errors.append(RowError(row.number, "email", row.email, reason))
+        elif user is not None and not scope.organization_wide and user.email != row.email:
+            # The sign-in address is the key to the account (reset links go there): only org admins move it.
+            reason = f"Only an org admin can change a person's sign-in e-mail (now {user.email})."
             result.errors.append(RowError(row.number, "email", row.email, reason))
         else:
             kept.append((row, user))

@@ -124,16 +124,20 @@ def index():
 @requires("users.read")
 def detail(user_id):
     """One person: their details, branches and classes."""
-    scope = scope_of(current_principal())
+    principal = current_principal()
+    scope = scope_of(principal)
     person = users.get_user(user_id, scope)
-    return render_template("people/detail.html", person=person, memberships=people.memberships_of(person))
+    can_manage = principal.can("users.manage") and not users.unmanageable_ids([person.id], scope)
+    return render_template(
+        "people/detail.html", person=person, memberships=people.memberships_of(person), can_manage=can_manage
+    )
 
 
 @bp.post("/<int:user_id>/active")
 @requires("users.manage")
 def set_active(user_id):
     """Deactivate or reactivate a person (their records stay either way)."""
-    person = users.get_user(user_id, scope_of(current_principal()))
+    person = users.get_manageable_user(user_id, scope_of(current_principal()))
     management.set_active(person, request.form.get("active") == "1")
     flash(f"{person.full_name} is {'active again' if person.is_active else 'deactivated'}.")
     return redirect(url_for("people_pages.detail", user_id=user_id))
@@ -171,7 +175,7 @@ def new():
 def edit(user_id):
     """Change a person's names, role or external id."""
     scope = scope_of(current_principal())
-    person = users.get_user(user_id, scope)
+    person = users.get_manageable_user(user_id, scope)
     form = PersonEditForm(obj=person)
     status = 200
     if form.validate_on_submit():

@@ -59,14 +59,14 @@ class UserById(MethodView):
     def put(self, data, user_id):
         """Change a person's names, role or external id; deactivate or reactivate them."""
         scope = _scope()
-        return management.edit_person(services.get_user(user_id, scope), data, scope)
+        return management.edit_person(services.get_manageable_user(user_id, scope), data, scope)
 
     @requires("users.manage")
     @blp.doc(security=BEARER)
     @blp.response(200, schemas.UserSchema)
     def delete(self, user_id):
         """Deactivate a person: they can no longer sign in; their records are kept."""
-        return management.set_active(services.get_user(user_id, _scope()), False)
+        return management.set_active(services.get_manageable_user(user_id, _scope()), False)
 
 
 @blp.route("/<int:user_id>/profile")
@@ -84,5 +84,5 @@ class UserProfile(MethodView):
     @blp.response(200, schemas.ProfileSchema)
     def put(self, data, user_id):
         """Change a person's names and notification address."""
-        user = services.get_user(user_id, _scope())
+        user = services.get_manageable_user(user_id, _scope())
         return update_profile(user, data.get("first_name"), data.get("last_name"), data.get("notification_email"))

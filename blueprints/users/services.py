@@ -4,11 +4,12 @@ import sqlalchemy as sa
 
 from app.api.listing import run_list_query
 from app.emails import check_email
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.security.passwords import hash_password, needs_rehash, verify_password
-from app.security.permissions import TENANT_ROLES
+from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, TENANT_ROLES
 from app.security.principal import Principal, register_principal_loader
+from blueprints.branches.models import BranchMembership
 from blueprints.users.listing import USER_LIST, scoped
 from blueprints.users.models import User
 
@@ -60,6 +61,42 @@ def get_user(user_id, scope=None):
     return user
 
 
+def unmanageable_ids(user_ids, scope):
+    """Of these people, the ids this actor may not change: none for organization-wide actors.
+
+    A branch-scoped actor changes only people of their branches who hold no power beyond them: never an
+    org admin, never someone who manages a branch the actor does not. Otherwise adding an org admin to
+    one's branch, or taking over a manager of two branches, would reach past the actor's own branches.
+    """
+    user_ids = set(user_ids)
+    if scope is None or scope.organization_wide or not user_ids:
+        return set()
+    branch_ids = scope.branch_ids or {-1}
+    in_branches = sa.select(BranchMembership.user_id).where(BranchMembership.branch_id.in_(branch_ids))
+    manages_elsewhere = sa.select(BranchMembership.user_id).where(
+        BranchMembership.role == BRANCH_MANAGER, BranchMembership.branch_id.not_in(branch_ids)
+    )
+    manageable = db.session.scalars(
+        sa.select(User.id).where(
+            User.id.in_(user_ids),
+            User.role != ORG_ADMIN,
+            User.id.in_(in_branches),
+            User.id.not_in(manages_elsewhere),
+        )
+    )
+    return user_ids - set(manageable)
+
+
+def get_manageable_user(user_id, scope):
+    """A person this actor may change: 404 when out of sight, 403 when seen but above the actor's reach."""
+    user = get_user(user_id, scope)
+    if unmanageable_ids([user.id], scope):
+        raise PermissionDenied(
+            "Only an org admin can change an org admin or a manager of other branches.", code="OUT_OF_SCOPE"
+        )
+    return user
+
+
 def _in_scope(user_id, scope):
     stmt = scoped(sa.select(User.id).where(User.id == user_id), scope)
     return db.session.scalar(stmt) is not None
@@ -73,13 +110,20 @@ def count_users():
     return db.session.scalar(sa.select(sa.func.count(User.id)))
 
 
-def principal_for_user(user_id):
-    from app.tenancy.context import require_tenant
+def principal_for_user(user_id, sign_in_id=None):
+    """The principal of an active person; with `sign_in_id`, only while that sign-in of theirs is open.
 
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active:
+    One query either way: the sign-in is joined to the person."""
+    from app.tenancy.context import require_tenant
+    from blueprints.auth.models import SignIn
+
+    stmt = sa.select(User).where(User.id == user_id, User.is_active)
+    if sign_in_id is not None:
+        stmt = stmt.join(SignIn, SignIn.user_id == User.id).where(SignIn.id == sign_in_id, SignIn.revoked_at.is_(None))
+    user = db.session.scalar(stmt)
+    if user is None:
         return None
-    return Principal("user", user.id, user.email, (user.role,), require_tenant().id)
+    return Principal("user", user.id, user.email, (user.role,), require_tenant().id, sign_in_id)
 
 
 register_principal_loader("user", principal_for_user)
