@@ -24,7 +24,7 @@ def _env_int(name, default):
 class Config:
     INSTANCE_DIR = _env("LMS_INSTANCE_DIR", str(BASE_DIR / "instance"))
 
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me-not-for-production")
+    SECRET_KEY = _env("SECRET_KEY")  # unset outside production: a random one kept in INSTANCE_DIR/secret_key
     JWT_SECRET_KEY = _env("JWT_SECRET_KEY")  # falls back to SECRET_KEY outside production
     JWT_ACCESS_TOKEN_MINUTES = _env_int("JWT_ACCESS_TOKEN_MINUTES", 15)
 
