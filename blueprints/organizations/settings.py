@@ -11,6 +11,7 @@ from flask import current_app
 
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.images import normalise_image
 from app.tenancy.models import Tenant
 
 SETTING_KEYS = (
@@ -27,6 +28,9 @@ LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Z]{2})?$")
 NOTIFICATION_KINDS = ("course_updates", "due_reminders", "certificates", "announcements")
 LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml"}
 MAX_LOGO_BYTES = 512 * 1024
+LOGO_BOX = (1024, 512)  # drawn in every page's header, far smaller
+LOGO_MAX_PIXELS = 16_000_000
+RASTER_LOGO_FORMATS = {"png": "PNG", "jpg": "JPEG"}
 
 
 def settings_of(tenant_ref):
@@ -168,6 +172,16 @@ def save_logo(tenant_ref, data):
         raise ValidationFailed("The logo must be a PNG, JPEG or SVG image.", {"logo": ["PNG, JPEG or SVG only."]})
     if kind == "svg":
         data = sanitize_svg(data)
+    else:  # decoded and re-encoded like covers: a bomb or a broken file never reaches a header
+        data = normalise_image(
+            data,
+            accepted=(RASTER_LOGO_FORMATS[kind],),
+            box=LOGO_BOX,
+            max_pixels=LOGO_MAX_PIXELS,
+            output=RASTER_LOGO_FORMATS[kind],
+            purpose="a logo",
+            field="logo",
+        )
     folder = logo_folder(tenant_ref)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("logo.*"):
