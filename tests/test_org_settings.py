@@ -188,3 +188,19 @@ def test_settings_page_for_org_admins(app, tenant):
         csrf_from="/settings",
     )
     assert bad.status_code == 422 and "Not a time zone" in bad.get_data(as_text=True)
+
+
+def test_branch_overrides_follow_the_organization_rules(admin, tenant):
+    branch = admin.post(f"/api/v1/organizations/{tenant.id}/branches", json={"code": "north", "name": "North"})
+    settings = f"/api/v1/organizations/{tenant.id}/branches/{branch.get_json()['data']['id']}/settings"
+    bad = admin.put(settings, json={"time_zone": "Mars/Olympus", "locale": "<script>"})
+    assert bad.status_code == 422
+    details = bad.get_json()["error"]["details"]
+    assert set(details) == {"time_zone", "locale"} and "Not a time zone" in details["time_zone"][0]
+    assert admin.put(settings, json={"time_zone": "posixrules"}).status_code == 422  # a file, not a zone
+    assert admin.get(settings).get_json()["data"]["own"] in ({}, None)  # nothing half-written
+
+    good = admin.put(settings, json={"time_zone": "America/Sao_Paulo", "locale": "pt-BR"})
+    assert good.status_code == 200 and good.get_json()["data"]["effective"]["time_zone"] == "America/Sao_Paulo"
+    cleared = admin.put(settings, json={"time_zone": None, "locale": ""})  # null or "" removes an override
+    assert cleared.status_code == 200 and "time_zone" not in cleared.get_json()["data"]["effective"]
