@@ -4,7 +4,6 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 
-import nh3
 import sqlalchemy as sa
 from anyascii import anyascii
 from sqlalchemy.exc import IntegrityError
@@ -25,46 +24,8 @@ from blueprints.courses.models import (
     course_prerequisites,
     course_teachers,
 )
+from blueprints.courses.rich_text import rich_text
 from blueprints.users.models import User
-
-# Rich text keeps structure and links, never scripts, styles or event handlers.
-ALLOWED_TAGS = {
-    "p",
-    "div",  # the editor's paragraphs
-    "br",
-    "strong",
-    "em",
-    "u",
-    "s",
-    "del",
-    "h2",
-    "h3",
-    "h4",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "code",
-    "pre",
-    "a",
-    "img",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "hr",
-    "sub",
-    "sup",
-}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"}}
-
-
-def sanitize_html(html):
-    return nh3.clean(
-        html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"}
-    )
 
 
 def _in_teachers(op, value):
@@ -292,7 +253,7 @@ def _apply_fields(course, data):
         if key in data:
             setattr(course, key, data[key])
     if "description" in data:
-        course.description_html = sanitize_html(data["description"])
+        course.description_html = rich_text(data["description"], field="description")
 
 
 def create_course(data, principal, scope):
