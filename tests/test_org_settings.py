@@ -188,6 +188,20 @@ def test_settings_page_for_org_admins(app, tenant):
         csrf_from="/settings",
     )
     assert bad.status_code == 422 and "Not a time zone" in bad.get_data(as_text=True)
+    bomb = browser.post(
+        "/settings",
+        {
+            "display_name": "Renamed",
+            "primary_color": "#334455",
+            "accent_color": "#556677",
+            "time_zone": "Europe/Lisbon",
+            "locale": "pt",
+            "logo": (io.BytesIO(png_claiming(60_000, 60_000)), "logo.png"),
+        },
+        csrf_from="/settings",
+    )
+    assert bomb.status_code == 422 and "too large to use as a logo" in bomb.get_data(as_text=True)
+    assert "Seaside" in browser.get("/").get_data(as_text=True)  # nothing saved: the name stays
 
 
 def test_branch_overrides_follow_the_organization_rules(admin, tenant):

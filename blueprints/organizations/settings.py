@@ -171,6 +171,11 @@ def logo_folder(tenant_ref):
 
 
 def save_logo(tenant_ref, data):
+    return store_logo(tenant_ref, checked_logo(data))
+
+
+def checked_logo(data):
+    """An uploaded logo made fit to store, as (kind, bytes); refused with a ValidationFailed on `logo`."""
     if not data:
         raise ValidationFailed("The logo file is empty.", {"logo": ["Empty file."]})
     if len(data) > MAX_LOGO_BYTES:
@@ -190,6 +195,11 @@ def save_logo(tenant_ref, data):
             purpose="a logo",
             field="logo",
         )
+    return kind, data
+
+
+def store_logo(tenant_ref, checked):
+    kind, data = checked
     folder = logo_folder(tenant_ref)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("logo.*"):
