@@ -138,6 +138,16 @@ def test_raster_logos_are_decoded_bounded_and_re_encoded(admin, client, tenant):
         assert logo.format == "PNG" and logo.mode == "RGBA" and logo.getpixel((5, 5))[3] == 0  # still see-through
 
 
+def test_a_bomb_stored_before_logos_were_checked_is_never_served(app, admin, client, tenant):
+    from blueprints.organizations.settings import logo_folder, update_settings_raw
+
+    assert upload_logo(admin, tenant, PNG).status_code == 200
+    with app.app_context():
+        (logo_folder(tenant) / "logo.png").write_bytes(png_claiming(60_000, 60_000))  # as an older version kept it
+        update_settings_raw(tenant, {"logo": "png"})
+    assert client.get("/branding/logo", headers={"Host": f"{tenant.slug}.localhost:5000"}).status_code == 404
+
+
 def test_svg_logos_are_sanitised_and_served_sandboxed(admin, client, tenant):
     response = admin.post(
         url(tenant, "/logo"), data={"logo": (io.BytesIO(EVIL_SVG), "logo.svg")}, content_type="multipart/form-data"

@@ -9,6 +9,7 @@ from zoneinfo import available_timezones
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_untrusted_xml
 from flask import current_app
+from PIL import Image, UnidentifiedImageError
 
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -218,6 +219,16 @@ def update_settings_raw(tenant_ref, changes):
 def logo_file(tenant_ref):
     kind = (tenant_ref.settings or {}).get("logo")
     path = logo_folder(tenant_ref) / f"logo.{kind}" if kind else None
-    if not path or not path.exists():
+    if not path or not path.exists() or (kind in RASTER_LOGO_FORMATS and not _fit_to_draw(path)):
         return None, None
     return path, LOGO_TYPES[kind]
+
+
+def _fit_to_draw(path):
+    """Logos stored before they were re-encoded may claim a huge canvas (a bomb): never serve those.
+    Reads the header only."""
+    try:
+        with Image.open(path) as image:
+            return image.width * image.height <= LOGO_MAX_PIXELS
+    except (Image.DecompressionBombError, UnidentifiedImageError, OSError):
+        return False
