@@ -24,7 +24,7 @@ def _env_int(name, default):
 class Config:
     INSTANCE_DIR = _env("LMS_INSTANCE_DIR", str(BASE_DIR / "instance"))
 
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-key-change-me-not-for-production")
+    SECRET_KEY = _env("SECRET_KEY")  # unset outside production: a random one kept in INSTANCE_DIR/secret_key
     JWT_SECRET_KEY = _env("JWT_SECRET_KEY")  # falls back to SECRET_KEY outside production
     JWT_ACCESS_TOKEN_MINUTES = _env_int("JWT_ACCESS_TOKEN_MINUTES", 15)
 
@@ -75,6 +75,7 @@ class Config:
     MAX_CONTENT_LENGTH = max(_env_int("IMPORT_MAX_BYTES", 50 << 20), _env_int("MEDIA_MAX_BYTES", 200 << 20)) + (1 << 20)
 
     MEDIA_MAX_BYTES = _env_int("MEDIA_MAX_BYTES", 200 * 1024 * 1024)
+    RICH_TEXT_MAX_BYTES = _env_int("RICH_TEXT_MAX_BYTES", 512 * 1024)  # of HTML after sanitising, per save
     MEDIA_ROOT = _env("LMS_MEDIA_ROOT")  # default: instance/media/files
     MEDIA_STORAGE = _env("LMS_MEDIA_STORAGE", "local")  # or "s3" (pip install boto3; the S3_* settings)
     S3_BUCKET = _env("LMS_S3_BUCKET")

@@ -42,6 +42,10 @@ def load_config(app, config_class, overrides):
     instance = Path(app.config["INSTANCE_DIR"])
     app.instance_path = str(instance)
     instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        from app.security.secret_key import instance_secret_key
+
+        app.config["SECRET_KEY"] = instance_secret_key(instance)
     app.config["CONTROL_DATABASE_URL"] = app.config["CONTROL_DATABASE_URL"] or f"sqlite:///{instance / 'control.db'}"
     app.config["TENANT_DATABASE_URL_TEMPLATE"] = (
         app.config["TENANT_DATABASE_URL_TEMPLATE"] or f"sqlite:///{instance / 'tenants' / '{slug}.db'}"

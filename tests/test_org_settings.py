@@ -1,10 +1,31 @@
 """Organization settings and branding, on the organization's own host."""
 
 import io
+import struct
+import zlib
 
 import pytest
+from PIL import Image
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+def image_bytes(size, mode="RGB", fmt="PNG", color="red", **save_options):
+    out = io.BytesIO()
+    Image.new(mode, size, color).save(out, fmt, **save_options)
+    return out.getvalue()
+
+
+def png_claiming(width, height):
+    """A tiny PNG whose header claims a huge canvas: a decompression bomb (nothing is ever drawn)."""
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    rows = zlib.compress(b"\0" * 1024, 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+PNG = image_bytes((40, 20))
 EVIL_SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" onload="alert(1)">
   <script>alert(2)</script><rect width="10" height="10" fill="#123456" onclick="alert(3)"/>
   <a xlink:href="javascript:alert(4)"><circle r="4"/></a><foreignObject><p>hi</p></foreignObject>
@@ -73,13 +94,58 @@ def test_logo_type_comes_from_the_bytes_not_the_name(admin, client, tenant):
     )
     assert png.status_code == 200 and png.get_json()["data"]["logo"] == "png"
     served = client.get("/branding/logo", headers={"Host": f"{tenant.slug}.localhost:5000"})
-    assert served.status_code == 200 and served.mimetype == "image/png" and served.data == PNG
+    assert served.status_code == 200 and served.mimetype == "image/png"
+    with Image.open(io.BytesIO(served.data)) as logo:
+        assert logo.format == "PNG" and logo.size == (40, 20)
     too_big = admin.post(
         url(tenant, "/logo"),
         data={"logo": (io.BytesIO(PNG + b"\0" * 600_000), "big.png")},
         content_type="multipart/form-data",
     )
     assert too_big.status_code == 422
+
+
+def upload_logo(admin, tenant, data, name="logo.png"):
+    return admin.post(url(tenant, "/logo"), data={"logo": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def test_raster_logos_are_decoded_bounded_and_re_encoded(admin, client, tenant):
+    host = {"Host": f"{tenant.slug}.localhost:5000"}
+    for bomb in (png_claiming(60_000, 60_000), png_claiming(5_000, 5_000)):
+        refused = upload_logo(admin, tenant, bomb)
+        assert refused.status_code == 422, len(bomb)
+        assert "too large to use as a logo" in refused.get_json()["error"]["message"]
+        assert "logo" in refused.get_json()["error"]["details"]
+    assert client.get("/branding/logo", headers=host).status_code == 404  # nothing was stored
+
+    broken = PNG[:40] + b"\0" * 200  # a PNG header, then no image data
+    assert upload_logo(admin, tenant, broken).status_code == 422
+    jpeg_named_png = image_bytes((30, 30), fmt="JPEG")
+    assert upload_logo(admin, tenant, b"\x89PNG\r\n\x1a\n" + jpeg_named_png).status_code == 422
+
+    exif = Image.Exif()
+    exif[0x8825] = {2: (48.0, 51.0, 24.0)}  # GPSInfo
+    photo = image_bytes((3000, 1000), fmt="JPEG", exif=exif.tobytes())
+    assert upload_logo(admin, tenant, photo, "logo.jpg").get_json()["data"]["logo"] == "jpg"
+    served = client.get("/branding/logo", headers=host)
+    with Image.open(io.BytesIO(served.data)) as logo:
+        assert served.mimetype == "image/jpeg" and logo.format == "JPEG" and logo.size == (1024, 341)
+        assert not logo.getexif()
+
+    transparent = image_bytes((64, 64), mode="RGBA", color=(0, 0, 0, 0))
+    assert upload_logo(admin, tenant, transparent).status_code == 200
+    with Image.open(io.BytesIO(client.get("/branding/logo", headers=host).data)) as logo:
+        assert logo.format == "PNG" and logo.mode == "RGBA" and logo.getpixel((5, 5))[3] == 0  # still see-through
+
+
+def test_a_bomb_stored_before_logos_were_checked_is_never_served(app, admin, client, tenant):
+    from blueprints.organizations.settings import logo_folder, update_settings_raw
+
+    assert upload_logo(admin, tenant, PNG).status_code == 200
+    with app.app_context():
+        (logo_folder(tenant) / "logo.png").write_bytes(png_claiming(60_000, 60_000))  # as an older version kept it
+        update_settings_raw(tenant, {"logo": "png"})
+    assert client.get("/branding/logo", headers={"Host": f"{tenant.slug}.localhost:5000"}).status_code == 404
 
 
 def test_svg_logos_are_sanitised_and_served_sandboxed(admin, client, tenant):
@@ -132,3 +198,33 @@ def test_settings_page_for_org_admins(app, tenant):
         csrf_from="/settings",
     )
     assert bad.status_code == 422 and "Not a time zone" in bad.get_data(as_text=True)
+    bomb = browser.post(
+        "/settings",
+        {
+            "display_name": "Renamed",
+            "primary_color": "#334455",
+            "accent_color": "#556677",
+            "time_zone": "Europe/Lisbon",
+            "locale": "pt",
+            "logo": (io.BytesIO(png_claiming(60_000, 60_000)), "logo.png"),
+        },
+        csrf_from="/settings",
+    )
+    assert bomb.status_code == 422 and "too large to use as a logo" in bomb.get_data(as_text=True)
+    assert "Seaside" in browser.get("/").get_data(as_text=True)  # nothing saved: the name stays
+
+
+def test_branch_overrides_follow_the_organization_rules(admin, tenant):
+    branch = admin.post(f"/api/v1/organizations/{tenant.id}/branches", json={"code": "north", "name": "North"})
+    settings = f"/api/v1/organizations/{tenant.id}/branches/{branch.get_json()['data']['id']}/settings"
+    bad = admin.put(settings, json={"time_zone": "Mars/Olympus", "locale": "<script>"})
+    assert bad.status_code == 422
+    details = bad.get_json()["error"]["details"]
+    assert set(details) == {"time_zone", "locale"} and "Not a time zone" in details["time_zone"][0]
+    assert admin.put(settings, json={"time_zone": "posixrules"}).status_code == 422  # a file, not a zone
+    assert admin.get(settings).get_json()["data"]["own"] in ({}, None)  # nothing half-written
+
+    good = admin.put(settings, json={"time_zone": "America/Sao_Paulo", "locale": "pt-BR"})
+    assert good.status_code == 200 and good.get_json()["data"]["effective"]["time_zone"] == "America/Sao_Paulo"
+    cleared = admin.put(settings, json={"time_zone": None, "locale": ""})  # null or "" removes an override
+    assert cleared.status_code == 200 and "time_zone" not in cleared.get_json()["data"]["effective"]

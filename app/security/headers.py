@@ -1,8 +1,9 @@
 """Secure headers on every response."""
 
+import functools
 import secrets
 
-from flask import g
+from flask import after_this_request, g
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -39,6 +40,22 @@ def style_nonce():
     if not g.get("style_nonce"):
         g.style_nonce = secrets.token_urlsafe(16)
     return g.style_nonce
+
+
+def no_store(view):
+    """For responses that carry a credential (tokens, a new API key): no browser, proxy or history keeps them."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        @after_this_request
+        def forbid_caching(response):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
+            return response
+
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def init_security_headers(app):

@@ -45,6 +45,15 @@ def init_rate_limits(app):
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['RQ_QUEUE']}-limits")
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
+
+    # Registered before the limiter's own hook, so it runs after it (Flask runs them in reverse): the
+    # limiter sets Retry-After on every response, which tells clients to wait when nothing was refused.
+    @app.after_request
+    def retry_after_only_when_refused(response):
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter.init_app(app)
 
 

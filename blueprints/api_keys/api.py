@@ -3,6 +3,7 @@
 from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
+from app.security.headers import no_store
 from app.security.principal import current_principal, requires
 from blueprints.api_keys import schemas, services
 
@@ -25,6 +26,7 @@ class ApiKeys(MethodView):
         return services.list_api_keys()
 
     @requires("api_keys.manage")
+    @no_store
     @blp.doc(security=BEARER)
     @blp.arguments(schemas.ApiKeySchema)
     @blp.response(201, schemas.CreatedApiKeySchema)

@@ -5,6 +5,7 @@ from flask import Blueprint, render_template
 from app.errors import DomainError
 from app.forms import apply_domain_error
 from app.pages import render_page
+from app.security.headers import no_store
 from app.security.principal import current_principal, requires
 from blueprints.api_keys import services
 from blueprints.api_keys.forms import ApiKeyForm
@@ -14,6 +15,7 @@ bp = Blueprint("api_keys_pages", __name__, url_prefix="/settings/api-keys")
 
 @bp.route("", methods=["GET", "POST"])
 @requires("api_keys.manage")
+@no_store
 def index():
     """Create, see and revoke the keys other systems use to call the API."""
     form = ApiKeyForm()

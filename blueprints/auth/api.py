@@ -4,6 +4,7 @@ from flask import request
 from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
+from app.security.headers import no_store
 from app.security.principal import current_principal, public, requires
 from app.security.rate_limits import limit_sensitive
 from app.security.sessions import end_session
@@ -27,6 +28,7 @@ def _tenant_or_404():
 class Login(MethodView):
     @public
     @limit_sensitive
+    @no_store
     @blp.arguments(schemas.LoginSchema)
     @blp.response(200, schemas.TokenPairSchema)
     def post(self, credentials):
@@ -38,6 +40,7 @@ class Login(MethodView):
 @blp.route("/refresh-token")
 class RefreshToken(MethodView):
     @public
+    @no_store
     @blp.arguments(schemas.RefreshSchema)
     @blp.response(200, schemas.TokenPairSchema)
     def post(self, data):
@@ -63,6 +66,7 @@ class Logout(MethodView):
 class Register(MethodView):
     @public
     @limit_sensitive
+    @no_store
     @blp.arguments(schemas.RegisterSchema)
     @blp.response(201, schemas.TokenPairSchema)
     def post(self, data):

@@ -108,12 +108,17 @@ def effective_settings(branch):
 
 
 def update_branch_settings(branch, settings):
+    from blueprints.organizations.settings import setting_problems  # the organization's rules, for overrides
+
     unknown = sorted(set(settings) - set(BRANCH_SETTING_KEYS))
     if unknown:
         raise ValidationFailed(
             "A branch cannot override these settings.",
             {key: [f"Not a branch setting; allowed: {', '.join(BRANCH_SETTING_KEYS)}."] for key in unknown},
         )
+    problems = setting_problems({key: value for key, value in settings.items() if value not in (None, "")})
+    if problems:  # null or "" removes an override
+        raise ValidationFailed("Some settings are not valid.", problems)
     branch.settings = {**(branch.settings or {}), **settings}
     db.session.commit()
     return branch

@@ -9,15 +9,15 @@ from app.api.listing import ListSpec, run_list_query
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from blueprints.courses.models import ContentItem, ContentKind, ContentVersion, CourseModule
-from blueprints.courses.services import sanitize_html
+from blueprints.courses.rich_text import rich_text
 
 VIDEO_HOSTS = ("www.youtube.com", "youtube.com", "youtu.be", "player.vimeo.com", "vimeo.com")
 
 
 def _clean_body(kind, body):
     body = body or ""
-    if kind == ContentKind.TEXT:
-        return sanitize_html(body)
+    if kind in (ContentKind.TEXT, ContentKind.FILE, ContentKind.ASSESSMENT):  # HTML, shown to learners
+        return rich_text(body)
     if kind in (ContentKind.VIDEO, ContentKind.LINK) and body:
         match = re.match(r"^https://([^/]+)/", body)
         if not match:

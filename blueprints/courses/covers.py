@@ -6,12 +6,10 @@ image (or an image bomb) refused. The JPEG lives in the media storage like any o
 """
 
 import io
-import warnings
-
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.images import normalise_image
 from app.storage import media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
@@ -19,35 +17,11 @@ from app.tenancy.models import utcnow
 COVER_MAX_BYTES = 8 * 1024 * 1024
 COVER_MAX_PIXELS = 40_000_000  # decoded size; a small file can claim a huge canvas
 COVER_BOX = (1600, 900)
-ACCEPTED = {"PNG", "JPEG", "GIF", "WEBP"}
+ACCEPTED = ("PNG", "JPEG", "GIF", "WEBP")
 
 
 def _refuse(message):
     raise ValidationFailed(message, {"file": [message]})
-
-
-def _reencode(data):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                if image.format not in ACCEPTED:
-                    _refuse("A cover must be a PNG, JPEG, GIF or WebP image.")
-                if image.width * image.height > COVER_MAX_PIXELS:
-                    _refuse("This image is too large to use as a cover.")
-                image.load()
-                picture = ImageOps.exif_transpose(image)
-                picture.thumbnail(COVER_BOX)
-                if picture.mode in ("RGBA", "LA", "P"):
-                    picture = picture.convert("RGBA")
-                    flattened = Image.new("RGB", picture.size, "white")
-                    flattened.paste(picture, mask=picture.getchannel("A"))
-                    picture = flattened
-                out = io.BytesIO()
-                picture.convert("RGB").save(out, "JPEG", quality=85, optimize=True, progressive=True)
-                return out.getvalue()
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError, OSError):
-        _refuse("This file is not an image we can read.")
 
 
 def set_cover(course, stream):
@@ -56,7 +30,9 @@ def set_cover(course, stream):
         _refuse("The file is empty.")
     if len(data) > COVER_MAX_BYTES:
         _refuse(f"A cover may be at most {COVER_MAX_BYTES // (1024 * 1024)} MB.")
-    jpeg = _reencode(data)
+    jpeg = normalise_image(
+        data, accepted=ACCEPTED, box=COVER_BOX, max_pixels=COVER_MAX_PIXELS, output="JPEG", purpose="a cover"
+    )
     storage = media_storage()
     stored = storage.save(require_tenant().slug, io.BytesIO(jpeg), len(jpeg))
     previous = course.cover_key

@@ -1,11 +1,11 @@
 """Courses and their outline: who sees which course, who may change it, and what is in it."""
 
 import re
-import unicodedata
+import secrets
 from dataclasses import dataclass, replace
 
-import nh3
 import sqlalchemy as sa
+from anyascii import anyascii
 from sqlalchemy.exc import IntegrityError
 
 from app.api.listing import FilterBy, ListSpec, clause, run_list_query
@@ -24,46 +24,8 @@ from blueprints.courses.models import (
     course_prerequisites,
     course_teachers,
 )
+from blueprints.courses.rich_text import rich_text
 from blueprints.users.models import User
-
-# Rich text keeps structure and links, never scripts, styles or event handlers.
-ALLOWED_TAGS = {
-    "p",
-    "div",  # the editor's paragraphs
-    "br",
-    "strong",
-    "em",
-    "u",
-    "s",
-    "del",
-    "h2",
-    "h3",
-    "h4",
-    "ul",
-    "ol",
-    "li",
-    "blockquote",
-    "code",
-    "pre",
-    "a",
-    "img",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-    "hr",
-    "sub",
-    "sup",
-}
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"}}
-
-
-def sanitize_html(html):
-    return nh3.clean(
-        html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"}
-    )
 
 
 def _in_teachers(op, value):
@@ -107,8 +69,39 @@ COURSE_LIST = ListSpec(
 
 
 def slugify(text):
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:120] or "course"
+    """A URL-safe name from a title in any script: "Основы алгебры" -> "osnovy-algebry", "数学" -> "shuxue"."""
+    words = re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")
+    return words[:110].strip("-") or "course"  # room for a "-2" when it is taken
+
+
+def _free_slug(base):
+    """`base`, else `base-2`, `base-3`...: the first that no course has."""
+    taken = set(
+        db.session.scalars(sa.select(Course.slug).where(sa.or_(Course.slug == base, Course.slug.like(f"{base}-%"))))
+    )
+    number = 1
+    while (slug := base if number == 1 else f"{base}-{number}") in taken:
+        number += 1
+    return slug
+
+
+def _add_with_slug(course, chosen_slug, title):
+    """Insert the course under the slug its author chose (409 when taken) or under one made from its
+    title, which never fails: numbered when taken, and given a random suffix if a concurrent request
+    took that number first."""
+    base = slugify(title)
+    course.slug = chosen_slug or _free_slug(base)
+    for _attempt in range(3):
+        db.session.add(course)
+        try:
+            db.session.flush()
+            return
+        except IntegrityError:
+            db.session.rollback()
+            if chosen_slug:
+                break
+            course.slug = f"{base}-{secrets.token_hex(3)}"
+    raise Conflict("A course with this slug exists already.", {"slug": ["Must be unique."]})
 
 
 def _member_branch_ids(user_id):
@@ -280,18 +273,13 @@ def _apply_fields(course, data):
         if key in data:
             setattr(course, key, data[key])
     if "description" in data:
-        course.description_html = sanitize_html(data["description"])
+        course.description_html = rich_text(data["description"], field="description")
 
 
 def create_course(data, principal, scope):
-    course = Course(slug=data.get("slug") or slugify(data["title"]), created_by_id=principal.id)
+    course = Course(created_by_id=principal.id)
     _apply_fields(course, {"status": CourseStatus.DRAFT, **data})
-    db.session.add(course)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("A course with this slug exists already.", {"slug": ["Must be unique."]}) from None
+    _add_with_slug(course, data.get("slug"), data["title"])
     if principal.kind == "user" and TEACHER in principal.roles:
         data = {**data, "teacher_ids": sorted({*data.get("teacher_ids", []), principal.id})}
     if not scope.organization_wide and not data.get("branch_ids") and TEACHER not in principal.roles:

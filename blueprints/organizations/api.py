@@ -91,7 +91,7 @@ class OrganizationLogo(MethodView):
     @blp.arguments(schemas.LogoUploadSchema, location="files")
     @blp.response(200, schemas.SettingsSchema)
     def post(self, files, organization_id):
-        """Upload the logo: PNG, JPEG or SVG (sanitised), at most 512 KB; checked by content."""
+        """Upload the logo: PNG or JPEG (decoded, re-encoded, fit in 1024 x 512) or SVG (sanitised), at most 512 KB."""
         return org_settings.save_logo(_own_tenant(organization_id), files["logo"].read())
 
 

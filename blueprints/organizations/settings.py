@@ -1,16 +1,19 @@
 """An organization's own settings and branding, edited by its org admins."""
 
+import functools
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_untrusted_xml
 from flask import current_app
+from PIL import Image, UnidentifiedImageError
 
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.images import normalise_image
 from app.tenancy.models import Tenant
 
 SETTING_KEYS = (
@@ -27,6 +30,9 @@ LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Z]{2})?$")
 NOTIFICATION_KINDS = ("course_updates", "due_reminders", "certificates", "announcements")
 LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml"}
 MAX_LOGO_BYTES = 512 * 1024
+LOGO_BOX = (1024, 512)  # drawn in every page's header, far smaller
+LOGO_MAX_PIXELS = 16_000_000
+RASTER_LOGO_FORMATS = {"png": "PNG", "jpg": "JPEG"}
 
 
 def settings_of(tenant_ref):
@@ -43,20 +49,21 @@ def settings_of(tenant_ref):
     return {**defaults, **(tenant_ref.settings or {})}
 
 
-def update_settings(tenant_ref, changes):
+@functools.cache
+def time_zones():
+    """The IANA names this Python knows (read from disk once per process)."""
+    return frozenset(available_timezones())
+
+
+def setting_problems(changes):
+    """Field -> messages for the values among `changes` that are not valid (organization or branch)."""
     problems = {}
-    for key in changes:
-        if key not in SETTING_KEYS:
-            problems[key] = ["Not a setting."]
     if "primary_color" in changes and not COLOR.match(str(changes["primary_color"])):
         problems["primary_color"] = ["Use a colour like #1d4ed8."]
     if "accent_color" in changes and not COLOR.match(str(changes["accent_color"])):
         problems["accent_color"] = ["Use a colour like #0f766e."]
-    if "time_zone" in changes:
-        try:
-            ZoneInfo(str(changes["time_zone"]))
-        except (ZoneInfoNotFoundError, ValueError):
-            problems["time_zone"] = ["Not a time zone (e.g. Europe/Paris)."]
+    if "time_zone" in changes and str(changes["time_zone"]) not in time_zones():
+        problems["time_zone"] = ["Not a time zone (e.g. Europe/Paris)."]
     if "locale" in changes and not LOCALE.match(str(changes["locale"])):
         problems["locale"] = ["Use a language code such as en or pt-BR."]
     if "display_name" in changes and not 1 <= len(str(changes["display_name"]).strip()) <= 200:
@@ -65,6 +72,12 @@ def update_settings(tenant_ref, changes):
         unknown = set(changes["notification_defaults"] or {}) - set(NOTIFICATION_KINDS)
         if unknown:
             problems["notification_defaults"] = [f"Unknown kinds: {', '.join(sorted(unknown))}."]
+    return problems
+
+
+def update_settings(tenant_ref, changes):
+    problems = {key: ["Not a setting."] for key in changes if key not in SETTING_KEYS}
+    problems.update(setting_problems(changes))
     if problems:
         raise ValidationFailed("Some settings are not valid.", problems)
     tenant = db.session.get(Tenant, tenant_ref.id)
@@ -159,6 +172,11 @@ def logo_folder(tenant_ref):
 
 
 def save_logo(tenant_ref, data):
+    return store_logo(tenant_ref, checked_logo(data))
+
+
+def checked_logo(data):
+    """An uploaded logo made fit to store, as (kind, bytes); refused with a ValidationFailed on `logo`."""
     if not data:
         raise ValidationFailed("The logo file is empty.", {"logo": ["Empty file."]})
     if len(data) > MAX_LOGO_BYTES:
@@ -168,6 +186,21 @@ def save_logo(tenant_ref, data):
         raise ValidationFailed("The logo must be a PNG, JPEG or SVG image.", {"logo": ["PNG, JPEG or SVG only."]})
     if kind == "svg":
         data = sanitize_svg(data)
+    else:  # decoded and re-encoded like covers: a bomb or a broken file never reaches a header
+        data = normalise_image(
+            data,
+            accepted=(RASTER_LOGO_FORMATS[kind],),
+            box=LOGO_BOX,
+            max_pixels=LOGO_MAX_PIXELS,
+            output=RASTER_LOGO_FORMATS[kind],
+            purpose="a logo",
+            field="logo",
+        )
+    return kind, data
+
+
+def store_logo(tenant_ref, checked):
+    kind, data = checked
     folder = logo_folder(tenant_ref)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("logo.*"):
@@ -186,6 +219,16 @@ def update_settings_raw(tenant_ref, changes):
 def logo_file(tenant_ref):
     kind = (tenant_ref.settings or {}).get("logo")
     path = logo_folder(tenant_ref) / f"logo.{kind}" if kind else None
-    if not path or not path.exists():
+    if not path or not path.exists() or (kind in RASTER_LOGO_FORMATS and not _fit_to_draw(path)):
         return None, None
     return path, LOGO_TYPES[kind]
+
+
+def _fit_to_draw(path):
+    """Logos stored before they were re-encoded may claim a huge canvas (a bomb): never serve those.
+    Reads the header only."""
+    try:
+        with Image.open(path) as image:
+            return image.width * image.height <= LOGO_MAX_PIXELS
+    except (Image.DecompressionBombError, UnidentifiedImageError, OSError):
+        return False

@@ -25,10 +25,11 @@ def settings():
             key: getattr(form, key).data
             for key in ("display_name", "primary_color", "accent_color", "time_zone", "locale", "self_registration")
         }
-        try:
+        try:  # the logo is checked before anything is saved: a refused logo leaves the settings as they were
+            logo = org_settings.checked_logo(form.logo.data.read()) if form.logo.data else None
             org_settings.update_settings(tenant, changes)
-            if form.logo.data:
-                org_settings.save_logo(tenant, form.logo.data.read())
+            if logo:
+                org_settings.store_logo(tenant, logo)
             flash("Settings saved.")
             return redirect(url_for("organization_pages.settings"))
         except DomainError as error:
