@@ -1,10 +1,22 @@
 """An API key that acts is recorded as itself, never as the user that happens to share its id."""
 
+import io
+
+import sqlalchemy as sa
+
+from app.extensions import db
 from app.tenancy import databases
+from app.tenancy.context import tenant_context
 from app.tenancy.engines import create_tenant_engine
 from app.tenancy.migrations import upgrade_tenant_database
 from app.tenancy.provisioning import database_url_for
-from tests.conftest import unique_slug
+from blueprints.api_keys.models import ApiKey
+from blueprints.courses.models import ContentVersion, Course, MediaFile
+from blueprints.imports.models import UserImport
+from tests.conftest import make_user, tenant_host, unique_slug
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+CSV = b"email,first_name,last_name,role\nnew.person@example.org,New,Person,student\n"
 
 BEFORE_0008 = "007c590464f3"
 SEED = (
@@ -56,3 +68,106 @@ def _migrate_a_populated_database():
     finally:
         engine.dispose()
         databases.drop_database(url)
+
+
+def _key_client(app, tenant, roles, past_user_id):
+    """A client signed with a new API key whose id is past `past_user_id`, and that id."""
+    from blueprints.api_keys.services import create_api_key
+
+    with tenant_context(tenant, app):
+        created = create_api_key("integration", roles, None)
+        while created.key.id <= past_user_id:
+            created = create_api_key("integration", roles, None)
+        key_id, secret = created.key.id, created.secret
+
+    client = app.test_client()
+
+    def call(method, path, **kwargs):
+        headers = {"Host": tenant_host(tenant), "X-API-Key": secret}
+        return client.open(path, method=method, headers=headers, **kwargs)
+
+    return call, key_id
+
+
+def _actor_columns(app, tenant):
+    with tenant_context(tenant, app):
+        return {
+            "course": db.session.execute(sa.select(Course.created_by_id, Course.created_by_api_key_id)).all(),
+            "versions": db.session.execute(
+                sa.select(ContentVersion.author_id, ContentVersion.author_api_key_id).order_by(ContentVersion.number)
+            ).all(),
+            "media": db.session.execute(sa.select(MediaFile.uploaded_by_id, MediaFile.uploaded_by_api_key_id)).all(),
+            "imports": db.session.execute(sa.select(UserImport.created_by_id, UserImport.created_by_api_key_id)).all(),
+            "keys": db.session.execute(
+                sa.select(ApiKey.created_by_id, ApiKey.created_by_api_key_id).where(ApiKey.name == "made by a key")
+            ).all(),
+        }
+
+
+def test_an_api_key_is_recorded_as_itself_not_as_a_person(app, tenant):
+    """Its id used to land in user-id columns: the work was credited to whoever had that user id, and with
+    nobody having it the foreign key failed (a 500)."""
+    people = [make_user(app, tenant, "teacher") for _ in range(2)]
+    call, key_id = _key_client(app, tenant, ["org_admin"], past_user_id=max(people))  # no user has this id
+
+    course = call("POST", "/api/v1/courses", json={"title": "Synced"})
+    assert course.status_code == 201, course.get_json()
+    course_id = course.get_json()["data"]["id"]
+    item = call(
+        "POST", f"/api/v1/courses/{course_id}/content", json={"kind": "file", "title": "Sheet", "module_title": "M"}
+    )
+    assert item.status_code == 201, item.get_json()
+    item_id = item.get_json()["data"]["id"]
+    edited = call("PUT", f"/api/v1/content/{item_id}", json={"body": "second"})
+    assert edited.status_code == 200 and edited.get_json()["data"]["author_api_key_id"] == key_id
+    assert edited.get_json()["data"]["author_id"] is None
+    restored = call("POST", f"/api/v1/content/{item_id}/versions", json={"restore_from": 1})
+    assert restored.status_code == 201, restored.get_json()
+    uploaded = call("POST", f"/api/v1/content/{item_id}/media", data={"file": (io.BytesIO(PDF), "sheet.pdf")})
+    assert uploaded.status_code == 201, uploaded.get_json()
+    imported = call("POST", "/api/v1/imports", data={"file": (io.BytesIO(CSV), "people.csv"), "mode": "dry_run"})
+    assert imported.status_code == 202, imported.get_json()
+    made = call("POST", "/api/v1/api-keys", json={"name": "made by a key", "roles": ["student"]})
+    assert made.status_code == 201, made.get_json()
+
+    by_key = (None, key_id)
+    assert _actor_columns(app, tenant) == {
+        "course": [by_key],
+        "versions": [by_key] * 3,
+        "media": [by_key],
+        "imports": [by_key],
+        "keys": [by_key],
+    }
+    listed = call("GET", f"/api/v1/content/{item_id}/versions").get_json()["data"]
+    assert [(v["author_id"], v["author_api_key_id"]) for v in listed] == [by_key] * 3
+
+
+def test_a_person_is_still_recorded_as_the_person(app, tenant, api, login_as):
+    token = login_as(tenant, "org_admin")
+    admin = api(tenant, token)
+    course_id = admin.post("/api/v1/courses", json={"title": "By hand"}).get_json()["data"]["id"]
+    item = admin.post(
+        f"/api/v1/courses/{course_id}/content", json={"kind": "text", "title": "Lesson", "module_title": "M"}
+    )
+    version = admin.get(f"/api/v1/content/{item.get_json()['data']['id']}/versions").get_json()["data"][0]
+    with tenant_context(tenant, app):
+        (creator,) = db.session.execute(sa.select(Course.created_by_id, Course.created_by_api_key_id)).all()
+    assert version["author_id"] == creator[0] and creator[0] is not None
+    assert version["author_api_key_id"] is None and creator[1] is None
+
+
+def test_a_key_reads_no_file_through_the_enrollment_of_the_user_sharing_its_id(app, tenant, api, login_as):
+    """Files go to managers and enrolled learners; a key is never a learner, whatever its id."""
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    learner_id = make_user(app, tenant, "student")
+    course_id = admin.post("/api/v1/courses", json={"title": "Files", "status": "published"}).get_json()["data"]["id"]
+    item_id = admin.post(
+        f"/api/v1/courses/{course_id}/content", json={"kind": "file", "title": "Sheet", "module_title": "M"}
+    ).get_json()["data"]["id"]
+    media_url = admin.post(
+        f"/api/v1/content/{item_id}/media", data={"file": (io.BytesIO(PDF), "sheet.pdf")}
+    ).get_json()["data"]["url"]
+    admin.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [learner_id]})
+    call, key_id = _key_client(app, tenant, ["student"], past_user_id=learner_id - 1)
+    assert key_id == learner_id  # the key's id is the enrolled learner's user id
+    assert call("GET", media_url).status_code == 404

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.api.listing import FilterBy, ListSpec, clause, run_list_query
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
+from app.security.actor_ids import actor_ids
 from app.security.permissions import ORGANIZATION_WIDE_ROLES, TEACHER
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.branches.scope import people_of
@@ -264,7 +265,8 @@ def _apply_fields(course, data):
 
 
 def create_course(data, principal, scope):
-    course = Course(slug=data.get("slug") or slugify(data["title"]), created_by_id=principal.id)
+    course = Course(slug=data.get("slug") or slugify(data["title"]))
+    course.created_by_id, course.created_by_api_key_id = actor_ids(principal)
     _apply_fields(course, {"status": CourseStatus.DRAFT, **data})
     db.session.add(course)
     try:

@@ -97,7 +97,7 @@ def editor(course_id):
                     data["module_id"] = item_form.module_id.data
                 else:
                     data["module_title"] = item_form.module_title.data
-                content.add_item(course, data, current_principal().id)
+                content.add_item(course, data, current_principal())
                 flash("Item added.")
                 return redirect(url_for("teaching_pages.editor", course_id=course.id))
     except DomainError as error:
@@ -154,7 +154,7 @@ def item(course_id, item_id):
                 target,
                 form.body.data,
                 form.change_note.data,
-                current_principal().id,
+                current_principal(),
                 publish=form.publish.data,
                 title=form.title.data,
             )
@@ -202,7 +202,7 @@ def upload(course_id, item_id):
     form = MediaForm()
     if form.validate_on_submit():
         try:
-            saved = media.upload(target, form.file.data, current_principal().id)
+            saved = media.upload(target, form.file.data, current_principal())
             flash(f"{saved.filename} uploaded.")
             return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=target.id))
         except DomainError as error:
@@ -228,7 +228,7 @@ def delete_media(course_id, item_id, media_id):
 def restore(course_id, item_id, number):
     """Bring an old version back as the newest, published one."""
     course, target = _managed_item(course_id, item_id)
-    content.restore(target, number, current_principal().id)
+    content.restore(target, number, current_principal())
     flash(f"Version {number} restored as a new version.")
     return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=item_id))
 
