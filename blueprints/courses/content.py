@@ -9,6 +9,7 @@ from app.api.listing import ListSpec, run_list_query
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.security.actor_ids import actor_ids
+from app.tenancy.locks import locked
 from blueprints.courses.models import ContentItem, ContentKind, ContentVersion, CourseModule
 from blueprints.courses.services import sanitize_html
 
@@ -106,7 +107,10 @@ def _authored_by(actor):
 
 
 def new_version(item, body, change_note, actor, publish=True, title=None):
-    """Every edit is a new, immutable version; learners see the published one."""
+    """Every edit is a new, immutable version; learners see the published one.
+
+    Concurrent edits and restores of one item take turns on its row, so that numbers run 1..N."""
+    locked(sa.select(ContentItem).where(ContentItem.id == item.id))
     number = (
         db.session.scalar(sa.select(sa.func.max(ContentVersion.number)).where(ContentVersion.item_id == item.id)) or 0
     ) + 1

@@ -1,0 +1,187 @@
+"""Simultaneous writes answer as if one came first: real requests, at once, to a threaded server on loopback.
+
+Each request runs in its own server thread with its own application context and database session, as in
+production; a barrier releases them together. Run on SQLite and on PostgreSQL (TEST_DB=postgres).
+"""
+
+import http.client
+import json
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from app import events
+from app.extensions import db
+from app.security.tokens import issue_access_token
+from app.tenancy.context import tenant_context
+from blueprints.courses.models import ContentVersion, Enrollment, ItemProgress, ItemTime
+from tests.conftest import make_user, tenant_host
+from tests.services import free_port
+
+AT_ONCE = 20
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    port = free_port()
+    httpd = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    httpd.shutdown()
+
+
+class Remote:
+    """One caller of the live server: a tenant's host and a bearer token."""
+
+    def __init__(self, port, tenant, token):
+        self.port, self.host, self.token = port, tenant_host(tenant), token
+
+    def call(self, method, path, body=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            headers = {"Host": self.host, "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+            connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read() or b"null")
+        finally:
+            connection.close()
+
+
+def at_once(calls):
+    """Run the calls (functions of no argument) in threads released together; their results, in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def statuses(results):
+    return sorted(status for status, _ in results)
+
+
+@pytest.fixture
+def course(app, api, tenant, server, login_as):
+    """A published one-lesson course, its teacher and a learner on the live server (not yet enrolled)."""
+    teacher_id = make_user(app, tenant, "teacher")
+    learner_id = make_user(app, tenant, "student")
+    with app.app_context():
+        teacher_token = issue_access_token(teacher_id, tenant.id, ("teacher",))[0]
+        learner_token = issue_access_token(learner_id, tenant.id, ("student",))[0]
+    teacher = api(tenant, teacher_token)
+    course_id = teacher.post("/api/v1/courses", json={"title": "Races"}).get_json()["data"]["id"]
+    item = teacher.post(
+        f"/api/v1/courses/{course_id}/content",
+        json={"kind": "text", "title": "Only lesson", "body": "<p>v1</p>", "module_title": "Week 1"},
+    ).get_json()["data"]
+    assert teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"}).status_code == 200
+    return {
+        "tenant": tenant,
+        "id": course_id,
+        "item_id": item["id"],
+        "learner_id": learner_id,
+        "teacher": teacher,
+        "remote_teacher": Remote(server, tenant, teacher_token),
+        "remote_learner": Remote(server, tenant, learner_token),
+    }
+
+
+def _rows(app, tenant, stmt):
+    with app.app_context(), tenant_context(tenant):
+        return db.session.execute(stmt).all()
+
+
+@pytest.fixture
+def emitted():
+    """The domain events emitted during the test, by name."""
+    seen = []
+    names = ("content.completed", "course.completed", "enrollment.created")
+    handlers = {name: (lambda payload: seen.append(payload["event"])) for name in names}
+    for name, handler in handlers.items():
+        events.subscribe(name)(handler)
+    yield seen
+    for name, handler in handlers.items():
+        events.unsubscribe(name, handler)
+
+
+def test_simultaneous_edits_and_restores_number_versions_without_gaps_or_losses(app, course):
+    remote, item_id = course["remote_teacher"], course["item_id"]
+    edits = at_once(
+        [
+            (lambda n=n: remote.call("PUT", f"/api/v1/content/{item_id}", {"body": f"<p>edit {n}</p>"}))
+            for n in range(AT_ONCE)
+        ]
+    )
+    assert statuses(edits) == [200] * AT_ONCE, edits
+    assert sorted(body["data"]["number"] for _, body in edits) == list(range(2, AT_ONCE + 2))
+
+    restores = at_once(
+        [(lambda: remote.call("POST", f"/api/v1/content/{item_id}/versions", {"restore_from": 1}))] * AT_ONCE
+    )
+    assert statuses(restores) == [201] * AT_ONCE, restores
+
+    rows = _rows(
+        app,
+        course["tenant"],
+        sa.select(ContentVersion.number, ContentVersion.body)
+        .where(ContentVersion.item_id == item_id)
+        .order_by(ContentVersion.number),
+    )
+    assert [number for number, _ in rows] == list(range(1, 2 * AT_ONCE + 2))  # 1..41: no gap, no duplicate
+    bodies = [body for _, body in rows]
+    assert sorted(bodies[1 : AT_ONCE + 1]) == sorted(f"<p>edit {n}</p>" for n in range(AT_ONCE))  # none lost
+    assert bodies[AT_ONCE + 1 :] == ["<p>v1</p>"] * AT_ONCE
+    shown = course["teacher"].get(f"/api/v1/content/{item_id}").get_json()["data"]
+    assert shown["published_version"] == 2 * AT_ONCE + 1  # the last to commit published the newest
+
+
+def test_enrolling_one_person_many_times_at_once_enrolls_them_once(app, course, emitted):
+    remote, learner_id = course["remote_teacher"], course["learner_id"]
+    results = at_once(
+        [(lambda: remote.call("POST", f"/api/v1/courses/{course['id']}/enrollments", {"user_ids": [learner_id]}))]
+        * AT_ONCE
+    )
+    assert statuses(results) == [201] * AT_ONCE, results
+    assert sum(body["data"]["created"] for _, body in results) == 1
+    enrollments = _rows(app, course["tenant"], sa.select(Enrollment.id).where(Enrollment.user_id == learner_id))
+    assert len(enrollments) == 1
+    assert emitted.count("enrollment.created") == 1
+
+
+def test_completing_one_item_many_times_at_once_completes_it_once(app, course, emitted):
+    learner, item_id = course["remote_learner"], course["item_id"]
+    course["teacher"].post(f"/api/v1/courses/{course['id']}/enrollments", json={"user_ids": [course["learner_id"]]})
+    results = at_once([(lambda: learner.call("POST", f"/api/v1/content/{item_id}/complete"))] * AT_ONCE)
+    assert statuses(results) == [200] * AT_ONCE, results
+    assert all(body["data"]["completed_items"] == 1 and body["data"]["percent"] == 100 for _, body in results)
+    progress = _rows(app, course["tenant"], sa.select(ItemProgress.id).where(ItemProgress.item_id == item_id))
+    assert len(progress) == 1
+    assert sorted(name for name in emitted if name != "enrollment.created") == ["content.completed", "course.completed"]
+
+
+def test_simultaneous_first_time_reports_credit_no_more_than_the_clock(app, course):
+    learner, item_id = course["remote_learner"], course["item_id"]
+    course["teacher"].post(f"/api/v1/courses/{course['id']}/enrollments", json={"user_ids": [course["learner_id"]]})
+    started = time.monotonic()
+    results = at_once([(lambda: learner.call("POST", f"/api/v1/content/{item_id}/time", {"seconds": 120}))] * AT_ONCE)
+    elapsed = time.monotonic() - started
+    assert statuses(results) == [200] * AT_ONCE, results
+    credited = sum(body["data"]["credited"] for _, body in results)
+    assert 120 <= credited <= 120 + elapsed  # the first report may claim 120 s; the rest only what has passed
+    (enrollment_seconds,) = _rows(
+        app, course["tenant"], sa.select(Enrollment.seconds_spent).where(Enrollment.user_id == course["learner_id"])
+    )[0]
+    item_rows = _rows(app, course["tenant"], sa.select(ItemTime.seconds).where(ItemTime.item_id == item_id))
+    assert enrollment_seconds == credited and item_rows == [(credited,)]  # one row, nothing credited twice
