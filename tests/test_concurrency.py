@@ -185,3 +185,26 @@ def test_simultaneous_first_time_reports_credit_no_more_than_the_clock(app, cour
     )[0]
     item_rows = _rows(app, course["tenant"], sa.select(ItemTime.seconds).where(ItemTime.item_id == item_id))
     assert enrollment_seconds == credited and item_rows == [(credited,)]  # one row, nothing credited twice
+
+
+def test_a_writer_held_up_past_the_lock_wait_gets_a_409_busy_not_a_500(app, course):
+    """Something holds the item for longer than `LOCK_WAIT_SECONDS`: the edit is refused cleanly and
+    goes through once the item is free."""
+    from app.tenancy.engines import create_tenant_engine
+    from blueprints.courses.models import ContentItem
+
+    teacher, item_id = course["teacher"], course["item_id"]
+    engine = create_tenant_engine(course["tenant"].database_url, pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as holder:
+            if engine.dialect.name == "sqlite":
+                holder.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                holder.execute(sa.select(ContentItem.id).where(ContentItem.id == item_id).with_for_update())
+            refused = teacher.put(f"/api/v1/content/{item_id}", json={"body": "<p>while held</p>"})
+            holder.rollback()
+    finally:
+        engine.dispose()
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "BUSY"
+    accepted = teacher.put(f"/api/v1/content/{item_id}", json={"body": "<p>after</p>"})
+    assert accepted.status_code == 200 and accepted.get_json()["data"]["number"] == 2
