@@ -87,7 +87,12 @@ def versions(item):
     ).all()
 
 
+MAX_VERSION = 2**31 - 1  # an INTEGER column: a larger number is no version (and PostgreSQL would refuse it)
+
+
 def version(item, number):
+    if not 1 <= number <= MAX_VERSION:
+        raise NotFound(f"No version {number} of this content.")
     found = db.session.scalar(
         sa.select(ContentVersion).where(ContentVersion.item_id == item.id, ContentVersion.number == number)
     )
