@@ -208,3 +208,21 @@ def test_a_writer_held_up_past_the_lock_wait_gets_a_409_busy_not_a_500(app, cour
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "BUSY"
     accepted = teacher.put(f"/api/v1/content/{item_id}", json={"body": "<p>after</p>"})
     assert accepted.status_code == 200 and accepted.get_json()["data"]["number"] == 2
+
+
+def test_deleting_one_file_or_item_many_times_at_once_deletes_it_once(course):
+    import io
+
+    remote, teacher, item_id = course["remote_teacher"], course["teacher"], course["item_id"]
+    handout_id = teacher.post(
+        f"/api/v1/courses/{course['id']}/content", json={"kind": "file", "title": "Sheet", "module_title": "M"}
+    ).get_json()["data"]["id"]
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    media_id = teacher.post(
+        f"/api/v1/content/{handout_id}/media", data={"file": (io.BytesIO(pdf), "a.pdf")}
+    ).get_json()["data"]["id"]
+
+    files = at_once([(lambda: remote.call("DELETE", f"/api/v1/media/{media_id}"))] * AT_ONCE)
+    assert statuses(files).count(200) == 1 and set(statuses(files)) <= {200, 404}, files
+    items = at_once([(lambda: remote.call("DELETE", f"/api/v1/content/{item_id}"))] * AT_ONCE)
+    assert statuses(items).count(200) == 1 and set(statuses(items)) <= {200, 404}, items

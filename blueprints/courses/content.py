@@ -151,7 +151,10 @@ def diff(item, a, b):
 
 
 def delete_item(item):
-    db.session.delete(item)
+    """Remove an item (its versions, file rows and progress go with it); of two removals at once, the second
+    finds nothing to remove (404)."""
+    if not db.session.execute(sa.delete(ContentItem).where(ContentItem.id == item.id)).rowcount:
+        raise NotFound("No such content.")
     db.session.commit()
 
 

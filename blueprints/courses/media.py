@@ -84,9 +84,11 @@ def upload(item, file_storage, actor):
 
 
 def delete(media):
-    """Remove a file: the row first, so that nobody is served a file whose bytes are going away."""
+    """Remove a file: the row first, so that nobody is served a file whose bytes are going away. Of two
+    removals at once, the second finds nothing to remove (404)."""
     key = media.storage_key
-    db.session.delete(media)
+    if not db.session.execute(sa.delete(MediaFile).where(MediaFile.id == media.id)).rowcount:
+        raise NotFound("No such file.")
     db.session.commit()
     media_storage().delete(key)
 
