@@ -226,3 +226,24 @@ def test_deleting_one_file_or_item_many_times_at_once_deletes_it_once(course):
     assert statuses(files).count(200) == 1 and set(statuses(files)) <= {200, 404}, files
     items = at_once([(lambda: remote.call("DELETE", f"/api/v1/content/{item_id}"))] * AT_ONCE)
     assert statuses(items).count(200) == 1 and set(statuses(items)) <= {200, 404}, items
+
+
+def test_enrolling_one_class_many_times_at_once_links_it_and_its_students_once(app, course, server, login_as, api):
+    tenant = course["tenant"]
+    token = login_as(tenant, "org_admin")
+    admin = api(tenant, token)
+    branch_id = admin.post(
+        f"/api/v1/organizations/{tenant.id}/branches", json={"code": "north", "name": "North"}
+    ).get_json()["data"]["id"]
+    class_id = admin.post("/api/v1/classes", json={"branch_id": branch_id, "name": "Year 9"}).get_json()["data"]["id"]
+    students = [course["learner_id"], make_user(app, tenant, "student")]
+    admin.post(f"/api/v1/classes/{class_id}/members", json={"user_ids": students, "role": "student"})
+
+    remote = Remote(server, tenant, token)
+    results = at_once(
+        [(lambda: remote.call("POST", f"/api/v1/courses/{course['id']}/enrollments", {"class_id": class_id}))] * AT_ONCE
+    )
+    assert statuses(results) == [201] * AT_ONCE, results
+    assert sum(body["data"]["created"] for _, body in results) == len(students)
+    enrolled = _rows(app, tenant, sa.select(Enrollment.user_id).where(Enrollment.course_id == course["id"]))
+    assert sorted(user_id for (user_id,) in enrolled) == sorted(students)
