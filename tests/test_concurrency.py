@@ -247,3 +247,42 @@ def test_enrolling_one_class_many_times_at_once_links_it_and_its_students_once(a
     assert sum(body["data"]["created"] for _, body in results) == len(students)
     enrolled = _rows(app, tenant, sa.select(Enrollment.user_id).where(Enrollment.course_id == course["id"]))
     assert sorted(user_id for (user_id,) in enrolled) == sorted(students)
+
+
+def test_covers_set_many_times_at_once_leave_one_file_in_the_storage(app, course, server):
+    """Each change deletes the cover it replaced: had two read the same old cover, one new file would stay
+    in the storage forever, named by no row."""
+
+    from app.storage import media_storage
+    from tests.test_courses import _image
+
+    tenant, remote = course["tenant"], course["remote_teacher"]
+    boundary = "tessera-boundary"
+    picture = _image((64, 36))
+
+    def put_cover():
+        body = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="c.jpg"\r\n'
+            f"Content-Type: image/jpeg\r\n\r\n".encode()
+            + picture
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        connection = http.client.HTTPConnection("127.0.0.1", server, timeout=60)
+        try:
+            headers = {
+                "Host": remote.host,
+                "Authorization": f"Bearer {remote.token}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            }
+            connection.request("PUT", f"/api/v1/courses/{course['id']}/cover", body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())
+        finally:
+            connection.close()
+
+    results = at_once([put_cover] * 10)
+    assert statuses(results) == [200] * 10, results
+    with app.app_context():
+        files = [path for path in (media_storage().root / tenant.slug).iterdir() if path.is_file()]
+    shown = course["teacher"].get(f"/api/v1/courses/{course['id']}").get_json()["data"]["cover_url"]
+    assert len(files) == 1 and files[0].name[:12] in shown

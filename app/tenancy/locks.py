@@ -27,7 +27,8 @@ def _is_lock_timeout(error):
 
 
 def locked(stmt):
-    """`stmt` (a SELECT of ORM rows) executed so that its rows are this transaction's until it ends."""
+    """The objects `stmt` (a SELECT of one ORM entity) selects, reloaded and held by this transaction until
+    it ends."""
     connection = db.session.connection(bind_arguments={"bind": engine_for(require_tenant())})
     try:
         if connection.dialect.name == "sqlite":
@@ -35,7 +36,8 @@ def locked(stmt):
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'")
-        return db.session.execute(stmt.with_for_update(key_share=True).execution_options(populate_existing=True))
+        locking = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+        return db.session.scalars(locking).all()  # fetched: objects loaded before are refreshed only as rows arrive
     except sa.exc.OperationalError as error:
         if _is_lock_timeout(error):
             db.session.rollback()

@@ -8,13 +8,16 @@ image (or an image bomb) refused. The JPEG lives in the media storage like any o
 import io
 import warnings
 
+import sqlalchemy as sa
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.storage import media_storage
 from app.tenancy.context import require_tenant
+from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
+from blueprints.courses.models import Course
 
 COVER_MAX_BYTES = 8 * 1024 * 1024
 COVER_MAX_PIXELS = 40_000_000  # decoded size; a small file can claim a huge canvas
@@ -59,6 +62,7 @@ def set_cover(course, stream):
     jpeg = _reencode(data)
     storage = media_storage()
     stored = storage.save(require_tenant().slug, io.BytesIO(jpeg), len(jpeg))
+    _lock(course)
     previous = course.cover_key
     course.cover_key, course.cover_updated_at = stored.key, utcnow()
     try:
@@ -71,7 +75,14 @@ def set_cover(course, stream):
     return course
 
 
+def _lock(course):
+    """Two cover changes at once take turns, so that each deletes the file the other replaced (and none is
+    left behind in the storage); `locked` reloads the course."""
+    locked(sa.select(Course).where(Course.id == course.id))
+
+
 def remove_cover(course):
+    _lock(course)
     previous = course.cover_key
     course.cover_key, course.cover_updated_at = None, None
     db.session.commit()

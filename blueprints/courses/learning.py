@@ -169,7 +169,7 @@ def learner_enrollment(course_id, user_id, lock=False):
     stmt = sa.select(Enrollment).where(
         Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
     )
-    enrollment = locked(stmt).scalar() if lock else db.session.scalar(stmt)
+    enrollment = next(iter(locked(stmt)), None) if lock else db.session.scalar(stmt)
     if enrollment is None:
         raise NotFound("You are not enrolled in this course.")
     if missing := missing_prerequisites(course_id, user_id):
