@@ -136,11 +136,12 @@ def _seed_course():
     from blueprints.courses.learning import enroll_class
     from blueprints.courses.media import upload
     from blueprints.courses.models import Course, CourseStatus, course_teachers
-    from blueprints.users.services import find_user_by_email
+    from blueprints.users.services import find_user_by_email, principal_for_user
 
     if db.session.scalar(sa.select(Course.id).where(Course.slug == "getting-started")):
         return
     teacher = find_user_by_email("teacher@demo.example")
+    acting = principal_for_user(teacher.id)
     course = Course(
         title="Getting started",
         slug="getting-started",
@@ -157,11 +158,11 @@ def _seed_course():
     module_id = None
     for kind, title, body in DEMO_LESSONS:
         where = {"module_id": module_id} if module_id else {"module_title": "Start here"}
-        item = add_item(course, {"kind": kind, "title": title, "body": body, **where}, teacher.id)
+        item = add_item(course, {"kind": kind, "title": title, "body": body, **where}, acting)
         module_id = item.module_id
         if kind == "video":
             with DEMO_VIDEO.open("rb") as stream:
-                upload(item, FileStorage(stream, filename=DEMO_VIDEO.name), teacher.id)
+                upload(item, FileStorage(stream, filename=DEMO_VIDEO.name), acting)
     set_cover(course, _demo_cover())
     algebra = db.session.scalar(sa.select(SchoolClass.id).where(SchoolClass.name == "Algebra 1"))
     enroll_class(course, algebra)

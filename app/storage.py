@@ -7,6 +7,7 @@ the database row that names a key is the only way to reach it: access is decided
 """
 
 import hashlib
+import logging
 import os
 import uuid
 from dataclasses import dataclass
@@ -15,10 +16,18 @@ from urllib.parse import quote, urlsplit
 
 from flask import current_app, redirect, send_file
 
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 
 CHUNK = 1 << 20
 HEAD_BYTES = 64
+log = logging.getLogger(__name__)
+
+
+def missing(key):
+    """A row names a file the storage does not have (deleted by hand, a lost volume, a restore without
+    files): the person gets a 404, and the operator a warning to act on."""
+    log.warning("Media file missing from storage: %s", key)
+    return NotFound("This file is missing from the storage.")
 
 
 @dataclass(frozen=True)
@@ -95,8 +104,11 @@ class LocalStorage:
 
     def serve(self, key, mimetype, download_name, as_attachment=False, max_age=3600):
         """The file itself, with conditional and range requests (phones seek in videos)."""
+        path = self._path(key)
+        if not path.is_file():
+            raise missing(key)
         response = send_file(
-            self._path(key),
+            path,
             mimetype=mimetype,
             conditional=True,
             as_attachment=as_attachment,
@@ -149,7 +161,22 @@ class S3Storage:
     def open(self, key):
         return self.client.get_object(Bucket=self.bucket, Key=self._object(key))["Body"]
 
+    def _exists(self, key):
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._object(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
     def serve(self, key, mimetype, download_name, as_attachment=False, max_age=3600):
+        """A redirect to a presigned link; checked first (one HEAD), since a link to nothing would fail in the
+        browser, out of the app's sight."""
+        if not self._exists(key):
+            raise missing(key)
         url = self.signer.generate_presigned_url(
             "get_object",
             Params={

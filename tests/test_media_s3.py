@@ -136,6 +136,25 @@ def test_covers_and_the_content_security_policy_follow_the_store(school, s3_serv
     assert f"img-src 'self' data: {s3_server.url}" in policy and f"media-src 'self' {s3_server.url}" in policy
 
 
+def test_an_object_missing_from_the_bucket_is_a_404_and_a_warning(school, s3_server, bucket, caplog):  # noqa: F811
+    """No redirect to a link that would fail in the browser, out of the app's sight."""
+    teacher = school["teacher"]
+    course_id, _ = make_course(teacher, items=0)
+    handout = teacher.post(
+        f"/api/v1/courses/{course_id}/content", json={"kind": "file", "title": "Sheet", "module_title": "M"}
+    ).get_json()["data"]["id"]
+    before = set(objects(s3_server, bucket))
+    pdf = upload(teacher, handout, PDF, "sheet.pdf").get_json()["data"]
+    (key,) = set(objects(s3_server, bucket)) - before
+    s3_server.client().delete_object(Bucket=bucket, Key=key)
+    with caplog.at_level("WARNING", logger="app.storage"):
+        answer = teacher.get(pdf["url"])
+    assert answer.status_code == 404 and "Location" not in answer.headers
+    assert [r.getMessage() for r in caplog.records if "missing" in r.getMessage()] == [
+        f"Media file missing from storage: {key.removeprefix('media/')}"
+    ]
+
+
 def test_the_app_refuses_to_start_with_s3_and_no_bucket(app_config):
     with pytest.raises(RuntimeError, match="LMS_S3_BUCKET"):
         build_app(app_config, MEDIA_STORAGE="s3", S3_BUCKET=None)

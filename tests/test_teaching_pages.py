@@ -2,6 +2,9 @@
 
 import re
 
+import sqlalchemy as sa
+
+from app.extensions import db
 from tests.conftest import make_user, user_token
 from tests.test_auth_pages import Browser
 
@@ -218,3 +221,66 @@ def test_only_pages_with_the_rich_text_editor_allow_its_styles_by_a_fresh_nonce(
     assert nonces[0] != nonces[1] and len(nonces[0]) >= 16
     for path in ("/teach", "/learn", "/catalog"):
         assert "nonce-" not in teacher.get(path).headers["Content-Security-Policy"], path
+
+
+def test_comparing_versions_by_anything_but_their_numbers_is_a_clear_400_or_404_page(app, tenant, api):
+    from tests.test_courses import make_course
+
+    teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
+    course_id, (item_id,) = make_course(teacher_api, items=1)
+    teacher_api.put(f"/api/v1/content/{item_id}", json={"body": "<p>second</p>"})
+    teacher = Browser(app, tenant)
+    teacher.sign_in("teach@example.org")
+    item_url = f"/teach/{course_id}/items/{item_id}"
+
+    assert teacher.get(f"{item_url}?from=1&to=2").status_code == 200
+    for query in ("from=a&to=b", "from=1&to=", "from=1", "from=-1&to=2", "from=1&to=99999999999999999999"):
+        page = teacher.get(f"{item_url}?{query}")
+        assert page.status_code == 400, query
+        assert "Compare two versions by their numbers" in page.get_data(as_text=True)
+        assert page.mimetype == "text/html"
+    for query in ("from=1&to=3", "from=0&to=1", "from=1&to=999999999"):
+        missing = teacher.get(f"{item_url}?{query}")
+        assert missing.status_code == 404 and missing.mimetype == "text/html", query
+    junk_api = teacher_api.get(f"/api/v1/content/{item_id}/diff?from=1&to=4294967296")
+    assert junk_api.status_code == 404  # past the column's range: no such version, not a database error
+
+
+def test_a_file_missing_from_the_storage_is_a_404_and_a_warning_not_a_500(app, tenant, api, caplog):
+    import io
+
+    from app.storage import media_storage
+    from app.tenancy.context import tenant_context
+    from blueprints.courses.models import Course, MediaFile
+    from tests.test_courses import PDF, _image, make_course
+
+    teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
+    course_id, _ = make_course(teacher_api, items=0)
+    item_id = teacher_api.post(
+        f"/api/v1/courses/{course_id}/content", json={"kind": "file", "title": "Sheet", "module_title": "M"}
+    ).get_json()["data"]["id"]
+    saved = teacher_api.post(
+        f"/api/v1/content/{item_id}/media",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(PDF), "a.pdf")},
+    ).get_json()["data"]
+    teacher_api.put(
+        f"/api/v1/courses/{course_id}/cover",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(_image((40, 30))), "cover.jpg")},
+    )
+    with tenant_context(tenant, app):
+        keys = [*db.session.scalars(sa.select(MediaFile.storage_key)), *db.session.scalars(sa.select(Course.cover_key))]
+        for key in keys:
+            media_storage().delete(key)  # the rows stay: a lost volume, a restore without its files
+
+    teacher = Browser(app, tenant)
+    teacher.sign_in("teach@example.org")
+    with caplog.at_level("WARNING", logger="app.storage"):
+        assert teacher_api.get(saved["url"]).status_code == 404
+        assert teacher_api.get(saved["url"]).get_json()["error"]["code"] == "NOT_FOUND"
+        page = teacher.get(saved["page_url"])
+        assert page.status_code == 404 and page.mimetype == "text/html"
+        assert teacher_api.get(f"/api/v1/courses/{course_id}/cover").status_code == 404
+    assert sum("missing from storage" in record.getMessage() for record in caplog.records) == 4
+    assert teacher.get(f"/teach/{course_id}/items/{item_id}").status_code == 200  # the item page still lists it

@@ -29,10 +29,39 @@ def current_revision(engine):
 
 def upgrade_tenant_database(engine, revision="head"):
     """Migrate one tenant database to `revision`, in one transaction."""
-    config = tenant_alembic_config()
+    if engine.dialect.name == "sqlite":
+        return _upgrade_sqlite(engine, revision)
     with engine.begin() as conn:
-        config.attributes["connection"] = conn
+        _run_upgrade(conn, revision)
+
+
+def _run_upgrade(conn, revision):
+    config = tenant_alembic_config()
+    config.attributes["connection"] = conn
+    try:
+        command.upgrade(config, revision)
+    finally:
+        config.attributes.pop("connection", None)
+
+
+def _upgrade_sqlite(engine, revision):
+    """SQLite's own recipe for schema changes: foreign keys off, one transaction, check, commit, on.
+
+    A batch operation copies a table and drops the original; with foreign keys on, that drop deletes
+    the rows of every table referencing it with ON DELETE CASCADE (all of a course's content when
+    `courses` is copied). The pragma is a no-op inside a transaction, hence the order; and the
+    driver would begin transactions only before DML, so BEGIN is explicit.
+    """
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
         try:
-            command.upgrade(config, revision)
+            with conn.begin():
+                conn.exec_driver_sql("BEGIN")
+                _run_upgrade(conn, revision)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"Migration left rows with dangling foreign keys: {broken[:5]}")
         finally:
-            config.attributes.pop("connection", None)
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()

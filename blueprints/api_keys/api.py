@@ -11,11 +11,6 @@ blp = ApiBlueprint("api_keys", __name__, url_prefix="/api/v1/api-keys", descript
 BEARER = [{"bearerAuth": []}]
 
 
-def actor_user_id():
-    principal = current_principal()
-    return principal.id if principal.kind == "user" else None
-
-
 @blp.route("")
 class ApiKeys(MethodView):
     @requires("api_keys.manage")
@@ -32,7 +27,7 @@ class ApiKeys(MethodView):
     @blp.response(201, schemas.CreatedApiKeySchema)
     def post(self, data):
         """Create a key acting with the given roles; the response holds the key, once."""
-        created = services.create_api_key(data["name"], data["roles"], actor_user_id())
+        created = services.create_api_key(data["name"], data["roles"], current_principal())
         return services.created_key_view(created)
 
 

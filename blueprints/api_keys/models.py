@@ -17,6 +17,7 @@ class ApiKey(TenantModel):
     key_hash = sa.Column(sa.String(64), nullable=False)
     roles = sa.Column(sa.JSON, nullable=False, default=list)
     created_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))  # or a key
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     last_used_at = sa.Column(sa.DateTime)
     revoked_at = sa.Column(sa.DateTime)

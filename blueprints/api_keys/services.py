@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.security.actor_ids import actor_ids
 from app.security.permissions import TENANT_ROLES
 from app.security.principal import Principal, register_principal_loader
 from app.security.tokens import token_digest
@@ -26,7 +27,8 @@ class CreatedKey:
     secret: str  # the whole key, returned once and never again
 
 
-def create_api_key(name, roles, actor_id):
+def create_api_key(name, roles, actor):
+    """A new key; `actor` (the principal creating it, a person or another key) is recorded."""
     name = (name or "").strip()
     problems = {}
     if not name or len(name) > 100:
@@ -38,7 +40,9 @@ def create_api_key(name, roles, actor_id):
         raise ValidationFailed("The API key is not valid.", problems)
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
-    key = ApiKey(name=name, prefix=prefix, key_hash=token_digest(secret), roles=roles, created_by_id=actor_id)
+    user_id, api_key_id = actor_ids(actor)
+    key = ApiKey(name=name, prefix=prefix, key_hash=token_digest(secret), roles=roles)
+    key.created_by_id, key.created_by_api_key_id = user_id, api_key_id
     db.session.add(key)
     db.session.commit()
     return CreatedKey(key, f"{KEY_PREFIX}_{prefix}_{secret}")

@@ -23,7 +23,7 @@ def index():
     if form.validate_on_submit():
         principal = current_principal()
         try:
-            created = services.create_api_key(form.name.data, form.roles.data, principal.id)
+            created = services.create_api_key(form.name.data, form.roles.data, principal)
             form = ApiKeyForm(formdata=None)
         except DomainError as error:
             apply_domain_error(form, error)

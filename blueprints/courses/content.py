@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from app.api.listing import ListSpec, run_list_query
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.security.actor_ids import actor_ids
+from app.tenancy.locks import locked
 from blueprints.courses.models import ContentItem, ContentKind, ContentVersion, CourseModule
 from blueprints.courses.rich_text import rich_text
 
@@ -36,7 +38,7 @@ def get_item(item_id):
     return item
 
 
-def add_item(course, data, author_id):
+def add_item(course, data, actor):
     """A new item at the end of a module (the module is created when named by title)."""
     if data["kind"] not in ContentKind.ALL:
         raise ValidationFailed("Unknown kind.", {"kind": [f"One of {', '.join(ContentKind.ALL)}."]})
@@ -72,7 +74,7 @@ def add_item(course, data, author_id):
             number=1,
             body=_clean_body(item.kind, data.get("body")),
             change_note=data.get("change_note") or "First version",
-            author_id=author_id,
+            **_authored_by(actor),
         )
     )
     db.session.commit()
@@ -85,7 +87,12 @@ def versions(item):
     ).all()
 
 
+MAX_VERSION = 2**31 - 1  # an INTEGER column: a larger number is no version (and PostgreSQL would refuse it)
+
+
 def version(item, number):
+    if not 1 <= number <= MAX_VERSION:
+        raise NotFound(f"No version {number} of this content.")
     found = db.session.scalar(
         sa.select(ContentVersion).where(ContentVersion.item_id == item.id, ContentVersion.number == number)
     )
@@ -98,8 +105,17 @@ def published_body(item):
     return version(item, item.published_version).body if item.published_version else ""
 
 
-def new_version(item, body, change_note, author_id, publish=True, title=None):
-    """Every edit is a new, immutable version; learners see the published one."""
+def _authored_by(actor):
+    """The version's author: the person, or the API key, that acted (`actor` is the principal)."""
+    user_id, api_key_id = actor_ids(actor)
+    return {"author_id": user_id, "author_api_key_id": api_key_id}
+
+
+def new_version(item, body, change_note, actor, publish=True, title=None):
+    """Every edit is a new, immutable version; learners see the published one.
+
+    Concurrent edits and restores of one item take turns on its row, so that numbers run 1..N."""
+    locked(sa.select(ContentItem).where(ContentItem.id == item.id))
     number = (
         db.session.scalar(sa.select(sa.func.max(ContentVersion.number)).where(ContentVersion.item_id == item.id)) or 0
     ) + 1
@@ -108,7 +124,7 @@ def new_version(item, body, change_note, author_id, publish=True, title=None):
         number=number,
         body=_clean_body(item.kind, body),
         change_note=(change_note or "")[:300],
-        author_id=author_id,
+        **_authored_by(actor),
     )
     db.session.add(created)
     if title:
@@ -119,10 +135,10 @@ def new_version(item, body, change_note, author_id, publish=True, title=None):
     return created
 
 
-def restore(item, number, author_id):
+def restore(item, number, actor):
     """Copy an old version forward as the newest, published one (history is never rewritten)."""
     old = version(item, number)
-    return new_version(item, old.body, f"Restored version {number}", author_id)
+    return new_version(item, old.body, f"Restored version {number}", actor)
 
 
 def diff(item, a, b):
@@ -135,7 +151,10 @@ def diff(item, a, b):
 
 
 def delete_item(item):
-    db.session.delete(item)
+    """Remove an item (its versions, file rows and progress go with it); of two removals at once, the second
+    finds nothing to remove (404)."""
+    if not db.session.execute(sa.delete(ContentItem).where(ContentItem.id == item.id)).rowcount:
+        raise NotFound("No such content.")
     db.session.commit()
 
 

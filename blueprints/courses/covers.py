@@ -7,12 +7,16 @@ image (or an image bomb) refused. The JPEG lives in the media storage like any o
 
 import io
 
+import sqlalchemy as sa
+
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.images import normalise_image
 from app.storage import media_storage
 from app.tenancy.context import require_tenant
+from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
+from blueprints.courses.models import Course
 
 COVER_MAX_BYTES = 8 * 1024 * 1024
 COVER_MAX_PIXELS = 40_000_000  # decoded size; a small file can claim a huge canvas
@@ -35,6 +39,7 @@ def set_cover(course, stream):
     )
     storage = media_storage()
     stored = storage.save(require_tenant().slug, io.BytesIO(jpeg), len(jpeg))
+    _lock(course)
     previous = course.cover_key
     course.cover_key, course.cover_updated_at = stored.key, utcnow()
     try:
@@ -47,7 +52,14 @@ def set_cover(course, stream):
     return course
 
 
+def _lock(course):
+    """Two cover changes at once take turns, so that each deletes the file the other replaced (and none is
+    left behind in the storage); `locked` reloads the course."""
+    locked(sa.select(Course).where(Course.id == course.id))
+
+
 def remove_cover(course):
+    _lock(course)
     previous = course.cover_key
     course.cover_key, course.cover_updated_at = None, None
     db.session.commit()

@@ -9,6 +9,7 @@ from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.events import emit_after_commit, subscribe
 from app.extensions import db
 from app.tenancy.context import get_current_tenant
+from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
 from blueprints.branches.scope import people_of
 from blueprints.classes.models import ClassMembership, SchoolClass
@@ -51,6 +52,7 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
     A course open to some branches only takes their people: nobody else could open it. The people who
     cannot take the course are refused, or with `skip_ineligible` left out."""
     user_ids = sorted(set(user_ids))
+    _lock_enrollments_of(course)
     known = _eligible(course, user_ids, branch_ids)
     if skip_ineligible:
         user_ids = [u for u in user_ids if u in known]
@@ -84,8 +86,15 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
     return created
 
 
+def _lock_enrollments_of(course):
+    """Enrollers of one course take turns: of two enrolling the same person at once, the second finds
+    the first's enrollment instead of a unique-constraint violation."""
+    locked(sa.select(Course).where(Course.id == course.id))
+
+
 def enroll_class(course, class_id, branch_ids=None):
     """Enroll every student of a class, and remember the class so that later members follow."""
+    _lock_enrollments_of(course)  # the class link too: enrolling one class twice at once links it once
     school_class = db.session.get(SchoolClass, class_id)
     if school_class is None or (branch_ids is not None and school_class.branch_id not in branch_ids):
         raise ValidationFailed("No such class.", {"class_id": ["No class with this id."]})
@@ -156,11 +165,11 @@ def missing_prerequisites(course_id, user_id):
 
 def learner_enrollment(course_id, user_id, lock=False):
     """The active enrollment of a learner, checked against the prerequisites; `lock`: hold its row until
-    commit (PostgreSQL; SQLite serialises writers anyway)."""
+    commit, so that the learner's concurrent requests take turns (see `app.tenancy.locks`)."""
     stmt = sa.select(Enrollment).where(
         Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
     )
-    enrollment = db.session.scalar(stmt.with_for_update() if lock else stmt)
+    enrollment = next(iter(locked(stmt)), None) if lock else db.session.scalar(stmt)
     if enrollment is None:
         raise NotFound("You are not enrolled in this course.")
     if missing := missing_prerequisites(course_id, user_id):
@@ -191,7 +200,7 @@ def complete_item(item, user_id):
     course = db.session.get(Course, item.course_id)
     if course.status != CourseStatus.PUBLISHED:
         raise PermissionDenied("This course is not open.", code="COURSE_NOT_PUBLISHED")
-    enrollment = learner_enrollment(item.course_id, user_id)
+    enrollment = learner_enrollment(item.course_id, user_id, lock=True)  # completing twice at once: once
     already = db.session.scalar(
         sa.select(ItemProgress.id).where(ItemProgress.enrollment_id == enrollment.id, ItemProgress.item_id == item.id)
     )

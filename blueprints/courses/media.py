@@ -5,6 +5,7 @@ from flask import current_app
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.security.actor_ids import actor_ids
 from app.storage import media_storage
 from app.tenancy.context import require_tenant
 from blueprints.courses.models import ContentKind, Enrollment, MediaFile
@@ -52,7 +53,8 @@ def sniff(head, filename):
     return None
 
 
-def upload(item, file_storage, actor_id):
+def upload(item, file_storage, actor):
+    """Store a file for an item, recorded as uploaded by `actor` (the principal: a person or an API key)."""
     allowed = ALLOWED.get(item.kind)
     if not allowed:
         raise ValidationFailed(f"A {item.kind} item takes no files.", {"file": ["Not for this kind of item."]})
@@ -65,6 +67,7 @@ def upload(item, file_storage, actor_id):
         found = content_type or "an unknown type"
         message = f"This file is {found}; a {item.kind} item takes {', '.join(sorted(allowed))}."
         raise ValidationFailed(message, {"file": [message]})
+    user_id, api_key_id = actor_ids(actor)
     media = MediaFile(
         item_id=item.id,
         filename=filename,
@@ -72,7 +75,8 @@ def upload(item, file_storage, actor_id):
         size=stored.size,
         sha256=stored.sha256,
         storage_key=stored.key,
-        uploaded_by_id=actor_id,
+        uploaded_by_id=user_id,
+        uploaded_by_api_key_id=api_key_id,
     )
     db.session.add(media)
     db.session.commit()
@@ -80,9 +84,11 @@ def upload(item, file_storage, actor_id):
 
 
 def delete(media):
-    """Remove a file: the row first, so that nobody is served a file whose bytes are going away."""
+    """Remove a file: the row first, so that nobody is served a file whose bytes are going away. Of two
+    removals at once, the second finds nothing to remove (404)."""
     key = media.storage_key
-    db.session.delete(media)
+    if not db.session.execute(sa.delete(MediaFile).where(MediaFile.id == media.id)).rowcount:
+        raise NotFound("No such file.")
     db.session.commit()
     media_storage().delete(key)
 

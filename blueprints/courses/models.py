@@ -26,6 +26,7 @@ class Course(TenantModel):
     cover_key = sa.Column(sa.String(300))  # a JPEG in the media storage, re-encoded from the upload
     cover_updated_at = sa.Column(sa.DateTime)  # in the cover's URL, so that browsers may cache it for long
     created_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))  # or a key
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -97,6 +98,7 @@ class ContentVersion(TenantModel):
     body = sa.Column(sa.Text, nullable=False, default="")  # sanitised HTML for text; a URL for video and links
     change_note = sa.Column(sa.String(300), nullable=False, default="")
     author_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    author_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))  # or a key
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
 
 
@@ -153,4 +155,5 @@ class MediaFile(TenantModel):
     sha256 = sa.Column(sa.String(64), nullable=False)
     storage_key = sa.Column(sa.String(300), nullable=False, unique=True)
     uploaded_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))  # or a key
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)

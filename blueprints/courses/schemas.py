@@ -66,7 +66,8 @@ class VersionSchema(ma.Schema):
     number = ma.fields.Integer()
     body = ma.fields.String()
     change_note = ma.fields.String()
-    author_id = ma.fields.Integer(allow_none=True)
+    author_id = ma.fields.Integer(allow_none=True, metadata={"description": "The person who wrote it, or"})
+    author_api_key_id = ma.fields.Integer(allow_none=True, metadata={"description": "the API key that did"})
     created_at = ma.fields.DateTime()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.api.listing import FilterBy, ListSpec, clause, run_list_query
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
+from app.security.actor_ids import actor_ids
 from app.security.permissions import ORGANIZATION_WIDE_ROLES, TEACHER
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.branches.scope import people_of
@@ -277,7 +278,8 @@ def _apply_fields(course, data):
 
 
 def create_course(data, principal, scope):
-    course = Course(created_by_id=principal.id)
+    course = Course()
+    course.created_by_id, course.created_by_api_key_id = actor_ids(principal)
     _apply_fields(course, {"status": CourseStatus.DRAFT, **data})
     _add_with_slug(course, data.get("slug"), data["title"])
     if principal.kind == "user" and TEACHER in principal.roles:

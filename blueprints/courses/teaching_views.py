@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import DomainError, NotFound
+from app.errors import BadRequest, DomainError, NotFound
 from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.principal import current_principal, requires
@@ -97,7 +97,7 @@ def editor(course_id):
                     data["module_id"] = item_form.module_id.data
                 else:
                     data["module_title"] = item_form.module_title.data
-                content.add_item(course, data, current_principal().id)
+                content.add_item(course, data, current_principal())
                 flash("Item added.")
                 return redirect(url_for("teaching_pages.editor", course_id=course.id))
     except DomainError as error:
@@ -154,7 +154,7 @@ def item(course_id, item_id):
                 target,
                 form.body.data,
                 form.change_note.data,
-                current_principal().id,
+                current_principal(),
                 publish=form.publish.data,
                 title=form.title.data,
             )
@@ -163,9 +163,24 @@ def item(course_id, item_id):
         except DomainError as error:
             apply_domain_error(form, error)
     compare = None
-    if request.args.get("from") and request.args.get("to"):
-        compare = content.diff(target, int(request.args["from"]), int(request.args["to"]))
+    if request.args.get("from") or request.args.get("to"):
+        compare = content.diff(target, *_compared_versions(request.args))
     return _item_page(course, target, form, compare=compare, status=422 if request.method == "POST" else 200)
+
+
+def _compared_versions(args):
+    """The two version numbers of `?from=&to=`: a 400 page for anything but two numbers (a number that is
+    no version of the item is then a 404)."""
+    wanted = {name: args.get(name, "") for name in ("from", "to")}
+    malformed = [
+        name for name, value in wanted.items() if not (value.isascii() and value.isdigit() and len(value) < 10)
+    ]
+    if malformed:
+        raise BadRequest(
+            "Compare two versions by their numbers, e.g. ?from=1&to=3.",
+            {name: ["A version number."] for name in malformed},
+        )
+    return [int(value) for value in wanted.values()]
 
 
 def _version_form(target, formdata=None):
@@ -202,7 +217,7 @@ def upload(course_id, item_id):
     form = MediaForm()
     if form.validate_on_submit():
         try:
-            saved = media.upload(target, form.file.data, current_principal().id)
+            saved = media.upload(target, form.file.data, current_principal())
             flash(f"{saved.filename} uploaded.")
             return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=target.id))
         except DomainError as error:
@@ -228,7 +243,7 @@ def delete_media(course_id, item_id, media_id):
 def restore(course_id, item_id, number):
     """Bring an old version back as the newest, published one."""
     course, target = _managed_item(course_id, item_id)
-    content.restore(target, number, current_principal().id)
+    content.restore(target, number, current_principal())
     flash(f"Version {number} restored as a new version.")
     return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=item_id))
 

@@ -16,7 +16,7 @@ BEARER = [{"bearerAuth": []}]
 
 def _actor_and_scope():
     principal = current_principal()
-    return (principal.id if principal.kind == "user" else None), scope_of(principal)
+    return principal, scope_of(principal)
 
 
 @blp.route("")

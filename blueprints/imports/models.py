@@ -25,6 +25,7 @@ class UserImport(TenantModel):
     status = sa.Column(sa.String(20), nullable=False, default=ImportStatus.QUEUED)
     send_invitations = sa.Column(sa.Boolean, nullable=False, default=True)
     created_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))  # or a key
     scope_branch_ids = sa.Column(sa.JSON)  # a branch manager's import may only touch these branches
     total_rows = sa.Column(sa.Integer)
     processed_rows = sa.Column(sa.Integer, nullable=False, default=0)  # committed with each batch

@@ -22,6 +22,7 @@ from app.csv_safety import safe_row
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.jobs import enqueue, redis_connection
+from app.security.actor_ids import actor_ids
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.imports import csvfile
@@ -42,8 +43,10 @@ def upload_folder():
     return Path(current_app.config["INSTANCE_DIR"]) / "imports" / require_tenant().slug
 
 
-def start_import(stream, filename, mode, send_invitations, actor_id, scope):
-    """Store the file and queue its dry run or commit; the same file again resumes or re-runs."""
+def start_import(stream, filename, mode, send_invitations, actor, scope):
+    """Store the file and queue its dry run or commit; the same file again resumes or re-runs.
+
+    `actor`: the principal (a person or an API key), recorded as who started it."""
     upload = csvfile.store_upload(stream, upload_folder(), current_app.config["IMPORT_MAX_BYTES"])
     record = db.session.scalar(
         sa.select(UserImport).where(UserImport.file_sha256 == upload.sha256, UserImport.mode == mode)
@@ -66,7 +69,7 @@ def start_import(stream, filename, mode, send_invitations, actor_id, scope):
     record.file_path = str(upload.path)
     record.status = ImportStatus.QUEUED
     record.send_invitations = bool(send_invitations) and mode == COMMIT
-    record.created_by_id = actor_id
+    record.created_by_id, record.created_by_api_key_id = actor_ids(actor)
     record.scope_branch_ids = None if scope.organization_wide else sorted(scope.branch_ids)
     record.total_rows = csvfile.count_rows(upload.path)
     db.session.commit()
@@ -98,13 +101,13 @@ def _is_alive(record):
     return False
 
 
-def commit_dry_run(import_id, actor_id, scope):
+def commit_dry_run(import_id, actor, scope):
     """Commit the file a dry run checked."""
     dry_run = get_import(import_id, scope)
     if dry_run.mode != DRY_RUN:
         raise Conflict("Only a dry run can be committed.")
     with open(dry_run.file_path, "rb") as stream:
-        return start_import(stream, dry_run.filename, COMMIT, True, actor_id, scope)
+        return start_import(stream, dry_run.filename, COMMIT, True, actor, scope)
 
 
 def run_import(import_id):

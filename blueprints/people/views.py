@@ -23,7 +23,7 @@ bp = Blueprint("people_pages", __name__, url_prefix="/people")
 
 def _actor_and_scope():
     principal = current_principal()
-    return (principal.id if principal.kind == "user" else None), scope_of(principal)
+    return principal, scope_of(principal)
 
 
 @bp.route("/import", methods=["GET", "POST"])

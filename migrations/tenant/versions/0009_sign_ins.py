@@ -1,7 +1,7 @@
 """sign-ins: every page session and API login, so that signing out ends it everywhere
 
 Revision ID: 0009
-Revises: 007c590464f3
+Revises: 0008
 Create Date: 2026-11-25 11:40:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009'
-down_revision = '007c590464f3'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
