@@ -15,10 +15,9 @@ from werkzeug.serving import make_server
 
 from app import events
 from app.extensions import db
-from app.security.tokens import issue_access_token
 from app.tenancy.context import tenant_context
 from blueprints.courses.models import ContentVersion, Enrollment, ItemProgress, ItemTime
-from tests.conftest import make_user, tenant_host
+from tests.conftest import make_user, tenant_host, user_token
 from tests.services import free_port
 
 AT_ONCE = 20
@@ -77,9 +76,8 @@ def course(app, api, tenant, server, login_as):
     """A published one-lesson course, its teacher and a learner on the live server (not yet enrolled)."""
     teacher_id = make_user(app, tenant, "teacher")
     learner_id = make_user(app, tenant, "student")
-    with app.app_context():
-        teacher_token = issue_access_token(teacher_id, tenant.id, ("teacher",))[0]
-        learner_token = issue_access_token(learner_id, tenant.id, ("student",))[0]
+    teacher_token = user_token(app, tenant, teacher_id, "teacher")
+    learner_token = user_token(app, tenant, learner_id, "student")
     teacher = api(tenant, teacher_token)
     course_id = teacher.post("/api/v1/courses", json={"title": "Races"}).get_json()["data"]["id"]
     item = teacher.post(

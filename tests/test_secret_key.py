@@ -30,7 +30,7 @@ def test_a_development_instance_makes_its_key_once_and_keeps_it_private(app_conf
     other = development_app(app_config, tmp_path / "two")
     assert other.config["SECRET_KEY"] != first.config["SECRET_KEY"]
     with first.app_context():
-        token, _ = issue_access_token(1, 1, ("org_admin",))
+        token, _ = issue_access_token(1, 1, ("org_admin",), "a-sign-in")
         claims = decode_access_token(token, 1)
     forged = jwt.encode(claims, "dev-only-secret-key-change-me-not-for-production", algorithm="HS256")
     with other.app_context():
