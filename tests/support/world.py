@@ -234,6 +234,9 @@ class TenantSnapshots:
             self.connection.commit()
         if baseline["<registry>"] != current["<registry>"]:
             self._restore_registry()
+        if changed or baseline["<registry>"] != current["<registry>"]:
+            restored = differences(baseline, self.take())
+            assert not restored, f"the world was not restored: {sorted(restored)}"
 
     def remember(self):
         """The baseline to come back to: every column, for restoring (volatile ones included)."""
