@@ -87,8 +87,8 @@ def _targets(w):
         # a course to change: C1 (North, taught by t1)
         "course": lambda role: _by_role(
             ([("C1", w.c1)], []),
-            ([("C1", w.c1)], [("C2", w.c2), ("C_org", w.c_org)]),
-            ([("C1", w.c1)], [("C2", w.c2), ("C_org", w.c_org)]),
+            ([("C1", w.c1)], [("C2", w.c2), ("C_org", w.c_org), ("C_both (North and South)", w.c_both)]),
+            ([("C1", w.c1)], [("C2", w.c2), ("C_org", w.c_org), ("C_both (North and South)", w.c_both)]),
             ([("C1", w.c1)], [("C2", w.c2)]),
         )[role],
         # a course whose enrollments to handle: a manager also enrolls their people in organization-wide ones
@@ -366,7 +366,7 @@ TABLE = {
     ),
     ("people_pages.set_active", "POST"): Route(path={"user_id": "$user"}, body={"active": "0"}),
     ("people_pages.edit", "POST"): Route(
-        path={"user_id": "$user"}, body={"first_name": "Renamed", "last_name": "Person", "role": "student"}
+        path={"user_id": "$user"}, body={"first_name": "Renamed", "last_name": "Person", "role": "$role"}
     ),
     ("people_pages.import_people", "POST"): Route(
         body={name: {"file": Upload("csv", rows), "mode": "commit"} for name, rows in IMPORT_ROWS.items()},

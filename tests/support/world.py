@@ -1,18 +1,18 @@
 """One organization with two branches, everyone in it, and something of everything, built through the services.
 
 The escalation matrix acts in this world as each role and checks who may touch what. Every id the
-matrix uses is an attribute of `World`; `snapshot()` and `restore()` put the tenant database (and the
-organization's registry row) back as they were, cheaply, after a request changed something.
+matrix uses is in `World.ids`; `TenantSnapshots` reads every table (and the organization's registry
+row) and puts back, cheaply, only what a request changed.
 
     North: branch manager `bm_north` (the acting manager), teacher `t1` (class N1, course C1),
            students `s_north` (N1, enrolled in C1: the acting student), `s_north2` (in nothing yet) and
-           `s_north3` (enrolled in C_org),
-           org admin `admin2` (a member of North: the target a manager must not reach).
+           `s_north3` (enrolled in C_org), org admin `admin2` (a member of North: a manager must not reach them).
     South: branch manager `bm_south`, teacher `t2` (class S1, course C2), student `s_south` (S1, C2, C_org).
-    Courses C1, C2 and C_org are published, each with a module, a text lesson (two versions), a file item
-    with a PDF, and a cover. API keys: one per role, and `victim_key` to revoke. Imports: a dry run per
-    scope (`imp_north`, `imp_south`, `imp_org`) to commit.
-    Org admin `admin` (no branch): the acting org admin. `c_org`: an organization-wide, self-enrollment course.
+    Org admin `admin` (no branch): the acting org admin.
+    Courses C1, C2 and C_org (organization-wide, self-enrollment) are published, each with a module, a
+    text lesson (two versions), a file item with a PDF, and a cover; C_both (North and South, empty)
+    belongs to no single manager. API keys: one per role, and `victim_key` to revoke. Imports: a dry
+    run per scope (`imp_north`, `imp_south`, `imp_org`) to commit.
 """
 
 import io
@@ -122,6 +122,7 @@ def build_world(app, tenant, run_jobs):
         c1 = course("c1", "Course One", [north.id], [t1.id])
         c2 = course("c2", "Course Two", [south.id], [t2.id])
         c_org = course("c_org", "Everyone's course", [], [], self_enrollment=True)
+        course("c_both", "North and South", [north.id, south.id], [])
         for prefix, made in (("1", c1), ("2", c2), ("3", c_org)):
             text = content.add_item(
                 made, {"kind": "text", "title": f"Lesson {prefix}", "module_title": f"Module {prefix}"}, admin.id
