@@ -11,8 +11,9 @@ row) and puts back, cheaply, only what a request changed.
     Org admin `admin` (no branch): the acting org admin.
     Courses C1, C2 and C_org (organization-wide, self-enrollment) are published, each with a module, a
     text lesson (two versions), a file item with a PDF, and a cover; C_both (North and South, empty)
-    belongs to no single manager. API keys: one per role, and `victim_key` to revoke. Imports: a dry
-    run per scope (`imp_north`, `imp_south`, `imp_org`) to commit.
+    belongs to no single manager; C_t1_org is an organization-wide draft that t1 teaches (any teacher
+    can make one). API keys: one per role, and `victim_key` to revoke. Imports: a dry run per scope
+    (`imp_north`, `imp_south`, `imp_org`) to commit.
 """
 
 import io
@@ -123,6 +124,10 @@ def build_world(app, tenant, run_jobs):
         c2 = course("c2", "Course Two", [south.id], [t2.id])
         c_org = course("c_org", "Everyone's course", [], [], self_enrollment=True)
         course("c_both", "North and South", [north.id, south.id], [])
+        # what any teacher can make: an organization-wide draft they teach (POST /courses with no branches)
+        ids["c_t1_org"] = courses.create_course(
+            {"title": "T1's organization-wide draft", "teacher_ids": [t1.id]}, acting_admin, everywhere
+        ).id
         for prefix, made in (("1", c1), ("2", c2), ("3", c_org)):
             text = content.add_item(
                 made, {"kind": "text", "title": f"Lesson {prefix}", "module_title": f"Module {prefix}"}, admin.id
