@@ -166,6 +166,8 @@ def _targets(w):
             ([("MD1", w.md1)], [("MD2", w.md2), ("MD3 (not enrolled)", w.md3)]),
             ([("MD1", w.md1)], [("MD2", w.md2), ("MD3 (not enrolled)", w.md3)]),
         )[role],
+        # a prerequisite: a course the actor sees (C_org is published to everyone), not one hidden from them
+        "prerequisite": lambda role: ([("C_org", w.c_org)], [] if role == ORG_ADMIN else [("C2", w.c2)]),
         "catalog_course": lambda role: ([("C_org", w.c_org)], [("C2", w.c2)]),
         "api_key": lambda role: ([("victim key", w.victim_key)], []),
         "import": lambda role: _by_role(
@@ -260,6 +262,7 @@ TABLE = {
             "retitle": {"title": "Renamed course"},
             "branches": {"title": "Renamed course", "branch_ids": "$branches"},
             "teachers": {"teacher_ids": ["$teacher"], "title": "Renamed course"},
+            "prerequisites": {"prerequisite_ids": ["$prerequisite"], "title": "Renamed course"},
         },
     ),
     ("courses.CourseById", "DELETE"): Route(path={"course_id": "$course"}),
@@ -457,6 +460,7 @@ ALLOWED = {
     ("courses.CourseById", "PUT", "retitle"): COURSE_MANAGERS,
     ("courses.CourseById", "PUT", "branches"): ADMINS_AND_MANAGER,
     ("courses.CourseById", "PUT", "teachers"): COURSE_MANAGERS,
+    ("courses.CourseById", "PUT", "prerequisites"): COURSE_MANAGERS,
     ("courses.CourseById", "DELETE", ""): COURSE_MANAGERS,
     ("courses.CourseContent", "POST", ""): COURSE_MANAGERS,
     ("courses.CourseCover", "PUT", ""): COURSE_MANAGERS,
@@ -528,6 +532,10 @@ KNOWN_GAPS = {
     # (services._set_links checks only that the ids exist).
     "courses.Courses POST as branch_manager: teacher=t2",
     "courses.CourseById PUT [teachers] as branch_manager: teacher=t2",
+    # prerequisite_ids take any course, also one hidden from the actor: the course's learners are then
+    # told "Complete Course Two first", a South course they can neither see nor take (services._set_links).
+    "courses.CourseById PUT [prerequisites] as branch_manager: prerequisite=C2",
+    "courses.CourseById PUT [prerequisites] as teacher: prerequisite=C2",
     # An org admin who is a member of the manager's branch is put into a class as a student
     # (classes.services.add_members / add_members_by_email check nobody).
     "classes.ClassMembers POST as branch_manager: user=admin2",
