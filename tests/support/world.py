@@ -1,0 +1,316 @@
+"""One organization with two branches, everyone in it, and something of everything, built through the services.
+
+The escalation matrix acts in this world as each role and checks who may touch what. Every id the
+matrix uses is in `World.ids`; `TenantSnapshots` reads every table (and the organization's registry
+row) and puts back, cheaply, only what a request changed.
+
+    North: branch manager `bm_north` (the acting manager), teacher `t1` (class N1, course C1),
+           students `s_north` (N1, enrolled in C1: the acting student), `s_north2` (in nothing yet) and
+           `s_north3` (enrolled in C_org), org admin `admin2` (a member of North: a manager must not reach them).
+    South: branch manager `bm_south`, teacher `t2` (class S1, course C2), student `s_south` (S1, C2, C_org).
+    Org admin `admin` (no branch): the acting org admin.
+    Courses C1, C2 and C_org (organization-wide, self-enrollment) are published, each with a module, a
+    text lesson (two versions), a file item with a PDF, and a cover; C_both (North and South, empty)
+    belongs to no single manager; C_t1_org is an organization-wide draft that t1 teaches (any teacher
+    can make one). API keys: one per role, and `victim_key` to revoke. Imports: a dry run per scope
+    (`imp_north`, `imp_south`, `imp_org`) to commit.
+"""
+
+import inspect
+import io
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def png_bytes(size=(8, 8), colour="teal"):
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def csv_bytes(*rows):
+    header = "email,first_name,last_name,role,branch,classes,external_id\n"
+    return (header + "".join(",".join(row) + "\n" for row in rows)).encode()
+
+
+@dataclass
+class World:
+    tenant: object
+    ids: dict = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["ids"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def build_world(app, tenant, run_jobs):
+    """Everything the matrix needs, made with the same services the API and pages call."""
+    from app.extensions import db
+    from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
+    from app.security.principal import Principal
+    from app.tenancy.context import tenant_context
+    from blueprints.api_keys.services import create_api_key
+    from blueprints.branches import services as branches
+    from blueprints.branches.scope import BranchScope
+    from blueprints.classes import services as classes
+    from blueprints.courses import content, covers, learning, media
+    from blueprints.courses import services as courses
+    from blueprints.imports import services as imports
+    from blueprints.users import management
+    from blueprints.users.models import User
+    from blueprints.users.services import create_user
+    from tests.conftest import PASSWORD
+
+    everywhere = BranchScope(None)
+    world = World(tenant)
+    ids = world.ids
+    with tenant_context(tenant, app):
+        admin = db.session.scalar(sa.select(User).where(User.role == ORG_ADMIN))
+        ids["admin"] = admin.id
+        north = branches.create_branch({"code": "north", "name": "North"})
+        south = branches.create_branch({"code": "south", "name": "South"})
+        ids.update(north=north.id, south=south.id)
+
+        def person(key, role, branch, branch_role=None, external_id=None):
+            user = create_user(f"{key.replace('_', '-')}@example.org", role, key.title(), "Matrix", PASSWORD)
+            if external_id:
+                management.edit_person(user, {"external_id": external_id}, everywhere)
+            if branch is not None:
+                _scoped(branches.add_branch_member, branch, user.id, branch_role or role, scope=everywhere)
+            ids[key] = user.id
+            return user
+
+        person("admin2", ORG_ADMIN, north, BRANCH_MANAGER, external_id="EXT-ADMIN2")
+        person("bm_north", BRANCH_MANAGER, north)
+        person("bm_south", BRANCH_MANAGER, south)
+        t1 = person("t1", TEACHER, north)
+        t2 = person("t2", TEACHER, south)
+        s_north = person("s_north", STUDENT, north, external_id="EXT-SNORTH")
+        person("s_north2", STUDENT, north, external_id="EXT-SNORTH2")
+        s_north3 = person("s_north3", STUDENT, north)
+        s_south = person("s_south", STUDENT, south, external_id="EXT-SSOUTH")
+
+        n1 = classes.create_class({"branch_id": north.id, "name": "N1"}, everywhere)
+        s1 = classes.create_class({"branch_id": south.id, "name": "S1"}, everywhere)
+        _scoped(classes.add_members, n1, [t1.id], TEACHER, scope=everywhere)
+        _scoped(classes.add_members, n1, [s_north.id], STUDENT, scope=everywhere)
+        _scoped(classes.add_members, s1, [t2.id], TEACHER, scope=everywhere)
+        _scoped(classes.add_members, s1, [s_south.id], STUDENT, scope=everywhere)
+        ids.update(n1=n1.id, s1=s1.id)
+
+        acting_admin = Principal("user", admin.id, admin.email, (ORG_ADMIN,), tenant.id)
+
+        def course(key, title, branch_ids, teacher_ids, self_enrollment=False):
+            data = {
+                "title": title,
+                "status": "published",
+                "self_enrollment": self_enrollment,
+                "branch_ids": branch_ids,
+                "teacher_ids": teacher_ids,
+            }
+            made = courses.create_course(data, acting_admin, everywhere).course
+            ids[key] = made.id
+            return made
+
+        c1 = course("c1", "Course One", [north.id], [t1.id])
+        c2 = course("c2", "Course Two", [south.id], [t2.id])
+        c_org = course("c_org", "Everyone's course", [], [], self_enrollment=True)
+        course("c_both", "North and South", [north.id, south.id], [])
+        # what any teacher can make: an organization-wide draft they teach (POST /courses with no branches)
+        ids["c_t1_org"] = courses.create_course(
+            {"title": "T1's organization-wide draft", "teacher_ids": [t1.id]}, acting_admin, everywhere
+        ).id
+        for prefix, made in (("1", c1), ("2", c2), ("3", c_org)):
+            text = content.add_item(
+                made, {"kind": "text", "title": f"Lesson {prefix}", "module_title": f"Module {prefix}"}, admin.id
+            )
+            content.new_version(text, f"<p>Lesson {prefix}, second version</p>", "Second", admin.id)
+            file_item = content.add_item(
+                made, {"kind": "file", "title": f"Handout {prefix}", "module_id": text.module_id}, admin.id
+            )
+            upload = FileStorage(io.BytesIO(PDF), filename=f"handout-{prefix}.pdf", content_type="application/pdf")
+            file = media.upload(file_item, upload, admin.id)
+            covers.set_cover(made, io.BytesIO(png_bytes()))
+            ids.update(
+                {
+                    f"m{prefix}": text.module_id,
+                    f"i{prefix}": text.id,
+                    f"f{prefix}": file_item.id,
+                    f"md{prefix}": file.id,
+                }
+            )
+        learning.enroll_users(c1, [s_north.id])
+        learning.enroll_users(c2, [s_south.id])
+        learning.enroll_users(c_org, [s_south.id, s_north3.id])
+
+        for role in (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT):
+            ids[f"key:{role}"] = create_api_key(f"{role} key", [role], admin.id).secret
+        ids["victim_key"] = create_api_key("A key to revoke", [STUDENT], admin.id).key.id
+
+        # Dry runs to commit: one per branch manager's scope and one of the whole organization.
+        for key, actor, scope, row in (
+            ("imp_north", ids["bm_north"], BranchScope(frozenset({north.id})), "imp-north@example.org"),
+            ("imp_south", ids["bm_south"], BranchScope(frozenset({south.id})), "imp-south@example.org"),
+            ("imp_org", admin.id, everywhere, "imp-org@example.org"),
+        ):
+            branch = "north" if key != "imp_south" else "south"
+            file = csv_bytes((row, "Imported", "Person", "student", branch, "", ""))
+            ids[key] = imports.start_import(io.BytesIO(file), f"{key}.csv", "dry_run", False, actor, scope).id
+    run_jobs(app)
+    world.emails = {}
+    with tenant_context(tenant, app):
+        for key, user_id in list(ids.items()):
+            if isinstance(user_id, int) and key in USER_KEYS:
+                world.emails[key] = db.session.get(User, user_id).email
+    return world
+
+
+def _scoped(service, *args, scope):
+    """Call a service that takes the actor's scope, or (before the access-control changes) does not."""
+    if "scope" in inspect.signature(service).parameters:
+        return service(*args, scope=scope)
+    return service(*args)
+
+
+USER_KEYS = ("admin", "admin2", "bm_north", "bm_south", "t1", "t2", "s_north", "s_north2", "s_north3", "s_south")
+
+
+# --- snapshots ------------------------------------------------------------------------------------
+
+# Written on use, not by what a request asks: a key records its last use at most once a minute.
+VOLATILE_COLUMNS = {("api_keys", "last_used_at")}
+
+
+class TenantSnapshots:
+    """SELECT * of every tenant table (and the organization's registry row), compared and restored.
+
+    Restoring rewrites only the tables that differ, with foreign keys off for the connection, so that
+    no cascade reaches a table that did not change."""
+
+    def __init__(self, app, tenant):
+        self.app, self.tenant = app, tenant
+        self.url = sa.engine.make_url(tenant.database_url)
+        self.engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+        self.sqlite = self.url.get_backend_name() == "sqlite"
+        metadata = sa.MetaData()
+        metadata.reflect(self.engine)
+        self.tables = [t for t in metadata.sorted_tables if t.name != "alembic_version"]
+        self.connection = self.engine.connect()
+        if self.sqlite:
+            self.connection.exec_driver_sql("PRAGMA busy_timeout=5000")
+            self.connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        self.connection.commit()
+
+    def _rows(self, table):
+        columns = [c for c in table.columns if (table.name, c.name) not in VOLATILE_COLUMNS]
+        order = list(table.primary_key.columns) or columns
+        rows = self.connection.execute(sa.select(*columns).order_by(*order)).all()
+        return [tuple(row) for row in rows]
+
+    def take(self):
+        taken = {table.name: self._rows(table) for table in self.tables}
+        self.connection.commit()  # end the read transaction: the app's writers must not wait for us
+        taken["<registry>"] = self._registry()
+        return taken
+
+    def _registry(self):
+        from app.extensions import db
+        from app.tenancy.models import Tenant
+
+        with self.app.app_context():
+            row = db.session.get(Tenant, self.tenant.id)
+            return [(row.name, row.status, repr(sorted((row.settings or {}).items())))]
+
+    def restore(self, baseline, current):
+        changed = [t for t in self.tables if baseline[t.name] != current[t.name]]
+        if {"media_files", "courses"} & {t.name for t in changed}:
+            self._restore_files()
+        if changed:
+            if not self.sqlite:
+                self.connection.exec_driver_sql("SET session_replication_role = replica")
+            for table in reversed(changed):
+                self.connection.execute(table.delete())
+            for table in changed:
+                rows = self.full_rows[table.name]
+                if rows:
+                    self.connection.execute(table.insert(), rows)
+            if not self.sqlite:
+                self.connection.exec_driver_sql("SET session_replication_role = DEFAULT")
+            self.connection.commit()
+        if baseline["<registry>"] != current["<registry>"]:
+            self._restore_registry()
+        if changed or baseline["<registry>"] != current["<registry>"]:
+            restored = differences(baseline, self.take())
+            assert not restored, f"the world was not restored: {sorted(restored)}"
+
+    def remember(self):
+        """The baseline to come back to: every column, for restoring (volatile ones included)."""
+        from app.extensions import db
+        from app.tenancy.models import Tenant
+
+        self.full_rows = {
+            table.name: [dict(row._mapping) for row in self.connection.execute(sa.select(table))]
+            for table in self.tables
+        }
+        self.connection.commit()
+        with self.app.app_context():
+            row = db.session.get(Tenant, self.tenant.id)
+            self.registry_row = SimpleNamespace(name=row.name, status=row.status, settings=dict(row.settings or {}))
+            self.files = self._files()
+        return self.take()
+
+    def _files(self):
+        """The bytes of every stored file the baseline names (media and covers): deletes remove them."""
+        from app.storage import media_storage
+
+        storage = media_storage()
+        keys = [row["storage_key"] for row in self.full_rows["media_files"]]
+        keys += [row["cover_key"] for row in self.full_rows["courses"] if row["cover_key"]]
+        files = {}
+        for key in keys:
+            with storage.open(key) as stored:
+                files[storage._path(key)] = stored.read()  # local storage: the tests' configuration
+        return files
+
+    def _restore_files(self):
+        for path, data in self.files.items():
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+
+    def _restore_registry(self):
+        from app.extensions import db
+        from app.tenancy.models import Tenant
+
+        with self.app.app_context():
+            row = db.session.get(Tenant, self.tenant.id)
+            row.name, row.status, row.settings = (
+                self.registry_row.name,
+                self.registry_row.status,
+                dict(self.registry_row.settings),
+            )
+            db.session.commit()
+
+    def close(self):
+        self.connection.close()
+        self.engine.dispose()
+
+
+def differences(before, after):
+    """{table: (rows only before, rows only after)} for the tables that differ."""
+    found = {}
+    for name in before:
+        if before[name] != after.get(name):
+            gone = [row for row in before[name] if row not in after.get(name, [])]
+            new = [row for row in after.get(name, []) if row not in before[name]]
+            found[name] = (gone, new)
+    return found
