@@ -67,7 +67,8 @@ class CourseById(MethodView):
     @blp.response(200, schemas.CourseSchema)
     def put(self, data, course_id):
         """Change a course: texts, status, branches, teachers, prerequisites, due days."""
-        return services.update_course(_course(course_id, manage=True), data, scope_of(current_principal()))
+        principal = current_principal()
+        return services.update_course(_course(course_id, manage=True), data, principal, scope_of(principal))
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
@@ -135,7 +136,10 @@ class CourseEnrollments(MethodView):
     @blp.response(201, schemas.EnrolledSchema)
     def post(self, data, course_id):
         """Enroll people, or a whole class (its later students follow)."""
-        course, branch_ids = _roster(course_id)
+        principal = current_principal()
+        scope = scope_of(principal)
+        course, branch_ids = services.course_roster(course_id, principal, scope)
+        branch_ids = services.enrolling_branches(course, principal, scope, branch_ids)
         created = learning.enroll_users(course, data["user_ids"], branch_ids=branch_ids) if data["user_ids"] else 0
         if data["class_id"]:
             created += learning.enroll_class(course, data["class_id"], branch_ids=branch_ids)
@@ -323,8 +327,12 @@ class ContentMedia(MethodView):
     @content_blp.doc(security=BEARER)
     @content_blp.response(200, schemas.MediaSchema(many=True))
     def get(self, item_id):
-        """The files of an item."""
-        return media.media_of([_item(item_id).id])
+        """The files of an item: to those who may read it (the course's managers, its enrolled learners)."""
+        item = content.get_item(item_id)
+        principal = current_principal()
+        scope = scope_of(principal)
+        learning.require_reader(services.get_course(item.course_id, principal, scope), principal, scope)
+        return media.media_of([item.id])
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)

@@ -27,6 +27,7 @@ from blueprints.courses.models import (
 )
 from blueprints.courses.rich_text import rich_text
 from blueprints.users.models import User
+from blueprints.users.services import unmanageable_ids
 
 
 def _in_teachers(op, value):
@@ -180,6 +181,22 @@ def course_roster(course_id, principal, scope):
     raise PermissionDenied("Only this course's teachers and managers can enroll people.", code="NOT_COURSE_MANAGER")
 
 
+def enrolling_branches(course, principal, scope, roster_branch_ids):
+    """Whose people a principal may enroll in a course: None for anyone it may take (org admins, the
+    managers of its branches), else a set of branches. A teacher runs no branch, so a course they teach
+    (one for everyone, say) takes from them only the people of the branches they belong to or teach in:
+    the roster would otherwise let any teacher pull in, and read, anyone of the organization."""
+    if roster_branch_ids is not None or scope.organization_wide or principal.kind != "user":
+        return roster_branch_ids
+    course_branches_ = set(branch_ids_of([course.id]).get(course.id, []))
+    if scope.branch_ids and course_branches_ and course_branches_ <= scope.branch_ids:
+        return None
+    from blueprints.classes.models import SchoolClass
+
+    taught = sa.select(SchoolClass.branch_id).where(SchoolClass.id.in_(scope.taught_class_ids or [-1]))
+    return frozenset(db.session.scalars(_member_branch_ids(principal.id))) | set(db.session.scalars(taught))
+
+
 def require_manager(course, principal, scope):
     if not can_manage(course, principal, scope):
         raise PermissionDenied("Only this course's teachers and managers can change it.", code="NOT_COURSE_MANAGER")
@@ -254,16 +271,42 @@ def _check_branch_change(course, branch_ids, scope):
         )
 
 
-def _set_links(course, data, scope):
+def _check_new_teachers(course, teacher_ids, principal, scope):
+    """A course's teachers manage it: below an org admin, only the actor or people they manage join them."""
+    if scope.organization_wide:
+        return
+    before = set(_links(course_teachers, course_teachers.c.user_id, [course.id]).get(course.id, []))
+    added = set(teacher_ids) - before - {principal.id if principal.kind == "user" else None}
+    if refused := sorted(unmanageable_ids(added, scope)):
+        raise ValidationFailed(
+            "Unknown teachers.", {"teacher_ids": [f"No teacher {i} that you manage." for i in refused]}
+        )
+
+
+def _check_prerequisites(course, prerequisite_ids, principal, scope):
+    """A prerequisite must be a course the actor sees: learners cannot be sent to a course nobody shows them."""
+    before = set(_links(course_prerequisites, course_prerequisites.c.prerequisite_id, [course.id]).get(course.id, []))
+    added = set(prerequisite_ids) - before
+    if not added:
+        return
+    visible = visible_courses(principal, scope).where(Course.id.in_(added)).with_only_columns(Course.id)
+    seen = set(db.session.scalars(visible))
+    if hidden := sorted(added - seen):
+        raise ValidationFailed("Unknown courses.", {"prerequisite_ids": [f"No course {i}." for i in hidden]})
+
+
+def _set_links(course, data, principal, scope):
     if "branch_ids" in data:
         branch_ids = sorted(set(data["branch_ids"] or []))
         _check_branch_change(course, branch_ids, scope)
         _replace_links(course, course_branches, "branch_id", branch_ids, Branch, "branch_ids", "branches")
     if "teacher_ids" in data:
         teacher_ids = sorted(set(data["teacher_ids"] or []))
+        _check_new_teachers(course, teacher_ids, principal, scope)
         _replace_links(course, course_teachers, "user_id", teacher_ids, User, "teacher_ids", "teachers")
     if "prerequisite_ids" in data:
         prerequisite_ids = sorted(set(data["prerequisite_ids"] or []) - {course.id})
+        _check_prerequisites(course, prerequisite_ids, principal, scope)
         _replace_links(
             course, course_prerequisites, "prerequisite_id", prerequisite_ids, Course, "prerequisite_ids", "courses"
         )
@@ -288,14 +331,14 @@ def create_course(data, principal, scope):
         raise ValidationFailed(
             "Choose branches.", {"branch_ids": ["A branch manager's course belongs to their branches."]}
         )
-    _set_links(course, data, scope)
+    _set_links(course, data, principal, scope)
     db.session.commit()
     return views_of([course])[0]
 
 
-def update_course(course, data, scope):
+def update_course(course, data, principal, scope):
     _apply_fields(course, data)
-    _set_links(course, data, scope)
+    _set_links(course, data, principal, scope)
     db.session.commit()
     return views_of([course])[0]
 

@@ -131,14 +131,14 @@ def build_world(app, tenant, run_jobs):
         ).id
         for prefix, made in (("1", c1), ("2", c2), ("3", c_org)):
             text = content.add_item(
-                made, {"kind": "text", "title": f"Lesson {prefix}", "module_title": f"Module {prefix}"}, admin.id
+                made, {"kind": "text", "title": f"Lesson {prefix}", "module_title": f"Module {prefix}"}, acting_admin
             )
-            content.new_version(text, f"<p>Lesson {prefix}, second version</p>", "Second", admin.id)
+            content.new_version(text, f"<p>Lesson {prefix}, second version</p>", "Second", acting_admin)
             file_item = content.add_item(
-                made, {"kind": "file", "title": f"Handout {prefix}", "module_id": text.module_id}, admin.id
+                made, {"kind": "file", "title": f"Handout {prefix}", "module_id": text.module_id}, acting_admin
             )
             upload = FileStorage(io.BytesIO(PDF), filename=f"handout-{prefix}.pdf", content_type="application/pdf")
-            file = media.upload(file_item, upload, admin.id)
+            file = media.upload(file_item, upload, acting_admin)
             covers.set_cover(made, io.BytesIO(png_bytes()))
             ids.update(
                 {
@@ -153,14 +153,17 @@ def build_world(app, tenant, run_jobs):
         learning.enroll_users(c_org, [s_south.id, s_north3.id])
 
         for role in (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT):
-            ids[f"key:{role}"] = create_api_key(f"{role} key", [role], admin.id).secret
-        ids["victim_key"] = create_api_key("A key to revoke", [STUDENT], admin.id).key.id
+            ids[f"key:{role}"] = create_api_key(f"{role} key", [role], acting_admin).secret
+        ids["victim_key"] = create_api_key("A key to revoke", [STUDENT], acting_admin).key.id
+
+        def as_manager(key):
+            return Principal("user", ids[key], f"{key}@example.org", (BRANCH_MANAGER,), tenant.id)
 
         # Dry runs to commit: one per branch manager's scope and one of the whole organization.
         for key, actor, scope, row in (
-            ("imp_north", ids["bm_north"], BranchScope(frozenset({north.id})), "imp-north@example.org"),
-            ("imp_south", ids["bm_south"], BranchScope(frozenset({south.id})), "imp-south@example.org"),
-            ("imp_org", admin.id, everywhere, "imp-org@example.org"),
+            ("imp_north", as_manager("bm_north"), BranchScope(frozenset({north.id})), "imp-north@example.org"),
+            ("imp_south", as_manager("bm_south"), BranchScope(frozenset({south.id})), "imp-south@example.org"),
+            ("imp_org", acting_admin, everywhere, "imp-org@example.org"),
         ):
             branch = "north" if key != "imp_south" else "south"
             file = csv_bytes((row, "Imported", "Person", "student", branch, "", ""))
