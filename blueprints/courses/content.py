@@ -11,7 +11,7 @@ from app.extensions import db
 from app.security.actor_ids import actor_ids
 from app.tenancy.locks import locked
 from blueprints.courses.media import discard_files, file_keys
-from blueprints.courses.models import ContentItem, ContentKind, ContentVersion, CourseModule, MediaFile
+from blueprints.courses.models import ContentItem, ContentKind, ContentVersion, CourseModule
 from blueprints.courses.services import sanitize_html
 
 VIDEO_HOSTS = ("www.youtube.com", "youtube.com", "youtu.be", "player.vimeo.com", "vimeo.com")
@@ -157,7 +157,7 @@ def diff(item, a, b):
 def delete_item(item):
     """Remove an item with its versions, progress and files (bytes too); of two removals at once, the
     second finds nothing to remove (404)."""
-    keys = file_keys(MediaFile.item_id == item.id)
+    keys = file_keys([item.id])
     if not db.session.execute(sa.delete(ContentItem).where(ContentItem.id == item.id)).rowcount:
         raise NotFound("No such content.")
     db.session.commit()

@@ -101,9 +101,9 @@ def delete(media):
     media_storage().delete(key)
 
 
-def file_keys(*criteria):
-    """The storage keys of the files matching `criteria` (before their rows go with an item or course)."""
-    return list(db.session.scalars(sa.select(MediaFile.storage_key).where(*criteria)))
+def file_keys(item_ids):
+    """The storage keys of these items' files (a list or a select of ids), read before their rows go."""
+    return list(db.session.scalars(sa.select(MediaFile.storage_key).where(MediaFile.item_id.in_(item_ids))))
 
 
 def discard_files(keys):

@@ -23,7 +23,6 @@ from blueprints.courses.models import (
     CourseModule,
     CourseStatus,
     Enrollment,
-    MediaFile,
     course_branches,
     course_prerequisites,
     course_teachers,
@@ -304,7 +303,7 @@ def remove_course(course):
         course.status = CourseStatus.ARCHIVED
         db.session.commit()
         return "archived"
-    keys = file_keys(MediaFile.item_id.in_(sa.select(ContentItem.id).where(ContentItem.course_id == course.id)))
+    keys = file_keys(sa.select(ContentItem.id).where(ContentItem.course_id == course.id))
     keys += [course.cover_key] if course.cover_key else []
     db.session.execute(sa.delete(Course).where(Course.id == course.id))
     db.session.commit()
