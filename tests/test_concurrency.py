@@ -284,3 +284,30 @@ def test_covers_set_many_times_at_once_leave_one_file_in_the_storage(app, course
         files = [path for path in (media_storage().root / tenant.slug).iterdir() if path.is_file()]
     shown = course["teacher"].get(f"/api/v1/courses/{course['id']}").get_json()["data"]["cover_url"]
     assert len(files) == 1 and files[0].name[:12] in shown
+
+
+def test_removing_a_course_while_people_are_enrolled_into_it_loses_no_enrollment(app, course):
+    """Either the removal comes first (the enrollments find no course: 404) or an enrollment does (the course
+    is archived, with its enrollments): never a course deleted from under a fresh enrollment, never a 500."""
+    tenant, remote = course["tenant"], course["remote_teacher"]
+    learners = [make_user(app, tenant, "student") for _ in range(AT_ONCE - 1)]
+    enroll = [
+        (
+            lambda user_id=user_id: remote.call(
+                "POST", f"/api/v1/courses/{course['id']}/enrollments", {"user_ids": [user_id]}
+            )
+        )
+        for user_id in learners
+    ]
+    *enrolled, removed = at_once([*enroll, lambda: remote.call("DELETE", f"/api/v1/courses/{course['id']}")])
+    assert removed[0] == 200 and set(statuses(enrolled)) <= {201, 404}, (removed, enrolled)
+    kept = _rows(app, tenant, sa.select(Enrollment.user_id).where(Enrollment.course_id == course["id"]))
+    assert len(kept) == statuses(enrolled).count(201)
+    assert removed[1]["data"]["outcome"] == ("archived" if kept else "deleted")
+
+
+def test_editing_an_item_while_it_is_removed_answers_200_or_404(course):
+    remote, item_id = course["remote_teacher"], course["item_id"]
+    edits = [(lambda n=n: remote.call("PUT", f"/api/v1/content/{item_id}", {"body": f"<p>{n}</p>"})) for n in range(10)]
+    *edited, removed = at_once([*edits, lambda: remote.call("DELETE", f"/api/v1/content/{item_id}")])
+    assert removed[0] == 200 and set(statuses(edited)) <= {200, 404}, edited

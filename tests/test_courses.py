@@ -487,3 +487,34 @@ def test_passing_the_linked_assessment_completes_its_item_once(app, school):
     assert [event["item_id"] for event in completed] == [quiz]
     progress = learner.get(f"/api/v1/users/{me}/progress").get_json()["data"][0]
     assert [done["item_id"] for done in progress["completed_items"]] == [quiz] and progress["percent"] == 50
+
+
+def test_removing_an_item_or_a_course_removes_the_bytes_of_its_files(app, school):
+    import io
+
+    from app.storage import media_storage
+
+    teacher = school["teacher"]
+    course_id, _ = make_course(teacher, items=0, publish=False)
+
+    def stored():
+        with app.app_context():
+            folder = media_storage().root / school["tenant"].slug
+            return {path.name for path in folder.iterdir()} if folder.exists() else set()
+
+    before = stored()
+    items = [
+        teacher.post(
+            f"/api/v1/courses/{course_id}/content", json={"kind": "file", "title": f"Sheet {n}", "module_title": "M"}
+        ).get_json()["data"]["id"]
+        for n in range(2)
+    ]
+    for item_id in items:
+        teacher.post(f"/api/v1/content/{item_id}/media", data={"file": (io.BytesIO(PDF), "a.pdf")})
+    teacher.put(f"/api/v1/courses/{course_id}/cover", data={"file": (io.BytesIO(_image((40, 30))), "c.jpg")})
+    assert len(stored() - before) == 3
+
+    assert teacher.delete(f"/api/v1/content/{items[0]}").status_code == 200
+    assert len(stored() - before) == 2
+    assert teacher.delete(f"/api/v1/courses/{course_id}").get_json()["data"]["outcome"] == "deleted"
+    assert stored() == before

@@ -10,6 +10,7 @@ from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.security.actor_ids import actor_ids
 from app.tenancy.locks import locked
+from blueprints.courses.media import discard_files, file_keys
 from blueprints.courses.models import ContentItem, ContentKind, ContentVersion, CourseModule
 from blueprints.courses.rich_text import rich_text
 
@@ -115,7 +116,8 @@ def new_version(item, body, change_note, actor, publish=True, title=None):
     """Every edit is a new, immutable version; learners see the published one.
 
     Concurrent edits and restores of one item take turns on its row, so that numbers run 1..N."""
-    locked(sa.select(ContentItem).where(ContentItem.id == item.id))
+    if not locked(sa.select(ContentItem).where(ContentItem.id == item.id)):
+        raise NotFound("No such content.")  # removed while this edit waited for it
     number = (
         db.session.scalar(sa.select(sa.func.max(ContentVersion.number)).where(ContentVersion.item_id == item.id)) or 0
     ) + 1
@@ -131,6 +133,8 @@ def new_version(item, body, change_note, actor, publish=True, title=None):
         item.title = title
     if publish:
         item.published_version = number
+    db.session.flush()
+    db.session.expunge(created)  # answered as written, even if the item is removed before the answer is sent
     db.session.commit()
     return created
 
@@ -151,11 +155,13 @@ def diff(item, a, b):
 
 
 def delete_item(item):
-    """Remove an item (its versions, file rows and progress go with it); of two removals at once, the second
-    finds nothing to remove (404)."""
+    """Remove an item with its versions, progress and files (bytes too); of two removals at once, the
+    second finds nothing to remove (404)."""
+    keys = file_keys([item.id])
     if not db.session.execute(sa.delete(ContentItem).where(ContentItem.id == item.id)).rowcount:
         raise NotFound("No such content.")
     db.session.commit()
+    discard_files(keys)
 
 
 def move(course, kind, object_id, direction):

@@ -89,7 +89,8 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
 def _lock_enrollments_of(course):
     """Enrollers of one course take turns: of two enrolling the same person at once, the second finds
     the first's enrollment instead of a unique-constraint violation."""
-    locked(sa.select(Course).where(Course.id == course.id))
+    if not locked(sa.select(Course).where(Course.id == course.id)):
+        raise NotFound("No such course.")  # removed while this enrollment waited for it
 
 
 def enroll_class(course, class_id, branch_ids=None):

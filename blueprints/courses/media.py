@@ -1,5 +1,7 @@
 """Media of content items: uploads checked by their real type, served only to who may see the course."""
 
+import logging
+
 import sqlalchemy as sa
 from flask import current_app
 
@@ -8,7 +10,10 @@ from app.extensions import db
 from app.security.actor_ids import actor_ids
 from app.storage import media_storage
 from app.tenancy.context import require_tenant
-from blueprints.courses.models import ContentKind, Enrollment, MediaFile
+from app.tenancy.locks import locked
+from blueprints.courses.models import ContentItem, ContentKind, Enrollment, MediaFile
+
+log = logging.getLogger(__name__)
 
 OFFICE = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -67,6 +72,9 @@ def upload(item, file_storage, actor):
         found = content_type or "an unknown type"
         message = f"This file is {found}; a {item.kind} item takes {', '.join(sorted(allowed))}."
         raise ValidationFailed(message, {"file": [message]})
+    if not locked(sa.select(ContentItem).where(ContentItem.id == item.id)):  # removed during the upload
+        storage.delete(stored.key)
+        raise NotFound("No such content.")
     user_id, api_key_id = actor_ids(actor)
     media = MediaFile(
         item_id=item.id,
@@ -91,6 +99,22 @@ def delete(media):
         raise NotFound("No such file.")
     db.session.commit()
     media_storage().delete(key)
+
+
+def file_keys(item_ids):
+    """The storage keys of these items' files (a list or a select of ids), read before their rows go."""
+    return list(db.session.scalars(sa.select(MediaFile.storage_key).where(MediaFile.item_id.in_(item_ids))))
+
+
+def discard_files(keys):
+    """Delete the bytes of files whose rows are gone (committed). A failure leaves an unreachable file,
+    not a failed request: the removal the person asked for has happened."""
+    storage = media_storage()
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:
+            log.warning("Could not delete media file %s from storage", key, exc_info=True)
 
 
 def media_of(item_ids):

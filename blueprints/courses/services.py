@@ -13,8 +13,10 @@ from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.security.actor_ids import actor_ids
 from app.security.permissions import ORGANIZATION_WIDE_ROLES, TEACHER
+from app.tenancy.locks import locked
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.branches.scope import people_of
+from blueprints.courses.media import discard_files, file_keys
 from blueprints.courses.models import (
     ContentItem,
     Course,
@@ -344,13 +346,19 @@ def update_course(course, data, principal, scope):
 
 
 def remove_course(course):
-    """Delete a course nobody took; archive one with enrollments (their history stays)."""
+    """Delete a course nobody took (its files and cover too); archive one with enrollments (their history
+    stays). The course is locked first: an enrollment arriving meanwhile makes it an archive, not a loss."""
+    if not locked(sa.select(Course).where(Course.id == course.id)):
+        raise NotFound("No such course.")
     if db.session.scalar(sa.select(sa.func.count(Enrollment.id)).where(Enrollment.course_id == course.id)):
         course.status = CourseStatus.ARCHIVED
         db.session.commit()
         return "archived"
-    db.session.delete(course)
+    keys = file_keys(sa.select(ContentItem.id).where(ContentItem.course_id == course.id))
+    keys += [course.cover_key] if course.cover_key else []
+    db.session.execute(sa.delete(Course).where(Course.id == course.id))
     db.session.commit()
+    discard_files(keys)
     return "deleted"
 
 
