@@ -139,7 +139,6 @@ class CourseEnrollments(MethodView):
         principal = current_principal()
         scope = scope_of(principal)
         course, branch_ids = services.course_roster(course_id, principal, scope)
-        branch_ids = services.enrolling_branches(course, principal, scope, branch_ids)
         created = learning.enroll_users(course, data["user_ids"], branch_ids=branch_ids) if data["user_ids"] else 0
         if data["class_id"]:
             created += learning.enroll_class(course, data["class_id"], branch_ids=branch_ids)

@@ -183,22 +183,6 @@ def course_roster(course_id, principal, scope):
     raise PermissionDenied("Only this course's teachers and managers can enroll people.", code="NOT_COURSE_MANAGER")
 
 
-def enrolling_branches(course, principal, scope, roster_branch_ids):
-    """Whose people a principal may enroll in a course: None for anyone it may take (org admins, the
-    managers of its branches), else a set of branches. A teacher runs no branch, so a course they teach
-    (one for everyone, say) takes from them only the people of the branches they belong to or teach in:
-    the roster would otherwise let any teacher pull in, and read, anyone of the organization."""
-    if roster_branch_ids is not None or scope.organization_wide or principal.kind != "user":
-        return roster_branch_ids
-    course_branches_ = set(branch_ids_of([course.id]).get(course.id, []))
-    if scope.branch_ids and course_branches_ and course_branches_ <= scope.branch_ids:
-        return None
-    from blueprints.classes.models import SchoolClass
-
-    taught = sa.select(SchoolClass.branch_id).where(SchoolClass.id.in_(scope.taught_class_ids or [-1]))
-    return frozenset(db.session.scalars(_member_branch_ids(principal.id))) | set(db.session.scalars(taught))
-
-
 def require_manager(course, principal, scope):
     if not can_manage(course, principal, scope):
         raise PermissionDenied("Only this course's teachers and managers can change it.", code="NOT_COURSE_MANAGER")

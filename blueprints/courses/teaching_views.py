@@ -264,7 +264,6 @@ def roster(course_id):
     names = {b.id: b.name for b in branch_choices(scope)}
     form.class_id.choices = [(0, "—")] + [(c.id, f"{c.name} ({names.get(c.branch_id, '')})") for c in classes]
     if form.validate_on_submit():
-        branch_ids = services.enrolling_branches(course, principal, scope, branch_ids)
         try:
             created = learning.enroll_class(course, form.class_id.data, branch_ids) if form.class_id.data else 0
             user_ids, missing = services.user_ids_for_emails((form.emails.data or "").splitlines())
