@@ -92,6 +92,9 @@ class Config:
     LOGIN_FAILURE_LIMIT = 5  # failed logins of one account ...
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60  # ... within this window lock it for the rest of it
 
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
+    TRUSTED_PROXIES = _env_int("LMS_TRUSTED_PROXIES", 0)
+
     RATELIMIT_ENABLED = True
     RATELIMIT_AUTHENTICATED = _env("RATELIMIT_AUTHENTICATED", "1000 per minute")
     RATELIMIT_ANONYMOUS = _env("RATELIMIT_ANONYMOUS", "100 per minute")

@@ -63,3 +63,26 @@ def test_sign_in_has_a_tighter_limit(limited_app, tenant):
     ]
     assert [r.status_code for r in attempts] == [401, 401, 429]
     assert attempts[-1].headers["Retry-After"]
+
+
+@pytest.mark.parametrize("trusted, separate", [(1, True), (0, False)])
+def test_trusted_proxies_decide_whose_address_the_limits_see(app_config, tenant, trusted, separate):
+    proxied = build_app(
+        app_config,
+        RQ_QUEUE=f"limits-{uuid.uuid4().hex[:8]}",
+        RATELIMIT_SENSITIVE="2 per minute",
+        TRUSTED_PROXIES=trusted,
+    )
+    client = proxied.test_client()
+
+    def attempt(client_address):
+        return client.post(
+            "/api/v1/auth/login",
+            headers=host(tenant) | {"X-Forwarded-For": client_address},
+            json={"email": "x@example.org", "password": "y"},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},  # every request arrives from the proxy
+        ).status_code
+
+    assert [attempt("192.0.2.1"), attempt("192.0.2.1")] == [401, 401]
+    assert attempt("192.0.2.2") == (401 if separate else 429)
+    assert attempt("192.0.2.1") == 429
