@@ -98,7 +98,8 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_AUTHENTICATED = _env("RATELIMIT_AUTHENTICATED", "1000 per minute")
     RATELIMIT_ANONYMOUS = _env("RATELIMIT_ANONYMOUS", "100 per minute")
-    RATELIMIT_SENSITIVE = _env("RATELIMIT_SENSITIVE", "10 per minute")  # login, forgot, register, reset
+    # Attempts (POSTs) to sign in, register, ask for or use a reset link: per organization and address.
+    RATELIMIT_SENSITIVE = _env("RATELIMIT_SENSITIVE", "60 per minute")
 
     DEMO_PASSWORD = _env("LMS_DEMO_PASSWORD", "tessera-demo-2026")
     OPERATOR_EMAIL = _env("LMS_OPERATOR_EMAIL", "operator@tessera.example")
