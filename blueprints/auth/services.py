@@ -8,6 +8,7 @@ from flask import current_app
 from app.errors import BadRequest, PermissionDenied, Unauthorized, ValidationFailed
 from app.events import emit
 from app.extensions import db
+from app.jobs import enqueue
 from app.mail import build_message, send_mail_later, send_many
 from app.security import lockout
 from app.security.operators import authenticate_operator
@@ -161,6 +162,11 @@ def register(data, tenant):
 def reset_link(tenant, token):
     config = current_app.config
     return f"{config['LMS_URL_SCHEME']}://{tenant.slug}.{config['LMS_BASE_DOMAIN']}/reset-password?token={token}"
+
+
+def request_password_reset_later(email, tenant):
+    """Queue the reset mail: known and unknown addresses cost the request the same (one job)."""
+    enqueue(tenant, "blueprints.auth.jobs.send_password_reset", email)
 
 
 def request_password_reset(email, tenant):

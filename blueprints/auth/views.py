@@ -65,7 +65,7 @@ def forgot_password():
     tenant = get_current_tenant()
     form = ForgotPasswordForm()
     if form.validate_on_submit() and tenant is not None:
-        services.request_password_reset(form.email.data, tenant)
+        services.request_password_reset_later(form.email.data, tenant)
         return render_template("auth/forgot_sent.html", email=form.email.data)
     return render_template("auth/forgot.html", form=form, on_platform=tenant is None)
 
