@@ -36,25 +36,27 @@ def check_password_policy(password, email, field="password"):
 
 
 def authenticate_for_tenant(email, password, tenant):
-    """The active user of `tenant` with these credentials; 401 otherwise, 429 once locked."""
-    lockout.check_not_locked(tenant.slug, email)
+    """The active user of `tenant` with these credentials; 401 otherwise, 429 while slowed down."""
+    attempt = lockout.begin_attempt(tenant.slug, email)
     user = authenticate(email, password)
     if user is None:
-        lockout.record_failure(tenant.slug, email)
+        if attempt.owner_should_be_warned():
+            # Queued for known and unknown addresses alike: the job looks the person up.
+            enqueue(tenant, "blueprints.auth.jobs.warn_of_failed_sign_ins", email)
         raise _invalid_credentials()
-    lockout.reset_failures(tenant.slug, email)
+    attempt.succeeded()
     user.last_login_at = utcnow()
     db.session.commit()
     return user
 
 
 def authenticate_operator_or_fail(email, password):
-    lockout.check_not_locked("platform", email)
+    """The active operator with these credentials; 401 otherwise, 429 while slowed down."""
+    attempt = lockout.begin_attempt("platform", email)
     operator = authenticate_operator(email, password)
     if operator is None:
-        lockout.record_failure("platform", email)
         raise _invalid_credentials()
-    lockout.reset_failures("platform", email)
+    attempt.succeeded()
     return operator
 
 
@@ -210,6 +212,7 @@ def reset_password(token, new_password):
     record.used_at = utcnow()
     revoke_all_sessions(user.id)
     db.session.commit()
+    lockout.clear(require_tenant().slug, user.email)
     return user
 
 

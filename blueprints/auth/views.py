@@ -45,7 +45,7 @@ def login():
                 start_session(principal_for_user(user.id))
         except DomainError as error:
             form.form_errors.append(error.message)
-            return render_template("auth/login.html", form=form), error.status
+            return render_template("auth/login.html", form=form), error.status, error.headers
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
