@@ -109,12 +109,12 @@ def _note_own_retry_after(response):
 
 
 def _honest_retry_after(response):
-    """Runs after the limiter: Retry-After only on a 429, and saying when *that* refusal ends.
+    """Runs after the limiter: Retry-After only on a 429 or 503, saying when *that* refusal ends.
 
     The limiter would put its window's reset on every response, and raise a shorter wait (a sign-in
     slowed down for 2 s) to the end of its own minute.
     """
-    if response.status_code != 429:
+    if response.status_code not in (429, 503):
         response.headers.remove("Retry-After")
     elif g.get("own_retry_after"):
         response.headers["Retry-After"] = g.own_retry_after
@@ -122,11 +122,10 @@ def _honest_retry_after(response):
 
 
 def init_rate_limits(app):
+    app.after_request(_honest_retry_after)  # hooks run in reverse order: this one after the limiter's ...
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['RQ_QUEUE']}-limits")
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
-    # after_request hooks run in reverse order of registration: this one after the limiter's.
-    app.after_request(_honest_retry_after)
     limiter.init_app(app)
     app.after_request(_note_own_retry_after)  # ... and this one before it
     app.register_error_handler(RateLimitExceeded, render_rate_limited)
