@@ -90,13 +90,23 @@ class Config:
 
     PASSWORD_RESET_HOURS = 1
     REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)
-    LOGIN_FAILURE_LIMIT = 5  # failed logins of one account ...
-    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60  # ... within this window lock it for the rest of it
+    # Sign-in protection per account (app/security/lockout.py; the numbers are explained in docs/decisions.md).
+    LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)  # counts fade after this quiet
+    LOGIN_SLOWDOWN_AFTER = _env_int("LOGIN_SLOWDOWN_AFTER", 5)  # attempts on one account before it slows down
+    LOGIN_SLOWDOWN_FIRST_SECONDS = float(_env("LOGIN_SLOWDOWN_FIRST_SECONDS", 1))  # then 1, 2, 4, 8 … s apart
+    LOGIN_SLOWDOWN_MAX_SECONDS = float(_env("LOGIN_SLOWDOWN_MAX_SECONDS", 60))  # … never more than this
+    LOGIN_FAILURES_PER_SOURCE = _env_int("LOGIN_FAILURES_PER_SOURCE", 10)  # then that address is refused
+    LOGIN_KNOWN_SOURCE_DAYS = _env_int("LOGIN_KNOWN_SOURCE_DAYS", 30)  # an address that signed in is not slowed
+    LOGIN_ALERT_SECONDS = _env_int("LOGIN_ALERT_SECONDS", 60 * 60)  # at most one warning e-mail per account per hour
+
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
+    TRUSTED_PROXIES = _env_int("LMS_TRUSTED_PROXIES", 0)
 
     RATELIMIT_ENABLED = True
     RATELIMIT_AUTHENTICATED = _env("RATELIMIT_AUTHENTICATED", "1000 per minute")
     RATELIMIT_ANONYMOUS = _env("RATELIMIT_ANONYMOUS", "100 per minute")
-    RATELIMIT_SENSITIVE = _env("RATELIMIT_SENSITIVE", "10 per minute")  # login, forgot, register, reset
+    # Attempts (POSTs) to sign in, register, ask for or use a reset link: per organization and address.
+    RATELIMIT_SENSITIVE = _env("RATELIMIT_SENSITIVE", "60 per minute")
 
     DEMO_PASSWORD = _env("LMS_DEMO_PASSWORD", "tessera-demo-2026")
     OPERATOR_EMAIL = _env("LMS_OPERATOR_EMAIL", "operator@tessera.example")

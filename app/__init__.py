@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import BASE_DIR, config_from_env
 
@@ -18,6 +19,7 @@ def create_app(config_class=None, **overrides):
     )
     app.json.sort_keys = False  # the envelope reads success, data, meta, error in that order
     load_config(app, config_class or config_from_env(), overrides)
+    trust_proxies(app)
     init_extensions(app)
     init_tenancy(app)
     init_auth(app)
@@ -51,6 +53,20 @@ def load_config(app, config_class, overrides):
         app.config["TENANT_DATABASE_URL_TEMPLATE"] or f"sqlite:///{instance / 'tenants' / '{slug}.db'}"
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["CONTROL_DATABASE_URL"]
+
+
+def trust_proxies(app):
+    """Behind LMS_TRUSTED_PROXIES reverse proxies, see the client's address, scheme and host.
+
+    Each proxy appends to X-Forwarded-For; only as many entries as there are trusted proxies are
+    believed (counted from the right), so a client cannot pick its own address. With 0, the headers
+    are ignored: anyone could send them.
+    """
+    count = app.config["TRUSTED_PROXIES"]
+    if count < 0:
+        raise RuntimeError("LMS_TRUSTED_PROXIES is the number of proxies in front of the app: 0 or more.")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def init_extensions(app):

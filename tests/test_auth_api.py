@@ -1,4 +1,7 @@
-"""Sign-in through the API: tokens, rotation with reuse detection, lockout, registration, me."""
+"""Sign-in through the API: tokens, rotation with reuse detection, registration, me.
+
+Guessing protection (slow-down, per-address refusal) is in test_sign_in_protection.py.
+"""
 
 import statistics
 import time
@@ -174,22 +177,6 @@ def test_token_is_refused_once_its_user_is_deactivated(app, api, tenant):
     assert api(tenant, tokens["access_token"]).get(ME).status_code == 401
     assert api(tenant).post(REFRESH, json={"refresh_token": tokens["refresh_token"]}).status_code == 401
     assert sign_in(api, tenant, "admin@example.org").status_code == 401
-
-
-def test_five_failures_lock_the_account_and_success_resets_the_count(app, api, make_tenant):
-    tenant = make_tenant()
-    for _ in range(4):
-        assert sign_in(api, tenant, "admin@example.org", "wrong-password").status_code == 401
-    assert sign_in(api, tenant, "admin@example.org").status_code == 200  # resets the count
-    for _ in range(5):
-        assert sign_in(api, tenant, "admin@example.org", "wrong-password").status_code == 401
-    locked = sign_in(api, tenant, "admin@example.org")  # even the right password
-    assert locked.status_code == 429
-    assert locked.get_json()["error"]["code"] == "TOO_MANY_LOGIN_ATTEMPTS"
-    assert 0 < int(locked.headers["Retry-After"]) <= 900
-    # The lock is per account and per organization.
-    other = make_tenant()
-    assert sign_in(api, other, "admin@example.org").status_code == 200
 
 
 def _set_settings(app, tenant, **settings):

@@ -1,15 +1,17 @@
 """Forgotten passwords: the reset mail goes through a real SMTP server and its link works once."""
 
 import re
+import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.jobs import get_queue
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
 from blueprints.auth.models import PasswordResetToken
-from tests.conftest import PASSWORD, make_user, run_jobs
+from tests.conftest import PASSWORD, build_app, make_user, run_jobs
 
 FORGOT, RESET, LOGIN = "/api/v1/auth/forgot-password", "/api/v1/auth/reset-password", "/api/v1/auth/login"
 NEW_PASSWORD = "a-brand-new-passphrase"
@@ -104,3 +106,22 @@ def test_tokens_are_stored_as_digests(app, api, tenant, mailbox):
     with tenant_context(tenant, app):
         stored = db.session.scalars(sa.select(PasswordResetToken.token_hash)).all()
     assert token not in stored and all(len(value) == 64 for value in stored)
+
+
+def test_known_and_unknown_addresses_cost_the_request_the_same(app_config, tenant, mailbox):
+    """Timing must not tell whether an account exists: both answers queue one job and touch no table."""
+    quiet = build_app(app_config, RQ_QUEUE=f"forgot-{uuid.uuid4().hex[:8]}")  # a queue of its own
+    client = quiet.test_client()
+    host = {"Host": f"{tenant.slug}.localhost:5000"}
+    with quiet.app_context():
+        queue = get_queue()
+        for email in ("admin@example.org", "ghost@example.org"):
+            with tenant_context(tenant, quiet):
+                tokens_before = db.session.scalar(sa.select(sa.func.count()).select_from(PasswordResetToken))
+            assert client.post(FORGOT, headers=host, json={"email": email}).status_code == 202
+            [job] = queue.get_jobs()
+            assert job.args[1] == "blueprints.auth.jobs.send_password_reset" and job.args[2] == email
+            with tenant_context(tenant, quiet):  # the token is made by the worker, not the request
+                assert db.session.scalar(sa.select(sa.func.count()).select_from(PasswordResetToken)) == tokens_before
+            run_jobs(quiet)
+    assert len(mailbox.to("admin@example.org")) == 1 and mailbox.to("ghost@example.org") == []

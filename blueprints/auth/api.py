@@ -82,7 +82,7 @@ class ForgotPassword(MethodView):
     @blp.response(202, schemas.AcceptedSchema)
     def post(self, data):
         """Mail a password reset link, if the account exists (the answer is the same either way)."""
-        services.request_password_reset(data["email"], _tenant_or_404())
+        services.request_password_reset_later(data["email"], _tenant_or_404())
         return {"message": "If the address belongs to an account, a reset link is on its way."}
 
 

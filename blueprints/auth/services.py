@@ -8,6 +8,7 @@ from flask import current_app
 from app.errors import BadRequest, PermissionDenied, Unauthorized, ValidationFailed
 from app.events import emit
 from app.extensions import db
+from app.jobs import enqueue
 from app.mail import build_message, send_mail_later, send_many
 from app.security import lockout
 from app.security.operators import authenticate_operator, close_operator_sign_in, open_operator_sign_in
@@ -36,25 +37,27 @@ def check_password_policy(password, email, field="password"):
 
 
 def authenticate_for_tenant(email, password, tenant):
-    """The active user of `tenant` with these credentials; 401 otherwise, 429 once locked."""
-    lockout.check_not_locked(tenant.slug, email)
+    """The active user of `tenant` with these credentials; 401 otherwise, 429 while slowed down."""
+    attempt = lockout.begin_attempt(tenant.slug, email)
     user = authenticate(email, password)
     if user is None:
-        lockout.record_failure(tenant.slug, email)
+        if attempt.owner_should_be_warned():
+            # Queued for known and unknown addresses alike: the job looks the person up.
+            enqueue(tenant, "blueprints.auth.jobs.warn_of_failed_sign_ins", email)
         raise _invalid_credentials()
-    lockout.reset_failures(tenant.slug, email)
+    attempt.succeeded()
     user.last_login_at = utcnow()
     db.session.commit()
     return user
 
 
 def authenticate_operator_or_fail(email, password):
-    lockout.check_not_locked("platform", email)
+    """The active operator with these credentials; 401 otherwise, 429 while slowed down."""
+    attempt = lockout.begin_attempt("platform", email)
     operator = authenticate_operator(email, password)
     if operator is None:
-        lockout.record_failure("platform", email)
         raise _invalid_credentials()
-    lockout.reset_failures("platform", email)
+    attempt.succeeded()
     return operator
 
 
@@ -221,6 +224,11 @@ def reset_link(tenant, token):
     return f"{config['LMS_URL_SCHEME']}://{tenant.slug}.{config['LMS_BASE_DOMAIN']}/reset-password?token={token}"
 
 
+def request_password_reset_later(email, tenant):
+    """Queue the reset mail: known and unknown addresses cost the request the same (one job)."""
+    enqueue(tenant, "blueprints.auth.jobs.send_password_reset", email)
+
+
 def request_password_reset(email, tenant):
     """Mail a single-use, one-hour reset link if the account exists; the caller learns nothing."""
     user = find_user_by_email(email or "")
@@ -264,6 +272,7 @@ def reset_password(token, new_password):
     record.used_at = utcnow()
     revoke_all_sessions(user.id)
     db.session.commit()
+    lockout.clear(require_tenant().slug, user.email)
     return user
 
 

@@ -56,7 +56,7 @@ def login():
                 start_session(principal_for_user(user.id, sign_in_id))
         except DomainError as error:
             form.form_errors.append(error.message)
-            return render_template("auth/login.html", form=form), error.status
+            return render_template("auth/login.html", form=form), error.status, error.headers
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
@@ -77,7 +77,7 @@ def forgot_password():
     tenant = get_current_tenant()
     form = ForgotPasswordForm()
     if form.validate_on_submit() and tenant is not None:
-        services.request_password_reset(form.email.data, tenant)
+        services.request_password_reset_later(form.email.data, tenant)
         return render_template("auth/forgot_sent.html", email=form.email.data)
     return render_template("auth/forgot.html", form=form, on_platform=tenant is None)
 
