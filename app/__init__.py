@@ -18,6 +18,7 @@ def create_app(config_class=None, **overrides):
     )
     app.json.sort_keys = False  # the envelope reads success, data, meta, error in that order
     load_config(app, config_class or config_from_env(), overrides)
+    init_url_converters(app)
     init_extensions(app)
     init_tenancy(app)
     init_auth(app)
@@ -49,6 +50,13 @@ def load_config(app, config_class, overrides):
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["CONTROL_DATABASE_URL"]
 
 
+def init_url_converters(app):
+    """`<int:id>` everywhere (pages and API) matches 1 to 2^63-1 only: a bigger id is a 404, not a 500."""
+    from app.api.types import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
+
+
 def init_extensions(app):
     from app.extensions import api, csrf, db, migrate
     from app.tenancy.engines import configure_sqlite
@@ -60,7 +68,6 @@ def init_extensions(app):
     migrate.init_app(app, db, directory=str(CONTROL_MIGRATIONS))
     csrf.init_app(app)
     api.init_app(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
 
 def init_tenancy(app):
@@ -134,8 +141,10 @@ def register_blueprints(app):
 
 def register_error_handlers(app):
     from app.api.errors import register_error_handlers as register
+    from app.api.input_text import reject_unstorable_input
 
     register(app)
+    app.before_request(reject_unstorable_input)
 
 
 def init_template_helpers(app):

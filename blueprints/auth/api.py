@@ -46,7 +46,7 @@ class RefreshToken(MethodView):
 @blp.route("/logout")
 class Logout(MethodView):
     @public
-    @blp.arguments(schemas.LogoutSchema)
+    @blp.arguments(schemas.LogoutSchema, required=False)
     @blp.response(200, schemas.AcceptedSchema)
     def post(self, data):
         """Revoke the refresh token's sign-in (every token rotated from it) and any page session."""

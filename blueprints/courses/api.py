@@ -5,7 +5,7 @@ from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
 from app.api.listing import list_parameters, page_response, parse_list_query
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.courses import content, covers, learning, media, schemas, services
@@ -189,6 +189,32 @@ class ContentList(MethodView):
             content.list_content(query, services.visible_course_ids(principal, scope_of(principal))), query
         )
 
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
+    @content_blp.arguments(schemas.ContentCreateSchema)
+    @content_blp.response(201, schemas.ContentSchema)
+    def post(self, data):
+        """Add an item to a course's module (or a new module): `POST /courses/{course_id}/content` with the
+        course named in the body; 422 on `course_id` when you cannot see that course."""
+        principal = current_principal()
+        scope = scope_of(principal)
+        try:
+            course = services.get_course(data["course_id"], principal, scope)
+        except NotFound:
+            raise ValidationFailed("No such course.", {"course_id": ["No course with this id."]}) from None
+        services.require_manager(course, principal, scope)
+        item = content.add_item(course, data, principal.id)
+        return _content_view(item)
+
+
+def _content_view(item):
+    """An item as `GET /content/{id}` shows it: with its course and published body."""
+    return {
+        **schemas.ItemSchema().dump(item),
+        "course_id": item.course_id,
+        "published_body": content.published_body(item),
+    }
+
 
 @content_blp.route("/<int:item_id>")
 class ContentById(MethodView):
@@ -197,12 +223,7 @@ class ContentById(MethodView):
     @content_blp.response(200, schemas.ContentSchema)
     def get(self, item_id):
         """An item with its published body."""
-        item = _item(item_id)
-        return {
-            **schemas.ItemSchema().dump(item),
-            "course_id": item.course_id,
-            "published_body": content.published_body(item),
-        }
+        return _content_view(_item(item_id))
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
