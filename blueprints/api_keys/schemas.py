@@ -9,7 +9,9 @@ class ApiKeySchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     prefix = ma.fields.String(dump_only=True, metadata={"description": "Visible part: tsk_<prefix>_…"})
-    roles = ma.fields.List(ma.fields.String(validate=validate.OneOf(TENANT_ROLES)), required=True)
+    roles = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf(TENANT_ROLES)), required=True, validate=validate.Length(min=1)
+    )
     created_at = UtcDateTime(dump_only=True)
     last_used_at = UtcDateTime(dump_only=True, allow_none=True)
     revoked_at = UtcDateTime(dump_only=True, allow_none=True)

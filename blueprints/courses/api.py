@@ -88,7 +88,7 @@ class CourseCover(MethodView):
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
-    @blp.arguments(schemas.MediaUploadSchema, location="files")
+    @blp.arguments(schemas.MediaUploadSchema, location="multipart")
     @blp.response(200, schemas.CourseSchema)
     def put(self, files, course_id):
         """Set the cover: PNG, JPEG, GIF or WebP up to 8 MB, re-encoded (metadata dropped, at most 1600 x 900 px)."""
@@ -345,7 +345,7 @@ class ContentMedia(MethodView):
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
-    @content_blp.arguments(schemas.MediaUploadSchema, location="files")
+    @content_blp.arguments(schemas.MediaUploadSchema, location="multipart")
     @content_blp.response(201, schemas.MediaSchema)
     def post(self, files, item_id):
         """Upload a file (video: MP4 or WebM; file: PDF, images, audio, office documents), checked by content."""
