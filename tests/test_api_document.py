@@ -114,12 +114,12 @@ def test_ranges_and_patterns_the_code_enforces_are_in_the_document(document):
     seconds = schemas["TimeReport"]["properties"]["seconds"]
     assert (seconds["minimum"], seconds["maximum"]) == (1, 120)
     ids = schemas["AddMembers"]["properties"]["user_ids"]["items"]
-    assert (ids["minimum"], ids["maximum"]) == (1, 2**63 - 1)
+    assert (ids["minimum"], ids["maximum"]) == (1, 2**31 - 1)
     parameters = {p["name"]: p["schema"] for p in document["paths"]["/api/v1/users"]["get"]["parameters"]}
     assert (parameters["per_page"]["minimum"], parameters["per_page"]["maximum"]) == (1, 100)
     assert parameters["page"]["maximum"] == 1_000_000
     path_id = document["paths"]["/api/v1/users/{user_id}"]["parameters"][0]["schema"]
-    assert (path_id["minimum"], path_id["maximum"]) == (1, 2**63 - 1)
+    assert (path_id["minimum"], path_id["maximum"]) == (1, 2**31 - 1)
 
 
 def test_post_content_creates_an_item_in_a_course_module(api, tenant, login_as):

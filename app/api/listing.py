@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import g
 
 from app.api.fields import parse_fields
-from app.api.types import MAX_INT, MIN_INT, as_utc
+from app.api.types import as_utc, range_of
 from app.errors import BadRequest
 
 DEFAULT_PER_PAGE = 10
@@ -27,7 +27,7 @@ _FILTER_KEY = re.compile(r"^filter\[(?P<field>[A-Za-z0-9_.]+)\](?:\[(?P<op>[A-Za
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 _EXPECTED = {
-    int: "a whole number that fits in 64 bits",
+    int: "a whole number the field can hold",
     float: "a number",
     bool: "true or false",
     datetime: "an ISO 8601 date-time (2026-01-31T09:00:00Z; without an offset: UTC)",
@@ -116,13 +116,6 @@ def _parse_bool(raw):
     raise ValueError("expected true or false")
 
 
-def _parse_int(raw):
-    value = int(raw)
-    if not MIN_INT <= value <= MAX_INT:  # what a 64-bit column holds; the driver fails past it
-        raise ValueError("out of range")
-    return value
-
-
 def _parse_float(raw):
     value = float(raw)
     if not math.isfinite(value):
@@ -138,7 +131,7 @@ def _parse_datetime(raw):
 
 _CONVERTERS = {
     bool: _parse_bool,
-    int: _parse_int,
+    int: int,
     float: _parse_float,
     datetime: _parse_datetime,
     date: date.fromisoformat,
@@ -155,7 +148,12 @@ def operators_for(column):
 
 
 def _coerce_one(column, raw):
-    return _CONVERTERS.get(_python_type(column), str)(raw)
+    value = _CONVERTERS.get(_python_type(column), str)(raw)
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = range_of(column.type)
+        if not low <= value <= high:  # what the column holds; the driver fails past it
+            raise ValueError("out of range")
+    return value
 
 
 def _coerce(column, op, raw, key):

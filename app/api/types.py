@@ -1,8 +1,9 @@
 """Field types every API schema uses, so that what the document promises is what the code accepts.
 
-- Whole numbers the database can hold. Both databases store ids and counts as signed 64-bit integers;
-  a bigger number reached the driver and failed there (SQLite: OverflowError, PostgreSQL: "out of
-  range"), which was a 500. Ids start at 1, so 0 and negatives are nobody.
+- Whole numbers the database can hold. Ids and counts are `INTEGER` columns: signed 32-bit on
+  PostgreSQL (SQLite's hold 64 bits); a bigger number reached the driver and failed there (PostgreSQL:
+  "out of range", SQLite past 2^63: OverflowError), which was a 500. Ids start at 1, so 0 and negatives
+  are nobody.
 - Strict JSON types: `1` is not `true` and `"1"` is not `1` in a JSON body (query strings are text, so
   their fields say `strict=False`).
 - Timestamps as UTC with an explicit offset (`2026-01-31T09:00:00Z`). The databases store naive UTC
@@ -13,17 +14,29 @@
 from datetime import UTC
 
 import marshmallow as ma
+import sqlalchemy as sa
 from marshmallow import validate
 from werkzeug.routing import IntegerConverter
 
-MAX_INT = 2**63 - 1
-MIN_INT = -(2**63)
+INT32 = (-(2**31), 2**31 - 1)  # sa.Integer on PostgreSQL: every id and count column
+INT64 = (-(2**63), 2**63 - 1)  # sa.BigInteger (file sizes)
+MIN_INT, MAX_INT = INT32
+MAX_ID = MAX_INT
+
+
+def range_of(column_type):
+    """The (min, max) an integer column of this SQLAlchemy type holds on both databases."""
+    if isinstance(column_type, sa.BigInteger):
+        return INT64
+    if isinstance(column_type, sa.SmallInteger):
+        return (-(2**15), 2**15 - 1)
+    return INT32
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """`<int:id>` in every route: 1 to 2^63-1, anything else matches no route (404)."""
+    """`<int:id>` in every route: 1 to 2^31-1 (an id column), anything else matches no route (404)."""
 
-    def __init__(self, map, fixed_digits=0, min=1, max=MAX_INT, signed=False):
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
@@ -40,7 +53,7 @@ class Integer(ma.fields.Integer):
 
 
 class Id(Integer):
-    """The id of a row: 1 to 2^63-1."""
+    """The id of a row: 1 to 2^31-1."""
 
     def __init__(self, **kwargs):
         super().__init__(minimum=1, **kwargs)
@@ -49,14 +62,6 @@ class Id(Integer):
 def id_list(**kwargs):
     """A JSON list of ids."""
     return ma.fields.List(Id(), **kwargs)
-
-
-def bounded_int(raw, minimum=MIN_INT, maximum=MAX_INT):
-    """`raw` (text) as an int within bounds; ValueError otherwise."""
-    value = int(raw)
-    if not minimum <= value <= maximum:
-        raise ValueError(f"out of range {minimum}..{maximum}")
-    return value
 
 
 def as_utc(value):
