@@ -85,6 +85,8 @@ def test_a_huge_page_number_on_a_page_is_not_a_500(app, tenant):
     [
         ({"page": str(HUGE)}, "page"),
         ({"page": "1000001"}, "page"),
+        ({"page": ""}, "page"),
+        ({"per_page": ""}, "per_page"),
         ({"per_page": str(HUGE)}, "per_page"),
         ({"filter[id]": str(PAST_INTEGER)}, "filter[id]"),
         ({"filter[id]": str(HUGE)}, "filter[id]"),

@@ -89,7 +89,7 @@ class Page:
 
 def _positive_int(args, name, default, maximum):
     raw = args.get(name)
-    if raw in (None, ""):
+    if raw is None:  # absent; present but empty (`page=`) is not a number, as the document says
         return default
     try:
         value = int(raw)
