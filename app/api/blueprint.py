@@ -85,6 +85,7 @@ class ApiBlueprint(Blueprint):
     }
 
     def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        # smorest's (private) step that gathers each method's doc: the one place that sees the view itself.
         super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
         for method, doc in self._docs[endpoint].items():
             if method != "parameters":
