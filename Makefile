@@ -8,6 +8,7 @@ help:
 	@echo "make lint   ruff check and format check"
 	@echo "make format ruff format and fix"
 	@echo "make bench  benchmarks (prints figures; see README)"
+	@echo "make fuzz   schemathesis over every API operation, longer than make test's run (FUZZ_EXAMPLES=100)"
 
 run:
 	@scripts/system-deps.sh run
@@ -32,4 +33,10 @@ bench:
 	@scripts/venv.sh requirements-dev.txt
 	.venv/bin/python -m scripts.bench $(BENCH_ARGS)
 
-.PHONY: help run test lint format bench
+fuzz:
+	@scripts/system-deps.sh test
+	@scripts/venv.sh requirements-dev.txt
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} .venv/bin/pytest -q -p no:cacheprovider tests/test_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} TEST_DB=postgres .venv/bin/pytest -q -p no:cacheprovider tests/test_fuzz.py
+
+.PHONY: help run test lint format bench fuzz

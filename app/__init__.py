@@ -20,6 +20,7 @@ def create_app(config_class=None, **overrides):
     app.json.sort_keys = False  # the envelope reads success, data, meta, error in that order
     load_config(app, config_class or config_from_env(), overrides)
     trust_proxies(app)
+    init_url_converters(app)
     init_extensions(app)
     init_tenancy(app)
     init_auth(app)
@@ -69,6 +70,13 @@ def trust_proxies(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
+def init_url_converters(app):
+    """`<int:id>` everywhere (pages and API) matches 1 to 2^31-1 (an id column): a bigger id is a 404, not a 500."""
+    from app.api.types import BoundedIntegerConverter
+
+    app.url_map.converters["int"] = BoundedIntegerConverter
+
+
 def init_extensions(app):
     from app.extensions import api, csrf, db, migrate
     from app.tenancy.engines import configure_sqlite
@@ -80,7 +88,6 @@ def init_extensions(app):
     migrate.init_app(app, db, directory=str(CONTROL_MIGRATIONS))
     csrf.init_app(app)
     api.init_app(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
 
 def init_tenancy(app):
@@ -154,8 +161,10 @@ def register_blueprints(app):
 
 def register_error_handlers(app):
     from app.api.errors import register_error_handlers as register
+    from app.api.input_text import reject_unstorable_input
 
     register(app)
+    app.before_request(reject_unstorable_input)
 
 
 def init_template_helpers(app):

@@ -264,6 +264,9 @@ TABLE = {
         },
     ),
     ("courses.CourseById", "DELETE"): Route(path={"course_id": "$course"}),
+    ("content.ContentList", "POST"): Route(
+        body={"course_id": "$course", "kind": "text", "title": "New lesson", "module_id": "$module"}
+    ),
     ("courses.CourseContent", "POST"): Route(
         path={"course_id": "$course"}, body={"kind": "text", "title": "New lesson", "module_id": "$module"}
     ),
@@ -463,6 +466,7 @@ ALLOWED = {
     ("courses.CourseById", "PUT", "prerequisites"): COURSE_MANAGERS,
     ("courses.CourseById", "DELETE", ""): COURSE_MANAGERS,
     ("courses.CourseContent", "POST", ""): COURSE_MANAGERS,
+    ("content.ContentList", "POST", ""): COURSE_MANAGERS,
     ("courses.CourseCover", "PUT", ""): COURSE_MANAGERS,
     ("courses.CourseCover", "DELETE", ""): COURSE_MANAGERS,
     ("courses.CourseEnrollments", "POST", "people"): COURSE_MANAGERS,
@@ -722,6 +726,8 @@ def judge(route, case, allowed, answer, read=False):
         return _judge_read(case, allowed, answer)
     if case.out_kind is None:
         return _judge_allowed(answer) if allowed else _judge_refused(route, answer)
+    if not allowed:  # refused whatever the target: any refusal will do (it may name another field first)
+        return _judge_refused(route, answer)
     return _judge_out_of_scope(route, case, answer)
 
 

@@ -4,11 +4,21 @@ Every successful JSON body is `{"success": true, "data": ..., "meta": ..., "erro
 OpenAPI document describes the same envelope, so integrators see what they get.
 """
 
+from http import HTTPStatus
+
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import g
 from flask_smorest import Api, Blueprint
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 
 from app.api.fields import select_fields
+from app.security.permissions import PERSONAL_PERMISSIONS
+
+BEARER_AUTH = {"bearerAuth": []}
+API_KEY_AUTH = {"apiKeyAuth": []}
 
 
 class ErrorBodySchema(ma.Schema):
@@ -55,8 +65,32 @@ def envelope(data, meta=None):
     return {"success": True, "data": data, "meta": meta, "error": None}
 
 
+class ArgumentsParser(FlaskParser):
+    """webargs' Flask parser with a `multipart` location: a form's fields and files in one schema, so that
+    the document shows one multipart/form-data body with every part (smorest documents one body only)."""
+
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req, schema):
+        return MultiDictProxy(CombinedMultiDict([req.files, req.form]), schema)
+
+
 class ApiBlueprint(Blueprint):
     """A smorest Blueprint whose responses are wrapped in the envelope."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        # smorest's (private) step that gathers each method's doc: the one place that sees the view itself.
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, doc in self._docs[endpoint].items():
+            if method != "parameters":
+                view = getattr(obj, method) if isinstance(obj, type) else obj
+                _document_auth_and_errors(doc, view, method)
 
     @staticmethod
     def _make_doc_response_schema(schema):
@@ -72,9 +106,45 @@ class ApiBlueprint(Blueprint):
         return envelope(data, g.get("api_meta"))
 
 
+def _document_auth_and_errors(doc, view, method):
+    """Security from `@requires` (bearer token, or an API key unless the permission is personal), and every
+    error status the operation can answer, each in the error envelope."""
+    permission = getattr(view, "required_permission", None)
+    statuses = [400, 401, 404, 429]
+    if permission is not None:
+        security = [BEARER_AUTH] if permission in PERSONAL_PERMISSIONS else [BEARER_AUTH, API_KEY_AUTH]
+        doc.setdefault("manual_doc", {})["security"] = security
+        statuses.append(403)
+    if method in ("post", "put", "delete"):
+        statuses += [409, 422]
+    documented = set(doc.get("arguments", {}).get("responses", {}))
+    responses = doc.setdefault("response", {}).setdefault("responses", {})
+    for status in statuses:
+        if status not in documented and status not in responses:
+            responses[status] = [HTTPStatus(status).name]
+
+
 class EnvelopeApi(Api):
     ERROR_SCHEMA = ErrorEnvelopeSchema
     DEFAULT_ERROR_RESPONSE_NAME = "DEFAULT_ERROR"
 
+    def _init_spec(self, *, extra_plugins=None, **kwargs):
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), DocumentPlugin()], **kwargs)
+        self.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+        self.spec.components.security_scheme(
+            "apiKeyAuth",
+            {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An organization's API key."},
+        )
+
     def _register_error_handlers(self):
         """Errors are handled app-wide by app.api.errors (HTML outside /api/, envelope inside)."""
+
+
+class DocumentPlugin(BasePlugin):
+    """What the marshmallow plugin cannot say: `minProperties` from a schema's `Meta.min_properties`."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        minimum = getattr(getattr(schema_class, "Meta", None), "min_properties", None)
+        return {"minProperties": minimum} if minimum else None

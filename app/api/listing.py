@@ -7,6 +7,7 @@ Filters and sorts are allow-listed per resource (`ListSpec`); values are typed b
 filter; everything becomes one SQL query and one count query, nothing is filtered in Python.
 """
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,19 +16,21 @@ import sqlalchemy as sa
 from flask import g
 
 from app.api.fields import parse_fields
+from app.api.types import as_utc, range_of
 from app.errors import BadRequest
 
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000  # page x per_page stays far inside the 64-bit OFFSET both databases take
 
 _FILTER_KEY = re.compile(r"^filter\[(?P<field>[A-Za-z0-9_.]+)\](?:\[(?P<op>[A-Za-z]+)\])?$")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 _EXPECTED = {
-    int: "a whole number",
+    int: "a whole number the field can hold",
     float: "a number",
     bool: "true or false",
-    datetime: "an ISO 8601 date-time (2026-01-31T09:00:00)",
+    datetime: "an ISO 8601 date-time (2026-01-31T09:00:00Z; without an offset: UTC)",
     date: "an ISO 8601 date (2026-01-31)",
 }
 
@@ -84,17 +87,16 @@ class Page:
         return {"page": self.page, "per_page": self.per_page, "total": self.total}
 
 
-def _positive_int(args, name, default, maximum=None):
+def _positive_int(args, name, default, maximum):
     raw = args.get(name)
-    if raw in (None, ""):
+    if raw is None:  # absent; present but empty (`page=`) is not a number, as the document says
         return default
     try:
         value = int(raw)
     except ValueError:
         raise BadRequest(f"`{name}` must be a whole number.", {name: ["Not a valid integer."]}) from None
-    if value < 1 or (maximum and value > maximum):
-        bounds = f"between 1 and {maximum}" if maximum else "at least 1"
-        raise BadRequest(f"`{name}` must be {bounds}.", {name: [f"Must be {bounds}."]})
+    if not 1 <= value <= maximum:
+        raise BadRequest(f"`{name}` must be between 1 and {maximum}.", {name: [f"Must be between 1 and {maximum}."]})
     return value
 
 
@@ -114,26 +116,56 @@ def _parse_bool(raw):
     raise ValueError("expected true or false")
 
 
+def _parse_float(raw):
+    value = float(raw)
+    if not math.isfinite(value):
+        raise ValueError("not a finite number")
+    return value
+
+
+def _parse_datetime(raw):
+    """ISO 8601; with an offset it is converted to the naive UTC the databases store."""
+    value = datetime.fromisoformat(raw)
+    return as_utc(value).replace(tzinfo=None) if value.tzinfo else value
+
+
 _CONVERTERS = {
     bool: _parse_bool,
     int: int,
-    float: float,
-    datetime: datetime.fromisoformat,
+    float: _parse_float,
+    datetime: _parse_datetime,
     date: date.fromisoformat,
 }
+# Operators that mean something for each type: ordering a boolean, or pattern-matching a number, does not.
+_EQUALITY = ("eq", "ne", "in", "nin")
+_ORDERED = (*_EQUALITY, "gt", "lt", "gte", "lte")
+_OPERATORS_FOR = {bool: _EQUALITY, int: _ORDERED, float: _ORDERED, datetime: _ORDERED, date: _ORDERED}
+_TEXT_OPERATORS = (*_ORDERED, "like", "ilike")
+
+
+def operators_for(column):
+    return _OPERATORS_FOR.get(_python_type(column), _TEXT_OPERATORS)
 
 
 def _coerce_one(column, raw):
-    return _CONVERTERS.get(_python_type(column), str)(raw)
+    value = _CONVERTERS.get(_python_type(column), str)(raw)
+    if isinstance(value, int) and not isinstance(value, bool):
+        low, high = range_of(column.type)
+        if not low <= value <= high:  # what the column holds; the driver fails past it
+            raise ValueError("out of range")
+    return value
 
 
 def _coerce(column, op, raw, key):
+    allowed = operators_for(column)
+    if op not in allowed:
+        raise BadRequest(
+            f"`{op}` does not apply to this field.", {key: [f"Operators for this field: {', '.join(allowed)}."]}
+        )
     try:
         if op in ("in", "nin"):
             return tuple(_coerce_one(column, part) for part in raw.split(",") if part != "")
         if op in ("like", "ilike"):
-            if _python_type(column) is not str:
-                raise BadRequest(f"`{op}` works on text fields only.", {key: [f"`{op}` needs a text field."]})
             return raw
         return _coerce_one(column, raw)
     except (ValueError, TypeError):
@@ -175,7 +207,7 @@ def parse_list_query(args, spec):
         order.append((name, part.startswith("-")))
 
     return ListQuery(
-        page=_positive_int(args, "page", 1),
+        page=_positive_int(args, "page", 1, MAX_PAGE),
         per_page=_positive_int(args, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
         conditions=tuple(conditions),
         order=tuple(order),
@@ -248,7 +280,7 @@ def list_parameters(spec):
     filters = ", ".join(sorted(spec.filters)) or "none"
     sorts = ", ".join(sorted(spec.sorts))
     return [
-        {"in": "query", "name": "page", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+        {"in": "query", "name": "page", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}},
         {
             "in": "query",
             "name": "per_page",

@@ -51,7 +51,7 @@ class RefreshToken(MethodView):
 @blp.route("/logout")
 class Logout(MethodView):
     @public
-    @blp.arguments(schemas.LogoutSchema)
+    @blp.arguments(schemas.LogoutSchema, required=False)
     @blp.response(200, schemas.AcceptedSchema)
     def post(self, data):
         """End a sign-in: the refresh token's (every token rotated from it), the bearer token's, any page session."""

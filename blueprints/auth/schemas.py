@@ -1,6 +1,10 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from app.security.passwords import MAX_LENGTH, MIN_LENGTH
+
+NEW_PASSWORD = validate.Length(min=MIN_LENGTH, max=MAX_LENGTH)
+
 
 class LoginSchema(ma.Schema):
     email = ma.fields.String(required=True, validate=validate.Length(max=254))
@@ -24,7 +28,7 @@ class LogoutSchema(ma.Schema):
 
 class RegisterSchema(ma.Schema):
     email = ma.fields.Email(required=True)
-    password = ma.fields.String(required=True, load_only=True)
+    password = ma.fields.String(required=True, load_only=True, validate=NEW_PASSWORD)
     first_name = ma.fields.String(load_default="", validate=validate.Length(max=100))
     last_name = ma.fields.String(load_default="", validate=validate.Length(max=100))
 
@@ -34,8 +38,8 @@ class ForgotPasswordSchema(ma.Schema):
 
 
 class ResetPasswordSchema(ma.Schema):
-    token = ma.fields.String(required=True, load_only=True)
-    password = ma.fields.String(required=True, load_only=True)
+    token = ma.fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+    password = ma.fields.String(required=True, load_only=True, validate=NEW_PASSWORD)
 
 
 class AcceptedSchema(ma.Schema):

@@ -5,7 +5,7 @@ from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
 from app.api.listing import list_parameters, page_response, parse_list_query
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.courses import content, covers, learning, media, schemas, services
@@ -89,7 +89,7 @@ class CourseCover(MethodView):
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
-    @blp.arguments(schemas.MediaUploadSchema, location="files")
+    @blp.arguments(schemas.MediaUploadSchema, location="multipart")
     @blp.response(200, schemas.CourseSchema)
     def put(self, files, course_id):
         """Set the cover: PNG, JPEG, GIF or WebP up to 8 MB, re-encoded (metadata dropped, at most 1600 x 900 px)."""
@@ -192,6 +192,32 @@ class ContentList(MethodView):
             content.list_content(query, services.visible_course_ids(principal, scope_of(principal))), query
         )
 
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
+    @content_blp.arguments(schemas.ContentCreateSchema)
+    @content_blp.response(201, schemas.ContentSchema)
+    def post(self, data):
+        """Add an item to a course's module (or a new module): `POST /courses/{course_id}/content` with the
+        course named in the body; 422 on `course_id` when you cannot see that course."""
+        principal = current_principal()
+        scope = scope_of(principal)
+        try:
+            course = services.get_course(data["course_id"], principal, scope)
+        except NotFound:
+            raise ValidationFailed("No such course.", {"course_id": ["No course with this id."]}) from None
+        services.require_manager(course, principal, scope)
+        item = content.add_item(course, data, principal)
+        return _content_view(item)
+
+
+def _content_view(item):
+    """An item as `GET /content/{id}` shows it: with its course and published body."""
+    return {
+        **schemas.ItemSchema().dump(item),
+        "course_id": item.course_id,
+        "published_body": content.published_body(item),
+    }
+
 
 @content_blp.route("/<int:item_id>")
 class ContentById(MethodView):
@@ -205,11 +231,7 @@ class ContentById(MethodView):
         principal = current_principal()
         scope = scope_of(principal)
         learning.require_reader(services.get_course(item.course_id, principal, scope), principal, scope)
-        return {
-            **schemas.ItemSchema().dump(item),
-            "course_id": item.course_id,
-            "published_body": content.published_body(item),
-        }
+        return _content_view(item)
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
@@ -335,7 +357,7 @@ class ContentMedia(MethodView):
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
-    @content_blp.arguments(schemas.MediaUploadSchema, location="files")
+    @content_blp.arguments(schemas.MediaUploadSchema, location="multipart")
     @content_blp.response(201, schemas.MediaSchema)
     def post(self, files, item_id):
         """Upload a file (video: MP4 or WebM; file: PDF, images, audio, office documents), checked by content."""

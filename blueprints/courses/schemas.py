@@ -2,7 +2,9 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
+from app.api.types import Boolean, ChangesSchema, Id, Integer, UtcDateTime, id_list
 from blueprints.courses.covers import cover_path
+from blueprints.courses.learning import MAX_REPORT_SECONDS
 from blueprints.courses.models import ContentKind, CourseStatus
 
 
@@ -14,26 +16,26 @@ class CourseSchema(ma.Schema):
     description = ma.fields.String(load_only=True, metadata={"description": "HTML; sanitised on save"})
     description_html = ma.fields.String(dump_only=True)
     status = ma.fields.String(validate=validate.OneOf(CourseStatus.ALL))
-    self_enrollment = ma.fields.Boolean()
-    due_days = ma.fields.Integer(allow_none=True, validate=validate.Range(min=1, max=3650))
-    estimated_minutes = ma.fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100_000))
-    branch_ids = ma.fields.List(ma.fields.Integer(), metadata={"description": "Empty: the whole organization"})
-    teacher_ids = ma.fields.List(ma.fields.Integer())
-    prerequisite_ids = ma.fields.List(ma.fields.Integer())
-    created_at = ma.fields.DateTime(dump_only=True)
+    self_enrollment = Boolean()
+    due_days = Integer(allow_none=True, minimum=1, maximum=3650)
+    estimated_minutes = Integer(allow_none=True, minimum=1, maximum=100_000)
+    branch_ids = id_list(metadata={"description": "Empty: the whole organization"})
+    teacher_ids = id_list()
+    prerequisite_ids = id_list()
+    created_at = UtcDateTime(dump_only=True)
     cover_url = ma.fields.Function(lambda c: cover_path(c.id, c.cover_key, "/api/v1/courses"), allow_none=True)
     cover_page_url = ma.fields.Function(
         lambda c: cover_path(c.id, c.cover_key), allow_none=True, metadata={"description": "for pages"}
     )
 
 
-class CourseUpdateSchema(CourseSchema):
+class CourseUpdateSchema(CourseSchema, ChangesSchema):
     title = ma.fields.String(validate=validate.Length(min=1, max=200))
 
 
 class ItemSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
-    module_id = ma.fields.Integer()
+    module_id = Id()
     module_title = ma.fields.String(load_only=True)
     kind = ma.fields.String(required=True, validate=validate.OneOf(ContentKind.ALL))
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -41,6 +43,12 @@ class ItemSchema(ma.Schema):
     change_note = ma.fields.String(load_only=True, load_default="")
     position = ma.fields.Integer(dump_only=True)
     published_version = ma.fields.Integer(dump_only=True)
+
+
+class ContentCreateSchema(ItemSchema):
+    """`POST /content`: an item, with the course it goes in."""
+
+    course_id = Id(required=True)
 
 
 class ModuleSchema(ma.Schema):
@@ -59,7 +67,7 @@ class ContentUpdateSchema(ma.Schema):
     body = ma.fields.String(required=True)
     title = ma.fields.String(validate=validate.Length(min=1, max=200))
     change_note = ma.fields.String(load_default="", validate=validate.Length(max=300))
-    publish = ma.fields.Boolean(load_default=True)
+    publish = Boolean(load_default=True)
 
 
 class VersionSchema(ma.Schema):
@@ -68,25 +76,27 @@ class VersionSchema(ma.Schema):
     change_note = ma.fields.String()
     author_id = ma.fields.Integer(allow_none=True, metadata={"description": "The person who wrote it, or"})
     author_api_key_id = ma.fields.Integer(allow_none=True, metadata={"description": "the API key that did"})
-    created_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class RestoreSchema(ma.Schema):
-    restore_from = ma.fields.Integer(required=True)
+    restore_from = Id(required=True)
 
 
 class DiffArgs(ma.Schema):
-    from_version = ma.fields.Integer(required=True, data_key="from")
-    to_version = ma.fields.Integer(required=True, data_key="to")
+    from_version = Id(required=True, data_key="from", strict=False)
+    to_version = Id(required=True, data_key="to", strict=False)
 
 
 class DiffSchema(ma.Schema):
     diff = ma.fields.String()
 
 
-class EnrollSchema(ma.Schema):
-    user_ids = ma.fields.List(ma.fields.Integer(), load_default=list)
-    class_id = ma.fields.Integer(load_default=None)
+class EnrollSchema(ChangesSchema):
+    """People, a class, or both (an empty body enrolls nobody: 422)."""
+
+    user_ids = id_list(load_default=list)
+    class_id = Id(load_default=None)
 
 
 class EnrolledSchema(ma.Schema):
@@ -97,9 +107,9 @@ class EnrollmentProgressSchema(ma.Schema):
     """An enrollment's state and progress, as both the course's roster and a person's courses show it."""
 
     status = ma.fields.String()
-    enrolled_at = ma.fields.DateTime()
-    due_at = ma.fields.DateTime(allow_none=True)
-    completed_at = ma.fields.DateTime(allow_none=True)
+    enrolled_at = UtcDateTime()
+    due_at = UtcDateTime(allow_none=True)
+    completed_at = UtcDateTime(allow_none=True)
     done = ma.fields.Integer()
     total = ma.fields.Integer()
     percent = ma.fields.Integer()
@@ -114,7 +124,12 @@ class ProgressRowSchema(EnrollmentProgressSchema):
 
 
 class TimeReportSchema(ma.Schema):
-    seconds = ma.fields.Integer(required=True, metadata={"description": "seconds in view since the last report"})
+    seconds = Integer(
+        required=True,
+        minimum=1,
+        maximum=MAX_REPORT_SECONDS,
+        metadata={"description": "seconds in view since the last report"},
+    )
 
 
 class TimeCreditSchema(ma.Schema):
@@ -129,7 +144,7 @@ class CompletionSchema(ma.Schema):
     completed_items = ma.fields.Integer()
     total_items = ma.fields.Integer()
     percent = ma.fields.Integer()
-    completed_at = ma.fields.DateTime(allow_none=True)
+    completed_at = UtcDateTime(allow_none=True)
 
 
 class UserEnrollmentSchema(EnrollmentProgressSchema):
@@ -156,7 +171,7 @@ class MediaSchema(ma.Schema):
     sha256 = ma.fields.String()
     url = ma.fields.Function(lambda m: f"/api/v1/media/{m.id}")
     page_url = ma.fields.Function(lambda m: f"/media/{m.id}", metadata={"description": "for pages (session)"})
-    created_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
 
 
 class MediaUploadSchema(ma.Schema):
@@ -165,7 +180,7 @@ class MediaUploadSchema(ma.Schema):
 
 class CompletedItemSchema(ma.Schema):
     item_id = ma.fields.Integer()
-    completed_at = ma.fields.DateTime()
+    completed_at = UtcDateTime()
 
 
 class ItemTimeSchema(ma.Schema):

@@ -30,15 +30,14 @@ class Imports(MethodView):
 
     @requires("imports.manage")
     @blp.doc(security=BEARER)
-    @blp.arguments(schemas.ImportFileSchema, location="files")
-    @blp.arguments(schemas.ImportOptionsSchema, location="form")
+    @blp.arguments(schemas.ImportUploadSchema, location="multipart")
     @blp.response(202, schemas.ImportSchema)
-    def post(self, files, options):
+    def post(self, upload):
         """Upload a CSV for a dry run (default) or a commit; poll the import for its progress."""
         actor, scope = _actor_and_scope()
-        upload = files["file"]
+        file = upload["file"]
         return services.start_import(
-            upload.stream, upload.filename, options["mode"], options["send_invitations"], actor, scope
+            file.stream, file.filename, upload["mode"], upload["send_invitations"], actor, scope
         )
 
 

@@ -2,19 +2,19 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
+from app.api.types import Boolean, UtcDateTime
 from blueprints.imports.services import progress_of
 
 
-class ImportFileSchema(ma.Schema):
+class ImportUploadSchema(ma.Schema):
+    """The multipart body: the file and the options, as form parts."""
+
     file = Upload(
         required=True,
         metadata={"description": "CSV: email, first_name, last_name, role, branch, classes, external_id, password"},
     )
-
-
-class ImportOptionsSchema(ma.Schema):
     mode = ma.fields.String(load_default="dry_run", validate=validate.OneOf(["dry_run", "commit"]))
-    send_invitations = ma.fields.Boolean(load_default=True)
+    send_invitations = Boolean(strict=False, load_default=True)
 
 
 class ProgressSchema(ma.Schema):
@@ -42,9 +42,9 @@ class ImportSchema(ma.Schema):
     )
     progress = ma.fields.Function(lambda r: ProgressSchema().dump(progress_of(r)))
     error_message = ma.fields.String(allow_none=True)
-    created_at = ma.fields.DateTime()
-    started_at = ma.fields.DateTime(allow_none=True)
-    finished_at = ma.fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    started_at = UtcDateTime(allow_none=True)
+    finished_at = UtcDateTime(allow_none=True)
 
 
 class ImportErrorSchema(ma.Schema):

@@ -88,7 +88,7 @@ class OrganizationSettings(MethodView):
 class OrganizationLogo(MethodView):
     @requires("settings.manage")
     @blp.doc(security=BEARER)
-    @blp.arguments(schemas.LogoUploadSchema, location="files")
+    @blp.arguments(schemas.LogoUploadSchema, location="multipart")
     @blp.response(200, schemas.SettingsSchema)
     def post(self, files, organization_id):
         """Upload the logo: PNG or JPEG (decoded, re-encoded, fit in 1024 x 512) or SVG (sanitised), at most 512 KB."""

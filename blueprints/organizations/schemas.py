@@ -1,9 +1,23 @@
+from zoneinfo import available_timezones
+
 import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
+from app.api.types import Boolean, ChangesSchema, UtcDateTime
 from app.tenancy.models import TenantStatus
 from blueprints.organizations.services import organization_url
+from blueprints.organizations.settings import COLOR, LOCALE, NOTIFICATION_KINDS
+
+# What `settings.update_settings` enforces, said in the document too (generated clients validate it).
+COLOR_FIELD = {"validate": validate.Regexp(COLOR, error="Use a colour like #1d4ed8.")}
+LOCALE_FIELD = {"validate": validate.Regexp(LOCALE, error="Use a language code such as en or pt-BR.")}
+TIME_ZONE_FIELD = {
+    "validate": validate.OneOf(sorted(available_timezones()), error="Not a time zone (e.g. Europe/Paris).")
+}
+DISPLAY_NAME_FIELD = {
+    "validate": [validate.Length(min=1, max=200), validate.Regexp(r"^\s*\S", error="1 to 200 characters.")]
+}
 
 
 class OrganizationSchema(ma.Schema):
@@ -13,9 +27,9 @@ class OrganizationSchema(ma.Schema):
     status = ma.fields.String(dump_only=True, metadata={"enum": list(TenantStatus.ALL)})
     url = ma.fields.Function(lambda tenant: organization_url(tenant.slug), dump_only=True)
     settings = ma.fields.Dict(dump_only=True)
-    created_at = ma.fields.DateTime(dump_only=True)
-    updated_at = ma.fields.DateTime(dump_only=True)
-    archived_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    created_at = UtcDateTime(dump_only=True)
+    updated_at = UtcDateTime(dump_only=True)
+    archived_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
 class OrganizationStatsSchema(ma.Schema):
@@ -49,15 +63,15 @@ class OrganizationCreatedSchema(OrganizationSchema):
     admin = ma.fields.Nested(OrganizationAdminSchema)
 
 
-class OrganizationUpdateSchema(ma.Schema):
+class OrganizationUpdateSchema(ChangesSchema):
     name = ma.fields.String(validate=validate.Length(min=1, max=200))
     status = ma.fields.String(validate=validate.OneOf([TenantStatus.ACTIVE, TenantStatus.SUSPENDED]))
     settings = ma.fields.Dict(keys=ma.fields.String())
 
 
 class OrganizationDeleteArgs(ma.Schema):
-    purge = ma.fields.Boolean(
-        load_default=False, metadata={"description": "Drop the database once its backup is written."}
+    purge = Boolean(
+        strict=False, load_default=False, metadata={"description": "Drop the database once its backup is written."}
     )
 
 
@@ -72,14 +86,19 @@ class SettingsSchema(ma.Schema):
     logo = ma.fields.String(allow_none=True, metadata={"description": "png, jpg or svg when a logo is set"})
 
 
-class SettingsUpdateSchema(ma.Schema):
-    display_name = ma.fields.String()
-    primary_color = ma.fields.String()
-    accent_color = ma.fields.String()
-    time_zone = ma.fields.String()
-    locale = ma.fields.String()
-    self_registration = ma.fields.Boolean()
-    notification_defaults = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
+NotificationDefaultsSchema = ma.Schema.from_dict(
+    {kind: Boolean() for kind in NOTIFICATION_KINDS}, name="NotificationDefaultsSchema"
+)
+
+
+class SettingsUpdateSchema(ChangesSchema):
+    display_name = ma.fields.String(**DISPLAY_NAME_FIELD)
+    primary_color = ma.fields.String(**COLOR_FIELD)
+    accent_color = ma.fields.String(**COLOR_FIELD)
+    time_zone = ma.fields.String(**TIME_ZONE_FIELD)
+    locale = ma.fields.String(**LOCALE_FIELD)
+    self_registration = Boolean()
+    notification_defaults = ma.fields.Nested(NotificationDefaultsSchema)
 
 
 class LogoUploadSchema(ma.Schema):

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from app.errors import PermissionDenied, ValidationFailed
+from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.jobs import enqueue
 from app.security.passwords import password_problems
@@ -35,7 +35,11 @@ def add_person(data, scope):
         data["email"], role, data.get("first_name", ""), data.get("last_name", ""), password, commit=False
     )
     user.external_id = data.get("external_id") or None
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:  # the only unique column create_user has not checked
+        db.session.rollback()
+        raise _external_id_taken() from None
     membership_role = role if role != ORG_ADMIN else "branch_manager"
     for branch_id in branch_ids:
         db.session.add(BranchMembership(branch_id=branch_id, user_id=user.id, role=membership_role))
@@ -64,8 +68,12 @@ def edit_person(user, data, scope):
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        raise ValidationFailed("This external_id belongs to someone else.", {"external_id": ["In use."]}) from None
+        raise _external_id_taken() from None
     return user
+
+
+def _external_id_taken():
+    return Conflict("This external_id belongs to someone else.", {"external_id": ["In use."]})
 
 
 def set_active(user, active, commit=True):

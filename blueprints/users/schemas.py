@@ -1,7 +1,20 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from app.api.types import Boolean, ChangesSchema, UtcDateTime, id_list
+from app.errors import ValidationFailed
 from app.security.permissions import TENANT_ROLES
+
+
+def _blank_or_email(value):
+    """The checks `normalize_email` makes, reported under the field that failed them."""
+    from blueprints.users.services import normalize_email
+
+    if value.strip():
+        try:
+            normalize_email(value)
+        except ValidationFailed as error:
+            raise ma.ValidationError(error.details.get("email") or [error.message]) from None
 
 
 class UserSchema(ma.Schema):
@@ -13,7 +26,7 @@ class UserSchema(ma.Schema):
     external_id = ma.fields.String(dump_only=True, allow_none=True)
     status = ma.fields.String(dump_only=True, metadata={"enum": ["active", "invited", "inactive"]})
     is_active = ma.fields.Boolean(dump_only=True)
-    created_at = ma.fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
 
 
 class UserCreateSchema(ma.Schema):
@@ -21,24 +34,28 @@ class UserCreateSchema(ma.Schema):
     first_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     last_name = ma.fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = ma.fields.String(required=True, validate=validate.OneOf(TENANT_ROLES))
-    branch_ids = ma.fields.List(ma.fields.Integer(), load_default=list)
+    branch_ids = id_list(load_default=list)
     external_id = ma.fields.String(validate=validate.Length(max=100), load_default=None)
     password = ma.fields.String(load_only=True, load_default=None, metadata={"description": "Omit to invite."})
-    send_invitation = ma.fields.Boolean(load_default=True)
+    send_invitation = Boolean(load_default=True)
 
 
-class UserUpdateSchema(ma.Schema):
+class UserUpdateSchema(ChangesSchema):
     first_name = ma.fields.String(validate=validate.Length(min=1, max=100))
     last_name = ma.fields.String(validate=validate.Length(min=1, max=100))
     role = ma.fields.String(validate=validate.OneOf(TENANT_ROLES))
     external_id = ma.fields.String(validate=validate.Length(max=100), allow_none=True)
-    is_active = ma.fields.Boolean(metadata={"description": "false deactivates, true reactivates"})
+    is_active = Boolean(metadata={"description": "false deactivates, true reactivates"})
 
 
-class ProfileSchema(ma.Schema):
+class ProfileSchema(ChangesSchema):
     first_name = ma.fields.String(validate=validate.Length(max=100))
     last_name = ma.fields.String(validate=validate.Length(max=100))
-    notification_email = ma.fields.String(allow_none=True, validate=validate.Length(max=254))
+    notification_email = ma.fields.String(
+        allow_none=True,
+        validate=[validate.Length(max=254), _blank_or_email],
+        metadata={"description": "Empty or null: mails go to the sign-in address."},
+    )
 
 
 class UserListArgs(ma.Schema):
