@@ -211,6 +211,10 @@ def test_an_existing_external_id_is_a_409_on_create_as_on_update(admin, app, ten
     other = make_user(app, tenant, "student")
     error = _error(admin.put(f"/api/v1/users/{other}", json={"external_id": "HR-1"}), 409)
     assert "external_id" in error["details"]
+    # Also when the same request deactivates them (found by the long fuzz run: a 500 before).
+    error = _error(admin.put(f"/api/v1/users/{other}", json={"external_id": "HR-1", "is_active": False}), 409)
+    assert "external_id" in error["details"]
+    assert admin.get(f"/api/v1/users/{other}").get_json()["data"]["is_active"] is True
 
 
 def test_a_bad_notification_address_is_named_as_such(admin, app, tenant):

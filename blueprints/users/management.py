@@ -9,6 +9,7 @@ from app.security.passwords import password_problems
 from app.security.permissions import ORG_ADMIN
 from app.tenancy.context import require_tenant
 from blueprints.branches.models import Branch, BranchMembership
+from blueprints.users.models import User
 from blueprints.users.services import create_user
 
 
@@ -61,7 +62,13 @@ def edit_person(user, data, scope):
         if key in data:
             user.__setattr__(key, data[key].strip())
     if "external_id" in data:
-        user.external_id = data["external_id"] or None
+        # Checked before any write: a later statement (revoking sessions) autoflushes outside the try below.
+        external_id = data["external_id"] or None
+        if external_id and db.session.scalar(
+            sa.select(User.id).where(User.external_id == external_id, User.id != user.id)
+        ):
+            raise _external_id_taken()
+        user.external_id = external_id
     if "is_active" in data:
         set_active(user, data["is_active"], commit=False)
     try:
