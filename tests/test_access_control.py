@@ -332,3 +332,14 @@ def test_the_profile_lists_sign_ins_and_signs_out_everywhere_else(app, api, tena
     assert "Signed out everywhere else." in done.get_data(as_text=True)
     assert signed_in(browser.get("/")) and not signed_in(other.get("/"))
     assert api(tenant, tokens["access_token"]).get("/api/v1/auth/me").status_code == 401
+
+
+def test_the_last_active_org_admin_stays_one(app, api, tenant, login_as):
+    me = api(tenant, login_as(tenant, "org_admin"))
+    with tenant_context(tenant, app):
+        first = db.session.scalar(sa.select(User.id).where(User.email == "admin@example.org"))
+        mine = db.session.scalar(sa.select(User.id).where(User.role == "org_admin", User.id != first))
+    assert me.delete(f"/api/v1/users/{first}").status_code == 200  # another admin is left: me
+    for last_call in (me.delete(f"/api/v1/users/{mine}"), me.put(f"/api/v1/users/{mine}", json={"role": "student"})):
+        assert last_call.status_code == 409 and last_call.get_json()["error"]["code"] == "LAST_ORG_ADMIN"
+    assert me.get("/api/v1/auth/me").get_json()["data"]["roles"] == ["org_admin"]

@@ -52,11 +52,29 @@ def add_person(data, scope):
     return user
 
 
+def _keep_an_admin(user):
+    """Nobody demotes or deactivates the last active org admin: the organization would have no one left
+    to run it (a platform operator would have to step in)."""
+    if user.role != ORG_ADMIN or not user.is_active:
+        return
+    others = db.session.scalar(
+        sa.select(sa.func.count(User.id)).where(User.role == ORG_ADMIN, User.is_active, User.id != user.id)
+    )
+    if not others:
+        raise Conflict(
+            "This is the organization's last active org admin: make someone else org admin first.",
+            {"role": ["The last active org admin stays one."]},
+            code="LAST_ORG_ADMIN",
+        )
+
+
 def edit_person(user, data, scope):
     if "role" in data:
         _check_role_in_scope(data["role"], scope)
         if user.role == ORG_ADMIN and not scope.organization_wide:
             raise PermissionDenied("Only an org admin can change an org admin.", code="OUT_OF_SCOPE")
+        if data["role"] != ORG_ADMIN:
+            _keep_an_admin(user)
         user.role = data["role"]
     for key in ("first_name", "last_name"):
         if key in data:
@@ -87,6 +105,8 @@ def set_active(user, active, commit=True):
     """Deactivate (sign-ins and tokens stop working, records stay) or reactivate a person."""
     from blueprints.auth.services import revoke_all_sessions
 
+    if not active:
+        _keep_an_admin(user)
     user.is_active = bool(active)
     if not active:
         revoke_all_sessions(user.id)
