@@ -212,6 +212,16 @@ def test_settings_page_for_org_admins(app, tenant):
     )
     assert bomb.status_code == 422 and "too large to use as a logo" in bomb.get_data(as_text=True)
     assert "Seaside" in browser.get("/").get_data(as_text=True)  # nothing saved: the name stays
+    fields = {"primary_color": "#334455", "accent_color": "#556677", "time_zone": "Europe/Lisbon", "locale": "pt"}
+    with_logo = browser.post(
+        "/settings",
+        {"display_name": "Seaside", **fields, "logo": (io.BytesIO(image_bytes((40, 20))), "logo.png")},
+        csrf_from="/settings",
+    )
+    assert with_logo.status_code == 302
+    # Saved again with the logo in place and no new file chosen: this answered 500 (issue 10).
+    again = browser.post("/settings", {"display_name": "Seaside Bay", **fields}, csrf_from="/settings")
+    assert again.status_code == 302 and "Seaside Bay" in browser.get("/").get_data(as_text=True)
 
 
 def test_branch_overrides_follow_the_organization_rules(admin, tenant):

@@ -1,6 +1,7 @@
 """The org admin's settings page: name, branding, time zone, language, registration."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.datastructures import FileStorage
 
 from app.errors import DomainError
 from app.forms import apply_domain_error
@@ -26,7 +27,9 @@ def settings():
             for key in ("display_name", "primary_color", "accent_color", "time_zone", "locale", "self_registration")
         }
         try:  # the logo is checked before anything is saved: a refused logo leaves the settings as they were
-            logo = org_settings.checked_logo(form.logo.data.read()) if form.logo.data else None
+            # With a logo stored and no new file chosen, the field holds the stored logo's name, not a file.
+            upload = form.logo.data if isinstance(form.logo.data, FileStorage) and form.logo.data.filename else None
+            logo = org_settings.checked_logo(upload.read()) if upload else None
             org_settings.update_settings(tenant, changes)
             if logo:
                 org_settings.store_logo(tenant, logo)
