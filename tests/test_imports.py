@@ -221,3 +221,16 @@ def test_a_dry_run_can_be_committed(app, school):
     assert committed.status_code == 202 and committed.get_json()["data"]["mode"] == "commit"
     run_jobs(app)
     assert "ann@example.org" in people(app, school["tenant"])
+
+
+@pytest.mark.parametrize("invitations", [False, True])
+def test_committing_a_dry_run_keeps_its_invitation_choice(app, school, mailbox, invitations):
+    """ "Import the valid rows" after a dry run sent invitations even with the box unchecked (issue 10)."""
+    text = HEADER + "quiet@example.org,Quinn,Quiet,student,north,,,\n"
+    dry_run = run(app, school["admin"], text, invitations=invitations)
+    committed = school["admin"].post(f"/api/v1/imports/{dry_run['id']}/commit")
+    assert committed.status_code == 202
+    run_jobs(app)
+    run_jobs(app)  # the invitations are jobs of their own
+    assert "quiet@example.org" in people(app, school["tenant"])
+    assert len(mailbox.to("quiet@example.org")) == (1 if invitations else 0)

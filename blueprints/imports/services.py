@@ -68,7 +68,7 @@ def start_import(stream, filename, mode, send_invitations, actor, scope):
     record.filename = (filename or "people.csv")[:255]
     record.file_path = str(upload.path)
     record.status = ImportStatus.QUEUED
-    record.send_invitations = bool(send_invitations) and mode == COMMIT
+    record.send_invitations = bool(send_invitations)  # a dry run keeps the choice for its commit
     record.created_by_id, record.created_by_api_key_id = actor_ids(actor)
     record.scope_branch_ids = None if scope.organization_wide else sorted(scope.branch_ids)
     record.total_rows = csvfile.count_rows(upload.path)
@@ -107,7 +107,8 @@ def commit_dry_run(import_id, actor, scope):
     if dry_run.mode != DRY_RUN:
         raise Conflict("Only a dry run can be committed.")
     with open(dry_run.file_path, "rb") as stream:
-        return start_import(stream, dry_run.filename, COMMIT, True, actor, scope)
+        # The person chose at upload whether new people get an invitation; committing keeps that choice.
+        return start_import(stream, dry_run.filename, COMMIT, dry_run.send_invitations, actor, scope)
 
 
 def run_import(import_id):
