@@ -147,3 +147,17 @@ def test_add_and_edit_a_person_with_inline_errors(app, tenant, mailbox):
     assert edited.status_code == 302
     shown = browser.get(detail_url).get_data(as_text=True)
     assert "Janet Doe" in shown and "teacher" in shown and "HR-9" in shown
+
+
+def test_export_from_the_people_page_is_a_csv_of_what_the_page_shows(app, tenant):
+    """The page linked to the API, which ignores the page session: the export answered 401 JSON (issue 10)."""
+    ids = seed(app, tenant, count=6)
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    page = browser.get(f"/people?branch={ids['north']}").get_data(as_text=True)
+    link = re.search(r'href="([^"]*export\.csv[^"]*)"', page).group(1).replace("&amp;", "&")
+    export = browser.get(link)
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    rows = export.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert rows[0].startswith("email,first_name,last_name,role,branch")
+    assert sorted(row.split(",")[0] for row in rows[1:]) == [f"learner{n:02d}@example.org" for n in (1, 3, 5)]

@@ -16,6 +16,7 @@ from blueprints.people import services as people
 from blueprints.people.forms import ImportForm, PersonEditForm, PersonForm
 from blueprints.users import management
 from blueprints.users import services as users
+from blueprints.users.export import export_people
 from blueprints.users.listing import USER_LIST
 
 bp = Blueprint("people_pages", __name__, url_prefix="/people")
@@ -118,6 +119,17 @@ def index():
         branches=people.branch_choices(scope),
         last_page=max(1, -(-page.total // PAGE_SIZE)),
     )
+
+
+@bp.get("/export.csv")
+@requires("users.read")
+def export():
+    """Everyone you may see (with the page's search and filters) as CSV in the import's columns."""
+    try:
+        query = parse_list_query(_list_args(request.args), USER_LIST)
+    except DomainError:
+        return redirect(url_for("people_pages.index"))
+    return csv_download(export_people(query, scope_of(current_principal())), "people.csv")
 
 
 @bp.get("/<int:user_id>")
