@@ -343,3 +343,14 @@ def test_the_last_active_org_admin_stays_one(app, api, tenant, login_as):
     for last_call in (me.delete(f"/api/v1/users/{mine}"), me.put(f"/api/v1/users/{mine}", json={"role": "student"})):
         assert last_call.status_code == 409 and last_call.get_json()["error"]["code"] == "LAST_ORG_ADMIN"
     assert me.get("/api/v1/auth/me").get_json()["data"]["roles"] == ["org_admin"]
+
+
+def test_a_branch_manager_is_not_offered_the_org_admin_role(app, org):
+    browser = Browser(app, org["tenant"])
+    browser.sign_in("manager@example.org")
+    for path in ("/people/new", f"/people/{org['north_student_id']}/edit"):
+        page = browser.get(path).get_data(as_text=True)
+        assert 'value="teacher"' in page and 'value="org_admin"' not in page
+    admin_browser = Browser(app, org["tenant"])
+    admin_browser.sign_in("boss@example.org")
+    assert 'value="org_admin"' in admin_browser.get("/people/new").get_data(as_text=True)

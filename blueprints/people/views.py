@@ -8,12 +8,13 @@ from app.api.listing import parse_list_query
 from app.errors import DomainError
 from app.forms import apply_domain_error
 from app.pages import render_page
+from app.security.permissions import ORG_ADMIN
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.imports import csvfile
 from blueprints.imports import services as imports
 from blueprints.people import services as people
-from blueprints.people.forms import ImportForm, PersonEditForm, PersonForm
+from blueprints.people.forms import ROLE_CHOICES, ImportForm, PersonEditForm, PersonForm
 from blueprints.users import management
 from blueprints.users import services as users
 from blueprints.users.export import export_people
@@ -155,12 +156,18 @@ def set_active(user_id):
     return redirect(url_for("people_pages.detail", user_id=user_id))
 
 
+def _role_choices(scope):
+    """Only the roles this person may give: a branch manager never sees "org admin" offered."""
+    return ROLE_CHOICES if scope.organization_wide else [c for c in ROLE_CHOICES if c.value != ORG_ADMIN]
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires("users.manage")
 def new():
     """Add one person; they get an invitation to choose a password."""
     scope = scope_of(current_principal())
     form = PersonForm()
+    form.role.choices = _role_choices(scope)
     choices = [(b.id, b.name) for b in people.branch_choices(scope)]
     form.branch_id.choices = choices if not scope.organization_wide else [(0, "No branch"), *choices]
     status = 200
@@ -189,6 +196,7 @@ def edit(user_id):
     scope = scope_of(current_principal())
     person = users.get_manageable_user(user_id, scope)
     form = PersonEditForm(obj=person)
+    form.role.choices = _role_choices(scope)
     status = 200
     if form.validate_on_submit():
         data = {key: getattr(form, key).data for key in ("first_name", "last_name", "role", "external_id")}
