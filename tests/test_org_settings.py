@@ -236,5 +236,5 @@ def test_branch_overrides_follow_the_organization_rules(admin, tenant):
 
     good = admin.put(settings, json={"time_zone": "America/Sao_Paulo", "locale": "pt-BR"})
     assert good.status_code == 200 and good.get_json()["data"]["effective"]["time_zone"] == "America/Sao_Paulo"
-    cleared = admin.put(settings, json={"time_zone": None, "locale": ""})  # null or "" removes an override
+    cleared = admin.put(settings, json={"time_zone": None, "locale": None})  # null removes an override
     assert cleared.status_code == 200 and "time_zone" not in cleared.get_json()["data"]["effective"]

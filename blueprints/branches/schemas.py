@@ -44,13 +44,6 @@ class BranchSettingsUpdateSchema(ChangesSchema):
     time_zone = ma.fields.String(allow_none=True, **TIME_ZONE_FIELD)
     locale = ma.fields.String(allow_none=True, **LOCALE_FIELD)
 
-    @ma.pre_load
-    def empty_means_none(self, data, **kwargs):
-        """An empty value removes a branch's override, like null (forms send "" for a cleared field)."""
-        if isinstance(data, dict):
-            return {key: (None if value == "" else value) for key, value in data.items()}
-        return data
-
 
 class BranchMemberSchema(ma.Schema):
     user = ma.fields.Nested(UserSchema, dump_only=True)
