@@ -180,11 +180,20 @@ def course_roster(course_id, principal, scope):
         return course, None
     if scope.branch_ids and course.status == CourseStatus.PUBLISHED:
         return course, scope.branch_ids
+    _require_still_there(course)
     raise PermissionDenied("Only this course's teachers and managers can enroll people.", code="NOT_COURSE_MANAGER")
+
+
+def _require_still_there(course):
+    """A course removed between finding it and reading its teachers lost its teachers with it: that is a
+    404 (the course is gone), not a 403 (you are not its teacher)."""
+    if db.session.scalar(sa.select(Course.id).where(Course.id == course.id)) is None:
+        raise NotFound("No such course.")
 
 
 def require_manager(course, principal, scope):
     if not can_manage(course, principal, scope):
+        _require_still_there(course)
         raise PermissionDenied("Only this course's teachers and managers can change it.", code="NOT_COURSE_MANAGER")
 
 
