@@ -61,10 +61,12 @@ def authenticate_operator_or_fail(email, password):
     return operator
 
 
-def open_sign_in(user_id, kind, user_agent=None):
-    """Record a new sign-in (a browser session or an API login); the caller commits."""
+def open_sign_in(user_id, kind, user_agent=None, commit=False):
+    """Record a new sign-in (a browser session or an API login); without `commit`, the caller commits."""
     sign_in = SignIn(id=new_session_id(), user_id=user_id, kind=kind, user_agent=(user_agent or "")[:200] or None)
     db.session.add(sign_in)
+    if commit:
+        db.session.commit()
     return sign_in.id
 
 
@@ -77,8 +79,7 @@ def close_sign_in(sign_in_id):
 
 def access_token_for(user_id, roles, tenant):
     """An access token of a new API sign-in of a person, without a password (benchmarks, tests, tools)."""
-    sign_in_id = open_sign_in(user_id, "api")
-    db.session.commit()
+    sign_in_id = open_sign_in(user_id, "api", commit=True)
     return issue_access_token(user_id, tenant.id, tuple(roles), sign_in_id)[0]
 
 

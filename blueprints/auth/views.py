@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.errors import DomainError
-from app.extensions import db
 from app.forms import apply_domain_error
 from app.security.operators import open_operator_sign_in, principal_for_operator
 from app.security.principal import requires
@@ -51,9 +50,7 @@ def login():
                 start_session(principal_for_operator(operator.id, open_operator_sign_in(operator.id, "page", agent)))
             else:
                 user = services.authenticate_for_tenant(form.email.data, form.password.data, tenant)
-                sign_in_id = services.open_sign_in(user.id, "page", agent)
-                db.session.commit()
-                start_session(principal_for_user(user.id, sign_in_id))
+                start_session(principal_for_user(user.id, services.open_sign_in(user.id, "page", agent, commit=True)))
         except DomainError as error:
             form.form_errors.append(error.message)
             return render_template("auth/login.html", form=form), error.status, error.headers
