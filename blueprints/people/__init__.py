@@ -1,1 +1,0 @@
-"""The people pages (list, detail, import): see views.py; the logic lives in users and imports."""
