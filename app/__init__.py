@@ -122,11 +122,12 @@ def register_blueprints(app):
     from blueprints.courses.views import bp as learning_pages
     from blueprints.home.views import bp as home_pages
     from blueprints.imports.api import blp as imports_api
+    from blueprints.imports.views import bp as import_pages
     from blueprints.organizations.api import blp as organizations_api
     from blueprints.organizations.views import bp as organization_pages
     from blueprints.outbox.views import bp as outbox_pages
-    from blueprints.people.views import bp as people_pages
     from blueprints.users.api import blp as users_api
+    from blueprints.users.views import bp as people_pages
 
     api_blueprints = (
         auth_api,
@@ -150,6 +151,7 @@ def register_blueprints(app):
         learning_pages,
         teaching_pages,
         people_pages,
+        import_pages,
         class_pages,
         organization_pages,
         api_keys_pages,

@@ -373,12 +373,12 @@ TABLE = {
     ("people_pages.edit", "POST"): Route(
         path={"user_id": "$user"}, body={"first_name": "Renamed", "last_name": "Person", "role": "$role"}
     ),
-    ("people_pages.import_people", "POST"): Route(
+    ("import_pages.import_people", "POST"): Route(
         variants={name: {"file": Upload("csv", rows), "mode": "commit"} for name, rows in IMPORT_ROWS.items()},
         csv_rows=True,
         jobs=True,
     ),
-    ("people_pages.commit", "POST"): Route(path={"import_id": "$import"}, jobs=True),
+    ("import_pages.commit", "POST"): Route(path={"import_id": "$import"}, jobs=True),
     ("people_pages.new", "POST"): Route(
         body={
             "email": "new-person@example.org",
@@ -508,9 +508,9 @@ ALLOWED = {
     ("organization_pages.settings", "POST", ""): {ORG_ADMIN},
     ("people_pages.set_active", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
     ("people_pages.edit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
-    ("people_pages.import_people", "POST", "by e-mail"): {ORG_ADMIN, BRANCH_MANAGER},
-    ("people_pages.import_people", "POST", "by external id"): {ORG_ADMIN, BRANCH_MANAGER},
-    ("people_pages.commit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
+    ("import_pages.import_people", "POST", "by e-mail"): {ORG_ADMIN, BRANCH_MANAGER},
+    ("import_pages.import_people", "POST", "by external id"): {ORG_ADMIN, BRANCH_MANAGER},
+    ("import_pages.commit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
     ("people_pages.new", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
     # The page creates courses without branches: a branch manager's course needs theirs (the API does it).
     ("teaching_pages.index", "POST", ""): {ORG_ADMIN, TEACHER},

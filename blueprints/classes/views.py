@@ -10,7 +10,7 @@ from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.classes import services
 from blueprints.classes.forms import AddMembersForm, ClassForm
-from blueprints.people.services import branch_choices
+from blueprints.users.memberships import branch_choices
 
 bp = Blueprint("class_pages", __name__, url_prefix="/classes")
 

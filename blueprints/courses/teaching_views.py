@@ -13,7 +13,7 @@ from blueprints.classes.services import CLASS_LIST, list_classes
 from blueprints.courses import content, covers, learning, media, services
 from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, MediaForm, VersionForm
 from blueprints.courses.models import ContentKind
-from blueprints.people.services import branch_choices
+from blueprints.users.memberships import branch_choices
 
 bp = Blueprint("teaching_pages", __name__, url_prefix="/teach")
 

@@ -1,1 +1,1 @@
-"""The users feature: see its api.py, views.py, services.py and models.py."""
+"""The users feature (people): API and pages, services, management, listing, export and models."""

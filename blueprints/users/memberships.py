@@ -1,4 +1,4 @@
-"""What the people pages show beyond the list itself."""
+"""What the people pages show beyond the list itself: the branches one may pick, what a person belongs to."""
 
 import sqlalchemy as sa
 

@@ -1,4 +1,4 @@
-"""Pages for an org admin's and a branch manager's work on people: the list and the CSV import."""
+"""Pages for an org admin's and a branch manager's work on people: the list, a person, add and edit."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
@@ -11,13 +11,11 @@ from app.pages import render_page
 from app.security.permissions import ORG_ADMIN
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
-from blueprints.imports import csvfile
-from blueprints.imports import services as imports
-from blueprints.people import services as people
-from blueprints.people.forms import ROLE_CHOICES, ImportForm, PersonEditForm, PersonForm
 from blueprints.users import management
+from blueprints.users import memberships as people
 from blueprints.users import services as users
 from blueprints.users.export import export_people
+from blueprints.users.forms import ROLE_CHOICES, PersonEditForm, PersonForm
 from blueprints.users.listing import USER_LIST
 
 bp = Blueprint("people_pages", __name__, url_prefix="/people")
@@ -26,68 +24,6 @@ bp = Blueprint("people_pages", __name__, url_prefix="/people")
 def _actor_and_scope():
     principal = current_principal()
     return principal, scope_of(principal)
-
-
-@bp.route("/import", methods=["GET", "POST"])
-@requires("imports.manage")
-def import_people():
-    """Upload a CSV of people: check it first (dry run), then import it."""
-    form = ImportForm()
-    actor, scope = _actor_and_scope()
-    status = 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            record = imports.start_import(
-                upload.stream, upload.filename, form.mode.data, form.send_invitations.data, actor, scope
-            )
-            return redirect(url_for("people_pages.import_status", import_id=record.id))
-        except DomainError as error:
-            apply_domain_error(form, error)
-            status = error.status
-    elif form.is_submitted():
-        status = 422
-    return render_template("people/import.html", form=form, recent=imports.list_imports(scope)), status
-
-
-@bp.get("/import/sample.csv")
-@requires("imports.manage")
-def sample():
-    """A sample file with every column the import reads."""
-    return csv_download(iter([csvfile.SAMPLE]), "people-sample.csv")
-
-
-@bp.get("/import/<int:import_id>")
-@requires("imports.manage")
-def import_status(import_id):
-    """One import: a live progress bar, then its summary and the rows it could not take."""
-    record = imports.get_import(import_id, scope_of(current_principal()))
-    query = parse_list_query(request.args, imports.ERROR_LIST)
-    errors = imports.list_errors(record, query) if record.status in ("done", "failed") else None
-    return render_page(
-        "people/import_status.html",
-        partial="people/_import_progress.html",
-        record=record,
-        progress=imports.progress_of(record),
-        errors=errors,
-    )
-
-
-@bp.post("/import/<int:import_id>/commit")
-@requires("imports.manage")
-def commit(import_id):
-    """Import the file a dry run checked."""
-    actor, scope = _actor_and_scope()
-    record = imports.commit_dry_run(import_id, actor, scope)
-    return redirect(url_for("people_pages.import_status", import_id=record.id))
-
-
-@bp.get("/import/<int:import_id>/errors.csv")
-@requires("imports.manage")
-def errors_csv(import_id):
-    """The rows the import could not take, with the reason, as CSV."""
-    record = imports.get_import(import_id, scope_of(current_principal()))
-    return csv_download(imports.errors_csv(record), f"import-{record.id}-errors.csv")
 
 
 PAGE_SIZE = 20
