@@ -116,13 +116,13 @@ def register_blueprints(app):
     from blueprints.classes.views import bp as class_pages
     from blueprints.courses.api import blp as courses_api
     from blueprints.courses.api import content_blp as content_api
-    from blueprints.courses.api import learners_blp as learners_api
     from blueprints.courses.api import media_blp as media_api
     from blueprints.courses.teaching_views import bp as teaching_pages
-    from blueprints.courses.views import bp as learning_pages
     from blueprints.home.views import bp as home_pages
     from blueprints.imports.api import blp as imports_api
     from blueprints.imports.views import bp as import_pages
+    from blueprints.learning.api import learners_blp as learners_api
+    from blueprints.learning.views import bp as learning_pages
     from blueprints.organizations.api import blp as organizations_api
     from blueprints.organizations.views import bp as organization_pages
     from blueprints.outbox.views import bp as outbox_pages

@@ -133,7 +133,7 @@ def _seed_course():
     from blueprints.classes.models import SchoolClass
     from blueprints.courses.content import add_item
     from blueprints.courses.covers import set_cover
-    from blueprints.courses.learning import enroll_class
+    from blueprints.learning.services import enroll_class
     from blueprints.courses.media import upload
     from blueprints.courses.models import Course, CourseStatus, course_teachers
     from blueprints.users.services import find_user_by_email, principal_for_user

@@ -79,7 +79,7 @@ def build_course(title, items, teacher_id):
 
 
 def seed(learners, items, enrollments, redis_url):
-    from blueprints.courses.models import Enrollment, ItemProgress
+    from blueprints.learning.models import Enrollment, ItemProgress
     from blueprints.users.models import User
 
     app = create_app(

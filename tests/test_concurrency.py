@@ -16,7 +16,8 @@ from werkzeug.serving import make_server
 from app import events
 from app.extensions import db
 from app.tenancy.context import tenant_context
-from blueprints.courses.models import ContentVersion, Enrollment, ItemProgress, ItemTime
+from blueprints.courses.models import ContentVersion
+from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
 from tests.conftest import make_user, tenant_host, user_token
 from tests.services import free_port
 

@@ -356,7 +356,7 @@ def test_branch_courses_are_invisible_outside_the_branch_and_to_keys(app, school
 def test_time_spent_is_credited_no_faster_than_the_clock_and_reported_everywhere(app, school):
     from datetime import timedelta
 
-    from blueprints.courses.models import Enrollment
+    from blueprints.learning.models import Enrollment
 
     teacher, learner, me = school["teacher"], school["learners"][0], school["students"][0]
     course_id, items = make_course(teacher, items=2)

@@ -1,1 +1,1 @@
-"""The courses feature: courses, outline, versioned content, enrollments and progress."""
+"""The courses feature (authoring): courses, outline, versioned content, media, covers and teaching pages."""

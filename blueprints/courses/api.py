@@ -8,11 +8,11 @@ from app.api.listing import list_parameters, page_response, parse_list_query
 from app.errors import NotFound, ValidationFailed
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
-from blueprints.courses import content, covers, learning, media, schemas, services
+from blueprints.courses import content, covers, media, schemas, services
+from blueprints.learning import services as learning
 
 blp = ApiBlueprint("courses", __name__, url_prefix="/api/v1/courses", description="Courses.")
 content_blp = ApiBlueprint("content", __name__, url_prefix="/api/v1/content", description="Versioned content.")
-learners_blp = ApiBlueprint("learners", __name__, url_prefix="/api/v1/users", description="A person's learning.")
 BEARER = [{"bearerAuth": []}]
 
 
@@ -307,39 +307,6 @@ class ContentTime(MethodView):
     def post(self, data, item_id):
         """Report time spent on an item (learners; the player sends one every 30 s in view)."""
         return learning.record_time(_item(item_id), current_principal().id, data["seconds"])
-
-
-def _self_or_manager(user_id):
-    principal = current_principal()
-    if principal.kind == "user" and principal.id == user_id:
-        return
-    if not principal.can("users.read"):
-        raise NotFound("No such person.")  # others' learning is invisible, like anything out of scope
-    from blueprints.users.services import get_user
-
-    get_user(user_id, scope_of(principal))
-
-
-@learners_blp.route("/<int:user_id>/enrollments")
-class UserEnrollments(MethodView):
-    @requires("courses.read")
-    @learners_blp.doc(security=BEARER)
-    @learners_blp.response(200, schemas.UserEnrollmentSchema(many=True))
-    def get(self, user_id):
-        """A person's courses: due soonest first, completed last, with progress."""
-        _self_or_manager(user_id)
-        return learning.enrollments_of(user_id)
-
-
-@learners_blp.route("/<int:user_id>/progress")
-class UserProgress(MethodView):
-    @requires("courses.read")
-    @learners_blp.doc(security=BEARER)
-    @learners_blp.response(200, schemas.UserProgressSchema(many=True))
-    def get(self, user_id):
-        """A person's progress in each course, down to the items completed and when."""
-        _self_or_manager(user_id)
-        return learning.progress_of(user_id)
 
 
 @content_blp.route("/<int:item_id>/media")

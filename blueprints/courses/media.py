@@ -11,7 +11,8 @@ from app.security.actor_ids import actor_ids
 from app.storage import media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.locks import locked
-from blueprints.courses.models import ContentItem, ContentKind, Enrollment, MediaFile
+from blueprints.courses.models import ContentItem, ContentKind, MediaFile
+from blueprints.learning.models import Enrollment
 
 log = logging.getLogger(__name__)
 

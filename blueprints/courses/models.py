@@ -102,46 +102,6 @@ class ContentVersion(TenantModel):
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
 
 
-class Enrollment(TenantModel):
-    __tablename__ = "enrollments"
-    __table_args__ = (sa.UniqueConstraint("course_id", "user_id"),)
-
-    id = sa.Column(sa.Integer, primary_key=True)
-    course_id = sa.Column(sa.Integer, sa.ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True)
-    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    class_id = sa.Column(sa.Integer, sa.ForeignKey("classes.id", ondelete="SET NULL"))  # enrolled with a class
-    status = sa.Column(sa.String(20), nullable=False, default="active")  # active or unenrolled (history kept)
-    enrolled_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
-    due_at = sa.Column(sa.DateTime)
-    completed_at = sa.Column(sa.DateTime)
-    last_item_id = sa.Column(sa.Integer, sa.ForeignKey("content_items.id", ondelete="SET NULL"))  # resume here
-    seconds_spent = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")  # all items together
-    last_reported_at = sa.Column(sa.DateTime)  # the last time report: credit never outruns the clock
-
-
-class ItemProgress(TenantModel):
-    __tablename__ = "item_progress"
-    __table_args__ = (sa.UniqueConstraint("enrollment_id", "item_id"),)
-
-    id = sa.Column(sa.Integer, primary_key=True)
-    enrollment_id = sa.Column(sa.Integer, sa.ForeignKey("enrollments.id", ondelete="CASCADE"), nullable=False)
-    item_id = sa.Column(sa.Integer, sa.ForeignKey("content_items.id", ondelete="CASCADE"), nullable=False)
-    completed_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
-
-
-class ItemTime(TenantModel):
-    """Seconds a learner spent on an item, reported by the player while the page is in view and in use."""
-
-    __tablename__ = "item_time"
-    __table_args__ = (sa.UniqueConstraint("enrollment_id", "item_id"),)
-
-    id = sa.Column(sa.Integer, primary_key=True)
-    enrollment_id = sa.Column(sa.Integer, sa.ForeignKey("enrollments.id", ondelete="CASCADE"), nullable=False)
-    item_id = sa.Column(sa.Integer, sa.ForeignKey("content_items.id", ondelete="CASCADE"), nullable=False)
-    seconds = sa.Column(sa.Integer, nullable=False, default=0)
-    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
-
-
 class MediaFile(TenantModel):
     """A file attached to a content item; the bytes live in the media storage under `storage_key`."""
 

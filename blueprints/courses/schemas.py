@@ -4,8 +4,8 @@ from marshmallow import validate
 
 from app.api.types import Boolean, ChangesSchema, Id, Integer, UtcDateTime, id_list
 from blueprints.courses.covers import cover_path
-from blueprints.courses.learning import MAX_REPORT_SECONDS
 from blueprints.courses.models import ContentKind, CourseStatus
+from blueprints.learning.services import MAX_REPORT_SECONDS
 
 
 class CourseSchema(ma.Schema):
@@ -147,16 +147,6 @@ class CompletionSchema(ma.Schema):
     completed_at = UtcDateTime(allow_none=True)
 
 
-class UserEnrollmentSchema(EnrollmentProgressSchema):
-    id = ma.fields.Integer(metadata={"description": "course id"})
-    title = ma.fields.String()
-    slug = ma.fields.String()
-    last_item_id = ma.fields.Integer(allow_none=True)
-    cover_url = ma.fields.Function(
-        lambda row: cover_path(row["id"], row["cover_key"], "/api/v1/courses"), allow_none=True
-    )
-
-
 class OutcomeSchema(ma.Schema):
     id = ma.fields.Integer()
     outcome = ma.fields.String(metadata={"enum": ["deleted", "archived", "unenrolled"]})
@@ -176,18 +166,3 @@ class MediaSchema(ma.Schema):
 
 class MediaUploadSchema(ma.Schema):
     file = Upload(required=True)
-
-
-class CompletedItemSchema(ma.Schema):
-    item_id = ma.fields.Integer()
-    completed_at = UtcDateTime()
-
-
-class ItemTimeSchema(ma.Schema):
-    item_id = ma.fields.Integer()
-    seconds = ma.fields.Integer()
-
-
-class UserProgressSchema(UserEnrollmentSchema):
-    completed_items = ma.fields.List(ma.fields.Nested(CompletedItemSchema))
-    time_by_item = ma.fields.List(ma.fields.Nested(ItemTimeSchema), metadata={"description": "seconds per item"})

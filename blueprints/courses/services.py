@@ -22,12 +22,12 @@ from blueprints.courses.models import (
     Course,
     CourseModule,
     CourseStatus,
-    Enrollment,
     course_branches,
     course_prerequisites,
     course_teachers,
 )
 from blueprints.courses.rich_text import rich_text
+from blueprints.learning.models import Enrollment
 from blueprints.users.models import User
 from blueprints.users.services import unmanageable_ids
 

@@ -20,13 +20,11 @@ from blueprints.courses.models import (
     ContentKind,
     Course,
     CourseStatus,
-    Enrollment,
-    ItemProgress,
-    ItemTime,
     course_classes,
     course_prerequisites,
 )
 from blueprints.courses.services import branch_ids_of, can_manage, outline
+from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
 from blueprints.users.models import User
 
 

@@ -8,7 +8,8 @@ from app.errors import DomainError, NotFound, ValidationFailed
 from app.pages import is_htmx, render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
-from blueprints.courses import content, covers, learning, services
+from blueprints.courses import content, covers, services
+from blueprints.learning import services as learning
 
 bp = Blueprint("learning_pages", __name__)
 bp.add_app_template_global(covers.cover_path)

@@ -62,9 +62,10 @@ def build_world(app, tenant, run_jobs):
     from blueprints.branches import services as branches
     from blueprints.branches.scope import BranchScope
     from blueprints.classes import services as classes
-    from blueprints.courses import content, covers, learning, media
+    from blueprints.courses import content, covers, media
     from blueprints.courses import services as courses
     from blueprints.imports import services as imports
+    from blueprints.learning import services as learning
     from blueprints.users import management
     from blueprints.users.models import User
     from blueprints.users.services import create_user
