@@ -9,6 +9,8 @@ import re
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from app.errors import ValidationFailed
+
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PLAIN = re.compile(rf"^{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+(?P<tld>[A-Za-z]{{2,63}})$")
@@ -25,3 +27,11 @@ def check_email(address):
         return validate_email(address, check_deliverability=False).normalized.lower(), None
     except EmailNotValidError as error:
         return None, str(error)
+
+
+def normalize_email(email):
+    """The address as we store it; ValidationFailed (under "email") when it is not one."""
+    normalized, problem = check_email(email)
+    if problem:
+        raise ValidationFailed("Invalid e-mail address.", {"email": [problem]})
+    return normalized

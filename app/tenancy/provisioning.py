@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from app.emails import normalize_email
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.events import emit
 from app.extensions import db
@@ -20,6 +21,8 @@ from app.tenancy.migrations import upgrade_tenant_database
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 
 log = logging.getLogger(__name__)
+
+FIRST_ADMIN_HOOK = "tessera.first_admin"
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
@@ -114,12 +117,20 @@ def _migrate_new_database(database_url):
         engine.dispose()
 
 
-def _seed_admin(tenant_ref, admin_email, admin_password, admin_name):
-    from blueprints.users.services import create_user
+def register_first_admin_hook(app, create_first_admin):
+    """How a new organization gets its first org admin: the users feature says (the core imports no feature).
 
+    `create_first_admin(email, password, first_name, last_name)` runs inside the new tenant's context."""
+    app.extensions[FIRST_ADMIN_HOOK] = create_first_admin
+
+
+def _seed_admin(tenant_ref, admin_email, admin_password, admin_name):
+    create_first_admin = current_app.extensions.get(FIRST_ADMIN_HOOK)
+    if create_first_admin is None:
+        raise RuntimeError("No feature registered how to create a first org admin (the users feature does).")
     first, _, last = (admin_name or "").partition(" ")
     with tenant_context(tenant_ref):
-        create_user(admin_email, "org_admin", first_name=first, last_name=last, password=admin_password)
+        create_first_admin(admin_email, admin_password, first, last)
 
 
 def _undo(tenant_id, database_url, database_created):
@@ -137,8 +148,6 @@ def _undo(tenant_id, database_url, database_created):
 
 def provision_tenant(slug, name, admin_email, admin_password=None, admin_name=""):
     """Create an organization: registry row, database at head, its first org admin."""
-    from blueprints.users.services import normalize_email
-
     slug = validate_slug(slug)
     name = (name or "").strip()
     if not name:

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from app.api.listing import run_list_query
-from app.emails import check_email
+from app.emails import normalize_email
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.security.passwords import hash_password, needs_rehash, verify_password
@@ -12,13 +12,6 @@ from app.security.principal import Principal, register_principal_loader
 from blueprints.branches.models import BranchMembership
 from blueprints.users.listing import USER_LIST, scoped
 from blueprints.users.models import User
-
-
-def normalize_email(email):
-    normalized, problem = check_email(email)
-    if problem:
-        raise ValidationFailed("Invalid e-mail address.", {"email": [problem]})
-    return normalized
 
 
 def create_user(email, role, first_name="", last_name="", password=None, commit=True):
@@ -108,6 +101,11 @@ def list_users(query, scope=None):
 
 def count_users():
     return db.session.scalar(sa.select(sa.func.count(User.id)))
+
+
+def create_first_admin(email, password, first_name="", last_name=""):
+    """A new organization's first org admin: provisioning calls this through its hook (see users/feature.py)."""
+    return create_user(email, ORG_ADMIN, first_name=first_name, last_name=last_name, password=password)
 
 
 def principal_for_user(user_id, sign_in_id=None):

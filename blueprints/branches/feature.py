@@ -1,0 +1,8 @@
+"""Plugs the branches feature into the app (see app/features.py)."""
+
+from app.features import register_feature
+from blueprints.branches.api import blp
+
+
+def register(app):
+    register_feature(app, __package__, api_blueprints=(blp,))
