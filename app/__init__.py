@@ -7,6 +7,17 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.api.errors import register_error_handlers as register_api_error_handlers
+from app.api.input_text import reject_unstorable_input
+from app.api.types import BoundedIntegerConverter
+from app.cli import register_commands
+from app.extensions import api, csrf, db, migrate
+from app.security.headers import init_security_headers as add_security_headers
+from app.security.rate_limits import init_rate_limits
+from app.security.secret_key import instance_secret_key
+from app.security.sessions import init_sessions
+from app.tenancy.engines import configure_sqlite
+from app.tenancy.resolution import init_tenancy as init_tenant_resolution
 from config import BASE_DIR, config_from_env
 
 CONTROL_MIGRATIONS = BASE_DIR / "migrations" / "control"
@@ -47,8 +58,6 @@ def load_config(app, config_class, overrides):
     app.instance_path = str(instance)
     instance.mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
-        from app.security.secret_key import instance_secret_key
-
         app.config["SECRET_KEY"] = instance_secret_key(instance)
     app.config["CONTROL_DATABASE_URL"] = app.config["CONTROL_DATABASE_URL"] or f"sqlite:///{instance / 'control.db'}"
     app.config["TENANT_DATABASE_URL_TEMPLATE"] = (
@@ -73,15 +82,10 @@ def trust_proxies(app):
 
 def init_url_converters(app):
     """`<int:id>` everywhere (pages and API) matches 1 to 2^31-1 (an id column): a bigger id is a 404, not a 500."""
-    from app.api.types import BoundedIntegerConverter
-
     app.url_map.converters["int"] = BoundedIntegerConverter
 
 
 def init_extensions(app):
-    from app.extensions import api, csrf, db, migrate
-    from app.tenancy.engines import configure_sqlite
-
     db.init_app(app)
     with app.app_context():
         if db.engine.url.get_backend_name() == "sqlite":
@@ -92,16 +96,11 @@ def init_extensions(app):
 
 
 def init_tenancy(app):
-    from app.tenancy.resolution import init_tenancy as init
-
-    init(app)
+    init_tenant_resolution(app)
 
 
 def init_auth(app):
     """Sessions and rate limits; after tenancy, so that both know the tenant of the request."""
-    from app.security.rate_limits import init_rate_limits
-    from app.security.sessions import init_sessions
-
     init_sessions(app)
     init_rate_limits(app)
 
@@ -129,10 +128,7 @@ def register_features(app):
 
 
 def register_error_handlers(app):
-    from app.api.errors import register_error_handlers as register
-    from app.api.input_text import reject_unstorable_input
-
-    register(app)
+    register_api_error_handlers(app)
     app.before_request(reject_unstorable_input)
 
 
@@ -154,12 +150,8 @@ def init_template_helpers(app):
 
 
 def init_security_headers(app):
-    from app.security.headers import init_security_headers as init
-
-    init(app)
+    add_security_headers(app)
 
 
 def register_cli(app):
-    from app.cli import register_commands
-
     register_commands(app)

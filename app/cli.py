@@ -1,15 +1,23 @@
 """`flask tenants …`, `flask operators …`, `flask worker`, `flask demo seed`."""
 
 import sys
+import tempfile
 
 import click
+from alembic import command
 from flask import current_app
 from flask.cli import AppGroup
+from rq import Worker
 from sqlalchemy import select
 
+from app.demo import seed_demo
 from app.errors import DomainError
 from app.extensions import db
+from app.jobs import get_queue, redis_connection
+from app.security.operators import create_operator as create
 from app.tenancy import provisioning
+from app.tenancy.engines import create_tenant_engine
+from app.tenancy.migrations import tenant_alembic_config, upgrade_tenant_database
 from app.tenancy.models import Tenant
 
 tenants_cli = AppGroup("tenants", help="Create, list, suspend, migrate and archive organizations.")
@@ -98,12 +106,6 @@ def upgrade(slug):
 @click.option("-m", "--message", required=True)
 def revision(message):
     """Autogenerate a tenant-schema migration from the models (against a scratch database)."""
-    import tempfile
-
-    from alembic import command
-
-    from app.tenancy.engines import create_tenant_engine
-    from app.tenancy.migrations import tenant_alembic_config, upgrade_tenant_database
 
     with tempfile.TemporaryDirectory() as scratch:
         engine = create_tenant_engine(f"sqlite:///{scratch}/scratch.db")
@@ -124,7 +126,6 @@ def revision(message):
 @click.option("--name", default="")
 def create_operator(email, password, name):
     """Create a platform operator account."""
-    from app.security.operators import create_operator as create
 
     try:
         create(email, password, name)
@@ -137,9 +138,6 @@ def create_operator(email, password, name):
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst):
     """Run an RQ worker for the background jobs of every organization."""
-    from rq import Worker
-
-    from app.jobs import get_queue, redis_connection
 
     queue = get_queue()
     Worker([queue], connection=redis_connection()).work(burst=burst, with_scheduler=True)
@@ -148,7 +146,6 @@ def worker(burst):
 @demo_cli.command("seed")
 def seed():
     """Create (or complete) the demo organization and the demo logins; safe to run again."""
-    from app.demo import seed_demo
 
     for line in seed_demo(current_app.config["DEMO_PASSWORD"]):
         click.echo(line)

@@ -129,8 +129,8 @@ class S3Storage:
     def __init__(
         self, bucket, prefix="", url_ttl=300, public_endpoint_url=None, addressing_style=None, **client_options
     ):
-        import boto3  # optional: only deployments that choose S3 install it
-        from botocore.config import Config
+        import boto3  # noqa: PLC0415 - optional: only deployments that choose S3 install it
+        from botocore.config import Config  # noqa: PLC0415 - optional, with boto3
 
         self.bucket, self.prefix, self.url_ttl = bucket, prefix.strip("/"), url_ttl
         # Signature v4 everywhere; path-style addresses (host/bucket/key) suit MinIO and most other stores.
@@ -162,7 +162,7 @@ class S3Storage:
         return self.client.get_object(Bucket=self.bucket, Key=self._object(key))["Body"]
 
     def _exists(self, key):
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - optional, with boto3
 
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._object(key))

@@ -3,7 +3,9 @@
 import functools
 import secrets
 
-from flask import after_this_request, g
+from flask import after_this_request, g, request
+
+from app.storage import media_storage
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -22,8 +24,6 @@ def content_security_policy(app):
     images and video from its origin."""
     policy = app.extensions.get("tessera.csp")
     if policy is None:
-        from app.storage import media_storage
-
         origin = media_storage().browser_origin
         policy = CSP
         if origin:
@@ -64,8 +64,6 @@ def init_security_headers(app):
 
     @app.after_request
     def add_security_headers(response):
-        from flask import request
-
         headers = response.headers
         page_policy = content_security_policy(app)
         if nonce := g.get("style_nonce"):  # a page with the rich-text editor, whose <style> carries it

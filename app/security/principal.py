@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import g, request
+from flask_login import current_user
 
 from app.errors import PermissionDenied, Unauthorized
 from app.security.permissions import permissions_of
@@ -67,8 +68,6 @@ def _from_api_key(raw_key, tenant):
 
 
 def _from_session():
-    from flask_login import current_user
-
     return current_user.principal if current_user.is_authenticated else None
 
 

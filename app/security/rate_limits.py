@@ -15,6 +15,7 @@ import time
 from flask import current_app, g, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 
+from app.api.errors import handle_http_exception, wants_envelope
 from app.security.principal import try_current_principal
 from app.tenancy.context import get_current_tenant
 
@@ -93,7 +94,6 @@ def seconds_until_reset():
 
 def render_rate_limited(error):
     """A 429: the envelope under /api/, elsewhere a page in the site's layout that says when to retry."""
-    from app.api.errors import handle_http_exception, wants_envelope
 
     if wants_envelope():
         return handle_http_exception(error)

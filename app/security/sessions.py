@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask import session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 
-from app.security.principal import Principal
+from app.security.principal import Principal, _loaders
 from app.tenancy.context import get_current_tenant
 
 login_manager = LoginManager()
@@ -26,7 +26,6 @@ class SessionAccount(UserMixin):
 @login_manager.user_loader
 def load_account(session_id):
     """The account of a session cookie, only on the host of the tenant it was issued for."""
-    from app.security.principal import _loaders
 
     parts = session_id.split(":")
     if len(parts) != 4:  # a cookie from before sign-ins were recorded: sign in again

@@ -4,6 +4,7 @@ from flask import abort, current_app, g, request
 from sqlalchemy import select
 
 from app.extensions import db
+from app.tenancy.engines import init_engine_registry
 from app.tenancy.models import Tenant, TenantStatus
 
 PLATFORM = "platform"
@@ -59,7 +60,5 @@ def resolve_tenant_for_request():
 
 
 def init_tenancy(app):
-    from app.tenancy.engines import init_engine_registry
-
     init_engine_registry(app)
     app.before_request(resolve_tenant_for_request)

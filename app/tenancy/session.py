@@ -4,7 +4,9 @@ import sqlalchemy as sa
 from flask_sqlalchemy.session import Session
 from sqlalchemy.sql.util import find_tables
 
+from app.events import drop_pending, emit_pending
 from app.tenancy.context import require_tenant
+from app.tenancy.engines import engine_for
 
 TENANT_BIND_KEY = "tenant"
 
@@ -31,7 +33,6 @@ class TenantRoutingSession(Session):
 
     def commit(self):
         """Commit, then emit the events queued with `emit_after_commit` (never after a failure)."""
-        from app.events import drop_pending, emit_pending
 
         try:
             super().commit()
@@ -41,8 +42,6 @@ class TenantRoutingSession(Session):
         emit_pending(self)
 
     def rollback(self):
-        from app.events import drop_pending
-
         drop_pending(self)
         super().rollback()
 
@@ -50,7 +49,5 @@ class TenantRoutingSession(Session):
         if bind is not None:
             return bind
         if _bind_key_of(mapper, clause) == TENANT_BIND_KEY:
-            from app.tenancy.engines import engine_for
-
             return engine_for(require_tenant())
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)

@@ -4,6 +4,7 @@ from flask import request
 from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
+from app.errors import NotFound
 from app.security.headers import no_store
 from app.security.principal import current_principal, public, requires
 from app.security.rate_limits import limit_sensitive
@@ -16,8 +17,6 @@ BEARER = [{"bearerAuth": []}]
 
 
 def _tenant_or_404():
-    from app.errors import NotFound
-
     tenant = get_current_tenant()
     if tenant is None:
         raise NotFound("This is done on your organization's address, not the platform's.")

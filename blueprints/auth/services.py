@@ -20,7 +20,7 @@ from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.auth.models import PasswordResetToken, RefreshToken, SignIn
 from blueprints.users.models import User
-from blueprints.users.services import authenticate, create_user, find_user_by_email, get_user
+from blueprints.users.services import authenticate, create_user, find_user_by_email, get_user, normalize_email
 
 
 def _invalid_credentials():
@@ -289,8 +289,6 @@ def change_password(user, current_password, new_password, keep_sign_in=None):
 
 
 def update_profile(user, first_name=None, last_name=None, notification_email=None):
-    from blueprints.users.services import normalize_email
-
     if first_name is not None:
         user.first_name = first_name.strip()[:100]
     if last_name is not None:

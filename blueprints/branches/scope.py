@@ -8,6 +8,7 @@ from app.errors import PermissionDenied
 from app.extensions import db
 from app.security.permissions import BRANCH_MANAGER, ORGANIZATION_WIDE_ROLES, TEACHER
 from blueprints.branches.models import BranchMembership
+from blueprints.classes.models import ClassMembership
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,6 @@ def scope_of(principal):
         return BranchScope(None)
     if principal.kind != "user":
         return BranchScope(frozenset())  # a key without an org-wide role has no branches of its own
-    from blueprints.classes.models import ClassMembership
 
     managed = db.session.scalars(
         sa.select(BranchMembership.branch_id).where(

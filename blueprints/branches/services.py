@@ -10,6 +10,8 @@ from app.security.permissions import BRANCH_MANAGER, STUDENT, TEACHER
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.branches.models import Branch, BranchMembership
+from blueprints.classes.models import SchoolClass
+from blueprints.organizations.settings import setting_problems  # the organization's rules, for overrides
 from blueprints.users.models import User
 from blueprints.users.services import people_with_roles, unmanageable_ids
 
@@ -70,8 +72,6 @@ def update_branch(branch, data):
 
 
 def branch_usage(branch_id):
-    from blueprints.classes.models import SchoolClass
-
     classes = db.session.scalar(
         sa.select(sa.func.count(SchoolClass.id)).where(
             SchoolClass.branch_id == branch_id, SchoolClass.archived_at.is_(None)
@@ -108,8 +108,6 @@ def effective_settings(branch):
 
 
 def update_branch_settings(branch, settings):
-    from blueprints.organizations.settings import setting_problems  # the organization's rules, for overrides
-
     unknown = sorted(set(settings) - set(BRANCH_SETTING_KEYS))
     if unknown:
         raise ValidationFailed(

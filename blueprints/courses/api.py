@@ -341,7 +341,8 @@ class MediaDownload(MethodView):
     @media_blp.response(200, content_type="application/octet-stream")
     def get(self, media_id):
         """The file itself, with range requests (video seeks on phones)."""
-        return send_media(media_id)
+        principal = current_principal()
+        return media.serve(services.readable_media(media_id, principal, scope_of(principal)))
 
     @requires("courses.manage")
     @media_blp.doc(security=BEARER)
@@ -352,16 +353,3 @@ class MediaDownload(MethodView):
         _item(file.item_id, manage=True)
         media.delete(file)
         return {"id": media_id, "outcome": "deleted"}
-
-
-def send_media(media_id):
-    """Serve a file to the course's managers and enrolled learners only; 404 to anyone else."""
-    file = media.get_media(media_id)
-    item = content.get_item(file.item_id)
-    principal = current_principal()
-    scope = scope_of(principal)
-    course = services.get_course(item.course_id, principal, scope)
-    enrolled = principal.kind == "user" and media.is_enrolled(course.id, principal.id)  # a key's id is no user's
-    if not (services.can_manage(course, principal, scope) or enrolled):
-        raise NotFound("No such file.")
-    return media.serve(file)

@@ -16,7 +16,8 @@ from app.security.permissions import ORGANIZATION_WIDE_ROLES, TEACHER
 from app.tenancy.locks import locked
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.branches.scope import people_of
-from blueprints.courses.media import discard_files, file_keys
+from blueprints.courses.content import get_item
+from blueprints.courses.media import discard_files, file_keys, get_media, is_enrolled
 from blueprints.courses.models import (
     ContentItem,
     Course,
@@ -419,3 +420,13 @@ def user_ids_for_emails(emails):
     wanted = {email.strip().lower() for email in emails if email.strip()}
     found = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted))).all())
     return list(found.values()), sorted(wanted - set(found))
+
+
+def readable_media(media_id, principal, scope):
+    """A course file for the course's managers and enrolled learners only; NotFound for anyone else."""
+    file = get_media(media_id)
+    course = get_course(get_item(file.item_id).course_id, principal, scope)
+    enrolled = principal.kind == "user" and is_enrolled(course.id, principal.id)  # a key's id is no user's
+    if not (can_manage(course, principal, scope) or enrolled):
+        raise NotFound("No such file.")
+    return file

@@ -1,9 +1,10 @@
 """The front door: the platform's landing page and each organization's home page."""
 
-from flask import Blueprint, make_response, render_template
+from flask import Blueprint, abort, make_response, render_template, send_file
 
 from app.tenancy.context import get_current_tenant
 from blueprints.home.services import brand_colors
+from blueprints.organizations.settings import logo_file
 
 bp = Blueprint("home", __name__)
 
@@ -30,9 +31,6 @@ def branding_css():
 @bp.get("/branding/logo")
 def logo():
     """The organization's logo; an SVG can never run script, even opened on its own."""
-    from flask import abort, send_file
-
-    from blueprints.organizations.settings import logo_file
 
     tenant = get_current_tenant()
     path, mimetype = logo_file(tenant) if tenant else (None, None)

@@ -25,6 +25,7 @@ from app.jobs import enqueue, redis_connection
 from app.security.actor_ids import actor_ids
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
+from blueprints.auth.services import invite_users
 from blueprints.imports import csvfile
 from blueprints.imports.engine import Catalog, Validator, apply_batch
 from blueprints.imports.models import ImportRowError, ImportStatus, UserImport
@@ -194,7 +195,6 @@ def _apply_and_checkpoint(record, valid, errors, handled):
     if result.invite_emails:
         # Queued before the commit on purpose: if the commit fails the job finds no such users yet,
         # and the retried batch queues them again; `invited_at` keeps anyone from getting two mails.
-        from blueprints.auth.services import invite_users
 
         enqueue(require_tenant(), invite_users, result.invite_emails)
     db.session.commit()

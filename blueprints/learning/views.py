@@ -8,7 +8,7 @@ from app.errors import DomainError, NotFound, ValidationFailed
 from app.pages import is_htmx, render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
-from blueprints.courses import content, covers, services
+from blueprints.courses import content, covers, media, services
 from blueprints.learning import services as learning
 
 bp = Blueprint("learning_pages", __name__)
@@ -111,6 +111,6 @@ def cover(course_id):
 @requires("courses.read")
 def media_file(media_id):
     """A course file for the signed-in person (range requests for video)."""
-    from blueprints.courses.api import send_media
 
-    return send_media(media_id)
+    principal = current_principal()
+    return media.serve(services.readable_media(media_id, principal, scope_of(principal)))

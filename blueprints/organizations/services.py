@@ -10,6 +10,7 @@ from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.tenancy import provisioning
 from app.tenancy.models import Tenant, TenantStatus
+from blueprints.users.services import count_users
 
 ORGANIZATION_LIST = ListSpec(
     filters={
@@ -58,7 +59,6 @@ def get_organization(organization_id, tenant):
     organization = provisioning.get_tenant(organization_id)
     if tenant is None:
         return OrganizationView(organization)
-    from blueprints.users.services import count_users
 
     return OrganizationView(organization, stats={"users": count_users()})
 

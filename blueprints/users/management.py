@@ -8,6 +8,7 @@ from app.jobs import enqueue
 from app.security.passwords import password_problems
 from app.security.permissions import ORG_ADMIN
 from app.tenancy.context import require_tenant
+from blueprints.auth.services import invite_users, revoke_all_sessions
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.users.models import User
 from blueprints.users.services import create_user
@@ -46,8 +47,6 @@ def add_person(data, scope):
         db.session.add(BranchMembership(branch_id=branch_id, user_id=user.id, role=membership_role))
     db.session.commit()
     if not password and data.get("send_invitation", True):
-        from blueprints.auth.services import invite_users
-
         enqueue(require_tenant(), invite_users, [user.email])
     return user
 
@@ -103,7 +102,6 @@ def _external_id_taken():
 
 def set_active(user, active, commit=True):
     """Deactivate (sign-ins and tokens stop working, records stay) or reactivate a person."""
-    from blueprints.auth.services import revoke_all_sessions
 
     if not active:
         _keep_an_admin(user)

@@ -2,13 +2,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.api.types import Boolean, ChangesSchema, UtcDateTime, id_list
+from app.emails import normalize_email
 from app.errors import ValidationFailed
 from app.security.permissions import TENANT_ROLES
 
 
 def _blank_or_email(value):
     """The checks `normalize_email` makes, reported under the field that failed them."""
-    from blueprints.users.services import normalize_email
 
     if value.strip():
         try:

@@ -9,6 +9,8 @@ from app.extensions import db
 from app.security.passwords import hash_password, needs_rehash, verify_password
 from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, TENANT_ROLES
 from app.security.principal import Principal, register_principal_loader
+from app.tenancy.context import require_tenant
+from blueprints.auth.models import SignIn
 from blueprints.branches.models import BranchMembership
 from blueprints.users.listing import USER_LIST, scoped
 from blueprints.users.models import User
@@ -112,8 +114,6 @@ def principal_for_user(user_id, sign_in_id=None):
     """The principal of an active person; with `sign_in_id`, only while that sign-in of theirs is open.
 
     One query either way: the sign-in is joined to the person."""
-    from app.tenancy.context import require_tenant
-    from blueprints.auth.models import SignIn
 
     stmt = sa.select(User).where(User.id == user_id, User.is_active)
     if sign_in_id is not None:
