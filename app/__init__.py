@@ -11,7 +11,7 @@ from app.api.errors import register_error_handlers as register_api_error_handler
 from app.api.input_text import reject_unstorable_input
 from app.api.types import BoundedIntegerConverter
 from app.cli import register_commands
-from app.extensions import api, csrf, db, migrate
+from app.extensions import api, csrf, db, htmx, migrate
 from app.security.headers import init_security_headers as add_security_headers
 from app.security.rate_limits import init_rate_limits
 from app.security.secret_key import instance_secret_key
@@ -93,6 +93,7 @@ def init_extensions(app):
     migrate.init_app(app, db, directory=str(CONTROL_MIGRATIONS))
     csrf.init_app(app)
     api.init_app(app)
+    htmx.init_app(app)
 
 
 def init_tenancy(app):

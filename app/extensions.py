@@ -1,5 +1,6 @@
 """Every extension, created unbound; `create_app` binds them with `init_app`."""
 
+from flask_htmx import HTMX
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -23,3 +24,4 @@ db = SQLAlchemy(
 migrate = Migrate()
 csrf = CSRFProtect()
 api = EnvelopeApi()
+htmx = HTMX()  # `htmx` is true on an HX-Request; it reads the other HX-* request headers too

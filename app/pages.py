@@ -1,10 +1,13 @@
 """Rendering pages for HTMX: one route serves the full page or, on an HX-Request, its fragment."""
 
-from flask import render_template, request
+from flask import render_template
+
+from app.extensions import htmx
 
 
 def is_htmx():
-    return request.headers.get("HX-Request") == "true"
+    """An htmx request that wants a fragment; a history restore (the page is not in htmx's cache) wants it all."""
+    return bool(htmx) and not htmx.history_restore_request
 
 
 def render_page(template, partial=None, **context):
