@@ -78,3 +78,31 @@ def permissions_of(roles, kind="user"):
     if kind == "api_key":
         granted -= PERSONAL_PERMISSIONS
     return granted
+
+
+# What a person is told when they lack a permission: who may do it, in their words. The permission's name
+# stays in the error's details (`{"permission": [...]}`) for integrators.
+PERMISSION_DENIALS = {
+    "self.read": "Only signed-in people can see their own account.",
+    "organizations.read": "Only members of an organization and platform operators can see it.",
+    "organizations.update": "Only org admins and platform operators can rename an organization.",
+    "organizations.manage": "Only platform operators can create, suspend or archive organizations.",
+    "outbox.read": "Only platform operators can see the outbox.",
+    "settings.manage": "Only org admins can change the organization's settings.",
+    "users.read": "Only org admins and branch managers can see the people list.",
+    "users.manage": "Only org admins and branch managers can add or change people.",
+    "api_keys.manage": "Only org admins can manage API keys.",
+    "branches.read": "Only staff of the organization can see its branches.",
+    "branches.manage": "Only org admins can create or change branches.",
+    "classes.read": "Only staff of the organization can see its classes.",
+    "classes.manage": "Only org admins and branch managers can create or change classes.",
+    "imports.manage": "Only org admins and branch managers can import people.",
+    "courses.read": "Only members of the organization can see its courses.",
+    "courses.manage": "Only teachers, branch managers and org admins can manage courses.",
+    "courses.learn": "Only people can take courses; an API key cannot learn.",
+}
+
+
+def denial_message(permission):
+    """The sentence shown when `permission` is missing (every permission a role grants has one)."""
+    return PERMISSION_DENIALS.get(permission, "You are not allowed to do this.")
