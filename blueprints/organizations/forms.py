@@ -21,7 +21,6 @@ class OrganizationForm(FlaskForm):
     slug = StringField(
         "Address (subdomain)",
         validators=[DataRequired(), Length(max=40)],
-        description="3 to 40 lowercase letters, digits or hyphens: acme answers at acme.<platform domain>.",
     )
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     admin_email = EmailField(

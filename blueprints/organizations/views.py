@@ -2,7 +2,7 @@
 domain, the operators' console of organizations."""
 
 import click
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
 from app.errors import DomainError, NotFound
@@ -93,6 +93,8 @@ def new_organization():
     """Create an organization: its address, its name and its first admin, who is invited by e-mail."""
     _on_platform()
     form = OrganizationForm()
+    base = current_app.config["LMS_BASE_DOMAIN"]
+    form.slug.description = f"3 to 40 lowercase letters, digits or hyphens: acme answers at acme.{base}."
     status = 200
     if form.validate_on_submit():
         try:
@@ -111,13 +113,15 @@ def new_organization():
 
 def _organization_page(organization_id, archive_form=None, status=200):
     organization, counted = services.console_organization(organization_id)
+    archive_form = archive_form or ArchiveForm(formdata=None)
+    archive_form.confirm_slug.description = f"Type {organization.slug} exactly."
     return render_template(
         "organizations/detail.html",
         organization=organization,
         figures=counted,
         url=services.organization_url(organization.slug),
         status_form=OrganizationStatusForm(),
-        archive_form=archive_form or ArchiveForm(formdata=None),
+        archive_form=archive_form,
     ), status
 
 

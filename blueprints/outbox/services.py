@@ -53,6 +53,14 @@ def outbox_dir():
     return Path(folder)
 
 
+def _kept_at(name):
+    """When the sink kept a message without a Date header, from its file name (20261125T120002-…)."""
+    stamp = name[:15]
+    if len(stamp) == 15 and stamp[8] == "T" and (stamp[:8] + stamp[9:]).isdigit():
+        return f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+    return stamp
+
+
 def _entry(path):
     cached = _headers_cache.get(path.name)
     if cached is None:
@@ -62,7 +70,7 @@ def _entry(path):
             path.name,
             str(headers["To"] or ""),
             str(headers["Subject"] or ""),
-            str(headers["Date"] or path.name[:15]),
+            str(headers["Date"] or _kept_at(path.name)),
             str(headers[ORGANIZATION_HEADER] or ""),
         )
         if len(_headers_cache) >= CACHE_LIMIT:
@@ -108,7 +116,7 @@ def get_message(name):
         path.name,
         message["To"] or "",
         message["Subject"] or "",
-        message["Date"] or path.name[:15],
+        message["Date"] or _kept_at(path.name),
         body.get_content() if body else "",
         message[ORGANIZATION_HEADER] or "",
     )
