@@ -1,5 +1,6 @@
 """The operators' console of organizations (issue 10): list with figures, create, suspend, archive."""
 
+import time
 import uuid
 from pathlib import Path
 
@@ -39,31 +40,40 @@ def test_figures_are_counted_into_the_control_plane_and_listed_as_of_then(app, o
     assert "As of" in detail and "Suspend" in detail
 
 
-def test_a_thousand_rows_are_searched_and_paged(app, operator):
+def test_a_thousand_organizations_list_fast_searched_and_paged(app, operator):
     marker = uuid.uuid4().hex[:6]
     with app.app_context():
-        db.session.add_all(
-            Tenant(
-                slug=f"bulk{marker}-{n:03d}",
-                name=f"Bulk {marker} {n:03d}",
-                status=TenantStatus.SUSPENDED,
-                database_url="sqlite:///nowhere.db",
-                settings={},
-            )
-            for n in range(30)
+        db.session.execute(
+            sa.insert(Tenant),
+            [
+                {
+                    "slug": f"bulk{marker}-{n:04d}",
+                    "name": f"Bulk {marker} {n:04d}",
+                    "status": TenantStatus.SUSPENDED,
+                    "database_url": "sqlite:///nowhere.db",
+                    "settings": {},
+                }
+                for n in range(1000)
+            ],
         )
         db.session.commit()
     try:
+        started = time.perf_counter()
         first = operator.get(f"/organizations?q=bulk{marker}").get_data(as_text=True)
-        assert "30 organizations" in first and "Page 1 of 2" in first and f"Bulk {marker} 024" in first
+        assert time.perf_counter() - started < 2  # one count and one page query, whatever the number
+        assert "1,000 organizations" in first and "Page 1 of 40" in first and f"Bulk {marker} 0024" in first
+        assert f"Bulk {marker} 0025" not in first
         fragment = operator.get(
-            f"/organizations?q=BULK+{marker}+02&status=suspended&page=1", headers={"HX-Request": "true"}
+            f"/organizations?q=BULK+{marker}+002&status=suspended&page=1", headers={"HX-Request": "true"}
         ).get_data(as_text=True)
         assert fragment.startswith('<section id="organizations-results">') and "10 organizations" in fragment
-        second = operator.get(f"/organizations?q=bulk{marker}&page=2").get_data(as_text=True)
-        assert f"Bulk {marker} 029" in second and f"Bulk {marker} 000" not in second
+        last = operator.get(f"/organizations?q=bulk{marker}&page=40").get_data(as_text=True)
+        assert f"Bulk {marker} 0999" in last and f"Bulk {marker} 0000" not in last
         assert "0 organizations" in operator.get(f"/organizations?q=bulk{marker}&status=active").get_data(as_text=True)
-        assert operator.get("/organizations?page=99999999999999").status_code == 200
+        assert "Page 40 of 40" in operator.get(f"/organizations?q=bulk{marker}&page=99999999999999").get_data(
+            as_text=True
+        )
+        assert operator.get("/organizations?page=%C2%B2").status_code == 200  # a superscript two is no page
     finally:
         with app.app_context():
             db.session.execute(sa.delete(Tenant).where(Tenant.slug.like(f"bulk{marker}-%")))

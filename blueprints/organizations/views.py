@@ -66,8 +66,7 @@ def console():
     """Every organization with its people, courses, storage and last activity; searchable and paged."""
     _on_platform()
     search, status = request.args.get("q", ""), request.args.get("status", "")
-    page = request.args.get("page", "1")
-    page = services.console_page(search, status, int(page) if page.isdigit() and len(page) < 7 else 1)
+    page = services.console_page(search, status, request.args.get("page", 1, type=int))
     return render_page(
         "organizations/console.html",
         partial="organizations/_console_results.html",

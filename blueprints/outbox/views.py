@@ -13,11 +13,8 @@ bp = Blueprint("outbox_pages", __name__, url_prefix="/outbox")
 @requires("outbox.read")
 def index():
     """The mail the development sink kept, newest first: search recipient or subject, filter by organization."""
-    page = request.args.get("page", "1")
     page = services.list_messages(
-        request.args.get("q", ""),
-        request.args.get("organization", ""),
-        int(page) if page.isdigit() and len(page) < 7 else 1,
+        request.args.get("q", ""), request.args.get("organization", ""), request.args.get("page", 1, type=int)
     )
     return render_page(
         "outbox/index.html",
