@@ -35,6 +35,7 @@ def seed_demo(password):
         tenant = provisioning.provision_tenant(
             DEMO_SLUG, "Demo Academy", admin_email, password, f"{first} {last}"
         ).tenant
+        provisioning.update_tenant(tenant, settings={"self_registration": True})  # the sign-up page shows
         yield f"created organization {DEMO_SLUG}"
     with tenant_context(tenant.ref()):
         for email, role, first, last in DEMO_PEOPLE:
