@@ -88,3 +88,16 @@ def test_a_link_stops_working_when_registration_closes(app, tenant, mailbox):
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
     open_registration(app, tenant, False)
     assert browser.post(link, {"csrf_token": token}).status_code == 404
+
+
+def test_sign_up_attempts_are_limited_like_sign_in(app_config, tenant):
+    import uuid
+
+    from tests.conftest import build_app
+
+    limited = build_app(app_config, RQ_QUEUE=f"limits-{uuid.uuid4().hex[:8]}", RATELIMIT_SENSITIVE="2 per minute")
+    open_registration(limited, tenant)
+    browser = Browser(limited, tenant)
+    statuses = [sign_up(browser, password="password123").status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
+    assert Browser(limited, tenant).get("/register").status_code == 200  # showing the form is not an attempt
