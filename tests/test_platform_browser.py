@@ -84,3 +84,14 @@ def test_operator_pages_and_sign_up_fit_a_phone_and_a_desktop(served, chromium, 
         page.goto(f"http://{tenant.slug}.localhost:{port}/login")
         assert page.get_by_role("link", name="Create an account").is_visible()
         page.close()
+
+    with app.app_context():
+        from app.tenancy.provisioning import get_tenant, suspend_tenant
+
+        suspend_tenant(get_tenant(tenant.id))
+    for width, height in SIZES:
+        page = chromium.new_page(viewport={"width": width, "height": height})
+        response = page.goto(f"http://{tenant.slug}.localhost:{port}/login")
+        assert response.status == 403 and page.get_by_text("This organization is suspended").is_visible()
+        shoot(page, "suspended", width)
+        page.close()
