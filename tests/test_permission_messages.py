@@ -1,13 +1,20 @@
 """Permission refusals in people's words (issue 10, item 10); the permission's name stays for integrators."""
 
-from app.security.permissions import PERMISSION_DENIALS, ROLE_PERMISSIONS
+from app.security.permissions import PERMISSION_ACTIONS, ROLE_NAMES, ROLE_PERMISSIONS, denial_message
 from tests.test_auth_pages import Browser
 
 
-def test_every_permission_a_role_grants_has_a_sentence():
+def test_every_permission_has_a_sentence_naming_exactly_the_roles_that_hold_it():
     granted = set().union(*ROLE_PERMISSIONS.values())
-    assert granted <= set(PERMISSION_DENIALS)
-    assert all("`" not in sentence and "." not in sentence.split()[0] for sentence in PERMISSION_DENIALS.values())
+    assert granted <= set(PERMISSION_ACTIONS)
+    for permission in granted:
+        sentence = denial_message(permission)
+        assert "`" not in sentence and permission not in sentence
+        for role, name in ROLE_NAMES.items():
+            if name in sentence:
+                assert permission in ROLE_PERMISSIONS[role], (permission, sentence)
+    assert denial_message("outbox.read") == "Only platform operators can see the outbox."
+    assert denial_message("no.such") == "You are not allowed to do this."
 
 
 def test_the_api_says_who_may_and_keeps_the_permission_in_details(api, tenant, login_as):
