@@ -157,3 +157,29 @@ def test_the_refresh_button_counts_in_the_worker(app, operator, tenant):
     assert "not counted yet" in operator.get(f"/organizations?q={tenant.slug}").get_data(as_text=True)
     run_jobs(app)
     assert "not counted yet" not in operator.get(f"/organizations?q={tenant.slug}").get_data(as_text=True)
+
+
+def test_an_unreadable_database_is_named_and_the_others_are_still_counted(app, operator, tenant, tmp_path):
+    missing = tmp_path / "gone.db"
+    with app.app_context():
+        broken = Tenant(
+            slug=f"gone{uuid.uuid4().hex[:6]}",
+            name="Gone Organization",
+            status=TenantStatus.ACTIVE,
+            database_url=f"sqlite:///{missing}",
+            settings={},
+        )
+        db.session.add(broken)
+        db.session.commit()
+        broken_id, broken_slug = broken.id, broken.slug
+    try:
+        result = app.test_cli_runner().invoke(args=["organizations", "refresh-figures"])
+        assert result.exit_code == 1 and f"could not read: {broken_slug}" in result.output
+        assert not missing.exists()  # reading figures never creates a database
+        assert "not counted yet" not in operator.get(f"/organizations?q={tenant.slug}").get_data(as_text=True)
+        detail = operator.get(f"/organizations/{broken_id}").get_data(as_text=True)
+        assert "could not read the database" in detail and "FileNotFoundError" in detail
+    finally:
+        with app.app_context():
+            db.session.execute(sa.delete(Tenant).where(Tenant.id == broken_id))
+            db.session.commit()

@@ -9,8 +9,10 @@ import logging
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from app.extensions import db
+from app.tenancy import databases
 from app.tenancy.engines import create_tenant_engine
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 from blueprints.organizations.models import OrganizationFigures
@@ -42,6 +44,9 @@ def _as_datetime(value):
 
 def read_figures(database_url):
     """The figures of one tenant database, on a short-lived connection (never the request's engine pool)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and not databases.database_exists(database_url):
+        raise FileNotFoundError(f"no database file at {url.database}")  # connecting would create an empty one
     engine = create_tenant_engine(database_url, pool_size=1, max_overflow=0)
     try:
         with engine.connect() as connection:
