@@ -62,7 +62,7 @@ def _standalone_app():
     return create_app()
 
 
-def _app():
+def worker_app():
     """The running app (a worker started by `flask worker`), or one built once for a bare `rq worker`."""
     if has_app_context():
         return current_app._get_current_object()
@@ -72,7 +72,7 @@ def _app():
 def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
     """The RQ entry point: find the tenant, enter its context, run the job function."""
 
-    app = _app()
+    app = worker_app()
     with app.app_context():
         tenant = find_active_tenant(tenant_slug)
     if tenant is None:

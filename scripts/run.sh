@@ -36,6 +36,7 @@ fi
 .venv/bin/flask db upgrade 2>&1 | grep -v "^INFO" || true
 .venv/bin/flask tenants upgrade
 .venv/bin/flask demo seed
+.venv/bin/flask organizations refresh-figures || echo "Some organizations' figures could not be counted (see above)."
 
 .venv/bin/flask worker >> instance/logs/worker.log 2>&1 &
 pids+=($!)

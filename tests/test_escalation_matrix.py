@@ -342,6 +342,19 @@ TABLE = {
     ("auth_pages.logout", "POST"): Route(exempt=AUTH_FLOW),
     ("auth_pages.forgot_password", "POST"): Route(exempt=AUTH_FLOW),
     ("auth_pages.reset_password", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth_pages.register", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth_pages.confirm_registration", "POST"): Route(exempt=AUTH_FLOW),
+    # the operators' console: refused to everyone on a tenant host (operators: tests/test_organizations_console.py)
+    ("organization_pages.new_organization", "POST"): Route(
+        body={"slug": "matrix-org", "name": "Matrix", "admin_email": "matrix@example.org"}
+    ),
+    ("organization_pages.organization_status", "POST"): Route(
+        path={"organization_id": "$organization"}, body={"status": "suspended"}
+    ),
+    ("organization_pages.archive_organization", "POST"): Route(
+        path={"organization_id": "$organization"}, body={"confirm_slug": "matrix"}
+    ),
+    ("organization_pages.refresh_figures", "POST"): Route(),
     ("auth_pages.profile", "POST"): Route(
         body={
             "form": "profile",
@@ -506,6 +519,10 @@ ALLOWED = {
     ("learning_pages.complete", "POST", ""): LEARNER,
     ("learning_pages.report_time", "POST", ""): LEARNER,
     ("organization_pages.settings", "POST", ""): {ORG_ADMIN},
+    ("organization_pages.new_organization", "POST", ""): set(),  # platform operators, on the platform host
+    ("organization_pages.organization_status", "POST", ""): set(),
+    ("organization_pages.archive_organization", "POST", ""): set(),
+    ("organization_pages.refresh_figures", "POST", ""): set(),
     ("people_pages.set_active", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
     ("people_pages.edit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
     ("import_pages.import_people", "POST", "by e-mail"): {ORG_ADMIN, BRANCH_MANAGER},

@@ -127,7 +127,7 @@ def test_platform_api_creates_reads_updates_and_archives(app, api, operator_toke
         renamed = operator.put(f"/api/v1/organizations/{org_id}", json={"name": "Renamed", "status": "suspended"})
         assert renamed.status_code == 200
         assert renamed.get_json()["data"]["status"] == "suspended"
-        assert tenant_api.get("/").status_code == 404
+        assert tenant_api.get("/").status_code == 403  # suspended: its people are told so
         bad = operator.put(f"/api/v1/organizations/{org_id}", json={"status": "archived"})
         assert bad.status_code == 422 and "status" in bad.get_json()["error"]["details"]
 
@@ -269,7 +269,8 @@ def test_the_control_plane_holds_only_the_registry():
     from app.models import import_all_models
 
     import_all_models()
-    assert set(db.metadata.tables) == {"tenants", "platform_operators", "operator_sign_ins"}
+    # organization_figures: counts about each tenant for the operators' console, no tenant's records.
+    assert set(db.metadata.tables) == {"tenants", "platform_operators", "operator_sign_ins", "organization_figures"}
 
 
 def test_demo_seed_is_complete_and_idempotent(app_config, tmp_path):

@@ -54,7 +54,7 @@ def test_foreign_host_is_404(client):
 
 
 @pytest.mark.parametrize("retire", ["suspend", "archive"])
-def test_suspended_and_archived_tenants_are_404(app, client, make_tenant, api, login_as, retire):
+def test_suspended_tenants_are_403_and_archived_ones_404(app, client, make_tenant, api, login_as, retire):
     tenant = make_tenant()
     token = login_as(tenant, "org_admin")
     assert api(tenant, token).get(f"/api/v1/organizations/{tenant.id}").status_code == 200
@@ -62,8 +62,10 @@ def test_suspended_and_archived_tenants_are_404(app, client, make_tenant, api, l
         record = get_tenant(tenant.id)
         suspend_tenant(record) if retire == "suspend" else archive_tenant(record)
         assert tenant.id not in engine_registry()
-    assert api(tenant, token).get(f"/api/v1/organizations/{tenant.id}").status_code == 404
-    assert client.get("/", headers={"Host": f"{tenant.slug}.localhost:5000"}).status_code == 404
+    # A suspended organization's people are told so (403); an archived one no longer answers (404).
+    expected = 403 if retire == "suspend" else 404
+    assert api(tenant, token).get(f"/api/v1/organizations/{tenant.id}").status_code == expected
+    assert client.get("/", headers={"Host": f"{tenant.slug}.localhost:5000"}).status_code == expected
 
 
 def test_tenant_model_without_tenant_context_raises(app):

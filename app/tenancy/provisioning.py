@@ -146,15 +146,18 @@ def _undo(tenant_id, database_url, database_created):
     db.session.commit()
 
 
-def provision_tenant(slug, name, admin_email, admin_password=None, admin_name=""):
-    """Create an organization: registry row, database at head, its first org admin."""
+def provision_tenant(slug, name, admin_email, admin_password=None, admin_name="", invite=False):
+    """Create an organization: registry row, database at head, its first org admin.
+
+    With `invite`, the admin gets no password: they choose one from the invitation the caller sends."""
     slug = validate_slug(slug)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("The organization needs a name.", {"name": ["Required."]})
     admin_email = normalize_email(admin_email)
-    generated = admin_password is None
-    admin_password = admin_password or generate_password()
+    generated = not admin_password and not invite
+    if generated:
+        admin_password = generate_password()
 
     tenant = _reserve(slug, name)
     tenant_id, database_url = tenant.id, tenant.database_url
