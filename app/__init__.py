@@ -25,6 +25,7 @@ def create_app(config_class=None, **overrides):
     init_tenancy(app)
     init_auth(app)
     register_blueprints(app)
+    register_subscribers(app)
     register_error_handlers(app)
     init_template_helpers(app)
     init_security_headers(app)
@@ -157,6 +158,14 @@ def register_blueprints(app):
     )
     for blueprint in pages:
         app.register_blueprint(blueprint)
+
+
+def register_subscribers(app):
+    """Every feature's event subscribers (`blueprints/<feature>/subscribers.py`), named here one by one."""
+    from app import events
+    from blueprints.courses import subscribers as courses
+
+    events.register(app, courses)
 
 
 def register_error_handlers(app):

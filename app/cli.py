@@ -1,4 +1,4 @@
-"""`flask tenants …`, `flask operators …`, `flask worker`, `flask demo seed`."""
+"""`flask tenants …`, `flask operators …`, `flask worker`, `flask events …`, `flask demo seed`."""
 
 import sys
 
@@ -15,6 +15,7 @@ from app.tenancy.models import Tenant
 tenants_cli = AppGroup("tenants", help="Create, list, suspend, migrate and archive organizations.")
 operators_cli = AppGroup("operators", help="Platform operator accounts.")
 demo_cli = AppGroup("demo", help="The demo organization for development.")
+events_cli = AppGroup("events", help="The event catalog, the outbox relay, failed deliveries.")
 
 
 def _fail(error):
@@ -145,6 +146,66 @@ def worker(burst):
     Worker([queue], connection=redis_connection()).work(burst=burst, with_scheduler=True)
 
 
+@events_cli.command("catalog")
+@click.option("--markdown", is_flag=True, help="As the table of docs/events.md.")
+def events_catalog(markdown):
+    """Every event: its payload, who emits it, who subscribes."""
+    from app.events import subscribers_of
+    from app.events.catalog import catalog_markdown, catalog_rows
+
+    if markdown:
+        click.echo(catalog_markdown(subscribers_of))
+        return
+    for name, scope, payload, emitters, subscribers in catalog_rows(subscribers_of):
+        click.echo(f"{name}  ({scope} outbox)\n  payload:     {payload or '-'}")
+        click.echo(f"  emitted by:  {emitters or '-'}\n  subscribers: {subscribers or '-'}")
+
+
+@events_cli.command("failed")
+def events_failed():
+    """Deliveries whose subscriber kept failing (replay them with `flask events replay WHERE:ID`)."""
+    from app.events.relay import failed_deliveries
+
+    rows = failed_deliveries(current_app._get_current_object())
+    for where, delivery_id, name, event_id, subscriber, attempts, error in rows:
+        click.echo(f"{where}:{delivery_id}  {name}  event {event_id}\n  {subscriber}, {attempts} attempts: {error}")
+    if not rows:
+        click.echo("no failed deliveries")
+
+
+@events_cli.command("replay")
+@click.argument("delivery")
+def events_replay(delivery):
+    """Queue a failed delivery again (DELIVERY as `flask events failed` prints it: slug:id or platform:id)."""
+    from app.events.relay import replay
+
+    where, _, number = delivery.rpartition(":")
+    if not where or not number.isdigit():
+        raise click.BadParameter("Expected SLUG:ID or platform:ID, as `flask events failed` prints them.")
+    if not replay(current_app._get_current_object(), where, int(number)):
+        raise click.ClickException(f"No delivery {delivery} to replay (unknown, or done).")
+    click.echo(f"{delivery} queued again")
+
+
+@events_cli.command("relay")
+@click.option("--once", is_flag=True, help="One sweep, then stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between sweeps.")
+def events_relay(once, interval):
+    """Sweep the outboxes: relay committed events a crash left behind, re-queue lost deliveries."""
+    import time
+
+    from app.events.relay import sweep
+
+    app = current_app._get_current_object()
+    while True:
+        totals = sweep(app)
+        if once or totals["relayed"] or totals["requeued"]:
+            click.echo(f"relayed {totals['relayed']} events, re-queued {totals['requeued']} deliveries")
+        if once:
+            return
+        time.sleep(interval)
+
+
 @demo_cli.command("seed")
 def seed():
     """Create (or complete) the demo organization and the demo logins; safe to run again."""
@@ -158,4 +219,5 @@ def register_commands(app):
     app.cli.add_command(tenants_cli)
     app.cli.add_command(operators_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(events_cli)
     app.cli.add_command(worker)

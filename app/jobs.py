@@ -49,6 +49,20 @@ def enqueue(tenant, func, *args, retries=3, timeout=600, **kwargs):
     )
 
 
+def enqueue_many(tenant, func, calls, *, retry=None, timeout=600):
+    """Queue `func(*args)` for each tuple of `calls` in one round trip, inside `tenant` (None: the platform,
+    in an app context only)."""
+    if not calls:
+        return []
+    queue = get_queue()
+    entry = run_in_tenant if tenant else run_in_platform
+    prefix = (tenant.slug, _dotted(func)) if tenant else (_dotted(func),)
+    meta = {"tenant": tenant.slug if tenant else None}
+    return queue.enqueue_many(
+        [Queue.prepare_data(entry, args=(*prefix, *args), timeout=timeout, retry=retry, meta=meta) for args in calls]
+    )
+
+
 def _resolve(dotted):
     module_name, _, attribute = dotted.rpartition(".")
     return getattr(importlib.import_module(module_name), attribute)
@@ -80,3 +94,9 @@ def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
     func = _resolve(dotted)
     with tenant_context(tenant, app):
         return func(*args, **kwargs)
+
+
+def run_in_platform(dotted, *args, **kwargs):
+    """The RQ entry point of platform work (no organization): run the job function in an app context."""
+    with _app().app_context():
+        return _resolve(dotted)(*args, **kwargs)

@@ -30,15 +30,21 @@ class TenantRoutingSession(Session):
     """
 
     def commit(self):
-        """Commit, then emit the events queued with `emit_after_commit` (never after a failure)."""
-        from app.events import drop_pending, emit_pending
+        """Commit, then relay the events written with `emit_after_commit` (never after a failure).
 
+        While an event's subscriber runs (`app.events.relay.held_commits`), commit only flushes: the
+        subscriber's work and its delivery's done mark commit together, after it returns."""
+        from app.events import HOLD_COMMITS, drop_pending, relay_after_commit
+
+        if self.info.get(HOLD_COMMITS):
+            self.flush()
+            return
         try:
             super().commit()
         except BaseException:
             drop_pending(self)
             raise
-        emit_pending(self)
+        relay_after_commit(self)
 
     def rollback(self):
         from app.events import drop_pending
