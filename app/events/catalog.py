@@ -118,7 +118,12 @@ def _matches(value, expected):
 
 
 def _type_name(expected):
-    if typing.get_origin(expected) is None:
+    origin = typing.get_origin(expected)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(option) for option in typing.get_args(expected))
+    if expected is type(None):
+        return "None"
+    if origin is None:
         return expected.__name__
     return str(expected).replace("typing.", "")
 
