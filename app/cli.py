@@ -136,14 +136,16 @@ def create_operator(email, password, name):
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(burst):
-    """Run an RQ worker for the background jobs of every organization."""
-    from rq import Worker
+@click.option("--events", is_flag=True, help="Deliver events (their own queue, no fork per job) instead.")
+def worker(burst, events):
+    """Run an RQ worker for the background jobs of every organization (or, with --events, their events)."""
+    from rq import SimpleWorker, Worker
 
-    from app.jobs import get_queue, redis_connection
+    from app.jobs import get_event_queue, get_queue, redis_connection
 
-    queue = get_queue()
-    Worker([queue], connection=redis_connection()).work(burst=burst, with_scheduler=True)
+    # Deliveries are short transactions: forking per job would cost more than the job (see docs/events.md).
+    worker_class, queue = (SimpleWorker, get_event_queue()) if events else (Worker, get_queue())
+    worker_class([queue], connection=redis_connection()).work(burst=burst, with_scheduler=True)
 
 
 @events_cli.command("catalog")

@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from rq import Worker
+from rq import SimpleWorker
 
 from app import create_app, events
 from app.events import subscriber
 from app.extensions import db
-from app.jobs import get_queue, redis_connection
+from app.jobs import get_event_queue, redis_connection
 from blueprints.users.models import User
 from config import TestConfig
 
@@ -64,7 +64,8 @@ def app_with_these_subscribers(app_config):
 
 
 def worker_process(app, subscriber_seconds=0.0, flag=None):
-    """A real, forking RQ worker process running these subscribers until the queue is empty."""
+    """A real event worker process (as `flask worker --events`) running these subscribers until its queue is
+    empty."""
     keys = ("INSTANCE_DIR", "CONTROL_DATABASE_URL", "TENANT_DATABASE_URL_TEMPLATE", "REDIS_URL", "RQ_QUEUE")
     config = {key: app.config[key] for key in (*keys, "LMS_BASE_DOMAIN")}
     env = {
@@ -83,7 +84,7 @@ def main():
     # This file runs as `__main__`: register it under its import name, the one the tests' app knows.
     events.register(app, importlib.import_module("tests.support.event_subscribers"))
     with app.app_context():
-        Worker([get_queue()], connection=redis_connection()).work(burst=True)
+        SimpleWorker([get_event_queue()], connection=redis_connection()).work(burst=True)
 
 
 if __name__ == "__main__":
