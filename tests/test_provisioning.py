@@ -271,7 +271,8 @@ def test_the_control_plane_holds_only_the_registry():
     from app.models import import_all_models
 
     import_all_models()
-    assert set(db.metadata.tables) == {"tenants", "platform_operators", "operator_sign_ins"}
+    platform_events = {"platform_event_outbox", "platform_event_deliveries"}  # tenant.created, tenant.archived
+    assert set(db.metadata.tables) == {"tenants", "platform_operators", "operator_sign_ins", *platform_events}
 
 
 def test_demo_seed_is_complete_and_idempotent(app_config, tmp_path):

@@ -199,7 +199,7 @@ def deliver(scope, delivery_id):
         last = _is_last_attempt()
         db.session.execute(
             sa.update(delivery_model)
-            .where(delivery_model.id == delivery_id)
+            .where(delivery_model.id == delivery_id, delivery_model.status != DeliveryStatus.DONE)  # a twin won
             .values(
                 attempts=attempts,
                 status=DeliveryStatus.FAILED if last else DeliveryStatus.PENDING,
