@@ -16,6 +16,7 @@ import typing
 import uuid
 from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import UTC, datetime
+from functools import cache
 from typing import ClassVar
 
 
@@ -95,10 +96,16 @@ def event_type(name):
         raise UnknownEvent(f"No event {name!r} in the catalog (app/events/catalog.py).") from None
 
 
+@cache
 def own_fields(cls):
     """The event's own fields (the ids involved): name -> type."""
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in fields(cls) if f.name not in BASE_FIELDS}
+
+
+@cache
+def _required(cls):
+    return {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING} - BASE_FIELDS
 
 
 def _matches(value, expected):
@@ -134,8 +141,7 @@ def build(name, *, tenant, actor=None, event_id=None, occurred_at=None, **payloa
     expected = own_fields(cls)
     if unknown := sorted(set(payload) - set(expected)):
         raise InvalidPayload(f"{name}: no field(s) {', '.join(unknown)}; it has {', '.join(expected) or 'none'}.")
-    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
-    if missing := sorted((required & set(expected)) - set(payload)):
+    if missing := sorted(_required(cls) - set(payload)):
         raise InvalidPayload(f"{name}: missing field(s) {', '.join(missing)}.")
     for field_name, value in payload.items():
         if not _matches(value, expected[field_name]):
