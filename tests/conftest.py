@@ -225,10 +225,10 @@ def run_jobs(app):
     """Run every queued job now, in-process, against the real Redis (RQ's SimpleWorker)."""
     from rq import SimpleWorker
 
-    from app.jobs import get_queue, redis_connection
+    from app.jobs import get_event_queue, get_queue, redis_connection
 
     with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
+        SimpleWorker([get_queue(), get_event_queue()], connection=redis_connection()).work(burst=True)
 
 
 def spawn_worker(app, **overrides):

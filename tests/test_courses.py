@@ -7,7 +7,7 @@ from app import events
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
-from tests.conftest import make_user, user_token
+from tests.conftest import make_user, run_jobs, user_token
 
 
 @pytest.fixture
@@ -132,6 +132,7 @@ def test_class_enrollment_follows_new_members_and_progress_completes_the_course(
         assert enrolled.get_json()["data"]["created"] == 2
         late = school["students"][2]
         admin.post(f"/api/v1/classes/{school['class_id']}/members", json={"user_ids": [late], "role": "student"})
+        run_jobs(app)  # deliver class.members_added
         rows = teacher.get(f"/api/v1/courses/{course_id}/progress").get_json()["data"]
         assert sorted(r["email"] for r in rows) == ["s0@example.org", "s1@example.org", "s2@example.org"]
 
@@ -141,6 +142,7 @@ def test_class_enrollment_follows_new_members_and_progress_completes_the_course(
             assert done.status_code == 200
         learner.post(f"/api/v1/content/{item_ids[0]}/complete")  # again: nothing new happens
         assert done.get_json()["data"]["percent"] == 100 and done.get_json()["data"]["completed_at"]
+        run_jobs(app)  # deliver the events to this test's subscribers
     finally:
         for name, handler in handlers.items():
             events.unsubscribe(name, handler)
@@ -157,6 +159,12 @@ def test_class_enrollment_follows_new_members_and_progress_completes_the_course(
 
 def test_events_are_emitted_after_commit_and_never_after_a_rollback(app, tenant):
     from app.events import emit_after_commit
+    from app.events.catalog import Event, define, forget
+
+    @define
+    class Thing(Event):
+        name = "test.thing"
+        n: int
 
     seen = []
     events.subscribe("test.thing")(seen.append)
@@ -170,8 +178,10 @@ def test_events_are_emitted_after_commit_and_never_after_a_rollback(app, tenant)
             emit_after_commit(db.session, "test.thing", n=2)
             db.session.commit()
             db.session.commit()
+        run_jobs(app)  # deliver
     finally:
         events.unsubscribe("test.thing", seen.append)
+        forget("test.thing")
     assert [payload["n"] for payload in seen] == [2]
 
 
@@ -480,6 +490,7 @@ def test_passing_the_linked_assessment_completes_its_item_once(app, school):
             with app.app_context(), tenant_context(school["tenant"]):
                 emit_after_commit(db.session, "assessment.passed", item_id=item_id, user_id=me, score=90)
                 db.session.commit()
+            run_jobs(app)  # deliver
     finally:
         events.unsubscribe("content.completed", completed.append)
     refused = learner.post(f"/api/v1/content/{quiz}/complete")

@@ -11,7 +11,7 @@ from app.tenancy import databases, provisioning
 from app.tenancy.engines import create_tenant_engine
 from app.tenancy.migrations import current_revision, head_revision
 from app.tenancy.models import Tenant, TenantStatus
-from tests.conftest import PASSWORD, destroy_tenant, unique_slug
+from tests.conftest import PASSWORD, destroy_tenant, run_jobs, unique_slug
 
 
 def _registry_row(app, slug):
@@ -219,6 +219,7 @@ def test_tenant_created_is_emitted_once_after_commit_and_not_on_failure(app, mak
         monkeypatch.setattr(provisioning, "_seed_admin", _failing_seed)
         with app.app_context(), pytest.raises(RuntimeError):
             provisioning.provision_tenant(unique_slug("noevent"), "No", "a@example.org", PASSWORD)
+        run_jobs(app)  # deliver
     finally:
         events.unsubscribe("tenant.created", record)
     assert seen == [(tenant.slug, TenantStatus.ACTIVE)]
@@ -236,6 +237,7 @@ def test_a_failing_subscriber_does_not_undo_or_stop_the_others(app, make_tenant)
     events.subscribe("tenant.created")(calls.append)
     try:
         tenant = make_tenant()
+        run_jobs(app)  # deliver
     finally:
         events.unsubscribe("tenant.created", broken)
         events.unsubscribe("tenant.created", calls.append)
@@ -270,7 +272,14 @@ def test_the_control_plane_holds_only_the_registry():
 
     import_all_models()
     # organization_figures: counts about each tenant for the operators' console, no tenant's records.
-    assert set(db.metadata.tables) == {"tenants", "platform_operators", "operator_sign_ins", "organization_figures"}
+    platform_events = {"platform_event_outbox", "platform_event_deliveries"}  # tenant.created, tenant.archived
+    assert set(db.metadata.tables) == {
+        "tenants",
+        "platform_operators",
+        "operator_sign_ins",
+        "organization_figures",
+        *platform_events,
+    }
 
 
 def test_demo_seed_is_complete_and_idempotent(app_config, tmp_path):

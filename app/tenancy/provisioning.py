@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.emails import normalize_email
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.events import emit
+from app.events import emit_after_commit
 from app.extensions import db
 from app.security.passwords import generate_password
 from app.tenancy import databases
@@ -168,11 +168,11 @@ def provision_tenant(slug, name, admin_email, admin_password=None, admin_name=""
         _migrate_new_database(database_url)
         _seed_admin(tenant.ref(), admin_email, admin_password, admin_name)
         tenant.status = TenantStatus.ACTIVE
+        emit_after_commit(db.session, "tenant.created", tenant=slug, tenant_id=tenant_id, slug=slug)
         db.session.commit()
     except BaseException:
         _undo(tenant_id, database_url, database_created)
         raise
-    emit("tenant.created", tenant_id=tenant.id, slug=tenant.slug)
     return ProvisionedTenant(tenant, admin_email, admin_password if generated else None)
 
 
@@ -232,15 +232,23 @@ def archive_tenant(tenant, purge=False):
         tenant.backup_path = str(databases.backup_database(tenant.database_url, backup_dir(), tenant.slug))
     tenant.status = TenantStatus.ARCHIVED
     tenant.archived_at = tenant.archived_at or utcnow()
+    if not purge:
+        _emit_archived(tenant, purged=False)
     db.session.commit()
     if purge:
         if not Path(tenant.backup_path).exists():
             raise Conflict("The backup is missing; the database was not dropped.")
         databases.drop_database(tenant.database_url)
         tenant.settings = {**(tenant.settings or {}), "purged_at": utcnow().isoformat()}
+        _emit_archived(tenant, purged=True)
         db.session.commit()
-    emit("tenant.archived", tenant_id=tenant.id, slug=tenant.slug, purged=purge)
     return tenant
+
+
+def _emit_archived(tenant, purged):
+    emit_after_commit(
+        db.session, "tenant.archived", tenant=tenant.slug, tenant_id=tenant.id, slug=tenant.slug, purged=purged
+    )
 
 
 @dataclass

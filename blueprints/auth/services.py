@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.errors import BadRequest, Conflict, NotFound, PermissionDenied, Unauthorized, ValidationFailed
-from app.events import emit
+from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue, redis_connection
 from app.mail import build_message, send_mail_later, send_many, send_now
@@ -171,8 +171,8 @@ def refresh(refresh_token, tenant):
         # A token that was already rotated came back: someone holds a copy. End the whole sign-in.
         db.session.rollback()
         _revoke_family(record.family)
+        emit_after_commit(db.session, "auth.refresh_token_reused", user_id=record.user_id)
         db.session.commit()
-        emit("auth.refresh_token_reused", tenant_id=tenant.id, user_id=record.user_id)
         raise Unauthorized("This refresh token was already used; the session is revoked.", code="REFRESH_TOKEN_REUSED")
     user = db.session.get(User, record.user_id)
     if user is None or not user.is_active:
@@ -212,9 +212,16 @@ def register(data, tenant):
         raise PermissionDenied("This organization does not allow self-registration.", code="REGISTRATION_CLOSED")
     check_password_policy(data["password"], data["email"])
     user = create_user(
-        data["email"], STUDENT, data.get("first_name", ""), data.get("last_name", ""), password=data["password"]
+        data["email"],
+        STUDENT,
+        data.get("first_name", ""),
+        data.get("last_name", ""),
+        password=data["password"],
+        commit=False,
     )
-    emit("user.registered", tenant_id=tenant.id, user_id=user.id)
+    db.session.flush()
+    emit_after_commit(db.session, "user.registered", user_id=user.id)
+    db.session.commit()
     return _token_pair(user, tenant)
 
 
@@ -292,8 +299,9 @@ def confirm_registration(token, tenant):
     except Conflict:
         raise Conflict("This address already has an account: sign in.", code="ALREADY_REGISTERED") from None
     user.password_hash = pending["password_hash"]
+    db.session.flush()  # the event names the new id
+    emit_after_commit(db.session, "user.registered", user_id=user.id)
     db.session.commit()
-    emit("user.registered", tenant_id=tenant.id, user_id=user.id)
     return user
 
 

@@ -6,9 +6,8 @@ import sqlalchemy as sa
 
 from app.api.listing import FilterBy, ListSpec, Page, clause, run_list_query
 from app.errors import NotFound, PermissionDenied, ValidationFailed
-from app.events import emit_after_commit, subscribe
+from app.events import emit_after_commit
 from app.extensions import db
-from app.tenancy.context import get_current_tenant
 from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
 from blueprints.branches.scope import people_of
@@ -26,11 +25,6 @@ from blueprints.courses.models import (
 from blueprints.courses.services import branch_ids_of, can_manage, outline
 from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
 from blueprints.users.models import User
-
-
-def _tenant_id():
-    tenant = get_current_tenant()
-    return tenant.id if tenant else None
 
 
 def _eligible(course, user_ids, branch_ids=None):
@@ -75,9 +69,7 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
                 Enrollment(course_id=course.id, user_id=user_id, class_id=class_id, enrolled_at=now, due_at=due)
             )
             created += 1
-            emit_after_commit(
-                db.session, "enrollment.created", tenant_id=_tenant_id(), course_id=course.id, user_id=user_id
-            )
+            emit_after_commit(db.session, "enrollment.created", course_id=course.id, user_id=user_id)
         elif enrollment.status != "active":
             enrollment.status = "active"
     db.session.commit()
@@ -114,27 +106,23 @@ def enroll_class(course, class_id, branch_ids=None):
     return enroll_users(course, list(students), class_id=class_id)
 
 
-@subscribe("class.members_added")
-def enroll_new_class_members(payload):
+def enroll_new_class_members(class_id, user_ids, role):
     """A class enrolled in courses: its new students are enrolled in them too."""
-    if payload["role"] != "student" or not payload["user_ids"]:
+    if role != "student" or not user_ids:
         return
-    course_ids = db.session.scalars(
-        sa.select(course_classes.c.course_id).where(course_classes.c.class_id == payload["class_id"])
-    )
+    course_ids = db.session.scalars(sa.select(course_classes.c.course_id).where(course_classes.c.class_id == class_id))
     for course in db.session.scalars(sa.select(Course).where(Course.id.in_(list(course_ids)))).all():
         # A student from another branch in the class is left out, not a reason to enroll nobody.
-        enroll_users(course, payload["user_ids"], class_id=payload["class_id"], skip_ineligible=True)
+        enroll_users(course, user_ids, class_id=class_id, skip_ineligible=True)
 
 
-@subscribe("assessment.passed")
-def complete_passed_assessment(payload):
-    """Passing the assessment an item links to completes the item (the assessments feature emits this,
-    after its commit, with the item id and the learner)."""
-    item = db.session.get(ContentItem, payload["item_id"])
+def complete_passed_assessment(item_id, user_id):
+    """Passing the assessment an item links to completes the item (the assessments feature emits
+    `assessment.passed` with the item id and the learner)."""
+    item = db.session.get(ContentItem, item_id)
     if item is None or item.kind != ContentKind.ASSESSMENT:
         return
-    complete_item(item, payload["user_id"])
+    complete_item(item, user_id)
 
 
 def unenroll(course, user_id, branch_ids=None):
@@ -209,7 +197,6 @@ def complete_item(item, user_id):
         emit_after_commit(
             db.session,
             "content.completed",
-            tenant_id=_tenant_id(),
             course_id=course.id,
             user_id=user_id,
             item_id=item.id,
@@ -218,7 +205,7 @@ def complete_item(item, user_id):
     done, total = _counts(enrollment)
     if total and done == total and enrollment.completed_at is None:
         enrollment.completed_at = utcnow()
-        emit_after_commit(db.session, "course.completed", tenant_id=_tenant_id(), course_id=course.id, user_id=user_id)
+        emit_after_commit(db.session, "course.completed", course_id=course.id, user_id=user_id)
     db.session.commit()
     return {
         "course_id": course.id,
