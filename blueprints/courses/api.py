@@ -157,6 +157,33 @@ class CourseEnrollment(MethodView):
         return {"id": user_id, "outcome": "unenrolled"}
 
 
+@blp.route("/<int:course_id>/enrollment")
+class MyEnrollment(MethodView):
+    @requires("courses.learn")
+    @blp.doc(security=BEARER)
+    @blp.response(201, schemas.UserEnrollmentSchema)
+    def post(self, course_id):
+        """Join a course that takes self-enrollment (403 `SELF_ENROLLMENT_CLOSED` otherwise); joining again
+        after leaving resumes the progress."""
+        course = _course(course_id)
+        learning.self_enroll(course, current_principal().id)
+        return _my_enrollment(course.id)
+
+    @requires("courses.learn")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.OutcomeSchema)
+    def delete(self, course_id):
+        """Leave a course you joined yourself (`self_enrolled`); your progress history stays. A course your
+        teachers or your class enrolled you in answers 403 `ENROLLED_BY_STAFF`; none, 404."""
+        course = _course(course_id)
+        learning.leave(course, current_principal().id)
+        return {"id": course.id, "outcome": "unenrolled"}
+
+
+def _my_enrollment(course_id):
+    return next(row for row in learning.enrollments_of(current_principal().id) if row["id"] == course_id)
+
+
 @blp.route("/<int:course_id>/progress")
 class CourseProgress(MethodView):
     @requires("courses.manage")

@@ -45,12 +45,13 @@ def _eligible(course, user_ids, branch_ids=None):
     return set(db.session.scalars(candidates))
 
 
-def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False):
+def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False, self_enrolled=False):
     """Enroll people (again, if they had left); returns how many enrollments were created.
 
     `branch_ids`: only people of these branches (a branch manager's reach); others are unknown here.
     A course open to some branches only takes their people: nobody else could open it. The people who
-    cannot take the course are refused, or with `skip_ineligible` left out."""
+    cannot take the course are refused, or with `skip_ineligible` left out. `self_enrolled`: a learner
+    joining on their own, who may leave on their own; an enrollment by staff is theirs to end."""
     user_ids = sorted(set(user_ids))
     _lock_enrollments_of(course)
     known = _eligible(course, user_ids, branch_ids)
@@ -74,7 +75,14 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
         enrollment = existing.get(user_id)
         if enrollment is None:
             db.session.add(
-                Enrollment(course_id=course.id, user_id=user_id, class_id=class_id, enrolled_at=now, due_at=due)
+                Enrollment(
+                    course_id=course.id,
+                    user_id=user_id,
+                    class_id=class_id,
+                    enrolled_at=now,
+                    due_at=due,
+                    self_enrolled=self_enrolled,
+                )
             )
             created += 1
             emit_after_commit(
@@ -82,6 +90,9 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
             )
         elif enrollment.status != "active":
             enrollment.status = "active"
+            enrollment.self_enrolled = self_enrolled
+        elif not self_enrolled:
+            enrollment.self_enrolled = False  # staff enrolled them too: now it is the staff's to end
     db.session.commit()
     return created
 
@@ -149,6 +160,29 @@ def unenroll(course, user_id, branch_ids=None):
         raise NotFound("This person is not enrolled.")
     enrollment.status = "unenrolled"
     db.session.commit()
+
+
+def leave(course, user_id):
+    """A learner leaves a course they joined on their own; the progress history stays (joining again
+    resumes it). A course their teachers (or a class) enrolled them in is not theirs to leave."""
+    enrollment = _active_enrollment(course.id, user_id)
+    if not enrollment.self_enrolled:
+        raise PermissionDenied(
+            "Your teachers enrolled you in this course: ask them if you should leave it.", code="ENROLLED_BY_STAFF"
+        )
+    enrollment.status = "unenrolled"
+    db.session.commit()
+
+
+def _active_enrollment(course_id, user_id):
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
+        )
+    )
+    if enrollment is None:
+        raise NotFound("You are not enrolled in this course.")
+    return enrollment
 
 
 def missing_prerequisites(course_id, user_id):
@@ -363,6 +397,7 @@ def enrollments_of(user_id):
             Course.slug,
             Course.cover_key,
             Enrollment.status,
+            Enrollment.self_enrolled,
             Enrollment.enrolled_at,
             Enrollment.due_at,
             Enrollment.completed_at,
@@ -381,7 +416,27 @@ def enrollments_of(user_id):
 def self_enroll(course, user_id):
     if course.status != CourseStatus.PUBLISHED or not course.self_enrollment:
         raise PermissionDenied("This course takes enrollments from its teachers only.", code="SELF_ENROLLMENT_CLOSED")
-    return enroll_users(course, [user_id])
+    return enroll_users(course, [user_id], self_enrolled=True)
+
+
+def finish_summary(course, user_id):
+    """The end of a course: when it was completed, the time spent, and the items done in outline order
+    (None while the course is not completed)."""
+    enrollment = _active_enrollment(course.id, user_id)
+    if enrollment.completed_at is None:
+        return None
+    done = set(db.session.scalars(sa.select(ItemProgress.item_id).where(ItemProgress.enrollment_id == enrollment.id)))
+    modules = [
+        {"title": module["title"], "items": [item for item in module["items"] if item.id in done]}
+        for module in outline(course)
+    ]
+    return {
+        "completed_at": enrollment.completed_at,
+        "seconds_spent": enrollment.seconds_spent,
+        "modules": [module for module in modules if module["items"]],
+        "item_count": len(done),
+        "self_enrolled": enrollment.self_enrolled,
+    }
 
 
 def dashboard(user_id, soon_days=7):

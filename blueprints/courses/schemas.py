@@ -152,6 +152,9 @@ class UserEnrollmentSchema(EnrollmentProgressSchema):
     title = ma.fields.String()
     slug = ma.fields.String()
     last_item_id = ma.fields.Integer(allow_none=True)
+    self_enrolled = ma.fields.Boolean(
+        metadata={"description": "joined on their own: they may leave (DELETE /courses/{id}/enrollment)"}
+    )
     cover_url = ma.fields.Function(
         lambda row: cover_path(row["id"], row["cover_key"], "/api/v1/courses"), allow_none=True
     )
