@@ -1,11 +1,23 @@
 """The front door: the platform's landing page and each organization's home page."""
 
-from flask import Blueprint, make_response, render_template
+from flask import Blueprint, make_response, render_template, request, url_for
 
 from app.tenancy.context import get_current_tenant
-from blueprints.home.services import brand_colors
+from blueprints.home.services import brand_colors, branding_version, organization_name
 
 bp = Blueprint("home", __name__)
+
+
+@bp.app_template_global("organization_name")
+def current_organization_name():
+    """The organization's display name on its pages (the platform's on the bare domain)."""
+    return organization_name(get_current_tenant())
+
+
+@bp.app_template_global("branding_css_url")
+def branding_css_url():
+    """`/branding.css?v=<version of the colours>`: a change of colours is a new URL, seen at once."""
+    return url_for("home.branding_css", v=branding_version(get_current_tenant()))
 
 
 @bp.get("/")
@@ -14,16 +26,20 @@ def index():
     tenant = get_current_tenant()
     if tenant is None:
         return render_template("home/platform.html")
-    return render_template("home/tenant.html", tenant=tenant)
+    return render_template("home/tenant.html", tenant=tenant, name=organization_name(tenant))
 
 
 @bp.get("/branding.css")
 def branding_css():
     """The organization's colours as CSS variables (a stylesheet, so the CSP needs no inline styles)."""
-    css = render_template("home/branding.css", colors=brand_colors(get_current_tenant()))
+    tenant = get_current_tenant()
+    css = render_template("home/branding.css", colors=brand_colors(tenant))
     response = make_response(css)
     response.headers["Content-Type"] = "text/css; charset=utf-8"
-    response.headers["Cache-Control"] = "private, max-age=300"
+    if request.args.get("v") == branding_version(tenant):  # this URL always means these colours
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:  # an old version's or no version's URL: today's colours, asked again each time
+        response.headers["Cache-Control"] = "no-cache"
     return response
 
 

@@ -7,6 +7,7 @@ from app.errors import DomainError
 from app.forms import apply_domain_error
 from app.security.principal import requires
 from app.tenancy.context import get_current_tenant
+from blueprints.home.services import shaded_colors
 from blueprints.organizations import settings as org_settings
 from blueprints.organizations.forms import SettingsForm
 
@@ -24,7 +25,7 @@ def settings():
     if form.validate_on_submit():
         changes = {
             key: getattr(form, key).data
-            for key in ("display_name", "primary_color", "accent_color", "time_zone", "locale", "self_registration")
+            for key in ("display_name", "primary_color", "accent_color", "time_zone", "self_registration")
         }
         try:  # the logo is checked before anything is saved: a refused logo leaves the settings as they were
             # With a logo stored and no new file chosen, the field holds the stored logo's name, not a file.
@@ -40,4 +41,6 @@ def settings():
             status = 422
     elif form.is_submitted():
         status = 422
-    return render_template("organizations/settings.html", form=form, current=current), status
+    return render_template(
+        "organizations/settings.html", form=form, current=current, shaded=shaded_colors(tenant)
+    ), status
