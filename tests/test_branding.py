@@ -1,9 +1,11 @@
 """Branding: the organization's colours draw buttons and links, readable, and a change shows at once;
 its display name is on the home and sign-in pages; no language setting pretends to translate pages."""
 
+import io
 import re
 
 import pytest
+from PIL import Image
 
 from app.contrast import contrast_ratio
 from tests.test_auth_pages import Browser
@@ -35,6 +37,33 @@ def test_a_colour_change_is_a_new_stylesheet_url_that_browsers_may_keep(admin, a
     assert "--pico-primary-background: #7c2d12" in visitor.get(after).get_data(as_text=True)
     stale = visitor.get(before)  # a page still linking the old version gets today's colours, not kept
     assert stale.headers["Cache-Control"] == "no-cache" and "#7c2d12" in stale.get_data(as_text=True)
+
+
+def logo_png(color):
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_a_new_logo_is_a_new_url_that_browsers_may_keep(admin, app, tenant):
+    def upload(color):
+        return admin.post(
+            f"{settings_url(tenant)}/logo",
+            data={"logo": (io.BytesIO(logo_png(color)), "logo.png")},
+            content_type="multipart/form-data",
+        )
+
+    upload("red")
+    visitor = Browser(app, tenant)
+    first = re.search(r'<img src="(/branding/logo\?v=[0-9a-f]+)"', visitor.get("/login").get_data(as_text=True)).group(
+        1
+    )
+    assert "immutable" in visitor.get(first).headers["Cache-Control"]
+    upload("blue")
+    second = re.search(r'<img src="(/branding/logo\?v=[0-9a-f]+)"', visitor.get("/login").get_data(as_text=True)).group(
+        1
+    )
+    assert second != first and visitor.get(first).headers["Cache-Control"] == "no-cache"
 
 
 def test_a_colour_too_light_for_text_is_drawn_in_a_readable_shade_and_the_settings_page_says_so(admin, app, tenant):

@@ -42,6 +42,11 @@ def branding_version(tenant):
     return digest[:12]
 
 
+def logo_version(tenant):
+    """Changes with every logo stored (`logo_version`, a digest of its bytes; "0" for one stored before)."""
+    return str(((tenant.settings if tenant else {}) or {}).get("logo_version") or "0")
+
+
 def organization_name(tenant):
     """The name the organization shows (its display name), or the platform's on the bare domain."""
     if tenant is None:

@@ -3,7 +3,7 @@
 from flask import Blueprint, make_response, render_template, request, url_for
 
 from app.tenancy.context import get_current_tenant
-from blueprints.home.services import brand_colors, branding_version, organization_name
+from blueprints.home.services import brand_colors, branding_version, logo_version, organization_name
 
 bp = Blueprint("home", __name__)
 
@@ -27,6 +27,12 @@ def index():
     if tenant is None:
         return render_template("home/platform.html")
     return render_template("home/tenant.html", tenant=tenant, name=organization_name(tenant))
+
+
+@bp.app_template_global("logo_url")
+def logo_url():
+    """`/branding/logo?v=<version of the logo>`: a new logo is a new URL, seen at once."""
+    return url_for("home.logo", v=logo_version(get_current_tenant()))
 
 
 @bp.get("/branding.css")
@@ -54,7 +60,11 @@ def logo():
     path, mimetype = logo_file(tenant) if tenant else (None, None)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype=mimetype, max_age=300)
+    response = send_file(path, mimetype=mimetype)
+    if request.args.get("v") == logo_version(tenant):  # this URL always means this logo
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        response.headers["Cache-Control"] = "no-cache"
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response
 
