@@ -51,6 +51,7 @@ def test_a_student_finishes_a_course_then_joins_and_leaves_another(
 
     page.get_by_role("button", name="Enroll in Study skills").click()
     expect(page.locator("#lesson-title")).to_have_text("Plan")
+    shoot(page, f"player-{width}")
     page.get_by_role("link", name="Leave this course").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Leave Study skills?")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
