@@ -167,7 +167,7 @@ class MyEnrollment(MethodView):
         after leaving resumes the progress."""
         course = _course(course_id)
         learning.self_enroll(course, current_principal().id)
-        return _my_enrollment(course.id)
+        return learning.active_enrollment_of(course.id, current_principal().id)
 
     @requires("courses.learn")
     @blp.doc(security=BEARER)
@@ -178,10 +178,6 @@ class MyEnrollment(MethodView):
         course = _course(course_id)
         learning.leave(course, current_principal().id)
         return {"id": course.id, "outcome": "unenrolled"}
-
-
-def _my_enrollment(course_id):
-    return next(row for row in learning.enrollments_of(current_principal().id) if row["id"] == course_id)
 
 
 @blp.route("/<int:course_id>/progress")

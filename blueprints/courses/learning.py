@@ -376,8 +376,9 @@ def course_progress(course, query, branch_ids=None):
     return Page(items, page.page, page.per_page, page.total)
 
 
-def enrollments_of(user_id):
-    """A person's courses with progress (for `/users/{id}/enrollments` and the dashboard): two queries."""
+def enrollments_of(user_id, course_id=None):
+    """A person's courses with progress (for `/users/{id}/enrollments` and the dashboard), or only the one
+    course's (`course_id`): two queries."""
     done = (
         sa.select(sa.func.count(ItemProgress.id))
         .where(ItemProgress.enrollment_id == Enrollment.id)
@@ -390,7 +391,7 @@ def enrollments_of(user_id):
         .correlate(Enrollment)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    stmt = (
         sa.select(
             Course.id,
             Course.title,
@@ -410,7 +411,14 @@ def enrollments_of(user_id):
         .where(Enrollment.user_id == user_id)
         .order_by(Enrollment.completed_at.is_not(None), Enrollment.due_at.is_(None), Enrollment.due_at, Course.title)
     )
-    return [dict(row._mapping, percent=_percent(row.done, row.total)) for row in rows]
+    if course_id is not None:
+        stmt = stmt.where(Course.id == course_id)
+    return [dict(row._mapping, percent=_percent(row.done, row.total)) for row in db.session.execute(stmt)]
+
+
+def active_enrollment_of(course_id, user_id):
+    """A learner's enrollment in one course with its progress, as `enrollments_of` gives it; None unless active."""
+    return next((row for row in enrollments_of(user_id, course_id) if row["status"] == "active"), None)
 
 
 def self_enroll(course, user_id):

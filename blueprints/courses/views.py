@@ -103,10 +103,7 @@ def leave(course_id):
     """Leave a course you joined yourself, after confirming; one your teachers enrolled you in stays."""
     principal = current_principal()
     course = services.get_course(course_id, principal, scope_of(principal))
-    enrollment = next(
-        (row for row in learning.enrollments_of(principal.id) if row["id"] == course.id and row["status"] == "active"),
-        None,
-    )
+    enrollment = learning.active_enrollment_of(course.id, principal.id)
     if enrollment is None:
         raise NotFound("You are not enrolled in this course.")
     if request.method == "POST":
