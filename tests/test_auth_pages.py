@@ -32,7 +32,7 @@ class Browser:
 def test_sign_in_sets_a_host_only_http_only_lax_cookie_and_signs_out(app, tenant):
     browser = Browser(app, tenant)
     response = browser.sign_in("admin@example.org")
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/people"  # an org admin lands on People
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Domain=" not in cookie
     home = browser.get("/").get_data(as_text=True)
@@ -98,7 +98,7 @@ def test_pages_that_need_a_user_send_anonymous_visitors_to_sign_in_and_back(app,
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
 def test_sign_in_never_redirects_off_site(app, tenant, target):
     response = Browser(app, tenant).sign_in("admin@example.org", next_path=target)
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/people"  # their working page, never off site
 
 
 def test_api_keys_page_is_for_org_admins(app, tenant):

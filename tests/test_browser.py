@@ -128,7 +128,9 @@ def test_a_student_signs_in_on_a_phone(browser, live_server, app, make_tenant, t
         page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "profile-375.png"), full_page=True)
     page.click("text=Sign out")
     page.wait_for_url("**/login")
-    assert page.locator("h1").inner_text() == "Sign in"
+    assert (
+        page.locator("h1").inner_text() == "Sign in to Harbour Training College"
+    )  # the display name heads the sign-in page
     page.close()
 
 

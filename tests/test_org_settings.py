@@ -74,10 +74,10 @@ def test_only_org_admins_change_settings_and_only_operators_change_status(api, a
 
 
 def test_branding_reaches_every_page_and_the_sign_in_page(admin, client, tenant):
-    admin.put(url(tenant), json={"primary_color": "#aa0000", "accent_color": "#00aa00", "display_name": "Harbour"})
+    admin.put(url(tenant), json={"primary_color": "#aa0000", "accent_color": "#006600", "display_name": "Harbour"})
     host = {"Host": f"{tenant.slug}.localhost:5000"}
     css = client.get("/branding.css", headers=host).get_data(as_text=True)
-    assert "--brand-primary: #aa0000" in css and "--brand-accent: #00aa00" in css
+    assert "--brand-primary: #aa0000" in css and "--brand-accent: #006600" in css
     login = client.get("/login", headers=host).get_data(as_text=True)
     assert "Harbour" in login and "/branding.css" in login
 

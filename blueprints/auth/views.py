@@ -28,14 +28,26 @@ from blueprints.users.services import get_user, principal_for_user
 bp = Blueprint("auth_pages", __name__)
 
 
-def _safe_next(target):
-    """Only same-host paths: a login link must not bounce people to another site."""
+def _safe_next(target, landing):
+    """Only same-host paths: a login link must not bounce people to another site (then: `landing`)."""
     if not target:
-        return url_for("home.index")
+        return landing
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("home.index")
+        return landing
     return target
+
+
+def _working_page(principal):
+    """Where a person's day starts: people for admins and branch managers, teaching for teachers,
+    My learning for students; the front page for anyone else (the platform's operators)."""
+    if principal.can("users.read"):
+        return url_for("people_pages.index")
+    if principal.can("courses.manage"):
+        return url_for("teaching_pages.index")
+    if principal.can("courses.learn"):
+        return url_for("learning_pages.my_learning")
+    return url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -49,14 +61,15 @@ def login():
             agent = request.user_agent.string
             if tenant is None:
                 operator = services.authenticate_operator_or_fail(form.email.data, form.password.data)
-                start_session(principal_for_operator(operator.id, open_operator_sign_in(operator.id, "page", agent)))
+                principal = principal_for_operator(operator.id, open_operator_sign_in(operator.id, "page", agent))
             else:
                 user = services.authenticate_for_tenant(form.email.data, form.password.data, tenant)
-                start_session(principal_for_user(user.id, services.open_sign_in(user.id, "page", agent, commit=True)))
+                principal = principal_for_user(user.id, services.open_sign_in(user.id, "page", agent, commit=True))
+            start_session(principal)
         except DomainError as error:
             form.form_errors.append(error.message)
             return render_template("auth/login.html", form=form), error.status, error.headers
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_safe_next(request.args.get("next"), _working_page(principal)))
     return render_template("auth/login.html", form=form)
 
 

@@ -9,6 +9,7 @@ from app.errors import NotFound, ValidationFailed
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.courses import content, covers, media, schemas, services
+from blueprints.learning import schemas as learning_schemas
 from blueprints.learning import services as learning
 
 blp = ApiBlueprint("courses", __name__, url_prefix="/api/v1/courses", description="Courses.")
@@ -155,6 +156,29 @@ class CourseEnrollment(MethodView):
         course, branch_ids = _roster(course_id)
         learning.unenroll(course, user_id, branch_ids=branch_ids)
         return {"id": user_id, "outcome": "unenrolled"}
+
+
+@blp.route("/<int:course_id>/enrollment")
+class MyEnrollment(MethodView):
+    @requires("courses.learn")
+    @blp.doc(security=BEARER)
+    @blp.response(201, learning_schemas.UserEnrollmentSchema)
+    def post(self, course_id):
+        """Join a course that takes self-enrollment (403 `SELF_ENROLLMENT_CLOSED` otherwise); joining again
+        after leaving resumes the progress."""
+        course = _course(course_id)
+        learning.self_enroll(course, current_principal().id)
+        return learning.active_enrollment_of(course.id, current_principal().id)
+
+    @requires("courses.learn")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.OutcomeSchema)
+    def delete(self, course_id):
+        """Leave a course you joined yourself (`self_enrolled`); your progress history stays. A course your
+        teachers or your class enrolled you in answers 403 `ENROLLED_BY_STAFF`; none, 404."""
+        course = _course(course_id)
+        learning.leave(course, current_principal().id)
+        return {"id": course.id, "outcome": "unenrolled"}
 
 
 @blp.route("/<int:course_id>/progress")

@@ -64,6 +64,34 @@ def seed_course(_password):
     yield "created course Getting started"
 
 
+def seed_open_course(_password):
+    """A short published course anyone may join (and leave) from the catalogue."""
+    if db.session.scalar(sa.select(Course.id).where(Course.slug == "study-skills")):
+        return
+    teacher = find_user_by_email("teacher@demo.example")
+    course = Course(
+        title="Study skills",
+        slug="study-skills",
+        summary="Two short lessons on learning well. Join it from the catalogue; leave it when you like.",
+        status=CourseStatus.PUBLISHED,
+        self_enrollment=True,
+        created_by_id=teacher.id,
+        estimated_minutes=5,
+    )
+    db.session.add(course)
+    db.session.flush()
+    db.session.execute(sa.insert(course_teachers).values(course_id=course.id, user_id=teacher.id))
+    db.session.commit()
+    acting, module_id = principal_for_user(teacher.id), None
+    for title, body in (
+        ("Plan your week", "<p>Block two short sessions a day rather than one long one.</p>"),
+        ("Test yourself", "<p>Recalling what you read beats reading it again. Finish this to end the course.</p>"),
+    ):
+        where = {"module_id": module_id} if module_id else {"module_title": "Habits"}
+        module_id = add_item(course, {"kind": "text", "title": title, "body": body, **where}, acting).module_id
+    yield "created course Study skills"
+
+
 def _demo_cover():
     """A calm two-colour gradient, drawn here rather than shipped as a binary."""
     ramp = Image.linear_gradient("L").rotate(90).resize((1600, 900))

@@ -37,12 +37,13 @@ def _eligible(course, user_ids, branch_ids=None):
     return set(db.session.scalars(candidates))
 
 
-def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False):
+def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False, self_enrolled=False):
     """Enroll people (again, if they had left); returns how many enrollments were created.
 
     `branch_ids`: only people of these branches (a branch manager's reach); others are unknown here.
     A course open to some branches only takes their people: nobody else could open it. The people who
-    cannot take the course are refused, or with `skip_ineligible` left out."""
+    cannot take the course are refused, or with `skip_ineligible` left out. `self_enrolled`: a learner
+    joining on their own, who may leave on their own; an enrollment by staff is theirs to end."""
     user_ids = sorted(set(user_ids))
     _lock_enrollments_of(course)
     known = _eligible(course, user_ids, branch_ids)
@@ -66,12 +67,22 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
         enrollment = existing.get(user_id)
         if enrollment is None:
             db.session.add(
-                Enrollment(course_id=course.id, user_id=user_id, class_id=class_id, enrolled_at=now, due_at=due)
+                Enrollment(
+                    course_id=course.id,
+                    user_id=user_id,
+                    class_id=class_id,
+                    enrolled_at=now,
+                    due_at=due,
+                    self_enrolled=self_enrolled,
+                )
             )
             created += 1
             emit_after_commit(db.session, "enrollment.created", course_id=course.id, user_id=user_id)
         elif enrollment.status != "active":
             enrollment.status = "active"
+            enrollment.self_enrolled = self_enrolled
+        elif not self_enrolled:
+            enrollment.self_enrolled = False  # staff enrolled them too: now it is the staff's to end
     db.session.commit()
     return created
 
@@ -135,6 +146,29 @@ def unenroll(course, user_id, branch_ids=None):
         raise NotFound("This person is not enrolled.")
     enrollment.status = "unenrolled"
     db.session.commit()
+
+
+def leave(course, user_id):
+    """A learner leaves a course they joined on their own; the progress history stays (joining again
+    resumes it). A course their teachers (or a class) enrolled them in is not theirs to leave."""
+    enrollment = _active_enrollment(course.id, user_id)
+    if not enrollment.self_enrolled:
+        raise PermissionDenied(
+            "Your teachers enrolled you in this course: ask them if you should leave it.", code="ENROLLED_BY_STAFF"
+        )
+    enrollment.status = "unenrolled"
+    db.session.commit()
+
+
+def _active_enrollment(course_id, user_id):
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
+        )
+    )
+    if enrollment is None:
+        raise NotFound("You are not enrolled in this course.")
+    return enrollment
 
 
 def missing_prerequisites(course_id, user_id):
@@ -327,8 +361,9 @@ def course_progress(course, query, branch_ids=None):
     return Page(items, page.page, page.per_page, page.total)
 
 
-def enrollments_of(user_id):
-    """A person's courses with progress (for `/users/{id}/enrollments` and the dashboard): two queries."""
+def enrollments_of(user_id, course_id=None):
+    """A person's courses with progress (for `/users/{id}/enrollments` and the dashboard), or only the one
+    course's (`course_id`): two queries."""
     done = (
         sa.select(sa.func.count(ItemProgress.id))
         .where(ItemProgress.enrollment_id == Enrollment.id)
@@ -341,13 +376,14 @@ def enrollments_of(user_id):
         .correlate(Enrollment)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    stmt = (
         sa.select(
             Course.id,
             Course.title,
             Course.slug,
             Course.cover_key,
             Enrollment.status,
+            Enrollment.self_enrolled,
             Enrollment.enrolled_at,
             Enrollment.due_at,
             Enrollment.completed_at,
@@ -360,13 +396,40 @@ def enrollments_of(user_id):
         .where(Enrollment.user_id == user_id)
         .order_by(Enrollment.completed_at.is_not(None), Enrollment.due_at.is_(None), Enrollment.due_at, Course.title)
     )
-    return [dict(row._mapping, percent=_percent(row.done, row.total)) for row in rows]
+    if course_id is not None:
+        stmt = stmt.where(Course.id == course_id)
+    return [dict(row._mapping, percent=_percent(row.done, row.total)) for row in db.session.execute(stmt)]
+
+
+def active_enrollment_of(course_id, user_id):
+    """A learner's enrollment in one course with its progress, as `enrollments_of` gives it; None unless active."""
+    return next((row for row in enrollments_of(user_id, course_id) if row["status"] == "active"), None)
 
 
 def self_enroll(course, user_id):
     if course.status != CourseStatus.PUBLISHED or not course.self_enrollment:
         raise PermissionDenied("This course takes enrollments from its teachers only.", code="SELF_ENROLLMENT_CLOSED")
-    return enroll_users(course, [user_id])
+    return enroll_users(course, [user_id], self_enrolled=True)
+
+
+def finish_summary(course, user_id):
+    """The end of a course: when it was completed, the time spent, and the items done in outline order
+    (None while the course is not completed)."""
+    enrollment = _active_enrollment(course.id, user_id)
+    if enrollment.completed_at is None:
+        return None
+    done = set(db.session.scalars(sa.select(ItemProgress.item_id).where(ItemProgress.enrollment_id == enrollment.id)))
+    modules = [
+        {"title": module["title"], "items": [item for item in module["items"] if item.id in done]}
+        for module in outline(course)
+    ]
+    return {
+        "completed_at": enrollment.completed_at,
+        "seconds_spent": enrollment.seconds_spent,
+        "modules": [module for module in modules if module["items"]],
+        "item_count": len(done),
+        "self_enrolled": enrollment.self_enrolled,
+    }
 
 
 def dashboard(user_id, soon_days=7):

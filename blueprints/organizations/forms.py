@@ -9,7 +9,6 @@ class SettingsForm(FlaskForm):
     primary_color = StringField("Primary colour", render_kw={"type": "color"})
     accent_color = StringField("Accent colour", render_kw={"type": "color"})
     time_zone = StringField("Time zone", validators=[DataRequired()], description="For example Europe/Paris.")
-    locale = StringField("Language", validators=[DataRequired()], description="For example en, fr or pt-BR.")
     self_registration = BooleanField("Anyone may create a student account on the sign-in page")
     logo = FileField("Logo (PNG, JPEG or SVG, at most 512 KB)")
 

@@ -12,6 +12,7 @@ from app.pages import render_page
 from app.security.principal import requires
 from app.tenancy.context import get_current_tenant
 from app.tenancy.models import TenantStatus
+from blueprints.home.services import shaded_colors
 from blueprints.organizations import figures, services
 from blueprints.organizations import settings as org_settings
 from blueprints.organizations.forms import ArchiveForm, OrganizationForm, OrganizationStatusForm, SettingsForm
@@ -33,7 +34,7 @@ def settings():
     if form.validate_on_submit():
         changes = {
             key: getattr(form, key).data
-            for key in ("display_name", "primary_color", "accent_color", "time_zone", "locale", "self_registration")
+            for key in ("display_name", "primary_color", "accent_color", "time_zone", "self_registration")
         }
         try:  # the logo is checked before anything is saved: a refused logo leaves the settings as they were
             # With a logo stored and no new file chosen, the field holds the stored logo's name, not a file.
@@ -49,7 +50,9 @@ def settings():
             status = 422
     elif form.is_submitted():
         status = 422
-    return render_template("organizations/settings.html", form=form, current=current), status
+    return render_template(
+        "organizations/settings.html", form=form, current=current, shaded=shaded_colors(tenant)
+    ), status
 
 
 # --- the operators' console (platform domain only) -----------------------------------------------------
