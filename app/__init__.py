@@ -112,6 +112,7 @@ def register_blueprints(app):
     from blueprints.auth.api import blp as auth_api
     from blueprints.auth.views import bp as auth_pages
     from blueprints.branches.api import blp as branches_api
+    from blueprints.branches.views import bp as branch_pages
     from blueprints.classes.api import blp as classes_api
     from blueprints.classes.views import bp as class_pages
     from blueprints.courses.api import blp as courses_api
@@ -150,6 +151,7 @@ def register_blueprints(app):
         learning_pages,
         teaching_pages,
         people_pages,
+        branch_pages,
         class_pages,
         organization_pages,
         api_keys_pages,
