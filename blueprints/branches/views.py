@@ -3,7 +3,7 @@ and archive them, branch managers see theirs (the API lets them change none of i
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
-from app.errors import DomainError
+from app.errors import DomainError, PermissionDenied
 from app.forms import apply_domain_error
 from app.security.principal import current_principal, requires
 from blueprints.branches import services
@@ -25,7 +25,7 @@ def index():
     status = 200
     if form.is_submitted():
         if not current_principal().can("branches.manage"):
-            return redirect(url_for("branch_pages.index"))
+            raise PermissionDenied("Only an org admin creates branches.")
         if form.validate_on_submit():
             try:
                 branch = services.create_branch({"name": form.name.data, "code": form.code.data})
