@@ -227,6 +227,10 @@ IMPORT_ROWS = {
     "by external id": (("fresh-person@example.org", "Fresh", "Matrix", "student", "north", "", "$external"),),
 }
 AUTH_FLOW = "public sign-in flow: the account comes from the credentials in the body (tests/test_auth_*.py)"
+INVITATION_AGAIN = (
+    "writes nothing itself (the queued invitation job does, for people without a password, whom this world has "
+    "none of); who may resend to whom: tests/test_person_admin_pages.py"
+)
 
 TABLE = {
     # ---- API ----
@@ -332,6 +336,7 @@ TABLE = {
         variants={"names": {"first_name": "Renamed"}, "role": {"role": "$role"}, "deactivate": {"is_active": False}},
     ),
     ("users.UserById", "DELETE"): Route(path={"user_id": "$user"}),
+    ("users.UserInvitation", "POST"): Route(exempt=INVITATION_AGAIN),
     ("users.UserProfile", "PUT"): Route(
         path={"user_id": "$user"}, body={"notification_email": "elsewhere@example.org"}
     ),
@@ -370,6 +375,11 @@ TABLE = {
         }
     ),
     ("people_pages.set_active", "POST"): Route(path={"user_id": "$user"}, body={"active": "0"}),
+    ("people_pages.resend_invitation", "POST"): Route(exempt=INVITATION_AGAIN),
+    ("branch_pages.index", "POST"): Route(body={"name": "Page branch", "code": "page-branch"}),
+    ("branch_pages.edit", "POST"): Route(path={"branch_id": "$branch"}, body={"name": "Renamed", "code": "renamed"}),
+    ("branch_pages.settings", "POST"): Route(path={"branch_id": "$branch"}, body={"display_name": "Campus"}),
+    ("branch_pages.archive", "POST"): Route(path={"branch_id": "$branch"}, body={"confirm": "y"}),
     ("people_pages.edit", "POST"): Route(
         path={"user_id": "$user"}, body={"first_name": "Renamed", "last_name": "Person", "role": "$role"}
     ),
@@ -508,6 +518,10 @@ ALLOWED = {
     ("organization_pages.settings", "POST", ""): {ORG_ADMIN},
     ("people_pages.set_active", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
     ("people_pages.edit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
+    ("branch_pages.index", "POST", ""): {ORG_ADMIN},
+    ("branch_pages.edit", "POST", ""): {ORG_ADMIN},
+    ("branch_pages.settings", "POST", ""): {ORG_ADMIN},
+    ("branch_pages.archive", "POST", ""): {ORG_ADMIN},
     ("people_pages.import_people", "POST", "by e-mail"): {ORG_ADMIN, BRANCH_MANAGER},
     ("people_pages.import_people", "POST", "by external id"): {ORG_ADMIN, BRANCH_MANAGER},
     ("people_pages.commit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
