@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.courses.models import ContentKind, CourseStatus
@@ -31,6 +31,7 @@ class VersionForm(FlaskForm):
 
 class EnrollForm(FlaskForm):
     class_id = SelectField("Enroll a class", coerce=int, validators=[Optional()])
+    user_ids = SelectMultipleField("People", coerce=int, validate_choice=False)  # ticked in the people picker
     emails = TextAreaField("…or people by e-mail, one per line", validators=[Optional()])
 
 

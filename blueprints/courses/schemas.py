@@ -96,11 +96,27 @@ class EnrollSchema(ChangesSchema):
     """People, a class, or both (an empty body enrolls nobody: 422)."""
 
     user_ids = id_list(load_default=list)
+    emails = ma.fields.List(
+        ma.fields.String(validate=validate.Length(max=320)),
+        load_default=list,
+        validate=validate.Length(max=1000),
+        metadata={
+            "description": "Sign-in addresses; those that name nobody who can take the course are listed "
+            "in `not_enrolled` and the others enrolled."
+        },
+    )
     class_id = Id(load_default=None)
 
 
+class NotEnrolledSchema(ma.Schema):
+    email = ma.fields.String()
+    reason = ma.fields.String()
+
+
 class EnrolledSchema(ma.Schema):
-    created = ma.fields.Integer()
+    created = ma.fields.Integer(metadata={"description": "new enrollments"})
+    already_enrolled = ma.fields.Integer(metadata={"description": "people who were enrolled already"})
+    not_enrolled = ma.fields.List(ma.fields.Nested(NotEnrolledSchema))
 
 
 class EnrollmentProgressSchema(ma.Schema):

@@ -249,6 +249,15 @@ def restore(course_id, item_id, number):
     return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=item_id))
 
 
+def enrollment_summary(outcome):
+    """ "3 enrolled (2 were already)." or "Already enrolled: 24 people, 0 new." """
+    created, already = outcome["created"], outcome["already_enrolled"]
+    people = f"{already} {'person' if already == 1 else 'people'}"
+    if already and not created:
+        return f"Already enrolled: {people}, 0 new."
+    return f"{created} enrolled" + (f" ({people} already were)." if already else ".")
+
+
 @bp.route("/<int:course_id>/roster", methods=["GET", "POST"])
 @requires("courses.manage")
 def roster(course_id):
@@ -265,11 +274,16 @@ def roster(course_id):
     form.class_id.choices = [(0, "—")] + [(c.id, f"{c.name} ({names.get(c.branch_id, '')})") for c in classes]
     if form.validate_on_submit():
         try:
-            created = learning.enroll_class(course, form.class_id.data, branch_ids) if form.class_id.data else 0
-            user_ids, missing = services.user_ids_for_emails((form.emails.data or "").splitlines())
-            if user_ids:
-                created += learning.enroll_users(course, user_ids, branch_ids=branch_ids)
-            flash(f"{created} enrolled." + (f" Nobody has these addresses: {', '.join(missing)}." if missing else ""))
+            outcome = learning.enroll(
+                course,
+                user_ids=form.user_ids.data or (),
+                emails=(form.emails.data or "").splitlines(),
+                class_id=form.class_id.data or None,
+                branch_ids=branch_ids,
+            )
+            flash(enrollment_summary(outcome))
+            for refused in outcome["not_enrolled"]:
+                flash(f"Not enrolled: {refused['email']} ({refused['reason']}).")
             return redirect(url_for("teaching_pages.roster", course_id=course.id))
         except DomainError as error:
             apply_domain_error(form, error)

@@ -133,6 +133,16 @@ def export():
     return csv_download(export_people(query, scope_of(current_principal())), "people.csv")
 
 
+@bp.get("/picker")
+@requires("users.read")
+def picker():
+    """A people picker's results: the people already ticked, then up to 10 others matching the search."""
+    chosen, matches = people.pick_people(
+        request.args.get("picker_q", "")[:200], request.args.getlist("user_ids"), scope_of(current_principal())
+    )
+    return render_template("people/_picker.html", chosen=chosen, matches=matches, text=request.args.get("picker_q", ""))
+
+
 @bp.get("/<int:user_id>")
 @requires("users.read")
 def detail(user_id):
