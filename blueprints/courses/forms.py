@@ -16,7 +16,11 @@ class CourseForm(FlaskForm):
 
 class ItemForm(FlaskForm):
     module_id = SelectField("Module", coerce=int)
-    module_title = StringField("…or a new module", validators=[Optional(), Length(max=200)])
+    module_title = StringField(
+        "…or a new module",
+        validators=[Optional(), Length(max=200)],
+        description="A name typed here makes a new module, whatever the list says.",
+    )
     kind = SelectField("Kind", choices=[SelectChoice(k, k) for k in ContentKind.ALL])
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     body = TextAreaField("Content", description="Text: HTML (sanitised). Video and link: an https URL.")

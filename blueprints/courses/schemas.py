@@ -36,7 +36,9 @@ class CourseUpdateSchema(CourseSchema, ChangesSchema):
 class ItemSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     module_id = Id()
-    module_title = ma.fields.String(load_only=True)
+    module_title = ma.fields.String(
+        load_only=True, metadata={"description": "A new module to put the item in; wins over `module_id`."}
+    )
     kind = ma.fields.String(required=True, validate=validate.OneOf(ContentKind.ALL))
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = ma.fields.String(load_only=True, load_default="")

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import BadRequest, DomainError, NotFound
+from app.errors import BadRequest, DomainError, NotFound, ValidationFailed
 from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.principal import current_principal, requires
@@ -94,10 +94,16 @@ def editor(course_id):
             _editor_context(course, item_form)  # fills the module choices before validation
             if item_form.validate_on_submit():
                 data = {"kind": item_form.kind.data, "title": item_form.title.data, "body": item_form.body.data}
-                if item_form.module_id.data:
+                new_module = (item_form.module_title.data or "").strip()
+                if new_module:  # a name typed for a new module wins over the module selected in the list
+                    data["module_title"] = new_module
+                elif item_form.module_id.data:
                     data["module_id"] = item_form.module_id.data
                 else:
-                    data["module_title"] = item_form.module_title.data
+                    raise ValidationFailed(
+                        "Choose a module or name a new one.",
+                        {"module_title": ["Choose a module in the list, or type the name of a new module here."]},
+                    )
                 content.add_item(course, data, current_principal())
                 flash("Item added.")
                 return redirect(url_for("teaching_pages.editor", course_id=course.id))
