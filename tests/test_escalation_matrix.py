@@ -227,6 +227,14 @@ IMPORT_ROWS = {
     "by external id": (("fresh-person@example.org", "Fresh", "Matrix", "student", "north", "", "$external"),),
 }
 AUTH_FLOW = "public sign-in flow: the account comes from the credentials in the body (tests/test_auth_*.py)"
+OWN_ENROLLMENT = (
+    "acts on the caller's own enrollment only (no person in the request); who may join or leave is tested in "
+    "tests/test_student_pages.py"
+)
+INVITATION_AGAIN = (
+    "writes nothing itself (the queued invitation job does, for people without a password, whom this world has "
+    "none of); who may resend to whom: tests/test_person_admin_pages.py"
+)
 
 TABLE = {
     # ---- API ----
@@ -332,6 +340,7 @@ TABLE = {
         variants={"names": {"first_name": "Renamed"}, "role": {"role": "$role"}, "deactivate": {"is_active": False}},
     ),
     ("users.UserById", "DELETE"): Route(path={"user_id": "$user"}),
+    ("users.UserInvitation", "POST"): Route(exempt=INVITATION_AGAIN),
     ("users.UserProfile", "PUT"): Route(
         path={"user_id": "$user"}, body={"notification_email": "elsewhere@example.org"}
     ),
@@ -383,6 +392,14 @@ TABLE = {
         }
     ),
     ("people_pages.set_active", "POST"): Route(path={"user_id": "$user"}, body={"active": "0"}),
+    ("people_pages.resend_invitation", "POST"): Route(exempt=INVITATION_AGAIN),
+    ("learning_pages.leave", "POST"): Route(exempt=OWN_ENROLLMENT),
+    ("courses.MyEnrollment", "POST"): Route(exempt=OWN_ENROLLMENT),
+    ("courses.MyEnrollment", "DELETE"): Route(exempt=OWN_ENROLLMENT),
+    ("branch_pages.index", "POST"): Route(body={"name": "Page branch", "code": "page-branch"}),
+    ("branch_pages.edit", "POST"): Route(path={"branch_id": "$branch"}, body={"name": "Renamed", "code": "renamed"}),
+    ("branch_pages.settings", "POST"): Route(path={"branch_id": "$branch"}, body={"display_name": "Campus"}),
+    ("branch_pages.archive", "POST"): Route(path={"branch_id": "$branch"}, body={"confirm": "y"}),
     ("people_pages.edit", "POST"): Route(
         path={"user_id": "$user"}, body={"first_name": "Renamed", "last_name": "Person", "role": "$role"}
     ),
@@ -525,6 +542,10 @@ ALLOWED = {
     ("organization_pages.refresh_figures", "POST", ""): set(),
     ("people_pages.set_active", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
     ("people_pages.edit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
+    ("branch_pages.index", "POST", ""): {ORG_ADMIN},
+    ("branch_pages.edit", "POST", ""): {ORG_ADMIN},
+    ("branch_pages.settings", "POST", ""): {ORG_ADMIN},
+    ("branch_pages.archive", "POST", ""): {ORG_ADMIN},
     ("import_pages.import_people", "POST", "by e-mail"): {ORG_ADMIN, BRANCH_MANAGER},
     ("import_pages.import_people", "POST", "by external id"): {ORG_ADMIN, BRANCH_MANAGER},
     ("import_pages.commit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},

@@ -323,11 +323,7 @@ def request_password_reset(email, tenant):
     user = find_user_by_email(email or "")
     if user is None or not user.is_active:
         return
-    db.session.execute(
-        sa.update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
+    void_password_links([user.id])
     token = new_opaque_token()
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     db.session.add(
@@ -346,6 +342,15 @@ def request_password_reset(email, tenant):
     # The sign-in address, never the notification address: anyone who could set that one (unproven)
     # would receive the key to the account.
     send_mail_later(tenant, user.email, f"Reset your {tenant.name} password", text)
+
+
+def void_password_links(user_ids):
+    """Unused reset and invitation links of these people stop working (without committing)."""
+    db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.user_id.in_(user_ids), PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
 
 
 def reset_password(token, new_password):
@@ -418,14 +423,21 @@ def describe_principal(principal, tenant):
 INVITATION_DAYS = 7
 
 
-def invite_users(emails):
-    """The RQ job: mail a set-your-password link to each new, password-less person, once."""
+def invite_users(emails, again_after_seconds=None):
+    """The RQ job: mail a set-your-password link to each new, password-less person, once.
+
+    With `again_after_seconds` (a resent invitation) also to those invited longer ago than that; their
+    earlier links stop working. A second resend job queued meanwhile finds them just invited and sends nothing.
+    """
     tenant = require_tenant()
+    not_yet_invited = User.invited_at.is_(None)
+    if again_after_seconds is not None:
+        not_yet_invited = sa.or_(not_yet_invited, User.invited_at <= utcnow() - timedelta(seconds=again_after_seconds))
     users = db.session.scalars(
-        sa.select(User).where(
-            User.email.in_(emails), User.password_hash.is_(None), User.invited_at.is_(None), User.is_active
-        )
+        sa.select(User).where(User.email.in_(emails), User.password_hash.is_(None), not_yet_invited, User.is_active)
     ).all()
+    if again_after_seconds is not None and users:
+        void_password_links([user.id for user in users])
     messages = []
     for user in users:
         token = new_opaque_token()

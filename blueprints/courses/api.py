@@ -136,14 +136,14 @@ class CourseEnrollments(MethodView):
     @blp.arguments(schemas.EnrollSchema)
     @blp.response(201, schemas.EnrolledSchema)
     def post(self, data, course_id):
-        """Enroll people, or a whole class (its later students follow)."""
+        """Enroll people by id (all or none: 422 naming who cannot), by e-mail (the others are enrolled and the
+        addresses that cannot be are listed in `not_enrolled`), or a whole class (its later students follow)."""
         principal = current_principal()
         scope = scope_of(principal)
         course, branch_ids = services.course_roster(course_id, principal, scope)
-        created = learning.enroll_users(course, data["user_ids"], branch_ids=branch_ids) if data["user_ids"] else 0
-        if data["class_id"]:
-            created += learning.enroll_class(course, data["class_id"], branch_ids=branch_ids)
-        return {"created": created}
+        return learning.enroll(
+            course, data["user_ids"], data["emails"], data["class_id"] or None, branch_ids=branch_ids
+        )
 
 
 @blp.route("/<int:course_id>/enrollments/<int:user_id>")

@@ -40,45 +40,56 @@ def get_item(item_id):
 
 
 def add_item(course, data, actor):
-    """A new item at the end of a module (the module is created when named by title)."""
+    """A new item at the end of a module; a module named by title is created (a title wins over an id).
+
+    Everything is checked before anything is written, and the item, its first version and a new module
+    are committed together or not at all: a refused link once left an item behind whose page was a 404."""
     if data["kind"] not in ContentKind.ALL:
         raise ValidationFailed("Unknown kind.", {"kind": [f"One of {', '.join(ContentKind.ALL)}."]})
+    body = _clean_body(data["kind"], data.get("body"))
+    title = (data.get("module_title") or "").strip()
     module = None
-    if data.get("module_id"):
+    if not title:
+        if not data.get("module_id"):
+            raise ValidationFailed(
+                "Choose a module or name a new one.",
+                {"module_title": ["Choose a module (module_id) or name a new one (module_title)."]},
+            )
         module = db.session.get(CourseModule, data["module_id"])
         if module is None or module.course_id != course.id:
             raise ValidationFailed("No such module in this course.", {"module_id": ["Not in this course."]})
-    else:
-        title = (data.get("module_title") or "").strip()
-        if not title:
-            raise ValidationFailed("Name a module.", {"module_title": ["Give module_id or module_title."]})
-        last = db.session.scalar(
-            sa.select(sa.func.max(CourseModule.position)).where(CourseModule.course_id == course.id)
+    try:
+        if module is None:
+            last = db.session.scalar(
+                sa.select(sa.func.max(CourseModule.position)).where(CourseModule.course_id == course.id)
+            )
+            module = CourseModule(course_id=course.id, title=title, position=(last or 0) + 1)
+            db.session.add(module)
+            db.session.flush()
+        last = db.session.scalar(sa.select(sa.func.max(ContentItem.position)).where(ContentItem.module_id == module.id))
+        item = ContentItem(
+            course_id=course.id,
+            module_id=module.id,
+            kind=data["kind"],
+            title=data["title"],
+            position=(last or 0) + 1,
+            published_version=1,
         )
-        module = CourseModule(course_id=course.id, title=title, position=(last or 0) + 1)
-        db.session.add(module)
+        db.session.add(item)
         db.session.flush()
-    last = db.session.scalar(sa.select(sa.func.max(ContentItem.position)).where(ContentItem.module_id == module.id))
-    item = ContentItem(
-        course_id=course.id,
-        module_id=module.id,
-        kind=data["kind"],
-        title=data["title"],
-        position=(last or 0) + 1,
-        published_version=1,
-    )
-    db.session.add(item)
-    db.session.flush()
-    db.session.add(
-        ContentVersion(
-            item_id=item.id,
-            number=1,
-            body=_clean_body(item.kind, data.get("body")),
-            change_note=data.get("change_note") or "First version",
-            **_authored_by(actor),
+        db.session.add(
+            ContentVersion(
+                item_id=item.id,
+                number=1,
+                body=body,
+                change_note=data.get("change_note") or "First version",
+                **_authored_by(actor),
+            )
         )
-    )
-    db.session.commit()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return item
 
 

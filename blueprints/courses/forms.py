@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.courses.models import ContentKind, CourseStatus
@@ -16,7 +16,11 @@ class CourseForm(FlaskForm):
 
 class ItemForm(FlaskForm):
     module_id = SelectField("Module", coerce=int)
-    module_title = StringField("…or a new module", validators=[Optional(), Length(max=200)])
+    module_title = StringField(
+        "…or a new module",
+        validators=[Optional(), Length(max=200)],
+        description="A name typed here makes a new module, whatever the list says.",
+    )
     kind = SelectField("Kind", choices=[SelectChoice(k, k) for k in ContentKind.ALL])
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     body = TextAreaField("Content", description="Text: HTML (sanitised). Video and link: an https URL.")
@@ -31,6 +35,7 @@ class VersionForm(FlaskForm):
 
 class EnrollForm(FlaskForm):
     class_id = SelectField("Enroll a class", coerce=int, validators=[Optional()])
+    user_ids = SelectMultipleField("People", coerce=int, validate_choice=False)  # ticked in the people picker
     emails = TextAreaField("…or people by e-mail, one per line", validators=[Optional()])
 
 

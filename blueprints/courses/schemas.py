@@ -36,7 +36,9 @@ class CourseUpdateSchema(CourseSchema, ChangesSchema):
 class ItemSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     module_id = Id()
-    module_title = ma.fields.String(load_only=True)
+    module_title = ma.fields.String(
+        load_only=True, metadata={"description": "A new module to put the item in; wins over `module_id`."}
+    )
     kind = ma.fields.String(required=True, validate=validate.OneOf(ContentKind.ALL))
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = ma.fields.String(load_only=True, load_default="")
@@ -96,11 +98,27 @@ class EnrollSchema(ChangesSchema):
     """People, a class, or both (an empty body enrolls nobody: 422)."""
 
     user_ids = id_list(load_default=list)
+    emails = ma.fields.List(
+        ma.fields.String(validate=validate.Length(max=320)),
+        load_default=list,
+        validate=validate.Length(max=1000),
+        metadata={
+            "description": "Sign-in addresses; those that name nobody who can take the course are listed "
+            "in `not_enrolled` and the others enrolled."
+        },
+    )
     class_id = Id(load_default=None)
 
 
+class NotEnrolledSchema(ma.Schema):
+    email = ma.fields.String()
+    reason = ma.fields.String()
+
+
 class EnrolledSchema(ma.Schema):
-    created = ma.fields.Integer()
+    created = ma.fields.Integer(metadata={"description": "new enrollments"})
+    already_enrolled = ma.fields.Integer(metadata={"description": "people who were enrolled already"})
+    not_enrolled = ma.fields.List(ma.fields.Nested(NotEnrolledSchema))
 
 
 class EnrollmentProgressSchema(ma.Schema):

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import BadRequest, DomainError, NotFound
+from app.errors import BadRequest, DomainError, NotFound, ValidationFailed
 from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.principal import current_principal, requires
@@ -95,10 +95,16 @@ def editor(course_id):
             _editor_context(course, item_form)  # fills the module choices before validation
             if item_form.validate_on_submit():
                 data = {"kind": item_form.kind.data, "title": item_form.title.data, "body": item_form.body.data}
-                if item_form.module_id.data:
+                new_module = (item_form.module_title.data or "").strip()
+                if new_module:  # a name typed for a new module wins over the module selected in the list
+                    data["module_title"] = new_module
+                elif item_form.module_id.data:
                     data["module_id"] = item_form.module_id.data
                 else:
-                    data["module_title"] = item_form.module_title.data
+                    raise ValidationFailed(
+                        "Choose a module or name a new one.",
+                        {"module_title": ["Choose a module in the list, or type the name of a new module here."]},
+                    )
                 content.add_item(course, data, current_principal())
                 flash("Item added.")
                 return redirect(url_for("teaching_pages.editor", course_id=course.id))
@@ -250,6 +256,15 @@ def restore(course_id, item_id, number):
     return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=item_id))
 
 
+def enrollment_summary(outcome):
+    """ "3 enrolled (2 were already)." or "Already enrolled: 24 people, 0 new." """
+    created, already = outcome["created"], outcome["already_enrolled"]
+    people = f"{already} {'person' if already == 1 else 'people'}"
+    if already and not created:
+        return f"Already enrolled: {people}, 0 new."
+    return f"{created} enrolled" + (f" ({people} already were)." if already else ".")
+
+
 @bp.route("/<int:course_id>/roster", methods=["GET", "POST"])
 @requires("courses.manage")
 def roster(course_id):
@@ -266,11 +281,16 @@ def roster(course_id):
     form.class_id.choices = [(0, "—")] + [(c.id, f"{c.name} ({names.get(c.branch_id, '')})") for c in classes]
     if form.validate_on_submit():
         try:
-            created = learning.enroll_class(course, form.class_id.data, branch_ids) if form.class_id.data else 0
-            user_ids, missing = services.user_ids_for_emails((form.emails.data or "").splitlines())
-            if user_ids:
-                created += learning.enroll_users(course, user_ids, branch_ids=branch_ids)
-            flash(f"{created} enrolled." + (f" Nobody has these addresses: {', '.join(missing)}." if missing else ""))
+            outcome = learning.enroll(
+                course,
+                user_ids=form.user_ids.data or (),
+                emails=(form.emails.data or "").splitlines(),
+                class_id=form.class_id.data or None,
+                branch_ids=branch_ids,
+            )
+            flash(enrollment_summary(outcome))
+            for refused in outcome["not_enrolled"]:
+                flash(f"Not enrolled: {refused['email']} ({refused['reason']}).")
             return redirect(url_for("teaching_pages.roster", course_id=course.id))
         except DomainError as error:
             apply_domain_error(form, error)

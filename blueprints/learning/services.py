@@ -5,6 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.api.listing import FilterBy, ListSpec, Page, clause, run_list_query
+from app.emails import normalize_email
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
@@ -44,6 +45,11 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
     A course open to some branches only takes their people: nobody else could open it. The people who
     cannot take the course are refused, or with `skip_ineligible` left out. `self_enrolled`: a learner
     joining on their own, who may leave on their own; an enrollment by staff is theirs to end."""
+    return _enroll(course, user_ids, class_id, branch_ids, skip_ineligible, self_enrolled)[0]
+
+
+def _enroll(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False, self_enrolled=False):
+    """`enroll_users`, answering (enrollments created, people who were enrolled already)."""
     user_ids = sorted(set(user_ids))
     _lock_enrollments_of(course)
     known = _eligible(course, user_ids, branch_ids)
@@ -62,7 +68,7 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
     }
     now = utcnow()
     due = now + timedelta(days=course.due_days) if course.due_days else None
-    created = 0
+    created = already = 0
     for user_id in user_ids:
         enrollment = existing.get(user_id)
         if enrollment is None:
@@ -81,10 +87,12 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
         elif enrollment.status != "active":
             enrollment.status = "active"
             enrollment.self_enrolled = self_enrolled
-        elif not self_enrolled:
-            enrollment.self_enrolled = False  # staff enrolled them too: now it is the staff's to end
+        else:
+            already += 1
+            if not self_enrolled:
+                enrollment.self_enrolled = False  # staff enrolled them too: now it is the staff's to end
     db.session.commit()
-    return created
+    return created, already
 
 
 def _lock_enrollments_of(course):
@@ -94,8 +102,68 @@ def _lock_enrollments_of(course):
         raise NotFound("No such course.")  # removed while this enrollment waited for it
 
 
+NOBODY_WITH_ADDRESS = "nobody you can enrol has this address"
+
+
+def enroll(course, user_ids=(), emails=(), class_id=None, branch_ids=None):
+    """One enrollment request of a roster page or the API: people by id (all or none), people by e-mail (the
+    addresses that name nobody who can take the course are listed, the others enrolled) and a class.
+
+    Answers {"created", "already_enrolled", "not_enrolled": [{"email", "reason"}]}."""
+    not_enrolled = []
+    created = already = 0
+    if user_ids:
+        created, already = _enroll(course, user_ids, branch_ids=branch_ids)
+    if emails:
+        found, not_enrolled = _people_for_emails(course, emails, branch_ids)
+        if found:
+            more, was = _enroll(course, found, branch_ids=branch_ids)
+            created, already = created + more, already + was
+    if class_id:
+        more, was = _enroll_class(course, class_id, branch_ids)
+        created, already = created + more, already + was
+    return {"created": created, "already_enrolled": already, "not_enrolled": not_enrolled}
+
+
+def _people_for_emails(course, emails, branch_ids):
+    """The ids of the people these addresses name who may take the course, and why the others may not.
+
+    Out of the enroller's reach reads like nobody: a branch manager learns nothing of other branches' people."""
+    wanted, refused = {}, []
+    for raw in emails:
+        if not raw.strip():
+            continue
+        try:
+            wanted.setdefault(normalize_email(raw), raw.strip())
+        except ValidationFailed:
+            refused.append({"email": raw.strip(), "reason": "not an e-mail address"})
+    people = sa.select(User.email, User.id, User.is_active).where(User.email.in_(wanted or [""]))
+    if branch_ids is not None:
+        people = people.where(User.id.in_(people_of(branch_ids)))
+    found = {email: (user_id, active) for email, user_id, active in db.session.execute(people)}
+    eligible = _eligible(course, [user_id for user_id, _active in found.values()], branch_ids)
+    ids = []
+    for email, as_typed in wanted.items():
+        user_id, active = found.get(email, (None, False))
+        if user_id is None:
+            reason = NOBODY_WITH_ADDRESS
+        elif not active:
+            reason = "deactivated"
+        elif user_id not in eligible:
+            reason = "not in the branches this course is open to"
+        else:
+            ids.append(user_id)
+            continue
+        refused.append({"email": as_typed, "reason": reason})
+    return ids, refused
+
+
 def enroll_class(course, class_id, branch_ids=None):
     """Enroll every student of a class, and remember the class so that later members follow."""
+    return _enroll_class(course, class_id, branch_ids)[0]
+
+
+def _enroll_class(course, class_id, branch_ids=None):
     _lock_enrollments_of(course)  # the class link too: enrolling one class twice at once links it once
     school_class = db.session.get(SchoolClass, class_id)
     if school_class is None or (branch_ids is not None and school_class.branch_id not in branch_ids):
@@ -114,7 +182,7 @@ def enroll_class(course, class_id, branch_ids=None):
             ClassMembership.class_id == class_id, ClassMembership.role == "student"
         )
     )
-    return enroll_users(course, list(students), class_id=class_id)
+    return _enroll(course, list(students), class_id=class_id)
 
 
 def enroll_new_class_members(class_id, user_ids, role):
