@@ -28,7 +28,7 @@ ROLES = {  # role -> the e-mail that signs in (None: a visitor who does not)
     "branch_manager": "manager@demo.example",
     "teacher": "teacher@demo.example",
     "student": "student@demo.example",
-    "platform_operator": "operator@tessera.example",
+    "platform_operator": "operator@tessera.example",  # the app's OPERATOR_EMAIL, which seed_demo creates
     "visitor": None,
 }
 # Routes that answer bytes, not a page: files, downloads, the health probe and the branding stylesheet.
@@ -66,6 +66,7 @@ def demo(app_config, tmp_path_factory):
         "Date: Thu, 01 Jan 2026 00:00:00 +0000\n\nWelcome to Demo Academy.\n"
     )
     app = build_app(app_config, OUTBOX_DIR=str(outbox))
+    assert app.config["OPERATOR_EMAIL"] == ROLES["platform_operator"]
     with app.app_context():
         list(seed_demo(PASSWORD))
         tenant = provisioning.get_tenant_by_slug("demo").ref()

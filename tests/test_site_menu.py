@@ -1,5 +1,7 @@
 """The site navigation: one row on a desktop, a keyboard-operable "Menu" disclosure on a phone (issue 10)."""
 
+import os
+
 import pytest
 
 from tests.conftest import make_user
@@ -38,6 +40,8 @@ def test_on_a_phone_the_navigation_is_a_menu_opened_with_the_keyboard(browser, l
     assert account.evaluate("a => a.scrollWidth <= a.clientWidth")  # the whole name, not cut off
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert layout_problems(page) == []
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "menu-open-375.png"))
     page.keyboard.press("Enter")  # the summary still has the focus: it closes again
     expect(nav_link(page, "People")).to_be_hidden()
 
