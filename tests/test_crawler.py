@@ -113,6 +113,7 @@ def demo_ids(app, tenant):
             "class_id": db.session.scalar(sa.select(SchoolClass.id).where(SchoolClass.name == "Algebra 1")),
             "import_id": record.id,
             "name": "20260101T000000-000001.eml",
+            "organization_id": tenant.id,  # the operator's console page of the demo organization
         }
     run_jobs(app)
     return ids
