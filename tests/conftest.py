@@ -23,6 +23,7 @@ from app.tenancy.provisioning import provision_tenant
 from config import TestConfig
 from tests.services import PostgresServer, RedisServer, SmtpSink
 
+pytest_plugins = ["tests.support.browser"]  # the browser suite's live server and Chromium
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 PASSWORD = "correct-horse-battery"
 _slugs = itertools.count(1)

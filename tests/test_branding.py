@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from app.contrast import contrast_ratio
+from tests.support.browser import open_signed_in
 from tests.test_auth_pages import Browser
-from tests.test_browser import browser, live_server, open_signed_in  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_the_settings_page_offers_no_language_that_would_change_nothing(app, ten
 
 
 @pytest.mark.browser
-def test_buttons_and_links_take_the_primary_colour_in_chromium(admin, app, tenant, browser, live_server):  # noqa: F811
+def test_buttons_and_links_take_the_primary_colour_in_chromium(admin, app, tenant, browser, live_server):
     admin.put(settings_url(tenant), json={"primary_color": "#7c2d12"})
     page = open_signed_in(browser, live_server, tenant, "admin@example.org", "/settings", 1280, 800)
     button = page.eval_on_selector("main form button[type=submit]", "e => getComputedStyle(e).backgroundColor")

@@ -2,77 +2,12 @@
 
 import os
 import re
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.services import free_port
+from tests.support.browser import open_signed_in, published_course
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
-
-
-@pytest.fixture(scope="module")
-def live_server(app):
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield port
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def open_signed_in(browser, live_server, tenant, email, path, width=375, height=740):
-    """A new page in Chromium, signed in through the real form and landed on `path`."""
-    from tests.conftest import PASSWORD
-
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next={path}")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{path}")
-    return page
-
-
-def published_course(app, api, tenant, title, items, learner_email, learner_name="Sam"):
-    """A teacher's published course with these items (dicts for POST content) and one enrolled learner."""
-    from tests.conftest import make_user, user_token
-
-    teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
-    student_id = make_user(app, tenant, "student", email=learner_email, first_name=learner_name)
-    with app.app_context():
-        teacher = api(tenant, user_token(app, tenant, teacher_id, "teacher"))
-    course_id = teacher.post("/api/v1/courses", json={"title": title}).get_json()["data"]["id"]
-    module, item_ids = None, []
-    for item in items:
-        where = {"module_id": module} if module else {"module_title": "Basics"}
-        created = teacher.post(f"/api/v1/courses/{course_id}/content", json={**item, **where}).get_json()["data"]
-        module = created["module_id"]
-        item_ids.append(created["id"])
-    teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
-    teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [student_id]})
-    return teacher, course_id, item_ids
 
 
 @pytest.mark.parametrize("width, height", [(1280, 800), (375, 740)])
@@ -126,6 +61,7 @@ def test_a_student_signs_in_on_a_phone(browser, live_server, app, make_tenant, t
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     if os.environ.get("SCREENSHOT_DIR"):
         page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "profile-375.png"), full_page=True)
+    page.get_by_text("Menu").click()  # on a phone the navigation is folded into a menu
     page.click("text=Sign out")
     page.wait_for_url("**/login")
     assert (

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.tenancy.context import tenant_context
 from tests import test_browser
 from tests.conftest import make_user
-from tests.test_browser import open_signed_in
+from tests.support.browser import open_signed_in
 
 # The Chromium and live-server fixtures of the browser suite, under their names.
 browser = test_browser.browser

@@ -12,7 +12,7 @@ from app.mail import build_message
 from app.tenancy.context import tenant_context
 from tests.conftest import PASSWORD, build_app
 from tests.services import free_port
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 SIZES = [(375, 812), (1280, 800)]

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from tests.test_browser import browser, live_server, open_signed_in, published_course  # noqa: F401 (fixtures)
+from tests.support.browser import open_signed_in, published_course
 
 pytestmark = pytest.mark.browser
 
@@ -18,8 +18,8 @@ def shoot(page, name):
 
 @pytest.mark.parametrize("width, height", [(375, 812), (1280, 800)])
 def test_a_student_finishes_a_course_then_joins_and_leaves_another(
-    browser,  # noqa: F811
-    live_server,  # noqa: F811
+    browser,
+    live_server,
     app,
     api,
     make_tenant,
