@@ -39,10 +39,8 @@ NOT_PAGES = {
     "home.healthz",
     "learning_pages.cover",
     "learning_pages.media_file",
-    "people_pages.export",
-    "people_pages.errors_csv",
-    "people_pages.sample",
 }
+DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
 # a proper page either way, checked like any other.
 REFUSALS = {401, 403, 404}
@@ -82,6 +80,7 @@ def demo_ids(app, tenant):
     import io
 
     from app.tenancy.context import tenant_context
+    from blueprints.branches.models import Branch
     from blueprints.branches.scope import scope_of
     from blueprints.classes.models import SchoolClass
     from blueprints.courses.models import ContentItem, Course
@@ -112,6 +111,7 @@ def demo_ids(app, tenant):
             "user_id": find_user_by_email("student@demo.example").id,
             "class_id": db.session.scalar(sa.select(SchoolClass.id).where(SchoolClass.name == "Algebra 1")),
             "import_id": record.id,
+            "branch_id": db.session.scalar(sa.select(Branch.id).where(Branch.code == "north")),
             "name": "20260101T000000-000001.eml",
             "organization_id": tenant.id,  # the operator's console page of the demo organization
         }
@@ -123,7 +123,12 @@ def page_paths(app, ids):
     """Every GET page route, filled with demo ids; a parameter nobody can fill is a failure, not a skip."""
     paths, unfillable = set(), []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in NOT_PAGES or rule.rule.startswith("/api/"):
+        if (
+            "GET" not in rule.methods
+            or rule.endpoint in NOT_PAGES
+            or rule.rule.startswith("/api/")
+            or rule.rule.endswith(DOWNLOADS)
+        ):
             continue
         missing = [name for name in rule.arguments if name not in ids]
         if missing:

@@ -8,13 +8,8 @@ import pytest
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
-from tests import test_browser
 from tests.conftest import make_user
 from tests.support.browser import open_signed_in
-
-# The Chromium and live-server fixtures of the browser suite, under their names.
-browser = test_browser.browser
-live_server = test_browser.live_server
 
 pytestmark = pytest.mark.browser
 OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"

@@ -62,6 +62,8 @@ def test_on_a_desktop_the_navigation_is_one_row_without_a_menu_button(browser, l
         link = nav_link(page, name)
         expect(link).to_be_visible()
         tops.add(round(link.bounding_box()["y"]))
+    if os.environ.get("SCREENSHOT_DIR"):
+        page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "menu-1280.png"))
     assert len(tops) == 1, tops
     assert page.locator("header").bounding_box()["height"] < 100
     page.close()

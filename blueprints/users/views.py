@@ -76,7 +76,13 @@ def picker():
     chosen, matches = people.pick_people(
         request.args.get("picker_q", "")[:200], request.args.getlist("user_ids"), scope_of(current_principal())
     )
-    return render_template("people/_picker.html", chosen=chosen, matches=matches, text=request.args.get("picker_q", ""))
+    return render_page(
+        "people/picker.html",
+        partial="people/_picker.html",
+        chosen=chosen,
+        matches=matches,
+        text=request.args.get("picker_q", ""),
+    )
 
 
 @bp.get("/<int:user_id>")
