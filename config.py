@@ -113,6 +113,10 @@ class Config:
 
     REQUIRED_IN_PRODUCTION = ()
 
+    PASSWORD_HASH_PROFILE = "production"  # app/security/passwords.py; only TestConfig picks "testing"
+    # Tests only: provisioning copies this migrated database instead of migrating (tests/conftest.py).
+    TENANT_DATABASE_TEMPLATE = None
+
 
 class DevelopmentConfig(Config):
     DEBUG = False  # the reloader would fork the worker twice; use FLASK_DEBUG=1 to opt in
@@ -126,6 +130,7 @@ class TestConfig(Config):
     RATELIMIT_SENSITIVE = "100000 per minute"
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-every-hmac-algorithm-0123456789"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
+    PASSWORD_HASH_PROFILE = "testing"  # cheap Argon2id: the suite hashes thousands of passwords
 
 
 class ProductionConfig(Config):

@@ -304,3 +304,33 @@ def test_demo_seed_is_complete_and_idempotent(app_config, tmp_path):
             (clip,) = media_of([video.id])
             with media_storage().open(clip.storage_key) as stream:
                 assert clip.content_type == "video/webm" and len(stream.read()) == clip.size
+
+
+def test_without_a_template_provisioning_runs_every_migration(app, api, monkeypatch):
+    """The suite copies a migrated template (tests/conftest.py); production starts from an empty database."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from app.models import import_all_models
+    from app.tenancy.base import tenant_metadata
+
+    assert app.config["TENANT_DATABASE_TEMPLATE"]  # every other test provisions from the template
+    monkeypatch.setitem(app.config, "TENANT_DATABASE_TEMPLATE", None)
+    slug = unique_slug("real")
+    with app.app_context():
+        tenant = provisioning.provision_tenant(slug, "Migrated", "boss@example.org", PASSWORD).tenant.ref()
+    try:
+        import_all_models()
+        engine = create_tenant_engine(tenant.database_url)
+        try:
+            assert current_revision(engine) == head_revision()
+            with engine.connect() as conn:
+                assert compare_metadata(MigrationContext.configure(conn), tenant_metadata()) == []
+        finally:
+            engine.dispose()
+        login = {"email": "boss@example.org", "password": PASSWORD}
+        assert api(tenant).post("/api/v1/auth/login", json=login).status_code == 200
+    finally:
+        destroy_tenant(app, tenant.id)
+    with pytest.raises(ValueError, match="template"):
+        databases.create_database(tenant.database_url, template="mysql://elsewhere/tessera_template")
