@@ -21,7 +21,9 @@ from app.tenancy.engines import engine_registry
 from app.tenancy.models import Tenant
 from app.tenancy.provisioning import _migrate_new_database, provision_tenant
 from config import TestConfig
-from tests.services import PostgresServer, RedisServer, SmtpSink
+from tests.support.services import PostgresServer, RedisServer, SmtpSink
+
+pytest_plugins = ["tests.support.courses"]  # fixtures shared by feature folders (school)
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
 # Code outside an app (the password hasher, scripts) follows the configuration LMS_ENV names: ours.

@@ -15,7 +15,7 @@ from blueprints.branches.models import BranchMembership
 from blueprints.classes.models import ClassMembership
 from blueprints.users.models import User
 from tests.conftest import PASSWORD, make_user, run_jobs, user_token
-from tests.test_auth_pages import Browser
+from tests.support.browser import Browser
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
 

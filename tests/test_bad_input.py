@@ -9,7 +9,7 @@ from app.api.listing import parse_list_query
 from app.errors import BadRequest
 from blueprints.users.listing import USER_LIST
 from tests.conftest import make_user
-from tests.test_auth_pages import Browser
+from tests.support.browser import Browser
 
 PAST_INTEGER = 2**31  # one past what an INTEGER column holds on PostgreSQL (every id)
 HUGE = 2**63  # one past what SQLite's driver takes

@@ -5,7 +5,7 @@ import re
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from tests.conftest import make_user
-from tests.test_auth_pages import Browser
+from tests.support.browser import Browser
 
 
 def test_roster_management_and_teacher_view(app, api, tenant, login_as):

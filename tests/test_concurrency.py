@@ -18,7 +18,7 @@ from app.extensions import db
 from app.tenancy.context import tenant_context
 from blueprints.courses.models import ContentVersion, Enrollment, ItemProgress, ItemTime
 from tests.conftest import make_user, tenant_host, user_token
-from tests.services import free_port
+from tests.support.services import free_port
 
 AT_ONCE = 20
 
@@ -252,7 +252,7 @@ def test_covers_set_many_times_at_once_leave_one_file_in_the_storage(app, course
     in the storage forever, named by no row."""
 
     from app.storage import media_storage
-    from tests.test_courses import _image
+    from tests.support.courses import _image
 
     tenant, remote = course["tenant"], course["remote_teacher"]
     boundary = "tessera-boundary"

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from tests.conftest import make_user, user_token
-from tests.test_auth_pages import Browser
-from tests.test_courses import make_course
+from tests.support.browser import Browser
+from tests.support.courses import make_course
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_courses_page_shows_each_role_its_scope_and_the_roster_its_people(app, t
 
 
 def test_the_courses_page_takes_the_same_queries_for_few_or_many_courses(app, tenant, district):
-    from tests.test_courses import _count_queries
+    from tests.support.courses import _count_queries
 
     boss = Browser(app, tenant)
     boss.sign_in("boss@example.org")

@@ -2,11 +2,9 @@
 
 import pytest
 
-from tests.test_courses import school  # noqa: F401 (a fixture)
-
 
 @pytest.fixture
-def teacher(school):  # noqa: F811
+def teacher(school):
     return school["teacher"]
 
 
@@ -95,8 +93,8 @@ def test_rich_text_has_a_size_limit_and_an_oversized_save_keeps_no_version(teach
     assert description.status_code == 422 and "description" in description.get_json()["error"]["details"]
 
 
-def test_the_item_editor_shows_the_limit_next_to_the_content(app, school):  # noqa: F811
-    from tests.test_auth_pages import Browser
+def test_the_item_editor_shows_the_limit_next_to_the_content(app, school):
+    from tests.support.browser import Browser
 
     course_id, item = lesson(school["teacher"])
     browser = Browser(app, school["tenant"])

@@ -1,60 +1,12 @@
 """Courses through the API: outline, versions, enrollments (with classes), progress, events, prerequisites."""
 
-import pytest
 import sqlalchemy as sa
 
 from app import events
 from app.extensions import db
 from app.tenancy.context import tenant_context
-from app.tenancy.engines import engine_for
-from tests.conftest import make_user, user_token
-
-
-@pytest.fixture
-def school(app, api, tenant, login_as):
-    """A teacher, three students, a class with two of them, and clients for each."""
-
-    def client_for(user_id, role):
-        with app.app_context():
-            return api(tenant, user_token(app, tenant, user_id, role))
-
-    admin = api(tenant, login_as(tenant, "org_admin"))
-    branch = admin.post(f"/api/v1/organizations/{tenant.id}/branches", json={"code": "north", "name": "North"})
-    branch_id = branch.get_json()["data"]["id"]
-    school_class = admin.post("/api/v1/classes", json={"branch_id": branch_id, "name": "Year 9"}).get_json()["data"]
-    teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
-    students = [make_user(app, tenant, "student", email=f"s{n}@example.org") for n in range(3)]
-    admin.post(f"/api/v1/classes/{school_class['id']}/members", json={"user_ids": students[:2], "role": "student"})
-    return {
-        "tenant": tenant,
-        "admin": admin,
-        "class_id": school_class["id"],
-        "students": students,
-        "teacher": client_for(teacher_id, "teacher"),
-        "learners": [client_for(s, "student") for s in students],
-    }
-
-
-def make_course(teacher, title="Algebra", items=3, publish=True):
-    course = teacher.post(
-        "/api/v1/courses",
-        json={"title": title, "summary": "Numbers", "description": "<p>Hi<script>alert(1)</script></p>"},
-    )
-    assert course.status_code == 201, course.get_json()
-    course_id = course.get_json()["data"]["id"]
-    item_ids, first_module = [], None
-    for n in range(items):
-        module = {"module_id": first_module} if first_module else {"module_title": "Week 1"}
-        item = teacher.post(
-            f"/api/v1/courses/{course_id}/content",
-            json={"kind": "text", "title": f"Lesson {n + 1}", "body": f"<p>Lesson {n + 1}</p>", **module},
-        )
-        assert item.status_code == 201, item.get_json()
-        item_ids.append(item.get_json()["data"]["id"])
-        first_module = item.get_json()["data"]["module_id"]
-    if publish:
-        teacher.put(f"/api/v1/courses/{course_id}", json={"status": "published"})
-    return course_id, item_ids
+from tests.conftest import make_user
+from tests.support.courses import PDF, _count_queries, _image, make_course
 
 
 def test_teacher_builds_a_course_that_learners_see_once_published(school):
@@ -190,19 +142,6 @@ def test_prerequisites_gate_the_course(school):
     assert learner.post(f"/api/v1/content/{advanced_items[0]}/complete").status_code == 200
 
 
-def _count_queries(app, tenant, call):
-    with app.app_context():
-        engine = engine_for(tenant)
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        call()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
-
-
 def test_outline_and_progress_take_the_same_queries_for_3_or_30(app, school):
     teacher = school["teacher"]
     small_id, _ = make_course(teacher, title="Small", items=3)
@@ -228,7 +167,7 @@ def test_a_course_with_enrollments_is_archived_not_deleted(school):
 
 
 def test_dashboard_queries_do_not_grow_with_enrollments_and_self_enrollment(app, school):
-    from tests.test_auth_pages import Browser
+    from tests.support.browser import Browser
 
     teacher, me = school["teacher"], school["students"][0]
     for n in range(12):
@@ -258,7 +197,6 @@ def test_dashboard_queries_do_not_grow_with_enrollments_and_self_enrollment(app,
 
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000
-PDF = b"%PDF-1.4\n" + b"x" * 2000
 
 
 def test_media_is_checked_by_content_and_served_with_ranges_to_the_course_only(app, school):
@@ -393,16 +331,6 @@ def test_time_spent_is_credited_no_faster_than_the_clock_and_reported_everywhere
     assert progress["time_by_item"] == [{"item_id": items[0], "seconds": 30}, {"item_id": items[1], "seconds": 165}]
     others = school["learners"][1].get(f"/api/v1/users/{me}/progress")
     assert others.status_code == 404
-
-
-def _image(size, mode="RGB", fmt="JPEG", **save_options):
-    import io
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new(mode, size, "red" if mode != "1" else 0).save(out, fmt, **save_options)
-    return out.getvalue()
 
 
 def test_a_cover_is_re_encoded_bounded_stripped_and_shown_to_who_sees_the_course(app, school):

@@ -12,8 +12,8 @@ import pytest
 import urllib3
 
 from tests.conftest import build_app
-from tests.services import S3Server
-from tests.test_courses import PDF, _image, make_course, school  # noqa: F401 (school is a fixture)
+from tests.support.courses import PDF, _image, make_course
+from tests.support.services import S3Server
 
 WEBM = (Path(__file__).parent.parent / "app" / "assets" / "demo-lesson.webm").read_bytes()
 
@@ -65,7 +65,7 @@ def upload(client, item_id, data, name):
     )
 
 
-def test_media_lives_in_the_bucket_and_is_served_by_short_lived_links(school, s3_server, bucket):  # noqa: F811
+def test_media_lives_in_the_bucket_and_is_served_by_short_lived_links(school, s3_server, bucket):
     teacher, learner, me = school["teacher"], school["learners"][0], school["students"][0]
     course_id, _ = make_course(teacher, items=0)
     video = teacher.post(
@@ -106,7 +106,7 @@ def test_media_lives_in_the_bucket_and_is_served_by_short_lived_links(school, s3
     assert key not in objects(s3_server, bucket) and learner.get(saved["url"]).status_code == 404
 
 
-def test_an_upload_too_large_for_the_limit_leaves_nothing_in_the_bucket(school, s3_server, bucket):  # noqa: F811
+def test_an_upload_too_large_for_the_limit_leaves_nothing_in_the_bucket(school, s3_server, bucket):
     teacher = school["teacher"]
     course_id, _ = make_course(teacher, items=0)
     video = teacher.post(
@@ -120,7 +120,7 @@ def test_an_upload_too_large_for_the_limit_leaves_nothing_in_the_bucket(school, 
     assert s3_server.client().list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
 
-def test_covers_and_the_content_security_policy_follow_the_store(school, s3_server, bucket, app):  # noqa: F811
+def test_covers_and_the_content_security_policy_follow_the_store(school, s3_server, bucket, app):
     teacher, learner = school["teacher"], school["learners"][0]
     course_id, _ = make_course(teacher, items=1)
     put = teacher.put(
@@ -136,7 +136,7 @@ def test_covers_and_the_content_security_policy_follow_the_store(school, s3_serv
     assert f"img-src 'self' data: {s3_server.url}" in policy and f"media-src 'self' {s3_server.url}" in policy
 
 
-def test_an_object_missing_from_the_bucket_is_a_404_and_a_warning(school, s3_server, bucket, caplog):  # noqa: F811
+def test_an_object_missing_from_the_bucket_is_a_404_and_a_warning(school, s3_server, bucket, caplog):
     """No redirect to a link that would fail in the browser, out of the app's sight."""
     teacher = school["teacher"]
     course_id, _ = make_course(teacher, items=0)

@@ -167,7 +167,7 @@ def test_svg_logos_are_sanitised_and_served_sandboxed(admin, client, tenant):
 
 
 def test_settings_page_for_org_admins(app, tenant):
-    from tests.test_auth_pages import Browser
+    from tests.support.browser import Browser
 
     browser = Browser(app, tenant)
     browser.sign_in("admin@example.org")

@@ -9,7 +9,7 @@ import pytest
 
 from scripts.mail_sink import KeepToDisk
 from tests.conftest import PASSWORD, build_app
-from tests.services import free_port
+from tests.support.services import free_port
 
 
 @pytest.fixture

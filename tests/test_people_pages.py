@@ -4,7 +4,7 @@ import re
 
 from app.tenancy.context import tenant_context
 from tests.conftest import make_user
-from tests.test_auth_pages import Browser
+from tests.support.browser import Browser
 
 
 def seed(app, tenant, count=25):

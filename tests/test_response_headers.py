@@ -61,7 +61,7 @@ def test_token_and_api_key_responses_are_never_cached(app, api, tenant, login_as
 
 
 def test_the_api_keys_page_showing_a_new_key_is_never_cached(app, tenant):
-    from tests.test_auth_pages import Browser
+    from tests.support.browser import Browser
 
     browser = Browser(app, tenant)
     browser.sign_in("admin@example.org")

@@ -14,7 +14,7 @@ import pytest
 from app.jobs import get_queue
 from app.tenancy.context import tenant_context
 from tests.conftest import PASSWORD, build_app, make_user, run_jobs
-from tests.test_auth_pages import Browser
+from tests.support.browser import Browser
 
 LOGIN, FORGOT, RESET = "/api/v1/auth/login", "/api/v1/auth/forgot-password", "/api/v1/auth/reset-password"
 OWNER, ATTACKER = "198.51.100.7", "203.0.113.9"

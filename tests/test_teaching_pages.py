@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from tests.conftest import make_user, user_token
-from tests.test_auth_pages import Browser
+from tests.support.browser import Browser
 
 
 def csrf_header(browser, path):
@@ -92,7 +92,7 @@ def test_teacher_uploads_and_removes_files_on_the_item_page_and_learners_get_the
     import io
     from pathlib import Path
 
-    from tests.test_courses import PDF, make_course
+    from tests.support.courses import PDF, make_course
 
     teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
     learner_id = make_user(app, tenant, "student", email="stu@example.org")
@@ -140,7 +140,7 @@ def test_teacher_uploads_and_removes_files_on_the_item_page_and_learners_get_the
 
 def test_a_teacher_cannot_reach_another_course_through_their_own(app, tenant, api):
     """Every teaching route that names an item checks that the item belongs to the course in the URL."""
-    from tests.test_courses import make_course
+    from tests.support.courses import make_course
 
     mine, _ = make_course(api_as(app, api, tenant, "teacher", "mine@example.org"), title="Mine", items=1)
     other_api = api_as(app, api, tenant, "teacher", "other@example.org")
@@ -168,7 +168,7 @@ def test_a_teacher_cannot_reach_another_course_through_their_own(app, tenant, ap
 def test_teacher_sets_a_cover_that_the_catalogue_and_my_learning_show(app, tenant, api):
     import io
 
-    from tests.test_courses import _image, make_course
+    from tests.support.courses import _image, make_course
 
     teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
     learner_id = make_user(app, tenant, "student", email="stu@example.org")
@@ -207,7 +207,7 @@ def test_teacher_sets_a_cover_that_the_catalogue_and_my_learning_show(app, tenan
 
 
 def test_only_pages_with_the_rich_text_editor_allow_its_styles_by_a_fresh_nonce(app, tenant, api):
-    from tests.test_courses import make_course
+    from tests.support.courses import make_course
 
     course_id, _ = make_course(api_as(app, api, tenant, "teacher", "teach@example.org"), items=1)
     teacher = Browser(app, tenant)
@@ -224,7 +224,7 @@ def test_only_pages_with_the_rich_text_editor_allow_its_styles_by_a_fresh_nonce(
 
 
 def test_comparing_versions_by_anything_but_their_numbers_is_a_clear_400_or_404_page(app, tenant, api):
-    from tests.test_courses import make_course
+    from tests.support.courses import make_course
 
     teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
     course_id, (item_id,) = make_course(teacher_api, items=1)
@@ -253,7 +253,7 @@ def test_a_file_missing_from_the_storage_is_a_404_and_a_warning_not_a_500(app, t
     from app.storage import media_storage
     from app.tenancy.context import tenant_context
     from blueprints.courses.models import Course, MediaFile
-    from tests.test_courses import PDF, _image, make_course
+    from tests.support.courses import PDF, _image, make_course
 
     teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
     course_id, _ = make_course(teacher_api, items=0)
