@@ -6,16 +6,16 @@ links the app hands out are fetched like a browser would, Range requests include
 
 import io
 import uuid
-from pathlib import Path
 
 import pytest
 import urllib3
 
+from config import BASE_DIR
 from tests.conftest import build_app
 from tests.support.courses import PDF, _image, make_course
 from tests.support.services import S3Server
 
-WEBM = (Path(__file__).parent.parent / "app" / "assets" / "demo-lesson.webm").read_bytes()
+WEBM = (BASE_DIR / "app" / "assets" / "demo-lesson.webm").read_bytes()
 
 
 @pytest.fixture(scope="module")
