@@ -36,7 +36,7 @@ bench:
 fuzz:
 	@scripts/system-deps.sh test
 	@scripts/venv.sh requirements-dev.txt
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} .venv/bin/pytest -q -p no:cacheprovider tests/test_fuzz.py
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} TEST_DB=postgres .venv/bin/pytest -q -p no:cacheprovider tests/test_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} .venv/bin/pytest -q -p no:cacheprovider tests/api/test_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} TEST_DB=postgres .venv/bin/pytest -q -p no:cacheprovider tests/api/test_fuzz.py
 
 .PHONY: help run test lint format bench fuzz
