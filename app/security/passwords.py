@@ -40,8 +40,13 @@ def _dummy_hash(profile):
 def _profile():
     """The app's profile; outside any app, that of the configuration LMS_ENV names (as create_app() would)."""
     if has_app_context():
-        return current_app.config.get("PASSWORD_HASH_PROFILE", "production")
-    return config_from_env().PASSWORD_HASH_PROFILE
+        profile, testing = current_app.config.get("PASSWORD_HASH_PROFILE", "production"), current_app.testing
+    else:
+        config = config_from_env()
+        profile, testing = config.PASSWORD_HASH_PROFILE, getattr(config, "TESTING", False)
+    if profile != "production" and not testing:
+        raise RuntimeError(f"The {profile!r} password hash profile is for tests only (TESTING=True).")
+    return profile
 
 
 def hash_password(password):

@@ -1,5 +1,6 @@
 """Passwords: production hashes with RFC 9106's Argon2id cost; only the test suite uses a cheap profile."""
 
+import pytest
 from flask import Flask
 
 from app.security.passwords import hash_password, hasher_for, needs_rehash, verify_password
@@ -35,3 +36,10 @@ def test_a_hash_made_by_the_test_profile_verifies_in_production_and_is_upgraded_
         assert not verify_password(cheap, "correct-horse-batterY")
         assert needs_rehash(cheap)  # production replaces it with a full-cost hash at the next sign-in
         assert not verify_password(None, "correct-horse-battery")
+
+
+def test_the_cheap_profile_is_refused_outside_tests():
+    careless = hashing_app(DevelopmentConfig)
+    careless.config["PASSWORD_HASH_PROFILE"] = "testing"
+    with careless.app_context(), pytest.raises(RuntimeError, match="for tests only"):
+        hash_password("a-long-new-password")
