@@ -7,19 +7,10 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.services import free_port
 
 pytestmark = pytest.mark.browser
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(scope="module")

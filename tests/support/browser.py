@@ -1,8 +1,21 @@
-"""A test client on one host that signs in through the pages and fills in CSRF tokens."""
+"""Browsers for tests: a test client on one host that fills in CSRF tokens, and how to start Chromium."""
 
+import os
 import re
 
 from tests.conftest import PASSWORD
+
+# Debian's Chromium, driven by Playwright (tests/browser); one browser per module.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 
 
 class Browser:
