@@ -117,6 +117,10 @@ class Config:
 
     REQUIRED_IN_PRODUCTION = ()
 
+    PASSWORD_HASH_PROFILE = "production"  # app/security/passwords.py; only TestConfig picks "testing"
+    # Tests only: provisioning copies this migrated database instead of migrating (tests/conftest.py).
+    TENANT_DATABASE_TEMPLATE = None
+
 
 class DevelopmentConfig(Config):
     DEBUG = False  # the reloader would fork the worker twice; use FLASK_DEBUG=1 to opt in
@@ -131,6 +135,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-every-hmac-algorithm-0123456789"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
     EVENT_RETRY_INTERVALS = (0, 0)  # retried at once, so that one burst of the test worker sees them fail
+    PASSWORD_HASH_PROFILE = "testing"  # cheap Argon2id: the suite hashes thousands of passwords
 
 
 class ProductionConfig(Config):

@@ -156,7 +156,7 @@ def main():
 
     if args.only in (None, "tenancy"):
         print(f"Tenancy benchmark: {args.tenants} tenants, {args.requests} requests per run")
-        from tests.services import RedisServer  # rate limits and sign-in lockout live in Redis
+        from tests.support.services import RedisServer  # rate limits and sign-in lockout live in Redis
 
         redis = RedisServer()
         try:

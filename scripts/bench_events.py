@@ -112,7 +112,7 @@ def main():
     from app.tenancy.context import tenant_context
     from app.tenancy.provisioning import provision_tenant
     from config import Config
-    from tests.services import RedisServer
+    from tests.support.services import RedisServer
 
     redis = RedisServer()
     workers = []

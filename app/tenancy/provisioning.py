@@ -163,7 +163,8 @@ def provision_tenant(slug, name, admin_email, admin_password=None, admin_name=""
     tenant_id, database_url = tenant.id, tenant.database_url
     database_created = False
     try:
-        databases.create_database(database_url)
+        # Tests set a migrated template to copy (config.py); the upgrade then has nothing left to do.
+        databases.create_database(database_url, template=current_app.config.get("TENANT_DATABASE_TEMPLATE"))
         database_created = True
         _migrate_new_database(database_url)
         _seed_admin(tenant.ref(), admin_email, admin_password, admin_name)

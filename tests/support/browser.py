@@ -1,17 +1,20 @@
-"""The browser suite's shared set-up: a live server for an app, one headless Chromium, and page checks.
+"""Browsers for tests: a test client on one host that fills in CSRF tokens (`Browser`), and the browser
+suite's set-up: a live server for an app, one headless Chromium, and page checks.
 
 `tests/conftest.py` loads this module as a plugin, so every test module has the `live_server` and `browser` fixtures.
 """
 
 import functools
 import os
+import re
 import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from tests.services import free_port
+from tests.conftest import PASSWORD
+from tests.support.services import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -23,6 +26,30 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
+
+
+class Browser:
+    """A test client on one host that reads CSRF tokens from the forms it is shown."""
+
+    def __init__(self, app, tenant):
+        self.client = app.test_client()
+        self.host = f"{tenant.slug}.localhost:5000" if tenant else "localhost:5000"
+
+    def get(self, path, **kwargs):
+        return self.client.get(path, headers={"Host": self.host, **kwargs.pop("headers", {})}, **kwargs)
+
+    def post(self, path, data=None, csrf_from=None, **kwargs):
+        data = dict(data or {})
+        if csrf_from is not None:
+            page = self.get(csrf_from).get_data(as_text=True)
+            data["csrf_token"] = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        return self.client.post(path, data=data, headers={"Host": self.host, **kwargs.pop("headers", {})}, **kwargs)
+
+    def sign_in(self, email, password=PASSWORD, next_path=None):
+        path = "/login" + (f"?next={next_path}" if next_path else "")
+        return self.post(path, {"email": email, "password": password}, csrf_from="/login")
+
+
 AXE_SOURCE = Path(__file__).with_name("vendor").joinpath("axe.min.js")
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
