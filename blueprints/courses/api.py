@@ -121,6 +121,30 @@ class CourseContent(MethodView):
         return content.add_item(_course(course_id, manage=True), data, current_principal())
 
 
+@blp.route("/<int:course_id>/modules/<int:module_id>")
+class CourseModuleById(MethodView):
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.ModuleChangeSchema)
+    @blp.response(200, schemas.ModuleSchema)
+    def patch(self, data, course_id, module_id):
+        """Rename a module."""
+        module = content.get_module(_course(course_id, manage=True), module_id)
+        content.rename_module(module, data["title"])
+        return {"id": module.id, "title": module.title, "position": module.position, "items": []}
+
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ModuleOutcomeSchema)
+    def delete(self, course_id, module_id):
+        """Remove a module and its items; learners lose their progress in those items."""
+        course = _course(course_id, manage=True)
+        module = content.get_module(course, module_id)
+        removed = len(content.items_of_module(module))
+        content.delete_module(module)
+        return {"id": module_id, "outcome": "deleted", "items_removed": removed}
+
+
 @blp.route("/<int:course_id>/enrollments")
 class CourseEnrollments(MethodView):
     @requires("courses.manage")
@@ -251,9 +275,18 @@ class ContentById(MethodView):
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
+    @content_blp.arguments(schemas.ItemChangeSchema)
+    @content_blp.response(200, schemas.ContentSchema)
+    def patch(self, data, item_id):
+        """Rename an item or move it to the end of another module of its course (no new version)."""
+        item = _item(item_id, manage=True)
+        return _content_view(content.change_item(item, title=data.get("title"), module_id=data.get("module_id")))
+
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
     @content_blp.response(200, schemas.OutcomeSchema)
     def delete(self, item_id):
-        """Remove an item from its course."""
+        """Remove an item from its course, with learners' progress in it."""
         content.delete_item(_item(item_id, manage=True))
         return {"id": item_id, "outcome": "deleted"}
 

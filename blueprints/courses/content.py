@@ -11,7 +11,14 @@ from app.extensions import db
 from app.security.actor_ids import actor_ids
 from app.tenancy.locks import locked
 from blueprints.courses.media import discard_files, file_keys
-from blueprints.courses.models import ContentItem, ContentKind, ContentVersion, CourseModule
+from blueprints.courses.models import (
+    ContentItem,
+    ContentKind,
+    ContentVersion,
+    CourseModule,
+    ItemProgress,
+    ItemTime,
+)
 from blueprints.courses.rich_text import rich_text
 
 VIDEO_HOSTS = ("www.youtube.com", "youtube.com", "youtu.be", "player.vimeo.com", "vimeo.com")
@@ -164,6 +171,71 @@ def delete_item(item):
     discard_files(keys)
 
 
+def get_module(course, module_id):
+    """A module of this course; a module of another course is not found here."""
+    module = db.session.get(CourseModule, module_id)
+    if module is None or module.course_id != course.id:
+        raise NotFound("No such module.")
+    return module
+
+
+def _title(title):
+    title = (title or "").strip()
+    if not title:
+        raise ValidationFailed("Give a title.", {"title": ["Required."]})
+    if len(title) > 200:
+        raise ValidationFailed("This title is too long.", {"title": ["At most 200 characters."]})
+    return title
+
+
+def rename_module(module, title):
+    module.title = _title(title)
+    db.session.commit()
+    return module
+
+
+def items_of_module(module):
+    return db.session.scalars(
+        sa.select(ContentItem).where(ContentItem.module_id == module.id).order_by(ContentItem.position, ContentItem.id)
+    ).all()
+
+
+def delete_module(module):
+    """Remove a module with its items (their versions, learners' progress and files go with them)."""
+    items = sa.select(ContentItem.id).where(ContentItem.module_id == module.id)
+    keys = file_keys(items)
+    if not db.session.execute(sa.delete(CourseModule).where(CourseModule.id == module.id)).rowcount:
+        raise NotFound("No such module.")
+    db.session.commit()
+    discard_files(keys)
+
+
+def change_item(item, title=None, module_id=None):
+    """Rename an item (no new version: the title is the outline's) and/or move it to the end of another
+    module of its course."""
+    title = _title(title) if title is not None else item.title
+    if module_id is not None and module_id != item.module_id:
+        target = db.session.get(CourseModule, module_id)
+        if target is None or target.course_id != item.course_id:
+            raise ValidationFailed("No such module in this course.", {"module_id": ["Not in this course."]})
+        last = db.session.scalar(sa.select(sa.func.max(ContentItem.position)).where(ContentItem.module_id == target.id))
+        item.module_id = target.id
+        item.position = (last or 0) + 1
+    item.title = title
+    db.session.commit()
+    return item
+
+
+def progress_at_stake(item_ids):
+    """What removing these items takes from learners: how many learners completed or spent time on them,
+    and how many enrollments lose a record (one query)."""
+    touched = sa.union(
+        sa.select(ItemProgress.enrollment_id).where(ItemProgress.item_id.in_(item_ids)),
+        sa.select(ItemTime.enrollment_id).where(ItemTime.item_id.in_(item_ids)),
+    ).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(touched)) or 0
+
+
 def move(course, kind, object_id, direction):
     """Swap a module or an item of the course with its neighbour ("up" or "down")."""
     model = CourseModule if kind == "module" else ContentItem
@@ -181,6 +253,18 @@ def move(course, kind, object_id, direction):
         for position, sibling in enumerate(ordered):  # renumber: positions stay dense and unique
             sibling.position = position
         db.session.commit()
+
+
+def newest_version_numbers(course):
+    """{item id: its newest version number} for a course's items (one query): newer than the published
+    one is a draft that learners do not see yet."""
+    rows = db.session.execute(
+        sa.select(ContentVersion.item_id, sa.func.max(ContentVersion.number))
+        .join(ContentItem, ContentItem.id == ContentVersion.item_id)
+        .where(ContentItem.course_id == course.id)
+        .group_by(ContentVersion.item_id)
+    )
+    return dict(rows.all())
 
 
 def latest_version(item):

@@ -70,6 +70,23 @@ class ContentUpdateSchema(ma.Schema):
     publish = Boolean(load_default=True)
 
 
+class ItemChangeSchema(ChangesSchema):
+    """`PATCH /content/{id}`: rename an item or move it to another module of its course (no new version)."""
+
+    title = ma.fields.String(validate=validate.Length(min=1, max=200))
+    module_id = Id(metadata={"description": "a module of the same course; the item goes to its end"})
+
+
+class ModuleChangeSchema(ChangesSchema):
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ModuleOutcomeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    outcome = ma.fields.String(metadata={"enum": ["deleted"]})
+    items_removed = ma.fields.Integer()
+
+
 class VersionSchema(ma.Schema):
     number = ma.fields.Integer()
     body = ma.fields.String()

@@ -6,12 +6,20 @@ from werkzeug.datastructures import MultiDict
 from app.api.listing import parse_list_query
 from app.errors import BadRequest, DomainError, NotFound
 from app.forms import apply_domain_error
-from app.pages import render_page
+from app.pages import is_htmx, render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.classes.services import CLASS_LIST, list_classes
 from blueprints.courses import content, covers, learning, media, services
-from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, MediaForm, VersionForm
+from blueprints.courses.forms import (
+    CourseForm,
+    CourseSettingsForm,
+    EnrollForm,
+    ItemForm,
+    MediaForm,
+    RenameForm,
+    VersionForm,
+)
 from blueprints.courses.models import ContentKind
 from blueprints.people.services import branch_choices
 
@@ -53,16 +61,36 @@ def index():
     return render_template("courses/teach_index.html", overview=overview, form=form)
 
 
-def _editor_context(course, item_form=None, course_form=None, cover_form=None):
+def _settings_form(course, formdata=None):
+    """The settings form with its choices; unposted, it shows the course's current settings."""
+    principal = current_principal()
+    choices = services.settings_choices(course, principal, scope_of(principal))
+    current = {
+        "due_days": course.due_days,
+        "self_enrollment": course.self_enrollment,
+        "prerequisite_ids": choices.prerequisite_ids,
+        "branch_ids": choices.branch_ids,
+    }
+    form = CourseSettingsForm(formdata=formdata, data=current)
+    form.prerequisite_ids.choices = choices.prerequisites
+    form.branch_ids.choices = choices.branches
+    form.branches_editable = choices.branches_editable
+    return form
+
+
+def _editor_context(course, item_form=None, course_form=None, cover_form=None, settings_form=None, outline_error=None):
     modules = services.outline(course)
     item_form = item_form or ItemForm(formdata=None)
     item_form.module_id.choices = [(0, "A new module")] + [(m["id"], m["title"]) for m in modules]
     return {
         "course": course,
         "modules": modules,
+        "newest_versions": content.newest_version_numbers(course),
+        "outline_error": outline_error or {},
         "item_form": item_form,
         "course_form": course_form or CourseForm(formdata=None, obj=course, description=course.description_html),
         "cover_form": cover_form or MediaForm(formdata=None),
+        "settings_form": settings_form or _settings_form(course),
     }
 
 
@@ -83,7 +111,6 @@ def editor(course_id):
                     "summary": course_form.summary.data or "",
                     "description": course_form.description.data or "",
                     "status": course_form.status.data,
-                    "self_enrollment": course_form.self_enrollment.data,
                 },
                 current_principal(),
                 scope_of(current_principal()),
@@ -106,6 +133,31 @@ def editor(course_id):
     if request.method == "POST":
         status = 422
     return render_template("courses/editor.html", **_editor_context(course, item_form, course_form)), status
+
+
+@bp.post("/<int:course_id>/settings")
+@requires("courses.manage")
+def settings(course_id):
+    """Save who may take the course and when: due days, prerequisites, self-enrollment, branches."""
+    course = _managed(course_id)
+    form = _settings_form(course, formdata=request.form)
+    if form.validate_on_submit():
+        data = {
+            "due_days": form.due_days.data,
+            "self_enrollment": form.self_enrollment.data,
+            "prerequisite_ids": form.prerequisite_ids.data or [],
+        }
+        if form.branches_editable:
+            data["branch_ids"] = form.branch_ids.data or []
+        try:
+            principal = current_principal()
+            services.update_course(course, data, principal, scope_of(principal))
+            flash("Settings saved.")
+            return redirect(url_for("teaching_pages.editor", course_id=course.id) + "#settings")
+        except DomainError as error:
+            course = _managed(course_id)  # as it is stored: the refused change was rolled back
+            apply_domain_error(form, error)
+    return render_template("courses/editor.html", **_editor_context(course, settings_form=form)), 422
 
 
 @bp.post("/<int:course_id>/cover")
@@ -141,6 +193,99 @@ def move(course_id, kind, object_id, direction):
         return redirect(url_for("teaching_pages.editor", course_id=course.id))
     content.move(course, kind, object_id, direction)
     return render_page("courses/editor.html", partial="courses/_outline_editor.html", **_editor_context(course))
+
+
+def _outline_answer(course, outline_error=None):
+    """After an outline change: the outline fragment to htmx, the editor page otherwise (422 on an error)."""
+    status = 422 if outline_error else 200
+    if not outline_error and not is_htmx():
+        return redirect(url_for("teaching_pages.editor", course_id=course.id))
+    context = _editor_context(course, outline_error=outline_error)
+    return render_page("courses/editor.html", partial="courses/_outline_editor.html", **context), status
+
+
+def _outline_change(course, key, change):
+    """Run an outline change; a refusal is shown next to the row it concerns."""
+    try:
+        change()
+    except DomainError as error:
+        messages = [m for field in (error.details or {}).values() for m in field] or [error.message]
+        return _outline_answer(course, {key: " ".join(messages)})
+    return _outline_answer(course)
+
+
+@bp.post("/<int:course_id>/items/<int:item_id>/rename")
+@requires("courses.manage")
+def rename_item(course_id, item_id):
+    """Rename an item in the outline (its content keeps its versions)."""
+    course, target = _managed_item(course_id, item_id)
+    form = RenameForm()
+    title = form.title.data if form.validate_on_submit() else ""
+    return _outline_change(course, f"item-{target.id}", lambda: content.change_item(target, title=title))
+
+
+@bp.post("/<int:course_id>/items/<int:item_id>/module")
+@requires("courses.manage")
+def move_item_to_module(course_id, item_id):
+    """Move an item to the end of another module."""
+    course, target = _managed_item(course_id, item_id)
+    module_id = request.form.get("module_id", "")
+    if not (module_id.isascii() and module_id.isdigit() and len(module_id) < 10):
+        return _outline_answer(course, {f"item-{target.id}": "Choose a module."})
+    return _outline_change(course, f"item-{target.id}", lambda: content.change_item(target, module_id=int(module_id)))
+
+
+@bp.route("/<int:course_id>/items/<int:item_id>/delete", methods=["GET", "POST"])
+@requires("courses.manage")
+def delete_item(course_id, item_id):
+    """Ask, then remove an item; the question says what learners lose."""
+    course, target = _managed_item(course_id, item_id)
+    if request.method == "POST":
+        content.delete_item(target)
+        flash(f"“{target.title}” removed.")
+        return redirect(url_for("teaching_pages.editor", course_id=course.id))
+    return render_template(
+        "courses/confirm_delete.html",
+        course=course,
+        kind="item",
+        what=f"the item “{target.title}”",
+        items=[target],
+        learners=content.progress_at_stake([target.id]),
+        action=url_for("teaching_pages.delete_item", course_id=course.id, item_id=target.id),
+    )
+
+
+@bp.post("/<int:course_id>/modules/<int:module_id>/rename")
+@requires("courses.manage")
+def rename_module(course_id, module_id):
+    """Rename a module."""
+    course = _managed(course_id)
+    module = content.get_module(course, module_id)
+    form = RenameForm()
+    title = form.title.data if form.validate_on_submit() else ""
+    return _outline_change(course, f"module-{module.id}", lambda: content.rename_module(module, title))
+
+
+@bp.route("/<int:course_id>/modules/<int:module_id>/delete", methods=["GET", "POST"])
+@requires("courses.manage")
+def delete_module(course_id, module_id):
+    """Ask, then remove a module with its items; the question lists them and says what learners lose."""
+    course = _managed(course_id)
+    module = content.get_module(course, module_id)
+    if request.method == "POST":
+        content.delete_module(module)
+        flash(f"Module “{module.title}” removed.")
+        return redirect(url_for("teaching_pages.editor", course_id=course.id))
+    items = content.items_of_module(module)
+    return render_template(
+        "courses/confirm_delete.html",
+        course=course,
+        kind="module",
+        what=f"the module “{module.title}”",
+        items=items,
+        learners=content.progress_at_stake([i.id for i in items]),
+        action=url_for("teaching_pages.delete_module", course_id=course.id, module_id=module.id),
+    )
 
 
 @bp.route("/<int:course_id>/items/<int:item_id>", methods=["GET", "POST"])
