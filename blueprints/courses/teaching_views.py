@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from app.api.downloads import csv_download
 from app.api.listing import parse_list_query
 from app.errors import BadRequest, DomainError, NotFound
 from app.forms import apply_domain_error
@@ -418,9 +419,60 @@ def roster(course_id):
             return redirect(url_for("teaching_pages.roster", course_id=course.id))
         except DomainError as error:
             apply_domain_error(form, error)
-    args = MultiDict({"per_page": "100", "page": request.args.get("page", "1")})
-    page = learning.course_progress(course, parse_list_query(args, learning.PROGRESS_LIST), branch_ids=branch_ids)
+    page = learning.course_progress(course, _roster_query(request.args), branch_ids=branch_ids)
     status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "courses/roster.html", course=course, page=page, form=form, can_edit=branch_ids is None
-    ), status
+    context = {
+        "course": course,
+        "page": page,
+        "form": form,
+        "can_edit": branch_ids is None,
+        "args": request.args,
+        "last_page": max(1, -(-page.total // ROSTER_PAGE_SIZE)),
+    }
+    return render_page("courses/roster.html", partial="courses/_roster_results.html", **context), status
+
+
+ROSTER_PAGE_SIZE = 20
+
+
+def _roster_query(args, per_page=ROSTER_PAGE_SIZE):
+    """The roster page's plain parameters (q, page) as a list query over the active enrollments."""
+    mapped = MultiDict({"page": args.get("page", "1"), "per_page": str(per_page), "filter[status]": "active"})
+    if args.get("q"):
+        mapped["filter[q]"] = args["q"][:200]
+    return parse_list_query(mapped, learning.PROGRESS_LIST)
+
+
+@bp.get("/<int:course_id>/roster.csv")
+@requires("courses.manage")
+def roster_export(course_id):
+    """The roster as CSV: every enrolled learner matching the search, with their progress."""
+    principal = current_principal()
+    course, branch_ids = services.course_roster(course_id, principal, scope_of(principal))
+    return csv_download(
+        learning.roster_csv(course, _roster_query(request.args), branch_ids=branch_ids), f"{course.slug}-roster.csv"
+    )
+
+
+@bp.get("/<int:course_id>/roster/<int:user_id>")
+@requires("courses.manage")
+def learner(course_id, user_id):
+    """One learner in this course: progress per item, time spent, last activity."""
+    principal = current_principal()
+    course, branch_ids = services.course_roster(course_id, principal, scope_of(principal))
+    detail = learning.learner_in_course(course, user_id, branch_ids=branch_ids)
+    return render_template("courses/learner.html", course=course, **detail)
+
+
+@bp.route("/<int:course_id>/roster/<int:user_id>/unenroll", methods=["GET", "POST"])
+@requires("courses.manage")
+def unenroll(course_id, user_id):
+    """Ask, then take a learner out of the course (their progress is kept: enrolling again resumes it)."""
+    principal = current_principal()
+    course, branch_ids = services.course_roster(course_id, principal, scope_of(principal))
+    detail = learning.learner_in_course(course, user_id, branch_ids=branch_ids)
+    if request.method == "POST":
+        learning.unenroll(course, user_id, branch_ids=branch_ids)
+        flash(f"{detail['person'].email} unenrolled.")
+        return redirect(url_for("teaching_pages.roster", course_id=course.id))
+    return render_template("courses/confirm_unenroll.html", course=course, **detail)
