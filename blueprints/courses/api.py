@@ -316,8 +316,11 @@ class ContentDiff(MethodView):
     @content_blp.arguments(schemas.DiffArgs, location="query")
     @content_blp.response(200, schemas.DiffSchema)
     def get(self, args, item_id):
-        """A unified text diff between two versions (`?from=1&to=3`)."""
-        return {"diff": content.diff(_item(item_id, manage=True), args["from_version"], args["to_version"])}
+        """A unified text diff between two versions (`?from=1&to=3`), and the same compared word by word as
+        rendered HTML (`html`: the newer text with `<del>` and `<ins>`; null when nothing changed)."""
+        item = _item(item_id, manage=True)
+        first, second = args["from_version"], args["to_version"]
+        return {"diff": content.diff(item, first, second), "html": content.compare(item, first, second)}
 
 
 @content_blp.route("/<int:item_id>/complete")

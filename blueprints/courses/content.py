@@ -1,6 +1,7 @@
 """Content items and their immutable versions: edit, publish, compare, restore."""
 
 import difflib
+import html
 import re
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from blueprints.courses.models import (
     ItemProgress,
     ItemTime,
 )
-from blueprints.courses.rich_text import rich_text
+from blueprints.courses.rich_text import rich_text, sanitize_html
 
 VIDEO_HOSTS = ("www.youtube.com", "youtube.com", "youtu.be", "player.vimeo.com", "vimeo.com")
 
@@ -159,6 +160,66 @@ def diff(item, a, b):
         first.body.splitlines(), second.body.splitlines(), f"version {a}", f"version {b}", lineterm=""
     )
     return "\n".join(lines)
+
+
+_TOKEN = re.compile(r"<[^>]*>|[^<\s]+|\s+")
+_LINE = re.compile(r"<[^>]*>|[^<\n]+|\n")
+MAX_WORD_PAIRS = 25_000_000  # beyond (old words x new words), compare by lines: fast enough for any page
+
+
+def _tokens(html, pattern=_TOKEN):
+    return pattern.findall(html)
+
+
+def _marked(tokens, tag):
+    """Text runs wrapped in `<ins>`/`<del>`; an insertion keeps its tags (they are the new version's
+    structure), a deletion drops them (the old structure is gone)."""
+    out, run = [], []
+
+    def flush():
+        if "".join(run).strip():
+            out.append(f"<{tag}>{''.join(run)}</{tag}>")
+        else:
+            out.extend(run)
+        run.clear()
+
+    for token in tokens:
+        if token.startswith("<"):
+            flush()
+            if tag == "ins":
+                out.append(token)
+        else:
+            run.append(token)
+    flush()
+    return out
+
+
+def word_diff(old_html, new_html):
+    """The new version as rendered HTML, with the words removed since the old one in `<del>` and the
+    words added in `<ins>` (sanitised like any lesson); None when nothing changed."""
+    if old_html == new_html:
+        return None
+    old, new = _tokens(old_html), _tokens(new_html)
+    if len(old) * len(new) > MAX_WORD_PAIRS:
+        old, new = _tokens(old_html, _LINE), _tokens(new_html, _LINE)
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            out += new[j1:j2]
+        if op in ("delete", "replace"):
+            out += _marked(old[i1:i2], "del")
+        if op in ("insert", "replace"):
+            out += _marked(new[j1:j2], "ins")
+    return sanitize_html("".join(out), extra_tags=frozenset({"ins"}))
+
+
+def compare(item, a, b):
+    """Two versions of an item, compared word by word and rendered (bodies that are addresses, not HTML,
+    are compared as text)."""
+    first, second = version(item, a), version(item, b)
+    if item.kind in (ContentKind.VIDEO, ContentKind.LINK):
+        return word_diff(html.escape(first.body), html.escape(second.body))
+    return word_diff(first.body, second.body)
 
 
 def delete_item(item):

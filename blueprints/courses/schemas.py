@@ -106,7 +106,8 @@ class DiffArgs(ma.Schema):
 
 
 class DiffSchema(ma.Schema):
-    diff = ma.fields.String()
+    diff = ma.fields.String(metadata={"description": "unified diff of the stored bodies, line by line"})
+    html = ma.fields.String(allow_none=True, metadata={"description": "word-level compare, rendered: ins and del"})
 
 
 class EnrollSchema(ChangesSchema):

@@ -311,7 +311,13 @@ def item(course_id, item_id):
             apply_domain_error(form, error)
     compare = None
     if request.args.get("from") or request.args.get("to"):
-        compare = content.diff(target, *_compared_versions(request.args))
+        first, second = _compared_versions(request.args)
+        compare = {
+            "from": first,
+            "to": second,
+            "words": content.compare(target, first, second),
+            "source": content.diff(target, first, second),
+        }
     return _item_page(course, target, form, compare=compare, status=422 if request.method == "POST" else 200)
 
 
