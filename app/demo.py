@@ -131,7 +131,7 @@ def _seed_course():
 
     from app.extensions import db
     from blueprints.classes.models import SchoolClass
-    from blueprints.courses.content import add_item
+    from blueprints.courses.content import add_item, new_version
     from blueprints.courses.covers import set_cover
     from blueprints.courses.learning import enroll_class
     from blueprints.courses.media import upload
@@ -156,13 +156,23 @@ def _seed_course():
     db.session.execute(sa.insert(course_teachers).values(course_id=course.id, user_id=teacher.id))
     db.session.commit()
     module_id = None
+    items = {}
     for kind, title, body in DEMO_LESSONS:
         where = {"module_id": module_id} if module_id else {"module_title": "Start here"}
-        item = add_item(course, {"kind": kind, "title": title, "body": body, **where}, acting)
+        item = items[title] = add_item(course, {"kind": kind, "title": title, "body": body, **where}, acting)
         module_id = item.module_id
         if kind == "video":
             with DEMO_VIDEO.open("rb") as stream:
                 upload(item, FileStorage(stream, filename=DEMO_VIDEO.name), acting)
+    # A revision the teacher has not published yet: the course page marks it "draft", the item page compares it.
+    new_version(
+        items["Finding your way"],
+        "<p>Your courses are under <strong>My learning</strong>, due soonest first; the <em>catalogue</em> "
+        "lists the courses you may join yourself.</p>",
+        "Clearer wording",
+        acting,
+        publish=False,
+    )
     set_cover(course, _demo_cover())
     algebra = db.session.scalar(sa.select(SchoolClass.id).where(SchoolClass.name == "Algebra 1"))
     enroll_class(course, algebra)

@@ -149,6 +149,15 @@ def test_the_api_renames_moves_and_deletes_modules_and_items_for_managers_only(a
     renamed = teacher_api.open("PATCH", f"/api/v1/courses/{course_id}/modules/{ids['Week 2']}", json={"title": "Two"})
     assert renamed.status_code == 200 and renamed.get_json()["data"]["title"] == "Two"
     assert _outline(teacher_api, course_id) == {"Week 1": ["Lesson 2", "Lesson 3"], "Two": ["Quiz", "Intro"]}
+    first = teacher_api.open("PATCH", f"/api/v1/content/{ids['Lesson 1']}", json={"position": 1})
+    assert first.status_code == 200 and first.get_json()["data"]["position"] == 0
+    teacher_api.open("PATCH", f"/api/v1/courses/{course_id}/modules/{ids['Week 2']}", json={"position": 1})
+    assert _outline(teacher_api, course_id) == {"Two": ["Intro", "Quiz"], "Week 1": ["Lesson 2", "Lesson 3"]}
+    teacher_api.open("PATCH", f"/api/v1/content/{ids['Lesson 2']}", json={"position": 99})  # past the end: last
+    teacher_api.open("PATCH", f"/api/v1/courses/{course_id}/modules/{ids['Week 2']}", json={"position": 2})
+    assert _outline(teacher_api, course_id) == {"Week 1": ["Lesson 3", "Lesson 2"], "Two": ["Intro", "Quiz"]}
+    zero = teacher_api.open("PATCH", f"/api/v1/content/{ids['Quiz']}", json={"position": 0})
+    assert zero.status_code == 422 and "position" in zero.get_json()["error"]["details"]
 
     other_id = make_user(app, tenant, "teacher", email="other@example.org")
     with app.app_context():
@@ -160,5 +169,5 @@ def test_the_api_renames_moves_and_deletes_modules_and_items_for_managers_only(a
 
     deleted = teacher_api.delete(f"/api/v1/courses/{course_id}/modules/{ids['Week 1']}")
     assert deleted.get_json()["data"] == {"id": ids["Week 1"], "outcome": "deleted", "items_removed": 2}
-    assert _outline(teacher_api, course_id) == {"Two": ["Quiz", "Intro"]}
+    assert _outline(teacher_api, course_id) == {"Two": ["Intro", "Quiz"]}
     assert teacher_api.delete(f"/api/v1/courses/{course_id}/modules/{ids['Week 1']}").status_code == 404

@@ -128,9 +128,9 @@ class CourseModuleById(MethodView):
     @blp.arguments(schemas.ModuleChangeSchema)
     @blp.response(200, schemas.ModuleSchema)
     def patch(self, data, course_id, module_id):
-        """Rename a module."""
+        """Rename a module, or move it to another place in the outline (`position`, 1 = first)."""
         module = content.get_module(_course(course_id, manage=True), module_id)
-        content.rename_module(module, data["title"])
+        content.rename_module(module, data.get("title"), data.get("position"))
         return {"id": module.id, "title": module.title, "position": module.position, "items": []}
 
     @requires("courses.manage")
@@ -278,9 +278,11 @@ class ContentById(MethodView):
     @content_blp.arguments(schemas.ItemChangeSchema)
     @content_blp.response(200, schemas.ContentSchema)
     def patch(self, data, item_id):
-        """Rename an item or move it to the end of another module of its course (no new version)."""
+        """Rename an item, move it to another module of its course, or to a place in its module (`position`,
+        1 = first); no new version."""
         item = _item(item_id, manage=True)
-        return _content_view(content.change_item(item, title=data.get("title"), module_id=data.get("module_id")))
+        changed = content.change_item(item, data.get("title"), data.get("module_id"), data.get("position"))
+        return _content_view(changed)
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)

@@ -249,8 +249,25 @@ def _title(title):
     return title
 
 
-def rename_module(module, title):
-    module.title = _title(title)
+def _place(moving, siblings, position):
+    """Put `moving` at `position` (1 = first; past the end = last) among `siblings`, numbered densely."""
+    others = [sibling for sibling in siblings if sibling.id != moving.id]
+    others.insert(min(max(position, 1), len(others) + 1) - 1, moving)
+    for number, sibling in enumerate(others):
+        sibling.position = number
+
+
+def rename_module(module, title=None, position=None):
+    """Rename a module and/or put it at another place in the course's outline (1 = first)."""
+    title = _title(title) if title is not None else module.title
+    if position is not None:
+        siblings = db.session.scalars(
+            sa.select(CourseModule)
+            .where(CourseModule.course_id == module.course_id)
+            .order_by(CourseModule.position, CourseModule.id)
+        ).all()
+        _place(module, siblings, position)
+    module.title = title
     db.session.commit()
     return module
 
@@ -271,9 +288,9 @@ def delete_module(module):
     discard_files(keys)
 
 
-def change_item(item, title=None, module_id=None):
-    """Rename an item (no new version: the title is the outline's) and/or move it to the end of another
-    module of its course."""
+def change_item(item, title=None, module_id=None, position=None):
+    """Rename an item (no new version: the title is the outline's), move it to the end of another module
+    of its course, and/or put it at a place in its module (1 = first)."""
     title = _title(title) if title is not None else item.title
     if module_id is not None and module_id != item.module_id:
         target = db.session.get(CourseModule, module_id)
@@ -282,6 +299,9 @@ def change_item(item, title=None, module_id=None):
         last = db.session.scalar(sa.select(sa.func.max(ContentItem.position)).where(ContentItem.module_id == target.id))
         item.module_id = target.id
         item.position = (last or 0) + 1
+    if position is not None:
+        db.session.flush()  # its new module's order, with the item in it
+        _place(item, items_of_module(db.session.get(CourseModule, item.module_id)), position)
     item.title = title
     db.session.commit()
     return item

@@ -75,10 +75,14 @@ class ItemChangeSchema(ChangesSchema):
 
     title = ma.fields.String(validate=validate.Length(min=1, max=200))
     module_id = Id(metadata={"description": "a module of the same course; the item goes to its end"})
+    position = Integer(minimum=1, maximum=100_000, metadata={"description": "its place in its module, 1 = first"})
 
 
 class ModuleChangeSchema(ChangesSchema):
-    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    """`PATCH /courses/{id}/modules/{module_id}`: rename a module or put it elsewhere in the outline."""
+
+    title = ma.fields.String(validate=validate.Length(min=1, max=200))
+    position = Integer(minimum=1, maximum=100_000, metadata={"description": "its place in the course, 1 = first"})
 
 
 class ModuleOutcomeSchema(ma.Schema):
