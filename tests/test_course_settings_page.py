@@ -69,14 +69,16 @@ def test_only_an_org_admin_opens_a_course_to_the_whole_organization_from_the_pag
     page = boss.get(editor).get_data(as_text=True)
     assert _checked(page, "branch_ids") == north and "South" not in page  # only their own branches on offer
 
-    widened = boss.post(f"{editor}/settings", {"due_days": "7"}, csrf_from=editor)  # no branch ticked
+    widened = boss.post(
+        f"{editor}/settings", {"due_days": "7", "branch_choice": "1"}, csrf_from=editor
+    )  # no branch ticked
     text = widened.get_data(as_text=True)
     assert widened.status_code == 422 and "Choose at least one of your branches." in text
     course = teacher_api.get(f"/api/v1/courses/{courses['north']}").get_json()["data"]
     assert course["branch_ids"] == north and course["due_days"] is None  # nothing half-written
 
     admin = _signed_in(app, tenant, "admin@example.org")
-    opened = admin.post(f"{editor}/settings", {}, csrf_from=editor)
+    opened = admin.post(f"{editor}/settings", {"branch_choice": "1"}, csrf_from=editor)
     assert opened.status_code == 302
     assert teacher_api.get(f"/api/v1/courses/{courses['north']}").get_json()["data"]["branch_ids"] == []
 

@@ -289,14 +289,18 @@ def delete_module(module):
 
 
 def change_item(item, title=None, module_id=None, position=None):
-    """Rename an item (no new version: the title is the outline's), move it to the end of another module
-    of its course, and/or put it at a place in its module (1 = first)."""
+    """Rename an item (no new version: the title is the outline's), move it to the end of a module of its
+    course, and/or put it at a place in its module (1 = first)."""
     title = _title(title) if title is not None else item.title
-    if module_id is not None and module_id != item.module_id:
+    if module_id is not None:  # to the end of that module (its own: to the end of it)
         target = db.session.get(CourseModule, module_id)
         if target is None or target.course_id != item.course_id:
             raise ValidationFailed("No such module in this course.", {"module_id": ["Not in this course."]})
-        last = db.session.scalar(sa.select(sa.func.max(ContentItem.position)).where(ContentItem.module_id == target.id))
+        last = db.session.scalar(
+            sa.select(sa.func.max(ContentItem.position)).where(
+                ContentItem.module_id == target.id, ContentItem.id != item.id
+            )
+        )
         item.module_id = target.id
         item.position = (last or 0) + 1
     if position is not None:

@@ -74,7 +74,7 @@ class ItemChangeSchema(ChangesSchema):
     """`PATCH /content/{id}`: rename an item or move it to another module of its course (no new version)."""
 
     title = ma.fields.String(validate=validate.Length(min=1, max=200))
-    module_id = Id(metadata={"description": "a module of the same course; the item goes to its end"})
+    module_id = Id(metadata={"description": "a module of the same course (its own too): the item goes to its end"})
     position = Integer(minimum=1, maximum=100_000, metadata={"description": "its place in its module, 1 = first"})
 
 

@@ -148,7 +148,7 @@ def settings(course_id):
             "self_enrollment": form.self_enrollment.data,
             "prerequisite_ids": form.prerequisite_ids.data or [],
         }
-        if form.branches_editable:
+        if form.branches_editable and request.form.get("branch_choice"):  # the ticks were shown: none = none
             data["branch_ids"] = form.branch_ids.data or []
         try:
             principal = current_principal()
