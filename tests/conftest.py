@@ -24,8 +24,8 @@ from config import TestConfig
 from tests.support.services import PostgresServer, RedisServer, SmtpSink
 
 pytest_plugins = [
-    "tests.support.courses",  # fixtures shared by feature folders (school)
     "tests.support.browser",  # the browser suite's live server and Chromium
+    "tests.support.courses",  # fixtures shared by feature folders (school, district)
 ]
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")

@@ -122,6 +122,30 @@ class CourseContent(MethodView):
         return content.add_item(_course(course_id, manage=True), data, current_principal())
 
 
+@blp.route("/<int:course_id>/modules/<int:module_id>")
+class CourseModuleById(MethodView):
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.ModuleChangeSchema)
+    @blp.response(200, schemas.ModuleSchema)
+    def patch(self, data, course_id, module_id):
+        """Rename a module, or move it to another place in the outline (`position`, 1 = first)."""
+        module = content.get_module(_course(course_id, manage=True), module_id)
+        content.rename_module(module, data.get("title"), data.get("position"))
+        return {"id": module.id, "title": module.title, "position": module.position, "items": []}
+
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ModuleOutcomeSchema)
+    def delete(self, course_id, module_id):
+        """Remove a module and its items; learners lose their progress in those items."""
+        course = _course(course_id, manage=True)
+        module = content.get_module(course, module_id)
+        removed = len(content.items_of_module(module))
+        content.delete_module(module)
+        return {"id": module_id, "outcome": "deleted", "items_removed": removed}
+
+
 @blp.route("/<int:course_id>/enrollments")
 class CourseEnrollments(MethodView):
     @requires("courses.manage")
@@ -275,9 +299,20 @@ class ContentById(MethodView):
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
+    @content_blp.arguments(schemas.ItemChangeSchema)
+    @content_blp.response(200, schemas.ContentSchema)
+    def patch(self, data, item_id):
+        """Rename an item, move it to another module of its course, or to a place in its module (`position`,
+        1 = first); no new version."""
+        item = _item(item_id, manage=True)
+        changed = content.change_item(item, data.get("title"), data.get("module_id"), data.get("position"))
+        return _content_view(changed)
+
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
     @content_blp.response(200, schemas.OutcomeSchema)
     def delete(self, item_id):
-        """Remove an item from its course."""
+        """Remove an item from its course, with learners' progress in it."""
         content.delete_item(_item(item_id, manage=True))
         return {"id": item_id, "outcome": "deleted"}
 
@@ -307,8 +342,11 @@ class ContentDiff(MethodView):
     @content_blp.arguments(schemas.DiffArgs, location="query")
     @content_blp.response(200, schemas.DiffSchema)
     def get(self, args, item_id):
-        """A unified text diff between two versions (`?from=1&to=3`)."""
-        return {"diff": content.diff(_item(item_id, manage=True), args["from_version"], args["to_version"])}
+        """A unified text diff between two versions (`?from=1&to=3`), and the same compared word by word as
+        rendered HTML (`html`: the newer text with `<del>` and `<ins>`; null when nothing changed)."""
+        item = _item(item_id, manage=True)
+        first, second = args["from_version"], args["to_version"]
+        return {"diff": content.diff(item, first, second), "html": content.compare(item, first, second)}
 
 
 @content_blp.route("/<int:item_id>/complete")

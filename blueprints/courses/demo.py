@@ -9,7 +9,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
-from blueprints.courses.content import add_item
+from blueprints.courses.content import add_item, new_version
 from blueprints.courses.covers import set_cover
 from blueprints.courses.media import upload
 from blueprints.courses.models import Course, CourseStatus, course_teachers
@@ -51,15 +51,24 @@ def seed_course(_password):
     db.session.flush()
     db.session.execute(sa.insert(course_teachers).values(course_id=course.id, user_id=teacher.id))
     db.session.commit()
-    module_id = None
+    module_id, items = None, {}
     for kind, title, body in DEMO_LESSONS:
         where = {"module_id": module_id} if module_id else {"module_title": "Start here"}
-        item = add_item(course, {"kind": kind, "title": title, "body": body, **where}, acting)
+        item = items[title] = add_item(course, {"kind": kind, "title": title, "body": body, **where}, acting)
         module_id = item.module_id
         if kind == "video":
             video = Path(current_app.root_path, *DEMO_VIDEO)
             with video.open("rb") as stream:
                 upload(item, FileStorage(stream, filename=video.name), acting)
+    # A revision the teacher has not published yet: the course page marks it "draft", the item page compares it.
+    new_version(
+        items["Finding your way"],
+        "<p>Your courses are under <strong>My learning</strong>, due soonest first; the <em>catalogue</em> "
+        "lists the courses you may join yourself.</p>",
+        "Clearer wording",
+        acting,
+        publish=False,
+    )
     set_cover(course, _demo_cover())
     yield "created course Getting started"
 

@@ -72,6 +72,27 @@ class ContentUpdateSchema(ma.Schema):
     publish = Boolean(load_default=True)
 
 
+class ItemChangeSchema(ChangesSchema):
+    """`PATCH /content/{id}`: rename an item or move it to another module of its course (no new version)."""
+
+    title = ma.fields.String(validate=validate.Length(min=1, max=200))
+    module_id = Id(metadata={"description": "a module of the same course (its own too): the item goes to its end"})
+    position = Integer(minimum=1, maximum=100_000, metadata={"description": "its place in its module, 1 = first"})
+
+
+class ModuleChangeSchema(ChangesSchema):
+    """`PATCH /courses/{id}/modules/{module_id}`: rename a module or put it elsewhere in the outline."""
+
+    title = ma.fields.String(validate=validate.Length(min=1, max=200))
+    position = Integer(minimum=1, maximum=100_000, metadata={"description": "its place in the course, 1 = first"})
+
+
+class ModuleOutcomeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    outcome = ma.fields.String(metadata={"enum": ["deleted"]})
+    items_removed = ma.fields.Integer()
+
+
 class VersionSchema(ma.Schema):
     number = ma.fields.Integer()
     body = ma.fields.String()
@@ -91,7 +112,8 @@ class DiffArgs(ma.Schema):
 
 
 class DiffSchema(ma.Schema):
-    diff = ma.fields.String()
+    diff = ma.fields.String(metadata={"description": "unified diff of the stored bodies, line by line"})
+    html = ma.fields.String(allow_none=True, metadata={"description": "word-level compare, rendered: ins and del"})
 
 
 class EnrollSchema(ChangesSchema):

@@ -3,54 +3,9 @@ their own people's progress, and nobody else's (API and pages)."""
 
 import re
 
-import pytest
-
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
 from tests.support.courses import make_course
-
-
-@pytest.fixture
-def district(app, api, tenant, login_as):
-    """Branches North and South, a manager of North, a student and a class in each, and four courses."""
-
-    def client(user_id, role):
-        with app.app_context():
-            return api(tenant, user_token(app, tenant, user_id, role))
-
-    admin = api(tenant, login_as(tenant, "org_admin"))
-    base = f"/api/v1/organizations/{tenant.id}/branches"
-    north = admin.post(base, json={"code": "north", "name": "North"}).get_json()["data"]["id"]
-    south = admin.post(base, json={"code": "south", "name": "South"}).get_json()["data"]["id"]
-    manager_id = make_user(app, tenant, "branch_manager", email="boss@example.org")
-    admin.post(f"{base}/{north}/users", json={"user_id": manager_id, "role": "branch_manager"})
-    people, classes = {}, {}
-    for branch_id, name in ((north, "north"), (south, "south")):
-        people[name] = make_user(app, tenant, "student", email=f"{name}@example.org", last_name=name.title())
-        admin.post(f"{base}/{branch_id}/users", json={"user_id": people[name], "role": "student"})
-        classes[name] = admin.post("/api/v1/classes", json={"branch_id": branch_id, "name": f"{name} 7"}).get_json()[
-            "data"
-        ]["id"]
-        admin.post(f"/api/v1/classes/{classes[name]}/members", json={"user_ids": [people[name]], "role": "student"})
-    teacher = client(make_user(app, tenant, "teacher", email="teach@example.org"), "teacher")
-    courses = {
-        "everyone": make_course(teacher, title="Safety for everyone", items=2)[0],
-        "draft": make_course(teacher, title="Draft for everyone", items=1, publish=False)[0],
-        "north": make_course(teacher, title="North only", items=1)[0],
-        "south": make_course(teacher, title="South only", items=1)[0],
-    }
-    for name, branch_id in (("north", north), ("south", south)):
-        restricted = admin.put(f"/api/v1/courses/{courses[name]}", json={"branch_ids": [branch_id]})
-        assert restricted.get_json()["data"]["branch_ids"] == [branch_id]
-    teacher.post(f"/api/v1/courses/{courses['everyone']}/enrollments", json={"user_ids": [people["south"]]})
-    return {
-        "admin": admin,
-        "teacher": teacher,
-        "manager": client(manager_id, "branch_manager"),
-        "people": people,
-        "classes": classes,
-        "courses": courses,
-    }
 
 
 def test_a_branch_manager_enrolls_and_follows_only_their_branch_in_a_course_for_everyone(district):

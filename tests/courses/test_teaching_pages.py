@@ -7,15 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
-
-
-def csrf_header(browser, path):
-    page = browser.get(path).get_data(as_text=True)
-    return {"HX-Request": "true", "X-CSRFToken": re.search(r"X-CSRFToken\": \"([^\"]+)\"", page).group(1)}
-
-
-def item_order(html):
-    return re.findall(r'data-item="([^"]+)"', html)
+from tests.support.courses import csrf_header, item_order
 
 
 def test_teacher_builds_reorders_versions_and_enrolls(app, tenant, mailbox):

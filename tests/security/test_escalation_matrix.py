@@ -122,6 +122,16 @@ def _targets(w):
         )[role],
         "module": lambda role: ([("M1", w.m1)], [] if role == ORG_ADMIN else [("M2 (of C2)", w.m2)]),
         "item": lambda role: ([("I1", w.i1)], [] if role == ORG_ADMIN else [("I2", w.i2), ("I3", w.i3)]),
+        # a module in its course, for the outline's tools (course and module in the path)
+        "course_module": lambda role: (
+            [pair("C1/M1", course="c1", module="m1")],
+            []
+            if role == ORG_ADMIN
+            else [
+                pair("C2/M2", course="c2", module="m2"),
+                pair("C1/M2 (another course's module)", course="c1", module="m2"),
+            ],
+        ),
         "file_item": lambda role: ([("F1", w.f1)], [] if role == ORG_ADMIN else [("F2", w.f2), ("F3", w.f3)]),
         "media": lambda role: ([("MD1", w.md1)], [] if role == ORG_ADMIN else [("MD2", w.md2), ("MD3", w.md3)]),
         # an item in its course, for the teacher's pages (course and item in the path)
@@ -255,6 +265,17 @@ TABLE = {
     ("classes.ClassMember", "DELETE"): Route(path={"class_id": "$class_member.cls", "user_id": "$class_member.user"}),
     ("content.ContentById", "PUT"): Route(path={"item_id": "$item"}, body={"body": "<p>Edited</p>"}),
     ("content.ContentById", "DELETE"): Route(path={"item_id": "$item"}),
+    ("content.ContentById", "PATCH"): Route(
+        path={"item_id": "$item"},
+        variants={"rename": {"title": "Renamed item"}, "move": {"module_id": "$module", "position": 1}},
+    ),
+    ("courses.CourseModuleById", "PATCH"): Route(
+        path={"course_id": "$course_module.course", "module_id": "$course_module.module"},
+        body={"title": "Renamed module"},
+    ),
+    ("courses.CourseModuleById", "DELETE"): Route(
+        path={"course_id": "$course_module.course", "module_id": "$course_module.module"}
+    ),
     ("content.ContentComplete", "POST"): Route(path={"item_id": "$learn_item.item"}),
     ("content.ContentMedia", "POST"): Route(path={"item_id": "$file_item"}, body={"file": Upload("pdf")}),
     ("content.ContentTime", "POST"): Route(path={"item_id": "$learn_item.item"}, body={"seconds": 30}),
@@ -449,6 +470,25 @@ TABLE = {
             "direction": "down",
         }
     ),
+    ("teaching_pages.settings", "POST"): Route(
+        path={"course_id": "$course"}, body={"due_days": "7", "prerequisite_ids": "$prerequisite"}
+    ),
+    ("teaching_pages.rename_item", "POST"): Route(
+        path={"course_id": "$course_item.course", "item_id": "$course_item.item"}, body={"title": "Renamed"}
+    ),
+    ("teaching_pages.move_item_to_module", "POST"): Route(
+        path={"course_id": "$course_item.course", "item_id": "$course_item.item"}, body={"module_id": "$module"}
+    ),
+    ("teaching_pages.delete_item", "POST"): Route(
+        path={"course_id": "$course_item.course", "item_id": "$course_item.item"}
+    ),
+    ("teaching_pages.rename_module", "POST"): Route(
+        path={"course_id": "$course_module.course", "module_id": "$course_module.module"}, body={"title": "Renamed"}
+    ),
+    ("teaching_pages.delete_module", "POST"): Route(
+        path={"course_id": "$course_module.course", "module_id": "$course_module.module"}
+    ),
+    ("teaching_pages.unenroll", "POST"): Route(path={"course_id": "$enrollment.course", "user_id": "$enrollment.user"}),
     ("teaching_pages.roster", "POST"): Route(
         path={"course_id": "$roster_course"},
         variants={"people": {"emails": "$learner.email", "class_id": "0"}, "a class": {"class_id": "$class"}},
@@ -482,6 +522,10 @@ ALLOWED = {
     ("classes.ClassMember", "DELETE", ""): ADMINS_AND_MANAGER,
     ("content.ContentById", "PUT", ""): COURSE_MANAGERS,
     ("content.ContentById", "DELETE", ""): COURSE_MANAGERS,
+    ("content.ContentById", "PATCH", "rename"): COURSE_MANAGERS,
+    ("content.ContentById", "PATCH", "move"): COURSE_MANAGERS,
+    ("courses.CourseModuleById", "PATCH", ""): COURSE_MANAGERS,
+    ("courses.CourseModuleById", "DELETE", ""): COURSE_MANAGERS,
     ("content.ContentComplete", "POST", ""): LEARNER,
     ("content.ContentMedia", "POST", ""): COURSE_MANAGERS,
     ("content.ContentTime", "POST", ""): LEARNER,
@@ -561,6 +605,13 @@ ALLOWED = {
     ("teaching_pages.delete_media", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("teaching_pages.restore", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("teaching_pages.move", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.settings", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.rename_item", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.move_item_to_module", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.delete_item", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.rename_module", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.delete_module", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.unenroll", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("teaching_pages.roster", "POST", "people"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("teaching_pages.roster", "POST", "a class"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
 }
