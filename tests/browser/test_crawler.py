@@ -108,6 +108,7 @@ def demo_ids(app, tenant):
         ids = {
             "course_id": course.id,
             "item_id": item.id,
+            "module_id": item.module_id,
             "user_id": find_user_by_email("student@demo.example").id,
             "class_id": db.session.scalar(sa.select(SchoolClass.id).where(SchoolClass.name == "Algebra 1")),
             "import_id": record.id,
