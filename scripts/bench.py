@@ -10,6 +10,8 @@ import argparse
 import json
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +24,7 @@ from app.tenancy.context import tenant_context
 from app.tenancy.provisioning import provision_tenant
 from blueprints.auth.services import access_token_for
 from config import Config
+from tests.support.services import RedisServer  # rate limits and sign-in lockout live in Redis
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -156,7 +159,6 @@ def main():
 
     if args.only in (None, "tenancy"):
         print(f"Tenancy benchmark: {args.tenants} tenants, {args.requests} requests per run")
-        from tests.support.services import RedisServer  # rate limits and sign-in lockout live in Redis
 
         redis = RedisServer()
         try:
@@ -176,9 +178,6 @@ def main():
 
 def run_course_benchmark(out):
     """Progress table of 2 000 learners x 100 items; dashboard and player of a learner in 50 courses."""
-    import subprocess
-    import sys
-
     output = (
         subprocess.run([sys.executable, "-m", "scripts.bench_courses"], capture_output=True, text=True, check=True)
         .stdout.strip()
@@ -190,9 +189,6 @@ def run_course_benchmark(out):
 
 def run_event_benchmark(out):
     """Event committed -> subscriber done (idle worker), and 10 000 events delivered by 2 event workers."""
-    import subprocess
-    import sys
-
     command = [sys.executable, "-m", "scripts.bench_events", "--events", "10000", "--workers", "2"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
     print("\n".join(output[:-1]))
@@ -201,9 +197,6 @@ def run_event_benchmark(out):
 
 def run_import_benchmarks(rows, out):
     """People imports: `rows` rows on SQLite and PostgreSQL, and 1 000 rows with passwords."""
-    import subprocess
-    import sys
-
     results = []
     for extra in (["--backend", "sqlite"], ["--backend", "postgres"], ["--rows", "1000", "--passwords"]):
         command = [sys.executable, "-m", "scripts.bench_imports", "--rows", str(rows), *extra]

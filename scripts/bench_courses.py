@@ -22,7 +22,11 @@ from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
 from app.tenancy.provisioning import provision_tenant
 from blueprints.auth.services import access_token_for
+from blueprints.courses.models import ContentItem, ContentVersion, Course, CourseModule, course_teachers
+from blueprints.learning.models import Enrollment, ItemProgress
+from blueprints.users.models import User
 from config import Config
+from tests.support.services import RedisServer
 
 
 def percentile(values, fraction):
@@ -42,8 +46,6 @@ def timed(client, path, headers, count, method="GET", data=None, expect=200):
 
 
 def build_course(title, items, teacher_id):
-    from blueprints.courses.models import ContentItem, ContentVersion, Course, CourseModule, course_teachers
-
     course = Course(title=title, slug=re.sub(r"\W+", "-", title.lower()), status="published", created_by_id=teacher_id)
     db.session.add(course)
     db.session.flush()
@@ -79,9 +81,6 @@ def build_course(title, items, teacher_id):
 
 
 def seed(learners, items, enrollments, redis_url):
-    from blueprints.learning.models import Enrollment, ItemProgress
-    from blueprints.users.models import User
-
     app = create_app(
         Config,
         INSTANCE_DIR=tempfile.mkdtemp(prefix="tessera-course-bench-"),
@@ -154,7 +153,6 @@ def main():
     parser.add_argument("--enrollments", type=int, default=50)
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
-    from tests.support.services import RedisServer
 
     redis = RedisServer()
     try:

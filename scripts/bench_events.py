@@ -19,15 +19,21 @@ import tempfile
 import time
 
 import sqlalchemy as sa
+from flask_migrate import upgrade as upgrade_control_plane
+from rq import SimpleWorker
+
+from app import CONTROL_MIGRATIONS, create_app
+from app.events import emit_after_commit
+from app.events.models import DeliveryStatus, EventDelivery
+from app.extensions import db
+from app.jobs import get_event_queue, redis_connection
+from app.tenancy.context import tenant_context
+from app.tenancy.provisioning import provision_tenant
+from config import Config
+from tests.support.services import RedisServer
 
 
 def worker_main(config_json):
-    from rq import SimpleWorker
-
-    from app import create_app
-    from app.jobs import get_event_queue, redis_connection
-    from config import Config
-
     app = create_app(Config, **json.loads(config_json))
     with app.app_context():
         SimpleWorker([get_event_queue()], connection=redis_connection()).work()  # `flask worker --events`
@@ -39,23 +45,16 @@ def percentile(values, fraction):
 
 
 def _emit_one(session):
-    from app.events import emit_after_commit
-
     emit_after_commit(session, "class.members_added", class_id=1, user_ids=[1], role="student")
 
 
 def _done_count():
-    from app.events.models import DeliveryStatus, EventDelivery
-    from app.extensions import db
-
     db.session.rollback()  # a fresh snapshot
     return db.session.scalar(sa.select(sa.func.count()).where(EventDelivery.status == DeliveryStatus.DONE))
 
 
 def measure_latency(samples):
     """Inside the tenant: commit one event at a time, wait for its delivery."""
-    from app.extensions import db
-
     latencies = []
     for number in range(samples):
         _emit_one(db.session)
@@ -73,8 +72,6 @@ def measure_latency(samples):
 
 def measure_throughput(events, workers):
     """Inside the tenant: commit `events` events, 500 per transaction, and wait until all are delivered."""
-    from app.extensions import db
-
     already = _done_count()
     started = time.perf_counter()
     for number in range(events):
@@ -105,14 +102,6 @@ def main():
     if args.worker:
         worker_main(args.worker)
         return
-
-    from flask_migrate import upgrade as upgrade_control_plane
-
-    from app import CONTROL_MIGRATIONS, create_app
-    from app.tenancy.context import tenant_context
-    from app.tenancy.provisioning import provision_tenant
-    from config import Config
-    from tests.support.services import RedisServer
 
     redis = RedisServer()
     workers = []

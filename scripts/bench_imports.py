@@ -16,6 +16,23 @@ import tempfile
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
+from flask_migrate import upgrade as upgrade_control_plane
+from rq import SimpleWorker
+
+from app import CONTROL_MIGRATIONS, create_app
+from app.extensions import db
+from app.jobs import get_queue, redis_connection
+from app.tenancy.context import tenant_context
+from app.tenancy.provisioning import provision_tenant
+from app.tenancy.resolution import find_active_tenant
+from blueprints.branches.models import Branch
+from blueprints.branches.scope import BranchScope
+from blueprints.classes.models import SchoolClass
+from blueprints.imports.models import UserImport
+from blueprints.imports.services import start_import
+from config import Config
+
 BRANCHES = 5
 CLASSES_PER_BRANCH = 20
 
@@ -37,23 +54,11 @@ def generate_csv(path, rows, with_passwords=False):
 
 def worker_main(config_path, phase):
     """In the subprocess: create the tenant's data if asked, run one import phase, print figures."""
-    from rq import SimpleWorker
-
-    from app import create_app
-    from app.jobs import get_queue, redis_connection
-    from app.tenancy.context import tenant_context
-    from app.tenancy.resolution import find_active_tenant
-    from config import Config
-
     settings = json.loads(Path(config_path).read_text())
     app = create_app(Config, **settings["config"])
     with app.app_context():
         tenant = find_active_tenant(settings["slug"])
     with tenant_context(tenant, app):
-        from blueprints.branches.scope import BranchScope
-        from blueprints.imports.models import UserImport
-        from blueprints.imports.services import start_import
-
         with open(settings["csv"], "rb") as stream:
             record = start_import(stream, "bench.csv", phase, False, None, BranchScope(None))
         import_id = record.id
@@ -62,8 +67,6 @@ def worker_main(config_path, phase):
         SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
     elapsed = time.perf_counter() - started
     with tenant_context(tenant, app):
-        from app.extensions import db
-
         record = db.session.get(UserImport, import_id)
         result = {
             "status": record.status,
@@ -79,13 +82,6 @@ def worker_main(config_path, phase):
 
 
 def prepare(backend, rows, with_passwords, redis_url, pg_url):
-    from flask_migrate import upgrade as upgrade_control_plane
-
-    from app import CONTROL_MIGRATIONS, create_app
-    from app.tenancy.context import tenant_context
-    from app.tenancy.provisioning import provision_tenant
-    from config import Config
-
     workdir = Path(tempfile.mkdtemp(prefix="tessera-import-bench-"))
     config = {
         "INSTANCE_DIR": str(workdir / "instance"),
@@ -94,8 +90,6 @@ def prepare(backend, rows, with_passwords, redis_url, pg_url):
         "LMS_BASE_DOMAIN": "localhost:5000",
     }
     if backend == "postgres":
-        import sqlalchemy as sa
-
         engine = sa.create_engine(f"{pg_url}/postgres", isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             conn.execute(sa.text('CREATE DATABASE "bench_control"'))
@@ -107,10 +101,6 @@ def prepare(backend, rows, with_passwords, redis_url, pg_url):
         upgrade_control_plane(directory=str(CONTROL_MIGRATIONS))
         tenant = provision_tenant("bench", "Bench", "admin@example.org", "bench-admin-password").tenant.ref()
     with tenant_context(tenant, app):
-        from app.extensions import db
-        from blueprints.branches.models import Branch
-        from blueprints.classes.models import SchoolClass
-
         for b in range(BRANCHES):
             branch = Branch(code=f"b{b}", name=f"Branch {b}", settings={})
             db.session.add(branch)
@@ -172,7 +162,8 @@ def main():
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--passwords", action="store_true")
     args = parser.parse_args()
-    from tests.support.services import PostgresServer, RedisServer
+    # The --worker process runs this module too and reports its peak memory: boto3 and aiosmtpd would add 10 MB.
+    from tests.support.services import PostgresServer, RedisServer  # noqa: PLC0415 (keeps the worker's RSS honest)
 
     redis = RedisServer()
     postgres = PostgresServer() if args.backend == "postgres" else None

@@ -5,21 +5,29 @@ TEST_DB=postgres         -> control plane and tenants are databases on a throw-a
 """
 
 import itertools
+import json
 import os
+import subprocess
+import sys
 import uuid
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade as upgrade_control_plane
+from rq import SimpleWorker
 
 from app import CONTROL_MIGRATIONS, create_app
 from app.extensions import db
+from app.jobs import get_event_queue, get_queue, redis_connection
+from app.security.operators import create_operator, find_operator, open_operator_sign_in
 from app.security.tokens import issue_access_token
 from app.tenancy import databases
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_registry
 from app.tenancy.models import Tenant
 from app.tenancy.provisioning import _migrate_new_database, provision_tenant
+from blueprints.auth.services import access_token_for
+from blueprints.users.services import create_user
 from config import TestConfig
 from tests.support.services import PostgresServer, RedisServer, SmtpSink
 
@@ -229,8 +237,6 @@ def api(client):
 
 
 def make_user(app, tenant, role="student", email=None, password=PASSWORD, **fields):
-    from blueprints.users.services import create_user
-
     with tenant_context(tenant, app):
         user = create_user(email or f"{role}-{uuid.uuid4().hex[:8]}@example.org", role, password=password, **fields)
         return user.id
@@ -238,8 +244,6 @@ def make_user(app, tenant, role="student", email=None, password=PASSWORD, **fiel
 
 def user_token(app, tenant, user_id, role):
     """An access token of a new API sign-in of this person, as `POST /auth/login` would give."""
-    from blueprints.auth.services import access_token_for
-
     with tenant_context(tenant, app):
         return access_token_for(user_id, (role,), tenant)
 
@@ -256,8 +260,6 @@ def login_as(app):
 
 @pytest.fixture
 def operator_token(app):
-    from app.security.operators import create_operator, find_operator, open_operator_sign_in
-
     with app.app_context():
         email = "operator@example.org"
         operator = find_operator(email) or create_operator(email, PASSWORD)
@@ -268,20 +270,12 @@ def operator_token(app):
 
 def run_jobs(app):
     """Run every queued job now, in-process, against the real Redis (RQ's SimpleWorker)."""
-    from rq import SimpleWorker
-
-    from app.jobs import get_event_queue, get_queue, redis_connection
-
     with app.app_context():
         SimpleWorker([get_queue(), get_event_queue()], connection=redis_connection()).work(burst=True)
 
 
 def spawn_worker(app, **overrides):
     """A real RQ worker process (forking, like production) on this app's queue, until it is empty."""
-    import json
-    import subprocess
-    import sys
-
     keys = (
         "INSTANCE_DIR",
         "CONTROL_DATABASE_URL",

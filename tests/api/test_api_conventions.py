@@ -1,7 +1,12 @@
 """The envelope, error handling and the OpenAPI document."""
 
+import subprocess
+import sys
+
 import pytest
 
+from app import create_app
+from config import ProductionConfig
 from tests.conftest import build_app
 
 
@@ -102,9 +107,6 @@ def test_security_headers_on_every_response(client, tenant):
 
 
 def test_production_config_refuses_to_start_without_secrets(monkeypatch):
-    from app import create_app
-    from config import ProductionConfig
-
     for name in ProductionConfig.REQUIRED_IN_PRODUCTION:
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
@@ -124,9 +126,6 @@ def test_production_config_refuses_to_start_without_secrets(monkeypatch):
 )
 def test_entry_points_import_in_a_fresh_interpreter(module, tmp_path):
     """Import cycles hide in a test run that imported everything already; a worker or `flask` does not."""
-    import subprocess
-    import sys
-
     code = f"import {module}; from app import create_app; create_app()"
     result = subprocess.run(
         [sys.executable, "-c", code],

@@ -13,10 +13,16 @@ import threading
 
 import pytest
 import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
 from werkzeug.serving import make_server
 
+from app.extensions import db
 from app.tenancy.context import tenant_context
-from tests.conftest import PASSWORD, make_user, tenant_host
+from app.tenancy.provisioning import provision_tenant
+from blueprints.auth.services import access_token_for
+from blueprints.users.models import User
+from tests.conftest import PASSWORD, destroy_tenant, make_user, tenant_host, unique_slug
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 # `make fuzz` (FUZZ_EXAMPLES>=20) adds the slow parts: the stateful phase (chains of calls linked by the ids
@@ -35,10 +41,6 @@ class World:
     def token(self, role):
         """A fresh token for `role`'s account, reactivated and restored to its role first (the fuzzer may
         have deactivated or demoted it: the API allows an admin to do that to themselves)."""
-        from app.extensions import db
-        from blueprints.auth.services import access_token_for
-        from blueprints.users.models import User
-
         with tenant_context(self.tenant, self.app):
             user = db.session.get(User, self.users[role])
             user.role, user.is_active = role, True
@@ -48,9 +50,6 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(app):
-    from app.tenancy.provisioning import provision_tenant
-    from tests.conftest import destroy_tenant, unique_slug
-
     with app.app_context():
         tenant = provision_tenant(unique_slug("fuzz"), "Fuzz", "admin@example.org", PASSWORD).tenant.ref()
     world = World(app, tenant)
@@ -88,9 +87,6 @@ def _seed(world):
 
 def fuzz(app, world, role):
     """Run schemathesis' engine (every phase, every check) over the whole document; return the failures."""
-    from schemathesis.config import SchemathesisConfig
-    from schemathesis.engine import events, from_schema
-
     config = SchemathesisConfig.from_dict(
         {
             "seed": 20261125,

@@ -5,6 +5,7 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import MultiDict as M
 
 from app.api.fields import parse_fields, select_fields
 from app.api.listing import parse_list_query, run_list_query
@@ -12,8 +13,10 @@ from app.errors import BadRequest
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
+from app.tenancy.provisioning import provision_tenant
 from blueprints.users.listing import USER_LIST
 from blueprints.users.models import User
+from tests.conftest import PASSWORD, destroy_tenant, unique_slug
 
 PEOPLE = [
     # email, first, last, role, active, created
@@ -27,9 +30,6 @@ PEOPLE = [
 
 @pytest.fixture(scope="module")
 def people_tenant(app):
-    from app.tenancy.provisioning import provision_tenant
-    from tests.conftest import PASSWORD, destroy_tenant, unique_slug
-
     with app.app_context():
         tenant = provision_tenant(unique_slug("list"), "Listing", "zz-admin@example.org", PASSWORD).tenant.ref()
     with tenant_context(tenant, app):
@@ -88,7 +88,6 @@ def test_every_operator(app, people_tenant, args, expected):
 def test_sort_on_several_fields_and_descending(app, people_tenant):
     names, _ = run(app, people_tenant, sort="-created_at")
     assert names == ["Eve", "Dee", "Cyd", "Bob", "Ann"]
-    from werkzeug.datastructures import MultiDict as M
 
     query = parse_list_query(M({"sort": "last_name,-first_name"}), USER_LIST)
     assert query.order == (("last_name", False), ("first_name", True))

@@ -11,6 +11,7 @@ from app.tenancy.engines import create_tenant_engine
 from app.tenancy.migrations import upgrade_tenant_database
 from app.tenancy.provisioning import database_url_for
 from blueprints.api_keys.models import ApiKey
+from blueprints.api_keys.services import create_api_key
 from blueprints.courses.models import ContentVersion, Course, MediaFile
 from blueprints.imports.models import UserImport
 from tests.conftest import make_user, tenant_host, unique_slug
@@ -72,8 +73,6 @@ def _migrate_a_populated_database():
 
 def _key_client(app, tenant, roles, past_user_id):
     """A client signed with a new API key whose id is past `past_user_id`, and that id."""
-    from blueprints.api_keys.services import create_api_key
-
     with tenant_context(tenant, app):
         created = create_api_key("integration", roles, None)
         while created.key.id <= past_user_id:

@@ -9,12 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from argon2 import PasswordHasher
 
 from app.extensions import db
+from app.security.operators import find_operator
+from app.security.passwords import needs_rehash, password_problems
 from app.security.permissions import TENANT_ROLES
 from app.tenancy.context import tenant_context
 from app.tenancy.models import Tenant
+from blueprints.auth.services import open_sign_in
 from blueprints.users.models import User
+from blueprints.users.services import find_user_by_email
 from tests.conftest import PASSWORD, make_user
 
 LOGIN, REFRESH, LOGOUT, ME = (
@@ -49,8 +54,6 @@ def test_each_role_signs_in_and_sees_itself(app, api, tenant, role):
 
 
 def test_operator_signs_in_on_the_platform_only(app, api, tenant, operator_token):
-    from app.security.operators import find_operator
-
     with app.app_context():
         assert find_operator("operator@example.org") is not None
     ok = sign_in(api, None, "operator@example.org")
@@ -116,8 +119,6 @@ def test_refresh_token_of_one_tenant_is_unknown_to_another(api, make_tenant):
 
 
 def _forge(app, tenant, **changes):
-    from blueprints.auth.services import open_sign_in
-
     with tenant_context(tenant, app):
         sign_in_id = open_sign_in(1, "api")
         db.session.commit()
@@ -213,27 +214,18 @@ def test_registration_is_closed_by_default_and_open_when_the_tenant_allows_it(ap
     ],
 )
 def test_password_policy(password, problem):
-    from app.security.passwords import password_problems
-
     assert any(problem in message for message in password_problems(password, "newbie@example.org"))
     assert password_problems("a-long-new-password", "newbie@example.org") == []
 
 
 def test_an_outdated_password_hash_is_upgraded_at_sign_in(app, api, tenant):
-    from argon2 import PasswordHasher
-
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("an-old-style-password")
     make_user(app, tenant, "student", email="old@example.org")
     with tenant_context(tenant, app):
-        from blueprints.users.services import find_user_by_email
-
         find_user_by_email("old@example.org").password_hash = weak
         db.session.commit()
     assert sign_in(api, tenant, "old@example.org", "an-old-style-password").status_code == 200
     with tenant_context(tenant, app):
-        from app.security.passwords import needs_rehash
-        from blueprints.users.services import find_user_by_email
-
         upgraded = find_user_by_email("old@example.org").password_hash
     assert upgraded != weak and not needs_rehash(upgraded)
     assert sign_in(api, tenant, "old@example.org", "an-old-style-password").status_code == 200

@@ -10,6 +10,8 @@ from app.jobs import get_queue
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
 from blueprints.auth.models import PasswordResetToken
+from blueprints.auth.services import update_profile
+from blueprints.users.services import find_user_by_email
 from tests.conftest import PASSWORD, build_app, make_user, run_jobs
 from tests.support.auth import FORGOT, LOGIN, RESET, reset_token_from
 
@@ -48,8 +50,6 @@ def test_unknown_address_gets_the_same_answer_and_no_mail(app, api, tenant, mail
 
 def test_reset_links_go_to_the_sign_in_address_never_the_notification_address(app, api, tenant, mailbox):
     make_user(app, tenant, "student", email="login@example.org")
-    from blueprints.auth.services import update_profile
-    from blueprints.users.services import find_user_by_email
 
     with tenant_context(tenant, app):
         update_profile(find_user_by_email("login@example.org"), notification_email="inbox@example.net")

@@ -2,10 +2,11 @@
 confirmed by e-mail, with the same answer whether the address has an account."""
 
 import re
+import uuid
 
 from app.extensions import db
 from app.tenancy.models import Tenant
-from tests.conftest import PASSWORD, run_jobs
+from tests.conftest import PASSWORD, build_app, run_jobs
 from tests.support.browser import Browser
 
 NEW = {"first_name": "Ada", "last_name": "Byron", "email": "ada@example.org"}
@@ -91,10 +92,6 @@ def test_a_link_stops_working_when_registration_closes(app, tenant, mailbox):
 
 
 def test_sign_up_attempts_are_limited_like_sign_in(app_config, tenant):
-    import uuid
-
-    from tests.conftest import build_app
-
     limited = build_app(app_config, RQ_QUEUE=f"limits-{uuid.uuid4().hex[:8]}", RATELIMIT_SENSITIVE="2 per minute")
     open_registration(limited, tenant)
     browser = Browser(limited, tenant)

@@ -6,15 +6,14 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from blueprints.branches.models import Branch, BranchMembership
+from blueprints.classes.models import SchoolClass
 from tests.conftest import make_user
 from tests.support.browser import Browser
 
 
 def seed(app, tenant):
     """North (2 people, 1 class) and South (1 person); a manager of North."""
-    from blueprints.branches.models import Branch, BranchMembership
-    from blueprints.classes.models import SchoolClass
-
     people = [make_user(app, tenant, "student", email=f"s{n}@example.org") for n in range(3)]
     manager = make_user(app, tenant, "branch_manager", email="boss@example.org")
     with tenant_context(tenant, app):
@@ -53,8 +52,6 @@ def row_of(page, name):
 
 
 def test_the_list_counts_people_and_classes_with_the_same_queries_for_any_number_of_branches(app, tenant):
-    from blueprints.branches.models import Branch
-
     seed(app, tenant)
     browser = Browser(app, tenant)
     browser.sign_in("admin@example.org")
@@ -94,15 +91,11 @@ def test_an_org_admin_creates_edits_and_configures_a_branch_with_inline_errors(a
     settings.update(primary_color="")  # empty: follow the organization again
     assert browser.post(f"{path}/settings", settings, csrf_from=path).status_code == 302
     with tenant_context(tenant, app):
-        from blueprints.branches.models import Branch
-
         own = {k: v for k, v in db.session.get(Branch, branch_id).settings.items() if v}
         assert own == {"time_zone": "Europe/Paris"}
 
 
 def test_archiving_asks_for_confirmation_says_what_stays_and_keeps_people_and_classes(app, tenant):
-    from blueprints.branches.models import Branch, BranchMembership
-
     ids = seed(app, tenant)
     browser = Browser(app, tenant)
     browser.sign_in("admin@example.org")

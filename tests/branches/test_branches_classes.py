@@ -2,6 +2,8 @@
 
 import pytest
 
+from app.extensions import db
+from app.tenancy.models import Tenant
 from tests.conftest import make_user, user_token
 
 
@@ -60,9 +62,6 @@ def test_deleting_a_branch_in_use_is_a_409_with_counts_unless_forced(org):
 
 
 def test_branch_settings_override_the_organization(app, org):
-    from app.extensions import db
-    from app.tenancy.models import Tenant
-
     with app.app_context():
         record = db.session.get(Tenant, org["tenant"].id)
         record.settings = {"time_zone": "Europe/Paris", "primary_color": "#112233"}

@@ -1,10 +1,14 @@
 """The demo tenant's home page in a real Chromium, on a desktop and on a 375 px phone."""
 
+import io
 import os
 import re
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
+from tests.conftest import PASSWORD, make_user, spawn_worker
 from tests.support.browser import open_signed_in, published_course
 
 pytestmark = pytest.mark.browser
@@ -43,8 +47,6 @@ def test_unknown_tenant_shows_the_not_found_page(browser, live_server):
 
 
 def test_a_student_signs_in_on_a_phone(browser, live_server, app, make_tenant, tmp_path):
-    from tests.conftest import PASSWORD, make_user
-
     tenant = make_tenant(name="Harbour Training College")
     make_user(app, tenant, "student", email="sam@example.org", first_name="Sam")
     page = browser.new_page(viewport={"width": 375, "height": 740})
@@ -71,8 +73,6 @@ def test_a_student_signs_in_on_a_phone(browser, live_server, app, make_tenant, t
 
 
 def test_api_keys_page_creates_and_revokes_with_htmx(browser, live_server, app, make_tenant):
-    from tests.conftest import PASSWORD
-
     tenant = make_tenant()
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.on("dialog", lambda dialog: dialog.accept())
@@ -98,10 +98,6 @@ def test_api_keys_page_creates_and_revokes_with_htmx(browser, live_server, app, 
 def test_import_page_shows_progress_to_100_percent_and_the_summary(
     browser, live_server, app, api, make_tenant, login_as, tmp_path
 ):
-    from playwright.sync_api import expect
-
-    from tests.conftest import PASSWORD, spawn_worker
-
     tenant = make_tenant()
     admin = api(tenant, login_as(tenant, "org_admin"))
     admin.post(f"/api/v1/organizations/{tenant.id}/branches", json={"code": "north", "name": "North"})
@@ -141,8 +137,6 @@ def test_import_page_shows_progress_to_100_percent_and_the_summary(
 
 
 def test_a_learner_completes_a_short_course_on_a_phone(browser, live_server, app, api, make_tenant):
-    from playwright.sync_api import expect
-
     tenant = make_tenant()
     steps = ["Check the scene", "Call for help", "Recovery position"]
     items = [{"kind": "text", "title": t, "body": f"<p>Step {n}: {t}.</p>"} for n, t in enumerate(steps, start=1)]
@@ -178,8 +172,6 @@ def test_a_learner_completes_a_short_course_on_a_phone(browser, live_server, app
 
 
 def test_reading_a_text_to_its_end_completes_it(browser, live_server, app, api, make_tenant):
-    from playwright.sync_api import expect
-
     tenant = make_tenant()
     long_text = "".join(f"<p>Paragraph {n} of a long lesson.</p>" for n in range(120))
     items = [{"kind": "text", "title": "Chapter", "body": long_text}]
@@ -195,8 +187,6 @@ def test_reading_a_text_to_its_end_completes_it(browser, live_server, app, api, 
 
 
 def test_a_short_text_is_not_completed_by_merely_opening_it(browser, live_server, app, api, make_tenant):
-    from playwright.sync_api import expect
-
     tenant = make_tenant()
     items = [{"kind": "text", "title": "Note", "body": "<p>One line.</p>"}]
     _, course_id, _ = published_course(app, api, tenant, "Short", items, "skimmer@example.org")
@@ -210,11 +200,6 @@ def test_a_short_text_is_not_completed_by_merely_opening_it(browser, live_server
 
 def test_watching_90_percent_of_a_video_completes_it(browser, live_server, app, api, make_tenant):
     """A real WebM (10 s) played in Chromium: half of it keeps the button, the last tenth completes the lesson."""
-    import io
-    from pathlib import Path
-
-    from playwright.sync_api import expect
-
     tenant = make_tenant()
     items = [{"kind": "video", "title": "Watch this"}, {"kind": "text", "title": "After", "body": "<p>Next.</p>"}]
     teacher, course_id, (video_id, _) = published_course(app, api, tenant, "Film", items, "viewer@example.org")
@@ -241,8 +226,6 @@ def test_watching_90_percent_of_a_video_completes_it(browser, live_server, app, 
 
 
 def test_time_on_a_lesson_is_reported_when_the_learner_moves_on(browser, live_server, app, api, make_tenant):
-    from playwright.sync_api import expect
-
     tenant = make_tenant()
     items = [{"kind": "text", "title": t, "body": f"<p>{t}.</p>"} for t in ("One", "Two")]
     teacher, course_id, _ = published_course(app, api, tenant, "Timed", items, "clock@example.org")
@@ -260,8 +243,6 @@ def test_time_on_a_lesson_is_reported_when_the_learner_moves_on(browser, live_se
 
 
 def test_a_teacher_writes_a_lesson_in_the_rich_text_editor(browser, live_server, app, api, make_tenant):
-    from playwright.sync_api import expect
-
     tenant = make_tenant()
     items = [{"kind": "text", "title": "Intro", "body": "<p>Old text.</p>"}]
     teacher, course_id, (item_id,) = published_course(app, api, tenant, "Writing", items, "reader@example.org")

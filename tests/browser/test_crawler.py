@@ -9,6 +9,7 @@ violation found by axe-core. Every failure is listed at the end, not only the fi
 `SCREENSHOT_DIR=screenshots` (what `make screenshots` sets) keeps a full-page PNG of every visit.
 """
 
+import io
 import os
 import re
 import time
@@ -17,6 +18,16 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from app.demo import seed_demo
+from app.extensions import db
+from app.tenancy import provisioning
+from app.tenancy.context import tenant_context
+from blueprints.branches.models import Branch
+from blueprints.branches.scope import scope_of
+from blueprints.classes.models import SchoolClass
+from blueprints.courses.models import ContentItem, Course
+from blueprints.imports import services as imports
+from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.browser import accessibility_violations, layout_problems, serve
 
@@ -55,9 +66,6 @@ TIMINGS = {"load": 0.0, "layout": 0.0, "axe": 0.0}
 @pytest.fixture(scope="module")
 def demo(app_config, tmp_path_factory):
     """A fresh app with the demo organization, as `make run` has it (with the development outbox)."""
-    from app.demo import seed_demo
-    from app.tenancy import provisioning
-
     outbox = tmp_path_factory.mktemp("outbox")
     (outbox / "20260101T000000-000001.eml").write_text(
         "From: Tessera <no-reply@tessera.example>\nTo: sam@demo.example\nSubject: Welcome\n"
@@ -77,19 +85,7 @@ def demo(app_config, tmp_path_factory):
 
 def demo_ids(app, tenant):
     """One id per route parameter name, from the demo data (and a dry-run import made here)."""
-    import io
-
-    from app.tenancy.context import tenant_context
-    from blueprints.branches.models import Branch
-    from blueprints.branches.scope import scope_of
-    from blueprints.classes.models import SchoolClass
-    from blueprints.courses.models import ContentItem, Course
-    from blueprints.imports import services as imports
-    from blueprints.users.services import find_user_by_email, principal_for_user
-
     with tenant_context(tenant, app):
-        from app.extensions import db
-
         course = db.session.scalar(sa.select(Course).where(Course.slug == "getting-started"))
         item = db.session.scalar(
             sa.select(ContentItem).where(ContentItem.course_id == course.id).order_by(ContentItem.id)

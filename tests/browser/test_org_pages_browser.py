@@ -8,6 +8,8 @@ import pytest
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from blueprints.branches.models import Branch, BranchMembership
+from blueprints.classes.models import SchoolClass
 from tests.conftest import make_user
 from tests.support.browser import open_signed_in
 
@@ -16,9 +18,6 @@ OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
 def seed(app, tenant):
-    from blueprints.branches.models import Branch, BranchMembership
-    from blueprints.classes.models import SchoolClass
-
     people = {
         name: make_user(
             app, tenant, "student", email=f"{name}@example.org", first_name=name.capitalize(), last_name="Lee"

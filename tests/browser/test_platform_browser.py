@@ -6,10 +6,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from app.extensions import db
 from app.mail import build_message
 from app.tenancy.context import tenant_context
+from app.tenancy.models import Tenant
+from app.tenancy.provisioning import get_tenant, suspend_tenant
 from tests.conftest import PASSWORD, build_app
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.services import free_port
@@ -33,8 +37,6 @@ def served(app_config, tmp_path, operator_token):
 
 @pytest.fixture
 def chromium():
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
@@ -52,9 +54,6 @@ def test_operator_pages_and_sign_up_fit_a_phone_and_a_desktop(served, chromium, 
     app, port, outbox = served
     tenant = make_tenant(name="Riverside Secondary School of the Long Names")
     with app.app_context():
-        from app.extensions import db
-        from app.tenancy.models import Tenant
-
         record = db.session.get(Tenant, tenant.id)
         record.settings = {**record.settings, "self_registration": True}
         db.session.commit()
@@ -86,8 +85,6 @@ def test_operator_pages_and_sign_up_fit_a_phone_and_a_desktop(served, chromium, 
         page.close()
 
     with app.app_context():
-        from app.tenancy.provisioning import get_tenant, suspend_tenant
-
         suspend_tenant(get_tenant(tenant.id))
     for width, height in SIZES:
         page = chromium.new_page(viewport={"width": width, "height": height})

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import layout_problems, open_signed_in, published_course
 
@@ -36,8 +37,6 @@ def box(page, selector):
 
 
 def test_on_a_phone_the_lesson_fits_and_the_outline_ticks_without_a_reload(browser, live_server, first_aid):
-    from playwright.sync_api import expect
-
     tenant, course_id, item_ids = first_aid
     page = open_signed_in(browser, live_server, tenant, "sam@example.org", f"/learn/{course_id}", 375, 812)
     assert layout_problems(page) == []

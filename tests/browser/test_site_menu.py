@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import make_user
 from tests.support.browser import layout_problems, open_signed_in
@@ -16,8 +17,6 @@ def nav_link(page, name):
 
 
 def test_on_a_phone_the_navigation_is_a_menu_opened_with_the_keyboard(browser, live_server, app, make_tenant):
-    from playwright.sync_api import expect
-
     tenant = make_tenant()
     make_user(app, tenant, "org_admin", email="a.very.long.name.for.an.administrator@example.org")
     page = open_signed_in(
@@ -52,8 +51,6 @@ def test_on_a_phone_the_navigation_is_a_menu_opened_with_the_keyboard(browser, l
 
 
 def test_on_a_desktop_the_navigation_is_one_row_without_a_menu_button(browser, live_server, make_tenant):
-    from playwright.sync_api import expect
-
     tenant = make_tenant()
     page = open_signed_in(browser, live_server, tenant, "admin@example.org", "/people", 1280, 800)
     expect(page.locator("header summary")).to_be_hidden()

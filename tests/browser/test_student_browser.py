@@ -4,6 +4,7 @@ they joined themselves can be left after confirming."""
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import open_signed_in, published_course
 
@@ -26,8 +27,6 @@ def test_a_student_finishes_a_course_then_joins_and_leaves_another(
     width,
     height,
 ):
-    from playwright.sync_api import expect
-
     tenant = make_tenant()
     items = [{"kind": "text", "title": t, "body": f"<p>{t}.</p>"} for t in ("Check the scene", "Call for help")]
     teacher, course_id, _ = published_course(app, api, tenant, "First Aid", items, "sam@example.org")

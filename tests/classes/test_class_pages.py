@@ -4,13 +4,12 @@ import re
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from blueprints.branches.models import Branch
 from tests.conftest import make_user
 from tests.support.browser import Browser
 
 
 def test_roster_management_and_teacher_view(app, api, tenant, login_as):
-    from blueprints.branches.models import Branch
-
     with tenant_context(tenant, app):
         branch = Branch(code="north", name="North", settings={})
         db.session.add(branch)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from blueprints.courses.models import ContentItem, CourseModule
 from tests.conftest import make_user
 from tests.support.browser import Browser
 
@@ -22,8 +23,6 @@ def editor_with_a_module(app, tenant):
 
 
 def outline(app, tenant):
-    from blueprints.courses.models import ContentItem, CourseModule
-
     with tenant_context(tenant, app):
         rows = db.session.execute(
             sa.select(CourseModule.title, ContentItem.title)

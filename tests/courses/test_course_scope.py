@@ -5,7 +5,7 @@ import re
 
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
-from tests.support.courses import make_course
+from tests.support.courses import _count_queries, make_course
 
 
 def test_a_branch_manager_enrolls_and_follows_only_their_branch_in_a_course_for_everyone(district):
@@ -72,8 +72,6 @@ def test_courses_page_shows_each_role_its_scope_and_the_roster_its_people(app, t
 
 
 def test_the_courses_page_takes_the_same_queries_for_few_or_many_courses(app, tenant, district):
-    from tests.support.courses import _count_queries
-
     boss = Browser(app, tenant)
     boss.sign_in("boss@example.org")
     few = _count_queries(app, tenant, lambda: boss.get("/teach"))

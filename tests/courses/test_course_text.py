@@ -2,6 +2,9 @@
 
 import pytest
 
+from blueprints.courses import services
+from tests.support.browser import Browser
+
 
 @pytest.fixture
 def teacher(school):
@@ -48,8 +51,6 @@ def test_a_slug_the_author_chose_is_still_refused_when_taken(teacher):
 
 
 def test_a_slug_taken_by_a_concurrent_request_gets_a_random_suffix(app, teacher, monkeypatch):
-    from blueprints.courses import services
-
     assert create(teacher, "Geometry").status_code == 201
     monkeypatch.setattr(services, "_free_slug", lambda base: base)  # as if another request took it meanwhile
     again = create(teacher, "Geometry")
@@ -94,8 +95,6 @@ def test_rich_text_has_a_size_limit_and_an_oversized_save_keeps_no_version(teach
 
 
 def test_the_item_editor_shows_the_limit_next_to_the_content(app, school):
-    from tests.support.browser import Browser
-
     course_id, item = lesson(school["teacher"])
     browser = Browser(app, school["tenant"])
     browser.sign_in("teacher@example.org")

@@ -1,11 +1,21 @@
 """Courses through the API: outline, versions, enrollments (with classes), progress, events, prerequisites."""
 
+import io
+from datetime import timedelta
+
 import sqlalchemy as sa
+from PIL import Image
 
 from app import events
+from app.events import emit_after_commit
+from app.events.catalog import Event, define, forget
 from app.extensions import db
+from app.storage import media_storage
 from app.tenancy.context import tenant_context
+from blueprints.api_keys.services import create_api_key
+from blueprints.learning.models import Enrollment
 from tests.conftest import make_user, run_jobs
+from tests.support.browser import Browser
 from tests.support.courses import PDF, _count_queries, _image, make_course
 
 
@@ -110,9 +120,6 @@ def test_class_enrollment_follows_new_members_and_progress_completes_the_course(
 
 
 def test_events_are_emitted_after_commit_and_never_after_a_rollback(app, tenant):
-    from app.events import emit_after_commit
-    from app.events.catalog import Event, define, forget
-
     @define
     class Thing(Event):
         name = "test.thing"
@@ -177,8 +184,6 @@ def test_a_course_with_enrollments_is_archived_not_deleted(school):
 
 
 def test_dashboard_queries_do_not_grow_with_enrollments_and_self_enrollment(app, school):
-    from tests.support.browser import Browser
-
     teacher, me = school["teacher"], school["students"][0]
     for n in range(12):
         course_id, _ = make_course(teacher, title=f"Course {n:02d}", items=2)
@@ -210,8 +215,6 @@ MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4000
 
 
 def test_media_is_checked_by_content_and_served_with_ranges_to_the_course_only(app, school):
-    import io
-
     teacher, learner = school["teacher"], school["learners"][0]
     course_id, _ = make_course(teacher, items=0)
     video = teacher.post(
@@ -273,8 +276,6 @@ def test_unenroll_keeps_history_and_content_lists_only_visible_courses(school):
 
 
 def test_branch_courses_are_invisible_outside_the_branch_and_to_keys(app, school, tenant):
-    from blueprints.api_keys.services import create_api_key
-
     admin, teacher = school["admin"], school["teacher"]
     south = admin.post(f"/api/v1/organizations/{tenant.id}/branches", json={"code": "south", "name": "South"})
     south_id = south.get_json()["data"]["id"]
@@ -302,10 +303,6 @@ def test_branch_courses_are_invisible_outside_the_branch_and_to_keys(app, school
 
 
 def test_time_spent_is_credited_no_faster_than_the_clock_and_reported_everywhere(app, school):
-    from datetime import timedelta
-
-    from blueprints.learning.models import Enrollment
-
     teacher, learner, me = school["teacher"], school["learners"][0], school["students"][0]
     course_id, items = make_course(teacher, items=2)
     assert learner.post(f"/api/v1/content/{items[0]}/time", json={"seconds": 30}).status_code == 404  # not enrolled
@@ -344,10 +341,6 @@ def test_time_spent_is_credited_no_faster_than_the_clock_and_reported_everywhere
 
 
 def test_a_cover_is_re_encoded_bounded_stripped_and_shown_to_who_sees_the_course(app, school):
-    import io
-
-    from PIL import Image
-
     teacher, learner = school["teacher"], school["learners"][0]
     course_id, _ = make_course(teacher, items=1)
     assert teacher.get(f"/api/v1/courses/{course_id}/cover").status_code == 404
@@ -386,8 +379,6 @@ def test_a_cover_is_re_encoded_bounded_stripped_and_shown_to_who_sees_the_course
     assert learner.get(cover_url).status_code == 200  # a refused upload leaves the cover as it was
 
     with app.app_context(), tenant_context(school["tenant"]):
-        from app.storage import media_storage
-
         root = media_storage().root / school["tenant"].slug
     transparent = _image((64, 64), mode="RGBA", fmt="PNG")
     replaced = put(transparent, "logo.png").get_json()["data"]["cover_url"]
@@ -403,8 +394,6 @@ def test_a_cover_is_re_encoded_bounded_stripped_and_shown_to_who_sees_the_course
 
 def test_passing_the_linked_assessment_completes_its_item_once(app, school):
     """The contract the assessments feature will use: emit `assessment.passed` after its commit."""
-    from app.events import emit_after_commit
-
     teacher, learner, me = school["teacher"], school["learners"][0], school["students"][0]
     course_id, (lesson,) = make_course(teacher, items=1)
     quiz = teacher.post(
@@ -429,10 +418,6 @@ def test_passing_the_linked_assessment_completes_its_item_once(app, school):
 
 
 def test_removing_an_item_or_a_course_removes_the_bytes_of_its_files(app, school):
-    import io
-
-    from app.storage import media_storage
-
     teacher = school["teacher"]
     course_id, _ = make_course(teacher, items=0, publish=False)
 

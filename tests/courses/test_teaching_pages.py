@@ -1,13 +1,18 @@
 """The teacher's pages: create a course, add and reorder items, versions, roster and enrollment."""
 
+import io
 import re
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.storage import media_storage
+from app.tenancy.context import tenant_context
+from blueprints.courses.models import Course, MediaFile
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
-from tests.support.courses import csrf_header, item_order
+from tests.support.courses import PDF, _image, csrf_header, item_order, make_course
 
 
 def test_teacher_builds_reorders_versions_and_enrolls(app, tenant, mailbox):
@@ -81,11 +86,6 @@ def api_as(app, api, tenant, role, email):
 
 
 def test_teacher_uploads_and_removes_files_on_the_item_page_and_learners_get_them(app, tenant, api):
-    import io
-    from pathlib import Path
-
-    from tests.support.courses import PDF, make_course
-
     teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
     learner_id = make_user(app, tenant, "student", email="stu@example.org")
     course_id, _ = make_course(teacher_api, items=0)
@@ -132,8 +132,6 @@ def test_teacher_uploads_and_removes_files_on_the_item_page_and_learners_get_the
 
 def test_a_teacher_cannot_reach_another_course_through_their_own(app, tenant, api):
     """Every teaching route that names an item checks that the item belongs to the course in the URL."""
-    from tests.support.courses import make_course
-
     mine, _ = make_course(api_as(app, api, tenant, "teacher", "mine@example.org"), title="Mine", items=1)
     other_api = api_as(app, api, tenant, "teacher", "other@example.org")
     other, other_items = make_course(other_api, title="Other", items=2)
@@ -158,10 +156,6 @@ def test_a_teacher_cannot_reach_another_course_through_their_own(app, tenant, ap
 
 
 def test_teacher_sets_a_cover_that_the_catalogue_and_my_learning_show(app, tenant, api):
-    import io
-
-    from tests.support.courses import _image, make_course
-
     teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
     learner_id = make_user(app, tenant, "student", email="stu@example.org")
     course_id, _ = make_course(teacher_api, items=1)
@@ -199,8 +193,6 @@ def test_teacher_sets_a_cover_that_the_catalogue_and_my_learning_show(app, tenan
 
 
 def test_only_pages_with_the_rich_text_editor_allow_its_styles_by_a_fresh_nonce(app, tenant, api):
-    from tests.support.courses import make_course
-
     course_id, _ = make_course(api_as(app, api, tenant, "teacher", "teach@example.org"), items=1)
     teacher = Browser(app, tenant)
     teacher.sign_in("teach@example.org")
@@ -216,8 +208,6 @@ def test_only_pages_with_the_rich_text_editor_allow_its_styles_by_a_fresh_nonce(
 
 
 def test_comparing_versions_by_anything_but_their_numbers_is_a_clear_400_or_404_page(app, tenant, api):
-    from tests.support.courses import make_course
-
     teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
     course_id, (item_id,) = make_course(teacher_api, items=1)
     teacher_api.put(f"/api/v1/content/{item_id}", json={"body": "<p>second</p>"})
@@ -240,13 +230,6 @@ def test_comparing_versions_by_anything_but_their_numbers_is_a_clear_400_or_404_
 
 
 def test_a_file_missing_from_the_storage_is_a_404_and_a_warning_not_a_500(app, tenant, api, caplog):
-    import io
-
-    from app.storage import media_storage
-    from app.tenancy.context import tenant_context
-    from blueprints.courses.models import Course, MediaFile
-    from tests.support.courses import PDF, _image, make_course
-
     teacher_api = api_as(app, api, tenant, "teacher", "teach@example.org")
     course_id, _ = make_course(teacher_api, items=0)
     item_id = teacher_api.post(

@@ -12,7 +12,7 @@ from app.events.catalog import InvalidPayload, UnknownEvent, catalog_markdown
 from app.events.models import EventDelivery, OutboxEvent
 from app.events.relay import deliver
 from app.extensions import db
-from app.jobs import get_queue
+from app.jobs import enqueue_many, get_queue
 from app.tenancy.context import tenant_context
 from blueprints.classes.models import ClassMembership
 from blueprints.learning.models import Enrollment
@@ -91,7 +91,6 @@ def test_the_same_event_delivered_twice_takes_effect_once(marking_app, tenant):
             sa.select(EventDelivery.id).where(EventDelivery.subscriber.like("%.mark_members"))
         ).all()
     run_jobs(marking_app)
-    from app.jobs import enqueue_many
 
     with tenant_context(tenant, marking_app):
         enqueue_many(tenant, deliver, [("tenant", delivery_id)] * 2)  # the sweep or a retry, delivering again

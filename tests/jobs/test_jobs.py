@@ -1,6 +1,7 @@
 """RQ jobs run inside the tenant that enqueued them, on a real Redis."""
 
 from app.jobs import enqueue
+from app.tenancy.provisioning import get_tenant, suspend_tenant
 from tests.conftest import make_user
 from tests.conftest import run_jobs as work
 from tests.support import jobs
@@ -26,8 +27,6 @@ def test_job_enqueued_by_a_sees_only_a(app, make_tenant):
 
 
 def test_job_of_a_suspended_tenant_does_not_run(app, make_tenant):
-    from app.tenancy.provisioning import get_tenant, suspend_tenant
-
     tenant = make_tenant()
     with app.app_context():
         job = enqueue(tenant, jobs.emails_seen_by_job, retries=0)

@@ -5,6 +5,7 @@ production; a barrier releases them together. Run on SQLite and on PostgreSQL (T
 """
 
 import http.client
+import io
 import json
 import threading
 import time
@@ -15,10 +16,13 @@ from werkzeug.serving import make_server
 
 from app import events
 from app.extensions import db
+from app.storage import media_storage
 from app.tenancy.context import tenant_context
-from blueprints.courses.models import ContentVersion
+from app.tenancy.engines import create_tenant_engine
+from blueprints.courses.models import ContentItem, ContentVersion
 from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
 from tests.conftest import make_user, run_jobs, tenant_host, user_token
+from tests.support.courses import _image
 from tests.support.services import free_port
 
 AT_ONCE = 20
@@ -191,9 +195,6 @@ def test_simultaneous_first_time_reports_credit_no_more_than_the_clock(app, cour
 def test_a_writer_held_up_past_the_lock_wait_gets_a_409_busy_not_a_500(app, course):
     """Something holds the item for longer than `LOCK_WAIT_SECONDS`: the edit is refused cleanly and
     goes through once the item is free."""
-    from app.tenancy.engines import create_tenant_engine
-    from blueprints.courses.models import ContentItem
-
     teacher, item_id = course["teacher"], course["item_id"]
     engine = create_tenant_engine(course["tenant"].database_url, pool_size=1, max_overflow=0)
     try:
@@ -212,8 +213,6 @@ def test_a_writer_held_up_past_the_lock_wait_gets_a_409_busy_not_a_500(app, cour
 
 
 def test_deleting_one_file_or_item_many_times_at_once_deletes_it_once(course):
-    import io
-
     remote, teacher, item_id = course["remote_teacher"], course["teacher"], course["item_id"]
     handout_id = teacher.post(
         f"/api/v1/courses/{course['id']}/content", json={"kind": "file", "title": "Sheet", "module_title": "M"}
@@ -253,9 +252,6 @@ def test_enrolling_one_class_many_times_at_once_links_it_and_its_students_once(a
 def test_covers_set_many_times_at_once_leave_one_file_in_the_storage(app, course, server):
     """Each change deletes the cover it replaced: had two read the same old cover, one new file would stay
     in the storage forever, named by no row."""
-
-    from app.storage import media_storage
-    from tests.support.courses import _image
 
     tenant, remote = course["tenant"], course["remote_teacher"]
     boundary = "tessera-boundary"

@@ -4,13 +4,13 @@ import re
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from blueprints.branches.models import Branch, BranchMembership
+from blueprints.users.models import User
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
 
 
 def north_and_south(app, tenant):
-    from blueprints.branches.models import Branch
-
     with tenant_context(tenant, app):
         north, south = Branch(code="north", name="North", settings={}), Branch(code="south", name="South", settings={})
         db.session.add_all([north, south])
@@ -19,8 +19,6 @@ def north_and_south(app, tenant):
 
 
 def join(app, tenant, user_id, branch_id, role="student"):
-    from blueprints.branches.models import BranchMembership
-
     with tenant_context(tenant, app):
         db.session.add(BranchMembership(user_id=user_id, branch_id=branch_id, role=role))
         db.session.commit()
@@ -44,8 +42,6 @@ def test_one_bad_address_is_named_and_the_good_ones_are_enrolled_on_the_page_and
         make_user(app, tenant, "student", email=f"{name}@example.org")
     gone = make_user(app, tenant, "student", email="gone@example.org")
     with tenant_context(tenant, app):
-        from blueprints.users.models import User
-
         db.session.get(User, gone).is_active = False
         db.session.commit()
     admin = Browser(app, tenant)

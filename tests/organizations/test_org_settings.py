@@ -7,6 +7,9 @@ import zlib
 import pytest
 from PIL import Image
 
+from blueprints.organizations.settings import logo_folder, update_settings_raw
+from tests.support.browser import Browser
+
 
 def image_bytes(size, mode="RGB", fmt="PNG", color="red", **save_options):
     out = io.BytesIO()
@@ -139,8 +142,6 @@ def test_raster_logos_are_decoded_bounded_and_re_encoded(admin, client, tenant):
 
 
 def test_a_bomb_stored_before_logos_were_checked_is_never_served(app, admin, client, tenant):
-    from blueprints.organizations.settings import logo_folder, update_settings_raw
-
     assert upload_logo(admin, tenant, PNG).status_code == 200
     with app.app_context():
         (logo_folder(tenant) / "logo.png").write_bytes(png_claiming(60_000, 60_000))  # as an older version kept it
@@ -167,8 +168,6 @@ def test_svg_logos_are_sanitised_and_served_sandboxed(admin, client, tenant):
 
 
 def test_settings_page_for_org_admins(app, tenant):
-    from tests.support.browser import Browser
-
     browser = Browser(app, tenant)
     browser.sign_in("admin@example.org")
     page = browser.get("/settings").get_data(as_text=True)

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from app.jobs import get_queue
 from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
+from app.tenancy.provisioning import provision_tenant
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs, tenant_host, unique_slug
 from tests.support.world import PDF, TenantSnapshots, World, build_world, csv_bytes, differences, png_bytes
 
@@ -642,8 +644,6 @@ IMPORT_RECORDS = {"user_imports", "user_import_errors"}
 def matrix(app_config):
     """The world, built once: an app without CSRF checks (the forms' tokens are tested elsewhere), the
     actors signed in (pages) and holding tokens (API), and a snapshot of the database to return to."""
-    from app.tenancy.provisioning import provision_tenant
-
     app = build_app(app_config, WTF_CSRF_ENABLED=False)
     with app.app_context():
         tenant = provision_tenant(unique_slug("matrix"), "Matrix", "admin@example.org", PASSWORD).tenant.ref()
@@ -951,7 +951,5 @@ def test_escalation_matrix(matrix, endpoint, method):
 
 
 def _empty_queue(app):
-    from app.jobs import get_queue
-
     with app.app_context():
         get_queue().empty()

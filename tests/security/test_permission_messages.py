@@ -1,6 +1,7 @@
 """Permission refusals in people's words (issue 10, item 10); the permission's name stays for integrators."""
 
 from app.security.permissions import PERMISSION_ACTIONS, ROLE_NAMES, ROLE_PERMISSIONS, denial_message
+from tests.conftest import make_user
 from tests.support.browser import Browser
 
 
@@ -27,8 +28,6 @@ def test_the_api_says_who_may_and_keeps_the_permission_in_details(api, tenant, l
 
 
 def test_a_page_says_it_in_words_without_the_internal_name(app, tenant):
-    from tests.conftest import make_user
-
     make_user(app, tenant, "student", email="pupil@example.org")
     browser = Browser(app, tenant)
     browser.sign_in("pupil@example.org")

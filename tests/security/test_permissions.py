@@ -6,6 +6,7 @@ import pytest
 
 from app.security.permissions import PLATFORM_OPERATOR, TENANT_ROLES, permissions_of
 from app.tenancy.context import tenant_context
+from blueprints.api_keys.services import create_api_key
 
 ANONYMOUS, OTHER_TENANT, OPERATOR = "anonymous", "other-tenant token", "operator token"
 
@@ -47,8 +48,6 @@ def _expected(permission, public, principal, roles):
 
 @pytest.fixture
 def principals(app, make_tenant, login_as, operator_token):
-    from blueprints.api_keys.services import create_api_key
-
     home, other = make_tenant(), make_tenant()
     tokens = {role: login_as(home, role) for role in TENANT_ROLES}
     tokens[OTHER_TENANT] = login_as(other, "org_admin")

@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from tests.conftest import PASSWORD, build_app, make_user
+from tests.support.browser import Browser
 
 
 @pytest.fixture
@@ -61,8 +62,6 @@ def test_token_and_api_key_responses_are_never_cached(app, api, tenant, login_as
 
 
 def test_the_api_keys_page_showing_a_new_key_is_never_cached(app, tenant):
-    from tests.support.browser import Browser
-
     browser = Browser(app, tenant)
     browser.sign_in("admin@example.org")
     created = browser.post(

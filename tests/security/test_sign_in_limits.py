@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from app.security.rate_limits import client_address
 from config import Config
 from tests.conftest import PASSWORD, build_app, make_user
 
@@ -130,8 +131,6 @@ def test_trusted_proxies_decide_whose_address_the_limits_see(app_config, tenant,
 
 
 def test_ipv6_clients_are_counted_per_64_network(app):
-    from app.security.rate_limits import client_address
-
     seen = {}
     for address in ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:3::1", "::ffff:192.0.2.5", "192.0.2.5"):
         with app.test_request_context(environ_base={"REMOTE_ADDR": address}):

@@ -12,7 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from app.jobs import get_queue
+from app.security.operators import create_operator, find_operator
 from app.tenancy.context import tenant_context
+from blueprints.auth.services import update_profile
+from blueprints.users.services import find_user_by_email
 from tests.conftest import PASSWORD, build_app, make_user, run_jobs
 from tests.support.browser import Browser
 
@@ -152,9 +155,6 @@ def test_a_password_reset_clears_the_counters(guarded_app, tenant, mailbox):
 
 
 def test_the_owner_is_warned_once_at_their_sign_in_address(guarded_app, tenant, mailbox):
-    from blueprints.auth.services import update_profile
-    from blueprints.users.services import find_user_by_email
-
     make_user(guarded_app, tenant, "teacher", email="login@example.org")
     with tenant_context(tenant, guarded_app):  # an address anyone in scope might have changed
         update_profile(find_user_by_email("login@example.org"), notification_email="inbox@example.net")
@@ -193,8 +193,6 @@ def test_a_slowed_down_sign_in_page_says_when_to_try_again(guarded_app, tenant):
 
 
 def test_operators_are_protected_the_same_way(guarded_app, app):
-    from app.security.operators import create_operator, find_operator
-
     with app.app_context():
         email = "guarded-operator@example.org"
         find_operator(email) or create_operator(email, PASSWORD)

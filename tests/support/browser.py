@@ -11,9 +11,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_user, user_token
 from tests.support.services import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -72,8 +73,6 @@ def live_server(app):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
@@ -140,8 +139,6 @@ def layout_problems(page):
 
 def open_signed_in(browser, live_server, tenant, email, path, width=375, height=740):
     """A new page in Chromium, signed in through the real form and landed on `path`."""
-    from tests.conftest import PASSWORD
-
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(f"http://{tenant.slug}.localhost:{live_server}/login?next={path}")
     page.fill("input[name=email]", email)
@@ -153,8 +150,6 @@ def open_signed_in(browser, live_server, tenant, email, path, width=375, height=
 
 def published_course(app, api, tenant, title, items, learner_email, learner_name="Sam"):
     """A teacher's published course with these items (dicts for POST content) and one enrolled learner."""
-    from tests.conftest import make_user, user_token
-
     teacher_id = make_user(app, tenant, "teacher", email="teacher@example.org")
     student_id = make_user(app, tenant, "student", email=learner_email, first_name=learner_name)
     with app.app_context():

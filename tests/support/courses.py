@@ -1,9 +1,11 @@
 """Courses for tests: a school (people and a class) and courses built through the API, sample files."""
 
+import io
 import re
 
 import pytest
 import sqlalchemy as sa
+from PIL import Image
 
 from app.tenancy.engines import engine_for
 from tests.conftest import make_user, user_token
@@ -60,10 +62,6 @@ def make_course(teacher, title="Algebra", items=3, publish=True):
 
 
 def _image(size, mode="RGB", fmt="JPEG", **save_options):
-    import io
-
-    from PIL import Image
-
     out = io.BytesIO()
     Image.new(mode, size, "red" if mode != "1" else 0).save(out, fmt, **save_options)
     return out.getvalue()

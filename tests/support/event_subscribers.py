@@ -55,7 +55,8 @@ def flaky_mark_members(event):
 
 def app_with_these_subscribers(app_config):
     """A test app whose process also runs the subscribers of this module (the session's app does not)."""
-    from tests.conftest import build_app, run_jobs
+    # The worker process runs this module (`python -m`); it must not load the test session's conftest.
+    from tests.conftest import build_app, run_jobs  # noqa: PLC0415 (a worker entry point; conftest stays out)
 
     app = build_app(app_config)
     events.register(app, importlib.import_module("tests.support.event_subscribers"))

@@ -8,9 +8,14 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+from email import message_from_bytes, policy
 from pathlib import Path
+
+import boto3
+from aiosmtpd.controller import Controller
 
 
 def free_port():
@@ -143,10 +148,6 @@ class SmtpSink:
     """A real SMTP server (aiosmtpd) on loopback that keeps every message it receives."""
 
     def __init__(self):
-        from email import message_from_bytes, policy
-
-        from aiosmtpd.controller import Controller
-
         sink = self
         self.messages = []
 
@@ -173,8 +174,6 @@ class S3Server:
     """An S3-compatible object store on loopback: moto's standalone server, spoken to over HTTP by boto3."""
 
     def __init__(self):
-        import sys
-
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
@@ -185,8 +184,6 @@ class S3Server:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def client(self):
-        import boto3
-
         return boto3.client(
             "s3",
             endpoint_url=self.url,

@@ -22,14 +22,32 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import sqlalchemy as sa
+from PIL import Image
 from werkzeug.datastructures import FileStorage
+
+from app.extensions import db
+from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
+from app.security.principal import Principal
+from app.storage import media_storage
+from app.tenancy.context import tenant_context
+from app.tenancy.models import Tenant
+from blueprints.api_keys.services import create_api_key
+from blueprints.branches import services as branches
+from blueprints.branches.scope import BranchScope
+from blueprints.classes import services as classes
+from blueprints.courses import content, covers, media
+from blueprints.courses import services as courses
+from blueprints.imports import services as imports
+from blueprints.learning import services as learning
+from blueprints.users import management
+from blueprints.users.models import User
+from blueprints.users.services import create_user
+from tests.conftest import PASSWORD
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def png_bytes(size=(8, 8), colour="teal"):
-    from PIL import Image
-
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, "PNG")
     return out.getvalue()
@@ -54,23 +72,6 @@ class World:
 
 def build_world(app, tenant, run_jobs):
     """Everything the matrix needs, made with the same services the API and pages call."""
-    from app.extensions import db
-    from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
-    from app.security.principal import Principal
-    from app.tenancy.context import tenant_context
-    from blueprints.api_keys.services import create_api_key
-    from blueprints.branches import services as branches
-    from blueprints.branches.scope import BranchScope
-    from blueprints.classes import services as classes
-    from blueprints.courses import content, covers, media
-    from blueprints.courses import services as courses
-    from blueprints.imports import services as imports
-    from blueprints.learning import services as learning
-    from blueprints.users import management
-    from blueprints.users.models import User
-    from blueprints.users.services import create_user
-    from tests.conftest import PASSWORD
-
     everywhere = BranchScope(None)
     world = World(tenant)
     ids = world.ids
@@ -227,9 +228,6 @@ class TenantSnapshots:
         return taken
 
     def _registry(self):
-        from app.extensions import db
-        from app.tenancy.models import Tenant
-
         with self.app.app_context():
             row = db.session.get(Tenant, self.tenant.id)
             return [(row.name, row.status, repr(sorted((row.settings or {}).items())))]
@@ -258,9 +256,6 @@ class TenantSnapshots:
 
     def remember(self):
         """The baseline to come back to: every column, for restoring (volatile ones included)."""
-        from app.extensions import db
-        from app.tenancy.models import Tenant
-
         self.full_rows = {
             table.name: [dict(row._mapping) for row in self.connection.execute(sa.select(table))]
             for table in self.tables
@@ -274,8 +269,6 @@ class TenantSnapshots:
 
     def _files(self):
         """The bytes of every stored file the baseline names (media and covers): deletes remove them."""
-        from app.storage import media_storage
-
         storage = media_storage()
         keys = [row["storage_key"] for row in self.full_rows["media_files"]]
         keys += [row["cover_key"] for row in self.full_rows["courses"] if row["cover_key"]]
@@ -292,9 +285,6 @@ class TenantSnapshots:
                 path.write_bytes(data)
 
     def _restore_registry(self):
-        from app.extensions import db
-        from app.tenancy.models import Tenant
-
         with self.app.app_context():
             row = db.session.get(Tenant, self.tenant.id)
             row.name, row.status, row.settings = (

@@ -6,6 +6,7 @@ import time
 from email.message import EmailMessage
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from scripts.mail_sink import KeepToDisk
 from tests.conftest import PASSWORD, build_app
@@ -14,8 +15,6 @@ from tests.support.services import free_port
 
 @pytest.fixture
 def sink(tmp_path):
-    from aiosmtpd.controller import Controller
-
     port = free_port()
     controller = Controller(KeepToDisk(tmp_path / "outbox"), hostname="127.0.0.1", port=port)
     controller.start()

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from app.mail import build_message, send_many
 from app.tenancy.context import tenant_context
@@ -15,8 +16,6 @@ from tests.support.services import free_port
 @pytest.fixture
 def outbox_app(app_config, tmp_path, operator_token):
     """An app whose mail goes to a real development sink keeping .eml files, and whose outbox reads them."""
-    from aiosmtpd.controller import Controller
-
     port, folder = free_port(), tmp_path / "outbox"
     controller = Controller(KeepToDisk(folder), hostname="127.0.0.1", port=port)
     controller.start()

@@ -4,14 +4,25 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
+from app import events
+from app.demo import seed_demo
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.models import import_all_models
+from app.storage import media_storage
 from app.tenancy import databases, provisioning
+from app.tenancy.base import tenant_metadata
+from app.tenancy.context import tenant_context
 from app.tenancy.engines import create_tenant_engine
 from app.tenancy.migrations import current_revision, head_revision
 from app.tenancy.models import Tenant, TenantStatus
-from tests.conftest import PASSWORD, destroy_tenant, run_jobs, unique_slug
+from app.tenancy.provisioning import get_tenant_by_slug
+from blueprints.courses.media import media_of
+from blueprints.courses.models import ContentItem, Course
+from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs, unique_slug
 
 
 def _registry_row(app, slug):
@@ -204,8 +215,6 @@ def _failing_seed(*_args):
 
 
 def test_tenant_created_is_emitted_once_after_commit_and_not_on_failure(app, make_tenant, monkeypatch):
-    from app import events
-
     seen = []
 
     def record(payload):
@@ -226,8 +235,6 @@ def test_tenant_created_is_emitted_once_after_commit_and_not_on_failure(app, mak
 
 
 def test_a_failing_subscriber_does_not_undo_or_stop_the_others(app, make_tenant):
-    from app import events
-
     calls = []
 
     def broken(_payload):
@@ -247,12 +254,6 @@ def test_a_failing_subscriber_does_not_undo_or_stop_the_others(app, make_tenant)
 
 def test_tenant_migrations_build_exactly_the_models_schema(app, tenant):
     """A model change without its migration (or a model module Alembic never imported) fails here."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-
-    from app.models import import_all_models
-    from app.tenancy.base import tenant_metadata
-
     import_all_models()
     engine = create_tenant_engine(tenant.database_url)
     try:
@@ -267,9 +268,6 @@ def test_tenant_migrations_build_exactly_the_models_schema(app, tenant):
 
 def test_the_control_plane_holds_only_the_registry():
     """A tenant table declared on the wrong metadata would land in the control plane, for everyone."""
-    from app.extensions import db
-    from app.models import import_all_models
-
     import_all_models()
     # organization_figures: counts about each tenant for the operators' console, no tenant's records.
     platform_events = {"platform_event_outbox", "platform_event_deliveries"}  # tenant.created, tenant.archived
@@ -284,9 +282,6 @@ def test_the_control_plane_holds_only_the_registry():
 
 def test_demo_seed_is_complete_and_idempotent(app_config, tmp_path):
     """`make run` seeds this on SQLite; running it twice must change nothing and fail on nothing."""
-    from app.demo import seed_demo
-    from tests.conftest import build_app
-
     demo_app = build_app(
         app_config,
         INSTANCE_DIR=str(tmp_path),
@@ -298,32 +293,16 @@ def test_demo_seed_is_complete_and_idempotent(app_config, tmp_path):
         second = list(seed_demo("demo-password-123"))
     assert "created organization demo" in first and "created course Getting started" in first
     assert second == []
-    with demo_app.app_context():
-        import sqlalchemy as sa
-
-        from app.extensions import db
-        from app.storage import media_storage
-        from app.tenancy.context import tenant_context
-        from app.tenancy.provisioning import get_tenant_by_slug
-        from blueprints.courses.media import media_of
-        from blueprints.courses.models import ContentItem, Course
-
-        with tenant_context(get_tenant_by_slug("demo")):
-            assert db.session.scalar(sa.select(Course.cover_key).where(Course.slug == "getting-started"))
-            video = db.session.scalar(sa.select(ContentItem).where(ContentItem.kind == "video"))
-            (clip,) = media_of([video.id])
-            with media_storage().open(clip.storage_key) as stream:
-                assert clip.content_type == "video/webm" and len(stream.read()) == clip.size
+    with demo_app.app_context(), tenant_context(get_tenant_by_slug("demo")):
+        assert db.session.scalar(sa.select(Course.cover_key).where(Course.slug == "getting-started"))
+        video = db.session.scalar(sa.select(ContentItem).where(ContentItem.kind == "video"))
+        (clip,) = media_of([video.id])
+        with media_storage().open(clip.storage_key) as stream:
+            assert clip.content_type == "video/webm" and len(stream.read()) == clip.size
 
 
 def test_without_a_template_provisioning_runs_every_migration(app, api, monkeypatch):
     """The suite copies a migrated template (tests/conftest.py); production starts from an empty database."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-
-    from app.models import import_all_models
-    from app.tenancy.base import tenant_metadata
-
     assert app.config["TENANT_DATABASE_TEMPLATE"]  # every other test provisions from the template
     monkeypatch.setitem(app.config, "TENANT_DATABASE_TEMPLATE", None)
     slug = unique_slug("real")

@@ -4,10 +4,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.tenancy.base import execute_in_tenant
 from app.tenancy.context import NoTenantContext, tenant_context
 from app.tenancy.engines import EngineRegistry, engine_registry
 from app.tenancy.provisioning import archive_tenant, get_tenant, suspend_tenant
 from app.tenancy.resolution import PLATFORM, slug_from_host
+from blueprints.courses.models import course_teachers
 from blueprints.users.models import User
 
 
@@ -86,8 +88,6 @@ def test_tenant_context_routes_to_that_tenants_database(app, make_tenant):
 
 
 def test_raw_sql_helper_runs_on_the_tenant_database(app, tenant):
-    from app.tenancy.base import execute_in_tenant
-
     with tenant_context(tenant, app):
         emails = execute_in_tenant(sa.text("SELECT email FROM users")).scalars().all()
     assert emails == ["admin@example.org"]
@@ -139,8 +139,6 @@ def test_nothing_request_scoped_survives_into_the_next_request(app, client, make
 
 def test_core_statements_on_tenant_tables_reach_the_tenant_database(app, tenant):
     """A select or insert on a plain Table (no ORM mapper) is routed like a model query."""
-    from blueprints.courses.models import course_teachers
-
     with tenant_context(tenant, app):
         assert db.session.execute(sa.select(course_teachers)).all() == []
         assert db.session.scalar(sa.select(sa.func.count()).select_from(course_teachers)) == 0

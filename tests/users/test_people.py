@@ -3,7 +3,9 @@
 import io
 
 import pytest
+import sqlalchemy as sa
 
+from app.tenancy.engines import engine_for
 from tests.conftest import PASSWORD, make_user, run_jobs, user_token
 
 LOGIN = "/api/v1/auth/login"
@@ -136,10 +138,6 @@ def test_manager_export_holds_only_their_branches(org):
 
 
 def test_people_list_is_two_queries_whatever_the_page_size(app, org):
-    import sqlalchemy as sa
-
-    from app.tenancy.engines import engine_for
-
     for n in range(30):
         add(org["admin"], email=f"p{n}@example.org", branch_ids=[org["north"]], send_invitation=False)
     with app.app_context():

@@ -1,16 +1,16 @@
 """The people pages: live search (htmx fragment), filters, paging, scope, deactivation."""
 
+import io
 import re
 
+from app.extensions import db
 from app.tenancy.context import tenant_context
-from tests.conftest import make_user
+from blueprints.branches.models import Branch, BranchMembership
+from tests.conftest import make_user, run_jobs
 from tests.support.browser import Browser
 
 
 def seed(app, tenant, count=25):
-    from app.extensions import db
-    from blueprints.branches.models import Branch, BranchMembership
-
     with tenant_context(tenant, app):
         north, south = Branch(code="north", name="North", settings={}), Branch(code="south", name="South", settings={})
         db.session.add_all([north, south])
@@ -57,8 +57,6 @@ def test_filters_and_paging_keep_each_other(app, tenant):
 def test_managers_see_their_branch_and_can_deactivate_there(app, api, tenant, login_as):
     ids = seed(app, tenant, count=4)
     manager = make_user(app, tenant, "branch_manager", email="boss@example.org")
-    from app.extensions import db
-    from blueprints.branches.models import BranchMembership
 
     with tenant_context(tenant, app):
         db.session.add(BranchMembership(user_id=manager, branch_id=ids["north"], role="branch_manager"))
@@ -84,8 +82,6 @@ def test_teachers_and_students_do_not_get_the_people_pages(app, tenant):
 
 
 def test_import_page_rejects_a_bad_file_inline(app, tenant):
-    import io
-
     browser = Browser(app, tenant)
     browser.sign_in("admin@example.org")
     page = browser.get("/people/import").get_data(as_text=True)
@@ -101,8 +97,6 @@ def test_import_page_rejects_a_bad_file_inline(app, tenant):
 
 
 def test_add_and_edit_a_person_with_inline_errors(app, tenant, mailbox):
-    from tests.conftest import run_jobs
-
     seed(app, tenant, count=1)
     browser = Browser(app, tenant)
     browser.sign_in("admin@example.org")

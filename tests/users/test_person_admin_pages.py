@@ -7,14 +7,14 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
+from blueprints.branches.models import Branch, BranchMembership
+from blueprints.users.models import User
 from tests.conftest import make_user, run_jobs, user_token
 from tests.support.auth import LOGIN, RESET, reset_token_from
 from tests.support.browser import Browser
 
 
 def branches(app, tenant, *codes):
-    from blueprints.branches.models import Branch
-
     with tenant_context(tenant, app):
         made = [Branch(code=code, name=code.capitalize(), settings={}) for code in codes]
         db.session.add_all(made)
@@ -23,16 +23,12 @@ def branches(app, tenant, *codes):
 
 
 def join(app, tenant, user_id, branch_id, role):
-    from blueprints.branches.models import BranchMembership
-
     with tenant_context(tenant, app):
         db.session.add(BranchMembership(user_id=user_id, branch_id=branch_id, role=role))
         db.session.commit()
 
 
 def memberships(app, tenant, user_id):
-    from blueprints.branches.models import BranchMembership
-
     with tenant_context(tenant, app):
         rows = db.session.execute(
             sa.select(BranchMembership.branch_id, BranchMembership.role).where(BranchMembership.user_id == user_id)
@@ -120,8 +116,6 @@ def test_a_branch_manager_moves_people_only_among_their_branches_and_never_chang
     assert edit(browser, kim, branch_ids=[north2]).status_code == 302
     assert memberships(app, tenant, kim) == {north2: "student", south: "student"}
     with tenant_context(tenant, app):
-        from blueprints.users.models import User
-
         assert db.session.get(User, kim).email == "kim@example.org"
 
 
@@ -142,8 +136,6 @@ def test_the_api_changes_branches_and_refuses_a_manager_s_address_change(app, ap
 
 
 def test_an_invitation_is_sent_again_at_most_every_ten_minutes_and_the_old_link_stops_working(app, tenant, mailbox):
-    from blueprints.users.models import User
-
     [north] = branches(app, tenant, "north")
     admin = Browser(app, tenant)
     admin.sign_in("admin@example.org")
