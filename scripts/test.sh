@@ -10,12 +10,15 @@ scripts/venv.sh requirements-dev.txt
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+# Each run is split over two pytest-xdist workers, a test module per worker (their fixtures are per module):
+# the suites wait on servers, browsers and workers often enough that four processes keep two cores busy.
+XDIST="-n ${TEST_WORKERS:-2} --dist loadfile"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 started=$SECONDS
-.venv/bin/pytest -q -p no:cacheprovider "$@" >"$logs/sqlite" 2>&1 &
+.venv/bin/pytest -q -p no:cacheprovider $XDIST "$@" >"$logs/sqlite" 2>&1 &
 sqlite_pid=$!
-TEST_DB=postgres .venv/bin/pytest -q -p no:cacheprovider -m "not browser" "$@" >"$logs/postgres" 2>&1 &
+TEST_DB=postgres .venv/bin/pytest -q -p no:cacheprovider $XDIST -m "not browser" "$@" >"$logs/postgres" 2>&1 &
 postgres_pid=$!
 status=0
 wait "$sqlite_pid" || status=1
