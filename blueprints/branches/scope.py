@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from app.errors import PermissionDenied
 from app.extensions import db
+from app.security.actor import request_scope_of
 from app.security.permissions import BRANCH_MANAGER, ORGANIZATION_WIDE_ROLES, TEACHER
 from blueprints.branches.models import BranchMembership
 from blueprints.classes.models import ClassMembership
@@ -37,6 +38,13 @@ def people_of(branch_ids):
 
 
 def scope_of(principal):
+    """The branches and classes `principal` reaches: kept for the request when it is the request's actor."""
+    scope = request_scope_of(principal)
+    return scope if scope is not None else compute_scope(principal)
+
+
+def compute_scope(principal):
+    """Two queries for a person below org admin (the branches they manage, the classes they teach)."""
     if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
         return BranchScope(None)
     if principal.kind != "user":
