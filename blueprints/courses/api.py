@@ -8,7 +8,7 @@ from app.api.listing import list_parameters, page_response, parse_list_query
 from app.errors import NotFound, ValidationFailed
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
-from blueprints.courses import content, covers, media, schemas, services
+from blueprints.courses import access, content, covers, media, schemas, services
 from blueprints.learning import services as learning
 
 blp = ApiBlueprint("courses", __name__, url_prefix="/api/v1/courses", description="Courses.")
@@ -17,18 +17,11 @@ BEARER = [{"bearerAuth": []}]
 
 
 def _course(course_id, manage=False):
-    principal = current_principal()
-    scope = scope_of(principal)
-    course = services.get_course(course_id, principal, scope)
-    if manage:
-        services.require_manager(course, principal, scope)
-    return course
+    return access.course_for(course_id, "manage" if manage else "see")
 
 
 def _item(item_id, manage=False):
-    item = content.get_item(item_id)
-    _course(item.course_id, manage=manage)  # 404 unless the course is visible; 403 unless managed
-    return item
+    return access.item_for(item_id, "manage" if manage else "see")  # 404 unless its course is visible
 
 
 @blp.route("")
@@ -199,14 +192,12 @@ class ContentList(MethodView):
     def post(self, data):
         """Add an item to a course's module (or a new module): `POST /courses/{course_id}/content` with the
         course named in the body; 422 on `course_id` when you cannot see that course."""
-        principal = current_principal()
-        scope = scope_of(principal)
         try:
-            course = services.get_course(data["course_id"], principal, scope)
+            course = access.course_for(data["course_id"])
         except NotFound:
             raise ValidationFailed("No such course.", {"course_id": ["No course with this id."]}) from None
-        services.require_manager(course, principal, scope)
-        item = content.add_item(course, data, principal)
+        access.require(course, "manage")
+        item = content.add_item(course, data, current_principal())
         return _content_view(item)
 
 
@@ -227,11 +218,7 @@ class ContentById(MethodView):
     def get(self, item_id):
         """An item with its published body: to the course's managers, and to learners enrolled in it who
         have met its prerequisites (as in the player)."""
-        item = content.get_item(item_id)
-        principal = current_principal()
-        scope = scope_of(principal)
-        learning.require_reader(services.get_course(item.course_id, principal, scope), principal, scope)
-        return _content_view(item)
+        return _content_view(access.item_for(item_id, "lessons"))
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
@@ -316,11 +303,7 @@ class ContentMedia(MethodView):
     @content_blp.response(200, schemas.MediaSchema(many=True))
     def get(self, item_id):
         """The files of an item: to those who may read it (the course's managers, its enrolled learners)."""
-        item = content.get_item(item_id)
-        principal = current_principal()
-        scope = scope_of(principal)
-        learning.require_reader(services.get_course(item.course_id, principal, scope), principal, scope)
-        return media.media_of([item.id])
+        return media.media_of([access.item_for(item_id, "lessons").id])
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
@@ -341,15 +324,12 @@ class MediaDownload(MethodView):
     @media_blp.response(200, content_type="application/octet-stream")
     def get(self, media_id):
         """The file itself, with range requests (video seeks on phones)."""
-        principal = current_principal()
-        return media.serve(services.readable_media(media_id, principal, scope_of(principal)))
+        return media.serve(access.media_for(media_id, "lessons"))
 
     @requires("courses.manage")
     @media_blp.doc(security=BEARER)
     @media_blp.response(200, schemas.OutcomeSchema)
     def delete(self, media_id):
         """Remove a file from its item (the course's managers)."""
-        file = media.get_media(media_id)
-        _item(file.item_id, manage=True)
-        media.delete(file)
+        media.delete(access.media_for(media_id, "manage"))
         return {"id": media_id, "outcome": "deleted"}

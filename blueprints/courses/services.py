@@ -16,8 +16,7 @@ from app.security.permissions import ORGANIZATION_WIDE_ROLES, TEACHER
 from app.tenancy.locks import locked
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.branches.scope import people_of
-from blueprints.courses.content import get_item
-from blueprints.courses.media import discard_files, file_keys, get_media, is_enrolled
+from blueprints.courses.media import discard_files, file_keys
 from blueprints.courses.models import (
     ContentItem,
     Course,
@@ -28,7 +27,7 @@ from blueprints.courses.models import (
     course_teachers,
 )
 from blueprints.courses.rich_text import rich_text
-from blueprints.learning.models import Enrollment
+from blueprints.learning import queries as enrollments
 from blueprints.users.models import User
 from blueprints.users.services import unmanageable_ids
 
@@ -344,7 +343,7 @@ def remove_course(course):
     stays). The course is locked first: an enrollment arriving meanwhile makes it an archive, not a loss."""
     if not locked(sa.select(Course).where(Course.id == course.id)):
         raise NotFound("No such course.")
-    if db.session.scalar(sa.select(sa.func.count(Enrollment.id)).where(Enrollment.course_id == course.id)):
+    if enrollments.was_ever_taken(course.id):
         course.status = CourseStatus.ARCHIVED
         db.session.commit()
         return "archived"
@@ -398,17 +397,10 @@ def course_overview(principal, scope):
             .order_by(Course.title, Course.id)
         ).all()
 
-    def counts(course_ids, branch_ids=None):
-        stmt = (
-            sa.select(Enrollment.course_id, sa.func.count(), sa.func.count(Enrollment.completed_at))
-            .where(Enrollment.course_id.in_(course_ids or [-1]), Enrollment.status == "active")
-            .group_by(Enrollment.course_id)
-        )
-        if branch_ids is not None:
-            stmt = stmt.where(Enrollment.user_id.in_(people_of(branch_ids)))
-        return {course_id: (enrolled, completed) for course_id, enrolled, completed in db.session.execute(stmt)}
-
-    tallies = {**counts(managed_ids), **counts([c.id for c in enrollable], scope.branch_ids)}
+    tallies = {
+        **enrollments.enrollment_tallies(managed_ids),
+        **enrollments.enrollment_tallies([c.id for c in enrollable], people_of(scope.branch_ids)),
+    }
     return [
         {"course": course, "can_edit": course.id in managed_ids, "enrolled": n, "completed": done}
         for course in [*managed, *enrollable]
@@ -420,13 +412,3 @@ def user_ids_for_emails(emails):
     wanted = {email.strip().lower() for email in emails if email.strip()}
     found = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted))).all())
     return list(found.values()), sorted(wanted - set(found))
-
-
-def readable_media(media_id, principal, scope):
-    """A course file for the course's managers and enrolled learners only; NotFound for anyone else."""
-    file = get_media(media_id)
-    course = get_course(get_item(file.item_id).course_id, principal, scope)
-    enrolled = principal.kind == "user" and is_enrolled(course.id, principal.id)  # a key's id is no user's
-    if not (can_manage(course, principal, scope) or enrolled):
-        raise NotFound("No such file.")
-    return file

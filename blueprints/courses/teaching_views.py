@@ -10,7 +10,7 @@ from app.pages import render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.classes.services import CLASS_LIST, list_classes
-from blueprints.courses import content, covers, media, services
+from blueprints.courses import access, content, covers, media, services
 from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, MediaForm, VersionForm
 from blueprints.courses.models import ContentKind
 from blueprints.learning import services as learning
@@ -20,20 +20,12 @@ bp = Blueprint("teaching_pages", __name__, url_prefix="/teach")
 
 
 def _managed(course_id):
-    principal = current_principal()
-    scope = scope_of(principal)
-    course = services.get_course(course_id, principal, scope)
-    services.require_manager(course, principal, scope)
-    return course
+    return access.course_for(course_id, "manage")
 
 
 def _managed_item(course_id, item_id):
     """A course you manage and one of its items; an item of another course is not found here."""
-    course = _managed(course_id)
-    target = content.get_item(item_id)
-    if target.course_id != course.id:
-        raise NotFound("No such content.")
-    return course, target
+    return access.course_item_for(course_id, item_id, "manage")
 
 
 @bp.route("", methods=["GET", "POST"])

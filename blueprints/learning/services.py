@@ -21,10 +21,10 @@ from blueprints.courses.models import (
     Course,
     CourseStatus,
     course_classes,
-    course_prerequisites,
 )
-from blueprints.courses.services import branch_ids_of, can_manage, outline
+from blueprints.courses.services import branch_ids_of, outline
 from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
+from blueprints.learning.queries import refuse_unmet_prerequisites
 from blueprints.users.models import User
 
 
@@ -149,19 +149,6 @@ def unenroll(course, user_id, branch_ids=None):
     db.session.commit()
 
 
-def missing_prerequisites(course_id, user_id):
-    """Titles of the prerequisite courses this person has not completed."""
-    completed = sa.select(Enrollment.course_id).where(
-        Enrollment.user_id == user_id, Enrollment.completed_at.is_not(None)
-    )
-    return db.session.scalars(
-        sa.select(Course.title)
-        .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
-        .where(course_prerequisites.c.course_id == course_id, Course.id.not_in(completed))
-        .order_by(Course.title)
-    ).all()
-
-
 def learner_enrollment(course_id, user_id, lock=False):
     """The active enrollment of a learner, checked against the prerequisites; `lock`: hold its row until
     commit, so that the learner's concurrent requests take turns (see `app.tenancy.locks`)."""
@@ -171,20 +158,8 @@ def learner_enrollment(course_id, user_id, lock=False):
     enrollment = next(iter(locked(stmt)), None) if lock else db.session.scalar(stmt)
     if enrollment is None:
         raise NotFound("You are not enrolled in this course.")
-    if missing := missing_prerequisites(course_id, user_id):
-        raise PermissionDenied(
-            f"Complete {', '.join(missing)} first.", {"prerequisites": missing}, code="PREREQUISITES_NOT_MET"
-        )
+    refuse_unmet_prerequisites(course_id, user_id)
     return enrollment
-
-
-def require_reader(course, principal, scope):
-    """Who may read a course's lessons: its managers, and enrolled learners past its prerequisites."""
-    if can_manage(course, principal, scope):
-        return
-    if principal.kind != "user":
-        raise NotFound("No such item.")
-    learner_enrollment(course.id, principal.id)
 
 
 def mark_complete(item, user_id):

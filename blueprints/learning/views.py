@@ -4,11 +4,11 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import DomainError, NotFound, ValidationFailed
+from app.errors import DomainError, ValidationFailed
 from app.pages import is_htmx, render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
-from blueprints.courses import content, covers, media, services
+from blueprints.courses import access, covers, media, services
 from blueprints.learning import services as learning
 
 bp = Blueprint("learning_pages", __name__)
@@ -91,12 +91,7 @@ def report_time(course_id, item_id):
 
 def _visible_item(course_id, item_id):
     """An item of a course the signed-in person sees; an item of another course is not found here."""
-    principal = current_principal()
-    services.get_course(course_id, principal, scope_of(principal))
-    item = content.get_item(item_id)
-    if item.course_id != course_id:
-        raise NotFound("No such content.")
-    return item
+    return access.course_item_for(course_id, item_id, "see")[1]
 
 
 @bp.get("/courses/<int:course_id>/cover")
@@ -111,6 +106,4 @@ def cover(course_id):
 @requires("courses.read")
 def media_file(media_id):
     """A course file for the signed-in person (range requests for video)."""
-
-    principal = current_principal()
-    return media.serve(services.readable_media(media_id, principal, scope_of(principal)))
+    return media.serve(access.media_for(media_id, "lessons"))
