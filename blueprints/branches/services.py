@@ -10,10 +10,9 @@ from app.security.permissions import BRANCH_MANAGER, STUDENT, TEACHER
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.branches.models import Branch, BranchMembership
-from blueprints.classes.models import SchoolClass
+from blueprints.classes.queries import open_class_count
 from blueprints.organizations.settings import setting_problems  # the organization's rules, for overrides
-from blueprints.users.models import User
-from blueprints.users.services import people_with_roles, unmanageable_ids
+from blueprints.users.services import get_user, people_with_roles, unmanageable_ids
 
 BRANCH_ROLES = (BRANCH_MANAGER, TEACHER, STUDENT)
 # Settings a branch may override; anything else stays the organization's.
@@ -72,11 +71,7 @@ def update_branch(branch, data):
 
 
 def branch_usage(branch_id):
-    classes = db.session.scalar(
-        sa.select(sa.func.count(SchoolClass.id)).where(
-            SchoolClass.branch_id == branch_id, SchoolClass.archived_at.is_(None)
-        )
-    )
+    classes = open_class_count(branch_id)
     members = db.session.scalar(
         sa.select(sa.func.count(BranchMembership.id)).where(BranchMembership.branch_id == branch_id)
     )
@@ -126,11 +121,20 @@ def list_branch_members(branch):
     return people_with_roles(BranchMembership, BranchMembership.branch_id == branch.id)
 
 
+def join_branches(user_id, branch_ids, role):
+    """New memberships of a new person, in the caller's transaction (their creation commits both)."""
+    for branch_id in branch_ids:
+        db.session.add(BranchMembership(branch_id=branch_id, user_id=user_id, role=role))
+
+
 def add_branch_member(branch, user_id, role, scope):
     """Add a person to a branch (or change their role there); a branch manager only adds their own people."""
     if role not in BRANCH_ROLES:
         raise ValidationFailed("Unknown branch role.", {"role": [f"One of {', '.join(BRANCH_ROLES)}."]})
-    user = db.session.get(User, user_id)
+    try:
+        user = get_user(user_id)
+    except NotFound:
+        user = None
     if user is None or unmanageable_ids([user.id], scope):
         # Out of reach looks like nobody: a branch manager learns nothing about other branches' people.
         raise ValidationFailed("No such user.", {"user_id": ["No user with this id that you manage."]})

@@ -7,10 +7,10 @@ from app.errors import DomainError
 from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.principal import current_principal, requires
+from blueprints.branches.queries import branch_choices
 from blueprints.branches.scope import scope_of
 from blueprints.classes import services
 from blueprints.classes.forms import AddMembersForm, ClassForm
-from blueprints.users.memberships import branch_choices
 
 bp = Blueprint("class_pages", __name__, url_prefix="/classes")
 

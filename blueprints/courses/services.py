@@ -14,8 +14,7 @@ from app.extensions import db
 from app.security.actor_ids import actor_ids
 from app.security.permissions import ORGANIZATION_WIDE_ROLES, TEACHER
 from app.tenancy.locks import locked
-from blueprints.branches.models import Branch, BranchMembership
-from blueprints.branches.scope import people_of
+from blueprints.branches.queries import branches_of, existing_branch_ids, people_of
 from blueprints.courses.media import discard_files, file_keys
 from blueprints.courses.models import (
     ContentItem,
@@ -28,7 +27,7 @@ from blueprints.courses.models import (
 )
 from blueprints.courses.rich_text import rich_text
 from blueprints.learning import queries as enrollments
-from blueprints.users.models import User
+from blueprints.users.queries import existing_user_ids, user_ids_by_email
 from blueprints.users.services import unmanageable_ids
 
 
@@ -108,10 +107,6 @@ def _add_with_slug(course, chosen_slug, title):
     raise Conflict("A course with this slug exists already.", {"slug": ["Must be unique."]})
 
 
-def _member_branch_ids(user_id):
-    return sa.select(BranchMembership.branch_id).where(BranchMembership.user_id == user_id)
-
-
 def visible_courses(principal, scope):
     """The courses a principal may see: all (org admins), their branches' and their own (managers,
     teachers), published ones open to their branches (everyone)."""
@@ -121,7 +116,7 @@ def visible_courses(principal, scope):
     org_wide = ~sa.exists().where(course_branches.c.course_id == Course.id)
     if principal.kind == "user":
         mine = sa.exists().where(
-            course_branches.c.course_id == Course.id, course_branches.c.branch_id.in_(_member_branch_ids(principal.id))
+            course_branches.c.course_id == Course.id, course_branches.c.branch_id.in_(branches_of(principal.id))
         )
         published = sa.and_(Course.status == CourseStatus.PUBLISHED, sa.or_(org_wide, mine))
     else:  # an API key has no branches of its own (its id is not a user id)
@@ -235,9 +230,13 @@ def views_of(courses):
     ]
 
 
-def _replace_links(course, table, column, ids, model, field, noun):
-    """Set a course's links in `table` to exactly `ids`, which must all exist as `model` rows."""
-    known = set(db.session.scalars(sa.select(model.id).where(model.id.in_(ids or [-1]))))
+def _existing_course_ids(course_ids):
+    return set(db.session.scalars(sa.select(Course.id).where(Course.id.in_(course_ids or [-1]))))
+
+
+def _replace_links(course, table, column, ids, existing_ids, field, noun):
+    """Set a course's links in `table` to exactly `ids`, which `existing_ids(ids)` must all know."""
+    known = existing_ids(ids)
     if missing := [i for i in ids if i not in known]:
         raise ValidationFailed(f"Unknown {noun}.", {field: [f"No {noun.rstrip('s')} {i}." for i in missing]})
     db.session.execute(sa.delete(table).where(table.c.course_id == course.id))
@@ -294,16 +293,22 @@ def _set_links(course, data, principal, scope):
     if "branch_ids" in data:
         branch_ids = sorted(set(data["branch_ids"] or []))
         _check_branch_change(course, branch_ids, scope)
-        _replace_links(course, course_branches, "branch_id", branch_ids, Branch, "branch_ids", "branches")
+        _replace_links(course, course_branches, "branch_id", branch_ids, existing_branch_ids, "branch_ids", "branches")
     if "teacher_ids" in data:
         teacher_ids = sorted(set(data["teacher_ids"] or []))
         _check_new_teachers(course, teacher_ids, principal, scope)
-        _replace_links(course, course_teachers, "user_id", teacher_ids, User, "teacher_ids", "teachers")
+        _replace_links(course, course_teachers, "user_id", teacher_ids, existing_user_ids, "teacher_ids", "teachers")
     if "prerequisite_ids" in data:
         prerequisite_ids = sorted(set(data["prerequisite_ids"] or []) - {course.id})
         _check_prerequisites(course, prerequisite_ids, principal, scope)
         _replace_links(
-            course, course_prerequisites, "prerequisite_id", prerequisite_ids, Course, "prerequisite_ids", "courses"
+            course,
+            course_prerequisites,
+            "prerequisite_id",
+            prerequisite_ids,
+            _existing_course_ids,
+            "prerequisite_ids",
+            "courses",
         )
 
 
@@ -409,6 +414,7 @@ def course_overview(principal, scope):
 
 
 def user_ids_for_emails(emails):
+    """The ids of the people with these addresses, and the addresses nobody has."""
+    found = user_ids_by_email(emails)
     wanted = {email.strip().lower() for email in emails if email.strip()}
-    found = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted))).all())
     return list(found.values()), sorted(wanted - set(found))

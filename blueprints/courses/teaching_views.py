@@ -8,13 +8,13 @@ from app.errors import BadRequest, DomainError, NotFound
 from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.principal import current_principal, requires
+from blueprints.branches.queries import branch_choices
 from blueprints.branches.scope import scope_of
 from blueprints.classes.services import CLASS_LIST, list_classes
 from blueprints.courses import access, content, covers, media, services
 from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, MediaForm, VersionForm
 from blueprints.courses.models import ContentKind
 from blueprints.learning import services as learning
-from blueprints.users.memberships import branch_choices
 
 bp = Blueprint("teaching_pages", __name__, url_prefix="/teach")
 

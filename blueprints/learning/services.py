@@ -11,8 +11,8 @@ from app.extensions import db
 from app.tenancy.context import get_current_tenant
 from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
-from blueprints.branches.scope import people_of
-from blueprints.classes.models import ClassMembership, SchoolClass
+from blueprints.branches.queries import people_of
+from blueprints.classes.queries import branch_of_class, students_of
 from blueprints.courses.content import published_body
 from blueprints.courses.media import media_of
 from blueprints.courses.models import (
@@ -25,7 +25,8 @@ from blueprints.courses.models import (
 from blueprints.courses.services import branch_ids_of, outline
 from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
 from blueprints.learning.queries import refuse_unmet_prerequisites
-from blueprints.users.models import User
+from blueprints.users.models import User  # the progress list filters and sorts on people's names
+from blueprints.users.queries import active_people
 
 
 def _tenant_id():
@@ -35,12 +36,10 @@ def _tenant_id():
 
 def _eligible(course, user_ids, branch_ids=None):
     """Which of these people may be enrolled: active, in the enroller's reach, in the course's branches."""
-    candidates = sa.select(User.id).where(User.id.in_(user_ids or [-1]), User.is_active)
-    if branch_ids is not None:
-        candidates = candidates.where(User.id.in_(people_of(branch_ids)))
+    within = [people_of(branch_ids)] if branch_ids is not None else []
     if course_branch_ids := branch_ids_of([course.id]).get(course.id):
-        candidates = candidates.where(User.id.in_(people_of(course_branch_ids)))
-    return set(db.session.scalars(candidates))
+        within.append(people_of(course_branch_ids))
+    return active_people(user_ids, within)
 
 
 def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False):
@@ -94,11 +93,11 @@ def _lock_enrollments_of(course):
 def enroll_class(course, class_id, branch_ids=None):
     """Enroll every student of a class, and remember the class so that later members follow."""
     _lock_enrollments_of(course)  # the class link too: enrolling one class twice at once links it once
-    school_class = db.session.get(SchoolClass, class_id)
-    if school_class is None or (branch_ids is not None and school_class.branch_id not in branch_ids):
+    class_branch_id = branch_of_class(class_id)
+    if class_branch_id is None or (branch_ids is not None and class_branch_id not in branch_ids):
         raise ValidationFailed("No such class.", {"class_id": ["No class with this id."]})
     course_branch_ids = branch_ids_of([course.id]).get(course.id)
-    if course_branch_ids and school_class.branch_id not in course_branch_ids:
+    if course_branch_ids and class_branch_id not in course_branch_ids:
         raise ValidationFailed(
             "This class's branch does not take this course.", {"class_id": ["Outside the course's branches."]}
         )
@@ -106,12 +105,7 @@ def enroll_class(course, class_id, branch_ids=None):
         sa.select(course_classes).where(course_classes.c.course_id == course.id, course_classes.c.class_id == class_id)
     ).first():
         db.session.execute(sa.insert(course_classes).values(course_id=course.id, class_id=class_id))
-    students = db.session.scalars(
-        sa.select(ClassMembership.user_id).where(
-            ClassMembership.class_id == class_id, ClassMembership.role == "student"
-        )
-    )
-    return enroll_users(course, list(students), class_id=class_id)
+    return enroll_users(course, students_of(class_id), class_id=class_id)
 
 
 @subscribe("class.members_added")

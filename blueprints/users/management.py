@@ -9,7 +9,8 @@ from app.security.passwords import password_problems
 from app.security.permissions import ORG_ADMIN
 from app.tenancy.context import require_tenant
 from blueprints.auth.services import invite_users, revoke_all_sessions
-from blueprints.branches.models import Branch, BranchMembership
+from blueprints.branches.queries import existing_branch_ids
+from blueprints.branches.services import join_branches
 from blueprints.users.models import User
 from blueprints.users.services import create_user
 
@@ -27,7 +28,7 @@ def add_person(data, scope):
         raise ValidationFailed("Choose a branch.", {"branch_ids": ["A branch manager adds people to their branches."]})
     for branch_id in branch_ids:
         scope.require(branch_id)
-    known = set(db.session.scalars(sa.select(Branch.id).where(Branch.id.in_(branch_ids or [-1]))))
+    known = existing_branch_ids(branch_ids)
     if missing := [b for b in branch_ids if b not in known]:
         raise ValidationFailed("Unknown branches.", {"branch_ids": [f"No branch with id {b}." for b in missing]})
     password = data.get("password") or None
@@ -43,8 +44,7 @@ def add_person(data, scope):
         db.session.rollback()
         raise _external_id_taken() from None
     membership_role = role if role != ORG_ADMIN else "branch_manager"
-    for branch_id in branch_ids:
-        db.session.add(BranchMembership(branch_id=branch_id, user_id=user.id, role=membership_role))
+    join_branches(user.id, branch_ids, membership_role)
     db.session.commit()
     if not password and data.get("send_invitation", True):
         enqueue(require_tenant(), invite_users, [user.email])

@@ -1,31 +1,21 @@
-"""What the people pages show beyond the list itself: the branches one may pick, what a person belongs to."""
+"""What a person belongs to, as the people pages show it."""
 
-import sqlalchemy as sa
+from types import SimpleNamespace
 
-from app.extensions import db
-from blueprints.branches.models import Branch, BranchMembership
-from blueprints.classes.models import ClassMembership, SchoolClass
-
-
-def branch_choices(scope):
-    stmt = sa.select(Branch.id, Branch.name).where(Branch.archived_at.is_(None)).order_by(Branch.name)
-    if not scope.organization_wide:
-        stmt = stmt.where(Branch.id.in_(scope.branch_ids or [-1]))
-    return db.session.execute(stmt).all()
+from blueprints.branches.queries import branch_names, branches_of_people
+from blueprints.classes.queries import classes_of_people
 
 
 def memberships_of(person):
-    branches = db.session.execute(
-        sa.select(Branch.name, BranchMembership.role)
-        .join(BranchMembership, BranchMembership.branch_id == Branch.id)
-        .where(BranchMembership.user_id == person.id)
-        .order_by(Branch.name)
-    ).all()
-    classes = db.session.execute(
-        sa.select(SchoolClass.name, Branch.name.label("branch"), ClassMembership.role)
-        .join(ClassMembership, ClassMembership.class_id == SchoolClass.id)
-        .join(Branch, Branch.id == SchoolClass.branch_id)
-        .where(ClassMembership.user_id == person.id, SchoolClass.archived_at.is_(None))
-        .order_by(SchoolClass.name)
-    ).all()
+    """The person's branches (name, role) by name, and open classes (name, branch, role) by class name."""
+    branches = sorted(
+        (SimpleNamespace(name=name, role=role) for _user, _id, _code, name, role in branches_of_people([person.id])),
+        key=lambda branch: branch.name,
+    )
+    class_rows = classes_of_people([person.id])
+    names = branch_names({branch_id for _user, _name, branch_id, _role in class_rows})
+    classes = [
+        SimpleNamespace(name=name, branch=names.get(branch_id, ""), role=role)
+        for _user, name, branch_id, role in class_rows
+    ]
     return {"branches": branches, "classes": classes}

@@ -10,6 +10,7 @@ from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.permissions import ORG_ADMIN
 from app.security.principal import current_principal, requires
+from blueprints.branches.queries import branch_choices
 from blueprints.branches.scope import scope_of
 from blueprints.users import management
 from blueprints.users import memberships as people
@@ -53,7 +54,7 @@ def index():
         partial="people/_results.html",
         page=page,
         args=request.args,
-        branches=people.branch_choices(scope),
+        branches=branch_choices(scope),
         last_page=max(1, -(-page.total // PAGE_SIZE)),
     )
 
@@ -104,7 +105,7 @@ def new():
     scope = scope_of(current_principal())
     form = PersonForm()
     form.role.choices = _role_choices(scope)
-    choices = [(b.id, b.name) for b in people.branch_choices(scope)]
+    choices = [(b.id, b.name) for b in branch_choices(scope)]
     form.branch_id.choices = choices if not scope.organization_wide else [(0, "No branch"), *choices]
     status = 200
     if form.validate_on_submit():
