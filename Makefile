@@ -8,6 +8,7 @@ help:
 	@echo "make lint   ruff check and format check"
 	@echo "make format ruff format and fix"
 	@echo "make bench  benchmarks (prints figures; see README)"
+	@echo "make screenshots  the page crawler (every page, role, width) saving full-page PNGs to screenshots/"
 	@echo "make fuzz   schemathesis over every API operation, longer than make test's run (FUZZ_EXAMPLES=100)"
 
 run:
@@ -36,7 +37,14 @@ bench:
 fuzz:
 	@scripts/system-deps.sh test
 	@scripts/venv.sh requirements-dev.txt
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} .venv/bin/pytest -q -p no:cacheprovider tests/test_fuzz.py
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} TEST_DB=postgres .venv/bin/pytest -q -p no:cacheprovider tests/test_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} .venv/bin/pytest -q -p no:cacheprovider tests/api/test_fuzz.py
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} TEST_DB=postgres .venv/bin/pytest -q -p no:cacheprovider tests/api/test_fuzz.py
 
-.PHONY: help run test lint format bench fuzz
+screenshots:
+	@scripts/system-deps.sh test
+	@scripts/venv.sh requirements-dev.txt
+	rm -rf screenshots && mkdir -p screenshots
+	SCREENSHOT_DIR=$(CURDIR)/screenshots .venv/bin/pytest -q -p no:cacheprovider tests/browser/test_crawler.py; \
+	  status=$$?; echo "$$(ls screenshots | wc -l) screenshots in screenshots/"; exit $$status
+
+.PHONY: help run test lint format bench fuzz screenshots

@@ -40,6 +40,10 @@ class Config:
 
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
     RQ_QUEUE = _env("RQ_QUEUE", "tessera")
+    # Event deliveries (app/events/relay.py): a failing subscriber is retried after each of these waits
+    # (seconds), then listed as failed; a pending delivery this long past its due time is queued again.
+    EVENT_RETRY_INTERVALS = (5, 30, 120, 600)
+    EVENT_STALE_SECONDS = _env_int("EVENT_STALE_SECONDS", 60)
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -113,6 +117,10 @@ class Config:
 
     REQUIRED_IN_PRODUCTION = ()
 
+    PASSWORD_HASH_PROFILE = "production"  # app/security/passwords.py; only TestConfig picks "testing"
+    # Tests only: provisioning copies this migrated database instead of migrating (tests/conftest.py).
+    TENANT_DATABASE_TEMPLATE = None
+
 
 class DevelopmentConfig(Config):
     DEBUG = False  # the reloader would fork the worker twice; use FLASK_DEBUG=1 to opt in
@@ -126,6 +134,8 @@ class TestConfig(Config):
     RATELIMIT_SENSITIVE = "100000 per minute"
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-every-hmac-algorithm-0123456789"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
+    EVENT_RETRY_INTERVALS = (0, 0)  # retried at once, so that one burst of the test worker sees them fail
+    PASSWORD_HASH_PROFILE = "testing"  # cheap Argon2id: the suite hashes thousands of passwords
 
 
 class ProductionConfig(Config):

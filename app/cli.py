@@ -1,19 +1,23 @@
-"""`flask tenants …`, `flask operators …`, `flask worker`, `flask demo seed`."""
+"""`flask tenants …`, `flask operators …`, `flask worker`, `flask events …`, `flask demo seed`."""
 
 import sys
 import tempfile
+import time
 
 import click
 from alembic import command
 from flask import current_app
 from flask.cli import AppGroup
-from rq import Worker
+from rq import SimpleWorker, Worker
 from sqlalchemy import select
 
 from app.demo import seed_demo
 from app.errors import DomainError
+from app.events import subscribers_of
+from app.events.catalog import catalog_markdown, catalog_rows
+from app.events.relay import failed_deliveries, replay, sweep
 from app.extensions import db
-from app.jobs import get_queue, redis_connection
+from app.jobs import get_event_queue, get_queue, redis_connection
 from app.security.operators import create_operator as create
 from app.tenancy import provisioning
 from app.tenancy.engines import create_tenant_engine
@@ -23,6 +27,7 @@ from app.tenancy.models import Tenant
 tenants_cli = AppGroup("tenants", help="Create, list, suspend, migrate and archive organizations.")
 operators_cli = AppGroup("operators", help="Platform operator accounts.")
 demo_cli = AppGroup("demo", help="The demo organization for development.")
+events_cli = AppGroup("events", help="The event catalog, the outbox relay, failed deliveries.")
 
 
 def _fail(error):
@@ -136,11 +141,62 @@ def create_operator(email, password, name):
 
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker(burst):
-    """Run an RQ worker for the background jobs of every organization."""
+@click.option("--events", is_flag=True, help="Deliver events (their own queue, no fork per job) instead.")
+def worker(burst, events):
+    """Run an RQ worker for the background jobs of every organization (or, with --events, their events)."""
 
-    queue = get_queue()
-    Worker([queue], connection=redis_connection()).work(burst=burst, with_scheduler=True)
+    # Deliveries are short transactions: forking per job would cost more than the job (see docs/events.md).
+    worker_class, queue = (SimpleWorker, get_event_queue()) if events else (Worker, get_queue())
+    worker_class([queue], connection=redis_connection()).work(burst=burst, with_scheduler=True)
+
+
+@events_cli.command("catalog")
+@click.option("--markdown", is_flag=True, help="As the table of docs/events.md.")
+def events_catalog(markdown):
+    """Every event: its payload, who emits it, who subscribes."""
+    if markdown:
+        click.echo(catalog_markdown(subscribers_of))
+        return
+    for name, scope, payload, emitters, subscribers in catalog_rows(subscribers_of):
+        click.echo(f"{name}  ({scope} outbox)\n  payload:     {payload or '-'}")
+        click.echo(f"  emitted by:  {emitters or '-'}\n  subscribers: {subscribers or '-'}")
+
+
+@events_cli.command("failed")
+def events_failed():
+    """Deliveries whose subscriber kept failing (replay them with `flask events replay WHERE:ID`)."""
+    rows = failed_deliveries(current_app._get_current_object())
+    for where, delivery_id, name, event_id, subscriber, attempts, error in rows:
+        click.echo(f"{where}:{delivery_id}  {name}  event {event_id}\n  {subscriber}, {attempts} attempts: {error}")
+    if not rows:
+        click.echo("no failed deliveries")
+
+
+@events_cli.command("replay")
+@click.argument("delivery")
+def events_replay(delivery):
+    """Queue a failed delivery again (DELIVERY as `flask events failed` prints it: slug:id or platform:id)."""
+    where, _, number = delivery.rpartition(":")
+    if not where or not number.isdigit():
+        raise click.BadParameter("Expected SLUG:ID or platform:ID, as `flask events failed` prints them.")
+    if not replay(current_app._get_current_object(), where, int(number)):
+        raise click.ClickException(f"No delivery {delivery} to replay (unknown, or done).")
+    click.echo(f"{delivery} queued again")
+
+
+@events_cli.command("relay")
+@click.option("--once", is_flag=True, help="One sweep, then stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between sweeps.")
+def events_relay(once, interval):
+    """Sweep the outboxes: relay committed events a crash left behind, re-queue lost deliveries."""
+    app = current_app._get_current_object()
+    while True:
+        totals = sweep(app)
+        if once or totals["relayed"] or totals["requeued"]:
+            click.echo(f"relayed {totals['relayed']} events, re-queued {totals['requeued']} deliveries")
+        if once:
+            return
+        time.sleep(interval)
 
 
 @demo_cli.command("seed")
@@ -155,4 +211,5 @@ def register_commands(app):
     app.cli.add_command(tenants_cli)
     app.cli.add_command(operators_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(events_cli)
     app.cli.add_command(worker)

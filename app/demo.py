@@ -27,6 +27,7 @@ def seed_demo(password):
     except NotFound:
         admin_email, admin_name = DEMO_ADMIN
         tenant = provisioning.provision_tenant(DEMO_SLUG, "Demo Academy", admin_email, password, admin_name).tenant
+        provisioning.update_tenant(tenant, settings={"self_registration": True})  # the sign-up page shows
         yield f"created organization {DEMO_SLUG}"
     with tenant_context(tenant.ref()):
         for part in demo_parts(current_app):

@@ -7,6 +7,7 @@ the features it lists (`app/__init__.py`) and nothing else of them, so the core 
 import importlib
 import importlib.util
 
+from app import events
 from app.extensions import api, csrf
 
 DEMO_PARTS = "tessera.demo_parts"
@@ -21,7 +22,7 @@ def register_feature(app, package, api_blueprints=(), page_blueprints=(), comman
     for command in commands:
         app.cli.add_command(command)
     if importlib.util.find_spec(f"{package}.subscribers") is not None:
-        importlib.import_module(f"{package}.subscribers")  # its handlers subscribe when the module loads
+        events.register(app, importlib.import_module(f"{package}.subscribers"))
 
 
 def register_demo_part(app, rank, part):

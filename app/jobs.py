@@ -30,6 +30,13 @@ def get_queue(app=None):
     return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
 
 
+def get_event_queue(app=None):
+    """Event deliveries: short jobs, on a queue of their own (`flask worker --events`), so that a long
+    import never delays them and they do not pay a fork each."""
+    app = app or current_app
+    return Queue(f"{app.config['RQ_QUEUE']}-events", connection=redis_connection(app))
+
+
 def _dotted(func):
     if isinstance(func, str):
         return func
@@ -50,6 +57,25 @@ def enqueue(tenant, func, *args, retries=3, timeout=600, **kwargs):
     )
 
 
+def enqueue_many(tenant, func, calls, *, queue=None, retry=None, timeout=600, result_ttl=500):
+    """Queue `func(*args)` for each tuple of `calls` in one round trip, inside `tenant` (None: the platform,
+    in an app context only)."""
+    if not calls:
+        return []
+    queue = queue or get_queue()
+    entry = run_in_tenant if tenant else run_in_platform
+    prefix = (tenant.slug, _dotted(func)) if tenant else (_dotted(func),)
+    meta = {"tenant": tenant.slug if tenant else None}
+    return queue.enqueue_many(
+        [
+            Queue.prepare_data(
+                entry, args=(*prefix, *args), timeout=timeout, retry=retry, meta=meta, result_ttl=result_ttl
+            )
+            for args in calls
+        ]
+    )
+
+
 def _resolve(dotted):
     module_name, _, attribute = dotted.rpartition(".")
     return getattr(importlib.import_module(module_name), attribute)
@@ -62,7 +88,7 @@ def _standalone_app():
     return create_app()
 
 
-def _app():
+def worker_app():
     """The running app (a worker started by `flask worker`), or one built once for a bare `rq worker`."""
     if has_app_context():
         return current_app._get_current_object()
@@ -72,7 +98,7 @@ def _app():
 def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
     """The RQ entry point: find the tenant, enter its context, run the job function."""
 
-    app = _app()
+    app = worker_app()
     with app.app_context():
         tenant = find_active_tenant(tenant_slug)
     if tenant is None:
@@ -80,3 +106,9 @@ def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
     func = _resolve(dotted)
     with tenant_context(tenant, app):
         return func(*args, **kwargs)
+
+
+def run_in_platform(dotted, *args, **kwargs):
+    """The RQ entry point of platform work (no organization): run the job function in an app context."""
+    with worker_app().app_context():
+        return _resolve(dotted)(*args, **kwargs)

@@ -10,11 +10,14 @@ MAIL_PASSWORD, MAIL_DEFAULT_SENDER. In development `make run` starts a local SMT
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import formatdate, make_msgid
 
 from flask import current_app
 
 from app.jobs import enqueue
+from app.tenancy.context import get_current_tenant
+
+ORGANIZATION_HEADER = "X-Tessera-Organization"
 
 
 def build_message(to, subject, text, html=None, sender=None):
@@ -23,6 +26,10 @@ def build_message(to, subject, text, html=None, sender=None):
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(domain="tessera")
+    message["Date"] = formatdate(usegmt=True)
+    tenant = get_current_tenant()
+    if tenant is not None:  # which organization sent it: the development outbox filters on it
+        message[ORGANIZATION_HEADER] = tenant.slug
     message.set_content(text)
     if html:
         message.add_alternative(html, subtype="html")

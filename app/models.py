@@ -10,6 +10,7 @@ BLUEPRINTS_DIR = Path(__file__).resolve().parents[1] / "blueprints"
 def import_all_models():
     importlib.import_module("app.tenancy.models")
     importlib.import_module("app.security.models")
+    importlib.import_module("app.events.models")
     for module in pkgutil.iter_modules([str(BLUEPRINTS_DIR)]):
         if (BLUEPRINTS_DIR / module.name / "models.py").exists():
             importlib.import_module(f"blueprints.{module.name}.models")

@@ -149,14 +149,14 @@ def main():
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--lru", type=int, default=100)
     parser.add_argument("--import-rows", type=int, default=100_000)
-    parser.add_argument("--only", choices=["tenancy", "imports", "courses"], help="Run one benchmark only.")
+    parser.add_argument("--only", choices=["tenancy", "imports", "courses", "events"], help="Run one benchmark only.")
     args = parser.parse_args()
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
 
     if args.only in (None, "tenancy"):
         print(f"Tenancy benchmark: {args.tenants} tenants, {args.requests} requests per run")
-        from tests.services import RedisServer  # rate limits and sign-in lockout live in Redis
+        from tests.support.services import RedisServer  # rate limits and sign-in lockout live in Redis
 
         redis = RedisServer()
         try:
@@ -169,6 +169,8 @@ def main():
         run_import_benchmarks(args.import_rows, out)
     if args.only in (None, "courses"):
         run_course_benchmark(out)
+    if args.only in (None, "events"):
+        run_event_benchmark(out)
     print(f"\nFigures saved under {out}")
 
 
@@ -184,6 +186,17 @@ def run_course_benchmark(out):
     )
     print("\n".join(output[:-1]))
     (out / "courses.json").write_text(output[-1])
+
+
+def run_event_benchmark(out):
+    """Event committed -> subscriber done (idle worker), and 10 000 events delivered by 2 event workers."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "scripts.bench_events", "--events", "10000", "--workers", "2"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
+    print("\n".join(output[:-1]))
+    (out / "events.json").write_text(output[-1])
 
 
 def run_import_benchmarks(rows, out):

@@ -154,7 +154,7 @@ def main():
     parser.add_argument("--enrollments", type=int, default=50)
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
-    from tests.services import RedisServer
+    from tests.support.services import RedisServer
 
     redis = RedisServer()
     try:

@@ -172,7 +172,7 @@ def main():
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--passwords", action="store_true")
     args = parser.parse_args()
-    from tests.services import PostgresServer, RedisServer
+    from tests.support.services import PostgresServer, RedisServer
 
     redis = RedisServer()
     postgres = PostgresServer() if args.backend == "postgres" else None

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: migrate, seed the demo organization, start Redis, an RQ worker and the web server.
+# `make run`: migrate, seed the demo organization, start Redis, an RQ worker, the event relay and the web server.
 # Ctrl-C stops everything this script started; running it again reuses what exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,8 +36,14 @@ fi
 .venv/bin/flask db upgrade 2>&1 | grep -v "^INFO" || true
 .venv/bin/flask tenants upgrade
 .venv/bin/flask demo seed
+.venv/bin/flask organizations refresh-figures || echo "Some organizations' figures could not be counted (see above)."
 
 .venv/bin/flask worker >> instance/logs/worker.log 2>&1 &
+pids+=($!)
+.venv/bin/flask worker --events >> instance/logs/events.log 2>&1 &
+pids+=($!)
+# The outbox sweep: relays events a crash left unrelayed, re-queues deliveries whose job was lost.
+.venv/bin/flask events relay >> instance/logs/relay.log 2>&1 &
 pids+=($!)
 .venv/bin/python -m scripts.mail_sink --port "$MAIL_PORT" --dir "$LMS_OUTBOX_DIR" >> instance/logs/mail.log 2>&1 &
 pids+=($!)
@@ -59,7 +65,7 @@ cat <<MSG
     student              student@demo.example
 
   Mail (password resets…) goes to a local sink: read it at http://localhost:$port/outbox as the operator.
-  Logs of the worker, the mail sink and Redis: instance/logs/
+  Logs of the worker, the event relay, the mail sink and Redis: instance/logs/
 
 MSG
 # In the foreground: a background job of a script would ignore Ctrl-C. When it stops, the EXIT

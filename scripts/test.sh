@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
 # `make test`: install what the tests need, lint, then the suite on SQLite and on PostgreSQL.
 # pytest itself starts throw-away Redis and PostgreSQL servers and stops them, also on failure.
+# The two runs share nothing (each starts its own servers on free ports), so they run side by side:
+# one per core. Each writes to its own log, printed when both are done; the status fails if either did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system-deps.sh test
 scripts/venv.sh requirements-dev.txt
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+started=$SECONDS
+.venv/bin/pytest -q -p no:cacheprovider "$@" >"$logs/sqlite" 2>&1 &
+sqlite_pid=$!
+TEST_DB=postgres .venv/bin/pytest -q -p no:cacheprovider -m "not browser" "$@" >"$logs/postgres" 2>&1 &
+postgres_pid=$!
+status=0
+wait "$sqlite_pid" || status=1
+wait "$postgres_pid" || status=1
 echo "== tenant databases: SQLite =="
-.venv/bin/pytest -q -p no:cacheprovider "$@"
+cat "$logs/sqlite"
 echo "== tenant databases: PostgreSQL =="
-TEST_DB=postgres .venv/bin/pytest -q -p no:cacheprovider -m "not browser" "$@"
+cat "$logs/postgres"
+echo "== both runs: $((SECONDS - started)) s =="
+exit "$status"

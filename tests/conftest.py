@@ -19,17 +19,45 @@ from app.tenancy import databases
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_registry
 from app.tenancy.models import Tenant
-from app.tenancy.provisioning import provision_tenant
+from app.tenancy.provisioning import _migrate_new_database, provision_tenant
 from config import TestConfig
-from tests.services import PostgresServer, RedisServer, SmtpSink
+from tests.support.services import PostgresServer, RedisServer, SmtpSink
+
+pytest_plugins = [
+    "tests.support.browser",  # the browser suite's live server and Chromium
+    "tests.support.courses",  # fixtures shared by feature folders (school, district)
+]
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")
+# Code outside an app (the password hasher, scripts) follows the configuration LMS_ENV names: ours.
+os.environ.setdefault("LMS_ENV", "testing")
 PASSWORD = "correct-horse-battery"
 _slugs = itertools.count(1)
 
 
 def pytest_report_header(config):
     return f"tenant databases: {TEST_DB}"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "production_password_hashing: hash at production Argon2 cost (a test that times hashing)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _password_hash_profile(request):
+    """TestConfig hashes cheaply; a test marked production_password_hashing gets the real cost.
+
+    Autouse, so it applies before the test's other fixtures (its tenant's admin) hash anything.
+    """
+    if request.node.get_closest_marker("production_password_hashing") is None:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    app.config["PASSWORD_HASH_PROFILE"] = "production"
+    yield
+    app.config["PASSWORD_HASH_PROFILE"] = "testing"
 
 
 @pytest.fixture(scope="session")
@@ -86,10 +114,27 @@ def app_config(tmp_path_factory, redis_server, postgres_server, smtp_server):
         _create_postgres_database(postgres_server.url, "tessera_control")
         config["CONTROL_DATABASE_URL"] = f"{postgres_server.url}/tessera_control"
         config["TENANT_DATABASE_URL_TEMPLATE"] = f"{postgres_server.url}/tessera_t_{{slug}}"
+        config["TENANT_DATABASE_TEMPLATE"] = build_tenant_template(f"{postgres_server.url}/tessera_template")
+    else:
+        config["TENANT_DATABASE_TEMPLATE"] = build_tenant_template(f"sqlite:///{instance / 'tenant-template.db'}")
     return config
 
 
+def build_tenant_template(url):
+    """A tenant database migrated to head once per session (so never stale); provisioning copies it.
+
+    It goes through provisioning's own migration step; `tests/test_provisioning.py` provisions
+    without it too, through every migration.
+    """
+    databases.drop_database(url)
+    databases.create_database(url)
+    _migrate_new_database(url)
+    return url
+
+
 def build_app(app_config, **overrides):
+    if "TENANT_DATABASE_URL_TEMPLATE" in overrides:  # tenants elsewhere (maybe another kind): migrate them
+        overrides.setdefault("TENANT_DATABASE_TEMPLATE", None)
     app = create_app(TestConfig, **{**app_config, **overrides})
     with app.app_context():
         upgrade_control_plane(directory=str(CONTROL_MIGRATIONS))
@@ -225,10 +270,10 @@ def run_jobs(app):
     """Run every queued job now, in-process, against the real Redis (RQ's SimpleWorker)."""
     from rq import SimpleWorker
 
-    from app.jobs import get_queue, redis_connection
+    from app.jobs import get_event_queue, get_queue, redis_connection
 
     with app.app_context():
-        SimpleWorker([get_queue()], connection=redis_connection()).work(burst=True)
+        SimpleWorker([get_queue(), get_event_queue()], connection=redis_connection()).work(burst=True)
 
 
 def spawn_worker(app, **overrides):
@@ -241,6 +286,7 @@ def spawn_worker(app, **overrides):
         "INSTANCE_DIR",
         "CONTROL_DATABASE_URL",
         "TENANT_DATABASE_URL_TEMPLATE",
+        "TENANT_DATABASE_TEMPLATE",
         "REDIS_URL",
         "RQ_QUEUE",
         "LMS_BASE_DOMAIN",

@@ -78,3 +78,51 @@ def permissions_of(roles, kind="user"):
     if kind == "api_key":
         granted -= PERSONAL_PERMISSIONS
     return granted
+
+
+# What a person is told when they lack a permission: who may do it, in their words, computed from the table
+# above so that it stays true when roles change. The permission's name stays in the error's details
+# (`{"permission": [...]}`) for integrators.
+PERMISSION_ACTIONS = {
+    "self.read": "see their own account",
+    "organizations.read": "see this organization",
+    "organizations.update": "rename an organization",
+    "organizations.manage": "create, suspend or archive organizations",
+    "outbox.read": "see the outbox",
+    "settings.manage": "change the organization's settings",
+    "users.read": "see the people list",
+    "users.manage": "add or change people",
+    "api_keys.manage": "manage API keys",
+    "branches.read": "see the branches",
+    "branches.manage": "create or change branches",
+    "classes.read": "see the classes",
+    "classes.manage": "create or change classes",
+    "imports.manage": "import people",
+    "courses.read": "see courses",
+    "courses.manage": "manage courses",
+    "courses.learn": "take courses",
+}
+ROLE_NAMES = {
+    PLATFORM_OPERATOR: "platform operators",
+    ORG_ADMIN: "org admins",
+    BRANCH_MANAGER: "branch managers",
+    TEACHER: "teachers",
+    STUDENT: "students",
+}
+
+
+def _who_may(permission):
+    roles = [role for role in ROLE_NAMES if permission in ROLE_PERMISSIONS[role]]
+    if set(TENANT_ROLES) <= set(roles):
+        return "signed-in people" if PLATFORM_OPERATOR in roles else "members of the organization"
+    names = [ROLE_NAMES[role] for role in roles]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def denial_message(permission):
+    """The sentence shown when `permission` is missing: "Only platform operators can see the outbox."."""
+    action = PERMISSION_ACTIONS.get(permission)
+    if action is None or not any(permission in granted for granted in ROLE_PERMISSIONS.values()):
+        return "You are not allowed to do this."
+    keys = " (an API key cannot)" if permission in PERSONAL_PERMISSIONS else ""
+    return f"Only {_who_may(permission)} can {action}{keys}."

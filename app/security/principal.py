@@ -11,7 +11,7 @@ from flask import g, request
 from flask_login import current_user
 
 from app.errors import PermissionDenied, Unauthorized
-from app.security.permissions import permissions_of
+from app.security.permissions import denial_message, permissions_of
 from app.security.tokens import InvalidToken, decode_access_token
 from app.tenancy.context import get_current_tenant
 
@@ -107,7 +107,7 @@ def requires(permission):
             if principal is None:
                 raise _unauthorized("Authentication required.")
             if not principal.can(permission):
-                raise PermissionDenied(f"This needs the `{permission}` permission.")
+                raise PermissionDenied(denial_message(permission), {"permission": [permission]})
             return view(*args, **kwargs)
 
         wrapper.required_permission = permission

@@ -54,9 +54,18 @@ def database_exists(raw_url):
         return _pg_database_exists(conn, url.database)
 
 
-def create_database(raw_url):
-    """Create an empty database; DatabaseExists (409) when one is already there."""
+def create_database(raw_url, template=None):
+    """Create a database; DatabaseExists (409) when one is already there.
+
+    Empty, or with `template` (a database URL of the same kind) a copy of that database: the test
+    suite provisions from a migrated template instead of running every migration per tenant.
+    """
     url = make_url(raw_url)
+    template_url = make_url(template) if template else None
+    if template_url is not None and template_url.get_backend_name() != url.get_backend_name():
+        raise ValueError(
+            f"A {template_url.get_backend_name()} template cannot make a {url.get_backend_name()} database."
+        )
     if _is_sqlite(url):
         path = _sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,11 +74,14 @@ def create_database(raw_url):
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640))
         except FileExistsError:
             raise DatabaseExists(f"A database already exists at {path}.") from None
+        if template_url is not None:
+            shutil.copyfile(_sqlite_path(template_url), path)
         return
     with _server_connection(url) as conn:
         if _pg_database_exists(conn, url.database):
             raise DatabaseExists(f"Database {url.database!r} already exists.")
-        conn.execute(sa.text(f"CREATE DATABASE {_quoted(conn, url.database)} ENCODING 'UTF8'"))
+        copy_of = f" TEMPLATE {_quoted(conn, template_url.database)}" if template_url is not None else ""
+        conn.execute(sa.text(f"CREATE DATABASE {_quoted(conn, url.database)}{copy_of} ENCODING 'UTF8'"))
 
 
 def drop_database(raw_url):

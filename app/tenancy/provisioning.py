@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.emails import normalize_email
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.events import emit
+from app.events import emit_after_commit
 from app.extensions import db
 from app.security.passwords import generate_password
 from app.tenancy import databases
@@ -146,30 +146,34 @@ def _undo(tenant_id, database_url, database_created):
     db.session.commit()
 
 
-def provision_tenant(slug, name, admin_email, admin_password=None, admin_name=""):
-    """Create an organization: registry row, database at head, its first org admin."""
+def provision_tenant(slug, name, admin_email, admin_password=None, admin_name="", invite=False):
+    """Create an organization: registry row, database at head, its first org admin.
+
+    With `invite`, the admin gets no password: they choose one from the invitation the caller sends."""
     slug = validate_slug(slug)
     name = (name or "").strip()
     if not name:
         raise ValidationFailed("The organization needs a name.", {"name": ["Required."]})
     admin_email = normalize_email(admin_email)
-    generated = admin_password is None
-    admin_password = admin_password or generate_password()
+    generated = not admin_password and not invite
+    if generated:
+        admin_password = generate_password()
 
     tenant = _reserve(slug, name)
     tenant_id, database_url = tenant.id, tenant.database_url
     database_created = False
     try:
-        databases.create_database(database_url)
+        # Tests set a migrated template to copy (config.py); the upgrade then has nothing left to do.
+        databases.create_database(database_url, template=current_app.config.get("TENANT_DATABASE_TEMPLATE"))
         database_created = True
         _migrate_new_database(database_url)
         _seed_admin(tenant.ref(), admin_email, admin_password, admin_name)
         tenant.status = TenantStatus.ACTIVE
+        emit_after_commit(db.session, "tenant.created", tenant=slug, tenant_id=tenant_id, slug=slug)
         db.session.commit()
     except BaseException:
         _undo(tenant_id, database_url, database_created)
         raise
-    emit("tenant.created", tenant_id=tenant.id, slug=tenant.slug)
     return ProvisionedTenant(tenant, admin_email, admin_password if generated else None)
 
 
@@ -229,15 +233,23 @@ def archive_tenant(tenant, purge=False):
         tenant.backup_path = str(databases.backup_database(tenant.database_url, backup_dir(), tenant.slug))
     tenant.status = TenantStatus.ARCHIVED
     tenant.archived_at = tenant.archived_at or utcnow()
+    if not purge:
+        _emit_archived(tenant, purged=False)
     db.session.commit()
     if purge:
         if not Path(tenant.backup_path).exists():
             raise Conflict("The backup is missing; the database was not dropped.")
         databases.drop_database(tenant.database_url)
         tenant.settings = {**(tenant.settings or {}), "purged_at": utcnow().isoformat()}
+        _emit_archived(tenant, purged=True)
         db.session.commit()
-    emit("tenant.archived", tenant_id=tenant.id, slug=tenant.slug, purged=purge)
     return tenant
+
+
+def _emit_archived(tenant, purged):
+    emit_after_commit(
+        db.session, "tenant.archived", tenant=tenant.slug, tenant_id=tenant.id, slug=tenant.slug, purged=purged
+    )
 
 
 @dataclass

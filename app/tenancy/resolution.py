@@ -3,6 +3,7 @@
 from flask import abort, current_app, g, request
 from sqlalchemy import select
 
+from app.errors import PermissionDenied
 from app.extensions import db
 from app.tenancy.engines import init_engine_registry
 from app.tenancy.models import Tenant, TenantStatus
@@ -54,9 +55,19 @@ def resolve_tenant_for_request():
         return None
     tenant = find_active_tenant(slug) if slug else None
     if tenant is None:
+        if slug and is_suspended(slug):  # its people are told why, rather than a 404 that looks like a typo
+            raise PermissionDenied(
+                "This organization is suspended: nobody can sign in or use its API until a platform operator "
+                "reactivates it. Nothing in it is lost.",
+                code="ORGANIZATION_SUSPENDED",
+            )
         abort(404, "No organization answers at this address.")
     g.tenant = tenant
     return None
+
+
+def is_suspended(slug):
+    return db.session.scalar(select(Tenant.status).where(Tenant.slug == slug)) == TenantStatus.SUSPENDED
 
 
 def init_tenancy(app):

@@ -4,7 +4,6 @@ import sqlalchemy as sa
 from flask_sqlalchemy.session import Session
 from sqlalchemy.sql.util import find_tables
 
-from app.events import drop_pending, emit_pending
 from app.tenancy.context import require_tenant
 from app.tenancy.engines import engine_for
 
@@ -32,16 +31,26 @@ class TenantRoutingSession(Session):
     """
 
     def commit(self):
-        """Commit, then emit the events queued with `emit_after_commit` (never after a failure)."""
+        """Commit, then relay the events written with `emit_after_commit` (never after a failure).
 
+        While an event's subscriber runs (`app.events.relay.held_commits`), commit only flushes: the
+        subscriber's work and its delivery's done mark commit together, after it returns."""
+        # A real cycle: app.extensions builds this session, and the events' models need app.extensions.
+        from app.events import HOLD_COMMITS, drop_pending, relay_after_commit  # noqa: PLC0415
+
+        if self.info.get(HOLD_COMMITS):
+            self.flush()
+            return
         try:
             super().commit()
         except BaseException:
             drop_pending(self)
             raise
-        emit_pending(self)
+        relay_after_commit(self)
 
     def rollback(self):
+        from app.events import drop_pending  # noqa: PLC0415 (the cycle named in commit)
+
         drop_pending(self)
         super().rollback()
 

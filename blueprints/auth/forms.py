@@ -39,3 +39,21 @@ class ChangePasswordForm(FlaskForm):
 
 class SignOutElsewhereForm(FlaskForm):
     """Only its CSRF token: one button that ends every other sign-in."""
+
+
+class RegisterForm(FlaskForm):
+    first_name = StringField("First name", validators=[DataRequired(), Length(max=100)])
+    last_name = StringField("Last name", validators=[Length(max=100)])
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=200)],
+        description="At least 10 characters, not your e-mail, not a common password.",
+    )
+    confirm = PasswordField(
+        "Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
+    )
+
+
+class ConfirmRegistrationForm(FlaskForm):
+    """Only its CSRF token: the link's token travels in the URL, the button makes the account."""

@@ -17,6 +17,11 @@ def send_password_reset(email):
     services.request_password_reset(email, require_tenant())
 
 
+def send_registration_mail(email, first_name, last_name, password_hash):
+    """A sign-up's e-mail: the confirmation link, or a note that the address already has an account."""
+    services.send_registration_mail(email, first_name, last_name, password_hash)
+
+
 def warn_of_failed_sign_ins(email):
     """Tell the person, at their sign-in address, that their account saw many failed sign-ins."""
     tenant = require_tenant()

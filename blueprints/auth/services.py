@@ -1,15 +1,16 @@
 """Signing in and out, token rotation, registration and password resets."""
 
+import json
 from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
-from app.errors import BadRequest, PermissionDenied, Unauthorized, ValidationFailed
-from app.events import emit
+from app.errors import BadRequest, Conflict, NotFound, PermissionDenied, Unauthorized, ValidationFailed
+from app.events import emit_after_commit
 from app.extensions import db
-from app.jobs import enqueue
-from app.mail import build_message, send_mail_later, send_many
+from app.jobs import enqueue, redis_connection
+from app.mail import build_message, send_mail_later, send_many, send_now
 from app.security import lockout
 from app.security.operators import authenticate_operator, close_operator_sign_in, open_operator_sign_in
 from app.security.passwords import hash_password, password_problems, verify_password
@@ -170,8 +171,8 @@ def refresh(refresh_token, tenant):
         # A token that was already rotated came back: someone holds a copy. End the whole sign-in.
         db.session.rollback()
         _revoke_family(record.family)
+        emit_after_commit(db.session, "auth.refresh_token_reused", user_id=record.user_id)
         db.session.commit()
-        emit("auth.refresh_token_reused", tenant_id=tenant.id, user_id=record.user_id)
         raise Unauthorized("This refresh token was already used; the session is revoked.", code="REFRESH_TOKEN_REUSED")
     user = db.session.get(User, record.user_id)
     if user is None or not user.is_active:
@@ -211,10 +212,97 @@ def register(data, tenant):
         raise PermissionDenied("This organization does not allow self-registration.", code="REGISTRATION_CLOSED")
     check_password_policy(data["password"], data["email"])
     user = create_user(
-        data["email"], STUDENT, data.get("first_name", ""), data.get("last_name", ""), password=data["password"]
+        data["email"],
+        STUDENT,
+        data.get("first_name", ""),
+        data.get("last_name", ""),
+        password=data["password"],
+        commit=False,
     )
-    emit("user.registered", tenant_id=tenant.id, user_id=user.id)
+    db.session.flush()
+    emit_after_commit(db.session, "user.registered", user_id=user.id)
+    db.session.commit()
     return _token_pair(user, tenant)
+
+
+# Sign-up on the page: the answer never says whether the address has an account. The request checks the
+# password and queues one job whatever the address; the job mails either a confirmation link or, to an
+# existing account, a note saying so. The account exists once the link is used: until then the sign-up
+# waits in Redis under the digest of the link's token (a day), so nothing is written for addresses that
+# never confirm, and nobody can hold an address they do not read.
+REGISTRATION_SECONDS = 24 * 3600
+
+
+def registration_open(tenant):
+    return tenant is not None and bool((tenant.settings or {}).get("self_registration"))
+
+
+def _pending_key(tenant, token):
+    return f"tessera:registration:{tenant.slug}:{token_digest(token)}"
+
+
+def request_registration(first_name, last_name, email, password, tenant):
+    """Check the sign-up and queue its e-mail; the same work and answer whether the address is taken."""
+    if not registration_open(tenant):
+        raise NotFound("This organization does not take sign-ups.")
+    email = normalize_email(email)
+    check_password_policy(password, email)
+    enqueue(
+        tenant,
+        "blueprints.auth.jobs.send_registration_mail",
+        email,
+        (first_name or "").strip()[:100],
+        (last_name or "").strip()[:100],
+        hash_password(password),
+    )
+
+
+def send_registration_mail(email, first_name, last_name, password_hash):
+    """In the worker: a confirmation link for a new address, a reminder for an existing account."""
+    tenant = require_tenant()
+    config = current_app.config
+    base = f"{config['LMS_URL_SCHEME']}://{tenant.slug}.{config['LMS_BASE_DOMAIN']}"
+    if find_user_by_email(email) is not None:
+        text = (
+            f"Hello,\n\nSomeone (we hope you) asked to create an account at {tenant.name} with this address, "
+            f"which already has one. Sign in here:\n\n{base}/login\n\n"
+            f"Forgot your password? Choose a new one here:\n\n{base}/forgot-password\n\n"
+            "If it was not you, ignore this e-mail: nothing changed.\n"
+        )
+        send_now(build_message(email, f"Your {tenant.name} account", text))
+        return
+    token = new_opaque_token()
+    pending = {"email": email, "first_name": first_name, "last_name": last_name, "password_hash": password_hash}
+    redis_connection().set(_pending_key(tenant, token), json.dumps(pending), ex=REGISTRATION_SECONDS)
+    text = (
+        f"Hello {first_name},\n\nConfirm your new {tenant.name} account (the link works once, for a day):\n\n"
+        f"{base}/register/confirm?token={token}\n\n"
+        "If you did not sign up, ignore this e-mail: no account is made without this link.\n"
+    )
+    send_now(build_message(email, f"Confirm your {tenant.name} account", text))
+
+
+def confirm_registration(token, tenant):
+    """Make the account a confirmation link stands for; the link works once."""
+    if not registration_open(tenant):
+        raise NotFound("This organization does not take sign-ups.")
+    with redis_connection().pipeline() as spend:  # read and delete in one MULTI: two clicks make one account
+        raw, _ = spend.get(_pending_key(tenant, token or "")).delete(_pending_key(tenant, token or "")).execute()
+    if raw is None:
+        raise BadRequest(
+            "This link is invalid, expired or already used. Sign up again, or sign in if you did.",
+            code="INVALID_REGISTRATION_TOKEN",
+        )
+    pending = json.loads(raw)
+    try:
+        user = create_user(pending["email"], STUDENT, pending["first_name"], pending["last_name"], commit=False)
+    except Conflict:
+        raise Conflict("This address already has an account: sign in.", code="ALREADY_REGISTERED") from None
+    user.password_hash = pending["password_hash"]
+    db.session.flush()  # the event names the new id
+    emit_after_commit(db.session, "user.registered", user_id=user.id)
+    db.session.commit()
+    return user
 
 
 # --- password reset ------------------------------------------------------------------------------
@@ -235,11 +323,7 @@ def request_password_reset(email, tenant):
     user = find_user_by_email(email or "")
     if user is None or not user.is_active:
         return
-    db.session.execute(
-        sa.update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=utcnow())
-    )
+    void_password_links([user.id])
     token = new_opaque_token()
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     db.session.add(
@@ -258,6 +342,15 @@ def request_password_reset(email, tenant):
     # The sign-in address, never the notification address: anyone who could set that one (unproven)
     # would receive the key to the account.
     send_mail_later(tenant, user.email, f"Reset your {tenant.name} password", text)
+
+
+def void_password_links(user_ids):
+    """Unused reset and invitation links of these people stop working (without committing)."""
+    db.session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.user_id.in_(user_ids), PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
 
 
 def reset_password(token, new_password):
@@ -330,14 +423,21 @@ def describe_principal(principal, tenant):
 INVITATION_DAYS = 7
 
 
-def invite_users(emails):
-    """The RQ job: mail a set-your-password link to each new, password-less person, once."""
+def invite_users(emails, again_after_seconds=None):
+    """The RQ job: mail a set-your-password link to each new, password-less person, once.
+
+    With `again_after_seconds` (a resent invitation) also to those invited longer ago than that; their
+    earlier links stop working. A second resend job queued meanwhile finds them just invited and sends nothing.
+    """
     tenant = require_tenant()
+    not_yet_invited = User.invited_at.is_(None)
+    if again_after_seconds is not None:
+        not_yet_invited = sa.or_(not_yet_invited, User.invited_at <= utcnow() - timedelta(seconds=again_after_seconds))
     users = db.session.scalars(
-        sa.select(User).where(
-            User.email.in_(emails), User.password_hash.is_(None), User.invited_at.is_(None), User.is_active
-        )
+        sa.select(User).where(User.email.in_(emails), User.password_hash.is_(None), not_yet_invited, User.is_active)
     ).all()
+    if again_after_seconds is not None and users:
+        void_password_links([user.id for user in users])
     messages = []
     for user in users:
         token = new_opaque_token()

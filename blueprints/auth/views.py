@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.forms import apply_domain_error
 from app.security.operators import open_operator_sign_in, principal_for_operator
 from app.security.principal import requires
@@ -15,9 +15,11 @@ from app.tenancy.context import get_current_tenant
 from blueprints.auth import services
 from blueprints.auth.forms import (
     ChangePasswordForm,
+    ConfirmRegistrationForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
+    RegisterForm,
     ResetPasswordForm,
     SignOutElsewhereForm,
 )
@@ -26,14 +28,26 @@ from blueprints.users.services import get_user, principal_for_user
 bp = Blueprint("auth_pages", __name__)
 
 
-def _safe_next(target):
-    """Only same-host paths: a login link must not bounce people to another site."""
+def _safe_next(target, landing):
+    """Only same-host paths: a login link must not bounce people to another site (then: `landing`)."""
     if not target:
-        return url_for("home.index")
+        return landing
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("home.index")
+        return landing
     return target
+
+
+def _working_page(principal):
+    """Where a person's day starts: people for admins and branch managers, teaching for teachers,
+    My learning for students; the front page for anyone else (the platform's operators)."""
+    if principal.can("users.read"):
+        return url_for("people_pages.index")
+    if principal.can("courses.manage"):
+        return url_for("teaching_pages.index")
+    if principal.can("courses.learn"):
+        return url_for("learning_pages.my_learning")
+    return url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -47,14 +61,15 @@ def login():
             agent = request.user_agent.string
             if tenant is None:
                 operator = services.authenticate_operator_or_fail(form.email.data, form.password.data)
-                start_session(principal_for_operator(operator.id, open_operator_sign_in(operator.id, "page", agent)))
+                principal = principal_for_operator(operator.id, open_operator_sign_in(operator.id, "page", agent))
             else:
                 user = services.authenticate_for_tenant(form.email.data, form.password.data, tenant)
-                start_session(principal_for_user(user.id, services.open_sign_in(user.id, "page", agent, commit=True)))
+                principal = principal_for_user(user.id, services.open_sign_in(user.id, "page", agent, commit=True))
+            start_session(principal)
         except DomainError as error:
             form.form_errors.append(error.message)
             return render_template("auth/login.html", form=form), error.status, error.headers
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_safe_next(request.args.get("next"), _working_page(principal)))
     return render_template("auth/login.html", form=form)
 
 
@@ -77,6 +92,50 @@ def forgot_password():
         services.request_password_reset_later(form.email.data, tenant)
         return render_template("auth/forgot_sent.html", email=form.email.data)
     return render_template("auth/forgot.html", form=form, on_platform=tenant is None)
+
+
+def _registration_or_404():
+    tenant = get_current_tenant()
+    if not services.registration_open(tenant):
+        raise NotFound("This organization does not take sign-ups. Ask it for an invitation.")
+    return tenant
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limit_sensitive
+def register():
+    """Create a student account, where the organization allows it; an e-mail confirms the address."""
+    tenant = _registration_or_404()
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            services.request_registration(
+                form.first_name.data, form.last_name.data, form.email.data, form.password.data, tenant
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+            return render_template("auth/register.html", form=form), error.status
+        return render_template("auth/register_sent.html", email=form.email.data)
+    return render_template("auth/register.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/register/confirm", methods=["GET", "POST"])
+@limit_sensitive
+def confirm_registration():
+    """Confirm a sign-up with the link from its e-mail: the account is made, and you are signed in."""
+    tenant = _registration_or_404()
+    form = ConfirmRegistrationForm()
+    token = request.args.get("token", "")
+    if form.validate_on_submit():
+        try:
+            user = services.confirm_registration(token, tenant)
+        except DomainError as error:
+            return render_template("auth/register_confirm.html", form=form, token=token, error=error), error.status
+        sign_in = services.open_sign_in(user.id, "page", request.user_agent.string, commit=True)
+        start_session(principal_for_user(user.id, sign_in))
+        flash("Welcome! Your account is ready.")
+        return redirect(url_for("home.index"))
+    return render_template("auth/register_confirm.html", form=form, token=token, error=None)
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])

@@ -58,12 +58,15 @@ def open_branch(branch_id):
     return db.session.scalar(stmt) is not None
 
 
-def branch_choices(scope):
-    """(id, name) of the open branches an actor may pick, by name."""
-    stmt = sa.select(Branch.id, Branch.name).where(Branch.archived_at.is_(None)).order_by(Branch.name)
+def branch_choices(scope, keeping=()):
+    """(id, name) of the open branches an actor may pick, by name; and of `keeping` (the branches chosen
+    already, which stay in the list even when archived or out of the actor's reach)."""
+    pickable = Branch.archived_at.is_(None)
     if not scope.organization_wide:
-        stmt = stmt.where(Branch.id.in_(scope.branch_ids or [-1]))
-    return db.session.execute(stmt).all()
+        pickable = sa.and_(pickable, Branch.id.in_(scope.branch_ids or [-1]))
+    if keeping:
+        pickable = sa.or_(pickable, Branch.id.in_(keeping))
+    return db.session.execute(sa.select(Branch.id, Branch.name).where(pickable).order_by(Branch.name, Branch.id)).all()
 
 
 def branch_names(branch_ids):

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -11,7 +11,8 @@ class ClassForm(FlaskForm):
 
 
 class AddMembersForm(FlaskForm):
-    emails = TextAreaField("E-mail addresses, one per line", validators=[DataRequired()])
+    user_ids = SelectMultipleField("People", coerce=int, validate_choice=False)  # ticked in the people picker
+    emails = TextAreaField("…or e-mail addresses, one per line", validators=[Optional()])
     role = RadioField(
         "As", choices=[SelectChoice("student", "students"), SelectChoice("teacher", "teachers")], default="student"
     )

@@ -43,6 +43,17 @@ def open_class_count(branch_id):
     )
 
 
+def open_class_counts(branch_ids):
+    """{branch id: how many of its classes are not archived} for these branches (those with none are left out)."""
+    return dict(
+        db.session.execute(
+            sa.select(SchoolClass.branch_id, sa.func.count(SchoolClass.id))
+            .where(SchoolClass.branch_id.in_(branch_ids or [-1]), SchoolClass.archived_at.is_(None))
+            .group_by(SchoolClass.branch_id)
+        ).all()
+    )
+
+
 def classes_of_people(user_ids):
     """(user id, class name, branch id, role) of each open class these people are in, by person and name."""
     return db.session.execute(

@@ -154,13 +154,23 @@ def remove_member(school_class, user_id):
     db.session.commit()
 
 
-def add_members_by_email(school_class, emails, role, scope):
-    """Add people by e-mail; answers the roster and the addresses of nobody this actor manages."""
+def add_members_by_email(school_class, emails, role, scope, user_ids=()):
+    """Add people by e-mail (and by id, picked from a list); answers how many are in the class now who were
+    not, and the addresses of nobody this actor manages."""
     wanted = {email.strip().lower() for email in emails if email.strip()}
     found = user_ids_by_email(wanted)
     out_of_reach = unmanageable_ids(found.values(), scope)
     found = {email: user_id for email, user_id in found.items() if user_id not in out_of_reach}
     missing = sorted(wanted - set(found))
-    if found:
-        add_members(school_class, list(found.values()), role, scope)
-    return list_members(school_class), missing
+    people = set(found.values()) | set(user_ids)
+    if not people:
+        return 0, missing
+    members_before = set(
+        db.session.scalars(
+            sa.select(ClassMembership.user_id).where(
+                ClassMembership.class_id == school_class.id, ClassMembership.user_id.in_(people)
+            )
+        )
+    )
+    add_members(school_class, list(people), role, scope)
+    return len(people - members_before), missing

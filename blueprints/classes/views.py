@@ -55,15 +55,25 @@ def roster(class_id):
     scope = scope_of(current_principal())
     school_class = services.get_class(class_id, scope)
     form = AddMembersForm()
+    status = 200
     if request.method == "POST" and current_principal().can("classes.manage") and form.validate_on_submit():
         scope.require(school_class.branch_id)
-        _, missing = services.add_members_by_email(school_class, form.emails.data.splitlines(), form.role.data, scope)
-        if missing:
-            flash(f"Nobody you manage has these addresses: {', '.join(missing)}.")
-        return redirect(url_for("class_pages.roster", class_id=class_id))
+        try:
+            added, missing = services.add_members_by_email(
+                school_class, (form.emails.data or "").splitlines(), form.role.data, scope, user_ids=form.user_ids.data
+            )
+            flash(f"{added} added as {form.role.data}s." if added else "Nobody added.")
+            if missing:
+                flash(f"Nobody you manage has these addresses: {', '.join(missing)}.")
+            return redirect(url_for("class_pages.roster", class_id=class_id))
+        except DomainError as error:
+            apply_domain_error(form, error)
+            status = 422
+    elif request.method == "POST":
+        status = 422
     return render_template(
         "classes/roster.html", school_class=school_class, members=services.list_members(school_class), form=form
-    )
+    ), status
 
 
 @bp.post("/<int:class_id>/members/<int:user_id>/remove")

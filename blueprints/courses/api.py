@@ -9,6 +9,7 @@ from app.errors import NotFound, ValidationFailed
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
 from blueprints.courses import access, content, covers, media, schemas, services
+from blueprints.learning import schemas as learning_schemas
 from blueprints.learning import services as learning
 
 blp = ApiBlueprint("courses", __name__, url_prefix="/api/v1/courses", description="Courses.")
@@ -114,6 +115,30 @@ class CourseContent(MethodView):
         return content.add_item(_course(course_id, manage=True), data, current_principal())
 
 
+@blp.route("/<int:course_id>/modules/<int:module_id>")
+class CourseModuleById(MethodView):
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.arguments(schemas.ModuleChangeSchema)
+    @blp.response(200, schemas.ModuleSchema)
+    def patch(self, data, course_id, module_id):
+        """Rename a module, or move it to another place in the outline (`position`, 1 = first)."""
+        module = content.get_module(_course(course_id, manage=True), module_id)
+        content.rename_module(module, data.get("title"), data.get("position"))
+        return {"id": module.id, "title": module.title, "position": module.position, "items": []}
+
+    @requires("courses.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.ModuleOutcomeSchema)
+    def delete(self, course_id, module_id):
+        """Remove a module and its items; learners lose their progress in those items."""
+        course = _course(course_id, manage=True)
+        module = content.get_module(course, module_id)
+        removed = len(content.items_of_module(module))
+        content.delete_module(module)
+        return {"id": module_id, "outcome": "deleted", "items_removed": removed}
+
+
 @blp.route("/<int:course_id>/enrollments")
 class CourseEnrollments(MethodView):
     @requires("courses.manage")
@@ -128,14 +153,14 @@ class CourseEnrollments(MethodView):
     @blp.arguments(schemas.EnrollSchema)
     @blp.response(201, schemas.EnrolledSchema)
     def post(self, data, course_id):
-        """Enroll people, or a whole class (its later students follow)."""
+        """Enroll people by id (all or none: 422 naming who cannot), by e-mail (the others are enrolled and the
+        addresses that cannot be are listed in `not_enrolled`), or a whole class (its later students follow)."""
         principal = current_principal()
         scope = scope_of(principal)
         course, branch_ids = services.course_roster(course_id, principal, scope)
-        created = learning.enroll_users(course, data["user_ids"], branch_ids=branch_ids) if data["user_ids"] else 0
-        if data["class_id"]:
-            created += learning.enroll_class(course, data["class_id"], branch_ids=branch_ids)
-        return {"created": created}
+        return learning.enroll(
+            course, data["user_ids"], data["emails"], data["class_id"] or None, branch_ids=branch_ids
+        )
 
 
 @blp.route("/<int:course_id>/enrollments/<int:user_id>")
@@ -148,6 +173,29 @@ class CourseEnrollment(MethodView):
         course, branch_ids = _roster(course_id)
         learning.unenroll(course, user_id, branch_ids=branch_ids)
         return {"id": user_id, "outcome": "unenrolled"}
+
+
+@blp.route("/<int:course_id>/enrollment")
+class MyEnrollment(MethodView):
+    @requires("courses.learn")
+    @blp.doc(security=BEARER)
+    @blp.response(201, learning_schemas.UserEnrollmentSchema)
+    def post(self, course_id):
+        """Join a course that takes self-enrollment (403 `SELF_ENROLLMENT_CLOSED` otherwise); joining again
+        after leaving resumes the progress."""
+        course = _course(course_id)
+        learning.self_enroll(course, current_principal().id)
+        return learning.active_enrollment_of(course.id, current_principal().id)
+
+    @requires("courses.learn")
+    @blp.doc(security=BEARER)
+    @blp.response(200, schemas.OutcomeSchema)
+    def delete(self, course_id):
+        """Leave a course you joined yourself (`self_enrolled`); your progress history stays. A course your
+        teachers or your class enrolled you in answers 403 `ENROLLED_BY_STAFF`; none, 404."""
+        course = _course(course_id)
+        learning.leave(course, current_principal().id)
+        return {"id": course.id, "outcome": "unenrolled"}
 
 
 @blp.route("/<int:course_id>/progress")
@@ -238,9 +286,20 @@ class ContentById(MethodView):
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
+    @content_blp.arguments(schemas.ItemChangeSchema)
+    @content_blp.response(200, schemas.ContentSchema)
+    def patch(self, data, item_id):
+        """Rename an item, move it to another module of its course, or to a place in its module (`position`,
+        1 = first); no new version."""
+        item = _item(item_id, manage=True)
+        changed = content.change_item(item, data.get("title"), data.get("module_id"), data.get("position"))
+        return _content_view(changed)
+
+    @requires("courses.manage")
+    @content_blp.doc(security=BEARER)
     @content_blp.response(200, schemas.OutcomeSchema)
     def delete(self, item_id):
-        """Remove an item from its course."""
+        """Remove an item from its course, with learners' progress in it."""
         content.delete_item(_item(item_id, manage=True))
         return {"id": item_id, "outcome": "deleted"}
 
@@ -270,8 +329,11 @@ class ContentDiff(MethodView):
     @content_blp.arguments(schemas.DiffArgs, location="query")
     @content_blp.response(200, schemas.DiffSchema)
     def get(self, args, item_id):
-        """A unified text diff between two versions (`?from=1&to=3`)."""
-        return {"diff": content.diff(_item(item_id, manage=True), args["from_version"], args["to_version"])}
+        """A unified text diff between two versions (`?from=1&to=3`), and the same compared word by word as
+        rendered HTML (`html`: the newer text with `<del>` and `<ins>`; null when nothing changed)."""
+        item = _item(item_id, manage=True)
+        first, second = args["from_version"], args["to_version"]
+        return {"diff": content.diff(item, first, second), "html": content.compare(item, first, second)}
 
 
 @content_blp.route("/<int:item_id>/complete")

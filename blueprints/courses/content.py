@@ -1,6 +1,7 @@
 """Content items and their immutable versions: edit, publish, compare, restore."""
 
 import difflib
+import html
 import re
 
 import sqlalchemy as sa
@@ -11,8 +12,14 @@ from app.extensions import db
 from app.security.actor_ids import actor_ids
 from app.tenancy.locks import locked
 from blueprints.courses.media import discard_files, file_keys
-from blueprints.courses.models import ContentItem, ContentKind, ContentVersion, CourseModule
-from blueprints.courses.rich_text import rich_text
+from blueprints.courses.models import (
+    ContentItem,
+    ContentKind,
+    ContentVersion,
+    CourseModule,
+)
+from blueprints.courses.rich_text import rich_text, sanitize_html
+from blueprints.learning.models import ItemProgress, ItemTime
 
 VIDEO_HOSTS = ("www.youtube.com", "youtube.com", "youtu.be", "player.vimeo.com", "vimeo.com")
 
@@ -40,45 +47,56 @@ def get_item(item_id):
 
 
 def add_item(course, data, actor):
-    """A new item at the end of a module (the module is created when named by title)."""
+    """A new item at the end of a module; a module named by title is created (a title wins over an id).
+
+    Everything is checked before anything is written, and the item, its first version and a new module
+    are committed together or not at all: a refused link once left an item behind whose page was a 404."""
     if data["kind"] not in ContentKind.ALL:
         raise ValidationFailed("Unknown kind.", {"kind": [f"One of {', '.join(ContentKind.ALL)}."]})
+    body = _clean_body(data["kind"], data.get("body"))
+    title = (data.get("module_title") or "").strip()
     module = None
-    if data.get("module_id"):
+    if not title:
+        if not data.get("module_id"):
+            raise ValidationFailed(
+                "Choose a module or name a new one.",
+                {"module_title": ["Choose a module (module_id) or name a new one (module_title)."]},
+            )
         module = db.session.get(CourseModule, data["module_id"])
         if module is None or module.course_id != course.id:
             raise ValidationFailed("No such module in this course.", {"module_id": ["Not in this course."]})
-    else:
-        title = (data.get("module_title") or "").strip()
-        if not title:
-            raise ValidationFailed("Name a module.", {"module_title": ["Give module_id or module_title."]})
-        last = db.session.scalar(
-            sa.select(sa.func.max(CourseModule.position)).where(CourseModule.course_id == course.id)
+    try:
+        if module is None:
+            last = db.session.scalar(
+                sa.select(sa.func.max(CourseModule.position)).where(CourseModule.course_id == course.id)
+            )
+            module = CourseModule(course_id=course.id, title=title, position=(last or 0) + 1)
+            db.session.add(module)
+            db.session.flush()
+        last = db.session.scalar(sa.select(sa.func.max(ContentItem.position)).where(ContentItem.module_id == module.id))
+        item = ContentItem(
+            course_id=course.id,
+            module_id=module.id,
+            kind=data["kind"],
+            title=data["title"],
+            position=(last or 0) + 1,
+            published_version=1,
         )
-        module = CourseModule(course_id=course.id, title=title, position=(last or 0) + 1)
-        db.session.add(module)
+        db.session.add(item)
         db.session.flush()
-    last = db.session.scalar(sa.select(sa.func.max(ContentItem.position)).where(ContentItem.module_id == module.id))
-    item = ContentItem(
-        course_id=course.id,
-        module_id=module.id,
-        kind=data["kind"],
-        title=data["title"],
-        position=(last or 0) + 1,
-        published_version=1,
-    )
-    db.session.add(item)
-    db.session.flush()
-    db.session.add(
-        ContentVersion(
-            item_id=item.id,
-            number=1,
-            body=_clean_body(item.kind, data.get("body")),
-            change_note=data.get("change_note") or "First version",
-            **_authored_by(actor),
+        db.session.add(
+            ContentVersion(
+                item_id=item.id,
+                number=1,
+                body=body,
+                change_note=data.get("change_note") or "First version",
+                **_authored_by(actor),
+            )
         )
-    )
-    db.session.commit()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
     return item
 
 
@@ -154,6 +172,66 @@ def diff(item, a, b):
     return "\n".join(lines)
 
 
+_TOKEN = re.compile(r"<[^>]*>|[^<\s]+|\s+")
+_LINE = re.compile(r"<[^>]*>|[^<\n]+|\n")
+MAX_WORD_PAIRS = 25_000_000  # beyond (old words x new words), compare by lines: fast enough for any page
+
+
+def _tokens(html, pattern=_TOKEN):
+    return pattern.findall(html)
+
+
+def _marked(tokens, tag):
+    """Text runs wrapped in `<ins>`/`<del>`; an insertion keeps its tags (they are the new version's
+    structure), a deletion drops them (the old structure is gone)."""
+    out, run = [], []
+
+    def flush():
+        if "".join(run).strip():
+            out.append(f"<{tag}>{''.join(run)}</{tag}>")
+        else:
+            out.extend(run)
+        run.clear()
+
+    for token in tokens:
+        if token.startswith("<"):
+            flush()
+            if tag == "ins":
+                out.append(token)
+        else:
+            run.append(token)
+    flush()
+    return out
+
+
+def word_diff(old_html, new_html):
+    """The new version as rendered HTML, with the words removed since the old one in `<del>` and the
+    words added in `<ins>` (sanitised like any lesson); None when nothing changed."""
+    if old_html == new_html:
+        return None
+    old, new = _tokens(old_html), _tokens(new_html)
+    if len(old) * len(new) > MAX_WORD_PAIRS:
+        old, new = _tokens(old_html, _LINE), _tokens(new_html, _LINE)
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            out += new[j1:j2]
+        if op in ("delete", "replace"):
+            out += _marked(old[i1:i2], "del")
+        if op in ("insert", "replace"):
+            out += _marked(new[j1:j2], "ins")
+    return sanitize_html("".join(out), extra_tags=frozenset({"ins"}))
+
+
+def compare(item, a, b):
+    """Two versions of an item, compared word by word and rendered (bodies that are addresses, not HTML,
+    are compared as text)."""
+    first, second = version(item, a), version(item, b)
+    if item.kind in (ContentKind.VIDEO, ContentKind.LINK):
+        return word_diff(html.escape(first.body), html.escape(second.body))
+    return word_diff(first.body, second.body)
+
+
 def delete_item(item):
     """Remove an item with its versions, progress and files (bytes too); of two removals at once, the
     second finds nothing to remove (404)."""
@@ -162,6 +240,95 @@ def delete_item(item):
         raise NotFound("No such content.")
     db.session.commit()
     discard_files(keys)
+
+
+def get_module(course, module_id):
+    """A module of this course; a module of another course is not found here."""
+    module = db.session.get(CourseModule, module_id)
+    if module is None or module.course_id != course.id:
+        raise NotFound("No such module.")
+    return module
+
+
+def _title(title):
+    title = (title or "").strip()
+    if not title:
+        raise ValidationFailed("Give a title.", {"title": ["Required."]})
+    if len(title) > 200:
+        raise ValidationFailed("This title is too long.", {"title": ["At most 200 characters."]})
+    return title
+
+
+def _place(moving, siblings, position):
+    """Put `moving` at `position` (1 = first; past the end = last) among `siblings`, numbered densely."""
+    others = [sibling for sibling in siblings if sibling.id != moving.id]
+    others.insert(min(max(position, 1), len(others) + 1) - 1, moving)
+    for number, sibling in enumerate(others):
+        sibling.position = number
+
+
+def rename_module(module, title=None, position=None):
+    """Rename a module and/or put it at another place in the course's outline (1 = first)."""
+    title = _title(title) if title is not None else module.title
+    if position is not None:
+        siblings = db.session.scalars(
+            sa.select(CourseModule)
+            .where(CourseModule.course_id == module.course_id)
+            .order_by(CourseModule.position, CourseModule.id)
+        ).all()
+        _place(module, siblings, position)
+    module.title = title
+    db.session.commit()
+    return module
+
+
+def items_of_module(module):
+    return db.session.scalars(
+        sa.select(ContentItem).where(ContentItem.module_id == module.id).order_by(ContentItem.position, ContentItem.id)
+    ).all()
+
+
+def delete_module(module):
+    """Remove a module with its items (their versions, learners' progress and files go with them)."""
+    items = sa.select(ContentItem.id).where(ContentItem.module_id == module.id)
+    keys = file_keys(items)
+    if not db.session.execute(sa.delete(CourseModule).where(CourseModule.id == module.id)).rowcount:
+        raise NotFound("No such module.")
+    db.session.commit()
+    discard_files(keys)
+
+
+def change_item(item, title=None, module_id=None, position=None):
+    """Rename an item (no new version: the title is the outline's), move it to the end of a module of its
+    course, and/or put it at a place in its module (1 = first)."""
+    title = _title(title) if title is not None else item.title
+    if module_id is not None:  # to the end of that module (its own: to the end of it)
+        target = db.session.get(CourseModule, module_id)
+        if target is None or target.course_id != item.course_id:
+            raise ValidationFailed("No such module in this course.", {"module_id": ["Not in this course."]})
+        last = db.session.scalar(
+            sa.select(sa.func.max(ContentItem.position)).where(
+                ContentItem.module_id == target.id, ContentItem.id != item.id
+            )
+        )
+        item.module_id = target.id
+        item.position = (last or 0) + 1
+    if position is not None:
+        db.session.flush()  # its new module's order, with the item in it
+        _place(item, items_of_module(db.session.get(CourseModule, item.module_id)), position)
+    item.title = title
+    db.session.commit()
+    return item
+
+
+def progress_at_stake(item_ids):
+    """What removing these items takes from learners: how many learners completed or spent time on them,
+    and how many enrollments lose a record (one query)."""
+    touched = sa.union(
+        sa.select(ItemProgress.enrollment_id).where(ItemProgress.item_id.in_(item_ids)),
+        sa.select(ItemTime.enrollment_id).where(ItemTime.item_id.in_(item_ids)),
+    ).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(touched)) or 0
 
 
 def move(course, kind, object_id, direction):
@@ -181,6 +348,18 @@ def move(course, kind, object_id, direction):
         for position, sibling in enumerate(ordered):  # renumber: positions stay dense and unique
             sibling.position = position
         db.session.commit()
+
+
+def newest_version_numbers(course):
+    """{item id: its newest version number} for a course's items (one query): newer than the published
+    one is a draft that learners do not see yet."""
+    rows = db.session.execute(
+        sa.select(ContentVersion.item_id, sa.func.max(ContentVersion.number))
+        .join(ContentItem, ContentItem.id == ContentVersion.item_id)
+        .where(ContentItem.course_id == course.id)
+        .group_by(ContentVersion.item_id)
+    )
+    return dict(rows.all())
 
 
 def latest_version(item):

@@ -2,7 +2,7 @@
 
 from app.features import register_demo_part, register_feature
 from blueprints.courses.api import blp, content_blp, media_blp
-from blueprints.courses.demo import seed_course
+from blueprints.courses.demo import seed_course, seed_open_course
 from blueprints.courses.teaching_views import bp as teaching_pages
 
 
@@ -18,3 +18,4 @@ def register(app):
         page_blueprints=(teaching_pages,),
     )
     register_demo_part(app, 30, seed_course)
+    register_demo_part(app, 31, seed_open_course)

@@ -45,9 +45,13 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "wi
 UNREAD_FACTOR = 4
 
 
-def sanitize_html(html):
+def sanitize_html(html, extra_tags=frozenset()):
+    """`extra_tags`: more harmless tags for what the server writes itself (a compare's `ins`)."""
     return nh3.clean(
-        html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"}
+        html or "",
+        tags=ALLOWED_TAGS | extra_tags,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
     )
 
 

@@ -36,7 +36,9 @@ class CourseUpdateSchema(CourseSchema, ChangesSchema):
 class ItemSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     module_id = Id()
-    module_title = ma.fields.String(load_only=True)
+    module_title = ma.fields.String(
+        load_only=True, metadata={"description": "A new module to put the item in; wins over `module_id`."}
+    )
     kind = ma.fields.String(required=True, validate=validate.OneOf(ContentKind.ALL))
     title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = ma.fields.String(load_only=True, load_default="")
@@ -70,6 +72,27 @@ class ContentUpdateSchema(ma.Schema):
     publish = Boolean(load_default=True)
 
 
+class ItemChangeSchema(ChangesSchema):
+    """`PATCH /content/{id}`: rename an item or move it to another module of its course (no new version)."""
+
+    title = ma.fields.String(validate=validate.Length(min=1, max=200))
+    module_id = Id(metadata={"description": "a module of the same course (its own too): the item goes to its end"})
+    position = Integer(minimum=1, maximum=100_000, metadata={"description": "its place in its module, 1 = first"})
+
+
+class ModuleChangeSchema(ChangesSchema):
+    """`PATCH /courses/{id}/modules/{module_id}`: rename a module or put it elsewhere in the outline."""
+
+    title = ma.fields.String(validate=validate.Length(min=1, max=200))
+    position = Integer(minimum=1, maximum=100_000, metadata={"description": "its place in the course, 1 = first"})
+
+
+class ModuleOutcomeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    outcome = ma.fields.String(metadata={"enum": ["deleted"]})
+    items_removed = ma.fields.Integer()
+
+
 class VersionSchema(ma.Schema):
     number = ma.fields.Integer()
     body = ma.fields.String()
@@ -89,18 +112,35 @@ class DiffArgs(ma.Schema):
 
 
 class DiffSchema(ma.Schema):
-    diff = ma.fields.String()
+    diff = ma.fields.String(metadata={"description": "unified diff of the stored bodies, line by line"})
+    html = ma.fields.String(allow_none=True, metadata={"description": "word-level compare, rendered: ins and del"})
 
 
 class EnrollSchema(ChangesSchema):
     """People, a class, or both (an empty body enrolls nobody: 422)."""
 
     user_ids = id_list(load_default=list)
+    emails = ma.fields.List(
+        ma.fields.String(validate=validate.Length(max=320)),
+        load_default=list,
+        validate=validate.Length(max=1000),
+        metadata={
+            "description": "Sign-in addresses; those that name nobody who can take the course are listed "
+            "in `not_enrolled` and the others enrolled."
+        },
+    )
     class_id = Id(load_default=None)
 
 
+class NotEnrolledSchema(ma.Schema):
+    email = ma.fields.String()
+    reason = ma.fields.String()
+
+
 class EnrolledSchema(ma.Schema):
-    created = ma.fields.Integer()
+    created = ma.fields.Integer(metadata={"description": "new enrollments"})
+    already_enrolled = ma.fields.Integer(metadata={"description": "people who were enrolled already"})
+    not_enrolled = ma.fields.List(ma.fields.Nested(NotEnrolledSchema))
 
 
 class EnrollmentProgressSchema(ma.Schema):

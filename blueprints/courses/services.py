@@ -9,12 +9,12 @@ from anyascii import anyascii
 from sqlalchemy.exc import IntegrityError
 
 from app.api.listing import FilterBy, ListSpec, clause, run_list_query
-from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.security.actor_ids import actor_ids
 from app.security.permissions import ORGANIZATION_WIDE_ROLES, TEACHER
 from app.tenancy.locks import locked
-from blueprints.branches.queries import branches_of, existing_branch_ids, people_of
+from blueprints.branches.queries import branch_choices, branches_of, existing_branch_ids, people_of
 from blueprints.courses.media import discard_files, file_keys
 from blueprints.courses.models import (
     ContentItem,
@@ -337,8 +337,13 @@ def create_course(data, principal, scope):
 
 
 def update_course(course, data, principal, scope):
-    _apply_fields(course, data)
-    _set_links(course, data, principal, scope)
+    """Change a course; a refused link (a branch, teacher or prerequisite) leaves nothing changed."""
+    try:
+        _apply_fields(course, data)
+        _set_links(course, data, principal, scope)
+    except DomainError:
+        db.session.rollback()
+        raise
     db.session.commit()
     return views_of([course])[0]
 
@@ -411,6 +416,38 @@ def course_overview(principal, scope):
         for course in [*managed, *enrollable]
         for n, done in [tallies.get(course.id, (0, 0))]
     ]
+
+
+@dataclass
+class SettingsChoices:
+    """What the course page's settings offer: the courses that may come first and the branches the actor
+    may open the course to (each list keeps the course's current links, so that saving keeps them)."""
+
+    prerequisites: list  # (id, title)
+    branches: list  # (id, name)
+    prerequisite_ids: list
+    branch_ids: list
+    branches_editable: bool
+
+
+def settings_choices(course, principal, scope):
+    """Four queries, whatever the number of courses and branches."""
+    view = views_of([course])[0]
+    prerequisites = db.session.execute(
+        sa.select(Course.id, Course.title)
+        .where(
+            sa.or_(Course.id.in_(visible_course_ids(principal, scope)), Course.id.in_(view.prerequisite_ids or [-1])),
+            Course.id != course.id,
+        )
+        .order_by(Course.title, Course.id)
+    ).all()
+    return SettingsChoices(
+        prerequisites=[tuple(row) for row in prerequisites],
+        branches=[tuple(row) for row in branch_choices(scope, keeping=view.branch_ids)],
+        prerequisite_ids=view.prerequisite_ids,
+        branch_ids=view.branch_ids,
+        branches_editable=scope.organization_wide or bool(scope.branch_ids),
+    )
 
 
 def user_ids_for_emails(emails):

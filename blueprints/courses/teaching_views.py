@@ -3,16 +3,25 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from app.api.downloads import csv_download
 from app.api.listing import parse_list_query
-from app.errors import BadRequest, DomainError, NotFound
+from app.errors import BadRequest, DomainError, NotFound, ValidationFailed
 from app.forms import apply_domain_error
-from app.pages import render_page
+from app.pages import is_htmx, render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.queries import branch_choices
 from blueprints.branches.scope import scope_of
 from blueprints.classes.services import CLASS_LIST, list_classes
 from blueprints.courses import access, content, covers, media, services
-from blueprints.courses.forms import CourseForm, EnrollForm, ItemForm, MediaForm, VersionForm
+from blueprints.courses.forms import (
+    CourseForm,
+    CourseSettingsForm,
+    EnrollForm,
+    ItemForm,
+    MediaForm,
+    RenameForm,
+    VersionForm,
+)
 from blueprints.courses.models import ContentKind
 from blueprints.learning import services as learning
 
@@ -46,16 +55,36 @@ def index():
     return render_template("courses/teach_index.html", overview=overview, form=form)
 
 
-def _editor_context(course, item_form=None, course_form=None, cover_form=None):
+def _settings_form(course, formdata=None):
+    """The settings form with its choices; unposted, it shows the course's current settings."""
+    principal = current_principal()
+    choices = services.settings_choices(course, principal, scope_of(principal))
+    current = {
+        "due_days": course.due_days,
+        "self_enrollment": course.self_enrollment,
+        "prerequisite_ids": choices.prerequisite_ids,
+        "branch_ids": choices.branch_ids,
+    }
+    form = CourseSettingsForm(formdata=formdata, data=current)
+    form.prerequisite_ids.choices = choices.prerequisites
+    form.branch_ids.choices = choices.branches
+    form.branches_editable = choices.branches_editable
+    return form
+
+
+def _editor_context(course, item_form=None, course_form=None, cover_form=None, settings_form=None, outline_error=None):
     modules = services.outline(course)
     item_form = item_form or ItemForm(formdata=None)
     item_form.module_id.choices = [(0, "A new module")] + [(m["id"], m["title"]) for m in modules]
     return {
         "course": course,
         "modules": modules,
+        "newest_versions": content.newest_version_numbers(course),
+        "outline_error": outline_error or {},
         "item_form": item_form,
         "course_form": course_form or CourseForm(formdata=None, obj=course, description=course.description_html),
         "cover_form": cover_form or MediaForm(formdata=None),
+        "settings_form": settings_form or _settings_form(course),
     }
 
 
@@ -76,7 +105,6 @@ def editor(course_id):
                     "summary": course_form.summary.data or "",
                     "description": course_form.description.data or "",
                     "status": course_form.status.data,
-                    "self_enrollment": course_form.self_enrollment.data,
                 },
                 current_principal(),
                 scope_of(current_principal()),
@@ -87,10 +115,16 @@ def editor(course_id):
             _editor_context(course, item_form)  # fills the module choices before validation
             if item_form.validate_on_submit():
                 data = {"kind": item_form.kind.data, "title": item_form.title.data, "body": item_form.body.data}
-                if item_form.module_id.data:
+                new_module = (item_form.module_title.data or "").strip()
+                if new_module:  # a name typed for a new module wins over the module selected in the list
+                    data["module_title"] = new_module
+                elif item_form.module_id.data:
                     data["module_id"] = item_form.module_id.data
                 else:
-                    data["module_title"] = item_form.module_title.data
+                    raise ValidationFailed(
+                        "Choose a module or name a new one.",
+                        {"module_title": ["Choose a module in the list, or type the name of a new module here."]},
+                    )
                 content.add_item(course, data, current_principal())
                 flash("Item added.")
                 return redirect(url_for("teaching_pages.editor", course_id=course.id))
@@ -99,6 +133,31 @@ def editor(course_id):
     if request.method == "POST":
         status = 422
     return render_template("courses/editor.html", **_editor_context(course, item_form, course_form)), status
+
+
+@bp.post("/<int:course_id>/settings")
+@requires("courses.manage")
+def settings(course_id):
+    """Save who may take the course and when: due days, prerequisites, self-enrollment, branches."""
+    course = _managed(course_id)
+    form = _settings_form(course, formdata=request.form)
+    if form.validate_on_submit():
+        data = {
+            "due_days": form.due_days.data,
+            "self_enrollment": form.self_enrollment.data,
+            "prerequisite_ids": form.prerequisite_ids.data or [],
+        }
+        if form.branches_editable and request.form.get("branch_choice"):  # the ticks were shown: none = none
+            data["branch_ids"] = form.branch_ids.data or []
+        try:
+            principal = current_principal()
+            services.update_course(course, data, principal, scope_of(principal))
+            flash("Settings saved.")
+            return redirect(url_for("teaching_pages.editor", course_id=course.id) + "#settings")
+        except DomainError as error:
+            course = _managed(course_id)  # as it is stored: the refused change was rolled back
+            apply_domain_error(form, error)
+    return render_template("courses/editor.html", **_editor_context(course, settings_form=form)), 422
 
 
 @bp.post("/<int:course_id>/cover")
@@ -136,6 +195,99 @@ def move(course_id, kind, object_id, direction):
     return render_page("courses/editor.html", partial="courses/_outline_editor.html", **_editor_context(course))
 
 
+def _outline_answer(course, outline_error=None):
+    """After an outline change: the outline fragment to htmx, the editor page otherwise (422 on an error)."""
+    status = 422 if outline_error else 200
+    if not outline_error and not is_htmx():
+        return redirect(url_for("teaching_pages.editor", course_id=course.id))
+    context = _editor_context(course, outline_error=outline_error)
+    return render_page("courses/editor.html", partial="courses/_outline_editor.html", **context), status
+
+
+def _outline_change(course, key, change):
+    """Run an outline change; a refusal is shown next to the row it concerns."""
+    try:
+        change()
+    except DomainError as error:
+        messages = [m for field in (error.details or {}).values() for m in field] or [error.message]
+        return _outline_answer(course, {key: " ".join(messages)})
+    return _outline_answer(course)
+
+
+@bp.post("/<int:course_id>/items/<int:item_id>/rename")
+@requires("courses.manage")
+def rename_item(course_id, item_id):
+    """Rename an item in the outline (its content keeps its versions)."""
+    course, target = _managed_item(course_id, item_id)
+    form = RenameForm()
+    title = form.title.data if form.validate_on_submit() else ""
+    return _outline_change(course, f"item-{target.id}", lambda: content.change_item(target, title=title))
+
+
+@bp.post("/<int:course_id>/items/<int:item_id>/module")
+@requires("courses.manage")
+def move_item_to_module(course_id, item_id):
+    """Move an item to the end of another module."""
+    course, target = _managed_item(course_id, item_id)
+    module_id = request.form.get("module_id", "")
+    if not (module_id.isascii() and module_id.isdigit() and len(module_id) < 10):
+        return _outline_answer(course, {f"item-{target.id}": "Choose a module."})
+    return _outline_change(course, f"item-{target.id}", lambda: content.change_item(target, module_id=int(module_id)))
+
+
+@bp.route("/<int:course_id>/items/<int:item_id>/delete", methods=["GET", "POST"])
+@requires("courses.manage")
+def delete_item(course_id, item_id):
+    """Ask, then remove an item; the question says what learners lose."""
+    course, target = _managed_item(course_id, item_id)
+    if request.method == "POST":
+        content.delete_item(target)
+        flash(f"“{target.title}” removed.")
+        return redirect(url_for("teaching_pages.editor", course_id=course.id))
+    return render_template(
+        "courses/confirm_delete.html",
+        course=course,
+        kind="item",
+        what=f"the item “{target.title}”",
+        items=[target],
+        learners=content.progress_at_stake([target.id]),
+        action=url_for("teaching_pages.delete_item", course_id=course.id, item_id=target.id),
+    )
+
+
+@bp.post("/<int:course_id>/modules/<int:module_id>/rename")
+@requires("courses.manage")
+def rename_module(course_id, module_id):
+    """Rename a module."""
+    course = _managed(course_id)
+    module = content.get_module(course, module_id)
+    form = RenameForm()
+    title = form.title.data if form.validate_on_submit() else ""
+    return _outline_change(course, f"module-{module.id}", lambda: content.rename_module(module, title))
+
+
+@bp.route("/<int:course_id>/modules/<int:module_id>/delete", methods=["GET", "POST"])
+@requires("courses.manage")
+def delete_module(course_id, module_id):
+    """Ask, then remove a module with its items; the question lists them and says what learners lose."""
+    course = _managed(course_id)
+    module = content.get_module(course, module_id)
+    if request.method == "POST":
+        content.delete_module(module)
+        flash(f"Module “{module.title}” removed.")
+        return redirect(url_for("teaching_pages.editor", course_id=course.id))
+    items = content.items_of_module(module)
+    return render_template(
+        "courses/confirm_delete.html",
+        course=course,
+        kind="module",
+        what=f"the module “{module.title}”",
+        items=items,
+        learners=content.progress_at_stake([i.id for i in items]),
+        action=url_for("teaching_pages.delete_module", course_id=course.id, module_id=module.id),
+    )
+
+
 @bp.route("/<int:course_id>/items/<int:item_id>", methods=["GET", "POST"])
 @requires("courses.manage")
 def item(course_id, item_id):
@@ -158,7 +310,13 @@ def item(course_id, item_id):
             apply_domain_error(form, error)
     compare = None
     if request.args.get("from") or request.args.get("to"):
-        compare = content.diff(target, *_compared_versions(request.args))
+        first, second = _compared_versions(request.args)
+        compare = {
+            "from": first,
+            "to": second,
+            "words": content.compare(target, first, second),
+            "source": content.diff(target, first, second),
+        }
     return _item_page(course, target, form, compare=compare, status=422 if request.method == "POST" else 200)
 
 
@@ -242,6 +400,15 @@ def restore(course_id, item_id, number):
     return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=item_id))
 
 
+def enrollment_summary(outcome):
+    """ "3 enrolled (2 were already)." or "Already enrolled: 24 people, 0 new." """
+    created, already = outcome["created"], outcome["already_enrolled"]
+    people = f"{already} {'person' if already == 1 else 'people'}"
+    if already and not created:
+        return f"Already enrolled: {people}, 0 new."
+    return f"{created} enrolled" + (f" ({people} already were)." if already else ".")
+
+
 @bp.route("/<int:course_id>/roster", methods=["GET", "POST"])
 @requires("courses.manage")
 def roster(course_id):
@@ -258,17 +425,73 @@ def roster(course_id):
     form.class_id.choices = [(0, "—")] + [(c.id, f"{c.name} ({names.get(c.branch_id, '')})") for c in classes]
     if form.validate_on_submit():
         try:
-            created = learning.enroll_class(course, form.class_id.data, branch_ids) if form.class_id.data else 0
-            user_ids, missing = services.user_ids_for_emails((form.emails.data or "").splitlines())
-            if user_ids:
-                created += learning.enroll_users(course, user_ids, branch_ids=branch_ids)
-            flash(f"{created} enrolled." + (f" Nobody has these addresses: {', '.join(missing)}." if missing else ""))
+            outcome = learning.enroll(
+                course,
+                user_ids=form.user_ids.data or (),
+                emails=(form.emails.data or "").splitlines(),
+                class_id=form.class_id.data or None,
+                branch_ids=branch_ids,
+            )
+            flash(enrollment_summary(outcome))
+            for refused in outcome["not_enrolled"]:
+                flash(f"Not enrolled: {refused['email']} ({refused['reason']}).")
             return redirect(url_for("teaching_pages.roster", course_id=course.id))
         except DomainError as error:
             apply_domain_error(form, error)
-    args = MultiDict({"per_page": "100", "page": request.args.get("page", "1")})
-    page = learning.course_progress(course, parse_list_query(args, learning.PROGRESS_LIST), branch_ids=branch_ids)
+    page = learning.course_progress(course, _roster_query(request.args), branch_ids=branch_ids)
     status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "courses/roster.html", course=course, page=page, form=form, can_edit=branch_ids is None
-    ), status
+    context = {
+        "course": course,
+        "page": page,
+        "form": form,
+        "can_edit": branch_ids is None,
+        "args": request.args,
+        "last_page": max(1, -(-page.total // ROSTER_PAGE_SIZE)),
+    }
+    return render_page("courses/roster.html", partial="courses/_roster_results.html", **context), status
+
+
+ROSTER_PAGE_SIZE = 20
+
+
+def _roster_query(args, per_page=ROSTER_PAGE_SIZE):
+    """The roster page's plain parameters (q, page) as a list query over the active enrollments."""
+    mapped = MultiDict({"page": args.get("page", "1"), "per_page": str(per_page), "filter[status]": "active"})
+    if args.get("q"):
+        mapped["filter[q]"] = args["q"][:200]
+    return parse_list_query(mapped, learning.PROGRESS_LIST)
+
+
+@bp.get("/<int:course_id>/roster.csv")
+@requires("courses.manage")
+def roster_export(course_id):
+    """The roster as CSV: every enrolled learner matching the search, with their progress."""
+    principal = current_principal()
+    course, branch_ids = services.course_roster(course_id, principal, scope_of(principal))
+    return csv_download(
+        learning.roster_csv(course, _roster_query(request.args), branch_ids=branch_ids), f"{course.slug}-roster.csv"
+    )
+
+
+@bp.get("/<int:course_id>/roster/<int:user_id>")
+@requires("courses.manage")
+def learner(course_id, user_id):
+    """One learner in this course: progress per item, time spent, last activity."""
+    principal = current_principal()
+    course, branch_ids = services.course_roster(course_id, principal, scope_of(principal))
+    detail = learning.learner_in_course(course, user_id, branch_ids=branch_ids)
+    return render_template("courses/learner.html", course=course, **detail)
+
+
+@bp.route("/<int:course_id>/roster/<int:user_id>/unenroll", methods=["GET", "POST"])
+@requires("courses.manage")
+def unenroll(course_id, user_id):
+    """Ask, then take a learner out of the course (their progress is kept: enrolling again resumes it)."""
+    principal = current_principal()
+    course, branch_ids = services.course_roster(course_id, principal, scope_of(principal))
+    detail = learning.learner_in_course(course, user_id, branch_ids=branch_ids)
+    if request.method == "POST":
+        learning.unenroll(course, user_id, branch_ids=branch_ids)
+        flash(f"{detail['person'].email} unenrolled.")
+        return redirect(url_for("teaching_pages.roster", course_id=course.id))
+    return render_template("courses/confirm_unenroll.html", course=course, **detail)

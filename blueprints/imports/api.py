@@ -26,7 +26,7 @@ class Imports(MethodView):
     @blp.response(200, schemas.ImportSchema(many=True))
     def get(self):
         """The latest imports you can see."""
-        return services.list_imports(scope_of(current_principal()))
+        return services.list_imports(scope_of(current_principal()), current_principal())
 
     @requires("imports.manage")
     @blp.doc(security=BEARER)
@@ -48,7 +48,7 @@ class ImportById(MethodView):
     @blp.response(200, schemas.ImportSchema)
     def get(self, import_id):
         """Status, progress (rows, rate, ETA) and the summary of one import."""
-        return services.get_import(import_id, scope_of(current_principal()))
+        return services.get_import(import_id, scope_of(current_principal()), current_principal())
 
 
 @blp.route("/<int:import_id>/commit")
@@ -69,7 +69,7 @@ class ImportErrors(MethodView):
     @blp.response(200, schemas.ImportErrorSchema(many=True))
     def get(self, import_id):
         """The invalid rows: row number, column and reason."""
-        record = services.get_import(import_id, scope_of(current_principal()))
+        record = services.get_import(import_id, scope_of(current_principal()), current_principal())
         query = parse_list_query(request.args, services.ERROR_LIST)
         return page_response(services.list_errors(record, query), query)
 
@@ -81,7 +81,7 @@ class ImportErrorsCsv(MethodView):
     @blp.response(200, content_type="text/csv")
     def get(self, import_id):
         """The invalid rows as a CSV file."""
-        record = services.get_import(import_id, scope_of(current_principal()))
+        record = services.get_import(import_id, scope_of(current_principal()), current_principal())
         return csv_download(services.errors_csv(record), f"import-{record.id}-errors.csv")
 
 

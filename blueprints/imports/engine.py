@@ -6,12 +6,14 @@ done one row at a time against the database.
 """
 
 import os
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from app.emails import check_email
+from app.events import emit_after_commit
 from app.extensions import db
 from app.security.passwords import hash_password, password_problems
 from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER, TENANT_ROLES
@@ -324,6 +326,16 @@ def apply_batch(rows, *, commit, scope_branch_ids, send_invitations):
     return result
 
 
+def _emit_members_added(memberships):
+    """One `class.members_added` per class and role of this batch, in its transaction (so that people
+    imported into a class enrolled in courses are enrolled in them)."""
+    added = defaultdict(list)
+    for membership in memberships:
+        added[membership["class_id"], membership["role"]].append(membership["user_id"])
+    for (class_id, role), user_ids in sorted(added.items()):
+        emit_after_commit(db.session, "class.members_added", class_id=class_id, user_ids=sorted(user_ids), role=role)
+
+
 def _write_memberships(kept, user_ids_by_email, branch_have, class_have, now):
     branch_new, branch_changed, class_new, class_changed = [], [], [], []
     for row, _user in kept:
@@ -346,6 +358,7 @@ def _write_memberships(kept, user_ids_by_email, branch_have, class_have, now):
         db.session.execute(sa.insert(BranchMembership), branch_new)
     if class_new:
         db.session.execute(sa.insert(ClassMembership), class_new)
+        _emit_members_added(class_new)
     for user_id, branch_id, role in branch_changed:
         db.session.execute(
             sa.update(BranchMembership)

@@ -1,4 +1,4 @@
-"""Bulk imports of people: one record per file (by SHA-256), its progress and its bad rows."""
+"""Bulk imports of people: one record per person and file (by SHA-256), its progress and its bad rows."""
 
 import sqlalchemy as sa
 
@@ -15,9 +15,12 @@ class ImportStatus:
 
 class UserImport(TenantModel):
     __tablename__ = "user_imports"
-    __table_args__ = (sa.UniqueConstraint("file_sha256", "mode"),)
+    # Each import belongs to who started it: the same file uploaded by someone else is their own import
+    # (a branch manager's dry run once overwrote the org admin's record of the same file).
+    __table_args__ = (sa.UniqueConstraint("owner", "file_sha256", "mode"),)
 
     id = sa.Column(sa.Integer, primary_key=True)
+    owner = sa.Column(sa.String(40), nullable=False)  # "user:<id>" or "key:<id>" (see `owner_of`)
     file_sha256 = sa.Column(sa.String(64), nullable=False)
     filename = sa.Column(sa.String(255), nullable=False)
     file_path = sa.Column(sa.String(500), nullable=False)

@@ -19,7 +19,7 @@ from rq.job import Job, JobStatus
 
 from app.api.listing import ListSpec, run_list_query
 from app.csv_safety import safe_row
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, PermissionDenied
 from app.extensions import db
 from app.jobs import enqueue, redis_connection
 from app.security.actor_ids import actor_ids
@@ -44,13 +44,26 @@ def upload_folder():
     return Path(current_app.config["INSTANCE_DIR"]) / "imports" / require_tenant().slug
 
 
+def owner_of(actor):
+    """Whose an import is: a person's or an API key's (their ids live in different tables)."""
+    user_id, api_key_id = actor_ids(actor)
+    if user_id is not None:
+        return f"user:{user_id}"
+    if api_key_id is not None:
+        return f"key:{api_key_id}"
+    raise PermissionDenied("Only a person or an API key of the organization imports people.")
+
+
 def start_import(stream, filename, mode, send_invitations, actor, scope):
     """Store the file and queue its dry run or commit; the same file again resumes or re-runs.
 
     `actor`: the principal (a person or an API key), recorded as who started it."""
     upload = csvfile.store_upload(stream, upload_folder(), current_app.config["IMPORT_MAX_BYTES"])
+    owner = owner_of(actor)
     record = db.session.scalar(
-        sa.select(UserImport).where(UserImport.file_sha256 == upload.sha256, UserImport.mode == mode)
+        sa.select(UserImport).where(
+            UserImport.owner == owner, UserImport.file_sha256 == upload.sha256, UserImport.mode == mode
+        )
     )
     if record is not None and record.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.FAILED):
         if record.status != ImportStatus.FAILED and _is_alive(record):
@@ -60,7 +73,7 @@ def start_import(stream, filename, mode, send_invitations, actor, scope):
         _queue(record)
         return record
     if record is None:
-        record = UserImport(file_sha256=upload.sha256, mode=mode)
+        record = UserImport(owner=owner, file_sha256=upload.sha256, mode=mode)
         db.session.add(record)
     else:  # a finished import of the same file: run it again (a commit then changes nothing)
         db.session.execute(sa.delete(ImportRowError).where(ImportRowError.import_id == record.id))
@@ -104,7 +117,7 @@ def _is_alive(record):
 
 def commit_dry_run(import_id, actor, scope):
     """Commit the file a dry run checked."""
-    dry_run = get_import(import_id, scope)
+    dry_run = get_import(import_id, scope, actor)
     if dry_run.mode != DRY_RUN:
         raise Conflict("Only a dry run can be committed.")
     with open(dry_run.file_path, "rb") as stream:
@@ -211,26 +224,31 @@ def _one_per_cell(errors):
     return list(seen.values())
 
 
-def get_import(import_id, scope):
+def get_import(import_id, scope, actor):
+    """An import in sight: org admins see every import, anyone else the imports they started."""
     record = db.session.get(UserImport, import_id)
-    if record is None:
-        raise NotFound("No such import.")
-    if not scope.organization_wide and (
-        record.scope_branch_ids is None or not set(record.scope_branch_ids) <= scope.branch_ids
-    ):
+    if record is None or not _visible(record, scope, actor):
         raise NotFound("No such import.")
     return record
 
 
-def list_imports(scope, limit=20):
+def list_imports(scope, actor, limit=20):
+    """The latest imports in sight: everyone's for org admins, one's own otherwise."""
     stmt = sa.select(UserImport).order_by(UserImport.created_at.desc(), UserImport.id.desc()).limit(limit)
-    return [record for record in db.session.scalars(stmt) if _visible(record, scope)]
+    if not scope.organization_wide:
+        stmt = stmt.where(UserImport.owner == owner_of(actor))
+    return [record for record in db.session.scalars(stmt) if _visible(record, scope, actor)]
 
 
-def _visible(record, scope):
+def _visible(record, scope, actor):
     if scope.organization_wide:
         return True
-    return record.scope_branch_ids is not None and set(record.scope_branch_ids) <= scope.branch_ids
+    # Their own, and only while it stays inside the branches they manage now.
+    return (
+        record.owner == owner_of(actor)
+        and record.scope_branch_ids is not None
+        and set(record.scope_branch_ids) <= scope.branch_ids
+    )
 
 
 def list_errors(record, query):

@@ -40,7 +40,7 @@ def import_people():
             status = error.status
     elif form.is_submitted():
         status = 422
-    return render_template("people/import.html", form=form, recent=imports.list_imports(scope)), status
+    return render_template("people/import.html", form=form, recent=imports.list_imports(scope, actor)), status
 
 
 @bp.get("/sample.csv")
@@ -54,7 +54,7 @@ def sample():
 @requires("imports.manage")
 def import_status(import_id):
     """One import: a live progress bar, then its summary and the rows it could not take."""
-    record = imports.get_import(import_id, scope_of(current_principal()))
+    record = imports.get_import(import_id, scope_of(current_principal()), current_principal())
     query = parse_list_query(request.args, imports.ERROR_LIST)
     errors = imports.list_errors(record, query) if record.status in ("done", "failed") else None
     return render_page(
@@ -79,5 +79,5 @@ def commit(import_id):
 @requires("imports.manage")
 def errors_csv(import_id):
     """The rows the import could not take, with the reason, as CSV."""
-    record = imports.get_import(import_id, scope_of(current_principal()))
+    record = imports.get_import(import_id, scope_of(current_principal()), current_principal())
     return csv_download(imports.errors_csv(record), f"import-{record.id}-errors.csv")

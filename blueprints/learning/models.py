@@ -15,6 +15,7 @@ class Enrollment(TenantModel):
     user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     class_id = sa.Column(sa.Integer, sa.ForeignKey("classes.id", ondelete="SET NULL"))  # enrolled with a class
     status = sa.Column(sa.String(20), nullable=False, default="active")  # active or unenrolled (history kept)
+    self_enrolled = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())  # may leave
     enrolled_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     due_at = sa.Column(sa.DateTime)
     completed_at = sa.Column(sa.DateTime)

@@ -11,6 +11,9 @@ class UserEnrollmentSchema(EnrollmentProgressSchema):
     id = ma.fields.Integer(metadata={"description": "course id"})
     title = ma.fields.String()
     slug = ma.fields.String()
+    self_enrolled = ma.fields.Boolean(
+        metadata={"description": "joined on their own: they may leave (DELETE /courses/{id}/enrollment)"}
+    )
     last_item_id = ma.fields.Integer(allow_none=True)
     cover_url = ma.fields.Function(
         lambda row: cover_path(row["id"], row["cover_key"], "/api/v1/courses"), allow_none=True

@@ -1,14 +1,18 @@
 """Enrollments and progress: who takes a course, what they completed, where to resume."""
 
+import csv
+import io
+from dataclasses import replace
 from datetime import timedelta
 
 import sqlalchemy as sa
 
 from app.api.listing import FilterBy, ListSpec, Page, clause, run_list_query
+from app.csv_safety import safe_row
+from app.emails import normalize_email
 from app.errors import NotFound, PermissionDenied, ValidationFailed
-from app.events import emit_after_commit, subscribe
+from app.events import emit_after_commit
 from app.extensions import db
-from app.tenancy.context import get_current_tenant
 from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
 from blueprints.branches.queries import people_of
@@ -29,11 +33,6 @@ from blueprints.users.models import User  # the progress list filters and sorts 
 from blueprints.users.queries import active_people
 
 
-def _tenant_id():
-    tenant = get_current_tenant()
-    return tenant.id if tenant else None
-
-
 def _eligible(course, user_ids, branch_ids=None):
     """Which of these people may be enrolled: active, in the enroller's reach, in the course's branches."""
     within = [people_of(branch_ids)] if branch_ids is not None else []
@@ -42,12 +41,18 @@ def _eligible(course, user_ids, branch_ids=None):
     return active_people(user_ids, within)
 
 
-def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False):
+def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False, self_enrolled=False):
     """Enroll people (again, if they had left); returns how many enrollments were created.
 
     `branch_ids`: only people of these branches (a branch manager's reach); others are unknown here.
     A course open to some branches only takes their people: nobody else could open it. The people who
-    cannot take the course are refused, or with `skip_ineligible` left out."""
+    cannot take the course are refused, or with `skip_ineligible` left out. `self_enrolled`: a learner
+    joining on their own, who may leave on their own; an enrollment by staff is theirs to end."""
+    return _enroll(course, user_ids, class_id, branch_ids, skip_ineligible, self_enrolled)[0]
+
+
+def _enroll(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False, self_enrolled=False):
+    """`enroll_users`, answering (enrollments created, people who were enrolled already)."""
     user_ids = sorted(set(user_ids))
     _lock_enrollments_of(course)
     known = _eligible(course, user_ids, branch_ids)
@@ -66,21 +71,31 @@ def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligib
     }
     now = utcnow()
     due = now + timedelta(days=course.due_days) if course.due_days else None
-    created = 0
+    created = already = 0
     for user_id in user_ids:
         enrollment = existing.get(user_id)
         if enrollment is None:
             db.session.add(
-                Enrollment(course_id=course.id, user_id=user_id, class_id=class_id, enrolled_at=now, due_at=due)
+                Enrollment(
+                    course_id=course.id,
+                    user_id=user_id,
+                    class_id=class_id,
+                    enrolled_at=now,
+                    due_at=due,
+                    self_enrolled=self_enrolled,
+                )
             )
             created += 1
-            emit_after_commit(
-                db.session, "enrollment.created", tenant_id=_tenant_id(), course_id=course.id, user_id=user_id
-            )
+            emit_after_commit(db.session, "enrollment.created", course_id=course.id, user_id=user_id)
         elif enrollment.status != "active":
             enrollment.status = "active"
+            enrollment.self_enrolled = self_enrolled
+        else:
+            already += 1
+            if not self_enrolled:
+                enrollment.self_enrolled = False  # staff enrolled them too: now it is the staff's to end
     db.session.commit()
-    return created
+    return created, already
 
 
 def _lock_enrollments_of(course):
@@ -90,8 +105,68 @@ def _lock_enrollments_of(course):
         raise NotFound("No such course.")  # removed while this enrollment waited for it
 
 
+NOBODY_WITH_ADDRESS = "nobody you can enrol has this address"
+
+
+def enroll(course, user_ids=(), emails=(), class_id=None, branch_ids=None):
+    """One enrollment request of a roster page or the API: people by id (all or none), people by e-mail (the
+    addresses that name nobody who can take the course are listed, the others enrolled) and a class.
+
+    Answers {"created", "already_enrolled", "not_enrolled": [{"email", "reason"}]}."""
+    not_enrolled = []
+    created = already = 0
+    if user_ids:
+        created, already = _enroll(course, user_ids, branch_ids=branch_ids)
+    if emails:
+        found, not_enrolled = _people_for_emails(course, emails, branch_ids)
+        if found:
+            more, was = _enroll(course, found, branch_ids=branch_ids)
+            created, already = created + more, already + was
+    if class_id:
+        more, was = _enroll_class(course, class_id, branch_ids)
+        created, already = created + more, already + was
+    return {"created": created, "already_enrolled": already, "not_enrolled": not_enrolled}
+
+
+def _people_for_emails(course, emails, branch_ids):
+    """The ids of the people these addresses name who may take the course, and why the others may not.
+
+    Out of the enroller's reach reads like nobody: a branch manager learns nothing of other branches' people."""
+    wanted, refused = {}, []
+    for raw in emails:
+        if not raw.strip():
+            continue
+        try:
+            wanted.setdefault(normalize_email(raw), raw.strip())
+        except ValidationFailed:
+            refused.append({"email": raw.strip(), "reason": "not an e-mail address"})
+    people = sa.select(User.email, User.id, User.is_active).where(User.email.in_(wanted or [""]))
+    if branch_ids is not None:
+        people = people.where(User.id.in_(people_of(branch_ids)))
+    found = {email: (user_id, active) for email, user_id, active in db.session.execute(people)}
+    eligible = _eligible(course, [user_id for user_id, _active in found.values()], branch_ids)
+    ids = []
+    for email, as_typed in wanted.items():
+        user_id, active = found.get(email, (None, False))
+        if user_id is None:
+            reason = NOBODY_WITH_ADDRESS
+        elif not active:
+            reason = "deactivated"
+        elif user_id not in eligible:
+            reason = "not in the branches this course is open to"
+        else:
+            ids.append(user_id)
+            continue
+        refused.append({"email": as_typed, "reason": reason})
+    return ids, refused
+
+
 def enroll_class(course, class_id, branch_ids=None):
     """Enroll every student of a class, and remember the class so that later members follow."""
+    return _enroll_class(course, class_id, branch_ids)[0]
+
+
+def _enroll_class(course, class_id, branch_ids=None):
     _lock_enrollments_of(course)  # the class link too: enrolling one class twice at once links it once
     class_branch_id = branch_of_class(class_id)
     if class_branch_id is None or (branch_ids is not None and class_branch_id not in branch_ids):
@@ -105,30 +180,26 @@ def enroll_class(course, class_id, branch_ids=None):
         sa.select(course_classes).where(course_classes.c.course_id == course.id, course_classes.c.class_id == class_id)
     ).first():
         db.session.execute(sa.insert(course_classes).values(course_id=course.id, class_id=class_id))
-    return enroll_users(course, students_of(class_id), class_id=class_id)
+    return _enroll(course, students_of(class_id), class_id=class_id)
 
 
-@subscribe("class.members_added")
-def enroll_new_class_members(payload):
+def enroll_new_class_members(class_id, user_ids, role):
     """A class enrolled in courses: its new students are enrolled in them too."""
-    if payload["role"] != "student" or not payload["user_ids"]:
+    if role != "student" or not user_ids:
         return
-    course_ids = db.session.scalars(
-        sa.select(course_classes.c.course_id).where(course_classes.c.class_id == payload["class_id"])
-    )
+    course_ids = db.session.scalars(sa.select(course_classes.c.course_id).where(course_classes.c.class_id == class_id))
     for course in db.session.scalars(sa.select(Course).where(Course.id.in_(list(course_ids)))).all():
         # A student from another branch in the class is left out, not a reason to enroll nobody.
-        enroll_users(course, payload["user_ids"], class_id=payload["class_id"], skip_ineligible=True)
+        enroll_users(course, user_ids, class_id=class_id, skip_ineligible=True)
 
 
-@subscribe("assessment.passed")
-def complete_passed_assessment(payload):
-    """Passing the assessment an item links to completes the item (the assessments feature emits this,
-    after its commit, with the item id and the learner)."""
-    item = db.session.get(ContentItem, payload["item_id"])
+def complete_passed_assessment(item_id, user_id):
+    """Passing the assessment an item links to completes the item (the assessments feature emits
+    `assessment.passed` with the item id and the learner)."""
+    item = db.session.get(ContentItem, item_id)
     if item is None or item.kind != ContentKind.ASSESSMENT:
         return
-    complete_item(item, payload["user_id"])
+    complete_item(item, user_id)
 
 
 def unenroll(course, user_id, branch_ids=None):
@@ -141,6 +212,29 @@ def unenroll(course, user_id, branch_ids=None):
         raise NotFound("This person is not enrolled.")
     enrollment.status = "unenrolled"
     db.session.commit()
+
+
+def leave(course, user_id):
+    """A learner leaves a course they joined on their own; the progress history stays (joining again
+    resumes it). A course their teachers (or a class) enrolled them in is not theirs to leave."""
+    enrollment = _active_enrollment(course.id, user_id)
+    if not enrollment.self_enrolled:
+        raise PermissionDenied(
+            "Your teachers enrolled you in this course: ask them if you should leave it.", code="ENROLLED_BY_STAFF"
+        )
+    enrollment.status = "unenrolled"
+    db.session.commit()
+
+
+def _active_enrollment(course_id, user_id):
+    enrollment = db.session.scalar(
+        sa.select(Enrollment).where(
+            Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
+        )
+    )
+    if enrollment is None:
+        raise NotFound("You are not enrolled in this course.")
+    return enrollment
 
 
 def learner_enrollment(course_id, user_id, lock=False):
@@ -178,7 +272,6 @@ def complete_item(item, user_id):
         emit_after_commit(
             db.session,
             "content.completed",
-            tenant_id=_tenant_id(),
             course_id=course.id,
             user_id=user_id,
             item_id=item.id,
@@ -187,7 +280,7 @@ def complete_item(item, user_id):
     done, total = _counts(enrollment)
     if total and done == total and enrollment.completed_at is None:
         enrollment.completed_at = utcnow()
-        emit_after_commit(db.session, "course.completed", tenant_id=_tenant_id(), course_id=course.id, user_id=user_id)
+        emit_after_commit(db.session, "course.completed", course_id=course.id, user_id=user_id)
     db.session.commit()
     return {
         "course_id": course.id,
@@ -258,6 +351,19 @@ def _done_count():
     )
 
 
+def _learner_search(op, value):
+    """`filter[q]=ann`: every word somewhere in the learner's e-mail or names, case-insensitively."""
+    words = [word.replace("%", "").replace("_", "") for word in str(value).split()][:5]
+    return sa.and_(
+        sa.true(),
+        *(
+            sa.or_(User.email.ilike(f"%{w}%"), User.first_name.ilike(f"%{w}%"), User.last_name.ilike(f"%{w}%"))
+            for w in words
+            if w
+        ),
+    )
+
+
 PROGRESS_LIST = ListSpec(
     filters={
         "status": Enrollment.status,
@@ -267,6 +373,7 @@ PROGRESS_LIST = ListSpec(
         ),
         "due_at": Enrollment.due_at,
         "class": Enrollment.class_id,
+        "q": FilterBy(User.email, _learner_search),
     },
     sorts={
         "last_name": User.last_name,
@@ -309,8 +416,101 @@ def course_progress(course, query, branch_ids=None):
     return Page(items, page.page, page.per_page, page.total)
 
 
-def enrollments_of(user_id):
-    """A person's courses with progress (for `/users/{id}/enrollments` and the dashboard): two queries."""
+ROSTER_CSV_COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "status",
+    "enrolled_at",
+    "due_at",
+    "completed_at",
+    "completed_items",
+    "total_items",
+    "percent",
+    "seconds_spent",
+)
+
+
+def roster_csv(course, query, branch_ids=None):
+    """The roster as CSV (the page's filters), in chunks of a page of 100 learners: constant memory."""
+    yield "\ufeff"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(ROSTER_CSV_COLUMNS)
+    page_number = 1
+    while True:
+        page = course_progress(course, replace(query, page=page_number, per_page=100), branch_ids=branch_ids)
+        for row in page.items:
+            when = [
+                row[k].strftime("%Y-%m-%d %H:%M") if row[k] else "" for k in ("enrolled_at", "due_at", "completed_at")
+            ]
+            person = [row["email"], row["first_name"], row["last_name"], row["status"]]
+            writer.writerow(safe_row([*person, *when, row["done"], row["total"], row["percent"], row["seconds_spent"]]))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if page_number * 100 >= page.total:
+            return
+        page_number += 1
+
+
+def learner_in_course(course, user_id, branch_ids=None):
+    """One learner's enrollment in the course with their progress per item, time spent and last activity,
+    as the roster's detail shows it: five queries, whatever the course's size.
+
+    `branch_ids`: a branch manager sees only the people of their branches (others are not found)."""
+    stmt = (
+        sa.select(User, Enrollment)
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .where(Enrollment.course_id == course.id, User.id == user_id)
+    )
+    if branch_ids is not None:
+        stmt = stmt.where(User.id.in_(people_of(branch_ids)))
+    found = db.session.execute(stmt).first()
+    if found is None:
+        raise NotFound("This person is not enrolled in this course.")
+    person, enrollment = found
+    completed = dict(
+        db.session.execute(
+            sa.select(ItemProgress.item_id, ItemProgress.completed_at).where(
+                ItemProgress.enrollment_id == enrollment.id
+            )
+        ).all()
+    )
+    spent = {
+        item_id: (seconds, updated_at)
+        for item_id, seconds, updated_at in db.session.execute(
+            sa.select(ItemTime.item_id, ItemTime.seconds, ItemTime.updated_at).where(
+                ItemTime.enrollment_id == enrollment.id
+            )
+        )
+    }
+    modules = outline(course)
+    rows = [
+        {
+            "module": module["title"],
+            "item": item,
+            "completed_at": completed.get(item.id),
+            "seconds": spent.get(item.id, (0, None))[0],
+        }
+        for module in modules
+        for item in module["items"]
+    ]
+    moments = [enrollment.enrolled_at, enrollment.last_reported_at, *completed.values()]
+    moments += [updated_at for _, updated_at in spent.values()]
+    return {
+        "person": person,
+        "enrollment": enrollment,
+        "items": rows,
+        "done": sum(1 for row in rows if row["completed_at"]),
+        "percent": _percent(sum(1 for row in rows if row["completed_at"]), len(rows)),
+        "last_activity": max(moment for moment in moments if moment is not None),
+    }
+
+
+def enrollments_of(user_id, course_id=None):
+    """A person's courses with progress (for `/users/{id}/enrollments` and the dashboard), or only the one
+    course's (`course_id`): two queries."""
     done = (
         sa.select(sa.func.count(ItemProgress.id))
         .where(ItemProgress.enrollment_id == Enrollment.id)
@@ -323,13 +523,14 @@ def enrollments_of(user_id):
         .correlate(Enrollment)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    stmt = (
         sa.select(
             Course.id,
             Course.title,
             Course.slug,
             Course.cover_key,
             Enrollment.status,
+            Enrollment.self_enrolled,
             Enrollment.enrolled_at,
             Enrollment.due_at,
             Enrollment.completed_at,
@@ -342,13 +543,40 @@ def enrollments_of(user_id):
         .where(Enrollment.user_id == user_id)
         .order_by(Enrollment.completed_at.is_not(None), Enrollment.due_at.is_(None), Enrollment.due_at, Course.title)
     )
-    return [dict(row._mapping, percent=_percent(row.done, row.total)) for row in rows]
+    if course_id is not None:
+        stmt = stmt.where(Course.id == course_id)
+    return [dict(row._mapping, percent=_percent(row.done, row.total)) for row in db.session.execute(stmt)]
+
+
+def active_enrollment_of(course_id, user_id):
+    """A learner's enrollment in one course with its progress, as `enrollments_of` gives it; None unless active."""
+    return next((row for row in enrollments_of(user_id, course_id) if row["status"] == "active"), None)
 
 
 def self_enroll(course, user_id):
     if course.status != CourseStatus.PUBLISHED or not course.self_enrollment:
         raise PermissionDenied("This course takes enrollments from its teachers only.", code="SELF_ENROLLMENT_CLOSED")
-    return enroll_users(course, [user_id])
+    return enroll_users(course, [user_id], self_enrolled=True)
+
+
+def finish_summary(course, user_id):
+    """The end of a course: when it was completed, the time spent, and the items done in outline order
+    (None while the course is not completed)."""
+    enrollment = _active_enrollment(course.id, user_id)
+    if enrollment.completed_at is None:
+        return None
+    done = set(db.session.scalars(sa.select(ItemProgress.item_id).where(ItemProgress.enrollment_id == enrollment.id)))
+    modules = [
+        {"title": module["title"], "items": [item for item in module["items"] if item.id in done]}
+        for module in outline(course)
+    ]
+    return {
+        "completed_at": enrollment.completed_at,
+        "seconds_spent": enrollment.seconds_spent,
+        "modules": [module for module in modules if module["items"]],
+        "item_count": len(done),
+        "self_enrolled": enrollment.self_enrolled,
+    }
 
 
 def dashboard(user_id, soon_days=7):

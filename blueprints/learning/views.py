@@ -1,10 +1,10 @@
 """The learner's pages: My learning, the catalogue, and the course player."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import DomainError, ValidationFailed
+from app.errors import DomainError, NotFound, ValidationFailed
 from app.pages import is_htmx, render_page
 from app.security.principal import current_principal, requires
 from blueprints.branches.scope import scope_of
@@ -31,14 +31,28 @@ def catalog():
     if request.args.get("q"):
         args["filter[title][ilike]"] = f"%{request.args['q']}%"
     page = services.list_courses(parse_list_query(args, services.COURSE_LIST), principal, scope_of(principal))
-    enrolled = {row["id"] for row in learning.enrollments_of(principal.id)} if principal.kind == "user" else set()
     return render_page(
         "courses/catalog.html",
         partial="courses/_catalog_results.html",
         courses=page.items,
-        enrolled=enrolled,
+        enrolled=_enrolled_in(principal),
         q=request.args.get("q", ""),
     )
+
+
+def _enrolled_in(principal):
+    """The ids of the courses a person takes now (one they left is open to join again)."""
+    if principal.kind != "user":
+        return set()
+    return {row["id"] for row in learning.enrollments_of(principal.id) if row["status"] == "active"}
+
+
+def _open_courses(principal, leaving_out, limit=3):
+    """A few published courses this person could join on their own, for "what next"."""
+    args = MultiDict({"per_page": "50", "filter[status]": "published"})
+    page = services.list_courses(parse_list_query(args, services.COURSE_LIST), principal, scope_of(principal))
+    taken = _enrolled_in(principal) | set(leaving_out)
+    return [course for course in page.items if course.self_enrollment and course.id not in taken][:limit]
 
 
 @bp.post("/catalog/<int:course_id>/enroll")
@@ -65,15 +79,52 @@ def play(course_id, item_id=None):
     return render_template("courses/player.html", course=course, **view)
 
 
+@bp.get("/learn/<int:course_id>/finished")
+@requires("courses.learn")
+def finished(course_id):
+    """The end of a course: congratulations, what you completed, the time it took, and what next."""
+    principal = current_principal()
+    course = services.get_course(course_id, principal, scope_of(principal))
+    summary = learning.finish_summary(course, principal.id)
+    if summary is None:  # not there yet: back to where the learner left off
+        return redirect(url_for("learning_pages.play", course_id=course.id))
+    in_progress = [row for row in learning.dashboard(principal.id)["in_progress"] if row["id"] != course.id]
+    return render_template(
+        "courses/finished.html",
+        course=course,
+        summary=summary,
+        in_progress=in_progress[:3],
+        open_courses=_open_courses(principal, leaving_out=[course.id]),
+    )
+
+
+@bp.route("/learn/<int:course_id>/leave", methods=["GET", "POST"])
+@requires("courses.learn")
+def leave(course_id):
+    """Leave a course you joined yourself, after confirming; one your teachers enrolled you in stays."""
+    principal = current_principal()
+    course = services.get_course(course_id, principal, scope_of(principal))
+    enrollment = learning.active_enrollment_of(course.id, principal.id)
+    if enrollment is None:
+        raise NotFound("You are not enrolled in this course.")
+    if request.method == "POST":
+        learning.leave(course, principal.id)  # refuses one the staff enrolled them in, saying why
+        flash(f"You left {course.title}. Your progress is kept if you join again.")
+        return redirect(url_for("learning_pages.my_learning"))
+    return render_template("courses/leave.html", course=course, enrollment=enrollment)
+
+
 @bp.post("/learn/<int:course_id>/<int:item_id>/complete")
 @requires("courses.learn")
 def complete(course_id, item_id):
-    """Mark an item done; answers the updated progress to htmx."""
+    """Mark an item done; answers the updated progress to htmx; completing the last item ends the course."""
     principal = current_principal()
     item = _visible_item(course_id, item_id)
     result = learning.mark_complete(item, principal.id)
     if is_htmx():
         return render_template("courses/_completion.html", result=result, item=item, course_id=course_id)
+    if result["completed_at"]:
+        return redirect(url_for("learning_pages.finished", course_id=course_id))
     return redirect(url_for("learning_pages.play", course_id=course_id, item_id=item_id))
 
 

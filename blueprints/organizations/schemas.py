@@ -96,7 +96,10 @@ class SettingsUpdateSchema(ChangesSchema):
     primary_color = ma.fields.String(**COLOR_FIELD)
     accent_color = ma.fields.String(**COLOR_FIELD)
     time_zone = ma.fields.String(**TIME_ZONE_FIELD)
-    locale = ma.fields.String(**LOCALE_FIELD)
+    locale = ma.fields.String(
+        metadata={"description": "Stored for translations to come: pages and e-mails are in English today."},
+        **LOCALE_FIELD,
+    )
     self_registration = Boolean()
     notification_defaults = ma.fields.Nested(NotificationDefaultsSchema)
 

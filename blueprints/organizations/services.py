@@ -6,10 +6,14 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.api.listing import ListSpec, run_list_query
-from app.errors import NotFound, PermissionDenied
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
+from app.jobs import enqueue
 from app.tenancy import provisioning
 from app.tenancy.models import Tenant, TenantStatus
+from blueprints.auth.services import invite_users
+from blueprints.organizations.figures import refresh_figures
+from blueprints.organizations.models import OrganizationFigures
 from blueprints.users.services import count_users
 
 ORGANIZATION_LIST = ListSpec(
@@ -88,3 +92,76 @@ def update_organization(organization_id, data, tenant):
 
 def archive_organization(organization_id, purge=False):
     return provisioning.archive_tenant(provisioning.get_tenant(organization_id), purge=purge)
+
+
+# --- the operators' console (pages on the platform domain) ----------------------------------------
+
+CONSOLE_PAGE_SIZE = 25
+
+
+@dataclass
+class ConsolePage:
+    rows: list  # (Tenant, OrganizationFigures or None)
+    total: int
+    page: int
+    last_page: int
+    as_of: object  # the oldest refresh among the figures shown, None when none was read yet
+
+
+def console_page(search="", status="", page=1):
+    """Organizations matching `search` (slug or name) and `status`, with their figures, one page of them."""
+    stmt = sa.select(Tenant, OrganizationFigures).outerjoin(
+        OrganizationFigures, OrganizationFigures.tenant_id == Tenant.id
+    )
+    stmt = stmt.where(Tenant.status != TenantStatus.PROVISIONING)
+    search = (search or "").strip()
+    if search:
+        pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            sa.or_(Tenant.slug.like(pattern, escape="\\"), sa.func.lower(Tenant.name).like(pattern, escape="\\"))
+        )
+    if status in TenantStatus.ALL:
+        stmt = stmt.where(Tenant.status == status)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    last_page = max(1, -(-total // CONSOLE_PAGE_SIZE))
+    page = min(max(1, page), last_page)
+    rows = db.session.execute(
+        stmt.order_by(sa.func.lower(Tenant.name), Tenant.id)
+        .limit(CONSOLE_PAGE_SIZE)
+        .offset((page - 1) * CONSOLE_PAGE_SIZE)
+    ).all()
+    refreshed = [figures.refreshed_at for _, figures in rows if figures is not None]
+    return ConsolePage([tuple(row) for row in rows], total, page, last_page, min(refreshed) if refreshed else None)
+
+
+def console_organization(organization_id):
+    """One organization and its figures (None before the first refresh)."""
+    organization = provisioning.get_tenant(organization_id)
+    return organization, db.session.get(OrganizationFigures, organization.id)
+
+
+def create_organization_and_invite(slug, name, admin_email):
+    """Provision an organization whose first admin chooses their password from an invitation e-mail."""
+    provisioned = provisioning.provision_tenant(slug, name, admin_email, invite=True)
+    organization = provisioned.tenant
+    enqueue(organization.ref(), invite_users, [provisioned.admin_email])
+    refresh_figures([organization.id])
+    return organization
+
+
+def set_organization_status(organization_id, status):
+    """Suspend (its people are refused, with a page or a 403 saying so) or reactivate an organization."""
+    organization = provisioning.update_tenant(provisioning.get_tenant(organization_id), status=status)
+    return organization
+
+
+def archive_confirmed(organization_id, typed_slug):
+    """Back up and archive an organization, once the operator typed its slug to confirm."""
+    organization = provisioning.get_tenant(organization_id)
+    if (typed_slug or "").strip().lower() != organization.slug:
+        raise ValidationFailed(
+            "Type the organization's address to confirm.", {"confirm_slug": [f"Type {organization.slug} to archive."]}
+        )
+    if organization.status == TenantStatus.ARCHIVED:
+        raise Conflict("This organization is already archived.")
+    return provisioning.archive_tenant(organization)

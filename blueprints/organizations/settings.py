@@ -1,6 +1,7 @@
 """An organization's own settings and branding, edited by its org admins."""
 
 import functools
+import hashlib
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -206,7 +207,8 @@ def store_logo(tenant_ref, checked):
     for old in folder.glob("logo.*"):
         old.unlink()
     (folder / f"logo.{kind}").write_bytes(data)
-    return update_settings_raw(tenant_ref, {"logo": kind})
+    # In the logo's URL (`?v=`): browsers keep a logo for long and still see a new one at once.
+    return update_settings_raw(tenant_ref, {"logo": kind, "logo_version": hashlib.sha256(data).hexdigest()[:12]})
 
 
 def update_settings_raw(tenant_ref, changes):

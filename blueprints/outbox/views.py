@@ -1,7 +1,8 @@
 """The development outbox for operators: read the mail Tessera sent, without a mail server."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 
+from app.pages import render_page
 from app.security.principal import requires
 from blueprints.outbox import services
 
@@ -11,8 +12,17 @@ bp = Blueprint("outbox_pages", __name__, url_prefix="/outbox")
 @bp.get("")
 @requires("outbox.read")
 def index():
-    """Every message the development mail sink kept, newest first."""
-    return render_template("outbox/index.html", messages=services.list_messages())
+    """The mail the development sink kept, newest first: search recipient or subject, filter by organization."""
+    page = services.list_messages(
+        request.args.get("q", ""), request.args.get("organization", ""), request.args.get("page", 1, type=int)
+    )
+    return render_page(
+        "outbox/index.html",
+        partial="outbox/_results.html",
+        page=page,
+        args=request.args,
+        organizations=services.organization_choices(),
+    )
 
 
 @bp.get("/<name>")

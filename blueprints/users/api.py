@@ -57,7 +57,7 @@ class UserById(MethodView):
     @blp.arguments(schemas.UserUpdateSchema)
     @blp.response(200, schemas.UserSchema)
     def put(self, data, user_id):
-        """Change a person's names, role or external id; deactivate or reactivate them."""
+        """Change a person's names, role, external id, sign-in address or branches; deactivate or reactivate them."""
         scope = _scope()
         return management.edit_person(services.get_manageable_user(user_id, scope), data, scope)
 
@@ -67,6 +67,18 @@ class UserById(MethodView):
     def delete(self, user_id):
         """Deactivate a person: they can no longer sign in; their records are kept."""
         return management.set_active(services.get_manageable_user(user_id, _scope()), False)
+
+
+@blp.route("/<int:user_id>/invitation")
+class UserInvitation(MethodView):
+    @requires("users.manage")
+    @blp.doc(security=BEARER)
+    @blp.response(202, schemas.UserSchema)
+    def post(self, user_id):
+        """Send the invitation again to someone who never chose a password (429 within 10 minutes of the last)."""
+        user = services.get_manageable_user(user_id, _scope())
+        management.resend_invitation(user)
+        return user
 
 
 @blp.route("/<int:user_id>/profile")

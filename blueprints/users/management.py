@@ -1,18 +1,30 @@
 """An admin's or branch manager's work on people: create (with an invitation), edit, deactivate."""
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
-from app.errors import Conflict, PermissionDenied, ValidationFailed
+from app.errors import Conflict, DomainError, PermissionDenied, TooManyRequests, ValidationFailed
 from app.extensions import db
 from app.jobs import enqueue
 from app.security.passwords import password_problems
 from app.security.permissions import ORG_ADMIN
 from app.tenancy.context import require_tenant
-from blueprints.auth.services import invite_users, revoke_all_sessions
+from app.tenancy.models import utcnow
+from blueprints.auth.services import invite_users, revoke_all_sessions, void_password_links
+from blueprints.branches.models import Branch, BranchMembership
 from blueprints.branches.queries import existing_branch_ids
 from blueprints.branches.services import join_branches
 from blueprints.users.models import User
-from blueprints.users.services import create_user
+from blueprints.users.services import create_user, normalize_email
+
+# A person may be invited again this long after the previous invitation (a mistyped address, a lost mail).
+INVITATION_RESEND_INTERVAL = timedelta(minutes=10)
+
+
+def membership_role(role):
+    """A person's role inside their branches, from their role in the organization."""
+    return role if role != ORG_ADMIN else "branch_manager"
 
 
 def _check_role_in_scope(role, scope):
@@ -43,8 +55,7 @@ def add_person(data, scope):
     except sa.exc.IntegrityError:  # the only unique column create_user has not checked
         db.session.rollback()
         raise _external_id_taken() from None
-    membership_role = role if role != ORG_ADMIN else "branch_manager"
-    join_branches(user.id, branch_ids, membership_role)
+    join_branches(user.id, branch_ids, membership_role(role))
     db.session.commit()
     if not password and data.get("send_invitation", True):
         enqueue(require_tenant(), invite_users, [user.email])
@@ -68,13 +79,29 @@ def _keep_an_admin(user):
 
 
 def edit_person(user, data, scope):
-    if "role" in data:
+    """Change a person's names, role, external id, sign-in address (org admins only), branches or status:
+    all of it, or (on any refusal) none of it."""
+    try:
+        _edit_person(user, data, scope)
+    except DomainError:
+        db.session.rollback()
+        raise
+    return user
+
+
+def _edit_person(user, data, scope):
+    if "email" in data:
+        _change_email(user, data["email"], scope)
+    if "role" in data and data["role"] != user.role:
         _check_role_in_scope(data["role"], scope)
         if user.role == ORG_ADMIN and not scope.organization_wide:
             raise PermissionDenied("Only an org admin can change an org admin.", code="OUT_OF_SCOPE")
         if data["role"] != ORG_ADMIN:
             _keep_an_admin(user)
+        _follow_role_in_branches(user, data["role"], scope)
         user.role = data["role"]
+    if "branch_ids" in data:
+        _set_branches(user, data["branch_ids"], data.get("role", user.role), scope)
     for key in ("first_name", "last_name"):
         if key in data:
             user.__setattr__(key, data[key].strip())
@@ -94,6 +121,80 @@ def edit_person(user, data, scope):
         db.session.rollback()
         raise _external_id_taken() from None
     return user
+
+
+def _change_email(user, email, scope):
+    email = normalize_email(email)
+    if email == user.email:
+        return
+    if not scope.organization_wide:  # the sign-in address is the key to the account
+        raise PermissionDenied("Only an org admin can change a sign-in address.", code="OUT_OF_SCOPE")
+    if db.session.scalar(sa.select(User.id).where(User.email == email, User.id != user.id)) is not None:
+        raise Conflict("A user with this e-mail already exists.", {"email": ["Already in use by someone else."]})
+    void_password_links([user.id])  # links mailed to the old address no longer open the account
+    user.email = email
+
+
+def _follow_role_in_branches(user, new_role, scope):
+    """The person's role in the branches (within the actor's reach) where it was their old role follows the new
+    one: without this a student made branch manager would still be a student in their branch, and manage nothing."""
+    stmt = (
+        sa.update(BranchMembership)
+        .where(BranchMembership.user_id == user.id, BranchMembership.role == membership_role(user.role))
+        .values(role=membership_role(new_role))
+    )
+    if not scope.organization_wide:
+        stmt = stmt.where(BranchMembership.branch_id.in_(scope.branch_ids or [-1]))
+    db.session.execute(stmt)
+
+
+def _set_branches(user, branch_ids, role, scope):
+    """The person's branches become `branch_ids`; a branch manager moves people only among their own branches
+    (memberships elsewhere stay as they are) and keeps each in at least one of them."""
+    wanted = set(branch_ids)
+    known = set(
+        db.session.scalars(sa.select(Branch.id).where(Branch.id.in_(wanted or [-1]), Branch.archived_at.is_(None)))
+    )
+    if missing := sorted(wanted - known):
+        raise ValidationFailed("Unknown branches.", {"branch_ids": [f"No active branch with id {b}." for b in missing]})
+    for branch_id in wanted:
+        scope.require(branch_id)
+    if not scope.organization_wide and not wanted:
+        raise ValidationFailed(
+            "Keep at least one of your branches.",
+            {"branch_ids": ["Choose at least one branch: an org admin moves people out of your branches."]},
+        )
+    current = {
+        membership.branch_id: (membership, archived)
+        for membership, archived in db.session.execute(
+            sa.select(BranchMembership, Branch.archived_at)
+            .join(Branch, Branch.id == BranchMembership.branch_id)
+            .where(BranchMembership.user_id == user.id)
+        )
+    }
+    for branch_id, (membership, archived) in current.items():
+        # An archived branch is in no list to choose from, so leaving it unticked is not leaving it.
+        if branch_id not in wanted and scope.allows(branch_id) and archived is None:
+            db.session.delete(membership)
+    for branch_id in sorted(wanted - set(current)):
+        db.session.add(BranchMembership(branch_id=branch_id, user_id=user.id, role=membership_role(role)))
+
+
+def resend_invitation(user):
+    """Invite again someone who never chose a password (earlier links stop working), at most every 10 minutes."""
+    if user.password_hash is not None:
+        raise Conflict(
+            f'{user.full_name} has chosen a password already; they can use "Forgot your password?".',
+            code="ALREADY_SIGNED_UP",
+        )
+    if not user.is_active:
+        raise Conflict(f"{user.full_name} is deactivated: reactivate them first.", code="INACTIVE")
+    if user.invited_at is not None and user.invited_at > utcnow() - INVITATION_RESEND_INTERVAL:
+        next_time = user.invited_at + INVITATION_RESEND_INTERVAL
+        raise TooManyRequests(
+            f"An invitation went out at {user.invited_at:%H:%M} UTC; you can send another after {next_time:%H:%M} UTC."
+        )
+    enqueue(require_tenant(), invite_users, [user.email], INVITATION_RESEND_INTERVAL.seconds)
 
 
 def _external_id_taken():

@@ -23,4 +23,4 @@ def active_people(user_ids, within=()):
 def user_ids_by_email(emails):
     """{e-mail: user id} of the people with these addresses (compared as stored: trimmed, lower case)."""
     wanted = {email.strip().lower() for email in emails if email.strip()}
-    return dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted))).all())
+    return dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted or [""]))).all())

@@ -41,6 +41,15 @@ class UserCreateSchema(ma.Schema):
 
 
 class UserUpdateSchema(ChangesSchema):
+    email = ma.fields.Email(
+        validate=validate.Length(max=254), metadata={"description": "The sign-in address (org admins only)."}
+    )
+    branch_ids = id_list(
+        metadata={
+            "description": "The person's branches from now on; a branch manager moves people among their own "
+            "branches only (memberships elsewhere stay) and keeps each in at least one of them."
+        }
+    )
     first_name = ma.fields.String(validate=validate.Length(min=1, max=100))
     last_name = ma.fields.String(validate=validate.Length(min=1, max=100))
     role = ma.fields.String(validate=validate.OneOf(TENANT_ROLES))

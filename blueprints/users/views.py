@@ -70,6 +70,22 @@ def export():
     return csv_download(export_people(query, scope_of(current_principal())), "people.csv")
 
 
+@bp.get("/picker")
+@requires("users.read")
+def picker():
+    """A people picker's results: the people already ticked, then up to 10 others matching the search."""
+    chosen, matches = people.pick_people(
+        request.args.get("picker_q", "")[:200], request.args.getlist("user_ids"), scope_of(current_principal())
+    )
+    return render_page(
+        "people/picker.html",
+        partial="people/_picker.html",
+        chosen=chosen,
+        matches=matches,
+        text=request.args.get("picker_q", ""),
+    )
+
+
 @bp.get("/<int:user_id>")
 @requires("users.read")
 def detail(user_id):
@@ -129,21 +145,42 @@ def new():
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
 @requires("users.manage")
 def edit(user_id):
-    """Change a person's names, role or external id."""
+    """Change a person's names, role, external id, branches and (org admins) sign-in address."""
     scope = scope_of(current_principal())
     person = users.get_manageable_user(user_id, scope)
-    form = PersonEditForm(obj=person)
+    form = PersonEditForm(obj=person, branch_ids=people.branch_ids_of(person, scope))
     form.role.choices = _role_choices(scope)
+    form.branch_ids.choices = [(b.id, b.name) for b in branch_choices(scope)]
+    fields = ["first_name", "last_name", "role", "external_id"]
+    if request.method == "GET" or "branches_on_form" in request.form:
+        fields.append("branch_ids")  # a form without the branch boxes (an older page, a script) keeps them
+    if scope.organization_wide and (request.method == "GET" or "email" in request.form):
+        fields.append("email")
+    else:  # only org admins move a sign-in address
+        del form.email
     status = 200
     if form.validate_on_submit():
-        data = {key: getattr(form, key).data for key in ("first_name", "last_name", "role", "external_id")}
+        data = {key: getattr(form, key).data for key in fields}
         try:
             management.edit_person(person, data, scope)
             flash("Saved.")
             return redirect(url_for("people_pages.detail", user_id=person.id))
         except DomainError as error:
             apply_domain_error(form, error)
-            status = error.status
+            status = 422 if error.status == 400 else error.status
     elif form.is_submitted():
         status = 422
     return render_template("people/form.html", form=form, title=f"Edit {person.full_name}", person=person), status
+
+
+@bp.post("/<int:user_id>/invitation")
+@requires("users.manage")
+def resend_invitation(user_id):
+    """Send the invitation again to someone who never chose a password."""
+    person = users.get_manageable_user(user_id, scope_of(current_principal()))
+    try:
+        management.resend_invitation(person)
+        flash(f"A new invitation is on its way to {person.email}; earlier links stop working.")
+    except DomainError as error:
+        flash(error.message)
+    return redirect(url_for("people_pages.detail", user_id=user_id))

@@ -1,0 +1,260 @@
+"""The relay: committed outbox rows -> one RQ job per (event, subscriber) -> the subscriber, once.
+
+1. `relay_now(scope)` runs right after a commit that wrote events (and in every sweep): it claims the
+   outbox rows not relayed yet (an UPDATE ... WHERE relayed_at IS NULL, so two relays never claim one
+   row), writes a pending delivery per subscriber in the same transaction, commits, then queues one job
+   per delivery.
+2. `deliver(scope, delivery_id)` runs in the worker, inside the event's organization: it locks the
+   delivery row, skips it if done, and runs the subscriber in ONE transaction with the row's "done" mark
+   (commits inside the subscriber are held until it returns). A crash anywhere rolls both back; a
+   second delivery finds it done. A subscriber that raises records the error and attempts, and RQ
+   retries it with backoff; the last failure marks the delivery failed.
+3. `sweep()` (`flask events relay`, started next to the worker by `make run`) relays rows that a crash
+   between commit and relay left behind, and re-queues pending deliveries whose job was lost (a killed
+   worker, a flushed Redis) once they are `EVENT_STALE_SECONDS` overdue.
+"""
+
+import logging
+import traceback
+from contextlib import contextmanager
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from rq import Retry, get_current_job
+
+from app.events import HOLD_COMMITS, subscribers_of
+from app.events.catalog import load
+from app.events.models import MODELS, DeliveryStatus
+from app.extensions import db
+from app.jobs import enqueue_many, get_event_queue
+from app.tenancy.context import get_current_tenant, tenant_context
+from app.tenancy.locks import locked
+from app.tenancy.models import Tenant, TenantStatus, utcnow
+from app.tenancy.resolution import find_active_tenant
+
+log = logging.getLogger(__name__)
+RELAY_BATCH = 500
+
+
+def _retry():
+    intervals = list(current_app.config["EVENT_RETRY_INTERVALS"])
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
+def _stale_at(extra_seconds=0):
+    return utcnow() + timedelta(seconds=current_app.config["EVENT_STALE_SECONDS"] + extra_seconds)
+
+
+def _enqueue(scope, delivery_ids):
+    tenant = get_current_tenant() if scope == "tenant" else None
+    calls = [(scope, delivery_id) for delivery_id in delivery_ids]
+    # No result kept: the delivery row is the record (and one Redis write less per job).
+    enqueue_many(tenant, deliver, calls, queue=get_event_queue(), retry=_retry(), timeout=120, result_ttl=0)
+
+
+def relay(scope, limit=RELAY_BATCH):
+    """Claim up to `limit` committed, unrelayed events; create their deliveries; queue them. Returns how
+    many events were relayed."""
+    outbox, delivery = MODELS[scope]
+    candidates = db.session.scalars(
+        sa.select(outbox.id).where(outbox.relayed_at.is_(None)).order_by(outbox.occurred_at).limit(limit)
+    ).all()
+    if not candidates:
+        db.session.rollback()
+        return 0
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(outbox)
+        .where(outbox.id.in_(candidates), outbox.relayed_at.is_(None))
+        .values(relayed_at=now)
+        .returning(outbox.id, outbox.name)
+        .execution_options(synchronize_session=False)
+    ).all()
+    rows = [
+        {
+            "event_id": event_id,
+            "subscriber": key,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "stale_at": _stale_at(),
+        }
+        for event_id, name in claimed
+        for key in subscribers_of(name)
+    ]
+    if rows:
+        db.session.execute(sa.insert(delivery), rows)
+    ids = (
+        db.session.scalars(
+            sa.select(delivery.id).where(delivery.event_id.in_([event_id for event_id, _ in claimed]))
+        ).all()
+        if rows
+        else []
+    )
+    db.session.commit()
+    if ids:
+        _enqueue(scope, ids)
+    return len(claimed)
+
+
+def relay_now(scope):
+    """After a commit: relay what it wrote. A failure here loses nothing (the rows stay for the sweep)."""
+    try:
+        while relay(scope) == RELAY_BATCH:
+            pass
+    except Exception:
+        db.session.rollback()
+        log.exception("Relaying %s events failed; the sweep will relay them", scope)
+
+
+def requeue_stale(scope, everything=False):
+    """Queue again the pending deliveries whose job is overdue (`everything`: every pending one)."""
+    delivery = MODELS[scope][1]
+    stmt = sa.select(delivery.id).where(delivery.status == DeliveryStatus.PENDING)
+    if not everything:
+        stmt = stmt.where(delivery.stale_at < utcnow())
+    ids = db.session.scalars(stmt.limit(RELAY_BATCH * 10)).all()
+    if ids:
+        db.session.execute(
+            sa.update(delivery).where(delivery.id.in_(ids)).values(stale_at=_stale_at()),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.commit()
+    if ids:
+        _enqueue(scope, ids)
+    return len(ids)
+
+
+def active_tenants():
+    return [t.ref() for t in db.session.scalars(sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
+
+
+def sweep(app, everything=False):
+    """Relay and re-queue what was left behind, in the platform and in every active organization.
+    Returns {"relayed": n, "requeued": m}."""
+    totals = {"relayed": 0, "requeued": 0}
+
+    def one(scope):
+        while (relayed := relay(scope)) > 0:
+            totals["relayed"] += relayed
+        totals["requeued"] += requeue_stale(scope, everything)
+
+    with app.app_context():
+        one("platform")
+        tenants = active_tenants()
+    for tenant in tenants:
+        try:
+            with tenant_context(tenant, app):
+                one("tenant")
+        except Exception:
+            log.exception("Sweeping the events of %s failed", tenant.slug)
+    return totals
+
+
+@contextmanager
+def held_commits():
+    """Within: `db.session.commit()` only flushes, so that everything commits at the end, together."""
+    db.session.info[HOLD_COMMITS] = True
+    try:
+        yield
+    finally:
+        db.session.info.pop(HOLD_COMMITS, None)
+
+
+def _lock(delivery, delivery_id):
+    stmt = sa.select(delivery).where(delivery.id == delivery_id)
+    if delivery is MODELS["tenant"][1]:
+        return next(iter(locked(stmt)), None)
+    return db.session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).first()
+
+
+def _is_last_attempt():
+    job = get_current_job()
+    return job is None or not job.retries_left
+
+
+def deliver(scope, delivery_id):
+    """The RQ job of one (event, subscriber): run the subscriber once, or record why it could not."""
+    outbox, delivery_model = MODELS[scope]
+    delivery = _lock(delivery_model, delivery_id)
+    if delivery is None or delivery.status == DeliveryStatus.DONE:
+        db.session.rollback()
+        return "already done" if delivery else "no such delivery"
+    event_row = db.session.get(outbox, delivery.event_id)
+    subscriber_key, attempts = delivery.subscriber, delivery.attempts + 1
+    try:
+        func = subscribers_of(event_row.name).get(subscriber_key)
+        if func is None:
+            raise LookupError(f"No subscriber {subscriber_key} to {event_row.name} in this process.")
+        event = load(event_row.name, event_row.payload)
+        delivery.status, delivery.attempts, delivery.done_at = DeliveryStatus.DONE, attempts, utcnow()
+        delivery.last_error = None
+        with held_commits():
+            func(event)
+        db.session.commit()  # the subscriber's effect and the done mark, together
+    except Exception as error:
+        db.session.rollback()
+        last = _is_last_attempt()
+        db.session.execute(
+            sa.update(delivery_model)
+            .where(delivery_model.id == delivery_id, delivery_model.status != DeliveryStatus.DONE)  # a twin won
+            .values(
+                attempts=attempts,
+                status=DeliveryStatus.FAILED if last else DeliveryStatus.PENDING,
+                last_error="".join(traceback.format_exception_only(error)).strip()[:2000],
+                stale_at=_stale_at(max(current_app.config["EVENT_RETRY_INTERVALS"] or [0])),
+            ),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.commit()
+        raise
+    return "done"
+
+
+def failed_deliveries(app):
+    """Every failed delivery: (where, delivery id, event name, event id, subscriber, attempts, error)."""
+    found = []
+
+    def collect(scope, where):
+        outbox, delivery = MODELS[scope]
+        rows = db.session.execute(
+            sa.select(
+                delivery.id, outbox.name, delivery.event_id, delivery.subscriber, delivery.attempts, delivery.last_error
+            )
+            .join(outbox, outbox.id == delivery.event_id)
+            .where(delivery.status == DeliveryStatus.FAILED)
+            .order_by(delivery.id)
+        ).all()
+        found.extend((where, *row) for row in rows)
+
+    with app.app_context():
+        collect("platform", "platform")
+        tenants = active_tenants()
+    for tenant in tenants:
+        with tenant_context(tenant, app):
+            collect("tenant", tenant.slug)
+    return found
+
+
+def replay(app, where, delivery_id):
+    """Queue a failed (or pending) delivery again, with fresh retries. `where`: an organization's slug or
+    "platform". Returns False if there is no such delivery, or it is done."""
+    scope = "platform" if where == "platform" else "tenant"
+    with app.app_context():
+        tenant = None if scope == "platform" else find_active_tenant(where)
+    if scope == "tenant" and tenant is None:
+        return False
+    context = tenant_context(tenant, app) if tenant else app.app_context()
+    with context:
+        delivery = MODELS[scope][1]
+        changed = db.session.execute(
+            sa.update(delivery)
+            .where(delivery.id == delivery_id, delivery.status != DeliveryStatus.DONE)
+            .values(status=DeliveryStatus.PENDING, stale_at=_stale_at()),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        db.session.commit()
+        if changed:
+            _enqueue(scope, [delivery_id])
+    return bool(changed)

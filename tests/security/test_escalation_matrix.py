@@ -1,0 +1,957 @@
+"""The escalation matrix: every write route of the URL map, as every role, on targets in and out of scope.
+
+For each write route (API and page forms) the table below gives the path and a valid body with
+placeholders (`$kind` or `$kind.attribute`). Each placeholder is filled with targets inside the actor's
+scope (all of them together: the allow-list says whether the role may do it) and then, one placeholder
+at a time, with each target outside it (another branch, an org admin, another class, another teacher's
+course). Out of scope must always be refused (403/404; 422 naming the field for an id in the body; for
+CSV rows: the row refused) and leave the tenant database as it was: every table is read before and after.
+A route of the URL map missing from the table, or a (route, variant) missing from the allow-list, fails.
+
+Findings of the matrix that are not fixed yet are listed in KNOWN_GAPS; an entry that starts passing
+fails too, so that the list only shrinks.
+"""
+
+import io
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
+from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs, tenant_host, unique_slug
+from tests.support.world import PDF, TenantSnapshots, World, build_world, csv_bytes, differences, png_bytes
+
+ROLES = (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT)
+KEYS = tuple(f"key:{role}" for role in ROLES)
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+# --- targets --------------------------------------------------------------------------------------
+# kind -> function(world, role) -> (in scope, out of scope), each a list of (label, value). A value is
+# an id, a list, a string, or a dict for targets that fill several placeholders together.
+
+
+def _by_role(admin, manager, teacher, student):
+    return {ORG_ADMIN: admin, BRANCH_MANAGER: manager, TEACHER: teacher, STUDENT: student}
+
+
+def _targets(w):
+    def user(key):
+        return (key, {"id": w.ids[key], "email": w.emails[key]})
+
+    def pair(label, **values):
+        return (label, {key: w.ids[value] if isinstance(value, str) else value for key, value in values.items()})
+
+    north, south = ("North", w.north), ("South", w.south)
+    others = ([user("s_north2")], [user("s_south")])
+    return {
+        "organization": lambda role: ([("own", w.tenant.id)], [("another organization", w.tenant.id + 1000)]),
+        "branch": lambda role: ([north], [] if role == ORG_ADMIN else [south]),
+        # the branches of a new course: a teacher's course is organization-wide (they manage no branch)
+        "new_branches": lambda role: _by_role(
+            ([("[North]", [w.north])], []),
+            ([("[North]", [w.north])], [("[] (organization-wide)", []), ("[South]", [w.south])]),
+            ([("[]", [])], [("[South]", [w.south])]),
+            ([("[]", [])], [("[South]", [w.south])]),
+        )[role],
+        "branches": lambda role: _by_role(
+            ([("[North]", [w.north])], []),
+            ([("[North]", [w.north])], [("[] (organization-wide)", []), ("[South]", [w.south])]),
+            ([("[North]", [w.north])], [("[] (organization-wide)", []), ("[South]", [w.south])]),
+            ([("[North]", [w.north])], [("[South]", [w.south])]),
+        )[role],
+        # a person acted on: in scope is a North student; a manager must not reach org admins or South
+        "user": lambda role: _by_role(
+            ([user("s_north2")], []),
+            ([user("s_north2")], [user("admin"), user("admin2"), user("s_south")]),
+            others,
+            others,
+        )[role],
+        # a person enrolled in a course by its teachers or managers
+        "learner": lambda role: _by_role(
+            ([user("s_north2")], []),
+            ([user("s_north2")], [user("s_south"), user("admin")]),
+            ([user("s_north2")], [user("s_south"), user("admin")]),
+            others,
+        )[role],
+        "teacher": lambda role: _by_role(
+            ([user("t1")], []), ([user("t1")], [user("t2")]), ([user("t1")], []), ([user("t1")], [])
+        )[role],
+        "role": lambda role: ([("teacher", TEACHER)], [("org_admin", ORG_ADMIN)] if role == BRANCH_MANAGER else []),
+        "class": lambda role: ([("N1", w.n1)], [] if role == ORG_ADMIN else [("S1", w.s1)]),
+        "class_member": lambda role: (
+            [pair("N1/s_north", cls="n1", user="s_north")],
+            [] if role == ORG_ADMIN else [pair("S1/s_south", cls="s1", user="s_south")],
+        ),
+        # a course to change: C1 (North, taught by t1)
+        "course": lambda role: _by_role(
+            ([("C1", w.c1)], []),
+            ([("C1", w.c1)], [("C2", w.c2), ("C_org", w.c_org), ("C_both (North and South)", w.c_both)]),
+            ([("C1", w.c1)], [("C2", w.c2), ("C_org", w.c_org), ("C_both (North and South)", w.c_both)]),
+            ([("C1", w.c1)], [("C2", w.c2)]),
+        )[role],
+        # a course whose enrollments to handle: a manager also enrolls their people in organization-wide ones;
+        # a teacher's own organization-wide course takes people of the teacher's branch, not anyone's
+        "roster_course": lambda role: _by_role(
+            ([("C1", w.c1)], []),
+            ([("C1", w.c1), ("C_org", w.c_org)], [("C2", w.c2)]),
+            ([("C_t1_org", w.c_t1_org), ("C1", w.c1)], [("C2", w.c2), ("C_org", w.c_org)]),
+            ([("C1", w.c1)], [("C2", w.c2)]),
+        )[role],
+        "enrollment": lambda role: _by_role(
+            ([pair("C1/s_north", course="c1", user="s_north")], []),
+            (
+                [
+                    pair("C1/s_north", course="c1", user="s_north"),
+                    pair("C_org/s_north3", course="c_org", user="s_north3"),
+                ],
+                [
+                    pair("C_org/s_south", course="c_org", user="s_south"),
+                    pair("C2/s_south", course="c2", user="s_south"),
+                ],
+            ),
+            (
+                [pair("C1/s_north", course="c1", user="s_north")],
+                [
+                    pair("C2/s_south", course="c2", user="s_south"),
+                    pair("C_org/s_north3", course="c_org", user="s_north3"),
+                ],
+            ),
+            ([pair("C1/s_north", course="c1", user="s_north")], [pair("C2/s_south", course="c2", user="s_south")]),
+        )[role],
+        "module": lambda role: ([("M1", w.m1)], [] if role == ORG_ADMIN else [("M2 (of C2)", w.m2)]),
+        "item": lambda role: ([("I1", w.i1)], [] if role == ORG_ADMIN else [("I2", w.i2), ("I3", w.i3)]),
+        # a module in its course, for the outline's tools (course and module in the path)
+        "course_module": lambda role: (
+            [pair("C1/M1", course="c1", module="m1")],
+            []
+            if role == ORG_ADMIN
+            else [
+                pair("C2/M2", course="c2", module="m2"),
+                pair("C1/M2 (another course's module)", course="c1", module="m2"),
+            ],
+        ),
+        "file_item": lambda role: ([("F1", w.f1)], [] if role == ORG_ADMIN else [("F2", w.f2), ("F3", w.f3)]),
+        "media": lambda role: ([("MD1", w.md1)], [] if role == ORG_ADMIN else [("MD2", w.md2), ("MD3", w.md3)]),
+        # an item in its course, for the teacher's pages (course and item in the path)
+        "course_item": lambda role: (
+            [pair("C1/I1", course="c1", item="i1")],
+            []
+            if role == ORG_ADMIN
+            else [
+                pair("C2/I2", course="c2", item="i2"),
+                pair("C_org/I3", course="c_org", item="i3"),
+                pair("C1/I2 (another course's item)", course="c1", item="i2"),
+            ],
+        ),
+        "course_file": lambda role: (
+            [pair("C1/F1/MD1", course="c1", item="f1", media="md1")],
+            []
+            if role == ORG_ADMIN
+            else [
+                pair("C2/F2/MD2", course="c2", item="f2", media="md2"),
+                pair("C1/F1/MD2 (another course's file)", course="c1", item="f1", media="md2"),
+            ],
+        ),
+        # an item to learn: the acting student is enrolled in C1 only
+        "learn_item": lambda role: (
+            [pair("C1/I1", course="c1", item="i1")],
+            [
+                pair("C2/I2", course="c2", item="i2"),
+                pair("C_org/I3 (not enrolled)", course="c_org", item="i3"),
+                pair("C1/I2 (another course's item)", course="c1", item="i2"),
+            ],
+        ),
+        # an item and a file to read: learners read what they are enrolled in, managers what they manage
+        "read_item": lambda role: _by_role(
+            ([("I1", w.i1)], []),
+            ([("I1", w.i1)], [("I2", w.i2), ("I3 (not enrolled)", w.i3)]),
+            ([("I1", w.i1)], [("I2", w.i2), ("I3 (not enrolled)", w.i3)]),
+            ([("I1", w.i1)], [("I2", w.i2), ("I3 (not enrolled)", w.i3)]),
+        )[role],
+        "read_media": lambda role: _by_role(
+            ([("MD1", w.md1)], []),
+            ([("MD1", w.md1)], [("MD2", w.md2)]),
+            ([("MD1", w.md1)], [("MD2", w.md2), ("MD3 (not enrolled)", w.md3)]),
+            ([("MD1", w.md1)], [("MD2", w.md2), ("MD3 (not enrolled)", w.md3)]),
+        )[role],
+        # a prerequisite: a course the actor sees (C_org is published to everyone), not one hidden from them
+        "prerequisite": lambda role: ([("C_org", w.c_org)], [] if role == ORG_ADMIN else [("C2", w.c2)]),
+        "catalog_course": lambda role: ([("C_org", w.c_org)], [("C2", w.c2)]),
+        "api_key": lambda role: ([("victim key", w.victim_key)], []),
+        "import": lambda role: _by_role(
+            ([("North dry run", w.imp_north)], []),
+            ([("North dry run", w.imp_north)], [("South dry run", w.imp_south), ("org dry run", w.imp_org)]),
+            ([("North dry run", w.imp_north)], []),
+            ([("North dry run", w.imp_north)], []),
+        )[role],
+        # a person a CSV row names by e-mail, and by external id
+        "person": lambda role: (
+            [("s_north2", {"email": w.emails["s_north2"]})],
+            [("admin2", {"email": w.emails["admin2"]}), ("s_south", {"email": w.emails["s_south"]})]
+            if role == BRANCH_MANAGER
+            else [],
+        ),
+        "external": lambda role: (
+            [("a new external id", "EXT-NEW")],
+            [("admin2's", "EXT-ADMIN2"), ("s_south's", "EXT-SSOUTH")] if role == BRANCH_MANAGER else [],
+        ),
+    }
+
+
+# --- the table: every write route, with its path and a valid body -----------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part, made afresh for every request."""
+
+    kind: str  # pdf, png, csv
+    rows: tuple = ()  # csv rows, with placeholders
+
+    def make(self):
+        if self.kind == "pdf":
+            return io.BytesIO(PDF), "handout.pdf"
+        if self.kind == "png":
+            return io.BytesIO(png_bytes(colour="orange")), "picture.png"
+        return io.BytesIO(csv_bytes(*self.rows)), "people.csv"
+
+
+@dataclass(frozen=True)
+class Route:
+    path: dict = field(default_factory=dict)  # path parameter -> value (with placeholders)
+    body: dict = field(default_factory=dict)  # JSON for the API, form fields for pages (Upload: a file part)
+    variants: dict | None = None  # {name: body} when one body cannot say it all
+    query: str = ""
+    csv_rows: bool = False  # refusals are per CSV row: the import is accepted, the row is not
+    jobs: bool = False  # run the queued jobs before looking at the database
+    exempt: str = ""  # why the matrix does not apply (and where it is tested instead)
+
+    def bodies(self):
+        return self.variants or {"": self.body}
+
+
+IMPORT_ROWS = {
+    "by e-mail": (("$person.email", "Renamed", "Matrix", "student", "north", "", ""),),
+    "by external id": (("fresh-person@example.org", "Fresh", "Matrix", "student", "north", "", "$external"),),
+}
+AUTH_FLOW = "public sign-in flow: the account comes from the credentials in the body (tests/test_auth_*.py)"
+OWN_ENROLLMENT = (
+    "acts on the caller's own enrollment only (no person in the request); who may join or leave is tested in "
+    "tests/test_student_pages.py"
+)
+INVITATION_AGAIN = (
+    "writes nothing itself (the queued invitation job does, for people without a password, whom this world has "
+    "none of); who may resend to whom: tests/test_person_admin_pages.py"
+)
+
+TABLE = {
+    # ---- API ----
+    ("api_keys.ApiKeys", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
+    ("api_keys.ApiKeyById", "DELETE"): Route(path={"key_id": "$api_key"}),
+    ("auth.Login", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth.Logout", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth.RefreshToken", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth.Register", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth.ForgotPassword", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth.ResetPassword", "POST"): Route(exempt=AUTH_FLOW),
+    ("classes.Classes", "POST"): Route(body={"branch_id": "$branch", "name": "Matrix class"}),
+    ("classes.ClassById", "PUT"): Route(path={"class_id": "$class"}, body={"name": "Renamed", "branch_id": "$branch"}),
+    ("classes.ClassById", "DELETE"): Route(path={"class_id": "$class"}),
+    ("classes.ClassMembers", "POST"): Route(
+        path={"class_id": "$class"}, body={"user_ids": ["$user"], "role": "student"}
+    ),
+    ("classes.ClassMember", "DELETE"): Route(path={"class_id": "$class_member.cls", "user_id": "$class_member.user"}),
+    ("content.ContentById", "PUT"): Route(path={"item_id": "$item"}, body={"body": "<p>Edited</p>"}),
+    ("content.ContentById", "DELETE"): Route(path={"item_id": "$item"}),
+    ("content.ContentById", "PATCH"): Route(
+        path={"item_id": "$item"},
+        variants={"rename": {"title": "Renamed item"}, "move": {"module_id": "$module", "position": 1}},
+    ),
+    ("courses.CourseModuleById", "PATCH"): Route(
+        path={"course_id": "$course_module.course", "module_id": "$course_module.module"},
+        body={"title": "Renamed module"},
+    ),
+    ("courses.CourseModuleById", "DELETE"): Route(
+        path={"course_id": "$course_module.course", "module_id": "$course_module.module"}
+    ),
+    ("content.ContentComplete", "POST"): Route(path={"item_id": "$learn_item.item"}),
+    ("content.ContentMedia", "POST"): Route(path={"item_id": "$file_item"}, body={"file": Upload("pdf")}),
+    ("content.ContentTime", "POST"): Route(path={"item_id": "$learn_item.item"}, body={"seconds": 30}),
+    ("content.ContentVersions", "POST"): Route(path={"item_id": "$item"}, body={"restore_from": 1}),
+    ("courses.Courses", "POST"): Route(
+        body={"title": "Matrix course", "branch_ids": "$new_branches", "teacher_ids": ["$teacher"]}
+    ),
+    ("courses.CourseById", "PUT"): Route(
+        path={"course_id": "$course"},
+        variants={
+            "retitle": {"title": "Renamed course"},
+            "branches": {"title": "Renamed course", "branch_ids": "$branches"},
+            "teachers": {"teacher_ids": ["$teacher"], "title": "Renamed course"},
+            "prerequisites": {"prerequisite_ids": ["$prerequisite"], "title": "Renamed course"},
+        },
+    ),
+    ("courses.CourseById", "DELETE"): Route(path={"course_id": "$course"}),
+    ("content.ContentList", "POST"): Route(
+        body={"course_id": "$course", "kind": "text", "title": "New lesson", "module_id": "$module"}
+    ),
+    ("courses.CourseContent", "POST"): Route(
+        path={"course_id": "$course"}, body={"kind": "text", "title": "New lesson", "module_id": "$module"}
+    ),
+    ("courses.CourseCover", "PUT"): Route(path={"course_id": "$course"}, body={"file": Upload("png")}),
+    ("courses.CourseCover", "DELETE"): Route(path={"course_id": "$course"}),
+    ("courses.CourseEnrollments", "POST"): Route(
+        path={"course_id": "$roster_course"},
+        variants={"people": {"user_ids": ["$learner"]}, "a class": {"class_id": "$class"}},
+    ),
+    ("courses.CourseEnrollment", "DELETE"): Route(
+        path={"course_id": "$enrollment.course", "user_id": "$enrollment.user"}
+    ),
+    ("imports.Imports", "POST"): Route(
+        variants={
+            name: {"file": Upload("csv", rows), "mode": "commit", "send_invitations": "false"}
+            for name, rows in IMPORT_ROWS.items()
+        },
+        csv_rows=True,
+        jobs=True,
+    ),
+    ("imports.ImportCommit", "POST"): Route(path={"import_id": "$import"}, jobs=True),
+    ("media.MediaDownload", "DELETE"): Route(path={"media_id": "$media"}),
+    ("organizations.Organizations", "POST"): Route(
+        body={"slug": "matrix-org", "name": "Matrix", "admin_email": "matrix@example.org"}
+    ),
+    ("organizations.OrganizationById", "PUT"): Route(
+        path={"organization_id": "$organization"}, body={"name": "Renamed organization"}
+    ),
+    ("organizations.OrganizationById", "DELETE"): Route(path={"organization_id": "$organization"}),
+    ("branches.Branches", "POST"): Route(
+        path={"organization_id": "$organization"}, body={"code": "matrix", "name": "Matrix branch"}
+    ),
+    ("branches.BranchById", "PUT"): Route(
+        path={"organization_id": "$organization", "branch_id": "$branch"}, body={"name": "Renamed branch"}
+    ),
+    ("branches.BranchById", "DELETE"): Route(
+        path={"organization_id": "$organization", "branch_id": "$branch"}, query="?force=true"
+    ),
+    ("branches.BranchSettings", "PUT"): Route(
+        path={"organization_id": "$organization", "branch_id": "$branch"}, body={"display_name": "Campus"}
+    ),
+    ("branches.BranchUsers", "POST"): Route(
+        path={"organization_id": "$organization", "branch_id": "$branch"}, body={"user_id": "$user", "role": "teacher"}
+    ),
+    ("organizations.OrganizationSettings", "PUT"): Route(
+        path={"organization_id": "$organization"}, body={"display_name": "Matrix organization"}
+    ),
+    ("organizations.OrganizationLogo", "POST"): Route(
+        path={"organization_id": "$organization"}, body={"logo": Upload("png")}
+    ),
+    ("users.Users", "POST"): Route(
+        body={
+            "email": "new-person@example.org",
+            "first_name": "New",
+            "last_name": "Person",
+            "role": "$role",
+            "branch_ids": ["$branch"],
+            "send_invitation": False,
+        }
+    ),
+    ("users.UserById", "PUT"): Route(
+        path={"user_id": "$user"},
+        variants={"names": {"first_name": "Renamed"}, "role": {"role": "$role"}, "deactivate": {"is_active": False}},
+    ),
+    ("users.UserById", "DELETE"): Route(path={"user_id": "$user"}),
+    ("users.UserInvitation", "POST"): Route(exempt=INVITATION_AGAIN),
+    ("users.UserProfile", "PUT"): Route(
+        path={"user_id": "$user"}, body={"notification_email": "elsewhere@example.org"}
+    ),
+    # ---- pages (forms) ----
+    ("api_keys_pages.index", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
+    ("api_keys_pages.revoke", "POST"): Route(path={"key_id": "$api_key"}),
+    ("auth_pages.login", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth_pages.logout", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth_pages.forgot_password", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth_pages.reset_password", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth_pages.register", "POST"): Route(exempt=AUTH_FLOW),
+    ("auth_pages.confirm_registration", "POST"): Route(exempt=AUTH_FLOW),
+    # the operators' console: refused to everyone on a tenant host (operators: tests/test_organizations_console.py)
+    ("organization_pages.new_organization", "POST"): Route(
+        body={"slug": "matrix-org", "name": "Matrix", "admin_email": "matrix@example.org"}
+    ),
+    ("organization_pages.organization_status", "POST"): Route(
+        path={"organization_id": "$organization"}, body={"status": "suspended"}
+    ),
+    ("organization_pages.archive_organization", "POST"): Route(
+        path={"organization_id": "$organization"}, body={"confirm_slug": "matrix"}
+    ),
+    ("organization_pages.refresh_figures", "POST"): Route(),
+    ("auth_pages.profile", "POST"): Route(
+        body={
+            "form": "profile",
+            "profile-first_name": "Me",
+            "profile-last_name": "Myself",
+            "profile-notification_email": "",
+        }
+    ),
+    ("class_pages.index", "POST"): Route(body={"branch_id": "$branch", "name": "Page class"}),
+    ("class_pages.roster", "POST"): Route(
+        path={"class_id": "$class"}, body={"emails": "$user.email", "role": "student"}
+    ),
+    ("class_pages.remove", "POST"): Route(path={"class_id": "$class_member.cls", "user_id": "$class_member.user"}),
+    ("learning_pages.enroll", "POST"): Route(path={"course_id": "$catalog_course"}),
+    ("learning_pages.complete", "POST"): Route(path={"course_id": "$learn_item.course", "item_id": "$learn_item.item"}),
+    ("learning_pages.report_time", "POST"): Route(
+        path={"course_id": "$learn_item.course", "item_id": "$learn_item.item"}, body={"seconds": "30"}
+    ),
+    ("organization_pages.settings", "POST"): Route(
+        body={
+            "display_name": "Matrix organization",
+            "primary_color": "#112233",
+            "accent_color": "#445566",
+            "time_zone": "Europe/Paris",
+            "locale": "fr",
+        }
+    ),
+    ("people_pages.set_active", "POST"): Route(path={"user_id": "$user"}, body={"active": "0"}),
+    ("people_pages.resend_invitation", "POST"): Route(exempt=INVITATION_AGAIN),
+    ("learning_pages.leave", "POST"): Route(exempt=OWN_ENROLLMENT),
+    ("courses.MyEnrollment", "POST"): Route(exempt=OWN_ENROLLMENT),
+    ("courses.MyEnrollment", "DELETE"): Route(exempt=OWN_ENROLLMENT),
+    ("branch_pages.index", "POST"): Route(body={"name": "Page branch", "code": "page-branch"}),
+    ("branch_pages.edit", "POST"): Route(path={"branch_id": "$branch"}, body={"name": "Renamed", "code": "renamed"}),
+    ("branch_pages.settings", "POST"): Route(path={"branch_id": "$branch"}, body={"display_name": "Campus"}),
+    ("branch_pages.archive", "POST"): Route(path={"branch_id": "$branch"}, body={"confirm": "y"}),
+    ("people_pages.edit", "POST"): Route(
+        path={"user_id": "$user"}, body={"first_name": "Renamed", "last_name": "Person", "role": "$role"}
+    ),
+    ("import_pages.import_people", "POST"): Route(
+        variants={name: {"file": Upload("csv", rows), "mode": "commit"} for name, rows in IMPORT_ROWS.items()},
+        csv_rows=True,
+        jobs=True,
+    ),
+    ("import_pages.commit", "POST"): Route(path={"import_id": "$import"}, jobs=True),
+    ("people_pages.new", "POST"): Route(
+        body={
+            "email": "new-person@example.org",
+            "first_name": "New",
+            "last_name": "Person",
+            "role": "$role",
+            "branch_id": "$branch",
+        }
+    ),
+    ("teaching_pages.index", "POST"): Route(body={"title": "Page course", "summary": ""}),
+    ("teaching_pages.editor", "POST"): Route(
+        path={"course_id": "$course"},
+        variants={
+            "course": {"form": "course", "title": "Renamed course", "summary": "", "status": "published"},
+            "item": {"form": "item", "module_id": "$module", "kind": "text", "title": "New lesson", "body": "<p>x</p>"},
+        },
+    ),
+    ("teaching_pages.set_cover", "POST"): Route(path={"course_id": "$course"}, body={"file": Upload("png")}),
+    ("teaching_pages.remove_cover", "POST"): Route(path={"course_id": "$course"}),
+    ("teaching_pages.item", "POST"): Route(
+        path={"course_id": "$course_item.course", "item_id": "$course_item.item"},
+        body={"title": "Edited", "body": "<p>Edited</p>", "change_note": "matrix", "publish": "y"},
+    ),
+    ("teaching_pages.upload", "POST"): Route(
+        path={"course_id": "$course_file.course", "item_id": "$course_file.item"}, body={"file": Upload("pdf")}
+    ),
+    ("teaching_pages.delete_media", "POST"): Route(
+        path={"course_id": "$course_file.course", "item_id": "$course_file.item", "media_id": "$course_file.media"}
+    ),
+    ("teaching_pages.restore", "POST"): Route(
+        path={"course_id": "$course_item.course", "item_id": "$course_item.item", "number": 1}
+    ),
+    ("teaching_pages.move", "POST"): Route(
+        path={
+            "course_id": "$course_item.course",
+            "kind": "item",
+            "object_id": "$course_item.item",
+            "direction": "down",
+        }
+    ),
+    ("teaching_pages.settings", "POST"): Route(
+        path={"course_id": "$course"}, body={"due_days": "7", "prerequisite_ids": "$prerequisite"}
+    ),
+    ("teaching_pages.rename_item", "POST"): Route(
+        path={"course_id": "$course_item.course", "item_id": "$course_item.item"}, body={"title": "Renamed"}
+    ),
+    ("teaching_pages.move_item_to_module", "POST"): Route(
+        path={"course_id": "$course_item.course", "item_id": "$course_item.item"}, body={"module_id": "$module"}
+    ),
+    ("teaching_pages.delete_item", "POST"): Route(
+        path={"course_id": "$course_item.course", "item_id": "$course_item.item"}
+    ),
+    ("teaching_pages.rename_module", "POST"): Route(
+        path={"course_id": "$course_module.course", "module_id": "$course_module.module"}, body={"title": "Renamed"}
+    ),
+    ("teaching_pages.delete_module", "POST"): Route(
+        path={"course_id": "$course_module.course", "module_id": "$course_module.module"}
+    ),
+    ("teaching_pages.unenroll", "POST"): Route(path={"course_id": "$enrollment.course", "user_id": "$enrollment.user"}),
+    ("teaching_pages.roster", "POST"): Route(
+        path={"course_id": "$roster_course"},
+        variants={"people": {"emails": "$learner.email", "class_id": "0"}, "a class": {"class_id": "$class"}},
+    ),
+}
+
+# Reads that must be scoped like writes (special rows: a learner reads only what they are enrolled in).
+READS = {
+    ("content.ContentById", "GET"): Route(path={"item_id": "$read_item"}),
+    ("content.ContentMedia", "GET"): Route(path={"item_id": "$read_item"}),
+    ("media.MediaDownload", "GET"): Route(path={"media_id": "$read_media"}),
+}
+
+# --- the allow-list: who may do it, on a target in their scope --------------------------------------
+# (endpoint, method, variant) -> the actors allowed; every other actor is refused. Keys act with a role
+# but are nobody: no branches, no classes, no courses of their own, no learning.
+
+ADMIN, MANAGER = {ORG_ADMIN, "key:org_admin"}, {BRANCH_MANAGER}
+ADMINS_AND_MANAGER = ADMIN | MANAGER
+COURSE_MANAGERS = ADMIN | {BRANCH_MANAGER, TEACHER}
+PEOPLE = set(ROLES)  # any signed-in person (never a key)
+LEARNER = {STUDENT}
+
+ALLOWED = {
+    ("api_keys.ApiKeys", "POST", ""): ADMIN,
+    ("api_keys.ApiKeyById", "DELETE", ""): ADMIN,
+    ("classes.Classes", "POST", ""): ADMINS_AND_MANAGER,
+    ("classes.ClassById", "PUT", ""): ADMINS_AND_MANAGER,
+    ("classes.ClassById", "DELETE", ""): ADMINS_AND_MANAGER,
+    ("classes.ClassMembers", "POST", ""): ADMINS_AND_MANAGER,
+    ("classes.ClassMember", "DELETE", ""): ADMINS_AND_MANAGER,
+    ("content.ContentById", "PUT", ""): COURSE_MANAGERS,
+    ("content.ContentById", "DELETE", ""): COURSE_MANAGERS,
+    ("content.ContentById", "PATCH", "rename"): COURSE_MANAGERS,
+    ("content.ContentById", "PATCH", "move"): COURSE_MANAGERS,
+    ("courses.CourseModuleById", "PATCH", ""): COURSE_MANAGERS,
+    ("courses.CourseModuleById", "DELETE", ""): COURSE_MANAGERS,
+    ("content.ContentComplete", "POST", ""): LEARNER,
+    ("content.ContentMedia", "POST", ""): COURSE_MANAGERS,
+    ("content.ContentTime", "POST", ""): LEARNER,
+    ("content.ContentVersions", "POST", ""): COURSE_MANAGERS,
+    # A teacher's new course is organization-wide (a draft). A teacher key is nobody: it may not name
+    # teachers (a person can name only themselves below an org admin), so this body is refused to it.
+    ("courses.Courses", "POST", ""): COURSE_MANAGERS,
+    ("courses.CourseById", "PUT", "retitle"): COURSE_MANAGERS,
+    # in scope, a teacher sends the course's own branches back unchanged; changing them is out of scope
+    ("courses.CourseById", "PUT", "branches"): COURSE_MANAGERS,
+    ("courses.CourseById", "PUT", "teachers"): COURSE_MANAGERS,
+    ("courses.CourseById", "PUT", "prerequisites"): COURSE_MANAGERS,
+    ("courses.CourseById", "DELETE", ""): COURSE_MANAGERS,
+    ("courses.CourseContent", "POST", ""): COURSE_MANAGERS,
+    ("content.ContentList", "POST", ""): COURSE_MANAGERS,
+    ("courses.CourseCover", "PUT", ""): COURSE_MANAGERS,
+    ("courses.CourseCover", "DELETE", ""): COURSE_MANAGERS,
+    ("courses.CourseEnrollments", "POST", "people"): COURSE_MANAGERS,
+    ("courses.CourseEnrollments", "POST", "a class"): COURSE_MANAGERS,
+    ("courses.CourseEnrollment", "DELETE", ""): COURSE_MANAGERS,
+    ("imports.Imports", "POST", "by e-mail"): ADMINS_AND_MANAGER,
+    ("imports.Imports", "POST", "by external id"): ADMINS_AND_MANAGER,
+    ("imports.ImportCommit", "POST", ""): ADMINS_AND_MANAGER,
+    ("media.MediaDownload", "DELETE", ""): COURSE_MANAGERS,
+    ("organizations.Organizations", "POST", ""): set(),  # platform operators only, on the platform host
+    ("organizations.OrganizationById", "PUT", ""): ADMIN,
+    ("organizations.OrganizationById", "DELETE", ""): set(),
+    ("branches.Branches", "POST", ""): ADMIN,
+    ("branches.BranchById", "PUT", ""): ADMIN,
+    ("branches.BranchById", "DELETE", ""): ADMIN,
+    ("branches.BranchSettings", "PUT", ""): ADMIN,
+    ("branches.BranchUsers", "POST", ""): ADMINS_AND_MANAGER,
+    ("organizations.OrganizationSettings", "PUT", ""): ADMIN,
+    ("organizations.OrganizationLogo", "POST", ""): ADMIN,
+    ("users.Users", "POST", ""): ADMINS_AND_MANAGER,
+    ("users.UserById", "PUT", "names"): ADMINS_AND_MANAGER,
+    ("users.UserById", "PUT", "role"): ADMINS_AND_MANAGER,
+    ("users.UserById", "PUT", "deactivate"): ADMINS_AND_MANAGER,
+    ("users.UserById", "DELETE", ""): ADMINS_AND_MANAGER,
+    ("users.UserProfile", "PUT", ""): ADMINS_AND_MANAGER,
+    # the special rows (reads): in scope = a lesson of a course you manage or are enrolled in
+    ("content.ContentById", "GET", ""): PEOPLE,
+    ("content.ContentMedia", "GET", ""): PEOPLE,
+    ("media.MediaDownload", "GET", ""): PEOPLE,
+    ("api_keys_pages.index", "POST", ""): {ORG_ADMIN},
+    ("api_keys_pages.revoke", "POST", ""): {ORG_ADMIN},
+    ("auth_pages.profile", "POST", ""): PEOPLE,
+    ("class_pages.index", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
+    ("class_pages.roster", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
+    ("class_pages.remove", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
+    ("learning_pages.enroll", "POST", ""): PEOPLE,
+    ("learning_pages.complete", "POST", ""): LEARNER,
+    ("learning_pages.report_time", "POST", ""): LEARNER,
+    ("organization_pages.settings", "POST", ""): {ORG_ADMIN},
+    ("organization_pages.new_organization", "POST", ""): set(),  # platform operators, on the platform host
+    ("organization_pages.organization_status", "POST", ""): set(),
+    ("organization_pages.archive_organization", "POST", ""): set(),
+    ("organization_pages.refresh_figures", "POST", ""): set(),
+    ("people_pages.set_active", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
+    ("people_pages.edit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
+    ("branch_pages.index", "POST", ""): {ORG_ADMIN},
+    ("branch_pages.edit", "POST", ""): {ORG_ADMIN},
+    ("branch_pages.settings", "POST", ""): {ORG_ADMIN},
+    ("branch_pages.archive", "POST", ""): {ORG_ADMIN},
+    ("import_pages.import_people", "POST", "by e-mail"): {ORG_ADMIN, BRANCH_MANAGER},
+    ("import_pages.import_people", "POST", "by external id"): {ORG_ADMIN, BRANCH_MANAGER},
+    ("import_pages.commit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
+    ("people_pages.new", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
+    # The page creates courses without branches: a branch manager's course needs theirs (the API does it).
+    ("teaching_pages.index", "POST", ""): {ORG_ADMIN, TEACHER},
+    ("teaching_pages.editor", "POST", "course"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.editor", "POST", "item"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.set_cover", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.remove_cover", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.item", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.upload", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.delete_media", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.restore", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.move", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.settings", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.rename_item", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.move_item_to_module", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.delete_item", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.rename_module", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.delete_module", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.unenroll", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.roster", "POST", "people"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("teaching_pages.roster", "POST", "a class"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+}
+
+# Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".
+# Remove an entry when its fix lands (an entry that passes fails the test, so the list only shrinks).
+KNOWN_GAPS = {
+    # Open, a product decision rather than a slip (issue 9 note): a teacher enrolls anyone of the
+    # organization (other branches, org admins) in an organization-wide course they teach, and its roster
+    # then shows them. Teachers belong to no branch in most organizations today (the tests' own schools
+    # included), so narrowing them to "their branches" refused every enrollment a teacher makes; the fix
+    # needs a rule for teachers' reach first (their classes' branches, or a people picker scoped by role).
+    "courses.CourseEnrollments POST [people] as teacher: learner=s_south",
+    "courses.CourseEnrollments POST [people] as teacher: learner=admin",
+    "courses.CourseEnrollments POST [a class] as teacher: class=S1",
+    "teaching_pages.roster POST [people] as teacher: learner=s_south",
+    "teaching_pages.roster POST [people] as teacher: learner=admin",
+}
+
+# Tables an import writes about itself even when it refuses every row.
+IMPORT_RECORDS = {"user_imports", "user_import_errors"}
+
+
+# --- the world and its actors ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def matrix(app_config):
+    """The world, built once: an app without CSRF checks (the forms' tokens are tested elsewhere), the
+    actors signed in (pages) and holding tokens (API), and a snapshot of the database to return to."""
+    from app.tenancy.provisioning import provision_tenant
+
+    app = build_app(app_config, WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        tenant = provision_tenant(unique_slug("matrix"), "Matrix", "admin@example.org", PASSWORD).tenant.ref()
+    try:
+        world = build_world(app, tenant, run_jobs)
+        actors = _sign_in_everyone(app, world)
+        snapshots = TenantSnapshots(app, tenant)
+        baseline = snapshots.remember()
+        yield Matrix(app, world, actors, snapshots, baseline)
+        snapshots.close()
+    finally:
+        destroy_tenant(app, tenant.id)
+
+
+@dataclass
+class Matrix:
+    app: object
+    world: World
+    actors: dict
+    snapshots: TenantSnapshots
+    baseline: dict
+
+
+ACTING = {ORG_ADMIN: "admin", BRANCH_MANAGER: "bm_north", TEACHER: "t1", STUDENT: "s_north"}
+
+
+def _sign_in_everyone(app, world):
+    host = tenant_host(world.tenant)
+    actors = {}
+    for role, key in ACTING.items():
+        email = world.emails[key]
+        api = app.test_client()
+        token = api.post(
+            "/api/v1/auth/login", json={"email": email, "password": PASSWORD}, headers={"Host": host}
+        ).get_json()["data"]["access_token"]
+        page = app.test_client()
+        signed_in = page.post("/login", data={"email": email, "password": PASSWORD}, headers={"Host": host})
+        assert signed_in.status_code == 302, f"{role} could not sign in"
+        actors[role] = {"api": (api, {"Authorization": f"Bearer {token}"}), "page": page}
+    for role in ROLES:
+        client = app.test_client()
+        headers = {"X-API-Key": world.ids[f"key:{role}"]}
+        assert client.get("/api/v1/auth/me", headers={"Host": host, **headers}).status_code == 200
+        actors[f"key:{role}"] = {"api": (client, headers)}
+    return actors
+
+
+# --- generating the cases --------------------------------------------------------------------------
+
+PLACEHOLDER = re.compile(r"\$([a-z_]+)(?:\.([a-z_]+))?")
+
+
+def _kinds_in(value):
+    if isinstance(value, str):
+        return [m.group(1) for m in PLACEHOLDER.finditer(value)]
+    if isinstance(value, dict):
+        return [kind for v in value.values() for kind in _kinds_in(v)]
+    if isinstance(value, list | tuple):
+        return [kind for v in value for kind in _kinds_in(v)]
+    if isinstance(value, Upload):
+        return _kinds_in(value.rows)
+    return []
+
+
+def _pick(match, chosen):
+    target = chosen[match.group(1)]
+    return target[match.group(2) or "id"] if isinstance(target, dict) else target
+
+
+def _fill(value, chosen):
+    """The value with its placeholders replaced by the chosen targets."""
+    if isinstance(value, str):
+        whole = PLACEHOLDER.fullmatch(value)
+        return _pick(whole, chosen) if whole else PLACEHOLDER.sub(lambda m: str(_pick(m, chosen)), value)
+    if isinstance(value, dict):
+        return {k: _fill(v, chosen) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, chosen) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_fill(v, chosen) for v in value)
+    if isinstance(value, Upload):
+        return Upload(value.kind, _fill(value.rows, chosen))
+    return value
+
+
+@dataclass
+class Case:
+    label: str
+    chosen: dict
+    out_kind: str | None = None  # the placeholder filled with an out-of-scope target
+    in_body: bool = False  # that placeholder is in the body (not the path)
+    fields: tuple = ()  # the body fields holding it
+
+
+def cases(route, body, targets, role):
+    """All targets in scope together; then each placeholder, in turn, out of scope."""
+    path_kinds = list(dict.fromkeys(_kinds_in(route.path)))
+    body_kinds = [k for k in dict.fromkeys(_kinds_in(body)) if k not in path_kinds]
+    kinds = path_kinds + body_kinds
+    scoped = {kind: targets[kind](role.removeprefix("key:")) for kind in kinds}
+    base = {kind: scoped[kind][0][0][1] for kind in kinds}
+    found = [Case("in scope", base)]
+    for kind in kinds:
+        for label, value in scoped[kind][0][1:]:
+            found.append(Case(f"in scope: {kind}={label}", {**base, kind: value}))
+    for kind in kinds:
+        fields = tuple(key for key, value in body.items() if kind in _kinds_in(value))
+        for label, value in scoped[kind][1]:
+            found.append(Case(f"{kind}={label}", {**base, kind: value}, kind, kind in body_kinds, fields))
+    return found
+
+
+def _path(rule, route, chosen):
+    values = {name: _fill(value, chosen) for name, value in route.path.items()}
+    missing = set(rule.arguments) - set(values)
+    assert not missing, f"{rule.rule}: the table gives no value for {sorted(missing)}"
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule.rule) + route.query
+
+
+def _send(matrix, actor, method, path, body, chosen, api):
+    host = tenant_host(matrix.world.tenant)
+    filled = _fill(body, chosen)
+    multipart = any(isinstance(v, Upload) for v in filled.values())
+
+    def parts():
+        return {k: (v.make() if isinstance(v, Upload) else _form(v)) for k, v in filled.items()}
+
+    if api:
+        client, headers = matrix.actors[actor]["api"]
+        kwargs = {"data": parts(), "content_type": "multipart/form-data"} if multipart else {"json": filled}
+        return client.open(path, method=method, headers={"Host": host, **headers}, **kwargs)
+    client = matrix.actors[actor]["page"]
+    return client.open(path, method=method, headers={"Host": host}, data=parts())
+
+
+def _form(value):
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return str(value) if not isinstance(value, bool) else ("y" if value else "")
+
+
+# --- judging one answer ----------------------------------------------------------------------------
+
+REFUSED = {403, 404, 422}
+NOT_HERE = {403, 404}
+
+
+@dataclass
+class Answer:
+    """What one request got: its response and what changed in the database (import records aside)."""
+
+    response: object
+    changes: dict
+    data_changes: dict
+    api: bool
+
+    @property
+    def status(self):
+        return self.response.status_code
+
+
+def judge(route, case, allowed, answer, read=False):
+    """None if the answer and the database are what the matrix expects, or what is wrong."""
+    if answer.status >= 500:
+        return f"{answer.status} (a server error)"
+    if answer.data_changes and not (allowed and case.out_kind is None and not read):
+        return f"{answer.status} and the database changed: {_summary(answer.data_changes)}"
+    if read:
+        return _judge_read(case, allowed, answer)
+    if case.out_kind is None:
+        return _judge_allowed(answer) if allowed else _judge_refused(route, answer)
+    if not allowed:  # refused whatever the target: any refusal will do (it may name another field first)
+        return _judge_refused(route, answer)
+    return _judge_out_of_scope(route, case, answer)
+
+
+def _judge_read(case, allowed, answer):
+    if allowed and case.out_kind is None:
+        return None if answer.status == 200 else f"{answer.status}, expected 200: {_message(answer.response)}"
+    return None if answer.status in NOT_HERE else f"{answer.status}, expected 403 or 404"
+
+
+def _judge_allowed(answer):
+    if answer.status >= 400 or (answer.api and answer.status >= 300):
+        return f"{answer.status}, expected success: {_message(answer.response)}"
+    return None if answer.data_changes else f"{answer.status} but nothing changed"
+
+
+def _judge_refused(route, answer):
+    """The role may not do this even in scope: refused, nothing changed (checked already)."""
+    if route.csv_rows and answer.status < 300:
+        return None  # accepted, every row refused
+    if answer.api and answer.status not in REFUSED:
+        return f"{answer.status}, expected a refusal"
+    return None  # a page that refuses re-renders its form or redirects
+
+
+def _judge_out_of_scope(route, case, answer):
+    """Out of scope: not found or forbidden (nothing changed, checked already)."""
+    if route.csv_rows:
+        if answer.status < 300 and "user_import_errors" not in answer.changes:
+            return f"{answer.status}: the import names no refused row"
+        return None
+    if not case.in_body:
+        return None if answer.status in NOT_HERE else f"{answer.status}, expected 403 or 404"
+    if not answer.api:
+        return None  # a form re-rendered with an error, or a redirect
+    if answer.status not in REFUSED:
+        return f"{answer.status}, expected 403, 404 or 422"
+    return _names_the_field(case, answer) if answer.status == 422 else None
+
+
+def _names_the_field(case, answer):
+    """A 422 for an id in the body says which field holds it (not some other complaint)."""
+    details = (answer.response.get_json() or {}).get("error", {}).get("details", {})
+    return None if any(field in details for field in case.fields) else f"422 without naming {case.fields}: {details}"
+
+
+def _message(response):
+    if response.is_json:
+        return (response.get_json() or {}).get("error")
+    return response.get_data(as_text=True)[:200].replace("\n", " ")
+
+
+def _summary(changes):
+    return "; ".join(f"{table}: -{len(gone)} +{len(new)}" for table, (gone, new) in sorted(changes.items()))
+
+
+# --- the tests -------------------------------------------------------------------------------------
+
+
+def write_routes(app):
+    """(rule, method, endpoint) for every write route of the URL map: API and pages."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.startswith("api-docs"):
+            continue
+        for method in sorted(rule.methods & WRITE_METHODS):
+            yield rule, method, rule.endpoint
+
+
+def test_every_write_route_is_in_the_table_and_the_allow_list(app):
+    routes = {(endpoint, method) for _rule, method, endpoint in write_routes(app)}
+    missing = sorted(f"{method} {endpoint}" for endpoint, method in routes - set(TABLE))
+    assert missing == [], "add these routes to TABLE (a path and a valid body) and to ALLOWED"
+    assert sorted(set(TABLE) - routes) == [], "these TABLE entries are no longer routes"
+    unlisted = [
+        f"{endpoint} {method} [{variant}]"
+        for (endpoint, method), route in TABLE.items()
+        if not route.exempt
+        for variant in route.bodies()
+        if (endpoint, method, variant) not in ALLOWED
+    ]
+    assert unlisted == [], "say in ALLOWED which roles may do these"
+    assert len(routes) >= 60
+    matrix_routes = {f"{endpoint} {method} " for endpoint, method in MATRIX_ROUTES}
+    assert [gap for gap in KNOWN_GAPS if not any(gap.startswith(route) for route in matrix_routes)] == []
+
+
+MATRIX_ROUTES = sorted(key for key, route in {**TABLE, **READS}.items() if not route.exempt)
+
+
+@pytest.mark.parametrize(("endpoint", "method"), MATRIX_ROUTES, ids=[f"{m} {e}" for e, m in MATRIX_ROUTES])
+def test_escalation_matrix(matrix, endpoint, method):
+    app = matrix.app
+    read = (endpoint, method) in READS
+    route = (READS if read else TABLE)[(endpoint, method)]
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and method in r.methods)
+    api = rule.rule.startswith("/api/")
+    targets = _targets(matrix.world)
+    # Reads are special rows about learners: keys are nobody's learners and see organization-wide courses.
+    actors = [*ROLES, *KEYS] if api and not read else list(ROLES)
+    failures, gaps_seen = [], set()
+    for variant, body in route.bodies().items():
+        allowed_actors = ALLOWED[(endpoint, method, variant)]
+        for actor in actors:
+            seen = set()
+            for case in cases(route, body, targets, actor):
+                path = _path(rule, route, case.chosen)
+                request = (path, repr(_fill(body, case.chosen)), case.out_kind is None)
+                if (path, request[1], True) in seen:
+                    continue  # this out-of-scope target changes nothing this route reads (an unused attribute)
+                seen.add(request)
+                response = _send(matrix, actor, method, path, body, case.chosen, api)
+                if route.jobs:
+                    run_jobs(app)
+                _empty_queue(app)
+                after = matrix.snapshots.take()
+                changes = differences(matrix.baseline, after)
+                data_changes = {t: d for t, d in changes.items() if not (route.csv_rows and t in IMPORT_RECORDS)}
+                answer = Answer(response, changes, data_changes, api)
+                problem = judge(route, case, actor in allowed_actors, answer, read)
+                response.close()
+                matrix.snapshots.restore(matrix.baseline, after)
+                name = f"{endpoint} {method}{f' [{variant}]' if variant else ''} as {actor}: {case.label}"
+                if name in KNOWN_GAPS:
+                    gaps_seen.add(name)
+                    if problem is None:
+                        failures.append(f"{name} passes now: remove it from KNOWN_GAPS")
+                elif problem:
+                    failures.append(f"{name} ({method} {path}) -> {problem}")
+    prefix = f"{endpoint} {method} "
+    stale = sorted(gap for gap in KNOWN_GAPS if gap.startswith(prefix) and gap not in gaps_seen)
+    failures += [f"{gap}: no such case any more, remove it from KNOWN_GAPS" for gap in stale]
+    assert not failures, f"{len(failures)} unexpected:\n" + "\n".join(failures)
+
+
+def _empty_queue(app):
+    from app.jobs import get_queue
+
+    with app.app_context():
+        get_queue().empty()

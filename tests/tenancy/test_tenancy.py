@@ -1,0 +1,148 @@
+"""Host -> tenant resolution, the routing session, and the engine registry."""
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.tenancy.context import NoTenantContext, tenant_context
+from app.tenancy.engines import EngineRegistry, engine_registry
+from app.tenancy.provisioning import archive_tenant, get_tenant, suspend_tenant
+from app.tenancy.resolution import PLATFORM, slug_from_host
+from blueprints.users.models import User
+
+
+@pytest.mark.parametrize(
+    "host, expected",
+    [
+        ("localhost:5000", PLATFORM),
+        ("localhost", PLATFORM),
+        ("acme.localhost:5000", "acme"),
+        ("ACME.localhost:5000", "acme"),
+        ("acme.localhost:8080", "acme"),
+        ("a.b.localhost:5000", None),
+        ("evil-localhost:5000", None),
+        ("acme.example.com", None),
+        ("", None),
+    ],
+)
+def test_slug_from_host(host, expected):
+    assert slug_from_host(host, "localhost:5000") == expected
+
+
+def test_tenant_home_page_answers_on_its_host(client, tenant):
+    response = client.get("/", headers={"Host": f"{tenant.slug}.localhost:5000"})
+    assert response.status_code == 200
+    assert tenant.name in response.get_data(as_text=True)
+
+
+def test_unknown_tenant_is_404_and_opens_no_database(app, client):
+    with app.app_context():
+        registry = engine_registry()
+        before = len(registry)
+    page = client.get("/", headers={"Host": "nobody-here.localhost:5000"})
+    assert page.status_code == 404
+    assert "text/html" in page.content_type
+    api = client.get("/api/v1/organizations", headers={"Host": "nobody-here.localhost:5000"})
+    assert api.status_code == 404
+    assert api.get_json()["error"]["code"] == "NOT_FOUND"
+    assert api.get_json()["success"] is False
+    assert len(registry) == before
+
+
+def test_foreign_host_is_404(client):
+    assert client.get("/", headers={"Host": "example.com"}).status_code == 404
+
+
+@pytest.mark.parametrize("retire", ["suspend", "archive"])
+def test_suspended_tenants_are_403_and_archived_ones_404(app, client, make_tenant, api, login_as, retire):
+    tenant = make_tenant()
+    token = login_as(tenant, "org_admin")
+    assert api(tenant, token).get(f"/api/v1/organizations/{tenant.id}").status_code == 200
+    with app.app_context():
+        record = get_tenant(tenant.id)
+        suspend_tenant(record) if retire == "suspend" else archive_tenant(record)
+        assert tenant.id not in engine_registry()
+    # A suspended organization's people are told so (403); an archived one no longer answers (404).
+    expected = 403 if retire == "suspend" else 404
+    assert api(tenant, token).get(f"/api/v1/organizations/{tenant.id}").status_code == expected
+    assert client.get("/", headers={"Host": f"{tenant.slug}.localhost:5000"}).status_code == expected
+
+
+def test_tenant_model_without_tenant_context_raises(app):
+    with app.app_context():
+        with pytest.raises(NoTenantContext):
+            db.session.scalar(sa.select(User))
+        with pytest.raises(NoTenantContext):
+            db.session.get(User, 1)
+
+
+def test_tenant_context_routes_to_that_tenants_database(app, make_tenant):
+    first, second = make_tenant(admin_email="first@example.org"), make_tenant(admin_email="second@example.org")
+    with tenant_context(first, app):
+        assert db.session.scalars(sa.select(User.email)).all() == ["first@example.org"]
+        with tenant_context(second, app):  # nested: a fresh session, the other database
+            assert db.session.scalars(sa.select(User.email)).all() == ["second@example.org"]
+        assert db.session.scalars(sa.select(User.email)).all() == ["first@example.org"]
+
+
+def test_raw_sql_helper_runs_on_the_tenant_database(app, tenant):
+    from app.tenancy.base import execute_in_tenant
+
+    with tenant_context(tenant, app):
+        emails = execute_in_tenant(sa.text("SELECT email FROM users")).scalars().all()
+    assert emails == ["admin@example.org"]
+
+
+def test_engine_lru_of_two_serves_five_tenants_and_disposes_evicted_engines(app, make_tenant, api, login_as):
+    tenants = [make_tenant() for _ in range(5)]
+    tokens = {tenant.id: login_as(tenant, "org_admin") for tenant in tenants}
+    small = EngineRegistry(max_size=2)
+    closed = {}
+
+    original, app.extensions["tenant_engines"] = app.extensions["tenant_engines"], small
+    try:
+        for _round in range(3):
+            for tenant in tenants:
+                response = api(tenant, tokens[tenant.id]).get(f"/api/v1/organizations/{tenant.id}")
+                assert response.status_code == 200, response.get_json()
+                assert response.get_json()["data"]["slug"] == tenant.slug
+                assert response.get_json()["data"]["stats"]["users"] == 2
+                engine = small.open_engine(tenant.id)
+                if engine not in closed:
+                    closed[engine] = []
+                    sa.event.listen(engine, "close", lambda *_a, e=engine: closed[e].append(1))
+                assert len(small) <= 2
+        assert small.wait_for_disposals()
+        # 5 tenants x 3 rounds through 2 slots: every activation but the first two evicted the
+        # least recently used engine (t0 t1 t2 three times, t3 t4 twice), closing its connection.
+        assert small.disposed == 13
+        assert len(closed) == 5  # disposed engine objects are reused: one connection per visit
+        closes = sorted(len(calls) for calls in closed.values())
+        assert closes == [2, 2, 3, 3, 3]
+    finally:
+        app.extensions["tenant_engines"] = original
+        small.clear()
+
+
+def test_nothing_request_scoped_survives_into_the_next_request(app, client, make_tenant, login_as):
+    """A streamed response left open keeps its app context; the next request must not inherit it."""
+    a = make_tenant()
+    token = login_as(a, "org_admin")
+    streamed = client.get(
+        "/api/v1/imports/sample.csv", headers={"Host": f"{a.slug}.localhost:5000", "Authorization": f"Bearer {token}"}
+    )
+    assert streamed.status_code == 200  # deliberately not read nor closed
+    anonymous = client.get("/api/v1/users", headers={"Host": f"{a.slug}.localhost:5000"})
+    assert anonymous.status_code == 401
+    streamed.close()
+
+
+def test_core_statements_on_tenant_tables_reach_the_tenant_database(app, tenant):
+    """A select or insert on a plain Table (no ORM mapper) is routed like a model query."""
+    from blueprints.courses.models import course_teachers
+
+    with tenant_context(tenant, app):
+        assert db.session.execute(sa.select(course_teachers)).all() == []
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(course_teachers)) == 0
+    with app.app_context(), pytest.raises(NoTenantContext):
+        db.session.execute(sa.select(course_teachers))
