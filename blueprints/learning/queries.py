@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from app.errors import PermissionDenied
 from app.extensions import db
 from blueprints.courses.models import Course, course_prerequisites
-from blueprints.learning.models import Enrollment
+from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
 
 
 def is_enrolled(course_id, user_id):
@@ -36,6 +36,15 @@ def enrollment_tallies(course_ids, people=None):
     if people is not None:
         stmt = stmt.where(Enrollment.user_id.in_(people))
     return {course_id: (enrolled, completed) for course_id, enrolled, completed in db.session.execute(stmt)}
+
+
+def enrollments_with_records_of(item_ids):
+    """How many enrollments hold a completion of, or time spent on, any of these items (one query)."""
+    touched = sa.union(
+        sa.select(ItemProgress.enrollment_id).where(ItemProgress.item_id.in_(item_ids)),
+        sa.select(ItemTime.enrollment_id).where(ItemTime.item_id.in_(item_ids)),
+    ).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(touched)) or 0
 
 
 def missing_prerequisites(course_id, user_id):
