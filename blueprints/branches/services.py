@@ -155,6 +155,53 @@ def join_branches(user_id, branch_ids, role):
         db.session.add(BranchMembership(branch_id=branch_id, user_id=user_id, role=role))
 
 
+def follow_role_in_branches(user_id, old_role, new_role, scope):
+    """A person's role in the branches (within the actor's reach) where it was `old_role` becomes `new_role`:
+    without this a student made branch manager would still be a student in their branch, and manage nothing.
+    In the caller's transaction."""
+    stmt = (
+        sa.update(BranchMembership)
+        .where(BranchMembership.user_id == user_id, BranchMembership.role == old_role)
+        .values(role=new_role)
+    )
+    if not scope.organization_wide:
+        stmt = stmt.where(BranchMembership.branch_id.in_(scope.branch_ids or [-1]))
+    db.session.execute(stmt)
+
+
+def set_branches_of(user_id, branch_ids, role, scope):
+    """A person's branches become `branch_ids` (new memberships with `role`); a branch manager moves people only
+    among their own branches (memberships elsewhere stay as they are) and keeps each in at least one of them.
+    In the caller's transaction."""
+    wanted = set(branch_ids)
+    known = set(
+        db.session.scalars(sa.select(Branch.id).where(Branch.id.in_(wanted or [-1]), Branch.archived_at.is_(None)))
+    )
+    if missing := sorted(wanted - known):
+        raise ValidationFailed("Unknown branches.", {"branch_ids": [f"No active branch with id {b}." for b in missing]})
+    for branch_id in wanted:
+        scope.require(branch_id)
+    if not scope.organization_wide and not wanted:
+        raise ValidationFailed(
+            "Keep at least one of your branches.",
+            {"branch_ids": ["Choose at least one branch: an org admin moves people out of your branches."]},
+        )
+    current = {
+        membership.branch_id: (membership, archived)
+        for membership, archived in db.session.execute(
+            sa.select(BranchMembership, Branch.archived_at)
+            .join(Branch, Branch.id == BranchMembership.branch_id)
+            .where(BranchMembership.user_id == user_id)
+        )
+    }
+    for branch_id, (membership, archived) in current.items():
+        # An archived branch is in no list to choose from, so leaving it unticked is not leaving it.
+        if branch_id not in wanted and scope.allows(branch_id) and archived is None:
+            db.session.delete(membership)
+    for branch_id in sorted(wanted - set(current)):
+        db.session.add(BranchMembership(branch_id=branch_id, user_id=user_id, role=role))
+
+
 def add_branch_member(branch, user_id, role, scope):
     """Add a person to a branch (or change their role there); a branch manager only adds their own people."""
     if role not in BRANCH_ROLES:
