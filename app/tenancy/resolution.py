@@ -38,7 +38,7 @@ def find_active_tenant(slug):
     return tenant.ref() if tenant else None
 
 
-REQUEST_SCOPED = ("tenant", "principal", "api_meta", "api_fields", "style_nonce")
+REQUEST_SCOPED = ("tenant", "principal", "actor", "api_meta", "api_fields", "style_nonce")
 
 
 def resolve_tenant_for_request():

@@ -3,8 +3,9 @@
 from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
+from app.security.actor import current_actor
 from app.security.headers import no_store
-from app.security.principal import current_principal, requires
+from app.security.principal import requires
 from blueprints.api_keys import schemas, services
 
 blp = ApiBlueprint("api_keys", __name__, url_prefix="/api/v1/api-keys", description="API keys (X-API-Key).")
@@ -27,7 +28,7 @@ class ApiKeys(MethodView):
     @blp.response(201, schemas.CreatedApiKeySchema)
     def post(self, data):
         """Create a key acting with the given roles; the response holds the key, once."""
-        created = services.create_api_key(data["name"], data["roles"], current_principal())
+        created = services.create_api_key(data["name"], data["roles"], current_actor.principal)
         return services.created_key_view(created)
 
 

@@ -5,8 +5,9 @@ from flask import Blueprint, render_template
 from app.errors import DomainError
 from app.forms import apply_domain_error
 from app.pages import render_page
+from app.security.actor import current_actor
 from app.security.headers import no_store
-from app.security.principal import current_principal, requires
+from app.security.principal import requires
 from blueprints.api_keys import services
 from blueprints.api_keys.forms import ApiKeyForm
 
@@ -21,7 +22,7 @@ def index():
     form = ApiKeyForm()
     created, status = None, 200
     if form.validate_on_submit():
-        principal = current_principal()
+        principal = current_actor.principal
         try:
             created = services.create_api_key(form.name.data, form.roles.data, principal)
             form = ApiKeyForm(formdata=None)

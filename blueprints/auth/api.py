@@ -5,8 +5,9 @@ from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
 from app.errors import NotFound
+from app.security.actor import current_actor
 from app.security.headers import no_store
-from app.security.principal import current_principal, public, requires
+from app.security.principal import public, requires
 from app.security.rate_limits import limit_sensitive
 from app.security.sessions import end_session
 from app.tenancy.context import get_current_tenant
@@ -105,4 +106,4 @@ class Me(MethodView):
     @blp.response(200, schemas.MeSchema)
     def get(self):
         """The signed-in account: roles, permissions, memberships and organization."""
-        return services.describe_principal(current_principal(), get_current_tenant())
+        return services.describe_principal(current_actor.principal, get_current_tenant())

@@ -5,9 +5,9 @@ from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
 from app.api.listing import list_parameters, page_response, parse_list_query
-from app.security.principal import current_principal, requires
+from app.security.actor import current_actor
+from app.security.principal import requires
 from blueprints.branches import schemas, services
-from blueprints.branches.scope import scope_of
 
 blp = ApiBlueprint(
     "branches",
@@ -20,7 +20,7 @@ BEARER = [{"bearerAuth": []}]
 
 def _branch(organization_id, branch_id):
     services.check_organization(organization_id)
-    return services.get_branch(branch_id, scope_of(current_principal()))
+    return services.get_branch(branch_id, current_actor.scope)
 
 
 @blp.route("")
@@ -32,7 +32,7 @@ class Branches(MethodView):
         """List branches (a branch manager sees the branches they manage)."""
         services.check_organization(organization_id)
         query = parse_list_query(request.args, services.BRANCH_LIST)
-        return page_response(services.list_branches(query, scope_of(current_principal())), query)
+        return page_response(services.list_branches(query, current_actor.scope), query)
 
     @requires("branches.manage")
     @blp.doc(security=BEARER)
@@ -106,7 +106,7 @@ class BranchUsers(MethodView):
     @blp.response(201, schemas.BranchMemberSchema)
     def post(self, data, organization_id, branch_id):
         """Add an existing person to the branch with a role (or change their role there)."""
-        scope = scope_of(current_principal())
+        scope = current_actor.scope
         services.check_organization(organization_id)
         branch = services.get_branch(branch_id, scope)
         return services.add_branch_member(branch, data["user_id"], data["role"], scope)

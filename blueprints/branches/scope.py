@@ -2,13 +2,11 @@
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from app.errors import PermissionDenied
-from app.extensions import db
-from app.security.permissions import BRANCH_MANAGER, ORGANIZATION_WIDE_ROLES, TEACHER
-from blueprints.branches.models import BranchMembership
-from blueprints.classes.models import ClassMembership
+from app.security.actor import request_scope_of
+from app.security.permissions import ORGANIZATION_WIDE_ROLES
+from blueprints.branches.queries import branches_managed_by
+from blueprints.classes.queries import classes_taught_by
 
 
 @dataclass(frozen=True)
@@ -31,25 +29,17 @@ class BranchScope:
             raise PermissionDenied("You can only act in the branches you manage.", code="OUT_OF_SCOPE")
 
 
-def people_of(branch_ids):
-    """A select of the ids of the people in these branches (for `IN` conditions)."""
-    return sa.select(BranchMembership.user_id).where(BranchMembership.branch_id.in_(branch_ids or [-1]))
-
-
 def scope_of(principal):
+    """The branches and classes `principal` reaches: kept for the request when it is the request's actor."""
+    scope = request_scope_of(principal)
+    return scope if scope is not None else compute_scope(principal)
+
+
+def compute_scope(principal):
+    """Two queries for a person below org admin (the branches they manage, the classes they teach)."""
     if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
         return BranchScope(None)
     if principal.kind != "user":
         return BranchScope(frozenset())  # a key without an org-wide role has no branches of its own
 
-    managed = db.session.scalars(
-        sa.select(BranchMembership.branch_id).where(
-            BranchMembership.user_id == principal.id, BranchMembership.role == BRANCH_MANAGER
-        )
-    )
-    taught = db.session.scalars(
-        sa.select(ClassMembership.class_id).where(
-            ClassMembership.user_id == principal.id, ClassMembership.role == TEACHER
-        )
-    )
-    return BranchScope(frozenset(managed), frozenset(taught))
+    return BranchScope(branches_managed_by(principal.id), classes_taught_by(principal.id))

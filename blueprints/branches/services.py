@@ -10,13 +10,12 @@ from app.security.permissions import BRANCH_MANAGER, STUDENT, TEACHER
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.branches.models import Branch, BranchMembership
-from blueprints.classes.models import SchoolClass
+from blueprints.classes.queries import open_class_count, open_class_counts
 from blueprints.organizations.settings import (
     setting_problems,  # the organization's rules, for overrides
     settings_of,
 )
-from blueprints.users.models import User
-from blueprints.users.services import people_with_roles, unmanageable_ids
+from blueprints.users.services import get_user, people_with_roles, unmanageable_ids
 
 BRANCH_ROLES = (BRANCH_MANAGER, TEACHER, STUDENT)
 # Settings a branch may override; anything else stays the organization's.
@@ -60,13 +59,7 @@ def branch_overview(scope):
             .group_by(BranchMembership.branch_id)
         ).all()
     )
-    classes = dict(
-        db.session.execute(
-            sa.select(SchoolClass.branch_id, sa.func.count(SchoolClass.id))
-            .where(SchoolClass.branch_id.in_(ids), SchoolClass.archived_at.is_(None))
-            .group_by(SchoolClass.branch_id)
-        ).all()
-    )
+    classes = open_class_counts(ids)
     return [(branch, people.get(branch.id, 0), classes.get(branch.id, 0)) for branch in branches]
 
 
@@ -100,11 +93,7 @@ def update_branch(branch, data):
 
 
 def branch_usage(branch_id):
-    classes = db.session.scalar(
-        sa.select(sa.func.count(SchoolClass.id)).where(
-            SchoolClass.branch_id == branch_id, SchoolClass.archived_at.is_(None)
-        )
-    )
+    classes = open_class_count(branch_id)
     members = db.session.scalar(
         sa.select(sa.func.count(BranchMembership.id)).where(BranchMembership.branch_id == branch_id)
     )
@@ -160,11 +149,67 @@ def list_branch_members(branch):
     return people_with_roles(BranchMembership, BranchMembership.branch_id == branch.id)
 
 
+def join_branches(user_id, branch_ids, role):
+    """New memberships of a new person, in the caller's transaction (their creation commits both)."""
+    for branch_id in branch_ids:
+        db.session.add(BranchMembership(branch_id=branch_id, user_id=user_id, role=role))
+
+
+def follow_role_in_branches(user_id, old_role, new_role, scope):
+    """A person's role in the branches (within the actor's reach) where it was `old_role` becomes `new_role`:
+    without this a student made branch manager would still be a student in their branch, and manage nothing.
+    In the caller's transaction."""
+    stmt = (
+        sa.update(BranchMembership)
+        .where(BranchMembership.user_id == user_id, BranchMembership.role == old_role)
+        .values(role=new_role)
+    )
+    if not scope.organization_wide:
+        stmt = stmt.where(BranchMembership.branch_id.in_(scope.branch_ids or [-1]))
+    db.session.execute(stmt)
+
+
+def set_branches_of(user_id, branch_ids, role, scope):
+    """A person's branches become `branch_ids` (new memberships with `role`); a branch manager moves people only
+    among their own branches (memberships elsewhere stay as they are) and keeps each in at least one of them.
+    In the caller's transaction."""
+    wanted = set(branch_ids)
+    known = set(
+        db.session.scalars(sa.select(Branch.id).where(Branch.id.in_(wanted or [-1]), Branch.archived_at.is_(None)))
+    )
+    if missing := sorted(wanted - known):
+        raise ValidationFailed("Unknown branches.", {"branch_ids": [f"No active branch with id {b}." for b in missing]})
+    for branch_id in wanted:
+        scope.require(branch_id)
+    if not scope.organization_wide and not wanted:
+        raise ValidationFailed(
+            "Keep at least one of your branches.",
+            {"branch_ids": ["Choose at least one branch: an org admin moves people out of your branches."]},
+        )
+    current = {
+        membership.branch_id: (membership, archived)
+        for membership, archived in db.session.execute(
+            sa.select(BranchMembership, Branch.archived_at)
+            .join(Branch, Branch.id == BranchMembership.branch_id)
+            .where(BranchMembership.user_id == user_id)
+        )
+    }
+    for branch_id, (membership, archived) in current.items():
+        # An archived branch is in no list to choose from, so leaving it unticked is not leaving it.
+        if branch_id not in wanted and scope.allows(branch_id) and archived is None:
+            db.session.delete(membership)
+    for branch_id in sorted(wanted - set(current)):
+        db.session.add(BranchMembership(branch_id=branch_id, user_id=user_id, role=role))
+
+
 def add_branch_member(branch, user_id, role, scope):
     """Add a person to a branch (or change their role there); a branch manager only adds their own people."""
     if role not in BRANCH_ROLES:
         raise ValidationFailed("Unknown branch role.", {"role": [f"One of {', '.join(BRANCH_ROLES)}."]})
-    user = db.session.get(User, user_id)
+    try:
+        user = get_user(user_id)
+    except NotFound:
+        user = None
     if user is None or unmanageable_ids([user.id], scope):
         # Out of reach looks like nobody: a branch manager learns nothing about other branches' people.
         raise ValidationFailed("No such user.", {"user_id": ["No user with this id that you manage."]})

@@ -5,10 +5,10 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from app.errors import DomainError, PermissionDenied
 from app.forms import apply_domain_error
-from app.security.principal import current_principal, requires
+from app.security.actor import current_actor
+from app.security.principal import requires
 from blueprints.branches import services
 from blueprints.branches.forms import ArchiveBranchForm, BranchForm, BranchSettingsForm
-from blueprints.branches.scope import scope_of
 
 bp = Blueprint("branch_pages", __name__, url_prefix="/branches")
 
@@ -24,7 +24,7 @@ def index():
     form = BranchForm()
     status = 200
     if form.is_submitted():
-        if not current_principal().can("branches.manage"):
+        if not current_actor.can("branches.manage"):
             raise PermissionDenied("Only an org admin creates branches.")
         if form.validate_on_submit():
             try:
@@ -36,7 +36,7 @@ def index():
                 status = _status(error)
         else:
             status = 422
-    overview = services.branch_overview(scope_of(current_principal()))
+    overview = services.branch_overview(current_actor.scope)
     return render_template("branches/index.html", overview=overview, form=form), status
 
 
@@ -58,7 +58,7 @@ def _detail_page(branch, form=None, settings_form=None, archive_form=None, statu
 
 
 def _branch(branch_id):
-    return services.get_branch(branch_id, scope_of(current_principal()))
+    return services.get_branch(branch_id, current_actor.scope)
 
 
 @bp.get("/<int:branch_id>")

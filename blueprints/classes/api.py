@@ -5,16 +5,12 @@ from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
 from app.api.listing import list_parameters, page_response, parse_list_query
-from app.security.principal import current_principal, requires
-from blueprints.branches.scope import scope_of
+from app.security.actor import current_actor
+from app.security.principal import requires
 from blueprints.classes import schemas, services
 
 blp = ApiBlueprint("classes", __name__, url_prefix="/api/v1/classes", description="Classes and their members.")
 BEARER = [{"bearerAuth": []}]
-
-
-def _scope():
-    return scope_of(current_principal())
 
 
 @blp.route("")
@@ -25,7 +21,7 @@ class Classes(MethodView):
     def get(self):
         """List classes (branch managers and teachers: those of their branches)."""
         query = parse_list_query(request.args, services.CLASS_LIST)
-        return page_response(services.list_classes(query, _scope()), query)
+        return page_response(services.list_classes(query, current_actor.scope), query)
 
     @requires("classes.manage")
     @blp.doc(security=BEARER)
@@ -33,7 +29,7 @@ class Classes(MethodView):
     @blp.response(201, schemas.ClassSchema)
     def post(self, data):
         """Create a class in a branch."""
-        return services.create_class(data, _scope())
+        return services.create_class(data, current_actor.scope)
 
 
 @blp.route("/<int:class_id>")
@@ -43,7 +39,7 @@ class ClassById(MethodView):
     @blp.response(200, schemas.ClassSchema)
     def get(self, class_id):
         """One class."""
-        return services.get_class(class_id, _scope())
+        return services.get_class(class_id, current_actor.scope)
 
     @requires("classes.manage")
     @blp.doc(security=BEARER)
@@ -51,7 +47,7 @@ class ClassById(MethodView):
     @blp.response(200, schemas.ClassSchema)
     def put(self, data, class_id):
         """Rename a class, change its term or move it to another branch."""
-        scope = _scope()
+        scope = current_actor.scope
         return services.update_class(services.get_class(class_id, scope, manage=True), data, scope)
 
     @requires("classes.manage")
@@ -59,7 +55,7 @@ class ClassById(MethodView):
     @blp.response(200, schemas.ClassSchema)
     def delete(self, class_id):
         """Archive a class (its members and history are kept)."""
-        return services.archive_class(services.get_class(class_id, _scope(), manage=True))
+        return services.archive_class(services.get_class(class_id, current_actor.scope, manage=True))
 
 
 @blp.route("/<int:class_id>/members")
@@ -69,7 +65,7 @@ class ClassMembers(MethodView):
     @blp.response(200, schemas.ClassMemberSchema(many=True))
     def get(self, class_id):
         """The class roster: teachers first, then students."""
-        return services.list_members(services.get_class(class_id, _scope()))
+        return services.list_members(services.get_class(class_id, current_actor.scope))
 
     @requires("classes.manage")
     @blp.doc(security=BEARER)
@@ -77,7 +73,7 @@ class ClassMembers(MethodView):
     @blp.response(200, schemas.ClassMemberSchema(many=True))
     def post(self, data, class_id):
         """Add teachers or students (up to 1 000 at once); answers the whole roster."""
-        scope = _scope()
+        scope = current_actor.scope
         return services.add_members(
             services.get_class(class_id, scope, manage=True), data["user_ids"], data["role"], scope
         )
@@ -90,4 +86,4 @@ class ClassMember(MethodView):
     @blp.response(200)
     def delete(self, class_id, user_id):
         """Remove someone from the class (their history stays)."""
-        services.remove_member(services.get_class(class_id, _scope(), manage=True), user_id)
+        services.remove_member(services.get_class(class_id, current_actor.scope, manage=True), user_id)

@@ -9,9 +9,9 @@ from app.events import emit_after_commit
 from app.extensions import db
 from app.security.permissions import STUDENT, TEACHER
 from app.tenancy.models import utcnow
-from blueprints.branches.models import Branch
+from blueprints.branches.queries import existing_branch_ids, open_branch
 from blueprints.classes.models import ClassMembership, SchoolClass
-from blueprints.users.models import User
+from blueprints.users.queries import existing_user_ids, user_ids_by_email
 from blueprints.users.services import people_with_roles, unmanageable_ids
 
 CLASS_ROLES = (TEACHER, STUDENT)
@@ -74,14 +74,13 @@ def _save(school_class):
 
 
 def create_class(data, scope):
-    branch = db.session.get(Branch, data["branch_id"])
-    if branch is None or branch.archived_at is not None:
+    if not open_branch(data["branch_id"]):
         raise ValidationFailed("No such branch.", {"branch_id": ["No active branch with this id."]})
-    scope.require(branch.id)
+    scope.require(data["branch_id"])
     _check_term(data.get("term_start"), data.get("term_end"))
     return _save(
         SchoolClass(
-            branch_id=branch.id,
+            branch_id=data["branch_id"],
             name=data["name"].strip(),
             term_start=data.get("term_start"),
             term_end=data.get("term_end"),
@@ -92,7 +91,7 @@ def create_class(data, scope):
 def update_class(school_class, data, scope):
     if "branch_id" in data and data["branch_id"] != school_class.branch_id:
         scope.require(data["branch_id"])
-        if db.session.get(Branch, data["branch_id"]) is None:
+        if not existing_branch_ids([data["branch_id"]]):
             raise ValidationFailed("No such branch.", {"branch_id": ["No branch with this id."]})
         school_class.branch_id = data["branch_id"]
     for key in ("name", "term_start", "term_end"):
@@ -121,7 +120,7 @@ def add_members(school_class, user_ids, role, scope):
     if role not in CLASS_ROLES:
         raise ValidationFailed("Unknown class role.", {"role": ["teacher or student."]})
     user_ids = sorted(set(user_ids))
-    found = set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids)))) - unmanageable_ids(user_ids, scope)
+    found = existing_user_ids(user_ids) - unmanageable_ids(user_ids, scope)
     missing = [user_id for user_id in user_ids if user_id not in found]
     if missing:
         raise ValidationFailed("Unknown users.", {"user_ids": [f"No user with id {user_id}." for user_id in missing]})
@@ -159,7 +158,7 @@ def add_members_by_email(school_class, emails, role, scope, user_ids=()):
     """Add people by e-mail (and by id, picked from a list); answers how many are in the class now who were
     not, and the addresses of nobody this actor manages."""
     wanted = {email.strip().lower() for email in emails if email.strip()}
-    found = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted or [""]))).all())
+    found = user_ids_by_email(wanted)
     out_of_reach = unmanageable_ids(found.values(), scope)
     found = {email: user_id for email, user_id in found.items() if user_id not in out_of_reach}
     missing = sorted(wanted - set(found))

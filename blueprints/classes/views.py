@@ -6,11 +6,11 @@ from app.api.listing import parse_list_query
 from app.errors import DomainError
 from app.forms import apply_domain_error
 from app.pages import render_page
-from app.security.principal import current_principal, requires
-from blueprints.branches.scope import scope_of
+from app.security.actor import current_actor
+from app.security.principal import requires
+from blueprints.branches.queries import branch_choices
 from blueprints.classes import services
 from blueprints.classes.forms import AddMembersForm, ClassForm
-from blueprints.users.memberships import branch_choices
 
 bp = Blueprint("class_pages", __name__, url_prefix="/classes")
 
@@ -19,12 +19,12 @@ bp = Blueprint("class_pages", __name__, url_prefix="/classes")
 @requires("classes.read")
 def index():
     """The classes of your branches, and (for managers) a form for a new one."""
-    scope = scope_of(current_principal())
+    scope = current_actor.scope
     form = ClassForm()
     form.branch_id.choices = [(b.id, b.name) for b in branch_choices(scope)]
     status = 200
     if request.method == "POST":
-        if not current_principal().can("classes.manage"):
+        if not current_actor.can("classes.manage"):
             return redirect(url_for("class_pages.index"))
         if form.validate_on_submit():
             try:
@@ -52,11 +52,11 @@ def index():
 @requires("classes.read")
 def roster(class_id):
     """A class's teachers and students; managers add people by e-mail."""
-    scope = scope_of(current_principal())
+    scope = current_actor.scope
     school_class = services.get_class(class_id, scope)
     form = AddMembersForm()
     status = 200
-    if request.method == "POST" and current_principal().can("classes.manage") and form.validate_on_submit():
+    if request.method == "POST" and current_actor.can("classes.manage") and form.validate_on_submit():
         scope.require(school_class.branch_id)
         try:
             added, missing = services.add_members_by_email(
@@ -80,7 +80,7 @@ def roster(class_id):
 @requires("classes.manage")
 def remove(class_id, user_id):
     """Take someone out of the class; answers an empty row to htmx."""
-    school_class = services.get_class(class_id, scope_of(current_principal()), manage=True)
+    school_class = services.get_class(class_id, current_actor.scope, manage=True)
     services.remove_member(school_class, user_id)
     return render_page(
         "classes/roster.html",

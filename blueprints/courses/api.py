@@ -6,30 +6,15 @@ from flask.views import MethodView
 from app.api.blueprint import ApiBlueprint
 from app.api.listing import list_parameters, page_response, parse_list_query
 from app.errors import NotFound, ValidationFailed
-from app.security.principal import current_principal, requires
-from blueprints.branches.scope import scope_of
-from blueprints.courses import content, covers, media, schemas, services
+from app.security.actor import current_actor
+from app.security.principal import requires
+from blueprints.courses import access, content, covers, media, schemas, services
 from blueprints.learning import schemas as learning_schemas
 from blueprints.learning import services as learning
 
 blp = ApiBlueprint("courses", __name__, url_prefix="/api/v1/courses", description="Courses.")
 content_blp = ApiBlueprint("content", __name__, url_prefix="/api/v1/content", description="Versioned content.")
 BEARER = [{"bearerAuth": []}]
-
-
-def _course(course_id, manage=False):
-    principal = current_principal()
-    scope = scope_of(principal)
-    course = services.get_course(course_id, principal, scope)
-    if manage:
-        services.require_manager(course, principal, scope)
-    return course
-
-
-def _item(item_id, manage=False):
-    item = content.get_item(item_id)
-    _course(item.course_id, manage=manage)  # 404 unless the course is visible; 403 unless managed
-    return item
 
 
 @blp.route("")
@@ -39,9 +24,9 @@ class Courses(MethodView):
     @blp.response(200, schemas.CourseSchema(many=True))
     def get(self):
         """The courses you can see: the catalogue, and those you teach or manage."""
-        principal = current_principal()
+        principal = current_actor.principal
         query = parse_list_query(request.args, services.COURSE_LIST)
-        return page_response(services.list_courses(query, principal, scope_of(principal)), query)
+        return page_response(services.list_courses(query, principal, current_actor.scope), query)
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
@@ -49,8 +34,8 @@ class Courses(MethodView):
     @blp.response(201, schemas.CourseSchema)
     def post(self, data):
         """Create a course (a draft until its status is `published`)."""
-        principal = current_principal()
-        return services.create_course(data, principal, scope_of(principal))
+        principal = current_actor.principal
+        return services.create_course(data, principal, current_actor.scope)
 
 
 @blp.route("/<int:course_id>")
@@ -60,7 +45,7 @@ class CourseById(MethodView):
     @blp.response(200, schemas.CourseSchema)
     def get(self, course_id):
         """One course."""
-        return services.views_of([_course(course_id)])[0]
+        return services.views_of([access.course_for(course_id)])[0]
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
@@ -68,15 +53,15 @@ class CourseById(MethodView):
     @blp.response(200, schemas.CourseSchema)
     def put(self, data, course_id):
         """Change a course: texts, status, branches, teachers, prerequisites, due days."""
-        principal = current_principal()
-        return services.update_course(_course(course_id, manage=True), data, principal, scope_of(principal))
+        principal = current_actor.principal
+        return services.update_course(access.course_for(course_id, "manage"), data, principal, current_actor.scope)
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
     @blp.response(200, schemas.OutcomeSchema)
     def delete(self, course_id):
         """Delete a course nobody took; archive one with enrollments."""
-        return {"id": course_id, "outcome": services.remove_course(_course(course_id, manage=True))}
+        return {"id": course_id, "outcome": services.remove_course(access.course_for(course_id, "manage"))}
 
 
 @blp.route("/<int:course_id>/cover")
@@ -86,7 +71,7 @@ class CourseCover(MethodView):
     @blp.response(200, content_type="image/jpeg")
     def get(self, course_id):
         """The cover image (a JPEG), to anyone who sees the course; 404 when it has none."""
-        return covers.serve(_course(course_id))
+        return covers.serve(access.course_for(course_id))
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
@@ -94,14 +79,14 @@ class CourseCover(MethodView):
     @blp.response(200, schemas.CourseSchema)
     def put(self, files, course_id):
         """Set the cover: PNG, JPEG, GIF or WebP up to 8 MB, re-encoded (metadata dropped, at most 1600 x 900 px)."""
-        return covers.set_cover(_course(course_id, manage=True), files["file"].stream)
+        return covers.set_cover(access.course_for(course_id, "manage"), files["file"].stream)
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
     @blp.response(200, schemas.CourseSchema)
     def delete(self, course_id):
         """Remove the cover."""
-        return covers.remove_cover(_course(course_id, manage=True))
+        return covers.remove_cover(access.course_for(course_id, "manage"))
 
 
 @blp.route("/<int:course_id>/content")
@@ -111,7 +96,7 @@ class CourseContent(MethodView):
     @blp.response(200, schemas.ModuleSchema(many=True))
     def get(self, course_id):
         """The outline: modules in order, each with its items in order."""
-        return services.outline(_course(course_id))
+        return services.outline(access.course_for(course_id))
 
     @requires("courses.manage")
     @blp.doc(security=BEARER)
@@ -119,7 +104,7 @@ class CourseContent(MethodView):
     @blp.response(201, schemas.ItemSchema)
     def post(self, data, course_id):
         """Add an item (text, video, file, link, assessment) to a module, or to a new module."""
-        return content.add_item(_course(course_id, manage=True), data, current_principal())
+        return content.add_item(access.course_for(course_id, "manage"), data, current_actor.principal)
 
 
 @blp.route("/<int:course_id>/modules/<int:module_id>")
@@ -130,7 +115,7 @@ class CourseModuleById(MethodView):
     @blp.response(200, schemas.ModuleSchema)
     def patch(self, data, course_id, module_id):
         """Rename a module, or move it to another place in the outline (`position`, 1 = first)."""
-        module = content.get_module(_course(course_id, manage=True), module_id)
+        module = content.get_module(access.course_for(course_id, "manage"), module_id)
         content.rename_module(module, data.get("title"), data.get("position"))
         return {"id": module.id, "title": module.title, "position": module.position, "items": []}
 
@@ -139,7 +124,7 @@ class CourseModuleById(MethodView):
     @blp.response(200, schemas.ModuleOutcomeSchema)
     def delete(self, course_id, module_id):
         """Remove a module and its items; learners lose their progress in those items."""
-        course = _course(course_id, manage=True)
+        course = access.course_for(course_id, "manage")
         module = content.get_module(course, module_id)
         removed = len(content.items_of_module(module))
         content.delete_module(module)
@@ -162,9 +147,7 @@ class CourseEnrollments(MethodView):
     def post(self, data, course_id):
         """Enroll people by id (all or none: 422 naming who cannot), by e-mail (the others are enrolled and the
         addresses that cannot be are listed in `not_enrolled`), or a whole class (its later students follow)."""
-        principal = current_principal()
-        scope = scope_of(principal)
-        course, branch_ids = services.course_roster(course_id, principal, scope)
+        course, branch_ids = access.roster_for(course_id)
         return learning.enroll(
             course, data["user_ids"], data["emails"], data["class_id"] or None, branch_ids=branch_ids
         )
@@ -177,7 +160,7 @@ class CourseEnrollment(MethodView):
     @blp.response(200, schemas.OutcomeSchema)
     def delete(self, course_id, user_id):
         """Unenroll someone; their progress history stays (enrolling again resumes it)."""
-        course, branch_ids = _roster(course_id)
+        course, branch_ids = access.roster_for(course_id)
         learning.unenroll(course, user_id, branch_ids=branch_ids)
         return {"id": user_id, "outcome": "unenrolled"}
 
@@ -190,9 +173,9 @@ class MyEnrollment(MethodView):
     def post(self, course_id):
         """Join a course that takes self-enrollment (403 `SELF_ENROLLMENT_CLOSED` otherwise); joining again
         after leaving resumes the progress."""
-        course = _course(course_id)
-        learning.self_enroll(course, current_principal().id)
-        return learning.active_enrollment_of(course.id, current_principal().id)
+        course = access.course_for(course_id)
+        learning.self_enroll(course, current_actor.id)
+        return learning.active_enrollment_of(course.id, current_actor.id)
 
     @requires("courses.learn")
     @blp.doc(security=BEARER)
@@ -200,8 +183,8 @@ class MyEnrollment(MethodView):
     def delete(self, course_id):
         """Leave a course you joined yourself (`self_enrolled`); your progress history stays. A course your
         teachers or your class enrolled you in answers 403 `ENROLLED_BY_STAFF`; none, 404."""
-        course = _course(course_id)
-        learning.leave(course, current_principal().id)
+        course = access.course_for(course_id)
+        learning.leave(course, current_actor.id)
         return {"id": course.id, "outcome": "unenrolled"}
 
 
@@ -215,14 +198,8 @@ class CourseProgress(MethodView):
         return _progress_page(course_id)
 
 
-def _roster(course_id):
-    """A visible course, and whose enrollments the caller handles in it (None: everyone's)."""
-    principal = current_principal()
-    return services.course_roster(course_id, principal, scope_of(principal))
-
-
 def _progress_page(course_id):
-    course, branch_ids = _roster(course_id)
+    course, branch_ids = access.roster_for(course_id)
     query = parse_list_query(request.args, learning.PROGRESS_LIST)
     return page_response(learning.course_progress(course, query, branch_ids=branch_ids), query)
 
@@ -234,10 +211,10 @@ class ContentList(MethodView):
     @content_blp.response(200, schemas.ItemSchema(many=True))
     def get(self):
         """Content items of the courses you can see (filter on course, module, kind, title)."""
-        principal = current_principal()
+        principal = current_actor.principal
         query = parse_list_query(request.args, content.CONTENT_LIST)
         return page_response(
-            content.list_content(query, services.visible_course_ids(principal, scope_of(principal))), query
+            content.list_content(query, services.visible_course_ids(principal, current_actor.scope)), query
         )
 
     @requires("courses.manage")
@@ -247,14 +224,12 @@ class ContentList(MethodView):
     def post(self, data):
         """Add an item to a course's module (or a new module): `POST /courses/{course_id}/content` with the
         course named in the body; 422 on `course_id` when you cannot see that course."""
-        principal = current_principal()
-        scope = scope_of(principal)
         try:
-            course = services.get_course(data["course_id"], principal, scope)
+            course = access.course_for(data["course_id"])
         except NotFound:
             raise ValidationFailed("No such course.", {"course_id": ["No course with this id."]}) from None
-        services.require_manager(course, principal, scope)
-        item = content.add_item(course, data, principal)
+        access.require(course, "manage")
+        item = content.add_item(course, data, current_actor.principal)
         return _content_view(item)
 
 
@@ -275,11 +250,7 @@ class ContentById(MethodView):
     def get(self, item_id):
         """An item with its published body: to the course's managers, and to learners enrolled in it who
         have met its prerequisites (as in the player)."""
-        item = content.get_item(item_id)
-        principal = current_principal()
-        scope = scope_of(principal)
-        learning.require_reader(services.get_course(item.course_id, principal, scope), principal, scope)
-        return _content_view(item)
+        return _content_view(access.item_for(item_id, "lessons"))
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
@@ -287,12 +258,12 @@ class ContentById(MethodView):
     @content_blp.response(200, schemas.VersionSchema)
     def put(self, data, item_id):
         """Edit: a new immutable version (published unless `publish` is false)."""
-        item = _item(item_id, manage=True)
+        item = access.item_for(item_id, "manage")
         return content.new_version(
             item,
             data["body"],
             data["change_note"],
-            current_principal(),
+            current_actor.principal,
             publish=data["publish"],
             title=data.get("title"),
         )
@@ -304,7 +275,7 @@ class ContentById(MethodView):
     def patch(self, data, item_id):
         """Rename an item, move it to another module of its course, or to a place in its module (`position`,
         1 = first); no new version."""
-        item = _item(item_id, manage=True)
+        item = access.item_for(item_id, "manage")
         changed = content.change_item(item, data.get("title"), data.get("module_id"), data.get("position"))
         return _content_view(changed)
 
@@ -313,7 +284,7 @@ class ContentById(MethodView):
     @content_blp.response(200, schemas.OutcomeSchema)
     def delete(self, item_id):
         """Remove an item from its course, with learners' progress in it."""
-        content.delete_item(_item(item_id, manage=True))
+        content.delete_item(access.item_for(item_id, "manage"))
         return {"id": item_id, "outcome": "deleted"}
 
 
@@ -324,7 +295,7 @@ class ContentVersions(MethodView):
     @content_blp.response(200, schemas.VersionSchema(many=True))
     def get(self, item_id):
         """Every version, newest first."""
-        return content.versions(_item(item_id, manage=True))
+        return content.versions(access.item_for(item_id, "manage"))
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
@@ -332,7 +303,7 @@ class ContentVersions(MethodView):
     @content_blp.response(201, schemas.VersionSchema)
     def post(self, data, item_id):
         """Restore an old version: it is copied forward as the newest, published one."""
-        return content.restore(_item(item_id, manage=True), data["restore_from"], current_principal())
+        return content.restore(access.item_for(item_id, "manage"), data["restore_from"], current_actor.principal)
 
 
 @content_blp.route("/<int:item_id>/diff")
@@ -344,7 +315,7 @@ class ContentDiff(MethodView):
     def get(self, args, item_id):
         """A unified text diff between two versions (`?from=1&to=3`), and the same compared word by word as
         rendered HTML (`html`: the newer text with `<del>` and `<ins>`; null when nothing changed)."""
-        item = _item(item_id, manage=True)
+        item = access.item_for(item_id, "manage")
         first, second = args["from_version"], args["to_version"]
         return {"diff": content.diff(item, first, second), "html": content.compare(item, first, second)}
 
@@ -357,7 +328,7 @@ class ContentComplete(MethodView):
     def post(self, item_id):
         """Mark an item done (learners); completing the last item completes the course. Assessments are
         completed by passing them, not here (403 `PASS_TO_COMPLETE`)."""
-        return learning.mark_complete(_item(item_id), current_principal().id)
+        return learning.mark_complete(access.item_for(item_id), current_actor.id)
 
 
 @content_blp.route("/<int:item_id>/time")
@@ -368,7 +339,7 @@ class ContentTime(MethodView):
     @content_blp.response(200, schemas.TimeCreditSchema)
     def post(self, data, item_id):
         """Report time spent on an item (learners; the player sends one every 30 s in view)."""
-        return learning.record_time(_item(item_id), current_principal().id, data["seconds"])
+        return learning.record_time(access.item_for(item_id), current_actor.id, data["seconds"])
 
 
 @content_blp.route("/<int:item_id>/media")
@@ -378,11 +349,7 @@ class ContentMedia(MethodView):
     @content_blp.response(200, schemas.MediaSchema(many=True))
     def get(self, item_id):
         """The files of an item: to those who may read it (the course's managers, its enrolled learners)."""
-        item = content.get_item(item_id)
-        principal = current_principal()
-        scope = scope_of(principal)
-        learning.require_reader(services.get_course(item.course_id, principal, scope), principal, scope)
-        return media.media_of([item.id])
+        return media.media_of([access.item_for(item_id, "lessons").id])
 
     @requires("courses.manage")
     @content_blp.doc(security=BEARER)
@@ -390,7 +357,7 @@ class ContentMedia(MethodView):
     @content_blp.response(201, schemas.MediaSchema)
     def post(self, files, item_id):
         """Upload a file (video: MP4 or WebM; file: PDF, images, audio, office documents), checked by content."""
-        return media.upload(_item(item_id, manage=True), files["file"], current_principal())
+        return media.upload(access.item_for(item_id, "manage"), files["file"], current_actor.principal)
 
 
 media_blp = ApiBlueprint("media", __name__, url_prefix="/api/v1/media", description="Media files.")
@@ -403,15 +370,12 @@ class MediaDownload(MethodView):
     @media_blp.response(200, content_type="application/octet-stream")
     def get(self, media_id):
         """The file itself, with range requests (video seeks on phones)."""
-        principal = current_principal()
-        return media.serve(services.readable_media(media_id, principal, scope_of(principal)))
+        return media.serve(access.media_for(media_id, "lessons"))
 
     @requires("courses.manage")
     @media_blp.doc(security=BEARER)
     @media_blp.response(200, schemas.OutcomeSchema)
     def delete(self, media_id):
         """Remove a file from its item (the course's managers)."""
-        file = media.get_media(media_id)
-        _item(file.item_id, manage=True)
-        media.delete(file)
+        media.delete(access.media_for(media_id, "manage"))
         return {"id": media_id, "outcome": "deleted"}

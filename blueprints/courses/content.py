@@ -19,7 +19,7 @@ from blueprints.courses.models import (
     CourseModule,
 )
 from blueprints.courses.rich_text import rich_text, sanitize_html
-from blueprints.learning.models import ItemProgress, ItemTime
+from blueprints.learning.queries import enrollments_with_records_of
 
 VIDEO_HOSTS = ("www.youtube.com", "youtube.com", "youtu.be", "player.vimeo.com", "vimeo.com")
 
@@ -324,11 +324,7 @@ def change_item(item, title=None, module_id=None, position=None):
 def progress_at_stake(item_ids):
     """What removing these items takes from learners: how many learners completed or spent time on them,
     and how many enrollments lose a record (one query)."""
-    touched = sa.union(
-        sa.select(ItemProgress.enrollment_id).where(ItemProgress.item_id.in_(item_ids)),
-        sa.select(ItemTime.enrollment_id).where(ItemTime.item_id.in_(item_ids)),
-    ).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(touched)) or 0
+    return enrollments_with_records_of(item_ids)
 
 
 def move(course, kind, object_id, direction):

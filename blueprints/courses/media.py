@@ -12,7 +12,6 @@ from app.storage import media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.locks import locked
 from blueprints.courses.models import ContentItem, ContentKind, MediaFile
-from blueprints.learning.models import Enrollment
 
 log = logging.getLogger(__name__)
 
@@ -129,17 +128,6 @@ def get_media(media_id):
     if media is None:
         raise NotFound("No such file.")
     return media
-
-
-def is_enrolled(course_id, user_id):
-    return (
-        db.session.scalar(
-            sa.select(Enrollment.id).where(
-                Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
-            )
-        )
-        is not None
-    )
 
 
 def serve(media):

@@ -14,10 +14,8 @@ from app.extensions import db
 from app.security.actor_ids import actor_ids
 from app.security.permissions import ORGANIZATION_WIDE_ROLES, TEACHER
 from app.tenancy.locks import locked
-from blueprints.branches.models import Branch, BranchMembership
-from blueprints.branches.scope import people_of
-from blueprints.courses.content import get_item
-from blueprints.courses.media import discard_files, file_keys, get_media, is_enrolled
+from blueprints.branches.queries import branch_choices, branches_of, existing_branch_ids, people_of
+from blueprints.courses.media import discard_files, file_keys
 from blueprints.courses.models import (
     ContentItem,
     Course,
@@ -28,8 +26,8 @@ from blueprints.courses.models import (
     course_teachers,
 )
 from blueprints.courses.rich_text import rich_text
-from blueprints.learning.models import Enrollment
-from blueprints.users.models import User
+from blueprints.learning import queries as enrollments
+from blueprints.users.queries import existing_user_ids, user_ids_by_email
 from blueprints.users.services import unmanageable_ids
 
 
@@ -109,10 +107,6 @@ def _add_with_slug(course, chosen_slug, title):
     raise Conflict("A course with this slug exists already.", {"slug": ["Must be unique."]})
 
 
-def _member_branch_ids(user_id):
-    return sa.select(BranchMembership.branch_id).where(BranchMembership.user_id == user_id)
-
-
 def visible_courses(principal, scope):
     """The courses a principal may see: all (org admins), their branches' and their own (managers,
     teachers), published ones open to their branches (everyone)."""
@@ -122,7 +116,7 @@ def visible_courses(principal, scope):
     org_wide = ~sa.exists().where(course_branches.c.course_id == Course.id)
     if principal.kind == "user":
         mine = sa.exists().where(
-            course_branches.c.course_id == Course.id, course_branches.c.branch_id.in_(_member_branch_ids(principal.id))
+            course_branches.c.course_id == Course.id, course_branches.c.branch_id.in_(branches_of(principal.id))
         )
         published = sa.and_(Course.status == CourseStatus.PUBLISHED, sa.or_(org_wide, mine))
     else:  # an API key has no branches of its own (its id is not a user id)
@@ -236,9 +230,13 @@ def views_of(courses):
     ]
 
 
-def _replace_links(course, table, column, ids, model, field, noun):
-    """Set a course's links in `table` to exactly `ids`, which must all exist as `model` rows."""
-    known = set(db.session.scalars(sa.select(model.id).where(model.id.in_(ids or [-1]))))
+def _existing_course_ids(course_ids):
+    return set(db.session.scalars(sa.select(Course.id).where(Course.id.in_(course_ids or [-1]))))
+
+
+def _replace_links(course, table, column, ids, existing_ids, field, noun):
+    """Set a course's links in `table` to exactly `ids`, which `existing_ids(ids)` must all know."""
+    known = existing_ids(ids)
     if missing := [i for i in ids if i not in known]:
         raise ValidationFailed(f"Unknown {noun}.", {field: [f"No {noun.rstrip('s')} {i}." for i in missing]})
     db.session.execute(sa.delete(table).where(table.c.course_id == course.id))
@@ -295,16 +293,22 @@ def _set_links(course, data, principal, scope):
     if "branch_ids" in data:
         branch_ids = sorted(set(data["branch_ids"] or []))
         _check_branch_change(course, branch_ids, scope)
-        _replace_links(course, course_branches, "branch_id", branch_ids, Branch, "branch_ids", "branches")
+        _replace_links(course, course_branches, "branch_id", branch_ids, existing_branch_ids, "branch_ids", "branches")
     if "teacher_ids" in data:
         teacher_ids = sorted(set(data["teacher_ids"] or []))
         _check_new_teachers(course, teacher_ids, principal, scope)
-        _replace_links(course, course_teachers, "user_id", teacher_ids, User, "teacher_ids", "teachers")
+        _replace_links(course, course_teachers, "user_id", teacher_ids, existing_user_ids, "teacher_ids", "teachers")
     if "prerequisite_ids" in data:
         prerequisite_ids = sorted(set(data["prerequisite_ids"] or []) - {course.id})
         _check_prerequisites(course, prerequisite_ids, principal, scope)
         _replace_links(
-            course, course_prerequisites, "prerequisite_id", prerequisite_ids, Course, "prerequisite_ids", "courses"
+            course,
+            course_prerequisites,
+            "prerequisite_id",
+            prerequisite_ids,
+            _existing_course_ids,
+            "prerequisite_ids",
+            "courses",
         )
 
 
@@ -349,7 +353,7 @@ def remove_course(course):
     stays). The course is locked first: an enrollment arriving meanwhile makes it an archive, not a loss."""
     if not locked(sa.select(Course).where(Course.id == course.id)):
         raise NotFound("No such course.")
-    if db.session.scalar(sa.select(sa.func.count(Enrollment.id)).where(Enrollment.course_id == course.id)):
+    if enrollments.was_ever_taken(course.id):
         course.status = CourseStatus.ARCHIVED
         db.session.commit()
         return "archived"
@@ -403,17 +407,10 @@ def course_overview(principal, scope):
             .order_by(Course.title, Course.id)
         ).all()
 
-    def counts(course_ids, branch_ids=None):
-        stmt = (
-            sa.select(Enrollment.course_id, sa.func.count(), sa.func.count(Enrollment.completed_at))
-            .where(Enrollment.course_id.in_(course_ids or [-1]), Enrollment.status == "active")
-            .group_by(Enrollment.course_id)
-        )
-        if branch_ids is not None:
-            stmt = stmt.where(Enrollment.user_id.in_(people_of(branch_ids)))
-        return {course_id: (enrolled, completed) for course_id, enrolled, completed in db.session.execute(stmt)}
-
-    tallies = {**counts(managed_ids), **counts([c.id for c in enrollable], scope.branch_ids)}
+    tallies = {
+        **enrollments.enrollment_tallies(managed_ids),
+        **enrollments.enrollment_tallies([c.id for c in enrollable], people_of(scope.branch_ids)),
+    }
     return [
         {"course": course, "can_edit": course.id in managed_ids, "enrolled": n, "completed": done}
         for course in [*managed, *enrollable]
@@ -444,15 +441,9 @@ def settings_choices(course, principal, scope):
         )
         .order_by(Course.title, Course.id)
     ).all()
-    branches = sa.select(Branch.id, Branch.name).order_by(Branch.name, Branch.id)
-    if not scope.organization_wide:
-        mine = sa.and_(Branch.id.in_(scope.branch_ids or [-1]), Branch.archived_at.is_(None))
-        branches = branches.where(sa.or_(mine, Branch.id.in_(view.branch_ids or [-1])))
-    else:
-        branches = branches.where(sa.or_(Branch.archived_at.is_(None), Branch.id.in_(view.branch_ids or [-1])))
     return SettingsChoices(
         prerequisites=[tuple(row) for row in prerequisites],
-        branches=[tuple(row) for row in db.session.execute(branches)],
+        branches=[tuple(row) for row in branch_choices(scope, keeping=view.branch_ids)],
         prerequisite_ids=view.prerequisite_ids,
         branch_ids=view.branch_ids,
         branches_editable=scope.organization_wide or bool(scope.branch_ids),
@@ -460,16 +451,7 @@ def settings_choices(course, principal, scope):
 
 
 def user_ids_for_emails(emails):
+    """The ids of the people with these addresses, and the addresses nobody has."""
+    found = user_ids_by_email(emails)
     wanted = {email.strip().lower() for email in emails if email.strip()}
-    found = dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted))).all())
     return list(found.values()), sorted(wanted - set(found))
-
-
-def readable_media(media_id, principal, scope):
-    """A course file for the course's managers and enrolled learners only; NotFound for anyone else."""
-    file = get_media(media_id)
-    course = get_course(get_item(file.item_id).course_id, principal, scope)
-    enrolled = principal.kind == "user" and is_enrolled(course.id, principal.id)  # a key's id is no user's
-    if not (can_manage(course, principal, scope) or enrolled):
-        raise NotFound("No such file.")
-    return file

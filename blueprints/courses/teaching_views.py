@@ -8,10 +8,11 @@ from app.api.listing import parse_list_query
 from app.errors import BadRequest, DomainError, NotFound, ValidationFailed
 from app.forms import apply_domain_error
 from app.pages import is_htmx, render_page
-from app.security.principal import current_principal, requires
-from blueprints.branches.scope import scope_of
+from app.security.actor import current_actor
+from app.security.principal import requires
+from blueprints.branches.queries import branch_choices
 from blueprints.classes.services import CLASS_LIST, list_classes
-from blueprints.courses import content, covers, media, services
+from blueprints.courses import access, content, covers, media, services
 from blueprints.courses.forms import (
     CourseForm,
     CourseSettingsForm,
@@ -23,50 +24,32 @@ from blueprints.courses.forms import (
 )
 from blueprints.courses.models import ContentKind
 from blueprints.learning import services as learning
-from blueprints.users.memberships import branch_choices
 
 bp = Blueprint("teaching_pages", __name__, url_prefix="/teach")
-
-
-def _managed(course_id):
-    principal = current_principal()
-    scope = scope_of(principal)
-    course = services.get_course(course_id, principal, scope)
-    services.require_manager(course, principal, scope)
-    return course
-
-
-def _managed_item(course_id, item_id):
-    """A course you manage and one of its items; an item of another course is not found here."""
-    course = _managed(course_id)
-    target = content.get_item(item_id)
-    if target.course_id != course.id:
-        raise NotFound("No such content.")
-    return course, target
 
 
 @bp.route("", methods=["GET", "POST"])
 @requires("courses.manage")
 def index():
     """The courses you teach or manage, and a new one."""
-    principal = current_principal()
+    principal = current_actor.principal
     form = CourseForm()
     if form.validate_on_submit():
         try:
             created = services.create_course(
-                {"title": form.title.data, "summary": form.summary.data or ""}, principal, scope_of(principal)
+                {"title": form.title.data, "summary": form.summary.data or ""}, principal, current_actor.scope
             )
             return redirect(url_for("teaching_pages.editor", course_id=created.id))
         except DomainError as error:
             apply_domain_error(form, error)
-    overview = services.course_overview(principal, scope_of(principal))
+    overview = services.course_overview(principal, current_actor.scope)
     return render_template("courses/teach_index.html", overview=overview, form=form)
 
 
 def _settings_form(course, formdata=None):
     """The settings form with its choices; unposted, it shows the course's current settings."""
-    principal = current_principal()
-    choices = services.settings_choices(course, principal, scope_of(principal))
+    principal = current_actor.principal
+    choices = services.settings_choices(course, principal, current_actor.scope)
     current = {
         "due_days": course.due_days,
         "self_enrollment": course.self_enrollment,
@@ -100,7 +83,7 @@ def _editor_context(course, item_form=None, course_form=None, cover_form=None, s
 @requires("courses.manage")
 def editor(course_id):
     """Edit the course: its details and status, the outline's order, new items."""
-    course = _managed(course_id)
+    course = access.course_for(course_id, "manage")
     course_form = CourseForm(obj=course) if request.form.get("form") == "course" else None
     item_form = ItemForm() if request.form.get("form") == "item" else None
     status = 200
@@ -114,8 +97,8 @@ def editor(course_id):
                     "description": course_form.description.data or "",
                     "status": course_form.status.data,
                 },
-                current_principal(),
-                scope_of(current_principal()),
+                current_actor.principal,
+                current_actor.scope,
             )
             flash("Course saved.")
             return redirect(url_for("teaching_pages.editor", course_id=course.id))
@@ -133,7 +116,7 @@ def editor(course_id):
                         "Choose a module or name a new one.",
                         {"module_title": ["Choose a module in the list, or type the name of a new module here."]},
                     )
-                content.add_item(course, data, current_principal())
+                content.add_item(course, data, current_actor.principal)
                 flash("Item added.")
                 return redirect(url_for("teaching_pages.editor", course_id=course.id))
     except DomainError as error:
@@ -147,7 +130,7 @@ def editor(course_id):
 @requires("courses.manage")
 def settings(course_id):
     """Save who may take the course and when: due days, prerequisites, self-enrollment, branches."""
-    course = _managed(course_id)
+    course = access.course_for(course_id, "manage")
     form = _settings_form(course, formdata=request.form)
     if form.validate_on_submit():
         data = {
@@ -158,12 +141,12 @@ def settings(course_id):
         if form.branches_editable and request.form.get("branch_choice"):  # the ticks were shown: none = none
             data["branch_ids"] = form.branch_ids.data or []
         try:
-            principal = current_principal()
-            services.update_course(course, data, principal, scope_of(principal))
+            principal = current_actor.principal
+            services.update_course(course, data, principal, current_actor.scope)
             flash("Settings saved.")
             return redirect(url_for("teaching_pages.editor", course_id=course.id) + "#settings")
         except DomainError as error:
-            course = _managed(course_id)  # as it is stored: the refused change was rolled back
+            course = access.course_for(course_id, "manage")  # as it is stored: the refused change was rolled back
             apply_domain_error(form, error)
     return render_template("courses/editor.html", **_editor_context(course, settings_form=form)), 422
 
@@ -172,7 +155,7 @@ def settings(course_id):
 @requires("courses.manage")
 def set_cover(course_id):
     """Upload the course's cover image (re-encoded; its metadata dropped)."""
-    course = _managed(course_id)
+    course = access.course_for(course_id, "manage")
     form = MediaForm()
     if form.validate_on_submit():
         try:
@@ -187,7 +170,7 @@ def set_cover(course_id):
 @bp.post("/<int:course_id>/cover/delete")
 @requires("courses.manage")
 def remove_cover(course_id):
-    covers.remove_cover(_managed(course_id))
+    covers.remove_cover(access.course_for(course_id, "manage"))
     flash("Cover removed.")
     return redirect(url_for("teaching_pages.editor", course_id=course_id))
 
@@ -196,7 +179,7 @@ def remove_cover(course_id):
 @requires("courses.manage")
 def move(course_id, kind, object_id, direction):
     """Move a module or an item up or down; answers the outline to htmx."""
-    course = _managed(course_id)
+    course = access.course_for(course_id, "manage")
     if kind not in ("module", "item") or direction not in ("up", "down"):
         return redirect(url_for("teaching_pages.editor", course_id=course.id))
     content.move(course, kind, object_id, direction)
@@ -226,7 +209,7 @@ def _outline_change(course, key, change):
 @requires("courses.manage")
 def rename_item(course_id, item_id):
     """Rename an item in the outline (its content keeps its versions)."""
-    course, target = _managed_item(course_id, item_id)
+    course, target = access.course_item_for(course_id, item_id, "manage")
     form = RenameForm()
     title = form.title.data if form.validate_on_submit() else ""
     return _outline_change(course, f"item-{target.id}", lambda: content.change_item(target, title=title))
@@ -236,7 +219,7 @@ def rename_item(course_id, item_id):
 @requires("courses.manage")
 def move_item_to_module(course_id, item_id):
     """Move an item to the end of another module."""
-    course, target = _managed_item(course_id, item_id)
+    course, target = access.course_item_for(course_id, item_id, "manage")
     module_id = request.form.get("module_id", "")
     if not (module_id.isascii() and module_id.isdigit() and len(module_id) < 10):
         return _outline_answer(course, {f"item-{target.id}": "Choose a module."})
@@ -247,7 +230,7 @@ def move_item_to_module(course_id, item_id):
 @requires("courses.manage")
 def delete_item(course_id, item_id):
     """Ask, then remove an item; the question says what learners lose."""
-    course, target = _managed_item(course_id, item_id)
+    course, target = access.course_item_for(course_id, item_id, "manage")
     if request.method == "POST":
         content.delete_item(target)
         flash(f"“{target.title}” removed.")
@@ -267,7 +250,7 @@ def delete_item(course_id, item_id):
 @requires("courses.manage")
 def rename_module(course_id, module_id):
     """Rename a module."""
-    course = _managed(course_id)
+    course = access.course_for(course_id, "manage")
     module = content.get_module(course, module_id)
     form = RenameForm()
     title = form.title.data if form.validate_on_submit() else ""
@@ -278,7 +261,7 @@ def rename_module(course_id, module_id):
 @requires("courses.manage")
 def delete_module(course_id, module_id):
     """Ask, then remove a module with its items; the question lists them and says what learners lose."""
-    course = _managed(course_id)
+    course = access.course_for(course_id, "manage")
     module = content.get_module(course, module_id)
     if request.method == "POST":
         content.delete_module(module)
@@ -300,7 +283,7 @@ def delete_module(course_id, module_id):
 @requires("courses.manage")
 def item(course_id, item_id):
     """Edit an item: every save is a new version; older ones can be compared and restored."""
-    course, target = _managed_item(course_id, item_id)
+    course, target = access.course_item_for(course_id, item_id, "manage")
     form = _version_form(target, formdata=request.form if request.method == "POST" else None)
     if form.validate_on_submit():
         try:
@@ -308,7 +291,7 @@ def item(course_id, item_id):
                 target,
                 form.body.data,
                 form.change_note.data,
-                current_principal(),
+                current_actor.principal,
                 publish=form.publish.data,
                 title=form.title.data,
             )
@@ -373,11 +356,11 @@ def _item_page(course, target, form=None, media_form=None, compare=None, status=
 @requires("courses.manage")
 def upload(course_id, item_id):
     """Attach a file to an item (checked by its real type)."""
-    course, target = _managed_item(course_id, item_id)
+    course, target = access.course_item_for(course_id, item_id, "manage")
     form = MediaForm()
     if form.validate_on_submit():
         try:
-            saved = media.upload(target, form.file.data, current_principal())
+            saved = media.upload(target, form.file.data, current_actor.principal)
             flash(f"{saved.filename} uploaded.")
             return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=target.id))
         except DomainError as error:
@@ -389,7 +372,7 @@ def upload(course_id, item_id):
 @requires("courses.manage")
 def delete_media(course_id, item_id, media_id):
     """Remove a file from an item."""
-    course, _ = _managed_item(course_id, item_id)
+    course, _ = access.course_item_for(course_id, item_id, "manage")
     file = media.get_media(media_id)
     if file.item_id != item_id:
         raise NotFound("No such file.")
@@ -402,8 +385,8 @@ def delete_media(course_id, item_id, media_id):
 @requires("courses.manage")
 def restore(course_id, item_id, number):
     """Bring an old version back as the newest, published one."""
-    course, target = _managed_item(course_id, item_id)
-    content.restore(target, number, current_principal())
+    course, target = access.course_item_for(course_id, item_id, "manage")
+    content.restore(target, number, current_actor.principal)
     flash(f"Version {number} restored as a new version.")
     return redirect(url_for("teaching_pages.item", course_id=course.id, item_id=item_id))
 
@@ -424,9 +407,8 @@ def roster(course_id):
 
     A branch manager also gets here for the published courses open to their branches: they see and
     enroll the people of their branches only."""
-    principal = current_principal()
-    scope = scope_of(principal)
-    course, branch_ids = services.course_roster(course_id, principal, scope)
+    scope = current_actor.scope
+    course, branch_ids = access.roster_for(course_id)
     form = EnrollForm()
     classes = list_classes(parse_list_query({"per_page": "100"}, CLASS_LIST), scope).items
     names = {b.id: b.name for b in branch_choices(scope)}
@@ -474,8 +456,7 @@ def _roster_query(args, per_page=ROSTER_PAGE_SIZE):
 @requires("courses.manage")
 def roster_export(course_id):
     """The roster as CSV: every enrolled learner matching the search, with their progress."""
-    principal = current_principal()
-    course, branch_ids = services.course_roster(course_id, principal, scope_of(principal))
+    course, branch_ids = access.roster_for(course_id)
     return csv_download(
         learning.roster_csv(course, _roster_query(request.args), branch_ids=branch_ids), f"{course.slug}-roster.csv"
     )
@@ -485,8 +466,7 @@ def roster_export(course_id):
 @requires("courses.manage")
 def learner(course_id, user_id):
     """One learner in this course: progress per item, time spent, last activity."""
-    principal = current_principal()
-    course, branch_ids = services.course_roster(course_id, principal, scope_of(principal))
+    course, branch_ids = access.roster_for(course_id)
     detail = learning.learner_in_course(course, user_id, branch_ids=branch_ids)
     return render_template("courses/learner.html", course=course, **detail)
 
@@ -495,8 +475,7 @@ def learner(course_id, user_id):
 @requires("courses.manage")
 def unenroll(course_id, user_id):
     """Ask, then take a learner out of the course (their progress is kept: enrolling again resumes it)."""
-    principal = current_principal()
-    course, branch_ids = services.course_roster(course_id, principal, scope_of(principal))
+    course, branch_ids = access.roster_for(course_id)
     detail = learning.learner_in_course(course, user_id, branch_ids=branch_ids)
     if request.method == "POST":
         learning.unenroll(course, user_id, branch_ids=branch_ids)

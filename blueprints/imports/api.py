@@ -6,17 +6,12 @@ from flask.views import MethodView
 from app.api.blueprint import ApiBlueprint
 from app.api.downloads import csv_download
 from app.api.listing import list_parameters, page_response, parse_list_query
-from app.security.principal import current_principal, requires
-from blueprints.branches.scope import scope_of
+from app.security.actor import current_actor
+from app.security.principal import requires
 from blueprints.imports import csvfile, schemas, services
 
 blp = ApiBlueprint("imports", __name__, url_prefix="/api/v1/imports", description="Bulk imports of people (CSV).")
 BEARER = [{"bearerAuth": []}]
-
-
-def _actor_and_scope():
-    principal = current_principal()
-    return principal, scope_of(principal)
 
 
 @blp.route("")
@@ -26,7 +21,7 @@ class Imports(MethodView):
     @blp.response(200, schemas.ImportSchema(many=True))
     def get(self):
         """The latest imports you can see."""
-        return services.list_imports(scope_of(current_principal()), current_principal())
+        return services.list_imports(current_actor.scope, current_actor.principal)
 
     @requires("imports.manage")
     @blp.doc(security=BEARER)
@@ -34,7 +29,7 @@ class Imports(MethodView):
     @blp.response(202, schemas.ImportSchema)
     def post(self, upload):
         """Upload a CSV for a dry run (default) or a commit; poll the import for its progress."""
-        actor, scope = _actor_and_scope()
+        actor, scope = current_actor.principal, current_actor.scope
         file = upload["file"]
         return services.start_import(
             file.stream, file.filename, upload["mode"], upload["send_invitations"], actor, scope
@@ -48,7 +43,7 @@ class ImportById(MethodView):
     @blp.response(200, schemas.ImportSchema)
     def get(self, import_id):
         """Status, progress (rows, rate, ETA) and the summary of one import."""
-        return services.get_import(import_id, scope_of(current_principal()), current_principal())
+        return services.get_import(import_id, current_actor.scope, current_actor.principal)
 
 
 @blp.route("/<int:import_id>/commit")
@@ -58,7 +53,7 @@ class ImportCommit(MethodView):
     @blp.response(202, schemas.ImportSchema)
     def post(self, import_id):
         """Commit the file of a dry run."""
-        actor, scope = _actor_and_scope()
+        actor, scope = current_actor.principal, current_actor.scope
         return services.commit_dry_run(import_id, actor, scope)
 
 
@@ -69,7 +64,7 @@ class ImportErrors(MethodView):
     @blp.response(200, schemas.ImportErrorSchema(many=True))
     def get(self, import_id):
         """The invalid rows: row number, column and reason."""
-        record = services.get_import(import_id, scope_of(current_principal()), current_principal())
+        record = services.get_import(import_id, current_actor.scope, current_actor.principal)
         query = parse_list_query(request.args, services.ERROR_LIST)
         return page_response(services.list_errors(record, query), query)
 
@@ -81,7 +76,7 @@ class ImportErrorsCsv(MethodView):
     @blp.response(200, content_type="text/csv")
     def get(self, import_id):
         """The invalid rows as a CSV file."""
-        record = services.get_import(import_id, scope_of(current_principal()), current_principal())
+        record = services.get_import(import_id, current_actor.scope, current_actor.principal)
         return csv_download(services.errors_csv(record), f"import-{record.id}-errors.csv")
 
 

@@ -7,8 +7,8 @@ from app.api.listing import parse_list_query
 from app.errors import DomainError
 from app.forms import apply_domain_error
 from app.pages import render_page
-from app.security.principal import current_principal, requires
-from blueprints.branches.scope import scope_of
+from app.security.actor import current_actor
+from app.security.principal import requires
 from blueprints.imports import csvfile
 from blueprints.imports import services as imports
 from blueprints.imports.forms import ImportForm
@@ -16,17 +16,12 @@ from blueprints.imports.forms import ImportForm
 bp = Blueprint("import_pages", __name__, url_prefix="/people/import")
 
 
-def _actor_and_scope():
-    principal = current_principal()
-    return principal, scope_of(principal)
-
-
 @bp.route("", methods=["GET", "POST"])
 @requires("imports.manage")
 def import_people():
     """Upload a CSV of people: check it first (dry run), then import it."""
     form = ImportForm()
-    actor, scope = _actor_and_scope()
+    actor, scope = current_actor.principal, current_actor.scope
     status = 200
     if form.validate_on_submit():
         upload = form.file.data
@@ -54,7 +49,7 @@ def sample():
 @requires("imports.manage")
 def import_status(import_id):
     """One import: a live progress bar, then its summary and the rows it could not take."""
-    record = imports.get_import(import_id, scope_of(current_principal()), current_principal())
+    record = imports.get_import(import_id, current_actor.scope, current_actor.principal)
     query = parse_list_query(request.args, imports.ERROR_LIST)
     errors = imports.list_errors(record, query) if record.status in ("done", "failed") else None
     return render_page(
@@ -70,7 +65,7 @@ def import_status(import_id):
 @requires("imports.manage")
 def commit(import_id):
     """Import the file a dry run checked."""
-    actor, scope = _actor_and_scope()
+    actor, scope = current_actor.principal, current_actor.scope
     record = imports.commit_dry_run(import_id, actor, scope)
     return redirect(url_for("import_pages.import_status", import_id=record.id))
 
@@ -79,5 +74,5 @@ def commit(import_id):
 @requires("imports.manage")
 def errors_csv(import_id):
     """The rows the import could not take, with the reason, as CSV."""
-    record = imports.get_import(import_id, scope_of(current_principal()), current_principal())
+    record = imports.get_import(import_id, current_actor.scope, current_actor.principal)
     return csv_download(imports.errors_csv(record), f"import-{record.id}-errors.csv")

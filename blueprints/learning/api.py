@@ -4,8 +4,8 @@ from flask.views import MethodView
 
 from app.api.blueprint import ApiBlueprint
 from app.errors import NotFound
-from app.security.principal import current_principal, requires
-from blueprints.branches.scope import scope_of
+from app.security.actor import current_actor
+from app.security.principal import requires
 from blueprints.learning import schemas
 from blueprints.learning import services as learning
 from blueprints.users.services import get_user
@@ -15,12 +15,12 @@ BEARER = [{"bearerAuth": []}]
 
 
 def _self_or_manager(user_id):
-    principal = current_principal()
+    principal = current_actor.principal
     if principal.kind == "user" and principal.id == user_id:
         return
     if not principal.can("users.read"):
         raise NotFound("No such person.")  # others' learning is invisible, like anything out of scope
-    get_user(user_id, scope_of(principal))
+    get_user(user_id, current_actor.scope)
 
 
 @learners_blp.route("/<int:user_id>/enrollments")

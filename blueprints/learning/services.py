@@ -15,8 +15,8 @@ from app.events import emit_after_commit
 from app.extensions import db
 from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
-from blueprints.branches.scope import people_of
-from blueprints.classes.models import ClassMembership, SchoolClass
+from blueprints.branches.queries import people_of
+from blueprints.classes.queries import branch_of_class, students_of
 from blueprints.courses.content import published_body
 from blueprints.courses.media import media_of
 from blueprints.courses.models import (
@@ -25,21 +25,20 @@ from blueprints.courses.models import (
     Course,
     CourseStatus,
     course_classes,
-    course_prerequisites,
 )
-from blueprints.courses.services import branch_ids_of, can_manage, outline
+from blueprints.courses.services import branch_ids_of, outline
 from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
-from blueprints.users.models import User
+from blueprints.learning.queries import refuse_unmet_prerequisites
+from blueprints.users.models import User  # the progress list filters and sorts on people's names
+from blueprints.users.queries import active_people
 
 
 def _eligible(course, user_ids, branch_ids=None):
     """Which of these people may be enrolled: active, in the enroller's reach, in the course's branches."""
-    candidates = sa.select(User.id).where(User.id.in_(user_ids or [-1]), User.is_active)
-    if branch_ids is not None:
-        candidates = candidates.where(User.id.in_(people_of(branch_ids)))
+    within = [people_of(branch_ids)] if branch_ids is not None else []
     if course_branch_ids := branch_ids_of([course.id]).get(course.id):
-        candidates = candidates.where(User.id.in_(people_of(course_branch_ids)))
-    return set(db.session.scalars(candidates))
+        within.append(people_of(course_branch_ids))
+    return active_people(user_ids, within)
 
 
 def enroll_users(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=False, self_enrolled=False):
@@ -169,11 +168,11 @@ def enroll_class(course, class_id, branch_ids=None):
 
 def _enroll_class(course, class_id, branch_ids=None):
     _lock_enrollments_of(course)  # the class link too: enrolling one class twice at once links it once
-    school_class = db.session.get(SchoolClass, class_id)
-    if school_class is None or (branch_ids is not None and school_class.branch_id not in branch_ids):
+    class_branch_id = branch_of_class(class_id)
+    if class_branch_id is None or (branch_ids is not None and class_branch_id not in branch_ids):
         raise ValidationFailed("No such class.", {"class_id": ["No class with this id."]})
     course_branch_ids = branch_ids_of([course.id]).get(course.id)
-    if course_branch_ids and school_class.branch_id not in course_branch_ids:
+    if course_branch_ids and class_branch_id not in course_branch_ids:
         raise ValidationFailed(
             "This class's branch does not take this course.", {"class_id": ["Outside the course's branches."]}
         )
@@ -181,12 +180,7 @@ def _enroll_class(course, class_id, branch_ids=None):
         sa.select(course_classes).where(course_classes.c.course_id == course.id, course_classes.c.class_id == class_id)
     ).first():
         db.session.execute(sa.insert(course_classes).values(course_id=course.id, class_id=class_id))
-    students = db.session.scalars(
-        sa.select(ClassMembership.user_id).where(
-            ClassMembership.class_id == class_id, ClassMembership.role == "student"
-        )
-    )
-    return _enroll(course, list(students), class_id=class_id)
+    return _enroll(course, students_of(class_id), class_id=class_id)
 
 
 def enroll_new_class_members(class_id, user_ids, role):
@@ -243,19 +237,6 @@ def _active_enrollment(course_id, user_id):
     return enrollment
 
 
-def missing_prerequisites(course_id, user_id):
-    """Titles of the prerequisite courses this person has not completed."""
-    completed = sa.select(Enrollment.course_id).where(
-        Enrollment.user_id == user_id, Enrollment.completed_at.is_not(None)
-    )
-    return db.session.scalars(
-        sa.select(Course.title)
-        .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
-        .where(course_prerequisites.c.course_id == course_id, Course.id.not_in(completed))
-        .order_by(Course.title)
-    ).all()
-
-
 def learner_enrollment(course_id, user_id, lock=False):
     """The active enrollment of a learner, checked against the prerequisites; `lock`: hold its row until
     commit, so that the learner's concurrent requests take turns (see `app.tenancy.locks`)."""
@@ -265,20 +246,8 @@ def learner_enrollment(course_id, user_id, lock=False):
     enrollment = next(iter(locked(stmt)), None) if lock else db.session.scalar(stmt)
     if enrollment is None:
         raise NotFound("You are not enrolled in this course.")
-    if missing := missing_prerequisites(course_id, user_id):
-        raise PermissionDenied(
-            f"Complete {', '.join(missing)} first.", {"prerequisites": missing}, code="PREREQUISITES_NOT_MET"
-        )
+    refuse_unmet_prerequisites(course_id, user_id)
     return enrollment
-
-
-def require_reader(course, principal, scope):
-    """Who may read a course's lessons: its managers, and enrolled learners past its prerequisites."""
-    if can_manage(course, principal, scope):
-        return
-    if principal.kind != "user":
-        raise NotFound("No such item.")
-    learner_enrollment(course.id, principal.id)
 
 
 def mark_complete(item, user_id):

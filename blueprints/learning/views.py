@@ -6,9 +6,9 @@ from werkzeug.datastructures import MultiDict
 from app.api.listing import parse_list_query
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.pages import is_htmx, render_page
-from app.security.principal import current_principal, requires
-from blueprints.branches.scope import scope_of
-from blueprints.courses import content, covers, media, services
+from app.security.actor import current_actor
+from app.security.principal import requires
+from blueprints.courses import access, covers, media, services
 from blueprints.learning import services as learning
 
 bp = Blueprint("learning_pages", __name__)
@@ -19,18 +19,18 @@ bp.add_app_template_global(covers.cover_path)
 @requires("courses.learn")
 def my_learning():
     """Your courses: what is in progress, what is due soon, what you finished."""
-    return render_template("courses/my_learning.html", board=learning.dashboard(current_principal().id))
+    return render_template("courses/my_learning.html", board=learning.dashboard(current_actor.id))
 
 
 @bp.get("/catalog")
 @requires("courses.read")
 def catalog():
     """Published courses open to you, searchable."""
-    principal = current_principal()
+    principal = current_actor.principal
     args = MultiDict({"per_page": "50", "filter[status]": "published"})
     if request.args.get("q"):
         args["filter[title][ilike]"] = f"%{request.args['q']}%"
-    page = services.list_courses(parse_list_query(args, services.COURSE_LIST), principal, scope_of(principal))
+    page = services.list_courses(parse_list_query(args, services.COURSE_LIST), principal, current_actor.scope)
     return render_page(
         "courses/catalog.html",
         partial="courses/_catalog_results.html",
@@ -50,7 +50,7 @@ def _enrolled_in(principal):
 def _open_courses(principal, leaving_out, limit=3):
     """A few published courses this person could join on their own, for "what next"."""
     args = MultiDict({"per_page": "50", "filter[status]": "published"})
-    page = services.list_courses(parse_list_query(args, services.COURSE_LIST), principal, scope_of(principal))
+    page = services.list_courses(parse_list_query(args, services.COURSE_LIST), principal, current_actor.scope)
     taken = _enrolled_in(principal) | set(leaving_out)
     return [course for course in page.items if course.self_enrollment and course.id not in taken][:limit]
 
@@ -59,8 +59,8 @@ def _open_courses(principal, leaving_out, limit=3):
 @requires("courses.learn")
 def enroll(course_id):
     """Join a course that takes self-enrollment."""
-    principal = current_principal()
-    course = services.get_course(course_id, principal, scope_of(principal))
+    principal = current_actor.principal
+    course = access.course_for(course_id)
     learning.self_enroll(course, principal.id)
     return redirect(url_for("learning_pages.play", course_id=course.id))
 
@@ -70,8 +70,8 @@ def enroll(course_id):
 @requires("courses.learn")
 def play(course_id, item_id=None):
     """The course player: resume where you left off, move on, mark things done."""
-    principal = current_principal()
-    course = services.get_course(course_id, principal, scope_of(principal))
+    principal = current_actor.principal
+    course = access.course_for(course_id)
     try:
         view = learning.player(course, principal.id, item_id)
     except DomainError as error:
@@ -83,8 +83,8 @@ def play(course_id, item_id=None):
 @requires("courses.learn")
 def finished(course_id):
     """The end of a course: congratulations, what you completed, the time it took, and what next."""
-    principal = current_principal()
-    course = services.get_course(course_id, principal, scope_of(principal))
+    principal = current_actor.principal
+    course = access.course_for(course_id)
     summary = learning.finish_summary(course, principal.id)
     if summary is None:  # not there yet: back to where the learner left off
         return redirect(url_for("learning_pages.play", course_id=course.id))
@@ -102,8 +102,8 @@ def finished(course_id):
 @requires("courses.learn")
 def leave(course_id):
     """Leave a course you joined yourself, after confirming; one your teachers enrolled you in stays."""
-    principal = current_principal()
-    course = services.get_course(course_id, principal, scope_of(principal))
+    principal = current_actor.principal
+    course = access.course_for(course_id)
     enrollment = learning.active_enrollment_of(course.id, principal.id)
     if enrollment is None:
         raise NotFound("You are not enrolled in this course.")
@@ -118,8 +118,8 @@ def leave(course_id):
 @requires("courses.learn")
 def complete(course_id, item_id):
     """Mark an item done; answers the updated progress to htmx; completing the last item ends the course."""
-    principal = current_principal()
-    item = _visible_item(course_id, item_id)
+    principal = current_actor.principal
+    item = access.course_item_for(course_id, item_id)[1]
     result = learning.mark_complete(item, principal.id)
     if is_htmx():
         return render_template("courses/_completion.html", result=result, item=item, course_id=course_id)
@@ -132,36 +132,23 @@ def complete(course_id, item_id):
 @requires("courses.learn")
 def report_time(course_id, item_id):
     """The player's time reports (sent with `navigator.sendBeacon`, so nobody reads the answer)."""
-    item = _visible_item(course_id, item_id)
+    item = access.course_item_for(course_id, item_id)[1]
     seconds = request.form.get("seconds", type=int)
     if seconds is None:
         raise ValidationFailed("Say how many seconds.", {"seconds": ["A whole number of seconds."]})
-    learning.record_time(item, current_principal().id, seconds)
+    learning.record_time(item, current_actor.id, seconds)
     return "", 204
-
-
-def _visible_item(course_id, item_id):
-    """An item of a course the signed-in person sees; an item of another course is not found here."""
-    principal = current_principal()
-    services.get_course(course_id, principal, scope_of(principal))
-    item = content.get_item(item_id)
-    if item.course_id != course_id:
-        raise NotFound("No such content.")
-    return item
 
 
 @bp.get("/courses/<int:course_id>/cover")
 @requires("courses.read")
 def cover(course_id):
     """A course's cover image, for whoever sees the course."""
-    principal = current_principal()
-    return covers.serve(services.get_course(course_id, principal, scope_of(principal)))
+    return covers.serve(access.course_for(course_id))
 
 
 @bp.get("/media/<int:media_id>")
 @requires("courses.read")
 def media_file(media_id):
     """A course file for the signed-in person (range requests for video)."""
-
-    principal = current_principal()
-    return media.serve(services.readable_media(media_id, principal, scope_of(principal)))
+    return media.serve(access.media_for(media_id, "lessons"))

@@ -6,19 +6,15 @@ from flask.views import MethodView
 from app.api.blueprint import ApiBlueprint
 from app.api.downloads import csv_download
 from app.api.listing import list_parameters, page_response, parse_list_query
-from app.security.principal import current_principal, requires
+from app.security.actor import current_actor
+from app.security.principal import requires
 from blueprints.auth.services import update_profile
-from blueprints.branches.scope import scope_of
 from blueprints.users import management, schemas, services
 from blueprints.users.export import export_people
 from blueprints.users.listing import USER_LIST
 
 blp = ApiBlueprint("users", __name__, url_prefix="/api/v1/users", description="People of an organization.")
 BEARER = [{"bearerAuth": []}]
-
-
-def _scope():
-    return scope_of(current_principal())
 
 
 @blp.route("")
@@ -31,8 +27,8 @@ class Users(MethodView):
         """List people (branch managers: of their branches); `format=csv` streams the import format."""
         query = parse_list_query(request.args, USER_LIST)
         if args["format"] == "csv":
-            return csv_download(export_people(query, _scope()), "people.csv")
-        return page_response(services.list_users(query, _scope()), query)
+            return csv_download(export_people(query, current_actor.scope), "people.csv")
+        return page_response(services.list_users(query, current_actor.scope), query)
 
     @requires("users.manage")
     @blp.doc(security=BEARER)
@@ -40,7 +36,7 @@ class Users(MethodView):
     @blp.response(201, schemas.UserSchema)
     def post(self, data):
         """Add a person; without a password they get an invitation to choose one."""
-        return management.add_person(data, _scope())
+        return management.add_person(data, current_actor.scope)
 
 
 @blp.route("/<int:user_id>")
@@ -50,7 +46,7 @@ class UserById(MethodView):
     @blp.response(200, schemas.UserSchema)
     def get(self, user_id):
         """One person of the organization."""
-        return services.get_user(user_id, _scope())
+        return services.get_user(user_id, current_actor.scope)
 
     @requires("users.manage")
     @blp.doc(security=BEARER)
@@ -58,7 +54,7 @@ class UserById(MethodView):
     @blp.response(200, schemas.UserSchema)
     def put(self, data, user_id):
         """Change a person's names, role, external id, sign-in address or branches; deactivate or reactivate them."""
-        scope = _scope()
+        scope = current_actor.scope
         return management.edit_person(services.get_manageable_user(user_id, scope), data, scope)
 
     @requires("users.manage")
@@ -66,7 +62,7 @@ class UserById(MethodView):
     @blp.response(200, schemas.UserSchema)
     def delete(self, user_id):
         """Deactivate a person: they can no longer sign in; their records are kept."""
-        return management.set_active(services.get_manageable_user(user_id, _scope()), False)
+        return management.set_active(services.get_manageable_user(user_id, current_actor.scope), False)
 
 
 @blp.route("/<int:user_id>/invitation")
@@ -76,7 +72,7 @@ class UserInvitation(MethodView):
     @blp.response(202, schemas.UserSchema)
     def post(self, user_id):
         """Send the invitation again to someone who never chose a password (429 within 10 minutes of the last)."""
-        user = services.get_manageable_user(user_id, _scope())
+        user = services.get_manageable_user(user_id, current_actor.scope)
         management.resend_invitation(user)
         return user
 
@@ -88,7 +84,7 @@ class UserProfile(MethodView):
     @blp.response(200, schemas.ProfileSchema)
     def get(self, user_id):
         """A person's profile."""
-        return services.get_user(user_id, _scope())
+        return services.get_user(user_id, current_actor.scope)
 
     @requires("users.manage")
     @blp.doc(security=BEARER)
@@ -96,5 +92,5 @@ class UserProfile(MethodView):
     @blp.response(200, schemas.ProfileSchema)
     def put(self, data, user_id):
         """Change a person's names and notification address."""
-        user = services.get_manageable_user(user_id, _scope())
+        user = services.get_manageable_user(user_id, current_actor.scope)
         return update_profile(user, data.get("first_name"), data.get("last_name"), data.get("notification_email"))

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from app.api.listing import apply_filters
 from app.csv_safety import safe_row
 from app.extensions import db
-from blueprints.branches.models import Branch, BranchMembership
-from blueprints.classes.models import ClassMembership, SchoolClass
+from blueprints.branches.queries import branches_of_people
+from blueprints.classes.queries import classes_of_people
 from blueprints.imports.csvfile import CLASS_SEPARATOR
 from blueprints.users.listing import USER_LIST, scoped
 from blueprints.users.models import User
@@ -20,23 +20,11 @@ BATCH = 1000
 
 def _memberships(user_ids):
     """user id -> (branch code, [class names in that branch]); one branch per row, as imports take it."""
-    branch_rows = db.session.execute(
-        sa.select(BranchMembership.user_id, Branch.id, Branch.code)
-        .join(Branch, Branch.id == BranchMembership.branch_id)
-        .where(BranchMembership.user_id.in_(user_ids))
-        .order_by(BranchMembership.user_id, BranchMembership.id)
-    )
     branches = {}
-    for user_id, branch_id, code in branch_rows:
+    for user_id, branch_id, code, _name, _role in branches_of_people(user_ids):
         branches.setdefault(user_id, (branch_id, code))
-    class_rows = db.session.execute(
-        sa.select(ClassMembership.user_id, SchoolClass.branch_id, SchoolClass.name)
-        .join(SchoolClass, SchoolClass.id == ClassMembership.class_id)
-        .where(ClassMembership.user_id.in_(user_ids), SchoolClass.archived_at.is_(None))
-        .order_by(ClassMembership.user_id, SchoolClass.name)
-    )
     classes = {}
-    for user_id, branch_id, name in class_rows:
+    for user_id, name, branch_id, _role in classes_of_people(user_ids):
         if branches.get(user_id, (None,))[0] == branch_id:
             classes.setdefault(user_id, []).append(name)
     return branches, classes

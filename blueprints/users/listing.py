@@ -2,10 +2,9 @@
 
 import sqlalchemy as sa
 
-from app.api.listing import FilterBy, ListSpec, clause
+from app.api.listing import FilterBy, ListSpec
 from app.errors import BadRequest
-from blueprints.branches.models import BranchMembership
-from blueprints.branches.scope import people_of
+from blueprints.branches.queries import branch_filter, people_of
 from blueprints.users.models import User
 
 STATUSES = {
@@ -13,11 +12,6 @@ STATUSES = {
     "invited": lambda: sa.and_(User.is_active, User.password_hash.is_(None)),
     "inactive": lambda: sa.not_(User.is_active),
 }
-
-
-def _in_branch(op, value):
-    members = sa.select(BranchMembership.user_id).where(clause(BranchMembership.branch_id, op, value))
-    return User.id.in_(members)
 
 
 def _status(op, value):
@@ -52,7 +46,7 @@ USER_LIST = ListSpec(
         "external_id": User.external_id,
         "is_active": User.is_active,
         "created_at": User.created_at,
-        "branch": FilterBy(BranchMembership.branch_id, _in_branch),
+        "branch": branch_filter(User.id),
         "status": FilterBy(User.role, _status),  # typed as text
         "q": FilterBy(User.email, _search),
     },

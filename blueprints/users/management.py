@@ -12,7 +12,8 @@ from app.security.permissions import ORG_ADMIN
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.auth.services import invite_users, revoke_all_sessions, void_password_links
-from blueprints.branches.models import Branch, BranchMembership
+from blueprints.branches.queries import existing_branch_ids
+from blueprints.branches.services import follow_role_in_branches, join_branches, set_branches_of
 from blueprints.users.models import User
 from blueprints.users.services import create_user, normalize_email
 
@@ -38,7 +39,7 @@ def add_person(data, scope):
         raise ValidationFailed("Choose a branch.", {"branch_ids": ["A branch manager adds people to their branches."]})
     for branch_id in branch_ids:
         scope.require(branch_id)
-    known = set(db.session.scalars(sa.select(Branch.id).where(Branch.id.in_(branch_ids or [-1]))))
+    known = existing_branch_ids(branch_ids)
     if missing := [b for b in branch_ids if b not in known]:
         raise ValidationFailed("Unknown branches.", {"branch_ids": [f"No branch with id {b}." for b in missing]})
     password = data.get("password") or None
@@ -53,8 +54,7 @@ def add_person(data, scope):
     except sa.exc.IntegrityError:  # the only unique column create_user has not checked
         db.session.rollback()
         raise _external_id_taken() from None
-    for branch_id in branch_ids:
-        db.session.add(BranchMembership(branch_id=branch_id, user_id=user.id, role=membership_role(role)))
+    join_branches(user.id, branch_ids, membership_role(role))
     db.session.commit()
     if not password and data.get("send_invitation", True):
         enqueue(require_tenant(), invite_users, [user.email])
@@ -97,10 +97,10 @@ def _edit_person(user, data, scope):
             raise PermissionDenied("Only an org admin can change an org admin.", code="OUT_OF_SCOPE")
         if data["role"] != ORG_ADMIN:
             _keep_an_admin(user)
-        _follow_role_in_branches(user, data["role"], scope)
+        follow_role_in_branches(user.id, membership_role(user.role), membership_role(data["role"]), scope)
         user.role = data["role"]
     if "branch_ids" in data:
-        _set_branches(user, data["branch_ids"], data.get("role", user.role), scope)
+        set_branches_of(user.id, data["branch_ids"], membership_role(data.get("role", user.role)), scope)
     for key in ("first_name", "last_name"):
         if key in data:
             user.__setattr__(key, data[key].strip())
@@ -132,51 +132,6 @@ def _change_email(user, email, scope):
         raise Conflict("A user with this e-mail already exists.", {"email": ["Already in use by someone else."]})
     void_password_links([user.id])  # links mailed to the old address no longer open the account
     user.email = email
-
-
-def _follow_role_in_branches(user, new_role, scope):
-    """The person's role in the branches (within the actor's reach) where it was their old role follows the new
-    one: without this a student made branch manager would still be a student in their branch, and manage nothing."""
-    stmt = (
-        sa.update(BranchMembership)
-        .where(BranchMembership.user_id == user.id, BranchMembership.role == membership_role(user.role))
-        .values(role=membership_role(new_role))
-    )
-    if not scope.organization_wide:
-        stmt = stmt.where(BranchMembership.branch_id.in_(scope.branch_ids or [-1]))
-    db.session.execute(stmt)
-
-
-def _set_branches(user, branch_ids, role, scope):
-    """The person's branches become `branch_ids`; a branch manager moves people only among their own branches
-    (memberships elsewhere stay as they are) and keeps each in at least one of them."""
-    wanted = set(branch_ids)
-    known = set(
-        db.session.scalars(sa.select(Branch.id).where(Branch.id.in_(wanted or [-1]), Branch.archived_at.is_(None)))
-    )
-    if missing := sorted(wanted - known):
-        raise ValidationFailed("Unknown branches.", {"branch_ids": [f"No active branch with id {b}." for b in missing]})
-    for branch_id in wanted:
-        scope.require(branch_id)
-    if not scope.organization_wide and not wanted:
-        raise ValidationFailed(
-            "Keep at least one of your branches.",
-            {"branch_ids": ["Choose at least one branch: an org admin moves people out of your branches."]},
-        )
-    current = {
-        membership.branch_id: (membership, archived)
-        for membership, archived in db.session.execute(
-            sa.select(BranchMembership, Branch.archived_at)
-            .join(Branch, Branch.id == BranchMembership.branch_id)
-            .where(BranchMembership.user_id == user.id)
-        )
-    }
-    for branch_id, (membership, archived) in current.items():
-        # An archived branch is in no list to choose from, so leaving it unticked is not leaving it.
-        if branch_id not in wanted and scope.allows(branch_id) and archived is None:
-            db.session.delete(membership)
-    for branch_id in sorted(wanted - set(current)):
-        db.session.add(BranchMembership(branch_id=branch_id, user_id=user.id, role=membership_role(role)))
 
 
 def resend_invitation(user):

@@ -1,45 +1,35 @@
-"""What the people pages show beyond the list itself: the branches one may pick, what a person belongs to."""
+"""What a person belongs to, as the people pages show it, and whom a people picker offers."""
+
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
 from app.extensions import db
-from blueprints.branches.models import Branch, BranchMembership
-from blueprints.classes.models import ClassMembership, SchoolClass
+from blueprints.branches.queries import branch_names, branches_of, branches_of_people
+from blueprints.classes.queries import classes_of_people
 from blueprints.users.listing import USER_LIST, scoped
 from blueprints.users.models import User
 from blueprints.users.services import unmanageable_ids
 
 
-def branch_choices(scope):
-    stmt = sa.select(Branch.id, Branch.name).where(Branch.archived_at.is_(None)).order_by(Branch.name)
-    if not scope.organization_wide:
-        stmt = stmt.where(Branch.id.in_(scope.branch_ids or [-1]))
-    return db.session.execute(stmt).all()
-
-
 def memberships_of(person):
-    branches = db.session.execute(
-        sa.select(Branch.name, BranchMembership.role)
-        .join(BranchMembership, BranchMembership.branch_id == Branch.id)
-        .where(BranchMembership.user_id == person.id)
-        .order_by(Branch.name)
-    ).all()
-    classes = db.session.execute(
-        sa.select(SchoolClass.name, Branch.name.label("branch"), ClassMembership.role)
-        .join(ClassMembership, ClassMembership.class_id == SchoolClass.id)
-        .join(Branch, Branch.id == SchoolClass.branch_id)
-        .where(ClassMembership.user_id == person.id, SchoolClass.archived_at.is_(None))
-        .order_by(SchoolClass.name)
-    ).all()
+    """The person's branches (name, role) by name, and open classes (name, branch, role) by class name."""
+    branches = sorted(
+        (SimpleNamespace(name=name, role=role) for _user, _id, _code, name, role in branches_of_people([person.id])),
+        key=lambda branch: branch.name,
+    )
+    class_rows = classes_of_people([person.id])
+    names = branch_names({branch_id for _user, _name, branch_id, _role in class_rows})
+    classes = [
+        SimpleNamespace(name=name, branch=names.get(branch_id, ""), role=role)
+        for _user, name, branch_id, role in class_rows
+    ]
     return {"branches": branches, "classes": classes}
 
 
 def branch_ids_of(person, scope):
     """The ids of the person's branches that this actor sees."""
-    stmt = sa.select(BranchMembership.branch_id).where(BranchMembership.user_id == person.id)
-    if not scope.organization_wide:
-        stmt = stmt.where(BranchMembership.branch_id.in_(scope.branch_ids or [-1]))
-    return list(db.session.scalars(stmt))
+    return [branch_id for branch_id in db.session.scalars(branches_of(person.id)) if scope.allows(branch_id)]
 
 
 PICKER_SIZE = 10

@@ -7,11 +7,11 @@ from app.emails import normalize_email
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.security.passwords import hash_password, needs_rehash, verify_password
-from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, TENANT_ROLES
+from app.security.permissions import ORG_ADMIN, TENANT_ROLES
 from app.security.principal import Principal, register_principal_loader
 from app.tenancy.context import require_tenant
 from blueprints.auth.models import SignIn
-from blueprints.branches.models import BranchMembership
+from blueprints.branches.queries import managers_outside, people_of
 from blueprints.users.listing import USER_LIST, scoped
 from blueprints.users.models import User
 
@@ -66,17 +66,12 @@ def unmanageable_ids(user_ids, scope):
     user_ids = set(user_ids)
     if scope is None or scope.organization_wide or not user_ids:
         return set()
-    branch_ids = scope.branch_ids or {-1}
-    in_branches = sa.select(BranchMembership.user_id).where(BranchMembership.branch_id.in_(branch_ids))
-    manages_elsewhere = sa.select(BranchMembership.user_id).where(
-        BranchMembership.role == BRANCH_MANAGER, BranchMembership.branch_id.not_in(branch_ids)
-    )
     manageable = db.session.scalars(
         sa.select(User.id).where(
             User.id.in_(user_ids),
             User.role != ORG_ADMIN,
-            User.id.in_(in_branches),
-            User.id.not_in(manages_elsewhere),
+            User.id.in_(people_of(scope.branch_ids)),
+            User.id.not_in(managers_outside(scope.branch_ids)),
         )
     )
     return user_ids - set(manageable)

@@ -8,9 +8,10 @@ from app.api.listing import parse_list_query
 from app.errors import DomainError
 from app.forms import apply_domain_error
 from app.pages import render_page
+from app.security.actor import current_actor
 from app.security.permissions import ORG_ADMIN
-from app.security.principal import current_principal, requires
-from blueprints.branches.scope import scope_of
+from app.security.principal import requires
+from blueprints.branches.queries import branch_choices
 from blueprints.users import management
 from blueprints.users import memberships as people
 from blueprints.users import services as users
@@ -19,11 +20,6 @@ from blueprints.users.forms import ROLE_CHOICES, PersonEditForm, PersonForm
 from blueprints.users.listing import USER_LIST
 
 bp = Blueprint("people_pages", __name__, url_prefix="/people")
-
-
-def _actor_and_scope():
-    principal = current_principal()
-    return principal, scope_of(principal)
 
 
 PAGE_SIZE = 20
@@ -42,7 +38,7 @@ def _list_args(args):
 @requires("users.read")
 def index():
     """Everyone you may see, searchable as you type, filtered and paged."""
-    scope = scope_of(current_principal())
+    scope = current_actor.scope
     try:
         query = parse_list_query(_list_args(request.args), USER_LIST)
     except DomainError:
@@ -53,7 +49,7 @@ def index():
         partial="people/_results.html",
         page=page,
         args=request.args,
-        branches=people.branch_choices(scope),
+        branches=branch_choices(scope),
         last_page=max(1, -(-page.total // PAGE_SIZE)),
     )
 
@@ -66,7 +62,7 @@ def export():
         query = parse_list_query(_list_args(request.args), USER_LIST)
     except DomainError:
         return redirect(url_for("people_pages.index"))
-    return csv_download(export_people(query, scope_of(current_principal())), "people.csv")
+    return csv_download(export_people(query, current_actor.scope), "people.csv")
 
 
 @bp.get("/picker")
@@ -74,7 +70,7 @@ def export():
 def picker():
     """A people picker's results: the people already ticked, then up to 10 others matching the search."""
     chosen, matches = people.pick_people(
-        request.args.get("picker_q", "")[:200], request.args.getlist("user_ids"), scope_of(current_principal())
+        request.args.get("picker_q", "")[:200], request.args.getlist("user_ids"), current_actor.scope
     )
     return render_page(
         "people/picker.html",
@@ -89,8 +85,8 @@ def picker():
 @requires("users.read")
 def detail(user_id):
     """One person: their details, branches and classes."""
-    principal = current_principal()
-    scope = scope_of(principal)
+    principal = current_actor.principal
+    scope = current_actor.scope
     person = users.get_user(user_id, scope)
     can_manage = principal.can("users.manage") and not users.unmanageable_ids([person.id], scope)
     return render_template(
@@ -102,7 +98,7 @@ def detail(user_id):
 @requires("users.manage")
 def set_active(user_id):
     """Deactivate or reactivate a person (their records stay either way)."""
-    person = users.get_manageable_user(user_id, scope_of(current_principal()))
+    person = users.get_manageable_user(user_id, current_actor.scope)
     management.set_active(person, request.form.get("active") == "1")
     flash(f"{person.full_name} is {'active again' if person.is_active else 'deactivated'}.")
     return redirect(url_for("people_pages.detail", user_id=user_id))
@@ -117,10 +113,10 @@ def _role_choices(scope):
 @requires("users.manage")
 def new():
     """Add one person; they get an invitation to choose a password."""
-    scope = scope_of(current_principal())
+    scope = current_actor.scope
     form = PersonForm()
     form.role.choices = _role_choices(scope)
-    choices = [(b.id, b.name) for b in people.branch_choices(scope)]
+    choices = [(b.id, b.name) for b in branch_choices(scope)]
     form.branch_id.choices = choices if not scope.organization_wide else [(0, "No branch"), *choices]
     status = 200
     if form.validate_on_submit():
@@ -145,11 +141,11 @@ def new():
 @requires("users.manage")
 def edit(user_id):
     """Change a person's names, role, external id, branches and (org admins) sign-in address."""
-    scope = scope_of(current_principal())
+    scope = current_actor.scope
     person = users.get_manageable_user(user_id, scope)
     form = PersonEditForm(obj=person, branch_ids=people.branch_ids_of(person, scope))
     form.role.choices = _role_choices(scope)
-    form.branch_ids.choices = [(b.id, b.name) for b in people.branch_choices(scope)]
+    form.branch_ids.choices = [(b.id, b.name) for b in branch_choices(scope)]
     fields = ["first_name", "last_name", "role", "external_id"]
     if request.method == "GET" or "branches_on_form" in request.form:
         fields.append("branch_ids")  # a form without the branch boxes (an older page, a script) keeps them
@@ -176,7 +172,7 @@ def edit(user_id):
 @requires("users.manage")
 def resend_invitation(user_id):
     """Send the invitation again to someone who never chose a password."""
-    person = users.get_manageable_user(user_id, scope_of(current_principal()))
+    person = users.get_manageable_user(user_id, current_actor.scope)
     try:
         management.resend_invitation(person)
         flash(f"A new invitation is on its way to {person.email}; earlier links stop working.")

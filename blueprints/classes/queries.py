@@ -1,0 +1,64 @@
+"""What other features may read of classes: who teaches and studies where, and which branch a class is in."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.security.permissions import STUDENT, TEACHER
+from blueprints.classes.models import ClassMembership, SchoolClass
+
+
+def classes_taught_by(user_id):
+    """The ids of the classes this person teaches (archived ones too: teaching them still shows them)."""
+    return frozenset(
+        db.session.scalars(
+            sa.select(ClassMembership.class_id).where(
+                ClassMembership.user_id == user_id, ClassMembership.role == TEACHER
+            )
+        )
+    )
+
+
+def students_of(class_id):
+    """The ids of the class's students."""
+    return list(
+        db.session.scalars(
+            sa.select(ClassMembership.user_id).where(
+                ClassMembership.class_id == class_id, ClassMembership.role == STUDENT
+            )
+        )
+    )
+
+
+def branch_of_class(class_id):
+    """The branch a class belongs to, or None when there is no such class."""
+    return db.session.scalar(sa.select(SchoolClass.branch_id).where(SchoolClass.id == class_id))
+
+
+def open_class_count(branch_id):
+    """How many classes of the branch are not archived."""
+    return db.session.scalar(
+        sa.select(sa.func.count(SchoolClass.id)).where(
+            SchoolClass.branch_id == branch_id, SchoolClass.archived_at.is_(None)
+        )
+    )
+
+
+def open_class_counts(branch_ids):
+    """{branch id: how many of its classes are not archived} for these branches (those with none are left out)."""
+    return dict(
+        db.session.execute(
+            sa.select(SchoolClass.branch_id, sa.func.count(SchoolClass.id))
+            .where(SchoolClass.branch_id.in_(branch_ids or [-1]), SchoolClass.archived_at.is_(None))
+            .group_by(SchoolClass.branch_id)
+        ).all()
+    )
+
+
+def classes_of_people(user_ids):
+    """(user id, class name, branch id, role) of each open class these people are in, by person and name."""
+    return db.session.execute(
+        sa.select(ClassMembership.user_id, SchoolClass.name, SchoolClass.branch_id, ClassMembership.role)
+        .join(SchoolClass, SchoolClass.id == ClassMembership.class_id)
+        .where(ClassMembership.user_id.in_(user_ids), SchoolClass.archived_at.is_(None))
+        .order_by(ClassMembership.user_id, SchoolClass.name)
+    ).all()

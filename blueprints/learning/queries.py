@@ -1,0 +1,68 @@
+"""What other features may read of learning: who is enrolled where, how far they got, what they still need."""
+
+import sqlalchemy as sa
+
+from app.errors import PermissionDenied
+from app.extensions import db
+from blueprints.courses.models import Course, course_prerequisites
+from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
+
+
+def is_enrolled(course_id, user_id):
+    """Whether this person takes the course now (an unenrollment keeps the row, not the access)."""
+    return (
+        db.session.scalar(
+            sa.select(Enrollment.id).where(
+                Enrollment.course_id == course_id, Enrollment.user_id == user_id, Enrollment.status == "active"
+            )
+        )
+        is not None
+    )
+
+
+def was_ever_taken(course_id):
+    """Whether anyone ever enrolled in the course, unenrolled people included (their history is kept)."""
+    return db.session.scalar(sa.select(sa.func.count(Enrollment.id)).where(Enrollment.course_id == course_id)) > 0
+
+
+def enrollment_tallies(course_ids, people=None):
+    """{course id: (active enrollments, completed ones)}, in one query; `people`: only these user ids (a
+    select, e.g. the people of some branches)."""
+    stmt = (
+        sa.select(Enrollment.course_id, sa.func.count(), sa.func.count(Enrollment.completed_at))
+        .where(Enrollment.course_id.in_(course_ids or [-1]), Enrollment.status == "active")
+        .group_by(Enrollment.course_id)
+    )
+    if people is not None:
+        stmt = stmt.where(Enrollment.user_id.in_(people))
+    return {course_id: (enrolled, completed) for course_id, enrolled, completed in db.session.execute(stmt)}
+
+
+def enrollments_with_records_of(item_ids):
+    """How many enrollments hold a completion of, or time spent on, any of these items (one query)."""
+    touched = sa.union(
+        sa.select(ItemProgress.enrollment_id).where(ItemProgress.item_id.in_(item_ids)),
+        sa.select(ItemTime.enrollment_id).where(ItemTime.item_id.in_(item_ids)),
+    ).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(touched)) or 0
+
+
+def missing_prerequisites(course_id, user_id):
+    """Titles of the prerequisite courses this person has not completed."""
+    completed = sa.select(Enrollment.course_id).where(
+        Enrollment.user_id == user_id, Enrollment.completed_at.is_not(None)
+    )
+    return db.session.scalars(
+        sa.select(Course.title)
+        .join(course_prerequisites, course_prerequisites.c.prerequisite_id == Course.id)
+        .where(course_prerequisites.c.course_id == course_id, Course.id.not_in(completed))
+        .order_by(Course.title)
+    ).all()
+
+
+def refuse_unmet_prerequisites(course_id, user_id):
+    """A learner who has not completed the course's prerequisites may not open its lessons yet (403)."""
+    if missing := missing_prerequisites(course_id, user_id):
+        raise PermissionDenied(
+            f"Complete {', '.join(missing)} first.", {"prerequisites": missing}, code="PREREQUISITES_NOT_MET"
+        )

@@ -1,0 +1,26 @@
+"""What other features may read of users: which ids are people, which are active, whose e-mail is what."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from blueprints.users.models import User
+
+
+def existing_user_ids(user_ids):
+    """Which of these ids are people of the organization (inactive ones included)."""
+    return set(db.session.scalars(sa.select(User.id).where(User.id.in_(user_ids or [-1]))))
+
+
+def active_people(user_ids, within=()):
+    """The ids of the active people among these who are also in each of `within` (selects of user ids, e.g.
+    the people of some branches): whom one may enroll, say."""
+    stmt = sa.select(User.id).where(User.id.in_(user_ids or [-1]), User.is_active)
+    for people in within:
+        stmt = stmt.where(User.id.in_(people))
+    return set(db.session.scalars(stmt))
+
+
+def user_ids_by_email(emails):
+    """{e-mail: user id} of the people with these addresses (compared as stored: trimmed, lower case)."""
+    wanted = {email.strip().lower() for email in emails if email.strip()}
+    return dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted or [""]))).all())
