@@ -9,6 +9,7 @@ from app.errors import NotFound, ValidationFailed
 from app.security.actor import current_actor
 from app.security.principal import requires
 from blueprints.courses import access, content, covers, media, schemas, services
+from blueprints.learning import roster
 from blueprints.learning import schemas as learning_schemas
 from blueprints.learning import services as learning
 
@@ -134,7 +135,7 @@ class CourseModuleById(MethodView):
 @blp.route("/<int:course_id>/enrollments")
 class CourseEnrollments(MethodView):
     @requires("courses.manage")
-    @blp.doc(parameters=list_parameters(learning.PROGRESS_LIST), security=BEARER)
+    @blp.doc(parameters=list_parameters(roster.PROGRESS_LIST), security=BEARER)
     @blp.response(200, schemas.ProgressRowSchema(many=True))
     def get(self, course_id):
         """Who is enrolled, with their progress (paged like every list)."""
@@ -191,7 +192,7 @@ class MyEnrollment(MethodView):
 @blp.route("/<int:course_id>/progress")
 class CourseProgress(MethodView):
     @requires("courses.manage")
-    @blp.doc(parameters=list_parameters(learning.PROGRESS_LIST), security=BEARER)
+    @blp.doc(parameters=list_parameters(roster.PROGRESS_LIST), security=BEARER)
     @blp.response(200, schemas.ProgressRowSchema(many=True))
     def get(self, course_id):
         """Each learner's progress in the course: filter on status, completed, class; sort; page."""
@@ -200,8 +201,8 @@ class CourseProgress(MethodView):
 
 def _progress_page(course_id):
     course, branch_ids = access.roster_for(course_id)
-    query = parse_list_query(request.args, learning.PROGRESS_LIST)
-    return page_response(learning.course_progress(course, query, branch_ids=branch_ids), query)
+    query = parse_list_query(request.args, roster.PROGRESS_LIST)
+    return page_response(roster.course_progress(course, query, branch_ids=branch_ids), query)
 
 
 @content_blp.route("")

@@ -23,6 +23,7 @@ from blueprints.courses.forms import (
     VersionForm,
 )
 from blueprints.courses.models import ContentKind
+from blueprints.learning import roster as learners
 from blueprints.learning import services as learning
 
 bp = Blueprint("teaching_pages", __name__, url_prefix="/teach")
@@ -428,7 +429,7 @@ def roster(course_id):
             return redirect(url_for("teaching_pages.roster", course_id=course.id))
         except DomainError as error:
             apply_domain_error(form, error)
-    page = learning.course_progress(course, _roster_query(request.args), branch_ids=branch_ids)
+    page = learners.course_progress(course, _roster_query(request.args), branch_ids=branch_ids)
     status = 422 if form.errors or form.form_errors else 200
     context = {
         "course": course,
@@ -449,7 +450,7 @@ def _roster_query(args, per_page=ROSTER_PAGE_SIZE):
     mapped = MultiDict({"page": args.get("page", "1"), "per_page": str(per_page), "filter[status]": "active"})
     if args.get("q"):
         mapped["filter[q]"] = args["q"][:200]
-    return parse_list_query(mapped, learning.PROGRESS_LIST)
+    return parse_list_query(mapped, learners.PROGRESS_LIST)
 
 
 @bp.get("/<int:course_id>/roster.csv")
@@ -458,7 +459,7 @@ def roster_export(course_id):
     """The roster as CSV: every enrolled learner matching the search, with their progress."""
     course, branch_ids = access.roster_for(course_id)
     return csv_download(
-        learning.roster_csv(course, _roster_query(request.args), branch_ids=branch_ids), f"{course.slug}-roster.csv"
+        learners.roster_csv(course, _roster_query(request.args), branch_ids=branch_ids), f"{course.slug}-roster.csv"
     )
 
 
@@ -467,7 +468,7 @@ def roster_export(course_id):
 def learner(course_id, user_id):
     """One learner in this course: progress per item, time spent, last activity."""
     course, branch_ids = access.roster_for(course_id)
-    detail = learning.learner_in_course(course, user_id, branch_ids=branch_ids)
+    detail = learners.learner_in_course(course, user_id, branch_ids=branch_ids)
     return render_template("courses/learner.html", course=course, **detail)
 
 
@@ -476,7 +477,7 @@ def learner(course_id, user_id):
 def unenroll(course_id, user_id):
     """Ask, then take a learner out of the course (their progress is kept: enrolling again resumes it)."""
     course, branch_ids = access.roster_for(course_id)
-    detail = learning.learner_in_course(course, user_id, branch_ids=branch_ids)
+    detail = learners.learner_in_course(course, user_id, branch_ids=branch_ids)
     if request.method == "POST":
         learning.unenroll(course, user_id, branch_ids=branch_ids)
         flash(f"{detail['person'].email} unenrolled.")
