@@ -44,15 +44,16 @@ def _dotted(func):
 
 
 def enqueue(tenant, func, *args, retries=3, timeout=600, **kwargs):
-    """Queue `func(*args, **kwargs)` to run inside `tenant`; returns the RQ job."""
+    """Queue `func(*args, **kwargs)` to run inside `tenant` (None: platform work, in an app context only);
+    returns the RQ job."""
+    where = (run_in_tenant, tenant.slug) if tenant else (run_in_platform,)
     return get_queue().enqueue(
-        run_in_tenant,
-        tenant.slug,
+        *where,
         _dotted(func),
         *args,
         job_timeout=timeout,
         retry=Retry(max=retries, interval=[5, 30, 120][:retries]) if retries else None,
-        meta={"tenant": tenant.slug},
+        meta={"tenant": tenant.slug if tenant else None},
         **kwargs,
     )
 
@@ -88,7 +89,7 @@ def _standalone_app():
     return create_app()
 
 
-def worker_app():
+def _app():
     """The running app (a worker started by `flask worker`), or one built once for a bare `rq worker`."""
     if has_app_context():
         return current_app._get_current_object()
@@ -98,7 +99,7 @@ def worker_app():
 def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
     """The RQ entry point: find the tenant, enter its context, run the job function."""
 
-    app = worker_app()
+    app = _app()
     with app.app_context():
         tenant = find_active_tenant(tenant_slug)
     if tenant is None:
@@ -110,5 +111,5 @@ def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
 
 def run_in_platform(dotted, *args, **kwargs):
     """The RQ entry point of platform work (no organization): run the job function in an app context."""
-    with worker_app().app_context():
+    with _app().app_context():
         return _resolve(dotted)(*args, **kwargs)

@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from app.jobs import worker_app
 from app.tenancy import databases
 from app.tenancy.engines import create_tenant_engine
 from app.tenancy.models import Tenant, TenantStatus, utcnow
@@ -91,9 +90,3 @@ def refresh_figures(tenant_ids=None):
         db.session.add(record)
         db.session.commit()
     return len(tenants) - len(failed), failed
-
-
-def refresh_all_figures_job():
-    """The RQ job behind the console's "Refresh figures" button (platform-wide, not one tenant's)."""
-    with worker_app().app_context():
-        return refresh_figures()

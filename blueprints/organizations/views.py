@@ -7,7 +7,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.errors import DomainError, NotFound
 from app.forms import apply_domain_error
-from app.jobs import get_queue
+from app.jobs import enqueue
 from app.pages import render_page
 from app.security.principal import requires
 from app.tenancy.context import get_current_tenant
@@ -84,7 +84,7 @@ def console():
 def refresh_figures():
     """Recount every organization's figures in the background (the list shows when they were counted)."""
     _on_platform()
-    get_queue().enqueue(figures.refresh_all_figures_job, job_timeout=3600)
+    enqueue(None, figures.refresh_figures, retries=0, timeout=3600)
     flash("Counting every organization's figures in the background; reload this page in a minute.")
     return redirect(url_for("organization_pages.console"))
 
