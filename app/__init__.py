@@ -117,6 +117,7 @@ FEATURES = (
     "blueprints.api_keys",
     "blueprints.courses",
     "blueprints.learning",
+    "blueprints.assessments",
     "blueprints.home",
     "blueprints.outbox",
 )

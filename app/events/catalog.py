@@ -276,11 +276,46 @@ class CourseCompleted(Event):
 
 
 @define
+class AssessmentSubmitted(Event):
+    """A learner's quiz attempt was submitted (by them, or by the deadline job with what was saved)."""
+
+    name = "assessment.submitted"
+    emitted_by = ("blueprints.assessments.attempts",)
+    quiz_id: int
+    attempt_id: int
+    course_id: int
+    user_id: int
+    auto_submitted: bool = False
+
+
+@define
+class AssessmentGraded(Event):
+    """An attempt has its final score: on submit when a machine can grade all of it, or when a person has
+    graded its last essay, or when a regrade changed it."""
+
+    name = "assessment.graded"
+    emitted_by = ("blueprints.assessments.attempts",)
+    quiz_id: int
+    attempt_id: int
+    course_id: int
+    user_id: int
+    score: float
+    max_score: float
+    percent: float
+    passed: bool
+
+
+@define
 class AssessmentPassed(Event):
-    """A learner passed the assessment of an item (the assessments feature will emit it)."""
+    """A learner passed a quiz (once per learner and quiz, on the first passing grade). `item_id`: the
+    course item the quiz is linked to, if any (passing it completes that item)."""
 
     name = "assessment.passed"
-    emitted_by = ("assessments (planned)",)
-    item_id: int
+    emitted_by = ("blueprints.assessments.attempts",)
+    item_id: int | None
     user_id: int
     score: float | None = None
+    quiz_id: int | None = None
+    attempt_id: int | None = None
+    course_id: int | None = None
+    percent: float | None = None

@@ -12,5 +12,6 @@ def enroll_new_class_members(event):
 
 @subscriber("assessment.passed")
 def complete_passed_assessment(event):
-    """Passing the assessment an item links to completes that item."""
-    learning.complete_passed_assessment(event.item_id, event.user_id)
+    """Passing the assessment an item links to completes that item (a quiz linked to no item completes nothing)."""
+    if event.item_id is not None:
+        learning.complete_passed_assessment(event.item_id, event.user_id)

@@ -1,0 +1,17 @@
+"""Plugs the assessments feature into the app (see app/features.py): question banks, quizzes, attempts,
+statistics. Each part registers its own blueprints below (one line each)."""
+
+from app.features import register_feature
+
+
+def register(app):
+    api_blueprints = []
+    page_blueprints = []
+    commands = []
+    register_feature(
+        app,
+        __package__,
+        api_blueprints=tuple(api_blueprints),
+        page_blueprints=tuple(page_blueprints),
+        commands=tuple(commands),
+    )
