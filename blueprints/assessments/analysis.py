@@ -8,6 +8,7 @@ version, or only some learners (a branch manager's). Two queries whatever the si
 attempts (with the chosen options read out of the JSON answers by the database) and the versions they used.
 """
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from operator import itemgetter
@@ -28,7 +29,7 @@ from blueprints.assessments.models import (
     QuizSlot,
     QuizStatistics,
 )
-from blueprints.assessments.statistics import ItemScore, QuestionFigures, QuizFigures, item_analysis
+from blueprints.assessments.statistics import QuestionFigures, QuizFigures, ScoreColumns, item_analysis_of_columns
 
 FIRST, ALL = "first", "all"  # which graded attempts of each learner count
 WHICH_ATTEMPTS = (FIRST, ALL)
@@ -207,57 +208,69 @@ def _chosen_attempts(quiz_id, which, people):
 
 
 def _score_rows(quiz_id, which, people):
-    """Per question of each chosen attempt: its attempt, question, version, fraction, points, position and the
-    options chosen, which the database reads out of the JSON answer (no answer is decoded in Python)."""
+    """Per question of each chosen attempt: its attempt, question, version, fraction, points, place and the options
+    chosen, which the database reads out of the JSON answer: the option id of a single choice or true/false
+    ("true"/"false"), the JSON list of a multiple choice (decoded once per distinct list)."""
     response = AttemptQuestion.response
+    true_false = response["value"].as_boolean()
     stmt = (
         sa.select(
             AttemptQuestion.attempt_id,
             AttemptQuestion.question_id,
             AttemptQuestion.version_id,
-            AttemptQuestion.fraction,
+            sa.func.coalesce(AttemptQuestion.fraction, 0.0),
             AttemptQuestion.points,
             AttemptQuestion.position,
-            sa.case((Question.kind == QuestionKind.SINGLE, response["choice"].as_string())),
-            sa.case((Question.kind == QuestionKind.TRUE_FALSE, response["value"].as_boolean())),
-            sa.case((Question.kind == QuestionKind.MULTIPLE, response["choices"].as_json())),
+            sa.case(
+                (Question.kind == QuestionKind.SINGLE, response["choice"].as_string()),
+                (
+                    Question.kind == QuestionKind.TRUE_FALSE,
+                    sa.case((true_false.is_(True), "true"), (true_false.is_(False), "false")),
+                ),
+            ),
+            sa.case((Question.kind == QuestionKind.MULTIPLE, sa.cast(response["choices"], sa.Text))),
         )
         .join(Question, Question.id == AttemptQuestion.question_id)
         .where(AttemptQuestion.attempt_id.in_(_chosen_attempts(quiz_id, which, people)))
     )
-    return db.session.execute(stmt)
+    # A Core read: no ORM row objects for half a million answers.
+    return db.session.connection(bind_arguments={"mapper": AttemptQuestion}).execute(stmt).all()
 
 
 def _compute(quiz_id, which, by_version, people):
-    rows = _score_rows(quiz_id, which, people).all()
-    versions = _version_info({row[2] for row in rows})
-    attempts = {row[0] for row in rows}
+    rows = _score_rows(quiz_id, which, people)
+    attempts, question_ids, version_ids, fractions, points, places, chosen, chosen_many = (
+        list(map(itemgetter(column), rows)) for column in range(8)
+    )
+    del rows
+    versions = _version_info(set(version_ids))
+    if by_version:
+        by_version_key = {version_id: (v["question_id"], v["number"]) for version_id, v in versions.items()}
+        keys = list(map(by_version_key.__getitem__, version_ids))
+    else:
+        keys = question_ids
     # Alpha's items are the questions when every attempt had the same ones; with random draws they are the
     # places in the attempt, as Moodle pools a random slot.
-    same_questions = all(count == len(attempts) for count in Counter(map(itemgetter(1), rows)).values())
-    by_attempt = defaultdict(list)
-    for attempt_id, question_id, version_id, fraction, points, position, single, true_false, multiple in rows:
-        version = versions[version_id]
-        kind = version["kind"]
-        if kind == QuestionKind.SINGLE:
-            chosen = () if single is None else (single,)
-        elif kind == QuestionKind.TRUE_FALSE:
-            chosen = () if true_false is None else (("true",) if true_false else ("false",))
-        elif kind == QuestionKind.MULTIPLE:
-            chosen = (
-                tuple(choice for choice in multiple if isinstance(choice, str)) if isinstance(multiple, list) else ()
-            )
-        else:
-            chosen = None
-        if by_version:
-            key, slot = (question_id, version["number"]), question_id if same_questions else ("place", position)
-        else:
-            key, slot = question_id, None if same_questions else ("place", position)
-        by_attempt[attempt_id].append(ItemScore(key, fraction or 0.0, points, chosen, slot))
-    keys = dict.fromkeys(score.question for row in by_attempt.values() for score in row)
-    info = _question_info(keys, by_version, versions)
+    attempt_count = len(set(attempts))
+    if all(count == attempt_count for count in Counter(question_ids).values()):
+        slots = question_ids if by_version else None
+    else:
+        slots = places
+    if chosen_many.count(None) != len(chosen_many):
+        decoded = {many: _option_ids(many) for many in set(chosen_many) if many is not None}
+        chosen = [one if many is None else decoded[many] for one, many in zip(chosen, chosen_many, strict=True)]
+    info = _question_info(dict.fromkeys(keys), by_version, versions)
     options = {key: list(question.options) for key, question in info.items() if question.kind in CHOICE_KINDS}
-    return item_analysis(by_attempt.values(), options), info
+    columns = ScoreColumns(attempts, keys, fractions, points, chosen, slots)
+    return item_analysis_of_columns(columns, options), info
+
+
+def _option_ids(text):
+    try:
+        chosen = json.loads(text)
+    except ValueError:
+        return ()
+    return tuple(option for option in chosen if isinstance(option, str)) if isinstance(chosen, list) else ()
 
 
 def _version_info(version_ids):
