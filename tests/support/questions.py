@@ -1,9 +1,14 @@
 """Questions for tests: a valid question of every kind, and rows made straight from the models."""
 
 import copy
+from contextlib import contextmanager
 
 from app.extensions import db
+from app.security.actor import Actor
+from app.tenancy.context import tenant_context
+from blueprints.assessments import bank
 from blueprints.assessments.models import Question, QuestionVersion, question_tags
+from blueprints.users.services import find_user_by_email, principal_for_user
 
 SAMPLES = {
     "single_choice": (
@@ -98,3 +103,16 @@ def question_row(course_id, kind="single_choice", title="A question", tags=(), a
         db.session.execute(question_tags.insert().values(question_id=question.id, tag=tag))
     db.session.commit()
     return question.id
+
+
+@contextmanager
+def acting_as(app, tenant, email):
+    """The block runs in `tenant` with the person of `email` as the actor services are given."""
+    with tenant_context(tenant, app):
+        yield Actor(principal_for_user(find_user_by_email(email).id))
+
+
+def create(actor, course_id, kind="single_choice", title="A question", **options):
+    """A valid question of `kind` made through the bank's service."""
+    stem, spec = sample(kind)
+    return bank.create_question(course_id, kind, title, stem, spec, actor=actor, **options)
