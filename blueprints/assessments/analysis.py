@@ -233,8 +233,13 @@ def _score_rows(quiz_id, which, people):
         .join(Question, Question.id == AttemptQuestion.question_id)
         .where(AttemptQuestion.attempt_id.in_(_chosen_attempts(quiz_id, which, people)))
     )
-    # A Core read: no ORM row objects for half a million answers.
-    return db.session.connection(bind_arguments={"mapper": AttemptQuestion}).execute(stmt).all()
+    # Plain tuples from the driver's cursor: a SQLAlchemy row for each of half a million answers cost as much as
+    # the query (scripts/bench_assessments.py). Every column is a plain number or text, nothing to convert.
+    result = db.session.connection(bind_arguments={"mapper": AttemptQuestion}).execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def _compute(quiz_id, which, by_version, people):
