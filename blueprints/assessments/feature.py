@@ -2,10 +2,11 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
+from blueprints.assessments import analysis_api
 
 
 def register(app):
-    api_blueprints = []
+    api_blueprints = [analysis_api.blp]
     page_blueprints = []
     commands = []
     register_feature(
