@@ -2,12 +2,12 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
-from blueprints.assessments import analysis_api
+from blueprints.assessments import analysis_api, analysis_views
 
 
 def register(app):
     api_blueprints = [analysis_api.blp]
-    page_blueprints = []
+    page_blueprints = [analysis_views.bp]
     commands = []
     register_feature(
         app,
