@@ -2,11 +2,14 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
+from blueprints.assessments import bank_api, bank_views
 
 
 def register(app):
     api_blueprints = []
+    api_blueprints.append(bank_api.blp)
     page_blueprints = []
+    page_blueprints.append(bank_views.bp)
     commands = []
     register_feature(
         app,
