@@ -2,12 +2,14 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
+from blueprints.assessments import formats_api
 
 
 def register(app):
     api_blueprints = []
     page_blueprints = []
     commands = []
+    api_blueprints.append(formats_api.blp)
     register_feature(
         app,
         __package__,
