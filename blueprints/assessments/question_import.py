@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 
-from app.errors import DomainError, NotFound, ServiceUnavailable, ValidationFailed
+from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
 from app.security.actor import current_actor
+from blueprints.assessments import bank
 from blueprints.assessments.formats import (
     ExportedQuestion,
     ParseError,
@@ -25,6 +26,7 @@ from blueprints.assessments.formats import (
     parse_gift,
 )
 from blueprints.assessments.models import Question, QuestionVersion, question_tags
+from blueprints.assessments.validation import check_question
 from blueprints.courses import access
 
 FORMATS = ("gift", "aiken")
@@ -34,7 +36,6 @@ MEDIA_TYPES = {"gift": "text/plain", "aiken": "text/plain"}
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024  # a 2 MB GIFT file holds thousands of questions
 DEFAULT_MAX_QUESTIONS = 2000
 EXPORT_MAX_QUESTIONS = 10_000
-STAFF_PERMISSION = "courses.manage"  # who reads the organization bank: teachers, branch managers, org admins
 FIELD_NAMES = {  # validation's fields in a teacher's words
     "title": "Title",
     "stem_html": "Question text",
@@ -122,7 +123,7 @@ def check_text(text):
 def _destination(course_id, actor):
     """The bank the questions go to, checked for the actor: a course's (managers) or the organization's (staff)."""
     if course_id is None:
-        if actor.principal is None or not actor.principal.can(STAFF_PERMISSION):
+        if not bank.is_staff(actor):
             raise NotFound("No such question bank.")
         return None
     access.course_for(course_id, "manage", actor)
@@ -154,9 +155,13 @@ def check_file(text, file_format, course_id=None, actor=current_actor):
 
 
 def _problems_of(question):
-    """The bank's own checks on a parsed question, as one sentence; "" when it can be saved.
-    BANK: `validation.check_question` once the bank part is in main; until then parse-level checks only."""
-    return ""
+    """The bank's own checks on a parsed question, as one sentence; "" when it can be saved."""
+    found = check_question(question.kind, question.title, question.stem_html, question.spec, question.default_points)
+    try:
+        bank.normalise_tags(question.tags)
+    except ValidationFailed as error:
+        found.update(error.details)
+    return "; ".join(f"{FIELD_NAMES.get(name, 'Answers')}: {' '.join(messages)}" for name, messages in found.items())
 
 
 def import_file(text, file_format, course_id=None, *, only_valid=False, actor=current_actor):
@@ -174,13 +179,43 @@ def import_file(text, file_format, course_id=None, *, only_valid=False, actor=cu
         )
     if not report.questions:
         raise ValidationFailed("The file has no question that can be imported.", {"file": ["No valid question."]})
-    report.imported = _write(report)
+    report.imported = _write(report, actor)
     return report
 
 
-def _write(report):
-    """BANK: `bank.create_question` for each question once the bank part is in main."""
-    raise ServiceUnavailable("Importing waits for the question bank; a dry run works.", code="IMPORT_NOT_READY")
+def _write(report, actor):
+    """Each question through the bank (which checks, sanitises and versions it); all or none: when one
+    fails, those written before it are removed again and the error stands."""
+    written = []
+    try:
+        for question in report.questions:
+            created = bank.create_question(
+                report.course_id,
+                question.kind,
+                question.title,
+                question.stem_html,
+                question.spec,
+                tags=question.tags,
+                general_feedback_html=question.general_feedback_html,
+                default_points=question.default_points,
+                change_note=f"Imported from {report.format.upper()} (line {question.line})",
+                actor=actor,
+            )
+            written.append((created.id, question))
+    except Exception:
+        db.session.rollback()
+        _remove([question_id for question_id, _ in written])
+        raise
+    return written
+
+
+def _remove(question_ids):
+    if not question_ids:
+        return
+    db.session.execute(sa.delete(question_tags).where(question_tags.c.question_id.in_(question_ids)))
+    db.session.execute(sa.delete(QuestionVersion).where(QuestionVersion.question_id.in_(question_ids)))
+    db.session.execute(sa.delete(Question).where(Question.id.in_(question_ids)))
+    db.session.commit()
 
 
 # --- export ----------------------------------------------------------------------------------------------
@@ -241,12 +276,5 @@ def _exportable(questions):
             )
         )
     }
-    tags = {}
-    rows = db.session.execute(
-        sa.select(question_tags.c.question_id, question_tags.c.tag)
-        .where(question_tags.c.question_id.in_([question.id for question in questions]))
-        .order_by(question_tags.c.tag)
-    )
-    for question_id, tag in rows:
-        tags.setdefault(question_id, []).append(tag)
+    tags = bank.tags_of([question.id for question in questions])
     return [ExportedQuestion.of((question, versions[question.id], tags.get(question.id, []))) for question in questions]

@@ -8,7 +8,14 @@ import pytest
 from blueprints.assessments.models import QuestionKind
 from tests.conftest import make_user, user_token
 from tests.support.courses import make_course
-from tests.support.formats import AIKEN, GOOD_AND_BAD_GIFT, add_question, question_count, single_choice
+from tests.support.formats import (
+    AIKEN,
+    GOOD_AND_BAD_GIFT,
+    add_question,
+    question_count,
+    questions_in,
+    single_choice,
+)
 
 
 def upload(client, text=None, *, file=None, **form):
@@ -177,3 +184,92 @@ def test_who_may_export_what(bank, app, api):
     assert export(bank["admin"], format="gift", course_id=bank["course_id"]).status_code == 200
     bad = export(bank["teacher"], format="qti", course_id=bank["course_id"])
     assert bad.status_code == 422 and "format" in bad.get_json()["error"]["details"]
+
+
+def test_a_file_with_errors_is_refused_whole_unless_only_the_valid_ones_are_asked_for(bank):
+    app, tenant, teacher, course_id = bank["app"], bank["tenant"], bank["teacher"], bank["course_id"]
+    refused = upload(teacher, file=GOOD_AND_BAD_GIFT.encode(), format="gift", course_id=course_id, dry_run=False)
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["code"] == "IMPORT_HAS_ERRORS" and "nothing was imported" in error["message"]
+    assert error["details"]["file"][0] == "Line 11: The right answers' weights add up to 90%, not 100%."
+    assert question_count(app, tenant) == 0
+
+    done = upload(
+        teacher, file=GOOD_AND_BAD_GIFT.encode(), format="gift", course_id=course_id, dry_run=False, only_valid=True
+    )
+    assert done.status_code == 201, done.get_json()
+    report = done.get_json()["data"]
+    assert (report["dry_run"], report["valid"], report["invalid"]) == (False, 4, 2)
+    assert [(q["line"], q["title"]) for q in report["imported"]] == [
+        (4, "Capital"),
+        (6, "Rivers"),
+        (9, "The sun is a star."),
+        (15, "Pi to two decimals?"),
+    ]
+    stored = questions_in(app, tenant, course_id)
+    assert [(title, tags, note) for _, title, tags, note in stored] == [
+        ("Capital", ["geography"], "Imported from GIFT (line 4)"),
+        ("Rivers", ["geography"], "Imported from GIFT (line 6)"),
+        ("The sun is a star.", ["geography"], "Imported from GIFT (line 9)"),
+        ("Pi to two decimals?", ["geography"], "Imported from GIFT (line 15)"),
+    ]
+    assert [question_id for question_id, *_ in stored] == [q["id"] for q in report["imported"]]
+
+
+def test_the_banks_own_checks_are_part_of_the_dry_run(bank):
+    long_option = "x" * 1001
+    text = f"Good?{{T}}\n\nToo long an option{{=ok ~{long_option}}}\n"
+    report = upload(bank["teacher"], text, format="gift", course_id=bank["course_id"]).get_json()["data"]
+    assert report["valid"] == 1
+    assert report["errors"][0]["line"] == 3 and report["errors"][0]["message"].startswith("Answers: ")
+
+
+def test_aiken_into_the_organization_bank(bank):
+    done = upload(bank["teacher"], AIKEN, format="aiken", dry_run=False)
+    assert done.status_code == 201
+    stored = questions_in(bank["app"], bank["tenant"], None)
+    assert [title for _, title, _, _ in stored] == ["Which planet is red?", "Which planet is largest?"]
+
+
+def test_when_a_question_fails_to_save_none_of_the_file_is_kept(bank, app, monkeypatch):
+    # The second stem passes the file's checks but is larger than rich text may be once stored.
+    monkeypatch.setitem(app.config, "RICH_TEXT_MAX_BYTES", 200)
+    text = "Short?{T}\n\n" + "Long " * 60 + "?{T}\n"
+    response = upload(bank["teacher"], text, format="gift", course_id=bank["course_id"], dry_run=False)
+    assert response.status_code == 422
+    assert question_count(app, bank["tenant"]) == 0
+
+
+EVERY_KIND = r"""$CATEGORY: $course$/top/Unit 1
+
+::Capital::[html]<p>What is the <strong>capital</strong> of France?</p>{=Paris#Yes ~London#No ~Berlin####Since 508.}
+
+::Primes::Which are primes?{~%50%2 ~%50%3 ~%-100%4}
+
+::Sun::The sun is a star.{TRUE#Look up.#Right}
+
+::Tomb::Who is buried in Grant's tomb?{=no one =%50%Grant#Half}
+
+::Pi::Pi to two decimals?{#=3.14:0.005 =%50%3.1:0.05#Close}
+
+::Capitals::Match the capitals.{=Canada -> Ottawa =Italy -> Rome = -> Paris}
+
+::Gap::The capital of France is {=Paris} in 2024.
+
+// tessera: {"points": 5, "min_words": 100}
+::Essay::Write about your day.{####Thanks}
+"""
+
+
+def test_every_kind_gift_holds_goes_through_the_bank_and_back_unchanged(bank):
+    teacher, course_id = bank["teacher"], bank["course_id"]
+    first = upload(teacher, EVERY_KIND, format="gift", course_id=course_id, dry_run=False)
+    assert first.status_code == 201, first.get_json()
+    exported = export(teacher, format="gift", course_id=course_id)
+    assert exported.headers["X-Questions-Exported"] == "8" and exported.headers["X-Questions-Skipped"] == ""
+    before = upload(teacher, EVERY_KIND, format="gift").get_json()["data"]["questions"]
+    after = upload(teacher, file=exported.get_data(), format="gift").get_json()["data"]
+    assert after["errors"] == [] and after["warnings"] == []
+    keep = ("kind", "title", "stem_html", "spec", "general_feedback_html", "default_points", "tags")
+    assert [{k: q[k] for k in keep} for q in after["questions"]] == [{k: q[k] for k in keep} for q in before]

@@ -64,3 +64,19 @@ def single_choice(right="Paris", wrong=("London",)):
 def question_count(app, tenant):
     with tenant_context(tenant, app):
         return db.session.scalar(sa.select(sa.func.count()).select_from(Question))
+
+
+def questions_in(app, tenant, course_id):
+    """(title, tags, change note of version 1) of a bank's questions, oldest first (None: the organization's)."""
+    with tenant_context(tenant, app):
+        owner = Question.course_id.is_(None) if course_id is None else Question.course_id == course_id
+        rows = db.session.execute(
+            sa.select(Question.id, Question.title, QuestionVersion.change_note)
+            .join(QuestionVersion, QuestionVersion.question_id == Question.id)
+            .where(owner, QuestionVersion.number == 1)
+            .order_by(Question.id)
+        ).all()
+        tags = {}
+        for question_id, tag in db.session.execute(sa.select(question_tags.c.question_id, question_tags.c.tag)):
+            tags.setdefault(question_id, []).append(tag)
+        return [(row.id, row.title, sorted(tags.get(row.id, [])), row.change_note) for row in rows]
