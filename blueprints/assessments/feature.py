@@ -2,7 +2,7 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
-from blueprints.assessments import bank_api, bank_views
+from blueprints.assessments import bank_api, bank_views, formats_api
 
 
 def register(app):
@@ -11,6 +11,7 @@ def register(app):
     page_blueprints = []
     page_blueprints.append(bank_views.bp)
     commands = []
+    api_blueprints.append(formats_api.blp)
     register_feature(
         app,
         __package__,
