@@ -2,10 +2,12 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
+from blueprints.assessments import quizzes_api
 
 
 def register(app):
     api_blueprints = []
+    api_blueprints.append(quizzes_api.blp)
     page_blueprints = []
     commands = []
     register_feature(
