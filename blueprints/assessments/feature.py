@@ -2,12 +2,13 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
-from blueprints.assessments import bank_api, bank_views, formats_api
+from blueprints.assessments import bank_api, bank_views, formats_api, quizzes_api
 
 
 def register(app):
     api_blueprints = []
     api_blueprints.append(bank_api.blp)
+    api_blueprints.append(quizzes_api.blp)
     page_blueprints = []
     page_blueprints.append(bank_views.bp)
     commands = []
