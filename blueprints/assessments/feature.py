@@ -2,12 +2,14 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
+from blueprints.assessments import attempts_views
 
 
 def register(app):
     api_blueprints = []
     page_blueprints = []
     commands = []
+    attempts_views.plug(api_blueprints, page_blueprints, commands)
     register_feature(
         app,
         __package__,
