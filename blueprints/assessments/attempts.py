@@ -28,7 +28,7 @@ from app.security.actor import current_actor
 from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.locks import locked
 from app.tenancy.models import Tenant, TenantStatus, utcnow
-from blueprints.assessments import grading, responses
+from blueprints.assessments import bank, grading, quizzes, responses
 from blueprints.assessments.models import (
     AttemptQuestion,
     AttemptStatus,
@@ -37,14 +37,10 @@ from blueprints.assessments.models import (
     QuestionKind,
     QuestionVersion,
     Quiz,
-    QuizAccommodation,
     QuizAttempt,
     QuizSlot,
-    question_tags,
 )
 from blueprints.branches.queries import people_of
-from blueprints.courses import access
-from blueprints.courses import services as courses
 from blueprints.learning import queries as enrollments
 
 log = logging.getLogger(__name__)
@@ -54,29 +50,14 @@ DEADLINE_JOB_TIMEOUT = 120
 # --- Loading, with the rules of who may do what ---------------------------------------------------------
 
 
-def _quiz(quiz_id):
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        raise NotFound("No such assessment.")
-    return quiz
-
-
-def manages(course, actor):
-    return courses.can_manage(course, actor.principal, actor.scope)
-
-
 def quiz_to_take(quiz_id, actor=current_actor):
-    """A quiz the actor may take now: published, in a course they are enrolled in with its prerequisites met.
-    Whoever does not see the course, or a learner an unpublished quiz, gets a 404."""
-    quiz = _quiz(quiz_id)
-    course = access.course_for(quiz.course_id, "see", actor)
-    if not quiz.published and not manages(course, actor):
-        raise NotFound("No such assessment.")
-    if actor.kind != "user":
-        raise PermissionDenied("A person takes a quiz, not an API key.", code="NOT_A_LEARNER")
-    if not enrollments.is_enrolled(course.id, actor.id):
-        raise PermissionDenied("Enrol in this course to take its assessments.", code="NOT_ENROLLED")
-    enrollments.refuse_unmet_prerequisites(course.id, actor.id)
+    """A quiz the actor may sit now: `quizzes.get_quiz(..., "take")` (404 for whoever may not see it), and an
+    attempt is a learner's: enrolled in the course (its staff preview the quiz in the builder), its
+    prerequisites met, the quiz published."""
+    quiz = quizzes.get_quiz(quiz_id, "take", actor)
+    if not enrollments.is_enrolled(quiz.course_id, actor.id):
+        raise PermissionDenied("Only the course's enrolled learners take its assessments.", code="NOT_ENROLLED")
+    enrollments.refuse_unmet_prerequisites(quiz.course_id, actor.id)
     if not quiz.published:
         raise PermissionDenied("This assessment is not published yet.", code="QUIZ_NOT_PUBLISHED")
     return quiz
@@ -85,10 +66,7 @@ def quiz_to_take(quiz_id, actor=current_actor):
 def quiz_for_results(quiz_id, actor=current_actor):
     """A quiz and whose results the actor sees in it: (quiz, None) for everyone's (its course's managers), or
     (quiz, a select of user ids) for a branch manager's people; 403 for the rest who see the course."""
-    quiz = _quiz(quiz_id)
-    _course, branch_ids = access.roster_for(quiz.course_id, actor)
-    if not quiz.published and branch_ids is not None:
-        raise NotFound("No such assessment.")
+    quiz, branch_ids = quizzes.results_scope(quiz_id, actor)
     return quiz, None if branch_ids is None else people_of(branch_ids)
 
 
@@ -107,9 +85,7 @@ def attempt_to_submit(quiz_id, actor=current_actor):
 
 def quiz_to_manage(quiz_id, actor=current_actor):
     """A quiz whose course the actor manages (grading, regrading)."""
-    quiz = _quiz(quiz_id)
-    access.course_for(quiz.course_id, "manage", actor)
-    return quiz
+    return quizzes.get_quiz(quiz_id, "manage", actor)
 
 
 def lock_attempt(attempt_id):
@@ -144,29 +120,6 @@ def attempt_to_read(attempt_id, actor=current_actor):
     return attempt, True
 
 
-def accommodation_of(quiz_id, user_id):
-    """(extra minutes, extra attempts) of a learner in a quiz (read here until quizzes.py is in main)."""
-    row = db.session.scalar(
-        sa.select(QuizAccommodation).where(QuizAccommodation.quiz_id == quiz_id, QuizAccommodation.user_id == user_id)
-    )
-    return (row.extra_minutes, row.extra_attempts) if row else (0, 0)
-
-
-def questions_with_tag(course_id, tag):
-    """Questions a draw may take: the course bank's and the organization bank's with this tag, not archived
-    (read here until bank.py is in main)."""
-    tagged = sa.select(question_tags.c.question_id).where(question_tags.c.tag == tag.strip().lower())
-    return db.session.scalars(
-        sa.select(Question)
-        .where(
-            Question.id.in_(tagged),
-            Question.archived_at.is_(None),
-            sa.or_(Question.course_id == course_id, Question.course_id.is_(None)),
-        )
-        .order_by(Question.id)
-    ).all()
-
-
 # --- Starting ------------------------------------------------------------------------------------------
 
 
@@ -191,7 +144,7 @@ def attempts_left(quiz, user_id):
     """How many more attempts a learner may start (None: unlimited)."""
     if quiz.attempts_allowed is None:
         return None
-    _extra_minutes, extra_attempts = accommodation_of(quiz.id, user_id)
+    _extra_minutes, extra_attempts = quizzes.accommodation_of(quiz.id, user_id)
     return max(0, quiz.attempts_allowed + extra_attempts - len(_attempts_of(quiz.id, user_id)))
 
 
@@ -243,7 +196,7 @@ def _resolve_slots(quiz, rng):
         if slot.question_id:
             chosen.append((slot.question_id, slot.points))
             continue
-        pool = sorted(q.id for q in questions_with_tag(quiz.course_id, slot.draw_tag) if q.id not in used)
+        pool = sorted(q.id for q in bank.questions_with_tag(quiz.course_id, slot.draw_tag) if q.id not in used)
         if len(pool) < slot.draw_count:
             raise Conflict(
                 f"Only {len(pool)} more questions are tagged “{slot.draw_tag}”; the quiz draws {slot.draw_count}.",
@@ -271,7 +224,7 @@ def start_attempt(quiz_id, actor=current_actor):
         rng.shuffle(chosen)
     versions = _current_versions([question_id for question_id, _points in chosen])
     now = utcnow()
-    extra_minutes, _extra_attempts = accommodation_of(quiz.id, actor.id)
+    extra_minutes, _extra_attempts = quizzes.accommodation_of(quiz.id, actor.id)
     attempt = QuizAttempt(
         quiz_id=quiz.id,
         user_id=actor.id,
