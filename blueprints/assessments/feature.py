@@ -2,7 +2,7 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
-from blueprints.assessments import bank_api, bank_views, formats_api, quizzes_api
+from blueprints.assessments import attempts_views, bank_api, bank_views, formats_api, quizzes_api
 
 
 def register(app):
@@ -13,6 +13,7 @@ def register(app):
     page_blueprints.append(bank_views.bp)
     commands = []
     api_blueprints.append(formats_api.blp)
+    attempts_views.plug(api_blueprints, page_blueprints, commands)
     register_feature(
         app,
         __package__,
