@@ -1,7 +1,7 @@
 """attempts: the attempt that first brought a learner's quiz grade to the pass mark (assessment.passed sent once)
 
 Revision ID: 0015_attempts_quiz_passed_at
-Revises: 0013_assessments
+Revises: 0014_quizzes_question_fks
 Create Date: 2026-11-25 16:45:00
 """
 
