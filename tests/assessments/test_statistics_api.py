@@ -5,7 +5,9 @@ import pytest
 from app.tenancy.context import tenant_context
 from blueprints.assessments import analysis
 from blueprints.assessments.models import QuestionKind
-from tests.conftest import make_user, user_token
+from tests.conftest import make_user, run_jobs, user_token
+from tests.support.attempts import enrolled_course
+from tests.support.attempts import make_quiz as make_attempts_quiz
 from tests.support.item_analysis import SINGLE_ABC, add_attempt, make_learners, make_quiz
 
 RIGHT, WRONG_B, WRONG_C = ({"choice": "a"}, 1.0), ({"choice": "b"}, 0.0), ({"choice": "c"}, 0.0)
@@ -132,3 +134,39 @@ def test_bad_query_parameters_are_a_422_with_the_field(analysed):
     assert bad.status_code == 422
     details = bad.get_json()["error"]["details"]
     assert set(details) >= {"attempts", "by_version"}
+
+
+def test_submitting_through_the_api_updates_the_figures_without_anyone_asking(app, school):
+    # The whole path: learners take the quiz through the API, grading emits assessment.graded, the subscriber
+    # (run by the event worker) stores the figures, and the teacher reads them as stored ones.
+    course_id, _items = enrolled_course(school)
+    quiz_id = make_attempts_quiz(app, school["tenant"], course_id, kinds=("single_choice", "true_false"))
+    answers = [
+        ({"choice": "a"}, {"value": False}),
+        ({"choice": "a"}, {"value": True}),
+        ({"choice": "b"}, {"value": True}),
+    ]
+    for learner, (single, true_false) in zip(school["learners"], answers, strict=True):
+        attempt = learner.post(f"/api/v1/assessments/{quiz_id}/attempts").get_json()["data"]
+        submitted = learner.post(
+            f"/api/v1/attempts/{attempt['id']}/submit",
+            json={"answers": [{"position": 1, "response": single}, {"position": 2, "response": true_false}]},
+        )
+        assert submitted.get_json()["data"]["status"] == "graded", submitted.get_json()
+    run_jobs(app)
+
+    data = analytics(school["teacher"], quiz_id).get_json()["data"]
+
+    assert data["computed_at"] is not None  # stored by the subscriber, not worked out for this request
+    assert data["quiz"]["attempts"] == 3
+    assert data["quiz"]["mean"] == pytest.approx(1.0)  # totals 2, 1, 0
+    single, true_false = data["questions"]
+    assert [(option["option_id"], option["share"]) for option in single["responses"]] == [
+        ("a", pytest.approx(2 / 3)),
+        ("b", pytest.approx(1 / 3)),
+    ]
+    assert [(option["option_id"], option["correct"]) for option in true_false["responses"]] == [
+        ("true", False),
+        ("false", True),
+    ]
+    assert single["discrimination_index"] == pytest.approx(0.5)  # x 1 1 0 against rest 1 0 0: r = 0.5
