@@ -139,3 +139,11 @@ def test_the_page_fits_phone_and_desktop_and_passes_axe(app, tenant, quiz_page, 
         assert page.locator("#analysis-results").get_by_text("every graded attempt").is_visible()
     finally:
         page.close()
+
+
+def test_the_course_editor_links_each_quiz_to_its_item_analysis(app, tenant, quiz_page):
+    rows, path = quiz_page
+
+    editor = text_of(signed_in(app, tenant, "teach@example.org").get(f"/teach/{rows.course_id}"))
+
+    assert f'Item analysis: <a href="{path}">Week 1 check</a>' in editor
