@@ -70,13 +70,14 @@ def flags(figures):
 
 @dataclass(frozen=True)
 class QuestionInfo:
-    """What a reader needs to recognise a question in the figures (no answer key)."""
+    """What a reader needs to recognise a question in the figures, and which options are right (for the staff
+    who read results: the analytics API and the item analysis page)."""
 
     title: str
     kind: str
     version: int | None  # set when grouped by version
     options: dict[str, str]  # option id -> text, for the distractor table
-    correct: frozenset[str]  # the option ids that score (staff only: results pages and the analytics API)
+    correct: frozenset[str]  # the option ids that score
 
 
 @dataclass(frozen=True)
@@ -172,11 +173,11 @@ def refresh(quiz_id):
         )
         for question in figures.questions
     )
-    stored = db.session.get(QuizStatistics, quiz_id) or QuizStatistics(quiz_id=quiz_id)
+    quiz_row = db.session.get(QuizStatistics, quiz_id) or QuizStatistics(quiz_id=quiz_id)
     for name in QUIZ_FIGURES:
-        setattr(stored, name, getattr(figures, name))
-    stored.computed_at = now
-    db.session.add(stored)
+        setattr(quiz_row, name, getattr(figures, name))
+    quiz_row.computed_at = now
+    db.session.add(quiz_row)
     db.session.commit()
     return figures
 
@@ -414,4 +415,4 @@ def _in_quiz_order(quiz_id, figures, info):
             version,
         )
 
-    return QuizFigures(**{**figures.__dict__, "questions": tuple(sorted(figures.questions, key=place))})
+    return replace(figures, questions=tuple(sorted(figures.questions, key=place)))
