@@ -2,7 +2,7 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
-from blueprints.assessments import formats_api
+from blueprints.assessments import formats_api, formats_views
 
 
 def register(app):
@@ -10,6 +10,7 @@ def register(app):
     page_blueprints = []
     commands = []
     api_blueprints.append(formats_api.blp)
+    page_blueprints.append(formats_views.bp)
     register_feature(
         app,
         __package__,

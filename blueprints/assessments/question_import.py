@@ -6,6 +6,8 @@ chose `only_valid`; then it writes the good questions, all of them or none. `$CA
 An export writes a course's bank, the organization bank, or chosen questions, and names what it left out.
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -13,7 +15,9 @@ from flask import current_app
 
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
+from app.jobs import redis_connection
 from app.security.actor import current_actor
+from app.tenancy.context import require_tenant
 from blueprints.assessments import bank
 from blueprints.assessments.formats import (
     ExportedQuestion,
@@ -36,6 +40,7 @@ MEDIA_TYPES = {"gift": "text/plain", "aiken": "text/plain"}
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024  # a 2 MB GIFT file holds thousands of questions
 DEFAULT_MAX_QUESTIONS = 2000
 EXPORT_MAX_QUESTIONS = 10_000
+HOLD_SECONDS = 3600  # how long a checked file waits for the teacher to confirm its import
 FIELD_NAMES = {  # validation's fields in a teacher's words
     "title": "Title",
     "stem_html": "Question text",
@@ -216,6 +221,35 @@ def _remove(question_ids):
     db.session.execute(sa.delete(QuestionVersion).where(QuestionVersion.question_id.in_(question_ids)))
     db.session.execute(sa.delete(Question).where(Question.id.in_(question_ids)))
     db.session.commit()
+
+
+def hold_checked(text, file_format, course_id, actor=current_actor):
+    """Keep a checked file on the server until its import is confirmed (a page carries only the token):
+    the import then writes exactly what the teacher saw checked, in that format, into that bank."""
+    held = json.dumps({"text": text, "format": file_format, "course_id": course_id})
+    token = hashlib.sha256(held.encode()).hexdigest()[:32]
+    redis_connection().set(_held_key(token, course_id, actor), held, ex=HOLD_SECONDS)
+    return token
+
+
+def take_checked(token, course_id, actor=current_actor):
+    """(text, format) held under `token` for this person and bank, once: a second confirmation finds nothing."""
+    with redis_connection().pipeline() as take:
+        take.get(_held_key(token, course_id, actor))
+        take.delete(_held_key(token, course_id, actor))
+        held, _ = take.execute()
+    if held is None:
+        message = "This check has expired or was imported already: check the file again."
+        raise ValidationFailed(message, {"token": [message]}, code="CHECK_EXPIRED")
+    held = json.loads(held)
+    return held["text"], held["format"]
+
+
+def _held_key(token, course_id, actor):
+    """Per organization, person and bank: a token confirms nothing for anyone else or into another bank."""
+    principal = actor.principal
+    bank_name = "organization" if course_id is None else f"course-{course_id}"
+    return f"question-import:{require_tenant().slug}:{principal.kind}:{principal.id}:{bank_name}:{token}"
 
 
 # --- export ----------------------------------------------------------------------------------------------
