@@ -37,7 +37,6 @@ from blueprints.courses import access
 FORMATS = ("gift", "aiken")
 PARSERS = {"gift": parse_gift, "aiken": parse_aiken}
 EXPORTERS = {"gift": (export_gift, gift_skip_reason), "aiken": (export_aiken, aiken_skip_reason)}
-MEDIA_TYPES = {"gift": "text/plain", "aiken": "text/plain"}
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024  # a 2 MB GIFT file holds thousands of questions
 DEFAULT_MAX_QUESTIONS = 1000  # imported in about 2 s on PostgreSQL (one transaction); split bigger banks
 EXPORT_MAX_QUESTIONS = 10_000
