@@ -48,6 +48,7 @@ FORMAT_PREFIX = re.compile(r"^\[(html|moodle|plain|markdown)\]")
 WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 HINT = "// tessera:"
 CATEGORY = "$CATEGORY:"
+MOODLE_DEFAULT_CATEGORY = "default for "
 MISSING_WORD = "_____"  # how Moodle shows the place of a missing word chosen among options
 TRUE_WORDS, FALSE_WORDS = ("T", "TRUE"), ("F", "FALSE")
 MATCH_MODES = ("exact", "case_insensitive", "regex")
@@ -127,11 +128,13 @@ def _items(text):
 
 
 def _category_tags(path, line, result):
-    """`$course$/top/Geography/Europe` -> the tags `europe`, `geography` (contexts and `top` dropped)."""
+    """`$course$/top/Geography/Europe` -> the tags `europe`, `geography` (contexts, `top` and Moodle's
+    own "Default for …" categories dropped: nobody chose those names)."""
     names = [name.strip() for name in _show(_hide(path)).split("/")]
     names = [name for name in names if name and not (name.startswith("$") and name.endswith("$"))]
     if names and names[0].lower() == "top":
         names = names[1:]
+    names = [name for name in names if not name.lower().startswith(MOODLE_DEFAULT_CATEGORY)]
     tags = set()
     for name in names:
         tag = normalise_tag(name)
