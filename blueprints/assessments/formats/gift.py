@@ -49,6 +49,7 @@ WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 HINT = "// tessera:"
 CATEGORY = "$CATEGORY:"
 MOODLE_DEFAULT_CATEGORY = "default for "
+MOODLE_TAG = re.compile(r"\[tag:((?:\\\]|[^\]\x00-\x1f])+)\]")  # `// [tag:week 1]`, `\]` inside
 MISSING_WORD = "_____"  # how Moodle shows the place of a missing word chosen among options
 TRUE_WORDS, FALSE_WORDS = ("T", "TRUE"), ("F", "FALSE")
 MATCH_MODES = ("exact", "case_insensitive", "regex")
@@ -69,6 +70,7 @@ class _Block:
     line: int  # first line of the question's text
     lines: list[str]  # comment lines inside are empty strings, so offsets map to line numbers
     hints: list[tuple[int, str]]
+    tags: list[str]  # Moodle's `// [tag:name]` comments
 
 
 @dataclass
@@ -96,24 +98,25 @@ def parse_gift(text):
         except _Bad as bad:
             result.errors.append(ParseError(bad.line, bad.message))
             continue
-        question.tags = list(tags)
+        question.tags = sorted(set(tags) | set(item.tags))
         result.questions.append(question)
     return result
 
 
 def _items(text):
     """The file cut into `$CATEGORY` lines and question blocks (a blank line ends a question)."""
-    lines, start, hints = [], None, []
+    lines, start, hints, tags = [], None, [], []
     for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), 1):
         stripped = raw.strip()
         if not stripped:
             if lines:
-                yield _Block(start, lines, hints)
-            lines, start, hints = [], None, []
+                yield _Block(start, lines, hints, tags)
+            lines, start, hints, tags = [], None, [], []
             continue
         if stripped.startswith("//"):
             if stripped.startswith(HINT):
                 hints.append((number, stripped[len(HINT) :]))
+            tags += [normalise_tag(tag.replace("\\]", "]"))[:TAG_MAX] for tag in MOODLE_TAG.findall(stripped)]
             if lines:
                 lines.append("")
             continue
@@ -124,7 +127,7 @@ def _items(text):
             start = number
         lines.append(raw)
     if lines:
-        yield _Block(start, lines, hints)
+        yield _Block(start, lines, hints, tags)
 
 
 def _category_tags(path, line, result):
