@@ -20,13 +20,12 @@ import time
 
 import sqlalchemy as sa
 from flask_migrate import upgrade as upgrade_control_plane
-from rq import SimpleWorker
 
 from app import CONTROL_MIGRATIONS, create_app
 from app.events import emit_after_commit
 from app.events.models import DeliveryStatus, EventDelivery
 from app.extensions import db
-from app.jobs import get_event_queue, redis_connection
+from app.jobs import EventWorker, get_event_queue, redis_connection
 from app.tenancy.context import tenant_context
 from app.tenancy.provisioning import provision_tenant
 from config import Config
@@ -36,7 +35,7 @@ from tests.support.services import RedisServer
 def worker_main(config_json):
     app = create_app(Config, **json.loads(config_json))
     with app.app_context():
-        SimpleWorker([get_event_queue()], connection=redis_connection()).work()  # `flask worker --events`
+        EventWorker([get_event_queue()], connection=redis_connection()).work()  # `flask worker --events`
 
 
 def percentile(values, fraction):

@@ -35,6 +35,7 @@ from app.tenancy.resolution import find_active_tenant
 
 log = logging.getLogger(__name__)
 RELAY_BATCH = 500
+FINISHED_JOB_SECONDS = 10
 
 
 def _retry():
@@ -49,8 +50,11 @@ def _stale_at(extra_seconds=0):
 def _enqueue(scope, delivery_ids):
     tenant = get_current_tenant() if scope == "tenant" else None
     calls = [(scope, delivery_id) for delivery_id in delivery_ids]
-    # No result kept: the delivery row is the record (and one Redis write less per job).
-    enqueue_many(tenant, deliver, calls, queue=get_event_queue(), retry=_retry(), timeout=120, result_ttl=0)
+    # The delivery row is the record; RQ keeps the finished job a few seconds only. Not 0: RQ deletes a job
+    # whose result_ttl is 0 with seven more Redis round trips, where an expiry costs none.
+    enqueue_many(
+        tenant, deliver, calls, queue=get_event_queue(), retry=_retry(), timeout=120, result_ttl=FINISHED_JOB_SECONDS
+    )
 
 
 def relay(scope, limit=RELAY_BATCH):
