@@ -174,12 +174,30 @@ def _app():
     return _standalone_app()
 
 
+TENANT_RECHECK_SECONDS = 5.0
+
+
+def _active_tenant(app, slug):
+    """The active tenant `slug` (a TenantRef) or None, looked up in the registry at most every
+    `TENANT_RECHECK_SECONDS` per worker process: a registry query per job cost as much as a delivery's work.
+    A tenant suspended or archived meanwhile stops running jobs within those seconds."""
+    known = app.extensions.setdefault("job_tenants", {})  # slug -> (TenantRef, time.monotonic() of the check)
+    tenant, checked_at = known.get(slug, (None, None))
+    if tenant is None or time.monotonic() - checked_at > TENANT_RECHECK_SECONDS:
+        with app.app_context():
+            tenant = find_active_tenant(slug)
+        if tenant is None:
+            known.pop(slug, None)
+        else:
+            known[slug] = (tenant, time.monotonic())
+    return tenant
+
+
 def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
     """The RQ entry point: find the tenant, enter its context, run the job function."""
 
     app = _app()
-    with app.app_context():
-        tenant = find_active_tenant(tenant_slug)
+    tenant = _active_tenant(app, tenant_slug)
     if tenant is None:
         raise LookupError(f"Tenant {tenant_slug!r} is not active; job {dotted} not run.")
     func = _resolve(dotted)

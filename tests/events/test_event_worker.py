@@ -1,5 +1,8 @@
 """The event queue's worker (`flask worker --events`) on a real Redis: it delivers, retries and fails as RQ's
-SimpleWorker does with a fifth of its round trips, and leaves RQ's registries as RQ would."""
+SimpleWorker does with a quarter of its round trips, and leaves RQ's registries as RQ would. Jobs find their
+organization through a short-lived cache that still stops a suspended organization's jobs."""
+
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -7,13 +10,16 @@ from redis import Connection, ConnectionPool, Redis
 from rq import SimpleWorker
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
 
+from app import jobs
 from app.events import emit_after_commit
 from app.events.models import EventDelivery
 from app.extensions import db
-from app.jobs import EventWorker, get_event_queue
+from app.jobs import EventWorker, enqueue, get_event_queue
 from app.tenancy.context import tenant_context
+from app.tenancy.provisioning import activate_tenant, get_tenant, suspend_tenant
 from blueprints.users.models import User
-from tests.conftest import make_user
+from tests.conftest import make_user, run_jobs
+from tests.support import jobs as test_jobs
 from tests.support.event_subscribers import Flaky, app_with_these_subscribers
 
 
@@ -102,3 +108,42 @@ def test_on_the_event_worker_a_failing_subscriber_is_retried_then_failed_then_re
             assert db.session.get(EventDelivery, flaky.id).status == "done"
     finally:
         Flaky.failures = 0
+
+
+def test_jobs_look_their_organization_up_once_per_recheck_and_a_suspended_one_stops(app, make_tenant, monkeypatch):
+    monkeypatch.setattr(jobs, "TENANT_RECHECK_SECONDS", 1.0)
+    tenant = make_tenant()
+    lookups = []
+
+    def count_registry_reads(conn, cursor, statement, *args):
+        if "FROM tenants" in statement:
+            lookups.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count_registry_reads)
+    try:
+        with app.app_context():
+            ran = [enqueue(tenant, test_jobs.emails_seen_by_job, retries=0) for _ in range(10)]
+        run_jobs(app)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count_registry_reads)
+    for job in ran:
+        job.refresh()
+        assert job.is_finished
+    assert len(lookups) == 1
+
+    with app.app_context():
+        suspend_tenant(get_tenant(tenant.id))
+        time.sleep(jobs.TENANT_RECHECK_SECONDS + 0.1)
+        stopped = enqueue(tenant, test_jobs.emails_seen_by_job, retries=0)
+    run_jobs(app)
+    stopped.refresh()
+    assert stopped.is_failed and "not active" in stopped.latest_result().exc_string
+
+    with app.app_context():
+        activate_tenant(get_tenant(tenant.id))
+        back = enqueue(tenant, test_jobs.emails_seen_by_job, retries=0)
+    run_jobs(app)  # not remembered as inactive: reactivated, its jobs run at once
+    back.refresh()
+    assert back.is_finished
