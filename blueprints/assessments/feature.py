@@ -9,6 +9,7 @@ from blueprints.assessments import (
     bank_api,
     bank_views,
     formats_api,
+    formats_views,
     quizzes_api,
 )
 
@@ -23,6 +24,7 @@ def register(app):
     page_blueprints.append(analysis_views.bp)
     commands = []
     api_blueprints.append(formats_api.blp)
+    page_blueprints.append(formats_views.bp)
     attempts_views.plug(api_blueprints, page_blueprints, commands)
     register_feature(
         app,
