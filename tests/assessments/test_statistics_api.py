@@ -5,7 +5,7 @@ import pytest
 from app.tenancy.context import tenant_context
 from blueprints.assessments import analysis
 from blueprints.assessments.models import QuestionKind
-from tests.conftest import make_user, run_jobs, user_token
+from tests.conftest import make_user, run_jobs, tenant_host, user_token
 from tests.support.attempts import enrolled_course
 from tests.support.attempts import make_quiz as make_attempts_quiz
 from tests.support.item_analysis import SINGLE_ABC, add_attempt, make_learners, make_quiz
@@ -170,3 +170,22 @@ def test_submitting_through_the_api_updates_the_figures_without_anyone_asking(ap
         ("false", True),
     ]
     assert single["discrimination_index"] == pytest.approx(0.5)  # x 1 1 0 against rest 1 0 0: r = 0.5
+
+
+def test_an_org_admins_api_key_reads_the_figures_and_a_students_key_is_refused(analysed, client, tenant):
+    rows, district = analysed
+    admin = district["admin"]
+    keys = {
+        role: admin.post("/api/v1/api-keys", json={"name": role, "roles": [role]}).get_json()["data"]["key"]
+        for role in ("org_admin", "student")
+    }
+
+    def read(key):
+        return client.get(
+            f"/api/v1/assessments/{rows.quiz_id}/analytics", headers={"Host": tenant_host(tenant), "X-API-Key": key}
+        )
+
+    answered = read(keys["org_admin"])
+    assert answered.status_code == 200, answered.get_json()
+    assert answered.get_json()["data"]["quiz"]["attempts"] == 5
+    assert read(keys["student"]).status_code == 403
