@@ -30,6 +30,7 @@ from blueprints.imports import services as imports
 from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.browser import accessibility_violations, layout_problems, serve
+from tests.support.questions import question_row
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +51,7 @@ NOT_PAGES = {
     "home.healthz",
     "learning_pages.cover",
     "learning_pages.media_file",
+    "assessment_bank.image",
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -111,6 +113,7 @@ def demo_ids(app, tenant):
             "branch_id": db.session.scalar(sa.select(Branch.id).where(Branch.code == "north")),
             "name": "20260101T000000-000001.eml",
             "organization_id": tenant.id,  # the operator's console page of the demo organization
+            "question_id": question_row(course.id, "fill_blanks", "Demo blanks", tags=("demo",)),
         }
     run_jobs(app)
     return ids
