@@ -30,8 +30,8 @@ def _routes(path, **options):
     """The route under a course's bank and under the organization bank."""
 
     def register(view):
-        bp.add_url_rule(f"{COURSE}{path}", view_func=view, **options)
         bp.add_url_rule(f"{ORGANIZATION}{path}", view_func=view, defaults={"course_id": None}, **options)
+        bp.add_url_rule(f"{COURSE}{path}", view_func=view, **options)
         return view
 
     return register
