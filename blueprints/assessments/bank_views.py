@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import DomainError, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.pages import is_htmx, render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
@@ -168,7 +168,7 @@ def new(course_id):
         return _editor(course, course_id, draft, preview=_preview_of(draft, request.form))
     try:
         question = _save_new(course_id, draft)
-    except DomainError as error:
+    except (ValidationFailed, Conflict) as error:  # a refusal (403, 404) is its own page
         return _editor(course, course_id, draft, errors=_errors(error), status=422)
     flash("Question saved.")
     return redirect(_bank_url("assessment_bank.edit", course_id, question_id=question.id))
@@ -202,7 +202,7 @@ def edit(course_id, question_id):
             remove_image=request.form.get("remove_image") == "y",
             **draft.content(),
         )
-    except DomainError as error:
+    except (ValidationFailed, Conflict) as error:  # a refusal (403, 404) is its own page
         return _editor(course, course_id, draft, question=view, errors=_errors(error), status=422)
     flash("Question saved.")
     return redirect(_bank_url("assessment_bank.edit", course_id, question_id=question.id))

@@ -169,3 +169,15 @@ def test_editing_versions_archive_and_share_through_the_pages(app, tenant, distr
     assert shared.headers["Location"].endswith(f"/questions/{question_id}")
     assert "Boiling water" in text_of(teacher_page.get("/questions"))
     assert teacher_page.get(path).status_code == 404  # it left the course's bank
+
+
+def test_a_teacher_reads_but_cannot_change_anothers_question_of_the_organization_bank(app, tenant, teacher_page):
+    with acting_as(app, tenant, "admin@example.org") as admin:
+        question_id = create(admin, None, "true_false", "The admin's").id
+    path = f"/questions/{question_id}"
+    page = text_of(teacher_page.get(path))
+    assert "only its author and org admins change it" in page and "Save as a new version" not in page
+    form = {"kind": "true_false", "title": "Taken over", "stem_html": "<p>x</p>", "answer": "true"}
+    assert teacher_page.post(path, form, csrf_from=path).status_code == 403
+    assert teacher_page.post(f"{path}/archive", csrf_from=path).status_code == 403
+    assert "The admin&#39;s" in text_of(teacher_page.get("/questions"))
