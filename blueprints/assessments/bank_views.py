@@ -132,7 +132,7 @@ def _preview_of(draft, form):
                 draft.kind, draft.stem_html, draft.spec, default_points=points, title=draft.title, response=response
             )
     except ValidationFailed as error:
-        return {"problems": error.details}
+        return {"problems": _errors(error)}
     return {"shown": shown, "response": response or {}}
 
 
@@ -175,7 +175,16 @@ def new(course_id):
 
 
 def _errors(error):
-    return error.details or {"_form": [error.message]}
+    """A refusal's messages by field; credits are typed in percent on the page, not as fractions."""
+    if not error.details:
+        return {"_form": [error.message]}
+    return {field: [_in_percent(message) for message in messages] for field, messages in error.details.items()}
+
+
+def _in_percent(message):
+    return message.replace("A fraction of the points between 0 and 1.", "A credit from 0 to 100 %.").replace(
+        "(fraction 1)", "(100 %)"
+    )
 
 
 @_routes("/<int:question_id>", methods=["GET", "POST"])

@@ -181,3 +181,21 @@ def test_a_teacher_reads_but_cannot_change_anothers_question_of_the_organization
     assert teacher_page.post(path, form, csrf_from=path).status_code == 403
     assert teacher_page.post(f"{path}/archive", csrf_from=path).status_code == 403
     assert "The admin&#39;s" in text_of(teacher_page.get("/questions"))
+
+
+def test_credits_are_typed_and_explained_in_percent(teacher_page, district):
+    path = f"/courses/{district['courses']['north']}/questions/new?kind=short_answer"
+    form = {
+        "kind": "short_answer",
+        "title": "Planet",
+        "stem_html": "<p>Largest planet?</p>",
+        "rows": "1",
+        "ans-0-text": "Jupiter",
+        "ans-0-match": "exact",
+        "ans-0-credit": "150",
+    }
+    page = text_of(teacher_page.post(path, form, csrf_from=path))
+    assert "A credit from 0 to 100 %." in page and "fraction of" not in page
+    saved = teacher_page.post(path, form | {"ans-0-credit": "100"}, csrf_from=path)
+    assert saved.status_code == 302
+    assert 'name="ans-0-credit" value="100.0"' in text_of(teacher_page.get(saved.headers["Location"]))
