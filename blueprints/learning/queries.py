@@ -20,6 +20,11 @@ def is_enrolled(course_id, user_id):
     )
 
 
+def enrolled_course_ids(user_id):
+    """A select of the ids of the courses this person takes now (for `IN` conditions)."""
+    return sa.select(Enrollment.course_id).where(Enrollment.user_id == user_id, Enrollment.status == "active")
+
+
 def was_ever_taken(course_id):
     """Whether anyone ever enrolled in the course, unenrolled people included (their history is kept)."""
     return db.session.scalar(sa.select(sa.func.count(Enrollment.id)).where(Enrollment.course_id == course_id)) > 0
