@@ -33,6 +33,7 @@ def test_the_course_bank_lists_filters_and_links_from_the_course_editor(app, ten
         create(teacher, north, "numeric", "Pi to two places", tags=["maths"])
         create(teacher, north, "essay", "Photosynthesis", tags=["bio"])
     assert f"/courses/{north}/questions" in text_of(teacher_page.get(f"/teach/{north}"))
+    assert 'href="/questions"' in text_of(teacher_page.get("/teach"))
     page = text_of(teacher_page.get(f"/courses/{north}/questions"))
     assert "Pi to two places" in page and "Photosynthesis" in page and "2 questions" in page
     fragment = teacher_page.get(f"/courses/{north}/questions?tag=maths", headers={"HX-Request": "true"})
