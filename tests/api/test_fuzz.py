@@ -6,7 +6,7 @@ authentication required where the document says so. The app is served on a loopb
 thread) over a fresh tenant on the suite's database (SQLite, or PostgreSQL with TEST_DB=postgres), seeded
 with a branch, a class, a published course with an item, and an enrolled student. A fixed seed makes the
 run repeatable. `make test` runs a short one (FUZZ_EXAMPLES=3); `make fuzz` a long one (100, stateful).
-Each role's run is three tests, a third of the operations each, so that `make test`'s workers share them.
+In `make test` each role's run is three tests, a third of the operations each, so that its workers share them.
 """
 
 import json
@@ -34,8 +34,9 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 # `make fuzz` (FUZZ_EXAMPLES>=20) adds the slow parts: the stateful phase (chains of calls linked by the ids
 # responses return) and, in the coverage phase, every undocumented method on every path (405s).
 LONG_RUN = MAX_EXAMPLES >= 20
-# Each role's run is cut into parts, every operation in exactly one, so that `make test`'s workers share them.
-PARTS = 3
+# `make test` cuts each role's run into parts, every operation in exactly one, so that its workers share them;
+# `make fuzz` keeps one, for the stateful phase chains calls across the whole document.
+PARTS = 1 if LONG_RUN else 3
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 REF = re.compile(r'"#/components/schemas/([^"]+)"')
 ROLES = ("org_admin", "student")
