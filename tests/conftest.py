@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade as upgrade_control_plane
 from rq import SimpleWorker
+from xdist.scheduler import LoadScopeScheduling
 
 from app import CONTROL_MIGRATIONS, create_app
 from app.extensions import db
@@ -51,6 +52,38 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "production_password_hashing: hash at production Argon2 cost (a test that times hashing)"
     )
+
+
+# Modules whose tests run for minutes each. Under `--dist loadfile` (scripts/test.sh) each of their tests is a
+# work unit of its own and they are dealt out first (see LongRunningFirstScheduling).
+LONG_RUNNING_MODULES = ("tests/api/test_fuzz.py", "tests/browser/test_crawler.py")
+
+
+class LongRunningFirstScheduling(LoadScopeScheduling):
+    """`--dist loadfile`, except that a long-running module is split test by test and comes first.
+
+    A test module is one unit of work, for its fixtures are per module. xdist hands a worker its next unit
+    while the current one still runs, and by default deals out the units with most tests first: the fuzzer
+    (two tests of minutes) and the crawler (one per role) came last, and one worker ran them alone for
+    minutes after the other had gone idle. Dealt out first, one test at a time, the short modules fill in
+    around them on both workers.
+    """
+
+    def _split_scope(self, nodeid):
+        module = nodeid.split("::", 1)[0]
+        return nodeid if module in LONG_RUNNING_MODULES else module
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    config.option.loadscopereorder = False  # the order of pytest_collection_modifyitems below
+    return LongRunningFirstScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long-running modules first, the rest in collection order (sorted is stable)."""
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in LONG_RUNNING_MODULES)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,8 @@ The demo organization (`app/demo.py`) is seeded into a fresh app. Each role sign
 visits every page its navigation reaches plus every GET page route of the URL map, its `<int:...>`
 parameters filled from the demo data, at 375x812 and 1280x800. A page fails on a 5xx, horizontal
 overflow or a visible element outside the viewport, a console error, or a serious or critical WCAG 2.2 AA
-violation found by axe-core. Every failure is listed at the end, not only the first.
+violation found by axe-core. Every failure is listed at the end, not only the first. Each role is a test
+of its own, so that `make test` spreads the roles over its workers (`LONG_RUNNING_MODULES` in conftest.py).
 
 `SCREENSHOT_DIR=screenshots` (what `make screenshots` sets) keeps a full-page PNG of every visit.
 """
@@ -195,48 +196,50 @@ def allowed(role, path, width, problem):
     )
 
 
-def test_every_page_for_every_role_at_both_widths(demo, browser):
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_for_every_role_at_both_widths(demo, browser, role):
+    if os.environ.get("CRAWL_ROLES") and role not in os.environ["CRAWL_ROLES"].split(","):
+        pytest.skip(f"CRAWL_ROLES={os.environ['CRAWL_ROLES']}")
     app, port, ids = demo
     paths, failures = page_paths(app, ids)
+    email = ROLES[role]
+    TIMINGS.update(load=0.0, layout=0.0, axe=0.0)
     shots = os.environ.get("SCREENSHOT_DIR")
     only = os.environ.get("CRAWL_ONLY")  # a regular expression of paths, to look at a few pages while fixing them
     if shots:
         os.makedirs(shots, exist_ok=True)
     started, visits = time.monotonic(), 0
-    for role, email in ROLES.items():
-        if os.environ.get("CRAWL_ROLES") and role not in os.environ["CRAWL_ROLES"].split(","):
-            continue
-        origin = f"http://localhost:{port}" if role == "platform_operator" else f"http://demo.localhost:{port}"
-        for width, height in WIDTHS:
-            context = browser.new_context(viewport={"width": width, "height": height})
-            page = context.new_page()
-            console = []
-            page.on("console", lambda msg, console=console: msg.type == "error" and console.append(_console_line(msg)))
-            page.on("pageerror", lambda error, console=console: console.append(str(error)))
-            page.goto(f"{origin}/login")
-            if email:
-                page.fill("input[name=email]", email)
-                page.fill("input[name=password]", PASSWORD)
-                with page.expect_navigation():
-                    page.get_by_role("button", name="Sign in").click()
-                if "/login" in page.url:
-                    failures.append(f"{role} @{width}: could not sign in")
-                    context.close()
-                    continue
-            targets = sorted(navigation_paths(page, origin) | set(paths) | {urlsplit(page.url).path})
-            if only:
-                targets = [path for path in targets if re.search(only, path)]
-            refusals_checked = set()
-            for path in targets:
-                status, problems = visit(page, origin + path, console, refusals_checked)
-                visits += 1
-                for problem in problems:
-                    if not allowed(role, path, width, problem):
-                        failures.append(f"{path} as {role} @{width}px ({status}): {problem}")
-                if shots:
-                    name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
-                    page.screenshot(path=os.path.join(shots, f"{role}-{name}-{width}.png"), full_page=True)
-            context.close()
+    origin = f"http://localhost:{port}" if role == "platform_operator" else f"http://demo.localhost:{port}"
+    for width, height in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        console = []
+        page.on("console", lambda msg, console=console: msg.type == "error" and console.append(_console_line(msg)))
+        page.on("pageerror", lambda error, console=console: console.append(str(error)))
+        page.goto(f"{origin}/login")
+        if email:
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", PASSWORD)
+            with page.expect_navigation():
+                page.get_by_role("button", name="Sign in").click()
+            if "/login" in page.url:
+                failures.append(f"{role} @{width}: could not sign in")
+                context.close()
+                continue
+        targets = sorted(navigation_paths(page, origin) | set(paths) | {urlsplit(page.url).path})
+        if only:
+            targets = [path for path in targets if re.search(only, path)]
+        refusals_checked = set()
+        for path in targets:
+            status, problems = visit(page, origin + path, console, refusals_checked)
+            visits += 1
+            for problem in problems:
+                if not allowed(role, path, width, problem):
+                    failures.append(f"{path} as {role} @{width}px ({status}): {problem}")
+            if shots:
+                name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+                page.screenshot(path=os.path.join(shots, f"{role}-{name}-{width}.png"), full_page=True)
+        context.close()
     elapsed = time.monotonic() - started
-    print(f"\ncrawler: {visits} visits in {elapsed:.1f} s", TIMINGS)
+    print(f"\ncrawler, {role}: {visits} visits in {elapsed:.1f} s", TIMINGS)
     assert not failures, f"{len(failures)} problems:\n" + "\n".join(failures)
