@@ -104,6 +104,7 @@ class LearnerResultSchema(ma.Schema):
     in_progress = ma.fields.Boolean()
     awaiting_grading = ma.fields.Integer()
     last_submitted_at = UtcDateTime(allow_none=True)
+    last_attempt_id = ma.fields.Integer()
 
 
 class QuestionResultSchema(ma.Schema):

@@ -378,6 +378,11 @@ TABLE = {
         path={"user_id": "$user"}, body={"notification_email": "elsewhere@example.org"}
     ),
     # ---- pages (forms) ----
+    ("assessment_attempts.start", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("assessment_attempts.save", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("assessment_attempts.submit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("assessment_attempts.grade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("assessment_attempts.regrade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
     ("api_keys_pages.index", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
     ("api_keys_pages.revoke", "POST"): Route(path={"key_id": "$api_key"}),
     ("auth_pages.login", "POST"): Route(exempt=AUTH_FLOW),
