@@ -119,7 +119,9 @@ class QuizSlot(TenantModel):
     id = sa.Column(sa.Integer, primary_key=True)
     quiz_id = sa.Column(sa.Integer, sa.ForeignKey("quizzes.id", ondelete="CASCADE"), nullable=False, index=True)
     position = sa.Column(sa.Integer, nullable=False, default=0)
-    question_id = sa.Column(sa.Integer, sa.ForeignKey("questions.id", ondelete="RESTRICT"))  # fixed question
+    # a fixed question. Checked at commit, not RESTRICT: a course's deletion cascades to its questions and its
+    # quizzes together, in no fixed order (migration 0014)
+    question_id = sa.Column(sa.Integer, sa.ForeignKey("questions.id", deferrable=True, initially="DEFERRED"))
     draw_tag = sa.Column(sa.String(60))  # or a random draw
     draw_count = sa.Column(sa.Integer, nullable=False, default=1)
     points = sa.Column(sa.Float)  # per question; none: each question's default points
@@ -172,8 +174,13 @@ class AttemptQuestion(TenantModel):
     id = sa.Column(sa.Integer, primary_key=True)
     attempt_id = sa.Column(sa.Integer, sa.ForeignKey("quiz_attempts.id", ondelete="CASCADE"), nullable=False)
     position = sa.Column(sa.Integer, nullable=False)
-    question_id = sa.Column(sa.Integer, sa.ForeignKey("questions.id", ondelete="RESTRICT"), nullable=False, index=True)
-    version_id = sa.Column(sa.Integer, sa.ForeignKey("question_versions.id", ondelete="RESTRICT"), nullable=False)
+    # checked at commit (migration 0014), so that deleting a course cascades to its questions and attempts together
+    question_id = sa.Column(
+        sa.Integer, sa.ForeignKey("questions.id", deferrable=True, initially="DEFERRED"), nullable=False, index=True
+    )
+    version_id = sa.Column(
+        sa.Integer, sa.ForeignKey("question_versions.id", deferrable=True, initially="DEFERRED"), nullable=False
+    )
     points = sa.Column(sa.Float, nullable=False)
     response = sa.Column(sa.JSON)  # none: not answered
     saved_at = sa.Column(sa.DateTime)

@@ -528,7 +528,9 @@ def _clean_slots(quiz, slots):
             rows.append({**row, "question_id": None, "draw_tag": tag, "draw_count": count})
     _check_pools(quiz, problems, draws)
     if problems:
-        raise ValidationFailed("Check the quiz's questions.", problems)
+        wrong = sorted({int(name[6:].split("]")[0]) + 1 for name in problems if name.startswith("slots[")})
+        summary = f"Check slot{'s' if len(wrong) != 1 else ''} {', '.join(map(str, wrong))}."
+        raise ValidationFailed("Check the quiz's questions.", {"slots": [summary], **problems})
     return rows
 
 

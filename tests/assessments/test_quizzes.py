@@ -187,6 +187,7 @@ def test_slots_take_the_course_bank_and_the_organization_bank_and_draw_no_more_t
                 actor=teacher,
             )
         assert _details(refused) == {
+            "slots": ["Check slots 1, 2, 4, 5, 6, 7, 8."],
             "slots[0].question_id": [f"No question {foreign} in this course's bank or the organization's."],
             "slots[1].question_id": [f"No question {archived} in this course's bank or the organization's."],
             "slots[3].draw_count": ["Only 1 question tagged “optics”; this quiz draws 2."],
@@ -277,3 +278,18 @@ def test_a_quiz_with_attempts_is_deleted_only_with_force(app, api, tenant):
         assert db.session.get(ContentItem, item_id) is not None  # the outline keeps its item
         with pytest.raises(NotFound):
             quizzes.delete_quiz(quiz_id, force=True, actor=teacher)
+
+
+def test_a_course_nobody_took_is_deleted_with_its_quizzes_and_bank(app, api, tenant):
+    room = make_classroom(app, api, tenant)
+    course_id = room.teacher.post("/api/v1/courses", json={"title": "Never taught"}).get_json()["data"]["id"]
+    question_id = make_question(app, tenant, course_id, tags=("x",))
+    with acting(app, tenant, room.ids["teacher"]) as teacher:
+        quiz = quizzes.create_quiz(course_id, title="Gone too", module_title="M", actor=teacher)
+        quizzes.set_slots(quiz.id, [{"question_id": question_id}, {"draw_tag": "x"}], actor=teacher)
+    deleted = room.teacher.delete(f"/api/v1/courses/{course_id}")
+    assert deleted.status_code == 200, deleted.get_json()
+    assert deleted.get_json()["data"]["outcome"] == "deleted"
+    with tenant_context(tenant, app):
+        assert db.session.scalar(sa.select(sa.func.count(Quiz.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(QuizSlot.id))) == 0

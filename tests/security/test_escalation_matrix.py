@@ -209,7 +209,7 @@ def _targets(w):
 class Upload:
     """A file part, made afresh for every request."""
 
-    kind: str  # pdf, png, csv
+    kind: str  # pdf, png, csv, gift
     rows: tuple = ()  # csv rows, with placeholders
 
     def make(self):
@@ -217,6 +217,8 @@ class Upload:
             return io.BytesIO(PDF), "handout.pdf"
         if self.kind == "png":
             return io.BytesIO(png_bytes(colour="orange")), "picture.png"
+        if self.kind == "gift":
+            return io.BytesIO(b"::Imported::Is this imported?{T}\n"), "questions.gift.txt"
         return io.BytesIO(csv_bytes(*self.rows)), "people.csv"
 
 
@@ -319,6 +321,9 @@ TABLE = {
     ),
     ("courses.CourseEnrollment", "DELETE"): Route(
         path={"course_id": "$enrollment.course", "user_id": "$enrollment.user"}
+    ),
+    ("question_formats.QuestionImport", "POST"): Route(
+        body={"file": Upload("gift"), "format": "gift", "course_id": "$course", "dry_run": "false"}
     ),
     ("imports.Imports", "POST"): Route(
         variants={
@@ -550,6 +555,7 @@ ALLOWED = {
     # A teacher's new course is organization-wide (a draft). A teacher key is nobody: it may not name
     # teachers (a person can name only themselves below an org admin), so this body is refused to it.
     ("courses.Courses", "POST", ""): COURSE_MANAGERS,
+    ("question_formats.QuestionImport", "POST", ""): COURSE_MANAGERS,
     ("courses.CourseById", "PUT", "retitle"): COURSE_MANAGERS,
     # in scope, a teacher sends the course's own branches back unchanged; changing them is out of scope
     ("courses.CourseById", "PUT", "branches"): COURSE_MANAGERS,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.security.actor import Actor
 from app.tenancy.context import tenant_context
+from blueprints.assessments import quizzes
 from blueprints.assessments.models import Question, QuestionVersion, QuizAttempt, question_tags
 from blueprints.users.services import principal_for_user
 from tests.conftest import make_user, user_token
@@ -114,3 +115,26 @@ def make_attempt(app, tenant, quiz_id, user_id):
         db.session.add(attempt)
         db.session.commit()
         return attempt.id
+
+
+def seed_quizzes(acting_admin, courses, learners):
+    """The escalation matrix's quizzes (inside the tenant): `q1` (course c1, published, one question of its bank),
+    `q1_draft` (c1, unpublished) and `q2` (c2, published); accommodations for learners["c1"] in q1 and
+    learners["c2"] in q2. Returns their ids, and the bank questions' (`qn1`, `qn2`)."""
+    actor, ids = Actor(acting_admin), {}
+    for key, course in courses.items():
+        question = Question(course_id=course.id, kind="single_choice", title=f"Question of {course.title}")
+        db.session.add(question)
+        db.session.flush()
+        db.session.add(
+            QuestionVersion(question_id=question.id, number=1, stem_html="<p>2 + 2?</p>", spec=SINGLE_CHOICE)
+        )
+        db.session.commit()
+        ids[f"qn{key[1:]}"] = question.id
+        quiz = quizzes.create_quiz(course.id, title=f"Quiz of {course.title}", actor=actor)
+        quizzes.set_slots(quiz.id, [{"question_id": question.id}], actor=actor)
+        quizzes.update_quiz(quiz.id, published=True, actor=actor)
+        quizzes.set_accommodation(quiz.id, learners[key], extra_minutes=10, actor=actor)
+        ids[f"q{key[1:]}"] = quiz.id
+    ids["q1_draft"] = quizzes.create_quiz(courses["c1"].id, title="Unpublished quiz", actor=actor).id
+    return ids
