@@ -15,9 +15,7 @@ from app.security.principal import requires
 from blueprints.assessments import attempts, grading_queue, results, review
 from blueprints.assessments.models import AttemptStatus
 
-blp = ApiBlueprint(
-    "assessment_attempts_api", __name__, url_prefix="/api/v1", description="Taking assessments, results, grading."
-)
+blp = ApiBlueprint("attempts", __name__, url_prefix="/api/v1", description="Taking assessments, results, grading.")
 BEARER = [{"bearerAuth": []}]
 
 

@@ -29,6 +29,7 @@ from blueprints.courses.models import ContentItem, Course
 from blueprints.imports import services as imports
 from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
+from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, serve
 
 pytestmark = pytest.mark.browser
@@ -111,6 +112,7 @@ def demo_ids(app, tenant):
             "branch_id": db.session.scalar(sa.select(Branch.id).where(Branch.code == "north")),
             "name": "20260101T000000-000001.eml",
             "organization_id": tenant.id,  # the operator's console page of the demo organization
+            **demo_attempt_ids(course.id, find_user_by_email("student@demo.example").id),
         }
     run_jobs(app)
     return ids

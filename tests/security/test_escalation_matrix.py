@@ -256,12 +256,12 @@ QUIZ_ATTEMPTS = (
 )
 TABLE = {
     # ---- API ----
-    ("assessment_attempts_api.QuizAttempts", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts_api.AttemptAnswer", "PUT"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts_api.AttemptSubmit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts_api.QuizSubmit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts_api.AnswerGrade", "PUT"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts_api.QuizRegrade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.QuizAttempts", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.AttemptAnswer", "PUT"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.AttemptSubmit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.QuizSubmit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.AnswerGrade", "PUT"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.QuizRegrade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
     ("api_keys.ApiKeys", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
     ("api_keys.ApiKeyById", "DELETE"): Route(path={"key_id": "$api_key"}),
     ("auth.Login", "POST"): Route(exempt=AUTH_FLOW),
