@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from blueprints.assessments.models import AttemptQuestion
-from tests.support.attempts import EVERY_KIND, add_question, add_quiz, enrolled_course
+from tests.support.attempts import EVERY_KIND, add_question, add_quiz, enrolled_course, future
 from tests.support.browser import accessibility_violations, layout_problems, open_signed_in
 
 pytestmark = pytest.mark.browser
@@ -125,3 +125,26 @@ def test_the_pages_at_both_widths(app, school, browser, live_server):
         assert layout_problems(page) == [] and accessibility_violations(page) == []
         _shoot(page, "results-quiz")
         page.close()
+
+
+def test_answers_kept_in_the_page_survive_a_reload_and_the_timer_submits_at_zero(app, school, browser, live_server):
+    tenant = school["tenant"]
+    course_id, item_id, _quiz_id = _quiz(app, school, closes_at=future(seconds=25))
+    page = open_signed_in(browser, live_server, tenant, "s0@example.org", f"/learn/{course_id}/{item_id}", 375, 812)
+    page.get_by_role("button", name="Start the quiz").click()
+    page.wait_for_url("**/attempts/*")
+    attempt_url = page.url
+
+    page.route("**/answers/*", lambda route: route.abort())  # the server is out of reach, the browser online
+    _question(page, 1).get_by_text("Mars").click()
+    page.wait_for_selector("[data-state-for='1']:text('Kept on this device')")
+    page.unroute("**/answers/*")
+    page.goto(attempt_url)  # a reload: the kept answer is back in its field, then sent
+    expect(_question(page, 1).get_by_label("Mars")).to_be_checked()
+    expect(page.locator("#save-state")).to_have_text("All answers saved")
+    assert _saved(app, tenant)[1] == {"choice": "a"}
+
+    _question(page, 3).get_by_text("False").click()  # answered, never submitted: the timer does it at zero
+    page.wait_for_selector("text=Your answers are submitted.", timeout=40_000)
+    saved = _saved(app, tenant)
+    assert saved[1] == {"choice": "a"} and saved[3] == {"value": False}
