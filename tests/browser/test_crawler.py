@@ -51,6 +51,7 @@ NOT_PAGES = {
     "home.healthz",
     "learning_pages.cover",
     "learning_pages.media_file",
+    "assessment_formats.export_questions",  # a GIFT/Aiken text download
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -112,6 +113,7 @@ def demo_ids(app, tenant):
             "branch_id": db.session.scalar(sa.select(Branch.id).where(Branch.code == "north")),
             "name": "20260101T000000-000001.eml",
             "organization_id": tenant.id,  # the operator's console page of the demo organization
+            # the demo course's quiz (made here until the demo has one) and the demo student's open attempt at it
             **demo_attempt_ids(course.id, find_user_by_email("student@demo.example").id),
         }
     run_jobs(app)
