@@ -113,14 +113,6 @@ def question_results(quiz_id, query, actor=current_actor):
     return quiz, Page(items, page.page, page.per_page, page.total)
 
 
-def attempts_of_learner(quiz_id, user_id, actor=current_actor):
-    """One learner's attempts at the quiz, for staff in reach (404 for a learner out of reach)."""
-    quiz, people = attempts.quiz_for_results(quiz_id, actor)
-    if people is not None and user_id not in set(db.session.scalars(people)):
-        return quiz, []
-    return quiz, attempts.attempts_of(quiz.id, user_id)
-
-
 def quizzes_overview(course_id):
     """A course's quizzes (its managers' page) with how many learners attempted each and answers awaiting a
     person."""

@@ -22,10 +22,6 @@ class Review:
     answers: bool
     feedback: bool
 
-    @property
-    def anything(self):
-        return self.score or self.answers or self.feedback
-
 
 EVERYTHING = Review(score=True, answers=True, feedback=True)
 NOTHING = Review(score=False, answers=False, feedback=False)
