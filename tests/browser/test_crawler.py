@@ -31,6 +31,7 @@ from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, serve
+from tests.support.questions import question_row
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +53,7 @@ NOT_PAGES = {
     "learning_pages.cover",
     "learning_pages.media_file",
     "assessment_formats.export_questions",  # a GIFT/Aiken text download
+    "assessment_bank.image",
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -115,6 +117,7 @@ def demo_ids(app, tenant):
             "organization_id": tenant.id,  # the operator's console page of the demo organization
             # the demo course's quiz (made here until the demo has one) and the demo student's open attempt at it
             **demo_attempt_ids(course.id, find_user_by_email("student@demo.example").id),
+            "question_id": question_row(course.id, "fill_blanks", "Demo blanks", tags=("demo",)),
         }
     run_jobs(app)
     return ids
