@@ -45,6 +45,9 @@ pids+=($!)
 # The outbox sweep: relays events a crash left unrelayed, re-queues deliveries whose job was lost.
 .venv/bin/flask events relay >> instance/logs/relay.log 2>&1 &
 pids+=($!)
+# Quiz deadlines: the worker's scheduler submits each attempt at its deadline; this submits what a lost job left.
+.venv/bin/flask attempts sweep >> instance/logs/attempts.log 2>&1 &
+pids+=($!)
 .venv/bin/python -m scripts.mail_sink --port "$MAIL_PORT" --dir "$LMS_OUTBOX_DIR" >> instance/logs/mail.log 2>&1 &
 pids+=($!)
 

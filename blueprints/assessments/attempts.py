@@ -162,6 +162,12 @@ def refusal_to_start(quiz, user_id, now=None):
     return None
 
 
+def question_count(quiz):
+    """How many questions an attempt at the quiz gets (fixed ones and draws)."""
+    slots = db.session.scalars(sa.select(QuizSlot).where(QuizSlot.quiz_id == quiz.id)).all()
+    return sum(1 if slot.question_id else slot.draw_count for slot in slots)
+
+
 def deadline_of(quiz, started_at, extra_minutes=0):
     ends = []
     if quiz.time_limit_minutes:

@@ -15,9 +15,7 @@ from app.security.principal import requires
 from blueprints.assessments import attempts, grading_queue, results, review
 from blueprints.assessments.models import AttemptStatus
 
-blp = ApiBlueprint(
-    "assessment_attempts_api", __name__, url_prefix="/api/v1", description="Taking assessments, results, grading."
-)
+blp = ApiBlueprint("attempts", __name__, url_prefix="/api/v1", description="Taking assessments, results, grading.")
 BEARER = [{"bearerAuth": []}]
 
 
@@ -104,6 +102,7 @@ class LearnerResultSchema(ma.Schema):
     in_progress = ma.fields.Boolean()
     awaiting_grading = ma.fields.Integer()
     last_submitted_at = UtcDateTime(allow_none=True)
+    last_attempt_id = ma.fields.Integer()
 
 
 class QuestionResultSchema(ma.Schema):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.api.listing import FilterBy, ListSpec, Page, run_list_query
 from app.extensions import db
 from app.security.actor import current_actor
-from blueprints.assessments import attempts
+from blueprints.assessments import attempts, quizzes
 from blueprints.assessments.models import AttemptQuestion, AttemptStatus, Question, QuizAttempt
 from blueprints.users.models import User  # results filter and sort on people's names
 
@@ -60,6 +60,7 @@ def learner_results(quiz_id, query, actor=current_actor):
             _best.label("best_percent"),
             _last_submitted.label("last_submitted_at"),
             _awaiting.label("awaiting_grading"),
+            sa.func.max(QuizAttempt.id).label("last_attempt_id"),
         )
         .join(QuizAttempt, QuizAttempt.user_id == User.id)
         .where(QuizAttempt.quiz_id == quiz.id)
@@ -112,9 +113,31 @@ def question_results(quiz_id, query, actor=current_actor):
     return quiz, Page(items, page.page, page.per_page, page.total)
 
 
-def attempts_of_learner(quiz_id, user_id, actor=current_actor):
-    """One learner's attempts at the quiz, for staff in reach (404 for a learner out of reach)."""
-    quiz, people = attempts.quiz_for_results(quiz_id, actor)
-    if people is not None and user_id not in set(db.session.scalars(people)):
-        return quiz, []
-    return quiz, attempts.attempts_of(quiz.id, user_id)
+def quizzes_overview(course_id):
+    """A course's quizzes (its managers' page) with how many learners attempted each and answers awaiting a
+    person."""
+    course_quizzes = quizzes.quizzes_of_course(course_id)
+    ids = [quiz.id for quiz in course_quizzes] or [-1]
+    counts = dict(
+        db.session.execute(
+            sa.select(QuizAttempt.quiz_id, sa.func.count(sa.distinct(QuizAttempt.user_id)))
+            .where(QuizAttempt.quiz_id.in_(ids))
+            .group_by(QuizAttempt.quiz_id)
+        ).all()
+    )
+    waiting = dict(
+        db.session.execute(
+            sa.select(QuizAttempt.quiz_id, sa.func.count(AttemptQuestion.id))
+            .join(AttemptQuestion, AttemptQuestion.attempt_id == QuizAttempt.id)
+            .where(
+                QuizAttempt.quiz_id.in_(ids),
+                QuizAttempt.status == AttemptStatus.SUBMITTED,
+                AttemptQuestion.fraction.is_(None),
+            )
+            .group_by(QuizAttempt.quiz_id)
+        ).all()
+    )
+    return [
+        {"quiz": quiz, "learners": counts.get(quiz.id, 0), "awaiting_grading": waiting.get(quiz.id, 0)}
+        for quiz in course_quizzes
+    ]

@@ -8,9 +8,12 @@ A quiz with no closing time never "closes": `after_close` then shows nothing unt
 
 from dataclasses import dataclass
 
+from app.errors import DomainError, NotFound
+from app.extensions import db
 from app.tenancy.models import utcnow
 from blueprints.assessments import attempts, grading
-from blueprints.assessments.models import AttemptStatus, QuestionKind, ReviewWhen
+from blueprints.assessments.models import AttemptStatus, Question, QuestionKind, ReviewWhen
+from blueprints.users.models import User  # a staff review names its learner
 
 
 @dataclass(frozen=True)
@@ -18,10 +21,6 @@ class Review:
     score: bool
     answers: bool
     feedback: bool
-
-    @property
-    def anything(self):
-        return self.score or self.answers or self.feedback
 
 
 EVERYTHING = Review(score=True, answers=True, feedback=True)
@@ -68,7 +67,7 @@ def question_view(attempt, quiz, answer, kind, version, review, staff=False):
         "stem_html": version.stem_html,
         "image_key": version.image_key,
         "points": answer.points,
-        "view": grading.public_view(kind, version.spec, f"{attempt.seed}:{answer.question_id}", quiz.shuffle_options),
+        "view": public_view_of(attempt, quiz, answer, kind, version),
         "response": answer.response,
         "saved_at": answer.saved_at,
     }
@@ -119,3 +118,98 @@ def attempt_view(attempt, quiz, staff=False, now=None):
             for answer, kind, version in attempts.attempt_questions(attempt.id)
         ],
     }
+
+
+def public_view_of(attempt, quiz, answer, kind, version):
+    """The key-free view of one question of an attempt (options in the attempt's order)."""
+    return grading.public_view(kind, version.spec, f"{attempt.seed}:{answer.question_id}", quiz.shuffle_options)
+
+
+def stem_parts(stem_html):
+    """A fill-in-the-blanks stem cut at its `[[id]]` placeholders: [("html", text) | ("blank", id)]."""
+    parts, last = [], 0
+    for match in grading.BLANK.finditer(stem_html or ""):
+        parts.append(("html", stem_html[last : match.start()]))
+        parts.append(("blank", match.group(1)))
+        last = match.end()
+    parts.append(("html", (stem_html or "")[last:]))
+    return parts
+
+
+def _texts(view):
+    return {option["id"]: option["text"] for option in view.get("options", []) + view.get("items", [])}
+
+
+def _matches_in_words(view, response):
+    prompts = {prompt["id"]: prompt["text"] for prompt in view.get("prompts", [])}
+    matches = response.get("matches") or {}
+    return "; ".join(f"{prompts[pid]} → {matches[pid]}" for pid in prompts if pid in matches)
+
+
+def _blanks_in_words(view, response):
+    blanks = response.get("blanks") or {}
+    return "; ".join(f"{n}. {blanks[b['id']]}" for n, b in enumerate(view["blanks"], 1) if b["id"] in blanks)
+
+
+IN_WORDS = {
+    QuestionKind.SINGLE: lambda view, response: _texts(view).get(response.get("choice"), ""),
+    QuestionKind.MULTIPLE: lambda view, response: ", ".join(
+        _texts(view).get(choice, "") for choice in response.get("choices") or []
+    ),
+    QuestionKind.TRUE_FALSE: lambda _view, response: "True" if response.get("value") else "False",
+    QuestionKind.ORDERING: lambda view, response: " → ".join(
+        _texts(view).get(item, "") for item in response.get("order") or []
+    ),
+    QuestionKind.MATCHING: _matches_in_words,
+    QuestionKind.BLANKS: _blanks_in_words,
+}
+
+
+def describe(question, response):
+    """A response in words, for the review: option texts rather than ids."""
+    if not response:
+        return ""
+    in_words = IN_WORDS.get(question["kind"])
+    if in_words:
+        return in_words(question["view"], response)
+    return str(response.get("text", response.get("value", "")))
+
+
+def quiz_summary(quiz, actor):
+    """What the quiz's page tells a learner: their attempts (each with what its review shows), their grade,
+    how many attempts are left, their open attempt, and why they may not start one (or None)."""
+    mine = attempts.attempts_of(quiz.id, actor.id) if actor.kind == "user" else []
+    for attempt in mine:
+        attempts.settle_if_overdue(attempt)
+    rows = [(attempt, review_of(attempt, quiz)) for attempt in mine]
+    graded = [(a, r) for a, r in rows if a.status == AttemptStatus.GRADED]
+    grade = attempts.quiz_grade(quiz, actor.id) if graded and all(r.score for _a, r in graded) else None
+    current = next((a for a in mine if a.status == AttemptStatus.IN_PROGRESS), None)
+    refusal = None
+    if current is None:
+        try:
+            attempts.quiz_to_take(quiz.id, actor)
+            refusal = attempts.refusal_to_start(quiz, actor.id)
+        except DomainError as error:
+            refusal = error
+    return {
+        "rows": rows,
+        "grade": grade,
+        "passed": None if grade is None else grade >= quiz.pass_percent - 1e-9,
+        "left": attempts.attempts_left(quiz, actor.id) if actor.kind == "user" else None,
+        "current": current,
+        "refusal": refusal.message if refusal else None,
+        "questions": attempts.question_count(quiz),
+    }
+
+
+def learner_name(user_id):
+    user = db.session.get(User, user_id)
+    return user.full_name if user else "a former learner"
+
+
+def question_title(question_id):
+    question = db.session.get(Question, question_id)
+    if question is None:
+        raise NotFound("No such question.")
+    return question.title

@@ -23,7 +23,6 @@ from app.demo import seed_demo
 from app.extensions import db
 from app.tenancy import provisioning
 from app.tenancy.context import tenant_context
-from blueprints.assessments.models import Quiz
 from blueprints.branches.models import Branch
 from blueprints.branches.scope import scope_of
 from blueprints.classes.models import SchoolClass
@@ -31,6 +30,7 @@ from blueprints.courses.models import ContentItem, Course
 from blueprints.imports import services as imports
 from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
+from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, serve
 from tests.support.questions import question_row
 
@@ -116,8 +116,8 @@ def demo_ids(app, tenant):
             "branch_id": db.session.scalar(sa.select(Branch.id).where(Branch.code == "north")),
             "name": "20260101T000000-000001.eml",
             "organization_id": tenant.id,  # the operator's console page of the demo organization
-            # the demo course's quiz (item analysis); 0 until the demo has one: a 404 page
-            "quiz_id": db.session.scalar(sa.select(Quiz.id).where(Quiz.course_id == course.id).order_by(Quiz.id)) or 0,
+            # the demo course's quiz (made here until the demo has one) and the demo student's open attempt at it
+            **demo_attempt_ids(course.id, find_user_by_email("student@demo.example").id),
             "question_id": question_row(course.id, "fill_blanks", "Demo blanks", tags=("demo",)),
         }
     run_jobs(app)

@@ -293,12 +293,12 @@ QUIZ_ATTEMPTS = (
 )
 TABLE = {
     # ---- API ----
-    ("assessment_attempts_api.QuizAttempts", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts_api.AttemptAnswer", "PUT"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts_api.AttemptSubmit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts_api.QuizSubmit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts_api.AnswerGrade", "PUT"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts_api.QuizRegrade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.QuizAttempts", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.AttemptAnswer", "PUT"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.AttemptSubmit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.QuizSubmit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.AnswerGrade", "PUT"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.QuizRegrade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
     ("api_keys.ApiKeys", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
     ("api_keys.ApiKeyById", "DELETE"): Route(path={"key_id": "$api_key"}),
     ("auth.Login", "POST"): Route(exempt=AUTH_FLOW),
@@ -432,6 +432,11 @@ TABLE = {
     ("questions.QuestionImage", "PUT"): Route(path={"question_id": "$question"}, body={"file": Upload("png")}),
     ("questions.QuestionPreview", "POST"): Route(exempt=WRITES_NOTHING),
     # ---- pages (forms) ----
+    ("assessment_attempts.start", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("assessment_attempts.save", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("assessment_attempts.submit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("assessment_attempts.grade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("assessment_attempts.regrade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
     ("assessment_bank.new", "POST"): Route(path={"course_id": "$course"}, body=QUESTION_FORM),
     ("assessment_bank.edit", "POST"): Route(
         path={"course_id": "$course_question.course", "question_id": "$course_question.question"},

@@ -6,9 +6,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.security.actor import Actor
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
+from blueprints.assessments.attempts import start_attempt
 from blueprints.assessments.models import Question, QuestionVersion, Quiz, QuizSlot, question_tags
+from blueprints.users.services import principal_for_user
 from tests.support.courses import make_course
 
 # One question of each kind. Every key text is distinctive ("Kx..."), so a test can assert none of them
@@ -203,3 +206,14 @@ def enrolled_course(school, students=None, items=1):
     )
     assert enrolled.status_code in (200, 201), enrolled.get_json()
     return course_id, item_ids
+
+
+def demo_attempt_ids(course_id, student_id):
+    """A quiz of the demo course (the first one, or one made here of every kind) and the demo student's open
+    attempt at it: the crawler's `quiz_id` and `attempt_id`. Inside the demo tenant."""
+    quiz = db.session.scalar(sa.select(Quiz).where(Quiz.course_id == course_id, Quiz.published).order_by(Quiz.id))
+    if quiz is None:
+        quiz = add_quiz(course_id, [add_question(kind, course_id).id for kind in EVERY_KIND], time_limit_minutes=60)
+        db.session.commit()
+    attempt = start_attempt(quiz.id, actor=Actor(principal_for_user(student_id)))
+    return {"quiz_id": quiz.id, "attempt_id": attempt.id}
