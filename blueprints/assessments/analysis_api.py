@@ -11,7 +11,7 @@ from app.security.principal import requires
 from blueprints.assessments import analysis
 
 blp = ApiBlueprint(
-    "assessment_analytics",
+    "item_analysis",
     __name__,
     url_prefix="/api/v1/assessments",
     description="Item analysis of assessments (Moodle's definitions).",
