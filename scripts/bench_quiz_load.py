@@ -33,6 +33,7 @@ import math
 import os
 import random
 import secrets
+import ssl
 import statistics
 import subprocess
 import sys
@@ -72,6 +73,17 @@ HOST = "bench.localhost:5000"
 EXPECTED = {"start": 201, "page": 200, "autosave": 200, "submit": 200, "warm-up": 200}
 KINDS = ("start", "page", "autosave", "submit")
 TIMEOUT_SECONDS = 60
+# Every client of one process shares this (plain HTTP needs none, but httpx builds one per client: 500 of them
+# took the client process a minute on a busy machine).
+SSL_CONTEXT = ssl.create_default_context()
+# gunicorn tells when each worker has loaded the app (the first requests must not wait for a worker to boot).
+GUNICORN_HOOKS = """
+from pathlib import Path
+
+
+def post_worker_init(worker):
+    Path({ready!r}, f"worker-{{worker.pid}}").touch()
+"""
 
 
 def percentile(values, fraction):
@@ -231,6 +243,9 @@ def environment(args, workdir, redis_url, pg_url):
         "LMS_INSTANCE_DIR": str(workdir / "instance"),
         "REDIS_URL": redis_url,
         "RQ_QUEUE": f"bench-quiz-{os.getpid()}",
+        # One pooled connection per gunicorn thread: with the default pool of 2 (+3 overflow) a worker of 4
+        # threads opened and closed a PostgreSQL connection (a server process) for its 3rd and 4th request.
+        "TENANT_DB_POOL_SIZE": str(args.threads),
     }
     if args.backend == "postgres":
         engine = sa.create_engine(f"{pg_url}/postgres", isolation_level="AUTOCOMMIT")
@@ -378,6 +393,10 @@ def start_servers(args, env):
         "warning",
     ]
     logs = Path(env["LMS_INSTANCE_DIR"]).parent
+    ready = logs / "ready"
+    ready.mkdir()
+    (logs / "gunicorn_hooks.py").write_text(GUNICORN_HOOKS.format(ready=str(ready)))
+    gunicorn += ["--config", str(logs / "gunicorn_hooks.py")]
     processes = []
     for name, command in (
         ("gunicorn", gunicorn),
@@ -387,6 +406,11 @@ def start_servers(args, env):
         log = open(logs / f"{name}.log", "w")  # noqa: SIM115 (the process owns it until the bench ends)
         processes.append(subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT))
     _wait_for_port(port, processes[0], "gunicorn", timeout=60)
+    deadline = time.monotonic() + 300
+    while len(list(ready.iterdir())) < args.workers:
+        if time.monotonic() > deadline or processes[0].poll() is not None:
+            raise RuntimeError(f"gunicorn's workers did not all start: see {logs / 'gunicorn.log'}")
+        time.sleep(0.2)
     return processes, port, logs
 
 
@@ -427,6 +451,7 @@ def client_for(plan, token, connections=1):
         base_url=plan["base_url"],
         headers={"Host": HOST, "Authorization": f"Bearer {token}"},
         timeout=TIMEOUT_SECONDS,
+        verify=SSL_CONTEXT,
         limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
     )
 
@@ -574,6 +599,7 @@ async def run_burst(plan):
 def client_main(phase, plan_path, out_path):
     plan = json.loads(Path(plan_path).read_text())
     result = asyncio.run(run_class(plan) if phase == "class" else run_burst(plan))
+    result["client_cpu_seconds"] = round(time.process_time(), 1)
     Path(out_path).write_text(json.dumps(result))
 
 
@@ -797,7 +823,7 @@ def summarize(args, load, burst, deadline_lag, events, problems, logs, cpu):
             "page_p95_under_50_ms": per_kind["page"].get("p95_ms", 0) < 50,
         },
         "solo": {kind: figures_of(load["solo"]["latencies"][kind]) for kind in ("autosave", "page")},
-        "cpu_seconds_during_class": cpu,
+        "cpu_seconds_during_class": {**cpu, "load_client": load["client_cpu_seconds"]},
         "server_cpu_ms_per_request": {
             name: round(1000 * seconds / max(1, load["requests_sent"]), 1) for name, seconds in cpu.items()
         },
