@@ -264,7 +264,8 @@ def overrides_of(env):
     """The same settings as configuration keys, for the bench's own app."""
     names = {"LMS_INSTANCE_DIR": "INSTANCE_DIR", "JWT_ACCESS_TOKEN_MINUTES": None, "LMS_ENV": None}
     overrides = {names.get(name, name): value for name, value in env.items() if names.get(name, name)}
-    return {**overrides, "JWT_ACCESS_TOKEN_MINUTES": int(env["JWT_ACCESS_TOKEN_MINUTES"])}
+    numbers = {name: int(env[name]) for name in ("JWT_ACCESS_TOKEN_MINUTES", "TENANT_DB_POOL_SIZE")}
+    return {**overrides, **numbers}
 
 
 def make_learners(count):
