@@ -383,7 +383,7 @@ def start_servers(args, env):
         "--threads",
         str(args.threads),
         "--keep-alive",
-        "15",  # a learner autosaves every few seconds: keep their connection
+        "75",  # as a proxy's would: a learner's next save comes within seconds, or a minute when the server lags
         "--backlog",
         "2048",
         "--timeout",
@@ -474,13 +474,17 @@ async def take_quiz(plan, learner, client, recorder, began):
         return None
     attempt = body["data"]
     attempt_id, questions = attempt["id"], attempt["questions"]
+    time_up = time.monotonic() + attempt["seconds_left"] - 1  # the page's timer: it stops sending at 0
     await recorder.call(client, "page", "GET", f"/api/v1/attempts/{attempt_id}")
     steps = [(rng.uniform(0, span * 0.8), "autosave", question) for question in questions]
     steps += [(rng.uniform(span * 0.8, span), "autosave", q) for q in rng.sample(questions, plan["changes"])]
     steps.append((rng.uniform(0, span), "page", None))
-    sent = {}
+    sent, out_of_time = {}, False
     for at, kind, question in sorted(steps, key=lambda step: step[0]):
         await sleep_until(start_at + at)
+        if time.monotonic() >= time_up:  # the server kept this learner waiting past their time limit
+            out_of_time = True
+            break
         if kind == "page":
             await recorder.call(client, "page", "GET", f"/api/v1/attempts/{attempt_id}")
             continue
@@ -489,8 +493,10 @@ async def take_quiz(plan, learner, client, recorder, began):
         if await recorder.call(client, "autosave", "PUT", path, json={"response": response}) is not None:
             sent[str(question["position"])] = response
     submitted = None
-    if learner["submits"]:
+    if learner["submits"] and not out_of_time:
         await sleep_until(start_at + span + rng.uniform(0, 5))
+        out_of_time = time.monotonic() >= time_up
+    if learner["submits"] and not out_of_time:
         result = await recorder.call(client, "submit", "POST", f"/api/v1/attempts/{attempt_id}/submit", json={})
         submitted = None if result is None else result["data"]["status"]
     return {
@@ -499,6 +505,7 @@ async def take_quiz(plan, learner, client, recorder, began):
         "submits": learner["submits"],
         "sent": sent,
         "status_after_submit": submitted,
+        "out_of_time": out_of_time,
     }
 
 
@@ -657,11 +664,19 @@ def check_class(quiz_id, taken, learners):
             continue
         if attempt.status != AttemptStatus.GRADED:
             problems.append(f"attempt {attempt.id} is {attempt.status}, not graded")
-        if record["submits"] and (attempt.auto_submitted or record["status_after_submit"] != AttemptStatus.GRADED):
+        if record["out_of_time"]:
+            problems.append(f"attempt {attempt.id}: the server kept its learner waiting past the time limit")
+        if (
+            record["submits"]
+            and not record["out_of_time"]
+            and (attempt.auto_submitted or record["status_after_submit"] != AttemptStatus.GRADED)
+        ):
             problems.append(
                 f"attempt {attempt.id} was submitted by its learner, yet auto_submitted={attempt.auto_submitted}"
             )
-        if not record["submits"] and not (attempt.auto_submitted and attempt.submitted_at == attempt.deadline_at):
+        if (not record["submits"] or record["out_of_time"]) and not (
+            attempt.auto_submitted and attempt.submitted_at == attempt.deadline_at
+        ):
             problems.append(f"attempt {attempt.id} was left to the deadline, yet not auto-submitted at it")
         total = 0.0
         for answer, kind, spec in answers.get(attempt.id, []):
@@ -815,6 +830,7 @@ def summarize(args, load, burst, deadline_lag, events, problems, logs, cpu):
         "requests": overall["requests"],
         "requests_per_second": round(overall["requests"] / load["seconds"], 1),
         "errors": len(load["errors"]),
+        "learners_out_of_time": sum(1 for attempt in load["attempts"] if attempt["out_of_time"]),
         "statuses": load["statuses"],
         "per_kind": per_kind,
         "overall": overall,
@@ -853,7 +869,8 @@ def summarize(args, load, burst, deadline_lag, events, problems, logs, cpu):
     )
     print(
         f"  {result['requests']} requests in {load['seconds']} s ({result['requests_per_second']}/s), "
-        f"{result['errors']} errors; statuses {load['statuses']}"
+        f"{result['errors']} errors; statuses {load['statuses']}; "
+        f"{result['learners_out_of_time']} learners kept waiting past their time limit"
     )
     for kind in KINDS:
         f = per_kind[kind]
