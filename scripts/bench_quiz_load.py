@@ -441,7 +441,7 @@ class Recorder:
         self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
         if response.status_code != EXPECTED[kind]:
             self.errors.append(
-                {"kind": kind, "path": path, "status": response.status_code, "body": response.text[:300]}
+                {"kind": kind, "path": path, "status": response.status_code, "body": response.text[:300].strip()}
             )
             return None
         return response.json()
