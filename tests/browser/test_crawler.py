@@ -22,6 +22,7 @@ from app.demo import seed_demo
 from app.extensions import db
 from app.tenancy import provisioning
 from app.tenancy.context import tenant_context
+from blueprints.assessments.models import Quiz
 from blueprints.branches.models import Branch
 from blueprints.branches.scope import scope_of
 from blueprints.classes.models import SchoolClass
@@ -30,6 +31,7 @@ from blueprints.imports import services as imports
 from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.browser import accessibility_violations, layout_problems, serve
+from tests.support.questions import question_row
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +52,8 @@ NOT_PAGES = {
     "home.healthz",
     "learning_pages.cover",
     "learning_pages.media_file",
+    "assessment_formats.export_questions",  # a GIFT/Aiken text download
+    "assessment_bank.image",
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -111,6 +115,9 @@ def demo_ids(app, tenant):
             "branch_id": db.session.scalar(sa.select(Branch.id).where(Branch.code == "north")),
             "name": "20260101T000000-000001.eml",
             "organization_id": tenant.id,  # the operator's console page of the demo organization
+            # the demo course's quiz (item analysis); 0 until the demo has one: a 404 page
+            "quiz_id": db.session.scalar(sa.select(Quiz.id).where(Quiz.course_id == course.id).order_by(Quiz.id)) or 0,
+            "question_id": question_row(course.id, "fill_blanks", "Demo blanks", tags=("demo",)),
         }
     run_jobs(app)
     return ids
