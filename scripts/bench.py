@@ -153,7 +153,9 @@ def main():
     parser.add_argument("--lru", type=int, default=100)
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument(
-        "--only", choices=["tenancy", "imports", "courses", "events", "assessments"], help="Run one benchmark only."
+        "--only",
+        choices=["tenancy", "imports", "courses", "events", "assessments", "quizload"],
+        help="Run one benchmark only.",
     )
     args = parser.parse_args()
     out = ROOT / "bench-results"
@@ -177,6 +179,8 @@ def main():
         run_event_benchmark(out)
     if args.only in (None, "assessments"):
         run_assessment_benchmark(out)
+    if args.only in (None, "quizload"):
+        run_quiz_load_benchmark(out)
     print(f"\nFigures saved under {out}")
 
 
@@ -205,6 +209,17 @@ def run_assessment_benchmark(out):
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
     print("\n".join(output[:-1]))
     (out / "assessments.json").write_text(output[-1])
+
+
+def run_quiz_load_benchmark(out):
+    """A class of 500 takes a timed 20-question quiz against gunicorn on PostgreSQL; the ceiling of submits."""
+    command = [sys.executable, "-m", "scripts.bench_quiz_load"]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    output = completed.stdout.strip().splitlines()
+    print("\n".join(output[:-1]))
+    (out / "quizload.json").write_text(output[-1] if output else "{}")
+    if completed.returncode:
+        raise RuntimeError(f"the quiz load benchmark failed its checks:\n{completed.stderr[-2000:]}")
 
 
 def run_import_benchmarks(rows, out):
