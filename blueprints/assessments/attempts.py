@@ -6,8 +6,9 @@ so that two answers saved at once are two rows written, never one lost. Every wr
 row (`app.tenancy.locks.locked`): a save and a submit take turns, so no answer lands after the grading read.
 
 The timer is the server's: `deadline_at` = min(start + time limit + extra minutes, the quiz's closing time).
-A job queued for that moment (RQ's scheduler, `flask worker` runs it) submits the attempt with what was
-saved; `submit_overdue_attempts()`, swept by `flask assessments sweep`, submits whatever a lost job left.
+A job queued for that moment on the event queue (RQ's scheduler; `flask worker --events` runs it without a
+fork) submits the attempt with what was saved; `submit_overdue_attempts()`, swept by `flask attempts sweep`,
+submits whatever a lost job left.
 """
 
 import logging
@@ -23,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
-from app.jobs import get_queue, run_in_tenant
+from app.jobs import get_event_queue, run_in_tenant
 from app.security.actor import current_actor
 from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.locks import locked
@@ -274,11 +275,12 @@ def start_attempt(quiz_id, actor=current_actor):
 
 def schedule_deadline(attempt):
     """Queue the job that submits the attempt at its deadline. Redis being away loses nothing: the sweep
-    (`submit_overdue_attempts`) submits it instead."""
+    (`submit_overdue_attempts`) submits it instead. On the event queue: its worker runs jobs without a fork
+    (a short transaction each, like a delivery), and a class's deadlines come all at once."""
     if attempt.deadline_at is None:
         return None
     try:
-        return get_queue().enqueue_at(
+        return get_event_queue().enqueue_at(
             attempt.deadline_at.replace(tzinfo=UTC),
             run_in_tenant,
             require_tenant().slug,

@@ -4,11 +4,10 @@ closed), saves after it are refused, and the sweep submits what a lost job left.
 import time
 
 import sqlalchemy as sa
-from rq import SimpleWorker
 from rq.job import Job
 
 from app.extensions import db
-from app.jobs import get_event_queue, get_queue, redis_connection
+from app.jobs import EventWorker, get_event_queue, redis_connection
 from app.tenancy.context import tenant_context
 from blueprints.assessments.models import QuizAttempt
 from tests.support.attempts import enrolled_course, future, make_quiz, past
@@ -28,7 +27,7 @@ def _attempt_row(app, tenant, attempt_id):
 
 def _deadline_jobs(app, tenant, attempt_id):
     with app.app_context():
-        registry = get_queue().scheduled_job_registry
+        registry = get_event_queue().scheduled_job_registry
         jobs = Job.fetch_many(registry.get_job_ids(), connection=redis_connection())
         wanted = (tenant.slug, "blueprints.assessments.attempts.submit_when_due", attempt_id)
         return [job for job in jobs if job is not None and job.args == wanted], registry
@@ -52,10 +51,8 @@ def test_the_deadline_job_submits_what_was_saved_and_later_saves_are_refused(app
     assert (late.status_code, late.get_json()["error"]["code"]) == (409, "ATTEMPT_CLOSED")
     assert _attempt_row(app, tenant, attempt["id"])["status"] == "in_progress"  # nobody has read it since
 
-    with app.app_context():  # the worker of `flask worker`: its scheduler moves the due job, then runs it
-        SimpleWorker([get_queue(), get_event_queue()], connection=redis_connection()).work(
-            burst=True, with_scheduler=True
-        )
+    with app.app_context():  # the worker of `flask worker --events`: its scheduler moves the due job, then runs it
+        EventWorker([get_event_queue()], connection=redis_connection()).work(burst=True, with_scheduler=True)
     row = _attempt_row(app, tenant, attempt["id"])
     assert (row["status"], row["auto_submitted"], row["score"]) == ("graded", True, 1.0)
     assert row["submitted_at"] <= row["deadline_at"]
