@@ -2,13 +2,14 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
-from blueprints.assessments import quizzes_api
+from blueprints.assessments import quizzes_api, quizzes_views
 
 
 def register(app):
     api_blueprints = []
     api_blueprints.append(quizzes_api.blp)
     page_blueprints = []
+    page_blueprints.append(quizzes_views.bp)
     commands = []
     register_feature(
         app,
