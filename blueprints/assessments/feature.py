@@ -2,15 +2,19 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_feature
-from blueprints.assessments import quizzes_api, quizzes_views
+from blueprints.assessments import attempts_views, bank_api, bank_views, formats_api, quizzes_api, quizzes_views
 
 
 def register(app):
     api_blueprints = []
+    api_blueprints.append(bank_api.blp)
     api_blueprints.append(quizzes_api.blp)
     page_blueprints = []
+    page_blueprints.append(bank_views.bp)
     page_blueprints.append(quizzes_views.bp)
     commands = []
+    api_blueprints.append(formats_api.blp)
+    attempts_views.plug(api_blueprints, page_blueprints, commands)
     register_feature(
         app,
         __package__,

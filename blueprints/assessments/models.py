@@ -161,6 +161,8 @@ class QuizAttempt(TenantModel):
     max_score = sa.Column(sa.Float, nullable=False, default=0.0)
     percent = sa.Column(sa.Float)
     passed = sa.Column(sa.Boolean)
+    # This attempt first brought the learner's quiz grade to the pass mark: `assessment.passed` went out once.
+    passed_quiz_at = sa.Column(sa.DateTime)
 
 
 class AttemptQuestion(TenantModel):
