@@ -22,6 +22,8 @@ def test_a_teacher_builds_a_quiz_on_the_pages(app, api, tenant):
     make_question(app, tenant, room.course_id, "Speed of light", tags=("optics",))
     make_question(app, tenant, None, "Lens formula (shared)", tags=("optics",))
     make_question(app, tenant, room.course_id, "Archived one", archived=True)
+    for title in ("Prism", "Mirror"):
+        make_question(app, tenant, room.course_id, title, tags=("optics",))
     teacher = Browser(app, tenant)
     teacher.sign_in("quizmaster@example.org")
 
@@ -59,7 +61,9 @@ def test_a_teacher_builds_a_quiz_on_the_pages(app, api, tenant):
     assert _slot_names(fragment) == ["Speed of light", "Lens formula (shared)", "Random: 2 tagged “optics”"]
     too_many = teacher.post(slots_url, {"action": "add_draw", "draw_tag": "optics", "draw_count": "3"}, headers=htmx)
     assert too_many.status_code == 422
-    assert "Only 2 questions tagged “optics”; this quiz draws 5." in too_many.get_data(as_text=True)
+    assert "Only 2 questions tagged “optics” besides the quiz&#39;s fixed questions; this quiz draws 5." in (
+        too_many.get_data(as_text=True)
+    )
 
     moved = teacher.post(slots_url, {"action": "up", "number": "3"}, headers=htmx).get_data(as_text=True)
     assert _slot_names(moved) == ["Speed of light", "Random: 2 tagged “optics”", "Lens formula (shared)"]
