@@ -1,8 +1,9 @@
 """Plugs the assessments feature into the app (see app/features.py): question banks, quizzes, attempts,
 statistics. Each part registers its own blueprints below (one line each)."""
 
-from app.features import register_feature
+from app.features import register_demo_part, register_feature
 from blueprints.assessments import attempts_views, bank_api, bank_views, formats_api, quizzes_api, quizzes_views
+from blueprints.assessments.demo import seed_quiz
 
 
 def register(app):
@@ -22,3 +23,4 @@ def register(app):
         page_blueprints=tuple(page_blueprints),
         commands=tuple(commands),
     )
+    register_demo_part(app, 41, seed_quiz)  # after learning's enrollments (40)
