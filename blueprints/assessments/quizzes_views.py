@@ -314,8 +314,25 @@ def slots(course_id, quiz_id):
             return render_template("assessments/_quiz_slots.html", course=course, **_slots_context(quiz, message)), 422
         return _builder(course, quiz, slots_error=message, status=422)
     if is_htmx():
-        return render_template("assessments/_quiz_slots.html", course=course, **_slots_context(quiz))
+        fragment = render_template("assessments/_quiz_slots.html", course=course, **_slots_context(quiz))
+        if request.form.get("action") == "add_question":  # the picker's results again, without the one added
+            found = _picker_results(course, quiz, request.form.get("q", ""))
+            fragment += render_template(
+                "assessments/_quiz_picker.html",
+                course=course,
+                quiz=quiz,
+                found=found,
+                text=request.form.get("q", ""),
+                out_of_band=True,
+            )
+        return fragment
     return redirect(url_for(".builder", course_id=course.id, quiz_id=quiz.id) + "#questions")
+
+
+def _picker_results(course, quiz, text):
+    """Up to 20 bank questions matching `text` that the quiz does not hold yet."""
+    in_quiz = {s.question_id for s in quizzes.slots_of(quiz) if s.question_id}
+    return [q for q in quizzes.find_questions(course.id, text[:200], limit=20) if q.id not in in_quiz]
 
 
 @bp.get("/<int:quiz_id>/picker")
@@ -324,8 +341,7 @@ def picker(course_id, quiz_id):
     """Questions of the course's bank and the organization's matching the search, each with an Add button."""
     course, quiz = _quiz_in(course_id, quiz_id)
     text = request.args.get("q", "")[:200]
-    in_quiz = {s.question_id for s in quizzes.slots_of(quiz) if s.question_id}
-    found = [q for q in quizzes.find_questions(course.id, text, limit=20) if q.id not in in_quiz]
+    found = _picker_results(course, quiz, text)
     template = "assessments/_quiz_picker.html" if is_htmx() else "assessments/quiz_picker.html"
     return render_template(template, course=course, quiz=quiz, found=found, text=text)
 
