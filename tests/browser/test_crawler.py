@@ -22,6 +22,7 @@ from app.demo import seed_demo
 from app.extensions import db
 from app.tenancy import provisioning
 from app.tenancy.context import tenant_context
+from blueprints.assessments.models import Question, Quiz
 from blueprints.branches.models import Branch
 from blueprints.branches.scope import scope_of
 from blueprints.classes.models import SchoolClass
@@ -111,6 +112,8 @@ def demo_ids(app, tenant):
             "branch_id": db.session.scalar(sa.select(Branch.id).where(Branch.code == "north")),
             "name": "20260101T000000-000001.eml",
             "organization_id": tenant.id,  # the operator's console page of the demo organization
+            "quiz_id": db.session.scalar(sa.select(Quiz.id).where(Quiz.course_id == course.id)),  # the demo's quiz
+            "question_id": db.session.scalar(sa.select(Question.id).where(Question.course_id == course.id)),
         }
     run_jobs(app)
     return ids
