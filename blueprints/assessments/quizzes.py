@@ -322,16 +322,15 @@ def update_quiz(quiz_id, actor=current_actor, **settings):
     quiz = get_quiz(quiz_id, "manage", actor)
     if not locked(sa.select(Quiz).where(Quiz.id == quiz.id)):
         raise NotFound("No such assessment.")
-    course = access.course_for(quiz.course_id, "manage", actor)
     settings, links = _split(dict(settings))
-    clean = _clean_settings(settings, quiz)
-    _require_questions_to_publish(quiz, clean)
     try:
+        clean = _clean_settings(settings, quiz)  # against what the quiz holds now, under its lock
+        _require_questions_to_publish(quiz, clean)
         with held_commits():
             for name, value in clean.items():
                 setattr(quiz, name, value)
             if links:
-                _link(quiz, course, links, actor)
+                _link(quiz, access.course_for(quiz.course_id, "manage", actor), links, actor)
             db.session.flush()
         db.session.commit()
     except IntegrityError:
