@@ -8,7 +8,7 @@ import click
 from alembic import command
 from flask import current_app
 from flask.cli import AppGroup
-from rq import SimpleWorker, Worker
+from rq import Worker
 from sqlalchemy import select
 
 from app.demo import seed_demo
@@ -17,7 +17,7 @@ from app.events import subscribers_of
 from app.events.catalog import catalog_markdown, catalog_rows
 from app.events.relay import failed_deliveries, replay, sweep
 from app.extensions import db
-from app.jobs import get_event_queue, get_queue, redis_connection
+from app.jobs import EventWorker, get_event_queue, get_queue, redis_connection
 from app.security.operators import create_operator as create
 from app.tenancy import provisioning
 from app.tenancy.engines import create_tenant_engine
@@ -146,7 +146,7 @@ def worker(burst, events):
     """Run an RQ worker for the background jobs of every organization (or, with --events, their events)."""
 
     # Deliveries are short transactions: forking per job would cost more than the job (see docs/events.md).
-    worker_class, queue = (SimpleWorker, get_event_queue()) if events else (Worker, get_queue())
+    worker_class, queue = (EventWorker, get_event_queue()) if events else (Worker, get_queue())
     worker_class([queue], connection=redis_connection()).work(burst=burst, with_scheduler=True)
 
 

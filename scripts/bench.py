@@ -152,7 +152,9 @@ def main():
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--lru", type=int, default=100)
     parser.add_argument("--import-rows", type=int, default=100_000)
-    parser.add_argument("--only", choices=["tenancy", "imports", "courses", "events"], help="Run one benchmark only.")
+    parser.add_argument(
+        "--only", choices=["tenancy", "imports", "courses", "events", "assessments"], help="Run one benchmark only."
+    )
     args = parser.parse_args()
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
@@ -173,6 +175,8 @@ def main():
         run_course_benchmark(out)
     if args.only in (None, "events"):
         run_event_benchmark(out)
+    if args.only in (None, "assessments"):
+        run_assessment_benchmark(out)
     print(f"\nFigures saved under {out}")
 
 
@@ -193,6 +197,14 @@ def run_event_benchmark(out):
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
     print("\n".join(output[:-1]))
     (out / "events.json").write_text(output[-1])
+
+
+def run_assessment_benchmark(out):
+    """Item analysis of 10 000 attempts x 50 questions: the computation alone and the refresh from SQLite."""
+    command = [sys.executable, "-m", "scripts.bench_assessments"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
+    print("\n".join(output[:-1]))
+    (out / "assessments.json").write_text(output[-1])
 
 
 def run_import_benchmarks(rows, out):

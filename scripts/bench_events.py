@@ -5,28 +5,31 @@
 1. Latency: one idle worker; events committed one at a time, each timed from its commit until its
    delivery row reads done (polled every 2 ms). Target: p95 under 1 s.
 2. Throughput: `--events` events committed (500 per transaction), relayed, and delivered by `--workers`
-   event workers (`flask worker --events`). Target: 10 000 in under 30 s on 2 workers.
+   event workers (`flask worker --events`). Target: 10 000 in under 30 s on 2 workers. The CPU seconds
+   each part used meanwhile, and the machine's load, are printed too: on a shared machine the wall time
+   says as much about the neighbours as about the code.
 The subscriber is the real one of `class.members_added` (enrolling new members of a class in its courses).
 Prints the figures, and JSON on the last line.
 """
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask_migrate import upgrade as upgrade_control_plane
-from rq import SimpleWorker
 
 from app import CONTROL_MIGRATIONS, create_app
 from app.events import emit_after_commit
 from app.events.models import DeliveryStatus, EventDelivery
 from app.extensions import db
-from app.jobs import get_event_queue, redis_connection
+from app.jobs import EventWorker, get_event_queue, redis_connection
 from app.tenancy.context import tenant_context
 from app.tenancy.provisioning import provision_tenant
 from config import Config
@@ -36,7 +39,7 @@ from tests.support.services import RedisServer
 def worker_main(config_json):
     app = create_app(Config, **json.loads(config_json))
     with app.app_context():
-        SimpleWorker([get_event_queue()], connection=redis_connection()).work()  # `flask worker --events`
+        EventWorker([get_event_queue()], connection=redis_connection()).work()  # `flask worker --events`
 
 
 def percentile(values, fraction):
@@ -70,9 +73,18 @@ def measure_latency(samples):
     }
 
 
-def measure_throughput(events, workers):
-    """Inside the tenant: commit `events` events, 500 per transaction, and wait until all are delivered."""
+def cpu_seconds(pid):
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_throughput(events, workers, processes):
+    """Inside the tenant: commit `events` events, 500 per transaction, and wait until all are delivered.
+    `processes` ({role: [pid]}): whose CPU time to report, so that runs on a shared machine compare."""
     already = _done_count()
+    cpu_before = {role: sum(cpu_seconds(pid) for pid in pids) for role, pids in processes.items()}
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     for number in range(events):
         _emit_one(db.session)
@@ -83,12 +95,15 @@ def measure_throughput(events, workers):
     while _done_count() < already + events:
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
+    cpu = {role: sum(cpu_seconds(pid) for pid in pids) - cpu_before[role] for role, pids in processes.items()}
     return {
         "events": events,
         "workers": workers,
         "committed_and_queued_seconds": round(relayed, 2),
         "delivered_seconds": round(elapsed, 2),
         "events_per_second": round(events / elapsed, 1),
+        "cpu_seconds": {role: round(seconds, 1) for role, seconds in cpu.items()},
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
 
 
@@ -129,11 +144,17 @@ def main():
         for _ in range(args.workers - 1):
             start_worker()
         with tenant_context(tenant, app):
-            throughput = measure_throughput(args.events, args.workers)
+            processes = {"emitter": [os.getpid()], "workers": [w.pid for w in workers], "redis": [redis.process.pid]}
+            throughput = measure_throughput(args.events, args.workers, processes)
         print(
             f"{args.events} events on {args.workers} workers: committed and queued in "
             f"{throughput['committed_and_queued_seconds']} s, all delivered in {throughput['delivered_seconds']} s "
             f"({throughput['events_per_second']}/s)"
+        )
+        cpu, load = throughput["cpu_seconds"], throughput["load_average"]
+        print(
+            f"CPU seconds meanwhile: emitter and relay {cpu['emitter']}, workers {cpu['workers']}, redis {cpu['redis']}"
+            f" (machine load average {load[0]} before, {load[1]} after, on {os.cpu_count()} cores)"
         )
         print(json.dumps({"latency": latency, "throughput": throughput}))
     finally:

@@ -18,6 +18,7 @@ import logging
 import traceback
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
@@ -28,13 +29,15 @@ from app.events.catalog import load
 from app.events.models import MODELS, DeliveryStatus
 from app.extensions import db
 from app.jobs import enqueue_many, get_event_queue
-from app.tenancy.context import get_current_tenant, tenant_context
-from app.tenancy.locks import locked
+from app.tenancy.context import get_current_tenant, require_tenant, tenant_context
+from app.tenancy.engines import engine_for
+from app.tenancy.locks import row_locks
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 from app.tenancy.resolution import find_active_tenant
 
 log = logging.getLogger(__name__)
 RELAY_BATCH = 500
+FINISHED_JOB_SECONDS = 10
 
 
 def _retry():
@@ -49,8 +52,11 @@ def _stale_at(extra_seconds=0):
 def _enqueue(scope, delivery_ids):
     tenant = get_current_tenant() if scope == "tenant" else None
     calls = [(scope, delivery_id) for delivery_id in delivery_ids]
-    # No result kept: the delivery row is the record (and one Redis write less per job).
-    enqueue_many(tenant, deliver, calls, queue=get_event_queue(), retry=_retry(), timeout=120, result_ttl=0)
+    # The delivery row is the record; RQ keeps the finished job a few seconds only. Not 0: RQ deletes a job
+    # whose result_ttl is 0 with seven more Redis round trips, where an expiry costs none.
+    enqueue_many(
+        tenant, deliver, calls, queue=get_event_queue(), retry=_retry(), timeout=120, result_ttl=FINISHED_JOB_SECONDS
+    )
 
 
 def relay(scope, limit=RELAY_BATCH):
@@ -162,11 +168,40 @@ def held_commits():
         db.session.info.pop(HOLD_COMMITS, None)
 
 
-def _lock(delivery, delivery_id):
-    stmt = sa.select(delivery).where(delivery.id == delivery_id)
-    if delivery is MODELS["tenant"][1]:
-        return next(iter(locked(stmt)), None)
-    return db.session.scalars(stmt.with_for_update().execution_options(populate_existing=True)).first()
+@cache
+def _statements(scope):
+    """The statements of a delivery, built once per scope (building them, and their cache keys, cost as much
+    as running them)."""
+    outbox, delivery = (model.__table__ for model in MODELS[scope])  # Core: no ORM work per statement
+    this_one = delivery.c.id == sa.bindparam("delivery_id")
+    claim = (
+        sa.select(delivery.c.status, delivery.c.attempts, delivery.c.subscriber, outbox.c.name, outbox.c.payload)
+        .join(outbox, outbox.c.id == delivery.c.event_id)
+        .where(this_one)
+        .with_for_update(key_share=True, of=delivery)  # PostgreSQL: the delivery's row, not its event's
+    )
+    done = (
+        sa.update(delivery)
+        .where(this_one)
+        .values(status=DeliveryStatus.DONE, attempts=sa.bindparam("attempts"), done_at=sa.bindparam("now"))
+        .values(last_error=None)
+    )
+    return claim, done
+
+
+def _bound(scope):
+    """Where a delivery's Core statements run (given, rather than found by walking each statement)."""
+    return {"bind": engine_for(require_tenant())} if scope == "tenant" else {}
+
+
+def _claim(scope, delivery_id):
+    """The delivery (status, attempts, subscriber) and its event (name, payload), the delivery's row held by
+    this transaction until it ends; None if there is no such delivery."""
+    claim, bind = _statements(scope)[0], _bound(scope)
+    if scope == "tenant":
+        with row_locks():
+            return db.session.execute(claim, {"delivery_id": delivery_id}, bind_arguments=bind).first()
+    return db.session.execute(claim, {"delivery_id": delivery_id}, bind_arguments=bind).first()
 
 
 def _is_last_attempt():
@@ -176,22 +211,22 @@ def _is_last_attempt():
 
 def deliver(scope, delivery_id):
     """The RQ job of one (event, subscriber): run the subscriber once, or record why it could not."""
-    outbox, delivery_model = MODELS[scope]
-    delivery = _lock(delivery_model, delivery_id)
-    if delivery is None or delivery.status == DeliveryStatus.DONE:
+    delivery_model = MODELS[scope][1]
+    claimed = _claim(scope, delivery_id)
+    if claimed is None or claimed.status == DeliveryStatus.DONE:
         db.session.rollback()
-        return "already done" if delivery else "no such delivery"
-    event_row = db.session.get(outbox, delivery.event_id)
-    subscriber_key, attempts = delivery.subscriber, delivery.attempts + 1
+        return "already done" if claimed else "no such delivery"
+    attempts = claimed.attempts + 1
     try:
-        func = subscribers_of(event_row.name).get(subscriber_key)
+        func = subscribers_of(claimed.name).get(claimed.subscriber)
         if func is None:
-            raise LookupError(f"No subscriber {subscriber_key} to {event_row.name} in this process.")
-        event = load(event_row.name, event_row.payload)
-        delivery.status, delivery.attempts, delivery.done_at = DeliveryStatus.DONE, attempts, utcnow()
-        delivery.last_error = None
+            raise LookupError(f"No subscriber {claimed.subscriber} to {claimed.name} in this process.")
+        event = load(claimed.name, claimed.payload)
         with held_commits():
             func(event)
+        done = _statements(scope)[1]
+        marks = {"delivery_id": delivery_id, "attempts": attempts, "now": utcnow()}
+        db.session.execute(done, marks, bind_arguments=_bound(scope))
         db.session.commit()  # the subscriber's effect and the done mark, together
     except Exception as error:
         db.session.rollback()

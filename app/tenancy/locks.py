@@ -7,6 +7,8 @@ write lock first (`BEGIN IMMEDIATE`) and reads what the previous writer committe
 `LOCK_WAIT_SECONDS` is a 409 `BUSY`, never a 500.
 """
 
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
 from app.errors import Conflict
@@ -26,9 +28,10 @@ def _is_lock_timeout(error):
     return code == "55P03" or "database is locked" in str(error.orig)
 
 
-def locked(stmt):
-    """The objects `stmt` (a SELECT of one ORM entity) selects, reloaded and held by this transaction until
-    it ends."""
+@contextmanager
+def row_locks():
+    """Within: rows this transaction selects `FOR [NO KEY] UPDATE` are held until it ends (SQLite: the
+    transaction holds the database's write lock). For statements `locked` does not fit (columns, joins)."""
     connection = db.session.connection(bind_arguments={"bind": engine_for(require_tenant())})
     try:
         if connection.dialect.name == "sqlite":
@@ -36,10 +39,17 @@ def locked(stmt):
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'")
-        locking = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
-        return db.session.scalars(locking).all()  # fetched: objects loaded before are refreshed only as rows arrive
+        yield
     except sa.exc.OperationalError as error:
         if _is_lock_timeout(error):
             db.session.rollback()
             raise _busy() from None
         raise
+
+
+def locked(stmt):
+    """The objects `stmt` (a SELECT of one ORM entity) selects, reloaded and held by this transaction until
+    it ends."""
+    with row_locks():
+        locking = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+        return db.session.scalars(locking).all()  # fetched: objects loaded before are refreshed only as rows arrive

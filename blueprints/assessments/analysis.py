@@ -10,13 +10,16 @@ attempts (with the chosen options read out of the JSON answers by the database) 
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import itemgetter
 
 import sqlalchemy as sa
 
+from app.errors import ValidationFailed
 from app.extensions import db
+from app.security.actor import current_actor
 from app.tenancy.models import utcnow
+from blueprints.assessments import quizzes
 from blueprints.assessments.models import (
     AttemptQuestion,
     AttemptStatus,
@@ -30,8 +33,10 @@ from blueprints.assessments.models import (
     QuizStatistics,
 )
 from blueprints.assessments.statistics import QuestionFigures, QuizFigures, ScoreColumns, item_analysis_of_columns
+from blueprints.branches.queries import people_of
 
 FIRST, ALL = "first", "all"  # which graded attempts of each learner count
+EVERYONE, BRANCHES = "everyone", "your_branches"  # whose attempts a reader gets
 WHICH_ATTEMPTS = (FIRST, ALL)
 CHOICE_KINDS = (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.TRUE_FALSE)  # distractor analysis
 
@@ -65,13 +70,14 @@ def flags(figures):
 
 @dataclass(frozen=True)
 class QuestionInfo:
-    """What a reader needs to recognise a question in the figures (no answer key)."""
+    """What a reader needs to recognise a question in the figures, and which options are right (for the staff
+    who read results: the analytics API and the item analysis page)."""
 
     title: str
     kind: str
     version: int | None  # set when grouped by version
     options: dict[str, str]  # option id -> text, for the distractor table
-    correct: frozenset[str]  # the option ids that score (staff only: results pages and the analytics API)
+    correct: frozenset[str]  # the option ids that score
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,41 @@ class Analysis:
     which: str
     by_version: bool
     computed_at: object = None  # when stored figures were computed; None for figures worked out now
+    learners: str = EVERYONE  # whose attempts: everyone's, or the learners of a branch manager's branches
+
+    def rows(self):
+        """Per question, in quiz order: what a results page or the API shows, flags and distractors included."""
+        for figures in self.figures.questions:
+            question = self.questions.get(figures.question)
+            options = question.options if question else {}
+            shares = [
+                {
+                    "option_id": option_id,
+                    "text": text,
+                    "correct": option_id in question.correct,
+                    "share": figures.responses.get(option_id, 0.0),
+                }
+                for option_id, text in options.items()
+            ]
+            shares += [  # chosen ids no version lists (an answer saved before an option was removed)
+                {"option_id": option_id, "text": "", "correct": False, "share": share}
+                for option_id, share in figures.responses.items()
+                if option_id not in options
+            ]
+            key = figures.question
+            yield {
+                "question_id": key[0] if isinstance(key, tuple) else key,
+                "version": question.version if question else None,
+                "title": question.title if question else "",
+                "kind": question.kind if question else "",
+                "attempts": figures.attempts,
+                "facility": figures.facility,
+                "standard_deviation": figures.standard_deviation,
+                "discrimination_index": figures.discrimination_index,
+                "discriminative_efficiency": figures.discriminative_efficiency,
+                "flags": flags(figures),
+                "responses": shares,
+            }
 
 
 QUIZ_FIGURES = (
@@ -93,6 +134,20 @@ QUIZ_FIGURES = (
     "cronbach_alpha",
     "standard_error",
 )
+
+
+def analytics(quiz_id, which=FIRST, by_version=False, actor=current_actor):
+    """The quiz and its item analysis as the actor may read it (`quizzes.results_scope`: 404 out of sight, 403
+    for a learner): its managers get everyone's figures (the stored ones for first attempts by question), a
+    branch manager those of their branches' learners, worked out now."""
+    if which not in WHICH_ATTEMPTS:
+        raise ValidationFailed("Which attempts?", {"attempts": [f"One of: {', '.join(WHICH_ATTEMPTS)}."]})
+    quiz, branch_ids = quizzes.results_scope(quiz_id, actor)
+    if branch_ids is not None:
+        return quiz, replace(analyse(quiz.id, which, by_version, people_of(branch_ids)), learners=BRANCHES)
+    if which == FIRST and not by_version and db.session.get(QuizStatistics, quiz.id) is not None:
+        return quiz, stored(quiz.id)
+    return quiz, analyse(quiz.id, which, by_version)
 
 
 def refresh(quiz_id):
@@ -118,11 +173,11 @@ def refresh(quiz_id):
         )
         for question in figures.questions
     )
-    stored = db.session.get(QuizStatistics, quiz_id) or QuizStatistics(quiz_id=quiz_id)
+    quiz_row = db.session.get(QuizStatistics, quiz_id) or QuizStatistics(quiz_id=quiz_id)
     for name in QUIZ_FIGURES:
-        setattr(stored, name, getattr(figures, name))
-    stored.computed_at = now
-    db.session.add(stored)
+        setattr(quiz_row, name, getattr(figures, name))
+    quiz_row.computed_at = now
+    db.session.add(quiz_row)
     db.session.commit()
     return figures
 
@@ -170,25 +225,21 @@ def stored(quiz_id):
         )
         for row in rows
     )
+    max_score = db.session.scalar(
+        sa.select(sa.func.max(QuizAttempt.max_score)).where(
+            QuizAttempt.quiz_id == quiz_id, QuizAttempt.status == AttemptStatus.GRADED
+        )
+    )
     quiz_figures = QuizFigures(
-        attempts=quiz_row.attempts if quiz_row else 0,
-        max_score=None,
-        mean=quiz_row.mean if quiz_row else None,
-        median=quiz_row.median if quiz_row else None,
-        standard_deviation=quiz_row.standard_deviation if quiz_row else None,
-        skewness=quiz_row.skewness if quiz_row else None,
-        kurtosis=quiz_row.kurtosis if quiz_row else None,
-        cronbach_alpha=quiz_row.cronbach_alpha if quiz_row else None,
-        standard_error=quiz_row.standard_error if quiz_row else None,
+        **{name: getattr(quiz_row, name) if quiz_row else None for name in QUIZ_FIGURES},
+        max_score=max_score,
         questions=questions,
     )
-    info = _question_info({row.question_id: None for row in rows}, by_version=False)
+    if quiz_row is None:
+        quiz_figures = replace(quiz_figures, attempts=0)
+    info = _question_info(dict.fromkeys(row.question_id for row in rows), by_version=False)
     return Analysis(
-        _in_quiz_order(quiz_id, quiz_figures, info),
-        info,
-        FIRST,
-        False,
-        computed_at=quiz_row.computed_at if quiz_row else None,
+        _in_quiz_order(quiz_id, quiz_figures, info), info, FIRST, False, computed_at=quiz_row and quiz_row.computed_at
     )
 
 
@@ -364,4 +415,4 @@ def _in_quiz_order(quiz_id, figures, info):
             version,
         )
 
-    return QuizFigures(**{**figures.__dict__, "questions": tuple(sorted(figures.questions, key=place))})
+    return replace(figures, questions=tuple(sorted(figures.questions, key=place)))

@@ -2,7 +2,17 @@
 statistics. Each part registers its own blueprints below (one line each)."""
 
 from app.features import register_demo_part, register_feature
-from blueprints.assessments import attempts_views, bank_api, bank_views, formats_api, quizzes_api, quizzes_views
+from blueprints.assessments import (
+    analysis_api,
+    analysis_views,
+    attempts_views,
+    bank_api,
+    bank_views,
+    formats_api,
+    formats_views,
+    quizzes_api,
+    quizzes_views,
+)
 from blueprints.assessments.demo import seed_quiz
 
 
@@ -10,11 +20,14 @@ def register(app):
     api_blueprints = []
     api_blueprints.append(bank_api.blp)
     api_blueprints.append(quizzes_api.blp)
+    api_blueprints.append(analysis_api.blp)
     page_blueprints = []
     page_blueprints.append(bank_views.bp)
     page_blueprints.append(quizzes_views.bp)
+    page_blueprints.append(analysis_views.bp)
     commands = []
     api_blueprints.append(formats_api.blp)
+    page_blueprints.append(formats_views.bp)
     attempts_views.plug(api_blueprints, page_blueprints, commands)
     register_feature(
         app,

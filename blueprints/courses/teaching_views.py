@@ -10,6 +10,7 @@ from app.forms import apply_domain_error
 from app.pages import is_htmx, render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
+from blueprints.assessments.quizzes import quizzes_of_course
 from blueprints.branches.queries import branch_choices
 from blueprints.classes.services import CLASS_LIST, list_classes
 from blueprints.courses import access, content, covers, media, services
@@ -77,6 +78,7 @@ def _editor_context(course, item_form=None, course_form=None, cover_form=None, s
         "course_form": course_form or CourseForm(formdata=None, obj=course, description=course.description_html),
         "cover_form": cover_form or MediaForm(formdata=None),
         "settings_form": settings_form or _settings_form(course),
+        "quizzes": quizzes_of_course(course.id),  # each links to its item analysis
     }
 
 

@@ -182,8 +182,12 @@ def enroll_new_class_members(class_id, user_ids, role):
     """A class enrolled in courses: its new students are enrolled in them too."""
     if role != "student" or not user_ids:
         return
-    course_ids = db.session.scalars(sa.select(course_classes.c.course_id).where(course_classes.c.class_id == class_id))
-    for course in db.session.scalars(sa.select(Course).where(Course.id.in_(list(course_ids)))).all():
+    course_ids = list(
+        db.session.scalars(sa.select(course_classes.c.course_id).where(course_classes.c.class_id == class_id))
+    )
+    if not course_ids:  # most classes take no course as a whole: one query, not two
+        return
+    for course in db.session.scalars(sa.select(Course).where(Course.id.in_(course_ids))).all():
         # A student from another branch in the class is left out, not a reason to enroll nobody.
         enroll_users(course, user_ids, class_id=class_id, skip_ineligible=True)
 

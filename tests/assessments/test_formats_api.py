@@ -273,3 +273,10 @@ def test_every_kind_gift_holds_goes_through_the_bank_and_back_unchanged(bank):
     assert after["errors"] == [] and after["warnings"] == []
     keep = ("kind", "title", "stem_html", "spec", "general_feedback_html", "default_points", "tags")
     assert [{k: q[k] for k in keep} for q in after["questions"]] == [{k: q[k] for k in keep} for q in before]
+
+
+def test_only_valid_with_nothing_valid_writes_nothing_and_says_so(bank):
+    response = upload(bank["teacher"], "Broken {=a", format="gift", dry_run=False, only_valid=True)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["message"] == "The file has no question that can be imported."
+    assert question_count(bank["app"], bank["tenant"]) == 0

@@ -242,6 +242,21 @@ def test_categories_become_tags_of_the_questions_that_follow():
     ]
 
 
+def test_moodle_tag_comments_add_to_the_category_tags():
+    text = (
+        "$CATEGORY: Algebra\n\n"
+        "// question: 7  name: Sum\n// [id:Q7] [tag:Week 1] [tag:hard\\]]\n::Sum::1+1?{#2}\n\n"
+        "Next{T}"
+    )
+    result = parse_gift(text)
+    assert [question.tags for question in result.questions] == [["algebra", "hard]", "week 1"], ["algebra"]]
+
+
+def test_moodles_own_default_categories_are_no_tags():
+    result = parse_gift("$CATEGORY: $course$/top/Default for Algebra 101/Week 1\n\nQ{T}")
+    assert result.questions[0].tags == ["week 1"]
+
+
 def test_a_category_name_too_long_for_a_tag_is_cut_with_a_warning():
     result = parse_gift("$CATEGORY: " + "x" * 70 + "\n\nQ{T}")
     assert result.questions[0].tags == ["x" * 60]

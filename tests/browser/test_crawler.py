@@ -51,6 +51,7 @@ NOT_PAGES = {
     "home.healthz",
     "learning_pages.cover",
     "learning_pages.media_file",
+    "assessment_formats.export_questions",  # a GIFT/Aiken text download
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):

@@ -265,6 +265,11 @@ IMPORT_ROWS = {
     "by e-mail": (("$person.email", "Renamed", "Matrix", "student", "north", "", ""),),
     "by external id": (("fresh-person@example.org", "Fresh", "Matrix", "student", "north", "", "$external"),),
 }
+QUESTION_IMPORT_PAGES = (
+    "the check writes nothing (a dry run, held on the server for its confirmation, which needs that person's "
+    "token): the import's write is question_formats.QuestionImport above; who reaches the pages, and a token "
+    "confirmed by another person or into another bank: tests/assessments/test_formats_pages.py"
+)
 AUTH_FLOW = "public sign-in flow: the account comes from the credentials in the body (tests/test_auth_*.py)"
 OWN_ENROLLMENT = (
     "acts on the caller's own enrollment only (no person in the request); who may join or leave is tested in "
@@ -468,6 +473,8 @@ TABLE = {
     ),
     ("people_pages.set_active", "POST"): Route(path={"user_id": "$user"}, body={"active": "0"}),
     ("people_pages.resend_invitation", "POST"): Route(exempt=INVITATION_AGAIN),
+    ("assessment_formats.import_questions", "POST"): Route(exempt=QUESTION_IMPORT_PAGES),
+    ("assessment_formats.confirm_import", "POST"): Route(exempt=QUESTION_IMPORT_PAGES),
     ("learning_pages.leave", "POST"): Route(exempt=OWN_ENROLLMENT),
     ("courses.MyEnrollment", "POST"): Route(exempt=OWN_ENROLLMENT),
     ("courses.MyEnrollment", "DELETE"): Route(exempt=OWN_ENROLLMENT),

@@ -13,12 +13,11 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from rq import SimpleWorker
 
 from app import create_app, events
 from app.events import subscriber
 from app.extensions import db
-from app.jobs import get_event_queue, redis_connection
+from app.jobs import EventWorker, get_event_queue, redis_connection
 from blueprints.users.models import User
 from config import TestConfig
 
@@ -85,7 +84,7 @@ def main():
     # This file runs as `__main__`: register it under its import name, the one the tests' app knows.
     events.register(app, importlib.import_module("tests.support.event_subscribers"))
     with app.app_context():
-        SimpleWorker([get_event_queue()], connection=redis_connection()).work(burst=True)
+        EventWorker([get_event_queue()], connection=redis_connection()).work(burst=True)
 
 
 if __name__ == "__main__":

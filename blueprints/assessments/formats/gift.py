@@ -48,6 +48,8 @@ FORMAT_PREFIX = re.compile(r"^\[(html|moodle|plain|markdown)\]")
 WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 HINT = "// tessera:"
 CATEGORY = "$CATEGORY:"
+MOODLE_DEFAULT_CATEGORY = "default for "
+MOODLE_TAG = re.compile(r"\[tag:((?:\\\]|[^\]\x00-\x1f])+)\]")  # `// [tag:week 1]`, `\]` inside
 MISSING_WORD = "_____"  # how Moodle shows the place of a missing word chosen among options
 TRUE_WORDS, FALSE_WORDS = ("T", "TRUE"), ("F", "FALSE")
 MATCH_MODES = ("exact", "case_insensitive", "regex")
@@ -68,6 +70,7 @@ class _Block:
     line: int  # first line of the question's text
     lines: list[str]  # comment lines inside are empty strings, so offsets map to line numbers
     hints: list[tuple[int, str]]
+    tags: list[str]  # Moodle's `// [tag:name]` comments
 
 
 @dataclass
@@ -95,24 +98,25 @@ def parse_gift(text):
         except _Bad as bad:
             result.errors.append(ParseError(bad.line, bad.message))
             continue
-        question.tags = list(tags)
+        question.tags = sorted(set(tags) | set(item.tags))
         result.questions.append(question)
     return result
 
 
 def _items(text):
     """The file cut into `$CATEGORY` lines and question blocks (a blank line ends a question)."""
-    lines, start, hints = [], None, []
+    lines, start, hints, tags = [], None, [], []
     for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), 1):
         stripped = raw.strip()
         if not stripped:
             if lines:
-                yield _Block(start, lines, hints)
-            lines, start, hints = [], None, []
+                yield _Block(start, lines, hints, tags)
+            lines, start, hints, tags = [], None, [], []
             continue
         if stripped.startswith("//"):
             if stripped.startswith(HINT):
                 hints.append((number, stripped[len(HINT) :]))
+            tags += [normalise_tag(tag.replace("\\]", "]"))[:TAG_MAX] for tag in MOODLE_TAG.findall(stripped)]
             if lines:
                 lines.append("")
             continue
@@ -123,15 +127,17 @@ def _items(text):
             start = number
         lines.append(raw)
     if lines:
-        yield _Block(start, lines, hints)
+        yield _Block(start, lines, hints, tags)
 
 
 def _category_tags(path, line, result):
-    """`$course$/top/Geography/Europe` -> the tags `europe`, `geography` (contexts and `top` dropped)."""
+    """`$course$/top/Geography/Europe` -> the tags `europe`, `geography` (contexts, `top` and Moodle's
+    own "Default for …" categories dropped: nobody chose those names)."""
     names = [name.strip() for name in _show(_hide(path)).split("/")]
     names = [name for name in names if name and not (name.startswith("$") and name.endswith("$"))]
     if names and names[0].lower() == "top":
         names = names[1:]
+    names = [name for name in names if not name.lower().startswith(MOODLE_DEFAULT_CATEGORY)]
     tags = set()
     for name in names:
         tag = normalise_tag(name)
