@@ -4,8 +4,6 @@ Who may do what is the bank's (blueprints/assessments/bank.py); a body that is n
 naming each field (`spec.options[1].text`), from blueprints/assessments/validation.py.
 """
 
-import math
-
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
@@ -19,7 +17,7 @@ from app.security.actor import current_actor
 from app.security.principal import requires
 from blueprints.assessments import bank
 from blueprints.assessments.models import QuestionKind
-from blueprints.assessments.validation import MAX_POINTS, STEM_MAX, TITLE_MAX
+from blueprints.assessments.validation import MAX_POINTS, STEM_MAX, TITLE_MAX, is_number
 
 blp = ApiBlueprint("questions", __name__, url_prefix="/api/v1/questions", description="Question banks.")
 BEARER = [{"bearerAuth": []}]
@@ -30,7 +28,7 @@ class Number(ma.fields.Float):
     """A finite JSON number (not "1", not true)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if not is_number(value):
             raise self.make_error("invalid", input=value)
         return super()._deserialize(value, attr, data, **kwargs)
 

@@ -264,14 +264,15 @@ def spec_from_form(kind, form):
 
 
 def draft_from_form(kind, form):
-    points = parse_number(form.get("default_points"))
+    typed = (form.get("default_points") or "").strip()
+    points = parse_number(typed) if typed else 1.0  # blank: the usual one point
     return Draft(
         kind=kind,
         title=(form.get("title") or "").strip(),
         tags=form.get("tags") or "",
         stem_html=form.get("stem_html") or "",
         general_feedback_html=form.get("general_feedback_html") or "",
-        default_points=form.get("default_points", "") if points is None else points,
+        default_points=typed if points is None else points,
         change_note=(form.get("change_note") or "").strip(),
         spec=spec_from_form(kind, form),
     )

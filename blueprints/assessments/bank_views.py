@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import DomainError, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.pages import is_htmx, render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
@@ -30,8 +30,8 @@ def _routes(path, **options):
     """The route under a course's bank and under the organization bank."""
 
     def register(view):
-        bp.add_url_rule(f"{COURSE}{path}", view_func=view, **options)
         bp.add_url_rule(f"{ORGANIZATION}{path}", view_func=view, defaults={"course_id": None}, **options)
+        bp.add_url_rule(f"{COURSE}{path}", view_func=view, **options)
         return view
 
     return register
@@ -132,7 +132,7 @@ def _preview_of(draft, form):
                 draft.kind, draft.stem_html, draft.spec, default_points=points, title=draft.title, response=response
             )
     except ValidationFailed as error:
-        return {"problems": error.details}
+        return {"problems": _errors(error)}
     return {"shown": shown, "response": response or {}}
 
 
@@ -168,14 +168,23 @@ def new(course_id):
         return _editor(course, course_id, draft, preview=_preview_of(draft, request.form))
     try:
         question = _save_new(course_id, draft)
-    except DomainError as error:
+    except (ValidationFailed, Conflict) as error:  # a refusal (403, 404) is its own page
         return _editor(course, course_id, draft, errors=_errors(error), status=422)
     flash("Question saved.")
     return redirect(_bank_url("assessment_bank.edit", course_id, question_id=question.id))
 
 
 def _errors(error):
-    return error.details or {"_form": [error.message]}
+    """A refusal's messages by field; credits are typed in percent on the page, not as fractions."""
+    if not error.details:
+        return {"_form": [error.message]}
+    return {field: [_in_percent(message) for message in messages] for field, messages in error.details.items()}
+
+
+def _in_percent(message):
+    return message.replace("A fraction of the points between 0 and 1.", "A credit from 0 to 100 %.").replace(
+        "(fraction 1)", "(100 %)"
+    )
 
 
 @_routes("/<int:question_id>", methods=["GET", "POST"])
@@ -202,7 +211,7 @@ def edit(course_id, question_id):
             remove_image=request.form.get("remove_image") == "y",
             **draft.content(),
         )
-    except DomainError as error:
+    except (ValidationFailed, Conflict) as error:  # a refusal (403, 404) is its own page
         return _editor(course, course_id, draft, question=view, errors=_errors(error), status=422)
     flash("Question saved.")
     return redirect(_bank_url("assessment_bank.edit", course_id, question_id=question.id))

@@ -153,7 +153,7 @@ def visible_quizzes(actor=current_actor):
     if scope.organization_wide:
         return stmt
     visible = courses.visible_courses(principal, scope).subquery()
-    managed = [c.id for c in courses.manageable_courses(principal, scope) if courses.can_manage(c, principal, scope)]
+    managed = [course.id for course in courses.manageable_courses(principal, scope)]
     conditions = [Quiz.course_id.in_(managed or [-1])]
     if scope.branch_ids:
         conditions.append(Quiz.course_id.in_(sa.select(visible.c.id).where(visible.c.status == CourseStatus.PUBLISHED)))

@@ -43,7 +43,13 @@ class Problems:
 
 
 def is_number(value):
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite JSON number (not true/false); an integer too large for a float is none."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _text(problems, field, value, *, required=True, limit=TEXT_MAX, what="This"):

@@ -382,15 +382,23 @@ def outline(course):
 
 
 def manageable_courses(principal, scope):
-    """The courses a principal may change: all (org admins), those they teach, those of their branches."""
+    """The courses a principal may change, by `can_manage`'s rule in SQL: all (org admins), those a person
+    teaches, and those all of whose branches (at least one) the principal manages."""
     stmt = sa.select(Course).order_by(Course.title, Course.id)
     if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
         return db.session.scalars(stmt).all()
-    taught = sa.select(course_teachers.c.course_id).where(course_teachers.c.user_id == principal.id)
-    in_branches = sa.select(course_branches.c.course_id).where(
-        course_branches.c.branch_id.in_(scope.branch_ids or [-1])
-    )
-    return db.session.scalars(stmt.where(sa.or_(Course.id.in_(taught), Course.id.in_(in_branches)))).all()
+    conditions = []
+    if principal.kind == "user":  # an API key's id is no teacher's
+        conditions.append(
+            Course.id.in_(sa.select(course_teachers.c.course_id).where(course_teachers.c.user_id == principal.id))
+        )
+    if scope.branch_ids:
+        in_scope = sa.select(course_branches.c.course_id).where(course_branches.c.branch_id.in_(scope.branch_ids))
+        outside = sa.select(course_branches.c.course_id).where(course_branches.c.branch_id.not_in(scope.branch_ids))
+        conditions.append(sa.and_(Course.id.in_(in_scope), Course.id.not_in(outside)))
+    if not conditions:
+        return []
+    return db.session.scalars(stmt.where(sa.or_(*conditions))).all()
 
 
 def course_overview(principal, scope):

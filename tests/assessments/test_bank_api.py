@@ -55,7 +55,14 @@ def test_a_question_that_cannot_be_graded_is_a_422_naming_each_field(district):
         "spec.options[2].id": ["The id 'a' is used twice."],
         "spec.options": ["Mark exactly one option correct (2 are)."],
     }
-    for wrong in ({"default_points": "2"}, {"default_points": 0}, {"kind": "poem"}, {"spec": "a"}, {"tags": "x"}):
+    for wrong in (
+        {"default_points": "2"},
+        {"default_points": 0},
+        {"default_points": 10**400},
+        {"kind": "poem"},
+        {"spec": "a"},
+        {"tags": "x"},
+    ):
         answer = teacher.post("/api/v1/questions", json=body(course_id=north) | wrong)
         assert answer.status_code == 422 and set(answer.get_json()["error"]["details"]) <= {"json"} | set(wrong), wrong
     assert teacher.put("/api/v1/questions/1", json={}).status_code in (404, 422)

@@ -33,6 +33,7 @@ def test_the_course_bank_lists_filters_and_links_from_the_course_editor(app, ten
         create(teacher, north, "numeric", "Pi to two places", tags=["maths"])
         create(teacher, north, "essay", "Photosynthesis", tags=["bio"])
     assert f"/courses/{north}/questions" in text_of(teacher_page.get(f"/teach/{north}"))
+    assert 'href="/questions"' in text_of(teacher_page.get("/teach"))
     page = text_of(teacher_page.get(f"/courses/{north}/questions"))
     assert "Pi to two places" in page and "Photosynthesis" in page and "2 questions" in page
     fragment = teacher_page.get(f"/courses/{north}/questions?tag=maths", headers={"HX-Request": "true"})
@@ -169,3 +170,33 @@ def test_editing_versions_archive_and_share_through_the_pages(app, tenant, distr
     assert shared.headers["Location"].endswith(f"/questions/{question_id}")
     assert "Boiling water" in text_of(teacher_page.get("/questions"))
     assert teacher_page.get(path).status_code == 404  # it left the course's bank
+
+
+def test_a_teacher_reads_but_cannot_change_anothers_question_of_the_organization_bank(app, tenant, teacher_page):
+    with acting_as(app, tenant, "admin@example.org") as admin:
+        question_id = create(admin, None, "true_false", "The admin's").id
+    path = f"/questions/{question_id}"
+    page = text_of(teacher_page.get(path))
+    assert "only its author and org admins change it" in page and "Save as a new version" not in page
+    form = {"kind": "true_false", "title": "Taken over", "stem_html": "<p>x</p>", "answer": "true"}
+    assert teacher_page.post(path, form, csrf_from=path).status_code == 403
+    assert teacher_page.post(f"{path}/archive", csrf_from=path).status_code == 403
+    assert "The admin&#39;s" in text_of(teacher_page.get("/questions"))
+
+
+def test_credits_are_typed_and_explained_in_percent(teacher_page, district):
+    path = f"/courses/{district['courses']['north']}/questions/new?kind=short_answer"
+    form = {
+        "kind": "short_answer",
+        "title": "Planet",
+        "stem_html": "<p>Largest planet?</p>",
+        "rows": "1",
+        "ans-0-text": "Jupiter",
+        "ans-0-match": "exact",
+        "ans-0-credit": "150",
+    }
+    page = text_of(teacher_page.post(path, form, csrf_from=path))
+    assert "A credit from 0 to 100 %." in page and "fraction of" not in page
+    saved = teacher_page.post(path, form | {"ans-0-credit": "100"}, csrf_from=path)
+    assert saved.status_code == 302
+    assert 'name="ans-0-credit" value="100.0"' in text_of(teacher_page.get(saved.headers["Location"]))

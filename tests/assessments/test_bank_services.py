@@ -239,3 +239,16 @@ def test_a_stem_image_is_re_encoded_without_metadata_and_a_new_one_is_a_new_vers
             bank.update_question(question.id, image=io.BytesIO(b"not an image"), actor=teacher)
         assert list(refused.value.details) == ["image"]
         assert question.current_version == 2
+
+
+def test_a_stored_questions_preview_shows_each_version_without_its_key(app, tenant, district):
+    with acting_as(app, tenant, TEACHER) as teacher:
+        question = create(teacher, district["courses"]["north"], "ordering")
+        _, spec = sample("ordering")
+        spec["items"].append({"id": "d", "text": "Elephant"})
+        bank.update_question(question.id, spec=spec, actor=teacher)
+        first = bank.preview_question(question.id, 1, {"order": ["a", "b", "c"]}, actor=teacher)
+        assert sorted(item["id"] for item in first.view["items"]) == ["a", "b", "c"] and first.grade.fraction == 1.0
+        latest = bank.preview_question(question.id, response={"order": ["a", "b", "c"]}, actor=teacher)
+        assert len(latest.view["items"]) == 4 and latest.grade.fraction == 0.75
+        assert latest.view["items"] != spec["items"]  # shuffled: the order is the answer

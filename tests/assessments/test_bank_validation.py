@@ -38,6 +38,7 @@ def test_the_sample_of_every_kind_is_valid_and_its_key_earns_full_marks(kind):
         ("Q", "<p>x</p>", "2", "default_points"),
         ("Q", "<p>x</p>", True, "default_points"),
         ("Q", "<p>x</p>", 1001, "default_points"),
+        ("Q", "<p>x</p>", 10**400, "default_points"),
         (None, "<p>x</p>", 1, "title"),
     ],
 )
@@ -130,6 +131,7 @@ def test_numeric_values_are_finite_and_tolerances_not_negative():
             {"value": "3", "tolerance": -1, "fraction": 1},
             {"value": float("inf"), "tolerance_kind": "percent", "fraction": 1},
             {"value": 2, "tolerance": 0.1, "tolerance_kind": "relative"},
+            {"value": 10**400, "fraction": 1},
         ]
     }
     problems = check("numeric", spec)
@@ -138,6 +140,7 @@ def test_numeric_values_are_finite_and_tolerances_not_negative():
         "spec.answers[0].tolerance": ["A number, 0 or more."],
         "spec.answers[1].value": ["A number."],
         "spec.answers[1].tolerance_kind": ["One of absolute, relative."],
+        "spec.answers[3].value": ["A number."],
     }
     assert check("numeric", {"answers": [{"value": 1, "fraction": 0.2}]}) == {
         "spec.answers": ["At least one answer must earn full credit (fraction 1)."]

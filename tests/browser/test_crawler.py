@@ -22,7 +22,7 @@ from app.demo import seed_demo
 from app.extensions import db
 from app.tenancy import provisioning
 from app.tenancy.context import tenant_context
-from blueprints.assessments.models import Question, Quiz
+from blueprints.assessments.models import Quiz
 from blueprints.branches.models import Branch
 from blueprints.branches.scope import scope_of
 from blueprints.classes.models import SchoolClass
@@ -31,6 +31,7 @@ from blueprints.imports import services as imports
 from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.browser import accessibility_violations, layout_problems, serve
+from tests.support.questions import question_row
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +53,7 @@ NOT_PAGES = {
     "learning_pages.cover",
     "learning_pages.media_file",
     "assessment_formats.export_questions",  # a GIFT/Aiken text download
+    "assessment_bank.image",
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -114,7 +116,7 @@ def demo_ids(app, tenant):
             "name": "20260101T000000-000001.eml",
             "organization_id": tenant.id,  # the operator's console page of the demo organization
             "quiz_id": db.session.scalar(sa.select(Quiz.id).where(Quiz.course_id == course.id)),  # the demo's quiz
-            "question_id": db.session.scalar(sa.select(Question.id).where(Question.course_id == course.id)),
+            "question_id": question_row(course.id, "fill_blanks", "Demo blanks", tags=("demo",)),
         }
     run_jobs(app)
     return ids

@@ -3,6 +3,11 @@ their own people's progress, and nobody else's (API and pages)."""
 
 import re
 
+from app.security.permissions import BRANCH_MANAGER, TEACHER
+from app.security.principal import Principal
+from app.tenancy.context import tenant_context
+from blueprints.branches.scope import BranchScope
+from blueprints.courses import services as course_services
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
 from tests.support.courses import _count_queries, make_course
@@ -133,3 +138,24 @@ def test_lessons_are_read_by_enrolled_learners_past_prerequisites_and_by_manager
     district["teacher"].put(f"/api/v1/courses/{everyone}", json={"prerequisite_ids": [district["courses"]["north"]]})
     locked = south.get(f"/api/v1/content/{item}")
     assert locked.status_code == 403 and locked.get_json()["error"]["code"] == "PREREQUISITES_NOT_MET"
+
+
+def test_the_courses_one_manages_are_the_ones_one_may_change(app, tenant, district):
+    """`manageable_courses` (course lists, banks, quizzes) agrees with `can_manage` (every write): a manager of
+    one of a course's branches does not manage it, and an API key whose id equals a teacher's teaches nothing."""
+    admin, courses = district["admin"], district["courses"]
+    north = admin.get(f"/api/v1/courses/{courses['north']}").get_json()["data"]["branch_ids"][0]
+    south = admin.get(f"/api/v1/courses/{courses['south']}").get_json()["data"]["branch_ids"][0]
+    assert admin.put(f"/api/v1/courses/{courses['south']}", json={"branch_ids": [north, south]}).status_code == 200
+    teacher_id = district["teacher"].get("/api/v1/auth/me").get_json()["data"]["id"]
+    with tenant_context(tenant, app):
+        manager = Principal("user", 1, "boss@example.org", (BRANCH_MANAGER,), tenant.id)
+        scope = BranchScope(frozenset({north}))
+        managed = {course.id for course in course_services.manageable_courses(manager, scope)}
+        assert managed == {courses["north"]}  # not the course of North and South
+        for course_id in (courses["north"], courses["south"]):
+            course = course_services.get_course(course_id, manager, scope)
+            assert course_services.can_manage(course, manager, scope) == (course_id in managed)
+        key = Principal("api_key", teacher_id, "key", (TEACHER,), tenant.id)
+        assert course_services.manageable_courses(key, BranchScope(frozenset())) == []
+    assert district["manager"].put(f"/api/v1/courses/{courses['south']}", json={"title": "Mine"}).status_code == 403

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from app.extensions import db
 from app.security.actor import Actor
 from app.tenancy.context import tenant_context
+from app.tenancy.models import utcnow
 from blueprints.assessments import bank
 from blueprints.assessments.models import Question, QuestionVersion, question_tags
 from blueprints.users.services import find_user_by_email, principal_for_user
@@ -103,6 +104,14 @@ def question_row(course_id, kind="single_choice", title="A question", tags=(), a
         db.session.execute(question_tags.insert().values(question_id=question.id, tag=tag))
     db.session.commit()
     return question.id
+
+
+def archived_question_row(course_id, **options):
+    """An archived question (to restore), straight into the database."""
+    question_id = question_row(course_id, **options)
+    db.session.get(Question, question_id).archived_at = utcnow()
+    db.session.commit()
+    return question_id
 
 
 @contextmanager

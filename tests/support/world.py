@@ -13,7 +13,8 @@ row) and puts back, cheaply, only what a request changed.
     text lesson (two versions), a file item with a PDF, and a cover; C_both (North and South, empty)
     belongs to no single manager; C_t1_org is an organization-wide draft that t1 teaches (any teacher
     can make one). API keys: one per role, and `victim_key` to revoke. Imports: a dry run per scope
-    (`imp_north`, `imp_south`, `imp_org`) to commit.
+    (`imp_north`, `imp_south`, `imp_org`) to commit. Questions: `q1` (C1), `q2` (C2), `q_org` (the
+    organization bank, the admin's), and archived ones to restore, `qa1` (C1) and `qa2` (C2).
 """
 
 import inspect
@@ -43,6 +44,7 @@ from blueprints.users import management
 from blueprints.users.models import User
 from blueprints.users.services import create_user
 from tests.conftest import PASSWORD
+from tests.support.questions import archived_question_row, question_row
 from tests.support.quizzes import seed_quizzes
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -151,6 +153,9 @@ def build_world(app, tenant, run_jobs):
                     f"md{prefix}": file.id,
                 }
             )
+        for key, course_id in (("q1", c1.id), ("q2", c2.id), ("q_org", None)):
+            ids[key] = question_row(course_id, "true_false", f"Question {key}", author_id=admin.id)
+        ids["qa1"], ids["qa2"] = (archived_question_row(course_id) for course_id in (c1.id, c2.id))
         learning.enroll_users(c1, [s_north.id])
         learning.enroll_users(c2, [s_south.id])
         learning.enroll_users(c_org, [s_south.id, s_north3.id])
