@@ -24,6 +24,7 @@ from app.security.actor import current_actor
 from app.security.actor_ids import actor_ids
 from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
+from blueprints.assessments import bank
 from blueprints.assessments.models import (
     GradingMethod,
     Question,
@@ -321,16 +322,15 @@ def update_quiz(quiz_id, actor=current_actor, **settings):
     quiz = get_quiz(quiz_id, "manage", actor)
     if not locked(sa.select(Quiz).where(Quiz.id == quiz.id)):
         raise NotFound("No such assessment.")
-    course = access.course_for(quiz.course_id, "manage", actor)
     settings, links = _split(dict(settings))
-    clean = _clean_settings(settings, quiz)
-    _require_questions_to_publish(quiz, clean)
     try:
+        clean = _clean_settings(settings, quiz)  # against what the quiz holds now, under its lock
+        _require_questions_to_publish(quiz, clean)
         with held_commits():
             for name, value in clean.items():
                 setattr(quiz, name, value)
             if links:
-                _link(quiz, course, links, actor)
+                _link(quiz, access.course_for(quiz.course_id, "manage", actor), links, actor)
             db.session.flush()
         db.session.commit()
     except IntegrityError:
@@ -422,11 +422,6 @@ def delete_quiz(quiz_id, *, force=False, actor=current_actor):
 # --- slots -------------------------------------------------------------------------------------------------
 
 
-def normalise_tag(tag):
-    """Tags are kept trimmed and in lower case (as the bank stores them)."""
-    return " ".join(str(tag or "").split()).lower()
-
-
 def _bank_of(course_id):
     """Questions a quiz of this course may use: the course's bank and the organization's, not archived."""
     return sa.and_(
@@ -476,7 +471,7 @@ def _clean_points(problems, at, points):
 
 
 def _clean_draw(problems, at, slot):
-    tag = normalise_tag(slot["draw_tag"]) if isinstance(slot["draw_tag"], str) else ""
+    tag = bank.normalise_tag(slot["draw_tag"]) if isinstance(slot["draw_tag"], str) else ""
     count = slot.get("draw_count", 1)
     if not tag or len(tag) > 60:
         _problem(problems, f"{at}.draw_tag", "A tag of 1 to 60 characters.")
@@ -486,17 +481,40 @@ def _clean_draw(problems, at, slot):
     return tag, count
 
 
-def _check_pools(quiz, problems, draws):
-    """Every tag's draws together take no more questions than carry the tag."""
-    available = tag_counts(quiz.course_id, [tag for tag in draws if tag])
+def _tagged(course_id, tags):
+    """{tag: ids of the questions carrying it} in the course's bank and the organization's, not archived."""
+    return {tag: {q.id for q in bank.questions_with_tag(course_id, tag)} for tag in tags if tag}
+
+
+def draw_pools(course_id, tags, fixed_ids):
+    """{tag: ids of the questions a draw by it may pick}: tagged in the course's bank or the organization's, not
+    archived, and not a fixed question of the quiz (an attempt never gets a question twice)."""
+    return {tag: ids - set(fixed_ids) for tag, ids in _tagged(course_id, tags).items()}
+
+
+def _check_pools(quiz, problems, draws, fixed_ids):
+    """Each tag's draws together take no more questions than its pool holds, and all draws no more than their
+    pools together (a question carrying two drawn tags is drawn once)."""
+    tagged = _tagged(quiz.course_id, draws)
+    pools = {tag: ids - set(fixed_ids) for tag, ids in tagged.items()}
     for tag, wanted in draws.items():
-        total, have = sum(count for _index, count in wanted), available.get(tag, 0)
+        total, have = sum(count for _index, count in wanted), len(pools.get(tag, ()))
         if tag and total > have:
+            others = " besides the quiz's fixed questions" if tagged[tag] & set(fixed_ids) else ""
             _problem(
                 problems,
                 f"slots[{wanted[-1][0]}].draw_count",
-                f"Only {have} question{'s' if have != 1 else ''} tagged “{tag}”; this quiz draws {total}.",
+                f"Only {have} question{'s' if have != 1 else ''} tagged “{tag}”{others}; this quiz draws {total}.",
             )
+    together = set().union(*pools.values()) if pools else set()
+    total = sum(count for wanted in draws.values() for _index, count in wanted)
+    if len(draws) > 1 and total > len(together) and not problems:
+        last = max(index for wanted in draws.values() for index, _count in wanted)
+        _problem(
+            problems,
+            f"slots[{last}].draw_count",
+            f"The draws take {total} questions but their tags hold {len(together)} different ones.",
+        )
 
 
 def _clean_slots(quiz, slots):
@@ -526,7 +544,7 @@ def _clean_slots(quiz, slots):
             tag, count = _clean_draw(problems, at, slot)
             draws.setdefault(tag, []).append((index, count))
             rows.append({**row, "question_id": None, "draw_tag": tag, "draw_count": count})
-    _check_pools(quiz, problems, draws)
+    _check_pools(quiz, problems, draws, seen)
     if problems:
         wrong = sorted({int(name[6:].split("]")[0]) + 1 for name in problems if name.startswith("slots[")})
         summary = f"Check slot{'s' if len(wrong) != 1 else ''} {', '.join(map(str, wrong))}."
@@ -569,17 +587,17 @@ class SlotView:
     title: str | None  # the fixed question's
     kind: str | None
     bank: str | None  # "course" or "organization"
-    available: int | None  # a draw: how many questions carry its tag now
+    available: int | None  # a draw: how many questions it may pick from now (its tag's, fixed ones aside)
 
 
 def slots_of(quiz):
-    """The quiz's slots in order, with their questions' titles and the draws' pools (three queries)."""
+    """The quiz's slots in order, with their questions' titles and the draws' pools (two queries and one per tag)."""
     slots = db.session.scalars(
         sa.select(QuizSlot).where(QuizSlot.quiz_id == quiz.id).order_by(QuizSlot.position, QuizSlot.id)
     ).all()
     ids = [s.question_id for s in slots if s.question_id]
     questions = {q.id: q for q in db.session.scalars(sa.select(Question).where(Question.id.in_(ids or [-1])))}
-    pools = tag_counts(quiz.course_id, {s.draw_tag for s in slots if s.draw_tag})
+    pools = draw_pools(quiz.course_id, {s.draw_tag for s in slots if s.draw_tag}, ids)
     views = []
     for slot in slots:
         question = questions.get(slot.question_id)
@@ -594,7 +612,7 @@ def slots_of(quiz):
                 title=question.title if question else None,
                 kind=question.kind if question else None,
                 bank=None if question is None else ("course" if question.course_id else "organization"),
-                available=pools.get(slot.draw_tag, 0) if slot.draw_tag else None,
+                available=len(pools.get(slot.draw_tag, ())) if slot.draw_tag else None,
             )
         )
     return views

@@ -24,3 +24,11 @@ def user_ids_by_email(emails):
     """{e-mail: user id} of the people with these addresses (compared as stored: trimmed, lower case)."""
     wanted = {email.strip().lower() for email in emails if email.strip()}
     return dict(db.session.execute(sa.select(User.email, User.id).where(User.email.in_(wanted or [""]))).all())
+
+
+def names_of(user_ids):
+    """{user id: "First Last (e-mail)"} of these people, to show who a row is about (one query)."""
+    rows = db.session.execute(
+        sa.select(User.id, User.first_name, User.last_name, User.email).where(User.id.in_(user_ids or [-1]))
+    )
+    return {row.id: f"{row.first_name or ''} {row.last_name or ''}".strip() + f" ({row.email})" for row in rows}

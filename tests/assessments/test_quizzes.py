@@ -157,19 +157,37 @@ def test_slots_take_the_course_bank_and_the_organization_bank_and_draw_no_more_t
             quiz.id,
             [
                 {"question_id": shared, "points": 2},
-                {"draw_tag": "  Mechanics ", "draw_count": 3},
+                {"draw_tag": "  Mechanics ", "draw_count": 1},
                 {"question_id": mine},
             ],
             actor=teacher,
         )
         assert [(v.question_id, v.draw_tag, v.draw_count, v.points) for v in views] == [
             (shared, None, 1, 2.0),
-            (None, "mechanics", 3, None),
+            (None, "mechanics", 1, None),
             (mine, None, 1, None),
         ]
         assert [v.bank for v in views] == ["organization", None, "course"]
-        assert views[1].available == 3
+        assert views[1].available == 1  # three carry the tag; two are in the quiz already
         assert quizzes.tag_counts(course_id) == {"mechanics": 3, "optics": 1}  # archived and foreign not counted
+        # an attempt never gets a question twice: a draw picks among the tagged questions the quiz does not fix
+        with pytest.raises(ValidationFailed) as refused:
+            quizzes.set_slots(
+                quiz.id, [{"question_id": mine}, {"draw_tag": "mechanics", "draw_count": 3}], actor=teacher
+            )
+        assert _details(refused)["slots[1].draw_count"] == [
+            "Only 2 questions tagged “mechanics” besides the quiz's fixed questions; this quiz draws 3."
+        ]
+        # two draws whose tags share questions take no more than the different questions they hold
+        with pytest.raises(ValidationFailed) as refused:
+            quizzes.set_slots(
+                quiz.id,
+                [{"draw_tag": "mechanics", "draw_count": 3}, {"draw_tag": "optics", "draw_count": 1}],
+                actor=teacher,
+            )
+        assert _details(refused)["slots[1].draw_count"] == [
+            "The draws take 4 questions but their tags hold 3 different ones."
+        ]
 
         with pytest.raises(ValidationFailed) as refused:
             quizzes.set_slots(
@@ -283,7 +301,8 @@ def test_a_quiz_with_attempts_is_deleted_only_with_force(app, api, tenant):
 def test_a_course_nobody_took_is_deleted_with_its_quizzes_and_bank(app, api, tenant):
     room = make_classroom(app, api, tenant)
     course_id = room.teacher.post("/api/v1/courses", json={"title": "Never taught"}).get_json()["data"]["id"]
-    question_id = make_question(app, tenant, course_id, tags=("x",))
+    question_id = make_question(app, tenant, course_id)
+    make_question(app, tenant, course_id, "Drawn", tags=("x",))
     with acting(app, tenant, room.ids["teacher"]) as teacher:
         quiz = quizzes.create_quiz(course_id, title="Gone too", module_title="M", actor=teacher)
         quizzes.set_slots(quiz.id, [{"question_id": question_id}, {"draw_tag": "x"}], actor=teacher)

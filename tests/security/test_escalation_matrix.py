@@ -211,6 +211,31 @@ def _targets(w):
         "prerequisite": lambda role: ([("C_org", w.c_org)], [] if role == ORG_ADMIN else [("C2", w.c2)]),
         "catalog_course": lambda role: ([("C_org", w.c_org)], [("C2", w.c2)]),
         "api_key": lambda role: ([("victim key", w.victim_key)], []),
+        # quizzes: Q1 of C1 (published), Q1_draft of C1 (unpublished), Q2 of C2; QN1/QN2: their banks' questions
+        "quiz": lambda role: ([("Q1", w.quiz1)], [] if role == ORG_ADMIN else [("Q2", w.quiz2)]),
+        "quiz_question": lambda role: ([("QN1", w.qn1)], [] if role == ORG_ADMIN else [("QN2 (C2's bank)", w.qn2)]),
+        "quiz_learner": lambda role: (
+            [pair("Q1/s_north", quiz="quiz1", user="s_north")],
+            [pair("Q1/s_south (not in C1)", quiz="quiz1", user="s_south")]
+            + ([] if role == ORG_ADMIN else [pair("Q2/s_south", quiz="quiz2", user="s_south")]),
+        ),
+        # a quiz in its course, for the builder's pages (course and quiz in the path), and a learner of it
+        "course_quiz": lambda role: (
+            [pair("C1/Q1", course="c1", quiz="quiz1")],
+            [pair("C1/Q2 (another course's quiz)", course="c1", quiz="quiz2")]
+            + ([] if role == ORG_ADMIN else [pair("C2/Q2", course="c2", quiz="quiz2")]),
+        ),
+        "quiz_course_learner": lambda role: ([("s_north", w.s_north)], [("s_south (not in C1)", w.s_south)]),
+        "spare_question": lambda role: (
+            [("QN1_spare", w.qn1_spare)],
+            [("QN1 (in the quiz already)", w.qn1)] + ([] if role == ORG_ADMIN else [("QN2 (C2's bank)", w.qn2)]),
+        ),
+        "read_quiz": lambda role: _by_role(
+            ([("Q1", w.quiz1)], []),
+            ([("Q1", w.quiz1)], [("Q2", w.quiz2)]),
+            ([("Q1", w.quiz1)], [("Q2", w.quiz2)]),
+            ([("Q1", w.quiz1)], [("Q2", w.quiz2), ("Q1_draft (unpublished)", w.quiz1_draft)]),
+        )[role],
         "import": lambda role: _by_role(
             ([("North dry run", w.imp_north)], []),
             ([("North dry run", w.imp_north)], [("South dry run", w.imp_south), ("org dry run", w.imp_org)]),
@@ -301,6 +326,18 @@ TABLE = {
     ("attempts.QuizRegrade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
     ("api_keys.ApiKeys", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
     ("api_keys.ApiKeyById", "DELETE"): Route(path={"key_id": "$api_key"}),
+    ("assessments.Assessments", "POST"): Route(body={"course_id": "$course", "title": "Matrix quiz"}),
+    ("assessments.AssessmentById", "PUT"): Route(path={"quiz_id": "$quiz"}, body={"title": "Renamed quiz"}),
+    ("assessments.AssessmentById", "DELETE"): Route(path={"quiz_id": "$quiz"}, query="?force=true"),
+    ("assessments.AssessmentSlots", "PUT"): Route(
+        path={"quiz_id": "$quiz"}, body={"slots": [{"question_id": "$quiz_question", "points": 3}]}
+    ),
+    ("assessments.AssessmentAccommodation", "PUT"): Route(
+        path={"quiz_id": "$quiz_learner.quiz", "user_id": "$quiz_learner.user"}, body={"extra_minutes": 15}
+    ),
+    ("assessments.AssessmentAccommodation", "DELETE"): Route(
+        path={"quiz_id": "$quiz_learner.quiz", "user_id": "$quiz_learner.user"}
+    ),
     ("auth.Login", "POST"): Route(exempt=AUTH_FLOW),
     ("auth.Logout", "POST"): Route(exempt=AUTH_FLOW),
     ("auth.RefreshToken", "POST"): Route(exempt=AUTH_FLOW),
@@ -577,6 +614,39 @@ TABLE = {
         path={"course_id": "$course_module.course", "module_id": "$course_module.module"}
     ),
     ("teaching_pages.unenroll", "POST"): Route(path={"course_id": "$enrollment.course", "user_id": "$enrollment.user"}),
+    ("assessment_quizzes.index", "POST"): Route(
+        path={"course_id": "$course"}, body={"title": "Page quiz", "module_id": "0", "module_title": ""}
+    ),
+    ("assessment_quizzes.builder", "POST"): Route(
+        path={"course_id": "$course_quiz.course", "quiz_id": "$course_quiz.quiz"},
+        body={
+            "title": "Renamed quiz",
+            "pass_percent": "50",
+            "grading_method": "highest",
+            "layout": "all_on_one",
+            "review_score": "immediately",
+            "review_answers": "after_close",
+            "review_feedback": "immediately",
+            "published": "y",
+        },
+    ),
+    ("assessment_quizzes.slots", "POST"): Route(
+        path={"course_id": "$course_quiz.course", "quiz_id": "$course_quiz.quiz"},
+        variants={
+            "add a question": {"action": "add_question", "question_id": "$spare_question"},
+            "points": {"action": "points", "number": "1", "points": "2"},
+        },
+    ),
+    ("assessment_quizzes.accommodations", "POST"): Route(
+        path={"course_id": "$course_quiz.course", "quiz_id": "$course_quiz.quiz"},
+        variants={
+            "give": {"user_id": "$quiz_course_learner", "extra_minutes": "15", "extra_attempts": "0"},
+            "remove": {"remove": "$quiz_course_learner"},
+        },
+    ),
+    ("assessment_quizzes.delete", "POST"): Route(
+        path={"course_id": "$course_quiz.course", "quiz_id": "$course_quiz.quiz"}, body={"confirm_attempts": "y"}
+    ),
     ("teaching_pages.roster", "POST"): Route(
         path={"course_id": "$roster_course"},
         variants={"people": {"emails": "$learner.email", "class_id": "0"}, "a class": {"class_id": "$class"}},
@@ -588,6 +658,8 @@ READS = {
     ("content.ContentById", "GET"): Route(path={"item_id": "$read_item"}),
     ("content.ContentMedia", "GET"): Route(path={"item_id": "$read_item"}),
     ("media.MediaDownload", "GET"): Route(path={"media_id": "$read_media"}),
+    ("assessments.AssessmentById", "GET"): Route(path={"quiz_id": "$read_quiz"}),
+    ("assessments.AssessmentSlots", "GET"): Route(path={"quiz_id": "$quiz"}),
     ("questions.QuestionById", "GET"): Route(path={"question_id": "$read_question"}),
 }
 
@@ -603,6 +675,15 @@ LEARNER = {STUDENT}
 
 ALLOWED = {
     ("api_keys.ApiKeys", "POST", ""): ADMIN,
+    ("assessments.Assessments", "POST", ""): COURSE_MANAGERS,
+    ("assessments.AssessmentById", "PUT", ""): COURSE_MANAGERS,
+    ("assessments.AssessmentById", "DELETE", ""): COURSE_MANAGERS,
+    ("assessments.AssessmentSlots", "PUT", ""): COURSE_MANAGERS,
+    ("assessments.AssessmentAccommodation", "PUT", ""): COURSE_MANAGERS,
+    ("assessments.AssessmentAccommodation", "DELETE", ""): COURSE_MANAGERS,
+    # a quiz's settings: its course's staff, and its enrolled learners once published; its questions: staff only
+    ("assessments.AssessmentById", "GET", ""): PEOPLE,
+    ("assessments.AssessmentSlots", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("api_keys.ApiKeyById", "DELETE", ""): ADMIN,
     ("classes.Classes", "POST", ""): ADMINS_AND_MANAGER,
     ("classes.ClassById", "PUT", ""): ADMINS_AND_MANAGER,
@@ -711,6 +792,13 @@ ALLOWED = {
     ("teaching_pages.rename_module", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("teaching_pages.delete_module", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("teaching_pages.unenroll", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("assessment_quizzes.index", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("assessment_quizzes.builder", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("assessment_quizzes.slots", "POST", "add a question"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("assessment_quizzes.slots", "POST", "points"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("assessment_quizzes.accommodations", "POST", "give"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("assessment_quizzes.accommodations", "POST", "remove"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("assessment_quizzes.delete", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("teaching_pages.roster", "POST", "people"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("teaching_pages.roster", "POST", "a class"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("assessment_bank.new", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},

@@ -118,9 +118,9 @@ def make_attempt(app, tenant, quiz_id, user_id):
 
 
 def seed_quizzes(acting_admin, courses, learners):
-    """The escalation matrix's quizzes (inside the tenant): `q1` (course c1, published, one question of its bank),
-    `q1_draft` (c1, unpublished) and `q2` (c2, published); accommodations for learners["c1"] in q1 and
-    learners["c2"] in q2. Returns their ids, and the bank questions' (`qn1`, `qn2`)."""
+    """The escalation matrix's quizzes (inside the tenant): `quiz1` (course c1, published, one question of its bank),
+    `quiz1_draft` (c1, unpublished) and `quiz2` (c2, published); accommodations for learners["c1"] in quiz1 and
+    learners["c2"] in quiz2. Returns their ids, and the bank questions' (`qn1`, `qn2`, and `qn1_spare` in no quiz)."""
     actor, ids = Actor(acting_admin), {}
     for key, course in courses.items():
         question = Question(course_id=course.id, kind="single_choice", title=f"Question of {course.title}")
@@ -135,6 +135,12 @@ def seed_quizzes(acting_admin, courses, learners):
         quizzes.set_slots(quiz.id, [{"question_id": question.id}], actor=actor)
         quizzes.update_quiz(quiz.id, published=True, actor=actor)
         quizzes.set_accommodation(quiz.id, learners[key], extra_minutes=10, actor=actor)
-        ids[f"q{key[1:]}"] = quiz.id
-    ids["q1_draft"] = quizzes.create_quiz(courses["c1"].id, title="Unpublished quiz", actor=actor).id
+        ids[f"quiz{key[1:]}"] = quiz.id
+    ids["quiz1_draft"] = quizzes.create_quiz(courses["c1"].id, title="Unpublished quiz", actor=actor).id
+    spare = Question(course_id=courses["c1"].id, kind="single_choice", title="A question in no quiz")
+    db.session.add(spare)
+    db.session.flush()
+    db.session.add(QuestionVersion(question_id=spare.id, number=1, stem_html="<p>3 + 3?</p>", spec=SINGLE_CHOICE))
+    db.session.commit()
+    ids["qn1_spare"] = spare.id
     return ids

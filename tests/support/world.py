@@ -45,6 +45,7 @@ from blueprints.users.models import User
 from blueprints.users.services import create_user
 from tests.conftest import PASSWORD
 from tests.support.questions import archived_question_row, question_row
+from tests.support.quizzes import seed_quizzes
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -158,6 +159,7 @@ def build_world(app, tenant, run_jobs):
         learning.enroll_users(c1, [s_north.id])
         learning.enroll_users(c2, [s_south.id])
         learning.enroll_users(c_org, [s_south.id, s_north3.id])
+        ids.update(seed_quizzes(acting_admin, {"c1": c1, "c2": c2}, {"c1": s_north.id, "c2": s_south.id}))
 
         for role in (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT):
             ids[f"key:{role}"] = create_api_key(f"{role} key", [role], acting_admin).secret
