@@ -200,3 +200,18 @@ def test_credits_are_typed_and_explained_in_percent(teacher_page, district):
     saved = teacher_page.post(path, form | {"ans-0-credit": "100"}, csrf_from=path)
     assert saved.status_code == 302
     assert 'name="ans-0-credit" value="100.0"' in text_of(teacher_page.get(saved.headers["Location"]))
+
+
+def test_a_teacher_finds_import_and_export_on_the_bank_pages(app, tenant, district, teacher_page):
+    north = district["courses"]["north"]
+    with acting_as(app, tenant, TEACHER) as teacher:
+        create(teacher, north, "single_choice", "Capital")
+    for bank_path in (f"/courses/{north}/questions", "/questions"):
+        page = text_of(teacher_page.get(bank_path))
+        links = re.findall(r'href="([^"]+)"', page)
+        assert f"{bank_path}/import" in links
+        for file_format in ("gift", "aiken"):
+            assert f"{bank_path}/export?format={file_format}" in links
+    assert teacher_page.get(f"/courses/{north}/questions/import").status_code == 200
+    download = teacher_page.get(f"/courses/{north}/questions/export?format=aiken")
+    assert download.status_code == 200 and "ANSWER: A" in text_of(download)
