@@ -426,6 +426,21 @@ def _with_stored_image(image, write):
         raise
 
 
+@dataclass
+class QuestionDraft:
+    """A new question's content as `create_questions` takes it; `change_note` overrides the call's note."""
+
+    kind: str
+    title: str
+    stem_html: str
+    spec: dict
+    tags: object = ()
+    general_feedback_html: str = ""
+    default_points: float = 1.0
+    image_key: str | None = None
+    change_note: str | None = None
+
+
 def create_question(
     course_id,
     kind,
@@ -443,37 +458,86 @@ def create_question(
 ):
     """A new question (version 1) in a course's bank, or in the organization bank when `course_id` is None.
     `image`: an uploaded file to re-encode and store (`image_key`: a stored image, for trusted callers)."""
+    draft = QuestionDraft(kind, title, stem_html, spec, tags, general_feedback_html, default_points, image_key)
+    if image is not None:
+        _check_destination(course_id, actor)  # before the upload is stored
+        _cleaned(draft, change_note)  # the content's own messages before the image's
+
+    def write(stored_key):
+        draft.image_key = stored_key or image_key
+        return create_questions(course_id, [draft], actor=actor, change_note=change_note)[0]
+
+    return _with_stored_image(image, write)
+
+
+def _check_destination(course_id, actor):
     if course_id is None:
         _require_organization_bank(actor)
     else:
         access.course_for(course_id, "manage", actor)
-    content = {
-        "stem_html": stem_html,
-        "spec": spec,
-        "general_feedback_html": general_feedback_html,
-        "default_points": default_points,
-    }
-    clean = _clean_content(kind, title, content)
-    tags, note = normalise_tags(tags), _change_note(change_note)
 
-    def write(stored_key):
-        user_id, api_key_id = actor_ids(actor.principal)
-        question = Question(
+
+def _cleaned(draft, change_note):
+    """(content, tags, note) of a draft, sanitised and checked like every question the bank saves."""
+    content = {
+        "stem_html": draft.stem_html,
+        "spec": draft.spec,
+        "general_feedback_html": draft.general_feedback_html,
+        "default_points": draft.default_points,
+    }
+    clean = _clean_content(draft.kind, draft.title, content)
+    note = _change_note(change_note if draft.change_note is None else draft.change_note)
+    return clean, normalise_tags(draft.tags), note
+
+
+def create_questions(course_id, drafts, *, actor=current_actor, change_note=""):
+    """New questions (version 1 each) from `QuestionDraft`s in a course's bank (the organization bank when
+    `course_id` is None): the bank checked once, every draft sanitised and checked, all written in one
+    transaction or none (ValidationFailed with the first bad draft's fields; its position in the message).
+    Returns the questions, in the drafts' order."""
+    _check_destination(course_id, actor)
+    drafts = list(drafts)
+    cleaned = []
+    for position, draft in enumerate(drafts):
+        try:
+            cleaned.append(_cleaned(draft, change_note))
+        except ValidationFailed as error:
+            if len(drafts) > 1:
+                error.message = f"Question {position + 1}: {error.message}"
+            raise
+    user_id, api_key_id = actor_ids(actor.principal)
+    questions = [
+        Question(
             course_id=course_id,
-            kind=kind,
-            title=title.strip(),
+            kind=draft.kind,
+            title=draft.title.strip(),
             current_version=1,
             created_by_id=user_id,
             created_by_api_key_id=api_key_id,
         )
-        db.session.add(question)
+        for draft in drafts
+    ]
+    try:
+        db.session.add_all(questions)
         db.session.flush()
-        db.session.add(_version(question, 1, clean, stored_key or image_key, note, actor))
-        _set_tags(question, tags)
+        db.session.add_all(
+            [
+                _version(question, 1, clean, draft.image_key, note, actor)
+                for question, draft, (clean, _tags, note) in zip(questions, drafts, cleaned, strict=True)
+            ]
+        )
+        tags = [
+            {"question_id": question.id, "tag": tag}
+            for question, (_clean, names, _note) in zip(questions, cleaned, strict=True)
+            for tag in names
+        ]
+        if tags:
+            db.session.execute(question_tags.insert(), tags)
         db.session.commit()
-        return question
-
-    return _with_stored_image(image, write)
+    except Exception:
+        db.session.rollback()
+        raise
+    return questions
 
 
 def _version(question, number, content, image_key, note, actor):

@@ -1,10 +1,16 @@
 """The question editor's form: its fields turned into a question's content (`spec` as docs/assessments.md
 has it), rows added and removed without JavaScript, and a sample response read from the preview's inputs.
 
-Rows are numbered from 0 (`opt-0-text`, `ans-1-fraction`, ...) like the validation's field names
-(`spec.options[0].text`), so that each message lands next to its input. Credits are typed in percent.
+Rows are numbered from 0 (`opt-0-text`, `ans-1-credit`, `blank-0-ans-1-text`, ...) like the validation's
+field names (`spec.options[0].text`, `spec.blanks[0].answers[1].text`), so that each message lands next to its
+input. Credits are typed in percent.
+
+Saving a question unchanged on the page saves the same `spec` (no new version): a credit left as shown keeps
+its exact stored fraction (a hidden field; 33.33333 % from a GIFT file is more than the page shows), and an
+optional field the stored spec leaves out is not "changed" by the page sending its default (`kept_spec`).
 """
 
+import copy
 import re
 import string
 from dataclasses import dataclass, field
@@ -13,7 +19,7 @@ from markupsafe import Markup, escape
 
 from blueprints.assessments.grading import BLANK, parse_number
 from blueprints.assessments.models import QuestionKind
-from blueprints.assessments.validation import MAX_CHOICES
+from blueprints.assessments.validation import MAX_CHOICES, is_number
 
 # kind -> (the spec's list of rows, the form's prefix for them, the fewest rows the kind takes)
 ROWS = {
@@ -38,6 +44,7 @@ KIND_NAMES = {
 }
 MATCH_NAMES = {"exact": "Exactly", "case_insensitive": "Any case", "regex": "Regular expression"}
 OP = re.compile(r"^(add|remove):(\d{1,2})?$")
+ANSWER_OP = re.compile(r"^(add|remove)-answer:(\d{1,2})(?::(\d{1,2}))?$")  # a blank's accepted answers
 
 
 @dataclass
@@ -114,17 +121,34 @@ def _new_row(kind, rows):
         return {"id": _free_id(taken, kind), "text": ""}
     if kind == QuestionKind.MATCHING:
         return {"id": _free_id(taken, kind), "prompt": "", "answer": ""}
-    return {"id": _free_id(taken, kind), "answers": [{"text": "", "match": "case_insensitive", "fraction": 1.0}]}
+    return {"id": _free_id(taken, kind), "answers": [_new_blank_answer()]}
 
 
-def _row_count(form):
-    raw = form.get("rows", "0")
+def _new_blank_answer():
+    """Another spelling a blank accepts: full credit unless the teacher says otherwise."""
+    return {"text": "", "match": "case_insensitive", "fraction": 1.0}
+
+
+def _row_count(form, name="rows"):
+    raw = form.get(name, "0")
     count = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else 0
     return min(count, MAX_CHOICES)
 
 
-def _percent(raw):
-    """A credit typed in percent as a fraction; the text itself when it is no number (the check names it)."""
+def percent_text(fraction):
+    """A credit as the page shows it: the fraction in percent, at most four decimals, no trailing zeros."""
+    if not is_number(fraction):
+        return "" if fraction is None else str(fraction)  # what was typed, back with its message
+    return f"{round(fraction * 100, 4):.4f}".rstrip("0").rstrip(".")
+
+
+def _credit(form, name):
+    """The fraction a row's credit (`<name>-credit`, in percent) says; the stored fraction (`<name>-fraction`)
+    when the credit is as the page showed it; the text itself when it is no number (the check names it)."""
+    raw = form.get(f"{name}-credit", "100").strip()
+    kept = parse_number(form.get(f"{name}-fraction", ""))
+    if kept is not None and percent_text(kept) == raw:
+        return kept
     value = parse_number(raw)
     return raw if value is None else round(value / 100, 6)
 
@@ -152,19 +176,16 @@ def _choice_rows(kind, form, count):
     return rows
 
 
+def _text_answer(form, name):
+    return {
+        "text": _text(form, f"{name}-text"),
+        "match": form.get(f"{name}-match", "exact"),
+        "fraction": _credit(form, name),
+    }
+
+
 def _short_rows(form, count):
-    return [
-        _feedback(
-            {
-                "text": _text(form, f"ans-{i}-text"),
-                "match": form.get(f"ans-{i}-match", "exact"),
-                "fraction": _percent(form.get(f"ans-{i}-credit", "100")),
-            },
-            form,
-            f"ans-{i}-feedback",
-        )
-        for i in range(count)
-    ]
+    return [_feedback(_text_answer(form, f"ans-{i}"), form, f"ans-{i}-feedback") for i in range(count)]
 
 
 def _numeric_rows(form, count):
@@ -175,7 +196,7 @@ def _numeric_rows(form, count):
             "value": parse_number(form.get(f"ans-{i}-value")),
             "tolerance": parse_number(tolerance) if tolerance else 0,
             "tolerance_kind": form.get(f"ans-{i}-tolerance_kind", "absolute"),
-            "fraction": _percent(form.get(f"ans-{i}-credit", "100")),
+            "fraction": _credit(form, f"ans-{i}"),
         }
         if row["tolerance"] is None:
             row["tolerance"] = tolerance  # the check names it
@@ -184,17 +205,13 @@ def _numeric_rows(form, count):
 
 
 def _blank_rows(form, count):
-    rows = []
-    for i in range(count):
-        match = form.get(f"blank-{i}-match", "case_insensitive")
-        accepted = [line.strip() for line in (form.get(f"blank-{i}-answers") or "").splitlines() if line.strip()]
-        rows.append(
-            {
-                "id": _text(form, f"blank-{i}-id"),
-                "answers": [{"text": text, "match": match, "fraction": 1.0} for text in accepted[: MAX_CHOICES + 1]],
-            }
-        )
-    return rows
+    return [
+        {
+            "id": _text(form, f"blank-{i}-id"),
+            "answers": [_text_answer(form, f"blank-{i}-ans-{j}") for j in range(_row_count(form, f"blank-{i}-rows"))],
+        }
+        for i in range(count)
+    ]
 
 
 def _whole_number(raw):
@@ -279,7 +296,11 @@ def draft_from_form(kind, form):
 
 
 def apply_row_op(draft, op):
-    """`add:` a row, or `remove:<n>` row n (never below the kind's fewest). Returns whether it was one."""
+    """`add:` a row, or `remove:<n>` row n (never below the kind's fewest); a blank's answers:
+    `add-answer:<n>`, `remove-answer:<n>:<m>` (never below one). Returns whether it was one."""
+    if draft.kind == QuestionKind.BLANKS and ANSWER_OP.match(op or ""):
+        _apply_answer_op(draft, ANSWER_OP.match(op))
+        return True
     match = OP.match(op or "")
     if not match or draft.kind not in ROWS:
         return False
@@ -290,6 +311,67 @@ def apply_row_op(draft, op):
     elif match[1] == "remove" and match[2] is not None and len(rows) > minimum and int(match[2]) < len(rows):
         rows.pop(int(match[2]))
     return True
+
+
+def _apply_answer_op(draft, match):
+    blanks = draft.spec.get("blanks", [])
+    if int(match[2]) >= len(blanks):
+        return
+    answers = blanks[int(match[2])]["answers"]
+    if match[1] == "add" and match[3] is None and len(answers) < MAX_CHOICES:
+        answers.append(_new_blank_answer())
+    elif match[1] == "remove" and match[3] is not None and len(answers) > 1 and int(match[3]) < len(answers):
+        answers.pop(int(match[3]))
+
+
+# What a stored spec may leave out and the page always sends (docs/assessments.md: the grader's defaults).
+ROW_DEFAULTS = {
+    QuestionKind.SINGLE: {"correct": False},
+    QuestionKind.MULTIPLE: {"correct": False},
+    QuestionKind.SHORT: {"match": "exact", "fraction": 1.0},
+    QuestionKind.NUMERIC: {"tolerance": 0, "tolerance_kind": "absolute", "fraction": 1.0},
+    QuestionKind.BLANKS: {"match": "exact", "fraction": 1.0},
+}
+SPEC_DEFAULTS = {
+    QuestionKind.MULTIPLE: {"scoring": "partial"},
+    QuestionKind.ORDERING: {"scoring": "partial"},
+    QuestionKind.MATCHING: {"scoring": "partial", "distractors": []},
+    QuestionKind.ESSAY: {"min_words": None, "max_words": None, "grader_info": ""},
+}
+FEEDBACK_KEYS = ("feedback", "feedback_true", "feedback_false")
+
+
+def _without_empty_feedback(entry):
+    return {key: value for key, value in entry.items() if key not in FEEDBACK_KEYS or value}
+
+
+def _with_defaults(kind, spec):
+    """A spec as the grader reads it: defaults filled in, empty feedback left out (for comparing only)."""
+    if not isinstance(spec, dict):
+        return spec
+    filled = _without_empty_feedback(SPEC_DEFAULTS.get(kind, {}) | copy.deepcopy(spec))
+    key = ROWS.get(kind, (None,))[0]
+    rows = filled.get(key) if isinstance(filled.get(key), list) else []
+    if kind == QuestionKind.BLANKS:
+        rows = [
+            answer
+            for blank in rows
+            if isinstance(blank, dict) and isinstance(blank.get("answers"), list)
+            for answer in blank["answers"]
+        ]
+    for row in rows:
+        if isinstance(row, dict):
+            for name, value in ROW_DEFAULTS.get(kind, {}).items():
+                row.setdefault(name, value)
+            if not row.get("feedback"):
+                row.pop("feedback", None)
+    return filled
+
+
+def kept_spec(kind, stored, typed):
+    """The stored spec when the page's says the same (it sends defaults the stored one may leave out), else
+    the page's: saving a question unchanged adds no version."""
+    return stored if _with_defaults(kind, stored) == _with_defaults(kind, typed) else typed
 
 
 def _true_false_response(form, _view):

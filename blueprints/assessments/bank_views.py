@@ -112,6 +112,7 @@ def _editor(course, course_id, draft, *, question=None, errors=None, preview=Non
         "preview": preview,
         "kinds": bank_forms.KIND_NAMES,
         "match_names": bank_forms.MATCH_NAMES,
+        "percent_text": bank_forms.percent_text,
         "rows": bank_forms.ROWS.get(draft.kind),
         "stem_with_blanks": bank_forms.stem_with_blanks,
     }
@@ -200,6 +201,7 @@ def edit(course_id, question_id):
     op = request.form.get("op", "")
     if op == "preview" or bank_forms.apply_row_op(draft, op):
         return _editor(course, course_id, draft, question=view, preview=_preview_of(draft, request.form))
+    draft.spec = bank_forms.kept_spec(question.kind, view.version.spec, draft.spec)
     image = request.files.get("image")
     try:
         bank.update_question(

@@ -17,7 +17,6 @@ from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
 from app.jobs import redis_connection
 from app.security.actor import current_actor
-from app.security.actor_ids import actor_ids
 from app.tenancy.context import require_tenant
 from blueprints.assessments import bank
 from blueprints.assessments.formats import (
@@ -30,7 +29,7 @@ from blueprints.assessments.formats import (
     parse_aiken,
     parse_gift,
 )
-from blueprints.assessments.models import Question, QuestionVersion, question_tags
+from blueprints.assessments.models import Question, QuestionVersion
 from blueprints.assessments.validation import check_question
 from blueprints.courses import access
 
@@ -189,48 +188,28 @@ def import_file(text, file_format, course_id=None, *, only_valid=False, actor=cu
 
 
 def _write(report, actor):
-    """The questions, each sanitised and checked by the bank's own rules, written in one transaction: a
-    question that fails leaves the whole file unwritten. (`bank.create_question` commits each question on
-    its own and checks the course again each time: 35 ms a question on a busy PostgreSQL, against one
-    commit here.)"""
-    user_id, api_key_id = actor_ids(actor.principal)
+    """The questions written by the bank in one transaction, sanitised and checked by its own rules: a
+    question that fails leaves the whole file unwritten. (One commit for the file: `bank.create_question`
+    for each would commit each and check the course each time, 35 ms a question on a busy PostgreSQL.)"""
     note = f"Imported from {report.format.upper()}"
-    rows = []
-    try:
-        for parsed in report.questions:
-            content = {
-                "stem_html": parsed.stem_html,
-                "spec": parsed.spec,
-                "general_feedback_html": parsed.general_feedback_html,
-                "default_points": parsed.default_points,
-            }
-            clean = bank._clean_content(parsed.kind, parsed.title, content)
-            question = Question(
-                course_id=report.course_id,
-                kind=parsed.kind,
-                title=parsed.title.strip(),
-                current_version=1,
-                created_by_id=user_id,
-                created_by_api_key_id=api_key_id,
-            )
-            rows.append((question, clean, bank.normalise_tags(parsed.tags), parsed))
-        db.session.add_all([question for question, *_ in rows])
-        db.session.flush()
-        db.session.add_all(
-            [
-                bank._version(question, 1, clean, None, f"{note} (line {parsed.line})", actor)
-                for question, clean, _, parsed in rows
-            ]
+    drafts = [
+        bank.QuestionDraft(
+            kind=parsed.kind,
+            title=parsed.title,
+            stem_html=parsed.stem_html,
+            spec=parsed.spec,
+            tags=parsed.tags,
+            general_feedback_html=parsed.general_feedback_html,
+            default_points=parsed.default_points,
+            change_note=f"{note} (line {parsed.line})",
         )
-        tags = [{"question_id": question.id, "tag": tag} for question, _, names, _ in rows for tag in names]
-        if tags:
-            db.session.execute(question_tags.insert(), tags)
-        written = [(question.id, parsed) for question, _, _, parsed in rows]  # before commit expires them
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return written
+        for parsed in report.questions
+    ]
+    questions = bank.create_questions(report.course_id, drafts, actor=actor)
+    # the ids from the identity map: the commit expired the rows, and reading `.id` would load each again
+    return [
+        (sa.inspect(question).identity[0], parsed) for question, parsed in zip(questions, report.questions, strict=True)
+    ]
 
 
 def hold_checked(text, file_format, course_id, actor=current_actor):

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from blueprints.assessments import bank
 from tests.conftest import make_user
 from tests.support.browser import accessibility_violations, layout_problems, open_signed_in
 from tests.support.questions import acting_as, create
@@ -58,3 +59,36 @@ def test_a_teacher_writes_a_question_and_watches_the_learners_view(
     _look(page, "editor-saved", width)
     page.get_by_role("link", name="Versions (1)").click()
     _look(page, "versions", width)
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_a_blanks_accepted_answers_show_their_credit_and_a_new_one_comes_without_a_page_load(
+    app, api, tenant, live_server, browser, width, height
+):
+    make_user(app, tenant, "teacher", email="writer@example.org")
+    with acting_as(app, tenant, "writer@example.org") as writer:
+        spec = {
+            "blanks": [
+                {
+                    "id": "1",
+                    "answers": [
+                        {"text": "rose", "match": "case_insensitive", "fraction": 1.0},
+                        {"text": "flower", "match": "exact", "fraction": 0.3333333},
+                    ],
+                }
+            ]
+        }
+        question_id = bank.create_question(
+            None, "fill_blanks", "Roses", "<p>The [[1]] is red.</p>", spec, actor=writer
+        ).id
+    page = open_signed_in(browser, live_server, tenant, "writer@example.org", "/questions", width, height)
+    for name in ("Import questions (GIFT, Aiken)", "GIFT", "Aiken"):
+        assert page.get_by_role("link", name=name, exact=True).is_visible()
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/questions/{question_id}")
+    assert page.input_value("#blank-0-ans-1-credit") == "33.3333"
+    assert page.input_value("#blank-0-ans-1-match") == "exact"
+    page.get_by_role("button", name="Add an accepted answer to blank 1").click()
+    page.wait_for_selector("#blank-0-ans-2-text")
+    assert page.input_value("#blank-0-ans-1-text") == "flower"  # the rows typed so far stay
+    page.fill("#blank-0-ans-2-text", "bloom")
+    _look(page, "editor-fill-blanks", width)

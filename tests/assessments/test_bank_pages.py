@@ -125,11 +125,16 @@ def test_the_live_preview_shows_no_key_and_grades_a_tried_answer(teacher_page, d
         "default_points": "1",
         "rows": "2",
         "blank-0-id": "1",
-        "blank-0-answers": "red\nscarlet",
-        "blank-0-match": "case_insensitive",
+        "blank-0-rows": "2",
+        "blank-0-ans-0-text": "red",
+        "blank-0-ans-0-match": "case_insensitive",
+        "blank-0-ans-1-text": "scarlet",
+        "blank-0-ans-1-match": "case_insensitive",
+        "blank-0-ans-1-credit": "100",
         "blank-1-id": "2",
-        "blank-1-answers": "blue",
-        "blank-1-match": "exact",
+        "blank-1-rows": "1",
+        "blank-1-ans-0-text": "blue",
+        "blank-1-ans-0-match": "exact",
     }
     preview = f"/courses/{north}/questions/preview"
     shown = text_of(teacher_page.post(preview, form, headers=hx(teacher_page, path)))
@@ -199,4 +204,19 @@ def test_credits_are_typed_and_explained_in_percent(teacher_page, district):
     assert "A credit from 0 to 100 %." in page and "fraction of" not in page
     saved = teacher_page.post(path, form | {"ans-0-credit": "100"}, csrf_from=path)
     assert saved.status_code == 302
-    assert 'name="ans-0-credit" value="100.0"' in text_of(teacher_page.get(saved.headers["Location"]))
+    assert 'name="ans-0-credit" value="100"' in text_of(teacher_page.get(saved.headers["Location"]))
+
+
+def test_a_teacher_finds_import_and_export_on_the_bank_pages(app, tenant, district, teacher_page):
+    north = district["courses"]["north"]
+    with acting_as(app, tenant, TEACHER) as teacher:
+        create(teacher, north, "single_choice", "Capital")
+    for bank_path in (f"/courses/{north}/questions", "/questions"):
+        page = text_of(teacher_page.get(bank_path))
+        links = re.findall(r'href="([^"]+)"', page)
+        assert f"{bank_path}/import" in links
+        for file_format in ("gift", "aiken"):
+            assert f"{bank_path}/export?format={file_format}" in links
+    assert teacher_page.get(f"/courses/{north}/questions/import").status_code == 200
+    download = teacher_page.get(f"/courses/{north}/questions/export?format=aiken")
+    assert download.status_code == 200 and "ANSWER: A" in text_of(download)

@@ -252,3 +252,32 @@ def test_a_stored_questions_preview_shows_each_version_without_its_key(app, tena
         latest = bank.preview_question(question.id, response={"order": ["a", "b", "c"]}, actor=teacher)
         assert len(latest.view["items"]) == 4 and latest.grade.fraction == 0.75
         assert latest.view["items"] != spec["items"]  # shuffled: the order is the answer
+
+
+def test_many_questions_are_written_at_once_sanitised_tagged_or_none_at_all(app, tenant, district):
+    north, south = district["courses"]["north"], district["courses"]["south"]
+    stem, spec = sample("true_false")
+    with acting_as(app, tenant, TEACHER) as teacher:
+        good = [
+            bank.QuestionDraft("true_false", f" Q{n} ", f"<p>{n}<script>x</script></p>", spec, tags=["Week 1"])
+            for n in range(3)
+        ]
+        good[2].change_note = "From line 9"
+        made = bank.create_questions(north, good, actor=teacher, change_note="Batch")
+        assert [question.title for question in made] == ["Q0", "Q1", "Q2"]
+        versions = [bank.current_version(question) for question in made]
+        assert [version.stem_html for version in versions] == ["<p>0</p>", "<p>1</p>", "<p>2</p>"]
+        assert [version.change_note for version in versions] == ["Batch", "Batch", "From line 9"]
+        assert bank.tags_of([made[0].id]) == {made[0].id: ["week 1"]}
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Question))
+        bad = [bank.QuestionDraft("true_false", "Fine", stem, spec), bank.QuestionDraft("true_false", "", stem, {})]
+        with pytest.raises(ValidationFailed) as refused:
+            bank.create_questions(north, bad, actor=teacher)
+        assert refused.value.message.startswith("Question 2:") and {"title", "spec.answer"} <= set(
+            refused.value.details
+        )
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Question)) == before  # not even the good one
+    with acting_as(app, tenant, MANAGER) as manager, pytest.raises(NotFound):
+        bank.create_questions(south, good, actor=manager)
+    with acting_as(app, tenant, STUDENT) as student, pytest.raises(NotFound):
+        bank.create_questions(None, good, actor=student)
