@@ -441,7 +441,7 @@ def grade_attempt(attempt, quiz=None):
     now = utcnow()
     rows = attempt_questions(attempt.id)
     for answer, kind, version in rows:
-        if answer.graded_by_id is not None:
+        if answer.graded_manually:
             continue  # a person graded it
         if kind == QuestionKind.ESSAY and grading.is_answered(answer.response):
             answer.fraction = answer.score = None  # waits for a person
