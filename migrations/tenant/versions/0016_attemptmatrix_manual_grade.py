@@ -1,6 +1,6 @@
 """attempts: an answer a person graded keeps that grade (whoever graded it: a user, an API key, a user since deleted)
 
-Revision ID: 0016_attemptmatrix_graded_manually
+Revision ID: 0016_attemptmatrix_manual_grade
 Revises: 0015_attempts_quiz_passed_at
 Create Date: 2026-11-25 18:15:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-25 18:15:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_attemptmatrix_graded_manually"
+revision = "0016_attemptmatrix_manual_grade"
 down_revision = "0015_attempts_quiz_passed_at"
 branch_labels = None
 depends_on = None
