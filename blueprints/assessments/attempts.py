@@ -356,6 +356,15 @@ def question_at(attempt_id, position):
     return row
 
 
+def question_image(attempt, position):
+    """The version of an attempt's question at `position` that has an image (404 when it has none): call with an
+    attempt the actor may read (`attempt_to_read`)."""
+    _answer, _kind, version = question_at(attempt.id, position)
+    if not version.image_key:
+        raise NotFound("This question has no image.")
+    return version
+
+
 def save_answer(attempt_id, position, response, actor=current_actor):
     """Store the learner's answer to one question of their open attempt (the same answer twice: no change).
     `{}` clears it. 409 ATTEMPT_CLOSED once submitted or past the deadline; 422 for a shape the question
@@ -441,7 +450,7 @@ def grade_attempt(attempt, quiz=None):
     now = utcnow()
     rows = attempt_questions(attempt.id)
     for answer, kind, version in rows:
-        if answer.graded_by_id is not None:
+        if answer.graded_manually:
             continue  # a person graded it
         if kind == QuestionKind.ESSAY and grading.is_answered(answer.response):
             answer.fraction = answer.score = None  # waits for a person

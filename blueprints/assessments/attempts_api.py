@@ -12,7 +12,7 @@ from app.api.types import Boolean, Id, Integer, UtcDateTime
 from app.errors import Conflict
 from app.security.actor import current_actor
 from app.security.principal import requires
-from blueprints.assessments import attempts, grading_queue, results, review
+from blueprints.assessments import attempts, bank, grading_queue, results, review
 from blueprints.assessments.models import AttemptStatus
 
 blp = ApiBlueprint("attempts", __name__, url_prefix="/api/v1", description="Taking assessments, results, grading.")
@@ -29,7 +29,7 @@ class AttemptQuestionSchema(ma.Schema):
     position = ma.fields.Integer()
     kind = ma.fields.String()
     stem_html = ma.fields.String(metadata={"description": "fill_blanks: `[[id]]` marks each blank"})
-    image_key = ma.fields.String(allow_none=True)
+    image_url = ma.fields.String(allow_none=True, metadata={"description": "the image shown under the stem, if any"})
     points = ma.fields.Float()
     view = ma.fields.Dict(metadata={"description": "options, items, prompts and answers, blanks: no key"})
     response = ma.fields.Dict(allow_none=True, metadata={"description": "the saved answer"})
@@ -192,6 +192,18 @@ class AttemptById(MethodView):
         """An attempt: yours (as the review options allow), or a learner's in your results reach (everything)."""
         attempt, staff = attempts.attempt_to_read(attempt_id)
         return _view(attempt, staff)
+
+
+@blp.route("/attempts/<int:attempt_id>/questions/<int:position>/image")
+class AttemptQuestionImage(MethodView):
+    @requires("courses.read")
+    @blp.doc(security=BEARER)
+    @blp.response(200, content_type="image/jpeg")
+    def get(self, attempt_id, position):
+        """The image under a question's stem, as the attempt has it (a JPEG): your attempt's, or a learner's in
+        your results reach; 404 when the question has none."""
+        attempt, _staff = attempts.attempt_to_read(attempt_id)
+        return bank.image_response(attempts.question_image(attempt, position))
 
 
 @blp.route("/attempts/<int:attempt_id>/answers/<int:position>")

@@ -14,7 +14,7 @@ from app.errors import DomainError, NotFound
 from app.pages import render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
-from blueprints.assessments import attempts, grading_queue, quizzes, results, review
+from blueprints.assessments import attempts, bank, grading_queue, quizzes, results, review
 from blueprints.assessments.attempts_api import blp as attempts_api
 from blueprints.assessments.attempts_cli import attempts_cli
 from blueprints.assessments.models import AttemptStatus, QuestionKind, QuizLayout
@@ -183,6 +183,14 @@ def access_manages(quiz):
     except DomainError:
         return False
     return True
+
+
+@bp.get("/attempts/<int:attempt_id>/questions/<int:position>/image")
+@requires("courses.read")
+def attempt_image(course_id, attempt_id, position):
+    """The image under a question's stem, for whoever reads the attempt (its learner, staff in results reach)."""
+    attempt, _quiz, _staff = _attempt_in_course(course_id, attempt_id)
+    return bank.image_response(attempts.question_image(attempt, position))
 
 
 @bp.post("/attempts/<int:attempt_id>/answers/<int:position>")

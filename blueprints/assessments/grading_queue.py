@@ -109,6 +109,7 @@ def grade_answer(attempt_id, position, score, comment="", actor=current_actor):
     answer.score = round(float(score), 6)
     answer.fraction = answer.score / answer.points if answer.points else 0.0
     answer.grader_comment = (comment or "").strip()
+    answer.graded_manually = True
     answer.graded_by_id = actor.id if actor.kind == "user" else None
     answer.graded_at = utcnow()
     db.session.flush()
@@ -166,7 +167,7 @@ def _target_version(answer, question_id, use_current_version):
 def _plan(quiz, question_id, use_current_version):
     plan = []
     for answer, attempt, user, kind in _regrade_rows(quiz, question_id):
-        if kind == QuestionKind.ESSAY or answer.graded_by_id is not None:
+        if kind == QuestionKind.ESSAY or answer.graded_manually:
             continue  # a person's grade stands
         version = _target_version(answer, question_id, use_current_version)
         fraction = grading.grade(kind, version.spec, answer.response).fraction

@@ -188,6 +188,8 @@ class AttemptQuestion(TenantModel):
     score = sa.Column(sa.Float)
     grader_comment = sa.Column(sa.Text, nullable=False, default="")
     graded_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # a person's grade stands (re-totals and regrades skip it), whoever gave it: a user, an API key, one deleted since
+    graded_manually = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
     graded_at = sa.Column(sa.DateTime)
 
 

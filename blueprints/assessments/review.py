@@ -59,13 +59,18 @@ def next_review_at(quiz, review):
     return None
 
 
+def attempt_image_url(attempt, position):
+    """Where the attempt's reader gets a question's image (the API route: its learner's, or staff in results reach)."""
+    return f"/api/v1/attempts/{attempt.id}/questions/{position}/image"
+
+
 def question_view(attempt, quiz, answer, kind, version, review, staff=False):
     """One question of an attempt as its reader may see it."""
     view = {
         "position": answer.position,
         "kind": kind,
         "stem_html": version.stem_html,
-        "image_key": version.image_key,
+        "image_url": attempt_image_url(attempt, answer.position) if version.image_key else None,
         "points": answer.points,
         "view": public_view_of(attempt, quiz, answer, kind, version),
         "response": answer.response,

@@ -7,7 +7,7 @@ from app.events.models import OutboxEvent
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from blueprints.assessments.models import AttemptQuestion, Question, QuestionVersion
-from tests.conftest import user_token
+from tests.conftest import tenant_host, user_token
 from tests.support.attempts import add_question, add_quiz, enrolled_course
 
 
@@ -117,3 +117,38 @@ def test_results_per_learner_and_per_question_in_each_readers_reach(app, distric
     bad = teacher.get(f"/api/v1/assessments/{quiz_id}/results", query_string={"filter[nope]": "1"})
     assert bad.status_code == 400
     assert manager.get(f"/api/v1/assessments/{quiz_id}/grading").status_code == 403
+
+
+def test_a_grade_given_through_an_api_key_stands(app, school, client):
+    """An org admin's API key grades with its creator's reach: the grade is kept (it was wiped by the re-total,
+    which took only a user's grade for a person's), the attempt is graded and leaves the queue."""
+    tenant, teacher = school["tenant"], school["teacher"]
+    course_id, _items = enrolled_course(school)
+    with tenant_context(tenant, app):
+        essay_id = add_question("essay", course_id).id
+        choice_id = add_question("single_choice", course_id).id
+        quiz_id = add_quiz(course_id, [essay_id, choice_id]).id
+        db.session.commit()
+    learner = school["learners"][0]
+    learner.post(f"/api/v1/assessments/{quiz_id}/attempts")
+    answers = [
+        {"position": 1, "response": {"text": "Rayleigh scattering."}},
+        {"position": 2, "response": {"choice": "a"}},
+    ]
+    submitted = learner.post(f"/api/v1/assessments/{quiz_id}/submit", json={"answers": answers}).get_json()["data"]
+    assert (submitted["status"], submitted["score"]) == ("submitted", None)
+    key = school["admin"].post("/api/v1/api-keys", json={"name": "grader", "roles": ["org_admin"]})
+    headers = {"Host": tenant_host(tenant), "X-API-Key": key.get_json()["data"]["key"]}
+
+    graded = client.put(
+        f"/api/v1/attempts/{submitted['id']}/answers/1/grade", json={"score": 0.5, "comment": "Half."}, headers=headers
+    )
+    assert graded.status_code == 200, graded.get_json()
+    assert (graded.get_json()["data"]["status"], graded.get_json()["data"]["score"]) == ("graded", 1.5)
+    assert teacher.get(f"/api/v1/assessments/{quiz_id}/grading").get_json()["data"] == []
+    _fix_question(app, tenant, choice_id)  # a regrade re-totals the attempt: the key's grade still stands
+    url = f"/api/v1/assessments/{quiz_id}/regrade"
+    assert teacher.post(url, json={"question_id": choice_id, "use_current_version": True}).status_code == 200
+    mine = learner.get(f"/api/v1/attempts/{submitted['id']}").get_json()["data"]
+    assert (mine["status"], mine["score"]) == ("graded", 0.5)
+    assert mine["questions"][0]["grader_comment"] == "Half."

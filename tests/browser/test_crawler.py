@@ -55,6 +55,7 @@ NOT_PAGES = {
     "learning_pages.media_file",
     "assessment_formats.export_questions",  # a GIFT/Aiken text download
     "assessment_bank.image",
+    "assessment_attempts.attempt_image",  # a question's image (a JPEG)
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):

@@ -236,6 +236,86 @@ def _targets(w):
             ([("Q1", w.quiz1)], [("Q2", w.quiz2)]),
             ([("Q1", w.quiz1)], [("Q2", w.quiz2), ("Q1_draft (unpublished)", w.quiz1_draft)]),
         )[role],
+        # attempts (tests/support/attempts.py): the acting student s_north may start quiz1 (no attempt yet) and
+        # has, at exam1 (C1), an open attempt and a submitted one whose essay awaits a grade; exam2 (C2) is
+        # s_south's, exam_org (C_org, which bm_north follows for their learner s_north3 but does not manage)
+        # is s_north3's
+        "take_quiz": lambda role: (
+            [("Q1", w.quiz1)],
+            [("Q2 (not enrolled)", w.quiz2), ("Q1_draft (unpublished)", w.quiz1_draft)],
+        ),
+        "course_take_quiz": lambda role: (
+            [pair("C1/Q1", course="c1", quiz="quiz1")],
+            [
+                pair("C2/Q2 (not enrolled)", course="c2", quiz="quiz2"),
+                pair("C1/Q2 (another course's quiz)", course="c1", quiz="quiz2"),
+                pair("C1/Q1_draft (unpublished)", course="c1", quiz="quiz1_draft"),
+            ],
+        ),
+        "open_quiz": lambda role: (
+            [("exam1", w.exam1)],
+            [("exam2 (s_south's)", w.exam2), ("exam_org (s_north3's, not enrolled)", w.exam_org)],
+        ),
+        "open_attempt": lambda role: (
+            [("s_north's open attempt", w.open1)],
+            [("s_south's open attempt", w.open2), ("s_north3's open attempt", w.open_org)],
+        ),
+        "course_open_attempt": lambda role: (
+            [pair("C1/s_north's open attempt", course="c1", attempt="open1")],
+            [
+                pair("C2/s_south's open attempt", course="c2", attempt="open2"),
+                pair("C1/s_south's open attempt (another course's)", course="c1", attempt="open2"),
+                pair("C_org/s_north3's open attempt", course="c_org", attempt="open_org"),
+            ],
+        ),
+        "pending_essay": lambda role: _by_role(
+            ([("s_north's essay (C1)", w.essay1), ("s_south's essay (C2)", w.essay2), ("C_org's", w.essay_org)], []),
+            (
+                [("s_north's essay (C1)", w.essay1)],
+                [("s_south's essay (C2)", w.essay2), ("s_north3's essay (C_org: followed, not managed)", w.essay_org)],
+            ),
+            ([("s_north's essay (C1)", w.essay1)], [("s_south's essay (C2)", w.essay2), ("C_org's", w.essay_org)]),
+            ([("own essay (C1)", w.essay1)], [("s_south's essay (C2)", w.essay2)]),
+        )[role],
+        "course_pending_essay": lambda role: (
+            [pair("C1/s_north's essay", course="c1", attempt="essay1")],
+            [pair("C1/s_south's essay (another course's)", course="c1", attempt="essay2")]
+            + (
+                []
+                if role == ORG_ADMIN
+                else [
+                    pair("C2/s_south's essay", course="c2", attempt="essay2"),
+                    pair("C_org/s_north3's essay (followed, not managed)", course="c_org", attempt="essay_org"),
+                ]
+            ),
+        ),
+        "regrade": lambda role: (
+            [pair("exam1/its choice", quiz="exam1", question="exam1_choice")],
+            [pair("exam1/exam2's choice (not in the quiz)", quiz="exam1", question="exam2_choice")]
+            + (
+                []
+                if role == ORG_ADMIN
+                else [
+                    pair("exam2/its choice", quiz="exam2", question="exam2_choice"),
+                    pair("exam_org/its choice", quiz="exam_org", question="exam_org_choice"),
+                ]
+            ),
+        ),
+        "course_regrade": lambda role: (
+            [pair("C1/exam1/its choice", course="c1", quiz="exam1", question="exam1_choice")],
+            [
+                pair("C1/exam2/its choice (another course's quiz)", course="c1", quiz="exam2", question="exam2_choice"),
+                pair("C1/exam1/exam2's choice (not in the quiz)", course="c1", quiz="exam1", question="exam2_choice"),
+            ]
+            + (
+                []
+                if role == ORG_ADMIN
+                else [
+                    pair("C2/exam2/its choice", course="c2", quiz="exam2", question="exam2_choice"),
+                    pair("C_org/exam_org/its choice", course="c_org", quiz="exam_org", question="exam_org_choice"),
+                ]
+            ),
+        ),
         "import": lambda role: _by_role(
             ([("North dry run", w.imp_north)], []),
             ([("North dry run", w.imp_north)], [("South dry run", w.imp_south), ("org dry run", w.imp_org)]),
@@ -312,18 +392,21 @@ WRITES_NOTHING = "writes nothing (a preview of a question being edited); who may
 QUESTION = {"kind": "true_false", "title": "Matrix question", "stem_html": "<p>True?</p>", "spec": {"answer": True}}
 QUESTION_FORM = {"kind": "true_false", "title": "Matrix question", "stem_html": "<p>True?</p>", "answer": "false"}
 
-QUIZ_ATTEMPTS = (
-    "the world has no quiz yet (the assessments parts are merging); whose attempt, quiz and results: "
-    "tests/assessments/test_attempts*.py (another's attempt 404, not enrolled 403, grading and results scope)"
-)
+ESSAY_GRADE = {"score": 1, "comment": "Well argued."}
 TABLE = {
     # ---- API ----
-    ("attempts.QuizAttempts", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("attempts.AttemptAnswer", "PUT"): Route(exempt=QUIZ_ATTEMPTS),
-    ("attempts.AttemptSubmit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("attempts.QuizSubmit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("attempts.AnswerGrade", "PUT"): Route(exempt=QUIZ_ATTEMPTS),
-    ("attempts.QuizRegrade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("attempts.QuizAttempts", "POST"): Route(path={"quiz_id": "$take_quiz"}),
+    ("attempts.AttemptAnswer", "PUT"): Route(
+        path={"attempt_id": "$open_attempt", "position": 1}, body={"response": {"text": "Edited essay."}}
+    ),
+    ("attempts.AttemptSubmit", "POST"): Route(
+        path={"attempt_id": "$open_attempt"}, body={"answers": [{"position": 1, "response": {"text": "Final."}}]}
+    ),
+    ("attempts.QuizSubmit", "POST"): Route(path={"quiz_id": "$open_quiz"}, body={"answers": []}),
+    ("attempts.AnswerGrade", "PUT"): Route(path={"attempt_id": "$pending_essay", "position": 1}, body=ESSAY_GRADE),
+    ("attempts.QuizRegrade", "POST"): Route(
+        path={"quiz_id": "$regrade.quiz"}, body={"question_id": "$regrade.question", "use_current_version": True}
+    ),
     ("api_keys.ApiKeys", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
     ("api_keys.ApiKeyById", "DELETE"): Route(path={"key_id": "$api_key"}),
     ("assessments.Assessments", "POST"): Route(body={"course_id": "$course", "title": "Matrix quiz"}),
@@ -469,11 +552,29 @@ TABLE = {
     ("questions.QuestionImage", "PUT"): Route(path={"question_id": "$question"}, body={"file": Upload("png")}),
     ("questions.QuestionPreview", "POST"): Route(exempt=WRITES_NOTHING),
     # ---- pages (forms) ----
-    ("assessment_attempts.start", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts.save", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts.submit", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts.grade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
-    ("assessment_attempts.regrade", "POST"): Route(exempt=QUIZ_ATTEMPTS),
+    ("assessment_attempts.start", "POST"): Route(
+        path={"course_id": "$course_take_quiz.course", "quiz_id": "$course_take_quiz.quiz"}
+    ),
+    ("assessment_attempts.save", "POST"): Route(
+        path={"course_id": "$course_open_attempt.course", "attempt_id": "$course_open_attempt.attempt", "position": 1},
+        body={"a1": "Edited essay."},
+    ),
+    ("assessment_attempts.submit", "POST"): Route(
+        path={"course_id": "$course_open_attempt.course", "attempt_id": "$course_open_attempt.attempt"},
+        body={"q": "1", "a1": "Final essay."},
+    ),
+    ("assessment_attempts.grade", "POST"): Route(
+        path={
+            "course_id": "$course_pending_essay.course",
+            "attempt_id": "$course_pending_essay.attempt",
+            "position": 1,
+        },
+        body={"score": "1", "comment": "Well argued."},
+    ),
+    ("assessment_attempts.regrade", "POST"): Route(
+        path={"course_id": "$course_regrade.course", "quiz_id": "$course_regrade.quiz"},
+        body={"question_id": "$course_regrade.question", "use_current_version": "1"},
+    ),
     ("assessment_bank.new", "POST"): Route(path={"course_id": "$course"}, body=QUESTION_FORM),
     ("assessment_bank.edit", "POST"): Route(
         path={"course_id": "$course_question.course", "question_id": "$course_question.question"},
@@ -674,6 +775,18 @@ PEOPLE = set(ROLES)  # any signed-in person (never a key)
 LEARNER = {STUDENT}
 
 ALLOWED = {
+    # a learner takes their own attempts (a key is nobody's learner); a course's managers grade and regrade
+    ("attempts.QuizAttempts", "POST", ""): LEARNER,
+    ("attempts.AttemptAnswer", "PUT", ""): LEARNER,
+    ("attempts.AttemptSubmit", "POST", ""): LEARNER,
+    ("attempts.QuizSubmit", "POST", ""): LEARNER,
+    ("attempts.AnswerGrade", "PUT", ""): COURSE_MANAGERS,
+    ("attempts.QuizRegrade", "POST", ""): COURSE_MANAGERS,
+    ("assessment_attempts.start", "POST", ""): LEARNER,
+    ("assessment_attempts.save", "POST", ""): LEARNER,
+    ("assessment_attempts.submit", "POST", ""): LEARNER,
+    ("assessment_attempts.grade", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("assessment_attempts.regrade", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("api_keys.ApiKeys", "POST", ""): ADMIN,
     ("assessments.Assessments", "POST", ""): COURSE_MANAGERS,
     ("assessments.AssessmentById", "PUT", ""): COURSE_MANAGERS,

@@ -9,7 +9,8 @@ from app.extensions import db
 from app.security.actor import Actor
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
-from blueprints.assessments.attempts import start_attempt
+from blueprints.assessments import bank, quizzes
+from blueprints.assessments.attempts import save_answer, start_attempt, submit_attempt
 from blueprints.assessments.models import Question, QuestionVersion, Quiz, QuizSlot, question_tags
 from blueprints.users.services import principal_for_user
 from tests.support.courses import make_course
@@ -217,3 +218,50 @@ def demo_attempt_ids(course_id, student_id):
         db.session.commit()
     attempt = start_attempt(quiz.id, actor=Actor(principal_for_user(student_id)))
     return {"quiz_id": quiz.id, "attempt_id": attempt.id}
+
+
+ESSAY_SPEC = {"min_words": None, "max_words": 200, "grader_info": "Mention scattering."}
+CHOICE_SPEC = EVERY_KIND["single_choice"]["spec"]
+# The same question with its key turned round: a regrade with the current version changes every grade.
+CHOICE_SPEC_FIXED = {"options": [{**option, "correct": not option["correct"]} for option in CHOICE_SPEC["options"]]}
+
+
+def seed_attempts(acting_admin, courses, learners):
+    """The escalation matrix's attempts (inside the tenant), per course key ("c1" -> suffix "1", "c_org" ->
+    "_org"): a published exam `exam<suffix>` of an essay (position 1) and a single-choice question
+    (`exam<suffix>_choice`, position 2); its learner (`learners[key]`) has a submitted attempt
+    `essay<suffix>` (the essay awaiting a grade, the choice answered "a") and an open one `open<suffix>`. The
+    choice question then gets a second version with its key turned round, so a regrade with the current
+    version changes the submitted attempt. Returns the ids."""
+    admin, ids = Actor(acting_admin), {}
+    for key, course in courses.items():
+        suffix = key[1:]
+        essay = bank.create_question(
+            course.id, "essay", f"Essay of {course.title}", "<p>Why is the sky blue?</p>", ESSAY_SPEC, actor=admin
+        )
+        choice = bank.create_question(
+            course.id,
+            "single_choice",
+            f"Choice of {course.title}",
+            "<p>Which planet is red?</p>",
+            CHOICE_SPEC,
+            actor=admin,
+        )
+        exam = quizzes.create_quiz(course.id, title=f"Exam of {course.title}", actor=admin)
+        quizzes.set_slots(exam.id, [{"question_id": essay.id}, {"question_id": choice.id}], actor=admin)
+        quizzes.update_quiz(exam.id, published=True, actor=admin)
+        learner = Actor(principal_for_user(learners[key]))
+        submitted = start_attempt(exam.id, actor=learner)
+        save_answer(submitted.id, 1, {"text": "Light scatters."}, actor=learner)
+        submit_attempt(submitted.id, actor=learner, answers={2: {"choice": "a"}})
+        opened = start_attempt(exam.id, actor=learner)
+        bank.update_question(choice.id, spec=CHOICE_SPEC_FIXED, change_note="key fixed", actor=admin)
+        ids.update(
+            {
+                f"exam{suffix}": exam.id,
+                f"exam{suffix}_choice": choice.id,
+                f"essay{suffix}": submitted.id,
+                f"open{suffix}": opened.id,
+            }
+        )
+    return ids

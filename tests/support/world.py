@@ -15,6 +15,10 @@ row) and puts back, cheaply, only what a request changed.
     can make one). API keys: one per role, and `victim_key` to revoke. Imports: a dry run per scope
     (`imp_north`, `imp_south`, `imp_org`) to commit. Questions: `q1` (C1), `q2` (C2), `q_org` (the
     organization bank, the admin's), and archived ones to restore, `qa1` (C1) and `qa2` (C2).
+    Quizzes (tests/support/quizzes.py): `quiz1` (C1, published), `quiz1_draft`, `quiz2` (C2). Exams with an
+    essay (tests/support/attempts.py): `exam1` (C1, s_north), `exam2` (C2, s_south), `exam_org` (C_org,
+    s_north3), each with its learner's submitted attempt (`essay1`, ...: the essay awaiting a grade) and open
+    one (`open1`, ...); nobody has started `quiz1` (s_north may).
 """
 
 import inspect
@@ -44,6 +48,7 @@ from blueprints.users import management
 from blueprints.users.models import User
 from blueprints.users.services import create_user
 from tests.conftest import PASSWORD
+from tests.support.attempts import seed_attempts
 from tests.support.questions import archived_question_row, question_row
 from tests.support.quizzes import seed_quizzes
 
@@ -160,6 +165,13 @@ def build_world(app, tenant, run_jobs):
         learning.enroll_users(c2, [s_south.id])
         learning.enroll_users(c_org, [s_south.id, s_north3.id])
         ids.update(seed_quizzes(acting_admin, {"c1": c1, "c2": c2}, {"c1": s_north.id, "c2": s_south.id}))
+        ids.update(
+            seed_attempts(
+                acting_admin,
+                {"c1": c1, "c2": c2, "c_org": c_org},
+                {"c1": s_north.id, "c2": s_south.id, "c_org": s_north3.id},
+            )
+        )
 
         for role in (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT):
             ids[f"key:{role}"] = create_api_key(f"{role} key", [role], acting_admin).secret
