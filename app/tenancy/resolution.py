@@ -4,7 +4,7 @@ import time
 
 from flask import abort, current_app, g, has_app_context, request
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.errors import PermissionDenied
 from app.extensions import db
@@ -44,7 +44,7 @@ def find_active_tenant(slug):
 class ActiveTenantCache:
     """Active tenants (TenantRef) by slug, kept per process for a few seconds: the registry read was a fifth
     of a request's CPU. A miss or an inactive tenant is never kept. A change to a tenant's row committed in
-    this process drops its entry at once (`_forget_changed_tenants`); other processes see it within the
+    this process drops its entry at once (`_note_changed_tenant`); other processes see it within the
     seconds given (docs/decisions.md). Shared by request resolution and the job runner (app/jobs.py)."""
 
     def __init__(self):
@@ -75,22 +75,23 @@ class ActiveTenantCache:
 
 def tenant_cache(app=None):
     app = app or current_app
-    return app.extensions.setdefault("active_tenants", ActiveTenantCache())
+    cache = app.extensions.get("active_tenants")
+    if cache is None:
+        cache = app.extensions["active_tenants"] = ActiveTenantCache()
+    return cache
 
 
-def _changed_tenant_slugs(session):
-    return {item.slug for item in (*session.dirty, *session.deleted) if isinstance(item, Tenant)}
-
-
-@event.listens_for(Session, "after_flush")
-def _note_changed_tenants(session, _flush_context):
+@event.listens_for(Tenant, "after_update")
+@event.listens_for(Tenant, "after_delete")
+def _note_changed_tenant(_mapper, _connection, tenant):
     # Dropped at the flush and again at the commit: a request of another thread between the two would
     # otherwise keep the row as it was before the commit for the whole TTL.
-    slugs = _changed_tenant_slugs(session)
-    if slugs and has_app_context():
-        session.info.setdefault("changed_tenants", set()).update(slugs)
-        for slug in slugs:
-            tenant_cache().forget(slug)
+    if not has_app_context():
+        return
+    tenant_cache().forget(tenant.slug)
+    session = object_session(tenant)
+    if session is not None:
+        session.info.setdefault("changed_tenants", set()).add(tenant.slug)
 
 
 @event.listens_for(Session, "after_commit")
