@@ -36,6 +36,9 @@ class Config:
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 100)
     TENANT_DB_POOL_SIZE = _env_int("TENANT_DB_POOL_SIZE", 2)
     TENANT_DB_MAX_OVERFLOW = _env_int("TENANT_DB_MAX_OVERFLOW", 3)
+    # An active organization found by its host is kept this long per process: another process's suspension
+    # or renaming is seen within it (this process's own at once). 0: read the registry on every request.
+    TENANT_CACHE_SECONDS = float(_env("TENANT_CACHE_SECONDS", 5))
     BACKUP_DIR = _env("LMS_BACKUP_DIR")
 
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -134,6 +137,7 @@ class TestConfig(Config):
     RATELIMIT_SENSITIVE = "100000 per minute"
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-every-hmac-algorithm-0123456789"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
+    TENANT_CACHE_SECONDS = 0  # tests that write the registry directly see it at once, unless one sets it
     EVENT_RETRY_INTERVALS = (0, 0)  # retried at once, so that one burst of the test worker sees them fail
     PASSWORD_HASH_PROFILE = "testing"  # cheap Argon2id: the suite hashes thousands of passwords
 

@@ -18,7 +18,7 @@ from rq.utils import now
 from rq.worker import WorkerStatus
 
 from app.tenancy.context import tenant_context
-from app.tenancy.resolution import find_active_tenant
+from app.tenancy.resolution import tenant_cache
 
 
 def redis_connection(app=None):
@@ -180,16 +180,13 @@ TENANT_RECHECK_SECONDS = 5.0
 def _active_tenant(app, slug):
     """The active tenant `slug` (a TenantRef) or None, looked up in the registry at most every
     `TENANT_RECHECK_SECONDS` per worker process: a registry query per job cost as much as a delivery's work.
-    A tenant suspended or archived meanwhile stops running jobs within those seconds."""
-    known = app.extensions.setdefault("job_tenants", {})  # slug -> (TenantRef, time.monotonic() of the check)
-    tenant, checked_at = known.get(slug, (None, None))
-    if tenant is None or time.monotonic() - checked_at > TENANT_RECHECK_SECONDS:
+    A tenant suspended or archived meanwhile stops running jobs within those seconds (at once when this
+    process made the change). The cache is the one requests use (app/tenancy/resolution.py)."""
+    cache = tenant_cache(app)
+    tenant = cache.cached(slug, TENANT_RECHECK_SECONDS)
+    if tenant is None:
         with app.app_context():
-            tenant = find_active_tenant(slug)
-        if tenant is None:
-            known.pop(slug, None)
-        else:
-            known[slug] = (tenant, time.monotonic())
+            tenant = cache.load(slug)
     return tenant
 
 

@@ -1,7 +1,10 @@
 """Host -> tenant, once per request, before any view runs."""
 
-from flask import abort, current_app, g, request
-from sqlalchemy import select
+import time
+
+from flask import abort, current_app, g, has_app_context, request
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
 
 from app.errors import PermissionDenied
 from app.extensions import db
@@ -38,6 +41,68 @@ def find_active_tenant(slug):
     return tenant.ref() if tenant else None
 
 
+class ActiveTenantCache:
+    """Active tenants (TenantRef) by slug, kept per process for a few seconds: the registry read was a fifth
+    of a request's CPU. A miss or an inactive tenant is never kept. A change to a tenant's row committed in
+    this process drops its entry at once (`_note_changed_tenant`); other processes see it within the
+    seconds given (docs/decisions.md). Shared by request resolution and the job runner (app/jobs.py)."""
+
+    def __init__(self):
+        self._entries = {}  # slug -> (TenantRef, time.monotonic() of the registry read)
+
+    def cached(self, slug, seconds):
+        """The tenant read less than `seconds` ago, or None."""
+        entry = self._entries.get(slug)
+        if entry is None or seconds <= 0 or time.monotonic() - entry[1] > seconds:
+            return None
+        return entry[0]
+
+    def load(self, slug):
+        """Read the registry now (app context needed) and keep the answer if it is an active tenant."""
+        tenant = find_active_tenant(slug)
+        if tenant is None:
+            self._entries.pop(slug, None)
+        else:
+            self._entries[slug] = (tenant, time.monotonic())
+        return tenant
+
+    def active(self, slug, seconds):
+        return self.cached(slug, seconds) or self.load(slug)
+
+    def forget(self, slug):
+        self._entries.pop(slug, None)
+
+
+def tenant_cache(app=None):
+    app = app or current_app
+    cache = app.extensions.get("active_tenants")
+    if cache is None:
+        cache = app.extensions["active_tenants"] = ActiveTenantCache()
+    return cache
+
+
+@event.listens_for(Tenant, "after_update")
+@event.listens_for(Tenant, "after_delete")
+def _note_changed_tenant(_mapper, _connection, tenant):
+    # Dropped at the flush and again at the commit: a request of another thread between the two would
+    # otherwise keep the row as it was before the commit for the whole TTL.
+    if not has_app_context():
+        return
+    tenant_cache().forget(tenant.slug)
+    session = object_session(tenant)
+    if session is not None:
+        session.info.setdefault("changed_tenants", set()).add(tenant.slug)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_changed_tenants(session, *_args):
+    slugs = session.info.pop("changed_tenants", None)
+    if slugs and has_app_context():
+        for slug in slugs:
+            tenant_cache().forget(slug)
+
+
 REQUEST_SCOPED = ("tenant", "principal", "actor", "api_meta", "api_fields", "style_nonce")
 
 
@@ -53,7 +118,7 @@ def resolve_tenant_for_request():
     g.tenant = None
     if slug == PLATFORM:
         return None
-    tenant = find_active_tenant(slug) if slug else None
+    tenant = tenant_cache().active(slug, current_app.config["TENANT_CACHE_SECONDS"]) if slug else None
     if tenant is None:
         if slug and is_suspended(slug):  # its people are told why, rather than a 404 that looks like a typo
             raise PermissionDenied(

@@ -141,16 +141,21 @@ def open_attempt(quiz_id, user_id):
     return next((a for a in _attempts_of(quiz_id, user_id) if a.status == AttemptStatus.IN_PROGRESS), None)
 
 
-def attempts_left(quiz, user_id):
-    """How many more attempts a learner may start (None: unlimited)."""
+def attempts_left(quiz, user_id, made=None, extra_attempts=None):
+    """How many more attempts a learner may start (None: unlimited). `made` (their attempts) and
+    `extra_attempts` (their accommodation's) when the caller has loaded them already."""
     if quiz.attempts_allowed is None:
         return None
-    _extra_minutes, extra_attempts = quizzes.accommodation_of(quiz.id, user_id)
-    return max(0, quiz.attempts_allowed + extra_attempts - len(_attempts_of(quiz.id, user_id)))
+    if extra_attempts is None:
+        _extra_minutes, extra_attempts = quizzes.accommodation_of(quiz.id, user_id)
+    if made is None:
+        made = _attempts_of(quiz.id, user_id)
+    return max(0, quiz.attempts_allowed + extra_attempts - len(made))
 
 
-def refusal_to_start(quiz, user_id, now=None):
-    """Why a learner may not start a new attempt now (a domain error), or None."""
+def refusal_to_start(quiz, user_id, now=None, made=None, extra_attempts=None):
+    """Why a learner may not start a new attempt now (a domain error), or None (`made`, `extra_attempts`:
+    see `attempts_left`)."""
     now = now or utcnow()
     if quiz.opens_at and now < quiz.opens_at:
         return PermissionDenied(
@@ -158,7 +163,7 @@ def refusal_to_start(quiz, user_id, now=None):
         )
     if quiz.closes_at and now >= quiz.closes_at:
         return PermissionDenied("This assessment is closed.", code="QUIZ_CLOSED")
-    if attempts_left(quiz, user_id) == 0:
+    if attempts_left(quiz, user_id, made, extra_attempts) == 0:
         return PermissionDenied("You have used every attempt at this assessment.", code="NO_ATTEMPTS_LEFT")
     return None
 
@@ -219,10 +224,12 @@ def start_attempt(quiz_id, actor=current_actor):
     """Start an attempt at a quiz, or resume the learner's open one (a reload, another device). An open
     attempt past its deadline is submitted first, with what was saved."""
     quiz = quiz_to_take(quiz_id, actor)
-    current = open_attempt(quiz.id, actor.id)
+    made = _attempts_of(quiz.id, actor.id)  # loaded once: the open one, the count left, the new one's number
+    current = next((attempt for attempt in made if attempt.status == AttemptStatus.IN_PROGRESS), None)
     if current is not None and not settle_if_overdue(current):
         return current
-    if refusal := refusal_to_start(quiz, actor.id):
+    extra_minutes, extra_attempts = quizzes.accommodation_of(quiz.id, actor.id)
+    if refusal := refusal_to_start(quiz, actor.id, made=made, extra_attempts=extra_attempts):
         raise refusal
     seed = secrets.randbelow(2**31)
     rng = random.Random(seed)  # noqa: S311 - a replayable draw and order, not a secret
@@ -231,11 +238,10 @@ def start_attempt(quiz_id, actor=current_actor):
         rng.shuffle(chosen)
     versions = _current_versions([question_id for question_id, _points in chosen])
     now = utcnow()
-    extra_minutes, _extra_attempts = quizzes.accommodation_of(quiz.id, actor.id)
     attempt = QuizAttempt(
         quiz_id=quiz.id,
         user_id=actor.id,
-        number=len(_attempts_of(quiz.id, actor.id)) + 1,
+        number=len(made) + 1,
         status=AttemptStatus.IN_PROGRESS,
         seed=seed,
         started_at=now,

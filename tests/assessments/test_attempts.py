@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from app.tenancy.engines import engine_for
 from blueprints.assessments.models import AttemptQuestion, QuizAccommodation
 from tests.conftest import run_jobs
 from tests.support.attempts import (
@@ -226,6 +227,43 @@ def test_who_may_start_and_when(app, school):
         db.session.add(QuizAccommodation(quiz_id=quiz_id, user_id=school["students"][0], extra_attempts=1))
         db.session.commit()
     assert _start(learner, quiz_id)["number"] == 2
+
+
+def _reads_of_the_learners_attempts_and_accommodation(app, tenant, call):
+    """(SELECTs of a learner's attempts at a quiz, SELECTs of their accommodation) while `call` runs."""
+    with app.app_context():
+        engine = engine_for(tenant)
+    statements = []
+    listener = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    selects = [statement for statement in statements if statement.startswith("SELECT")]
+    attempts = [s for s in selects if "FROM quiz_attempts" in s and "quiz_attempts.user_id =" in s]
+    accommodations = [s for s in selects if "FROM quiz_accommodations" in s]
+    return len(attempts), len(accommodations)
+
+
+def test_a_start_reads_the_learners_attempts_and_accommodation_once(app, school):
+    tenant = school["tenant"]
+    course_id, _items = enrolled_course(school)
+    quiz_id = make_quiz(app, tenant, course_id, attempts_allowed=2, time_limit_minutes=30)
+    learner = school["learners"][0]
+    started = []
+    reads = _reads_of_the_learners_attempts_and_accommodation(
+        app, tenant, lambda: started.append(_start(learner, quiz_id))
+    )
+    assert reads == (1, 1)
+    assert started[0]["number"] == 1
+    # Resuming the open attempt needs no accommodation at all.
+    resumed = []
+    reads = _reads_of_the_learners_attempts_and_accommodation(
+        app, tenant, lambda: resumed.append(_start(learner, quiz_id))
+    )
+    assert reads == (1, 0)
+    assert resumed[0]["id"] == started[0]["id"]
 
 
 def test_an_accommodation_adds_minutes_and_the_deadline_never_passes_the_closing_time(app, school):

@@ -1,5 +1,7 @@
 """Host -> tenant resolution, the routing session, and the engine registry."""
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -7,7 +9,8 @@ from app.extensions import db
 from app.tenancy.base import execute_in_tenant
 from app.tenancy.context import NoTenantContext, tenant_context
 from app.tenancy.engines import EngineRegistry, engine_registry
-from app.tenancy.provisioning import archive_tenant, get_tenant, suspend_tenant
+from app.tenancy.models import Tenant, TenantStatus
+from app.tenancy.provisioning import archive_tenant, get_tenant, suspend_tenant, update_tenant
 from app.tenancy.resolution import PLATFORM, slug_from_host
 from blueprints.courses.models import course_teachers
 from blueprints.users.models import User
@@ -68,6 +71,47 @@ def test_suspended_tenants_are_403_and_archived_ones_404(app, client, make_tenan
     expected = 403 if retire == "suspend" else 404
     assert api(tenant, token).get(f"/api/v1/organizations/{tenant.id}").status_code == expected
     assert client.get("/", headers={"Host": f"{tenant.slug}.localhost:5000"}).status_code == expected
+
+
+def _write_registry_row_as_another_process(app, tenant_id, **values):
+    """An UPDATE on a connection of its own, outside this process's ORM session: what another worker does."""
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.update(Tenant).where(Tenant.id == tenant_id).values(**values))
+
+
+def test_a_change_made_in_this_process_is_seen_at_once_despite_the_cache(app, client, make_tenant, monkeypatch):
+    monkeypatch.setitem(app.config, "TENANT_CACHE_SECONDS", 60)
+    tenant = make_tenant()
+    host = {"Host": f"{tenant.slug}.localhost:5000"}
+    assert client.get("/", headers=host).status_code == 200
+    with app.app_context():
+        update_tenant(get_tenant(tenant.id), name="Renamed Here Academy")
+    assert "Renamed Here Academy" in client.get("/", headers=host).get_data(as_text=True)
+    with app.app_context():
+        suspend_tenant(get_tenant(tenant.id))
+    assert client.get("/", headers=host).status_code == 403
+
+
+def test_another_process_suspension_and_renaming_are_seen_within_the_cache_seconds(
+    app, client, make_tenant, monkeypatch
+):
+    seconds = 1.0
+    monkeypatch.setitem(app.config, "TENANT_CACHE_SECONDS", seconds)
+    tenant = make_tenant()
+    host = {"Host": f"{tenant.slug}.localhost:5000"}
+    assert client.get("/", headers=host).status_code == 200
+
+    _write_registry_row_as_another_process(app, tenant.id, name="Renamed Elsewhere Academy")
+    assert "Renamed Elsewhere Academy" not in client.get("/", headers=host).get_data(as_text=True)  # cached
+    time.sleep(seconds + 0.1)
+    assert "Renamed Elsewhere Academy" in client.get("/", headers=host).get_data(as_text=True)
+
+    _write_registry_row_as_another_process(app, tenant.id, status=TenantStatus.SUSPENDED)
+    time.sleep(seconds + 0.1)
+    assert client.get("/", headers=host).status_code == 403
+    # A refusal is not kept: reactivated elsewhere, the organization answers on the next request.
+    _write_registry_row_as_another_process(app, tenant.id, status=TenantStatus.ACTIVE)
+    assert client.get("/", headers=host).status_code == 200
 
 
 def test_tenant_model_without_tenant_context_raises(app):
