@@ -14,9 +14,6 @@ import time
 
 from flask import current_app, g, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
-from limits import WindowStats
-from limits.storage import RedisStorage
-from limits.strategies import FixedWindowRateLimiter
 
 from app.api.errors import handle_http_exception, wants_envelope
 from app.security.principal import try_current_principal
@@ -124,20 +121,6 @@ def _honest_retry_after(response):
     return response
 
 
-class FixedWindowReadInOneRoundTrip(FixedWindowRateLimiter):
-    """The fixed window (flask-limiter's default), whose state for the X-RateLimit-* headers of every
-    response is read from Redis in one round trip (GET and TTL pipelined) instead of two. Counting is
-    the library's own (one atomic script per hit): no limit changes."""
-
-    def get_window_stats(self, item, *identifiers):
-        if not isinstance(self.storage, RedisStorage):
-            return super().get_window_stats(item, *identifiers)
-        key = self.storage.prefixed_key(item.key_for(*identifiers))
-        with self.storage.get_connection(True).pipeline(transaction=False) as pipeline:
-            count, ttl = pipeline.get(key).ttl(key).execute()
-        return WindowStats(max(ttl, 0) + time.time(), max(0, item.amount - int(count or 0)))
-
-
 def init_rate_limits(app):
     app.after_request(_honest_retry_after)  # hooks run in reverse order: this one after the limiter's ...
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
@@ -145,9 +128,6 @@ def init_rate_limits(app):
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
 
     limiter.init_app(app)
-    if app.config.get("RATELIMIT_STRATEGY", "fixed-window") == "fixed-window":
-        # flask-limiter builds its strategy from a name and offers no hook to give it one of ours.
-        limiter._limiter = FixedWindowReadInOneRoundTrip(limiter._storage)
     app.after_request(_note_own_retry_after)  # ... and this one before it
     app.register_error_handler(RateLimitExceeded, render_rate_limited)
 
