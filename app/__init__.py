@@ -118,6 +118,9 @@ FEATURES = (
     "blueprints.courses",
     "blueprints.learning",
     "blueprints.assessments",
+    "blueprints.credentials",
+    "blueprints.badges",
+    "blueprints.certificates",
     "blueprints.home",
     "blueprints.outbox",
 )

@@ -1,0 +1,1 @@
+"""Badges: definitions with criteria, automatic and manual awards, Open Badges 3.0 and 2.0."""
