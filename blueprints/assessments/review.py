@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.tenancy.models import utcnow
-from blueprints.assessments import attempts, grading
+from blueprints.assessments import attempts, grading, quizzes
 from blueprints.assessments.models import AttemptStatus, Question, QuestionKind, ReviewWhen
 from blueprints.users.models import User  # a staff review names its learner
 
@@ -190,18 +190,23 @@ def quiz_summary(quiz, actor):
     graded = [(a, r) for a, r in rows if a.status == AttemptStatus.GRADED]
     grade = attempts.quiz_grade(quiz, actor.id) if graded and all(r.score for _a, r in graded) else None
     current = next((a for a in mine if a.status == AttemptStatus.IN_PROGRESS), None)
+    # The learner's attempts and accommodation are read once, for the refusal and the attempts left alike.
+    extra_attempts = 0
+    if actor.kind == "user" and quiz.attempts_allowed is not None:
+        _extra_minutes, extra_attempts = quizzes.accommodation_of(quiz.id, actor.id)
     refusal = None
     if current is None:
         try:
             attempts.quiz_to_take(quiz.id, actor)
-            refusal = attempts.refusal_to_start(quiz, actor.id)
+            refusal = attempts.refusal_to_start(quiz, actor.id, made=mine, extra_attempts=extra_attempts)
         except DomainError as error:
             refusal = error
+    left = attempts.attempts_left(quiz, actor.id, made=mine, extra_attempts=extra_attempts)
     return {
         "rows": rows,
         "grade": grade,
         "passed": None if grade is None else grade >= quiz.pass_percent - 1e-9,
-        "left": attempts.attempts_left(quiz, actor.id) if actor.kind == "user" else None,
+        "left": left if actor.kind == "user" else None,
         "current": current,
         "refusal": refusal.message if refusal else None,
         "questions": attempts.question_count(quiz),
