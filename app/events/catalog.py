@@ -319,3 +319,14 @@ class AssessmentPassed(Event):
     attempt_id: int | None = None
     course_id: int | None = None
     percent: float | None = None
+
+
+@define
+class CertificateRevoked(Event):
+    """A course's manager or an org admin revoked a certificate (with a reason): it verifies as revoked."""
+
+    name = "certificate.revoked"
+    emitted_by = ("blueprints.certificates.lifecycle.revoke",)
+    certificate_id: int
+    course_id: int
+    user_id: int

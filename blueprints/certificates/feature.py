@@ -1,11 +1,15 @@
 """Plugs the certificates feature into the app (see app/features.py). Each part registers its own blueprints below
 (one line each)."""
 
+from app import events
 from app.features import register_feature
+from blueprints.certificates import renewals, verify_api
 
 
 def register(app):
     api_blueprints = []
     page_blueprints = []
     commands = []
+    api_blueprints.append(verify_api.blp)
+    events.register(app, renewals)  # renews an expired certificate when its course is completed again
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
