@@ -2,13 +2,11 @@
 its progress on the archive's row (`done` of `total`), stored in the media storage, downloadable by whoever
 asked for it. Each PDF is named `<holder>-<code>.pdf`, in letters a file system anywhere accepts."""
 
-import re
 import tempfile
 import time
 import zipfile
 
 import sqlalchemy as sa
-from anyascii import anyascii
 
 from app.errors import NotFound
 from app.extensions import db
@@ -19,20 +17,12 @@ from app.storage import media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.certificates import issuance
-from blueprints.certificates.lifecycle import current_certificates
+from blueprints.certificates.lifecycle import current_certificates, safe_file_name
 from blueprints.certificates.models import Certificate, CertificateArchive, CertificateStatus
 from blueprints.courses import access
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 PROGRESS_SECONDS = 0.5  # how often the job writes its progress (the page polls every second)
-MAX_NAME = 60
-
-
-def safe_file_name(holder_name, code):
-    """`Zoë O'Brien`, `7KQ2-M9XD-4TPA` -> `Zoe-O-Brien-7KQ2-M9XD-4TPA.pdf`: ASCII letters, digits and dashes
-    (names in any script are transliterated), never a path."""
-    name = re.sub(r"[^A-Za-z0-9]+", "-", anyascii(holder_name or "")).strip("-")[:MAX_NAME].strip("-")
-    return f"{name or 'certificate'}-{re.sub(r'[^A-Za-z0-9-]', '', code)}.pdf"
 
 
 def archived_certificates(course_id):

@@ -14,26 +14,38 @@ Notifications (issue 15) will tell learners before expiry: `expiring_certificate
 call from a daily job; nothing emits an "expiring" event yet.
 """
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
+from anyascii import anyascii
 
+from app.api.listing import Page
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
 from app.security.actor import current_actor
 from app.security.actor_ids import actor_ids
+from app.storage import media_storage
 from app.tenancy.models import utcnow
 from blueprints.branches.queries import people_of
 from blueprints.certificates import issuance, verification
-from blueprints.certificates.models import Certificate
+from blueprints.certificates.models import Certificate, CertificateStatus
 from blueprints.courses import access
 from blueprints.courses import services as courses
 from blueprints.credentials import ledger
 
 MAX_REASON = 500
 EXPIRING_DAYS = 30
+MAX_NAME = 60
 SUBJECT = "certificate"
+
+
+def safe_file_name(holder_name, code):
+    """`Zoë O'Brien`, `7KQ2-M9XD-4TPA` -> `Zoe-O-Brien-7KQ2-M9XD-4TPA.pdf`: ASCII letters, digits and dashes
+    (names in any script are transliterated), never a path."""
+    name = re.sub(r"[^A-Za-z0-9]+", "-", anyascii(holder_name or "")).strip("-")[:MAX_NAME].strip("-")
+    return f"{name or 'certificate'}-{re.sub(r'[^A-Za-z0-9-]', '', code)}.pdf"
 
 
 def current_certificates():
@@ -61,12 +73,21 @@ def sees(certificate, actor=current_actor):
     )
 
 
+def not_found():
+    raise NotFound("No such certificate.")
+
+
+def course_of(course_id, actor=current_actor):
+    """The course of a certificate or archive, as the actor sees it (for a page's heading)."""
+    return access.course_for(course_id, "see", actor)
+
+
 def certificate_for(certificate_id, need="see", actor=current_actor):
     """A certificate the actor sees (else 404), checked for `need`: "see", "own" (its holder: 403 for the
     staff who see it) or "manage" (the course's managers and org admins: 403 for others who see it)."""
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None or not sees(certificate, actor):
-        raise NotFound("No such certificate.")
+        not_found()
     if need == "own" and not (actor.kind == "user" and actor.id == certificate.user_id):
         raise PermissionDenied("Only its holder can change who sees a certificate.", code="NOT_HOLDER")
     if need == "manage" and not actor.scope.organization_wide:
@@ -196,3 +217,68 @@ def expiring_certificates(days=EXPIRING_DAYS, course_ids=None):
     if course_ids is not None:
         stmt = stmt.where(Certificate.course_id.in_(course_ids))
     return stmt.order_by(Certificate.expires_at, Certificate.id)
+
+
+# The staff's list: a status filter over what the rows say and today.
+LIST_STATUSES = ("valid", "expiring", "expired", "revoked", "superseded", "pending")
+ISSUED_PAGE_SIZE = 20
+
+
+def _status_condition(status, now):
+    current = sa.and_(Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None))
+    unexpired = sa.or_(Certificate.expires_at.is_(None), Certificate.expires_at > now)
+    return {
+        "valid": sa.and_(current, unexpired),
+        "expiring": sa.and_(
+            current, Certificate.expires_at > now, Certificate.expires_at <= now + timedelta(days=EXPIRING_DAYS)
+        ),
+        "expired": sa.and_(current, Certificate.expires_at <= now),
+        "revoked": Certificate.revoked_at.is_not(None),
+        "superseded": sa.and_(Certificate.superseded_at.is_not(None), Certificate.revoked_at.is_(None)),
+        "pending": sa.and_(current, Certificate.render_status != CertificateStatus.READY),
+    }[status]
+
+
+def status_label(certificate, now=None):
+    """valid, expired, revoked or superseded, as the verification page would say."""
+    now = now or utcnow()
+    if certificate.revoked_at:
+        return "revoked"
+    if certificate.superseded_at:
+        return "superseded"
+    if certificate.expires_at and certificate.expires_at <= now:
+        return "expired"
+    return "valid"
+
+
+def issued_certificates(course_id, search="", status="", page=1, actor=current_actor):
+    """A course's certificates for its staff, newest first, by holder name or code and status; with whether the
+    actor may change them (its managers) or only see those of their branches' people (a branch manager)."""
+    course, branch_ids = access.roster_for(course_id, actor)
+    stmt = sa.select(Certificate).where(Certificate.course_id == course.id)
+    if branch_ids is not None:
+        stmt = stmt.where(Certificate.user_id.in_(people_of(branch_ids)))
+    words = " ".join((search or "").split())[:100]
+    if words:
+        plain = verification.normalized_code(words)
+        by_code = [Certificate.code.ilike(f"%{verification.display_code(plain)}%")] if plain else []
+        stmt = stmt.where(sa.or_(Certificate.holder_name.ilike(f"%{words}%"), *by_code))
+    if status in LIST_STATUSES:
+        stmt = stmt.where(_status_condition(status, utcnow()))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery()))
+    page = max(1, min(page, max(1, -(-total // ISSUED_PAGE_SIZE))))
+    items = db.session.scalars(
+        stmt.order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        .limit(ISSUED_PAGE_SIZE)
+        .offset((page - 1) * ISSUED_PAGE_SIZE)
+    ).all()
+    return course, branch_ids is None, Page(items, page, ISSUED_PAGE_SIZE, total)
+
+
+def serve_pdf(certificate_id, actor=current_actor):
+    """A certificate's PDF, to whoever may see the certificate (a download named `<holder>-<code>.pdf`)."""
+    certificate = certificate_for(certificate_id, "see", actor)
+    if certificate.render_status != CertificateStatus.READY or not certificate.pdf_key:
+        raise NotFound("This certificate's PDF is still being made; try again in a minute.")
+    name = safe_file_name(certificate.holder_name, certificate.code)
+    return media_storage().serve(certificate.pdf_key, "application/pdf", name, as_attachment=True)

@@ -7,11 +7,14 @@ it also shows the holder's name, the course and the dates. The share link works 
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
+
 from app.api.types import as_utc
 from app.extensions import db
 from app.security.actor import current_actor
 from app.tenancy.context import require_tenant
 from blueprints.certificates import lifecycle, verification
+from blueprints.certificates.models import Certificate
 from blueprints.home.services import organization_name
 
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
@@ -62,3 +65,38 @@ def share(certificate_id, public, actor=current_actor):
         verification.forget_after_commit(certificate.code)
         db.session.commit()
     return sharing_of(certificate)
+
+
+@dataclass(frozen=True)
+class HeldCertificate:
+    certificate: Certificate
+    status: str  # valid, expired, revoked, superseded
+    sharing: Sharing
+    expiring_soon: bool
+
+
+def certificates_held(actor=current_actor):
+    """The actor's own certificates for "My achievements": current ones first (newest first), then those
+    revoked or replaced, each with its status and links."""
+    if not actor.is_authenticated or actor.kind != "user":
+        return []
+    rows = db.session.scalars(
+        sa.select(Certificate)
+        .where(Certificate.user_id == actor.id)
+        .order_by(
+            sa.case((sa.and_(Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None)), 0), else_=1),
+            Certificate.issued_at.desc(),
+            Certificate.id.desc(),
+        )
+    ).all()
+    soon = {
+        row.id for row in db.session.scalars(lifecycle.expiring_certificates().where(Certificate.user_id == actor.id))
+    }
+    return [HeldCertificate(row, lifecycle.status_label(row), sharing_of(row), row.id in soon) for row in rows]
+
+
+def held_certificate(certificate_id, actor=current_actor):
+    """One of the actor's own certificates, as on "My achievements"."""
+    certificate = lifecycle.certificate_for(certificate_id, "own", actor)
+    soon = db.session.scalar(lifecycle.expiring_certificates().where(Certificate.id == certificate.id)) is not None
+    return HeldCertificate(certificate, lifecycle.status_label(certificate), sharing_of(certificate), soon)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.tenancy.models import utcnow
-from blueprints.certificates.archives import safe_file_name
+from blueprints.certificates.lifecycle import safe_file_name
 from tests.conftest import run_jobs
 from tests.support.certificate_rows import make_certificate
 from tests.support.quizzes import make_classroom
