@@ -32,6 +32,7 @@ from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, serve
+from tests.support.certificate_rows import demo_certificate_ids
 from tests.support.questions import question_row
 
 pytestmark = pytest.mark.browser
@@ -56,6 +57,9 @@ NOT_PAGES = {
     "assessment_formats.export_questions",  # a GIFT/Aiken text download
     "assessment_bank.image",
     "assessment_attempts.attempt_image",  # a question's image (a JPEG)
+    "certificate_pages.pdf",  # a certificate's PDF
+    "certificate_pages.archive_download",  # a ZIP of a course's certificates
+    "achievement_pages.pdf",
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -120,6 +124,8 @@ def demo_ids(app, tenant):
             # the demo course's quiz (made here until the demo has one) and the demo student's open attempt at it
             **demo_attempt_ids(course.id, find_user_by_email("student@demo.example").id),
             "question_id": question_row(course.id, "fill_blanks", "Demo blanks", tags=("demo",)),
+            # the demo student's certificate of the demo course, and a ZIP of its certificates the teacher asked for
+            **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
         }
     run_jobs(app)
     return ids

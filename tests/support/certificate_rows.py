@@ -6,11 +6,15 @@ import secrets
 from datetime import timedelta
 
 from app.extensions import db
+from app.security.actor import Actor
 from app.storage import media_storage
 from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.models import utcnow
+from blueprints.certificates import archives
+from blueprints.certificates.lifecycle import current_certificates
 from blueprints.certificates.models import Certificate, CertificateStatus
 from blueprints.credentials import ledger
+from blueprints.users.services import find_user_by_email, principal_for_user
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -47,3 +51,19 @@ def make_certificate(app, tenant, course_id, user_id, **fields):
     with tenant_context(tenant, app):
         certificate = certificate_row(course_id, user_id, **fields)
         return certificate.id, certificate.code
+
+
+def demo_certificate_ids(course_id, student_id, teacher_email):
+    """Inside the demo tenant: `code` and `certificate_id` of the student's current certificate of the course
+    (made here when the demo has none), and `archive_id` of a ZIP of the course's certificates the teacher asked
+    for (its job runs with the crawler's `run_jobs`)."""
+    certificate = db.session.scalar(
+        current_certificates().where(Certificate.course_id == course_id, Certificate.user_id == student_id)
+    )
+    if certificate is None:
+        certificate = certificate_row(
+            course_id, student_id, holder_name="Sam Student", course_title="Getting started", pdf=b"%PDF-1.4 demo"
+        )
+    teacher = principal_for_user(find_user_by_email(teacher_email).id)
+    archive = archives.request_archive(course_id, Actor(teacher))
+    return {"code": certificate.code, "certificate_id": certificate.id, "archive_id": archive.id}
