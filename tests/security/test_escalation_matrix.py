@@ -240,6 +240,25 @@ def _targets(w):
         # has, at exam1 (C1), an open attempt and a submitted one whose essay awaits a grade; exam2 (C2) is
         # s_south's, exam_org (C_org, which bm_north follows for their learner s_north3 but does not manage)
         # is s_north3's
+        # a certificate to revoke or re-issue: C1's (s_north's) is the acting staff's course; C_org's is followed by
+        # bm_north (s_north3 is their learner) but managed by nobody acting
+        "certificate": lambda role: _by_role(
+            ([("C1/s_north's", w.cert1)], []),
+            ([("C1/s_north's", w.cert1)], [("C2/s_south's", w.cert2), ("C_org/s_north3's (followed)", w.cert_org)]),
+            ([("C1/s_north's", w.cert1)], [("C2/s_south's", w.cert2), ("C_org/s_north3's", w.cert_org)]),
+            ([("C1/s_north's (their own)", w.cert1)], [("C2/s_south's", w.cert2)]),
+        )[role],
+        "course_certificate": lambda role: (
+            [pair("C1/s_north's", course="c1", certificate="cert1")],
+            []
+            if role == ORG_ADMIN
+            else [
+                pair("C2/s_south's", course="c2", certificate="cert2"),
+                pair("C1/s_south's (another course's)", course="c1", certificate="cert2"),
+            ],
+        ),
+        # a certificate to share: only its holder may (the acting student holds cert1)
+        "own_certificate": lambda role: ([("s_north's", w.cert1)], [("s_south's", w.cert2)]),
         "take_quiz": lambda role: (
             [("Q1", w.quiz1)],
             [("Q2 (not enrolled)", w.quiz2), ("Q1_draft (unpublished)", w.quiz1_draft)],
@@ -396,6 +415,23 @@ ESSAY_GRADE = {"score": 1, "comment": "Well argued."}
 TABLE = {
     # ---- API ----
     ("attempts.QuizAttempts", "POST"): Route(path={"quiz_id": "$take_quiz"}),
+    ("certificate_verification.ShareCertificate", "POST"): Route(
+        path={"certificate_id": "$own_certificate"}, body={"public": True}
+    ),
+    ("certificate_verification.RevokeCertificate", "POST"): Route(
+        path={"certificate_id": "$certificate"}, body={"reason": "Matrix revocation"}
+    ),
+    ("certificate_verification.ReissueCertificate", "POST"): Route(path={"certificate_id": "$certificate"}),
+    ("certificate_verification.CourseCertificateArchive", "POST"): Route(path={"course_id": "$course"}),
+    ("certificate_pages.revoke", "POST"): Route(
+        path={"course_id": "$course_certificate.course", "certificate_id": "$course_certificate.certificate"},
+        body={"reason": "Matrix revocation"},
+    ),
+    ("certificate_pages.reissue", "POST"): Route(
+        path={"course_id": "$course_certificate.course", "certificate_id": "$course_certificate.certificate"}
+    ),
+    ("certificate_pages.archive", "POST"): Route(path={"course_id": "$course"}),
+    ("achievement_pages.share", "POST"): Route(path={"certificate_id": "$own_certificate"}, body={"public": "true"}),
     ("attempts.AttemptAnswer", "PUT"): Route(
         path={"attempt_id": "$open_attempt", "position": 1}, body={"response": {"text": "Edited essay."}}
     ),
@@ -775,6 +811,15 @@ PEOPLE = set(ROLES)  # any signed-in person (never a key)
 LEARNER = {STUDENT}
 
 ALLOWED = {
+    # certificates: the holder shares their own; the course's managers and org admins revoke, re-issue and zip
+    ("certificate_verification.ShareCertificate", "POST", ""): LEARNER,
+    ("certificate_verification.RevokeCertificate", "POST", ""): COURSE_MANAGERS,
+    ("certificate_verification.ReissueCertificate", "POST", ""): COURSE_MANAGERS,
+    ("certificate_verification.CourseCertificateArchive", "POST", ""): COURSE_MANAGERS,
+    ("certificate_pages.revoke", "POST", ""): COURSE_MANAGERS,
+    ("certificate_pages.reissue", "POST", ""): COURSE_MANAGERS,
+    ("certificate_pages.archive", "POST", ""): COURSE_MANAGERS,
+    ("achievement_pages.share", "POST", ""): LEARNER,
     # a learner takes their own attempts (a key is nobody's learner); a course's managers grade and regrade
     ("attempts.QuizAttempts", "POST", ""): LEARNER,
     ("attempts.AttemptAnswer", "PUT", ""): LEARNER,

@@ -67,3 +67,13 @@ def demo_certificate_ids(course_id, student_id, teacher_email):
     teacher = principal_for_user(find_user_by_email(teacher_email).id)
     archive = archives.request_archive(course_id, Actor(teacher))
     return {"code": certificate.code, "certificate_id": certificate.id, "archive_id": archive.id}
+
+
+def seed_certificates(courses, learners):
+    """The escalation matrix's certificates (inside the tenant): `cert1` of learners["c1"] in courses["c1"], and
+    so on for each key (`cert_org` for "c_org"); with a stored PDF each."""
+    ids = {}
+    for key, course in courses.items():
+        certificate = certificate_row(course.id, learners[key], course_title=course.title, pdf=b"%PDF-1.4 matrix")
+        ids[f"cert{key[1:]}" if key != "c_org" else "cert_org"] = certificate.id
+    return ids
