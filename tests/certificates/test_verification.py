@@ -122,9 +122,12 @@ def limited_app(app_config):
 def test_verifications_are_limited_per_address_with_a_429_envelope(limited_app, tenant):
     client = limited_app.test_client()
     host = {"Host": f"{tenant.slug}.localhost:5000"}
-    statuses = [client.get("/api/v1/verify/AAAA-BBBB-CCCC", headers=host).status_code for _ in range(3)]
-    refused = client.get("/api/v1/certificates/1/verify", headers=host)  # the same budget, by id
+    statuses = [client.get("/api/v1/verify/AAAA-BBBB-CCCC", headers=host).status_code for _ in range(2)]
+    statuses.append(client.get("/verify/AAAA-BBBB-CCCC", headers=host).status_code)  # the page shares the budget
+    refused = client.get("/api/v1/certificates/1/verify", headers=host)  # and so does the API by id
     assert statuses == [200, 200, 200] and refused.status_code == 429
+    page = client.get("/verify/AAAA-BBBB-CCCC", headers=host)
+    assert page.status_code == 429 and "Try again in" in page.get_data(as_text=True)
     assert refused.get_json()["error"]["code"] == "RATE_LIMITED" and int(refused.headers["Retry-After"]) > 0
     other = client.get("/api/v1/verify/AAAA-BBBB-CCCC", headers=host, environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert other.status_code == 200  # another address has its own budget
