@@ -153,13 +153,15 @@ def revoke(certificate_id, reason, actor=current_actor):
 
 
 def _replace(old, user_id, *, completed_at, expires_at_from_old):
-    """Supersede `old` and issue its successor in the same transaction (the caller commits)."""
+    """Supersede `old` and issue its successor; None (and nothing changed) when the course gives none. Issuance
+    commits the new row together with the supersede; the link to it and the log entries follow in the caller's
+    commit."""
     now = utcnow()
     _retire(old, superseded_at=now)
     new = issuance.issue_certificate(old.course_id, old.user_id, issued_by_id=user_id, completed_at=completed_at)
-    if new is None:
+    if new is None:  # the course gives none any more (or a concurrent issue won): nothing changes
         db.session.rollback()
-        raise Conflict("This course gives no certificate any more.", code="NO_CERTIFICATE")
+        return None
     if expires_at_from_old:
         new.expires_at = old.expires_at  # a new name is not a new completion: the validity stays
     old.superseded_by_id = new.id
@@ -181,6 +183,8 @@ def reissue(certificate_id, actor=current_actor):
     old = certificate_for(certificate_id, "manage", actor)
     user_id = actor_ids(actor.principal).user_id
     new = _replace(old, user_id, completed_at=old.completed_at, expires_at_from_old=True)
+    if new is None:
+        raise Conflict("This course gives no certificate any more: it cannot be re-issued.", code="NO_CERTIFICATE")
     verification.forget_after_commit(old.code, new.code)
     db.session.commit()
     return new
@@ -200,6 +204,8 @@ def renew_on_completion(course_id, user_id, completed_at=None):
     if expired is None:
         return None
     new = _replace(expired, None, completed_at=completed_at or utcnow(), expires_at_from_old=False)
+    if new is None:
+        return None
     verification.forget_after_commit(expired.code, new.code)
     db.session.commit()
     return new
