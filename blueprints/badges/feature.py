@@ -2,10 +2,11 @@
 (one line each)."""
 
 from app.features import register_feature
+from blueprints.badges import api, hosted_views, views
 
 
 def register(app):
-    api_blueprints = []
-    page_blueprints = []
+    api_blueprints = [api.blp, api.people_blp, api.awards_blp]
+    page_blueprints = [hosted_views.bp, views.bp]
     commands = []
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
