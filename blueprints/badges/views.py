@@ -250,7 +250,14 @@ def criteria_fields():
         key = "manual"
     course_id = request.args.get("course_id", type=int) or None
     params = {"course_id": course_id} if key == "course_completed" and course_id else {}
-    return render_page("badges/_criteria.html", criteria=_criteria_context(key, params, course_id), criteria_errors={})
+    return render_page(
+        "badges/fragment.html",
+        partial="badges/_criteria.html",
+        fragment="badges/_criteria.html",
+        title="Criteria fields",
+        criteria=_criteria_context(key, params, course_id),
+        criteria_errors={},
+    )
 
 
 @bp.get("/preview")
@@ -263,8 +270,14 @@ def preview():
     initials = (request.args.get("initials") or "").strip()[:3].upper() or artwork.initials_of(
         request.args.get("name", "")
     )
-    svg = artwork.drawn_svg(colour, accent, initials).decode()
-    return Response(f'<div id="badge-preview" class="badge-preview" role="img" aria-label="Preview">{svg}</div>')
+    preview_svg = artwork.drawn_svg(colour, accent, initials).decode()  # built by us: initials are escaped
+    return render_page(
+        "badges/fragment.html",
+        partial="badges/_preview.html",
+        fragment="badges/_preview.html",
+        title="Preview",
+        preview=preview_svg,
+    )
 
 
 # --- a badge's awards --------------------------------------------------------------------------------------------
@@ -298,7 +311,15 @@ def find_learners(badge_id):
     """People you may give this badge to, matching the search (at most 20)."""
     badge = badges.get_badge(badge_id, "manage")
     text = (request.args.get("q") or "")[:100]
-    return render_page("badges/_learner_results.html", badge=badge, people=awards.find_learners(badge, text), q=text)
+    return render_page(
+        "badges/fragment.html",
+        partial="badges/_learner_results.html",
+        fragment="badges/_learner_results.html",
+        title=f"Give {badge.name}",
+        badge=badge,
+        people=awards.find_learners(badge, text),
+        q=text,
+    )
 
 
 @bp.post("/<int:badge_id>/award")
