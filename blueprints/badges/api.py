@@ -216,7 +216,7 @@ class BadgeById(MethodView):
 class BadgeImage(MethodView):
     @requires("courses.manage")
     @blp.doc(security=BEARER)
-    @blp.arguments(ImageUploadSchema, location="files")
+    @blp.arguments(ImageUploadSchema, location="multipart")
     @blp.response(200, BadgeSchema)
     def put(self, files, badge_id):
         """Upload the badge's picture: a PNG (re-encoded, at most 512 px) or an SVG (cleaned: no scripts, no

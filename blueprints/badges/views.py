@@ -9,7 +9,7 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.api.listing import parse_list_query
-from app.errors import DomainError, NotFound
+from app.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.extensions import db
 from app.forms import apply_domain_error
 from app.pages import render_page
@@ -226,6 +226,7 @@ def edit(badge_id):
 @requires("courses.manage")
 def upload_image(badge_id):
     """Upload a PNG or SVG as the badge's picture, or go back to the drawn one."""
+    badges.get_badge(badge_id, "manage")  # a badge out of reach is a 404/403, not a message
     if request.form.get("remove"):
         badges.remove_image(badge_id)
         flash("The picture is drawn from the colours and initials again.")
@@ -326,10 +327,11 @@ def find_learners(badge_id):
 @requires("courses.manage")
 def give(badge_id):
     """Give the badge to a learner, with an optional reason."""
+    badges.get_badge(badge_id, "manage")
     try:
         awards.award_by_hand(badge_id, request.form.get("user_id", type=int) or 0, request.form.get("reason", ""))
         flash("Badge given.")
-    except DomainError as error:
+    except (Conflict, ValidationFailed) as error:  # someone out of reach is a 404, as in the API
         flash(error.message)
     return redirect(url_for(".awards_page", badge_id=badge_id))
 
@@ -338,10 +340,11 @@ def give(badge_id):
 @requires("courses.manage")
 def take_back(badge_id):
     """Revoke a learner's award, saying why."""
+    badges.get_badge(badge_id, "manage")
     try:
         awards.revoke_by_hand(badge_id, request.form.get("user_id", type=int) or 0, request.form.get("reason", ""))
         flash("Award revoked.")
-    except DomainError as error:
+    except (Conflict, ValidationFailed) as error:
         flash(_messages(error))
     return redirect(url_for(".awards_page", badge_id=badge_id))
 
