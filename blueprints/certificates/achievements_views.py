@@ -7,26 +7,21 @@ from app.errors import BadRequest
 from app.pages import is_htmx
 from app.security.actor import current_actor
 from app.security.principal import requires
+from blueprints.badges import queries as badges
 from blueprints.certificates import lifecycle, sharing
 
 bp = Blueprint("achievement_pages", __name__, url_prefix="/achievements")
-
-
-def badges_section(user_id):
-    """(badges earned, badges in progress) from the badges feature's queries; (None, None) until it is here."""
-    return None, None
 
 
 @bp.get("")
 @requires("courses.learn")
 def index():
     """Everything you earned: certificates to download and share, badges, and how close you are to the next."""
-    earned, in_progress = badges_section(current_actor.id)
     return render_template(
         "certificates/achievements.html",
         held=sharing.certificates_held(current_actor),
-        badges=earned,
-        badge_progress=in_progress,
+        badges=badges.badges_of(current_actor.id),
+        badge_progress=badges.progress_of(current_actor.id),
     )
 
 

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 import pytest
 
 from tests.conftest import run_jobs
+from tests.support.badges import create_badge
 from tests.support.browser import Browser
 from tests.support.certificate_rows import make_certificate
 from tests.support.quizzes import make_classroom
@@ -117,3 +118,21 @@ def test_the_teacher_finds_revokes_reissues_and_zips_the_courses_certificates(ap
 def test_a_student_cannot_open_a_courses_certificate_list(app, classroom):
     learner = signed_in(app, classroom.tenant, "ada@example.org")
     assert learner.get(f"/courses/{classroom.course_id}/certificates").status_code == 403
+
+
+def test_my_achievements_shows_the_badges_earned_and_the_progress_towards_the_others(app, classroom):
+    teacher = classroom.teacher
+    earned = create_badge(teacher, name="Helper", course_id=classroom.course_id)
+    given = teacher.post(f"/api/v1/badges/{earned['id']}/award", json={"user_id": classroom.ids["learner"]})
+    assert given.status_code in (200, 201), given.get_json()
+    create_badge(
+        teacher,
+        name="Physics finisher",
+        course_id=classroom.course_id,
+        criteria_strategy="course_completed",
+        criteria={"course_id": classroom.course_id},
+    )
+    page = signed_in(app, classroom.tenant, "ada@example.org").get("/achievements").get_data(as_text=True)
+    badges = page[page.index('id="badges-heading"') :]
+    assert "Helper" in badges and "Earned" in badges
+    assert "Badges you can earn" in badges and "Physics finisher" in badges and "<progress" in badges
