@@ -9,6 +9,7 @@ cache and the rate limit. Requests go through the WSGI app in-process, one at a 
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -49,11 +50,12 @@ def seed(count):
 
 
 def measure(client, host, paths):
-    latencies = []
+    latencies, cpu = [], []
     for path in paths:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(path, headers={"Host": host})
         latencies.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         if response.status_code != 200:
             raise RuntimeError(f"{path}: {response.status_code}")
     return {
@@ -61,6 +63,9 @@ def measure(client, host, paths):
         "p50_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(percentile(latencies, 0.95), 2),
         "max_ms": round(max(latencies), 2),
+        # this process's CPU per request: what the wall time would be without the neighbours on a busy machine
+        "cpu_p50_ms": round(statistics.median(cpu), 2),
+        "cpu_p95_ms": round(percentile(cpu, 0.95), 2),
     }
 
 
@@ -102,8 +107,10 @@ def main():
     for label in ("api", "page", "api_cold_cache"):
         figures = results[label]
         print(
-            f"  {label:<15} p50 {figures['p50_ms']} ms   p95 {figures['p95_ms']} ms   ({figures['requests']} requests)"
+            f"  {label:<15} p50 {figures['p50_ms']} ms   p95 {figures['p95_ms']} ms   "
+            f"(CPU p50 {figures['cpu_p50_ms']}, p95 {figures['cpu_p95_ms']} ms; {figures['requests']} requests)"
         )
+    print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(json.dumps(results))
 
 
