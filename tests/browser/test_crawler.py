@@ -56,6 +56,9 @@ NOT_PAGES = {
     "assessment_formats.export_questions",  # a GIFT/Aiken text download
     "assessment_bank.image",
     "assessment_attempts.attempt_image",  # a question's image (a JPEG)
+    "credentials_public.issuer",  # JSON-LD, the JWKS and the log's head are JSON, the verifier a Python file
+    "credentials_public.log_head",
+    "credentials_public.verifier",
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
