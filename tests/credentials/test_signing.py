@@ -78,6 +78,12 @@ def test_a_signed_credential_carries_the_vc_and_jwt_claims_and_verifies(app, ten
     assert "exp" not in open_ended and "validUntil" not in open_ended
     assert open_ended["type"] == ["VerifiableCredential"]
     assert open_ended["@context"] == ["https://www.w3.org/ns/credentials/v2"]
+    # an issuer object (Open Badges 3.0's Profile) is kept, always with this organization's id
+    with tenant_context(tenant, app):
+        profile = signing.issuer_profile()
+    forged_issuer = {**profile, "id": "https://elsewhere.example/issuer"}
+    as_profile = _verify(app, tenant, _sign(app, tenant, credential={**BADGE, "issuer": forged_issuer}))
+    assert as_profile["issuer"] == {**profile, "id": issuer} and as_profile["iss"] == issuer
 
 
 def test_a_changed_claim_breaks_the_signature(app, tenant):
