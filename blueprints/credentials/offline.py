@@ -35,6 +35,7 @@ ALGORITHM = "RS256"
 TOKEN_PATTERN = re.compile(rb"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 EMBEDDED_TOKEN = re.compile(re.escape(TOKEN_KEY) + rb" \(([A-Za-z0-9_.-]+)\) >>")
 LINE_END = re.compile(rb"[\r\n]")
+XREF_SUBSECTION = re.compile(rb"\s*(\d+)[ ]+(\d+)[ \t]*\r?\n")
 
 
 class InvalidCredential(Exception):
@@ -184,11 +185,41 @@ def _trailer(data):
     return _dictionary_at(data, start), offset
 
 
-def _object_dictionary(data, number, generation):
-    """The dictionary of the last definition of object (number, generation) in `data`, or None."""
-    match = None
-    for match in re.finditer(rb"(?<![0-9])%d\s+%d\s+obj\s*" % (number, generation), data):  # noqa: B007
-        pass
+def _xref_offset(data, xref_offset, number, generation):
+    """Where object (number, generation) starts, from the classic xref tables (following `/Prev`); None when
+    they do not say (xref streams, a free or missing entry, a damaged table)."""
+    seen = set()
+    while xref_offset not in seen and data[xref_offset : xref_offset + 4] == b"xref":
+        seen.add(xref_offset)
+        position = xref_offset + 4
+        while (section := XREF_SUBSECTION.match(data, position)) is not None:
+            first, count = int(section.group(1)), int(section.group(2))
+            if first <= number < first + count:
+                entry = data[section.end() + 20 * (number - first) :][:20]
+                if entry[17:18] == b"n" and entry[11:16].isdigit() and int(entry[11:16]) == generation:
+                    return int(entry[:10]) if entry[:10].isdigit() else None
+                return None
+            position = section.end() + 20 * count
+        try:
+            trailer = _dictionary_at(data, data.index(b"<<", data.index(b"trailer", xref_offset)))
+        except ValueError:
+            return None
+        previous = re.search(rb"/Prev\s+(\d+)", trailer)
+        if previous is None:
+            return None
+        xref_offset = int(previous.group(1))
+    return None
+
+
+def _object_dictionary(data, xref_offset, number, generation):
+    """The dictionary of object (number, generation): where the xref tables say it is, else its last
+    definition in the file; None when it is no dictionary (or in an object stream)."""
+    header = re.compile(rb"%d\s+%d\s+obj\s*" % (number, generation))
+    offset = _xref_offset(data, xref_offset, number, generation)
+    match = header.match(data, offset) if offset is not None else None
+    if match is None:
+        for match in re.finditer(rb"(?<![0-9])" + header.pattern, data):  # noqa: B007 (the last one)
+            pass
     if match is None or data[match.end() : match.end() + 2] != b"<<":
         return None
     return _dictionary_at(data, match.end())
@@ -229,12 +260,12 @@ def embed_credential(pdf_bytes, token):
     info_number, file_number, spec_number = size, size + 1, size + 2
 
     old_info_ref = _reference(trailer, b"/Info")
-    old_info = _object_dictionary(pdf_bytes, *old_info_ref) if old_info_ref else None
+    old_info = _object_dictionary(pdf_bytes, previous_xref, *old_info_ref) if old_info_ref else None
     info_entries = old_info[2:-2].strip() if old_info else b""
     info_entries = re.sub(re.escape(TOKEN_KEY) + rb"\s*\([^)]*\)", b"", info_entries).strip()
     info = b"<< " + (info_entries + b" " if info_entries else b"") + TOKEN_KEY + b" (" + token + b") >>"
 
-    catalog = _object_dictionary(pdf_bytes, *root)
+    catalog = _object_dictionary(pdf_bytes, previous_xref, *root)
     objects = [(info_number, 0, info)]
     file_stream = (
         b"<< /Type /EmbeddedFile /Subtype /application#2Fvc+jwt /Length %d /Params << /Size %d >> >>\nstream\n"

@@ -120,7 +120,7 @@ def _public_key(jwks, kid):
         if isinstance(jwk, dict) and jwk.get("kid") == kid:
             try:
                 return jwt.PyJWK(jwk, algorithm=keys.ALGORITHM).key
-            except jwt.PyJWKError:
+            except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError):
                 raise InvalidCredential("The organization's published key for it cannot be read.") from None
     raise InvalidCredential("It was signed with a key this organization does not publish.")
 

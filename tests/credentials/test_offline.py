@@ -204,3 +204,20 @@ def test_damaged_files_are_refused_with_a_reason_never_an_error(certificate):
         with pytest.raises(InvalidCredential) as refused:
             offline.verify_file(sample, jwks)
         assert refused.value.reason.endswith(".")
+
+
+def test_a_pdf_updated_before_with_an_xref_stream_embeds_and_verifies(app, tenant):
+    """A rendered PDF that already carries an incremental update (pypdf writes its xref as a stream): the
+    update's Info is the one carried over, the result opens, and it verifies."""
+    writer = pypdf.PdfWriter(io.BytesIO(rendered_pdf()), incremental=True)
+    writer.add_metadata({"/Title": "Certificate (updated)"})
+    out = io.BytesIO()
+    writer.write(out)
+    updated = out.getvalue()
+    token, jwks = signed_certificate(app, tenant, updated)
+    embedded = offline.embed_credential(updated, token)
+    reader = pypdf.PdfReader(io.BytesIO(embedded), strict=True)
+    assert reader.metadata["/Title"] == "Certificate (updated)"
+    assert reader.metadata["/TesseraCredential"] == token
+    assert reader.attachments["certificate-credential.jwt"] == [token.encode()]
+    assert offline.verify_file(embedded, jwks)["credentialSubject"]["pdfSha256"]
