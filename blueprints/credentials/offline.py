@@ -33,7 +33,7 @@ TOKEN_KEY = b"/TesseraCredential"
 SPLIT_KEY = b"/TesseraRenderedLength"
 ALGORITHM = "RS256"
 TOKEN_PATTERN = re.compile(rb"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
-EMBEDDED_TOKEN = re.compile(re.escape(TOKEN_KEY) + rb" \(([A-Za-z0-9_.-]+)\) >>")
+EMBEDDED_TOKEN = re.compile(re.escape(TOKEN_KEY) + rb" \(([A-Za-z0-9_.-]+)\)\n>>")
 LINE_END = re.compile(rb"[\r\n]")
 XREF_SUBSECTION = re.compile(rb"\s*(\d+)[ ]+(\d+)[ \t]*\r?\n")
 
@@ -256,6 +256,8 @@ def embed_credential(pdf_bytes, token):
     root = _reference(trailer, b"/Root")
     if size is None or root is None:
         raise ValueError("The PDF's trailer has no /Size or /Root.")
+    if b"/Encrypt" in trailer:
+        raise ValueError("Encrypted PDFs cannot take a credential.")
     size = int(size.group(1))
     info_number, file_number, spec_number = size, size + 1, size + 2
 
@@ -263,7 +265,8 @@ def embed_credential(pdf_bytes, token):
     old_info = _object_dictionary(pdf_bytes, previous_xref, *old_info_ref) if old_info_ref else None
     info_entries = old_info[2:-2].strip() if old_info else b""
     info_entries = re.sub(re.escape(TOKEN_KEY) + rb"\s*\([^)]*\)", b"", info_entries).strip()
-    info = b"<< " + (info_entries + b" " if info_entries else b"") + TOKEN_KEY + b" (" + token + b") >>"
+    # Line breaks around what is copied: a comment (`%` to the end of the line) in it must not swallow our entries
+    info = b"<<\n" + (info_entries + b"\n" if info_entries else b"") + TOKEN_KEY + b" (" + token + b")\n>>"
 
     catalog = _object_dictionary(pdf_bytes, previous_xref, *root)
     objects = [(info_number, 0, info)]
@@ -288,7 +291,7 @@ def embed_credential(pdf_bytes, token):
             spec_number,
             spec_number,
         )
-        objects.append((root[0], root[1], catalog[:-2].rstrip() + listed + b" >>"))
+        objects.append((root[0], root[1], catalog[:-2].rstrip() + b"\n" + listed.lstrip() + b"\n>>"))
     new_size = max(size + 3, *(number + 1 for number, _, _ in objects))
 
     rendered_length = len(pdf_bytes)
