@@ -5,6 +5,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+from joserfc import jwt as joserfc_jwt
+from joserfc.errors import BadSignatureError
+from joserfc.jwk import KeySet
+
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from blueprints.credentials import keys, ledger, offline
@@ -76,3 +81,23 @@ def test_a_downloaded_verifier_and_jwks_verify_a_certificate(app, api, tenant, t
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Fire safety" in run.stdout
+
+
+def test_an_independent_jose_library_verifies_with_the_published_keys(app, api, tenant):
+    """joserfc (not PyJWT, not our offline verifier) reads the published JWKS, agrees on every kid (RFC 7638),
+    verifies a credential signed before a rotation and one after, and refuses a changed one."""
+    rendered = rendered_pdf()
+    before, _ = signed_certificate(app, tenant, rendered)
+    with tenant_context(tenant, app):
+        keys.rotate_key(actor_of(app, tenant))
+    after, _ = signed_certificate(app, tenant, rendered)
+    published = api(tenant).get("/.well-known/jwks.json").get_json()
+    key_set = KeySet.import_key_set(published)
+    assert [key.thumbprint() for key in key_set.keys] == [jwk["kid"] for jwk in published["keys"]]
+    for token in (before, after):
+        decoded = joserfc_jwt.decode(token, key_set, algorithms=["RS256"])
+        assert decoded.header["typ"] == "vc+jwt"
+        assert decoded.claims["credentialSubject"]["holderName"] == "Zoë Ünal"
+    header, body, signature = after.split(".")
+    with pytest.raises(BadSignatureError):
+        joserfc_jwt.decode(f"{header}.{body[:-4]}AAAA.{signature}", key_set, algorithms=["RS256"])
