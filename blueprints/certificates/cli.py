@@ -31,13 +31,21 @@ def _tenant(slug):
         raise click.ClickException(error.message) from None
 
 
+def _token_in(data):
+    """The VC-JWT a file holds, unverified: a PDF's embedded one, JSON's `credential`, or the file itself (the
+    formats `offline.verify_file` reads)."""
+    if data.startswith(b"%PDF-"):
+        return offline.extract_credential(data)[1]
+    text = data.strip()
+    return json.loads(text)["credential"] if text.startswith(b"{") else text.decode()
+
+
 def _slug_of_issuer(data):
     """The organization that issued the credential in `data`, from its (unverified) `iss`: the issuer profile's
     URL is on the organization's host, `<slug>.<base domain>`."""
     try:
-        _rendered, token = offline.extract_credential(data)
-        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss", "")
-    except (offline.InvalidCredential, jwt.PyJWTError) as error:
+        issuer = jwt.decode(_token_in(data), options={"verify_signature": False}).get("iss", "")
+    except (offline.InvalidCredential, jwt.PyJWTError, ValueError, AttributeError) as error:
         raise click.ClickException(f"Not a Tessera credential: {getattr(error, 'reason', error)}") from None
     host = urlsplit(issuer).netloc
     base = current_app.config["LMS_BASE_DOMAIN"]
@@ -48,13 +56,6 @@ def _slug_of_issuer(data):
 
 def _subject(claims):
     return claims.get("credentialSubject") or claims.get("vc", {}).get("credentialSubject") or {}
-
-
-def _summary(claims):
-    """What the credential says: its subject's fields (holder, course, dates, code), issuer and id."""
-    lines = [f"  {key}: {value}" for key, value in _subject(claims).items() if isinstance(value, str | int)]
-    lines += [f"  issuer: {claims.get('iss')}", f"  credential: {claims.get('jti')}"]
-    return "\n".join(lines)
 
 
 def _code_of(claims):
@@ -82,12 +83,12 @@ def verify(file, jwks_file, slug):
         raise SystemExit(1) from None
     except ValueError as error:
         raise click.ClickException(f"The JWKS is not JSON: {error}") from None
-    click.echo(f"VALID signature\n{_summary(claims)}")
+    click.echo(offline.summary(claims))
     code = _code_of(claims)
     if tenant is not None and code:
         with tenant_context(tenant):
             answer = verification.verify_code(code)
-        click.echo(f"  status in the organization's records: {answer['status']}")
+        click.echo(f"Status in the organization's records: {answer['status']}")
         if answer["status"] != verification.VALID:
             raise SystemExit(1)
 

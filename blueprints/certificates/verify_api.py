@@ -28,7 +28,7 @@ blp = ApiBlueprint(
 BEARER = [{"bearerAuth": []}]
 
 
-class IssuerSchema(ma.Schema):
+class VerificationIssuerSchema(ma.Schema):
     name = ma.fields.String()
     url = ma.fields.String(metadata={"description": "the organization's site"})
     logo_url = ma.fields.String(allow_none=True)
@@ -39,7 +39,7 @@ class IssuerSchema(ma.Schema):
     verifier_url = ma.fields.String(metadata={"description": "the offline verifier (Python, stdlib + cryptography)"})
 
 
-class LogHeadSchema(ma.Schema):
+class VerificationLogHeadSchema(ma.Schema):
     seq = ma.fields.Integer(metadata={"description": "entries in the issuance log"})
     hash = ma.fields.String(metadata={"description": "SHA-256 of its last entry (a hash chain)"})
 
@@ -49,8 +49,8 @@ class VerificationSchema(ma.Schema):
     status = ma.fields.String(metadata={"enum": list(verification.STATUSES)})
     checked_at = UtcDateTime()
     certificate_id = ma.fields.Integer(allow_none=True)
-    issuer = ma.fields.Nested(IssuerSchema)
-    log_head = ma.fields.Nested(LogHeadSchema)
+    issuer = ma.fields.Nested(VerificationIssuerSchema)
+    log_head = ma.fields.Nested(VerificationLogHeadSchema)
     public = ma.fields.Boolean(metadata={"description": "the holder shows their name, the course and the dates"})
     revoked_at = UtcDateTime(allow_none=True)
     revocation_reason = ma.fields.String(allow_none=True)
