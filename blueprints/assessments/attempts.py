@@ -282,7 +282,8 @@ def start_attempt(quiz_id, actor=current_actor):
 def schedule_deadline(attempt):
     """Queue the job that submits the attempt at its deadline. Redis being away loses nothing: the sweep
     (`submit_overdue_attempts`) submits it instead. On the event queue: its worker runs jobs without a fork
-    (a short transaction each, like a delivery), and a class's deadlines come all at once."""
+    (a short transaction each, like a delivery), and a class's deadlines come all at once. The job carries the
+    deadline it was queued for: once the deadline moves, that job does nothing and the new one counts."""
     if attempt.deadline_at is None:
         return None
     try:
@@ -292,6 +293,7 @@ def schedule_deadline(attempt):
             require_tenant().slug,
             f"{__name__}.submit_when_due",
             attempt.id,
+            attempt.deadline_at.isoformat(),
             job_timeout=DEADLINE_JOB_TIMEOUT,
             meta={"tenant": require_tenant().slug},
         )
@@ -300,16 +302,53 @@ def schedule_deadline(attempt):
         return None
 
 
-def submit_when_due(attempt_id):
-    """The deadline job: submit the attempt if it is still open and due (a deadline moved later is queued again)."""
+def submit_when_due(attempt_id, deadline=None):
+    """The deadline job: submit the attempt if it is still open and due. `deadline` (ISO, naive UTC): the one
+    it was queued for; when the attempt's has moved since, its own job is queued and this one does nothing. A
+    job run a little early (RQ schedules to the second) is queued again for the same deadline."""
     attempt = db.session.get(QuizAttempt, attempt_id)
     if attempt is None or attempt.status != AttemptStatus.IN_PROGRESS:
         return "nothing to do"
-    if attempt.deadline_at is None or attempt.deadline_at > utcnow():
-        schedule_deadline(attempt)
-        return "not due yet"
-    submit_attempt(attempt_id, actor=None, auto=True)
-    return "submitted"
+    if is_overdue(attempt):
+        submit_attempt(attempt_id, actor=None, auto=True)
+        return "submitted"
+    if deadline is not None and (attempt.deadline_at is None or attempt.deadline_at.isoformat() != deadline):
+        return "deadline moved"
+    schedule_deadline(attempt)
+    return "not due yet"
+
+
+def move_deadlines(quiz_id, user_id=None, now=None):
+    """Work the deadlines of a quiz's open attempts (everyone's, or one learner's) out again from the quiz's time
+    limit and closing time and each learner's extra minutes now, as Moodle does, and queue their jobs. A
+    deadline is never put before the moment of the change: an attempt whose new deadline has passed is submitted
+    now with what was saved (the learner's answers until now count). Returns how many attempts moved."""
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        return 0
+    now = now or utcnow()
+    stmt = sa.select(QuizAttempt).where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.status == AttemptStatus.IN_PROGRESS)
+    if user_id is not None:
+        stmt = stmt.where(QuizAttempt.user_id == user_id)
+    extra = quizzes.extra_minutes_of(quiz.id, user_id)
+    moved = []
+    for attempt in locked(stmt.order_by(QuizAttempt.id)):
+        if is_overdue(attempt, now):
+            continue  # over before the change: its deadline job (or the sweep) submits it as it was
+        deadline = deadline_of(quiz, attempt.started_at, extra.get(attempt.user_id, 0))
+        if deadline is not None and deadline < now:
+            deadline = now
+        if deadline != attempt.deadline_at:
+            attempt.deadline_at = deadline
+            moved.append(attempt)
+    db.session.flush()
+    for attempt in moved:
+        if is_overdue(attempt, now):
+            submit_attempt(attempt.id, actor=None, auto=True, now=now)
+        else:
+            schedule_deadline(attempt)
+    db.session.commit()
+    return len(moved)
 
 
 def is_overdue(attempt, now=None):
