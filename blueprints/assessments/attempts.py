@@ -389,6 +389,22 @@ def _refuse_closed(attempt, now=None):
         raise Conflict("Time is up: answers can no longer change.", code="ATTEMPT_CLOSED")
 
 
+def refuse_unenrolled(attempt):
+    """A learner who is no longer enrolled in the quiz's course changes nothing in their attempt (403
+    NOT_ENROLLED). The attempt stays as it was saved: its deadline job still submits it (staff see it in the
+    results), and an attempt without a deadline resumes if the learner is enrolled again."""
+    enrolled = db.session.scalar(
+        sa.select(Quiz.id).where(
+            Quiz.id == attempt.quiz_id, Quiz.course_id.in_(enrollments.enrolled_course_ids(attempt.user_id))
+        )
+    )
+    if enrolled is None:
+        db.session.rollback()
+        raise PermissionDenied(
+            "You are no longer enrolled in this course, so this attempt can no longer change.", code="NOT_ENROLLED"
+        )
+
+
 def question_at(attempt_id, position):
     row = db.session.execute(
         sa.select(AttemptQuestion, Question.kind, QuestionVersion)
@@ -417,6 +433,7 @@ def save_answer(attempt_id, position, response, actor=current_actor):
     attempt = lock_attempt(attempt_id)
     _require_owner(attempt, actor)
     _refuse_closed(attempt)
+    refuse_unenrolled(attempt)
     answer, kind, version = question_at(attempt.id, position)
     if errors := responses.check_response(kind, version.spec, response):
         db.session.rollback()
@@ -453,6 +470,8 @@ def submit_attempt(attempt_id, actor=current_actor, auto=False, answers=None, no
     if attempt.status != AttemptStatus.IN_PROGRESS:
         db.session.rollback()
         return attempt
+    if actor is not None:
+        refuse_unenrolled(attempt)  # the deadline path (no actor) still submits what was saved
     now = now or utcnow()
     if answers:
         _refuse_closed(attempt, now)

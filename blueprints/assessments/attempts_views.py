@@ -143,6 +143,8 @@ def start(course_id, quiz_id):
 def attempt(course_id, attempt_id):
     """An attempt: the questions while it is open (answers save as you give them), the review once submitted."""
     attempt, quiz, staff = _attempt_in_course(course_id, attempt_id)
+    if attempt.status == AttemptStatus.IN_PROGRESS and not staff:
+        attempts.refuse_unenrolled(attempt)  # 403 with the reason, rather than a form whose saves are refused
     view = review.attempt_view(attempt, quiz, staff=staff)
     if attempt.status == AttemptStatus.IN_PROGRESS and not staff:
         questions = view["questions"]

@@ -9,6 +9,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from rq.job import Job
 
+from app.events.models import EventDelivery, OutboxEvent
 from app.extensions import db
 from app.jobs import EventWorker, get_event_queue, redis_connection
 from app.tenancy.context import tenant_context
@@ -203,3 +204,55 @@ def test_a_shorter_time_limit_submits_an_attempt_already_past_it_now_with_what_w
     row = _attempt_row(app, tenant, attempt["id"])
     assert (row["status"], row["auto_submitted"], row["score"]) == ("graded", True, 1.0)
     assert row["submitted_at"] >= changed_at  # not ten minutes back: answers saved until the change count
+
+
+def test_a_learner_unenrolled_mid_attempt_changes_nothing_and_the_deadline_submits_what_was_saved(app, school):
+    tenant, teacher = school["tenant"], school["teacher"]
+    course_id, _items = enrolled_course(school)
+    item = teacher.post(
+        f"/api/v1/courses/{course_id}/content",
+        json={"kind": "assessment", "title": "Check", "body": "", "module_title": "Checks"},
+    ).get_json()["data"]
+    quiz_id = make_quiz(
+        app,
+        tenant,
+        course_id,
+        kinds=("true_false",),
+        item_id=item["id"],
+        pass_percent=50.0,
+        closes_at=future(seconds=4),
+    )
+    learner, learner_id = school["learners"][0], school["students"][0]
+    attempt = learner.post(f"/api/v1/assessments/{quiz_id}/attempts").get_json()["data"]
+    answer_url = f"/api/v1/attempts/{attempt['id']}/answers/1"
+    assert learner.put(answer_url, json={"response": {"value": False}}).status_code == 200
+    assert teacher.delete(f"/api/v1/courses/{course_id}/enrollments/{learner_id}").status_code == 200
+
+    refused = [
+        learner.put(answer_url, json={"response": {"value": True}}),
+        learner.post(f"/api/v1/attempts/{attempt['id']}/submit", json={}),
+        learner.post(f"/api/v1/attempts/{attempt['id']}/submit", json={"answers": [{"position": 1, "response": {}}]}),
+    ]
+    for response in refused:
+        body = response.get_json()
+        assert (response.status_code, body["success"], body["error"]["code"]) == (403, False, "NOT_ENROLLED")
+        assert "no longer enrolled" in body["error"]["message"]
+    mine = learner.get(f"/api/v1/attempts/{attempt['id']}").get_json()["data"]  # still theirs to read
+    assert mine["status"] == "in_progress" and mine["questions"][0]["response"] == {"value": False}
+
+    row = _attempt_row(app, tenant, attempt["id"])
+    time.sleep(max(0.0, (row["deadline_at"] - _now()).total_seconds()) + 1.2)
+    _work_events_and_due_jobs(app)  # the deadline job submits what was saved; its events are delivered
+    _work_events_and_due_jobs(app)
+    row = _attempt_row(app, tenant, attempt["id"])
+    assert (row["status"], row["auto_submitted"], row["score"]) == ("graded", True, 1.0)
+    results = teacher.get(f"/api/v1/assessments/{quiz_id}/results").get_json()["data"]
+    assert [(r["user_id"], r["grade_percent"]) for r in results] == [(learner_id, 100.0)]
+    with tenant_context(tenant, app):  # the pass reaches learning, which has no enrollment to complete: no retries
+        deliveries = db.session.execute(
+            sa.select(OutboxEvent.name, EventDelivery.status, EventDelivery.last_error).join(
+                EventDelivery, EventDelivery.event_id == OutboxEvent.id
+            )
+        ).all()
+    assert ("assessment.passed", "done", None) in deliveries
+    assert [d for d in deliveries if d.status != "done"] == []
