@@ -15,7 +15,9 @@ import logging
 import random
 import secrets
 import statistics
-from datetime import UTC, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from redis.exceptions import RedisError
@@ -27,7 +29,7 @@ from app.extensions import db
 from app.jobs import get_event_queue, run_in_tenant
 from app.security.actor import current_actor
 from app.tenancy.context import require_tenant, tenant_context
-from app.tenancy.locks import locked
+from app.tenancy.locks import locked, row_locks
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 from blueprints.assessments import bank, grading, quizzes, responses
 from blueprints.assessments.models import (
@@ -400,9 +402,13 @@ def refuse_unenrolled(attempt):
     )
     if enrolled is None:
         db.session.rollback()
-        raise PermissionDenied(
-            "You are no longer enrolled in this course, so this attempt can no longer change.", code="NOT_ENROLLED"
-        )
+        raise _not_enrolled()
+
+
+def _not_enrolled():
+    return PermissionDenied(
+        "You are no longer enrolled in this course, so this attempt can no longer change.", code="NOT_ENROLLED"
+    )
 
 
 def question_at(attempt_id, position):
@@ -426,22 +432,90 @@ def question_image(attempt, position):
     return version
 
 
-def save_answer(attempt_id, position, response, actor=current_actor):
+@dataclass(frozen=True)
+class SavedAnswer:
+    """What an autosave answers: the answer as stored, and the time left on the server's timer."""
+
+    position: int
+    response: dict | None
+    saved_at: datetime
+    seconds_left: int | None
+
+
+@cache
+def _autosave_statements():
+    """The autosave's two statements, built once: the attempt's row held (on PostgreSQL `FOR NO KEY UPDATE OF`
+    it alone) and read together with the question at the position, its quiz's course and option shuffling, and
+    whether the learner is still enrolled; then the answer's update."""
+    enrolled = Quiz.course_id.in_(enrollments.enrolled_course_ids(QuizAttempt.user_id))
+    read = (
+        sa.select(
+            QuizAttempt.user_id,
+            QuizAttempt.status,
+            QuizAttempt.deadline_at,
+            QuizAttempt.seed,
+            AttemptQuestion.id.label("answer_id"),
+            AttemptQuestion.question_id,
+            Question.kind,
+            QuestionVersion.spec,
+            Quiz.course_id,
+            Quiz.shuffle_options,
+            enrolled.label("enrolled"),
+        )
+        .select_from(QuizAttempt)
+        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+        .join(
+            AttemptQuestion,
+            sa.and_(AttemptQuestion.attempt_id == QuizAttempt.id, AttemptQuestion.position == sa.bindparam("position")),
+        )
+        .join(Question, Question.id == AttemptQuestion.question_id)
+        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.version_id)
+        .where(QuizAttempt.id == sa.bindparam("attempt_id"))
+        .with_for_update(key_share=True, of=QuizAttempt)
+    )
+    write = (
+        sa.update(AttemptQuestion)
+        .where(AttemptQuestion.id == sa.bindparam("answer_id"))
+        .values(response=sa.bindparam("given"), saved_at=sa.bindparam("now"))
+        .execution_options(synchronize_session=False)
+    )
+    return read, write
+
+
+def save_answer(attempt_id, position, response=None, actor=current_actor, *, course_id=None, read_response=None):
     """Store the learner's answer to one question of their open attempt (the same answer twice: no change).
-    `{}` clears it. 409 ATTEMPT_CLOSED once submitted or past the deadline; 422 for a shape the question
-    does not take."""
-    attempt = lock_attempt(attempt_id)
-    _require_owner(attempt, actor)
-    _refuse_closed(attempt)
-    refuse_unenrolled(attempt)
-    answer, kind, version = question_at(attempt.id, position)
-    if errors := responses.check_response(kind, version.spec, response):
+    `{}` clears it. 409 ATTEMPT_CLOSED once submitted or past the deadline; 403 NOT_ENROLLED once the learner
+    left the course; 422 for a shape the question does not take. The page gives `course_id` (the attempt must
+    be of a quiz of that course) and `read_response(kind, view)`, which reads its form's fields for the
+    question's key-free view. One read (the attempt held until the commit) and one write."""
+    read, write = _autosave_statements()
+    with row_locks():
+        row = db.session.execute(read, {"attempt_id": attempt_id, "position": position}).first()
+    if row is None or (course_id is not None and row.course_id != course_id):
         db.session.rollback()
-        raise ValidationFailed("This answer does not fit the question.", errors)
-    answer.response = response or None
-    answer.saved_at = utcnow()
+        if row is None:  # say which: no such attempt (or not theirs), or no such position in it
+            _require_owner(lock_attempt(attempt_id), actor)
+            db.session.rollback()
+            raise NotFound("This attempt has no question at that position.")
+        raise NotFound("No such attempt.")
+    try:
+        _require_owner(row, actor)
+        now = utcnow()
+        _refuse_closed(row, now)
+        if not row.enrolled:
+            raise _not_enrolled()
+        if read_response is not None:
+            view = grading.public_view(row.kind, row.spec, f"{row.seed}:{row.question_id}", row.shuffle_options)
+            response = read_response(row.kind, view)
+        if errors := responses.check_response(row.kind, row.spec, response):
+            raise ValidationFailed("This answer does not fit the question.", errors)
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.execute(write, {"answer_id": row.answer_id, "given": response or None, "now": now})
     db.session.commit()
-    return answer
+    left = None if row.deadline_at is None else max(0, int((row.deadline_at - now).total_seconds()))
+    return SavedAnswer(position, response or None, now, left)
 
 
 def save_answers(attempt, answers, actor):
