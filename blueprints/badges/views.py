@@ -15,6 +15,7 @@ from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
+from app.tenancy.context import get_current_tenant
 from app.tenancy.models import utcnow
 from blueprints.assessments import queries as assessments
 from blueprints.badges import artwork, awards, badges
@@ -26,6 +27,15 @@ from blueprints.courses.services import manageable_courses, visible_courses
 from blueprints.credentials import signing
 
 bp = Blueprint("badge_pages", __name__, url_prefix="/badges")
+
+
+@bp.before_request
+def _organizations_only():
+    """Badges are an organization's: on the platform's own host there are none."""
+    if get_current_tenant() is None:
+        raise NotFound("No such page.")
+
+
 ORGANIZATION = 0
 STATUS_CHOICES = [
     SelectChoice(BadgeStatus.DRAFT, "Draft"),

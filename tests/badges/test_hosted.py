@@ -96,6 +96,9 @@ def test_baked_images_carry_the_assertion_url_where_backpacks_read_it(app, schoo
     assert "sandbox" in svg.headers["Content-Security-Policy"]
 
     assert anonymous.get("/ob/v2/assertions/nope/baked.png").status_code == 404
+    platform = api(None)  # the platform's own host has no badges (nor a tenant to look in)
+    for path in (award["urls"]["assertion"], award["urls"]["page"], "/ob/v2/issuer"):
+        assert platform.get(path).status_code == 404, path
     draft = create_badge(school["teacher"], course_id=badge["course_id"], name="Secret", status="draft")
     assert anonymous.get(f"/ob/v2/badges/{draft['id']}").status_code == 404
 
