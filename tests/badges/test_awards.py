@@ -5,6 +5,7 @@ keys, logged in the issuance log, announced as events; progress towards a badge.
 import base64
 import json
 import threading
+from datetime import datetime
 
 import jwt
 import pytest
@@ -224,3 +225,9 @@ def test_two_awards_at_once_make_one(app, school):
             sa.select(sa.func.count(LedgerEntry.id)).where(LedgerEntry.subject_type == "badge_award")
         )
     assert logged == 1
+
+
+def test_an_award_expires_whole_months_later_on_the_same_day_or_the_months_last():
+    assert awards.add_months(datetime(2026, 1, 31, 9, 30), 1) == datetime(2026, 2, 28, 9, 30)
+    assert awards.add_months(datetime(2027, 11, 30), 3) == datetime(2028, 2, 29)
+    assert awards.add_months(datetime(2026, 11, 25), 12) == datetime(2027, 11, 25)
