@@ -529,11 +529,15 @@ def _apply(template, values):
             setattr(template, key, value if value is not None else "")
     # Rendered once with sample data: a template that fails at run time is refused now, not at issue.
     _check_renders(template)
-    if values.get("is_default"):
-        db.session.execute(
-            sa.update(CertificateTemplate).where(CertificateTemplate.id != template.id).values(is_default=False)
-        )
-        template.is_default = True
+    if values.get("is_default") and template.id is not None:
+        _make_default(template)
+
+
+def _make_default(template):
+    db.session.execute(
+        sa.update(CertificateTemplate).where(CertificateTemplate.id != template.id).values(is_default=False)
+    )
+    template.is_default = True
 
 
 def _check_renders(template):
@@ -550,9 +554,11 @@ def create_template(values, actor=current_actor):
     )
     template.signatures = []
     template.is_default = False
+    _apply(template, values)  # validated before it joins the session: nothing half-made is flushed
     db.session.add(template)
-    _apply(template, values)
     db.session.flush()
+    if values.get("is_default"):
+        _make_default(template)
     db.session.commit()
     return template
 
@@ -561,7 +567,11 @@ def update_template(template_id, values, actor=current_actor):
     template = get_template(template_id, actor)
     if values.get("is_default") is False and template.is_default:
         raise Conflict("Make another template the default instead.", code="DEFAULT_TEMPLATE")
-    _apply(template, values)
+    try:
+        _apply(template, values)
+    except ValidationFailed:
+        db.session.rollback()  # the refused values were set on the row: never flushed
+        raise
     template.updated_at = utcnow()
     db.session.commit()
     return template
