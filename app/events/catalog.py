@@ -319,3 +319,14 @@ class AssessmentPassed(Event):
     attempt_id: int | None = None
     course_id: int | None = None
     percent: float | None = None
+
+
+@define
+class CertificateIssued(Event):
+    """A certificate was issued to a learner for a course (on completion, or by hand); its PDF follows."""
+
+    name = "certificate.issued"
+    emitted_by = ("blueprints.certificates.issuance.issue_certificate",)
+    certificate_id: int
+    course_id: int
+    user_id: int

@@ -71,3 +71,10 @@ def refuse_unmet_prerequisites(course_id, user_id):
         raise PermissionDenied(
             f"Complete {', '.join(missing)} first.", {"prerequisites": missing}, code="PREREQUISITES_NOT_MET"
         )
+
+
+def completed_at(course_id, user_id):
+    """When this person completed the course (their enrollment's completion), or None."""
+    return db.session.scalar(
+        sa.select(Enrollment.completed_at).where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
+    )

@@ -1,0 +1,353 @@
+"""Issuing certificates, and the job that makes each one's PDF, signs it and stores it.
+
+`issue_certificate` writes the row (pending), the `issued` entry of the issuance log and the
+`certificate.issued` event in one transaction; the partial unique index `uq_certificates_current` keeps one
+current certificate per learner and course, so that a second issue racing the first finds it and gives
+nothing (never a 500, never two). After the commit the certificate joins the organization's render queue (a
+Redis list): one RQ job takes up to `RENDER_BATCH` ids at a time and keeps going until the list is empty, so
+1 000 completions cost a few jobs (forks), not 1 000. A job renders the PDF (rendering.py, templates.py),
+signs the certificate credential with `pdfSha256` of the rendered PDF (credentials.signing), embeds the token
+in the PDF (credentials.offline), stores it in the media storage and marks the row ready; a failure marks it
+failed with the reason, and `retry_failed` puts it back in the queue.
+
+The credentials part (signing, ledger, offline) is reached through `credential_part(name)`: the certificates
+feature asks for it when it signs or logs, by the interface names of docs/credentials.md.
+"""
+
+import calendar
+import hashlib
+import importlib
+import importlib.util
+import io
+import logging
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.events import emit_after_commit
+from app.extensions import db
+from app.jobs import enqueue, redis_connection
+from app.security.actor import current_actor
+from app.storage import media_storage
+from app.tenancy.context import current_tenant, require_tenant
+from app.tenancy.models import utcnow
+from blueprints.certificates import rendering, settings, templates
+from blueprints.certificates.models import Certificate, CertificateStatus
+from blueprints.courses import access
+from blueprints.courses.models import Course
+from blueprints.learning import queries as learning
+from blueprints.users.services import get_user
+
+log = logging.getLogger(__name__)
+
+RENDER_BATCH = 50
+FLAG_SECONDS = 600  # a job that died with the flag up: the next issue after this starts one
+CODE_ATTEMPTS = 5
+PDF_LIMIT_BYTES = 20 * 1024 * 1024
+CREDENTIAL_PARTS = ("signing", "ledger", "offline")
+CREDENTIAL_TYPE = ["VerifiableCredential", "TesseraCertificate"]
+
+
+def credential_part(name):
+    """`blueprints.credentials.<name>` (signing, ledger, offline): the keys, the log and the PDF embedding."""
+    return importlib.import_module(f"blueprints.credentials.{name}")
+
+
+def credentials_ready():
+    """Whether the credentials part (keys, log, embedding) is installed: certificates are issued only with it."""
+    return all(importlib.util.find_spec(f"blueprints.credentials.{name}") for name in CREDENTIAL_PARTS)
+
+
+def current_certificate(course_id, user_id):
+    return db.session.scalar(
+        sa.select(Certificate).where(
+            Certificate.course_id == course_id,
+            Certificate.user_id == user_id,
+            Certificate.superseded_at.is_(None),
+            Certificate.revoked_at.is_(None),
+        )
+    )
+
+
+def holder_name(user):
+    """The name a certificate carries: the person's name; for someone who gave none, the part of their e-mail
+    before the @ (the certificate is public when shared: never the whole address)."""
+    return f"{user.first_name or ''} {user.last_name or ''}".strip() or user.email.split("@")[0]
+
+
+def add_months(moment, months):
+    """The same day `months` later (the month's last day when it is shorter: 31 January + 1 = 28/29 February)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+def _naive(moment):
+    return moment.replace(tzinfo=None) if moment is not None and moment.tzinfo else moment
+
+
+def issue_certificate(course_id, user_id, *, issued_by_id=None, completed_at=None):
+    """A new certificate for this learner and course, pending its PDF; None when the course gives none or the
+    learner already holds a current one (also when another issue of the same got there first)."""
+    course_settings = settings.settings_of(course_id)
+    course = db.session.get(Course, course_id)
+    if course is None or not course_settings.enabled or current_certificate(course_id, user_id) is not None:
+        return None
+    holder = get_user(user_id)
+    completed_at = _naive(completed_at) or learning.completed_at(course_id, user_id) or utcnow()
+    template = templates.template_for_course(course_settings.template_id)
+    for _attempt in range(CODE_ATTEMPTS):
+        issued_at = utcnow()
+        certificate = Certificate(
+            code=rendering.new_code(),
+            user_id=user_id,
+            course_id=course_id,
+            template_id=template.id,
+            holder_name=holder_name(holder)[:200],
+            course_title=course.title[:200],
+            completed_at=completed_at,
+            issued_at=issued_at,
+            expires_at=add_months(issued_at, course_settings.valid_months) if course_settings.valid_months else None,
+            issued_by_id=issued_by_id,
+            render_status=CertificateStatus.PENDING,
+            is_public=False,
+        )
+        try:
+            db.session.add(certificate)
+            db.session.flush()
+            credential_part("ledger").append(
+                "issued",
+                "certificate",
+                certificate.id,
+                {
+                    "code": certificate.code,
+                    "course_id": course_id,
+                    "user_id": user_id,
+                    "holder_name": certificate.holder_name,
+                    "course_title": certificate.course_title,
+                    "issued_at": certificate.issued_at.isoformat(),
+                    "expires_at": certificate.expires_at.isoformat() if certificate.expires_at else None,
+                },
+                actor_user_id=issued_by_id,
+            )
+            emit_after_commit(
+                db.session, "certificate.issued", certificate_id=certificate.id, course_id=course_id, user_id=user_id
+            )
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            if current_certificate(course_id, user_id) is not None:
+                return None  # a concurrent issue came first: it is theirs
+            continue  # the code was taken: draw another
+        queue_render([certificate.id])
+        return certificate
+    raise RuntimeError("No free certificate code after several draws.")
+
+
+def issue_by_hand(course_id, user_id, actor=current_actor):
+    """A certificate issued by a course's manager for a learner of its roster (409 when they hold one)."""
+    access.course_for(course_id, "manage", actor)
+    if not learning.is_enrolled(course_id, user_id):
+        raise ValidationFailed("Not a learner of this course.", {"user_id": ["Not enrolled in this course."]})
+    if not settings.settings_of(course_id).enabled:
+        raise ValidationFailed(
+            "This course gives no certificate.", {"course_id": ["Certificates are turned off for this course."]}
+        )
+    issued_by = actor.id if actor.kind == "user" else None
+    certificate = issue_certificate(course_id, user_id, issued_by_id=issued_by)
+    if certificate is None:
+        existing = current_certificate(course_id, user_id)
+        raise Conflict(
+            "This learner already holds a current certificate for this course.",
+            {"certificate_id": [str(existing.id)]} if existing else None,
+            code="CERTIFICATE_EXISTS",
+        )
+    return certificate
+
+
+# --- the render queue --------------------------------------------------------------------------------------------
+
+
+def _queue_key():
+    return f"{current_app.config['RQ_QUEUE']}:certificates:render:{require_tenant().slug}"
+
+
+def queue_render(certificate_ids):
+    """Put certificates in the organization's render queue. A job is started when none is at work (the flag),
+    and one more for every `RENDER_BATCH` queued, so that two workers share a burst."""
+    if not certificate_ids:
+        return
+    redis = redis_connection()
+    key = _queue_key()
+    with redis.pipeline() as pipeline:
+        pipeline.rpush(key, *certificate_ids)
+        pipeline.incrby(f"{key}:count", len(certificate_ids))
+        pipeline.set(f"{key}:scheduled", 1, nx=True, ex=FLAG_SECONDS)
+        _length, count, scheduled = pipeline.execute()
+    before = count - len(certificate_ids)
+    jobs = (count - 1) // RENDER_BATCH - (before - 1) // RENDER_BATCH  # batch boundaries crossed
+    if scheduled:
+        jobs = max(jobs, 1)
+    for _ in range(jobs):
+        enqueue(current_tenant, drain_render_queue, timeout=1800)
+
+
+def drain_render_queue():
+    """The job: take up to `RENDER_BATCH` ids from the render queue and render them, until it is empty. Before
+    it stops it lowers the flag, then looks once more: an id queued meanwhile is either seen here or found
+    the flag down and started a job of its own."""
+    redis = redis_connection()
+    key = _queue_key()
+    done = 0
+    while True:
+        while ids := redis.lpop(key, RENDER_BATCH):
+            done += render_pending([int(raw) for raw in ids])
+        redis.delete(f"{key}:scheduled")
+        if not redis.llen(key) or not redis.set(f"{key}:scheduled", 1, nx=True, ex=FLAG_SECONDS):
+            return done
+
+
+def render_pending(certificate_ids):
+    """Render, sign, embed and store each of these certificates still pending (or failed); returns how many are
+    ready. One failure marks that one failed with its reason and goes on."""
+    templates.default_template()  # made once here, never inside a certificate's transaction
+    db.session.commit()
+    ready = 0
+    rows = db.session.scalars(
+        sa.select(Certificate)
+        .where(Certificate.id.in_(certificate_ids), Certificate.render_status != CertificateStatus.READY)
+        .order_by(Certificate.id)
+    ).all()
+    for certificate in rows:
+        try:
+            _render_one(certificate)
+            db.session.commit()
+            ready += 1
+        except Exception as error:  # any failure is this certificate's, recorded for a retry
+            db.session.rollback()
+            log.exception("Certificate %s could not be rendered", certificate.id)
+            reason = f"{type(error).__name__}: {error}"
+            db.session.execute(
+                sa.update(Certificate)
+                .where(Certificate.id == certificate.id)
+                .values(render_status=CertificateStatus.FAILED, render_error=reason[:500])
+            )
+            db.session.commit()
+    return ready
+
+
+def verify_url(code):
+    return credential_part("signing").absolute_url(f"/verify/{code}")
+
+
+def certificate_data(certificate):
+    name, logo = templates.organization_identity()
+    return templates.CertificateData(
+        learner_name=certificate.holder_name,
+        course_title=certificate.course_title,
+        completed_at=certificate.completed_at,
+        issued_at=certificate.issued_at,
+        expires_at=certificate.expires_at,
+        code=certificate.code,
+        verify_url=verify_url(certificate.code),
+        organization_name=name,
+        logo=logo,
+    )
+
+
+def rendered_pdf(certificate):
+    """The certificate's PDF as rendered, before its credential is embedded."""
+    template = templates.template_for_course(certificate.template_id)
+    return templates.render_pdf(template, certificate_data(certificate), *templates.template_images(template))
+
+
+def credential_claims(certificate, pdf_sha256):
+    """The certificate credential (docs/credentials.md) before signing adds its ids and dates."""
+    return {
+        "type": CREDENTIAL_TYPE,
+        "name": f"Certificate: {certificate.course_title}",
+        "credentialSubject": {
+            "type": "TesseraCertificateSubject",
+            "name": certificate.holder_name,
+            "course": certificate.course_title,
+            "completionDate": certificate.completed_at.date().isoformat(),
+            "certificateCode": certificate.code,
+            "pdfSha256": pdf_sha256,
+        },
+    }
+
+
+def subject_id(certificate):
+    return f"urn:tessera:{require_tenant().slug}:user:{certificate.user_id}"
+
+
+def _render_one(certificate):
+    pdf = rendered_pdf(certificate)
+    pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    token = credential_part("signing").sign(
+        credential_claims(certificate, pdf_sha256),
+        subject_id=subject_id(certificate),
+        credential_id=verify_url(certificate.code),
+        valid_from=certificate.issued_at,
+        valid_until=certificate.expires_at,
+    )
+    signed_pdf = credential_part("offline").embed_credential(pdf, token)
+    stored = media_storage().save(require_tenant().slug, io.BytesIO(signed_pdf), PDF_LIMIT_BYTES)
+    certificate.credential_jwt = token
+    certificate.pdf_sha256 = pdf_sha256
+    certificate.pdf_key = stored.key
+    certificate.render_status = CertificateStatus.READY
+    certificate.render_error = None
+
+
+def retry_failed(certificate_ids):
+    """Put failed certificates back in the render queue (their managers' "try again")."""
+    ids = db.session.scalars(
+        sa.select(Certificate.id).where(
+            Certificate.id.in_(certificate_ids), Certificate.render_status == CertificateStatus.FAILED
+        )
+    ).all()
+    if ids:
+        db.session.execute(
+            sa.update(Certificate).where(Certificate.id.in_(ids)).values(render_status=CertificateStatus.PENDING)
+        )
+        db.session.commit()
+        queue_render(list(ids))
+    return list(ids)
+
+
+def requeue_stale(older_than_minutes=15):
+    """Certificates still pending long after issue (a worker died holding their ids) go back in the queue."""
+    cutoff = utcnow() - timedelta(minutes=older_than_minutes)
+    ids = db.session.scalars(
+        sa.select(Certificate.id).where(
+            Certificate.render_status == CertificateStatus.PENDING, Certificate.issued_at < cutoff
+        )
+    ).all()
+    queue_render(list(ids))
+    return list(ids)
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
+
+
+def certificate_pdf(certificate):
+    """The stored PDF (with its embedded credential); NotFound while it is not ready."""
+    if certificate.render_status != CertificateStatus.READY or not certificate.pdf_key:
+        raise NotFound("This certificate's PDF is not ready yet.")
+    with media_storage().open(certificate.pdf_key) as stream:
+        return stream.read()
+
+
+def credential_of(certificate):
+    """The signed credential (VC-JWT); NotFound while it is not ready."""
+    if not certificate.credential_jwt:
+        raise NotFound("This certificate's credential is not ready yet.")
+    return certificate.credential_jwt
+
+
+def iso(moment: datetime | None):
+    return moment.isoformat() if moment else None
