@@ -2,10 +2,12 @@
 (one line each)."""
 
 from app.features import register_feature
+from blueprints.certificates import certificates_api, templates_api
 
 
 def register(app):
     api_blueprints = []
+    api_blueprints.extend((certificates_api.blp, templates_api.blp))
     page_blueprints = []
     commands = []
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from app.api.listing import ListSpec, run_list_query
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
@@ -34,10 +35,12 @@ from app.security.actor import current_actor
 from app.storage import media_storage
 from app.tenancy.context import current_tenant, require_tenant
 from app.tenancy.models import utcnow
+from blueprints.branches.queries import people_of
 from blueprints.certificates import rendering, settings, templates
 from blueprints.certificates.models import Certificate, CertificateStatus
 from blueprints.courses import access
 from blueprints.courses.models import Course
+from blueprints.courses.services import manageable_courses
 from blueprints.learning import queries as learning
 from blueprints.users.services import get_user
 
@@ -332,6 +335,72 @@ def requeue_stale(older_than_minutes=15):
 
 
 # --- reading ------------------------------------------------------------------------------------------------------
+
+CERTIFICATE_LIST = ListSpec(
+    filters={
+        "id": Certificate.id,
+        "course_id": Certificate.course_id,
+        "user_id": Certificate.user_id,
+        "status": Certificate.render_status,
+        "code": Certificate.code,
+        "issued_at": Certificate.issued_at,
+        "expires_at": Certificate.expires_at,
+    },
+    sorts={"id": Certificate.id, "issued_at": Certificate.issued_at, "holder_name": Certificate.holder_name},
+    default_sort=("-issued_at",),
+    fields=frozenset(
+        {"id", "code", "user_id", "course_id", "template_id", "holder_name", "course_title", "completed_at"}
+        | {"issued_at", "expires_at", "issued_by_id", "status", "render_error", "is_public", "revoked_at"}
+        | {"revocation_reason", "superseded_at", "superseded_by_id", "pdf_url", "verify_url", "pdf_sha256"}
+    ),
+    tiebreaker=Certificate.id,
+)
+
+
+def visible_certificates(actor=current_actor):
+    """A select of the certificates the actor sees: all (org admins); a person's own; those of the courses they
+    manage; those of the people of the branches they manage."""
+    principal, scope = actor.principal, actor.scope
+    stmt = sa.select(Certificate)
+    if scope.organization_wide:
+        return stmt
+    managed = [course.id for course in manageable_courses(principal, scope)]
+    conditions = [Certificate.course_id.in_(managed or [-1])]
+    if principal.kind == "user":
+        conditions.append(Certificate.user_id == principal.id)
+    if scope.branch_ids:
+        conditions.append(Certificate.user_id.in_(people_of(scope.branch_ids)))
+    return stmt.where(sa.or_(*conditions))
+
+
+def list_certificates(query, user_id=None, actor=current_actor):
+    """A page of the certificates the actor sees (filters course_id, user_id, status, ...); `user_id`: one
+    person's (404 when there is no such person)."""
+    stmt = visible_certificates(actor)
+    if user_id is not None:
+        get_user(user_id)
+        stmt = stmt.where(Certificate.user_id == user_id)
+    return run_list_query(db.session, stmt, query, CERTIFICATE_LIST)
+
+
+def get_certificate(certificate_id, actor=current_actor):
+    """A certificate the actor sees (404 otherwise, whoever's it is)."""
+    certificate = db.session.scalar(visible_certificates(actor).where(Certificate.id == certificate_id))
+    if certificate is None:
+        raise NotFound("No such certificate.")
+    return certificate
+
+
+def pdf_path(certificate):
+    return f"/api/v1/certificates/{certificate.id}/pdf"
+
+
+def serve_pdf(certificate):
+    """The stored PDF, as a download named after the course and the code."""
+    if certificate.render_status != CertificateStatus.READY or not certificate.pdf_key:
+        raise NotFound("This certificate's PDF is not ready yet.")
+    name = f"certificate-{certificate.code}.pdf"
+    return media_storage().serve(certificate.pdf_key, "application/pdf", name, as_attachment=False, max_age=3600)
 
 
 def certificate_pdf(certificate):

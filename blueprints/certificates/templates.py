@@ -522,8 +522,12 @@ def _apply(template, values):
     for key in FIELDS:
         if key in values and key != "is_default":
             value = values[key]
-            if key == "signatures":
-                value = _clean_signatures(value)
+            if key == "signatures":  # an image stays with its signature's place unless one is named
+                kept = [signature.get("image_key") for signature in template.signatures or []]
+                value = [
+                    {**signature, "image_key": signature.get("image_key") or (kept[n] if n < len(kept) else None)}
+                    for n, signature in enumerate(_clean_signatures(value))
+                ]
             elif key == "name":
                 value = value.strip()
             setattr(template, key, value if value is not None else "")
