@@ -117,9 +117,10 @@ class TemplateById(MethodView):
 class TemplatePreview(MethodView):
     @requires("settings.manage")
     @blp.doc(security=BEARER)
-    @blp.arguments(TemplateFieldsSchema)
+    @blp.arguments(TemplateFieldsSchema, required=False)
     @blp.response(200, content_type="application/pdf")
     def post(self, data, template_id):
         """A PDF of the template with sample data; fields sent are previewed over the stored ones (unsaved)."""
+        data = dict(data or {})
         data.pop("is_default", None)
         return pdf_response(templates.preview_pdf(template_id, data), f"preview-{template_id}.pdf")

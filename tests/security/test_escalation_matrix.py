@@ -392,6 +392,14 @@ WRITES_NOTHING = "writes nothing (a preview of a question being edited); who may
 QUESTION = {"kind": "true_false", "title": "Matrix question", "stem_html": "<p>True?</p>", "spec": {"answer": True}}
 QUESTION_FORM = {"kind": "true_false", "title": "Matrix question", "stem_html": "<p>True?</p>", "answer": "false"}
 
+CERTIFICATE_ISSUE = (
+    "needs the credentials part's log in the same transaction and a learner of the course: the course's managers "
+    "for its roster, 404/403/422 otherwise: tests/certificates/test_issuance*.py"
+)
+CERTIFICATE_TEMPLATES = (
+    "the organization's own templates (no branch, class or course in them): org admins only (settings.manage), "
+    "every other role refused: tests/certificates/test_templates_api.py"
+)
 ESSAY_GRADE = {"score": 1, "comment": "Well argued."}
 TABLE = {
     # ---- API ----
@@ -421,6 +429,12 @@ TABLE = {
     ("assessments.AssessmentAccommodation", "DELETE"): Route(
         path={"quiz_id": "$quiz_learner.quiz", "user_id": "$quiz_learner.user"}
     ),
+    ("certificates.Certificates", "POST"): Route(exempt=CERTIFICATE_ISSUE),
+    ("certificates.CourseCertificateSettings", "PUT"): Route(path={"course_id": "$course"}, body={"valid_months": 12}),
+    ("certificate_templates.Templates", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates.TemplateById", "PUT"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates.TemplateById", "DELETE"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates.TemplatePreview", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
     ("auth.Login", "POST"): Route(exempt=AUTH_FLOW),
     ("auth.Logout", "POST"): Route(exempt=AUTH_FLOW),
     ("auth.RefreshToken", "POST"): Route(exempt=AUTH_FLOW),
@@ -795,6 +809,7 @@ ALLOWED = {
     ("assessments.AssessmentAccommodation", "PUT", ""): COURSE_MANAGERS,
     ("assessments.AssessmentAccommodation", "DELETE", ""): COURSE_MANAGERS,
     # a quiz's settings: its course's staff, and its enrolled learners once published; its questions: staff only
+    ("certificates.CourseCertificateSettings", "PUT", ""): COURSE_MANAGERS,
     ("assessments.AssessmentById", "GET", ""): PEOPLE,
     ("assessments.AssessmentSlots", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("api_keys.ApiKeyById", "DELETE", ""): ADMIN,
