@@ -297,10 +297,13 @@ def placeholders_of(data, signatures):
     }
 
 
-def page_fill_css(page_size, orientation):
+def page_mm(page_size, orientation):
     width, height = PAGE_MM.get(page_size, PAGE_MM["A4"])
-    if orientation == "portrait":
-        width, height = height, width
+    return (height, width) if orientation == "portrait" else (width, height)
+
+
+def page_fill_css(page_size, orientation):
+    _width, height = page_mm(page_size, orientation)
     return f".page-fill {{ height: {height - 2 * FRAME_MARGIN_MM}mm; }}\n"
 
 
@@ -317,11 +320,19 @@ def document_of(template, data, background_uri=None, signature_uris=()):
     except (TemplateError, UndefinedError, TypeError, ValueError, ArithmeticError, RecursionError) as error:
         raise ValidationFailed("The template could not be rendered.", {"html": [str(error)[:300]]}) from error
     css = (template.css or "").replace("</", "<\\/")  # the CSS cannot close its <style> and write HTML
-    page = rendering.page_css(template.page_size, template.orientation, background_uri)
+    width, height = page_mm(template.page_size, template.orientation)
+    page = rendering.page_css(template.page_size, template.orientation, width, height, background_uri)
+    background = (
+        Markup('<div id="tessera-background"><img src="{}" style="width: {}mm; height: {}mm"/></div>').format(
+            background_uri, width, height
+        )
+        if background_uri
+        else ""
+    )
     return (
         '<html><head><meta charset="utf-8"/><style>'
         f"{page}{page_fill_css(template.page_size, template.orientation)}{css}"
-        f"</style></head><body>{body}</body></html>"
+        f"</style></head><body>{background}{body}</body></html>"
     )
 
 

@@ -138,3 +138,16 @@ def test_a_template_cannot_read_files_or_urls():
     pdf = templates.render_pdf(template, data_for("Ada"))
     assert "Ada" in text_of(pdf)
     assert not PdfReader(io.BytesIO(pdf)).pages[0].images
+
+
+def test_a_background_image_fills_the_page_under_the_text():
+    picture = io.BytesIO()
+    Image.new("RGB", (600, 424), "#e0f2fe").save(picture, "JPEG")
+    background = rendering.image_data_uri(picture.getvalue(), "image/jpeg")
+
+    pdf = templates.render_pdf(shipped_template(), data_for("Ada Lovelace"), background)
+
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    assert sorted(image.image.size for image in reader.pages[0].images) == [(222, 222), (600, 424)]  # QR, background
+    assert "Ada Lovelace" in text_of(pdf)
