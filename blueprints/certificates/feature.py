@@ -2,12 +2,13 @@
 (one line each)."""
 
 from app.features import register_feature
-from blueprints.certificates import certificates_api, templates_api
+from blueprints.certificates import certificates_api, settings_views, templates_api, templates_views
 
 
 def register(app):
     api_blueprints = []
     api_blueprints.extend((certificates_api.blp, templates_api.blp))
     page_blueprints = []
+    page_blueprints.extend((templates_views.bp, settings_views.bp))
     commands = []
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)

@@ -471,6 +471,25 @@ def list_templates(query, actor=current_actor):
     return run_list_query(db.session, visible_templates(), query, TEMPLATE_LIST)
 
 
+def all_templates(actor=current_actor):
+    """Every template of the organization, the default first (its admins' page)."""
+    require_admin(actor)
+    default_template()
+    db.session.commit()
+    return db.session.scalars(
+        visible_templates().order_by(CertificateTemplate.is_default.desc(), CertificateTemplate.name)
+    ).all()
+
+
+def template_choices():
+    """(id, name) of the templates a course may choose (for its managers' page: no admin check)."""
+    return db.session.execute(
+        visible_templates()
+        .with_only_columns(CertificateTemplate.id, CertificateTemplate.name)
+        .order_by(CertificateTemplate.name)
+    ).all()
+
+
 def get_template(template_id, actor=current_actor):
     require_admin(actor)
     template = db.session.get(CertificateTemplate, template_id)

@@ -398,7 +398,7 @@ CERTIFICATE_ISSUE = (
 )
 CERTIFICATE_TEMPLATES = (
     "the organization's own templates (no branch, class or course in them): org admins only (settings.manage), "
-    "every other role refused: tests/certificates/test_templates_api.py"
+    "every other role refused: tests/certificates/test_templates_api.py, test_templates_pages.py"
 )
 ESSAY_GRADE = {"score": 1, "comment": "Well argued."}
 TABLE = {
@@ -435,6 +435,15 @@ TABLE = {
     ("certificate_templates.TemplateById", "PUT"): Route(exempt=CERTIFICATE_TEMPLATES),
     ("certificate_templates.TemplateById", "DELETE"): Route(exempt=CERTIFICATE_TEMPLATES),
     ("certificate_templates.TemplatePreview", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.index", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.editor", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.upload_images", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.remove_background", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.delete", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.preview", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_settings_pages.course_settings", "POST"): Route(
+        path={"course_id": "$course"}, body={"enabled": "y", "template_id": "0", "valid_months": "12"}
+    ),
     ("auth.Login", "POST"): Route(exempt=AUTH_FLOW),
     ("auth.Logout", "POST"): Route(exempt=AUTH_FLOW),
     ("auth.RefreshToken", "POST"): Route(exempt=AUTH_FLOW),
@@ -810,6 +819,7 @@ ALLOWED = {
     ("assessments.AssessmentAccommodation", "DELETE", ""): COURSE_MANAGERS,
     # a quiz's settings: its course's staff, and its enrolled learners once published; its questions: staff only
     ("certificates.CourseCertificateSettings", "PUT", ""): COURSE_MANAGERS,
+    ("certificate_settings_pages.course_settings", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("assessments.AssessmentById", "GET", ""): PEOPLE,
     ("assessments.AssessmentSlots", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("api_keys.ApiKeyById", "DELETE", ""): ADMIN,
