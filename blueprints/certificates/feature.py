@@ -1,8 +1,9 @@
 """Plugs the certificates feature into the app (see app/features.py). Each part registers its own blueprints below
 (one line each)."""
 
-from app.features import register_feature
+from app.features import register_demo_part, register_feature
 from blueprints.certificates import certificates_api, settings_views, templates_api, templates_views
+from blueprints.certificates.demo import seed_certificates
 
 
 def register(app):
@@ -12,3 +13,4 @@ def register(app):
     page_blueprints.extend((templates_views.bp, settings_views.bp))
     commands = []
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
+    register_demo_part(app, 45, seed_certificates)  # after the demo course (and its quiz, 41)

@@ -7,7 +7,7 @@ preview" link (phones that show no inline PDF open it in their viewer). Nothing 
 
 import secrets
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
@@ -17,6 +17,7 @@ from app.errors import DomainError
 from app.forms import apply_domain_error
 from app.jobs import redis_connection
 from app.security.actor import current_actor
+from app.security.headers import content_security_policy
 from app.security.principal import requires
 from app.tenancy.context import current_tenant
 from blueprints.certificates import rendering, templates
@@ -51,6 +52,15 @@ class ImageForm(FlaskForm):
     background = FileField("Background image (PNG or JPEG, fitted to the page)")
     signature_0 = FileField("First signature's image (a transparent PNG reads best)")
     signature_1 = FileField("Second signature's image")
+
+
+def _with_preview(page, status):
+    """The editor page, allowed to show its own preview PDF in an <object> (pages allow no plugin content)."""
+    response = make_response(page, status)
+    policy = content_security_policy(current_app).replace("object-src 'none'", "object-src 'self'")
+    policy = policy.replace("frame-src ", "frame-src 'self' ")
+    response.headers["Content-Security-Policy"] = policy
+    return response
 
 
 def _values(form):
@@ -117,16 +127,19 @@ def editor(template_id):
             status = 422
     else:
         status = 422
-    return render_template(
-        "certificates/template_editor.html",
-        template=template,
-        form=form,
-        images=images,
-        saved=saved,
-        placeholders=templates.PLACEHOLDERS,
-        preview_url=url_for(".preview_pdf", template_id=template.id, token=SAVED_PREVIEW),
-        problems=None,
-    ), status
+    return _with_preview(
+        render_template(
+            "certificates/template_editor.html",
+            template=template,
+            form=form,
+            images=images,
+            saved=saved,
+            placeholders=templates.PLACEHOLDERS,
+            preview_url=url_for(".preview_pdf", template_id=template.id, token=SAVED_PREVIEW),
+            problems=None,
+        ),
+        status,
+    )
 
 
 @bp.route("/settings/certificates/<int:template_id>/images", methods=["POST"])
@@ -152,16 +165,19 @@ def upload_images(template_id):
             status = 422
     else:
         status = 422
-    return render_template(
-        "certificates/template_editor.html",
-        template=template,
-        form=form,
-        images=images,
-        saved=False,
-        placeholders=templates.PLACEHOLDERS,
-        preview_url=url_for(".preview_pdf", template_id=template.id, token=SAVED_PREVIEW),
-        problems=None,
-    ), status
+    return _with_preview(
+        render_template(
+            "certificates/template_editor.html",
+            template=template,
+            form=form,
+            images=images,
+            saved=False,
+            placeholders=templates.PLACEHOLDERS,
+            preview_url=url_for(".preview_pdf", template_id=template.id, token=SAVED_PREVIEW),
+            problems=None,
+        ),
+        status,
+    )
 
 
 @bp.route("/settings/certificates/<int:template_id>/background/remove", methods=["POST"])
@@ -219,4 +235,11 @@ def preview_pdf(template_id, token):
     data = redis_connection().get(_preview_key(token)) if len(token) == 32 else None
     if data is None:
         data = templates.preview_pdf(template_id)
-    return Response(data, mimetype="application/pdf", headers={"Cache-Control": "no-store"})
+    headers = {
+        "Cache-Control": "no-store",
+        # shown in the editor's <object>, on this site only
+        "Content-Security-Policy": "default-src 'none'; frame-ancestors 'self'",
+        "X-Frame-Options": "SAMEORIGIN",
+        "Content-Disposition": f'inline; filename="certificate-preview-{template_id}.pdf"',
+    }
+    return Response(data, mimetype="application/pdf", headers=headers)

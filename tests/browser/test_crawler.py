@@ -25,6 +25,7 @@ from app.tenancy import provisioning
 from app.tenancy.context import tenant_context
 from blueprints.branches.models import Branch
 from blueprints.branches.scope import scope_of
+from blueprints.certificates.models import CertificateTemplate
 from blueprints.classes.models import SchoolClass
 from blueprints.courses.models import ContentItem, Course
 from blueprints.imports import services as imports
@@ -56,6 +57,7 @@ NOT_PAGES = {
     "assessment_formats.export_questions",  # a GIFT/Aiken text download
     "assessment_bank.image",
     "assessment_attempts.attempt_image",  # a question's image (a JPEG)
+    "certificate_templates_pages.preview_pdf",  # a PDF
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -120,6 +122,7 @@ def demo_ids(app, tenant):
             # the demo course's quiz (made here until the demo has one) and the demo student's open attempt at it
             **demo_attempt_ids(course.id, find_user_by_email("student@demo.example").id),
             "question_id": question_row(course.id, "fill_blanks", "Demo blanks", tags=("demo",)),
+            "template_id": db.session.scalar(sa.select(CertificateTemplate.id).where(CertificateTemplate.is_default)),
         }
     run_jobs(app)
     return ids
