@@ -121,6 +121,10 @@ class Config:
     REQUIRED_IN_PRODUCTION = ()
 
     PASSWORD_HASH_PROFILE = "production"  # app/security/passwords.py; only TestConfig picks "testing"
+    # Encrypts the organizations' private signing keys at rest (blueprints/credentials/keys.py); unset: SECRET_KEY.
+    # Either way the key is derived per organization (HKDF with its slug). Changing it makes stored keys unreadable.
+    CREDENTIAL_KEY = _env("LMS_CREDENTIAL_KEY")
+    SIGNING_KEY_PROFILE = "production"  # blueprints/credentials/keys.py; only TestConfig picks "testing"
     # Tests only: provisioning copies this migrated database instead of migrating (tests/conftest.py).
     TENANT_DATABASE_TEMPLATE = None
 
@@ -140,6 +144,7 @@ class TestConfig(Config):
     TENANT_CACHE_SECONDS = 0  # tests that write the registry directly see it at once, unless one sets it
     EVENT_RETRY_INTERVALS = (0, 0)  # retried at once, so that one burst of the test worker sees them fail
     PASSWORD_HASH_PROFILE = "testing"  # cheap Argon2id: the suite hashes thousands of passwords
+    SIGNING_KEY_PROFILE = "testing"  # RSA keys from a per-process pool: generating one costs 100-350 ms
 
 
 class ProductionConfig(Config):

@@ -10,5 +10,8 @@ fi
 stamp=".venv/.installed-$(cat "$requirements" requirements.txt | sha256sum | cut -c1-16)-$(basename "$requirements")"
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q -r "$requirements"
+  if [ "$requirements" = requirements-dev.txt ] && [ -f requirements-nodeps.txt ]; then
+    .venv/bin/pip install -q --no-deps -r requirements-nodeps.txt  # see the file: a pin conflict, not a need
+  fi
   touch "$stamp"
 fi

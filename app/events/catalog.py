@@ -322,6 +322,28 @@ class AssessmentPassed(Event):
 
 
 @define
+class BadgeAwarded(Event):
+    """A learner was given a badge (its criteria met, or by hand): its signed credential is on the award."""
+
+    name = "badge.awarded"
+    emitted_by = ("blueprints.badges.awards.award",)
+    badge_id: int
+    award_id: int
+    user_id: int
+
+
+@define
+class BadgeRevoked(Event):
+    """A badge award was revoked (with a reason): its assertion answers revoked from now on."""
+
+    name = "badge.revoked"
+    emitted_by = ("blueprints.badges.awards.revoke",)
+    badge_id: int
+    award_id: int
+    user_id: int
+
+
+@define
 class CertificateIssued(Event):
     """A certificate was issued to a learner for a course (on completion, or by hand); its PDF follows."""
 

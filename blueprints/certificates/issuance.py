@@ -50,7 +50,7 @@ RENDER_BATCH = 50
 FLAG_SECONDS = 600  # a job that died with the flag up: the next issue after this starts one
 CODE_ATTEMPTS = 5
 PDF_LIMIT_BYTES = 20 * 1024 * 1024
-CREDENTIAL_PARTS = ("signing", "ledger", "offline")
+CREDENTIAL_INTERFACE = (("signing", "sign"), ("ledger", "append"), ("offline", "embed_credential"))
 CREDENTIAL_TYPE = ["VerifiableCredential", "TesseraCertificate"]
 
 
@@ -60,8 +60,14 @@ def credential_part(name):
 
 
 def credentials_ready():
-    """Whether the credentials part (keys, log, embedding) is installed: certificates are issued only with it."""
-    return all(importlib.util.find_spec(f"blueprints.credentials.{name}") for name in CREDENTIAL_PARTS)
+    """Whether the credentials part's interface (signing, the log, the PDF embedding) is all there: certificates
+    are issued only with it."""
+    for name, function in CREDENTIAL_INTERFACE:
+        if importlib.util.find_spec(f"blueprints.credentials.{name}") is None:
+            return False
+        if not hasattr(credential_part(name), function):
+            return False
+    return True
 
 
 def current_certificate(course_id, user_id):

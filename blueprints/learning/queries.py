@@ -73,6 +73,22 @@ def refuse_unmet_prerequisites(course_id, user_id):
         )
 
 
+def completed_course_ids(user_id, course_ids=None):
+    """The ids of the courses this person has completed (among `course_ids` when given), in one query."""
+    stmt = sa.select(Enrollment.course_id).where(Enrollment.user_id == user_id, Enrollment.completed_at.is_not(None))
+    if course_ids is not None:
+        stmt = stmt.where(Enrollment.course_id.in_(course_ids or [-1]))
+    return set(db.session.scalars(stmt))
+
+
+def enrolled_people(course_id):
+    """A select of the ids of the people who took this course (enrolled now, or completed it and left), for
+    `IN` conditions."""
+    return sa.select(Enrollment.user_id).where(
+        Enrollment.course_id == course_id, sa.or_(Enrollment.status == "active", Enrollment.completed_at.is_not(None))
+    )
+
+
 def completed_at(course_id, user_id):
     """When this person completed the course (their enrollment's completion), or None."""
     return db.session.scalar(

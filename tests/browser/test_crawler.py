@@ -23,6 +23,7 @@ from app.demo import seed_demo
 from app.extensions import db
 from app.tenancy import provisioning
 from app.tenancy.context import tenant_context
+from blueprints.badges.models import Badge, BadgeAward
 from blueprints.branches.models import Branch
 from blueprints.branches.scope import scope_of
 from blueprints.certificates.models import CertificateTemplate
@@ -57,6 +58,15 @@ NOT_PAGES = {
     "assessment_formats.export_questions",  # a GIFT/Aiken text download
     "assessment_bank.image",
     "assessment_attempts.attempt_image",  # a question's image (a JPEG)
+    # Open Badges 2.0 hosted JSON-LD and pictures, an award's credential (a VC-JWT download)
+    "badges_hosted.issuer",
+    "badges_hosted.badge_class_document",
+    "badges_hosted.badge_image_svg",
+    "badges_hosted.badge_image_png",
+    "badges_hosted.assertion_document",
+    "badges_hosted.baked_png",
+    "badges_hosted.baked_svg",
+    "badge_pages.credential_download",
     "certificate_templates_pages.preview_pdf",  # a PDF
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
@@ -122,6 +132,9 @@ def demo_ids(app, tenant):
             # the demo course's quiz (made here until the demo has one) and the demo student's open attempt at it
             **demo_attempt_ids(course.id, find_user_by_email("student@demo.example").id),
             "question_id": question_row(course.id, "fill_blanks", "Demo blanks", tags=("demo",)),
+            # the demo course's badge, and the hand-given badge Sasha holds
+            "badge_id": db.session.scalar(sa.select(Badge.id).where(Badge.course_id == course.id).order_by(Badge.id)),
+            "public_id": db.session.scalar(sa.select(BadgeAward.public_id).order_by(BadgeAward.id)),
             "template_id": db.session.scalar(sa.select(CertificateTemplate.id).where(CertificateTemplate.is_default)),
         }
     run_jobs(app)

@@ -329,6 +329,22 @@ def _targets(w):
             if role == BRANCH_MANAGER
             else [],
         ),
+        # badges (tests/support/world.py): B_C1 of C1, B_C1_held of C1 held by s_north, B_C2 of C2 (and
+        # B_C2_held held by s_south), B_org the whole organization's
+        "badge": lambda role: (
+            [("B_C1", w.badge_c1)],
+            [] if role == ORG_ADMIN else [("B_C2", w.badge_c2), ("B_org (the organization's)", w.badge_org)],
+        ),
+        "award_pair": lambda role: (
+            [pair("B_C1/s_north", badge="badge_c1", user="s_north")],
+            [pair("B_C1/s_south (not in C1)", badge="badge_c1", user="s_south")]
+            + ([] if role == ORG_ADMIN else [pair("B_C2/s_south", badge="badge_c2", user="s_south")]),
+        ),
+        "revoke_pair": lambda role: (
+            [pair("B_C1_held/s_north", badge="badge_c1_held", user="s_north")],
+            [pair("B_C1_held/s_south (not in C1)", badge="badge_c1_held", user="s_south")]
+            + ([] if role == ORG_ADMIN else [pair("B_C2_held/s_south", badge="badge_c2_held", user="s_south")]),
+        ),
         "external": lambda role: (
             [("a new external id", "EXT-NEW")],
             [("admin2's", "EXT-ADMIN2"), ("s_south's", "EXT-SSOUTH")] if role == BRANCH_MANAGER else [],
@@ -401,6 +417,13 @@ CERTIFICATE_TEMPLATES = (
     "every other role refused: tests/certificates/test_templates_api.py, test_templates_pages.py"
 )
 ESSAY_GRADE = {"score": 1, "comment": "Well argued."}
+BADGE_FORM = {
+    "name": "Matrix badge",
+    "status": "active",
+    "criteria_strategy": "manual",
+    "colour": "#1d4ed8",
+    "accent": "#f59e0b",
+}
 TABLE = {
     # ---- API ----
     ("attempts.QuizAttempts", "POST"): Route(path={"quiz_id": "$take_quiz"}),
@@ -428,6 +451,28 @@ TABLE = {
     ),
     ("assessments.AssessmentAccommodation", "DELETE"): Route(
         path={"quiz_id": "$quiz_learner.quiz", "user_id": "$quiz_learner.user"}
+    ),
+    ("badges.Badges", "POST"): Route(
+        body={"name": "Matrix badge", "course_id": "$course", "criteria_strategy": "manual"}
+    ),
+    ("badges.BadgeById", "PUT"): Route(path={"badge_id": "$badge"}, body={"name": "Renamed badge"}),
+    ("badges.BadgeById", "DELETE"): Route(path={"badge_id": "$badge"}),
+    ("badges.BadgeImage", "PUT"): Route(path={"badge_id": "$badge"}, body={"file": Upload("png")}),
+    ("badges.BadgeImage", "DELETE"): Route(path={"badge_id": "$badge"}),
+    ("badges.BadgeAwardByHand", "POST"): Route(
+        path={"badge_id": "$award_pair.badge"}, body={"user_id": "$award_pair.user", "reason": "Matrix"}
+    ),
+    ("badges.BadgeRevoke", "POST"): Route(
+        path={"badge_id": "$revoke_pair.badge"}, body={"user_id": "$revoke_pair.user", "reason": "Matrix"}
+    ),
+    ("badge_pages.new", "POST"): Route(body={**BADGE_FORM, "course_id": "$course"}),
+    ("badge_pages.edit", "POST"): Route(path={"badge_id": "$badge"}, body=BADGE_FORM),
+    ("badge_pages.upload_image", "POST"): Route(path={"badge_id": "$badge"}, body={"image": Upload("png")}),
+    ("badge_pages.give", "POST"): Route(
+        path={"badge_id": "$award_pair.badge"}, body={"user_id": "$award_pair.user", "reason": "Matrix"}
+    ),
+    ("badge_pages.take_back", "POST"): Route(
+        path={"badge_id": "$revoke_pair.badge"}, body={"user_id": "$revoke_pair.user", "reason": "Matrix"}
     ),
     ("certificates.Certificates", "POST"): Route(exempt=CERTIFICATE_ISSUE),
     ("certificates.CourseCertificateSettings", "PUT"): Route(path={"course_id": "$course"}, body={"valid_months": 12}),
@@ -944,6 +989,19 @@ ALLOWED = {
     ("assessment_bank.archive", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("assessment_bank.share", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("assessment_bank.restore", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    # a course's badge: its course's managers (a key has no course of its own); giving and revoking within reach
+    ("badges.Badges", "POST", ""): COURSE_MANAGERS,
+    ("badges.BadgeById", "PUT", ""): COURSE_MANAGERS,
+    ("badges.BadgeById", "DELETE", ""): COURSE_MANAGERS,
+    ("badges.BadgeImage", "PUT", ""): COURSE_MANAGERS,
+    ("badges.BadgeImage", "DELETE", ""): COURSE_MANAGERS,
+    ("badges.BadgeAwardByHand", "POST", ""): COURSE_MANAGERS,
+    ("badges.BadgeRevoke", "POST", ""): COURSE_MANAGERS,
+    ("badge_pages.new", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("badge_pages.edit", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("badge_pages.upload_image", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("badge_pages.give", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("badge_pages.take_back", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
 }
 
 # Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".

@@ -31,12 +31,15 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
+from app.security.actor import Actor
 from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
 from app.security.principal import Principal
 from app.storage import media_storage
 from app.tenancy.context import tenant_context
 from app.tenancy.models import Tenant
 from blueprints.api_keys.services import create_api_key
+from blueprints.badges import awards as badge_awards
+from blueprints.badges import badges as badge_services
 from blueprints.branches import services as branches
 from blueprints.branches.scope import BranchScope
 from blueprints.classes import services as classes
@@ -172,6 +175,23 @@ def build_world(app, tenant, run_jobs):
                 {"c1": s_north.id, "c2": s_south.id, "c_org": s_north3.id},
             )
         )
+
+        # badges: of C1 (with an uploaded picture), of C1 held by s_north, of C2 and held by s_south, and the
+        # whole organization's (org admins')
+        admin_actor = Actor(acting_admin)
+
+        def badge(key, **data):
+            body = {"name": key, "status": "active", "criteria_strategy": "manual", **data}
+            ids[key] = badge_services.create_badge(body, actor=admin_actor).id
+
+        badge("badge_c1", course_id=c1.id)
+        badge_services.set_image(ids["badge_c1"], png_bytes(), "badge.png", actor=admin_actor)
+        badge("badge_c1_held", course_id=c1.id)
+        badge("badge_c2", course_id=c2.id)
+        badge("badge_c2_held", course_id=c2.id)
+        badge("badge_org")
+        badge_awards.award(ids["badge_c1_held"], s_north.id)
+        badge_awards.award(ids["badge_c2_held"], s_south.id)
 
         for role in (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT):
             ids[f"key:{role}"] = create_api_key(f"{role} key", [role], acting_admin).secret

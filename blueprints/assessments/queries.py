@@ -1,0 +1,51 @@
+"""What other features may read of assessments: quizzes' titles and courses, and a learner's results in them."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.security.actor import current_actor
+from blueprints.assessments.models import AttemptStatus, Quiz, QuizAttempt
+from blueprints.assessments.quizzes import visible_quizzes
+
+
+def quiz_summaries(quiz_ids):
+    """{quiz id: (title, course id)} of these quizzes (one query)."""
+    rows = db.session.execute(sa.select(Quiz.id, Quiz.title, Quiz.course_id).where(Quiz.id.in_(quiz_ids or [-1])))
+    return {row.id: (row.title, row.course_id) for row in rows}
+
+
+def quiz_ids_seen_by(quiz_ids, actor=current_actor):
+    """Which of these quizzes the actor may see (the rule of `quizzes.get_quiz(..., "see")`, in one query)."""
+    visible = visible_quizzes(actor).where(Quiz.id.in_(quiz_ids or [-1])).subquery()
+    return set(db.session.scalars(sa.select(visible.c.id)))
+
+
+def passed_quiz_ids(user_id, quiz_ids=None):
+    """The quizzes this person has passed (a first passing grade was announced), in one query."""
+    stmt = sa.select(QuizAttempt.quiz_id).where(QuizAttempt.user_id == user_id, QuizAttempt.passed_quiz_at.is_not(None))
+    if quiz_ids is not None:
+        stmt = stmt.where(QuizAttempt.quiz_id.in_(quiz_ids or [-1]))
+    return set(db.session.scalars(stmt.distinct()))
+
+
+def best_percents(user_id, quiz_ids=None):
+    """{quiz id: best percent} over this person's graded attempts, in one query."""
+    stmt = (
+        sa.select(QuizAttempt.quiz_id, sa.func.max(QuizAttempt.percent))
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.status == AttemptStatus.GRADED)
+        .group_by(QuizAttempt.quiz_id)
+    )
+    if quiz_ids is not None:
+        stmt = stmt.where(QuizAttempt.quiz_id.in_(quiz_ids or [-1]))
+    return {quiz_id: best for quiz_id, best in db.session.execute(stmt) if best is not None}
+
+
+def quiz_choices(actor=current_actor, limit=500):
+    """(id, title, course id) of the quizzes the actor may see, by course and title (for pickers)."""
+    visible = visible_quizzes(actor).subquery()
+    rows = db.session.execute(
+        sa.select(visible.c.id, visible.c.title, visible.c.course_id)
+        .order_by(visible.c.course_id, visible.c.title, visible.c.id)
+        .limit(limit)
+    )
+    return [(row.id, row.title, row.course_id) for row in rows]
