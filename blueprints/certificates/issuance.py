@@ -280,8 +280,8 @@ def credential_claims(certificate, pdf_sha256):
         "name": f"Certificate: {certificate.course_title}",
         "credentialSubject": {
             "type": "TesseraCertificateSubject",
-            "name": certificate.holder_name,
-            "course": certificate.course_title,
+            "holderName": certificate.holder_name,
+            "courseTitle": certificate.course_title,
             "completionDate": certificate.completed_at.date().isoformat(),
             "certificateCode": certificate.code,
             "pdfSha256": pdf_sha256,

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
+from app.api.listing import ListSpec, run_list_query
 from app.errors import PermissionDenied
 from app.extensions import db
 from app.security.actor import current_actor
@@ -39,6 +40,13 @@ PUBLIC_EXPONENT = 65537
 ALGORITHM = "RS256"
 MANAGE_PERMISSION = "settings.manage"  # org admins: the keys are the organization's, like its settings
 TEST_POOL_SIZE = 6
+KEY_LIST = ListSpec(
+    filters={"kid": SigningKey.kid, "created_at": SigningKey.created_at, "retired_at": SigningKey.retired_at},
+    sorts={"id": SigningKey.id, "created_at": SigningKey.created_at, "retired_at": SigningKey.retired_at},
+    default_sort=("-id",),
+    fields=frozenset({"kid", "algorithm", "active", "created_at", "retired_at", "created_by_id", "public_jwk"}),
+    tiebreaker=SigningKey.id,
+)
 
 
 class UnreadableKey(RuntimeError):
@@ -174,17 +182,32 @@ def active_key():
         return _signing_key() or _make_key()
 
 
-def rotate_key(actor=current_actor):
-    """A new signing key; the ones before it sign no more but stay published (org admins). Commits."""
+def require_manager(actor=current_actor):
+    """Org admins manage the keys and read the log (the organization's settings permission)."""
     if not actor.is_authenticated or not actor.can(MANAGE_PERMISSION):
         raise PermissionDenied(denial_message(MANAGE_PERMISSION), {"permission": [MANAGE_PERMISSION]})
+
+
+def rotate_key(actor=current_actor):
+    """A new signing key; the ones before it sign no more but stay published (org admins). Commits."""
+    require_manager(actor)
+    return rotate(created_by_id=actor_ids(actor.principal).user_id)
+
+
+def rotate(created_by_id=None):
+    """The rotation itself, for whoever is trusted already (`rotate_key` for people, the CLI for operators)."""
     with exclusive("keys"):
         now = utcnow()
         for key in db.session.scalars(sa.select(SigningKey).where(SigningKey.retired_at.is_(None))):
             key.retired_at = now
-        key = _make_key(created_by_id=actor_ids(actor.principal).user_id)
+        key = _make_key(created_by_id=created_by_id)
     db.session.commit()
     return key
+
+
+def list_keys(query):
+    """A page of the organization's keys (the list helper), newest first by default."""
+    return run_list_query(db.session, sa.select(SigningKey), query, KEY_LIST)
 
 
 def all_keys():

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
+from app.api.listing import ListSpec, run_list_query
 from app.extensions import db
 from app.tenancy.models import utcnow
 from blueprints.credentials.locking import exclusive
@@ -20,6 +21,32 @@ from blueprints.credentials.models import LedgerEntry
 
 GENESIS_HASH = "0" * 64
 AUDIT_BATCH = 1000
+ENTRY_LIST = ListSpec(
+    filters={
+        "seq": LedgerEntry.seq,
+        "action": LedgerEntry.action,
+        "subject_type": LedgerEntry.subject_type,
+        "subject_id": LedgerEntry.subject_id,
+        "actor_user_id": LedgerEntry.actor_user_id,
+        "created_at": LedgerEntry.created_at,
+    },
+    sorts={"seq": LedgerEntry.seq, "created_at": LedgerEntry.created_at},
+    default_sort=("-seq",),
+    fields=frozenset(
+        {
+            "seq",
+            "action",
+            "subject_type",
+            "subject_id",
+            "data",
+            "prev_hash",
+            "entry_hash",
+            "actor_user_id",
+            "created_at",
+        }
+    ),
+    tiebreaker=LedgerEntry.seq,
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +104,23 @@ def append(action, subject_type, subject_id, data, actor_user_id=None):
         db.session.add(entry)
         db.session.flush()
     return entry
+
+
+def list_entries(query):
+    """A page of the log (the list helper's filters, sorts and paging), newest first by default."""
+    return run_list_query(db.session, sa.select(LedgerEntry), query, ENTRY_LIST)
+
+
+def recent_entries(limit=10):
+    return db.session.scalars(sa.select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(limit)).all()
+
+
+def logged_data(entry):
+    """The `data` an entry logged (from its payload, what the hash covers); None when unreadable."""
+    try:
+        return json.loads(entry.payload).get("data")
+    except (ValueError, AttributeError):
+        return None
 
 
 def head():

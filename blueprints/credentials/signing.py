@@ -81,8 +81,10 @@ def _with_contexts(contexts):
 def sign(credential, *, subject_id, credential_id, valid_from, valid_until=None):
     """The credential as a VC-JWT signed with the organization's active key.
 
-    Adds `@context` (VC 2.0 first), `id`, `issuer`, `validFrom`/`validUntil` and `credentialSubject.id` to
-    the credential, and the JWT's `iss`, `jti`, `sub`, `nbf`, `iat`, `exp` (only when it expires).
+    Adds `@context` (VC 2.0 first), `id`, `issuer` (the issuer id; or, when the credential holds an issuer
+    object such as `issuer_profile()`, that object with the id), `validFrom`/`validUntil` and
+    `credentialSubject.id` to the credential, and the JWT's `iss`, `jti`, `sub`, `nbf`, `iat`, `exp` (only
+    when it expires).
     """
     key = keys.active_key()
     issuer = issuer_id()
@@ -90,7 +92,8 @@ def sign(credential, *, subject_id, credential_id, valid_from, valid_until=None)
     claims["@context"] = _with_contexts(claims.get("@context"))
     claims.setdefault("type", ["VerifiableCredential"])
     claims["id"] = credential_id
-    claims["issuer"] = issuer
+    # A string by default; an object (Open Badges 3.0 wants a Profile) is kept, with this organization's id
+    claims["issuer"] = {**claims["issuer"], "id": issuer} if isinstance(claims.get("issuer"), dict) else issuer
     claims["validFrom"] = _iso(valid_from)
     if valid_until is not None:
         claims["validUntil"] = _iso(valid_until)
@@ -117,7 +120,7 @@ def _public_key(jwks, kid):
         if isinstance(jwk, dict) and jwk.get("kid") == kid:
             try:
                 return jwt.PyJWK(jwk, algorithm=keys.ALGORITHM).key
-            except jwt.PyJWKError:
+            except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError):
                 raise InvalidCredential("The organization's published key for it cannot be read.") from None
     raise InvalidCredential("It was signed with a key this organization does not publish.")
 

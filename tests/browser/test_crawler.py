@@ -58,6 +58,9 @@ NOT_PAGES = {
     "assessment_formats.export_questions",  # a GIFT/Aiken text download
     "assessment_bank.image",
     "assessment_attempts.attempt_image",  # a question's image (a JPEG)
+    "credentials_public.issuer",  # JSON-LD, the JWKS and the log's head are JSON, the verifier a Python file
+    "credentials_public.log_head",
+    "credentials_public.verifier",
     # Open Badges 2.0 hosted JSON-LD and pictures, an award's credential (a VC-JWT download)
     "badges_hosted.issuer",
     "badges_hosted.badge_class_document",

@@ -66,7 +66,7 @@ def test_completing_a_course_issues_a_signed_certificate_without_anyone_clicking
     assert token == certificate.credential_jwt
     subject = claims["credentialSubject"]
     assert subject["pdfSha256"] == hashlib.sha256(rendered).hexdigest() == certificate.pdf_sha256
-    assert (subject["name"], subject["course"], subject["certificateCode"]) == (
+    assert (subject["holderName"], subject["courseTitle"], subject["certificateCode"]) == (
         "Αλέξανδρος Παπαδόπουλος",
         "Ethics of Data",
         certificate.code,

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
-from blueprints.credentials import keys, signing
+from blueprints.credentials import keys, offline, signing
 from blueprints.credentials.signing import InvalidCredential
 from tests.support.credentials import actor_of
 
@@ -78,6 +78,12 @@ def test_a_signed_credential_carries_the_vc_and_jwt_claims_and_verifies(app, ten
     assert "exp" not in open_ended and "validUntil" not in open_ended
     assert open_ended["type"] == ["VerifiableCredential"]
     assert open_ended["@context"] == ["https://www.w3.org/ns/credentials/v2"]
+    # an issuer object (Open Badges 3.0's Profile) is kept, always with this organization's id
+    with tenant_context(tenant, app):
+        profile = signing.issuer_profile()
+    forged_issuer = {**profile, "id": "https://elsewhere.example/issuer"}
+    as_profile = _verify(app, tenant, _sign(app, tenant, credential={**BADGE, "issuer": forged_issuer}))
+    assert as_profile["issuer"] == {**profile, "id": issuer} and as_profile["iss"] == issuer
 
 
 def test_a_changed_claim_breaks_the_signature(app, tenant):
@@ -131,10 +137,16 @@ def test_garbage_is_not_a_credential(app, tenant, garbage):
     assert refused.value.reason.endswith(".")
 
 
-def test_an_unknown_kid_is_refused(app, tenant):
+def test_an_unknown_kid_or_an_unreadable_key_set_is_refused(app, tenant):
     token = _sign(app, tenant)
+    kid = jwt.get_unverified_header(token)["kid"]
     with pytest.raises(InvalidCredential, match="key this organization does not publish"):
         _verify(app, tenant, token, {"keys": []})
+    for broken in ({"kid": kid, "kty": "RSA", "n": "!!", "e": "AQAB"}, {"kid": kid, "kty": "EC", "crv": "P-256"}):
+        with pytest.raises(InvalidCredential, match="published key for it cannot be read"):
+            _verify(app, tenant, token, {"keys": [broken]})
+        with pytest.raises(InvalidCredential, match="published key for it cannot be read"):
+            offline.verify_token(token, {"keys": [broken]})
 
 
 def test_a_credential_signed_before_a_rotation_still_verifies(app, tenant):

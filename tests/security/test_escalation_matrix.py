@@ -440,6 +440,7 @@ TABLE = {
     ),
     ("api_keys.ApiKeys", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
     ("api_keys.ApiKeyById", "DELETE"): Route(path={"key_id": "$api_key"}),
+    ("credentials.SigningKeyRotation", "POST"): Route(),
     ("assessments.Assessments", "POST"): Route(body={"course_id": "$course", "title": "Matrix quiz"}),
     ("assessments.AssessmentById", "PUT"): Route(path={"quiz_id": "$quiz"}, body={"title": "Renamed quiz"}),
     ("assessments.AssessmentById", "DELETE"): Route(path={"quiz_id": "$quiz"}, query="?force=true"),
@@ -660,6 +661,10 @@ TABLE = {
     ("assessment_bank.preview", "POST"): Route(exempt=WRITES_NOTHING),
     ("api_keys_pages.index", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
     ("api_keys_pages.revoke", "POST"): Route(path={"key_id": "$api_key"}),
+    ("credentials_admin.rotate", "POST"): Route(body={"confirm": "y"}),
+    ("credentials_admin.audit", "POST"): Route(
+        exempt="writes nothing (reads the issuance log's chain); who may: tests/credentials/test_admin.py"
+    ),
     ("auth_pages.login", "POST"): Route(exempt=AUTH_FLOW),
     ("auth_pages.logout", "POST"): Route(exempt=AUTH_FLOW),
     ("auth_pages.forgot_password", "POST"): Route(exempt=AUTH_FLOW),
@@ -868,6 +873,7 @@ ALLOWED = {
     ("assessments.AssessmentById", "GET", ""): PEOPLE,
     ("assessments.AssessmentSlots", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("api_keys.ApiKeyById", "DELETE", ""): ADMIN,
+    ("credentials.SigningKeyRotation", "POST", ""): ADMIN,  # the organization's keys: org admins and their keys
     ("classes.Classes", "POST", ""): ADMINS_AND_MANAGER,
     ("classes.ClassById", "PUT", ""): ADMINS_AND_MANAGER,
     ("classes.ClassById", "DELETE", ""): ADMINS_AND_MANAGER,
@@ -935,6 +941,7 @@ ALLOWED = {
     ("media.MediaDownload", "GET", ""): PEOPLE,
     ("api_keys_pages.index", "POST", ""): {ORG_ADMIN},
     ("api_keys_pages.revoke", "POST", ""): {ORG_ADMIN},
+    ("credentials_admin.rotate", "POST", ""): {ORG_ADMIN},
     ("auth_pages.profile", "POST", ""): PEOPLE,
     ("class_pages.index", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
     ("class_pages.roster", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER},
