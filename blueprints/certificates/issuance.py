@@ -50,7 +50,12 @@ RENDER_BATCH = 50
 FLAG_SECONDS = 600  # a job that died with the flag up: the next issue after this starts one
 CODE_ATTEMPTS = 5
 PDF_LIMIT_BYTES = 20 * 1024 * 1024
-CREDENTIAL_INTERFACE = (("signing", "sign"), ("ledger", "append"), ("offline", "embed_credential"))
+CREDENTIAL_INTERFACE = (
+    ("keys", "active_key"),
+    ("signing", "sign"),
+    ("ledger", "append"),
+    ("offline", "embed_credential"),
+)
 CREDENTIAL_TYPE = ["VerifiableCredential", "TesseraCertificate"]
 
 
@@ -221,8 +226,10 @@ def drain_render_queue():
 
 def render_pending(certificate_ids):
     """Render, sign, embed and store each of these certificates still pending (or failed); returns how many are
-    ready. One failure marks that one failed with its reason and goes on."""
-    templates.default_template()  # made once here, never inside a certificate's transaction
+    ready. All of them commit together (one write of the database per batch, not one per certificate); each is
+    done in a savepoint, so that one failure marks that one failed with its reason and the others go on."""
+    templates.default_template()  # made (and the first signing key) before the batch, never inside one
+    credential_part("keys").active_key()
     db.session.commit()
     ready = 0
     rows = db.session.scalars(
@@ -232,19 +239,14 @@ def render_pending(certificate_ids):
     ).all()
     for certificate in rows:
         try:
-            _render_one(certificate)
-            db.session.commit()
+            with db.session.begin_nested():
+                _render_one(certificate)
             ready += 1
         except Exception as error:  # any failure is this certificate's, recorded for a retry
-            db.session.rollback()
             log.exception("Certificate %s could not be rendered", certificate.id)
-            reason = f"{type(error).__name__}: {error}"
-            db.session.execute(
-                sa.update(Certificate)
-                .where(Certificate.id == certificate.id)
-                .values(render_status=CertificateStatus.FAILED, render_error=reason[:500])
-            )
-            db.session.commit()
+            certificate.render_status = CertificateStatus.FAILED
+            certificate.render_error = f"{type(error).__name__}: {error}"[:500]
+    db.session.commit()
     return ready
 
 

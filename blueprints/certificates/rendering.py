@@ -18,9 +18,11 @@ as they are by its second pass. tests/certificates/test_rendering.py reads each 
 
 import base64
 import functools
+import hashlib
 import io
 import re
 import secrets
+import tempfile
 from pathlib import Path
 
 import arabic_reshaper
@@ -122,21 +124,54 @@ def qr_data_uri(url):
 
 
 def image_data_uri(data, mimetype):
-    """An image for a template (a background, a signature, the logo) as a data URI: a template reaches no
-    file and no URL (see POLICY)."""
+    """A small image (the QR code) as a data URI."""
     return f"data:{mimetype};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-# A template is written by an org admin, yet rendered by a worker holding every tenant's files: it may read
-# no file and fetch no URL (data: URIs only), and its render is bounded in time, depth and size.
-POLICY = ResourceAccessPolicy.server(
-    None,
-    allow_remote=False,
-    allow_remote_pdf_backgrounds=False,
-    max_render_seconds=MAX_RENDER_SECONDS,
-    max_local_bytes=MAX_IMAGE_BYTES * 4,
-    max_document_bytes=4 * 1024 * 1024,
-)
+IMAGE_SCHEME = "tessera-image:"
+_IMAGE_NAME = re.compile(r"^[0-9a-f]{64}\.(?:png|jpg)$")
+
+
+@functools.cache
+def image_folder():
+    """This process's folder of the images certificates draw (backgrounds, signatures, logos), by content hash.
+    The only folder a render may read (POLICY)."""
+    return Path(tempfile.mkdtemp(prefix="tessera-certificate-images-"))
+
+
+def image_ref(data, mimetype):
+    """A large image for a template as `tessera-image:<sha256>.<ext>`, written once per process to
+    `image_folder()`: a data URI of a full-page background costs 7 ms a render in html5lib's scan of the
+    document for bad characters; a short reference, none."""
+    name = f"{hashlib.sha256(data).hexdigest()}.{'png' if mimetype == 'image/png' else 'jpg'}"
+    path = image_folder() / name
+    if not path.exists():
+        partial = path.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(path)
+    return IMAGE_SCHEME + name
+
+
+def resolve_image(uri, _base):
+    """xhtml2pdf's link callback: our image references to their file; anything else is left as written, for
+    POLICY to refuse (no file outside `image_folder()`, no URL)."""
+    if isinstance(uri, str) and uri.startswith(IMAGE_SCHEME) and _IMAGE_NAME.match(uri[len(IMAGE_SCHEME) :]):
+        return str(image_folder() / uri[len(IMAGE_SCHEME) :])
+    return None
+
+
+@functools.cache
+def policy():
+    """A template is written by an org admin, yet rendered by a worker holding every tenant's files: it may read
+    only `image_folder()` and data: URIs, fetch no URL, and its render is bounded in time, depth and size."""
+    return ResourceAccessPolicy.server(
+        image_folder(),
+        allow_remote=False,
+        allow_remote_pdf_backgrounds=False,
+        max_render_seconds=MAX_RENDER_SECONDS,
+        max_local_bytes=MAX_IMAGE_BYTES * 4,
+        max_document_bytes=4 * 1024 * 1024,
+    )
 
 
 def page_css(page_size, orientation, width_mm, height_mm, background=False):
@@ -157,7 +192,9 @@ def html_to_pdf(document):
     register_fonts()
     out = io.BytesIO()
     try:
-        result = pisa.pisaDocument(document, dest=out, resource_policy=POLICY, encoding="utf-8")
+        result = pisa.pisaDocument(
+            document, dest=out, resource_policy=policy(), link_callback=resolve_image, encoding="utf-8"
+        )
     except Exception as error:  # xhtml2pdf raises whatever its parser or ReportLab raised
         raise ValidationFailed(
             "The certificate could not be made into a PDF.", {"html": [f"{type(error).__name__}: {error}"[:300]]}

@@ -266,7 +266,7 @@ def _img(uri, css_class, alt):
 
 @functools.lru_cache(maxsize=64)
 def _logo_uri(data, mimetype):
-    return rendering.image_data_uri(data, mimetype)
+    return rendering.image_ref(data, mimetype)
 
 
 def placeholders_of(data, signatures):
@@ -349,7 +349,7 @@ def _stored_image_uri(key):
     except (OSError, NotFound):
         return None
     kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    return rendering.image_data_uri(data, kind)
+    return rendering.image_ref(data, kind)
 
 
 def template_images(template):

@@ -133,8 +133,15 @@ def test_codes_are_short_unambiguous_and_read_back_as_typed():
 
 
 def test_a_template_cannot_read_files_or_urls():
+    """Only this process's certificate images are readable: not a file of the machine, not a URL, not a
+    reference that climbs out of the folder."""
+    outside = rendering.image_folder().parent / "outside.png"
+    Image.new("RGB", (4, 4), "red").save(outside)
     template = shipped_template()
-    template.html = '<img src="file:///etc/passwd"/><img src="http://127.0.0.1:1/x.png"/><p>{{ learner_name }}</p>'
+    template.html = (
+        '<img src="file:///etc/passwd"/><img src="/etc/hostname"/><img src="http://127.0.0.1:1/x.png"/>'
+        f'<img src="{outside}"/><img src="tessera-image:../outside.png"/><p>{{{{ learner_name }}}}</p>'
+    )
     pdf = templates.render_pdf(template, data_for("Ada"))
     assert "Ada" in text_of(pdf)
     assert not PdfReader(io.BytesIO(pdf)).pages[0].images
@@ -143,7 +150,7 @@ def test_a_template_cannot_read_files_or_urls():
 def test_a_background_image_fills_the_page_under_the_text():
     picture = io.BytesIO()
     Image.new("RGB", (600, 424), "#e0f2fe").save(picture, "JPEG")
-    background = rendering.image_data_uri(picture.getvalue(), "image/jpeg")
+    background = rendering.image_ref(picture.getvalue(), "image/jpeg")
 
     pdf = templates.render_pdf(shipped_template(), data_for("Ada Lovelace"), background)
 
