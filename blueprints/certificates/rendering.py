@@ -93,15 +93,23 @@ def register_fonts():
 
 
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
-_joiner = arabic_reshaper.ArabicReshaper(configuration={"support_ligatures": False, "delete_harakat": False})
+_ARABIC_FORMS = re.compile(r"[\ufb50-\ufdff\ufe70-\ufeff]")
+_with_ligatures = arabic_reshaper.ArabicReshaper(configuration={"delete_harakat": False})
+_without_ligatures = arabic_reshaper.ArabicReshaper(configuration={"support_ligatures": False, "delete_harakat": False})
 
 
 def shape_arabic(text):
-    """`text` with its Arabic letters in their joined forms (presentation forms, which DejaVu draws); other
-    text unchanged. Logical order is kept: the line is ordered right to left when it is drawn."""
+    """`text` with its Arabic letters in their joined forms (presentation forms, which DejaVu draws), with the
+    ligatures (lam-alef, ...) when DejaVu has every glyph they need, else joined letters; other text unchanged.
+    Logical order is kept: the line is ordered right to left when it is drawn."""
     if not isinstance(text, str) or not _ARABIC.search(text):
         return text
-    return _joiner.reshape(text)
+    register_fonts()
+    glyphs = pdfmetrics.getFont("TesseraSans").face.charToGlyph
+    shaped = _with_ligatures.reshape(text)
+    if all(ord(char) in glyphs for char in shaped if _ARABIC_FORMS.match(char)):
+        return shaped
+    return _without_ligatures.reshape(text)
 
 
 def new_code():
