@@ -218,7 +218,11 @@ def drain_render_queue():
     done = 0
     while True:
         while ids := redis.lpop(key, RENDER_BATCH):
-            done += render_pending([int(raw) for raw in ids])
+            try:
+                done += render_pending([int(raw) for raw in ids])
+            except Exception:
+                redis.rpush(key, *ids)  # back in the queue for the job's retry (or the next job)
+                raise
         redis.delete(f"{key}:scheduled")
         if not redis.llen(key) or not redis.set(f"{key}:scheduled", 1, nx=True, ex=FLAG_SECONDS):
             return done
@@ -226,28 +230,30 @@ def drain_render_queue():
 
 def render_pending(certificate_ids):
     """Render, sign, embed and store each of these certificates still pending (or failed); returns how many are
-    ready. All of them commit together (one write of the database per batch, not one per certificate); each is
-    done in a savepoint, so that one failure marks that one failed with its reason and the others go on."""
+    ready. The work is done on what was read, outside any write; the outcomes (ready, or failed with the
+    reason) are then written in one short transaction for the whole batch: on SQLite a transaction that read
+    before another process wrote could not write at all, and one write per certificate costs a sync each."""
     templates.default_template()  # made (and the first signing key) before the batch, never inside one
     credential_part("keys").active_key()
     db.session.commit()
-    ready = 0
     rows = db.session.scalars(
         sa.select(Certificate)
         .where(Certificate.id.in_(certificate_ids), Certificate.render_status != CertificateStatus.READY)
         .order_by(Certificate.id)
     ).all()
+    outcomes = {}
     for certificate in rows:
         try:
-            with db.session.begin_nested():
-                _render_one(certificate)
-            ready += 1
+            outcomes[certificate.id] = _rendered(certificate)
         except Exception as error:  # any failure is this certificate's, recorded for a retry
             log.exception("Certificate %s could not be rendered", certificate.id)
-            certificate.render_status = CertificateStatus.FAILED
-            certificate.render_error = f"{type(error).__name__}: {error}"[:500]
+            reason = f"{type(error).__name__}: {error}"[:500]
+            outcomes[certificate.id] = {"render_status": CertificateStatus.FAILED, "render_error": reason}
+    db.session.rollback()  # the reads end here; the writes begin a transaction of their own
+    for certificate_id, values in outcomes.items():
+        db.session.execute(sa.update(Certificate).where(Certificate.id == certificate_id).values(**values))
     db.session.commit()
-    return ready
+    return sum(values["render_status"] == CertificateStatus.READY for values in outcomes.values())
 
 
 def verify_url(code):
@@ -295,7 +301,8 @@ def subject_id(certificate):
     return f"urn:tessera:{require_tenant().slug}:user:{certificate.user_id}"
 
 
-def _render_one(certificate):
+def _rendered(certificate):
+    """The PDF made, signed, embedded and stored: the row's new values."""
     pdf = rendered_pdf(certificate)
     pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     token = credential_part("signing").sign(
@@ -307,11 +314,13 @@ def _render_one(certificate):
     )
     signed_pdf = credential_part("offline").embed_credential(pdf, token)
     stored = media_storage().save(require_tenant().slug, io.BytesIO(signed_pdf), PDF_LIMIT_BYTES)
-    certificate.credential_jwt = token
-    certificate.pdf_sha256 = pdf_sha256
-    certificate.pdf_key = stored.key
-    certificate.render_status = CertificateStatus.READY
-    certificate.render_error = None
+    return {
+        "credential_jwt": token,
+        "pdf_sha256": pdf_sha256,
+        "pdf_key": stored.key,
+        "render_status": CertificateStatus.READY,
+        "render_error": None,
+    }
 
 
 def retry_failed(certificate_ids):
