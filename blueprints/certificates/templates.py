@@ -54,7 +54,7 @@ MAX_LOOP_DEPTH = 2
 MAX_ITERATIONS = 1_000
 MAX_OUTPUT_CHARS = 200_000
 MAX_RENDER_SECONDS = 2.0
-FRAME_MARGIN_MM = 20  # the page's own margin and border, outside `.page-fill`
+FRAME_MARGIN_MM = 15  # the shipped frame: 10 mm margin, 3 mm padding, borders; outside `.page-fill`
 PAGE_MM = {"A4": (297, 210), "Letter": (279, 216)}  # landscape width, height
 
 TEMPLATE_LIST = ListSpec(
