@@ -306,6 +306,18 @@ class AssessmentGraded(Event):
 
 
 @define
+class AssessmentTimingChanged(Event):
+    """What the deadlines of a quiz's open attempts are made of changed: its time limit or closing time (for
+    everyone: `user_id` None) or a learner's extra minutes (`user_id`). Their deadlines are worked out again."""
+
+    name = "assessment.timing_changed"
+    emitted_by = ("blueprints.assessments.quizzes",)
+    quiz_id: int
+    course_id: int
+    user_id: int | None = None
+
+
+@define
 class AssessmentPassed(Event):
     """A learner passed a quiz (once per learner and quiz, on the first passing grade). `item_id`: the
     course item the quiz is linked to, if any (passing it completes that item)."""

@@ -15,7 +15,9 @@ import logging
 import random
 import secrets
 import statistics
-from datetime import UTC, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from redis.exceptions import RedisError
@@ -27,7 +29,7 @@ from app.extensions import db
 from app.jobs import get_event_queue, run_in_tenant
 from app.security.actor import current_actor
 from app.tenancy.context import require_tenant, tenant_context
-from app.tenancy.locks import locked
+from app.tenancy.locks import locked, row_locks
 from app.tenancy.models import Tenant, TenantStatus, utcnow
 from blueprints.assessments import bank, grading, quizzes, responses
 from blueprints.assessments.models import (
@@ -282,7 +284,8 @@ def start_attempt(quiz_id, actor=current_actor):
 def schedule_deadline(attempt):
     """Queue the job that submits the attempt at its deadline. Redis being away loses nothing: the sweep
     (`submit_overdue_attempts`) submits it instead. On the event queue: its worker runs jobs without a fork
-    (a short transaction each, like a delivery), and a class's deadlines come all at once."""
+    (a short transaction each, like a delivery), and a class's deadlines come all at once. The job carries the
+    deadline it was queued for: once the deadline moves, that job does nothing and the new one counts."""
     if attempt.deadline_at is None:
         return None
     try:
@@ -292,6 +295,7 @@ def schedule_deadline(attempt):
             require_tenant().slug,
             f"{__name__}.submit_when_due",
             attempt.id,
+            attempt.deadline_at.isoformat(),
             job_timeout=DEADLINE_JOB_TIMEOUT,
             meta={"tenant": require_tenant().slug},
         )
@@ -300,16 +304,53 @@ def schedule_deadline(attempt):
         return None
 
 
-def submit_when_due(attempt_id):
-    """The deadline job: submit the attempt if it is still open and due (a deadline moved later is queued again)."""
+def submit_when_due(attempt_id, deadline=None):
+    """The deadline job: submit the attempt if it is still open and due. `deadline` (ISO, naive UTC): the one
+    it was queued for; when the attempt's has moved since, its own job is queued and this one does nothing. A
+    job run a little early (RQ schedules to the second) is queued again for the same deadline."""
     attempt = db.session.get(QuizAttempt, attempt_id)
     if attempt is None or attempt.status != AttemptStatus.IN_PROGRESS:
         return "nothing to do"
-    if attempt.deadline_at is None or attempt.deadline_at > utcnow():
-        schedule_deadline(attempt)
-        return "not due yet"
-    submit_attempt(attempt_id, actor=None, auto=True)
-    return "submitted"
+    if is_overdue(attempt):
+        submit_attempt(attempt_id, actor=None, auto=True)
+        return "submitted"
+    if deadline is not None and (attempt.deadline_at is None or attempt.deadline_at.isoformat() != deadline):
+        return "deadline moved"
+    schedule_deadline(attempt)
+    return "not due yet"
+
+
+def move_deadlines(quiz_id, user_id=None, now=None):
+    """Work the deadlines of a quiz's open attempts (everyone's, or one learner's) out again from the quiz's time
+    limit and closing time and each learner's extra minutes now, as Moodle does, and queue their jobs. A
+    deadline is never put before the moment of the change: an attempt whose new deadline has passed is submitted
+    now with what was saved (the learner's answers until now count). Returns how many attempts moved."""
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        return 0
+    now = now or utcnow()
+    stmt = sa.select(QuizAttempt).where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.status == AttemptStatus.IN_PROGRESS)
+    if user_id is not None:
+        stmt = stmt.where(QuizAttempt.user_id == user_id)
+    extra = quizzes.extra_minutes_of(quiz.id, user_id)
+    moved = []
+    for attempt in locked(stmt.order_by(QuizAttempt.id)):
+        if is_overdue(attempt, now):
+            continue  # over before the change: its deadline job (or the sweep) submits it as it was
+        deadline = deadline_of(quiz, attempt.started_at, extra.get(attempt.user_id, 0))
+        if deadline is not None and deadline < now:
+            deadline = now
+        if deadline != attempt.deadline_at:
+            attempt.deadline_at = deadline
+            moved.append(attempt)
+    db.session.flush()
+    for attempt in moved:
+        if is_overdue(attempt, now):
+            submit_attempt(attempt.id, actor=None, auto=True, now=now)
+        else:
+            schedule_deadline(attempt)
+    db.session.commit()
+    return len(moved)
 
 
 def is_overdue(attempt, now=None):
@@ -350,6 +391,26 @@ def _refuse_closed(attempt, now=None):
         raise Conflict("Time is up: answers can no longer change.", code="ATTEMPT_CLOSED")
 
 
+def refuse_unenrolled(attempt):
+    """A learner who is no longer enrolled in the quiz's course changes nothing in their attempt (403
+    NOT_ENROLLED). The attempt stays as it was saved: its deadline job still submits it (staff see it in the
+    results), and an attempt without a deadline resumes if the learner is enrolled again."""
+    enrolled = db.session.scalar(
+        sa.select(Quiz.id).where(
+            Quiz.id == attempt.quiz_id, Quiz.course_id.in_(enrollments.enrolled_course_ids(attempt.user_id))
+        )
+    )
+    if enrolled is None:
+        db.session.rollback()
+        raise _not_enrolled()
+
+
+def _not_enrolled():
+    return PermissionDenied(
+        "You are no longer enrolled in this course, so this attempt can no longer change.", code="NOT_ENROLLED"
+    )
+
+
 def question_at(attempt_id, position):
     row = db.session.execute(
         sa.select(AttemptQuestion, Question.kind, QuestionVersion)
@@ -371,21 +432,90 @@ def question_image(attempt, position):
     return version
 
 
-def save_answer(attempt_id, position, response, actor=current_actor):
+@dataclass(frozen=True)
+class SavedAnswer:
+    """What an autosave answers: the answer as stored, and the time left on the server's timer."""
+
+    position: int
+    response: dict | None
+    saved_at: datetime
+    seconds_left: int | None
+
+
+@cache
+def _autosave_statements():
+    """The autosave's two statements, built once: the attempt's row held (on PostgreSQL `FOR NO KEY UPDATE OF`
+    it alone) and read together with the question at the position, its quiz's course and option shuffling, and
+    whether the learner is still enrolled; then the answer's update."""
+    enrolled = Quiz.course_id.in_(enrollments.enrolled_course_ids(QuizAttempt.user_id))
+    read = (
+        sa.select(
+            QuizAttempt.user_id,
+            QuizAttempt.status,
+            QuizAttempt.deadline_at,
+            QuizAttempt.seed,
+            AttemptQuestion.id.label("answer_id"),
+            AttemptQuestion.question_id,
+            Question.kind,
+            QuestionVersion.spec,
+            Quiz.course_id,
+            Quiz.shuffle_options,
+            enrolled.label("enrolled"),
+        )
+        .select_from(QuizAttempt)
+        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+        .join(
+            AttemptQuestion,
+            sa.and_(AttemptQuestion.attempt_id == QuizAttempt.id, AttemptQuestion.position == sa.bindparam("position")),
+        )
+        .join(Question, Question.id == AttemptQuestion.question_id)
+        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.version_id)
+        .where(QuizAttempt.id == sa.bindparam("attempt_id"))
+        .with_for_update(key_share=True, of=QuizAttempt)
+    )
+    write = (
+        sa.update(AttemptQuestion)
+        .where(AttemptQuestion.id == sa.bindparam("answer_id"))
+        .values(response=sa.bindparam("given"), saved_at=sa.bindparam("now"))
+        .execution_options(synchronize_session=False)
+    )
+    return read, write
+
+
+def save_answer(attempt_id, position, response=None, actor=current_actor, *, course_id=None, read_response=None):
     """Store the learner's answer to one question of their open attempt (the same answer twice: no change).
-    `{}` clears it. 409 ATTEMPT_CLOSED once submitted or past the deadline; 422 for a shape the question
-    does not take."""
-    attempt = lock_attempt(attempt_id)
-    _require_owner(attempt, actor)
-    _refuse_closed(attempt)
-    answer, kind, version = question_at(attempt.id, position)
-    if errors := responses.check_response(kind, version.spec, response):
+    `{}` clears it. 409 ATTEMPT_CLOSED once submitted or past the deadline; 403 NOT_ENROLLED once the learner
+    left the course; 422 for a shape the question does not take. The page gives `course_id` (the attempt must
+    be of a quiz of that course) and `read_response(kind, view)`, which reads its form's fields for the
+    question's key-free view. One read (the attempt held until the commit) and one write."""
+    read, write = _autosave_statements()
+    with row_locks():
+        row = db.session.execute(read, {"attempt_id": attempt_id, "position": position}).first()
+    if row is None or (course_id is not None and row.course_id != course_id):
         db.session.rollback()
-        raise ValidationFailed("This answer does not fit the question.", errors)
-    answer.response = response or None
-    answer.saved_at = utcnow()
+        if row is None:  # say which: no such attempt (or not theirs), or no such position in it
+            _require_owner(lock_attempt(attempt_id), actor)
+            db.session.rollback()
+            raise NotFound("This attempt has no question at that position.")
+        raise NotFound("No such attempt.")
+    try:
+        _require_owner(row, actor)
+        now = utcnow()
+        _refuse_closed(row, now)
+        if not row.enrolled:
+            raise _not_enrolled()
+        if read_response is not None:
+            view = grading.public_view(row.kind, row.spec, f"{row.seed}:{row.question_id}", row.shuffle_options)
+            response = read_response(row.kind, view)
+        if errors := responses.check_response(row.kind, row.spec, response):
+            raise ValidationFailed("This answer does not fit the question.", errors)
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.execute(write, {"answer_id": row.answer_id, "given": response or None, "now": now})
     db.session.commit()
-    return answer
+    left = None if row.deadline_at is None else max(0, int((row.deadline_at - now).total_seconds()))
+    return SavedAnswer(position, response or None, now, left)
 
 
 def save_answers(attempt, answers, actor):
@@ -414,6 +544,8 @@ def submit_attempt(attempt_id, actor=current_actor, auto=False, answers=None, no
     if attempt.status != AttemptStatus.IN_PROGRESS:
         db.session.rollback()
         return attempt
+    if actor is not None:
+        refuse_unenrolled(attempt)  # the deadline path (no actor) still submits what was saved
     now = now or utcnow()
     if answers:
         _refuse_closed(attempt, now)

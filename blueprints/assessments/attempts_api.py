@@ -30,6 +30,7 @@ class AttemptQuestionSchema(ma.Schema):
     kind = ma.fields.String()
     stem_html = ma.fields.String(metadata={"description": "fill_blanks: `[[id]]` marks each blank"})
     image_url = ma.fields.String(allow_none=True, metadata={"description": "the image shown under the stem, if any"})
+    image_alt = ma.fields.String(allow_none=True, metadata={"description": "the image's text alternative"})
     points = ma.fields.Float()
     view = ma.fields.Dict(metadata={"description": "options, items, prompts and answers, blanks: no key"})
     response = ma.fields.Dict(allow_none=True, metadata={"description": "the saved answer"})

@@ -143,6 +143,8 @@ def start(course_id, quiz_id):
 def attempt(course_id, attempt_id):
     """An attempt: the questions while it is open (answers save as you give them), the review once submitted."""
     attempt, quiz, staff = _attempt_in_course(course_id, attempt_id)
+    if attempt.status == AttemptStatus.IN_PROGRESS and not staff:
+        attempts.refuse_unenrolled(attempt)  # 403 with the reason, rather than a form whose saves are refused
     view = review.attempt_view(attempt, quiz, staff=staff)
     if attempt.status == AttemptStatus.IN_PROGRESS and not staff:
         questions = view["questions"]
@@ -198,14 +200,16 @@ def attempt_image(course_id, attempt_id, position):
 def save(course_id, attempt_id, position):
     """Autosave one answer (the page's script posts the question's fields); JSON for the script."""
     try:
-        attempt, quiz, _staff = _attempt_in_course(course_id, attempt_id)
-        answer, kind, version = attempts.question_at(attempt.id, position)
-        view = review.public_view_of(attempt, quiz, answer, kind, version)
-        saved = attempts.save_answer(attempt.id, position, response_from_form(kind, view, request.form, position))
+        saved = attempts.save_answer(
+            attempt_id,
+            position,
+            course_id=course_id,
+            read_response=lambda kind, view: response_from_form(kind, view, request.form, position),
+        )
     except DomainError as error:
         body = {"saved": False, "code": error.code, "message": error.message, "details": error.details}
         return jsonify(body), error.status
-    return jsonify(saved=True, saved_at=saved.saved_at.isoformat() + "Z", seconds_left=review.seconds_left(attempt))
+    return jsonify(saved=True, saved_at=saved.saved_at.isoformat() + "Z", seconds_left=saved.seconds_left)
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")

@@ -42,7 +42,8 @@ IMAGE_MAX_BYTES = 8 * 1024 * 1024
 IMAGE_MAX_PIXELS = 40_000_000
 IMAGE_BOX = (1600, 1200)
 IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
-CONTENT_FIELDS = ("stem_html", "spec", "general_feedback_html", "default_points", "image_key")
+IMAGE_ALT_MAX = 300
+CONTENT_FIELDS = ("stem_html", "spec", "general_feedback_html", "default_points", "image_key", "image_alt")
 LABEL_FIELDS = ("title", "tags")
 
 
@@ -359,6 +360,13 @@ def _clean_content(kind, title, content):
         except ValidationFailed as error:
             problems.update(error.details)
             clean[field] = ""
+    alt = clean.get("image_alt") or ""
+    if not isinstance(alt, str):
+        problems["image_alt"] = ["Must be text."]
+        alt = ""
+    clean["image_alt"] = " ".join(alt.split())
+    if len(clean["image_alt"]) > IMAGE_ALT_MAX:
+        problems["image_alt"] = [f"At most {IMAGE_ALT_MAX} characters: say what the image shows, briefly."]
     points = clean.get("default_points")
     if isinstance(points, int) and not isinstance(points, bool):
         clean["default_points"] = points = float(points)
@@ -369,6 +377,18 @@ def _clean_content(kind, title, content):
     if problems:
         raise ValidationFailed("This question cannot be saved as it is.", problems)
     return clean
+
+
+def _require_alt(has_image, clean):
+    """A question's image is part of what it asks, so it needs its text alternative (WCAG 1.1.1: a learner
+    who cannot see it reads or hears the description). Without an image there is nothing to describe."""
+    if not has_image:
+        clean["image_alt"] = ""
+    elif not clean["image_alt"]:
+        raise ValidationFailed(
+            "Describe the question's image.",
+            {"image_alt": ["Describe what the image shows, for learners who cannot see it."]},
+        )
 
 
 def _change_note(note):
@@ -439,6 +459,7 @@ class QuestionDraft:
     default_points: float = 1.0
     image_key: str | None = None
     change_note: str | None = None
+    image_alt: str = ""  # the image's text alternative: required with an image
 
 
 def create_question(
@@ -453,15 +474,18 @@ def create_question(
     default_points=1.0,
     image_key=None,
     image=None,
+    image_alt="",
     change_note="",
     actor=current_actor,
 ):
     """A new question (version 1) in a course's bank, or in the organization bank when `course_id` is None.
-    `image`: an uploaded file to re-encode and store (`image_key`: a stored image, for trusted callers)."""
+    `image`: an uploaded file to re-encode and store (`image_key`: a stored image, for trusted callers), with
+    `image_alt`, its text alternative (required with an image)."""
     draft = QuestionDraft(kind, title, stem_html, spec, tags, general_feedback_html, default_points, image_key)
+    draft.image_alt = image_alt
     if image is not None:
         _check_destination(course_id, actor)  # before the upload is stored
-        _cleaned(draft, change_note)  # the content's own messages before the image's
+        _cleaned(draft, change_note, has_image=True)  # the content's own messages before the image's
 
     def write(stored_key):
         draft.image_key = stored_key or image_key
@@ -477,15 +501,17 @@ def _check_destination(course_id, actor):
         access.course_for(course_id, "manage", actor)
 
 
-def _cleaned(draft, change_note):
+def _cleaned(draft, change_note, has_image=None):
     """(content, tags, note) of a draft, sanitised and checked like every question the bank saves."""
     content = {
         "stem_html": draft.stem_html,
         "spec": draft.spec,
         "general_feedback_html": draft.general_feedback_html,
         "default_points": draft.default_points,
+        "image_alt": draft.image_alt,
     }
     clean = _clean_content(draft.kind, draft.title, content)
+    _require_alt(bool(draft.image_key) if has_image is None else has_image, clean)
     note = _change_note(change_note if draft.change_note is None else draft.change_note)
     return clean, normalise_tags(draft.tags), note
 
@@ -550,6 +576,7 @@ def _version(question, number, content, image_key, note, actor):
         general_feedback_html=content["general_feedback_html"],
         default_points=content["default_points"],
         image_key=image_key,
+        image_alt=content["image_alt"],
         change_note=note,
         author_id=user_id,
         author_api_key_id=api_key_id,
@@ -563,13 +590,15 @@ def _content_of(version):
         "general_feedback_html": version.general_feedback_html,
         "default_points": version.default_points,
         "image_key": version.image_key,
+        "image_alt": version.image_alt,
     }
 
 
 def update_question(question_id, *, actor=current_actor, **changes):
     """Change a question: `title`, `tags` in place; content (`stem_html`, `spec`, `general_feedback_html`,
-    `default_points`, `image` an upload, `remove_image`) as a new version with `change_note`. A change
-    that changes nothing adds no version."""
+    `default_points`, `image` an upload, `remove_image`, `image_alt`) as a new version with `change_note`. A
+    change that changes nothing adds no version; one that does needs `image_alt` when the version has an image
+    (a version saved before alt texts existed keeps its empty one until then)."""
     image, remove_image = changes.pop("image", None), bool(changes.pop("remove_image", False))
     note = _change_note(changes.pop("change_note", "") or "")
     unknown = set(changes) - set(CONTENT_FIELDS) - set(LABEL_FIELDS) - {"kind"}
@@ -588,6 +617,8 @@ def update_question(question_id, *, actor=current_actor, **changes):
     if remove_image:
         content["image_key"] = None
     clean = _clean_content(question.kind, title, content)
+    if image is not None or clean != _content_of(latest):
+        _require_alt(image is not None or bool(clean["image_key"]), clean)
     tags = normalise_tags(changes["tags"]) if "tags" in changes else None
 
     def write(stored_key):

@@ -46,6 +46,7 @@ class QuestionVersionSchema(ma.Schema):
         lambda v: f"/api/v1/questions/{v.question_id}/image?version={v.number}" if v.image_key else None,
         allow_none=True,
     )
+    image_alt = ma.fields.String(metadata={"description": "the image's text alternative (empty without an image)"})
     change_note = ma.fields.String()
     author_id = ma.fields.Integer(allow_none=True)
     author_api_key_id = ma.fields.Integer(allow_none=True)
@@ -90,6 +91,10 @@ class QuestionUpdateSchema(QuestionContentSchema, ChangesSchema):
     tags = ma.fields.List(ma.fields.String(validate=validate.Length(max=bank.TAG_MAX)))
     change_note = ma.fields.String(validate=validate.Length(max=bank.CHANGE_NOTE_MAX))
     remove_image = Boolean(metadata={"description": "true: the new version has no image"})
+    image_alt = ma.fields.String(
+        validate=validate.Length(max=bank.IMAGE_ALT_MAX),
+        metadata={"description": "what the image shows, for learners who cannot see it: required with an image"},
+    )
 
 
 class QuestionPreviewRequestSchema(QuestionContentSchema):
@@ -119,6 +124,10 @@ class QuestionImageQuerySchema(ma.Schema):
 
 class QuestionImageUploadSchema(ma.Schema):
     file = Upload(required=True)
+    image_alt = ma.fields.String(
+        validate=validate.Length(max=bank.IMAGE_ALT_MAX),
+        metadata={"description": "what the image shows (its text alternative); required unless the question has one"},
+    )
     change_note = ma.fields.String(load_default="", validate=validate.Length(max=bank.CHANGE_NOTE_MAX))
 
 
@@ -234,7 +243,10 @@ class QuestionImage(MethodView):
     @blp.response(200, BankQuestionSchema)
     def put(self, data, question_id):
         """Set the stem image (PNG, JPEG, GIF or WebP up to 8 MB, re-encoded without metadata): a new version."""
-        return _view(bank.update_question(question_id, image=data["file"].stream, change_note=data["change_note"]))
+        alt = {"image_alt": data["image_alt"]} if "image_alt" in data else {}
+        return _view(
+            bank.update_question(question_id, image=data["file"].stream, change_note=data["change_note"], **alt)
+        )
 
 
 @blp.route("/preview")

@@ -59,6 +59,7 @@ class Draft:
     default_points: object = 1.0  # a number, or the text typed when it is none
     change_note: str = ""
     spec: dict = field(default_factory=dict)
+    image_alt: str = ""  # the image's text alternative
 
     def content(self):
         return {
@@ -66,6 +67,7 @@ class Draft:
             "spec": self.spec,
             "general_feedback_html": self.general_feedback_html,
             "default_points": self.default_points,
+            "image_alt": self.image_alt,
         }
 
 
@@ -97,6 +99,7 @@ def draft_of(question_view):
         general_feedback_html=version.general_feedback_html,
         default_points=version.default_points,
         spec=version.spec,
+        image_alt=version.image_alt,
     )
 
 
@@ -292,6 +295,7 @@ def draft_from_form(kind, form):
         default_points=typed if points is None else points,
         change_note=(form.get("change_note") or "").strip(),
         spec=spec_from_form(kind, form),
+        image_alt=(form.get("image_alt") or "").strip(),
     )
 
 

@@ -149,6 +149,7 @@ def _save_new(course_id, draft):
         general_feedback_html=draft.general_feedback_html,
         default_points=draft.default_points,
         image=image.stream if image and image.filename else None,
+        image_alt=draft.image_alt,
     )
 
 

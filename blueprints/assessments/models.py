@@ -58,6 +58,7 @@ class QuestionVersion(TenantModel):
     number = sa.Column(sa.Integer, nullable=False)
     stem_html = sa.Column(sa.Text, nullable=False, default="")  # sanitised on save
     image_key = sa.Column(sa.String(300))  # an image in the media storage, shown with the stem
+    image_alt = sa.Column(sa.String(300), nullable=False, default="", server_default="")  # its text alternative
     general_feedback_html = sa.Column(sa.Text, nullable=False, default="")
     default_points = sa.Column(sa.Float, nullable=False, default=1.0)
     spec = sa.Column(sa.JSON, nullable=False)  # the answer key: never sent to a learner before review

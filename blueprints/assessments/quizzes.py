@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from app.api.listing import ListSpec, run_list_query
 from app.api.types import as_utc
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.events import emit_after_commit
 from app.events.relay import held_commits
 from app.extensions import db
 from app.security.actor import current_actor
@@ -69,6 +70,7 @@ SETTINGS = (
     "published",
 )
 LINKS = ("item_id", "module_id", "module_title")  # an existing assessment item, or a new one in a module
+TIMING = ("time_limit_minutes", "closes_at")  # what an open attempt's deadline is made of (with extra minutes)
 
 QUIZ_LIST = ListSpec(
     filters={
@@ -327,8 +329,11 @@ def update_quiz(quiz_id, actor=current_actor, **settings):
         clean = _clean_settings(settings, quiz)  # against what the quiz holds now, under its lock
         _require_questions_to_publish(quiz, clean)
         with held_commits():
+            timing_before = [getattr(quiz, name) for name in TIMING]
             for name, value in clean.items():
                 setattr(quiz, name, value)
+            if [getattr(quiz, name) for name in TIMING] != timing_before:
+                _timing_changed(quiz)
             if links:
                 _link(quiz, access.course_for(quiz.course_id, "manage", actor), links, actor)
             db.session.flush()
@@ -340,6 +345,14 @@ def update_quiz(quiz_id, actor=current_actor, **settings):
         db.session.rollback()
         raise
     return quiz
+
+
+def _timing_changed(quiz, user_id=None):
+    """Announce that the deadlines of the quiz's open attempts (everyone's, or one learner's) are to be worked
+    out again; the attempts part moves them and their deadline jobs (`assessment.timing_changed`)."""
+    emit_after_commit(
+        db.session, "assessment.timing_changed", quiz_id=quiz.id, course_id=quiz.course_id, user_id=user_id
+    )
 
 
 def _already_linked(item_id):
@@ -645,6 +658,8 @@ def set_accommodation(quiz_id, user_id, extra_minutes=0, extra_attempts=0, actor
     found = db.session.scalar(
         sa.select(QuizAccommodation).where(QuizAccommodation.quiz_id == quiz.id, QuizAccommodation.user_id == user_id)
     )
+    if extra_minutes != (found.extra_minutes if found is not None else 0):
+        _timing_changed(quiz, user_id)
     if not extra_minutes and not extra_attempts:
         if found is not None:
             db.session.delete(found)
@@ -665,11 +680,15 @@ def set_accommodation(quiz_id, user_id, extra_minutes=0, extra_attempts=0, actor
 def remove_accommodation(quiz_id, user_id, actor=current_actor):
     """Remove a learner's accommodation (404 when they have none)."""
     quiz = get_quiz(quiz_id, "manage", actor)
-    deleted = db.session.execute(
-        sa.delete(QuizAccommodation).where(QuizAccommodation.quiz_id == quiz.id, QuizAccommodation.user_id == user_id)
-    ).rowcount
-    if not deleted:
+    extra_minutes = db.session.scalar(
+        sa.delete(QuizAccommodation)
+        .where(QuizAccommodation.quiz_id == quiz.id, QuizAccommodation.user_id == user_id)
+        .returning(QuizAccommodation.extra_minutes)
+    )
+    if extra_minutes is None:
         raise NotFound("This learner has no accommodation in this quiz.")
+    if extra_minutes:
+        _timing_changed(quiz, user_id)
     db.session.commit()
 
 
@@ -681,6 +700,16 @@ def accommodation_of(quiz_id, user_id):
         )
     ).first()
     return (row.extra_minutes, row.extra_attempts) if row else (0, 0)
+
+
+def extra_minutes_of(quiz_id, user_id=None):
+    """{user id: extra minutes} of a quiz's accommodations (one learner's when `user_id` is given)."""
+    stmt = sa.select(QuizAccommodation.user_id, QuizAccommodation.extra_minutes).where(
+        QuizAccommodation.quiz_id == quiz_id
+    )
+    if user_id is not None:
+        stmt = stmt.where(QuizAccommodation.user_id == user_id)
+    return dict(db.session.execute(stmt).all())
 
 
 def accommodations_of(quiz):

@@ -71,6 +71,7 @@ def question_view(attempt, quiz, answer, kind, version, review, staff=False):
         "kind": kind,
         "stem_html": version.stem_html,
         "image_url": attempt_image_url(attempt, answer.position) if version.image_key else None,
+        "image_alt": version.image_alt if version.image_key else None,
         "points": answer.points,
         "view": public_view_of(attempt, quiz, answer, kind, version),
         "response": answer.response,

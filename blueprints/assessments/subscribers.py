@@ -1,7 +1,7 @@
 """What the assessments feature does when events happen (registered by the feature: see app/features.py)."""
 
 from app.events import subscriber
-from blueprints.assessments import analysis
+from blueprints.assessments import analysis, attempts
 
 
 @subscriber("assessment.graded")
@@ -10,3 +10,10 @@ def refresh_item_analysis(event):
     quiz: delivered twice, it gives the same figures). A learner's later attempts are not in those figures."""
     if analysis.counts_for_stored_figures(event.quiz_id, event.attempt_id):
         analysis.refresh(event.quiz_id)
+
+
+@subscriber("assessment.timing_changed")
+def move_open_deadlines(event):
+    """A quiz's time limit or closing time, or a learner's extra minutes, changed: the open attempts concerned get
+    their deadline worked out again and a job for it (the old job then does nothing)."""
+    attempts.move_deadlines(event.quiz_id, event.user_id)

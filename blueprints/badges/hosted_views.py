@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify
 
 from app.errors import NotFound
 from app.extensions import db
+from app.tenancy.context import get_current_tenant
 from blueprints.badges import artwork, awards, badges
 from blueprints.badges.criteria import LearnerFacts, strategy_for
 from blueprints.badges.models import Badge, BadgeStatus
@@ -17,6 +18,15 @@ from blueprints.credentials import signing
 from blueprints.users.models import User  # the recipient's e-mail, hashed with the award's salt
 
 bp = Blueprint("badges_hosted", __name__, url_prefix="/ob/v2")
+
+
+@bp.before_request
+def _organizations_only():
+    """Badges are an organization's: on the platform's own host there are none."""
+    if get_current_tenant() is None:
+        raise NotFound("No such page.")
+
+
 CONTEXT = "https://w3id.org/openbadges/v2"
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 PUBLIC_CACHE = "public, max-age=300"

@@ -6,6 +6,8 @@ from blueprints.credentials import keys
 
 
 def seed_signing_key(_password):
+    if keys.jwks()["keys"]:
+        return  # seeded before: the demo seed says only what it changed
     key = keys.active_key()
     db.session.commit()
     yield f"signing key {key.kid} (Settings > Credentials, /.well-known/jwks.json)"

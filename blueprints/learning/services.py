@@ -23,7 +23,7 @@ from blueprints.courses.models import (
 )
 from blueprints.courses.services import branch_ids_of, outline
 from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
-from blueprints.learning.queries import refuse_unmet_prerequisites
+from blueprints.learning.queries import is_enrolled, refuse_unmet_prerequisites
 from blueprints.users.models import User  # the progress list filters and sorts on people's names
 from blueprints.users.queries import active_people
 
@@ -194,9 +194,10 @@ def enroll_new_class_members(class_id, user_ids, role):
 
 def complete_passed_assessment(item_id, user_id):
     """Passing the assessment an item links to completes the item (the assessments feature emits
-    `assessment.passed` with the item id and the learner)."""
+    `assessment.passed` with the item id and the learner). A learner unenrolled meanwhile (their open attempt
+    submitted at its deadline) completes nothing: there is no enrollment to record it in."""
     item = db.session.get(ContentItem, item_id)
-    if item is None or item.kind != ContentKind.ASSESSMENT:
+    if item is None or item.kind != ContentKind.ASSESSMENT or not is_enrolled(item.course_id, user_id):
         return
     complete_item(item, user_id)
 

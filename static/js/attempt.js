@@ -101,7 +101,7 @@
           if (JSON.stringify(pending[position]) === JSON.stringify(entries)) delete pending[position];
           mark(position, "Saved");
           if (typeof data.seconds_left === "number") timer.sync(data.seconds_left);
-        } else if (response.status === 409) {
+        } else if (response.status === 409 || response.status === 403) {  // closed, or no longer enrolled
           closed = true;
           pending = {};
           mark(position, "Not saved");

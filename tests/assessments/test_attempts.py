@@ -2,6 +2,7 @@
 who may start when, the hidden key, and the events that complete the linked item."""
 
 import json
+import re
 import threading
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from tests.support.attempts import (
     quiz_of_every_kind,
     set_quiz,
 )
+from tests.support.browser import Browser
 
 
 def _start(learner, quiz_id):
@@ -352,3 +354,51 @@ def test_passing_completes_the_linked_item_once_through_the_event_relay(app, sch
 def _right(question):
     by_stem = {sample["stem"]: sample for sample in EVERY_KIND.values()}
     return by_stem[question["stem_html"]]["right"]
+
+
+def _statements_on(app, tenant, call):
+    """The SQL statements the organization's database runs while `call` runs (the principal's read aside)."""
+    with app.app_context():
+        engine = engine_for(tenant)
+    statements = []
+    listener = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        call()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    return [s for s in statements if "FROM users JOIN sign_ins" not in s and s.split()[0] in ("SELECT", "UPDATE")]
+
+
+def test_an_autosave_reads_its_attempt_once_and_writes_one_answer(app, school):
+    tenant = school["tenant"]
+    course_id, _items = enrolled_course(school)
+    quiz_id = make_quiz(app, tenant, course_id, kinds=("single_choice", "true_false"), time_limit_minutes=30)
+    learner = school["learners"][0]
+    attempt = _start(learner, quiz_id)
+    position = next(q["position"] for q in attempt["questions"] if q["kind"] == "true_false")
+    answers = []
+    api_save = lambda: answers.append(  # noqa: E731
+        learner.put(f"/api/v1/attempts/{attempt['id']}/answers/{position}", json={"response": {"value": False}})
+    )
+    statements = _statements_on(app, tenant, api_save)
+    assert answers[0].status_code == 200 and answers[0].get_json()["data"]["response"] == {"value": False}
+    assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE"], statements
+    assert "FROM quiz_attempts JOIN quizzes" in statements[0] and "enrollments" in statements[0]
+
+    page = Browser(app, tenant)
+    page.sign_in("s0@example.org")
+    html = page.get(f"/courses/{course_id}/attempts/{attempt['id']}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    saved = []
+    page_save = lambda: saved.append(  # noqa: E731
+        page.post(
+            f"/courses/{course_id}/attempts/{attempt['id']}/answers/{position}",
+            {"csrf_token": token, f"a{position}": "true"},
+        )
+    )
+    statements = _statements_on(app, tenant, page_save)
+    body = saved[0].get_json()
+    assert body["saved"] is True and 29 * 60 < body["seconds_left"] <= 30 * 60
+    assert [s.split()[0] for s in statements] == ["SELECT", "UPDATE"], statements
+    assert _start(learner, quiz_id)["questions"][position - 1]["response"] == {"value": True}

@@ -148,3 +148,28 @@ def test_answers_kept_in_the_page_survive_a_reload_and_the_timer_submits_at_zero
     page.wait_for_selector("text=Your answers are submitted.", timeout=40_000)
     saved = _saved(app, tenant)
     assert saved[1] == {"choice": "a"} and saved[3] == {"value": False}
+
+
+def test_a_learner_unenrolled_mid_attempt_is_told_and_the_page_stops_saving(app, school, browser, live_server):
+    tenant = school["tenant"]
+    course_id, item_id, _quiz_id = _quiz(app, school, time_limit_minutes=30)
+    page = open_signed_in(browser, live_server, tenant, "s0@example.org", f"/learn/{course_id}/{item_id}", 375, 812)
+    page.get_by_role("button", name="Start the quiz").click()
+    page.wait_for_url("**/attempts/*")
+    _question(page, 1).get_by_text("Mars").click()
+    page.wait_for_selector("[data-state-for='1']:text('Saved')")
+    assert (
+        school["teacher"].delete(f"/api/v1/courses/{course_id}/enrollments/{school['students'][0]}").status_code == 200
+    )
+
+    _question(page, 3).get_by_text("False").click()
+    expect(page.locator("#save-state")).to_have_text(
+        "You are no longer enrolled in this course, so this attempt can no longer change."
+    )
+    expect(page.locator("[data-state-for='3']")).to_have_text("Not saved")
+    _shoot(page, "attempt-unenrolled")
+    assert _saved(app, tenant)[1] == {"choice": "a"} and _saved(app, tenant)[3] is None  # what was saved stays
+    page.reload()
+    expect(page.locator("body")).to_contain_text("You are no longer enrolled in this course")
+    assert layout_problems(page) == []
+    _shoot(page, "attempt-unenrolled-reopened")

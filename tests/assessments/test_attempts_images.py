@@ -59,3 +59,29 @@ def test_the_learner_sees_the_image_and_another_learner_gets_a_404(app, school):
     owner.post(f"/api/v1/assessments/{quiz_id}/submit", json={"answers": []})
     review = learner.get(f"/courses/{course_id}/attempts/{attempt['id']}").get_data(as_text=True)
     assert f'src="{page_image}"' in review and "Your answer" in review
+
+
+def test_the_images_description_is_its_alt_while_taking_and_in_the_review(app, school):
+    course_id, _items = enrolled_course(school)
+    alt = 'A right triangle with legs 3 and 4 & "x" on its hypotenuse'
+    with tenant_context(school["tenant"], app):
+        pictured = add_question("single_choice", course_id)
+        db.session.flush()
+        version = db.session.query(QuestionVersion).filter_by(question_id=pictured.id).one()
+        version.image_key = bank.store_image(io.BytesIO(png_bytes(size=(40, 30), colour="red")))
+        version.image_alt = alt
+        quiz = add_quiz(course_id, [pictured.id], review_answers="immediately")
+        db.session.commit()
+        quiz_id = quiz.id
+    owner = school["learners"][0]
+    attempt = owner.post(f"/api/v1/assessments/{quiz_id}/attempts").get_json()["data"]
+    assert attempt["questions"][0]["image_alt"] == alt
+
+    learner = Browser(app, school["tenant"])
+    learner.sign_in("s0@example.org")
+    escaped = "A right triangle with legs 3 and 4 &amp; &#34;x&#34; on its hypotenuse"
+    taking = learner.get(f"/courses/{course_id}/attempts/{attempt['id']}").get_data(as_text=True)
+    assert f'/questions/1/image" alt="{escaped}"' in taking
+    owner.post(f"/api/v1/assessments/{quiz_id}/submit", json={"answers": []})
+    review = learner.get(f"/courses/{course_id}/attempts/{attempt['id']}").get_data(as_text=True)
+    assert f'/questions/1/image" alt="{escaped}"' in review

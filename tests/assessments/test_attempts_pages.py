@@ -108,3 +108,28 @@ def test_staff_grade_from_the_queue_and_see_results(app, school):
     other.sign_in("s1@example.org")
     assert other.get(f"/courses/{course_id}/attempts/{attempt['id']}").status_code == 404
     assert other.get(f"/courses/{course_id}/results").status_code == 403
+
+
+def test_a_learner_unenrolled_mid_attempt_is_told_why_the_page_no_longer_saves(app, school):
+    course_id, _item_id, quiz_id = _quiz_with_item(app, school, time_limit_minutes=30)
+    student = Browser(app, school["tenant"])
+    student.sign_in("s0@example.org")
+    started = student.post(
+        f"/courses/{course_id}/quizzes/{quiz_id}/start", csrf_from=f"/courses/{course_id}/quizzes/{quiz_id}/take"
+    )
+    attempt_url = started.headers["Location"]
+    page = student.get(attempt_url).get_data(as_text=True)
+    save_url = f"{attempt_url}/answers/3"
+    assert student.post(save_url, {"csrf_token": _csrf(page), "a3": "false"}).get_json()["saved"] is True
+    gone = school["teacher"].delete(f"/api/v1/courses/{course_id}/enrollments/{school['students'][0]}")
+    assert gone.status_code == 200
+
+    autosave = student.post(save_url, {"csrf_token": _csrf(page), "a3": "true"})
+    assert autosave.status_code == 403  # the page's script shows the message and stops saving
+    assert autosave.get_json()["code"] == "NOT_ENROLLED" and autosave.get_json()["saved"] is False
+    submitted = student.post(f"{attempt_url}/submit", {"csrf_token": _csrf(page), "q": ["3"], "a3": "true"})
+    assert submitted.status_code == 403
+    assert "no longer enrolled in this course" in submitted.get_data(as_text=True)
+    reopened = student.get(attempt_url)
+    assert reopened.status_code == 403 and 'id="attempt-form"' not in reopened.get_data(as_text=True)
+    assert "no longer enrolled in this course" in reopened.get_data(as_text=True)

@@ -153,17 +153,28 @@ def test_a_stem_image_through_the_api_is_a_new_version_served_as_jpeg(district):
     question = created(teacher, body(course_id=district["courses"]["north"]))
     path = f"/api/v1/questions/{question['id']}/image"
     assert teacher.get(path).status_code == 404
-    upload = teacher.put(path, data={"file": (io.BytesIO(png_bytes((40, 30))), "map.png")})
+    undescribed = teacher.put(path, data={"file": (io.BytesIO(png_bytes((40, 30))), "map.png")})
+    assert undescribed.status_code == 422 and list(undescribed.get_json()["error"]["details"]) == ["image_alt"]
+    alt = "A map of Europe with Paris marked"
+    upload = teacher.put(path, data={"file": (io.BytesIO(png_bytes((40, 30))), "map.png"), "image_alt": f" {alt} "})
     assert upload.status_code == 200, upload.get_json()
     assert upload.get_json()["data"]["version"]["image_url"] == f"{path}?version=2"
+    assert upload.get_json()["data"]["version"]["image_alt"] == alt
+    cleared = teacher.put(f"/api/v1/questions/{question['id']}", json={"image_alt": "  "})
+    assert cleared.status_code == 422 and list(cleared.get_json()["error"]["details"]) == ["image_alt"]
+    described = teacher.put(f"/api/v1/questions/{question['id']}", json={"image_alt": "A map of France"})
+    assert described.get_json()["data"]["version"]["image_alt"] == "A map of France"
+    assert described.get_json()["data"]["current_version"] == 3  # the description is content: a new version
     image = teacher.get(f"{path}?version=2")
     assert image.status_code == 200 and image.mimetype == "image/jpeg"
     assert Image.open(io.BytesIO(image.data)).size == (40, 30)
     assert teacher.get(f"{path}?version=1").status_code == 404
+    assert teacher.get(f"{path}?version=3").status_code == 200  # the new description keeps the image
     refused = teacher.put(path, data={"file": (io.BytesIO(b"%PDF-1.4"), "x.png")})
     assert refused.status_code == 422 and list(refused.get_json()["error"]["details"]) == ["image"]
     removed = teacher.put(f"/api/v1/questions/{question['id']}", json={"remove_image": True})
     assert removed.get_json()["data"]["version"]["image_url"] is None
+    assert removed.get_json()["data"]["version"]["image_alt"] == ""  # nothing left to describe
 
 
 def test_an_api_key_acts_with_its_roles_and_is_recorded_as_the_author(district, client, tenant, app):

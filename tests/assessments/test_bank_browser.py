@@ -16,6 +16,9 @@ SIZES = [(375, 812), (1280, 800)]
 
 
 def _look(page, name, width):
+    # Measured once the page has its stylesheets: a layout forced while app.css was still on its way (a busy
+    # machine, right after a click) had no scrolling table wrapper and measured the page 16 px too wide.
+    page.wait_for_load_state("load")
     if os.environ.get("SCREENSHOT_DIR"):
         page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], f"bank-{name}-{width}.png"), full_page=True)
     assert layout_problems(page) == [], name
@@ -58,6 +61,7 @@ def test_a_teacher_writes_a_question_and_watches_the_learners_view(
     assert page.input_value("#opt-3-text") == "9"
     _look(page, "editor-saved", width)
     page.get_by_role("link", name="Versions (1)").click()
+    page.wait_for_url("**/versions")
     _look(page, "versions", width)
 
 

@@ -1,5 +1,6 @@
 """The question bank's pages: lists, the editor of each kind with its rows and live preview, versions, actions."""
 
+import io
 import re
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from blueprints.assessments.models import QuestionKind
 from tests.support.browser import Browser
 from tests.support.questions import acting_as, create
+from tests.support.world import png_bytes
 
 TEACHER = "teach@example.org"
 
@@ -220,3 +222,32 @@ def test_a_teacher_finds_import_and_export_on_the_bank_pages(app, tenant, distri
     assert teacher_page.get(f"/courses/{north}/questions/import").status_code == 200
     download = teacher_page.get(f"/courses/{north}/questions/export?format=aiken")
     assert download.status_code == 200 and "ANSWER: A" in text_of(download)
+
+
+def test_an_image_is_saved_only_with_its_description_which_becomes_its_alt(app, tenant, district, teacher_page):
+    north = district["courses"]["north"]
+    with acting_as(app, tenant, TEACHER) as teacher:
+        question_id = create(teacher, north, "true_false", "Boiling").id
+    path = f"/courses/{north}/questions/{question_id}"
+    form = {
+        "kind": "true_false",
+        "title": "Boiling",
+        "stem_html": "<p>The kettle in the picture boils.</p>",
+        "default_points": "1",
+        "answer": "true",
+    }
+    undescribed = teacher_page.post(
+        path, form | {"image": (io.BytesIO(png_bytes((40, 30))), "kettle.png")}, csrf_from=path
+    )
+    assert undescribed.status_code == 422
+    assert re.search(r'id="q-image-alt" name="image_alt" value=""[^>]*aria-invalid="true"', text_of(undescribed))
+    assert "Describe what the image shows" in text_of(undescribed)
+    alt = "A kettle on a stove, steam rising"
+    image = (io.BytesIO(png_bytes((40, 30))), "kettle.png")
+    saved = teacher_page.post(path, form | {"image": image, "image_alt": alt}, csrf_from=path)
+    assert saved.status_code == 302, text_of(saved)[:2000]
+    editor = text_of(teacher_page.get(path))
+    assert f'alt="{alt}"' in editor and f'name="image_alt" value="{alt}"' in editor
+    assert f'alt="{alt}"' in text_of(teacher_page.get(f"{path}/versions"))
+    unchanged = teacher_page.post(path, form | {"image_alt": alt}, csrf_from=path)  # saved as it is: no version
+    assert unchanged.status_code == 302 and "Version 3" not in text_of(teacher_page.get(f"{path}/versions"))

@@ -226,8 +226,14 @@ def _photo_with_location():
 
 def test_a_stem_image_is_re_encoded_without_metadata_and_a_new_one_is_a_new_version(app, tenant, district):
     with acting_as(app, tenant, TEACHER) as teacher:
-        question = create(teacher, district["courses"]["north"], image=io.BytesIO(_photo_with_location()))
+        with pytest.raises(ValidationFailed) as undescribed:
+            create(teacher, district["courses"]["north"], image=io.BytesIO(_photo_with_location()))
+        assert list(undescribed.value.details) == ["image_alt"]
+        question = create(
+            teacher, district["courses"]["north"], image=io.BytesIO(_photo_with_location()), image_alt="A navy flag"
+        )
         first = bank.current_version(question)
+        assert first.image_alt == "A navy flag"
         with media_storage().open(first.image_key) as stored, Image.open(stored) as image:
             assert image.format == "JPEG" and image.size == (1600, 1067)
             assert not image.getexif()
@@ -236,7 +242,7 @@ def test_a_stem_image_is_re_encoded_without_metadata_and_a_new_one_is_a_new_vers
         with media_storage().open(first.image_key):
             pass  # version 1 keeps its image: attempts may show it
         with pytest.raises(ValidationFailed) as refused:
-            bank.update_question(question.id, image=io.BytesIO(b"not an image"), actor=teacher)
+            bank.update_question(question.id, image=io.BytesIO(b"not an image"), image_alt="A flag", actor=teacher)
         assert list(refused.value.details) == ["image"]
         assert question.current_version == 2
 

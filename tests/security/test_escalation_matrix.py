@@ -618,7 +618,9 @@ TABLE = {
     ("questions.QuestionById", "DELETE"): Route(path={"question_id": "$question"}),
     ("questions.QuestionRestore", "POST"): Route(path={"question_id": "$archived_question"}),
     ("questions.QuestionShare", "POST"): Route(path={"question_id": "$question"}),
-    ("questions.QuestionImage", "PUT"): Route(path={"question_id": "$question"}, body={"file": Upload("png")}),
+    ("questions.QuestionImage", "PUT"): Route(
+        path={"question_id": "$question"}, body={"file": Upload("png"), "image_alt": "A labelled diagram."}
+    ),
     ("questions.QuestionPreview", "POST"): Route(exempt=WRITES_NOTHING),
     # ---- pages (forms) ----
     ("assessment_attempts.start", "POST"): Route(
