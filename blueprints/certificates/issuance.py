@@ -42,6 +42,7 @@ from blueprints.courses import access
 from blueprints.courses.models import Course
 from blueprints.courses.services import manageable_courses
 from blueprints.learning import queries as learning
+from blueprints.users.queries import names_of
 from blueprints.users.services import get_user
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ def issue_certificate(course_id, user_id, *, issued_by_id=None, completed_at=Non
 def issue_by_hand(course_id, user_id, actor=current_actor):
     """A certificate issued by a course's manager for a learner of its roster (409 when they hold one)."""
     access.course_for(course_id, "manage", actor)
-    if not learning.is_enrolled(course_id, user_id):
+    if not took_course(course_id, user_id):
         raise ValidationFailed("Not a learner of this course.", {"user_id": ["Not enrolled in this course."]})
     if not settings.settings_of(course_id).enabled:
         raise ValidationFailed(
@@ -180,6 +181,23 @@ def issue_by_hand(course_id, user_id, actor=current_actor):
             code="CERTIFICATE_EXISTS",
         )
     return certificate
+
+
+def took_course(course_id, user_id):
+    """Enrolled in the course now, or completed it and left."""
+    people = learning.enrolled_people(course_id).subquery()
+    return db.session.scalar(sa.select(people.c.user_id).where(people.c.user_id == user_id).limit(1)) is not None
+
+
+def learners_without_certificate(course_id, limit=1000):
+    """(user id, "First Last (e-mail)") of the course's learners who hold no current certificate of it, by name:
+    whom its managers may issue one to by hand (the caller checked the course)."""
+    holding = sa.select(Certificate.user_id).where(
+        Certificate.course_id == course_id, Certificate.superseded_at.is_(None), Certificate.revoked_at.is_(None)
+    )
+    people = learning.enrolled_people(course_id).subquery()
+    ids = list(db.session.scalars(sa.select(people.c.user_id).where(people.c.user_id.not_in(holding)).limit(limit)))
+    return sorted(names_of(ids).items(), key=lambda row: row[1].lower())
 
 
 # --- the render queue --------------------------------------------------------------------------------------------

@@ -80,3 +80,22 @@ def test_a_course_manager_sets_the_certificate_of_their_course(app, api, tenant)
     assert refused.status_code == 422
     student = signed_in(app, tenant, "student", "s@example.org")
     assert student.get(url).status_code in (403, 404)
+
+
+def test_a_course_manager_issues_a_certificate_by_hand_from_the_course_page(app, api, tenant):
+    teacher_id = make_user(app, tenant, "teacher", email="tess@example.org")
+    teacher_api = api(tenant, user_token(app, tenant, teacher_id, "teacher"))
+    course_id, _items = make_course(teacher_api, title="Ethics")
+    learner_id = make_user(app, tenant, "student", email="lea@example.org", first_name="Léa", last_name="Dupont")
+    teacher_api.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [learner_id]})
+    teacher = Browser(app, tenant)
+    teacher.sign_in("tess@example.org")
+    url = f"/courses/{course_id}/certificate"
+    assert "Léa Dupont (lea@example.org)" in teacher.get(url).get_data(as_text=True)
+
+    issued = teacher.post(f"{url}/issue", {"issue-user_id": str(learner_id)}, csrf_from=url)
+    assert issued.status_code == 303
+    page = teacher.get(issued.headers["Location"]).get_data(as_text=True)
+    assert "Issued: certificate" in page and "Every learner of this course holds a certificate of it." in page
+    again = teacher.post(f"{url}/issue", {"issue-user_id": str(learner_id)}, csrf_from=url)
+    assert again.status_code == 422  # not among the choices any more

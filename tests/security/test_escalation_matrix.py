@@ -487,6 +487,7 @@ TABLE = {
     ("certificate_templates_pages.remove_background", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
     ("certificate_templates_pages.delete", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
     ("certificate_templates_pages.preview", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_settings_pages.issue", "POST"): Route(exempt=CERTIFICATE_ISSUE),
     ("certificate_settings_pages.course_settings", "POST"): Route(
         path={"course_id": "$course"}, body={"enabled": "y", "template_id": "0", "valid_months": "12"}
     ),
