@@ -364,3 +364,14 @@ class BadgeRevoked(Event):
     badge_id: int
     award_id: int
     user_id: int
+
+
+@define
+class CertificateIssued(Event):
+    """A certificate was issued to a learner for a course (on completion, or by hand); its PDF follows."""
+
+    name = "certificate.issued"
+    emitted_by = ("blueprints.certificates.issuance.issue_certificate",)
+    certificate_id: int
+    course_id: int
+    user_id: int

@@ -427,6 +427,14 @@ WRITES_NOTHING = "writes nothing (a preview of a question being edited); who may
 QUESTION = {"kind": "true_false", "title": "Matrix question", "stem_html": "<p>True?</p>", "spec": {"answer": True}}
 QUESTION_FORM = {"kind": "true_false", "title": "Matrix question", "stem_html": "<p>True?</p>", "answer": "false"}
 
+CERTIFICATE_ISSUE = (
+    "needs the credentials part's log in the same transaction and a learner of the course: the course's managers "
+    "for its roster, 404/403/422 otherwise: tests/certificates/test_issuance*.py"
+)
+CERTIFICATE_TEMPLATES = (
+    "the organization's own templates (no branch, class or course in them): org admins only (settings.manage), "
+    "every other role refused: tests/certificates/test_templates_api.py, test_templates_pages.py"
+)
 ESSAY_GRADE = {"score": 1, "comment": "Well argued."}
 BADGE_FORM = {
     "name": "Matrix badge",
@@ -502,6 +510,22 @@ TABLE = {
     ),
     ("badge_pages.take_back", "POST"): Route(
         path={"badge_id": "$revoke_pair.badge"}, body={"user_id": "$revoke_pair.user", "reason": "Matrix"}
+    ),
+    ("certificates.Certificates", "POST"): Route(exempt=CERTIFICATE_ISSUE),
+    ("certificates.CourseCertificateSettings", "PUT"): Route(path={"course_id": "$course"}, body={"valid_months": 12}),
+    ("certificate_templates.Templates", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates.TemplateById", "PUT"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates.TemplateById", "DELETE"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates.TemplatePreview", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.index", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.editor", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.upload_images", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.remove_background", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.delete", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.preview", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_settings_pages.issue", "POST"): Route(exempt=CERTIFICATE_ISSUE),
+    ("certificate_settings_pages.course_settings", "POST"): Route(
+        path={"course_id": "$course"}, body={"enabled": "y", "template_id": "0", "valid_months": "12"}
     ),
     ("auth.Login", "POST"): Route(exempt=AUTH_FLOW),
     ("auth.Logout", "POST"): Route(exempt=AUTH_FLOW),
@@ -892,6 +916,8 @@ ALLOWED = {
     ("assessments.AssessmentAccommodation", "PUT", ""): COURSE_MANAGERS,
     ("assessments.AssessmentAccommodation", "DELETE", ""): COURSE_MANAGERS,
     # a quiz's settings: its course's staff, and its enrolled learners once published; its questions: staff only
+    ("certificates.CourseCertificateSettings", "PUT", ""): COURSE_MANAGERS,
+    ("certificate_settings_pages.course_settings", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("assessments.AssessmentById", "GET", ""): PEOPLE,
     ("assessments.AssessmentSlots", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("api_keys.ApiKeyById", "DELETE", ""): ADMIN,
