@@ -16,6 +16,7 @@ if [ "$purpose" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v pg_dump >/dev/null || missing+=(postgresql-client)
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromium-headless-shell >/dev/null || missing+=(chromium-headless-shell)  # the tests' browser
   command -v runuser >/dev/null || missing+=(util-linux)
 fi
 

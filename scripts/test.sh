@@ -12,10 +12,11 @@ scripts/venv.sh requirements-dev.txt
 
 # Each run is split over pytest-xdist workers, a test module at a time (their fixtures are per module), the
 # fuzzer's and the crawler's tests one by one and first (tests/conftest.py, LongRunningFirstScheduling).
-# The PostgreSQL run has about a fifth more to do (every tenant is a CREATE DATABASE, every query a round
-# trip): three workers to the SQLite run's two give it its share of the two cores, so both end together.
-SQLITE_XDIST="-n ${SQLITE_WORKERS:-2} --dist loadfile"
-POSTGRES_XDIST="-n ${POSTGRES_WORKERS:-3} --dist loadfile"
+# The workers of both runs share the two cores, so their numbers are the runs' shares. The SQLite run has the
+# browser tests (the crawler's Chromium); the PostgreSQL run, since tenants are copied by files into a cluster
+# in memory, less than it: three workers to its two, so that both end together.
+SQLITE_XDIST="-n ${SQLITE_WORKERS:-3} --dist loadfile"
+POSTGRES_XDIST="-n ${POSTGRES_WORKERS:-2} --dist loadfile"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 started=$SECONDS

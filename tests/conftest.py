@@ -7,9 +7,11 @@ TEST_DB=postgres         -> control plane and tenants are databases on a throw-a
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -30,7 +32,7 @@ from app.tenancy.provisioning import _migrate_new_database, provision_tenant
 from blueprints.auth.services import access_token_for
 from blueprints.users.services import create_user
 from config import TestConfig
-from tests.support.services import PostgresServer, RedisServer, SmtpSink
+from tests.support.services import PostgresServer, RedisServer, SmtpSink, scratch_dir
 
 pytest_plugins = [
     "tests.support.browser",  # the browser suite's live server and Chromium
@@ -141,8 +143,8 @@ def _create_postgres_database(server_url, name):
 
 
 @pytest.fixture(scope="session")
-def app_config(tmp_path_factory, redis_server, postgres_server, smtp_server):
-    instance = tmp_path_factory.mktemp("instance")
+def app_config(redis_server, postgres_server, smtp_server):
+    instance = Path(scratch_dir("tessera-instance-"))  # SQLite tenants and control database
     config = {
         "INSTANCE_DIR": str(instance),
         "REDIS_URL": redis_server.url,
@@ -158,7 +160,8 @@ def app_config(tmp_path_factory, redis_server, postgres_server, smtp_server):
         config["TENANT_DATABASE_TEMPLATE"] = build_tenant_template(f"{postgres_server.url}/tessera_template")
     else:
         config["TENANT_DATABASE_TEMPLATE"] = build_tenant_template(f"sqlite:///{instance / 'tenant-template.db'}")
-    return config
+    yield config
+    shutil.rmtree(instance, ignore_errors=True)
 
 
 def build_tenant_template(url):

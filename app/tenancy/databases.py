@@ -80,7 +80,12 @@ def create_database(raw_url, template=None):
     with _server_connection(url) as conn:
         if _pg_database_exists(conn, url.database):
             raise DatabaseExists(f"Database {url.database!r} already exists.")
-        copy_of = f" TEMPLATE {_quoted(conn, template_url.database)}" if template_url is not None else ""
+        copy_of = ""
+        if template_url is not None:
+            copy_of = f" TEMPLATE {_quoted(conn, template_url.database)}"
+            if conn.dialect.server_version_info >= (15,):
+                # A small database copies in a third of the CPU by files than through the WAL (15's default).
+                copy_of += " STRATEGY FILE_COPY"
         conn.execute(sa.text(f"CREATE DATABASE {_quoted(conn, url.database)}{copy_of} ENCODING 'UTF8'"))
 
 

@@ -18,8 +18,14 @@ def tenant_alembic_config():
     return config
 
 
+@cache
+def tenant_scripts():
+    """The tenant migrations, read once per process (Alembic reads every version file each time it is asked)."""
+    return ScriptDirectory.from_config(tenant_alembic_config())
+
+
 def head_revision():
-    return ScriptDirectory.from_config(tenant_alembic_config()).get_current_head()
+    return tenant_scripts().get_current_head()
 
 
 def current_revision(engine):
@@ -28,7 +34,13 @@ def current_revision(engine):
 
 
 def upgrade_tenant_database(engine, revision="head"):
-    """Migrate one tenant database to `revision`, in one transaction."""
+    """Migrate one tenant database to `revision`, in one transaction.
+
+    A database already at head is left alone without starting Alembic, which would load every migration
+    to find there is nothing to do: a new tenant copied from a migrated template (the test suite), or a
+    tenant that `flask tenants upgrade` reaches twice."""
+    if revision == "head" and current_revision(engine) == head_revision():
+        return
     if engine.dialect.name == "sqlite":
         return _upgrade_sqlite(engine, revision)
     with engine.begin() as conn:

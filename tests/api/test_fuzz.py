@@ -72,6 +72,9 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(app):
+    # The suite reads the tenant registry on every request (TestConfig: other tests write it behind the
+    # app's back); nothing here does, and the app forgets a row it changes itself, as in production.
+    cache_seconds, app.config["TENANT_CACHE_SECONDS"] = app.config["TENANT_CACHE_SECONDS"], 300
     with app.app_context():
         tenant = provision_tenant(unique_slug("fuzz"), "Fuzz", "admin@example.org", PASSWORD).tenant.ref()
     world = World(app, tenant)
@@ -84,6 +87,7 @@ def world(app):
     server.shutdown()
     thread.join()
     destroy_tenant(app, tenant.id)
+    app.config["TENANT_CACHE_SECONDS"] = cache_seconds
 
 
 def _seed(world):

@@ -1,6 +1,6 @@
 """Throw-away Redis and PostgreSQL servers on loopback, for one test session.
 
-Each runs from its own temporary directory on a free port and is stopped when the session ends.
+Each runs from its own scratch directory (scratch_dir) on a free port and is stopped when the session ends.
 """
 
 import glob
@@ -16,6 +16,15 @@ from pathlib import Path
 
 import boto3
 from aiosmtpd.controller import Controller
+
+# Scratch files live in memory where Linux offers it (/dev/shm): they are thrown away with the session, and on
+# a disk shared with other work each SQLite commit's fsync cost more than the rest of provisioning a tenant.
+SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+def scratch_dir(prefix):
+    """A new private directory for this session's servers and databases; its owner removes it."""
+    return tempfile.mkdtemp(prefix=prefix, dir=SCRATCH)
 
 
 def free_port():
@@ -51,7 +60,7 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run `make test` (it installs it).")
-        self.dir = tempfile.mkdtemp(prefix="tessera-redis-")
+        self.dir = scratch_dir("tessera-redis-")
         self.port = free_port()
         self.process = subprocess.Popen(
             [
@@ -94,7 +103,7 @@ class PostgresServer:
 
     def __init__(self):
         self.bin = postgres_bin_dir()
-        self.root = tempfile.mkdtemp(prefix="tessera-pg-")
+        self.root = scratch_dir("tessera-pg-")
         self.data = os.path.join(self.root, "data")
         self.port = free_port()
         self.as_root = os.geteuid() == 0
