@@ -19,7 +19,17 @@ from aiosmtpd.controller import Controller
 
 # Scratch files live in memory where Linux offers it (/dev/shm): they are thrown away with the session, and on
 # a disk shared with other work each SQLite commit's fsync cost more than the rest of provisioning a tenant.
-SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+# A small /dev/shm (a container's 64 MB default) would fill up: then the disk's temporary directory.
+SCRATCH_MIN_FREE = 4 << 30
+
+
+def _memory_scratch():
+    if not (os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK)):
+        return None
+    return "/dev/shm" if shutil.disk_usage("/dev/shm").free >= SCRATCH_MIN_FREE else None
+
+
+SCRATCH = _memory_scratch()
 
 
 def scratch_dir(prefix):
