@@ -10,7 +10,7 @@ from app.security.permissions import BRANCH_MANAGER, STUDENT, TEACHER
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.branches.models import Branch, BranchMembership
-from blueprints.classes.queries import open_class_count, open_class_counts
+from blueprints.classes.queries import archived_class_count, open_class_count, open_class_counts
 from blueprints.organizations.settings import (
     setting_problems,  # the organization's rules, for overrides
     settings_of,
@@ -110,12 +110,25 @@ def delete_branch(branch, force=False):
                 {"branch": [f"classes: {usage['classes']}", f"users: {usage['users']}"]},
                 code="BRANCH_NOT_EMPTY",
             )
-        branch.archived_at = branch.archived_at or utcnow()
-        db.session.commit()
-        return branch, "archived"
+        return _archive(branch)
+    archived_classes = archived_class_count(branch.id)
+    if archived_classes:  # their history (members, enrolments) names the branch: keep it, archived
+        if not force:
+            raise Conflict(
+                f"The branch keeps {archived_classes} archived class(es); archive the branch instead.",
+                {"branch": [f"archived classes: {archived_classes}"]},
+                code="BRANCH_NOT_EMPTY",
+            )
+        return _archive(branch)
     db.session.delete(branch)
     db.session.commit()
     return branch, "deleted"
+
+
+def _archive(branch):
+    branch.archived_at = branch.archived_at or utcnow()
+    db.session.commit()
+    return branch, "archived"
 
 
 def organization_settings():

@@ -43,6 +43,15 @@ def open_class_count(branch_id):
     )
 
 
+def archived_class_count(branch_id):
+    """How many archived classes the branch keeps (their history holds the branch: it cannot be deleted)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(SchoolClass.id)).where(
+            SchoolClass.branch_id == branch_id, SchoolClass.archived_at.is_not(None)
+        )
+    )
+
+
 def open_class_counts(branch_ids):
     """{branch id: how many of its classes are not archived} for these branches (those with none are left out)."""
     return dict(

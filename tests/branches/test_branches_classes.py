@@ -108,3 +108,16 @@ def test_class_roster(app, org):
     assert len(admin.get(f"/api/v1/classes/{class_id}/members").get_json()["data"]) == 3
     backwards = admin.put(f"/api/v1/classes/{class_id}", json={"term_end": "2026-01-01"})
     assert backwards.status_code == 422 and "term_end" in backwards.get_json()["error"]["details"]
+
+
+def test_a_branch_keeping_archived_classes_is_archived_not_deleted(org):
+    """Its archived classes' history names it: deleting it is a 409 (never a 500), forcing archives it."""
+    admin, base, south = org["admin"], org["base"], org["south"]
+    made = admin.post("/api/v1/classes", json={"branch_id": south["id"], "name": "Old cohort"}).get_json()["data"]
+    assert admin.delete(f"/api/v1/classes/{made['id']}").status_code == 200
+    refused = admin.delete(f"{base}/{south['id']}")
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["details"] == {"branch": ["archived classes: 1"]}
+    forced = admin.delete(f"{base}/{south['id']}?force=true")
+    assert forced.get_json()["data"] == {"id": south["id"], "outcome": "archived"}
+    assert admin.get(f"/api/v1/classes/{made['id']}").status_code == 200
