@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 RENDER_BATCH = 50
 FLAG_SECONDS = 600  # a job that died with the flag up: the next issue after this starts one
 CODE_ATTEMPTS = 5
+KEEP = object()  # issue_certificate's expiry: the course's validity from the issue date
 PDF_LIMIT_BYTES = 20 * 1024 * 1024
 CREDENTIAL_INTERFACE = (
     ("keys", "active_key"),
@@ -104,9 +105,13 @@ def _naive(moment):
     return moment.replace(tzinfo=None) if moment is not None and moment.tzinfo else moment
 
 
-def issue_certificate(course_id, user_id, *, issued_by_id=None, completed_at=None):
+def issue_certificate(course_id, user_id, *, issued_by_id=None, completed_at=None, expires_at=KEEP, commit=True):
     """A new certificate for this learner and course, pending its PDF; None when the course gives none or the
-    learner already holds a current one (also when another issue of the same got there first)."""
+    learner already holds a current one (also when another issue of the same got there first).
+
+    `expires_at`: given, instead of the course's validity from today (a re-issue keeps the old date).
+    `commit=False`: written in the caller's transaction (a re-issue supersedes the old one in the same
+    commit); the render is queued when that transaction commits, and None then also means nothing changed."""
     course_settings = settings.settings_of(course_id)
     course = db.session.get(Course, course_id)
     if course is None or not course_settings.enabled or current_certificate(course_id, user_id) is not None:
@@ -125,11 +130,12 @@ def issue_certificate(course_id, user_id, *, issued_by_id=None, completed_at=Non
             course_title=course.title[:200],
             completed_at=completed_at,
             issued_at=issued_at,
-            expires_at=add_months(issued_at, course_settings.valid_months) if course_settings.valid_months else None,
+            expires_at=_expiry(issued_at, course_settings.valid_months) if expires_at is KEEP else expires_at,
             issued_by_id=issued_by_id,
             render_status=CertificateStatus.PENDING,
             is_public=False,
         )
+        savepoint = db.session.begin_nested()  # a taken code or a concurrent issue undoes this row only
         try:
             db.session.add(certificate)
             db.session.flush()
@@ -151,15 +157,27 @@ def issue_certificate(course_id, user_id, *, issued_by_id=None, completed_at=Non
             emit_after_commit(
                 db.session, "certificate.issued", certificate_id=certificate.id, course_id=course_id, user_id=user_id
             )
-            db.session.commit()
+            savepoint.commit()
         except IntegrityError:
-            db.session.rollback()
+            savepoint.rollback()
             if current_certificate(course_id, user_id) is not None:
                 return None  # a concurrent issue came first: it is theirs
             continue  # the code was taken: draw another
+        if not commit:
+            _queue_render_after_commit(certificate.id)
+            return certificate
+        db.session.commit()
         queue_render([certificate.id])
         return certificate
     raise RuntimeError("No free certificate code after several draws.")
+
+
+def _queue_render_after_commit(certificate_id):
+    sa.event.listen(db.session(), "after_commit", lambda _session: queue_render([certificate_id]), once=True)
+
+
+def _expiry(issued_at, valid_months):
+    return add_months(issued_at, valid_months) if valid_months else None
 
 
 def issue_by_hand(course_id, user_id, actor=current_actor):

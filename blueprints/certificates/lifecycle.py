@@ -153,17 +153,22 @@ def revoke(certificate_id, reason, actor=current_actor):
 
 
 def _replace(old, user_id, *, completed_at, expires_at_from_old):
-    """Supersede `old` and issue its successor; None (and nothing changed) when the course gives none. Issuance
-    commits the new row together with the supersede; the link to it and the log entries follow in the caller's
-    commit."""
+    """Supersede `old` and issue its successor; None (and nothing changed) when the course gives none. All of it
+    (the supersede, the new row, the link, the log entries) is written in the caller's one commit."""
     now = utcnow()
     _retire(old, superseded_at=now)
-    new = issuance.issue_certificate(old.course_id, old.user_id, issued_by_id=user_id, completed_at=completed_at)
+    new = issuance.issue_certificate(
+        old.course_id,
+        old.user_id,
+        issued_by_id=user_id,
+        completed_at=completed_at,
+        # a new name is not a new completion: the validity stays
+        expires_at=old.expires_at if expires_at_from_old else issuance.KEEP,
+        commit=False,
+    )
     if new is None:  # the course gives none any more (or a concurrent issue won): nothing changes
         db.session.rollback()
         return None
-    if expires_at_from_old:
-        new.expires_at = old.expires_at  # a new name is not a new completion: the validity stays
     old.superseded_by_id = new.id
     db.session.flush()
     ledger.append("superseded", SUBJECT, old.id, {"code": old.code, "superseded_by": new.code}, actor_user_id=user_id)
