@@ -1,5 +1,7 @@
 """`flask certificates verify FILE` and `flask certificates audit --tenant SLUG`.
 
+`flask certificates sweep` queues again the certificates a dead worker left without their PDF.
+
 `verify` checks a certificate (its PDF, its VC-JWT, or its JSON) with the offline verifier
 (`blueprints/credentials/offline.py`, the same code as the downloadable script) against a JWKS file, or the
 organization's published keys read from its database; with the organization known it also says what its
@@ -8,6 +10,7 @@ chain) and names the first broken entry. Both exit 0 when all is well and 1 othe
 """
 
 import json
+import time
 from urllib.parse import urlsplit
 
 import click
@@ -18,7 +21,7 @@ from flask.cli import AppGroup
 from app.errors import NotFound
 from app.tenancy import provisioning
 from app.tenancy.context import tenant_context
-from blueprints.certificates import verification
+from blueprints.certificates import issuance, verification
 from blueprints.credentials import keys, ledger, offline
 
 certificates_cli = AppGroup("certificates", help="Certificates: verify a file offline, audit the issuance log.")
@@ -104,3 +107,20 @@ def audit(slug):
         return
     click.echo(f"BROKEN at entry {result.broken_seq}: {result.reason} ({result.checked} entries checked)", err=True)
     raise SystemExit(1)
+
+
+@certificates_cli.command("sweep")
+@click.option("--once", is_flag=True, help="One sweep, then stop.")
+@click.option("--interval", default=60.0, show_default=True, help="Seconds between sweeps.")
+@click.option("--older-than", default=15, show_default=True, help="Minutes a certificate may wait for its PDF.")
+def sweep(once, interval, older_than):
+    """Queue again the certificates still waiting for their PDF long after their issue, in every organization
+    (a worker that died holding their ids from the render queue)."""
+    app = current_app._get_current_object()
+    while True:
+        queued = issuance.requeue_stale_everywhere(app, older_than_minutes=older_than)
+        if once or queued:
+            click.echo(f"queued {queued} certificates again")
+        if once:
+            return
+        time.sleep(interval)

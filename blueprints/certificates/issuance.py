@@ -33,8 +33,8 @@ from app.extensions import db
 from app.jobs import enqueue, redis_connection
 from app.security.actor import current_actor
 from app.storage import media_storage
-from app.tenancy.context import current_tenant, require_tenant
-from app.tenancy.models import utcnow
+from app.tenancy.context import current_tenant, require_tenant, tenant_context
+from app.tenancy.models import Tenant, TenantStatus, utcnow
 from blueprints.branches.queries import people_of
 from blueprints.certificates import rendering, settings, templates
 from blueprints.certificates.models import Certificate, CertificateStatus
@@ -385,6 +385,20 @@ def requeue_stale(older_than_minutes=15):
     ).all()
     queue_render(list(ids))
     return list(ids)
+
+
+def requeue_stale_everywhere(app, older_than_minutes=15):
+    """`requeue_stale` in every active organization; how many certificates went back in a queue."""
+    with app.app_context():
+        tenants = [t.ref() for t in db.session.scalars(sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
+    queued = 0
+    for tenant in tenants:
+        try:
+            with tenant_context(tenant, app):
+                queued += len(requeue_stale(older_than_minutes))
+        except Exception:  # one organization's trouble must not stop the others' certificates
+            log.exception("Queueing the stale certificates of %s failed", tenant.slug)
+    return queued
 
 
 # --- reading ------------------------------------------------------------------------------------------------------

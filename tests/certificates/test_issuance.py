@@ -4,7 +4,7 @@ and course even when two issues race, and the job that renders, signs, embeds an
 
 import hashlib
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.events import catalog
 from app.events.models import OutboxEvent
 from app.extensions import db
-from app.jobs import get_queue
+from app.jobs import get_queue, redis_connection
 from app.security.actor import Actor
 from app.storage import media_storage
 from app.tenancy.context import tenant_context
@@ -209,3 +209,23 @@ def test_many_completions_are_rendered_in_batches(app, tenant, certificate_cours
         assert queue.count - before == 3
     run_jobs(app)
     assert {row.render_status for row in certificates_of(app, tenant)} == {CertificateStatus.READY}
+
+
+def test_the_sweep_queues_again_what_a_dead_worker_left_pending(app, tenant, certificate_course):
+    """A worker that died after taking ids from the render queue leaves their certificates pending for ever;
+    `flask certificates sweep` queues those pending past the grace period again (not the fresh ones)."""
+    course = certificate_course
+    with tenant_context(tenant, app):
+        stale = issuance.issue_certificate(course["course_id"], course["learner_ids"][0]).id
+        fresh = issuance.issue_certificate(course["course_id"], course["learner_ids"][1]).id
+        db.session.get(Certificate, stale).issued_at -= timedelta(minutes=20)
+        db.session.commit()
+        # the dead worker: the queue's ids and its jobs are gone
+        redis = redis_connection()
+        redis.delete(*redis.keys(f"{issuance._queue_key()}*"))
+        get_queue().empty()
+    swept = app.test_cli_runner().invoke(args=["certificates", "sweep", "--once"])
+    assert swept.exit_code == 0 and "queued 1 certificates again" in swept.output
+    run_jobs(app)
+    by_id = {row.id: row.render_status for row in certificates_of(app, tenant)}
+    assert by_id == {stale: CertificateStatus.READY, fresh: CertificateStatus.PENDING}
