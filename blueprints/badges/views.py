@@ -59,12 +59,16 @@ def _course_choices(badge=None):
 
 
 def _criteria_context(strategy_key, params, course_id=None):
-    visible = visible_courses(current_actor.principal, current_actor.scope).order_by("title").limit(500)
-    courses = [(c.id, c.title) for c in db.session.scalars(visible)]
+    if course_id:  # a course's badge names only courses its editor manages (see criteria._require_courses)
+        courses = [(c.id, c.title) for c in manageable_courses(current_actor.principal, current_actor.scope)][:500]
+    else:
+        visible = visible_courses(current_actor.principal, current_actor.scope).order_by("title").limit(500)
+        courses = [(c.id, c.title) for c in db.session.scalars(visible)]
     course_titles = dict(courses)
     quizzes = [
         (qid, f"{title} ({course_titles.get(cid, 'course ' + str(cid))})")
         for qid, title, cid in assessments.quiz_choices()
+        if not course_id or cid in course_titles
     ]
     return {
         "strategy": strategy_key,
