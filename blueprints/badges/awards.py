@@ -154,10 +154,12 @@ def _sign(badge, award, email):
     ), credential_id
 
 
-def award(badge_id, user_id, *, by=None, reason="", evidence=None):
+def award(badge_id, user_id, *, manual=False, by=None, reason="", evidence=None):
     """Give the badge to the learner (once): the award row, its signed credential, a log entry and the event,
     committed. None when they hold it already (unrevoked). A revoked award is given again on the same row,
-    with a new credential. `by`: the person who gave it by hand (None: its criteria were met)."""
+    with a new credential, by hand only (`manual`): an automatic award (its criteria were met) finds it under the
+    lock and gives nothing, even when its event read the learner's awards before the revocation. `by`: the
+    person who gave it by hand (None for an API key, whose manual award is still logged as manual)."""
     badge = locked(sa.select(Badge).where(Badge.id == badge_id))
     if not badge:
         raise NotFound("No such badge.")
@@ -165,8 +167,8 @@ def award(badge_id, user_id, *, by=None, reason="", evidence=None):
     held = db.session.scalar(
         sa.select(BadgeAward).where(BadgeAward.badge_id == badge.id, BadgeAward.user_id == user_id)
     )
-    if held is not None and held.revoked_at is None:
-        return None
+    if held is not None and (held.revoked_at is None or not manual):
+        return None  # held; or revoked, which only a manager gives again (an event read before the revoke)
     email = db.session.scalar(sa.select(User.email).where(User.id == user_id))
     if email is None:
         raise NotFound("No such person.")
@@ -193,7 +195,7 @@ def award(badge_id, user_id, *, by=None, reason="", evidence=None):
             "public_id": row.public_id,
             "credential_id": credential_id,
             "credential_sha256": hashlib.sha256(row.credential_jwt.encode()).hexdigest(),
-            "manual": by is not None,
+            "manual": manual,
         },
         actor_user_id=by,
     )
@@ -293,7 +295,7 @@ def award_by_hand(badge_id, user_id, reason="", actor=current_actor):
         "manual": True,
         "progress": strategy_for(badge.criteria_strategy).progress(badge.criteria, facts).to_dict(),
     }
-    given = award(badge.id, user_id, by=by, reason=reason, evidence=evidence)
+    given = award(badge.id, user_id, manual=True, by=by, reason=reason, evidence=evidence)
     if given is None:
         raise Conflict("This learner holds this badge already.", code="ALREADY_AWARDED")
     return given
