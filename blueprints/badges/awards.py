@@ -13,7 +13,7 @@ import uuid
 import sqlalchemy as sa
 
 from app.api.listing import FilterBy, ListSpec, run_list_query
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
 from app.security.actor import current_actor
@@ -280,8 +280,8 @@ def _person_in_reach(badge, user_id, actor):
 
 
 def award_by_hand(badge_id, user_id, reason="", actor=current_actor):
-    """A badge's manager gives it to a learner they reach (409 `ALREADY_AWARDED` when held, 409
-    `BADGE_NOT_ACTIVE` for a draft or archived badge)."""
+    """A badge's manager gives it to a learner they reach, never to themselves (403 `SELF_AWARD`; 409
+    `ALREADY_AWARDED` when held, 409 `BADGE_NOT_ACTIVE` for a draft or archived badge)."""
     badge = badge_services.get_badge(badge_id, "manage", actor)
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
@@ -290,6 +290,8 @@ def award_by_hand(badge_id, user_id, reason="", actor=current_actor):
         raise Conflict("Only an active badge can be given.", code="BADGE_NOT_ACTIVE")
     _person_in_reach(badge, user_id, actor)
     by, _api_key_id = actor_ids(actor.principal)
+    if by is not None and by == user_id:  # an award by hand is someone's word for the learner: not one's own
+        raise PermissionDenied("Nobody gives a badge to themselves; ask another of its managers.", code="SELF_AWARD")
     facts = LearnerFacts(user_id)
     evidence = {
         "manual": True,

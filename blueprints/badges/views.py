@@ -9,7 +9,7 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.api.listing import parse_list_query
-from app.errors import Conflict, DomainError, NotFound, ValidationFailed
+from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.forms import apply_domain_error
 from app.pages import render_page
@@ -335,7 +335,7 @@ def give(badge_id):
     try:
         awards.award_by_hand(badge_id, request.form.get("user_id", type=int) or 0, request.form.get("reason", ""))
         flash("Badge given.")
-    except (Conflict, ValidationFailed) as error:  # someone out of reach is a 404, as in the API
+    except (Conflict, PermissionDenied, ValidationFailed) as error:  # out of reach: a 404, as in the API
         flash(error.message)
     return redirect(url_for(".awards_page", badge_id=badge_id))
 
