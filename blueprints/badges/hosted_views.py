@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify
 
 from app.errors import NotFound
 from app.extensions import db
+from app.tenancy.context import get_current_tenant
 from blueprints.badges import artwork, awards, badges
 from blueprints.badges.criteria import LearnerFacts, strategy_for
 from blueprints.badges.models import Badge, BadgeStatus
@@ -20,6 +21,13 @@ bp = Blueprint("badges_hosted", __name__, url_prefix="/ob/v2")
 CONTEXT = "https://w3id.org/openbadges/v2"
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 PUBLIC_CACHE = "public, max-age=300"
+
+
+@bp.before_request
+def _organization_only():
+    """Badges live on their organization's address; the platform's has none (a 404, not a tenant-less query)."""
+    if get_current_tenant() is None:
+        raise NotFound("Badges are published on an organization's own address.")
 
 
 def _json_ld(document, status=200):

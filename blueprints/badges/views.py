@@ -15,6 +15,7 @@ from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
+from app.tenancy.context import get_current_tenant
 from app.tenancy.models import utcnow
 from blueprints.assessments import queries as assessments
 from blueprints.badges import artwork, awards, badges
@@ -28,6 +29,13 @@ from blueprints.credentials import signing
 bp = Blueprint("badge_pages", __name__, url_prefix="/badges")
 ORGANIZATION = 0
 STATUS_CHOICES = [(BadgeStatus.DRAFT, "Draft"), (BadgeStatus.ACTIVE, "Active"), (BadgeStatus.ARCHIVED, "Archived")]
+
+
+@bp.before_request
+def _organization_only():
+    """Badge pages live on an organization's address; on the platform's an award's page is a 404, not a 500."""
+    if get_current_tenant() is None:
+        raise NotFound("Badges are on an organization's own address.")
 
 
 class BadgeForm(FlaskForm):
