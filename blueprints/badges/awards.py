@@ -270,6 +270,19 @@ def reachable_people(badge, actor=current_actor):
     return stmt
 
 
+def holders_in_reach(badge, actor=current_actor):
+    """A select of the ids of this badge's holders whose awards the actor lists and revokes: every holder for
+    org admins and a course's managers (also those who left the course: an award outlives the enrolment), a
+    branch manager's branches' people otherwise."""
+    holders = sa.select(BadgeAward.user_id).where(BadgeAward.badge_id == badge.id)
+    if actor.scope.organization_wide:
+        return holders
+    if badge.course_id is not None:
+        _course, branch_ids = access.roster_for(badge.course_id, actor)
+        return holders if branch_ids is None else holders.where(BadgeAward.user_id.in_(people_of(branch_ids)))
+    return holders.where(BadgeAward.user_id.in_(people_of(actor.scope.branch_ids)))
+
+
 # --- by hand, and what people may read ------------------------------------------------------------------------
 
 
@@ -310,11 +323,11 @@ def held_award(badge_id, user_id):
 
 
 def revoke_by_hand(badge_id, user_id, reason, actor=current_actor):
-    """A badge's manager takes it back from a learner they reach, saying why (404 when not held)."""
+    """A badge's manager takes it back from a holder they reach (`holders_in_reach`), saying why (404 when not
+    held)."""
     badge = badge_services.get_badge(badge_id, "manage", actor)
-    _person_in_reach(badge, user_id, actor)
     held = held_award(badge.id, user_id)
-    if held is None:
+    if held is None or db.session.scalar(holders_in_reach(badge, actor).where(BadgeAward.user_id == user_id)) is None:
         raise NotFound("This learner does not hold this badge.")
     by, _api_key_id = actor_ids(actor.principal)
     return revoke(held, reason, by=by)
@@ -326,7 +339,7 @@ def list_awards(badge_id, query, actor=current_actor):
     stmt = (
         sa.select(BadgeAward)
         .join(User, User.id == BadgeAward.user_id)
-        .where(BadgeAward.badge_id == badge.id, BadgeAward.user_id.in_(reachable_people(badge, actor)))
+        .where(BadgeAward.badge_id == badge.id, BadgeAward.user_id.in_(holders_in_reach(badge, actor)))
     )
     page = run_list_query(db.session, stmt, query, AWARD_LIST)
     names = _names([a.user_id for a in page.items])
