@@ -21,6 +21,7 @@ from app.security.actor_ids import actor_ids
 from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
 from blueprints.badges import badges as badge_services
+from blueprints.badges import status
 from blueprints.badges.criteria import LearnerFacts, strategy_for
 from blueprints.badges.models import Badge, BadgeAward, BadgeStatus
 from blueprints.branches.queries import branches_of, people_of
@@ -112,8 +113,9 @@ def achievement_of(badge, facts=None):
     }
 
 
-def open_badge_credential(badge, award, email):
-    """The OpenBadgeCredential of an award (claims `sign` completes with iss, jti, sub, nbf, exp)."""
+def open_badge_credential(badge, award, email, credential_status=None):
+    """The OpenBadgeCredential of an award (claims `sign` completes with iss, jti, sub, nbf, exp);
+    `credential_status`: its bit of the revocation list (`status.new_entry`)."""
     credential_id = f"urn:uuid:{uuid.uuid4()}"
     subject = {
         "id": subject_id(award.user_id),
@@ -140,11 +142,13 @@ def open_badge_credential(badge, award, email):
     }
     if award.expires_at:
         credential["validUntil"] = _iso(award.expires_at)
+    if credential_status:
+        credential["credentialStatus"] = credential_status
     return credential, credential_id
 
 
 def _sign(badge, award, email):
-    credential, credential_id = open_badge_credential(badge, award, email)
+    credential, credential_id = open_badge_credential(badge, award, email, status.new_entry(award.id))
     return signing.sign(
         credential,
         subject_id=credential["credentialSubject"]["id"],
@@ -205,8 +209,8 @@ def award(badge_id, user_id, *, manual=False, by=None, reason="", evidence=None)
 
 
 def revoke(award_row, reason, *, by=None):
-    """Revoke an award (with a reason): its hosted assertion answers revoked, its credential stops verifying
-    here; a log entry and `badge.revoked`. Revoking a revoked award is a 409."""
+    """Revoke an award (with a reason): its hosted assertion answers revoked and the revocation list marks its
+    credentials (`status`); a log entry and `badge.revoked`. Revoking a revoked award is a 409."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why.", {"reason": ["Required."]})
@@ -219,6 +223,7 @@ def revoke(award_row, reason, *, by=None):
     award_row.revoked_at = utcnow().replace(microsecond=0)
     award_row.revoked_by_id = by
     award_row.revocation_reason = reason
+    status.revoke_entries(award_row.id)
     ledger.append(
         "revoked",
         "badge_award",

@@ -11,19 +11,21 @@ from flask import Blueprint, Response, jsonify
 from app.errors import NotFound
 from app.extensions import db
 from app.tenancy.context import get_current_tenant
-from blueprints.badges import artwork, awards, badges
+from blueprints.badges import artwork, awards, badges, status
 from blueprints.badges.criteria import LearnerFacts, strategy_for
 from blueprints.badges.models import Badge, BadgeStatus
 from blueprints.credentials import signing
 from blueprints.users.models import User  # the recipient's e-mail, hashed with the award's salt
 
 bp = Blueprint("badges_hosted", __name__, url_prefix="/ob/v2")
+status_bp = Blueprint("badges_status", __name__)
 CONTEXT = "https://w3id.org/openbadges/v2"
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 PUBLIC_CACHE = "public, max-age=300"
 
 
 @bp.before_request
+@status_bp.before_request
 def _organization_only():
     """Badges live on their organization's address; the platform's has none (a 404, not a tenant-less query)."""
     if get_current_tenant() is None:
@@ -192,3 +194,13 @@ def baked_svg(public_id):
     svg = badges.badge_svg(badge) or artwork.drawn_svg(badge.colour, badge.accent, badge.initials, badge.name)
     data = artwork.bake_svg(svg, assertion_url(award.public_id))
     return _image(data, "image/svg+xml", f"badge-{award.public_id[:8]}.svg")
+
+
+@status_bp.get(status.STATUS_LIST_PATH)
+def revocation_list():
+    """The badges' revocation list: a signed W3C BitstringStatusListCredential (VC-JWT) that every Open Badges
+    3.0 credential names in its `credentialStatus`. Cached for a few minutes; each copy is valid for an hour."""
+    response = Response(status.status_list_token(), mimetype="application/vc+jwt")
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -68,6 +68,7 @@ NOT_PAGES = {
     "badges_hosted.assertion_document",
     "badges_hosted.baked_png",
     "badges_hosted.baked_svg",
+    "badges_status.revocation_list",  # the badges' revocation list (a signed VC-JWT)
     "badge_pages.credential_download",
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
