@@ -160,10 +160,10 @@ def _sign(badge, award, email):
 
 def award(badge_id, user_id, *, manual=False, by=None, reason="", evidence=None):
     """Give the badge to the learner (once): the award row, its signed credential, a log entry and the event,
-    committed. None when they hold it already (unrevoked). A revoked award is given again on the same row,
-    with a new credential, by hand only (`manual`): an automatic award (its criteria were met) finds it under the
-    lock and gives nothing, even when its event read the learner's awards before the revocation. `by`: the
-    person who gave it by hand (None for an API key, whose manual award is still logged as manual)."""
+    committed. None when they hold it already (unrevoked, unexpired). A revoked or expired award is given again
+    (renewed) on the same row, with a new credential, by hand only (`manual`): an automatic award (its criteria
+    were met) finds it under the lock and gives nothing, even when its event read the learner's awards before
+    the revocation. `by`: the person who gave it by hand (None for an API key, still logged as manual)."""
     badge = locked(sa.select(Badge).where(Badge.id == badge_id))
     if not badge:
         raise NotFound("No such badge.")
@@ -171,12 +171,13 @@ def award(badge_id, user_id, *, manual=False, by=None, reason="", evidence=None)
     held = db.session.scalar(
         sa.select(BadgeAward).where(BadgeAward.badge_id == badge.id, BadgeAward.user_id == user_id)
     )
-    if held is not None and (held.revoked_at is None or not manual):
-        return None  # held; or revoked, which only a manager gives again (an event read before the revoke)
+    now = utcnow().replace(microsecond=0)
+    current = held is not None and held.revoked_at is None and (held.expires_at is None or held.expires_at > now)
+    if held is not None and (current or not manual):
+        return None  # held; or revoked or expired, which only a manager gives again (renewal after a revoke)
     email = db.session.scalar(sa.select(User.email).where(User.id == user_id))
     if email is None:
         raise NotFound("No such person.")
-    now = utcnow().replace(microsecond=0)
     row = held or BadgeAward(badge_id=badge.id, user_id=user_id, public_id=secrets.token_hex(16))
     row.awarded_at = now
     row.expires_at = add_months(now, badge.valid_months) if badge.valid_months else None
