@@ -7,6 +7,7 @@ log entry. The unique (badge, learner) row backs that up.
 """
 
 import hashlib
+import re
 import secrets
 import uuid
 
@@ -33,6 +34,7 @@ from blueprints.users.services import get_user
 
 OB3_CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
 MAX_REASON = 500
+PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _search(_op, value):
@@ -463,7 +465,12 @@ def awards_with_badges(user_id):
 
 
 def award_by_public_id(public_id):
-    found = db.session.scalar(sa.select(BadgeAward).where(BadgeAward.public_id == str(public_id)[:32]))
+    """The award of a public id (32 hex digits, as `award` makes them); anything else is a 404 before any query
+    (PostgreSQL refuses a NUL in a parameter)."""
+    public_id = str(public_id)
+    if not PUBLIC_ID.fullmatch(public_id):
+        raise NotFound("No such badge award.")
+    found = db.session.scalar(sa.select(BadgeAward).where(BadgeAward.public_id == public_id))
     if found is None:
         raise NotFound("No such badge award.")
     return found
