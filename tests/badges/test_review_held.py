@@ -131,3 +131,24 @@ def test_concurrent_awards_of_several_badges_keep_the_log_and_the_revocation_bit
         assert audit.ok and audit.checked == len(threads)
         indices = db.session.scalars(sa.select(BadgeCredentialStatus.id)).all()
         assert len(indices) == len(set(indices)) == len(threads)
+
+
+def test_a_branch_manager_reaches_no_other_branch_through_an_organization_badge(district):
+    admin, manager = district["admin"], district["manager"]
+    people = district["people"]
+    tenant_id = admin.get("/api/v1/organizations").get_json()["data"][0]["id"]
+    branches = {r["code"]: r["id"] for r in admin.get(f"/api/v1/organizations/{tenant_id}/branches").get_json()["data"]}
+    whole = create_badge(admin, name="Everyone")  # no branches: the whole organization's, org admins only
+    both = create_badge(admin, name="Both", branch_ids=[branches["north"], branches["south"]])
+    for badge in (whole, both):
+        assert manager.put(f"/api/v1/badges/{badge['id']}", json={"name": "Mine"}).status_code == 403
+        assert manager.post(f"/api/v1/badges/{badge['id']}/award", json={"user_id": people["north"]}).status_code == 403
+        assert manager.get(f"/api/v1/badges/{badge['id']}/awards").status_code == 403
+    assert create_badge(manager, expect=422, name="All")["error"]["details"]["branch_ids"]
+    mine = create_badge(manager, name="North", branch_ids=[branches["north"]])
+    widened = manager.put(f"/api/v1/badges/{mine['id']}", json={"branch_ids": [branches["north"], branches["south"]]})
+    assert widened.status_code == 422 and "branch_ids" in widened.get_json()["error"]["details"]
+    emptied = manager.put(f"/api/v1/badges/{mine['id']}", json={"branch_ids": []})
+    assert emptied.status_code == 422
+    assert manager.post(f"/api/v1/badges/{mine['id']}/award", json={"user_id": people["south"]}).status_code == 404
+    assert manager.get(f"/api/v1/badges/{mine['id']}/progress?user_id={people['south']}").status_code == 404
