@@ -96,8 +96,12 @@ def badge_class(badge):
 
 @bp.get("/badges/<int:badge_id>")
 def badge_class_document(badge_id):
-    """A badge as an Open Badges 2.0 BadgeClass."""
-    return _json_ld(badge_class(_public_badge(badge_id)))
+    """A badge as an Open Badges 2.0 BadgeClass, once it was given to someone (its holders' assertions name it;
+    before that it would only tell anyone counting ids the badge and the courses its criteria name)."""
+    badge = _public_badge(badge_id)
+    if not badges.award_count(badge.id):
+        raise NotFound("No such badge.")
+    return _json_ld(badge_class(badge))
 
 
 @bp.get("/badges/<int:badge_id>/image.svg")
