@@ -114,6 +114,8 @@ class Config:
     RATELIMIT_ANONYMOUS = _env("RATELIMIT_ANONYMOUS", "100 per minute")
     # Attempts (POSTs) to sign in, register, ask for or use a reset link: per organization and address.
     RATELIMIT_SENSITIVE = _env("RATELIMIT_SENSITIVE", "60 per minute")
+    # Certificate verifications (page and API together), per address: a reception desk checks a few a minute.
+    RATELIMIT_VERIFY = _env("RATELIMIT_VERIFY", "60 per minute")
 
     DEMO_PASSWORD = _env("LMS_DEMO_PASSWORD", "tessera-demo-2026")
     OPERATOR_EMAIL = _env("LMS_OPERATOR_EMAIL", "operator@tessera.example")
@@ -139,6 +141,7 @@ class TestConfig(Config):
     RATELIMIT_AUTHENTICATED = "100000 per minute"
     RATELIMIT_ANONYMOUS = "100000 per minute"
     RATELIMIT_SENSITIVE = "100000 per minute"
+    RATELIMIT_VERIFY = "100000 per minute"
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-every-hmac-algorithm-0123456789"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
     TENANT_CACHE_SECONDS = 0  # tests that write the registry directly see it at once, unless one sets it

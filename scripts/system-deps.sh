@@ -7,6 +7,11 @@ purpose=${1:-run}
 missing=()
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 command -v redis-server >/dev/null || missing+=(redis-server)
+# Certificate PDFs embed these TrueType fonts (blueprints/certificates/rendering.py): Latin, Greek, Cyrillic,
+# Hebrew, Arabic; Chinese and Japanese; Korean.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf ] || missing+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing+=(fonts-droid-fallback)
+[ -f /usr/share/fonts/truetype/nanum/NanumGothic.ttf ] || missing+=(fonts-nanum)
 if [ "$purpose" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v pg_dump >/dev/null || missing+=(postgresql-client)

@@ -334,6 +334,17 @@ class AssessmentPassed(Event):
 
 
 @define
+class CertificateRevoked(Event):
+    """A course's manager or an org admin revoked a certificate (with a reason): it verifies as revoked."""
+
+    name = "certificate.revoked"
+    emitted_by = ("blueprints.certificates.lifecycle.revoke",)
+    certificate_id: int
+    course_id: int
+    user_id: int
+
+
+@define
 class BadgeAwarded(Event):
     """A learner was given a badge (its criteria met, or by hand): its signed credential is on the award."""
 
@@ -352,4 +363,15 @@ class BadgeRevoked(Event):
     emitted_by = ("blueprints.badges.awards.revoke",)
     badge_id: int
     award_id: int
+    user_id: int
+
+
+@define
+class CertificateIssued(Event):
+    """A certificate was issued to a learner for a course (on completion, or by hand); its PDF follows."""
+
+    name = "certificate.issued"
+    emitted_by = ("blueprints.certificates.issuance.issue_certificate",)
+    certificate_id: int
+    course_id: int
     user_id: int

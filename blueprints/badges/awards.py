@@ -6,6 +6,7 @@ take turns on the badge's row lock and the second finds the first's award: one a
 log entry. The unique (badge, learner) row backs that up.
 """
 
+import calendar
 import hashlib
 import re
 import secrets
@@ -69,23 +70,10 @@ AWARD_LIST = ListSpec(
 
 
 def add_months(moment, months):
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    days = [
-        31,
-        29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ]
-    return moment.replace(year=year, month=month, day=min(moment.day, days[month - 1]))
+    """`moment` plus whole months, on the same day or the month's last (31 January + 1: 28 or 29 February)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 def recipient_hash(email, salt):

@@ -19,17 +19,19 @@ from blueprints.users.models import User  # the recipient's e-mail, hashed with 
 
 bp = Blueprint("badges_hosted", __name__, url_prefix="/ob/v2")
 status_bp = Blueprint("badges_status", __name__)
-CONTEXT = "https://w3id.org/openbadges/v2"
-SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-PUBLIC_CACHE = "public, max-age=300"
 
 
 @bp.before_request
 @status_bp.before_request
-def _organization_only():
-    """Badges live on their organization's address; the platform's has none (a 404, not a tenant-less query)."""
+def _organizations_only():
+    """Badges are an organization's: on the platform's own host there are none."""
     if get_current_tenant() is None:
-        raise NotFound("Badges are published on an organization's own address.")
+        raise NotFound("No such page.")
+
+
+CONTEXT = "https://w3id.org/openbadges/v2"
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+PUBLIC_CACHE = "public, max-age=300"
 
 
 def _json_ld(document, status=200):

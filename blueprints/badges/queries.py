@@ -30,6 +30,7 @@ def badges_of(user_id):
     URLs (two queries)."""
     return [
         {
+            "id": badge.id,  # the badge's (as `badge_id`)
             "badge_id": badge.id,
             "award_id": award.id,
             "public_id": award.public_id,
@@ -77,6 +78,7 @@ def progress_of(user_id):
         report = progress_report(badge, user_id, facts, held=None)  # none: earnable ones are not held
         rows.append(
             {
+                "id": badge.id,  # the badge's (as `badge_id`)
                 "badge_id": badge.id,
                 "name": badge.name,
                 "description": badge.description,

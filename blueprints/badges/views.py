@@ -5,7 +5,7 @@ its hosted assertion shows, with the baked images; the signed credential for its
 from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.api.listing import parse_list_query
@@ -27,15 +27,21 @@ from blueprints.courses.services import manageable_courses, visible_courses
 from blueprints.credentials import signing
 
 bp = Blueprint("badge_pages", __name__, url_prefix="/badges")
-ORGANIZATION = 0
-STATUS_CHOICES = [(BadgeStatus.DRAFT, "Draft"), (BadgeStatus.ACTIVE, "Active"), (BadgeStatus.ARCHIVED, "Archived")]
 
 
 @bp.before_request
-def _organization_only():
-    """Badge pages live on an organization's address; on the platform's an award's page is a 404, not a 500."""
+def _organizations_only():
+    """Badges are an organization's: on the platform's own host there are none."""
     if get_current_tenant() is None:
-        raise NotFound("Badges are on an organization's own address.")
+        raise NotFound("No such page.")
+
+
+ORGANIZATION = 0
+STATUS_CHOICES = [
+    SelectChoice(BadgeStatus.DRAFT, "Draft"),
+    SelectChoice(BadgeStatus.ACTIVE, "Active"),
+    SelectChoice(BadgeStatus.ARCHIVED, "Archived"),
+]
 
 
 class BadgeForm(FlaskForm):
@@ -43,7 +49,7 @@ class BadgeForm(FlaskForm):
     description = TextAreaField("Description", validators=[Optional(), Length(max=1000)])
     course_id = SelectField("Badge of", coerce=int, description="A course's badge is managed by the course's staff.")
     status = SelectField("State", choices=STATUS_CHOICES, description="Learners see and earn active badges only.")
-    criteria_strategy = SelectField("Earned by", choices=[(key, s.label) for key, s in STRATEGIES.items()])
+    criteria_strategy = SelectField("Earned by", choices=[SelectChoice(key, s.label) for key, s in STRATEGIES.items()])
     valid_months = IntegerField(
         "Valid for (months)", validators=[Optional(), NumberRange(min=1, max=1200)], description="Empty: never expires."
     )
@@ -57,12 +63,12 @@ class BadgeForm(FlaskForm):
 def _course_choices(badge=None):
     if badge is not None:
         if badge.course_id is None:
-            return [(ORGANIZATION, "The organization")]
+            return [SelectChoice(ORGANIZATION, "The organization")]
         course = access.course_for(badge.course_id)
-        return [(course.id, course.title)]
-    choices = [(c.id, c.title) for c in manageable_courses(current_actor.principal, current_actor.scope)]
+        return [SelectChoice(course.id, course.title)]
+    choices = [SelectChoice(c.id, c.title) for c in manageable_courses(current_actor.principal, current_actor.scope)]
     if current_actor.scope.organization_wide or current_actor.scope.branch_ids:
-        choices.insert(0, (ORGANIZATION, "The organization (or some of your branches)"))
+        choices.insert(0, SelectChoice(ORGANIZATION, "The organization (or some of your branches)"))
     return choices
 
 
@@ -198,7 +204,7 @@ def new():
         raise NotFound("You manage no course to make a badge for.")
     if request.method == "GET":
         wanted = request.args.get("course_id", type=int)
-        if wanted in {c for c, _ in form.course_id.choices}:
+        if wanted in {choice.value for choice in form.course_id.choices}:
             form.course_id.data = wanted
             form.criteria_strategy.data = "course_completed"
     if form.validate_on_submit():

@@ -87,3 +87,10 @@ def enrolled_people(course_id):
     return sa.select(Enrollment.user_id).where(
         Enrollment.course_id == course_id, sa.or_(Enrollment.status == "active", Enrollment.completed_at.is_not(None))
     )
+
+
+def completed_at(course_id, user_id):
+    """When this person completed the course (their enrollment's completion), or None."""
+    return db.session.scalar(
+        sa.select(Enrollment.completed_at).where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
+    )

@@ -1,6 +1,7 @@
 """Badge pages: a teacher makes a badge from the editor (criteria fields per strategy, the live preview), gives
 it to a learner found by search, revokes it with a reason; the award's page and its downloads."""
 
+import io
 import re
 
 from tests.support.badges import badge_course
@@ -60,8 +61,33 @@ def test_a_teacher_makes_gives_and_revokes_a_badge_from_the_pages(app, school):
     )
     assert made.status_code == 302, made.get_data(as_text=True)
     badge_id = int(made.headers["Location"].rstrip("/").split("/")[-2])
+    edit = page.get(f"/badges/{badge_id}/edit").get_data(as_text=True)
+    assert 'value="Algebra" readonly' in edit and "Helper" in edit
+    renamed = page.post(
+        f"/badges/{badge_id}/edit",
+        {
+            "csrf_token": _csrf(edit),
+            "name": "Helper of the week",
+            "status": "active",
+            "criteria_strategy": "manual",
+            "colour": "#0f766e",
+            "accent": "#fbbf24",
+            "initials": "HW",
+        },
+    )
+    assert renamed.status_code == 302
+    uploaded = page.post(
+        f"/badges/{badge_id}/image",
+        {
+            "csrf_token": _csrf(edit),
+            "image": (io.BytesIO(b"<svg xmlns='http://www.w3.org/2000/svg'><script>x</script></svg>"), "x.svg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 302
+    assert "image.svg" in page.get(f"/badges/{badge_id}/edit").get_data(as_text=True)
     listed = page.get("/badges").get_data(as_text=True)
-    assert "Helper" in listed and f"/badges/{badge_id}/edit" in listed
+    assert "Helper of the week" in listed and f"/badges/{badge_id}/edit" in listed
 
     awards_page = page.get(f"/badges/{badge_id}")
     assert awards_page.status_code == 200

@@ -96,6 +96,9 @@ def test_baked_images_carry_the_assertion_url_where_backpacks_read_it(app, schoo
     assert "sandbox" in svg.headers["Content-Security-Policy"]
 
     assert anonymous.get("/ob/v2/assertions/nope/baked.png").status_code == 404
+    platform = api(None)  # the platform's own host has no badges (nor a tenant to look in)
+    for path in (award["urls"]["assertion"], award["urls"]["page"], "/ob/v2/issuer"):
+        assert platform.get(path).status_code == 404, path
     draft = create_badge(school["teacher"], course_id=badge["course_id"], name="Secret", status="draft")
     assert anonymous.get(f"/ob/v2/badges/{draft['id']}").status_code == 404
 
@@ -104,11 +107,12 @@ def test_the_open_badges_3_credential_verifies_with_openbadgeslib_and_a_tampered
     _badge, award = _given(app, school)
     learner = school["learners"][0]
     token = learner.get(award["urls"]["credential"]).get_json()["data"]["jwt"]
-    key = public_key_for(published_jwks(app, school["tenant"]), token)
+    key = public_key_for(published_jwks(api(school["tenant"])), token)
     pem = key.public_bytes(encoding=Encoding.PEM, format=PublicFormat.SubjectPublicKeyInfo)
 
     credential = OB3Verifier(pubkey_pem=pem).verify(token)
     assert credential.achievement.name == "Hosted" and credential.achievement.criteria_narrative == "Given by hand."
+    assert credential.issuer.id.endswith("/credentials/issuer") and credential.issuer.name
     assert credential.identifiers[0].hashed is True and credential.identifiers[0].identity_type == "emailAddress"
 
     header, payload, signature = token.split(".")

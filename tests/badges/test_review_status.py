@@ -40,7 +40,7 @@ def test_a_revoked_awards_credential_fails_an_independent_status_check(app, scho
     status = claims["credentialStatus"]
     assert status["type"] == "BitstringStatusListEntry" and status["statusPurpose"] == "revocation"
 
-    key = public_key_for(published_jwks(app, school["tenant"]), token)
+    key = public_key_for(published_jwks(api(school["tenant"])), token)
     pem = key.public_bytes(encoding=Encoding.PEM, format=PublicFormat.SubjectPublicKeyInfo)
     verifier = OB3Verifier(pubkey_pem=pem)
     download = _fetcher(client)

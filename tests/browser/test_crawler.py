@@ -26,6 +26,7 @@ from app.tenancy.context import tenant_context
 from blueprints.badges.models import Badge, BadgeAward
 from blueprints.branches.models import Branch
 from blueprints.branches.scope import scope_of
+from blueprints.certificates.models import CertificateTemplate
 from blueprints.classes.models import SchoolClass
 from blueprints.courses.models import ContentItem, Course
 from blueprints.imports import services as imports
@@ -33,6 +34,7 @@ from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, serve
+from tests.support.certificate_rows import demo_certificate_ids
 from tests.support.questions import question_row
 
 pytestmark = pytest.mark.browser
@@ -70,6 +72,10 @@ NOT_PAGES = {
     "badges_hosted.baked_svg",
     "badges_status.revocation_list",  # the badges' revocation list (a signed VC-JWT)
     "badge_pages.credential_download",
+    "certificate_templates_pages.preview_pdf",  # a PDF
+    "certificate_pages.pdf",  # a certificate's PDF
+    "certificate_pages.archive_download",  # a ZIP of a course's certificates
+    "achievement_pages.pdf",
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -137,6 +143,9 @@ def demo_ids(app, tenant):
             # the demo course's badge, and the hand-given badge Sasha holds
             "badge_id": db.session.scalar(sa.select(Badge.id).where(Badge.course_id == course.id).order_by(Badge.id)),
             "public_id": db.session.scalar(sa.select(BadgeAward.public_id).order_by(BadgeAward.id)),
+            "template_id": db.session.scalar(sa.select(CertificateTemplate.id).where(CertificateTemplate.is_default)),
+            # the demo student's certificate of the demo course, and a ZIP of its certificates the teacher asked for
+            **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
         }
     run_jobs(app)
     return ids

@@ -240,6 +240,25 @@ def _targets(w):
         # has, at exam1 (C1), an open attempt and a submitted one whose essay awaits a grade; exam2 (C2) is
         # s_south's, exam_org (C_org, which bm_north follows for their learner s_north3 but does not manage)
         # is s_north3's
+        # a certificate to revoke or re-issue: C1's (s_north's) is the acting staff's course; C_org's is followed by
+        # bm_north (s_north3 is their learner) but managed by nobody acting
+        "certificate": lambda role: _by_role(
+            ([("C1/s_north's", w.cert1)], []),
+            ([("C1/s_north's", w.cert1)], [("C2/s_south's", w.cert2), ("C_org/s_north3's (followed)", w.cert_org)]),
+            ([("C1/s_north's", w.cert1)], [("C2/s_south's", w.cert2), ("C_org/s_north3's", w.cert_org)]),
+            ([("C1/s_north's (their own)", w.cert1)], [("C2/s_south's", w.cert2)]),
+        )[role],
+        "course_certificate": lambda role: (
+            [pair("C1/s_north's", course="c1", certificate="cert1")],
+            []
+            if role == ORG_ADMIN
+            else [
+                pair("C2/s_south's", course="c2", certificate="cert2"),
+                pair("C1/s_south's (another course's)", course="c1", certificate="cert2"),
+            ],
+        ),
+        # a certificate to share: only its holder may (the acting student holds cert1)
+        "own_certificate": lambda role: ([("s_north's", w.cert1)], [("s_south's", w.cert2)]),
         "take_quiz": lambda role: (
             [("Q1", w.quiz1)],
             [("Q2 (not enrolled)", w.quiz2), ("Q1_draft (unpublished)", w.quiz1_draft)],
@@ -408,6 +427,14 @@ WRITES_NOTHING = "writes nothing (a preview of a question being edited); who may
 QUESTION = {"kind": "true_false", "title": "Matrix question", "stem_html": "<p>True?</p>", "spec": {"answer": True}}
 QUESTION_FORM = {"kind": "true_false", "title": "Matrix question", "stem_html": "<p>True?</p>", "answer": "false"}
 
+CERTIFICATE_ISSUE = (
+    "needs the credentials part's log in the same transaction and a learner of the course: the course's managers "
+    "for its roster, 404/403/422 otherwise: tests/certificates/test_issuance*.py"
+)
+CERTIFICATE_TEMPLATES = (
+    "the organization's own templates (no branch, class or course in them): org admins only (settings.manage), "
+    "every other role refused: tests/certificates/test_templates_api.py, test_templates_pages.py"
+)
 ESSAY_GRADE = {"score": 1, "comment": "Well argued."}
 BADGE_FORM = {
     "name": "Matrix badge",
@@ -419,6 +446,23 @@ BADGE_FORM = {
 TABLE = {
     # ---- API ----
     ("attempts.QuizAttempts", "POST"): Route(path={"quiz_id": "$take_quiz"}),
+    ("certificate_verification.ShareCertificate", "POST"): Route(
+        path={"certificate_id": "$own_certificate"}, body={"public": True}
+    ),
+    ("certificate_verification.RevokeCertificate", "POST"): Route(
+        path={"certificate_id": "$certificate"}, body={"reason": "Matrix revocation"}
+    ),
+    ("certificate_verification.ReissueCertificate", "POST"): Route(path={"certificate_id": "$certificate"}),
+    ("certificate_verification.CourseCertificateArchive", "POST"): Route(path={"course_id": "$course"}),
+    ("certificate_pages.revoke", "POST"): Route(
+        path={"course_id": "$course_certificate.course", "certificate_id": "$course_certificate.certificate"},
+        body={"reason": "Matrix revocation"},
+    ),
+    ("certificate_pages.reissue", "POST"): Route(
+        path={"course_id": "$course_certificate.course", "certificate_id": "$course_certificate.certificate"}
+    ),
+    ("certificate_pages.archive", "POST"): Route(path={"course_id": "$course"}),
+    ("achievement_pages.share", "POST"): Route(path={"certificate_id": "$own_certificate"}, body={"public": "true"}),
     ("attempts.AttemptAnswer", "PUT"): Route(
         path={"attempt_id": "$open_attempt", "position": 1}, body={"response": {"text": "Edited essay."}}
     ),
@@ -466,6 +510,22 @@ TABLE = {
     ),
     ("badge_pages.take_back", "POST"): Route(
         path={"badge_id": "$revoke_pair.badge"}, body={"user_id": "$revoke_pair.user", "reason": "Matrix"}
+    ),
+    ("certificates.Certificates", "POST"): Route(exempt=CERTIFICATE_ISSUE),
+    ("certificates.CourseCertificateSettings", "PUT"): Route(path={"course_id": "$course"}, body={"valid_months": 12}),
+    ("certificate_templates.Templates", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates.TemplateById", "PUT"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates.TemplateById", "DELETE"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates.TemplatePreview", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.index", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.editor", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.upload_images", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.remove_background", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.delete", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_templates_pages.preview", "POST"): Route(exempt=CERTIFICATE_TEMPLATES),
+    ("certificate_settings_pages.issue", "POST"): Route(exempt=CERTIFICATE_ISSUE),
+    ("certificate_settings_pages.course_settings", "POST"): Route(
+        path={"course_id": "$course"}, body={"enabled": "y", "template_id": "0", "valid_months": "12"}
     ),
     ("auth.Login", "POST"): Route(exempt=AUTH_FLOW),
     ("auth.Logout", "POST"): Route(exempt=AUTH_FLOW),
@@ -595,7 +655,9 @@ TABLE = {
     ("questions.QuestionById", "DELETE"): Route(path={"question_id": "$question"}),
     ("questions.QuestionRestore", "POST"): Route(path={"question_id": "$archived_question"}),
     ("questions.QuestionShare", "POST"): Route(path={"question_id": "$question"}),
-    ("questions.QuestionImage", "PUT"): Route(path={"question_id": "$question"}, body={"file": Upload("png")}),
+    ("questions.QuestionImage", "PUT"): Route(
+        path={"question_id": "$question"}, body={"file": Upload("png"), "image_alt": "A labelled diagram."}
+    ),
     ("questions.QuestionPreview", "POST"): Route(exempt=WRITES_NOTHING),
     # ---- pages (forms) ----
     ("assessment_attempts.start", "POST"): Route(
@@ -825,6 +887,15 @@ PEOPLE = set(ROLES)  # any signed-in person (never a key)
 LEARNER = {STUDENT}
 
 ALLOWED = {
+    # certificates: the holder shares their own; the course's managers and org admins revoke, re-issue and zip
+    ("certificate_verification.ShareCertificate", "POST", ""): LEARNER,
+    ("certificate_verification.RevokeCertificate", "POST", ""): COURSE_MANAGERS,
+    ("certificate_verification.ReissueCertificate", "POST", ""): COURSE_MANAGERS,
+    ("certificate_verification.CourseCertificateArchive", "POST", ""): COURSE_MANAGERS,
+    ("certificate_pages.revoke", "POST", ""): COURSE_MANAGERS,
+    ("certificate_pages.reissue", "POST", ""): COURSE_MANAGERS,
+    ("certificate_pages.archive", "POST", ""): COURSE_MANAGERS,
+    ("achievement_pages.share", "POST", ""): LEARNER,
     # a learner takes their own attempts (a key is nobody's learner); a course's managers grade and regrade
     ("attempts.QuizAttempts", "POST", ""): LEARNER,
     ("attempts.AttemptAnswer", "PUT", ""): LEARNER,
@@ -845,6 +916,8 @@ ALLOWED = {
     ("assessments.AssessmentAccommodation", "PUT", ""): COURSE_MANAGERS,
     ("assessments.AssessmentAccommodation", "DELETE", ""): COURSE_MANAGERS,
     # a quiz's settings: its course's staff, and its enrolled learners once published; its questions: staff only
+    ("certificates.CourseCertificateSettings", "PUT", ""): COURSE_MANAGERS,
+    ("certificate_settings_pages.course_settings", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("assessments.AssessmentById", "GET", ""): PEOPLE,
     ("assessments.AssessmentSlots", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("api_keys.ApiKeyById", "DELETE", ""): ADMIN,

@@ -3,8 +3,6 @@ and the pieces of Open Badges documents a test reads (baked PNG chunks, the publ
 
 import jwt
 
-from app.tenancy.context import tenant_context
-from blueprints.credentials import keys
 from tests.support.attempts import EVERY_KIND, enrolled_course, make_quiz
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -57,11 +55,11 @@ def png_chunks(data):
     return chunks
 
 
-def published_jwks(app, tenant):
-    """The organization's JWK Set as `/.well-known/jwks.json` serves it (`credentials.keys.published_jwks`;
-    the route is the credentials part's)."""
-    with tenant_context(tenant, app):
-        return keys.published_jwks()
+def published_jwks(anonymous):
+    """The organization's JWK Set, fetched from `/.well-known/jwks.json` without signing in."""
+    served = anonymous.get("/.well-known/jwks.json")
+    assert served.status_code == 200, served.status_code
+    return served.get_json()
 
 
 def public_key_for(jwks, token):

@@ -19,6 +19,8 @@ row) and puts back, cheaply, only what a request changed.
     essay (tests/support/attempts.py): `exam1` (C1, s_north), `exam2` (C2, s_south), `exam_org` (C_org,
     s_north3), each with its learner's submitted attempt (`essay1`, ...: the essay awaiting a grade) and open
     one (`open1`, ...); nobody has started `quiz1` (s_north may).
+    Certificates (tests/support/certificate_rows.py): `cert1` (C1, s_north's), `cert2` (C2, s_south's), `cert_org`
+    (C_org, s_north3's).
 """
 
 import inspect
@@ -52,6 +54,7 @@ from blueprints.users.models import User
 from blueprints.users.services import create_user
 from tests.conftest import PASSWORD
 from tests.support.attempts import seed_attempts
+from tests.support.certificate_rows import seed_certificates
 from tests.support.questions import archived_question_row, question_row
 from tests.support.quizzes import seed_quizzes
 
@@ -173,6 +176,11 @@ def build_world(app, tenant, run_jobs):
                 acting_admin,
                 {"c1": c1, "c2": c2, "c_org": c_org},
                 {"c1": s_north.id, "c2": s_south.id, "c_org": s_north3.id},
+            )
+        )
+        ids.update(
+            seed_certificates(
+                {"c1": c1, "c2": c2, "c_org": c_org}, {"c1": s_north.id, "c2": s_south.id, "c_org": s_north3.id}
             )
         )
 

@@ -1,0 +1,108 @@
+"""A ZIP of a course's current certificates, for its managers and org admins: built by an RQ job that reports
+its progress on the archive's row (`done` of `total`), stored in the media storage, downloadable by whoever
+asked for it. Each PDF is named `<holder>-<code>.pdf`, in letters a file system anywhere accepts."""
+
+import tempfile
+import time
+import zipfile
+
+import sqlalchemy as sa
+
+from app.errors import NotFound
+from app.extensions import db
+from app.jobs import enqueue
+from app.security.actor import current_actor
+from app.security.actor_ids import actor_ids
+from app.storage import media_storage
+from app.tenancy.context import require_tenant
+from app.tenancy.models import utcnow
+from blueprints.certificates import issuance
+from blueprints.certificates.lifecycle import current_certificates, safe_file_name
+from blueprints.certificates.models import Certificate, CertificateArchive, CertificateStatus
+from blueprints.courses import access
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+PROGRESS_SECONDS = 0.5  # how often the job writes its progress (the page polls every second)
+
+
+def archived_certificates(course_id):
+    """A select of the certificates a course's archive holds: current (neither revoked nor superseded, expired
+    ones included) and rendered, by holder."""
+    return (
+        current_certificates()
+        .where(
+            Certificate.course_id == course_id,
+            Certificate.render_status == CertificateStatus.READY,
+            Certificate.pdf_key.is_not(None),
+        )
+        .order_by(Certificate.holder_name, Certificate.id)
+    )
+
+
+def request_archive(course_id, actor=current_actor):
+    """Start building the ZIP of a course's certificates (its managers and org admins); poll the archive."""
+    course = access.course_for(course_id, "manage", actor)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(archived_certificates(course.id).subquery()))
+    archive = CertificateArchive(
+        course_id=course.id, requested_by_id=actor_ids(actor.principal).user_id, status=QUEUED, total=total
+    )
+    db.session.add(archive)
+    db.session.commit()
+    enqueue(require_tenant(), build_archive, archive.id)
+    return archive
+
+
+def archive_for(archive_id, actor=current_actor):
+    """An archive the actor asked for (nobody else sees it: it holds certificates of the course as it was)."""
+    archive = db.session.get(CertificateArchive, archive_id)
+    requester = actor_ids(actor.principal).user_id if actor.is_authenticated else None
+    if archive is None or requester is None or archive.requested_by_id != requester:
+        raise NotFound("No such certificate archive.")
+    return archive
+
+
+def build_archive(archive_id):
+    """The job: every certificate's PDF into a ZIP, progress written as it goes, the ZIP stored."""
+    archive = db.session.get(CertificateArchive, archive_id)
+    if archive is None or archive.status == DONE:
+        return
+    archive.status, archive.done, archive.error = RUNNING, 0, None
+    certificates = db.session.scalars(archived_certificates(archive.course_id)).all()
+    archive.total = len(certificates)
+    db.session.commit()
+    try:
+        with tempfile.TemporaryFile() as spool:
+            with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as bundle:
+                written_at = time.monotonic()
+                for number, certificate in enumerate(certificates, start=1):
+                    bundle.writestr(
+                        safe_file_name(certificate.holder_name, certificate.code), issuance.certificate_pdf(certificate)
+                    )
+                    if time.monotonic() - written_at >= PROGRESS_SECONDS:
+                        archive.done = number
+                        db.session.commit()
+                        written_at = time.monotonic()
+            size = spool.tell()
+            spool.seek(0)
+            stored = media_storage().save(require_tenant().slug, spool, size + 1)
+    except Exception as error:
+        db.session.rollback()
+        archive.status, archive.error, archive.finished_at = FAILED, str(error)[:500], utcnow()
+        db.session.commit()
+        raise
+    if archive.file_key:
+        media_storage().delete(archive.file_key)  # a retry's earlier ZIP
+    archive.file_key, archive.done, archive.status, archive.finished_at = stored.key, len(certificates), DONE, utcnow()
+    db.session.commit()
+
+
+def download_name(archive):
+    return f"certificates-course-{archive.course_id}-{archive.created_at:%Y%m%d-%H%M}.zip"
+
+
+def serve_archive(archive_id, actor=current_actor):
+    """The finished ZIP, to the person who asked for it."""
+    archive = archive_for(archive_id, actor)
+    if archive.status != DONE or not archive.file_key:
+        raise NotFound("This archive is not ready yet.")
+    return media_storage().serve(archive.file_key, "application/zip", download_name(archive), as_attachment=True)

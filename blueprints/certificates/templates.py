@@ -1,0 +1,657 @@
+"""Certificate templates: HTML and CSS with placeholders, kept by the organization's admins, rendered in a
+sandboxed Jinja environment and then by xhtml2pdf (rendering.py).
+
+A template may use only the placeholders of `PLACEHOLDERS` (anything else is refused on save, with its name),
+reach no attribute of Python's internals (the sandbox: `{{ ''.__class__ }}` is refused), and its render is
+bounded: loops nest at most two deep, `range` gives at most `MAX_ITERATIONS` in all, the output at most
+`MAX_OUTPUT_CHARS`, the whole render at most `MAX_RENDER_SECONDS`. The shipped default (`DEFAULT_HTML`,
+`DEFAULT_CSS`) is the organization's until an admin makes another the default.
+"""
+
+import functools
+import io
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from app.api.listing import ListSpec, run_list_query
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.images import normalise_image
+from app.security.actor import current_actor
+from app.storage import media_storage
+from app.tenancy.context import current_tenant
+from app.tenancy.models import utcnow
+from blueprints.certificates import rendering
+from blueprints.certificates.models import Certificate, CertificateTemplate, CourseCertificateSettings
+from blueprints.organizations.settings import logo_file, settings_of
+
+PLACEHOLDERS = {
+    "learner_name": "The holder's name, as it was on the day of issue.",
+    "course_title": "The course's title, as it was on the day of issue.",
+    "completion_date": "When the learner completed the course (e.g. 25 November 2026).",
+    "issue_date": "When the certificate was issued.",
+    "expiry_date": "When it expires, or nothing (test with {% if expiry_date %}).",
+    "code": "The short verification code, e.g. 7KQ2-M9XD-4TPA.",
+    "verify_url": "The public verification page of this certificate.",
+    "qr_code": "The QR code to the verification page, as an image (width and height: use the .qr-code class).",
+    "organization_name": "The organization's display name.",
+    "organization_logo": "The organization's logo as an image, or nothing when it has none.",
+    "signatures": "The template's signatures: a list of {name, title, image} (image: an <img>, or nothing).",
+}
+MAX_NAME = 120
+MAX_HTML_CHARS = 50_000
+MAX_CSS_CHARS = 20_000
+MAX_SIGNATURES = 4
+MAX_LOOP_DEPTH = 2
+MAX_ITERATIONS = 1_000
+MAX_OUTPUT_CHARS = 200_000
+MAX_RENDER_SECONDS = 2.0
+FRAME_MARGIN_MM = 15  # the shipped frame: 10 mm margin, 3 mm padding, borders; outside `.page-fill`
+PAGE_MM = {"A4": (297, 210), "Letter": (279, 216)}  # landscape width, height
+
+TEMPLATE_LIST = ListSpec(
+    filters={
+        "id": CertificateTemplate.id,
+        "name": CertificateTemplate.name,
+        "is_default": CertificateTemplate.is_default,
+        "page_size": CertificateTemplate.page_size,
+        "orientation": CertificateTemplate.orientation,
+    },
+    sorts={
+        "id": CertificateTemplate.id,
+        "name": CertificateTemplate.name,
+        "updated_at": CertificateTemplate.updated_at,
+    },
+    default_sort=("name",),
+    fields=frozenset(
+        {"id", "name", "html", "css", "page_size", "orientation", "signatures", "is_default", "created_at"}
+        | {"updated_at", "background_key"}
+    ),
+    tiebreaker=CertificateTemplate.id,
+)
+
+DEFAULT_NAME = "Classic (shipped)"
+DEFAULT_HTML = """<div class="frame">
+<table class="inner page-fill"><tr><td>
+  {% if organization_logo %}<div class="logo">{{ organization_logo }}</div>{% endif %}
+  <p class="org">{{ organization_name }}</p>
+  <p class="kicker">CERTIFICATE OF COMPLETION</p>
+  <p class="lead">This certifies that</p>
+  <p class="name">{{ learner_name }}</p>
+  <p class="lead">has completed the course</p>
+  <p class="course">{{ course_title }}</p>
+  <p class="dates">Completed {{ completion_date }} &middot; Issued {{ issue_date }}
+    {% if expiry_date %}&middot; Valid until {{ expiry_date }}{% endif %}</p>
+  <table class="foot"><tr>
+    <td class="signature">{% if signatures|length > 0 %}{% set s = signatures[0] %}
+      {% if s.image %}{{ s.image }}{% endif %}<p class="line">&nbsp;</p>
+      <p class="signer">{{ s.name }}</p><p class="role">{{ s.title }}</p>{% endif %}</td>
+    <td class="verify">{{ qr_code }}<p class="code">{{ code }}</p><p class="url">{{ verify_url }}</p></td>
+    <td class="signature">{% if signatures|length > 1 %}{% set s = signatures[1] %}
+      {% if s.image %}{{ s.image }}{% endif %}<p class="line">&nbsp;</p>
+      <p class="signer">{{ s.name }}</p><p class="role">{{ s.title }}</p>{% endif %}</td>
+  </tr></table>
+</td></tr></table>
+</div>
+"""
+DEFAULT_CSS = """.frame { margin: 10mm; border: 3pt solid #1d4ed8; padding: 3mm; }
+.inner { border: 0.75pt solid #1d4ed8; }
+.inner td { text-align: center; vertical-align: middle; padding: 6mm 14mm; }
+.logo img { height: 14mm; }
+.org { font-size: 16pt; font-weight: bold; color: #1d4ed8; }
+.kicker { font-size: 11pt; letter-spacing: 3pt; color: #374151; margin-top: 5mm; }
+.lead { font-size: 12pt; color: #374151; margin-top: 4mm; }
+.name { font-family: "Tessera Serif", "Tessera Sans", "Tessera CJK", "Tessera Hangul"; font-size: 34pt;
+  font-weight: bold; color: #111827; margin-top: 2mm; }
+.course { font-size: 20pt; color: #111827; margin-top: 1mm; }
+.dates { font-size: 10pt; color: #4b5563; margin-top: 4mm; }
+.foot { margin-top: 6mm; }
+.signature { width: 38%; vertical-align: bottom; }
+.signature img { height: 14mm; }
+.line { border-bottom: 0.75pt solid #374151; margin: 0 10mm; }
+.signer { font-size: 11pt; font-weight: bold; margin-top: 2mm; }
+.role { font-size: 9pt; color: #4b5563; }
+.verify { width: 24%; vertical-align: bottom; }
+.qr-code { width: 24mm; height: 24mm; }
+.code { font-size: 10pt; letter-spacing: 1pt; font-weight: bold; }
+.url { font-size: 6pt; color: #6b7280; }
+"""
+
+_deadline = ContextVar("certificate_render_deadline", default=None)
+_iterations = ContextVar("certificate_render_iterations", default=None)
+
+
+class RenderRefused(Exception):
+    """A template that ran too long, looped too much or wrote too much: its render is cut."""
+
+
+def _check_deadline():
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise RenderRefused(f"The template took longer than {MAX_RENDER_SECONDS:g} s to render.")
+
+
+def _budgeted_range(*args):
+    """`range` with one budget of MAX_ITERATIONS for the whole render."""
+    numbers = range(*args)
+    spent = _iterations.get()
+    if spent is not None:
+        spent[0] += len(numbers)
+        if spent[0] > MAX_ITERATIONS:
+            raise RenderRefused(f"The template loops more than {MAX_ITERATIONS} times.")
+    return numbers
+
+
+class CertificateSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox (no `__class__`, no mutation of what it is handed), plus a clock: every
+    attribute read, item read and call checks the render's deadline, and `*`/`**` may not build huge values."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and (not isinstance(right, int | float) or abs(right) > 64):
+            raise SecurityError("Powers above 64 are not allowed in a certificate template.")
+        if operator == "*":
+            for sized, times in ((left, right), (right, left)):
+                if isinstance(sized, str | list | tuple) and isinstance(times, int) and len(sized) * times > 10_000:
+                    raise SecurityError("That repetition is too long for a certificate template.")
+        return super().call_binop(context, operator, left, right)
+
+    def getattr(self, obj, attribute):
+        _check_deadline()
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj, argument):
+        _check_deadline()
+        return super().getitem(obj, argument)
+
+    def call(self, context, obj, *args, **kwargs):
+        _check_deadline()
+        return super().call(context, obj, *args, **kwargs)
+
+
+@functools.cache
+def sandbox():
+    environment = CertificateSandbox(autoescape=True, undefined=StrictUndefined)
+    environment.globals = {"range": _budgeted_range}  # nothing else: no cycler, joiner, namespace, lipsum, dict
+    return environment
+
+
+@functools.lru_cache(maxsize=256)
+def compiled(html):
+    """The parsed template of this HTML (kept per process: a worker renders a batch with one parse)."""
+    return sandbox().from_string(html)
+
+
+def _loop_depth(node, depth=0):
+    own = depth + 1 if isinstance(node, nodes.For) else depth
+    return max([own, *(_loop_depth(child, own) for child in node.iter_child_nodes())])
+
+
+def html_problems(html):
+    """What is wrong with a template's HTML: syntax (with its line), unknown placeholders, loops nested too
+    deep; {} when it may be saved."""
+    if not isinstance(html, str) or not html.strip():
+        return {"html": ["The template's HTML is empty."]}
+    if len(html) > MAX_HTML_CHARS:
+        return {"html": [f"At most {MAX_HTML_CHARS} characters."]}
+    try:
+        tree = sandbox().parse(html)
+    except TemplateSyntaxError as error:
+        return {"html": [f"Line {error.lineno}: {error.message}"]}
+    unknown = sorted(meta.find_undeclared_variables(tree) - set(PLACEHOLDERS) - {"range"})
+    problems = []
+    if unknown:
+        problems.append(f"Unknown placeholders: {', '.join(unknown)}. Use {', '.join(sorted(PLACEHOLDERS))}.")
+    if _loop_depth(tree) > MAX_LOOP_DEPTH:
+        problems.append(f"Loops may nest at most {MAX_LOOP_DEPTH} deep.")
+    if list(tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))):
+        problems.append("A template cannot extend, include or import another.")
+    return {"html": problems} if problems else {}
+
+
+def render_body(html, context):
+    """The template's HTML rendered with `context` in the sandbox, cut when it runs too long, loops too much
+    or writes too much (RenderRefused); a refused operation is a SecurityError."""
+    deadline_token = _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
+    iterations_token = _iterations.set([0])
+    try:
+        written, size = [], 0
+        for chunk in compiled(html).generate(**context):
+            size += len(chunk)
+            if size > MAX_OUTPUT_CHARS:
+                raise RenderRefused(f"The template wrote more than {MAX_OUTPUT_CHARS} characters.")
+            _check_deadline()
+            written.append(chunk)
+        return "".join(written)
+    finally:
+        _deadline.reset(deadline_token)
+        _iterations.reset(iterations_token)
+
+
+# --- what a certificate shows ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CertificateData:
+    """What a template is rendered with: plain values, no rows (a preview uses sample ones)."""
+
+    learner_name: str
+    course_title: str
+    completed_at: datetime
+    issued_at: datetime
+    expires_at: datetime | None
+    code: str
+    verify_url: str
+    organization_name: str
+    logo: tuple[bytes, str] | None = None  # (bytes, mimetype)
+    extra: dict = field(default_factory=dict)
+
+
+def long_date(moment):
+    return f"{moment.day} {moment:%B %Y}" if moment else ""
+
+
+def _img(uri, css_class, alt):
+    return Markup('<img class="{}" src="{}" alt="{}"/>').format(css_class, uri, alt)
+
+
+@functools.lru_cache(maxsize=64)
+def _logo_uri(data, mimetype):
+    return rendering.image_ref(data, mimetype)
+
+
+def placeholders_of(data, signatures):
+    """The template's context for `data` (every value escaped by the sandbox unless it is an image)."""
+    logo = _img(_logo_uri(*data.logo), "organization-logo", data.organization_name) if data.logo else ""
+    shape = rendering.shape_arabic
+    return {
+        "learner_name": shape(data.learner_name),
+        "course_title": shape(data.course_title),
+        "completion_date": long_date(data.completed_at),
+        "issue_date": long_date(data.issued_at),
+        "expiry_date": long_date(data.expires_at),
+        "code": data.code,
+        "verify_url": data.verify_url,
+        "qr_code": _img(rendering.qr_data_uri(data.verify_url), "qr-code", f"QR code of {data.verify_url}"),
+        "organization_name": shape(data.organization_name),
+        "organization_logo": logo,
+        "signatures": [
+            {
+                "name": shape(signature.get("name", "")),
+                "title": shape(signature.get("title", "")),
+                "image": _img(signature["image_uri"], "signature-image", signature.get("name", ""))
+                if signature.get("image_uri")
+                else "",
+            }
+            for signature in signatures
+        ],
+    }
+
+
+def page_mm(page_size, orientation):
+    width, height = PAGE_MM.get(page_size, PAGE_MM["A4"])
+    return (height, width) if orientation == "portrait" else (width, height)
+
+
+def page_fill_css(page_size, orientation):
+    _width, height = page_mm(page_size, orientation)
+    return f".page-fill {{ height: {height - 2 * FRAME_MARGIN_MM}mm; }}\n"
+
+
+def document_of(template, data, background_uri=None, signature_uris=()):
+    """The full HTML document of a certificate (template + data), ready for xhtml2pdf."""
+    signatures = [
+        {**signature, "image_uri": uri}
+        for signature, uri in zip(template.signatures or [], [*signature_uris, *[None] * MAX_SIGNATURES], strict=False)
+    ]
+    try:
+        body = render_body(template.html, placeholders_of(data, signatures))
+    except (SecurityError, RenderRefused) as error:
+        raise ValidationFailed("The template was refused.", {"html": [str(error)]}) from error
+    except (TemplateError, UndefinedError, TypeError, ValueError, ArithmeticError, RecursionError) as error:
+        raise ValidationFailed("The template could not be rendered.", {"html": [str(error)[:300]]}) from error
+    css = (template.css or "").replace("</", "<\\/")  # the CSS cannot close its <style> and write HTML
+    width, height = page_mm(template.page_size, template.orientation)
+    page = rendering.page_css(template.page_size, template.orientation, width, height, background_uri)
+    background = (
+        Markup('<div id="tessera-background"><img src="{}" style="width: {}mm; height: {}mm"/></div>').format(
+            background_uri, width, height
+        )
+        if background_uri
+        else ""
+    )
+    return (
+        '<html><head><meta charset="utf-8"/><style>'
+        f"{page}{page_fill_css(template.page_size, template.orientation)}{css}"
+        f"</style></head><body>{background}{body}</body></html>"
+    )
+
+
+def render_pdf(template, data, background_uri=None, signature_uris=()):
+    return rendering.html_to_pdf(document_of(template, data, background_uri, signature_uris))
+
+
+@functools.lru_cache(maxsize=128)
+def _stored_image_uri(key):
+    """A stored image as a data URI, kept per process: a key names one file forever (new upload, new key)."""
+    try:
+        with media_storage().open(key) as stream:
+            data = stream.read(rendering.MAX_IMAGE_BYTES + 1)
+    except (OSError, NotFound):
+        return None
+    kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    return rendering.image_ref(data, kind)
+
+
+def template_images(template):
+    """(background URI or None, [signature image URI or None, ...]) of a template."""
+    background = _stored_image_uri(template.background_key) if template.background_key else None
+    signatures = [
+        _stored_image_uri(signature["image_key"]) if signature.get("image_key") else None
+        for signature in template.signatures or []
+    ]
+    return background, signatures
+
+
+BACKGROUND_BOX = (3508, 2480)  # A4 at 300 dpi
+SIGNATURE_BOX = (1200, 400)
+IMAGE_MAX_PIXELS = 40_000_000
+
+
+def _store_image(data, box, purpose, field):
+    if not data:
+        raise ValidationFailed("The file is empty.", {field: ["Empty file."]})
+    if len(data) > rendering.MAX_IMAGE_BYTES * 4:
+        raise ValidationFailed("The image is too large.", {field: ["At most 8 MB."]})
+    image = normalise_image(
+        data,
+        accepted=("PNG", "JPEG"),
+        box=box,
+        max_pixels=IMAGE_MAX_PIXELS,
+        output="PNG" if field == "signature" else "JPEG",
+        purpose=purpose,
+        field=field,
+    )
+    if len(image) > rendering.MAX_IMAGE_BYTES:
+        raise ValidationFailed(
+            "The image is too large once fitted.", {field: ["Use a smaller image (2 MB once fitted)."]}
+        )
+    return media_storage().save(current_tenant.slug, io.BytesIO(image), rendering.MAX_IMAGE_BYTES).key
+
+
+def set_background(template_id, data, actor=current_actor):
+    """A background image (PNG or JPEG, fitted to the page at 300 dpi); None removes it."""
+    template = get_template(template_id, actor)
+    template.background_key = _store_image(data, BACKGROUND_BOX, "a background", "background") if data else None
+    template.updated_at = utcnow()
+    db.session.commit()
+    return template
+
+
+def set_signature_image(template_id, index, data, actor=current_actor):
+    """The image of signature `index` (PNG or JPEG, transparent PNG reads best); None removes it."""
+    template = get_template(template_id, actor)
+    signatures = [dict(signature) for signature in template.signatures or []]
+    if not 0 <= index < len(signatures):
+        raise NotFound("No such signature in this template.")
+    signatures[index]["image_key"] = _store_image(data, SIGNATURE_BOX, "a signature", "signature") if data else None
+    template.signatures = signatures
+    template.updated_at = utcnow()
+    db.session.commit()
+    return template
+
+
+def organization_identity():
+    """(display name, logo bytes and mimetype or None) of the current organization."""
+    name = settings_of(current_tenant)["display_name"]
+    path, mimetype = logo_file(current_tenant)
+    if path is None or mimetype == "image/svg+xml":  # xhtml2pdf draws raster images only
+        return name, None
+    return name, (path.read_bytes(), mimetype)
+
+
+def sample_data(verify_url):
+    name, logo = organization_identity()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return CertificateData(
+        learner_name="Zoë Ångström-Núñez",
+        course_title="Sample course: Getting started",
+        completed_at=now,
+        issued_at=now,
+        expires_at=None,
+        code="7KQ2-M9XD-4TPA",
+        verify_url=verify_url,
+        organization_name=name,
+        logo=logo,
+    )
+
+
+# --- the templates themselves: org admins only -----------------------------------------------------------------
+
+
+def require_admin(actor=current_actor):
+    if not (actor.is_authenticated and actor.scope is not None and actor.scope.organization_wide):
+        raise PermissionDenied("Only the organization's admins manage certificate templates.", code="NOT_ORG_ADMIN")
+
+
+def default_template():
+    """The organization's default template, made from the shipped one on first use."""
+    template = db.session.scalar(
+        sa.select(CertificateTemplate)
+        .where(CertificateTemplate.is_default, CertificateTemplate.archived_at.is_(None))
+        .order_by(CertificateTemplate.id)
+        .limit(1)
+    )
+    if template is None:
+        template = CertificateTemplate(name=DEFAULT_NAME, html=DEFAULT_HTML, css=DEFAULT_CSS, is_default=True)
+        template.signatures = []
+        db.session.add(template)
+        db.session.flush()
+    return template
+
+
+def visible_templates():
+    return sa.select(CertificateTemplate).where(CertificateTemplate.archived_at.is_(None))
+
+
+def list_templates(query, actor=current_actor):
+    """A page of the organization's templates (its admins; the shipped default is made on first look)."""
+    require_admin(actor)
+    default_template()
+    db.session.commit()
+    return run_list_query(db.session, visible_templates(), query, TEMPLATE_LIST)
+
+
+def all_templates(actor=current_actor):
+    """Every template of the organization, the default first (its admins' page)."""
+    require_admin(actor)
+    default_template()
+    db.session.commit()
+    return db.session.scalars(
+        visible_templates().order_by(CertificateTemplate.is_default.desc(), CertificateTemplate.name)
+    ).all()
+
+
+def template_choices():
+    """(id, name) of the templates a course may choose (for its managers' page: no admin check)."""
+    return db.session.execute(
+        visible_templates()
+        .with_only_columns(CertificateTemplate.id, CertificateTemplate.name)
+        .order_by(CertificateTemplate.name)
+    ).all()
+
+
+def get_template(template_id, actor=current_actor):
+    require_admin(actor)
+    template = db.session.get(CertificateTemplate, template_id)
+    if template is None or template.archived_at is not None:
+        raise NotFound("No such certificate template.")
+    return template
+
+
+def template_for_course(template_id):
+    """The template a course's certificate uses (none chosen, or archived since: the default); no scope check."""
+    template = db.session.get(CertificateTemplate, template_id) if template_id else None
+    if template is None or template.archived_at is not None:
+        return default_template()
+    return template
+
+
+def _signature_problems(signatures):
+    if not isinstance(signatures, list) or len(signatures) > MAX_SIGNATURES:
+        return [f"A list of at most {MAX_SIGNATURES} signatures."]
+    problems = []
+    for number, signature in enumerate(signatures):
+        if not isinstance(signature, dict) or not str(signature.get("name", "")).strip():
+            problems.append(f"Signature {number + 1}: a name is needed.")
+        elif len(str(signature.get("name"))) > 120 or len(str(signature.get("title", ""))) > 120:
+            problems.append(f"Signature {number + 1}: name and title at most 120 characters.")
+    return problems
+
+
+def _clean_signatures(signatures):
+    return [
+        {"name": str(s["name"]).strip(), "title": str(s.get("title", "")).strip(), "image_key": s.get("image_key")}
+        for s in signatures
+    ]
+
+
+def template_problems(values):
+    problems = {}
+    if "name" in values and not 1 <= len(str(values["name"] or "").strip()) <= MAX_NAME:
+        problems["name"] = [f"1 to {MAX_NAME} characters."]
+    if "html" in values:
+        problems.update(html_problems(values["html"]))
+    if "css" in values and len(values["css"] or "") > MAX_CSS_CHARS:
+        problems["css"] = [f"At most {MAX_CSS_CHARS} characters."]
+    if "page_size" in values and values["page_size"] not in rendering.PAGE_SIZES:
+        problems["page_size"] = [f"One of {', '.join(rendering.PAGE_SIZES)}."]
+    if "orientation" in values and values["orientation"] not in rendering.ORIENTATIONS:
+        problems["orientation"] = [f"One of {', '.join(rendering.ORIENTATIONS)}."]
+    if "signatures" in values and (signature_problems := _signature_problems(values["signatures"])):
+        problems["signatures"] = signature_problems
+    return problems
+
+
+FIELDS = ("name", "html", "css", "page_size", "orientation", "signatures", "is_default")
+
+
+def _apply(template, values):
+    problems = template_problems(values)
+    if problems:
+        raise ValidationFailed("The template is not valid.", problems)
+    for key in FIELDS:
+        if key in values and key != "is_default":
+            value = values[key]
+            if key == "signatures":  # an image stays with its signature's place unless one is named
+                kept = [signature.get("image_key") for signature in template.signatures or []]
+                value = [
+                    {**signature, "image_key": signature.get("image_key") or (kept[n] if n < len(kept) else None)}
+                    for n, signature in enumerate(_clean_signatures(value))
+                ]
+            elif key == "name":
+                value = value.strip()
+            setattr(template, key, value if value is not None else "")
+    # Rendered once with sample data: a template that fails at run time is refused now, not at issue.
+    _check_renders(template)
+    if values.get("is_default") and template.id is not None:
+        _make_default(template)
+
+
+def _make_default(template):
+    db.session.execute(
+        sa.update(CertificateTemplate).where(CertificateTemplate.id != template.id).values(is_default=False)
+    )
+    template.is_default = True
+
+
+def _check_renders(template):
+    document_of(template, sample_data("https://example.org/verify/7KQ2-M9XD-4TPA"))
+
+
+def create_template(values, actor=current_actor):
+    """A new template (the shipped default's HTML and CSS unless given)."""
+    require_admin(actor)
+    if "name" not in values:
+        raise ValidationFailed("The template needs a name.", {"name": ["Required."]})
+    template = CertificateTemplate(
+        html=DEFAULT_HTML, css=DEFAULT_CSS, page_size="A4", orientation="landscape", created_by_id=actor.id
+    )
+    template.signatures = []
+    template.is_default = False
+    _apply(template, values)  # validated before it joins the session: nothing half-made is flushed
+    db.session.add(template)
+    db.session.flush()
+    if values.get("is_default"):
+        _make_default(template)
+    db.session.commit()
+    return template
+
+
+def update_template(template_id, values, actor=current_actor):
+    template = get_template(template_id, actor)
+    if values.get("is_default") is False and template.is_default:
+        raise Conflict("Make another template the default instead.", code="DEFAULT_TEMPLATE")
+    try:
+        _apply(template, values)
+    except ValidationFailed:
+        db.session.rollback()  # the refused values were set on the row: never flushed
+        raise
+    template.updated_at = utcnow()
+    db.session.commit()
+    return template
+
+
+def delete_template(template_id, actor=current_actor):
+    """Archive a template (issued certificates keep naming it); its courses fall back to the default."""
+    template = get_template(template_id, actor)
+    if template.is_default:
+        raise Conflict(
+            "The default template cannot be deleted; make another the default first.", code="DEFAULT_TEMPLATE"
+        )
+    template.archived_at = utcnow()
+    db.session.execute(
+        sa.update(CourseCertificateSettings)
+        .where(CourseCertificateSettings.template_id == template.id)
+        .values(template_id=None)
+    )
+    db.session.commit()
+
+
+def courses_using(template_id):
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(CourseCertificateSettings.template_id == template_id)
+    ) + db.session.scalar(sa.select(sa.func.count()).where(Certificate.template_id == template_id))
+
+
+def preview_pdf(template_id=None, values=None, actor=current_actor):
+    """A PDF of a template (stored, or with unsaved `values` over it) with sample data: the editor's preview."""
+    require_admin(actor)
+    base = get_template(template_id, actor) if template_id else default_template()
+    values = values or {}
+    problems = template_problems(values)
+    if problems:
+        raise ValidationFailed("The template is not valid.", problems)
+    draft = CertificateTemplate(
+        name=values.get("name", base.name),
+        html=values.get("html", base.html),
+        css=values.get("css", base.css),
+        page_size=values.get("page_size", base.page_size),
+        orientation=values.get("orientation", base.orientation),
+        background_key=base.background_key,
+    )
+    draft.signatures = _clean_signatures(values["signatures"]) if "signatures" in values else base.signatures
+    return render_pdf(draft, sample_data(_sample_verify_url()), *template_images(draft))
+
+
+def _sample_verify_url():
+    return f"https://{current_tenant.slug}.example/verify/7KQ2-M9XD-4TPA"
