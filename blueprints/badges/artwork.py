@@ -25,6 +25,7 @@ XLINK_NS = "http://www.w3.org/1999/xlink"
 OB_NS = "http://openbadges.org"
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_PIXELS = 16_000_000
+MAX_SVG_DEPTH = 100  # badge artwork nests a few groups; Python's stack holds about 1 000 frames
 PNG_BOX = (512, 512)
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -114,6 +115,17 @@ def _clean_element(source):
     return element
 
 
+def _depth(root):
+    """How deep the tree nests (walked without recursion)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_SVG_DEPTH:
+            stack.extend((child, depth + 1) for child in element)
+    return deepest
+
+
 def clean_svg(data):
     """The SVG rebuilt from what the allow-list keeps (see the module's docstring); 422 when it is no SVG."""
     try:
@@ -122,6 +134,8 @@ def clean_svg(data):
         refuse("This file is not an SVG image we can read.")
     if _local(root.tag) != "svg":
         refuse("This file is not an SVG image we can read.")
+    if _depth(root) > MAX_SVG_DEPTH:  # cleaning and writing recurse: a deeper tree would overflow the stack
+        refuse(f"This SVG nests its elements more than {MAX_SVG_DEPTH} deep.")
     cleaned = _clean_element(root)
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)

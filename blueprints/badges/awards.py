@@ -8,13 +8,14 @@ log entry. The unique (badge, learner) row backs that up.
 
 import calendar
 import hashlib
+import re
 import secrets
 import uuid
 
 import sqlalchemy as sa
 
 from app.api.listing import FilterBy, ListSpec, run_list_query
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
 from app.security.actor import current_actor
@@ -22,6 +23,7 @@ from app.security.actor_ids import actor_ids
 from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
 from blueprints.badges import badges as badge_services
+from blueprints.badges import status
 from blueprints.badges.criteria import LearnerFacts, strategy_for
 from blueprints.badges.models import Badge, BadgeAward, BadgeStatus
 from blueprints.branches.queries import branches_of, people_of
@@ -33,6 +35,7 @@ from blueprints.users.services import get_user
 
 OB3_CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
 MAX_REASON = 500
+PUBLIC_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _search(_op, value):
@@ -100,8 +103,9 @@ def achievement_of(badge, facts=None):
     }
 
 
-def open_badge_credential(badge, award, email):
-    """The OpenBadgeCredential of an award (claims `sign` completes with iss, jti, sub, nbf, exp)."""
+def open_badge_credential(badge, award, email, credential_status=None):
+    """The OpenBadgeCredential of an award (claims `sign` completes with iss, jti, sub, nbf, exp);
+    `credential_status`: its bit of the revocation list (`status.new_entry`)."""
     credential_id = f"urn:uuid:{uuid.uuid4()}"
     subject = {
         "id": subject_id(award.user_id),
@@ -128,11 +132,13 @@ def open_badge_credential(badge, award, email):
     }
     if award.expires_at:
         credential["validUntil"] = _iso(award.expires_at)
+    if credential_status:
+        credential["credentialStatus"] = credential_status
     return credential, credential_id
 
 
 def _sign(badge, award, email):
-    credential, credential_id = open_badge_credential(badge, award, email)
+    credential, credential_id = open_badge_credential(badge, award, email, status.new_entry(award.id))
     return signing.sign(
         credential,
         subject_id=credential["credentialSubject"]["id"],
@@ -142,10 +148,12 @@ def _sign(badge, award, email):
     ), credential_id
 
 
-def award(badge_id, user_id, *, by=None, reason="", evidence=None):
+def award(badge_id, user_id, *, manual=False, by=None, reason="", evidence=None):
     """Give the badge to the learner (once): the award row, its signed credential, a log entry and the event,
-    committed. None when they hold it already (unrevoked). A revoked award is given again on the same row,
-    with a new credential. `by`: the person who gave it by hand (None: its criteria were met)."""
+    committed. None when they hold it already (unrevoked, unexpired). A revoked or expired award is given again
+    (renewed) on the same row, with a new credential, by hand only (`manual`): an automatic award (its criteria
+    were met) finds it under the lock and gives nothing, even when its event read the learner's awards before
+    the revocation. `by`: the person who gave it by hand (None for an API key, still logged as manual)."""
     badge = locked(sa.select(Badge).where(Badge.id == badge_id))
     if not badge:
         raise NotFound("No such badge.")
@@ -153,12 +161,13 @@ def award(badge_id, user_id, *, by=None, reason="", evidence=None):
     held = db.session.scalar(
         sa.select(BadgeAward).where(BadgeAward.badge_id == badge.id, BadgeAward.user_id == user_id)
     )
-    if held is not None and held.revoked_at is None:
-        return None
+    now = utcnow().replace(microsecond=0)
+    current = held is not None and held.revoked_at is None and (held.expires_at is None or held.expires_at > now)
+    if held is not None and (current or not manual):
+        return None  # held; or revoked or expired, which only a manager gives again (renewal after a revoke)
     email = db.session.scalar(sa.select(User.email).where(User.id == user_id))
     if email is None:
         raise NotFound("No such person.")
-    now = utcnow().replace(microsecond=0)
     row = held or BadgeAward(badge_id=badge.id, user_id=user_id, public_id=secrets.token_hex(16))
     row.awarded_at = now
     row.expires_at = add_months(now, badge.valid_months) if badge.valid_months else None
@@ -181,7 +190,7 @@ def award(badge_id, user_id, *, by=None, reason="", evidence=None):
             "public_id": row.public_id,
             "credential_id": credential_id,
             "credential_sha256": hashlib.sha256(row.credential_jwt.encode()).hexdigest(),
-            "manual": by is not None,
+            "manual": manual,
         },
         actor_user_id=by,
     )
@@ -191,8 +200,8 @@ def award(badge_id, user_id, *, by=None, reason="", evidence=None):
 
 
 def revoke(award_row, reason, *, by=None):
-    """Revoke an award (with a reason): its hosted assertion answers revoked, its credential stops verifying
-    here; a log entry and `badge.revoked`. Revoking a revoked award is a 409."""
+    """Revoke an award (with a reason): its hosted assertion answers revoked and the revocation list marks its
+    credentials (`status`); a log entry and `badge.revoked`. Revoking a revoked award is a 409."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("Say why.", {"reason": ["Required."]})
@@ -205,6 +214,7 @@ def revoke(award_row, reason, *, by=None):
     award_row.revoked_at = utcnow().replace(microsecond=0)
     award_row.revoked_by_id = by
     award_row.revocation_reason = reason
+    status.revoke_entries(award_row.id)
     ledger.append(
         "revoked",
         "badge_award",
@@ -256,6 +266,19 @@ def reachable_people(badge, actor=current_actor):
     return stmt
 
 
+def holders_in_reach(badge, actor=current_actor):
+    """A select of the ids of this badge's holders whose awards the actor lists and revokes: every holder for
+    org admins and a course's managers (also those who left the course: an award outlives the enrolment), a
+    branch manager's branches' people otherwise."""
+    holders = sa.select(BadgeAward.user_id).where(BadgeAward.badge_id == badge.id)
+    if actor.scope.organization_wide:
+        return holders
+    if badge.course_id is not None:
+        _course, branch_ids = access.roster_for(badge.course_id, actor)
+        return holders if branch_ids is None else holders.where(BadgeAward.user_id.in_(people_of(branch_ids)))
+    return holders.where(BadgeAward.user_id.in_(people_of(actor.scope.branch_ids)))
+
+
 # --- by hand, and what people may read ------------------------------------------------------------------------
 
 
@@ -266,8 +289,8 @@ def _person_in_reach(badge, user_id, actor):
 
 
 def award_by_hand(badge_id, user_id, reason="", actor=current_actor):
-    """A badge's manager gives it to a learner they reach (409 `ALREADY_AWARDED` when held, 409
-    `BADGE_NOT_ACTIVE` for a draft or archived badge)."""
+    """A badge's manager gives it to a learner they reach, never to themselves (403 `SELF_AWARD`; 409
+    `ALREADY_AWARDED` when held, 409 `BADGE_NOT_ACTIVE` for a draft or archived badge)."""
     badge = badge_services.get_badge(badge_id, "manage", actor)
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
@@ -276,12 +299,14 @@ def award_by_hand(badge_id, user_id, reason="", actor=current_actor):
         raise Conflict("Only an active badge can be given.", code="BADGE_NOT_ACTIVE")
     _person_in_reach(badge, user_id, actor)
     by, _api_key_id = actor_ids(actor.principal)
+    if by is not None and by == user_id:  # an award by hand is someone's word for the learner: not one's own
+        raise PermissionDenied("Nobody gives a badge to themselves; ask another of its managers.", code="SELF_AWARD")
     facts = LearnerFacts(user_id)
     evidence = {
         "manual": True,
         "progress": strategy_for(badge.criteria_strategy).progress(badge.criteria, facts).to_dict(),
     }
-    given = award(badge.id, user_id, by=by, reason=reason, evidence=evidence)
+    given = award(badge.id, user_id, manual=True, by=by, reason=reason, evidence=evidence)
     if given is None:
         raise Conflict("This learner holds this badge already.", code="ALREADY_AWARDED")
     return given
@@ -294,11 +319,11 @@ def held_award(badge_id, user_id):
 
 
 def revoke_by_hand(badge_id, user_id, reason, actor=current_actor):
-    """A badge's manager takes it back from a learner they reach, saying why (404 when not held)."""
+    """A badge's manager takes it back from a holder they reach (`holders_in_reach`), saying why (404 when not
+    held)."""
     badge = badge_services.get_badge(badge_id, "manage", actor)
-    _person_in_reach(badge, user_id, actor)
     held = held_award(badge.id, user_id)
-    if held is None:
+    if held is None or db.session.scalar(holders_in_reach(badge, actor).where(BadgeAward.user_id == user_id)) is None:
         raise NotFound("This learner does not hold this badge.")
     by, _api_key_id = actor_ids(actor.principal)
     return revoke(held, reason, by=by)
@@ -310,7 +335,7 @@ def list_awards(badge_id, query, actor=current_actor):
     stmt = (
         sa.select(BadgeAward)
         .join(User, User.id == BadgeAward.user_id)
-        .where(BadgeAward.badge_id == badge.id, BadgeAward.user_id.in_(reachable_people(badge, actor)))
+        .where(BadgeAward.badge_id == badge.id, BadgeAward.user_id.in_(holders_in_reach(badge, actor)))
     )
     page = run_list_query(db.session, stmt, query, AWARD_LIST)
     names = _names([a.user_id for a in page.items])
@@ -428,7 +453,12 @@ def awards_with_badges(user_id):
 
 
 def award_by_public_id(public_id):
-    found = db.session.scalar(sa.select(BadgeAward).where(BadgeAward.public_id == str(public_id)[:32]))
+    """The award of a public id (32 hex digits, as `award` makes them); anything else is a 404 before any query
+    (PostgreSQL refuses a NUL in a parameter)."""
+    public_id = str(public_id)
+    if not PUBLIC_ID.fullmatch(public_id):
+        raise NotFound("No such badge award.")
+    found = db.session.scalar(sa.select(BadgeAward).where(BadgeAward.public_id == public_id))
     if found is None:
         raise NotFound("No such badge award.")
     return found

@@ -322,6 +322,11 @@ def update_badge(badge_id, data, actor=current_actor):
         raise ValidationFailed("A badge stays with its course.", {"course_id": ["Cannot be changed."]})
     data = {k: v for k, v in data.items() if k != "course_id"}
     clean = _clean(data, badge, badge.course_id, actor)
+    if clean.get("status") == BadgeStatus.DRAFT and badge.status != BadgeStatus.DRAFT and award_count(badge.id):
+        # a draft is not published: its holders' hosted assertions would point to a BadgeClass that is gone
+        raise ValidationFailed(
+            "The badge is not valid.", {"status": ["A badge that was given stays active or archived, not a draft."]}
+        )
     _apply(badge, clean)
     if "branch_ids" in clean:
         _set_branches(badge, clean["branch_ids"])

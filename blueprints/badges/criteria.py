@@ -20,7 +20,7 @@ from app.extensions import db
 from app.security.actor import current_actor
 from blueprints.assessments import queries as assessments
 from blueprints.courses.models import Course
-from blueprints.courses.services import visible_courses
+from blueprints.courses.services import manageable_courses, visible_courses
 from blueprints.learning import queries as learning
 
 STRATEGIES = {}
@@ -148,30 +148,40 @@ def _whole(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _course_id(problems, params, name, actor):
+def _course_id(problems, params, name, actor, course_badge):
     value = params.get(name)
     if not _whole(value) or value < 1:
         problems.add(name, "Pick a course.")
         return None
-    _require_courses(problems, name, [value], actor)
+    _require_courses(problems, name, [value], actor, course_badge)
     return value
 
 
-def _require_courses(problems, name, course_ids, actor):
+def _require_courses(problems, name, course_ids, actor, course_badge):
+    """The courses must exist and be seen by the editor; a course's badge may name only courses its editor
+    manages: its progress is read by the course's staff, who must not learn through it who finished (or how
+    someone scored in) a course they do not teach."""
     visible = visible_courses(actor.principal, actor.scope).where(Course.id.in_(course_ids or [-1]))
     seen = set(db.session.scalars(visible.with_only_columns(Course.id)))
+    managed = {course.id for course in manageable_courses(actor.principal, actor.scope)} if course_badge else seen
     for course_id in course_ids:
         if course_id not in seen:
             problems.add(name, f"No course {course_id} that you can see.")
+        elif course_id not in managed:
+            problems.add(name, f"A course's badge names only courses you manage; course {course_id} is not one.")
 
 
-def _quiz_id(problems, params, name, actor):
+def _quiz_id(problems, params, name, actor, course_badge):
     value = params.get(name)
     if not _whole(value) or value < 1:
         problems.add(name, "Pick an assessment.")
         return None
     if value not in assessments.quiz_ids_seen_by([value], actor):
         problems.add(name, f"No assessment {value} that you can see.")
+    elif course_badge:
+        quiz_course = assessments.quiz_summaries([value])[value][1]
+        if quiz_course not in {course.id for course in manageable_courses(actor.principal, actor.scope)}:
+            problems.add(name, "A course's badge names only assessments of courses you manage.")
     return value
 
 
@@ -220,7 +230,7 @@ class CourseCompleted(Strategy):
             params["course_id"] = course_id  # a course's badge: that course, unless another is named
         problems = Problems()
         _unknown(problems, params, ("course_id",))
-        chosen = _course_id(problems, params, "course_id", actor)
+        chosen = _course_id(problems, params, "course_id", actor, course_id is not None)
         problems.raise_if_any()
         return {"course_id": chosen}
 
@@ -256,7 +266,7 @@ class Courses(Strategy):
             problems.add("course_ids", f"At most {MAX_COURSES} courses.")
         else:
             ids = sorted(set(ids))
-            _require_courses(problems, "course_ids", ids, actor)
+            _require_courses(problems, "course_ids", ids, actor, course_id is not None)
         mode = params.get("mode", "all")
         if mode not in self.MODES:
             problems.add("mode", f"One of {', '.join(self.MODES)}.")
@@ -307,7 +317,7 @@ class AssessmentPassed(Strategy):
         params = dict(params or {})
         problems = Problems()
         _unknown(problems, params, ("quiz_id",))
-        quiz_id = _quiz_id(problems, params, "quiz_id", actor)
+        quiz_id = _quiz_id(problems, params, "quiz_id", actor, course_id is not None)
         problems.raise_if_any()
         return {"quiz_id": quiz_id}
 
@@ -334,7 +344,7 @@ class AssessmentScore(Strategy):
         params = dict(params or {})
         problems = Problems()
         _unknown(problems, params, ("quiz_id", "min_percent"))
-        quiz_id = _quiz_id(problems, params, "quiz_id", actor)
+        quiz_id = _quiz_id(problems, params, "quiz_id", actor, course_id is not None)
         minimum = params.get("min_percent")
         if isinstance(minimum, bool) or not isinstance(minimum, int | float) or not 0 < minimum <= 100:
             problems.add("min_percent", "A percent above 0, at most 100.")

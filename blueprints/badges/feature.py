@@ -8,7 +8,7 @@ from blueprints.badges.demo import seed_badges
 
 def register(app):
     api_blueprints = [api.blp, api.people_blp, api.awards_blp]
-    page_blueprints = [hosted_views.bp, views.bp]
+    page_blueprints = [hosted_views.bp, hosted_views.status_bp, views.bp]
     commands = []
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
     register_demo_part(app, 42, seed_badges)  # after the assessments' quiz (41)

@@ -11,16 +11,18 @@ from flask import Blueprint, Response, jsonify
 from app.errors import NotFound
 from app.extensions import db
 from app.tenancy.context import get_current_tenant
-from blueprints.badges import artwork, awards, badges
+from blueprints.badges import artwork, awards, badges, status
 from blueprints.badges.criteria import LearnerFacts, strategy_for
 from blueprints.badges.models import Badge, BadgeStatus
 from blueprints.credentials import signing
 from blueprints.users.models import User  # the recipient's e-mail, hashed with the award's salt
 
 bp = Blueprint("badges_hosted", __name__, url_prefix="/ob/v2")
+status_bp = Blueprint("badges_status", __name__)
 
 
 @bp.before_request
+@status_bp.before_request
 def _organizations_only():
     """Badges are an organization's: on the platform's own host there are none."""
     if get_current_tenant() is None:
@@ -96,8 +98,12 @@ def badge_class(badge):
 
 @bp.get("/badges/<int:badge_id>")
 def badge_class_document(badge_id):
-    """A badge as an Open Badges 2.0 BadgeClass."""
-    return _json_ld(badge_class(_public_badge(badge_id)))
+    """A badge as an Open Badges 2.0 BadgeClass, once it was given to someone (its holders' assertions name it;
+    before that it would only tell anyone counting ids the badge and the courses its criteria name)."""
+    badge = _public_badge(badge_id)
+    if not badges.award_count(badge.id):
+        raise NotFound("No such badge.")
+    return _json_ld(badge_class(badge))
 
 
 @bp.get("/badges/<int:badge_id>/image.svg")
@@ -194,3 +200,13 @@ def baked_svg(public_id):
     svg = badges.badge_svg(badge) or artwork.drawn_svg(badge.colour, badge.accent, badge.initials, badge.name)
     data = artwork.bake_svg(svg, assertion_url(award.public_id))
     return _image(data, "image/svg+xml", f"badge-{award.public_id[:8]}.svg")
+
+
+@status_bp.get(status.STATUS_LIST_PATH)
+def revocation_list():
+    """The badges' revocation list: a signed W3C BitstringStatusListCredential (VC-JWT) that every Open Badges
+    3.0 credential names in its `credentialStatus`. Cached for a few minutes; each copy is valid for an hour."""
+    response = Response(status.status_list_token(), mimetype="application/vc+jwt")
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

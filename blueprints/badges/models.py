@@ -64,3 +64,16 @@ class BadgeAward(TenantModel):
     revoked_at = sa.Column(sa.DateTime)
     revoked_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
     revocation_reason = sa.Column(sa.String(500))
+
+
+class BadgeCredentialStatus(TenantModel):
+    """One bit of the badges' revocation list (W3C Bitstring Status List) per credential ever signed: `id` is the
+    credential's `statusListIndex`; `revoked` is set when the award it was signed for is revoked. A re-given award
+    gets a new credential and a new bit, so the revoked credential stays revoked."""
+
+    __tablename__ = "badge_credential_statuses"
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    award_id = sa.Column(sa.Integer, sa.ForeignKey("badge_awards.id", ondelete="SET NULL"), index=True)
+    revoked = sa.Column(sa.Boolean, nullable=False, default=False)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)

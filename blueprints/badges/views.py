@@ -9,7 +9,7 @@ from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.api.listing import parse_list_query
-from app.errors import Conflict, DomainError, NotFound, ValidationFailed
+from app.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.forms import apply_domain_error
 from app.pages import render_page
@@ -73,12 +73,16 @@ def _course_choices(badge=None):
 
 
 def _criteria_context(strategy_key, params, course_id=None):
-    visible = visible_courses(current_actor.principal, current_actor.scope).order_by("title").limit(500)
-    courses = [(c.id, c.title) for c in db.session.scalars(visible)]
+    if course_id:  # a course's badge names only courses its editor manages (see criteria._require_courses)
+        courses = [(c.id, c.title) for c in manageable_courses(current_actor.principal, current_actor.scope)][:500]
+    else:
+        visible = visible_courses(current_actor.principal, current_actor.scope).order_by("title").limit(500)
+        courses = [(c.id, c.title) for c in db.session.scalars(visible)]
     course_titles = dict(courses)
     quizzes = [
         (qid, f"{title} ({course_titles.get(cid, 'course ' + str(cid))})")
         for qid, title, cid in assessments.quiz_choices()
+        if not course_id or cid in course_titles
     ]
     return {
         "strategy": strategy_key,
@@ -345,7 +349,7 @@ def give(badge_id):
     try:
         awards.award_by_hand(badge_id, request.form.get("user_id", type=int) or 0, request.form.get("reason", ""))
         flash("Badge given.")
-    except (Conflict, ValidationFailed) as error:  # someone out of reach is a 404, as in the API
+    except (Conflict, PermissionDenied, ValidationFailed) as error:  # out of reach: a 404, as in the API
         flash(error.message)
     return redirect(url_for(".awards_page", badge_id=badge_id))
 

@@ -71,6 +71,7 @@ NOT_PAGES = {
     "badges_hosted.assertion_document",
     "badges_hosted.baked_png",
     "badges_hosted.baked_svg",
+    "badges_status.revocation_list",  # the badges' revocation list (a signed VC-JWT)
     "badge_pages.credential_download",
     "certificate_templates_pages.preview_pdf",  # a PDF
     "certificate_pages.pdf",  # a certificate's PDF
