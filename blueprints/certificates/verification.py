@@ -214,8 +214,12 @@ def verify_code(code):
 
 
 def verify_certificate(certificate_id):
-    """The verification of a certificate by its id (the API's `/certificates/{id}/verify`)."""
-    code = db.session.scalar(sa.select(Certificate.code).where(Certificate.id == certificate_id))
+    """The verification of a certificate by its id (the API's `/certificates/{id}/verify`). Ids are a counter
+    anyone can walk, so by id only a public certificate answers; a private one answers as an unknown id does (its
+    code, status and revocation reason are for whoever the holder gave the code to)."""
+    code = db.session.scalar(
+        sa.select(Certificate.code).where(Certificate.id == certificate_id, Certificate.is_public.is_(True))
+    )
     return verify_code(code) if code else {**verify_code(""), "code": None}
 
 

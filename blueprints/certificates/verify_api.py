@@ -129,7 +129,8 @@ class VerifyCertificate(MethodView):
     @verification.limit_verifications
     @blp.response(200, VerificationSchema)
     def get(self, certificate_id):
-        """Verify a certificate by its id, as `/verify/{code}` does (an unknown id: status `unknown`)."""
+        """Verify a public certificate by its id, as `/verify/{code}` does (an unknown id or a private certificate:
+        status `unknown`; a private one verifies by its code)."""
         verification.require_organization()
         return verification.verify_certificate(certificate_id)
 
