@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import after_this_request, current_app
 from redis.exceptions import RedisError
 
 from app.api.types import as_utc
@@ -53,6 +53,18 @@ def require_organization():
     """Verification happens on an organization's address; the platform's has no certificates."""
     if get_current_tenant() is None:
         raise NotFound("Certificates are verified on their organization's address.")
+
+
+def never_cached(*, robots=False):
+    """This answer may be kept by no shared cache without asking again (`no-cache`): a CDN or a proxy in front of
+    the site would otherwise repeat "valid" after a revocation. `robots`: no search engine indexes it (JSON)."""
+
+    @after_this_request
+    def revalidate(response):
+        response.headers["Cache-Control"] = "no-cache"
+        if robots:
+            response.headers["X-Robots-Tag"] = "noindex"
+        return response
 
 
 def normalized_code(code):

@@ -120,6 +120,7 @@ class VerifyCode(MethodView):
         """Verify a certificate code (any case, dashes optional): its status, the issuer, the issuance log's head
         and what the holder made public. No sign-in; limited per address."""
         verification.require_organization()
+        verification.never_cached(robots=True)
         return verification.verify_code(code)
 
 
@@ -132,6 +133,7 @@ class VerifyCertificate(MethodView):
         """Verify a public certificate by its id, as `/verify/{code}` does (an unknown id or a private certificate:
         status `unknown`; a private one verifies by its code)."""
         verification.require_organization()
+        verification.never_cached(robots=True)
         return verification.verify_certificate(certificate_id)
 
 

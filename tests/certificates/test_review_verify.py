@@ -29,3 +29,23 @@ def test_counting_ids_does_not_reveal_private_certificates(app, api, classroom):
     assert public["status"] == "valid" and public["code"] == public_code and public["holder_name"] == "Ada Byron"
     # the code, which the holder hands out, still verifies the private one
     assert anyone.get(f"/api/v1/verify/{private_code}").get_json()["data"]["status"] == "valid"
+
+
+def test_answers_are_revalidated_by_every_cache_and_the_api_is_not_indexed(app, api, client, classroom):
+    """A shared cache (a CDN, a company proxy) in front of the site must ask again before it repeats "valid":
+    otherwise a revoked certificate stays valid there. The API's JSON is no page for search engines."""
+    certificate_id, code = make_certificate(
+        app, classroom.tenant, classroom.course_id, classroom.ids["learner"], is_public=True
+    )
+    host = {"Host": f"{classroom.tenant.slug}.localhost:5000"}
+    for path in (
+        f"/verify/{code}",
+        "/verify",
+        f"/api/v1/verify/{code}",
+        f"/api/v1/certificates/{certificate_id}/verify",
+    ):
+        response = client.get(path, headers=host)
+        assert response.status_code == 200, path
+        assert "no-cache" in response.headers.get("Cache-Control", ""), path
+        if path.startswith("/api/"):
+            assert response.headers.get("X-Robots-Tag") == "noindex", path
