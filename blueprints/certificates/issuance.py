@@ -421,10 +421,12 @@ def visible_certificates(actor=current_actor):
 
 def list_certificates(query, user_id=None, actor=current_actor):
     """A page of the certificates the actor sees (filters course_id, user_id, status, ...); `user_id`: one
-    person's (404 when there is no such person)."""
+    person's (to an org admin, 404 when there is no such person; to anyone else an empty page either way, so
+    that the route tells nobody which ids are people)."""
     stmt = visible_certificates(actor)
     if user_id is not None:
-        get_user(user_id)
+        if actor.scope.organization_wide:
+            get_user(user_id)
         stmt = stmt.where(Certificate.user_id == user_id)
     return run_list_query(db.session, stmt, query, CERTIFICATE_LIST)
 
