@@ -2,8 +2,10 @@
 
 import pytest
 
+from app.tenancy.context import tenant_context
+from blueprints.certificates import lifecycle, verification
 from tests.support.certificate_rows import make_certificate
-from tests.support.quizzes import make_classroom
+from tests.support.quizzes import acting, make_classroom
 
 
 @pytest.fixture
@@ -49,3 +51,23 @@ def test_answers_are_revalidated_by_every_cache_and_the_api_is_not_indexed(app, 
         assert "no-cache" in response.headers.get("Cache-Control", ""), path
         if path.startswith("/api/"):
             assert response.headers.get("X-Robots-Tag") == "noindex", path
+
+
+def test_a_revocation_committed_while_a_visitor_reads_is_not_hidden_by_the_cache(app, classroom, monkeypatch):
+    """A visitor's check reads the row (valid), the teacher's revocation commits and drops the cache entry, and
+    only then does the visitor's check store what it read: that stale "valid" must not be kept, or the page
+    says valid for the next ten minutes."""
+    certificate_id, code = make_certificate(app, classroom.tenant, classroom.course_id, classroom.ids["learner"])
+    read_the_row = verification._facts_from_database
+
+    def revoked_meanwhile(plain_code):
+        facts = read_the_row(plain_code)
+        with acting(app, classroom.tenant, classroom.ids["teacher"]) as teacher:
+            lifecycle.revoke(certificate_id, "Issued to the wrong learner", teacher)
+        return facts
+
+    with tenant_context(classroom.tenant, app):
+        monkeypatch.setattr(verification, "_facts_from_database", revoked_meanwhile)
+        assert verification.verify_code(code)["status"] == "valid"  # what it read, before the commit
+        monkeypatch.setattr(verification, "_facts_from_database", read_the_row)
+        assert verification.verify_code(code)["status"] == "revoked"
