@@ -8,7 +8,7 @@ import zipfile
 
 import sqlalchemy as sa
 
-from app.errors import NotFound
+from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.jobs import enqueue
 from app.security.actor import current_actor
@@ -53,11 +53,16 @@ def request_archive(course_id, actor=current_actor):
 
 
 def archive_for(archive_id, actor=current_actor):
-    """An archive the actor asked for (nobody else sees it: it holds certificates of the course as it was)."""
+    """An archive the actor asked for and may still ask for (nobody else sees it: it holds certificates of the
+    course as it was; a teacher taken off the course since has no more right to it)."""
     archive = db.session.get(CertificateArchive, archive_id)
     requester = actor_ids(actor.principal).user_id if actor.is_authenticated else None
     if archive is None or requester is None or archive.requested_by_id != requester:
         raise NotFound("No such certificate archive.")
+    try:
+        access.course_for(archive.course_id, "manage", actor)
+    except (NotFound, PermissionDenied):
+        raise NotFound("No such certificate archive.") from None
     return archive
 
 
