@@ -8,7 +8,7 @@ import zipfile
 
 import sqlalchemy as sa
 
-from app.errors import NotFound
+from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.jobs import enqueue
 from app.security.actor import current_actor
@@ -16,7 +16,6 @@ from app.security.actor_ids import actor_ids
 from app.storage import media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
-from blueprints.certificates import issuance
 from blueprints.certificates.lifecycle import current_certificates, safe_file_name
 from blueprints.certificates.models import Certificate, CertificateArchive, CertificateStatus
 from blueprints.courses import access
@@ -53,11 +52,16 @@ def request_archive(course_id, actor=current_actor):
 
 
 def archive_for(archive_id, actor=current_actor):
-    """An archive the actor asked for (nobody else sees it: it holds certificates of the course as it was)."""
+    """An archive the actor asked for and may still ask for (nobody else sees it: it holds certificates of the
+    course as it was; a teacher taken off the course since has no more right to it)."""
     archive = db.session.get(CertificateArchive, archive_id)
     requester = actor_ids(actor.principal).user_id if actor.is_authenticated else None
     if archive is None or requester is None or archive.requested_by_id != requester:
         raise NotFound("No such certificate archive.")
+    try:
+        access.course_for(archive.course_id, "manage", actor)
+    except (NotFound, PermissionDenied):
+        raise NotFound("No such certificate archive.") from None
     return archive
 
 
@@ -67,7 +71,13 @@ def build_archive(archive_id):
     if archive is None or archive.status == DONE:
         return
     archive.status, archive.done, archive.error = RUNNING, 0, None
-    certificates = db.session.scalars(archived_certificates(archive.course_id)).all()
+    # plain values, read once: the progress commits would expire ORM rows (one SELECT per certificate after
+    # each), and each row would hold its signed credential for nothing
+    certificates = db.session.execute(
+        archived_certificates(archive.course_id).with_only_columns(
+            Certificate.holder_name, Certificate.code, Certificate.pdf_key
+        )
+    ).all()
     archive.total = len(certificates)
     db.session.commit()
     try:
@@ -75,9 +85,8 @@ def build_archive(archive_id):
             with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as bundle:
                 written_at = time.monotonic()
                 for number, certificate in enumerate(certificates, start=1):
-                    bundle.writestr(
-                        safe_file_name(certificate.holder_name, certificate.code), issuance.certificate_pdf(certificate)
-                    )
+                    with media_storage().open(certificate.pdf_key) as stream:
+                        bundle.writestr(safe_file_name(certificate.holder_name, certificate.code), stream.read())
                     if time.monotonic() - written_at >= PROGRESS_SECONDS:
                         archive.done = number
                         db.session.commit()

@@ -279,6 +279,14 @@ def render_pending(certificate_ids):
     ).all()
     outcomes = {}
     for certificate in rows:
+        if certificate.revoked_at or certificate.superseded_at:
+            # a credential signed now would pass the offline verifier, which cannot know of the revocation
+            state = "revoked" if certificate.revoked_at else "replaced by a re-issue"
+            outcomes[certificate.id] = {
+                "render_status": CertificateStatus.FAILED,
+                "render_error": f"It was {state} before its PDF was made: none is signed.",
+            }
+            continue
         try:
             outcomes[certificate.id] = _rendered(certificate)
         except Exception as error:  # any failure is this certificate's, recorded for a retry
@@ -287,7 +295,10 @@ def render_pending(certificate_ids):
             outcomes[certificate.id] = {"render_status": CertificateStatus.FAILED, "render_error": reason}
     db.session.rollback()  # the reads end here; the writes begin a transaction of their own
     for certificate_id, values in outcomes.items():
-        db.session.execute(sa.update(Certificate).where(Certificate.id == certificate_id).values(**values))
+        update = sa.update(Certificate).where(Certificate.id == certificate_id)
+        if values["render_status"] == CertificateStatus.READY:  # revoked meanwhile: stays pending, found stale
+            update = update.where(Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None))
+        db.session.execute(update.values(**values))
     db.session.commit()
     return sum(values["render_status"] == CertificateStatus.READY for values in outcomes.values())
 
@@ -442,10 +453,12 @@ def visible_certificates(actor=current_actor):
 
 def list_certificates(query, user_id=None, actor=current_actor):
     """A page of the certificates the actor sees (filters course_id, user_id, status, ...); `user_id`: one
-    person's (404 when there is no such person)."""
+    person's (to an org admin, 404 when there is no such person; to anyone else an empty page either way, so
+    that the route tells nobody which ids are people)."""
     stmt = visible_certificates(actor)
     if user_id is not None:
-        get_user(user_id)
+        if actor.scope.organization_wide:
+            get_user(user_id)
         stmt = stmt.where(Certificate.user_id == user_id)
     return run_list_query(db.session, stmt, query, CERTIFICATE_LIST)
 

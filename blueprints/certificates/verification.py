@@ -15,8 +15,8 @@ import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import current_app
-from redis.exceptions import RedisError
+from flask import after_this_request, current_app
+from redis.exceptions import RedisError, WatchError
 
 from app.api.types import as_utc
 from app.errors import NotFound
@@ -53,6 +53,18 @@ def require_organization():
     """Verification happens on an organization's address; the platform's has no certificates."""
     if get_current_tenant() is None:
         raise NotFound("Certificates are verified on their organization's address.")
+
+
+def never_cached(*, robots=False):
+    """This answer may be kept by no shared cache without asking again (`no-cache`): a CDN or a proxy in front of
+    the site would otherwise repeat "valid" after a revocation. `robots`: no search engine indexes it (JSON)."""
+
+    @after_this_request
+    def revalidate(response):
+        response.headers["Cache-Control"] = "no-cache"
+        if robots:
+            response.headers["X-Robots-Tag"] = "noindex"
+        return response
 
 
 def normalized_code(code):
@@ -105,9 +117,16 @@ def _facts_from_database(plain_code):
     }
 
 
+def _changed_key(plain_code):
+    return f"{_cache_key(plain_code)}:changed"
+
+
 def _facts(plain_code):
     """The certificate's facts, from the cache when there; a code nobody holds is not cached (it may be
-    issued next minute). Redis down: the database answers, the page does not fail."""
+    issued next minute). Redis down: the database answers, the page does not fail.
+
+    A miss watches the code's `changed` key while it reads the row: a change committed meanwhile (`forget`
+    writes that key) voids the store, so an answer read before a revocation is never kept after it."""
     key = _cache_key(plain_code)
     try:
         cached = redis_connection().get(key)
@@ -116,22 +135,36 @@ def _facts(plain_code):
         return _facts_from_database(plain_code)
     if cached is not None:
         return json.loads(cached)
-    facts = _facts_from_database(plain_code)
-    if facts is not None:
-        try:
-            redis_connection().set(key, json.dumps(facts), ex=CACHE_SECONDS)
-        except RedisError:
-            log.warning("Verification cache unavailable; not kept", exc_info=True)
+    facts = None
+    try:
+        with redis_connection().pipeline() as pipeline:
+            pipeline.watch(_changed_key(plain_code))
+            facts = _facts_from_database(plain_code)
+            if facts is not None:
+                pipeline.multi()
+                pipeline.set(key, json.dumps(facts), ex=CACHE_SECONDS)
+                pipeline.execute()
+    except WatchError:
+        pass  # changed while it was read: this answer stands, nothing is kept
+    except RedisError:
+        log.warning("Verification cache unavailable; not kept", exc_info=True)
+        if facts is None:
+            facts = _facts_from_database(plain_code)
     return facts
 
 
 def forget(*codes):
-    """Drop these certificates' cached facts (after the commit that changed them)."""
-    keys = [_cache_key(normalized_code(code)) for code in codes if code]
-    if not keys:
+    """Drop these certificates' cached facts (after the commit that changed them), and mark them changed so
+    that a reader who read the row before the commit does not store it after."""
+    plain_codes = [normalized_code(code) for code in codes if code]
+    if not plain_codes:
         return
     try:
-        redis_connection().delete(*keys)
+        with redis_connection().pipeline() as pipeline:
+            for plain_code in plain_codes:
+                pipeline.set(_changed_key(plain_code), 1, ex=CACHE_SECONDS)
+            pipeline.delete(*[_cache_key(plain_code) for plain_code in plain_codes])
+            pipeline.execute()
     except RedisError:  # the entry expires after CACHE_SECONDS; a stale answer until then is logged loudly
         log.error("Could not drop cached verification of %s", ", ".join(codes), exc_info=True)
 
@@ -214,8 +247,12 @@ def verify_code(code):
 
 
 def verify_certificate(certificate_id):
-    """The verification of a certificate by its id (the API's `/certificates/{id}/verify`)."""
-    code = db.session.scalar(sa.select(Certificate.code).where(Certificate.id == certificate_id))
+    """The verification of a certificate by its id (the API's `/certificates/{id}/verify`). Ids are a counter
+    anyone can walk, so by id only a public certificate answers; a private one answers as an unknown id does (its
+    code, status and revocation reason are for whoever the holder gave the code to)."""
+    code = db.session.scalar(
+        sa.select(Certificate.code).where(Certificate.id == certificate_id, Certificate.is_public.is_(True))
+    )
     return verify_code(code) if code else {**verify_code(""), "code": None}
 
 

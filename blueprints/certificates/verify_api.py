@@ -120,6 +120,7 @@ class VerifyCode(MethodView):
         """Verify a certificate code (any case, dashes optional): its status, the issuer, the issuance log's head
         and what the holder made public. No sign-in; limited per address."""
         verification.require_organization()
+        verification.never_cached(robots=True)
         return verification.verify_code(code)
 
 
@@ -129,8 +130,10 @@ class VerifyCertificate(MethodView):
     @verification.limit_verifications
     @blp.response(200, VerificationSchema)
     def get(self, certificate_id):
-        """Verify a certificate by its id, as `/verify/{code}` does (an unknown id: status `unknown`)."""
+        """Verify a public certificate by its id, as `/verify/{code}` does (an unknown id or a private certificate:
+        status `unknown`; a private one verifies by its code)."""
         verification.require_organization()
+        verification.never_cached(robots=True)
         return verification.verify_certificate(certificate_id)
 
 

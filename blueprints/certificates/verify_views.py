@@ -23,6 +23,7 @@ ICONS = {"valid": "✓", "revoked": "✕", "expired": "!", "superseded": "↻", 
 def verify_form():
     """Type a certificate's code to check it (`?code=` goes straight to its page)."""
     verification.require_organization()
+    verification.never_cached()
     code = verification.normalized_code(request.args.get("code", ""))
     if code:
         return redirect(url_for("certificate_verify.verify_page", code=verification.display_code(code)[:80]))
@@ -35,6 +36,7 @@ def verify_form():
 def verify_page(code):
     """Whether a certificate is valid, who issued it and, if its holder shares it, whose it is and for what."""
     verification.require_organization()
+    verification.never_cached()
     answer = verification.verify_code(code)
     headline, explanation = HEADLINES[answer["status"]]
     return render_template(

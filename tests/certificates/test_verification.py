@@ -104,7 +104,9 @@ def test_a_reissued_certificate_says_superseded_and_names_its_successor(app, cla
 
 
 def test_the_api_answers_anyone_by_code_or_id_and_the_platform_address_has_no_certificates(app, api, classroom):
-    certificate_id, code = make_certificate(app, classroom.tenant, classroom.course_id, classroom.ids["learner"])
+    certificate_id, code = make_certificate(
+        app, classroom.tenant, classroom.course_id, classroom.ids["learner"], is_public=True
+    )
     anyone = api(classroom.tenant)
     by_code = anyone.get(f"/api/v1/verify/{code.lower().replace('-', '')}")
     assert by_code.status_code == 200 and by_code.get_json()["data"]["status"] == "valid"

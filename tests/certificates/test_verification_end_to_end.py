@@ -89,7 +89,7 @@ def test_done_when_of_issue_13(app, api, tenant, login_as, tmp_path):
     revoked = course["teacher"].post(f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": "Shared answers"})
     assert revoked.status_code == 200, revoked.get_json()
     assert "<h1>Revoked</h1>" in anyone.get(f"/verify/{certificate.code}").get_data(as_text=True)
-    answer = anyone.get(f"/api/v1/certificates/{certificate.id}/verify").get_json()["data"]
+    answer = anyone.get(f"/api/v1/verify/{certificate.code}").get_json()["data"]
     assert (answer["status"], answer["revocation_reason"]) == ("revoked", "Shared answers")
     after = runner.invoke(args=["certificates", "verify", str(tmp_path / "certificate.pdf")])
     assert after.exit_code == 1 and "records: revoked" in after.output  # genuine, and revoked
