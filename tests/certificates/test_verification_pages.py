@@ -62,3 +62,11 @@ def test_an_unknown_code_is_a_page_that_says_so(app, client, classroom):
     assert response.status_code == 200 and "Not found" in html and "noindex" in html
     response, _ = page(client, classroom.tenant, "/verify/" + "A" * 3000)
     assert response.status_code == 200
+
+
+def test_the_offline_check_names_the_file_the_verifier_downloads_as(app, client, classroom):
+    _, code = make_certificate(app, classroom.tenant, classroom.course_id, classroom.ids["learner"])
+    _, html = page(client, classroom.tenant, f"/verify/{code}")
+    download, _ = page(client, classroom.tenant, "/credentials/verifier.py")
+    saved_as = re.search(r'filename="([^"]+)"', download.headers["Content-Disposition"]).group(1)
+    assert f"<code>python {saved_as} certificate.pdf --jwks jwks.json</code>" in html
