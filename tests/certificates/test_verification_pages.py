@@ -55,6 +55,7 @@ def test_a_public_page_shows_holder_and_course_and_a_revocation_changes_it_at_on
     assert revoked.status_code == 200
     _, html = page(client, classroom.tenant, f"/verify/{code}")
     assert "<h1>Revoked</h1>" in html and "Copied work" in html and "Valid certificate" not in html
+    assert "Valid until" not in html and "Expiry date" in html  # a revoked certificate is valid until nothing
 
 
 def test_an_unknown_code_is_a_page_that_says_so(app, client, classroom):
