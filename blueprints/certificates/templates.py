@@ -207,7 +207,11 @@ def html_problems(html):
         tree = sandbox().parse(html)
     except TemplateSyntaxError as error:
         return {"html": [f"Line {error.lineno}: {error.message}"]}
-    unknown = sorted(meta.find_undeclared_variables(tree) - set(PLACEHOLDERS) - {"range"})
+    # Jinja counts a name set in one branch of an `if` as undeclared (the other branch lacks it), so the shipped
+    # default's `{% if signatures|length > 0 %}{% set s = signatures[0] %}` would be refused: names the template
+    # assigns itself (set, for, with) are not placeholders.
+    assigned = {name.name for name in tree.find_all(nodes.Name) if name.ctx in ("store", "param")}
+    unknown = sorted(meta.find_undeclared_variables(tree) - set(PLACEHOLDERS) - assigned - {"range"})
     problems = []
     if unknown:
         problems.append(f"Unknown placeholders: {', '.join(unknown)}. Use {', '.join(sorted(PLACEHOLDERS))}.")
