@@ -67,6 +67,12 @@ cat <<MSG
     teacher              teacher@demo.example
     student              student@demo.example
 
+  Badges and certificates: as the student, finish "Getting started" (its lessons and the quiz), then open
+  My achievements: the worker gives the badges and the certificate (PDF, share link, LinkedIn). Anyone checks
+  a certificate at http://demo.localhost:$port/verify. The teacher: Badges in the menu, and Teaching >
+  Getting started > Certificate / Issued certificates (revoke, re-issue, ZIP). The org admin also: Settings >
+  Certificate templates and Settings > Credentials (signing keys, the issuance log).
+
   Mail (password resets…) goes to a local sink: read it at http://localhost:$port/outbox as the operator.
   Logs of the worker, the event relay, the mail sink and Redis: instance/logs/
 

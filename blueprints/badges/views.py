@@ -203,10 +203,12 @@ def new():
     if not form.course_id.choices:
         raise NotFound("You manage no course to make a badge for.")
     if request.method == "GET":
+        # The fields shown must be those of the strategy and course the selects show (their first options unless
+        # asked for), or "Complete a course" would sit above the manual strategy's text.
         wanted = request.args.get("course_id", type=int)
-        if wanted in {choice.value for choice in form.course_id.choices}:
-            form.course_id.data = wanted
-            form.criteria_strategy.data = "course_completed"
+        choices = [choice.value for choice in form.course_id.choices]
+        form.course_id.data = wanted if wanted in choices else choices[0]
+        form.criteria_strategy.data = "course_completed"
     if form.validate_on_submit():
         try:
             badge = badges.create_badge(_data_from(form, new=True))

@@ -423,7 +423,18 @@ def main(argv=None):
         print(f"INVALID: {error.reason}")
         return 1
     print(summary(claims))
+    print(revocation_note(claims))
     return 0
+
+
+def revocation_note(claims):
+    """What an offline check cannot know: a revocation or a re-issue after signing (a revoked certificate's file
+    still verifies, so say where its current status is)."""
+    where = claims.get("jti") if str(claims.get("jti", "")).startswith(("https://", "http://")) else None
+    return (
+        "Checked offline: the signature, the file and the dates. Whether the issuer has since revoked or replaced "
+        + (f"it: open {where}" if where else "it: ask the issuer")
+    )
 
 
 if __name__ == "__main__":

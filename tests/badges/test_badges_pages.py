@@ -135,3 +135,15 @@ def test_a_teacher_makes_gives_and_revokes_a_badge_from_the_pages(app, school):
     assert learner_menu.status_code == 200 and "Helper" in learner_menu.get_data(as_text=True)
     assert holder.get(f"/badges/{badge_id}").status_code == 403  # managing it is the staff's
     assert holder.get("/badges/new").status_code == 403
+
+
+def test_a_new_badges_criteria_fields_are_those_of_the_strategy_the_select_shows(app, school):
+    tenant = school["tenant"]
+    badge_course(app, school)
+    page = Browser(app, tenant)
+    page.sign_in("teacher@example.org")
+    html = page.get("/badges/new").get_data(as_text=True)
+    shown = re.search(r'<select[^>]*name="criteria_strategy".*?</select>', html, re.S).group(0)
+    selected = re.search(r"<option[^>]*\bselected\b[^>]*>", shown) or re.search(r"<option[^>]*>", shown)
+    assert 'value="course_completed"' in selected.group(0)  # what the select shows: chosen, or else the first
+    assert 'name="criteria-course_id"' in html  # not the manual strategy's "only its managers give it"

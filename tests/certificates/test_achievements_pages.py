@@ -136,3 +136,11 @@ def test_my_achievements_shows_the_badges_earned_and_the_progress_towards_the_ot
     badges = page[page.index('id="badges-heading"') :]
     assert "Helper" in badges and "Earned" in badges
     assert "Badges you can earn" in badges and "Physics finisher" in badges and "<progress" in badges
+
+
+def test_a_badge_given_only_by_hand_shows_how_it_is_earned_not_a_progress_bar(app, classroom):
+    create_badge(classroom.teacher, name="Helpful neighbour", course_id=classroom.course_id)
+    page = signed_in(app, classroom.tenant, "ada@example.org").get("/achievements").get_data(as_text=True)
+    earnable = page[page.index("Badges you can earn") :]
+    assert "Helpful neighbour" in earnable and "Given by hand" in earnable
+    assert "<progress" not in earnable and "0 %" not in earnable

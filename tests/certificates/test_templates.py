@@ -92,6 +92,17 @@ def test_syntax_errors_name_their_line_and_unknown_placeholders_are_named(app, t
         assert "Unknown placeholders: config, email" in problems(error)[0]
 
 
+def test_the_shipped_default_passes_its_own_check_so_an_edited_copy_saves(app, tenant, people):
+    assert templates.html_problems(templates.DEFAULT_HTML) == {}
+    with tenant_context(tenant, app):
+        shipped = templates.default_template()
+        html = shipped.html.replace("CERTIFICATE OF COMPLETION", "CERTIFICATE OF ACHIEVEMENT")
+        templates.update_template(shipped.id, {"html": html}, actor=people["admin"]())
+        pdf = templates.preview_pdf(shipped.id, actor=people["admin"]())
+    assert "CERTIFICATE OF ACHIEVEMENT" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "Unknown placeholders: s" in templates.html_problems("{{ s.name }}")["html"][0]
+
+
 def test_values_are_escaped(app, tenant):
     context = {"learner_name": "<script>alert(1)</script>"}
     assert templates.render_body("<p>{{ learner_name }}</p>", context) == "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"

@@ -55,6 +55,7 @@ def test_a_public_page_shows_holder_and_course_and_a_revocation_changes_it_at_on
     assert revoked.status_code == 200
     _, html = page(client, classroom.tenant, f"/verify/{code}")
     assert "<h1>Revoked</h1>" in html and "Copied work" in html and "Valid certificate" not in html
+    assert "Valid until" not in html and "Expiry date" in html  # a revoked certificate is valid until nothing
 
 
 def test_an_unknown_code_is_a_page_that_says_so(app, client, classroom):
@@ -62,3 +63,11 @@ def test_an_unknown_code_is_a_page_that_says_so(app, client, classroom):
     assert response.status_code == 200 and "Not found" in html and "noindex" in html
     response, _ = page(client, classroom.tenant, "/verify/" + "A" * 3000)
     assert response.status_code == 200
+
+
+def test_the_offline_check_names_the_file_the_verifier_downloads_as(app, client, classroom):
+    _, code = make_certificate(app, classroom.tenant, classroom.course_id, classroom.ids["learner"])
+    _, html = page(client, classroom.tenant, f"/verify/{code}")
+    download, _ = page(client, classroom.tenant, "/credentials/verifier.py")
+    saved_as = re.search(r'filename="([^"]+)"', download.headers["Content-Disposition"]).group(1)
+    assert f"<code>python {saved_as} certificate.pdf --jwks jwks.json</code>" in html

@@ -5,6 +5,7 @@ import ast
 import io
 import json
 import random
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -78,6 +79,8 @@ def test_the_downloaded_verifier_checks_a_certificate_pdf(certificate, tmp_path)
     valid = run_isolated(tmp_path, "certificate.pdf", "--jwks", "jwks.json")
     assert valid.returncode == 0, valid.stderr
     assert valid.stdout.startswith('VALID: TesseraCertificate "Fire safety" for Zoë Ünal')
+    jti = re.search(r"\(id (\S+)\)\.", valid.stdout).group(1)  # a revoked one still verifies: say where to look
+    assert valid.stdout.splitlines()[1].endswith(f"revoked or replaced it: open {jti}" if "://" in jti else "issuer")
     changed = bytearray(embedded)
     changed[len(changed) // 3] ^= 0x01
     (tmp_path / "changed.pdf").write_bytes(changed)
