@@ -50,7 +50,7 @@ def test_on_a_phone_the_navigation_is_a_menu_opened_with_the_keyboard(browser, l
     page.close()
 
 
-def test_on_a_desktop_the_navigation_is_one_row_without_a_menu_button(browser, live_server, make_tenant):
+def test_on_a_desktop_the_navigation_stands_in_rows_without_a_menu_button(browser, live_server, make_tenant):
     tenant = make_tenant()
     page = open_signed_in(browser, live_server, tenant, "admin@example.org", "/people", 1280, 800)
     expect(page.locator("header summary")).to_be_hidden()
@@ -61,6 +61,8 @@ def test_on_a_desktop_the_navigation_is_one_row_without_a_menu_button(browser, l
         tops.add(round(link.bounding_box()["y"]))
     if os.environ.get("SCREENSHOT_DIR"):
         page.screenshot(path=os.path.join(os.environ["SCREENSHOT_DIR"], "menu-1280.png"))
-    assert len(tops) == 1, tops
-    assert page.locator("header").bounding_box()["height"] < 100
+    # An org admin's links outgrow one row at 1280 (badges came in issue 13): they wrap onto a second row, never
+    # behind a menu button (test_header_layout.py checks that nothing overlaps).
+    assert len(tops) <= 2, tops
+    assert page.locator("header").bounding_box()["height"] < 140
     page.close()
