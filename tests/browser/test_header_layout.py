@@ -1,4 +1,4 @@
-"""The site header holds every role's menu and any e-mail at 375 and 1280 px: no two items overlap, nothing
+"""The site header holds every role's menu and any e-mail at 375, 1024 and 1280 px: no two items overlap, nothing
 spills out of the header or the window, and a name too long for its place ends in an ellipsis with the whole
 name in its title."""
 
@@ -10,7 +10,7 @@ from tests.conftest import PASSWORD, make_user
 from tests.support.browser import open_signed_in
 
 pytestmark = pytest.mark.browser
-SIZES = [(1280, 800), (375, 812)]
+SIZES = [(1280, 800), (1024, 768), (375, 812)]
 LONG_EMAIL = "alexandra.konstantinopoulou-whitfield.registrar@example.org"  # 60 characters
 ROLES = ["org_admin", "branch_manager", "teacher", "student"]
 
