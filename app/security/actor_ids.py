@@ -13,12 +13,15 @@ class ActorIds(NamedTuple):
     api_key_id: int | None
 
 
+NOBODY = ActorIds(None, None)  # the system acted (e.g. on a learner's completion), no person and no key
+
+
 def actor_ids(principal):
     """(user_id, api_key_id) for the principal: one of them set, the other None (both None for nobody)."""
     if principal is None:
-        return ActorIds(None, None)
+        return NOBODY
     if principal.kind == "user":
         return ActorIds(principal.id, None)
     if principal.kind == "api_key":
         return ActorIds(None, principal.id)
-    return ActorIds(None, None)  # a platform operator is no row of the tenant's database
+    return NOBODY  # a platform operator is no row of the tenant's database

@@ -115,10 +115,17 @@ class AwardSchema(ma.Schema):
     public_id = ma.fields.String()
     awarded_at = UtcDateTime()
     expires_at = UtcDateTime(allow_none=True)
-    awarded_by_id = ma.fields.Integer(allow_none=True)
+    awarded_by_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the person who gave it by hand (null with a null key: earned)"}
+    )
+    awarded_by_api_key_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the API key that gave it by hand (null with a null person: earned)"}
+    )
     reason = ma.fields.String()
     revoked = ma.fields.Boolean()
     revoked_at = UtcDateTime(allow_none=True)
+    revoked_by_id = ma.fields.Integer(allow_none=True, metadata={"description": "the person who revoked it"})
+    revoked_by_api_key_id = ma.fields.Integer(allow_none=True, metadata={"description": "the API key that did"})
     revocation_reason = ma.fields.String(allow_none=True)
     urls = ma.fields.Nested(UrlsSchema)
 

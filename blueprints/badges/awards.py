@@ -19,7 +19,7 @@ from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
 from app.security.actor import current_actor
-from app.security.actor_ids import actor_ids
+from app.security.actor_ids import NOBODY, actor_ids
 from app.tenancy.locks import locked
 from app.tenancy.models import utcnow
 from blueprints.badges import badges as badge_services
@@ -148,12 +148,12 @@ def _sign(badge, award, email):
     ), credential_id
 
 
-def award(badge_id, user_id, *, manual=False, by=None, reason="", evidence=None):
+def award(badge_id, user_id, *, manual=False, by=NOBODY, reason="", evidence=None):
     """Give the badge to the learner (once): the award row, its signed credential, a log entry and the event,
     committed. None when they hold it already (unrevoked, unexpired). A revoked or expired award is given again
     (renewed) on the same row, with a new credential, by hand only (`manual`): an automatic award (its criteria
     were met) finds it under the lock and gives nothing, even when its event read the learner's awards before
-    the revocation. `by`: the person who gave it by hand (None for an API key, still logged as manual)."""
+    the revocation. `by`: the (user id, API key id) that gave it by hand; neither for an automatic award."""
     badge = locked(sa.select(Badge).where(Badge.id == badge_id))
     if not badge:
         raise NotFound("No such badge.")
@@ -171,11 +171,11 @@ def award(badge_id, user_id, *, manual=False, by=None, reason="", evidence=None)
     row = held or BadgeAward(badge_id=badge.id, user_id=user_id, public_id=secrets.token_hex(16))
     row.awarded_at = now
     row.expires_at = add_months(now, badge.valid_months) if badge.valid_months else None
-    row.awarded_by_id = by
+    row.awarded_by_id, row.awarded_by_api_key_id = by
     row.reason = reason or ""
     row.evidence = evidence or {}
     row.recipient_salt = secrets.token_hex(16)
-    row.revoked_at = row.revoked_by_id = row.revocation_reason = None
+    row.revoked_at = row.revoked_by_id = row.revoked_by_api_key_id = row.revocation_reason = None
     if held is None:
         db.session.add(row)
     db.session.flush()
@@ -192,14 +192,15 @@ def award(badge_id, user_id, *, manual=False, by=None, reason="", evidence=None)
             "credential_sha256": hashlib.sha256(row.credential_jwt.encode()).hexdigest(),
             "manual": manual,
         },
-        actor_user_id=by,
+        actor_user_id=by.user_id,
+        actor_api_key_id=by.api_key_id,
     )
     emit_after_commit(db.session, "badge.awarded", badge_id=badge.id, award_id=row.id, user_id=user_id)
     db.session.commit()
     return row
 
 
-def revoke(award_row, reason, *, by=None):
+def revoke(award_row, reason, *, by=NOBODY):
     """Revoke an award (with a reason): its hosted assertion answers revoked and the revocation list marks its
     credentials (`status`); a log entry and `badge.revoked`. Revoking a revoked award is a 409."""
     reason = (reason or "").strip()
@@ -212,7 +213,7 @@ def revoke(award_row, reason, *, by=None):
     if award_row.revoked_at is not None:
         raise Conflict("This award is revoked already.", code="ALREADY_REVOKED")
     award_row.revoked_at = utcnow().replace(microsecond=0)
-    award_row.revoked_by_id = by
+    award_row.revoked_by_id, award_row.revoked_by_api_key_id = by
     award_row.revocation_reason = reason
     status.revoke_entries(award_row.id)
     ledger.append(
@@ -220,7 +221,8 @@ def revoke(award_row, reason, *, by=None):
         "badge_award",
         award_row.id,
         {"badge_id": award_row.badge_id, "user_id": award_row.user_id, "reason": reason},
-        actor_user_id=by,
+        actor_user_id=by.user_id,
+        actor_api_key_id=by.api_key_id,
     )
     emit_after_commit(
         db.session, "badge.revoked", badge_id=award_row.badge_id, award_id=award_row.id, user_id=award_row.user_id
@@ -298,8 +300,10 @@ def award_by_hand(badge_id, user_id, reason="", actor=current_actor):
     if badge.status != BadgeStatus.ACTIVE:
         raise Conflict("Only an active badge can be given.", code="BADGE_NOT_ACTIVE")
     _person_in_reach(badge, user_id, actor)
-    by, _api_key_id = actor_ids(actor.principal)
-    if by is not None and by == user_id:  # an award by hand is someone's word for the learner: not one's own
+    by = actor_ids(actor.principal)
+    if (
+        by.user_id is not None and by.user_id == user_id
+    ):  # an award by hand is someone's word for the learner: not one's own
         raise PermissionDenied("Nobody gives a badge to themselves; ask another of its managers.", code="SELF_AWARD")
     facts = LearnerFacts(user_id)
     evidence = {
@@ -325,8 +329,7 @@ def revoke_by_hand(badge_id, user_id, reason, actor=current_actor):
     held = held_award(badge.id, user_id)
     if held is None or db.session.scalar(holders_in_reach(badge, actor).where(BadgeAward.user_id == user_id)) is None:
         raise NotFound("This learner does not hold this badge.")
-    by, _api_key_id = actor_ids(actor.principal)
-    return revoke(held, reason, by=by)
+    return revoke(held, reason, by=actor_ids(actor.principal))
 
 
 def list_awards(badge_id, query, actor=current_actor):

@@ -56,13 +56,16 @@ class BadgeAward(TenantModel):
     public_id = sa.Column(sa.String(32), nullable=False, unique=True)  # in the Open Badges URLs
     awarded_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     expires_at = sa.Column(sa.DateTime)
-    awarded_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))  # NULL: automatic
+    # both NULL: awarded automatically; else the person or the API key that gave it by hand
+    awarded_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    awarded_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))
     reason = sa.Column(sa.String(500), nullable=False, default="")  # a manual award's reason
     evidence = sa.Column(sa.JSON, nullable=False, default=dict)  # what was met (the strategy's report)
     recipient_salt = sa.Column(sa.String(32), nullable=False)  # Open Badges 2.0 hashed recipient
     credential_jwt = sa.Column(sa.Text)  # the signed OpenBadgeCredential (VC-JWT)
     revoked_at = sa.Column(sa.DateTime)
     revoked_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))
     revocation_reason = sa.Column(sa.String(500))
 
 

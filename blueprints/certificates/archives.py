@@ -1,6 +1,7 @@
 """A ZIP of a course's current certificates, for its managers and org admins: built by an RQ job that reports
 its progress on the archive's row (`done` of `total`), stored in the media storage, downloadable by whoever
-asked for it. Each PDF is named `<holder>-<code>.pdf`, in letters a file system anywhere accepts."""
+(the person or the API key) asked for it. Each PDF is named `<holder>-<code>.pdf`, in letters a file system
+anywhere accepts."""
 
 import tempfile
 import time
@@ -12,7 +13,7 @@ from app.errors import NotFound, PermissionDenied
 from app.extensions import db
 from app.jobs import enqueue
 from app.security.actor import current_actor
-from app.security.actor_ids import actor_ids
+from app.security.actor_ids import NOBODY, ActorIds, actor_ids
 from app.storage import media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
@@ -42,8 +43,13 @@ def request_archive(course_id, actor=current_actor):
     """Start building the ZIP of a course's certificates (its managers and org admins); poll the archive."""
     course = access.course_for(course_id, "manage", actor)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(archived_certificates(course.id).subquery()))
+    requester = actor_ids(actor.principal)
     archive = CertificateArchive(
-        course_id=course.id, requested_by_id=actor_ids(actor.principal).user_id, status=QUEUED, total=total
+        course_id=course.id,
+        requested_by_id=requester.user_id,
+        requested_by_api_key_id=requester.api_key_id,
+        status=QUEUED,
+        total=total,
     )
     db.session.add(archive)
     db.session.commit()
@@ -52,17 +58,21 @@ def request_archive(course_id, actor=current_actor):
 
 
 def archive_for(archive_id, actor=current_actor):
-    """An archive the actor asked for and may still ask for (nobody else sees it: it holds certificates of the
-    course as it was; a teacher taken off the course since has no more right to it)."""
+    """An archive the actor (the person or the API key) asked for and may still ask for (nobody else sees it: it
+    holds certificates of the course as it was; a teacher taken off the course since has no more right to it)."""
     archive = db.session.get(CertificateArchive, archive_id)
-    requester = actor_ids(actor.principal).user_id if actor.is_authenticated else None
-    if archive is None or requester is None or archive.requested_by_id != requester:
+    requester = actor_ids(actor.principal if actor.is_authenticated else None)
+    if archive is None or requester == NOBODY or requester != _requester(archive):
         raise NotFound("No such certificate archive.")
     try:
         access.course_for(archive.course_id, "manage", actor)
     except (NotFound, PermissionDenied):
         raise NotFound("No such certificate archive.") from None
     return archive
+
+
+def _requester(archive):
+    return ActorIds(archive.requested_by_id, archive.requested_by_api_key_id)
 
 
 def build_archive(archive_id):

@@ -32,13 +32,20 @@ class CertificateSchema(ma.Schema):
     completed_at = UtcDateTime()
     issued_at = UtcDateTime()
     expires_at = UtcDateTime(allow_none=True)
-    issued_by_id = ma.fields.Integer(allow_none=True, metadata={"description": "null: issued on completion"})
+    issued_by_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the person who issued it (null with a null key: on completion)"}
+    )
+    issued_by_api_key_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the API key that issued it (null with a null person: on completion)"}
+    )
     status = ma.fields.String(
         attribute="render_status", metadata={"enum": ["pending", "ready", "failed"], "description": "its PDF's"}
     )
     render_error = ma.fields.String(allow_none=True)
     is_public = ma.fields.Boolean()
     revoked_at = UtcDateTime(allow_none=True)
+    revoked_by_id = ma.fields.Integer(allow_none=True, metadata={"description": "the person who revoked it"})
+    revoked_by_api_key_id = ma.fields.Integer(allow_none=True, metadata={"description": "the API key that revoked it"})
     revocation_reason = ma.fields.String(allow_none=True)
     superseded_at = UtcDateTime(allow_none=True)
     superseded_by_id = ma.fields.Integer(allow_none=True)

@@ -32,6 +32,7 @@ from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue, redis_connection
 from app.security.actor import current_actor
+from app.security.actor_ids import NOBODY, actor_ids
 from app.storage import media_storage
 from app.tenancy.context import current_tenant, require_tenant, tenant_context
 from app.tenancy.models import Tenant, TenantStatus, utcnow
@@ -105,10 +106,12 @@ def _naive(moment):
     return moment.replace(tzinfo=None) if moment is not None and moment.tzinfo else moment
 
 
-def issue_certificate(course_id, user_id, *, issued_by_id=None, completed_at=None, expires_at=KEEP, commit=True):
+def issue_certificate(course_id, user_id, *, issued_by=NOBODY, completed_at=None, expires_at=KEEP, commit=True):
     """A new certificate for this learner and course, pending its PDF; None when the course gives none or the
     learner already holds a current one (also when another issue of the same got there first).
 
+    `issued_by`: the (user id, API key id) that issued it by hand or re-issued it; neither for an issue on
+    completion.
     `expires_at`: given, instead of the course's validity from today (a re-issue keeps the old date).
     `commit=False`: written in the caller's transaction (a re-issue supersedes the old one in the same
     commit); the render is queued when that transaction commits, and None then also means nothing changed."""
@@ -131,7 +134,8 @@ def issue_certificate(course_id, user_id, *, issued_by_id=None, completed_at=Non
             completed_at=completed_at,
             issued_at=issued_at,
             expires_at=_expiry(issued_at, course_settings.valid_months) if expires_at is KEEP else expires_at,
-            issued_by_id=issued_by_id,
+            issued_by_id=issued_by.user_id,
+            issued_by_api_key_id=issued_by.api_key_id,
             render_status=CertificateStatus.PENDING,
             is_public=False,
         )
@@ -152,7 +156,8 @@ def issue_certificate(course_id, user_id, *, issued_by_id=None, completed_at=Non
                     "issued_at": certificate.issued_at.isoformat(),
                     "expires_at": certificate.expires_at.isoformat() if certificate.expires_at else None,
                 },
-                actor_user_id=issued_by_id,
+                actor_user_id=issued_by.user_id,
+                actor_api_key_id=issued_by.api_key_id,
             )
             emit_after_commit(
                 db.session, "certificate.issued", certificate_id=certificate.id, course_id=course_id, user_id=user_id
@@ -189,8 +194,7 @@ def issue_by_hand(course_id, user_id, actor=current_actor):
         raise ValidationFailed(
             "This course gives no certificate.", {"course_id": ["Certificates are turned off for this course."]}
         )
-    issued_by = actor.id if actor.kind == "user" else None
-    certificate = issue_certificate(course_id, user_id, issued_by_id=issued_by)
+    certificate = issue_certificate(course_id, user_id, issued_by=actor_ids(actor.principal))
     if certificate is None:
         existing = current_certificate(course_id, user_id)
         raise Conflict(
@@ -428,7 +432,16 @@ CERTIFICATE_LIST = ListSpec(
     default_sort=("-issued_at",),
     fields=frozenset(
         {"id", "code", "user_id", "course_id", "template_id", "holder_name", "course_title", "completed_at"}
-        | {"issued_at", "expires_at", "issued_by_id", "status", "render_error", "is_public", "revoked_at"}
+        | {
+            "issued_at",
+            "expires_at",
+            "issued_by_id",
+            "issued_by_api_key_id",
+            "status",
+            "render_error",
+            "is_public",
+            "revoked_at",
+        }
         | {"revocation_reason", "superseded_at", "superseded_by_id", "pdf_url", "verify_url", "pdf_sha256"}
     ),
     tiebreaker=Certificate.id,

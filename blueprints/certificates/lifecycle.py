@@ -25,7 +25,7 @@ from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
 from app.security.actor import current_actor
-from app.security.actor_ids import actor_ids
+from app.security.actor_ids import NOBODY, actor_ids
 from app.storage import media_storage
 from app.tenancy.models import utcnow
 from blueprints.branches.queries import people_of
@@ -130,15 +130,22 @@ def revoke(certificate_id, reason, actor=current_actor):
     """Revoke a certificate with a reason: it verifies as revoked from now on, with the date and the reason."""
     reason = _clean_reason(reason)
     certificate = certificate_for(certificate_id, "manage", actor)
-    user_id = actor_ids(actor.principal).user_id
+    by = actor_ids(actor.principal)
     now = utcnow()
-    _retire(certificate, revoked_at=now, revoked_by_id=user_id, revocation_reason=reason)
+    _retire(
+        certificate,
+        revoked_at=now,
+        revoked_by_id=by.user_id,
+        revoked_by_api_key_id=by.api_key_id,
+        revocation_reason=reason,
+    )
     ledger.append(
         "revoked",
         SUBJECT,
         certificate.id,
         {"code": certificate.code, "reason": reason, "revoked_at": now.isoformat()},
-        actor_user_id=user_id,
+        actor_user_id=by.user_id,
+        actor_api_key_id=by.api_key_id,
     )
     emit_after_commit(
         db.session,
@@ -152,15 +159,16 @@ def revoke(certificate_id, reason, actor=current_actor):
     return certificate
 
 
-def _replace(old, user_id, *, completed_at, expires_at_from_old):
-    """Supersede `old` and issue its successor; None (and nothing changed) when the course gives none. All of it
-    (the supersede, the new row, the link, the log entries) is written in the caller's one commit."""
+def _replace(old, by, *, completed_at, expires_at_from_old):
+    """Supersede `old` and issue its successor, `by` (user id, API key id) who re-issued it; None (and nothing
+    changed) when the course gives none. All of it (the supersede, the new row, the link, the log entries) is
+    written in the caller's one commit."""
     now = utcnow()
     _retire(old, superseded_at=now)
     new = issuance.issue_certificate(
         old.course_id,
         old.user_id,
-        issued_by_id=user_id,
+        issued_by=by,
         completed_at=completed_at,
         # a new name is not a new completion: the validity stays
         expires_at=old.expires_at if expires_at_from_old else issuance.KEEP,
@@ -171,13 +179,10 @@ def _replace(old, user_id, *, completed_at, expires_at_from_old):
         return None
     old.superseded_by_id = new.id
     db.session.flush()
-    ledger.append("superseded", SUBJECT, old.id, {"code": old.code, "superseded_by": new.code}, actor_user_id=user_id)
+    actor = {"actor_user_id": by.user_id, "actor_api_key_id": by.api_key_id}
+    ledger.append("superseded", SUBJECT, old.id, {"code": old.code, "superseded_by": new.code}, **actor)
     ledger.append(
-        "reissued",
-        SUBJECT,
-        new.id,
-        {"code": new.code, "replaces": old.code, "holder_name": new.holder_name},
-        actor_user_id=user_id,
+        "reissued", SUBJECT, new.id, {"code": new.code, "replaces": old.code, "holder_name": new.holder_name}, **actor
     )
     return new
 
@@ -186,8 +191,7 @@ def reissue(certificate_id, actor=current_actor):
     """A new certificate with the holder's current name (after a name change); the old one verifies as
     superseded, naming the new one. The new one keeps the old one's completion and expiry dates."""
     old = certificate_for(certificate_id, "manage", actor)
-    user_id = actor_ids(actor.principal).user_id
-    new = _replace(old, user_id, completed_at=old.completed_at, expires_at_from_old=True)
+    new = _replace(old, actor_ids(actor.principal), completed_at=old.completed_at, expires_at_from_old=True)
     if new is None:
         raise Conflict("This course gives no certificate any more: it cannot be re-issued.", code="NO_CERTIFICATE")
     verification.forget_after_commit(old.code, new.code)
@@ -208,7 +212,7 @@ def renew_on_completion(course_id, user_id, completed_at=None):
     )
     if expired is None:
         return None
-    new = _replace(expired, None, completed_at=completed_at or utcnow(), expires_at_from_old=False)
+    new = _replace(expired, NOBODY, completed_at=completed_at or utcnow(), expires_at_from_old=False)
     if new is None:
         return None
     verification.forget_after_commit(expired.code, new.code)

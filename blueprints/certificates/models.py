@@ -72,7 +72,9 @@ class Certificate(TenantModel):
     completed_at = sa.Column(sa.DateTime, nullable=False)
     issued_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     expires_at = sa.Column(sa.DateTime)
-    issued_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))  # NULL: automatic
+    # both NULL: issued on completion; else the person or the API key that issued it
+    issued_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    issued_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))
     credential_jwt = sa.Column(sa.Text)  # the signed credential (VC-JWT), also embedded in the PDF
     render_status = sa.Column(sa.String(10), nullable=False, default=CertificateStatus.PENDING)
     render_error = sa.Column(sa.String(500))
@@ -81,6 +83,7 @@ class Certificate(TenantModel):
     is_public = sa.Column(sa.Boolean, nullable=False, default=False)  # the holder's choice
     revoked_at = sa.Column(sa.DateTime)
     revoked_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))
     revocation_reason = sa.Column(sa.String(500))
     superseded_at = sa.Column(sa.DateTime)
     superseded_by_id = sa.Column(sa.Integer, sa.ForeignKey("certificates.id", ondelete="SET NULL"))
@@ -88,13 +91,14 @@ class Certificate(TenantModel):
 
 
 class CertificateArchive(TenantModel):
-    """A ZIP of a course's certificates, built by a job for an admin who asked for it."""
+    """A ZIP of a course's certificates, built by a job for the person or API key that asked for it."""
 
     __tablename__ = "certificate_archives"
 
     id = sa.Column(sa.Integer, primary_key=True)
     course_id = sa.Column(sa.Integer, sa.ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True)
     requested_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
+    requested_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))
     status = sa.Column(sa.String(10), nullable=False, default="queued")  # queued, running, done, failed
     done = sa.Column(sa.Integer, nullable=False, default=0)
     total = sa.Column(sa.Integer, nullable=False, default=0)

@@ -94,7 +94,11 @@ class CertificateStateSchema(ma.Schema):
     issued_at = UtcDateTime()
     expires_at = UtcDateTime(allow_none=True)
     render_status = ma.fields.String()
+    issued_by_id = ma.fields.Integer(allow_none=True, metadata={"description": "the person who (re-)issued it"})
+    issued_by_api_key_id = ma.fields.Integer(allow_none=True, metadata={"description": "the API key that did"})
     revoked_at = UtcDateTime(allow_none=True)
+    revoked_by_id = ma.fields.Integer(allow_none=True, metadata={"description": "the person who revoked it"})
+    revoked_by_api_key_id = ma.fields.Integer(allow_none=True, metadata={"description": "the API key that did"})
     revocation_reason = ma.fields.String(allow_none=True)
     superseded_at = UtcDateTime(allow_none=True)
     superseded_by_id = ma.fields.Integer(allow_none=True)
@@ -107,6 +111,10 @@ class ArchiveSchema(ma.Schema):
     done = ma.fields.Integer(metadata={"description": "certificates written so far"})
     total = ma.fields.Integer()
     error = ma.fields.String(allow_none=True)
+    requested_by_id = ma.fields.Integer(allow_none=True, metadata={"description": "the person who asked for it"})
+    requested_by_api_key_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the API key that asked for it (only it may download it)"}
+    )
     created_at = UtcDateTime()
     finished_at = UtcDateTime(allow_none=True)
 
@@ -185,7 +193,7 @@ class CertificateArchiveById(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, ArchiveSchema)
     def get(self, archive_id):
-        """An archive's progress (`done` of `total`), for the person who asked for it."""
+        """An archive's progress (`done` of `total`), for the person or the API key that asked for it."""
         return archives.archive_for(archive_id, current_actor)
 
 

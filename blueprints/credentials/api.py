@@ -41,7 +41,8 @@ class LedgerEntrySchema(ma.Schema):
     data = ma.fields.Function(ledger.logged_data, dump_only=True, metadata={"description": "what was logged"})
     prev_hash = ma.fields.String(metadata={"description": "the entry before's hash (64 zeros for the first)"})
     entry_hash = ma.fields.String(metadata={"description": "sha256(prev_hash + newline + canonical payload)"})
-    actor_user_id = Integer(allow_none=True)
+    actor_user_id = Integer(allow_none=True, metadata={"description": "the person who acted"})
+    actor_api_key_id = Integer(allow_none=True, metadata={"description": "the API key that acted"})
     created_at = UtcDateTime()
 
 

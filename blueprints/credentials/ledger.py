@@ -28,6 +28,7 @@ ENTRY_LIST = ListSpec(
         "subject_type": LedgerEntry.subject_type,
         "subject_id": LedgerEntry.subject_id,
         "actor_user_id": LedgerEntry.actor_user_id,
+        "actor_api_key_id": LedgerEntry.actor_api_key_id,
         "created_at": LedgerEntry.created_at,
     },
     sorts={"seq": LedgerEntry.seq, "created_at": LedgerEntry.created_at},
@@ -42,6 +43,7 @@ ENTRY_LIST = ListSpec(
             "prev_hash",
             "entry_hash",
             "actor_user_id",
+            "actor_api_key_id",
             "created_at",
         }
     ),
@@ -72,8 +74,9 @@ def _last_entry():
     return db.session.scalars(sa.select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(1)).first()
 
 
-def append(action, subject_type, subject_id, data, actor_user_id=None):
-    """Log `action` on a subject (e.g. "issued", "certificate", 12, {...}) in the caller's transaction.
+def append(action, subject_type, subject_id, data, actor_user_id=None, actor_api_key_id=None):
+    """Log `action` on a subject (e.g. "issued", "certificate", 12, {...}) in the caller's transaction, by the
+    person or the API key that acted (neither: done by the system, e.g. on completion).
 
     The entry takes the next `seq`; a concurrent append waits until this transaction ends."""
     at = utcnow()
@@ -99,6 +102,7 @@ def append(action, subject_type, subject_id, data, actor_user_id=None):
             prev_hash=prev_hash,
             entry_hash=entry_hash(prev_hash, payload),
             actor_user_id=actor_user_id,
+            actor_api_key_id=actor_api_key_id,
             created_at=at,
         )
         db.session.add(entry)

@@ -41,6 +41,7 @@ class LedgerEntry(TenantModel):
     prev_hash = sa.Column(sa.String(64), nullable=False)  # "0" * 64 for the first entry
     entry_hash = sa.Column(sa.String(64), nullable=False, unique=True)
     actor_user_id = sa.Column(sa.Integer)  # no FK: the log outlives the people in it
+    actor_api_key_id = sa.Column(sa.Integer)  # the API key that acted (no FK either: keys are deleted)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
 
     __table_args__ = (sa.Index("ix_ledger_entries_subject", "subject_type", "subject_id"),)
