@@ -7,8 +7,9 @@ from app.events.models import OutboxEvent
 from app.extensions import db
 from app.jobs import get_queue
 from app.tenancy.context import tenant_context
-from blueprints.badges import backfill
+from blueprints.badges import backfill, jobs
 from blueprints.badges.models import BadgeAward
+from blueprints.users.services import create_user
 from tests.conftest import run_jobs
 from tests.support.badges import badge_course, complete_course, create_badge, take_quiz
 from tests.support.browser import Browser
@@ -131,3 +132,45 @@ def test_a_badge_made_active_or_whose_criteria_change_is_backfilled_by_one_job(a
     assert switched.status_code == 200, switched.get_json()
     run_jobs(app)  # now completing the course earns it: students[2], who did
     assert _holders(app, tenant, scored["id"]) == {students[0]: False, students[2]: False}
+
+
+def test_checking_many_learners_costs_a_few_queries_a_batch_not_some_per_learner(app, school):
+    tenant = school["tenant"]
+    course_id, item_ids, _quiz_id = badge_course(app, school)
+    teacher, learners, students = school["teacher"], school["learners"], school["students"]
+    with tenant_context(tenant, app):
+        crowd = [create_user(f"crowd{n}@example.org", "student").id for n in range(60)]
+    enrolled = teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": crowd})
+    assert enrolled.status_code in (200, 201), enrolled.get_json()
+    badge = create_badge(
+        teacher,
+        name="Both",
+        course_id=course_id,
+        criteria_strategy="courses",
+        criteria={"course_ids": [course_id], "mode": "all"},
+        status="draft",
+    )
+    complete_course(learners[0], item_ids)
+    run_jobs(app)
+    teacher.put(f"/api/v1/badges/{badge['id']}", json={"status": "active"})
+
+    statements = []
+
+    def count(_connection, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    with tenant_context(tenant, app):
+        engine = db.session.get_bind(mapper=sa.inspect(BadgeAward))
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            jobs.backfill_badge(badge["id"])  # what the worker runs, counted
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        checked = backfill.status_of(badge["id"])
+    assert (checked["checked"], checked["awarded"]) == (63, 1)
+    assert _holders(app, tenant, badge["id"]) == {students[0]: False}
+    # 63 learners checked: a few reads (the batch's people, their completions, the course's name), and one award's
+    # writes (some fifteen statements: the lock, the row, its credential, the log, the event); 21 measured
+    assert len(statements) < 30, len(statements)
+    run_jobs(app)  # the queued job: nobody left to give it to
+    assert _holders(app, tenant, badge["id"]) == {students[0]: False}
