@@ -1,6 +1,10 @@
 """Backfill: a badge activated (or made active, or whose criteria change) after learners met it is given to them
 by a job on the real worker, once, never again to someone whose award was revoked; the badge's page says so."""
 
+import os
+from pathlib import Path
+
+import pytest
 import sqlalchemy as sa
 
 from app.events.models import OutboxEvent
@@ -12,7 +16,9 @@ from blueprints.badges.models import BadgeAward
 from blueprints.users.services import create_user
 from tests.conftest import run_jobs
 from tests.support.badges import badge_course, complete_course, create_badge, take_quiz
-from tests.support.browser import Browser
+from tests.support.browser import Browser, accessibility_violations, layout_problems, open_signed_in
+
+SHOTS = Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else None
 
 
 def _holders(app, tenant, badge_id):
@@ -174,3 +180,33 @@ def test_checking_many_learners_costs_a_few_queries_a_batch_not_some_per_learner
     assert len(statements) < 30, len(statements)
     run_jobs(app)  # the queued job: nobody left to give it to
     assert _holders(app, tenant, badge["id"]) == {students[0]: False}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_badges_page_says_whom_the_backfill_gave_it_to(app, school, browser, live_server, width):
+    tenant = school["tenant"]
+    course_id, item_ids, _quiz_id = badge_course(app, school)
+    complete_course(school["learners"][0], item_ids)
+    run_jobs(app)
+    badge = create_badge(
+        school["teacher"], name="Algebra finisher", course_id=course_id, criteria_strategy="course_completed"
+    )
+    run_jobs(app)
+
+    page = open_signed_in(
+        browser,
+        live_server,
+        tenant,
+        "teacher@example.org",
+        f"/badges/{badge['id']}",
+        width,
+        812 if width == 375 else 800,
+    )
+    status = page.locator("#badge-backfill")
+    assert "Given to the 1 learner who met it already (3 checked" in status.inner_text()
+    assert layout_problems(page) == []
+    assert accessibility_violations(page) == []
+    if SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"badges-backfill-{width}.png"), full_page=True)
