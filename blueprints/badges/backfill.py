@@ -60,7 +60,11 @@ def queue(badge_id):
         pipeline.hset(f"{key}:status", mapping={"state": "queued", "queued_at": _now()})
         pipeline.expire(f"{key}:status", STATUS_SECONDS)
         pipeline.execute()
-    enqueue(current_tenant, JOB, badge_id, timeout=3600)
+    try:
+        enqueue(current_tenant, JOB, badge_id, timeout=3600)
+    except Exception:
+        redis.delete(f"{key}:pending")  # not queued: the next change must try again
+        raise
     return True
 
 
