@@ -40,6 +40,41 @@ def best_percents(user_id, quiz_ids=None):
     return {quiz_id: best for quiz_id, best in db.session.execute(stmt) if best is not None}
 
 
+def passed_quizzes_of(user_ids, quiz_ids):
+    """{user id: the quizzes among `quiz_ids` they passed} of many people, in one query."""
+    found = {}
+    rows = db.session.execute(
+        sa.select(QuizAttempt.user_id, QuizAttempt.quiz_id)
+        .where(
+            QuizAttempt.user_id.in_(user_ids or [-1]),
+            QuizAttempt.quiz_id.in_(quiz_ids or [-1]),
+            QuizAttempt.passed_quiz_at.is_not(None),
+        )
+        .distinct()
+    )
+    for user_id, quiz_id in rows:
+        found.setdefault(user_id, set()).add(quiz_id)
+    return found
+
+
+def best_percents_of(user_ids, quiz_ids):
+    """{user id: {quiz id: best percent}} over many people's graded attempts in these quizzes, in one query."""
+    found = {}
+    rows = db.session.execute(
+        sa.select(QuizAttempt.user_id, QuizAttempt.quiz_id, sa.func.max(QuizAttempt.percent))
+        .where(
+            QuizAttempt.user_id.in_(user_ids or [-1]),
+            QuizAttempt.quiz_id.in_(quiz_ids or [-1]),
+            QuizAttempt.status == AttemptStatus.GRADED,
+        )
+        .group_by(QuizAttempt.user_id, QuizAttempt.quiz_id)
+    )
+    for user_id, quiz_id, best in rows:
+        if best is not None:
+            found.setdefault(user_id, {})[quiz_id] = best
+    return found
+
+
 def quiz_choices(actor=current_actor, limit=500):
     """(id, title, course id) of the quizzes the actor may see, by course and title (for pickers)."""
     visible = visible_quizzes(actor).subquery()

@@ -249,6 +249,18 @@ def may_earn(badge, user_id):
     return bool(set(db.session.scalars(branches_of(user_id))) & set(branches))
 
 
+def earning_people(badge):
+    """A select of the ids of the people who may earn the badge (`may_earn` for many, a backfill's reach): a
+    course's learners (enrolled now, or completed it and left) for a course's badge; otherwise the
+    organization's active people, within the badge's branches when it has some."""
+    if badge.course_id is not None:
+        return sa.select(User.id).where(User.id.in_(learning.enrolled_people(badge.course_id)))
+    stmt = sa.select(User.id).where(User.is_active)
+    if badge_branch_ids := badge_services.branch_ids_of([badge.id]).get(badge.id):
+        stmt = stmt.where(User.id.in_(people_of(badge_branch_ids)))
+    return stmt
+
+
 def reachable_people(badge, actor=current_actor):
     """A select of the ids of the people the actor may give this badge to or take it from by hand: the
     course's learners for a course's badge (a branch manager following it: those of their branches);

@@ -20,7 +20,7 @@ from app.security.actor import current_actor
 from app.security.actor_ids import actor_ids
 from app.storage import media_storage
 from app.tenancy.context import require_tenant
-from blueprints.badges import artwork
+from blueprints.badges import artwork, backfill
 from blueprints.badges.criteria import STRATEGIES, strategy_for
 from blueprints.badges.models import Badge, BadgeAward, BadgeStatus, badge_branches
 from blueprints.branches.queries import branches_of, existing_branch_ids
@@ -311,6 +311,8 @@ def create_badge(data, actor=current_actor):
     db.session.flush()
     if clean.get("branch_ids"):
         _set_branches(badge, clean["branch_ids"])
+    if badge.status == BadgeStatus.ACTIVE:
+        backfill.schedule_after_commit(badge.id)  # learners who meet it already are given it
     db.session.commit()
     return badge
 
@@ -327,9 +329,13 @@ def update_badge(badge_id, data, actor=current_actor):
         raise ValidationFailed(
             "The badge is not valid.", {"status": ["A badge that was given stays active or archived, not a draft."]}
         )
+    reach_before = (badge.status, badge.criteria_strategy, badge.criteria, branch_ids_of([badge.id]).get(badge.id))
     _apply(badge, clean)
     if "branch_ids" in clean:
         _set_branches(badge, clean["branch_ids"])
+    reach_after = (badge.status, badge.criteria_strategy, badge.criteria, branch_ids_of([badge.id]).get(badge.id))
+    if badge.status == BadgeStatus.ACTIVE and reach_after != reach_before:
+        backfill.schedule_after_commit(badge.id)  # activated, or who meets it changed: give it to those who do
     db.session.commit()
     return badge
 

@@ -18,7 +18,7 @@ from app.security.principal import requires
 from app.tenancy.context import get_current_tenant
 from app.tenancy.models import utcnow
 from blueprints.assessments import queries as assessments
-from blueprints.badges import artwork, awards, badges
+from blueprints.badges import artwork, awards, backfill, badges
 from blueprints.badges.criteria import STRATEGIES, LearnerFacts, strategy_for
 from blueprints.badges.models import Badge, BadgeStatus
 from blueprints.badges.queries import public_urls
@@ -323,6 +323,7 @@ def awards_page(badge_id):
         image_url=badges.image_path(badge),
         narrative=strategy_for(badge.criteria_strategy).narrative(badge.criteria, LearnerFacts(None)),
         urls=public_urls,
+        backfill=backfill.status_of(badge.id),
     )
 
 

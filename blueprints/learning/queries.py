@@ -81,6 +81,21 @@ def completed_course_ids(user_id, course_ids=None):
     return set(db.session.scalars(stmt))
 
 
+def completed_courses_of(user_ids, course_ids):
+    """{user id: ids of the courses among `course_ids` they completed} of many people, in one query."""
+    found = {}
+    rows = db.session.execute(
+        sa.select(Enrollment.user_id, Enrollment.course_id).where(
+            Enrollment.user_id.in_(user_ids or [-1]),
+            Enrollment.course_id.in_(course_ids or [-1]),
+            Enrollment.completed_at.is_not(None),
+        )
+    )
+    for user_id, course_id in rows:
+        found.setdefault(user_id, set()).add(course_id)
+    return found
+
+
 def enrolled_people(course_id):
     """A select of the ids of the people who took this course (enrolled now, or completed it and left), for
     `IN` conditions."""
