@@ -38,6 +38,8 @@ def test_a_teacher_writes_a_question_and_watches_the_learners_view(
     page.goto(f"http://{tenant.slug}.localhost:{live_server}/questions/new?kind=multiple_choice")
     page.fill("#q-title", "Primes")
     page.locator("trix-editor").first.type("Which of these are prime?")
+    # the editor writes its field a frame later; a person moves on after that (a busy machine may not have)
+    page.wait_for_function("document.querySelector('input[name=stem_html]').value.includes('prime')")
     page.fill("#opt-0-text", "2")
     page.check("input[name=opt-0-correct]")
     page.fill("#opt-1-text", "4")
