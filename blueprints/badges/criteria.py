@@ -137,17 +137,18 @@ class LearnerFacts:
             self._quizzes.update(assessments.quiz_summaries(missing))
         return {quiz_id: self._quizzes.get(quiz_id) for quiz_id in quiz_ids}
 
+    # No learner (a badge's criteria in words, for its pages and credentials): nothing done, nothing to read.
     @cached_property
     def completed_courses(self):
-        return learning.completed_course_ids(self.user_id)
+        return learning.completed_course_ids(self.user_id) if self.user_id is not None else set()
 
     @cached_property
     def passed_quizzes(self):
-        return assessments.passed_quiz_ids(self.user_id)
+        return assessments.passed_quiz_ids(self.user_id) if self.user_id is not None else set()
 
     @cached_property
     def best_percents(self):
-        return assessments.best_percents(self.user_id)
+        return assessments.best_percents(self.user_id) if self.user_id is not None else {}
 
     def course_label(self, course_id):
         title = self.course_titles([course_id])[course_id]

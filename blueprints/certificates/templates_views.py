@@ -127,6 +127,11 @@ def editor(template_id):
             status = 422
     else:
         status = 422
+    return _editor_page(template, form, images, status, saved=saved)
+
+
+def _editor_page(template, form, images, status, saved=False):
+    """The saved template's editor with its forms (as submitted, with their errors) and its preview."""
     return _with_preview(
         render_template(
             "certificates/template_editor.html",
@@ -165,19 +170,7 @@ def upload_images(template_id):
             status = 422
     else:
         status = 422
-    return _with_preview(
-        render_template(
-            "certificates/template_editor.html",
-            template=template,
-            form=form,
-            images=images,
-            saved=False,
-            placeholders=templates.PLACEHOLDERS,
-            preview_url=url_for(".preview_pdf", template_id=template.id, token=SAVED_PREVIEW),
-            problems=None,
-        ),
-        status,
-    )
+    return _editor_page(template, form, images, status)
 
 
 @bp.route("/settings/certificates/<int:template_id>/background/remove", methods=["POST"])
