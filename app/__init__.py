@@ -121,6 +121,8 @@ FEATURES = (
     "blueprints.credentials",
     "blueprints.badges",
     "blueprints.certificates",
+    "blueprints.analytics",
+    "blueprints.reports",
     "blueprints.home",
     "blueprints.outbox",
 )

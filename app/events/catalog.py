@@ -255,6 +255,48 @@ class EnrollmentCreated(Event):
 
 
 @define
+class EnrollmentEnded(Event):
+    """A person's enrollment ended: staff unenrolled them or they left a course they had joined (history kept)."""
+
+    name = "enrollment.ended"
+    emitted_by = ("blueprints.learning.services.unenroll", "blueprints.learning.services.leave")
+    course_id: int
+    user_id: int
+
+
+@define
+class EnrollmentResumed(Event):
+    """An ended enrollment is active again (enrolled once more): its progress history counts again."""
+
+    name = "enrollment.resumed"
+    emitted_by = ("blueprints.learning.services.enroll_users",)
+    course_id: int
+    user_id: int
+
+
+@define
+class TimeReported(Event):
+    """The player credited time a learner spent on an item (at most every 30 s while the page is in use)."""
+
+    name = "learning.time_reported"
+    emitted_by = ("blueprints.learning.services.record_time",)
+    course_id: int
+    user_id: int
+    item_id: int
+    seconds: int
+
+
+@define
+class SignedIn(Event):
+    """A person signed in (a browser session or an API login); `kind` is "page" or "api"."""
+
+    name = "auth.signed_in"
+    emitted_by = ("blueprints.auth.services.open_sign_in",)
+    user_id: int
+    kind: str
+
+
+@define
 class ContentCompleted(Event):
     """A learner completed an item of a course (once per item)."""
 

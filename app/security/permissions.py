@@ -35,6 +35,8 @@ ROLE_PERMISSIONS = {
         "courses.read",
         "courses.manage",
         "courses.learn",
+        "analytics.read",
+        "reports.manage",
     },
     # Branch managers act inside their own branches only: the services narrow every query to them.
     BRANCH_MANAGER: {
@@ -49,6 +51,8 @@ ROLE_PERMISSIONS = {
         "courses.read",
         "courses.manage",
         "courses.learn",
+        "analytics.read",
+        "reports.manage",
     },
     # Teachers manage the courses they teach; the services check which.
     TEACHER: {
@@ -59,6 +63,8 @@ ROLE_PERMISSIONS = {
         "courses.read",
         "courses.manage",
         "courses.learn",
+        "analytics.read",
+        "reports.manage",
     },
     STUDENT: {"self.read", "organizations.read", "courses.read", "courses.learn"},
 }
@@ -101,6 +107,8 @@ PERMISSION_ACTIONS = {
     "courses.read": "see courses",
     "courses.manage": "manage courses",
     "courses.learn": "take courses",
+    "analytics.read": "see analytics",
+    "reports.manage": "make and schedule reports",
 }
 ROLE_NAMES = {
     PLATFORM_OPERATOR: "platform operators",

@@ -66,6 +66,7 @@ def open_sign_in(user_id, kind, user_agent=None, commit=False):
     """Record a new sign-in (a browser session or an API login); without `commit`, the caller commits."""
     sign_in = SignIn(id=new_session_id(), user_id=user_id, kind=kind, user_agent=(user_agent or "")[:200] or None)
     db.session.add(sign_in)
+    emit_after_commit(db.session, "auth.signed_in", user_id=user_id, kind=kind)
     if commit:
         db.session.commit()
     return sign_in.id

@@ -45,3 +45,13 @@ class ItemTime(TenantModel):
     item_id = sa.Column(sa.Integer, sa.ForeignKey("content_items.id", ondelete="CASCADE"), nullable=False)
     seconds = sa.Column(sa.Integer, nullable=False, default=0)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class TimeByDay(TenantModel):
+    """Seconds a learner spent in a course on one day (UTC), added by each time report: engagement over time."""
+
+    __tablename__ = "time_by_day"
+
+    enrollment_id = sa.Column(sa.Integer, sa.ForeignKey("enrollments.id", ondelete="CASCADE"), primary_key=True)
+    day = sa.Column(sa.Date, primary_key=True)
+    seconds = sa.Column(sa.Integer, nullable=False, default=0)

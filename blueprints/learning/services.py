@@ -22,7 +22,7 @@ from blueprints.courses.models import (
     course_classes,
 )
 from blueprints.courses.services import branch_ids_of, outline
-from blueprints.learning.models import Enrollment, ItemProgress, ItemTime
+from blueprints.learning.models import Enrollment, ItemProgress, ItemTime, TimeByDay
 from blueprints.learning.queries import is_enrolled, refuse_unmet_prerequisites
 from blueprints.users.models import User  # the progress list filters and sorts on people's names
 from blueprints.users.queries import active_people
@@ -85,6 +85,7 @@ def _enroll(course, user_ids, class_id=None, branch_ids=None, skip_ineligible=Fa
         elif enrollment.status != "active":
             enrollment.status = "active"
             enrollment.self_enrolled = self_enrolled
+            emit_after_commit(db.session, "enrollment.resumed", course_id=course.id, user_id=user_id)
         else:
             already += 1
             if not self_enrolled:
@@ -210,7 +211,9 @@ def unenroll(course, user_id, branch_ids=None):
     enrollment = db.session.scalar(stmt)
     if enrollment is None:
         raise NotFound("This person is not enrolled.")
-    enrollment.status = "unenrolled"
+    if enrollment.status != "unenrolled":
+        enrollment.status = "unenrolled"
+        emit_after_commit(db.session, "enrollment.ended", course_id=course.id, user_id=user_id)
     db.session.commit()
 
 
@@ -223,6 +226,7 @@ def leave(course, user_id):
             "Your teachers enrolled you in this course: ask them if you should leave it.", code="ENROLLED_BY_STAFF"
         )
     enrollment.status = "unenrolled"
+    emit_after_commit(db.session, "enrollment.ended", course_id=course.id, user_id=user_id)
     db.session.commit()
 
 
@@ -319,6 +323,16 @@ def record_time(item, user_id, seconds):
     spent.seconds += credited
     enrollment.seconds_spent += credited
     enrollment.last_reported_at = now
+    if credited:
+        _add_time_of_day(enrollment.id, now.date(), credited)
+        emit_after_commit(
+            db.session,
+            "learning.time_reported",
+            course_id=item.course_id,
+            user_id=user_id,
+            item_id=item.id,
+            seconds=credited,
+        )
     db.session.commit()
     return {
         "item_id": item.id,
@@ -326,6 +340,18 @@ def record_time(item, user_id, seconds):
         "item_seconds": spent.seconds,
         "course_seconds": enrollment.seconds_spent,
     }
+
+
+def _add_time_of_day(enrollment_id, day, seconds):
+    """Add to the learner's time of that day (the source of time per day; the enrollment's row lock, held by
+    the caller, makes the read and the write one step)."""
+    changed = db.session.execute(
+        sa.update(TimeByDay)
+        .where(TimeByDay.enrollment_id == enrollment_id, TimeByDay.day == day)
+        .values(seconds=TimeByDay.seconds + seconds)
+    ).rowcount
+    if not changed:
+        db.session.add(TimeByDay(enrollment_id=enrollment_id, day=day, seconds=seconds))
 
 
 def _counts(enrollment):

@@ -189,7 +189,9 @@ def test_an_event_names_who_acted(app, api, tenant, login_as):
     class_id = school_class.get_json()["data"]["id"]
     admin.post(f"/api/v1/classes/{class_id}/members", json={"user_ids": [student], "role": "student"})
     with tenant_context(tenant, app):
-        (payload,) = db.session.scalars(sa.select(OutboxEvent.payload)).all()
+        (payload,) = db.session.scalars(
+            sa.select(OutboxEvent.payload).where(OutboxEvent.name == "class.members_added")
+        ).all()
         acting_admin = db.session.scalar(
             sa.select(User.id).where(User.role == "org_admin", User.email != "admin@example.org")
         )

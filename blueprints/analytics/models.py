@@ -1,0 +1,62 @@
+"""The analytics read model: small tables kept by subscribers from events, so that dashboards never scan raw
+progress rows. Every row is recomputed from the source tables for its key (never incremented), so a delivery
+seen twice changes nothing and `flask analytics rebuild` gives the same rows (docs/analytics.md)."""
+
+import sqlalchemy as sa
+
+from app.tenancy.base import TenantModel
+from app.tenancy.models import utcnow
+
+NO_COURSE = 0  # `AnalyticsDay.course_id` of what belongs to no course (sign-ins)
+
+
+class LearnerCourse(TenantModel):
+    """One enrollment as the dashboards see it: where it stands now."""
+
+    __tablename__ = "analytics_enrollments"
+    __table_args__ = (
+        sa.Index("ix_analytics_enrollments_course_user", "course_id", "user_id"),
+        sa.Index("ix_analytics_enrollments_user", "user_id"),
+        sa.Index("ix_analytics_enrollments_due", "due_at"),
+        sa.Index("ix_analytics_enrollments_activity", "last_activity_at"),
+    )
+
+    enrollment_id = sa.Column(sa.Integer, sa.ForeignKey("enrollments.id", ondelete="CASCADE"), primary_key=True)
+    course_id = sa.Column(sa.Integer, nullable=False)
+    user_id = sa.Column(sa.Integer, nullable=False)
+    class_id = sa.Column(sa.Integer)  # enrolled with this class
+    active = sa.Column(sa.Boolean, nullable=False)  # status "active" (an ended enrollment keeps its row)
+    enrolled_at = sa.Column(sa.DateTime, nullable=False)
+    due_at = sa.Column(sa.DateTime)
+    completed_at = sa.Column(sa.DateTime)
+    items_completed = sa.Column(sa.Integer, nullable=False, default=0)
+    seconds_spent = sa.Column(sa.Integer, nullable=False, default=0)
+    # the latest of: enrolled, an item completed, time reported, an attempt submitted
+    last_activity_at = sa.Column(sa.DateTime, nullable=False)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)  # submitted or graded, in the course's quizzes
+    graded_attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    best_percent = sa.Column(sa.Float)  # none: nothing graded yet
+    refreshed_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
+class AnalyticsDay(TenantModel):
+    """What one learner did on one day (UTC) in one course (`course_id` 0: outside courses, i.e. sign-ins)."""
+
+    __tablename__ = "analytics_days"
+    __table_args__ = (
+        sa.Index("ix_analytics_days_course_day", "course_id", "day"),
+        sa.Index("ix_analytics_days_user_day", "user_id", "day"),
+    )
+
+    day = sa.Column(sa.Date, primary_key=True)
+    user_id = sa.Column(sa.Integer, primary_key=True)
+    course_id = sa.Column(sa.Integer, primary_key=True, default=NO_COURSE)
+    sign_ins = sa.Column(sa.Integer, nullable=False, default=0)
+    enrollments = sa.Column(sa.Integer, nullable=False, default=0)  # enrolled that day (0 or 1)
+    completions = sa.Column(sa.Integer, nullable=False, default=0)  # completed the course that day (0 or 1)
+    items_completed = sa.Column(sa.Integer, nullable=False, default=0)
+    seconds = sa.Column(sa.Integer, nullable=False, default=0)
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)  # submitted that day
+    graded_attempts = sa.Column(sa.Integer, nullable=False, default=0)  # of those, graded (now)
+    percent_sum = sa.Column(sa.Float, nullable=False, default=0.0)  # of the graded ones' percents
+    passed_attempts = sa.Column(sa.Integer, nullable=False, default=0)
