@@ -107,11 +107,12 @@ def _whole(args, name, errors, minimum, maximum, blank):
     return value
 
 
-def filters_from(args, actor=current_actor, today=None, blank_is_absent=False):
+def filters_from(args, actor=current_actor, today=None, blank_is_absent=True):
     """Filters from query parameters (`request.args`, a form): 400 with the fields named for a bad date, a
     period longer than 366 days or ending before it starts, a bad id or `at_risk_days` outside 1..365; 404
-    for a branch, class or course the actor cannot see (nobody learns it exists). An empty value is not a
-    date or a number (the API's rule), unless `blank_is_absent` (a page's form: "All branches", no date)."""
+    for a branch, class or course the actor cannot see (nobody learns it exists). An empty value is absent
+    (a page's form: "All branches", no date); the API says `blank_is_absent=False`: empty is not a date or a
+    number there, as its document says."""
     errors = {}
     date_from = _date(args, "date_from", errors, blank_is_absent)
     date_to = _date(args, "date_to", errors, blank_is_absent)
