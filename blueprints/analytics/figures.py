@@ -5,6 +5,7 @@ grouped SQL over the read model (`analytics_enrollments`, `analytics_days`), a f
 whatever the number of learners: the audience and the filters are conditions in the WHERE, never id lists.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -38,6 +39,9 @@ DEFAULT_AT_RISK_DAYS = 14
 MAX_AT_RISK_DAYS = 365
 DUE_SOON = timedelta(days=7)
 ACTIVE_WINDOWS = {"day": 1, "week": 7, "month": 30}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+WHOLE = re.compile(r"-?[0-9]{1,12}")
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)  # what a period may name (room for its arithmetic)
 FIGURES = ("all", "active", "inactive", "overdue", "due_soon", "at_risk", "completed", "in_progress")
 
 
@@ -77,21 +81,26 @@ def _date(args, name, errors):
     if raw is None or raw == "":
         return None
     try:
-        return date.fromisoformat(raw)
+        if not ISO_DATE.fullmatch(raw):  # fromisoformat also takes 20260131 and week dates: not what we document
+            raise ValueError(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         errors[name] = ["Not a valid date: use YYYY-MM-DD."]
         return None
+    if not EARLIEST <= value <= LATEST:
+        errors[name] = [f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}."]
+        return None
+    return value
 
 
 def _whole(args, name, errors, minimum, maximum):
     raw = args.get(name)
     if raw is None or raw == "":
         return None
-    try:
-        value = int(raw)
-    except ValueError:
+    if not WHOLE.fullmatch(raw):  # int() also takes " 7", "+7", "1_0" and other scripts' digits
         errors[name] = ["Not a valid integer."]
         return None
+    value = int(raw)
     if not minimum <= value <= maximum:
         errors[name] = [f"Must be between {minimum} and {maximum}."]
         return None
@@ -191,10 +200,10 @@ def _snapshot_columns(filters):
     due_soon = sa.and_(not_completed, lc.due_at >= filters.now, lc.due_at < filters.now + DUE_SOON)
     inactive = sa.and_(not_completed, lc.last_activity_at < filters.now - timedelta(days=filters.at_risk_days))
     progress = sa.case(
-        (items.c.items.is_(None), None),
+        (items.c.item_count.is_(None), None),
         (lc.completed_at.is_not(None), 100.0),
-        (lc.items_completed >= items.c.items, 100.0),
-        else_=100.0 * lc.items_completed / items.c.items,
+        (lc.items_completed >= items.c.item_count, 100.0),
+        else_=100.0 * lc.items_completed / items.c.item_count,
     )
     risk = sa.case((overdue, 2), (inactive, 1), else_=0)
     columns = {
@@ -280,7 +289,7 @@ def snapshot(filters, audience):
     ).one()
     return {
         "learners": row.learners,
-        "enrollments": row.enrollments,
+        "active_enrollments": row.enrollments,
         "completed": row.completed,
         "completion_rate": _rate(row.completed, row.enrollments),
         "overdue": row.overdue,

@@ -12,8 +12,8 @@ def courses_taught_by(user_id):
 
 
 def item_counts():
-    """A select of (course_id, items): how many content items each course with any has (a subquery to join)."""
-    return sa.select(ContentItem.course_id, sa.func.count(ContentItem.id).label("items")).group_by(
+    """A select of (course_id, item_count): how many content items each course with any has (a subquery to join)."""
+    return sa.select(ContentItem.course_id, sa.func.count(ContentItem.id).label("item_count")).group_by(
         ContentItem.course_id
     )
 
