@@ -1,8 +1,9 @@
 """Plugs the analytics feature into the app (see app/features.py). Each part registers its own blueprints and
 commands below (one line each)."""
 
-from app.features import register_feature
-from blueprints.analytics import api
+from app.features import register_demo_part, register_feature
+from blueprints.analytics import api, cli
+from blueprints.analytics.demo import rebuild_read_model
 
 
 def register(app):
@@ -10,4 +11,7 @@ def register(app):
     api_blueprints += [api.blp, api.course_blp]  # figures
     page_blueprints = []
     commands = []
+    commands.append(cli.analytics_cli)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
+    # last: a demo database made before the read model existed has every source row and no analytics row
+    register_demo_part(app, 90, rebuild_read_model)
