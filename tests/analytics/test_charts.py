@@ -23,12 +23,19 @@ def test_a_daily_series_puts_each_day_at_its_value_on_the_scale():
     assert chart["line"] == "M0.0,100.0 L33.333,50.0 L66.667,0.0 L100.0,80.0"
     assert chart["area"].startswith("M0,100 L0.0,100.0") and chart["area"].endswith("L100,100 Z")
     top, bottom = chart["plot_top"], chart["plot_top"] + chart["plot_height"]
-    assert [(dot["x"], dot["y"]) for dot in chart["dots"]] == [
-        (0.0, bottom), (33.333, top + 80), (66.667, top), (100.0, bottom - 32),
-    ]  # fmt: skip
+    # no dot on a day with nothing
+    assert [(dot["x"], dot["y"]) for dot in chart["dots"]] == [(33.333, top + 80), (66.667, top), (100.0, bottom - 32)]
     assert [tick["value"] for tick in chart["ticks"]] == [0, 5, 10]
     assert [label["text"] for label in chart["labels"]] == ["1 Mar", "2 Mar", "3 Mar", "4 Mar"]
     assert chart["labels"][0]["anchor"] == "start" and chart["labels"][-1]["anchor"] == "end"
+
+
+def test_the_axis_counts_whole_people_and_whole_minutes():
+    people = charts.line_chart(_days([3, 1]), "active")
+    assert people["top"] == 5 and [tick["value"] for tick in people["ticks"]] == [0, 5]  # no 2.5 people
+    time = charts.line_chart(_days([200, 30]), "active", unit=60)
+    assert time["top"] == 300 and [tick["value"] for tick in time["ticks"]] == [0, 300]  # 5 min, not 200 s
+    assert [tick["value"] for tick in charts.line_chart(_days([500]), "active", unit=60)["ticks"]] == [0, 300, 600]
 
 
 def test_a_long_period_has_five_day_labels_and_no_dots():
