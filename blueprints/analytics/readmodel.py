@@ -334,7 +334,7 @@ def _insert_days(low, high):
         .having(sa.or_(*(sa.func.sum(sources.c[name]) != 0 for name in DAY_COUNTS)))
     )
     names = ["day", "user_id", "course_id", *DAY_COUNTS]
-    return db.session.execute(sa.insert(AnalyticsDay).from_select(names, merged)).rowcount
+    db.session.execute(sa.insert(AnalyticsDay).from_select(names, merged))
 
 
 def _insert_enrollments(low, high, now):
@@ -411,7 +411,7 @@ def _insert_enrollments(low, high, now):
         "best_percent",
         "refreshed_at",
     ]
-    return db.session.execute(sa.insert(LearnerCourse).from_select(names, rows)).rowcount
+    db.session.execute(sa.insert(LearnerCourse).from_select(names, rows))
 
 
 @dataclass(frozen=True)
@@ -441,10 +441,12 @@ def rebuild(session=None, chunk=REBUILD_CHUNK_USERS):
         session.execute(sa.delete(LearnerCourse))
         session.execute(sa.delete(AnalyticsDay))
         now = utcnow()
-        enrollments = days = 0
         for low in range(0, _highest_user_id() + 1, chunk):
-            enrollments += _insert_enrollments(low, low + chunk, now)
-            days += _insert_days(low, low + chunk)
+            _insert_enrollments(low, low + chunk, now)
+            _insert_days(low, low + chunk)
+        # counted, not summed from rowcounts: PostgreSQL's driver has none for an ORM INSERT ... SELECT
+        enrollments = session.scalar(sa.select(sa.func.count()).select_from(LearnerCourse))
+        days = session.scalar(sa.select(sa.func.count()).select_from(AnalyticsDay))
     session.commit()
     return RebuildResult(enrollments, days, time.perf_counter() - started)
 

@@ -212,6 +212,7 @@ def build_scenario(app, api, tenant, school):
     teacher, admin = school["teacher"], school["admin"]
     students = school["students"]
     outsider = make_user(app, tenant, "student", email="late@example.org")
+    start = utcnow()
     emails = ["s0@example.org", "s1@example.org", "s2@example.org", "late@example.org"]
     learners = {
         user_id: signed_in(api, tenant, email) for user_id, email in zip([*students, outsider], emails, strict=True)
@@ -219,8 +220,6 @@ def build_scenario(app, api, tenant, school):
     course_id, items = make_course(teacher, title="Statistics", items=3)
     second_course, second_items = make_course(teacher, title="Geometry", items=1)
     quiz_id, _questions = quiz_of_every_kind(app, tenant, course_id, pass_percent=50.0)
-
-    start = utcnow()
     _ok(teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"class_id": school["class_id"]}))
     _ok(teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [students[2], outsider]}))
     _ok(admin.post(f"/api/v1/courses/{second_course}/enrollments", json={"user_ids": students[:2]}))
