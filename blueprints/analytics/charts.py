@@ -43,7 +43,8 @@ def line_chart(days, key, *, day_key="day", unit=1):
     Answers the plot's path (in a 100 x 100 box), dots on the days with something (x in %, y in px),
     gridlines at 0, the top and its half when that is a whole number of units, and up to five day labels."""
     values = [max(0, day.get(key) or 0) for day in days]
-    top = nice_ceiling(max(values, default=0) / unit, steps=(1, 2, 5)) * unit
+    # at least 2 units, and a top whose half is whole, so that the middle gridline is a value people read
+    top = max(2, nice_ceiling(max(values, default=0) / unit, steps=(1, 2, 4, 6, 8))) * unit
     count = len(values)
 
     def x_of(index):
