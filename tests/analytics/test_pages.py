@@ -8,7 +8,10 @@ from html import unescape
 
 import pytest
 
+from app.tenancy.context import tenant_context
+from blueprints.analytics import readmodel
 from blueprints.analytics.display import format_figure
+from tests.support.analytics import age_since
 from tests.support.browser import Browser
 from tests.support.dashboards import district_learning
 
@@ -127,3 +130,22 @@ def test_a_student_sees_their_own_progress_and_no_dashboard(app, tenant, picture
     assert "My progress" in _page(app, tenant, "north@example.org", "/learn")[1]
     assert _page(app, tenant, "north@example.org", "/analytics")[0] == 403
     assert 'href="/analytics"' not in html  # no Analytics in a student's menu
+
+
+def test_learners_at_risk_are_listed_with_their_reason_and_the_pager_answers_htmx(app, tenant, picture):
+    age_since(app, tenant, datetime(2000, 1, 1), 20)  # everything happened 20 days ago
+    with tenant_context(tenant, app):
+        readmodel.rebuild()
+    status, html = _page(app, tenant, "admin@example.org", "/analytics")
+    assert status == 200 and _tiles(html)["at_risk"] == "6"  # enrollments: each of the three in two courses
+    risk = html[html.index('id="risk-heading"') :]
+    assert _learner_emails(risk) == {"north@example.org", "south@example.org", "nia@example.org"}
+    assert risk.count('class="risk-reason risk-inactive"') == 3
+    assert 'href="/analytics/learners?figure=at_risk"' in risk and "All 3 learners at risk" in risk
+    # a wider window: nobody has been away that long
+    assert _tiles(_page(app, tenant, "admin@example.org", "/analytics?at_risk_days=30")[1])["at_risk"] == "0"
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    fragment = browser.get("/analytics/learners?figure=at_risk", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="analytics-learners">') and "<html" not in fragment
+    assert _learner_emails(fragment) == {"north@example.org", "south@example.org", "nia@example.org"}
