@@ -13,6 +13,8 @@ from blueprints.analytics import charts, figures
 from blueprints.analytics.audience import Audience, audience_of
 from blueprints.analytics.choices import filter_choices
 from blueprints.analytics.display import format_figure
+from blueprints.courses import access
+from blueprints.courses.services import can_manage
 
 bp = Blueprint("analytics_pages", __name__)
 bp.add_app_template_filter(format_figure, "figure")
@@ -172,7 +174,7 @@ def course(course_id):
         args=request.args,
         filter_args=_filter_args(args),
         dashboard_args={k: v for k, v in _filter_args(args).items() if k != "course_id"},
-        can_teach=current_actor.can("courses.manage"),
+        can_edit=can_manage(access.course_for(course_id), current_actor.principal, current_actor.scope),
         errors=errors,
         course_id=course_id,
     )

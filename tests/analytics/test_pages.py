@@ -108,7 +108,7 @@ def test_bad_filters_come_back_on_the_form(app, tenant, picture, query, field, m
 def test_a_course_page_shows_its_figures_to_its_staff_only(app, tenant, picture):
     everyone = picture.courses["everyone"]
     status, html = _page(app, tenant, "teach@example.org", f"/analytics/courses/{everyone}")
-    assert status == 200 and "<h1>Safety for everyone</h1>" in html
+    assert status == 200 and "<h1>Safety for everyone</h1>" in html and f'href="/teach/{everyone}"' in html
     figures = picture.teacher.get(f"/api/v1/courses/{everyone}/analytics").get_json()["data"]
     assert _tiles(html)["learners"] == format_figure(figures["learners"]) == "3"
     assert _tiles(html)["seconds_spent"] == "3 min"
@@ -118,6 +118,7 @@ def test_a_course_page_shows_its_figures_to_its_staff_only(app, tenant, picture)
     # the branch manager sees the course with their branch's learners only
     status, html = _page(app, tenant, "boss@example.org", f"/analytics/courses/{everyone}")
     assert status == 200 and _tiles(html)["learners"] == "2"
+    assert f'href="/teach/{everyone}"' not in html  # a course of the whole organization is not the manager's to edit
     assert _page(app, tenant, "north@example.org", f"/analytics/courses/{everyone}")[0] == 403
 
 
