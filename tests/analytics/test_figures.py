@@ -13,6 +13,7 @@ from blueprints.analytics import figures
 from blueprints.analytics.audience import Audience
 from tests.conftest import PASSWORD, destroy_tenant, unique_slug
 from tests.support.analytics_figures import (
+    Who,
     admin_audience,
     build_district,
     expected_assessments,
@@ -204,3 +205,18 @@ def test_few_statements_whatever_the_size(app, district):
         assert count(figures.assessments, audience) == 1
         assert count(figures.learners, audience, {"figure": "at_risk"}) == 3
         assert count(figures.performance, audience) <= 7
+
+
+def test_a_learner_s_own_figures(app, district):
+    """`Audience.learner` (a student's own page): their enrollments and days only, nobody else's."""
+    d = district
+    me = Who("{u} = :me", "{u} = :me", {"me": d.n1})
+    date_from, date_to = _period(d, {})
+    filters = figures.Filters(date_from=date_from, date_to=date_to)
+    with tenant_context(d.tenant, app):
+        got = figures.overview(filters, Audience.learner(d.n1))
+        rows = figures.learners(filters, Audience.learner(d.n1), {})["items"]
+    expected = expected_overview(d, me, {}, date_from, date_to, utcnow())
+    assert {name: got[name] for name in expected} == expected
+    assert got["learners"] == 1 and got["overdue"] == 1
+    assert [row["user_id"] for row in rows] == [d.n1]
