@@ -11,6 +11,7 @@ indexed columns (`created_at >= day AND < day + 1`); the rebuild groups by `utc_
 """
 
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -180,12 +181,21 @@ def _statements(dialect):
     )
 
 
+_SERIALIZED = weakref.WeakKeyDictionary()  # transaction -> the (user, course) pairs it holds already
+
+
 def _serialize(statements, dialect, user_id, course_id):
     """The refreshes of one learner in one course take turns until commit, so that the last one to write has
-    read the newest sources (PostgreSQL: an advisory lock on the pair; SQLite: the database's write lock)."""
+    read the newest sources (PostgreSQL: an advisory lock on the pair; SQLite: the database's write lock). Once
+    per transaction: a delivery refreshes the enrollment and its days under one lock."""
+    session = db.session()
+    held = _SERIALIZED.setdefault(session.get_transaction() or session.begin(), set())
+    if (user_id, course_id) in held:
+        return
     with row_locks():
         if dialect == "postgresql":
             _execute(statements.lock, {"user_id": user_id, "course_id": course_id})
+    held.add((user_id, course_id))
 
 
 @dataclass(frozen=True)
