@@ -253,6 +253,8 @@ def build_scenario(app, api, tenant, school):
     assert Browser(app, tenant).sign_in("s1@example.org").status_code in (200, 302)
     run_jobs(app)
     return SimpleNamespace(
+        school=school,
+        class_id=school["class_id"],
         course_id=course_id,
         items=items,
         second_course=second_course,
