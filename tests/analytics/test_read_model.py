@@ -4,10 +4,11 @@ rebuild` gives the same rows; deliveries seen again, in any order, change nothin
 event to the tables within seconds."""
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from app.events import emit_after_commit
 from app.events.models import EventDelivery, OutboxEvent
 from app.events.relay import replay
 from app.extensions import db
@@ -15,7 +16,8 @@ from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
 from blueprints.analytics import readmodel
 from blueprints.analytics.models import NO_COURSE, AnalyticsDay, LearnerCourse
-from tests.conftest import run_jobs
+from blueprints.auth.models import SignIn
+from tests.conftest import make_user, run_jobs
 from tests.support.analytics import (
     differences,
     expected_read_model,
@@ -27,9 +29,9 @@ from tests.support.courses import make_course
 from tests.support.event_worker import start_event_worker, stop
 
 
-def _rebuild(app, tenant):
+def _rebuild(app, tenant, chunk):
     with tenant_context(tenant, app):
-        return readmodel.rebuild()
+        return readmodel.rebuild(chunk=chunk)
 
 
 def test_the_subscribers_keep_what_the_sources_say_and_a_rebuild_gives_the_same_rows(app, tenant, scenario):  # noqa: F811
@@ -43,13 +45,13 @@ def test_the_subscribers_keep_what_the_sources_say_and_a_rebuild_gives_the_same_
         db.session.execute(sa.update(LearnerCourse).values(items_completed=99))
         db.session.add(AnalyticsDay(day=utcnow().date(), user_id=12345, course_id=NO_COURSE, sign_ins=7))
         db.session.commit()
-    result = _rebuild(app, tenant)
+    result = _rebuild(app, tenant, chunk=3)  # people in ranges of 3 user ids: several statements per table
     assert (result.enrollments, result.days) == (len(enrollments), len(days))
     assert read_model(app, tenant) == (enrollments, days)
 
 
 def test_the_days_are_the_days_things_happened_and_a_late_grade_corrects_its_submission_day(app, tenant, scenario):  # noqa: F811
-    _enrollments, days = read_model(app, tenant)
+    enrollments, days = read_model(app, tenant)
     today = utcnow().date()
     first, second, _third = scenario.students
     statistics = scenario.course_id
@@ -80,6 +82,24 @@ def test_the_days_are_the_days_things_happened_and_a_late_grade_corrects_its_sub
     assert row(yesterday, first, NO_COURSE)["sign_ins"] == 1
     assert row(today, second, NO_COURSE)["sign_ins"] >= 1
     assert row(today, first, scenario.second_course) is None  # nothing happened there today
+    by_key = {(row["course_id"], row["user_id"]): row for row in enrollments.values()}
+    assert by_key[(statistics, scenario.outsider)]["active"] is True  # back after being unenrolled
+    assert by_key[(scenario.second_course, second)]["active"] is False  # unenrolled: the row stays, inactive
+    assert by_key[(statistics, first)]["best_percent"] == 100.0 and by_key[(statistics, first)]["items_completed"] == 3
+
+
+def test_an_event_just_after_midnight_counts_what_happened_just_before_it(app, tenant):
+    person = make_user(app, tenant)
+    midnight = datetime.combine(utcnow().date() - timedelta(days=2), datetime.min.time())
+    with tenant_context(tenant, app):
+        db.session.add(SignIn(id="m" * 32, user_id=person, kind="page", created_at=midnight - timedelta(seconds=0.4)))
+        at = midnight + timedelta(seconds=0.3)  # the event's time is taken a moment after the row's
+        emit_after_commit(db.session, "auth.signed_in", user_id=person, kind="page", occurred_at=at)
+        db.session.commit()
+    run_jobs(app)
+    _enrollments, days = read_model(app, tenant)
+    assert days[(midnight.date() - timedelta(days=1), person, NO_COURSE)]["sign_ins"] == 1
+    assert (midnight.date(), person, NO_COURSE) not in days
 
 
 def test_deliveries_seen_again_in_reverse_order_change_nothing(app, tenant, scenario):  # noqa: F811
