@@ -333,7 +333,7 @@ def _day_sources(low, high):
     )
 
 
-def _insert_days(low, high):
+def _insert_days(session, low, high):
     sources = sa.union_all(*_day_sources(low, high)).subquery("source")
     sums = [sa.func.sum(sources.c[name]).label(name) for name in DAY_COUNTS]
     merged = (
@@ -342,10 +342,10 @@ def _insert_days(low, high):
         .having(sa.or_(*(sa.func.sum(sources.c[name]) != 0 for name in DAY_COUNTS)))
     )
     names = ["day", "user_id", "course_id", *DAY_COUNTS]
-    db.session.execute(sa.insert(AnalyticsDay).from_select(names, merged))
+    session.execute(sa.insert(AnalyticsDay).from_select(names, merged))
 
 
-def _insert_enrollments(low, high, now):
+def _insert_enrollments(session, low, high, now):
     items = (
         sa.select(
             ItemProgress.enrollment_id,
@@ -419,7 +419,7 @@ def _insert_enrollments(low, high, now):
         "best_percent",
         "refreshed_at",
     ]
-    db.session.execute(sa.insert(LearnerCourse).from_select(names, rows))
+    session.execute(sa.insert(LearnerCourse).from_select(names, rows))
 
 
 @dataclass(frozen=True)
@@ -429,33 +429,37 @@ class RebuildResult:
     seconds: float
 
 
-def _highest_user_id():
+def _highest_user_id(session):
     highest = [
-        db.session.scalar(sa.select(sa.func.max(column)))
+        session.scalar(sa.select(sa.func.max(column)))
         for column in (Enrollment.user_id, SignIn.user_id, QuizAttempt.user_id)
     ]
     return max((value for value in highest if value is not None), default=0)
 
 
 def rebuild(session=None, chunk=REBUILD_CHUNK_USERS):
-    """Replace both tables' contents with rows computed from the sources, in one transaction (committed
-    here): the people in user id ranges of `chunk`, one `INSERT ... SELECT` per table and range. Answers
-    the rows written and the seconds it took."""
+    """Replace both tables' contents with rows computed from the sources, in one transaction of `session` (the
+    tenant's `db.session` by default), committed here or rolled back: the people in user id ranges of `chunk`,
+    one `INSERT ... SELECT` per table and range. Answers the rows written and the seconds it took."""
     session = session or db.session
     started = time.perf_counter()
-    with row_locks():  # SQLite: the write lock first; PostgreSQL: the tables' own locks below
-        if _dialect() == "postgresql":
-            execute_in_tenant(sa.text("LOCK TABLE analytics_enrollments, analytics_days IN EXCLUSIVE MODE"))
-        session.execute(sa.delete(LearnerCourse))
-        session.execute(sa.delete(AnalyticsDay))
-        now = utcnow()
-        for low in range(0, _highest_user_id() + 1, chunk):
-            _insert_enrollments(low, low + chunk, now)
-            _insert_days(low, low + chunk)
-        # counted, not summed from rowcounts: PostgreSQL's driver has none for an ORM INSERT ... SELECT
-        enrollments = session.scalar(sa.select(sa.func.count()).select_from(LearnerCourse))
-        days = session.scalar(sa.select(sa.func.count()).select_from(AnalyticsDay))
-    session.commit()
+    try:
+        with row_locks():  # SQLite: the write lock first; PostgreSQL: the tables' own locks below
+            if _dialect() == "postgresql":
+                execute_in_tenant(sa.text("LOCK TABLE analytics_enrollments, analytics_days IN EXCLUSIVE MODE"))
+            session.execute(sa.delete(LearnerCourse))
+            session.execute(sa.delete(AnalyticsDay))
+            now = utcnow()
+            for low in range(0, _highest_user_id(session) + 1, chunk):
+                _insert_enrollments(session, low, low + chunk, now)
+                _insert_days(session, low, low + chunk)
+            # counted, not summed from rowcounts: PostgreSQL's driver has none for an ORM INSERT ... SELECT
+            enrollments = session.scalar(sa.select(sa.func.count()).select_from(LearnerCourse))
+            days = session.scalar(sa.select(sa.func.count()).select_from(AnalyticsDay))
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
     return RebuildResult(enrollments, days, time.perf_counter() - started)
 
 

@@ -25,6 +25,10 @@ def test_the_command_rebuilds_one_organization_and_reports_it(app, tenant, scena
     assert "1 ok, 0 failed" in result.output
     assert read_model(app, tenant) == before
 
+    every = runner.invoke(args=["analytics", "rebuild"])  # every active organization, this one among them
+    assert every.exit_code == 0, every.output
+    assert f"{tenant.slug}: {len(enrollments)} enrollments" in every.output and " ok, 0 failed" in every.output
+
     unknown = runner.invoke(args=["analytics", "rebuild", "--slug", "no-such-org"])
     assert unknown.exit_code != 0 and "no-such-org" in unknown.output
 
