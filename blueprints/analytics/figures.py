@@ -234,6 +234,13 @@ def _active_enrollments(filters, audience, items, *columns):
     )
 
 
+def _did_something():
+    """A day row of something the learner did: a sign-in, an item, time, an attempt, a completion. Being
+    enrolled (by a teacher, a class or an import) is not activity."""
+    a = AnalyticsDay
+    return sa.or_(a.sign_ins > 0, a.items_completed > 0, a.seconds > 0, a.attempts > 0, a.completions > 0)
+
+
 PERIOD_SUMS = {
     "sign_ins": AnalyticsDay.sign_ins,
     "enrollments": AnalyticsDay.enrollments,
@@ -255,7 +262,7 @@ def _period_statement(filters, audience):
     per_person = (
         sa.select(
             *(sa.func.sum(sa.case((in_period, column), else_=0)).label(name) for name, column in PERIOD_SUMS.items()),
-            sa.func.max(AnalyticsDay.day).label("last_day"),
+            sa.func.max(sa.case((_did_something(), AnalyticsDay.day))).label("last_day"),
         )
         .where(*_day_conditions(filters, audience, _earliest_day(filters)))
         .group_by(AnalyticsDay.user_id)
@@ -357,7 +364,7 @@ def engagement(filters, audience):
     rows = db.session.execute(
         sa.select(
             a.day,
-            sa.func.count(sa.distinct(a.user_id)).label("active_learners"),
+            sa.func.count(sa.distinct(sa.case((_did_something(), a.user_id)))).label("active_learners"),
             sa.func.sum(a.sign_ins).label("sign_ins"),
             sa.func.sum(a.enrollments).label("enrollments"),
             sa.func.sum(a.completions).label("completions"),
@@ -435,7 +442,9 @@ def learners(filters, audience, args):
 def _for_figure(stmt, figure, filters, audience, columns):
     if figure in ("active", "inactive"):
         active = (
-            sa.select(AnalyticsDay.user_id).where(*_day_conditions(filters, audience, filters.date_from)).distinct()
+            sa.select(AnalyticsDay.user_id)
+            .where(_did_something(), *_day_conditions(filters, audience, filters.date_from))
+            .distinct()
         )
         condition = LearnerCourse.user_id.in_(active)
         return stmt.where(condition if figure == "active" else sa.not_(condition))

@@ -395,8 +395,8 @@ def period_of(rows, date_from, date_to):
     def total(column):
         return sum(v for day, _u, _c, col, v in rows if col == column and date_from <= day <= date_to)
 
-    def active(since):
-        return len({u for day, u, _c, _col, _v in rows if since <= day <= date_to})
+    def active(since):  # being enrolled is not something the learner did
+        return len({u for day, u, _c, col, _v in rows if since <= day <= date_to and col != "enrollments"})
 
     graded = total("graded_attempts")
     return {
@@ -445,7 +445,7 @@ def expected_engagement(d, who, filters, date_from, date_to):
         days.append(
             {
                 "day": day.isoformat(),
-                "active_learners": len({row[1] for row in today}),
+                "active_learners": len({row[1] for row in today if row[3] != "enrollments"}),
                 **{name: sum(row[4] for row in today if row[3] == column) for name, column in names.items()},
             }
         )
@@ -561,7 +561,7 @@ def expected_learners(d, who, filters, figure, date_from, date_to, now):
     people = {}
     for e in enrollments:
         people.setdefault(e["user_id"], []).append(e)
-    active = {row[1] for row in activity(d, who, filters, date_from, date_to)}
+    active = {row[1] for row in activity(d, who, filters, date_from, date_to) if row[3] != "enrollments"}
     order = {"overdue": 2, "inactive": 1, None: 0}
 
     def reason(mine):
