@@ -2,10 +2,14 @@
 commands below (one line each)."""
 
 from app.features import register_feature
+from blueprints.reports import cli, schedules_api, views
 
 
 def register(app):
     api_blueprints = []
     page_blueprints = []
     commands = []
+    api_blueprints.append(schedules_api.blp)
+    page_blueprints.append(views.bp)
+    commands.append(cli.reports_cli)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
