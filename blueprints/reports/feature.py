@@ -2,11 +2,13 @@
 commands below (one line each)."""
 
 from app.features import register_feature
+from blueprints.reports import api as reports_api
 from blueprints.reports import cli, schedules_api, views
 
 
 def register(app):
     api_blueprints = []
+    api_blueprints.append(reports_api.blp)
     page_blueprints = []
     commands = []
     api_blueprints.append(schedules_api.blp)

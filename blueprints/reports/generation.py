@@ -16,7 +16,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from app.errors import Conflict, DomainError, NotFound
+from app.api.listing import ListSpec, run_list_query
+from app.errors import BadRequest, Conflict, DomainError, NotFound
 from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue
@@ -265,3 +266,28 @@ def expire_reports(now=None):
         report.status, report.file_key = ReportStatus.EXPIRED, None
     db.session.commit()
     return len(expired)
+
+
+REPORT_LIST = ListSpec(
+    filters={"kind": Report.kind, "status": Report.status, "format": Report.format, "schedule_id": Report.schedule_id},
+    sorts={"id": Report.id, "created_at": Report.created_at},
+    default_sort=("-created_at",),
+    tiebreaker=Report.id,
+)
+
+
+def list_reports(query, everyone=False, actor=current_actor):
+    """The reports the actor asked for (a person's or an API key's), newest first; an org admin may ask for
+    every report of the organization (`everyone`)."""
+    who = actor_ids(actor.principal if actor.is_authenticated else None)
+    stmt = sa.select(Report)
+    if everyone:
+        if not (actor.kind == "user" and ORG_ADMIN in actor.roles):
+            raise BadRequest("Only an org admin may list every report.", {"all": ["Only for org admins."]})
+    elif who.user_id is not None:
+        stmt = stmt.where(Report.requested_by_id == who.user_id)
+    elif who.api_key_id is not None:
+        stmt = stmt.where(Report.requested_by_api_key_id == who.api_key_id)
+    else:
+        stmt = stmt.where(sa.false())
+    return run_list_query(db.session, stmt, query, REPORT_LIST)

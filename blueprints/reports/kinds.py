@@ -18,7 +18,7 @@ from app.extensions import db
 from app.tenancy.models import utcnow
 from blueprints.assessments.models import AttemptStatus, Quiz, QuizAttempt
 from blueprints.auth.models import SignIn
-from blueprints.branches.models import Branch, BranchMembership  # noqa: F401 - the next kinds read these
+from blueprints.branches.models import Branch, BranchMembership
 from blueprints.branches.queries import people_of
 from blueprints.branches.services import get_branch
 from blueprints.certificates.models import Certificate
@@ -213,7 +213,7 @@ def minutes(seconds):
 
 def items_per_course():
     return (
-        sa.select(ContentItem.course_id, sa.func.count(ContentItem.id).label("items"))
+        sa.select(ContentItem.course_id, sa.func.count(ContentItem.id).label("item_count"))
         .group_by(ContentItem.course_id)
         .subquery("course_items")
     )
@@ -268,7 +268,7 @@ def _enrollment_rows(params, audience, *conditions):
             Enrollment.due_at,
             Enrollment.completed_at,
             done.c.done,
-            items.c.items,
+            items.c.item_count,
             Enrollment.seconds_spent,
         )
         .select_from(Enrollment)
@@ -296,7 +296,7 @@ def _course_completion_row(row):
         row.enrolled_at,
         row.due_at,
         row.completed_at,
-        progress_percent(row.completed_at, row.done, row.items),
+        progress_percent(row.completed_at, row.done, row.item_count),
         minutes(row.seconds_spent),
     )
 
@@ -321,7 +321,478 @@ COURSE_COMPLETION = ReportKind(
     shape=_course_completion_row,
 )
 
-KINDS = {kind.name: kind for kind in (COURSE_COMPLETION,)}
+# --- learner_transcript -------------------------------------------------------------------------------------
+
+
+def _transcript_rows(params, audience):
+    items, done = items_per_course(), items_done_per_enrollment()
+    best = (
+        sa.select(sa.func.max(QuizAttempt.percent))
+        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+        .where(
+            Quiz.course_id == Enrollment.course_id,
+            QuizAttempt.user_id == Enrollment.user_id,
+            QuizAttempt.status == AttemptStatus.GRADED,
+        )
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+    certificate = (
+        sa.select(Certificate.user_id, Certificate.course_id, Certificate.code, Certificate.issued_at)
+        .where(Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None))
+        .subquery("current_certificates")
+    )
+    return (
+        sa.select(
+            Course.title,
+            Enrollment.status,
+            Enrollment.enrolled_at,
+            Enrollment.due_at,
+            Enrollment.completed_at,
+            done.c.done,
+            items.c.item_count,
+            Enrollment.seconds_spent,
+            best.label("best_percent"),
+            certificate.c.code,
+            certificate.c.issued_at,
+        )
+        .select_from(Enrollment)
+        .join(Course, Course.id == Enrollment.course_id)
+        .outerjoin(items, items.c.course_id == Enrollment.course_id)
+        .outerjoin(done, done.c.enrollment_id == Enrollment.id)
+        .outerjoin(
+            certificate,
+            sa.and_(certificate.c.user_id == Enrollment.user_id, certificate.c.course_id == Enrollment.course_id),
+        )
+        .where(
+            Enrollment.user_id == params.user_id,
+            audience.enrollments(Enrollment.user_id, Enrollment.course_id),
+            *([Enrollment.course_id == params.course_id] if params.course_id is not None else []),
+        )
+        .order_by(Enrollment.enrolled_at, Enrollment.id)
+    )
+
+
+def _transcript_row(row):
+    status = "Completed" if row.completed_at else ("In progress" if row.status == ACTIVE else "Ended")
+    return (
+        row.title,
+        status,
+        row.enrolled_at,
+        row.due_at,
+        row.completed_at,
+        progress_percent(row.completed_at, row.done, row.item_count),
+        minutes(row.seconds_spent),
+        None if row.best_percent is None else round(row.best_percent, 1),
+        row.code,
+        row.issued_at,
+    )
+
+
+LEARNER_TRANSCRIPT = ReportKind(
+    name="learner_transcript",
+    title="Learner transcript",
+    columns=(
+        Column("Course"),
+        Column("Status"),
+        Column("Enrolled", DATETIME),
+        Column("Due", DATETIME),
+        Column("Completed", DATETIME),
+        Column("Progress %", NUMBER),
+        Column("Time spent (minutes)", NUMBER),
+        Column("Best score %", NUMBER),
+        Column("Certificate"),
+        Column("Certificate issued", DATETIME),
+    ),
+    formats=("csv", "xlsx", "pdf"),
+    takes=frozenset({"user_id", "course_id"}),
+    requires=frozenset({"user_id"}),
+    select=_transcript_rows,
+    shape=_transcript_row,
+)
+
+
+# --- assessment_results ---------------------------------------------------------------------------------------
+
+
+def _attempt_rows(params, audience):
+    return (
+        sa.select(
+            User.first_name,
+            User.last_name,
+            User.email,
+            Quiz.title.label("quiz"),
+            Course.title.label("course"),
+            QuizAttempt.number,
+            QuizAttempt.submitted_at,
+            QuizAttempt.score,
+            QuizAttempt.max_score,
+            QuizAttempt.percent,
+            QuizAttempt.passed,
+            QuizAttempt.status,
+        )
+        .select_from(QuizAttempt)
+        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+        .join(Course, Course.id == Quiz.course_id)
+        .join(User, User.id == QuizAttempt.user_id)
+        .where(
+            QuizAttempt.status.in_((AttemptStatus.SUBMITTED, AttemptStatus.GRADED)),
+            QuizAttempt.submitted_at >= params.starts,
+            QuizAttempt.submitted_at < params.ends,
+            audience.enrollments(QuizAttempt.user_id, Quiz.course_id),
+            *enrollment_filters(params, QuizAttempt.user_id, Quiz.course_id),
+        )
+        .order_by(QuizAttempt.submitted_at, QuizAttempt.id)
+    )
+
+
+def _attempt_row(row):
+    graded = row.status == AttemptStatus.GRADED
+    return (
+        learner_name(row.first_name, row.last_name, row.email),
+        row.email,
+        row.quiz,
+        row.course,
+        row.number,
+        row.submitted_at,
+        row.score if graded else None,
+        row.max_score,
+        None if not graded or row.percent is None else round(row.percent, 1),
+        ("Yes" if row.passed else "No") if graded else "Awaiting grading",
+    )
+
+
+ASSESSMENT_RESULTS = ReportKind(
+    name="assessment_results",
+    title="Assessment results",
+    columns=(
+        Column("Learner"),
+        Column("E-mail"),
+        Column("Quiz"),
+        Column("Course"),
+        Column("Attempt", NUMBER),
+        Column("Submitted", DATETIME),
+        Column("Score", NUMBER),
+        Column("Out of", NUMBER),
+        Column("Percent", NUMBER),
+        Column("Passed"),
+    ),
+    formats=("csv", "xlsx"),
+    takes=frozenset({"date_from", "date_to", "branch_id", "class_id", "course_id"}),
+    periodic=True,
+    select=_attempt_rows,
+    shape=_attempt_row,
+)
+
+
+# --- branch_summary ---------------------------------------------------------------------------------------------
+
+
+def _branches_in_reach(params, audience):
+    if params.branch_id is not None:
+        return Branch.id == params.branch_id
+    if audience.everyone:
+        return sa.true()
+    reach = [Branch.id.in_(audience.branch_ids or [-1])]
+    if audience.class_ids:
+        reach.append(Branch.id.in_(sa.select(SchoolClass.branch_id).where(SchoolClass.id.in_(audience.class_ids))))
+    return sa.or_(*reach)
+
+
+def _branch_rows(params, audience):
+    items, done = items_per_course(), items_done_per_enrollment()
+    now = utcnow()
+    progress = sa.case(
+        (Enrollment.completed_at.is_not(None), 100.0),
+        (sa.func.coalesce(items.c.item_count, 0) == 0, None),
+        (done.c.done >= items.c.item_count, 100.0),
+        else_=100.0 * sa.func.coalesce(done.c.done, 0) / items.c.item_count,
+    )
+    overdue = sa.case((sa.and_(Enrollment.completed_at.is_(None), Enrollment.due_at < now), 1), else_=0)
+    enrollments = (
+        sa.select(
+            BranchMembership.branch_id,
+            sa.func.count(sa.distinct(Enrollment.user_id)).label("learners"),
+            sa.func.count(Enrollment.id).label("enrollments"),
+            sa.func.count(Enrollment.completed_at).label("completed"),
+            sa.func.sum(overdue).label("overdue"),
+            sa.func.avg(progress).label("average_progress"),
+        )
+        .select_from(Enrollment)
+        .join(BranchMembership, BranchMembership.user_id == Enrollment.user_id)
+        .outerjoin(items, items.c.course_id == Enrollment.course_id)
+        .outerjoin(done, done.c.enrollment_id == Enrollment.id)
+        .where(
+            Enrollment.status == ACTIVE,
+            audience.enrollments(Enrollment.user_id, Enrollment.course_id),
+            *enrollment_filters(params, Enrollment.user_id, Enrollment.course_id),
+        )
+        .group_by(BranchMembership.branch_id)
+        .subquery("branch_enrollments")
+    )
+    scores = (
+        sa.select(
+            BranchMembership.branch_id,
+            sa.func.sum(QuizAttempt.percent).label("percent_sum"),
+            sa.func.count(QuizAttempt.id).label("graded"),
+        )
+        .select_from(QuizAttempt)
+        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+        .join(BranchMembership, BranchMembership.user_id == QuizAttempt.user_id)
+        .where(
+            QuizAttempt.status == AttemptStatus.GRADED,
+            QuizAttempt.submitted_at >= params.starts,
+            QuizAttempt.submitted_at < params.ends,
+            audience.enrollments(QuizAttempt.user_id, Quiz.course_id),
+            *enrollment_filters(params, QuizAttempt.user_id, Quiz.course_id),
+        )
+        .group_by(BranchMembership.branch_id)
+        .subquery("branch_scores")
+    )
+    return (
+        sa.select(
+            Branch.name,
+            enrollments.c.learners,
+            enrollments.c.enrollments,
+            enrollments.c.completed,
+            enrollments.c.overdue,
+            enrollments.c.average_progress,
+            scores.c.percent_sum,
+            scores.c.graded,
+        )
+        .select_from(Branch)
+        .outerjoin(enrollments, enrollments.c.branch_id == Branch.id)
+        .outerjoin(scores, scores.c.branch_id == Branch.id)
+        .where(_branches_in_reach(params, audience))
+        .order_by(Branch.name, Branch.id)
+    )
+
+
+def _branch_row(row):
+    enrollments = row.enrollments or 0
+    return (
+        row.name,
+        row.learners or 0,
+        enrollments,
+        round(100.0 * (row.completed or 0) / enrollments, 1) if enrollments else None,
+        int(row.overdue or 0),
+        None if row.average_progress is None else round(float(row.average_progress), 1),
+        round(float(row.percent_sum) / row.graded, 1) if row.graded else None,
+    )
+
+
+BRANCH_SUMMARY = ReportKind(
+    name="branch_summary",
+    title="Branch summary",
+    columns=(
+        Column("Branch"),
+        Column("Learners", NUMBER),
+        Column("Enrollments", NUMBER),
+        Column("Completion rate %", NUMBER),
+        Column("Overdue", NUMBER),
+        Column("Average progress %", NUMBER),
+        Column("Average score %", NUMBER),
+    ),
+    formats=("csv", "xlsx", "pdf"),
+    takes=frozenset({"date_from", "date_to", "branch_id", "class_id", "course_id"}),
+    periodic=True,
+    select=_branch_rows,
+    shape=_branch_row,
+)
+
+
+# --- overdue_learners ---------------------------------------------------------------------------------------------
+
+
+def _overdue_rows(params, audience):
+    now = utcnow()
+    return (
+        _enrollment_rows(params, audience, Enrollment.completed_at.is_(None), Enrollment.due_at < now)
+        .order_by(None)
+        .order_by(Enrollment.due_at, Enrollment.id)
+    )
+
+
+def _overdue_row(row):
+    return (
+        learner_name(row.first_name, row.last_name, row.email),
+        row.email,
+        row.title,
+        row.name,
+        row.due_at,
+        (utcnow() - row.due_at).days,
+        progress_percent(row.completed_at, row.done, row.item_count),
+    )
+
+
+OVERDUE_LEARNERS = ReportKind(
+    name="overdue_learners",
+    title="Overdue learners",
+    columns=(
+        Column("Learner"),
+        Column("E-mail"),
+        Column("Course"),
+        Column("Class"),
+        Column("Due", DATETIME),
+        Column("Days overdue", NUMBER),
+        Column("Progress %", NUMBER),
+    ),
+    formats=("csv", "xlsx"),
+    takes=frozenset({"branch_id", "class_id", "course_id"}),
+    select=_overdue_rows,
+    shape=_overdue_row,
+)
+
+
+# --- sign_in_activity ---------------------------------------------------------------------------------------------
+
+
+def _sign_in_rows(params, audience):
+    in_period = sa.and_(SignIn.created_at >= params.starts, SignIn.created_at < params.ends)
+    counts = (
+        sa.select(
+            SignIn.user_id,
+            sa.func.sum(sa.case((in_period, 1), else_=0)).label("sign_ins"),
+            sa.func.sum(sa.case((sa.and_(in_period, SignIn.kind == "page"), 1), else_=0)).label("pages"),
+            sa.func.sum(sa.case((sa.and_(in_period, SignIn.kind == "api"), 1), else_=0)).label("api"),
+            sa.func.max(SignIn.created_at).label("last_sign_in"),
+        )
+        .group_by(SignIn.user_id)
+        .subquery("sign_in_counts")
+    )
+    return (
+        sa.select(
+            User.first_name,
+            User.last_name,
+            User.email,
+            User.role,
+            counts.c.sign_ins,
+            counts.c.pages,
+            counts.c.api,
+            counts.c.last_sign_in,
+        )
+        .select_from(User)
+        .outerjoin(counts, counts.c.user_id == User.id)
+        .where(User.is_active, audience.people(User.id), *person_filters(params, User.id))
+        .order_by(User.last_name, User.first_name, User.id)
+    )
+
+
+ROLE_NAMES = {"org_admin": "Org admin", "branch_manager": "Branch manager", "teacher": "Teacher", "student": "Student"}
+
+
+def _sign_in_row(row):
+    return (
+        learner_name(row.first_name, row.last_name, row.email),
+        row.email,
+        ROLE_NAMES.get(row.role, row.role),
+        int(row.sign_ins or 0),
+        int(row.pages or 0),
+        int(row.api or 0),
+        row.last_sign_in,
+    )
+
+
+SIGN_IN_ACTIVITY = ReportKind(
+    name="sign_in_activity",
+    title="Sign-in activity",
+    columns=(
+        Column("Person"),
+        Column("E-mail"),
+        Column("Role"),
+        Column("Sign-ins", NUMBER),
+        Column("In the browser", NUMBER),
+        Column("Through the API", NUMBER),
+        Column("Last sign-in", DATETIME),
+    ),
+    formats=("csv", "xlsx"),
+    takes=frozenset({"date_from", "date_to", "branch_id", "class_id", "course_id"}),
+    periodic=True,
+    select=_sign_in_rows,
+    shape=_sign_in_row,
+)
+
+
+# --- certificates_issued -----------------------------------------------------------------------------------------
+
+
+def _certificate_rows(params, audience):
+    return (
+        sa.select(
+            Certificate.holder_name,
+            User.email,
+            Certificate.course_title,
+            Certificate.code,
+            Certificate.issued_at,
+            Certificate.expires_at,
+            Certificate.revoked_at,
+            Certificate.superseded_at,
+        )
+        .select_from(Certificate)
+        .join(User, User.id == Certificate.user_id)
+        .where(
+            Certificate.issued_at >= params.starts,
+            Certificate.issued_at < params.ends,
+            audience.enrollments(Certificate.user_id, Certificate.course_id),
+            *enrollment_filters(params, Certificate.user_id, Certificate.course_id),
+        )
+        .order_by(Certificate.issued_at, Certificate.id)
+    )
+
+
+def certificate_status(row, now):
+    if row.revoked_at is not None:
+        return "Revoked"
+    if row.superseded_at is not None:
+        return "Superseded"
+    if row.expires_at is not None and row.expires_at <= now:
+        return "Expired"
+    return "Valid"
+
+
+def _certificate_row(row):
+    return (
+        row.holder_name,
+        row.email,
+        row.course_title,
+        row.code,
+        row.issued_at,
+        row.expires_at,
+        certificate_status(row, utcnow()),
+    )
+
+
+CERTIFICATES_ISSUED = ReportKind(
+    name="certificates_issued",
+    title="Certificates issued",
+    columns=(
+        Column("Learner"),
+        Column("E-mail"),
+        Column("Course"),
+        Column("Code"),
+        Column("Issued", DATETIME),
+        Column("Expires", DATETIME),
+        Column("Status"),
+    ),
+    formats=("csv", "xlsx"),
+    takes=frozenset({"date_from", "date_to", "branch_id", "class_id", "course_id"}),
+    periodic=True,
+    select=_certificate_rows,
+    shape=_certificate_row,
+)
+
+KINDS = {
+    kind.name: kind
+    for kind in (
+        COURSE_COMPLETION,
+        LEARNER_TRANSCRIPT,
+        ASSESSMENT_RESULTS,
+        BRANCH_SUMMARY,
+        OVERDUE_LEARNERS,
+        SIGN_IN_ACTIVITY,
+        CERTIFICATES_ISSUED,
+    )
+}
 
 
 def kind_named(name):
@@ -339,6 +810,3 @@ def check_format(kind, format):
             {"format": [f"One of: {', '.join(kind.formats)}."]},
         )
     return format
-
-
-_UNUSED = (AttemptStatus, Quiz, QuizAttempt, SignIn, Branch, Certificate)  # the next kinds read these
