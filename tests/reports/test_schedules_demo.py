@@ -1,0 +1,34 @@
+"""The demo's reports: the org admin's weekly branch summary (PDF) is scheduled and one report is made already,
+so that `make run`'s Reports pages are not empty; seeding again adds nothing."""
+
+import re
+
+from app.demo import seed_demo
+from tests.conftest import build_app
+from tests.support.browser import Browser
+
+
+def test_the_demo_has_a_weekly_schedule_and_a_finished_report(app_config, tmp_path):
+    demo_app = build_app(
+        app_config,
+        INSTANCE_DIR=str(tmp_path),
+        CONTROL_DATABASE_URL=f"sqlite:///{tmp_path}/control.db",
+        TENANT_DATABASE_URL_TEMPLATE=f"sqlite:///{tmp_path}/tenants/{{slug}}.db",
+    )
+    password = "demo-password-123"
+    with demo_app.app_context():
+        seeded = list(seed_demo(password))
+        assert any(
+            line.startswith("scheduled Weekly branch summary (PDF, Weekly on Monday at 06:00 UTC") for line in seeded
+        )
+        assert any(line.startswith("made report") for line in seeded)
+        assert not [line for line in seed_demo(password) if "report" in line]  # idempotent
+        tenant = type("Demo", (), {"slug": "demo"})
+    admin = Browser(demo_app, tenant)
+    admin.sign_in("admin@demo.example", password)
+    reports = admin.get("/reports").get_data(as_text=True)
+    assert "Branch summary</a>" in reports and "Download</a>" in reports
+    schedules = admin.get("/reports/schedules").get_data(as_text=True)
+    assert "Weekly branch summary" in schedules and "2 recipients" in schedules
+    download = admin.get(re.search(r'href="(/reports/\d+/download)"', reports).group(1))
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
