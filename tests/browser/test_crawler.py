@@ -36,8 +36,8 @@ from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, load_axe_on_every_page, serve
 from tests.support.certificate_rows import demo_certificate_ids
-from tests.support.report_schedules import demo_report_ids
 from tests.support.questions import question_row
+from tests.support.report_schedules import demo_report_ids
 
 pytestmark = pytest.mark.browser
 
