@@ -158,7 +158,7 @@ def create():
         kinds_titles={k.name: k.title for k in KINDS.values()},
         now=utcnow(),
         **context,
-    ), 400
+    ), 422
 
 
 def _report_context(report_id):
@@ -288,7 +288,7 @@ def schedule_create():
         else:
             flash(f"“{schedule.name}” is scheduled: next run {schedule.next_run_at:%Y-%m-%d %H:%M} UTC.")
             return redirect(url_for("report_pages.schedule_list"), code=303)
-    return _schedules_page(values, errors, status=400)
+    return _schedules_page(values, errors, status=422)
 
 
 @bp.get("/schedules/<int:schedule_id>")
@@ -315,7 +315,7 @@ def schedule_update(schedule_id):
         else:
             flash(f"“{schedule.name}” is saved.")
             return redirect(url_for("report_pages.schedule_list"), code=303)
-    return render_page("reports/schedule_edit.html", **_schedule_form_context(values, errors, schedule=schedule)), 400
+    return render_page("reports/schedule_edit.html", **_schedule_form_context(values, errors, schedule=schedule)), 422
 
 
 @bp.post("/schedules/<int:schedule_id>/pause")

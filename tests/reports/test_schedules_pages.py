@@ -88,11 +88,11 @@ def test_problems_are_shown_next_to_their_fields(staff):
         csrf_from="/reports/schedules",
     )
     html = answer.get_data(as_text=True)
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert 'id="name" name="name"' in html and 'id="name-errors"' in html
     assert 'id="format-errors"' in html and "CSV, XLSX" in html
     outside = browser.post("/reports/schedules", _form(ids, user_ids=[str(ids["sam"])]), csrf_from="/reports/schedules")
-    assert outside.status_code == 400 and 'id="recipient_ids-errors"' in outside.get_data(as_text=True)
+    assert outside.status_code == 422 and 'id="recipient_ids-errors"' in outside.get_data(as_text=True)
     assert str(ids["sam"]) in re.search(
         r'id="recipient_ids-errors"[^>]*>([^<]*)<', outside.get_data(as_text=True)
     ).group(1)

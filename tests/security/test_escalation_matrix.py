@@ -364,6 +364,23 @@ def _targets(w):
             [pair("B_C1_held/s_south (not in C1)", badge="badge_c1_held", user="s_south")]
             + ([] if role == ORG_ADMIN else [pair("B_C2_held/s_south", badge="badge_c2_held", user="s_south")]),
         ),
+        # report schedules: one's own; an org admin reaches everyone's (tests/support/world.py)
+        "schedule": lambda role: _by_role(
+            ([("admin's", w.schedule_admin)], []),
+            (
+                [("bm_north's", w.schedule_bm_north)],
+                [("admin's", w.schedule_admin), ("bm_south's", w.schedule_bm_south), ("t1's", w.schedule_t1)],
+            ),
+            ([("t1's", w.schedule_t1)], [("bm_north's", w.schedule_bm_north)]),
+            ([("t1's", w.schedule_t1)], []),
+        )[role],
+        # a schedule's recipients: staff of the owner's branches (a teacher's: of their classes' branches)
+        "recipients": lambda role: _by_role(
+            ([("[t2]", [w.t2])], [("[s_north] (a student)", [w.s_north])]),
+            ([("[t1]", [w.t1])], [("[t2]", [w.t2]), ("[admin]", [w.admin]), ("[s_north] (a student)", [w.s_north])]),
+            ([("[bm_north]", [w.bm_north])], [("[t2]", [w.t2]), ("[s_north] (a student)", [w.s_north])]),
+            ([("[t1]", [w.t1])], []),
+        )[role],
         "external": lambda role: (
             [("a new external id", "EXT-NEW")],
             [("admin2's", "EXT-ADMIN2"), ("s_south's", "EXT-SSOUTH")] if role == BRANCH_MANAGER else [],
@@ -436,6 +453,14 @@ CERTIFICATE_TEMPLATES = (
     "every other role refused: tests/certificates/test_templates_api.py, test_templates_pages.py"
 )
 ESSAY_GRADE = {"score": 1, "comment": "Well argued."}
+SCHEDULE = {"name": "Matrix schedule", "kind": "course_completion", "format": "csv", "cadence": "daily", "hour": 6}
+SCHEDULE_FORM = {
+    "name": "Matrix schedule",
+    "kind": "course_completion",
+    "format": "csv",
+    "cadence": "daily",
+    "hour": "6",
+}
 BADGE_FORM = {
     "name": "Matrix badge",
     "status": "active",
@@ -445,6 +470,18 @@ BADGE_FORM = {
 }
 TABLE = {
     # ---- API ----
+    ("report_schedules.ReportSchedules", "POST"): Route(body=SCHEDULE | {"recipient_ids": "$recipients"}),
+    ("report_schedules.ReportScheduleById", "PUT"): Route(
+        path={"schedule_id": "$schedule"}, body={"name": "Renamed schedule", "hour": 7}
+    ),
+    ("report_schedules.ReportScheduleById", "DELETE"): Route(path={"schedule_id": "$schedule"}),
+    ("report_pages.create", "POST"): Route(body={"kind": "course_completion", "format": "csv", "class_id": "$class"}),
+    ("report_pages.schedule_create", "POST"): Route(body=SCHEDULE_FORM | {"user_ids": "$recipients"}),
+    ("report_pages.schedule_update", "POST"): Route(
+        path={"schedule_id": "$schedule"}, body=SCHEDULE_FORM | {"name": "Renamed schedule"}
+    ),
+    ("report_pages.schedule_pause", "POST"): Route(path={"schedule_id": "$schedule"}, body={"paused": "1"}),
+    ("report_pages.schedule_delete", "POST"): Route(path={"schedule_id": "$schedule"}),
     ("attempts.QuizAttempts", "POST"): Route(path={"quiz_id": "$take_quiz"}),
     ("certificate_verification.ShareCertificate", "POST"): Route(
         path={"certificate_id": "$own_certificate"}, body={"public": True}
@@ -1057,6 +1094,15 @@ ALLOWED = {
     ("badge_pages.upload_image", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("badge_pages.give", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("badge_pages.take_back", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    # report schedules: a person's own (org admins: anyone's); a key owns none (a schedule mails as a person)
+    ("report_schedules.ReportSchedules", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_schedules.ReportScheduleById", "PUT", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_schedules.ReportScheduleById", "DELETE", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_pages.create", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_pages.schedule_create", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_pages.schedule_update", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_pages.schedule_pause", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_pages.schedule_delete", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
 }
 
 # Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".
