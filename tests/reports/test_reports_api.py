@@ -198,7 +198,7 @@ def test_other_kinds_agree_with_direct_sql(app, world):
             {"branch": world.branches["north"]},
             bind_arguments=TENANT,
         ).scalar()
-    assert float(rows["North"][5]) == round(north_progress, 1)
+    assert float(rows["North"][5]) == round(float(north_progress), 1)
     assert rows["South"][1:] == ["1", "1", "100", "0", "100", "90"]
     rows = csv_rows(download(world.manager, certificates).get_data())[1:]
     assert [(row[0], row[2], row[6]) for row in rows] == [("North Learner", "North only", "Valid")]

@@ -381,6 +381,14 @@ def _targets(w):
             ([("[bm_north]", [w.bm_north])], [("[t2]", [w.t2]), ("[s_north] (a student)", [w.s_north])]),
             ([("[t1]", [w.t1])], []),
         )[role],
+        # a person whose report is asked for: the audience is docs/analytics.md's (a branch manager's is every
+        # member of their branches, admin2 included: reading is not acting on them)
+        "audience_person": lambda role: ([user("s_north2")], [] if role == ORG_ADMIN else [user("s_south")]),
+        # reports (tests/support/world.py): each role's own, and bm_south's (only org admins reach it)
+        "report": lambda role: (
+            [("own", w.ids[f"report_{ACTING[role]}"] if role != STUDENT else w.report_admin)],
+            [] if role == ORG_ADMIN else [("bm_south's", w.report_bm_south)],
+        ),
         "external": lambda role: (
             [("a new external id", "EXT-NEW")],
             [("admin2's", "EXT-ADMIN2"), ("s_south's", "EXT-SSOUTH")] if role == BRANCH_MANAGER else [],
@@ -491,6 +499,12 @@ TABLE = {
     ),
     ("certificate_verification.ReissueCertificate", "POST"): Route(path={"certificate_id": "$certificate"}),
     ("certificate_verification.CourseCertificateArchive", "POST"): Route(path={"course_id": "$course"}),
+    ("reports.Reports", "POST"): Route(
+        variants={
+            "a branch": {"kind": "course_completion", "format": "csv", "params": {"branch_id": "$branch"}},
+            "a person": {"kind": "learner_transcript", "format": "csv", "params": {"user_id": "$audience_person.id"}},
+        }
+    ),
     ("certificate_pages.revoke", "POST"): Route(
         path={"course_id": "$course_certificate.course", "certificate_id": "$course_certificate.certificate"},
         body={"reason": "Matrix revocation"},
@@ -911,6 +925,8 @@ READS = {
     ("assessments.AssessmentById", "GET"): Route(path={"quiz_id": "$read_quiz"}),
     ("assessments.AssessmentSlots", "GET"): Route(path={"quiz_id": "$quiz"}),
     ("questions.QuestionById", "GET"): Route(path={"question_id": "$read_question"}),
+    ("reports.ReportById", "GET"): Route(path={"report_id": "$report"}),
+    ("reports.ReportDownload", "GET"): Route(path={"report_id": "$report"}),
 }
 
 # --- the allow-list: who may do it, on a target in their scope --------------------------------------
@@ -1103,6 +1119,12 @@ ALLOWED = {
     ("report_pages.schedule_update", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("report_pages.schedule_pause", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("report_pages.schedule_delete", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    # reports: of the requester's audience (a key with a branch role reaches no branch and nobody); a report and
+    # its file to its requester and org admins
+    ("reports.Reports", "POST", "a branch"): ADMINS_AND_MANAGER,
+    ("reports.Reports", "POST", "a person"): ADMINS_AND_MANAGER,
+    ("reports.ReportById", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("reports.ReportDownload", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
 }
 
 # Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".
