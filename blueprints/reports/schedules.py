@@ -18,7 +18,7 @@ from redis import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from app.errors import BadRequest, NotFound, PermissionDenied, ValidationFailed
+from app.errors import BadRequest, DomainError, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.jobs import get_event_queue, redis_connection, run_in_tenant
 from app.security.actor import Actor
@@ -341,42 +341,61 @@ def queue_run(schedule):
 def run_when_due(schedule_id, due_at):
     """The run job: ask for the report as the owner and queue the next run, unless the schedule was paused,
     deleted or moved since this job was queued for `due_at` (ISO, naive UTC). A deactivated owner (or one who
-    may no longer make reports) pauses the schedule."""
+    may no longer make reports), or filters now out of the owner's reach, pause the schedule."""
     now = utcnow()
     schedule = next(iter(locked(sa.select(ReportSchedule).where(ReportSchedule.id == schedule_id))), None)
-    if schedule is None:
-        return "deleted"
-    if not schedule.active:
-        return "paused"
-    if schedule.next_run_at is None or schedule.next_run_at.isoformat() != due_at:
-        return "moved"
+    stale = _stale(schedule, due_at)
+    if stale:
+        db.session.commit()
+        return stale
     if now < schedule.next_run_at:  # RQ schedules to the second: a job a little early comes back on time
         db.session.commit()
         queue_run(schedule)
         return "not due yet"
     principal = principal_for_user(schedule.owner_id)
     if principal is None or not principal.can("reports.manage"):
-        schedule.active = False
-        schedule.next_run_at = None
-        db.session.commit()
-        log.info("Report schedule %s paused: its owner is inactive or may no longer make reports", schedule.id)
-        return "owner cannot run it: paused"
+        return _pause(schedule.id, "its owner is inactive or may no longer make reports")
     owner = Actor(principal)
     recipients = [person.id for person in recipients_in_reach(owner.id, owner.scope, schedule.recipient_ids or [])]
+    due = datetime.fromisoformat(due_at)
     schedule.last_run_at = now
-    schedule.next_run_at = next_run(schedule, max(now, datetime.fromisoformat(due_at)))
-    report, _job = generation.request_report(
-        schedule.kind,
-        schedule.format,
-        report_params(schedule, now),
-        actor=owner,
-        schedule=schedule,
-        recipients=recipients,
-    )
+    schedule.next_run_at = next_run(schedule, max(now, due))
+    try:
+        report, _job = generation.request_report(
+            schedule.kind,
+            schedule.format,
+            report_params(schedule, due),
+            actor=owner,
+            schedule=schedule,
+            recipients=recipients,
+        )
+    except DomainError as error:  # its branch, class, course or learner is out of the owner's reach now
+        db.session.rollback()
+        return _pause(schedule_id, f"its report cannot be made as its owner: {error.message}")
     schedule.last_report_id = report.id
     db.session.commit()
     queue_run(schedule)
     return f"report {report.id}"
+
+
+def _stale(schedule, due_at):
+    """Why a run job queued for `due_at` has nothing to do (None: it has)."""
+    if schedule is None:
+        return "deleted"
+    if not schedule.active:
+        return "paused"
+    if schedule.next_run_at is None or schedule.next_run_at.isoformat() != due_at:
+        return "moved"
+    return None
+
+
+def _pause(schedule_id, why):
+    """Pause a schedule that cannot run (its page shows it paused; its owner edits or deletes it)."""
+    schedule = db.session.get(ReportSchedule, schedule_id)
+    schedule.active, schedule.next_run_at = False, None
+    db.session.commit()
+    log.warning("Report schedule %s paused: %s", schedule_id, why)
+    return f"paused: {why}"
 
 
 def requeue_overdue(now=None, grace=timedelta(minutes=2)):

@@ -102,10 +102,7 @@ def _field_errors(error, errors):
 # --- my reports -----------------------------------------------------------------------------------------
 
 
-@bp.get("")
-@requires("reports.manage")
-def index():
-    """My reports (an org admin's: everyone's, on request) and the form to ask for a new one."""
+def _index_page(values, errors=None, status=200):
     everyone = request.args.get("all") == "1" and may_see_everyones(current_actor)
     reports, requesters = reports_for(current_actor, everyone)
     return render_page(
@@ -116,8 +113,17 @@ def index():
         can_see_everyones=may_see_everyones(current_actor),
         kinds_titles={k.name: k.title for k in KINDS.values()},
         now=utcnow(),
-        **_report_form_context({"kind": request.args.get("kind", "")}),
-    )
+        percent_of=percent_done,
+        **_report_form_context(values, errors),
+    ), status
+
+
+@bp.get("")
+@requires("reports.manage")
+def index():
+    """My reports (an org admin's: everyone's, on request), each with its progress while it is made, and the
+    form to ask for a new one."""
+    return _index_page({"kind": request.args.get("kind", "")})
 
 
 @bp.get("/form")
@@ -142,29 +148,26 @@ def create():
         params = _params_from(form, kind, errors)
         if not errors:
             try:
-                report, _job = generation.request_report(kind.name, form.get("format"), params, actor=current_actor)
+                generation.request_report(kind.name, form.get("format"), params, actor=current_actor)
             except DomainError as error:
                 _field_errors(error, errors)
             else:
-                return redirect(url_for("report_pages.detail", report_id=report.id), code=303)
-    reports, requesters = reports_for(current_actor)
-    context = _report_form_context(form.to_dict(), errors)
-    return render_page(
-        "reports/index.html",
-        reports=reports,
-        requesters=requesters,
-        everyone=False,
-        can_see_everyones=may_see_everyones(current_actor),
-        kinds_titles={k.name: k.title for k in KINDS.values()},
-        now=utcnow(),
-        **context,
-    ), 422
+                flash(f"{kind.title} is on its way: its progress shows below.")
+                return redirect(url_for("report_pages.index"), code=303)
+    return _index_page(form.to_dict(), errors, status=422)
+
+
+def percent_done(report):
+    """How far the report is, 0 to 100 (100 once done)."""
+    if report.status in (ReportStatus.DONE, ReportStatus.EXPIRED):
+        return 100
+    total = report.rows_total or 0
+    return min(99, report.rows_done * 100 // total) if total else 0
 
 
 def _report_context(report_id):
     report = generation.report_for(report_id, current_actor)
-    total = report.rows_total or 0
-    percent = 100 if report.status == ReportStatus.DONE else (min(99, report.rows_done * 100 // total) if total else 0)
+    percent = percent_done(report)
     expired = report.status == ReportStatus.EXPIRED or (report.expires_at is not None and report.expires_at <= utcnow())
     return {
         "report": report,
@@ -179,8 +182,18 @@ def _report_context(report_id):
 @requires("self.read")
 def detail(report_id):
     """One report: its state and progress (updated while it is made), then its download until it expires.
-    For its requester, the people a schedule mailed it to, and org admins."""
-    return render_page("reports/detail.html", partial="reports/_progress.html", **_report_context(report_id))
+    For its requester, the people a schedule mailed it to, and org admins. `?as=row`: its row of my reports."""
+    context = _report_context(report_id)
+    if request.args.get("as") == "row":
+        context |= {
+            "requesters": {context["report"].requested_by_id: context["requester"]},
+            "everyone": request.args.get("all") == "1",
+            "kinds_titles": {k.name: k.title for k in KINDS.values()},
+            "now": utcnow(),
+            "percent_of": percent_done,
+        }
+        return render_page("reports/detail.html", partial="reports/_report_row.html", **context)
+    return render_page("reports/detail.html", partial="reports/_progress.html", **context)
 
 
 @bp.get("/<int:report_id>/download")

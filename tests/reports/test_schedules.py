@@ -236,3 +236,19 @@ def test_the_sweep_queues_a_run_whose_job_was_lost(app, office):
     assert sweep_reports(app)[0] == 0  # queued now: not again
     _work_due_runs(app)
     assert [status for _id, status, *_rest in _reports_of(app, tenant, schedule["id"])] == ["queued"]
+
+
+def test_filters_out_of_the_owners_reach_at_run_time_pause_the_schedule(app, office):
+    tenant, manager = office["tenant"], office["manager"]
+    schedule = manager.post("/api/v1/reports/schedules", json=weekly(params={"branch_id": office["north"]}))
+    schedule_id = schedule.get_json()["data"]["id"]
+    with tenant_context(tenant, app):  # as if North had left the manager's reach since (their branch changed)
+        row = db.session.get(ReportSchedule, schedule_id)
+        row.params = {"branch_id": office["south"]}
+        db.session.commit()
+    _due_in(app, tenant, schedule_id, 1)
+    time.sleep(2.2)
+    _work_due_runs(app)
+    assert _reports_of(app, tenant, schedule_id) == []
+    assert _schedule_row(app, tenant, schedule_id)["active"] is False
+    assert manager.get(f"/api/v1/reports/schedules/{schedule_id}").get_json()["data"]["active"] is False

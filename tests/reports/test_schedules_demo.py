@@ -27,7 +27,7 @@ def test_the_demo_has_a_weekly_schedule_and_a_finished_report(app_config, tmp_pa
     admin = Browser(demo_app, tenant)
     admin.sign_in("admin@demo.example", password)
     reports = admin.get("/reports").get_data(as_text=True)
-    assert "Branch summary</a>" in reports and "Download</a>" in reports
+    assert "Branch summary</a>" in reports and "Download<span" in reports
     schedules = admin.get("/reports/schedules").get_data(as_text=True)
     assert "Weekly branch summary" in schedules and "2 recipients" in schedules
     download = admin.get(re.search(r'href="(/reports/\d+/download)"', reports).group(1))
