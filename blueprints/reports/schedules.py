@@ -242,9 +242,12 @@ def report_params(schedule, run_at):
 
 
 def schedules_for(actor, everyone=False):
-    """The actor's schedules; an org admin's `everyone`: the organization's, newest first."""
+    """The actor's schedules; an org admin's (or an org-wide key's) `everyone`: the organization's, newest first.
+    A key owns none: its id is no person's, even when a person has the same number."""
     stmt = sa.select(ReportSchedule).order_by(ReportSchedule.id.desc())
     if not (everyone and actor.scope.organization_wide):
+        if actor.kind != "user":
+            return []
         stmt = stmt.where(ReportSchedule.owner_id == actor.id)
     return db.session.scalars(stmt).all()
 
@@ -258,7 +261,9 @@ def get_schedule(schedule_id, actor):
 
 
 def _may_manage(schedule, actor):
-    return actor.kind == "user" and (schedule.owner_id == actor.id or actor.scope.organization_wide)
+    if actor.kind != "user":  # a key's id is no person's: it owns and changes none (an org-wide one lists them)
+        return False
+    return schedule.owner_id == actor.id or actor.scope.organization_wide
 
 
 def create_schedule(data, actor, now=None):
