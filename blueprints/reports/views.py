@@ -16,7 +16,7 @@ from blueprints.branches.queries import branch_choices
 from blueprints.classes.services import CLASS_LIST, list_classes
 from blueprints.courses.services import visible_courses
 from blueprints.reports import generation, schedules
-from blueprints.reports.kinds import KINDS
+from blueprints.reports.kinds import KINDS, validate_params
 from blueprints.reports.models import ReportStatus
 from blueprints.reports.report_lists import may_see_everyones, reports_for
 from blueprints.users.queries import names_of, user_ids_by_email
@@ -82,11 +82,19 @@ def _params_from(form, kind, errors):
         email = (form.get("learner_email") or "").strip().lower()
         if email:
             user_id = user_ids_by_email([email]).get(email)
-            if user_id is None:
+            if user_id is None or not _learner_in_reach(kind, user_id):  # one answer: nobody learns who exists
                 errors["learner_email"] = ["Nobody you can report on has this e-mail."]
             else:
                 params["user_id"] = user_id
     return params
+
+
+def _learner_in_reach(kind, user_id):
+    try:
+        validate_params(kind, {"user_id": user_id}, current_actor)
+    except NotFound:
+        return False
+    return True
 
 
 def _field_errors(error, errors):

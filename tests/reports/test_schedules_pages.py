@@ -114,3 +114,24 @@ def test_the_menu_links_to_reports_for_staff(app, tenant, staff):
     learner.sign_in("pupil@example.org")
     assert 'href="/reports"' not in learner.get("/").get_data(as_text=True)
     assert learner.get("/reports/schedules").status_code == 403
+
+
+def test_a_transcript_of_someone_out_of_reach_reads_as_nobody(staff):
+    browser = staff["browser"]
+
+    def ask(email):
+        answer = browser.post(
+            "/reports", {"kind": "learner_transcript", "format": "csv", "learner_email": email}, csrf_from="/reports"
+        )
+        return answer.status_code, re.search(r'id="learner_email-errors"[^>]*>([^<]*)<', answer.get_data(as_text=True))
+
+    (outside_status, outside), (unknown_status, unknown) = ask("sam@example.org"), ask("nobody@example.org")
+    assert outside_status == unknown_status == 422 and outside.group(1) == unknown.group(1)
+    assert (
+        browser.post(
+            "/reports",
+            {"kind": "learner_transcript", "format": "csv", "learner_email": "pupil@example.org"},
+            csrf_from="/reports",
+        ).status_code
+        == 303
+    )  # a student of the manager's branch
