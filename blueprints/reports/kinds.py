@@ -195,6 +195,27 @@ def _check_reach(params, actor):
             raise NotFound("No such person.")
 
 
+def describe_params(params):
+    """The parameters in people's words, for a PDF's heading: the period, and the branch, class, course and
+    person by name."""
+    described = []
+    if params.date_from:
+        described.append(("Period", f"{params.date_from.isoformat()} to {params.date_to.isoformat()}"))
+    for label, column, key, value in (
+        ("Branch", Branch.name, Branch.id, params.branch_id),
+        ("Class", SchoolClass.name, SchoolClass.id, params.class_id),
+        ("Course", Course.title, Course.id, params.course_id),
+    ):
+        if value is not None:
+            described.append((label, db.session.scalar(sa.select(column).where(key == value)) or f"#{value}"))
+    if params.user_id is not None:
+        person = db.session.execute(
+            sa.select(User.first_name, User.last_name, User.email).where(User.id == params.user_id)
+        ).first()
+        described.append(("Learner", f"{learner_name(*person)} <{person.email}>" if person else f"#{params.user_id}"))
+    return described
+
+
 # --- shared pieces -------------------------------------------------------------------------------------------
 
 

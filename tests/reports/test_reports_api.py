@@ -208,6 +208,7 @@ def test_other_kinds_agree_with_direct_sql(app, world):
     assert [row[1] for row in rows] == ["south@example.org"]
     text = " ".join(pdf_text(download(world.admin, transcript).get_data()).split())
     assert "Learner transcript" in text and "North only" in text and "Safety for everyone" in text
+    assert "Learner: North <north@example.org>" in text  # the person by name, not by id
 
 
 def test_expiry_gives_410_and_deletes_the_file(app, world):
