@@ -4,7 +4,7 @@ commands below (one line each)."""
 from app.features import register_demo_part, register_feature
 from blueprints.reports import api as reports_api
 from blueprints.reports import cli, schedules_api, views
-from blueprints.reports.demo import seed_reports
+from blueprints.reports.demo import seed_report_schedules, seed_reports
 
 
 def register(app):
@@ -16,4 +16,5 @@ def register(app):
     page_blueprints.append(views.bp)
     commands.append(cli.reports_cli)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
-    register_demo_part(app, 95, seed_reports)  # after every part whose data the reports show
+    register_demo_part(app, 60, seed_reports)  # after everything the reports read
+    register_demo_part(app, 95, seed_report_schedules)  # the org admin's weekly schedule

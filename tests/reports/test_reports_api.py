@@ -208,6 +208,7 @@ def test_other_kinds_agree_with_direct_sql(app, world):
     assert [row[1] for row in rows] == ["south@example.org"]
     text = " ".join(pdf_text(download(world.admin, transcript).get_data()).split())
     assert "Learner transcript" in text and "North only" in text and "Safety for everyone" in text
+    assert "Learner: North <north@example.org>" in text  # the person by name, not by id
 
 
 def test_expiry_gives_410_and_deletes_the_file(app, world):
@@ -258,6 +259,9 @@ def test_before_it_is_done_the_download_is_409(app, world):
             "date_to",
         ),
         ({"kind": "course_completion", "format": "csv", "params": {"course_id": "x"}}, "course_id"),
+        ({"kind": "course_completion", "format": "csv", "params": {"course_id": 2**40}}, "course_id"),
+        ({"kind": "course_completion", "format": "csv", "params": {"branch_id": True}}, "branch_id"),
+        ({"kind": "assessment_results", "format": "csv", "params": {"date_to": 20260101}}, "date_to"),
         ({"kind": "course_completion", "format": "csv", "params": {"date_from": "2026-01-01"}}, "date_from"),
         ({"kind": "course_completion", "format": "csv", "params": {"colour": "red"}}, "colour"),
         ({"kind": "course_completion", "format": "csv", "params": ["x"]}, "params"),
