@@ -241,6 +241,8 @@ def test_the_sweep_queues_a_run_whose_job_was_lost(app, office):
     assert sweep_reports(app)[0] == 0  # queued now: not again
     _work_due_runs(app)
     assert [status for _id, status, *_rest in _reports_of(app, tenant, schedule["id"])] == ["queued"]
+    swept = app.test_cli_runner().invoke(args=["reports", "sweep", "--once"])  # what `make run` starts
+    assert swept.exit_code == 0 and "overdue scheduled runs" in swept.output
 
 
 def test_filters_out_of_the_owners_reach_at_run_time_pause_the_schedule(app, office):
