@@ -71,7 +71,7 @@ def _runs_on(schedule, day):
 
 
 def cadence_in_words(schedule):
-    """ "Weekly on Monday at 06:00 UTC", as the pages show it."""
+    """The cadence in words, as the pages and mails show it ("Weekly on Monday at 06:00 UTC")."""
     at = f"at {schedule.hour:02d}:00 UTC"
     if schedule.cadence == "weekly" and schedule.weekday is not None:
         return f"Weekly on {WEEKDAYS[schedule.weekday]} {at}"
@@ -123,7 +123,7 @@ def clean_schedule(data, actor, current=None):
     reach is a 404, as for a report; a recipient outside the owner's reach is a 422 naming `recipient_ids`."""
     merged = (_fields_of(current) if current is not None else {}) | {k: v for k, v in data.items() if k in FIELDS}
     errors = {}
-    name = str(merged.get("name") or "").strip()
+    name = " ".join(str(merged.get("name") or "").split())  # one line: it is a mail's subject
     if not name:
         errors["name"] = ["Give the schedule a name."]
     elif len(name) > 200:
@@ -283,9 +283,9 @@ def update_schedule(schedule_id, data, actor, now=None):
     """Change a schedule (its owner or an org admin); `active` pauses or resumes it. The next run is worked
     out again, and the job of the old one does nothing."""
     schedule = get_schedule(schedule_id, actor)
-    fields = clean_schedule(data, actor, current=schedule)
-    for key, value in fields.items():
-        setattr(schedule, key, value)
+    if set(data) - {"active"}:  # pausing alone checks nothing else: a schedule that cannot run can still stop
+        for key, value in clean_schedule(data, actor, current=schedule).items():
+            setattr(schedule, key, value)
     if "active" in data:
         if not isinstance(data["active"], bool):
             raise ValidationFailed("The schedule has problems.", {"active": ["true or false."]})

@@ -273,3 +273,16 @@ def test_a_key_whose_id_is_the_owners_sees_none_of_their_schedules(app, office):
     assert (refused.status_code, refused.get_json()["error"]["code"]) == (403, "PERSON_ONLY")
     org_key, _id = key_client(app, tenant, ["org_admin"])
     assert [s["id"] for s in org_key("GET", "/api/v1/reports/schedules?all=true").get_json()["data"]] == [schedule_id]
+
+
+def test_a_name_is_one_line_and_a_schedule_that_cannot_run_can_still_be_paused(app, office):
+    tenant, manager = office["tenant"], office["manager"]
+    made = manager.post("/api/v1/reports/schedules", json=weekly(name="Weekly\r\nBcc: everyone@example.org"))
+    assert made.status_code == 201 and made.get_json()["data"]["name"] == "Weekly Bcc: everyone@example.org"
+    schedule_id = made.get_json()["data"]["id"]
+    with tenant_context(tenant, app):  # its branch has left the manager's reach
+        db.session.get(ReportSchedule, schedule_id).params = {"branch_id": office["south"]}
+        db.session.commit()
+    assert manager.put(f"/api/v1/reports/schedules/{schedule_id}", json={"hour": 8}).status_code == 404
+    paused = manager.put(f"/api/v1/reports/schedules/{schedule_id}", json={"active": False})
+    assert paused.status_code == 200 and paused.get_json()["data"]["active"] is False
