@@ -48,6 +48,9 @@ pids+=($!)
 # Quiz deadlines: the worker's scheduler submits each attempt at its deadline; this submits what a lost job left.
 .venv/bin/flask attempts sweep >> instance/logs/attempts.log 2>&1 &
 pids+=($!)
+# Scheduled reports: the worker's scheduler runs each at its hour; this queues what a lost job left, deletes expired files.
+.venv/bin/flask reports sweep >> instance/logs/reports.log 2>&1 &
+pids+=($!)
 .venv/bin/python -m scripts.mail_sink --port "$MAIL_PORT" --dir "$LMS_OUTBOX_DIR" >> instance/logs/mail.log 2>&1 &
 pids+=($!)
 

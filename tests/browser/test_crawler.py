@@ -37,6 +37,7 @@ from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, load_axe_on_every_page, serve
 from tests.support.certificate_rows import demo_certificate_ids
 from tests.support.questions import question_row
+from tests.support.report_schedules import demo_report_ids
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +78,7 @@ NOT_PAGES = {
     "certificate_pages.pdf",  # a certificate's PDF
     "certificate_pages.archive_download",  # a ZIP of a course's certificates
     "achievement_pages.pdf",
+    "report_pages.download",  # a report's file (CSV, XLSX or PDF)
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -157,6 +159,7 @@ def demo_ids(app, tenant):
             "template_id": db.session.scalar(sa.select(CertificateTemplate.id).where(CertificateTemplate.is_default)),
             # the demo student's certificate of the demo course, and a ZIP of its certificates the teacher asked for
             **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
+            **demo_report_ids(),  # the demo's finished report and the org admin's weekly schedule
         }
     run_jobs(app)
     return ids

@@ -364,6 +364,31 @@ def _targets(w):
             [pair("B_C1_held/s_south (not in C1)", badge="badge_c1_held", user="s_south")]
             + ([] if role == ORG_ADMIN else [pair("B_C2_held/s_south", badge="badge_c2_held", user="s_south")]),
         ),
+        # report schedules: one's own; an org admin reaches everyone's (tests/support/world.py)
+        "schedule": lambda role: _by_role(
+            ([("admin's", w.schedule_admin)], []),
+            (
+                [("bm_north's", w.schedule_bm_north)],
+                [("admin's", w.schedule_admin), ("bm_south's", w.schedule_bm_south), ("t1's", w.schedule_t1)],
+            ),
+            ([("t1's", w.schedule_t1)], [("bm_north's", w.schedule_bm_north)]),
+            ([("t1's", w.schedule_t1)], []),
+        )[role],
+        # a schedule's recipients: staff of the owner's branches (a teacher's: of their classes' branches)
+        "recipients": lambda role: _by_role(
+            ([("[t2]", [w.t2])], [("[s_north] (a student)", [w.s_north])]),
+            ([("[t1]", [w.t1])], [("[t2]", [w.t2]), ("[admin]", [w.admin]), ("[s_north] (a student)", [w.s_north])]),
+            ([("[bm_north]", [w.bm_north])], [("[t2]", [w.t2]), ("[s_north] (a student)", [w.s_north])]),
+            ([("[t1]", [w.t1])], []),
+        )[role],
+        # a person whose report is asked for: the audience is docs/analytics.md's (a branch manager's is every
+        # member of their branches, admin2 included: reading is not acting on them)
+        "audience_person": lambda role: ([user("s_north2")], [] if role == ORG_ADMIN else [user("s_south")]),
+        # reports (tests/support/world.py): each role's own, and bm_south's (only org admins reach it)
+        "report": lambda role: (
+            [("own", w.ids[f"report_{ACTING[role]}"] if role != STUDENT else w.report_admin)],
+            [] if role == ORG_ADMIN else [("bm_south's", w.report_bm_south)],
+        ),
         "external": lambda role: (
             [("a new external id", "EXT-NEW")],
             [("admin2's", "EXT-ADMIN2"), ("s_south's", "EXT-SSOUTH")] if role == BRANCH_MANAGER else [],
@@ -444,6 +469,14 @@ CERTIFICATE_TEMPLATES = (
     "every other role refused: tests/certificates/test_templates_api.py, test_templates_pages.py"
 )
 ESSAY_GRADE = {"score": 1, "comment": "Well argued."}
+SCHEDULE = {"name": "Matrix schedule", "kind": "course_completion", "format": "csv", "cadence": "daily", "hour": 6}
+SCHEDULE_FORM = {
+    "name": "Matrix schedule",
+    "kind": "course_completion",
+    "format": "csv",
+    "cadence": "daily",
+    "hour": "6",
+}
 BADGE_FORM = {
     "name": "Matrix badge",
     "status": "active",
@@ -453,6 +486,18 @@ BADGE_FORM = {
 }
 TABLE = {
     # ---- API ----
+    ("report_schedules.ReportSchedules", "POST"): Route(body=SCHEDULE | {"recipient_ids": "$recipients"}),
+    ("report_schedules.ReportScheduleById", "PUT"): Route(
+        path={"schedule_id": "$schedule"}, body={"name": "Renamed schedule", "hour": 7}
+    ),
+    ("report_schedules.ReportScheduleById", "DELETE"): Route(path={"schedule_id": "$schedule"}),
+    ("report_pages.create", "POST"): Route(body={"kind": "course_completion", "format": "csv", "class_id": "$class"}),
+    ("report_pages.schedule_create", "POST"): Route(body=SCHEDULE_FORM | {"user_ids": "$recipients"}),
+    ("report_pages.schedule_update", "POST"): Route(
+        path={"schedule_id": "$schedule"}, body=SCHEDULE_FORM | {"name": "Renamed schedule"}
+    ),
+    ("report_pages.schedule_pause", "POST"): Route(path={"schedule_id": "$schedule"}, body={"paused": "1"}),
+    ("report_pages.schedule_delete", "POST"): Route(path={"schedule_id": "$schedule"}),
     ("attempts.QuizAttempts", "POST"): Route(path={"quiz_id": "$take_quiz"}),
     ("certificate_verification.ShareCertificate", "POST"): Route(
         path={"certificate_id": "$own_certificate"}, body={"public": True}
@@ -462,6 +507,12 @@ TABLE = {
     ),
     ("certificate_verification.ReissueCertificate", "POST"): Route(path={"certificate_id": "$certificate"}),
     ("certificate_verification.CourseCertificateArchive", "POST"): Route(path={"course_id": "$course"}),
+    ("reports.Reports", "POST"): Route(
+        variants={
+            "a branch": {"kind": "course_completion", "format": "csv", "params": {"branch_id": "$branch"}},
+            "a person": {"kind": "learner_transcript", "format": "csv", "params": {"user_id": "$audience_person.id"}},
+        }
+    ),
     ("certificate_pages.revoke", "POST"): Route(
         path={"course_id": "$course_certificate.course", "certificate_id": "$course_certificate.certificate"},
         body={"reason": "Matrix revocation"},
@@ -889,6 +940,8 @@ READS = {
     ("analytics.Assessments", "GET"): Route(),
     ("analytics.Performance", "GET"): Route(),
     ("course_analytics.CourseAnalytics", "GET"): Route(path={"course_id": "$analytics_course"}),
+    ("reports.ReportById", "GET"): Route(path={"report_id": "$report"}),
+    ("reports.ReportDownload", "GET"): Route(path={"report_id": "$report"}),
 }
 
 # --- the allow-list: who may do it, on a target in their scope --------------------------------------
@@ -1080,6 +1133,21 @@ ALLOWED = {
     ("badge_pages.upload_image", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("badge_pages.give", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("badge_pages.take_back", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    # report schedules: a person's own (org admins: anyone's); a key owns none (a schedule mails as a person)
+    ("report_schedules.ReportSchedules", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_schedules.ReportScheduleById", "PUT", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_schedules.ReportScheduleById", "DELETE", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_pages.create", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_pages.schedule_create", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_pages.schedule_update", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_pages.schedule_pause", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("report_pages.schedule_delete", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    # reports: of the requester's audience (a key with a branch role reaches no branch and nobody); a report and
+    # its file to its requester and org admins
+    ("reports.Reports", "POST", "a branch"): ADMINS_AND_MANAGER,
+    ("reports.Reports", "POST", "a person"): ADMINS_AND_MANAGER,
+    ("reports.ReportById", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("reports.ReportDownload", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
 }
 
 # Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".

@@ -21,6 +21,7 @@ row) and puts back, cheaply, only what a request changed.
     one (`open1`, ...); nobody has started `quiz1` (s_north may).
     Certificates (tests/support/certificate_rows.py): `cert1` (C1, s_north's), `cert2` (C2, s_south's), `cert_org`
     (C_org, s_north3's).
+    Report schedules: `schedule_admin`, `schedule_bm_north`, `schedule_bm_south`, `schedule_t1`, each its owner's.
 """
 
 import inspect
@@ -49,6 +50,7 @@ from blueprints.courses import content, covers, media
 from blueprints.courses import services as courses
 from blueprints.imports import services as imports
 from blueprints.learning import services as learning
+from blueprints.reports.generation import request_report
 from blueprints.users import management
 from blueprints.users.models import User
 from blueprints.users.services import create_user
@@ -57,6 +59,7 @@ from tests.support.attempts import seed_attempts
 from tests.support.certificate_rows import seed_certificates
 from tests.support.questions import archived_question_row, question_row
 from tests.support.quizzes import seed_quizzes
+from tests.support.report_schedules import schedule_row
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -201,12 +204,27 @@ def build_world(app, tenant, run_jobs):
         badge_awards.award(ids["badge_c1_held"], s_north.id)
         badge_awards.award(ids["badge_c2_held"], s_south.id)
 
+        # report schedules: one of each acting staff member (and bm_south's), none queued
+        for key in ("admin", "bm_north", "bm_south", "t1"):
+            ids[f"schedule_{key}"] = schedule_row(ids[key], f"{key}'s weekly report")
+
         for role in (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT):
             ids[f"key:{role}"] = create_api_key(f"{role} key", [role], acting_admin).secret
         ids["victim_key"] = create_api_key("A key to revoke", [STUDENT], acting_admin).key.id
 
         def as_manager(key):
             return Principal("user", ids[key], f"{key}@example.org", (BRANCH_MANAGER,), tenant.id)
+
+        # reports (made by the jobs below): one each of the admin, bm_north and t1, and bm_south's (out of
+        # reach of everyone but its requester and org admins)
+        for key, role in (
+            ("admin", ORG_ADMIN),
+            ("bm_north", BRANCH_MANAGER),
+            ("t1", TEACHER),
+            ("bm_south", BRANCH_MANAGER),
+        ):
+            requester = Actor(Principal("user", ids[key], f"{key}@example.org", (role,), tenant.id))
+            ids[f"report_{key}"] = request_report("course_completion", "csv", {}, actor=requester)[0].id
 
         # Dry runs to commit: one per branch manager's scope and one of the whole organization.
         for key, actor, scope, row in (
