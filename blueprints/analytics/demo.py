@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.tenancy.models import utcnow
+from blueprints.analytics import readmodel
 from blueprints.auth.models import SignIn
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.classes.models import ClassMembership, SchoolClass
@@ -164,3 +165,8 @@ def _enrollment_history(user, course, class_id, today, hour, enrolled_ago, lesso
     if lesson_days and len(lesson_days) >= len(lessons) and not has_quiz:
         enrollment.completed_at = _at(today, min(lesson_days), hour)
     return set(sessions)
+
+
+def rebuild_read_model(_password):
+    result = readmodel.rebuild()
+    yield f"analytics read model: {result.enrollments} enrollments, {result.days} day rows"

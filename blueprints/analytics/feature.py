@@ -2,12 +2,16 @@
 commands below (one line each)."""
 
 from app.features import register_demo_part, register_feature
-from blueprints.analytics.demo import seed_history
+from blueprints.analytics import cli
+from blueprints.analytics.demo import rebuild_read_model, seed_history
 
 
 def register(app):
     api_blueprints = []
     page_blueprints = []
     commands = []
+    commands.append(cli.analytics_cli)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
     register_demo_part(app, 60, seed_history)  # after the school, courses, enrollments and the quiz (<= 50)
+    # last: a demo database made before the read model existed has every source row and no analytics row
+    register_demo_part(app, 90, rebuild_read_model)

@@ -1,0 +1,47 @@
+"""What keeps the analytics read model current (registered by the feature: see app/features.py).
+
+Each subscriber recomputes the rows its event touched from the source tables (`blueprints/analytics/readmodel.py`),
+never adds to them: delivered twice, or after a later change, it writes what the sources say now.
+"""
+
+import sqlalchemy as sa
+
+from app.events import subscriber
+from app.extensions import db
+from blueprints.analytics import readmodel
+from blueprints.analytics.models import NO_COURSE
+from blueprints.assessments.models import QuizAttempt
+
+
+@subscriber("enrollment.created", "enrollment.resumed", "enrollment.ended")
+def refresh_enrollment(event):
+    """The enrollment's row and the day it was enrolled (a resumed enrollment keeps its first day)."""
+    state = readmodel.refresh_enrollment(event.course_id, event.user_id)
+    if state is not None:
+        readmodel.refresh_day(readmodel.day_of(state.enrolled_at), event.user_id, event.course_id)
+
+
+@subscriber("content.completed", "course.completed", "learning.time_reported")
+def refresh_learning(event):
+    """The enrollment's row and the day of the event (an item completed, the course completed, time spent)."""
+    readmodel.refresh_enrollment(event.course_id, event.user_id)
+    for day in readmodel.days_around(event.occurred_at):
+        readmodel.refresh_day(day, event.user_id, event.course_id)
+
+
+@subscriber("assessment.submitted", "assessment.graded")
+def refresh_attempt(event):
+    """The enrollment's row (the course of the quiz) and the attempt's submission day: a late manual grade
+    changes the day it was submitted."""
+    readmodel.refresh_enrollment(event.course_id, event.user_id)
+    submitted_at = db.session.scalar(sa.select(QuizAttempt.submitted_at).where(QuizAttempt.id == event.attempt_id))
+    days = [readmodel.day_of(submitted_at)] if submitted_at else readmodel.days_around(event.occurred_at)
+    for day in days:
+        readmodel.refresh_day(day, event.user_id, event.course_id)
+
+
+@subscriber("auth.signed_in")
+def refresh_sign_ins(event):
+    """The person's sign-ins of the day (the course-0 row)."""
+    for day in readmodel.days_around(event.occurred_at):
+        readmodel.refresh_day(day, event.user_id, NO_COURSE)
