@@ -2,12 +2,13 @@
 commands below (one line each)."""
 
 from app.features import register_demo_part, register_feature
-from blueprints.analytics import cli
+from blueprints.analytics import api, cli
 from blueprints.analytics.demo import rebuild_read_model, seed_history
 
 
 def register(app):
     api_blueprints = []
+    api_blueprints += [api.blp, api.course_blp]  # figures
     page_blueprints = []
     commands = []
     commands.append(cli.analytics_cli)

@@ -84,3 +84,35 @@ def quiz_choices(actor=current_actor, limit=500):
         .limit(limit)
     )
     return [(row.id, row.title, row.course_id) for row in rows]
+
+
+def attempt_figures_by_quiz(visible, submitted_from, submitted_before, course_id=None):
+    """Per quiz, the attempts submitted in [submitted_from, submitted_before) that `visible(user_id, course_id)`
+    (a condition on the attempt's learner and its quiz's course) lets through: rows of quiz id, title, course
+    id, attempts, learners, graded, percent sum, passed; one grouped query."""
+    stmt = (
+        sa.select(
+            Quiz.id.label("quiz_id"),
+            Quiz.title,
+            Quiz.course_id,
+            sa.func.count(QuizAttempt.id).label("attempts"),
+            sa.func.count(sa.distinct(QuizAttempt.user_id)).label("learners"),
+            sa.func.count(QuizAttempt.percent).filter(QuizAttempt.status == AttemptStatus.GRADED).label("graded"),
+            sa.func.sum(QuizAttempt.percent).filter(QuizAttempt.status == AttemptStatus.GRADED).label("percent_sum"),
+            sa.func.count(QuizAttempt.id)
+            .filter(QuizAttempt.status == AttemptStatus.GRADED, QuizAttempt.passed.is_(True))
+            .label("passed"),
+        )
+        .join(QuizAttempt, QuizAttempt.quiz_id == Quiz.id)
+        .where(
+            QuizAttempt.status.in_((AttemptStatus.SUBMITTED, AttemptStatus.GRADED)),
+            QuizAttempt.submitted_at >= submitted_from,
+            QuizAttempt.submitted_at < submitted_before,
+            visible(QuizAttempt.user_id, Quiz.course_id),
+        )
+        .group_by(Quiz.id, Quiz.title, Quiz.course_id)
+        .order_by(Quiz.title, Quiz.id)
+    )
+    if course_id is not None:
+        stmt = stmt.where(Quiz.course_id == course_id)
+    return db.session.execute(stmt).all()

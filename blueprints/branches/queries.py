@@ -83,3 +83,12 @@ def branches_of_people(user_ids):
         .where(BranchMembership.user_id.in_(user_ids))
         .order_by(BranchMembership.user_id, BranchMembership.id)
     ).all()
+
+
+def branch_members(branch_ids=None):
+    """A select of distinct (branch_id, user_id) of the members of these branches (all when None), in any
+    role: a subquery to group people by branch."""
+    stmt = sa.select(BranchMembership.branch_id, BranchMembership.user_id).distinct()
+    if branch_ids is not None:
+        stmt = stmt.where(BranchMembership.branch_id.in_(branch_ids or [-1]))
+    return stmt

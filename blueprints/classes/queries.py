@@ -71,3 +71,38 @@ def classes_of_people(user_ids):
         .where(ClassMembership.user_id.in_(user_ids), SchoolClass.archived_at.is_(None))
         .order_by(ClassMembership.user_id, SchoolClass.name)
     ).all()
+
+
+def students_of_classes(class_ids):
+    """A select of the ids of the students of these classes (for `IN` conditions)."""
+    return sa.select(ClassMembership.user_id).where(
+        ClassMembership.class_id.in_(class_ids or [-1]), ClassMembership.role == STUDENT
+    )
+
+
+def branches_of_classes(class_ids):
+    """The ids of the branches these classes belong to."""
+    return frozenset(
+        db.session.scalars(sa.select(SchoolClass.branch_id).where(SchoolClass.id.in_(class_ids or [-1])).distinct())
+    )
+
+
+def class_names(class_ids):
+    """{class id: (name, branch id)} of these classes (one query)."""
+    rows = db.session.execute(
+        sa.select(SchoolClass.id, SchoolClass.name, SchoolClass.branch_id).where(SchoolClass.id.in_(class_ids or [-1]))
+    )
+    return {row.id: (row.name, row.branch_id) for row in rows}
+
+
+def student_classes(class_ids=None):
+    """A select of (class_id, user_id) of students, of these classes (all when None): a subquery to join."""
+    stmt = sa.select(ClassMembership.class_id, ClassMembership.user_id).where(ClassMembership.role == STUDENT)
+    if class_ids is not None:
+        stmt = stmt.where(ClassMembership.class_id.in_(class_ids or [-1]))
+    return stmt
+
+
+def classes_in_branches(branch_ids):
+    """A select of the ids of the classes of these branches (for `IN` conditions)."""
+    return sa.select(SchoolClass.id).where(SchoolClass.branch_id.in_(branch_ids or [-1]))

@@ -368,6 +368,14 @@ def _targets(w):
             [("a new external id", "EXT-NEW")],
             [("admin2's", "EXT-ADMIN2"), ("s_south's", "EXT-SSOUTH")] if role == BRANCH_MANAGER else [],
         ),
+        # a course's analytics: its managers see all its learners, a branch manager who sees it their branches';
+        # a teacher of another course who sees it (C_org) is refused, like a course they cannot see (C2)
+        "analytics_course": lambda role: _by_role(
+            ([("C1", w.c1)], []),
+            ([("C1", w.c1), ("C_org (followed)", w.c_org)], [("C2", w.c2)]),
+            ([("C1", w.c1)], [("C2", w.c2), ("C_org", w.c_org)]),
+            ([("C1", w.c1)], [("C2", w.c2)]),
+        )[role],
     }
 
 
@@ -874,6 +882,13 @@ READS = {
     ("assessments.AssessmentById", "GET"): Route(path={"quiz_id": "$read_quiz"}),
     ("assessments.AssessmentSlots", "GET"): Route(path={"quiz_id": "$quiz"}),
     ("questions.QuestionById", "GET"): Route(path={"question_id": "$read_question"}),
+    ("analytics.Overview", "GET"): Route(),
+    ("analytics.Engagement", "GET"): Route(),
+    ("analytics.Learners", "GET"): Route(query="?figure=at_risk"),
+    ("analytics.Courses", "GET"): Route(),
+    ("analytics.Assessments", "GET"): Route(),
+    ("analytics.Performance", "GET"): Route(),
+    ("course_analytics.CourseAnalytics", "GET"): Route(path={"course_id": "$analytics_course"}),
 }
 
 # --- the allow-list: who may do it, on a target in their scope --------------------------------------
@@ -987,6 +1002,14 @@ ALLOWED = {
     ("content.ContentById", "GET", ""): PEOPLE,
     ("content.ContentMedia", "GET", ""): PEOPLE,
     ("media.MediaDownload", "GET", ""): PEOPLE,
+    # analytics (figures scoped to the caller's audience): staff; a course's, its managers and following managers
+    ("analytics.Overview", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("analytics.Engagement", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("analytics.Learners", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("analytics.Courses", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("analytics.Assessments", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("analytics.Performance", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("course_analytics.CourseAnalytics", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("api_keys_pages.index", "POST", ""): {ORG_ADMIN},
     ("api_keys_pages.revoke", "POST", ""): {ORG_ADMIN},
     ("credentials_admin.rotate", "POST", ""): {ORG_ADMIN},

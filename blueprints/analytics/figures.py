@@ -1,0 +1,620 @@
+"""The analytics figures (docs/analytics.md, "Figures"), scoped to an audience and narrowed by filters.
+
+Each function answers the JSON-ready dict its endpoint returns, the pages call the same ones. Everything is
+grouped SQL over the read model (`analytics_enrollments`, `analytics_days`), a few statements per call
+whatever the number of learners: the audience and the filters are conditions in the WHERE, never id lists.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from app.api.listing import ListSpec, parse_list_query, run_list_query
+from app.api.types import MAX_ID
+from app.errors import BadRequest, NotFound
+from app.extensions import db
+from app.security.actor import current_actor
+from app.tenancy.models import utcnow
+from blueprints.analytics.audience import Audience
+from blueprints.analytics.models import NO_COURSE, AnalyticsDay, LearnerCourse
+from blueprints.assessments.queries import attempt_figures_by_quiz
+from blueprints.branches.queries import branch_members, branch_names, existing_branch_ids, people_of
+from blueprints.classes.queries import (
+    branch_of_class,
+    branches_of_classes,
+    class_names,
+    classes_in_branches,
+    student_classes,
+    students_of_classes,
+)
+from blueprints.courses import access
+from blueprints.courses.queries import course_titles, item_counts
+from blueprints.users.queries import contacts_of
+
+DEFAULT_DAYS = 30  # the period when none is asked for: the 30 days ending today
+MAX_DAYS = 366
+DEFAULT_AT_RISK_DAYS = 14
+MAX_AT_RISK_DAYS = 365
+DUE_SOON = timedelta(days=7)
+ACTIVE_WINDOWS = {"day": 1, "week": 7, "month": 30}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+WHOLE = re.compile(r"-?[0-9]{1,12}")
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)  # what a period may name (room for its arithmetic)
+FIGURES = ("all", "active", "inactive", "overdue", "due_soon", "at_risk", "completed", "in_progress")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the caller narrowed the figures to (validated and in their reach: build it with `filters_from`)."""
+
+    date_from: date
+    date_to: date
+    branch_id: int | None = None
+    class_id: int | None = None
+    course_id: int | None = None
+    at_risk_days: int = DEFAULT_AT_RISK_DAYS
+    now: datetime = field(default_factory=utcnow)  # the snapshot's "now" (naive UTC)
+
+    @property
+    def days(self):
+        return (self.date_to - self.date_from).days + 1
+
+    def period(self):
+        return {"date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat(), "days": self.days}
+
+    def echo(self):
+        return {
+            "branch_id": self.branch_id,
+            "class_id": self.class_id,
+            "course_id": self.course_id,
+            "at_risk_days": self.at_risk_days,
+        }
+
+
+# --- filters --------------------------------------------------------------------------------------------------
+
+
+def _date(args, name, errors):
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        if not ISO_DATE.fullmatch(raw):  # fromisoformat also takes 20260131 and week dates: not what we document
+            raise ValueError(raw)
+        value = date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = ["Not a valid date: use YYYY-MM-DD."]
+        return None
+    if not EARLIEST <= value <= LATEST:
+        errors[name] = [f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}."]
+        return None
+    return value
+
+
+def _whole(args, name, errors, minimum, maximum):
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not WHOLE.fullmatch(raw):  # int() also takes " 7", "+7", "1_0" and other scripts' digits
+        errors[name] = ["Not a valid integer."]
+        return None
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        errors[name] = [f"Must be between {minimum} and {maximum}."]
+        return None
+    return value
+
+
+def filters_from(args, actor=current_actor, today=None):
+    """Filters from query parameters (`request.args`, a form): 400 with the fields named for a bad date, a
+    period longer than 366 days or ending before it starts, a bad id or `at_risk_days` outside 1..365; 404
+    for a branch, class or course the actor cannot see (nobody learns it exists)."""
+    errors = {}
+    date_from = _date(args, "date_from", errors)
+    date_to = _date(args, "date_to", errors)
+    ids = {name: _whole(args, name, errors, 1, MAX_ID) for name in ("branch_id", "class_id", "course_id")}
+    at_risk_days = _whole(args, "at_risk_days", errors, 1, MAX_AT_RISK_DAYS)
+    if not errors:
+        date_to = date_to or (today or utcnow().date())
+        date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
+        if date_from > date_to:
+            errors["date_to"] = ["Must not be before date_from."]
+        elif (date_to - date_from).days + 1 > MAX_DAYS:
+            errors["date_from"] = [f"The period is at most {MAX_DAYS} days."]
+    if errors:
+        raise BadRequest("Invalid analytics filters.", errors)
+    _require_reach(ids, actor)
+    return Filters(
+        date_from=date_from,
+        date_to=date_to,
+        at_risk_days=at_risk_days or DEFAULT_AT_RISK_DAYS,
+        **ids,
+    )
+
+
+def _require_reach(ids, actor):
+    scope = actor.scope
+    if ids["branch_id"] is not None:
+        branch_id = ids["branch_id"]
+        reached = scope is not None and (
+            scope.allows(branch_id) or branch_id in branches_of_classes(scope.taught_class_ids)
+        )
+        if not reached or not existing_branch_ids([branch_id]):
+            raise NotFound("No such branch.")
+    if ids["class_id"] is not None:
+        branch_id = branch_of_class(ids["class_id"])
+        if branch_id is None or scope is None or not scope.allows_class(ids["class_id"], branch_id):
+            raise NotFound("No such class.")
+    if ids["course_id"] is not None:
+        access.course_for(ids["course_id"], "see", actor)
+
+
+# --- conditions -----------------------------------------------------------------------------------------------
+
+
+def _person_filters(filters, user_id):
+    """The branch and class filters, on a column of people's ids."""
+    conditions = []
+    if filters.branch_id is not None:
+        conditions.append(user_id.in_(people_of([filters.branch_id])))
+    if filters.class_id is not None:
+        conditions.append(user_id.in_(students_of_classes([filters.class_id])))
+    return conditions
+
+
+def _enrollment_conditions(filters, audience, user_id=LearnerCourse.user_id, course_id=LearnerCourse.course_id):
+    conditions = [audience.enrollments(user_id, course_id), *_person_filters(filters, user_id)]
+    if filters.course_id is not None:
+        conditions.append(course_id == filters.course_id)
+    return conditions
+
+
+def _day_conditions(filters, audience, since):
+    """Day rows of the audience from `since` to the period's end, narrowed by the filters (a course: its rows,
+    and the sign-ins of the people enrolled in it)."""
+    conditions = [
+        AnalyticsDay.day >= since,
+        AnalyticsDay.day <= filters.date_to,
+        audience.day_rows(),
+        *_person_filters(filters, AnalyticsDay.user_id),
+    ]
+    if filters.course_id is not None:
+        enrolled = sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id == filters.course_id)
+        conditions.append(
+            sa.or_(
+                AnalyticsDay.course_id == filters.course_id,
+                sa.and_(AnalyticsDay.course_id == NO_COURSE, AnalyticsDay.user_id.in_(enrolled)),
+            )
+        )
+    return conditions
+
+
+def _snapshot_columns(filters):
+    """Aggregates over active enrollments joined to their course's item count (`items`)."""
+    items = item_counts().subquery()
+    lc = LearnerCourse
+    not_completed = lc.completed_at.is_(None)
+    overdue = sa.and_(not_completed, lc.due_at < filters.now)
+    due_soon = sa.and_(not_completed, lc.due_at >= filters.now, lc.due_at < filters.now + DUE_SOON)
+    inactive = sa.and_(not_completed, lc.last_activity_at < filters.now - timedelta(days=filters.at_risk_days))
+    progress = sa.case(
+        (items.c.item_count.is_(None), None),
+        (lc.completed_at.is_not(None), 100.0),
+        (lc.items_completed >= items.c.item_count, 100.0),
+        else_=100.0 * lc.items_completed / items.c.item_count,
+    )
+    risk = sa.case((overdue, 2), (inactive, 1), else_=0)
+    columns = {
+        "learners": sa.func.count(sa.distinct(lc.user_id)),
+        "enrollments": sa.func.count(lc.enrollment_id),
+        "completed": sa.func.count(lc.completed_at),
+        "overdue": sa.func.coalesce(sa.func.sum(sa.case((overdue, 1), else_=0)), 0),
+        "due_soon": sa.func.coalesce(sa.func.sum(sa.case((due_soon, 1), else_=0)), 0),
+        "average_progress": sa.func.avg(progress),
+        "at_risk": sa.func.coalesce(sa.func.sum(sa.case((risk > 0, 1), else_=0)), 0),
+        "seconds": sa.func.coalesce(sa.func.sum(lc.seconds_spent), 0),
+        "last_activity_at": sa.func.max(lc.last_activity_at),
+        "risk": sa.func.max(risk),
+    }
+    return items, columns
+
+
+def _active_enrollments(filters, audience, items, *columns):
+    return (
+        sa.select(*columns)
+        .select_from(LearnerCourse)
+        .outerjoin(items, items.c.course_id == LearnerCourse.course_id)
+        .where(LearnerCourse.active.is_(True), *_enrollment_conditions(filters, audience))
+    )
+
+
+def _period_columns(filters):
+    in_period = AnalyticsDay.day >= filters.date_from
+
+    def total(column):
+        return sa.func.coalesce(sa.func.sum(sa.case((in_period, column), else_=0)), 0)
+
+    columns = {
+        "sign_ins": total(AnalyticsDay.sign_ins),
+        "enrollments": total(AnalyticsDay.enrollments),
+        "completions": total(AnalyticsDay.completions),
+        "items_completed": total(AnalyticsDay.items_completed),
+        "seconds_spent": total(AnalyticsDay.seconds),
+        "attempts": total(AnalyticsDay.attempts),
+        "graded_attempts": total(AnalyticsDay.graded_attempts),
+        "percent_sum": sa.func.coalesce(sa.func.sum(sa.case((in_period, AnalyticsDay.percent_sum), else_=0.0)), 0.0),
+        "passed_attempts": total(AnalyticsDay.passed_attempts),
+        "active_period": sa.func.count(sa.distinct(sa.case((in_period, AnalyticsDay.user_id)))),
+    }
+    for name, days in ACTIVE_WINDOWS.items():
+        since = filters.date_to - timedelta(days=days - 1)
+        columns[f"active_{name}"] = sa.func.count(
+            sa.distinct(sa.case((AnalyticsDay.day >= since, AnalyticsDay.user_id)))
+        )
+    return columns
+
+
+def _earliest_day(filters):
+    return min(filters.date_from, filters.date_to - timedelta(days=max(ACTIVE_WINDOWS.values()) - 1))
+
+
+def _rate(part, whole):
+    return None if not whole else round(100.0 * part / whole, 1)
+
+
+def _round(value):
+    return None if value is None else round(float(value), 1)
+
+
+def _score(percent_sum, graded):
+    return None if not graded else round(float(percent_sum) / graded, 1)
+
+
+def _day_bounds(filters):
+    """The period as naive UTC datetimes [start, end) for source timestamps."""
+    return datetime.combine(filters.date_from, time()), datetime.combine(filters.date_to + timedelta(days=1), time())
+
+
+# --- the figures ----------------------------------------------------------------------------------------------
+
+
+def snapshot(filters, audience):
+    """The figures of now over the audience's active enrollments (one statement)."""
+    items, columns = _snapshot_columns(filters)
+    wanted = ("learners", "enrollments", "completed", "overdue", "due_soon", "average_progress", "at_risk")
+    row = db.session.execute(
+        _active_enrollments(filters, audience, items, *(columns[name].label(name) for name in wanted))
+    ).one()
+    return {
+        "learners": row.learners,
+        "active_enrollments": row.enrollments,
+        "completed": row.completed,
+        "completion_rate": _rate(row.completed, row.enrollments),
+        "overdue": row.overdue,
+        "due_soon": row.due_soon,
+        "average_progress": _round(row.average_progress),
+        "at_risk": row.at_risk,
+    }
+
+
+def period_figures(filters, audience):
+    """The sums of the period, its active learners and scores (one statement over the day rows)."""
+    columns = _period_columns(filters)
+    row = db.session.execute(
+        sa.select(*(column.label(name) for name, column in columns.items())).where(
+            *_day_conditions(filters, audience, _earliest_day(filters))
+        )
+    ).one()
+    return {
+        "active_learners": {
+            "day": row.active_day,
+            "week": row.active_week,
+            "month": row.active_month,
+            "period": row.active_period,
+        },
+        "sign_ins": int(row.sign_ins),
+        "enrollments": int(row.enrollments),
+        "completions": int(row.completions),
+        "items_completed": int(row.items_completed),
+        "seconds_spent": int(row.seconds_spent),
+        "attempts": int(row.attempts),
+        "graded_attempts": int(row.graded_attempts),
+        "average_score": _score(row.percent_sum, row.graded_attempts),
+        "pass_rate": _rate(row.passed_attempts, row.graded_attempts),
+    }
+
+
+def overview(filters, audience):
+    """Every figure in one object: the snapshot of now and the period's, with the period and filters echoed
+    (two statements)."""
+    return {
+        "period": filters.period(),
+        "filters": filters.echo(),
+        **snapshot(filters, audience),
+        **period_figures(filters, audience),
+    }
+
+
+def engagement(filters, audience):
+    """Per day of the period (zeros included): active learners and the sums of the day (one statement)."""
+    a = AnalyticsDay
+    rows = db.session.execute(
+        sa.select(
+            a.day,
+            sa.func.count(sa.distinct(a.user_id)).label("active_learners"),
+            sa.func.sum(a.sign_ins).label("sign_ins"),
+            sa.func.sum(a.enrollments).label("enrollments"),
+            sa.func.sum(a.completions).label("completions"),
+            sa.func.sum(a.items_completed).label("items_completed"),
+            sa.func.sum(a.seconds).label("seconds"),
+            sa.func.sum(a.attempts).label("attempts"),
+        )
+        .where(*_day_conditions(filters, audience, filters.date_from))
+        .group_by(a.day)
+    ).all()
+    found = {_as_date(row.day): row for row in rows}
+    names = ("active_learners", "sign_ins", "enrollments", "completions", "items_completed", "seconds", "attempts")
+    days = []
+    for offset in range(filters.days):
+        day = filters.date_from + timedelta(days=offset)
+        row = found.get(day)
+        days.append({"day": day.isoformat(), **{name: int(getattr(row, name)) if row else 0 for name in names}})
+    return {"period": filters.period(), "days": days}
+
+
+def _as_date(value):
+    return value.date() if isinstance(value, datetime) else value
+
+
+LEARNER_SORTS = ("user_id", "enrollments", "completed", "overdue", "average_progress", "seconds", "last_activity_at")
+
+
+def learners(filters, audience, args):
+    """The learners behind a figure (`figure` in `args`: all, active, inactive, overdue, due_soon, at_risk,
+    completed, in_progress), a page at a time (`page`, `per_page`, `sort`): each with their active
+    enrollments, completed, overdue, average progress, seconds, last activity and at-risk reason
+    (three statements: the page, its count, the people's names)."""
+    figure = args.get("figure") or "all"
+    if figure not in FIGURES:
+        raise BadRequest("Unknown figure.", {"figure": [f"One of {', '.join(FIGURES)}."]})
+    items, columns = _snapshot_columns(filters)
+    names = ("enrollments", "completed", "overdue", "due_soon", "average_progress", "seconds", "last_activity_at")
+    labelled = {name: columns[name].label(name) for name in (*names, "risk")}
+    stmt = _active_enrollments(filters, audience, items, LearnerCourse.user_id, *labelled.values()).group_by(
+        LearnerCourse.user_id
+    )
+    stmt = _for_figure(stmt, figure, filters, audience, columns)
+    spec = ListSpec(
+        filters={},
+        sorts={"user_id": LearnerCourse.user_id, **{name: labelled[name] for name in LEARNER_SORTS[1:]}},
+        default_sort=("-last_activity_at",),
+        tiebreaker=LearnerCourse.user_id,
+    )
+    query = parse_list_query({key: value for key, value in args.items() if key != "figure"}, spec)
+    page = run_list_query(db.session, stmt, query, spec, rows=True)
+    contacts = contacts_of([row.user_id for row in page.items])
+    reasons = {2: "overdue", 1: "inactive"}
+    return {
+        "figure": figure,
+        "items": [
+            {
+                "user_id": row.user_id,
+                "name": contacts.get(row.user_id, ("", ""))[0],
+                "email": contacts.get(row.user_id, ("", ""))[1],
+                "enrollments": row.enrollments,
+                "completed": row.completed,
+                "overdue": int(row.overdue),
+                "due_soon": int(row.due_soon),
+                "average_progress": _round(row.average_progress),
+                "seconds": int(row.seconds),
+                "last_activity_at": row.last_activity_at,
+                "at_risk_reason": reasons.get(row.risk),
+            }
+            for row in page.items
+        ],
+        "meta": page.meta,
+    }
+
+
+def _for_figure(stmt, figure, filters, audience, columns):
+    if figure in ("active", "inactive"):
+        active = (
+            sa.select(AnalyticsDay.user_id).where(*_day_conditions(filters, audience, filters.date_from)).distinct()
+        )
+        condition = LearnerCourse.user_id.in_(active)
+        return stmt.where(condition if figure == "active" else sa.not_(condition))
+    having = {
+        "overdue": columns["overdue"] > 0,
+        "due_soon": columns["due_soon"] > 0,
+        "at_risk": columns["risk"] > 0,
+        "completed": columns["completed"] > 0,
+        "in_progress": columns["completed"] < columns["enrollments"],
+    }.get(figure)
+    return stmt if having is None else stmt.having(having)
+
+
+def courses(filters, audience):
+    """Per course of the audience: learners, completed, completion rate, overdue, due soon, average progress
+    (now, active enrollments), and the period's seconds, attempts, average score and pass rate (three
+    statements)."""
+    items, columns = _snapshot_columns(filters)
+    names = ("learners", "enrollments", "completed", "overdue", "due_soon", "average_progress")
+    now_rows = db.session.execute(
+        _active_enrollments(
+            filters, audience, items, LearnerCourse.course_id, *(columns[name].label(name) for name in names)
+        ).group_by(LearnerCourse.course_id)
+    ).all()
+    a = AnalyticsDay
+    period_rows = db.session.execute(
+        sa.select(
+            a.course_id,
+            sa.func.sum(a.seconds).label("seconds"),
+            sa.func.sum(a.attempts).label("attempts"),
+            sa.func.sum(a.graded_attempts).label("graded"),
+            sa.func.sum(a.percent_sum).label("percent_sum"),
+            sa.func.sum(a.passed_attempts).label("passed"),
+        )
+        .where(a.course_id != NO_COURSE, *_day_conditions(filters, audience, filters.date_from))
+        .group_by(a.course_id)
+    ).all()
+    now = {row.course_id: row for row in now_rows}
+    period = {row.course_id: row for row in period_rows}
+    titles = course_titles(set(now) | set(period))
+    rows = []
+    for course_id in sorted(titles, key=lambda found: (titles[found].lower(), found)):
+        current, done = now.get(course_id), period.get(course_id)
+        graded = int(done.graded) if done else 0
+        rows.append(
+            {
+                "course_id": course_id,
+                "title": titles[course_id],
+                "learners": current.learners if current else 0,
+                "enrollments": current.enrollments if current else 0,
+                "completed": current.completed if current else 0,
+                "completion_rate": _rate(current.completed, current.enrollments) if current else None,
+                "overdue": int(current.overdue) if current else 0,
+                "due_soon": int(current.due_soon) if current else 0,
+                "average_progress": _round(current.average_progress) if current else None,
+                "seconds": int(done.seconds) if done else 0,
+                "attempts": int(done.attempts) if done else 0,
+                "average_score": _score(done.percent_sum, graded) if done else None,
+                "pass_rate": _rate(done.passed, graded) if done else None,
+            }
+        )
+    return {"period": filters.period(), "filters": filters.echo(), "courses": rows}
+
+
+def assessments(filters, audience):
+    """Per quiz, the attempts submitted in the period by the audience (read from the attempts themselves):
+    attempts, learners, average score and pass rate over the graded ones (one statement)."""
+    start, end = _day_bounds(filters)
+
+    def visible(user_id, course_id):
+        return sa.and_(audience.enrollments(user_id, course_id), *_person_filters(filters, user_id))
+
+    rows = attempt_figures_by_quiz(visible, start, end, filters.course_id)
+    return {
+        "period": filters.period(),
+        "filters": filters.echo(),
+        "assessments": [
+            {
+                "quiz_id": row.quiz_id,
+                "title": row.title,
+                "course_id": row.course_id,
+                "attempts": row.attempts,
+                "learners": row.learners,
+                "graded": row.graded,
+                "average_score": _score(row.percent_sum or 0, row.graded),
+                "pass_rate": _rate(row.passed, row.graded),
+            }
+            for row in rows
+        ],
+    }
+
+
+def _group_figures(filters, audience, groups, key, allowed):
+    """Per group (`groups`: a select of (key, user_id)): learners, completion rate, average progress, overdue,
+    at risk (now) and the period's average score; two statements."""
+    members = groups.subquery()
+    group_id = members.c[key]
+    items, columns = _snapshot_columns(filters)
+    names = ("learners", "enrollments", "completed", "overdue", "average_progress", "at_risk")
+    stmt = _active_enrollments(filters, audience, items, group_id, *(columns[name].label(name) for name in names))
+    stmt = stmt.join(members, members.c.user_id == LearnerCourse.user_id).group_by(group_id)
+    a = AnalyticsDay
+    scores = (
+        sa.select(
+            group_id,
+            sa.func.sum(a.graded_attempts).label("graded"),
+            sa.func.sum(a.percent_sum).label("percent_sum"),
+        )
+        .join(members, members.c.user_id == a.user_id)
+        .where(a.course_id != NO_COURSE, *_day_conditions(filters, audience, filters.date_from))
+        .group_by(group_id)
+    )
+    if allowed is not None:  # a condition on the group's id column
+        stmt = stmt.where(allowed(group_id))
+        scores = scores.where(allowed(group_id))
+    now = {row[0]: row for row in db.session.execute(stmt)}
+    period = {row[0]: row for row in db.session.execute(scores)}
+    return now, period
+
+
+def _group_rows(now, period, labels, key):
+    rows = []
+    for group_id in sorted(set(now) | set(period), key=lambda found: (labels.get(found, "").lower(), found)):
+        current, done = now.get(group_id), period.get(group_id)
+        rows.append(
+            {
+                key: group_id,
+                "name": labels.get(group_id, ""),
+                "learners": current.learners if current else 0,
+                "enrollments": current.enrollments if current else 0,
+                "completion_rate": _rate(current.completed, current.enrollments) if current else None,
+                "average_progress": _round(current.average_progress) if current else None,
+                "overdue": int(current.overdue) if current else 0,
+                "at_risk": int(current.at_risk) if current else 0,
+                "average_score": _score(done.percent_sum, int(done.graded or 0)) if done else None,
+            }
+        )
+    return rows
+
+
+def _reachable_branches(audience):
+    """The branches whose rows the audience may see grouped: None for all (org-wide)."""
+    if audience.everyone:
+        return None
+    return audience.branch_ids | branches_of_classes(audience.class_ids)
+
+
+def performance(filters, audience):
+    """Per branch and per class: learners, completion rate, average progress, overdue, at risk (now) and the
+    period's average score. A branch manager sees their branches' rows, a teacher the rows of their classes
+    (and of their classes' branches); every row counts only the audience's enrollments (six statements)."""
+    branch_ids = _reachable_branches(audience)
+    in_branches = None if branch_ids is None else (lambda group_id: group_id.in_(branch_ids or [-1]))
+    now, period = _group_figures(filters, audience, branch_members(branch_ids), "branch_id", in_branches)
+    branches = _group_rows(now, period, branch_names(set(now) | set(period)), "branch_id")
+    now, period = _group_figures(
+        filters, audience, student_classes(), "class_id", _classes_in_reach(audience, branch_ids)
+    )
+    labels = {class_id: name for class_id, (name, _branch) in class_names(set(now) | set(period)).items()}
+    classes = _group_rows(now, period, labels, "class_id")
+    return {"period": filters.period(), "filters": filters.echo(), "branches": branches, "classes": classes}
+
+
+def _classes_in_reach(audience, branch_ids):
+    """A condition on a class id column: a class of the audience's branches or one it teaches (None: all)."""
+    if branch_ids is None:
+        return None
+    return lambda class_id: sa.or_(
+        class_id.in_(classes_in_branches(branch_ids)), class_id.in_(audience.class_ids or [-1])
+    )
+
+
+def course_figures(course_id, filters, actor=current_actor):
+    """The overview of one course for its managers (every learner of it) and for the branch managers who see
+    it (their branches' learners), plus its classes and its engagement days; 403 for anyone else who sees
+    the course, 404 for who does not."""
+    course, branch_ids = access.roster_for(course_id, actor)
+    audience = Audience(everyone=True) if branch_ids is None else Audience(branch_ids=frozenset(branch_ids))
+    narrowed = Filters(
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        branch_id=filters.branch_id,
+        class_id=filters.class_id,
+        course_id=course.id,
+        at_risk_days=filters.at_risk_days,
+        now=filters.now,
+    )
+    figures = overview(narrowed, audience)
+    now, period = _group_figures(narrowed, audience, student_classes(), "class_id", None)
+    labels = {class_id: name for class_id, (name, _branch) in class_names(set(now) | set(period)).items()}
+    return {
+        "course": {"id": course.id, "title": course.title},
+        **figures,
+        "classes": _group_rows(now, period, labels, "class_id"),
+        "days": engagement(narrowed, audience)["days"],
+    }
