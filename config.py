@@ -97,6 +97,7 @@ class Config:
 
     PASSWORD_RESET_HOURS = 1
     REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)
+    REPORT_KEEP_DAYS = _env_int("REPORT_KEEP_DAYS", 7)  # a report's file is deleted this many days after it is made
     # Sign-in protection per account (app/security/lockout.py; the numbers are explained in docs/decisions.md).
     LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)  # counts fade after this quiet
     LOGIN_SLOWDOWN_AFTER = _env_int("LOGIN_SLOWDOWN_AFTER", 5)  # attempts on one account before it slows down

@@ -417,3 +417,15 @@ class CertificateIssued(Event):
     certificate_id: int
     course_id: int
     user_id: int
+
+
+@define
+class ReportReady(Event):
+    """A report's file is made and stored (asked for by a person, an API key or a schedule); it expires later."""
+
+    name = "report.ready"
+    emitted_by = ("blueprints.reports.generation.generate_report",)
+    report_id: int
+    kind: str
+    requested_by_id: int | None
+    schedule_id: int | None

@@ -2,10 +2,12 @@
 commands below (one line each)."""
 
 from app.features import register_feature
+from blueprints.reports import api as reports_api
 
 
 def register(app):
     api_blueprints = []
+    api_blueprints.append(reports_api.blp)
     page_blueprints = []
     commands = []
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
