@@ -1,0 +1,119 @@
+"""Charts drawn on the server as SVG (templates/analytics/_charts.html renders these shapes; no JavaScript).
+
+Every chart is 100% of its container's width and a fixed height in CSS pixels: horizontal positions are
+percentages, so the text stays legible on a phone instead of shrinking with a viewBox, and the only drawing
+scaled to the width (a daily series' line and area) lives in a nested SVG stretched over the plot
+(`preserveAspectRatio="none"`, strokes that do not scale). The template puts the same figures in a table
+right after each chart, for screen readers and for copying.
+"""
+
+import math
+from datetime import date
+
+LINE_PLOT_TOP = 12  # px above the plot: room for the top tick's label
+LINE_PLOT_HEIGHT = 160
+LINE_HEIGHT = LINE_PLOT_TOP + LINE_PLOT_HEIGHT + 28  # and the day labels below
+LINE_MARKERS_UP_TO = 62  # days: a dot per day up to two months, a plain line beyond
+BAR_ROW = 46  # px per bar: its label above, the bar below
+BAR_HEIGHT = 16
+BAR_LABEL_CHARACTERS = 38  # a longer name is cut (whole in the table and in the bar's own title)
+
+
+def nice_ceiling(value):
+    """The smallest 1, 2, 2.5 or 5 x 10^n at or above `value` (an axis' top); 1 for nothing."""
+    if not value or value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * power + 1e-9:
+            top = step * power
+            return int(top) if float(top).is_integer() else top
+    return 10 * power
+
+
+def shorten(text, limit=BAR_LABEL_CHARACTERS):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def line_chart(days, key, *, day_key="day"):
+    """A daily series as a line over an area: `days` are dicts with a `day` (ISO date or date) and `key`.
+
+    Answers the plot's path (in a 100 x 100 box), dots (x in %, y in px), three gridlines with their values
+    and up to five day labels spread over the period."""
+    values = [max(0, day.get(key) or 0) for day in days]
+    top = nice_ceiling(max(values, default=0))
+    count = len(values)
+
+    def x_of(index):
+        return 50.0 if count == 1 else round(100 * index / (count - 1), 3)
+
+    def height_of(value):
+        return round(100 - 100 * value / top, 3)
+
+    outline = " ".join(f"{x_of(i)},{height_of(v)}" for i, v in enumerate(values))
+    ticks = [
+        {"value": value, "y": LINE_PLOT_TOP + round(LINE_PLOT_HEIGHT * (1 - value / top), 1)}
+        for value in (0, _round_tick(top / 2), top)
+    ]
+    dots = []
+    if count <= LINE_MARKERS_UP_TO:
+        dots = [
+            {"x": x_of(i), "y": LINE_PLOT_TOP + round(LINE_PLOT_HEIGHT * height_of(v) / 100, 1), "value": v}
+            for i, v in enumerate(values)
+        ]
+    return {
+        "height": LINE_HEIGHT,
+        "plot_top": LINE_PLOT_TOP,
+        "plot_height": LINE_PLOT_HEIGHT,
+        "plot_bottom": LINE_PLOT_TOP + LINE_PLOT_HEIGHT,
+        "line": f"M{outline.replace(' ', ' L')}" if count else "",
+        "area": f"M0,100 L{outline.replace(' ', ' L')} L100,100 Z" if count > 1 else "",
+        "dots": dots,
+        "ticks": ticks,
+        "labels": _day_labels([day[day_key] for day in days], x_of),
+        "top": top,
+        "total": sum(values),
+        "empty": not any(values),
+    }
+
+
+def _round_tick(value):
+    return int(value) if float(value).is_integer() else value
+
+
+def _day_labels(days, x_of, most=5):
+    """Up to `most` evenly spread day labels; the first is anchored at its start, the last at its end."""
+    count = len(days)
+    if not count:
+        return []
+    indexes = sorted({round(i * (count - 1) / (most - 1)) for i in range(most)}) if count > 1 else [0]
+    labels = []
+    for index in indexes:
+        day = days[index] if isinstance(days[index], date) else date.fromisoformat(str(days[index]))
+        edge = "start" if index == 0 else "end" if index == count - 1 else "middle"
+        anchor = "middle" if count == 1 else edge
+        labels.append({"x": x_of(index), "text": f"{day.day} {day:%b}", "anchor": anchor})
+    return labels
+
+
+def bar_chart(rows, label_key, value_key, *, maximum=None):
+    """Horizontal bars, one per row (dicts), longest at `maximum` (100 for percentages) or at the largest
+    value. A row whose value is None (no figure) gets no bar."""
+    values = [row.get(value_key) for row in rows]
+    scale = maximum or nice_ceiling(max((v for v in values if v is not None), default=0))
+    bars = []
+    for index, (row, value) in enumerate(zip(rows, values, strict=True)):
+        label = str(row.get(label_key) or "")
+        bars.append(
+            {
+                "label": shorten(label),
+                "full_label": label,
+                "value": value,
+                "width": 0 if value is None else round(min(100.0, 100 * value / scale), 2),
+                "label_y": index * BAR_ROW + 16,
+                "bar_y": index * BAR_ROW + 22,
+                "row": row,
+            }
+        )
+    return {"height": max(1, len(rows)) * BAR_ROW, "bar_height": BAR_HEIGHT, "bars": bars, "scale": scale}
