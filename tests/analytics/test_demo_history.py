@@ -57,3 +57,13 @@ def test_the_demo_learners_have_thirty_days_of_history(app_config, tmp_path):
 
         sam = db.session.scalar(sa.select(User).where(User.email == "student@demo.example"))
         assert sam.last_login_at == max(s.created_at for s in sign_ins if s.user_id == sam.id)
+
+    # What the org admin's dashboard shows after `make run` (the read model was rebuilt at the end of the seed)
+    client, host = demo_app.test_client(), {"Host": "demo.localhost:5000"}
+    login = {"email": "admin@demo.example", "password": "demo-password-123"}
+    token = client.post("/api/v1/auth/login", json=login, headers=host).get_json()["data"]["access_token"]
+    figures = client.get("/api/v1/analytics/overview", headers=host | {"Authorization": f"Bearer {token}"})
+    data = figures.get_json()["data"]
+    assert data["overdue"] == 2 and data["at_risk"] >= 3 and data["completed"] >= 1
+    assert data["active_learners"]["day"] >= 1 and data["active_learners"]["period"] >= 8
+    assert data["items_completed"] > 10 and data["seconds_spent"] > 3600 and data["sign_ins"] > 20
