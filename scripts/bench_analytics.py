@@ -34,7 +34,7 @@ from blueprints.auth.services import access_token_for
 from blueprints.learning.models import Enrollment
 from blueprints.reports.models import Report
 from blueprints.users.models import User
-from scripts.analytics_data import PASSWORD, fresh_tenant, generate
+from scripts.analytics_data import PASSWORD, analyze, fresh_tenant, generate
 from scripts.bench_autosave_path import StatementCounter
 from tests.support.services import PostgresServer, RedisServer
 
@@ -75,8 +75,10 @@ def timed(client, path, headers, count, counter):
 def rebuild_read_model():
     started = time.perf_counter()
     result = readmodel.rebuild()
+    seconds = time.perf_counter() - started
+    analyze()  # the read model's statistics, as autovacuum would take them after such a change
     return {
-        "seconds": round(time.perf_counter() - started, 1),
+        "seconds": round(seconds, 1),
         "analytics_enrollments": result.enrollments,
         "analytics_days": result.days,
     }
@@ -153,10 +155,10 @@ def bench(backend, args, redis_url, postgres_url=None):
         client = app.test_client()
         counter = StatementCounter()
         auth = {role: host | {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}
-        results["overview"] = {
-            role: timed(client, "/api/v1/analytics/overview", auth[role], args.requests, counter) for role in auth
-        }
-        print(f"  overview: {results['overview']}", flush=True)
+        results["overview"] = {}
+        for role, headers in auth.items():
+            results["overview"][role] = timed(client, "/api/v1/analytics/overview", headers, args.requests, counter)
+            print(f"  overview as {role}: {results['overview'][role]}", flush=True)
         course = data.course_ids[0]
         endpoints = {
             "engagement": "/api/v1/analytics/engagement",
@@ -180,7 +182,7 @@ def bench(backend, args, redis_url, postgres_url=None):
             print("  the /analytics page is not there (part pages not merged): not measured", flush=True)
         else:
             results["endpoints"]["page /analytics"] = timed(page, "/analytics", host, args.other_requests, counter)
-        print(f"  other endpoints: {results['endpoints']}", flush=True)
+            print(f"  page /analytics: {results['endpoints']['page /analytics']}", flush=True)
 
         settings_path = workdir / "worker.json"
         settings_path.write_text(json.dumps(settings))
