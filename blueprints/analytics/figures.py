@@ -76,9 +76,9 @@ class Filters:
 # --- filters --------------------------------------------------------------------------------------------------
 
 
-def _date(args, name, errors):
+def _date(args, name, errors, blank):
     raw = args.get(name)
-    if raw is None or raw == "":
+    if raw is None or (blank and raw == ""):
         return None
     try:
         if not ISO_DATE.fullmatch(raw):  # fromisoformat also takes 20260131 and week dates: not what we document
@@ -93,9 +93,9 @@ def _date(args, name, errors):
     return value
 
 
-def _whole(args, name, errors, minimum, maximum):
+def _whole(args, name, errors, minimum, maximum, blank):
     raw = args.get(name)
-    if raw is None or raw == "":
+    if raw is None or (blank and raw == ""):
         return None
     if not WHOLE.fullmatch(raw):  # int() also takes " 7", "+7", "1_0" and other scripts' digits
         errors[name] = ["Not a valid integer."]
@@ -107,15 +107,18 @@ def _whole(args, name, errors, minimum, maximum):
     return value
 
 
-def filters_from(args, actor=current_actor, today=None):
+def filters_from(args, actor=current_actor, today=None, blank_is_absent=False):
     """Filters from query parameters (`request.args`, a form): 400 with the fields named for a bad date, a
     period longer than 366 days or ending before it starts, a bad id or `at_risk_days` outside 1..365; 404
-    for a branch, class or course the actor cannot see (nobody learns it exists)."""
+    for a branch, class or course the actor cannot see (nobody learns it exists). An empty value is not a
+    date or a number (the API's rule), unless `blank_is_absent` (a page's form: "All branches", no date)."""
     errors = {}
-    date_from = _date(args, "date_from", errors)
-    date_to = _date(args, "date_to", errors)
-    ids = {name: _whole(args, name, errors, 1, MAX_ID) for name in ("branch_id", "class_id", "course_id")}
-    at_risk_days = _whole(args, "at_risk_days", errors, 1, MAX_AT_RISK_DAYS)
+    date_from = _date(args, "date_from", errors, blank_is_absent)
+    date_to = _date(args, "date_to", errors, blank_is_absent)
+    ids = {
+        name: _whole(args, name, errors, 1, MAX_ID, blank_is_absent) for name in ("branch_id", "class_id", "course_id")
+    }
+    at_risk_days = _whole(args, "at_risk_days", errors, 1, MAX_AT_RISK_DAYS, blank_is_absent)
     if not errors:
         date_to = date_to or (today or utcnow().date())
         date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
