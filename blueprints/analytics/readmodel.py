@@ -11,8 +11,11 @@ indexed columns (`created_at >= day AND < day + 1`); the rebuild groups by `utc_
 """
 
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -86,43 +89,113 @@ def _dialect():
     return engine_for(require_tenant()).dialect.name
 
 
-def _upsert(model, values, keys):
+def _execute(statement, params):
+    """Core statements over the tables (no ORM): built once, bound to the tenant's database."""
+    return execute_in_tenant(statement, params)
+
+
+def _upsert_of(table, keys, dialect):
     """Insert the row or, when its key exists, overwrite it: one statement, safe against a concurrent twin."""
-    insert = sqlite_insert if _dialect() == "sqlite" else postgresql_insert
-    stmt = insert(model).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={name: stmt.excluded[name] for name in values if name not in keys}
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    stmt = insert(table).values({column.name: sa.bindparam(column.name) for column in table.c})
+    return stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={column.name: stmt.excluded[column.name] for column in table.c if column.name not in keys},
     )
-    db.session.execute(stmt)
 
 
-def _serialize(user_id, course_id):
+@cache
+def _statements(dialect):
+    """The refreshes' statements, built once per database kind (their construction cost more than running them)."""
+    enrollments, progress, spent = Enrollment.__table__, ItemProgress.__table__, TimeByDay.__table__
+    attempts, quizzes, sign_ins = QuizAttempt.__table__, Quiz.__table__, SignIn.__table__
+    learners, days = LearnerCourse.__table__, AnalyticsDay.__table__
+    course_id, user_id = sa.bindparam("course_id", type_=sa.Integer), sa.bindparam("user_id", type_=sa.Integer)
+    start, end = sa.bindparam("start", type_=sa.DateTime), sa.bindparam("end", type_=sa.DateTime)
+    day = sa.bindparam("day", type_=sa.Date)
+    graded = attempts.c.status == AttemptStatus.GRADED
+    counted = sa.and_(
+        attempts.c.user_id == user_id,
+        attempts.c.status.in_(COUNTED_ATTEMPTS),
+        attempts.c.quiz_id.in_(sa.select(quizzes.c.id).where(quizzes.c.course_id == course_id)),
+    )
+    this_enrollment = sa.and_(enrollments.c.course_id == course_id, enrollments.c.user_id == user_id)
+
+    def of_items(figure):
+        return sa.select(figure).where(progress.c.enrollment_id == enrollments.c.id).correlate(enrollments)
+
+    def within(column):
+        return sa.and_(column >= start, column < end)
+
+    def scalar(figure, *where):
+        return sa.select(figure).where(*where).scalar_subquery()
+
+    enrollment_id = sa.select(enrollments.c.id).where(this_enrollment).scalar_subquery()
+    on_the_day = sa.and_(counted, within(attempts.c.submitted_at))
+    graded_on_the_day = sa.and_(on_the_day, graded)
+    return SimpleNamespace(
+        lock=sa.text("SELECT pg_advisory_xact_lock(:user_id, :course_id)"),
+        enrollment=sa.select(
+            enrollments.c.id,
+            enrollments.c.class_id,
+            enrollments.c.status,
+            enrollments.c.enrolled_at,
+            enrollments.c.due_at,
+            enrollments.c.completed_at,
+            enrollments.c.seconds_spent,
+            enrollments.c.last_reported_at,
+            of_items(sa.func.count(progress.c.id)).scalar_subquery(),
+            of_items(sa.func.max(progress.c.completed_at)).scalar_subquery(),
+        ).where(this_enrollment),
+        attempts=sa.select(
+            sa.func.count(attempts.c.id),
+            sa.func.count(attempts.c.id).filter(graded),
+            sa.func.max(attempts.c.percent).filter(graded),
+            sa.func.max(attempts.c.submitted_at),
+        ).where(counted),
+        forget_enrollment=sa.delete(learners).where(learners.c.course_id == course_id, learners.c.user_id == user_id),
+        upsert_enrollment=_upsert_of(learners, ["enrollment_id"], dialect),
+        sign_ins=sa.select(sa.func.count(sign_ins.c.id)).where(
+            sign_ins.c.user_id == user_id, within(sign_ins.c.created_at)
+        ),
+        course_day=sa.select(
+            scalar(sa.func.count(enrollments.c.id), this_enrollment, within(enrollments.c.enrolled_at)),
+            scalar(sa.func.count(enrollments.c.id), this_enrollment, within(enrollments.c.completed_at)),
+            scalar(
+                sa.func.count(progress.c.id),
+                progress.c.enrollment_id == enrollment_id,
+                within(progress.c.completed_at),
+            ),
+            scalar(
+                sa.func.coalesce(sa.func.sum(spent.c.seconds), 0),
+                spent.c.enrollment_id == enrollment_id,
+                spent.c.day == day,
+            ),
+            scalar(sa.func.count(attempts.c.id), on_the_day),
+            scalar(sa.func.count(attempts.c.id), graded_on_the_day),
+            scalar(sa.func.coalesce(sa.func.sum(attempts.c.percent), 0.0), graded_on_the_day),
+            scalar(sa.func.count(attempts.c.id), graded_on_the_day, attempts.c.passed.is_(True)),
+        ),
+        forget_day=sa.delete(days).where(days.c.day == day, days.c.user_id == user_id, days.c.course_id == course_id),
+        upsert_day=_upsert_of(days, ["day", "user_id", "course_id"], dialect),
+    )
+
+
+_SERIALIZED = weakref.WeakKeyDictionary()  # transaction -> the (user, course) pairs it holds already
+
+
+def _serialize(statements, dialect, user_id, course_id):
     """The refreshes of one learner in one course take turns until commit, so that the last one to write has
-    read the newest sources (PostgreSQL: an advisory lock on the pair; SQLite: the database's write lock)."""
+    read the newest sources (PostgreSQL: an advisory lock on the pair; SQLite: the database's write lock). Once
+    per transaction: a delivery refreshes the enrollment and its days under one lock."""
+    session = db.session()
+    held = _SERIALIZED.setdefault(session.get_transaction() or session.begin(), set())
+    if (user_id, course_id) in held:
+        return
     with row_locks():
-        if _dialect() == "postgresql":
-            execute_in_tenant(
-                sa.text("SELECT pg_advisory_xact_lock(:user_id, :course_id)"),
-                {"user_id": user_id, "course_id": course_id},
-            )
-
-
-def _day_range(column, day):
-    start = datetime.combine(day, datetime.min.time())
-    return sa.and_(column >= start, column < start + timedelta(days=1))
-
-
-def _course_attempts(course_id, user_id):
-    """The learner's counted (submitted or graded) attempts at the course's quizzes, as a WHERE clause."""
-    return sa.and_(
-        QuizAttempt.user_id == user_id,
-        QuizAttempt.status.in_(COUNTED_ATTEMPTS),
-        QuizAttempt.quiz_id.in_(sa.select(Quiz.id).where(Quiz.course_id == course_id)),
-    )
-
-
-def _graded():
-    return QuizAttempt.status == AttemptStatus.GRADED
+        if dialect == "postgresql":
+            _execute(statements.lock, {"user_id": user_id, "course_id": course_id})
+    held.add((user_id, course_id))
 
 
 @dataclass(frozen=True)
@@ -138,125 +211,60 @@ def refresh_enrollment(course_id, user_id):
     """Recompute the `LearnerCourse` row of this learner's enrollment in the course (inserted, updated, or
     deleted when the enrollment is gone). Three statements and a lock; answers the enrollment's
     `EnrollmentState`, or None when there is none."""
-    _serialize(user_id, course_id)
-
-    def of_items(figure):
-        return sa.select(figure).where(ItemProgress.enrollment_id == Enrollment.id).correlate(Enrollment)
-
-    attempts = sa.select(
-        sa.func.count(QuizAttempt.id),
-        sa.func.count(QuizAttempt.id).filter(_graded()),
-        sa.func.max(QuizAttempt.percent).filter(_graded()),
-        sa.func.max(QuizAttempt.submitted_at),
-    ).where(_course_attempts(course_id, user_id))
-    enrollment = db.session.execute(
-        sa.select(
-            Enrollment.id,
-            Enrollment.class_id,
-            Enrollment.status,
-            Enrollment.enrolled_at,
-            Enrollment.due_at,
-            Enrollment.completed_at,
-            Enrollment.seconds_spent,
-            Enrollment.last_reported_at,
-            of_items(sa.func.count(ItemProgress.id)).scalar_subquery(),
-            of_items(sa.func.max(ItemProgress.completed_at)).scalar_subquery(),
-        ).where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
-    ).first()
+    dialect = _dialect()
+    statements = _statements(dialect)
+    _serialize(statements, dialect, user_id, course_id)
+    key = {"course_id": course_id, "user_id": user_id}
+    enrollment = _execute(statements.enrollment, key).first()
     if enrollment is None:
-        db.session.execute(
-            sa.delete(LearnerCourse).where(LearnerCourse.course_id == course_id, LearnerCourse.user_id == user_id)
-        )
+        _execute(statements.forget_enrollment, key)
         return None
     (eid, class_id, status, enrolled_at, due_at, completed_at, seconds, reported_at, items_done, last_item) = enrollment
-    attempt_count, graded_count, best_percent, last_submitted = db.session.execute(attempts).one()
+    attempt_count, graded_count, best_percent, last_submitted = _execute(statements.attempts, key).one()
     moments = [enrolled_at, last_item, reported_at, last_submitted]
-    _upsert(
-        LearnerCourse,
-        {
-            "enrollment_id": eid,
-            "course_id": course_id,
-            "user_id": user_id,
-            "class_id": class_id,
-            "active": status == "active",
-            "enrolled_at": enrolled_at,
-            "due_at": due_at,
-            "completed_at": completed_at,
-            "items_completed": items_done,
-            "seconds_spent": seconds,
-            "last_activity_at": max(moment for moment in moments if moment is not None),
-            "attempts": attempt_count,
-            "graded_attempts": graded_count,
-            "best_percent": best_percent,
-            "refreshed_at": utcnow(),
-        },
-        ["enrollment_id"],
-    )
+    row = {
+        "enrollment_id": eid,
+        "course_id": course_id,
+        "user_id": user_id,
+        "class_id": class_id,
+        "active": status == "active",
+        "enrolled_at": enrolled_at,
+        "due_at": due_at,
+        "completed_at": completed_at,
+        "items_completed": items_done,
+        "seconds_spent": seconds,
+        "last_activity_at": max(moment for moment in moments if moment is not None),
+        "attempts": attempt_count,
+        "graded_attempts": graded_count,
+        "best_percent": best_percent,
+        "refreshed_at": utcnow(),
+    }
+    _execute(statements.upsert_enrollment, row)
     return EnrollmentState(eid, enrolled_at, completed_at)
+
+
+COURSE_DAY_COUNTS = DAY_COUNTS[1:]  # every column but sign_ins, in `course_day`'s order
 
 
 def refresh_day(day, user_id, course_id):
     """Recompute one `AnalyticsDay` row (course 0: the person's sign-ins), deleting it when every count is 0.
-    Two statements and a lock."""
-    _serialize(user_id, course_id)
+    Two statements and a lock; answers the row, or None when there is none."""
+    dialect = _dialect()
+    statements = _statements(dialect)
+    _serialize(statements, dialect, user_id, course_id)
+    start = datetime.combine(day, datetime.min.time())
+    params = {"day": day, "start": start, "end": start + timedelta(days=1), "user_id": user_id, "course_id": course_id}
     counts = dict.fromkeys(DAY_COUNTS, 0)
     if course_id == NO_COURSE:
-        counts["sign_ins"] = db.session.scalar(
-            sa.select(sa.func.count(SignIn.id)).where(SignIn.user_id == user_id, _day_range(SignIn.created_at, day))
-        )
+        counts["sign_ins"] = _execute(statements.sign_ins, params).scalar()
     else:
-        counts.update(_course_day(day, user_id, course_id))
-    key = AnalyticsDay.day == day, AnalyticsDay.user_id == user_id, AnalyticsDay.course_id == course_id
+        counts.update(zip(COURSE_DAY_COUNTS, _execute(statements.course_day, params).one(), strict=True))
     if not any(counts.values()):
-        db.session.execute(sa.delete(AnalyticsDay).where(*key))
+        _execute(statements.forget_day, params)
         return None
     row = {"day": day, "user_id": user_id, "course_id": course_id, **counts}
-    _upsert(AnalyticsDay, row, ["day", "user_id", "course_id"])
+    _execute(statements.upsert_day, row)
     return row
-
-
-def _course_day(day, user_id, course_id):
-    """The course columns of one day row, in one statement."""
-    enrollment_id = (
-        sa.select(Enrollment.id)
-        .where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
-        .scalar_subquery()
-    )
-    attempts = sa.and_(_course_attempts(course_id, user_id), _day_range(QuizAttempt.submitted_at, day))
-    graded = sa.and_(attempts, _graded())
-
-    def attempt_figure(figure, where):
-        return sa.select(figure).where(where).scalar_subquery()
-
-    row = db.session.execute(
-        sa.select(
-            sa.select(sa.func.count(Enrollment.id))
-            .where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
-            .where(_day_range(Enrollment.enrolled_at, day))
-            .scalar_subquery()
-            .label("enrollments"),
-            sa.select(sa.func.count(Enrollment.id))
-            .where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
-            .where(_day_range(Enrollment.completed_at, day))
-            .scalar_subquery()
-            .label("completions"),
-            sa.select(sa.func.count(ItemProgress.id))
-            .where(ItemProgress.enrollment_id == enrollment_id, _day_range(ItemProgress.completed_at, day))
-            .scalar_subquery()
-            .label("items_completed"),
-            sa.select(sa.func.coalesce(sa.func.sum(TimeByDay.seconds), 0))
-            .where(TimeByDay.enrollment_id == enrollment_id, TimeByDay.day == day)
-            .scalar_subquery()
-            .label("seconds"),
-            attempt_figure(sa.func.count(QuizAttempt.id), attempts).label("attempts"),
-            attempt_figure(sa.func.count(QuizAttempt.id), graded).label("graded_attempts"),
-            attempt_figure(sa.func.coalesce(sa.func.sum(QuizAttempt.percent), 0.0), graded).label("percent_sum"),
-            attempt_figure(sa.func.count(QuizAttempt.id), sa.and_(graded, QuizAttempt.passed.is_(True))).label(
-                "passed_attempts"
-            ),
-        )
-    ).one()
-    return row._asdict()
 
 
 # The rebuild: the same figures for every key, set-based.
@@ -306,7 +314,7 @@ def _day_sources(low, high):
         .group_by(TimeByDay.day, Enrollment.user_id, Enrollment.course_id)
     )
     attempt_day = utc_day(QuizAttempt.submitted_at)
-    graded = _graded()
+    graded = QuizAttempt.status == AttemptStatus.GRADED
     yield (
         sa.select(
             *columns(
@@ -334,7 +342,7 @@ def _insert_days(low, high):
         .having(sa.or_(*(sa.func.sum(sources.c[name]) != 0 for name in DAY_COUNTS)))
     )
     names = ["day", "user_id", "course_id", *DAY_COUNTS]
-    return db.session.execute(sa.insert(AnalyticsDay).from_select(names, merged)).rowcount
+    db.session.execute(sa.insert(AnalyticsDay).from_select(names, merged))
 
 
 def _insert_enrollments(low, high, now):
@@ -349,7 +357,7 @@ def _insert_enrollments(low, high, now):
         .group_by(ItemProgress.enrollment_id)
         .subquery("items")
     )
-    graded = _graded()
+    graded = QuizAttempt.status == AttemptStatus.GRADED
     attempts = (
         sa.select(
             QuizAttempt.user_id,
@@ -411,7 +419,7 @@ def _insert_enrollments(low, high, now):
         "best_percent",
         "refreshed_at",
     ]
-    return db.session.execute(sa.insert(LearnerCourse).from_select(names, rows)).rowcount
+    db.session.execute(sa.insert(LearnerCourse).from_select(names, rows))
 
 
 @dataclass(frozen=True)
@@ -441,10 +449,12 @@ def rebuild(session=None, chunk=REBUILD_CHUNK_USERS):
         session.execute(sa.delete(LearnerCourse))
         session.execute(sa.delete(AnalyticsDay))
         now = utcnow()
-        enrollments = days = 0
         for low in range(0, _highest_user_id() + 1, chunk):
-            enrollments += _insert_enrollments(low, low + chunk, now)
-            days += _insert_days(low, low + chunk)
+            _insert_enrollments(low, low + chunk, now)
+            _insert_days(low, low + chunk)
+        # counted, not summed from rowcounts: PostgreSQL's driver has none for an ORM INSERT ... SELECT
+        enrollments = session.scalar(sa.select(sa.func.count()).select_from(LearnerCourse))
+        days = session.scalar(sa.select(sa.func.count()).select_from(AnalyticsDay))
     session.commit()
     return RebuildResult(enrollments, days, time.perf_counter() - started)
 

@@ -207,11 +207,13 @@ def signed_in(api, tenant, email):
 def build_scenario(app, api, tenant, school):
     """Three days of a school (`school` fixture): day -3 people and a class are enrolled, items completed, time
     reported, sign-ins (API and page), a quiz taken with an essay; day -1 more of it, someone unenrolled, a
-    wrong quiz attempt; today the essay graded by the teacher, the unenrolled learner back, a course completed.
+    wrong quiz attempt; today the essay graded by the teacher, the unenrolled learner back, a course completed,
+    another learner unenrolled from Geometry.
     Each day is delivered through the relay (`run_jobs`) before the next. Returns the ids involved."""
     teacher, admin = school["teacher"], school["admin"]
     students = school["students"]
     outsider = make_user(app, tenant, "student", email="late@example.org")
+    start = utcnow()
     emails = ["s0@example.org", "s1@example.org", "s2@example.org", "late@example.org"]
     learners = {
         user_id: signed_in(api, tenant, email) for user_id, email in zip([*students, outsider], emails, strict=True)
@@ -219,8 +221,6 @@ def build_scenario(app, api, tenant, school):
     course_id, items = make_course(teacher, title="Statistics", items=3)
     second_course, second_items = make_course(teacher, title="Geometry", items=1)
     quiz_id, _questions = quiz_of_every_kind(app, tenant, course_id, pass_percent=50.0)
-
-    start = utcnow()
     _ok(teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"class_id": school["class_id"]}))
     _ok(teacher.post(f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [students[2], outsider]}))
     _ok(admin.post(f"/api/v1/courses/{second_course}/enrollments", json={"user_ids": students[:2]}))
@@ -252,8 +252,11 @@ def build_scenario(app, api, tenant, school):
     _ok(first.post(f"/api/v1/content/{items[2]}/complete"))  # completes Statistics
     _ok(first.post(f"/api/v1/content/{items[2]}/time", json={"seconds": 30}))
     assert Browser(app, tenant).sign_in("s1@example.org").status_code in (200, 302)
+    _ok(admin.delete(f"/api/v1/courses/{second_course}/enrollments/{students[1]}"))  # stays unenrolled
     run_jobs(app)
     return SimpleNamespace(
+        school=school,
+        class_id=school["class_id"],
         course_id=course_id,
         items=items,
         second_course=second_course,
