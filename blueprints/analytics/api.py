@@ -22,7 +22,11 @@ PERMISSION = "analytics.read"
 
 def _figures_of(answer):
     """The request's filters (400/404) and audience, handed to one figures function."""
-    return answer(figures.filters_from(request.args, current_actor), audience_of(current_actor))
+    return answer(_filters(), audience_of(current_actor))
+
+
+def _filters():
+    return figures.filters_from(request.args, current_actor, blank_is_absent=False)
 
 
 @blp.route("/overview")
@@ -100,5 +104,4 @@ class CourseAnalytics(MethodView):
     def get(self, course_id):
         """One course's overview, its classes and its engagement days: every learner of it for its teachers and
         managers, their branches' learners for the branch managers who see it (403 for other people)."""
-        filters = figures.filters_from(request.args, current_actor)
-        return figures.course_figures(course_id, filters, current_actor)
+        return figures.course_figures(course_id, _filters(), current_actor)

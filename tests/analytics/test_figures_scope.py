@@ -3,10 +3,15 @@ branch, class or course out of the caller's reach is a 404 (as if it did not exi
 API key with a branch role sees nobody; bad filters are a 400 naming the field."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
+from app.errors import BadRequest
+from app.tenancy.context import tenant_context
 from app.tenancy.provisioning import provision_tenant
+from blueprints.analytics import figures
+from blueprints.branches.scope import BranchScope
 from tests.conftest import PASSWORD, destroy_tenant, unique_slug
 from tests.support.analytics_figures import build_district
 
@@ -107,7 +112,7 @@ def test_a_student_is_refused_and_a_branch_key_sees_nobody(district):
         ("date_from=2026-02-30", "date_from"),
         ("date_to=yesterday", "date_to"),
         ("date_from=20260101", "date_from"),
-        ("date_from=", "date_from"),  # empty is not a date (a page may say blank_is_absent)
+        ("date_from=", "date_from"),  # empty is not a date for the API (a page's form: absent)
         ("date_to=0001-01-01", "date_to"),
         ("at_risk_days=0", "at_risk_days"),
         ("at_risk_days=366", "at_risk_days"),
@@ -124,6 +129,19 @@ def test_bad_filters_are_a_400_naming_the_field(district, query, field):
         response = district.clients["admin"].get(f"{path}?{query}")
         assert response.status_code == 400, (path, query, response.get_json())
         assert field in response.get_json()["error"]["details"], (path, response.get_json())
+
+
+def test_a_page_s_blank_fields_are_absent(app, district):
+    """A form's "All branches" and empty dates (the pages call `filters_from` with the request's args)."""
+    everywhere = SimpleNamespace(scope=BranchScope(None))
+    blank = {"date_from": "", "date_to": "", "branch_id": "", "class_id": "", "course_id": "", "at_risk_days": ""}
+    with tenant_context(district.tenant, app):
+        filters = figures.filters_from(blank, everywhere, today=district.today)
+        with pytest.raises(BadRequest) as refused:
+            figures.filters_from(blank, everywhere, blank_is_absent=False)
+    assert (filters.date_from, filters.date_to) == (district.today - timedelta(days=29), district.today)
+    assert filters.echo() == {"branch_id": None, "class_id": None, "course_id": None, "at_risk_days": 14}
+    assert set(refused.value.details) == set(blank)
 
 
 def test_a_year_is_the_longest_period(district):
