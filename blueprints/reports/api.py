@@ -31,8 +31,8 @@ class ReportParamsSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE  # checked by the kind (a 400 naming the field), not dropped silently
 
-    date_from = ma.fields.String(metadata={"description": "YYYY-MM-DD (period reports; default: 30 days to date_to)"})
-    date_to = ma.fields.String(metadata={"description": "YYYY-MM-DD, inclusive (period reports; default: today)"})
+    date_from = ma.fields.Raw(metadata={"description": "YYYY-MM-DD (period reports; default: 30 days to date_to)"})
+    date_to = ma.fields.Raw(metadata={"description": "YYYY-MM-DD, inclusive (period reports; default: today)"})
     branch_id = ma.fields.Raw(metadata={"description": "people who are members of this branch"})
     class_id = ma.fields.Raw(metadata={"description": "students of this class"})
     course_id = ma.fields.Raw(metadata={"description": "enrollments of this course"})
@@ -42,7 +42,8 @@ class ReportParamsSchema(ma.Schema):
 class ReportRequestSchema(ma.Schema):
     kind = ma.fields.String(required=True, metadata={"enum": list(KINDS)})
     format = ma.fields.String(required=True, metadata={"enum": list(FORMATS)})
-    params = ma.fields.Dict(
+    params = ma.fields.Nested(
+        ReportParamsSchema,
         load_default=dict,
         metadata={"description": f"Parameters of the kind: {', '.join(PARAM_NAMES)} (see docs/analytics.md)."},
     )
@@ -75,10 +76,10 @@ class ReportSchema(ma.Schema):
 
 
 def _wants_everyone():
-    raw = request.args.get("all", "")
-    if raw not in ("", "0", "1", "true", "false"):
+    raw = request.args.get("all")
+    if raw not in (None, "0", "1"):
         raise BadRequest("`all` is 1 or 0.", {"all": ["Must be 1 or 0."]})
-    return raw in ("1", "true")
+    return raw == "1"
 
 
 @blp.route("")

@@ -1,8 +1,9 @@
 """Plugs the reports feature into the app (see app/features.py). Each part registers its own blueprints and
 commands below (one line each)."""
 
-from app.features import register_feature
+from app.features import register_demo_part, register_feature
 from blueprints.reports import api as reports_api
+from blueprints.reports.demo import seed_reports
 
 
 def register(app):
@@ -11,3 +12,4 @@ def register(app):
     page_blueprints = []
     commands = []
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
+    register_demo_part(app, 60, seed_reports)  # after everything the reports read

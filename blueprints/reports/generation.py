@@ -30,7 +30,7 @@ from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.api_keys.models import ApiKey
 from blueprints.reports.audience import report_audience_of
-from blueprints.reports.kinds import ReportParams, check_format, kind_named, validate_params
+from blueprints.reports.kinds import check_format, describe_params, kind_named, validate_params
 from blueprints.reports.models import Report, ReportStatus
 from blueprints.reports.writers import CONTENT_TYPES, WRITERS
 from blueprints.users.services import principal_for_user
@@ -170,7 +170,7 @@ def _generate(report):
     context = {
         "title": report_kind.title,
         "organization": tenant.name,
-        "parameters": describe_params(params),
+        "parameters": describe_params(params),  # in words: names, not ids
         "generated_at": utcnow(),
     }
     report_id, format = report.id, report.format
@@ -194,18 +194,6 @@ def _record_failure(report_id, message):
         return
     report.status, report.error, report.finished_at = ReportStatus.FAILED, message[:500], utcnow()
     db.session.commit()
-
-
-def describe_params(params: ReportParams):
-    """The parameters in people's words, for the PDF's heading."""
-    described = []
-    if params.date_from:
-        described.append(("Period", f"{params.date_from.isoformat()} to {params.date_to.isoformat()}"))
-    for name, label in (("branch_id", "Branch"), ("class_id", "Class"), ("course_id", "Course"), ("user_id", "Person")):
-        value = getattr(params, name)
-        if value is not None:
-            described.append((label, f"#{value}"))
-    return described
 
 
 def download_name(report, moment):

@@ -7,6 +7,7 @@ restricted to the requester's audience (`blueprints/reports/audience.py`) and st
 200 000-row report holds one batch in memory, not the report.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -34,6 +35,8 @@ TEXT, NUMBER, DATE, DATETIME = "text", "number", "date", "datetime"
 FORMATS = ("csv", "xlsx", "pdf")
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_ID = 2**31 - 1  # an INTEGER column: a larger number is no row (and PostgreSQL would refuse to compare it)
 STREAM_BATCH = 2000  # rows fetched per round trip while streaming
 ACTIVE = "active"
 
@@ -119,7 +122,7 @@ def _as_id(value, name, errors):
     except (TypeError, ValueError):
         errors[name] = ["Must be a positive whole number."]
         return None
-    if number < 1 or str(number) != str(value).strip():
+    if not 1 <= number <= MAX_ID or str(number) != str(value).strip():
         errors[name] = ["Must be a positive whole number."]
         return None
     return number
@@ -127,7 +130,9 @@ def _as_id(value, name, errors):
 
 def _as_date(value, name, errors):
     try:
-        return date.fromisoformat(str(value))
+        if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+            raise ValueError(value)  # fromisoformat would also take 20260101 and week dates
+        return date.fromisoformat(value)
     except ValueError:
         errors[name] = ["Must be a date written YYYY-MM-DD."]
         return None
@@ -188,6 +193,27 @@ def _check_reach(params, actor):
         )
         if reached is None:
             raise NotFound("No such person.")
+
+
+def describe_params(params):
+    """The parameters in people's words, for a PDF's heading: the period, and the branch, class, course and
+    person by name."""
+    described = []
+    if params.date_from:
+        described.append(("Period", f"{params.date_from.isoformat()} to {params.date_to.isoformat()}"))
+    for label, column, key, value in (
+        ("Branch", Branch.name, Branch.id, params.branch_id),
+        ("Class", SchoolClass.name, SchoolClass.id, params.class_id),
+        ("Course", Course.title, Course.id, params.course_id),
+    ):
+        if value is not None:
+            described.append((label, db.session.scalar(sa.select(column).where(key == value)) or f"#{value}"))
+    if params.user_id is not None:
+        person = db.session.execute(
+            sa.select(User.first_name, User.last_name, User.email).where(User.id == params.user_id)
+        ).first()
+        described.append(("Learner", f"{learner_name(*person)} <{person.email}>" if person else f"#{params.user_id}"))
+    return described
 
 
 # --- shared pieces -------------------------------------------------------------------------------------------

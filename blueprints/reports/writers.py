@@ -39,12 +39,21 @@ def cell_text(value):
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime(DATETIME_TEXT)
+        return value.isoformat(" ", "minutes")  # DATETIME_TEXT, at a tenth of strftime's cost
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def safe_text(text):
+    """`safe_cell(text)`, with a shortcut for the cells most reports are made of: one that starts with an ASCII
+    letter or digit cannot be read as a formula (nothing to strip, NFKC keeps it), so it is kept as it is."""
+    first = text[:1]
+    if first.isascii() and first.isalnum():
+        return text
+    return safe_cell(text)
 
 
 def write_csv(out, columns, rows, progress=None, **_context):
@@ -56,7 +65,7 @@ def write_csv(out, columns, rows, progress=None, **_context):
         writer.writerow([safe_cell(column.header) for column in columns])
         count = 0
         for count, row in enumerate(rows, start=1):
-            writer.writerow([safe_cell(cell_text(value)) for value in row])
+            writer.writerow([safe_text(cell_text(value)) for value in row])
             if progress:
                 progress(count)
         text.flush()

@@ -364,6 +364,14 @@ def _targets(w):
             [pair("B_C1_held/s_south (not in C1)", badge="badge_c1_held", user="s_south")]
             + ([] if role == ORG_ADMIN else [pair("B_C2_held/s_south", badge="badge_c2_held", user="s_south")]),
         ),
+        # a person whose report is asked for: the audience is docs/analytics.md's (a branch manager's is every
+        # member of their branches, admin2 included: reading is not acting on them)
+        "audience_person": lambda role: ([user("s_north2")], [] if role == ORG_ADMIN else [user("s_south")]),
+        # reports (tests/support/world.py): each role's own, and bm_south's (only org admins reach it)
+        "report": lambda role: (
+            [("own", w.ids[f"report_{ACTING[role]}"] if role != STUDENT else w.report_admin)],
+            [] if role == ORG_ADMIN else [("bm_south's", w.report_bm_south)],
+        ),
         "external": lambda role: (
             [("a new external id", "EXT-NEW")],
             [("admin2's", "EXT-ADMIN2"), ("s_south's", "EXT-SSOUTH")] if role == BRANCH_MANAGER else [],
@@ -462,6 +470,12 @@ TABLE = {
     ),
     ("certificate_verification.ReissueCertificate", "POST"): Route(path={"certificate_id": "$certificate"}),
     ("certificate_verification.CourseCertificateArchive", "POST"): Route(path={"course_id": "$course"}),
+    ("reports.Reports", "POST"): Route(
+        variants={
+            "a branch": {"kind": "course_completion", "format": "csv", "params": {"branch_id": "$branch"}},
+            "a person": {"kind": "learner_transcript", "format": "csv", "params": {"user_id": "$audience_person.id"}},
+        }
+    ),
     ("certificate_pages.revoke", "POST"): Route(
         path={"course_id": "$course_certificate.course", "certificate_id": "$course_certificate.certificate"},
         body={"reason": "Matrix revocation"},
@@ -889,6 +903,8 @@ READS = {
     ("analytics.Assessments", "GET"): Route(),
     ("analytics.Performance", "GET"): Route(),
     ("course_analytics.CourseAnalytics", "GET"): Route(path={"course_id": "$analytics_course"}),
+    ("reports.ReportById", "GET"): Route(path={"report_id": "$report"}),
+    ("reports.ReportDownload", "GET"): Route(path={"report_id": "$report"}),
 }
 
 # --- the allow-list: who may do it, on a target in their scope --------------------------------------
@@ -1080,6 +1096,12 @@ ALLOWED = {
     ("badge_pages.upload_image", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("badge_pages.give", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("badge_pages.take_back", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    # reports: of the requester's audience (a key with a branch role reaches no branch and nobody); a report and
+    # its file to its requester and org admins
+    ("reports.Reports", "POST", "a branch"): ADMINS_AND_MANAGER,
+    ("reports.Reports", "POST", "a person"): ADMINS_AND_MANAGER,
+    ("reports.ReportById", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("reports.ReportDownload", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
 }
 
 # Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".

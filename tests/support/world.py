@@ -49,6 +49,7 @@ from blueprints.courses import content, covers, media
 from blueprints.courses import services as courses
 from blueprints.imports import services as imports
 from blueprints.learning import services as learning
+from blueprints.reports.generation import request_report
 from blueprints.users import management
 from blueprints.users.models import User
 from blueprints.users.services import create_user
@@ -207,6 +208,17 @@ def build_world(app, tenant, run_jobs):
 
         def as_manager(key):
             return Principal("user", ids[key], f"{key}@example.org", (BRANCH_MANAGER,), tenant.id)
+
+        # reports (made by the jobs below): one each of the admin, bm_north and t1, and bm_south's (out of
+        # reach of everyone but its requester and org admins)
+        for key, role in (
+            ("admin", ORG_ADMIN),
+            ("bm_north", BRANCH_MANAGER),
+            ("t1", TEACHER),
+            ("bm_south", BRANCH_MANAGER),
+        ):
+            requester = Actor(Principal("user", ids[key], f"{key}@example.org", (role,), tenant.id))
+            ids[f"report_{key}"] = request_report("course_completion", "csv", {}, actor=requester)[0].id
 
         # Dry runs to commit: one per branch manager's scope and one of the whole organization.
         for key, actor, scope, row in (
