@@ -19,12 +19,12 @@ BAR_HEIGHT = 16
 BAR_LABEL_CHARACTERS = 38  # a longer name is cut (whole in the table and in the bar's own title)
 
 
-def nice_ceiling(value):
-    """The smallest 1, 2, 2.5 or 5 x 10^n at or above `value` (an axis' top); 1 for nothing."""
+def nice_ceiling(value, steps=(1, 2, 2.5, 5)):
+    """The smallest step x 10^n at or above `value` (an axis' top); 1 for nothing."""
     if not value or value <= 0:
         return 1
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (*steps, 10):
         if value <= step * power + 1e-9:
             top = step * power
             return int(top) if float(top).is_integer() else top
@@ -36,13 +36,15 @@ def shorten(text, limit=BAR_LABEL_CHARACTERS):
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def line_chart(days, key, *, day_key="day"):
-    """A daily series as a line over an area: `days` are dicts with a `day` (ISO date or date) and `key`.
+def line_chart(days, key, *, day_key="day", unit=1):
+    """A daily series of whole numbers as a line over an area: `days` are dicts with a `day` (ISO date or
+    date) and `key`; `unit` is what the axis counts in (60: seconds shown as minutes).
 
-    Answers the plot's path (in a 100 x 100 box), dots (x in %, y in px), three gridlines with their values
-    and up to five day labels spread over the period."""
+    Answers the plot's path (in a 100 x 100 box), dots on the days with something (x in %, y in px),
+    gridlines at 0, the top and its half when that is a whole number of units, and up to five day labels."""
     values = [max(0, day.get(key) or 0) for day in days]
-    top = nice_ceiling(max(values, default=0))
+    # at least 2 units, and a top whose half is whole, so that the middle gridline is a value people read
+    top = max(2, nice_ceiling(max(values, default=0) / unit, steps=(1, 2, 4, 6, 8))) * unit
     count = len(values)
 
     def x_of(index):
@@ -52,15 +54,18 @@ def line_chart(days, key, *, day_key="day"):
         return round(100 - 100 * value / top, 3)
 
     outline = " ".join(f"{x_of(i)},{height_of(v)}" for i, v in enumerate(values))
+    half = top / 2 if (top / 2 / unit).is_integer() else None
     ticks = [
         {"value": value, "y": LINE_PLOT_TOP + round(LINE_PLOT_HEIGHT * (1 - value / top), 1)}
-        for value in (0, _round_tick(top / 2), top)
+        for value in (0, half, top)
+        if value is not None
     ]
     dots = []
     if count <= LINE_MARKERS_UP_TO:
         dots = [
             {"x": x_of(i), "y": LINE_PLOT_TOP + round(LINE_PLOT_HEIGHT * height_of(v) / 100, 1), "value": v}
             for i, v in enumerate(values)
+            if v
         ]
     return {
         "height": LINE_HEIGHT,
@@ -76,10 +81,6 @@ def line_chart(days, key, *, day_key="day"):
         "total": sum(values),
         "empty": not any(values),
     }
-
-
-def _round_tick(value):
-    return int(value) if float(value).is_integer() else value
 
 
 def _day_labels(days, x_of, most=5):

@@ -2,7 +2,7 @@
 commands below (one line each)."""
 
 from app.features import register_demo_part, register_feature
-from blueprints.analytics import api, cli
+from blueprints.analytics import api, cli, views
 from blueprints.analytics.demo import rebuild_read_model, seed_history
 
 
@@ -10,6 +10,7 @@ def register(app):
     api_blueprints = []
     api_blueprints += [api.blp, api.course_blp]  # figures
     page_blueprints = []
+    page_blueprints += [views.bp]  # pages: the dashboards
     commands = []
     commands.append(cli.analytics_cli)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)

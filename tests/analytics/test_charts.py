@@ -23,12 +23,21 @@ def test_a_daily_series_puts_each_day_at_its_value_on_the_scale():
     assert chart["line"] == "M0.0,100.0 L33.333,50.0 L66.667,0.0 L100.0,80.0"
     assert chart["area"].startswith("M0,100 L0.0,100.0") and chart["area"].endswith("L100,100 Z")
     top, bottom = chart["plot_top"], chart["plot_top"] + chart["plot_height"]
-    assert [(dot["x"], dot["y"]) for dot in chart["dots"]] == [
-        (0.0, bottom), (33.333, top + 80), (66.667, top), (100.0, bottom - 32),
-    ]  # fmt: skip
+    # no dot on a day with nothing
+    assert [(dot["x"], dot["y"]) for dot in chart["dots"]] == [(33.333, top + 80), (66.667, top), (100.0, bottom - 32)]
     assert [tick["value"] for tick in chart["ticks"]] == [0, 5, 10]
     assert [label["text"] for label in chart["labels"]] == ["1 Mar", "2 Mar", "3 Mar", "4 Mar"]
     assert chart["labels"][0]["anchor"] == "start" and chart["labels"][-1]["anchor"] == "end"
+
+
+def test_the_axis_counts_whole_people_and_whole_minutes():
+    people = charts.line_chart(_days([3, 1]), "active")
+    assert [tick["value"] for tick in people["ticks"]] == [0, 2, 4]  # not 0, 2.5, 5 people
+    assert [tick["value"] for tick in charts.line_chart(_days([5]), "active")["ticks"]] == [0, 3, 6]
+    assert [tick["value"] for tick in charts.line_chart(_days([1]), "active")["ticks"]] == [0, 1, 2]
+    time = charts.line_chart(_days([200, 30]), "active", unit=60)
+    assert [tick["value"] for tick in time["ticks"]] == [0, 120, 240]  # 2 and 4 min, not 100 and 200 s
+    assert [tick["value"] for tick in charts.line_chart(_days([500]), "active", unit=60)["ticks"]] == [0, 300, 600]
 
 
 def test_a_long_period_has_five_day_labels_and_no_dots():
@@ -37,10 +46,10 @@ def test_a_long_period_has_five_day_labels_and_no_dots():
     assert chart["dots"] == []
 
 
-def test_a_quiet_period_is_an_empty_chart_on_a_scale_of_one():
+def test_a_quiet_period_is_an_empty_chart_on_a_scale_of_two():
     chart = charts.line_chart(_days([0, 0]), "active")
-    assert chart["empty"] and chart["top"] == 1 and chart["line"] == "M0.0,100.0 L100.0,100.0"
-    single = charts.line_chart(_days([5]), "active")
+    assert chart["empty"] and chart["top"] == 2 and chart["line"] == "M0.0,100.0 L100.0,100.0"
+    single = charts.line_chart(_days([6]), "active")
     assert single["line"] == "M50.0,0.0" and single["area"] == "" and single["labels"][0]["anchor"] == "middle"
 
 
