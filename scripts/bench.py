@@ -154,7 +154,17 @@ def main():
     parser.add_argument("--import-rows", type=int, default=100_000)
     parser.add_argument(
         "--only",
-        choices=["tenancy", "imports", "courses", "events", "assessments", "quizload", "certificates", "verify"],
+        choices=[
+            "tenancy",
+            "imports",
+            "courses",
+            "events",
+            "assessments",
+            "quizload",
+            "certificates",
+            "verify",
+            "analytics",
+        ],
         help="Run one benchmark only.",
     )
     args = parser.parse_args()
@@ -185,6 +195,8 @@ def main():
         run_certificate_benchmark(out)
     if args.only in (None, "verify"):
         run_verify_benchmark(out)
+    if args.only in (None, "analytics"):
+        run_analytics_benchmark()
     print(f"\nFigures saved under {out}")
 
 
@@ -240,6 +252,15 @@ def run_verify_benchmark(out):
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
     print("\n".join(output[:-1]))
     (out / "verify.json").write_text(output[-1])
+
+
+def run_analytics_benchmark():
+    """50 000 learners, 1 000 000 progress rows: dashboards' p95 and 240 000-row reports, SQLite and PostgreSQL.
+    Each run saves its own bench-results/analytics-<backend>.json."""
+    for backend in ("sqlite", "postgres"):
+        command = [sys.executable, "-m", "scripts.bench_analytics", "--backend", backend]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
+        print("\n".join(output[:-1]))
 
 
 def run_import_benchmarks(rows, out):
