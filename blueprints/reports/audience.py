@@ -5,8 +5,10 @@
 - a teacher: the enrollments in the courses they teach and the enrollments of the students of their classes;
 - an API key with a branch role: nobody (a key without an org-wide role has no branches).
 
-The rule is applied in the database (a report streams its rows, it never loads them to filter them), and at
-generation time: a schedule's report follows its owner's reach on the day it runs.
+It is the rule of `blueprints/analytics/audience.py` (part figures), over the source tables (`enrollments`)
+rather than the read model: a report is exact on the minute it is made. It is applied in the database (a
+report streams its rows, it never loads them to filter them), and at generation time: a schedule's report
+follows its owner's reach on the day it runs.
 """
 
 from dataclasses import dataclass
@@ -58,20 +60,15 @@ class ReportAudience:
 
     def people(self, user_id):
         """A condition on a person's id column: the person is in the audience (for a teacher: the learners of
-        their courses and the students of their classes)."""
+        their courses, enrolled now or before, and the students of their classes), as the analytics' own."""
         if self.everyone:
             return sa.true()
         conditions = []
         if self.branch_ids:
             conditions.append(user_id.in_(people_of(self.branch_ids)))
         if self.teacher_id is not None:
-            conditions.append(
-                user_id.in_(
-                    sa.select(Enrollment.user_id).where(
-                        Enrollment.course_id.in_(courses_taught_by(self.teacher_id)), Enrollment.status == "active"
-                    )
-                )
-            )
+            learners = sa.select(Enrollment.user_id).where(Enrollment.course_id.in_(courses_taught_by(self.teacher_id)))
+            conditions.append(user_id.in_(learners))
         if self.class_ids:
             conditions.append(user_id.in_(students_of_classes(self.class_ids)))
         return sa.or_(*conditions) if conditions else sa.false()

@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.api.listing import ListSpec, run_list_query
-from app.errors import BadRequest, Conflict, DomainError, NotFound
+from app.errors import BadRequest, Conflict, DomainError, NotFound, PermissionDenied
 from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue
 from app.security.actor import Actor, current_actor
 from app.security.actor_ids import NOBODY, actor_ids
-from app.security.permissions import ORG_ADMIN
+from app.security.permissions import ORG_ADMIN, denial_message
 from app.security.principal import Principal
 from app.storage import media_storage
 from app.tenancy.context import require_tenant
@@ -37,6 +37,7 @@ from blueprints.users.services import principal_for_user
 
 log = logging.getLogger(__name__)
 
+PERMISSION = "reports.manage"  # asking for a report, and still when its job runs (a schedule's owner may be demoted)
 PROGRESS_SECONDS = 0.5  # how often the job writes rows_done (the page's progress bar polls)
 DEFAULT_KEEP_DAYS = 7
 JOB_TIMEOUT = 3600
@@ -57,6 +58,8 @@ def keep_days():
 def request_report(kind, format, params, actor=current_actor, schedule=None, recipients=()):
     """Ask for a report of `kind` in `format`, with `params` checked for the actor's reach (400, 404); returns
     (the Report row, status queued, and the RQ job making it, queued once the row is committed)."""
+    if not actor.is_authenticated or not actor.can(PERMISSION):
+        raise PermissionDenied(denial_message(PERMISSION), {"permission": [PERMISSION]})
     report_kind = kind_named(kind)
     check_format(report_kind, format)
     checked = validate_params(report_kind, params, actor)
@@ -159,6 +162,8 @@ def _generate(report):
     actor = requester_actor(report)
     if actor is None:
         raise ReportFailed("The account or API key that asked for this report is no longer active.")
+    if not actor.can(PERMISSION):
+        raise ReportFailed("The account or API key that asked for this report may no longer make reports.")
     try:
         params = validate_params(report_kind, stored_params(report), actor)
     except DomainError as error:

@@ -19,6 +19,7 @@ from blueprints.reports.audience import report_audience_of
 from blueprints.reports.generation import ProgressWriter, expire_reports, requester_actor
 from blueprints.reports.kinds import KINDS, validate_params
 from blueprints.reports.models import Report
+from blueprints.users.models import User
 from tests.conftest import make_user, run_jobs, spawn_worker, user_token
 from tests.support.reports import FORMULA_NAMES, csv_rows, make_report, pdf_text, report_world, xlsx_sheet
 
@@ -351,3 +352,16 @@ def test_a_forked_worker_makes_the_report(app, world):
     assert data["status"] == "done" and data["rows_total"] >= 7
     _, rows = xlsx_sheet(download(world.admin, report).get_data())
     assert len(rows) == data["rows_total"] + 1
+
+
+def test_a_requester_demoted_before_the_job_runs_gets_a_failure_not_rows(app, world):
+    report = make_report(world.manager, "course_completion", "csv")
+    with tenant_context(world.tenant, app):
+        manager = db.session.get(User, report["requested_by_id"])
+        manager.role = "student"
+        db.session.commit()
+    run_jobs(app)
+    with tenant_context(world.tenant, app):
+        row = db.session.get(Report, report["id"])
+        assert (row.status, row.file_key) == ("failed", None)
+        assert "may no longer make reports" in row.error
