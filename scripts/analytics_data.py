@@ -519,6 +519,7 @@ def main():
     print(f"Generated on SQLite in {result.seconds} s:")
     for table, count in result.counts.items():
         print(f"  {table:<18} {count:>10}")
+    print(f"Kept for you to explore: {workdir} (delete it when done)")
 
 
 if __name__ == "__main__":

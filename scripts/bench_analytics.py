@@ -16,6 +16,7 @@ line printed is the JSON of every figure (also saved as bench-results/analytics-
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -139,7 +140,15 @@ def people(app, tenant, data):
 
 
 def bench(backend, args, redis_url, postgres_url=None):
+    """One run in a scratch directory, removed afterwards (the SQLite database alone is 850 MB)."""
     workdir = Path(tempfile.mkdtemp(prefix="tessera-analytics-bench-"))
+    try:
+        return _bench_in(workdir, backend, args, redis_url, postgres_url)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _bench_in(workdir, backend, args, redis_url, postgres_url):
     # tokens that outlive the run (a run on PostgreSQL takes longer than the default 15 minutes)
     config = {"RQ_QUEUE": f"analytics-bench-{os.getpid()}", "REPORT_KEEP_DAYS": 1, "JWT_ACCESS_TOKEN_MINUTES": 600}
     with fresh_tenant(backend, workdir, redis_url, postgres_url, **config) as (app, tenant, settings):
