@@ -16,4 +16,4 @@ def register(app):
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
     register_demo_part(app, 60, seed_history)  # after the school, courses, enrollments and the quiz (<= 50)
     # last: a demo database made before the read model existed has every source row and no analytics row
-    register_demo_part(app, 90, rebuild_read_model)
+    register_demo_part(app, 99, rebuild_read_model)  # last: whatever the parts before wrote

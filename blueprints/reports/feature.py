@@ -16,5 +16,5 @@ def register(app):
     page_blueprints.append(views.bp)
     commands.append(cli.reports_cli)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
-    register_demo_part(app, 60, seed_reports)  # after everything the reports read
+    register_demo_part(app, 70, seed_reports)  # after everything the reports read (the history: 60)
     register_demo_part(app, 95, seed_report_schedules)  # the org admin's weekly schedule
