@@ -15,23 +15,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from app.security.permissions import STUDENT
 from blueprints.branches.queries import people_of
-from blueprints.classes.models import ClassMembership
-from blueprints.courses.models import course_teachers
+from blueprints.classes.queries import students_of_classes
+from blueprints.courses.queries import courses_taught_by
 from blueprints.learning.models import Enrollment
-
-
-def students_of_classes(class_ids):
-    """A select of the ids of the students of these classes."""
-    return sa.select(ClassMembership.user_id).where(
-        ClassMembership.class_id.in_(class_ids or [-1]), ClassMembership.role == STUDENT
-    )
-
-
-def courses_taught_by(user_id):
-    """A select of the ids of the courses this person teaches."""
-    return sa.select(course_teachers.c.course_id).where(course_teachers.c.user_id == user_id)
 
 
 @dataclass(frozen=True)

@@ -142,12 +142,14 @@ def _xlsx_cell_writer(kind, date_format, datetime_format):
     return {NUMBER: number, DATE: when, DATETIME: when}.get(kind, text)
 
 
+# `font_stack` is ours (quoted family names): escaped, its quotes would become &#34; and xhtml2pdf would fall
+# back to Helvetica, which has no Arabic, Cyrillic or CJK letters.
 _PDF_TEMPLATE = Environment(autoescape=True).from_string(
     """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
 <style>
 @page { size: a4 {{ orientation }}; margin: 14mm 12mm; }
-html, body { font-family: {{ font_stack }}; font-size: 9pt; color: #1f2328; }
+html, body { font-family: {{ font_stack|safe }}; font-size: 9pt; color: #1f2328; }
 h1 { font-size: 15pt; margin: 0 0 2mm 0; }
 p.organization { font-size: 11pt; margin: 0 0 1mm 0; color: #3d4450; }
 p.meta { margin: 0 0 1mm 0; }

@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import datetime, timedelta
 
+import pypdf
 import pytest
 import sqlalchemy as sa
 
@@ -17,8 +18,9 @@ from app.tenancy.models import utcnow
 from blueprints.learning.models import Enrollment
 from blueprints.reports.audience import report_audience_of
 from blueprints.reports.generation import ProgressWriter, expire_reports, requester_actor
-from blueprints.reports.kinds import KINDS, validate_params
+from blueprints.reports.kinds import KINDS, NUMBER, Column, validate_params
 from blueprints.reports.models import Report
+from blueprints.reports.writers import write_pdf
 from blueprints.users.models import User
 from tests.conftest import make_user, run_jobs, spawn_worker, user_token
 from tests.support.reports import FORMULA_NAMES, csv_rows, make_report, pdf_text, report_world, xlsx_sheet
@@ -365,3 +367,20 @@ def test_a_requester_demoted_before_the_job_runs_gets_a_failure_not_rows(app, wo
         row = db.session.get(Report, report["id"])
         assert (row.status, row.file_key) == ("failed", None)
         assert "may no longer make reports" in row.error
+
+
+def test_a_pdf_report_writes_any_script_with_the_embedded_fonts():
+    columns = [Column("Learner"), Column("Progress %", NUMBER)]
+    names = ["Ана Петрова", "Zoë Ødegård", "李小龍"]
+    out = io.BytesIO()
+    write_pdf(out, columns, [(name, 50) for name in names], title="Branch summary", organization="Ακαδημία")
+
+    pdf = out.getvalue()
+    text = pdf_text(pdf)
+    assert all(name in text for name in names) and "Ακαδημία" in text
+    fonts = {
+        str(reference.get_object()["/BaseFont"]).split("+")[-1]
+        for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
+        for reference in page["/Resources"]["/Font"].values()
+    }
+    assert "DejaVuSans" in fonts and "DroidSansFallback" in fonts, fonts  # not Helvetica, which has none of them
