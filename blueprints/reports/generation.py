@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.api.listing import ListSpec, run_list_query
-from app.errors import BadRequest, Conflict, DomainError, NotFound, PermissionDenied
+from app.errors import BadRequest, Conflict, DomainError, NotFound, PermissionDenied, TooManyRequests
 from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue
@@ -41,6 +41,11 @@ PERMISSION = "reports.manage"  # asking for a report, and still when its job run
 PROGRESS_SECONDS = 0.5  # how often the job writes rows_done (the page's progress bar polls)
 DEFAULT_KEEP_DAYS = 7
 JOB_TIMEOUT = 3600
+# Reports one requester may have waiting (queued or running) at once: each is a job and, once done, a file kept
+# for days, so without a bound one person could fill the jobs queue and the disk. Only the recent ones count: a
+# report whose job was lost (a flushed Redis) stays queued, and must not lock its requester out for good.
+MAX_WAITING_REPORTS = 10
+WAITING_WINDOW = timedelta(seconds=2 * JOB_TIMEOUT)
 
 
 class ReportExpired(DomainError):
@@ -64,6 +69,8 @@ def request_report(kind, format, params, actor=current_actor, schedule=None, rec
     check_format(report_kind, format)
     checked = validate_params(report_kind, params, actor)
     requester = actor_ids(actor.principal if actor.is_authenticated else None)
+    if schedule is None:  # a schedule's runs are bounded by its cadence
+        _check_waiting_reports(requester)
     report = Report(
         kind=report_kind.name,
         format=format,
@@ -79,6 +86,30 @@ def request_report(kind, format, params, actor=current_actor, schedule=None, rec
     db.session.commit()
     job = enqueue(require_tenant(), generate_report, report.id, retries=1, timeout=JOB_TIMEOUT)
     return report, job
+
+
+def _check_waiting_reports(requester):
+    """429 when the requester has MAX_WAITING_REPORTS reports of their own asking still being made."""
+    if requester == NOBODY:
+        return
+    mine = (
+        Report.requested_by_id == requester.user_id
+        if requester.user_id is not None
+        else Report.requested_by_api_key_id == requester.api_key_id
+    )
+    waiting = db.session.scalar(
+        sa.select(sa.func.count(Report.id)).where(
+            mine,
+            Report.schedule_id.is_(None),
+            Report.status.in_((ReportStatus.QUEUED, ReportStatus.RUNNING)),
+            Report.created_at > utcnow() - WAITING_WINDOW,
+        )
+    )
+    if waiting >= MAX_WAITING_REPORTS:
+        raise TooManyRequests(
+            f"You have {waiting} reports being made; ask for another once one of them is done.",
+            {"kind": [f"At most {MAX_WAITING_REPORTS} reports at a time."]},
+        )
 
 
 def requester_actor(report):
@@ -206,8 +237,10 @@ def download_name(report, moment):
 
 
 def may_download(report, actor):
-    """The requester (the person or the API key), a person the report was mailed to, an org admin."""
-    if not actor.is_authenticated:
+    """The requester (the person or the API key), a person the report was mailed to, an org admin; each only while
+    they may make reports (a file of other people's records is staff's: not a requester's or recipient's once
+    they are a student)."""
+    if not actor.is_authenticated or not actor.can(PERMISSION):
         return False
     who = actor_ids(actor.principal)
     if who == NOBODY:
