@@ -18,7 +18,7 @@ from redis import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from app.errors import BadRequest, DomainError, NotFound, PermissionDenied, ValidationFailed
+from app.errors import BadRequest, DomainError, NotFound, PermissionDenied, TooManyRequests, ValidationFailed
 from app.extensions import db
 from app.jobs import get_event_queue, redis_connection, run_in_tenant
 from app.security.actor import Actor
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 CADENCES = ("daily", "weekly", "monthly")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_RECIPIENTS = 50
+MAX_SCHEDULES = 50  # per owner: each makes a report (a job and a file kept for days) every run
 MAX_PERIOD_DAYS = 366
 DEFAULT_PERIOD_DAYS = {"daily": 1, "weekly": 7, "monthly": 30}
 RUN_JOB_TIMEOUT = 120
@@ -270,6 +271,12 @@ def create_schedule(data, actor, now=None):
     """A new schedule owned by the actor (a person: a schedule mails as someone), queued for its first run."""
     if actor.kind != "user":
         raise PermissionDenied("A schedule belongs to a person; an API key cannot own one.", code="PERSON_ONLY")
+    owned = db.session.scalar(sa.select(sa.func.count(ReportSchedule.id)).where(ReportSchedule.owner_id == actor.id))
+    if owned >= MAX_SCHEDULES:
+        raise TooManyRequests(
+            f"You have {owned} scheduled reports; delete one before adding another.",
+            {"name": [f"At most {MAX_SCHEDULES} scheduled reports each."]},
+        )
     fields = clean_schedule(data, actor)
     schedule = ReportSchedule(**fields, owner_id=actor.id, active=True)
     schedule.next_run_at = next_run(schedule, now or utcnow())
