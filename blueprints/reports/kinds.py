@@ -36,6 +36,7 @@ FORMATS = ("csv", "xlsx", "pdf")
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 366
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)  # as the analytics' filters: room for a period's arithmetic
 MAX_ID = 2**31 - 1  # an INTEGER column: a larger number is no row (and PostgreSQL would refuse to compare it)
 STREAM_BATCH = 2000  # rows fetched per round trip while streaming
 ACTIVE = "active"
@@ -132,10 +133,14 @@ def _as_date(value, name, errors):
     try:
         if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
             raise ValueError(value)  # fromisoformat would also take 20260101 and week dates
-        return date.fromisoformat(value)
+        value = date.fromisoformat(value)
     except ValueError:
         errors[name] = ["Must be a date written YYYY-MM-DD."]
         return None
+    if not EARLIEST <= value <= LATEST:  # the job adds a day to date_to: 9999-12-31 would overflow there
+        errors[name] = [f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}."]
+        return None
+    return value
 
 
 def validate_params(kind, raw, actor):
