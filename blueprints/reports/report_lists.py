@@ -19,9 +19,19 @@ def reports_for(actor, everyone=False, limit=PAGE_SIZE):
     {user id: name} of their requesters."""
     stmt = sa.select(Report).order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
     if not (everyone and may_see_everyones(actor)):
-        mailed = sa.func.coalesce(sa.cast(Report.recipient_ids, sa.String), "").like(f"%{actor.id}%")
-        stmt = stmt.where(sa.or_(Report.requested_by_id == actor.id, sa.and_(Report.schedule_id.is_not(None), mailed)))
+        stmt = stmt.where(
+            sa.or_(Report.requested_by_id == actor.id, sa.and_(Report.schedule_id.is_not(None), _mailed_to(actor.id)))
+        )
     reports = db.session.scalars(stmt).all()
-    if not (everyone and may_see_everyones(actor)):  # the LIKE above only narrows: 12 is in [112]
+    if not (everyone and may_see_everyones(actor)):  # the text match above only narrows: keep the exact rule
         reports = [r for r in reports if r.requested_by_id == actor.id or actor.id in (r.recipient_ids or [])]
     return reports, names_of({r.requested_by_id for r in reports if r.requested_by_id})
+
+
+def _mailed_to(user_id):
+    """`recipient_ids` (a JSON array of ids, "[3, 12]") holds `user_id` as a whole element: a bare `%12%` would also
+    match 112 and 120, and enough of those reports would push the person's own ones past the list's LIMIT."""
+    text = sa.func.replace(sa.func.coalesce(sa.cast(Report.recipient_ids, sa.String), ""), " ", "")
+    return sa.or_(
+        *(text.like(pattern) for pattern in (f"[{user_id}]", f"[{user_id},%", f"%,{user_id},%", f"%,{user_id}]"))
+    )
