@@ -30,13 +30,18 @@ class LearnerCourse(TenantModel):
             "ix_analytics_enrollments_open_due",
             "due_at",
             "course_id",
+            # the condition's own columns too: SQLite counts from a partial index alone only when it holds them
+            "active",
+            "completed_at",
             postgresql_where=sa.text(OPEN_ENROLLMENT),
             sqlite_where=sa.text(OPEN_ENROLLMENT),
         ),
         sa.Index(
             "ix_analytics_enrollments_open_activity",
             "last_activity_at",
-            "course_id",
+            "due_at",  # inactive and not overdue: counted from the index alone
+            "active",
+            "completed_at",
             postgresql_where=sa.text(OPEN_ENROLLMENT),
             sqlite_where=sa.text(OPEN_ENROLLMENT),
         ),

@@ -53,8 +53,8 @@ def upgrade():
         batch_op.create_index("ix_analytics_people_last_active_day", ["last_active_day"], unique=False)
     with op.batch_alter_table("analytics_enrollments", schema=None) as batch_op:
         for name, columns in (
-            ("ix_analytics_enrollments_open_due", ["due_at", "course_id"]),
-            ("ix_analytics_enrollments_open_activity", ["last_activity_at", "course_id"]),
+            ("ix_analytics_enrollments_open_due", ["due_at", "course_id", "active", "completed_at"]),
+            ("ix_analytics_enrollments_open_activity", ["last_activity_at", "due_at", "active", "completed_at"]),
             ("ix_analytics_enrollments_open_items", ["course_id", "items_completed"]),
         ):
             batch_op.create_index(
