@@ -29,7 +29,16 @@ from app.tenancy.context import require_tenant
 from app.tenancy.engines import engine_for
 from app.tenancy.locks import row_locks
 from app.tenancy.models import utcnow
-from blueprints.analytics.models import NO_COURSE, AnalyticsDay, LearnerCourse
+from blueprints.analytics.models import (
+    ACTIVITY_COUNTS,
+    ALL_COURSES,
+    NO_COURSE,
+    AnalyticsCourse,
+    AnalyticsCourseDay,
+    AnalyticsDay,
+    AnalyticsPerson,
+    LearnerCourse,
+)
 from blueprints.assessments.models import AttemptStatus, Quiz, QuizAttempt
 from blueprints.auth.models import SignIn
 from blueprints.learning.models import Enrollment, ItemProgress, TimeByDay
@@ -45,6 +54,7 @@ DAY_COUNTS = (
     "percent_sum",
     "passed_attempts",
 )
+INTEGER_DAY_COUNTS = tuple(name for name in DAY_COUNTS if name != "percent_sum")
 COUNTED_ATTEMPTS = (AttemptStatus.SUBMITTED, AttemptStatus.GRADED)
 REBUILD_CHUNK_USERS = 2000  # the rebuild's statements each cover the people of one user id range of this size
 
@@ -94,6 +104,28 @@ def _execute(statement, params):
     return execute_in_tenant(statement, params)
 
 
+def _adding_upsert_of(table, keys, dialect, latest=()):
+    """Insert the row or, when its key exists, add its values to the row's (the columns in `latest`: keep the
+    later of both, none counting as earlier): the roll-ups' change, commutative between concurrent deliveries."""
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    stmt = insert(table).values({column.name: sa.bindparam(column.name) for column in table.c})
+
+    def combined(column):
+        new = stmt.excluded[column.name]
+        if column.name in latest:
+            return latest_of(sa.func.coalesce(column, new), sa.func.coalesce(new, column))
+        return column + new
+
+    return stmt.on_conflict_do_update(
+        index_elements=keys, set_={column.name: combined(column) for column in table.c if column.name not in keys}
+    )
+
+
+def _activity(table):
+    """A day row (or a sum of them) holds something the learner did."""
+    return sa.or_(*(table.c[name] > 0 for name in ACTIVITY_COUNTS))
+
+
 def _upsert_of(table, keys, dialect):
     """Insert the row or, when its key exists, overwrite it: one statement, safe against a concurrent twin."""
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
@@ -110,6 +142,7 @@ def _statements(dialect):
     enrollments, progress, spent = Enrollment.__table__, ItemProgress.__table__, TimeByDay.__table__
     attempts, quizzes, sign_ins = QuizAttempt.__table__, Quiz.__table__, SignIn.__table__
     learners, days = LearnerCourse.__table__, AnalyticsDay.__table__
+    course_days, courses, people = AnalyticsCourseDay.__table__, AnalyticsCourse.__table__, AnalyticsPerson.__table__
     course_id, user_id = sa.bindparam("course_id", type_=sa.Integer), sa.bindparam("user_id", type_=sa.Integer)
     start, end = sa.bindparam("start", type_=sa.DateTime), sa.bindparam("end", type_=sa.DateTime)
     day = sa.bindparam("day", type_=sa.Date)
@@ -134,7 +167,37 @@ def _statements(dialect):
     on_the_day = sa.and_(counted, within(attempts.c.submitted_at))
     graded_on_the_day = sa.and_(on_the_day, graded)
     return SimpleNamespace(
-        lock=sa.text("SELECT pg_advisory_xact_lock(:user_id, :course_id)"),
+        # the pair's lock, then the person's (course 0): a person's deliveries take turns for their roll-ups
+        lock=sa.text("SELECT pg_advisory_xact_lock(:user_id, :course_id), pg_advisory_xact_lock(:user_id, 0)"),
+        lock_person=sa.text("SELECT pg_advisory_xact_lock(:user_id, 0)"),
+        old_enrollment=sa.select(
+            learners.c.active, learners.c.completed_at, learners.c.items_completed, learners.c.seconds_spent
+        ).where(learners.c.course_id == course_id, learners.c.user_id == user_id),
+        old_day=sa.select(*(days.c[name] for name in DAY_COUNTS)).where(
+            days.c.day == day, days.c.user_id == user_id, days.c.course_id == course_id
+        ),
+        add_course=_adding_upsert_of(courses, ["course_id"], dialect),
+        forget_empty_course=sa.delete(courses).where(courses.c.course_id == course_id, courses.c.enrollments == 0),
+        add_course_day=_adding_upsert_of(course_days, ["day", "course_id"], dialect),
+        forget_empty_course_day=sa.delete(course_days).where(
+            course_days.c.day == day,
+            course_days.c.course_id == course_id,
+            *(course_days.c[name] == 0 for name in (*INTEGER_DAY_COUNTS, "active_learners")),
+        ),
+        add_person=_adding_upsert_of(people, ["user_id"], dialect, latest=("last_active_day",)),
+        active_rows_of_day=sa.select(sa.func.count()).where(
+            days.c.user_id == user_id, days.c.day == day, _activity(days)
+        ),
+        recount_last_active_day=sa.update(people)
+        .where(people.c.user_id == user_id)
+        .values(
+            last_active_day=sa.select(sa.func.max(days.c.day))
+            .where(days.c.user_id == user_id, _activity(days))
+            .scalar_subquery()
+        ),
+        forget_empty_person=sa.delete(people).where(
+            people.c.user_id == user_id, people.c.active_enrollments == 0, people.c.last_active_day.is_(None)
+        ),
         enrollment=sa.select(
             enrollments.c.id,
             enrollments.c.class_id,
@@ -187,7 +250,9 @@ _SERIALIZED = weakref.WeakKeyDictionary()  # transaction -> the (user, course) p
 def _serialize(statements, dialect, user_id, course_id):
     """The refreshes of one learner in one course take turns until commit, so that the last one to write has
     read the newest sources (PostgreSQL: an advisory lock on the pair; SQLite: the database's write lock). Once
-    per transaction: a delivery refreshes the enrollment and its days under one lock."""
+    per transaction: a delivery refreshes the enrollment and its days under one lock. On PostgreSQL the person's
+    lock (course 0) follows, always in that order: the deliveries of one person take turns, so that whether they
+    did anything else that day, and their `analytics_people` row, are theirs to change (the roll-ups)."""
     session = db.session()
     held = _SERIALIZED.setdefault(session.get_transaction() or session.begin(), set())
     if (user_id, course_id) in held:
@@ -215,9 +280,11 @@ def refresh_enrollment(course_id, user_id):
     statements = _statements(dialect)
     _serialize(statements, dialect, user_id, course_id)
     key = {"course_id": course_id, "user_id": user_id}
+    old = _execute(statements.old_enrollment, key).first()
     enrollment = _execute(statements.enrollment, key).first()
     if enrollment is None:
         _execute(statements.forget_enrollment, key)
+        _roll_up_enrollment(statements, key, old, None)
         return None
     (eid, class_id, status, enrolled_at, due_at, completed_at, seconds, reported_at, items_done, last_item) = enrollment
     attempt_count, graded_count, best_percent, last_submitted = _execute(statements.attempts, key).one()
@@ -240,7 +307,40 @@ def refresh_enrollment(course_id, user_id):
         "refreshed_at": utcnow(),
     }
     _execute(statements.upsert_enrollment, row)
+    _roll_up_enrollment(statements, key, old, row)
     return EnrollmentState(eid, enrolled_at, completed_at)
+
+
+def _course_share(active, completed_at, items_completed, seconds_spent):
+    """What one enrollment adds to its course's roll-up: (enrollments, completed, progress_items, seconds)."""
+    if not active:
+        return (0, 0, 0, 0)
+    completed = completed_at is not None
+    return (1, int(completed), 0 if completed else items_completed, seconds_spent)
+
+
+def _roll_up_enrollment(statements, key, old, new):
+    """Add the change of one enrollment's row (old -> new, either may be none) to its course's and its person's
+    roll-ups: nothing when it did not change (a redelivery)."""
+    before = _course_share(*old) if old is not None else (0, 0, 0, 0)
+    after = (
+        _course_share(new["active"], new["completed_at"], new["items_completed"], new["seconds_spent"])
+        if new is not None
+        else (0, 0, 0, 0)
+    )
+    change = [now - then for now, then in zip(after, before, strict=True)]
+    if not any(change):
+        return
+    names = ("enrollments", "completed", "progress_items", "seconds")
+    _execute(statements.add_course, {"course_id": key["course_id"], **dict(zip(names, change, strict=True))})
+    if change[0] < 0:
+        _execute(statements.forget_empty_course, key)
+    if change[0]:
+        _execute(
+            statements.add_person, {"user_id": key["user_id"], "active_enrollments": change[0], "last_active_day": None}
+        )
+        if change[0] < 0:
+            _execute(statements.forget_empty_person, key)
 
 
 COURSE_DAY_COUNTS = DAY_COUNTS[1:]  # every column but sign_ins, in `course_day`'s order
@@ -254,6 +354,7 @@ def refresh_day(day, user_id, course_id):
     _serialize(statements, dialect, user_id, course_id)
     start = datetime.combine(day, datetime.min.time())
     params = {"day": day, "start": start, "end": start + timedelta(days=1), "user_id": user_id, "course_id": course_id}
+    old = _execute(statements.old_day, params).first()
     counts = dict.fromkeys(DAY_COUNTS, 0)
     if course_id == NO_COURSE:
         counts["sign_ins"] = _execute(statements.sign_ins, params).scalar()
@@ -261,10 +362,46 @@ def refresh_day(day, user_id, course_id):
         counts.update(zip(COURSE_DAY_COUNTS, _execute(statements.course_day, params).one(), strict=True))
     if not any(counts.values()):
         _execute(statements.forget_day, params)
+        _roll_up_day(statements, params, dict(zip(DAY_COUNTS, old, strict=True)) if old else None, None)
         return None
     row = {"day": day, "user_id": user_id, "course_id": course_id, **counts}
     _execute(statements.upsert_day, row)
+    _roll_up_day(statements, params, dict(zip(DAY_COUNTS, old, strict=True)) if old else None, counts)
     return row
+
+
+def _is_activity(counts):
+    return counts is not None and any(counts[name] > 0 for name in ACTIVITY_COUNTS)
+
+
+def _roll_up_day(statements, params, old, new):
+    """Add the change of one day row (old -> new counts, either may be none) to the (day, course) roll-up and,
+    when the row became activity or stopped being it, to the day's distinct active people and the person's
+    last active day."""
+    zero = dict.fromkeys(DAY_COUNTS, 0)
+    change = {name: (new or zero)[name] - (old or zero)[name] for name in DAY_COUNTS}
+    was_active, is_active = _is_activity(old), _is_activity(new)
+    change["active_learners"] = int(is_active) - int(was_active)
+    if not any(change.values()):
+        return
+    _execute(statements.add_course_day, {"day": params["day"], "course_id": params["course_id"], **change})
+    if any(value < 0 for value in change.values()):
+        _execute(statements.forget_empty_course_day, params)
+    if was_active == is_active:
+        return
+    # whether the person did anything else that day (their deliveries take turns: see `_serialize`)
+    others = _execute(statements.active_rows_of_day, params).scalar() - int(is_active)
+    if others:
+        return
+    whole_day = {"day": params["day"], "course_id": ALL_COURSES, **dict.fromkeys(DAY_COUNTS, 0)}
+    _execute(statements.add_course_day, {**whole_day, "active_learners": 1 if is_active else -1})
+    person = {"user_id": params["user_id"]}
+    if is_active:
+        _execute(statements.add_person, {**person, "active_enrollments": 0, "last_active_day": params["day"]})
+        return
+    _execute(statements.forget_empty_course_day, {**params, "course_id": ALL_COURSES})
+    _execute(statements.recount_last_active_day, person)
+    _execute(statements.forget_empty_person, person)
 
 
 # The rebuild: the same figures for every key, set-based.
@@ -422,6 +559,75 @@ def _insert_enrollments(session, low, high, now):
     session.execute(sa.insert(LearnerCourse).from_select(names, rows))
 
 
+READ_MODEL_TABLES = (
+    "analytics_enrollments",
+    "analytics_days",
+    "analytics_course_days",
+    "analytics_courses",
+    "analytics_people",
+)
+
+
+def _insert_roll_ups(session):
+    """The roll-ups from the read model just written, set-based: what the refreshes' changes add up to."""
+    days, learners = AnalyticsDay.__table__, LearnerCourse.__table__
+    active = _activity(days)
+    names = ["day", "course_id", *DAY_COUNTS, "active_learners"]
+    per_course_day = sa.select(
+        days.c.day,
+        days.c.course_id,
+        *(sa.func.sum(days.c[name]) for name in DAY_COUNTS),
+        sa.func.count().filter(active),
+    ).group_by(days.c.day, days.c.course_id)
+    session.execute(sa.insert(AnalyticsCourseDay).from_select(names, per_course_day))
+    zero, zero_float = sa.literal(0), sa.literal(0.0, sa.Float)
+    per_day = (
+        sa.select(
+            days.c.day,
+            sa.literal(ALL_COURSES),
+            *(zero_float if name == "percent_sum" else zero for name in DAY_COUNTS),
+            sa.func.count(sa.distinct(days.c.user_id)),
+        )
+        .where(active)
+        .group_by(days.c.day)
+    )
+    session.execute(sa.insert(AnalyticsCourseDay).from_select(names, per_day))
+    is_active = learners.c.active.is_(True)
+    completed = learners.c.completed_at.is_not(None)
+    per_course = (
+        sa.select(
+            learners.c.course_id,
+            sa.func.count(),
+            sa.func.count(learners.c.completed_at),
+            sa.func.coalesce(sa.func.sum(sa.case((completed, 0), else_=learners.c.items_completed)), 0),
+            sa.func.coalesce(sa.func.sum(learners.c.seconds_spent), 0),
+        )
+        .where(is_active)
+        .group_by(learners.c.course_id)
+    )
+    session.execute(
+        sa.insert(AnalyticsCourse).from_select(
+            ["course_id", "enrollments", "completed", "progress_items", "seconds"], per_course
+        )
+    )
+    sources = sa.union_all(
+        sa.select(
+            learners.c.user_id.label("user_id"),
+            sa.func.count().label("enrolled"),
+            sa.cast(sa.null(), sa.Date).label("last_day"),
+        )
+        .where(is_active)
+        .group_by(learners.c.user_id),
+        sa.select(days.c.user_id, sa.literal(0), sa.func.max(days.c.day)).where(active).group_by(days.c.user_id),
+    ).subquery("source")
+    per_person = sa.select(
+        sources.c.user_id, sa.func.sum(sources.c.enrolled), sa.func.max(sources.c.last_day)
+    ).group_by(sources.c.user_id)
+    session.execute(
+        sa.insert(AnalyticsPerson).from_select(["user_id", "active_enrollments", "last_active_day"], per_person)
+    )
+
+
 @dataclass(frozen=True)
 class RebuildResult:
     enrollments: int
@@ -446,13 +652,14 @@ def rebuild(session=None, chunk=REBUILD_CHUNK_USERS):
     try:
         with row_locks():  # SQLite: the write lock first; PostgreSQL: the tables' own locks below
             if _dialect() == "postgresql":
-                execute_in_tenant(sa.text("LOCK TABLE analytics_enrollments, analytics_days IN EXCLUSIVE MODE"))
-            session.execute(sa.delete(LearnerCourse))
-            session.execute(sa.delete(AnalyticsDay))
+                execute_in_tenant(sa.text(f"LOCK TABLE {', '.join(READ_MODEL_TABLES)} IN EXCLUSIVE MODE"))
+            for model in (LearnerCourse, AnalyticsDay, AnalyticsCourseDay, AnalyticsCourse, AnalyticsPerson):
+                session.execute(sa.delete(model))
             now = utcnow()
             for low in range(0, _highest_user_id(session) + 1, chunk):
                 _insert_enrollments(session, low, low + chunk, now)
                 _insert_days(session, low, low + chunk)
+            _insert_roll_ups(session)
             # counted, not summed from rowcounts: PostgreSQL's driver has none for an ORM INSERT ... SELECT
             enrollments = session.scalar(sa.select(sa.func.count()).select_from(LearnerCourse))
             days = session.scalar(sa.select(sa.func.count()).select_from(AnalyticsDay))

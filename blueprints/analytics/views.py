@@ -75,8 +75,6 @@ def dashboard():
     overview = figures.overview(filters, audience)
     engagement = figures.engagement(filters, audience)
     courses = figures.courses(filters, audience)
-    performance = figures.performance(filters, audience)
-    at_risk = figures.learners(filters, audience, {"figure": "at_risk", "per_page": str(AT_RISK_SHOWN)})
     return render_template(
         "analytics/dashboard.html",
         overview=overview,
@@ -86,10 +84,6 @@ def dashboard():
         courses=courses,
         course_chart=charts.bar_chart(courses["courses"], "title", "completion_rate", maximum=100),
         assessments=_with_course_titles(figures.assessments(filters, audience)["assessments"], courses["courses"]),
-        performance=performance,
-        branch_chart=charts.bar_chart(performance["branches"], "name", "completion_rate", maximum=100),
-        class_chart=charts.bar_chart(performance["classes"], "name", "completion_rate", maximum=100),
-        at_risk=at_risk,
         choices=filter_choices(current_actor),
         args=request.args,
         filter_args=_filter_args(request.args),
@@ -97,6 +91,48 @@ def dashboard():
         audience_label=_audience_label(current_actor.scope),
         errors=errors,
     )
+
+
+# The dashboard's slower panels, each a request of its own that the page asks for once it is there (htmx
+# `hx-trigger="load"`), so that its first answer is the overview, engagement and courses (docs/analytics.md,
+# "Speed"). Without htmx each is a page of its own.
+
+
+def _panel(partial, title, **context):
+    return render_page(
+        "analytics/panel.html",
+        partial=partial,
+        panel=partial,
+        title=title,
+        filter_args=_filter_args(request.args),
+        **context,
+    )
+
+
+@bp.get("/analytics/panels/performance")
+@requires("analytics.read")
+def performance_panel():
+    """The dashboard's branches and classes."""
+    filters, _errors = _filters_or_errors(request.args)
+    performance = figures.performance(filters, audience_of(current_actor))
+    return _panel(
+        "analytics/_performance.html",
+        "Branches and classes",
+        performance=performance,
+        branch_chart=charts.bar_chart(performance["branches"], "name", "completion_rate", maximum=100),
+        class_chart=charts.bar_chart(performance["classes"], "name", "completion_rate", maximum=100),
+    )
+
+
+@bp.get("/analytics/panels/at-risk")
+@requires("analytics.read")
+def at_risk_panel():
+    """The dashboard's first learners at risk."""
+    filters, _errors = _filters_or_errors(request.args)
+    at_risk = figures.learners(
+        filters, audience_of(current_actor), {"figure": "at_risk", "per_page": str(AT_RISK_SHOWN)}
+    )
+    return _panel("analytics/_at_risk.html", "Learners at risk", at_risk=at_risk, at_risk_days=filters.at_risk_days)
 
 
 def _audience_label(scope):

@@ -11,6 +11,11 @@ def courses_taught_by(user_id):
     return sa.select(course_teachers.c.course_id).where(course_teachers.c.user_id == user_id)
 
 
+def teaches_any_course(user_id):
+    """Whether this person teaches at least one course (one indexed lookup)."""
+    return bool(db.session.scalar(sa.select(courses_taught_by(user_id).exists())))
+
+
 def item_counts():
     """A select of (course_id, item_count): how many content items each course with any has (a subquery to join)."""
     return sa.select(ContentItem.course_id, sa.func.count(ContentItem.id).label("item_count")).group_by(

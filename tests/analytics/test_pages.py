@@ -146,7 +146,10 @@ def test_learners_at_risk_are_listed_with_their_reason_and_the_pager_answers_htm
         readmodel.rebuild()
     status, html = _page(app, tenant, "admin@example.org", "/analytics")
     assert status == 200 and _tiles(html)["at_risk"] == "6"  # enrollments: each of the three in two courses
-    risk = html[html.index('id="risk-heading"') :]
+    assert 'hx-get="/analytics/panels/at-risk" hx-trigger="load"' in html  # the page asks for its panel
+    status, risk = _page(app, tenant, "admin@example.org", "/analytics/panels/at-risk")
+    assert status == 200
+    risk = risk[risk.index('id="risk-heading"') :]
     assert _learner_emails(risk) == {"north@example.org", "south@example.org", "nia@example.org"}
     assert risk.count('class="risk-reason risk-inactive"') == 3
     assert 'href="/analytics/learners?figure=at_risk"' in risk and "All 3 learners at risk" in risk
@@ -157,3 +160,19 @@ def test_learners_at_risk_are_listed_with_their_reason_and_the_pager_answers_htm
     fragment = browser.get("/analytics/learners?figure=at_risk", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.lstrip().startswith('<section id="analytics-learners">') and "<html" not in fragment
     assert _learner_emails(fragment) == {"north@example.org", "south@example.org", "nia@example.org"}
+
+
+def test_the_dashboard_asks_for_its_slower_panels_each_in_its_own_request(app, tenant, picture):
+    status, html = _page(app, tenant, "admin@example.org", "/analytics?at_risk_days=30")
+    assert status == 200 and 'id="performance-heading"' not in html and 'id="risk-heading"' not in html
+    assert 'hx-get="/analytics/panels/performance?at_risk_days=30" hx-trigger="load"' in html
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    fragment = browser.get("/analytics/panels/performance", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="branches-table"' in fragment
+    assert "North" in fragment and "South" in fragment
+    status, page = _page(app, tenant, "admin@example.org", "/analytics/panels/performance")  # without htmx: a page
+    assert status == 200 and "<html" in page and 'id="branches-table"' in page
+    status, panel = _page(app, tenant, "boss@example.org", "/analytics/panels/performance")
+    assert status == 200 and "North" in panel and 'id="branches-table"' in panel
+    assert _page(app, tenant, "north@example.org", "/analytics/panels/at-risk")[0] == 403

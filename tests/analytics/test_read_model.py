@@ -22,6 +22,7 @@ from tests.support.analytics import (
     differences,
     expected_read_model,
     read_model,
+    roll_ups,
     scenario,  # noqa: F401 (fixture)
     signed_in,
 )
@@ -40,6 +41,8 @@ def test_the_subscribers_keep_what_the_sources_say_and_a_rebuild_gives_the_same_
     assert differences(enrollments, expected_enrollments) == []
     assert differences(days, expected_days) == []
     assert len(enrollments) == 6 and len(days) > 15  # the scenario did what it says
+    kept = roll_ups(app, tenant)  # what the subscribers' changes added up to
+    assert all(kept.values())
 
     with tenant_context(tenant, app):  # a wrong row and a stray one: the rebuild replaces the tables
         db.session.execute(sa.update(LearnerCourse).values(items_completed=99))
@@ -48,6 +51,7 @@ def test_the_subscribers_keep_what_the_sources_say_and_a_rebuild_gives_the_same_
     result = _rebuild(app, tenant, chunk=3)  # people in ranges of 3 user ids: several statements per table
     assert (result.enrollments, result.days) == (len(enrollments), len(days))
     assert read_model(app, tenant) == (enrollments, days)
+    assert roll_ups(app, tenant) == kept
 
 
 def test_the_days_are_the_days_things_happened_and_a_late_grade_corrects_its_submission_day(app, tenant, scenario):  # noqa: F811
@@ -103,7 +107,7 @@ def test_an_event_just_after_midnight_counts_what_happened_just_before_it(app, t
 
 
 def test_deliveries_seen_again_in_reverse_order_change_nothing(app, tenant, scenario):  # noqa: F811
-    before = read_model(app, tenant)
+    before = read_model(app, tenant), roll_ups(app, tenant)
     with tenant_context(tenant, app):
         ours = db.session.scalars(
             sa.select(EventDelivery.id)
@@ -128,7 +132,7 @@ def test_deliveries_seen_again_in_reverse_order_change_nothing(app, tenant, scen
             sa.select(sa.func.count()).where(EventDelivery.id.in_(ours), EventDelivery.status == "done")
         )
     assert done == len(ours)
-    assert read_model(app, tenant) == before
+    assert (read_model(app, tenant), roll_ups(app, tenant)) == before
 
 
 def test_a_real_worker_brings_a_sign_in_and_a_completed_item_to_the_read_model_within_5_seconds(

@@ -210,6 +210,9 @@ def visit(page, url, console, axe_checked):
         problems.append(f"answered {status} without a page (no heading)")
     if urlsplit(url).path in READY:
         page.wait_for_selector(READY[urlsplit(url).path])
+    # panels a page asks for once it is there (`data-panel` placeholders, hx-trigger="load"): swapped in and
+    # settled (tables.js has marked their wide tables) before the page is checked
+    page.wait_for_function("() => !document.querySelector('[data-panel], .htmx-request, .htmx-settling')")
     t1 = time.monotonic()
     problems += layout_problems(page)
     problems += [f"console: {text}" for text in console if not _expected_refusal(text, status)]

@@ -18,7 +18,13 @@ from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
 from app.tenancy.models import utcnow
-from blueprints.analytics.models import AnalyticsDay, LearnerCourse
+from blueprints.analytics.models import (
+    AnalyticsCourse,
+    AnalyticsCourseDay,
+    AnalyticsDay,
+    AnalyticsPerson,
+    LearnerCourse,
+)
 from blueprints.assessments.models import QuizAttempt
 from blueprints.auth.models import SignIn
 from blueprints.learning.models import Enrollment, ItemProgress, TimeByDay
@@ -95,6 +101,24 @@ def read_model(app, tenant):
             for row in db.session.scalars(sa.select(AnalyticsDay))
         }
     return enrollments, days
+
+
+def roll_ups(app, tenant):
+    """{table: {key: row}} of the roll-ups (`analytics_course_days`, `analytics_courses`, `analytics_people`),
+    rows as dicts of every column (percent sums rounded, as in `read_model`)."""
+    keys = {AnalyticsCourseDay: ("day", "course_id"), AnalyticsCourse: ("course_id",), AnalyticsPerson: ("user_id",)}
+    tables = {}
+    with tenant_context(tenant, app):
+        for model, key in keys.items():
+            columns = [column.name for column in model.__table__.c]
+            rows = {}
+            for row in db.session.scalars(sa.select(model)):
+                values = {name: getattr(row, name) for name in columns}
+                if "percent_sum" in values:
+                    values = _day_row(values)
+                rows[tuple(values[name] for name in key)] = values
+            tables[model.__tablename__] = rows
+    return tables
 
 
 def _day_row(counts):
