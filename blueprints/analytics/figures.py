@@ -889,7 +889,8 @@ def course_figures(course_id, filters, actor=current_actor):
         now=filters.now,
     )
     figures = overview(narrowed, audience)
-    now, period = _group_figures(narrowed, audience, student_classes(), "class_id", None)
+    in_reach = _classes_in_reach(audience, _reachable_branches(audience))  # a branch manager: their classes only
+    now, period = _group_figures(narrowed, audience, student_classes(), "class_id", in_reach)
     labels = {class_id: name for class_id, (name, _branch) in class_names(set(now) | set(period)).items()}
     return {
         "course": {"id": course.id, "title": course.title},

@@ -12,11 +12,6 @@ def world(app, tenant, district):
     return report_world(app, tenant, district, make_user)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="figures.course_figures groups the course's classes with allowed=None: a branch manager's audience gets "
-    "rows (name and figures) for classes of other branches; part rollups is rewriting figures.py",
-)
 def test_a_branch_manager_sees_no_class_of_another_branch_on_a_course_page(app, world):
     south_class = world.classes["south"]
     added = world.admin.post(
