@@ -123,6 +123,7 @@ FEATURES = (
     "blueprints.certificates",
     "blueprints.analytics",
     "blueprints.reports",
+    "blueprints.notifications",
     "blueprints.home",
     "blueprints.outbox",
 )

@@ -37,6 +37,9 @@ ROLE_PERMISSIONS = {
         "courses.learn",
         "analytics.read",
         "reports.manage",
+        "notifications.receive",
+        "notifications.announce",
+        "notifications.manage",
     },
     # Branch managers act inside their own branches only: the services narrow every query to them.
     BRANCH_MANAGER: {
@@ -53,6 +56,8 @@ ROLE_PERMISSIONS = {
         "courses.learn",
         "analytics.read",
         "reports.manage",
+        "notifications.receive",
+        "notifications.announce",
     },
     # Teachers manage the courses they teach; the services check which.
     TEACHER: {
@@ -65,8 +70,10 @@ ROLE_PERMISSIONS = {
         "courses.learn",
         "analytics.read",
         "reports.manage",
+        "notifications.receive",
+        "notifications.announce",
     },
-    STUDENT: {"self.read", "organizations.read", "courses.read", "courses.learn"},
+    STUDENT: {"self.read", "organizations.read", "courses.read", "courses.learn", "notifications.receive"},
 }
 
 # Roles whose permissions reach the whole organization; every other role is narrowed to branches.
@@ -74,7 +81,7 @@ ORGANIZATION_WIDE_ROLES = {ORG_ADMIN}
 
 
 # What only a person can do: an API key acting with a role never gets these.
-PERSONAL_PERMISSIONS = frozenset({"courses.learn"})
+PERSONAL_PERMISSIONS = frozenset({"courses.learn", "notifications.receive"})
 
 
 def permissions_of(roles, kind="user"):
@@ -109,6 +116,9 @@ PERMISSION_ACTIONS = {
     "courses.learn": "take courses",
     "analytics.read": "see analytics",
     "reports.manage": "make and schedule reports",
+    "notifications.receive": "receive notifications",
+    "notifications.announce": "send announcements",
+    "notifications.manage": "set the organization's notification defaults and templates",
 }
 ROLE_NAMES = {
     PLATFORM_OPERATOR: "platform operators",

@@ -18,6 +18,7 @@ class User(TenantModel):
     password_hash = sa.Column(sa.String(255))  # NULL until the person sets a password
     is_active = sa.Column(sa.Boolean, nullable=False, default=True, index=True)
     notification_email = sa.Column(sa.String(254))  # where mail goes, when not the login e-mail
+    time_zone = sa.Column(sa.String(64))  # IANA name for digests and dates; none: the organization's
     last_login_at = sa.Column(sa.DateTime)
     invited_at = sa.Column(sa.DateTime)  # when the set-your-password invitation went out
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
