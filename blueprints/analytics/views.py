@@ -61,6 +61,16 @@ def _filters_or_errors(args):
         return filters, error.details or {"date_from": [error.message]}
 
 
+def _shown_args(args, filters, errors):
+    """The filter form's values: what was asked, and the period's dates the figures use when none was asked (a
+    blank From shows the default period's first day rather than nothing)."""
+    shown = args.to_dict() if hasattr(args, "to_dict") else dict(args)
+    for name in ("date_from", "date_to"):
+        if not shown.get(name) and name not in errors:
+            shown[name] = getattr(filters, name).isoformat()
+    return shown
+
+
 def _filter_args(args):
     """The filters as the page's own query arguments (links keep them)."""
     return {name: args[name] for name in FILTER_FIELDS if args.get(name)}
@@ -85,7 +95,7 @@ def dashboard():
         course_chart=charts.bar_chart(courses["courses"], "title", "completion_rate", maximum=100),
         assessments=_with_course_titles(figures.assessments(filters, audience)["assessments"], courses["courses"]),
         choices=filter_choices(current_actor),
-        args=request.args,
+        args=_shown_args(request.args, filters, errors),
         filter_args=_filter_args(request.args),
         course_args={k: v for k, v in _filter_args(request.args).items() if k != "course_id"},
         audience_label=_audience_label(current_actor.scope),
@@ -180,7 +190,7 @@ def learners():
         sort=sort,
         sort_keys=SORT_KEYS,
         choices=filter_choices(current_actor),
-        args=request.args,
+        args=_shown_args(request.args, filters, errors),
         filter_args=_filter_args(request.args),
         errors=errors,
         last_page=max(1, -(-page["meta"]["total"] // LEARNERS_PER_PAGE)),
@@ -207,7 +217,7 @@ def course(course_id):
         overview=result,
         active_chart=charts.line_chart(result["days"], "active_learners"),
         class_chart=charts.bar_chart(result["classes"], "name", "completion_rate", maximum=100),
-        args=request.args,
+        args=_shown_args(request.args, filters, errors),
         filter_args=_filter_args(args),
         dashboard_args={k: v for k, v in _filter_args(args).items() if k != "course_id"},
         can_edit=can_manage(access.course_for(course_id), current_actor.principal, current_actor.scope),
@@ -229,7 +239,7 @@ def my_progress():
         engagement=engagement,
         time_chart=charts.line_chart(engagement["days"], "seconds", unit=60),
         courses=figures.courses(filters, audience),
-        args=request.args,
+        args=_shown_args(request.args, filters, errors),
         errors=errors,
     )
 

@@ -57,6 +57,10 @@ def test_the_org_admins_tiles_say_what_the_api_overview_says(app, tenant, pictur
     blank = "date_from=&date_to=&branch_id=&class_id=&course_id=&at_risk_days="
     status, html = _page(app, tenant, "admin@example.org", f"/analytics?{blank}")
     assert status == 200 and "aria-invalid" not in html and _tiles(html) == tiles
+    # the date fields show the period the figures are for (the 30 days ending today), not blanks
+    period = overview["period"]
+    assert re.search(rf'id="filter-date_from" name="date_from" value="{period["date_from"]}"', html)
+    assert re.search(rf'id="filter-date_to" name="date_to" value="{period["date_to"]}"', html)
 
 
 def test_a_branch_manager_sees_the_people_of_their_branch_only(app, tenant, picture):
