@@ -129,12 +129,22 @@ def _parse_datetime(raw):
     return as_utc(value).replace(tzinfo=None) if value.tzinfo else value
 
 
+_CALENDAR_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _parse_date(raw):
+    """YYYY-MM-DD only: Python also reads "20261126" and "2026-W48-4", which nobody writing a date means."""
+    if not _CALENDAR_DATE.match(raw):
+        raise ValueError("not YYYY-MM-DD")
+    return date.fromisoformat(raw)
+
+
 _CONVERTERS = {
     bool: _parse_bool,
     int: int,
     float: _parse_float,
     datetime: _parse_datetime,
-    date: date.fromisoformat,
+    date: _parse_date,
 }
 # Operators that mean something for each type: ordering a boolean, or pattern-matching a number, does not.
 _EQUALITY = ("eq", "ne", "in", "nin")

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
 from app.tenancy.provisioning import provision_tenant
+from blueprints.classes.services import CLASS_LIST
 from blueprints.users.listing import USER_LIST
 from blueprints.users.models import User
 from tests.conftest import PASSWORD, destroy_tenant, unique_slug
@@ -137,6 +138,17 @@ def test_bad_parameters_are_400_with_the_field_named(args, field):
         parse_list_query(MultiDict(args), USER_LIST)
     assert field in raised.value.details
     assert raised.value.status == 400
+
+
+@pytest.mark.parametrize("raw", ["20261126", "2026-W48-4", "2026-11-26T00:00", "26/11/2026"])
+def test_a_date_filter_takes_calendar_dates_only(raw):
+    """Python's date.fromisoformat also reads basic and week dates; an integrator writing one meant something
+    else, so it is a 400 naming the filter rather than a silently different day."""
+    key = "filter[term_start][gte]"
+    with pytest.raises(BadRequest) as raised:
+        parse_list_query(MultiDict({key: raw}), CLASS_LIST)
+    assert key in raised.value.details
+    assert parse_list_query(MultiDict({key: "2026-11-26"}), CLASS_LIST) is not None
 
 
 def test_bad_filter_through_the_api_is_a_400_envelope(api, tenant, login_as):
