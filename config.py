@@ -96,6 +96,8 @@ class Config:
     S3_URL_TTL = _env_int("LMS_S3_URL_TTL", 300)  # seconds a presigned download link stays valid
 
     PASSWORD_RESET_HOURS = 1
+    # reset mails one account may receive per hour, whoever asks from wherever (the routes' limits are per caller)
+    PASSWORD_RESET_MAILS_PER_HOUR = 5
     REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)
     REPORT_KEEP_DAYS = _env_int("REPORT_KEEP_DAYS", 7)  # a report's file is deleted this many days after it is made
     # Sign-in protection per account (app/security/lockout.py; the numbers are explained in docs/decisions.md).

@@ -1,6 +1,7 @@
 """Signing in and out, token rotation, registration and password resets."""
 
 import json
+import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -22,6 +23,8 @@ from app.tenancy.models import utcnow
 from blueprints.auth.models import PasswordResetToken, RefreshToken, SignIn
 from blueprints.users.models import User
 from blueprints.users.services import authenticate, create_user, find_user_by_email, get_user, normalize_email
+
+log = logging.getLogger(__name__)
 
 
 def _invalid_credentials():
@@ -322,7 +325,7 @@ def request_password_reset_later(email, tenant):
 def request_password_reset(email, tenant):
     """Mail a single-use, one-hour reset link if the account exists; the caller learns nothing."""
     user = find_user_by_email(email or "")
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not _reset_mail_allowed(tenant.slug, user.id):
         return
     void_password_links([user.id])
     token = new_opaque_token()
@@ -343,6 +346,20 @@ def request_password_reset(email, tenant):
     # The sign-in address, never the notification address: anyone who could set that one (unproven)
     # would receive the key to the account.
     send_mail_later(tenant, user.email, f"Reset your {tenant.name} password", text)
+
+
+def _reset_mail_allowed(slug, user_id):
+    """At most PASSWORD_RESET_MAILS_PER_HOUR reset mails to one account in an hour: the routes' limits count per
+    caller, and many callers could otherwise fill one person's inbox. The first request of the hour starts it."""
+    key = f"tessera:reset-mails:{slug}:{user_id}"
+    with redis_connection().pipeline() as pipeline:
+        pipeline.incr(key)
+        pipeline.expire(key, 3600, nx=True)
+        count, _ = pipeline.execute()
+    if count > current_app.config["PASSWORD_RESET_MAILS_PER_HOUR"]:
+        log.warning("Reset mail to user %s of %s not sent: %s asked this hour", user_id, slug, count)
+        return False
+    return True
 
 
 def void_password_links(user_ids):

@@ -10,7 +10,7 @@ from app.jobs import get_queue
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
 from blueprints.auth.models import PasswordResetToken
-from blueprints.auth.services import update_profile
+from blueprints.auth.services import request_password_reset, update_profile
 from blueprints.users.services import find_user_by_email
 from tests.conftest import PASSWORD, build_app, make_user, run_jobs
 from tests.support.auth import FORGOT, LOGIN, RESET, reset_token_from
@@ -117,3 +117,16 @@ def test_known_and_unknown_addresses_cost_the_request_the_same(app_config, tenan
                 assert db.session.scalar(sa.select(sa.func.count()).select_from(PasswordResetToken)) == tokens_before
             run_jobs(quiet)
     assert len(mailbox.to("admin@example.org")) == 1 and mailbox.to("ghost@example.org") == []
+
+
+def test_one_account_gets_at_most_five_reset_mails_an_hour_whoever_asks(app, tenant, mailbox):
+    """Many callers (each within its own rate limit) cannot fill one person's inbox with reset mails."""
+    make_user(app, tenant, "student", email="target@example.org")
+    make_user(app, tenant, "student", email="other@example.org")
+    with tenant_context(tenant, app):
+        for _ in range(8):
+            request_password_reset("target@example.org", tenant)
+        request_password_reset("other@example.org", tenant)
+    run_jobs(app)
+    assert len(mailbox.to("target@example.org")) == app.config["PASSWORD_RESET_MAILS_PER_HOUR"] == 5
+    assert len(mailbox.to("other@example.org")) == 1  # the count is per account
