@@ -21,7 +21,7 @@ from redis import RedisError
 
 from app.extensions import db
 from app.jobs import enqueue_many
-from app.mail import build_message, smtp_connection
+from app.mail import build_bulk_message, smtp_connection
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.notifications import layout, producing  # producing: the module (it imports this one)
@@ -115,7 +115,7 @@ def compose_notifications(claimed):
 def message_for(row, email, unsubscribe=None):
     """The EmailMessage of a rendered e-mail to a row's person, with its fixed Message-ID."""
     headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": ONE_CLICK} if unsubscribe else {}
-    return build_message(
+    return build_bulk_message(
         row.notification_email or row.email,
         email.subject,
         email.text,
