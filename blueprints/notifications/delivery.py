@@ -136,7 +136,12 @@ def deliver(mailing, ids, compose):
     attempts = dict(claimed)
     try:
         messages = compose(list(attempts))
-        db.session.rollback()  # compose only read: end its transaction before the slow part (SQLite's lock)
+    except Exception as error:  # a bug or the database: the rows wait for their backoff, not for the stale sweep
+        db.session.rollback()
+        retry_later(mailing, attempts, f"could not compose: {type(error).__name__}: {error}")
+        raise
+    db.session.rollback()  # compose only read: end its transaction before the slow part (SQLite's lock)
+    try:
         with smtp_connection() as smtp:
             for position, (row_id, message) in enumerate(messages):
                 try:
