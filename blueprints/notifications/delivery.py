@@ -24,10 +24,11 @@ from app.jobs import enqueue_many
 from app.mail import build_bulk_message, smtp_connection
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
-from blueprints.notifications import layout, producing  # producing: the module (it imports this one)
+
+# modules, not names: producing imports this module, and unsubscribe imports producing
+from blueprints.notifications import layout, producing, unsubscribe
 from blueprints.notifications.models import EmailStatus, Notification, NotificationDigest
 from blueprints.notifications.types import notification_type
-from blueprints.notifications.unsubscribe import unsubscribe_url
 from blueprints.users.models import User
 
 log = logging.getLogger(__name__)
@@ -100,21 +101,23 @@ def compose_notifications(claimed):
     ).all()
     messages = []
     for row in rows:
-        unsubscribe = None if notification_type(row.type).mandatory else unsubscribe_url(row.user_id, row.type)
+        link = None if notification_type(row.type).mandatory else unsubscribe.unsubscribe_url(row.user_id, row.type)
         email = layout.render_email(
             row.subject,
             row.body,
             url=producing.site_url(row.link),
             type_key=row.type,
-            unsubscribe_url=unsubscribe,
+            unsubscribe_url=link,
         )
-        messages.append((row.id, message_for(row, email, unsubscribe)))
+        messages.append((row.id, message_for(row, email, link)))
     return messages
 
 
-def message_for(row, email, unsubscribe=None):
+def message_for(row, email, unsubscribe_link=None):
     """The EmailMessage of a rendered e-mail to a row's person, with its fixed Message-ID."""
-    headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": ONE_CLICK} if unsubscribe else {}
+    headers = (
+        {"List-Unsubscribe": f"<{unsubscribe_link}>", "List-Unsubscribe-Post": ONE_CLICK} if unsubscribe_link else {}
+    )
     return build_bulk_message(
         row.notification_email or row.email,
         email.subject,
