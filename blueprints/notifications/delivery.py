@@ -97,7 +97,7 @@ def compose_notifications(claimed):
             User.notification_email,
         )
         .join(User, User.id == Notification.user_id)
-        .where(Notification.id.in_(claimed))
+        .where(Notification.id.in_(claimed), User.is_active)  # inactive people are told nothing
     ).all()
     messages = []
     for row in rows:
@@ -144,6 +144,9 @@ def deliver(mailing, ids, compose):
         retry_later(mailing, attempts, f"could not compose: {type(error).__name__}: {error}")
         raise
     db.session.rollback()  # compose only read: end its transaction before the slow part (SQLite's lock)
+    dropped = set(attempts) - {row_id for row_id, _message in messages}
+    if dropped:  # nobody to send them to any more (a person deactivated since): never sent
+        mark_dropped(mailing, dropped)
     try:
         with smtp_connection() as smtp:
             for position, (row_id, message) in enumerate(messages):
@@ -243,6 +246,17 @@ def retry_later(mailing, attempts_by_id, reason):
     db.session.commit()
     if attempts_by_id:
         log.warning("%d notification e-mails delayed: %s", len(attempts_by_id), reason)
+
+
+def mark_dropped(mailing, row_ids):
+    model = mailing.model
+    db.session.execute(
+        sa.update(model)
+        .where(model.id.in_(row_ids), model.email_status == EmailStatus.SENDING)
+        .values(email_status=EmailStatus.NONE, email_error="not sent: the person is no longer active")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def mark_failed(mailing, row_id, reason):
