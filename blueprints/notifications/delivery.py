@@ -166,7 +166,8 @@ def deliver(mailing, ids, compose):
                     mark_sent(mailing, row_id)
                     outcome.sent.append(row_id)
     except (smtplib.SMTPException, OSError) as error:  # no connection at all (refused, timeout, 4xx greeting)
-        unsent = [row for row in attempts if row not in outcome.sent + outcome.failed + outcome.retry]
+        done = {*outcome.sent, *outcome.failed, *outcome.retry, *dropped}
+        unsent = [row for row in attempts if row not in done]
         retry_later(mailing, {row: attempts[row] for row in unsent}, _reason(error))
         outcome.retry += unsent
     return outcome
