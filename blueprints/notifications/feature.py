@@ -2,10 +2,14 @@
 and commands below (one line each)."""
 
 from app.features import register_feature
+from blueprints.notifications import cli as notifications_cli
+from blueprints.notifications import unsubscribe_views
 
 
 def register(app):
     api_blueprints = []
     page_blueprints = []
     commands = []
+    page_blueprints.append(unsubscribe_views.bp)  # part "email": the one-click unsubscribe page
+    commands.append(notifications_cli.notifications_cli)  # part "email": `flask notifications sweep`
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)

@@ -31,6 +31,7 @@ from blueprints.certificates.models import CertificateTemplate
 from blueprints.classes.models import SchoolClass
 from blueprints.courses.models import ContentItem, Course
 from blueprints.imports import services as imports
+from blueprints.notifications.unsubscribe import unsubscribe_token
 from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.attempts import demo_attempt_ids
@@ -160,6 +161,8 @@ def demo_ids(app, tenant):
             # the demo student's certificate of the demo course, and a ZIP of its certificates the teacher asked for
             **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
             **demo_report_ids(),  # the demo's finished report and the org admin's weekly schedule
+            # the one-click unsubscribe page of the demo student's "enrolled" e-mails (no sign-in needed)
+            "token": unsubscribe_token(find_user_by_email("student@demo.example").id, "enrolled"),
         }
     run_jobs(app)
     return ids
