@@ -10,7 +10,7 @@ at the cursor: static/js/notification-templates.js).
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 
 from app.errors import DomainError, NotFound
 from app.forms import apply_domain_error
@@ -43,7 +43,9 @@ class TemplateForm(FlaskForm):
         "the button to the link and the footer.",
     )
     insert_into = RadioField(
-        "Insert variables into", choices=[("body", "Body"), ("subject", "Subject")], default="body"
+        "Insert variables into",
+        choices=[SelectChoice("body", "Body"), SelectChoice("subject", "Subject")],
+        default="body",
     )
 
 
