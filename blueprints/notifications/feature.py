@@ -2,7 +2,8 @@
 and commands below (one line each)."""
 
 from app.features import register_feature
-from blueprints.notifications import template_views, templates_api
+from blueprints.notifications import cli as notifications_cli
+from blueprints.notifications import template_views, templates_api, unsubscribe_views
 
 
 def register(app):
@@ -11,4 +12,6 @@ def register(app):
     commands = []
     api_blueprints.append(templates_api.blp)  # part templates: /api/v1/notifications/templates
     page_blueprints.append(template_views.bp)  # part templates: /notifications/templates
+    page_blueprints.append(unsubscribe_views.bp)  # part "email": the one-click unsubscribe page
+    commands.append(notifications_cli.notifications_cli)  # part "email": `flask notifications sweep`
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
