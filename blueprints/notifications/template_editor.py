@@ -19,7 +19,7 @@ from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.security.actor import current_actor
 from app.tenancy.models import utcnow
-from blueprints.notifications import rendering
+from blueprints.notifications import layout, rendering
 from blueprints.notifications.models import NotificationTemplate
 from blueprints.notifications.types import TYPES
 
@@ -59,7 +59,7 @@ class TemplateState:
 class Preview:
     subject: str
     text: str
-    html: str | None = None  # the e-mail's HTML (once the e-mail layout is there)
+    html: str | None = None  # the e-mail's HTML
     problems: dict = field(default_factory=dict)
 
 
@@ -264,8 +264,10 @@ def preview(type_key, subject, body, actor=current_actor):
 
 
 def email_html(type_key, shown):
-    """The HTML e-mail of a preview: none until the e-mail part's layout is merged (the text shows meanwhile)."""
-    return None
+    """The HTML e-mail of a preview, in the organization's look (the e-mail part's layout), linking to the sample's
+    address; no unsubscribe link (nobody is subscribed to a preview)."""
+    url = kind_of(type_key).sample_context.get("url", "")
+    return layout.render_email(shown.subject, shown.text, url=url, type_key=type_key).html
 
 
 def save_template(type_key, subject, body, actor=current_actor):

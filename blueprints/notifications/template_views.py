@@ -8,13 +8,14 @@ the form, which comes back with the variable added at the end of the chosen fiel
 at the cursor: static/js/notification-templates.js).
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 
 from app.errors import DomainError, NotFound
 from app.forms import apply_domain_error
 from app.pages import is_htmx
+from app.security.headers import content_security_policy
 from app.security.principal import requires
 from app.tenancy.context import get_current_tenant
 from blueprints.notifications import template_editor
@@ -49,6 +50,17 @@ class TemplateForm(FlaskForm):
     )
 
 
+def _with_email_preview(page, status=200):
+    """The page, allowed to draw the e-mail's inline styles in its sandboxed `<iframe srcdoc>`: a srcdoc document
+    inherits the page's policy, and an e-mail has nothing but inline styles (mail clients drop stylesheets).
+    Style attributes only; no script runs in the frame (sandbox without allow-scripts) nor on the page."""
+    response = make_response(page, status)
+    response.headers["Content-Security-Policy"] = (
+        content_security_policy(current_app) + "; style-src-attr 'unsafe-inline'"
+    )
+    return response
+
+
 def _form_for(state):
     form = TemplateForm()
     if request.method == "GET":
@@ -58,16 +70,14 @@ def _form_for(state):
 
 
 def _editor(state, form, preview, status=200):
-    return (
-        render_template(
-            "notifications/templates/editor.html",
-            state=state,
-            form=form,
-            preview=preview,
-            problems=preview.problems if preview else {},
-        ),
-        status,
+    page = render_template(
+        "notifications/templates/editor.html",
+        state=state,
+        form=form,
+        preview=preview,
+        problems=preview.problems if preview else {},
     )
+    return _with_email_preview(page, status)
 
 
 @bp.get("")
@@ -114,9 +124,10 @@ def preview(type_key):
         expired = template_editor.Preview("", "", problems={"form": ["The page has expired: reload it."]})
         return render_template("notifications/templates/_preview.html", preview=expired, problems={}), 422
     shown = template_editor.preview(type_key, form.subject.data or "", form.body.data or "")
-    return render_template(
+    fragment = render_template(
         "notifications/templates/_preview.html", preview=shown, problems=shown.problems, out_of_band=is_htmx()
     )
+    return _with_email_preview(fragment)
 
 
 @bp.post("/<type_key>/reset")

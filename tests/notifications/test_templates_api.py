@@ -130,9 +130,14 @@ def test_an_admin_saves_replaces_previews_lists_and_resets_a_template(api, tenan
     assert set(variables) == {"person", "organization", "url", "course", "due_date"}
 
     words = {"type": "enrolled", "subject": "Welcome to {{ course.title }}!", "body": "Hi {{ person.first_name }}."}
-    preview = admin.post(f"{TEMPLATES}/preview", json=words)
+    preview = admin.post(f"{TEMPLATES}/preview", json={**words, "body": "Hi <b>{{ person.first_name }}</b>."})
     assert preview.status_code == 200
-    assert preview.get_json()["data"] == {"subject": "Welcome to Fire safety!", "text": "Hi Ada.", "html": None}
+    shown = preview.get_json()["data"]
+    assert (shown["subject"], shown["text"]) == ("Welcome to Fire safety!", "Hi <b>Ada</b>.")
+    # the e-mail in the organization's look, the text escaped (it is plain text), a button to the sample's link
+    assert ">Welcome to Fire safety!</h1>" in shown["html"] and "Hi &lt;b&gt;Ada&lt;/b&gt;." in shown["html"]
+    assert f"{tenant.name}</p>" in shown["html"] and 'href="https://northwind.tessera.example/learn"' in shown["html"]
+    assert "Stop these e-mails" not in shown["html"]
     assert admin.get(f"{TEMPLATES}/enrolled").get_json()["data"]["customized"] is False  # a preview saves nothing
 
     created = admin.post(TEMPLATES, json=words)
