@@ -160,6 +160,7 @@ def demo_ids(app, tenant):
             # the demo student's certificate of the demo course, and a ZIP of its certificates the teacher asked for
             **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
             **demo_report_ids(),  # the demo's finished report and the org admin's weekly schedule
+            "type_key": "enrolled",  # a notification type (the template editor's page)
         }
     run_jobs(app)
     return ids

@@ -42,7 +42,7 @@ def saved(app, tenant):
 def test_an_admin_edits_previews_saves_and_resets_a_type(app, tenant):
     admin = signed_in(app, tenant)
     index = admin.get("/notifications/templates").get_data(as_text=True)
-    assert "Enrolled in a course" in index and "Password changed" in index and "Your own" not in index
+    assert "Enrolled in a course" in index and "Password changed" in index and "Your own words" not in index
 
     page = admin.get(EDITOR).get_data(as_text=True)
     values = fields_of(page)
@@ -72,7 +72,9 @@ def test_an_admin_edits_previews_saves_and_resets_a_type(app, tenant):
     assert "Saved: notifications of this type use these words from now on." in page
     assert "Your organization's own words" in page and "Hello Ada, Fire safety awaits." in page
     assert saved(app, tenant) == [("enrolled", values["subject"], values["body"])]
-    assert "<strong>Your own</strong>" in admin.get("/notifications/templates").get_data(as_text=True)
+    assert '<span class="words-status own">Your own words</span>' in admin.get("/notifications/templates").get_data(
+        as_text=True
+    )
 
     token = fields_of(page)["csrf_token"]
     assert admin.post(f"{EDITOR}/reset", {"csrf_token": token}).status_code == 303
@@ -103,7 +105,7 @@ def test_the_editor_shows_why_saved_words_were_set_aside(app, tenant):
         db.session.commit()
     page = admin.get(EDITOR).get_data(as_text=True)
     assert "the default was used instead: <strong>body: line 1: boom</strong>" in page
-    assert "Failed once: the default was used" in admin.get("/notifications/templates").get_data(as_text=True)
+    assert "Failed once: the default was used." in admin.get("/notifications/templates").get_data(as_text=True)
 
 
 def test_only_org_admins_reach_the_pages(app, tenant):
