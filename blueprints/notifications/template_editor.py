@@ -21,7 +21,7 @@ from app.security.actor import current_actor
 from app.tenancy.models import utcnow
 from blueprints.notifications import layout, rendering
 from blueprints.notifications.models import NotificationTemplate
-from blueprints.notifications.types import TYPES
+from blueprints.notifications.types import COMMON_SAMPLE, COMMON_VARIABLES, TYPES
 
 MANAGE = "notifications.manage"
 PARTS = ("subject", "body")
@@ -296,3 +296,26 @@ def reset_template(type_key, actor=current_actor):
     removed = db.session.execute(sa.delete(NotificationTemplate).where(NotificationTemplate.type == type_key))
     db.session.commit()
     return bool(removed.rowcount)
+
+
+def variables_markdown():
+    """The variables of every type as a Markdown table (docs/notifications.md keeps it; a test checks it)."""
+    lines = ["| Type | Variables (besides person, organization, url) | Sample |", "|---|---|---|"]
+    for key, kind in TYPES.items():
+        own = "; ".join(f"`{name}`: {description}" for name, description in kind.variables.items()) or "—"
+        sample = ", ".join(f"{name} = {_sample_words(value)}" for name, value in kind.sample.items()) or "—"
+        lines.append(f"| `{key}` | {own} | {sample} |")
+    return "\n".join(lines)
+
+
+def common_variables_markdown():
+    lines = ["| Variable | What it holds | Sample |", "|---|---|---|"]
+    for name, description in COMMON_VARIABLES.items():
+        lines.append(f"| `{name}` | {description} | {_sample_words(COMMON_SAMPLE[name])} |")
+    return "\n".join(lines)
+
+
+def _sample_words(value):
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_sample_words(item)}" for key, item in value.items()) + "}"
+    return f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)

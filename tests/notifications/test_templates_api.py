@@ -3,6 +3,8 @@ and reason of each problem (syntax, a variable or attribute the type does not ha
 previewed with the type's sample, used by `notify` in its organization only, and set aside for the default (with
 `last_error`) when it fails on real data."""
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -13,9 +15,12 @@ from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.engines import engine_for
 from blueprints.notifications.models import Notification, NotificationTemplate
 from blueprints.notifications.producing import notify
+from blueprints.notifications.template_editor import check, common_variables_markdown, variables_markdown
+from blueprints.notifications.types import TYPES
 from tests.conftest import make_user
 
 TEMPLATES = "/api/v1/notifications/templates"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
 
 
 def _admin(api, tenant, login_as):
@@ -253,3 +258,17 @@ def test_no_input_makes_the_preview_or_save_fail_with_a_server_error(api, tenant
         response = admin.post(path, json={"type": type_key, "subject": subject, "body": body})
         assert response.status_code in (200, 201, 422), (subject, body, response.get_json())
         assert response.get_json()["success"] is (response.status_code < 400)
+
+
+def test_the_documented_variables_are_the_types_own():
+    documented = DOCS.read_text()
+    assert variables_markdown() in documented
+    assert common_variables_markdown() in documented
+
+
+@pytest.mark.parametrize("type_key", list(TYPES))
+def test_every_default_passes_the_editors_checks(type_key):
+    """The editor refuses nothing the app itself writes: each type's default words pass, with the sample."""
+    kind = TYPES[type_key]
+    problems, shown = check(type_key, kind.subject, kind.body)
+    assert problems == {} and shown.subject and shown.text
