@@ -25,6 +25,7 @@ from blueprints.notifications.types import COMMON_SAMPLE, COMMON_VARIABLES, TYPE
 
 MANAGE = "notifications.manage"
 PARTS = ("subject", "body")
+MAX_NESTING = 40  # levels of the template's tree: Jinja's compiler, and Python's, recurse per level
 SOURCE_LIMITS = {"subject": rendering.MAX_SUBJECT_CHARS, "body": rendering.MAX_BODY_CHARS}
 
 
@@ -186,13 +187,29 @@ def _kind_word(value):
     return "true or false value" if isinstance(value, bool) else "number"
 
 
+def _deepest(tree):
+    """The first node nested deeper than MAX_NESTING (walked without recursion), or None."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return node
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
+    return None
+
+
 def static_problems(source, kind):
     """What is wrong with one template before it runs: syntax, names, attributes, tags; [] when nothing."""
     try:
         tree = rendering.ENVIRONMENT.parse(source)
+        deepest = _deepest(tree)
+        if deepest is not None:
+            return [f"line {deepest.lineno}: it nests more than {MAX_NESTING} levels deep; write it in simpler steps"]
         undeclared = meta.find_undeclared_variables(tree)  # compiles the tree: an unknown filter is refused here
     except TemplateSyntaxError as error:
         return [rendering.describe(error)]
+    except RecursionError:  # Jinja's parser recurses per level: ((((...)))) or - - - -1 by the thousand
+        return [f"It nests more than {MAX_NESTING} levels deep; write it in simpler steps."]
     sample = kind.sample_context
     assigned = _assigned_names(tree)
     found = []

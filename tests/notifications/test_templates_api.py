@@ -91,6 +91,16 @@ REFUSALS = [
     ),
     ("a macro", "enrolled", "Hi", "{% macro f() %}{% endmacro %}", "body", "line 1: macros are not available"),
     (
+        "parentheses by the thousand",
+        "enrolled",
+        "Hi",
+        "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}",
+        "body",
+        "It nests",
+    ),
+    ("a long chain of +", "enrolled", "Hi", "{{ 1" + " + 1" * 4000 + " }}", "body", "It nests more than 40 levels"),
+    ("ifs in ifs", "enrolled", "Hi", "{% if 1 %}\n" * 45 + "x" + "{% endif %}" * 45, "body", "line 41: it nests more"),
+    (
         "a division by zero",
         "due_soon",
         "Hi",
