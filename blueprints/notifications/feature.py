@@ -1,9 +1,10 @@
 """Plugs the notifications feature into the app (see app/features.py). Each part registers its own blueprints
 and commands below (one line each)."""
 
-from app.features import register_feature
+from app.features import register_demo_part, register_feature
 from blueprints.notifications import cli as notifications_cli
 from blueprints.notifications import template_views, templates_api, unsubscribe_views
+from blueprints.notifications.template_demo import seed_templates
 
 
 def register(app):
@@ -15,3 +16,4 @@ def register(app):
     page_blueprints.append(unsubscribe_views.bp)  # part "email": the one-click unsubscribe page
     commands.append(notifications_cli.notifications_cli)  # part "email": `flask notifications sweep`
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
+    register_demo_part(app, 15, seed_templates)  # part templates: after the people (10), before any completion

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from itsdangerous import URLSafeSerializer
 
 from app.demo import seed_demo
 from app.extensions import db
@@ -161,6 +162,12 @@ def demo_ids(app, tenant):
             **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
             **demo_report_ids(),  # the demo's finished report and the org admin's weekly schedule
             "type_key": "enrolled",  # a notification type (the template editor's page)
+            # part "email"'s page, entered by part templates when it merged notif-email (keep one copy at the merge):
+            # the demo student's one-click unsubscribe from course-completed e-mails, signed as docs/notifications.md
+            # says (importing blueprints.notifications.unsubscribe first is a circular import)
+            "token": URLSafeSerializer(app.secret_key, salt="notifications-unsubscribe").dumps(
+                [tenant.slug, find_user_by_email("student@demo.example").id, "course_completed"]
+            ),
         }
     run_jobs(app)
     return ids

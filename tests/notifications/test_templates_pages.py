@@ -7,8 +7,12 @@ import re
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.security.actor import Actor
 from app.tenancy.context import tenant_context
 from blueprints.notifications.models import NotificationTemplate
+from blueprints.notifications.template_demo import seed_templates
+from blueprints.notifications.template_editor import template_of
+from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import make_user
 from tests.support.browser import Browser
 
@@ -41,6 +45,7 @@ def saved(app, tenant):
 
 def test_an_admin_edits_previews_saves_and_resets_a_type(app, tenant):
     admin = signed_in(app, tenant)
+    assert 'href="/notifications/templates"' in admin.get("/settings").get_data(as_text=True)
     index = admin.get("/notifications/templates").get_data(as_text=True)
     assert "Enrolled in a course" in index and "Password changed" in index and "Your own words" not in index
 
@@ -115,3 +120,13 @@ def test_only_org_admins_reach_the_pages(app, tenant):
         assert person.get(EDITOR).status_code == 403
     admin = signed_in(app, tenant)
     assert admin.get("/notifications/templates/no_such_type").status_code == 404
+
+
+def test_the_demo_words_one_type_its_own_way_once(app, tenant):
+    make_user(app, tenant, "org_admin", email="admin@demo.example")
+    with tenant_context(tenant, app):
+        assert len(list(seed_templates("unused"))) == 1
+        assert list(seed_templates("unused")) == []
+        assert template_of(
+            "course_completed", actor=Actor(principal_for_user(find_user_by_email("admin@demo.example").id))
+        ).customized
