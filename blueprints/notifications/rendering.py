@@ -316,6 +316,7 @@ class Compiled:
     body: object
     saved: bool  # the organization's own template (a failure falls back to the default)
     failure_remembered: bool = False  # its first failure of this batch is written down, not every person's
+    fallback: object = None  # the default's Compiled, made on the first failure and kept for the batch
 
 
 def compile_default(type_key):
@@ -344,7 +345,9 @@ def render_compiled(compiled, context):
         if not compiled.failure_remembered:
             compiled.failure_remembered = True
             _remember_failure(compiled.type_key, error)
-        return _render(compile_default(compiled.type_key), context)
+        if compiled.fallback is None:
+            compiled.fallback = compile_default(compiled.type_key)
+        return _render(compiled.fallback, context)
 
 
 def render(type_key, context):

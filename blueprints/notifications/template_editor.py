@@ -14,6 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from jinja2 import TemplateSyntaxError, meta, nodes
+from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
@@ -293,6 +294,14 @@ def save_template(type_key, subject, body, actor=current_actor):
     problems, _preview = check(type_key, subject, body)
     if problems:
         raise ValidationFailed("The template was refused.", problems)
+    try:
+        return _store(type_key, subject, body, actor)
+    except IntegrityError:  # another admin saved the type's first words at the same moment: these replace them
+        db.session.rollback()
+        return _store(type_key, subject, body, actor)
+
+
+def _store(type_key, subject, body, actor):
     template = db.session.get(NotificationTemplate, type_key)
     created = template is None
     if created:
