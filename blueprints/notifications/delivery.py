@@ -25,9 +25,11 @@ from app.mail import build_message, smtp_connection
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.notifications import layout, producing  # producing: the module (it imports this one)
+
+# unsubscribe: the module, not its names (it imports producing, which imports this one)
+from blueprints.notifications import unsubscribe as unsubscribe_links
 from blueprints.notifications.models import EmailStatus, Notification, NotificationDigest
 from blueprints.notifications.types import notification_type
-from blueprints.notifications.unsubscribe import unsubscribe_url
 from blueprints.users.models import User
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,9 @@ def compose_notifications(claimed):
     ).all()
     messages = []
     for row in rows:
-        unsubscribe = None if notification_type(row.type).mandatory else unsubscribe_url(row.user_id, row.type)
+        unsubscribe = (
+            None if notification_type(row.type).mandatory else unsubscribe_links.unsubscribe_url(row.user_id, row.type)
+        )
         email = layout.render_email(
             row.subject,
             row.body,

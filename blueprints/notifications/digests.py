@@ -43,12 +43,12 @@ def zone(name, fallback="UTC"):
 
 
 def period_due(cadence, local, hour):
-    """The period of a digest due at `local` (the person's local time), or None when none is due yet: a daily one
-    from `hour` on each day, a weekly one from Monday at `hour` until the week ends (a sweep that missed Monday
-    still composes it on Tuesday)."""
+    """The period of a digest due at `local` (the person's local time), or None when none is due: a daily one
+    from `hour` on each day, a weekly one from `hour` on Monday until that day ends (a sweep stopped all Monday
+    leaves the rows for the next week's: they are kept, not lost)."""
     if cadence == Cadence.DAILY:
         return local.date().isoformat() if local.hour >= hour else None
-    if local.weekday() == 0 and local.hour < hour:
+    if local.weekday() != 0 or local.hour < hour:
         return None
     year, week, _day = local.isocalendar()
     return f"{year}-W{week:02d}"
@@ -112,7 +112,7 @@ def compose_due_digests(now=None):
         period = period_due(cadence, local, hour)
         if period is not None:
             due.append({"user_id": user_id, "cadence": cadence, "period": period, "types": types})
-    composed = _create(due, now)
+    composed = _create(due, utcnow())  # the clock's time, whatever `now` a test composed at
     db.session.commit()
     delivery.queue_jobs(send_digest_batch, composed)
     return len(composed)

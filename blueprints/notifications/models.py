@@ -78,7 +78,7 @@ class NotificationSetting(TenantModel):
     user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     type = sa.Column(sa.String(40), primary_key=True)
     channel = sa.Column(sa.String(10), primary_key=True)
-    cadence = sa.Column(sa.String(10), nullable=False)
+    cadence = sa.Column(sa.String(12), nullable=False)  # "immediately": 11 (migration 0025)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
@@ -90,7 +90,7 @@ class NotificationDefault(TenantModel):
 
     type = sa.Column(sa.String(40), primary_key=True)
     channel = sa.Column(sa.String(10), primary_key=True)
-    cadence = sa.Column(sa.String(10), nullable=False)
+    cadence = sa.Column(sa.String(12), nullable=False)  # "immediately": 11 (migration 0025)
     locked = sa.Column(sa.Boolean, nullable=False, default=False)
     updated_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)

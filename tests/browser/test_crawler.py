@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from itsdangerous import URLSafeSerializer
 
 from app.demo import seed_demo
 from app.extensions import db
@@ -32,6 +31,7 @@ from blueprints.certificates.models import CertificateTemplate
 from blueprints.classes.models import SchoolClass
 from blueprints.courses.models import ContentItem, Course
 from blueprints.imports import services as imports
+from blueprints.notifications.unsubscribe import unsubscribe_token
 from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.attempts import demo_attempt_ids
@@ -162,12 +162,8 @@ def demo_ids(app, tenant):
             **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
             **demo_report_ids(),  # the demo's finished report and the org admin's weekly schedule
             "type_key": "enrolled",  # a notification type (the template editor's page)
-            # part "email"'s page, entered by part templates when it merged notif-email (keep one copy at the merge):
-            # the demo student's one-click unsubscribe from course-completed e-mails, signed as docs/notifications.md
-            # says (importing blueprints.notifications.unsubscribe first is a circular import)
-            "token": URLSafeSerializer(app.secret_key, salt="notifications-unsubscribe").dumps(
-                [tenant.slug, find_user_by_email("student@demo.example").id, "course_completed"]
-            ),
+            # the one-click unsubscribe page of the demo student's "enrolled" e-mails (no sign-in needed)
+            "token": unsubscribe_token(find_user_by_email("student@demo.example").id, "enrolled"),
         }
     run_jobs(app)
     return ids
