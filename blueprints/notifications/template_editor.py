@@ -25,7 +25,6 @@ from blueprints.notifications.models import NotificationTemplate
 from blueprints.notifications.types import COMMON_SAMPLE, COMMON_VARIABLES, TYPES
 
 MANAGE = "notifications.manage"
-PARTS = ("subject", "body")
 MAX_NESTING = 40  # levels of the template's tree: Jinja's compiler, and Python's, recurse per level
 SOURCE_LIMITS = {"subject": rendering.MAX_SUBJECT_CHARS, "body": rendering.MAX_BODY_CHARS}
 
@@ -265,6 +264,8 @@ def check(type_key, subject, body):
                 f"The subject is {len(line)} characters long with the sample: at most {rendering.MAX_SUBJECT_CHARS}."
             ]
         rendered["subject"] = line
+    if "body" in rendered and not rendered["body"].strip():
+        problems["body"] = ["The body is empty with the sample: write some text outside {% if %}."]
     preview = Preview(rendered.get("subject", ""), rendered.get("body", "").strip(), problems=problems)
     return problems, preview
 

@@ -113,6 +113,7 @@ REFUSALS = [
     ("a body source too long", "enrolled", "Hi", "x" * 20_001, "body", "At most 20000 characters"),
     ("an empty subject", "enrolled", "  ", GOOD_BODY, "subject", "The subject is empty."),
     ("a subject empty once rendered", "enrolled", "{% if false %}x{% endif %}", GOOD_BODY, "subject", "The subject is"),
+    ("a body empty once rendered", "enrolled", "Hi", "{% if false %}x{% endif %}\n", "body", "The body is empty with"),
 ]
 
 
