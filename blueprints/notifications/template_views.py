@@ -121,8 +121,11 @@ def preview(type_key):
     template_editor.kind_of(type_key)
     form = TemplateForm()
     if not form.validate_on_submit():
-        expired = template_editor.Preview("", "", problems={"form": ["The page has expired: reload it."]})
-        return render_template("notifications/templates/_preview.html", preview=expired, problems={}), 422
+        unread = template_editor.Preview("", "", problems={"form": ["The form could not be read: reload the page."]})
+        # htmx swaps only a 2xx in: the message must show where the preview was
+        return render_template("notifications/templates/_preview.html", preview=unread, problems={}), (
+            200 if is_htmx() else 422
+        )
     shown = template_editor.preview(type_key, form.subject.data or "", form.body.data or "")
     fragment = render_template(
         "notifications/templates/_preview.html", preview=shown, problems=shown.problems, out_of_band=is_htmx()

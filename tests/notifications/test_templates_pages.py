@@ -62,6 +62,9 @@ def test_an_admin_edits_previews_saves_and_resets_a_type(app, tenant):
     assert "line 3: course has no &#39;titel&#39; (it has: title)" in fragment
     assert 'id="subject-problems" class="template-problems" hx-swap-oob="true"></div>' in fragment
 
+    odd = admin.post(f"{EDITOR}/preview", {**values, "insert_into": "footer"}, headers={"HX-Request": "true"})
+    assert odd.status_code == 200 and "The form could not be read: reload the page." in odd.get_data(as_text=True)
+
     values["body"] = "Hello {{ person.first_name }}, {{ course.title }} awaits."
     fragment = admin.post(f"{EDITOR}/preview", values, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Hello Ada, Fire safety awaits." in fragment and "field-error" not in fragment
