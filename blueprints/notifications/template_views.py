@@ -93,25 +93,25 @@ def editor(type_key):
     """Edit the subject and body of one type, with a live preview; save them."""
     state = template_editor.template_of(type_key)
     form = _form_for(state)
-    subject, body = form.subject.data or "", form.body.data or ""
-    if request.method == "POST" and form.validate_on_submit():
-        inserted = request.form.get("insert")
-        if inserted:  # an insert button without JavaScript: the variable goes at the end of the chosen field
-            field = form.subject if form.insert_into.data == "subject" else form.body
-            text = field.data or ""
-            field.data = text + ("" if not text or text[-1].isspace() else " ") + inserted[:80]
-            return _editor(state, form, template_editor.preview(type_key, form.subject.data, form.body.data))
-        if request.form.get("action") != "preview":
-            try:
-                template_editor.save_template(type_key, subject, body)
-                flash("Saved: notifications of this type use these words from now on.")
-                return redirect(url_for(".editor", type_key=type_key), 303)
-            except DomainError as error:
-                apply_domain_error(form, error)
-                return _editor(state, form, template_editor.preview(type_key, subject, body), 422)
-    elif request.method == "POST":
-        return _editor(state, form, None, 422)  # the form's token was refused: its errors say so
-    return _editor(state, form, template_editor.preview(type_key, subject, body))
+    if request.method == "POST" and not form.validate_on_submit():
+        return _editor(state, form, None, 422)  # its fields' errors say what could not be read
+    if request.form.get("insert"):  # an insert button without JavaScript: at the end of the chosen field
+        field = form.subject if form.insert_into.data == "subject" else form.body
+        text = field.data or ""
+        field.data = text + ("" if not text or text[-1].isspace() else " ") + request.form["insert"][:80]
+    elif request.method == "POST" and request.form.get("action") != "preview":
+        try:
+            template_editor.save_template(type_key, form.subject.data or "", form.body.data or "")
+            flash("Saved: notifications of this type use these words from now on.")
+            return redirect(url_for(".editor", type_key=type_key), 303)
+        except DomainError as error:
+            apply_domain_error(form, error)
+            return _editor(state, form, _preview_of(type_key, form), 422)
+    return _editor(state, form, _preview_of(type_key, form))
+
+
+def _preview_of(type_key, form):
+    return template_editor.preview(type_key, form.subject.data or "", form.body.data or "")
 
 
 @bp.post("/<type_key>/preview")
@@ -126,7 +126,7 @@ def preview(type_key):
         return render_template("notifications/templates/_preview.html", preview=unread, problems={}), (
             200 if is_htmx() else 422
         )
-    shown = template_editor.preview(type_key, form.subject.data or "", form.body.data or "")
+    shown = _preview_of(type_key, form)
     fragment = render_template(
         "notifications/templates/_preview.html", preview=shown, problems=shown.problems, out_of_band=is_htmx()
     )
