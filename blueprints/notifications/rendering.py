@@ -8,11 +8,13 @@ Jinja's own sandbox stops attribute tricks but not cost bombs:
 - attributes: a dict's keys and get/items/keys/values, a few harmless string methods (no `ljust(10**9)`,
   no `format`), nothing else; filters from `FILTERS` only (no `center(10**9)`, `indent`, `format`); the
   only global is `range`;
-- arithmetic: `*` and `+` may not build a string or list longer than `MAX_VALUE_CHARS`, numbers stay below
-  10**300 (no `10**10**10`), no `%` formatting of strings;
+- sizes: what a template builds (`*`, `+`, `~`, a list, tuple or dict it writes, a call's result, `join`,
+  `replace`, `string`) may not weigh more than `MAX_VALUE_CHARS` (`weight`: about the length of its text,
+  lists shared many times counted as many times: `[l, l]` doubled twenty times is refused), numbers stay
+  below 10**300 (no `9 ** 999`), no `%` formatting of strings; every `{{ ... }}` is weighed against the
+  render's output cap before its text is made;
 - every loop turn counts against one budget of `MAX_ITERATIONS` per render (nested loops over a range,
-  a string or a list too), `~` may not build a value past `MAX_VALUE_CHARS`, and the render stops after
-  `MAX_RENDER_SECONDS` or once it wrote its cap of characters;
+  a string or a list too), and the render stops after `MAX_RENDER_SECONDS` or once it wrote its cap;
 - no macros, call blocks, blocks, includes, imports or recursive loops (refused when the template is saved;
   the compiled sandbox has no loader anyway).
 A saved template that fails for real data (any error, not only Jinja's) gives way to the type's default for
@@ -95,10 +97,42 @@ def _check_clock():
         budget.check_clock()
 
 
-def _check_size(value):
-    if isinstance(value, str | list | tuple) and len(value) > MAX_VALUE_CHARS:
-        raise RenderRefused(f"the template builds a value longer than {MAX_VALUE_CHARS} characters")
+def weight(value, limit=MAX_VALUE_CHARS):
+    """How big a value is, about as long as its text: a string's length, a number's digits, a list's, tuple's or
+    dict's items plus theirs (a list holding one list 20 000 times weighs 20 000 times that list; each distinct
+    list is measured once). Counting stops once past `limit`. What a template builds weighs at most
+    MAX_VALUE_CHARS, so that writing it out is bounded too."""
+    return _measure(value, {}, limit)
+
+
+def _measure(item, measured, limit):
+    if isinstance(item, str):
+        return len(item)
+    if isinstance(item, int | float) and not isinstance(item, bool):
+        return 1 + int(_digits(item))
+    if not isinstance(item, list | tuple | dict):
+        return 1
+    if id(item) not in measured:
+        total = max(len(item), 1)
+        for child in (part for pair in item.items() for part in pair) if isinstance(item, dict) else item:
+            total += _measure(child, measured, limit)
+            if total > limit:
+                break
+        measured[id(item)] = total
+    return measured[id(item)]
+
+
+def _check_size(value, limit=MAX_VALUE_CHARS, what="builds a value longer than"):
+    """The value, if it is small enough (the organization's templates only: a default's values are the app's)."""
+    if _budget.get() is not None and isinstance(value, str | list | tuple | dict) and weight(value, limit) > limit:
+        raise RenderRefused(f"the template {what} {limit} characters")
     return value
+
+
+def _finalize(value):
+    """Every `{{ ... }}` before it is written: bounded by the render's output cap before its text is made."""
+    budget = _budget.get()
+    return value if budget is None else _check_size(value, budget.output_cap, "writes more than")
 
 
 def _check_number(value):
@@ -125,12 +159,15 @@ def counted(iterable):
 
 def joined(*parts):
     """`a ~ b`: the parts as one string, refused when it would be too long."""
-    texts = [str(part) for part in parts]
     if _budget.get() is not None:
         _check_clock()
-        if sum(map(len, texts)) > MAX_VALUE_CHARS:
-            raise RenderRefused(f"the template builds a value longer than {MAX_VALUE_CHARS} characters")
-    return "".join(texts)
+        _check_size(list(parts))
+    return "".join(str(part) for part in parts)
+
+
+def built(value):
+    """A list, tuple or dict written in the template (`[b, b]`), refused when it would weigh too much."""
+    return _check_size(value)
 
 
 def bounded_range(*args):
@@ -141,12 +178,13 @@ def bounded_range(*args):
 
 
 def _join(eval_ctx, value, separator="", attribute=None):
-    items = list(value)
-    if _budget.get() is not None and sum(len(str(item)) for item in items) + len(separator) * len(items) > (
-        MAX_VALUE_CHARS
-    ):
-        raise RenderRefused(f"the template builds a value longer than {MAX_VALUE_CHARS} characters")
+    items = _check_size(list(value))
+    _check_size(str(separator) * min(len(items), MAX_VALUE_CHARS + 1))
     return jinja_filters.sync_do_join(eval_ctx, items, separator, attribute)
+
+
+def _string(value):
+    return str(_check_size(value))
 
 
 _join.jinja_pass_arg = jinja_filters.sync_do_join.jinja_pass_arg
@@ -165,9 +203,13 @@ _replace.jinja_pass_arg = jinja_filters.do_replace.jinja_pass_arg
 SAFE_FILTERS = (
     *("abs", "capitalize", "count", "d", "default", "dictsort", "first", "float", "int", "items", "last", "length"),
     *("list", "lower", "map", "max", "min", "reject", "rejectattr", "reverse", "round", "select", "selectattr"),
-    *("sort", "string", "sum", "title", "trim", "truncate", "unique", "upper", "wordcount"),
-)
-FILTERS = {name: jinja_filters.FILTERS[name] for name in SAFE_FILTERS} | {"join": _join, "replace": _replace}
+    *("sort", "title", "trim", "truncate", "unique", "upper", "wordcount"),
+)  # no sum: `[[1] * 10000] * 2 | sum(start=[])` builds lists; no string, join, replace: their own versions below
+FILTERS = {name: jinja_filters.FILTERS[name] for name in SAFE_FILTERS} | {
+    "join": _join,
+    "replace": _replace,
+    "string": _string,
+}
 
 
 class _Guard(NodeTransformer):
@@ -189,6 +231,12 @@ class _Guard(NodeTransformer):
     def visit_Concat(self, node):
         node = self.generic_visit(node)
         return self._call("joined", node.nodes, node.lineno)
+
+    def _built(self, node):
+        node = self.generic_visit(node)
+        return node if getattr(node, "ctx", "load") != "load" else self._call("built", [node], node.lineno)
+
+    visit_List = visit_Tuple = visit_Dict = _built
 
 
 class NotificationSandbox(ImmutableSandboxedEnvironment):
@@ -220,7 +268,7 @@ class NotificationSandbox(ImmutableSandboxedEnvironment):
                 if (
                     isinstance(sized, str | list | tuple)
                     and isinstance(times, int)
-                    and len(sized) * times > MAX_VALUE_CHARS
+                    and weight(sized) * times > MAX_VALUE_CHARS
                 ):
                     raise RenderRefused(f"the template builds a value longer than {MAX_VALUE_CHARS} characters")
             if _digits(left) + _digits(right) >= MAX_NUMBER_DIGITS:
@@ -233,7 +281,7 @@ class NotificationSandbox(ImmutableSandboxedEnvironment):
         ):
             raise RenderRefused(f"the template builds a number of more than {MAX_NUMBER_DIGITS} digits")
         both_sized = isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple)
-        if operator == "+" and both_sized and len(left) + len(right) > MAX_VALUE_CHARS:
+        if operator == "+" and both_sized and weight(left) + weight(right) > MAX_VALUE_CHARS:
             raise RenderRefused(f"the template builds a value longer than {MAX_VALUE_CHARS} characters")
         _check_clock()
         return _check_number(super().call_binop(context, operator, left, right))
@@ -252,7 +300,9 @@ class NotificationSandbox(ImmutableSandboxedEnvironment):
 
 
 def _environment():
-    environment = NotificationSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    environment = NotificationSandbox(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False, finalize=_finalize
+    )
     environment.filters = dict(FILTERS)
     environment.globals = {"range": bounded_range}
     return environment

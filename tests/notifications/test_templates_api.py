@@ -66,6 +66,19 @@ REFUSALS = [
         "line 2: the template builds a value longer",
     ),
     ("a number bomb", "enrolled", "Hi", "{{ 9 ** 999 }}", "body", "line 1: the template builds a number of more"),
+    (
+        "lists doubling by sharing",
+        "enrolled",
+        "Hi",
+        "{% set l0 = ['x' * 10000] %}\n"
+        + "".join(f"{{% set l{i + 1} = [l{i}, l{i}] %}}" for i in range(20))
+        + "\n{{ l20 }}",
+        "body",
+        "line 2: the template builds a value longer",
+    ),
+    ("a list of lists printed", "enrolled", "Hi", "{{ [[1] * 10000] * 20000 }}", "body", "line 1: the template builds"),
+    ("a list of lists as text", "enrolled", "Hi", "{{ ([[1] * 9000] * 3)|string }}", "body", "line 1: the template"),
+    ("sum of lists", "enrolled", "Hi", "{{ [[1], [2]]|sum(start=[]) }}", "body", "line 1: No filter named 'sum'"),
     ("a padding method", "enrolled", "Hi", "{{ 'a'.ljust(10**9) }}", "body", "line 1: access to attribute 'ljust'"),
     ("a variable's padding", "enrolled", "Hi", "{{ url.ljust(10**9) }}", "body", "line 1: url is text: 'ljust' is"),
     ("str.format", "enrolled", "Hi", "{{ '{:999999999}'.format(1) }}", "body", "line 1: access to attribute 'format'"),
