@@ -15,8 +15,8 @@ Jinja's own sandbox stops attribute tricks but not cost bombs:
   render's output cap before its text is made;
 - every loop turn counts against one budget of `MAX_ITERATIONS` per render (nested loops over a range,
   a string or a list too), and the render stops after `MAX_RENDER_SECONDS` or once it wrote its cap;
-- no macros, call blocks, blocks, includes, imports or recursive loops (refused when the template is saved;
-  the compiled sandbox has no loader anyway).
+- no macros, call blocks, blocks, filter blocks, `{% set %}` blocks, includes, imports or recursive loops
+  (refused when the template is saved; the compiled sandbox has no loader anyway).
 A saved template that fails for real data (any error, not only Jinja's) gives way to the type's default for
 that person, and the first failure of a notification's batch is written to the template's `last_error`.
 """
@@ -64,6 +64,9 @@ UNAVAILABLE_TAGS = {
     nodes.Include: "include",
     nodes.Import: "import",
     nodes.FromImport: "import",
+    # both write their body into a buffer, past the output cap, which only counts what the render gives out
+    nodes.FilterBlock: "filter blocks",
+    nodes.AssignBlock: "{% set %} blocks",
 }
 
 

@@ -104,6 +104,15 @@ REFUSALS = [
     ),
     ("a macro", "enrolled", "Hi", "{% macro f() %}{% endmacro %}", "body", "line 1: macros are not available"),
     (
+        "a filter block",
+        "enrolled",
+        "Hi",
+        "\n{% filter upper %}{% for i in range(9000) %}{{ 'x' * 20000 }}{% endfor %}{% endfilter %}",
+        "body",
+        "line 2: filter blocks are not available",
+    ),
+    ("a set block", "enrolled", "Hi", "{% set x %}{{ url }}{% endset %}{{ x }}", "body", "line 1: {% set %} blocks"),
+    (
         "parentheses by the thousand",
         "enrolled",
         "Hi",
