@@ -182,26 +182,28 @@ def bounded_range(*args):
 
 def _join(eval_ctx, value, separator="", attribute=None):
     items = _check_size(list(value))
-    _check_size(str(separator) * min(len(items), MAX_VALUE_CHARS + 1))
+    if _budget.get() is not None and len(str(separator)) * len(items) > MAX_VALUE_CHARS:
+        raise RenderRefused(f"the template builds a value longer than {MAX_VALUE_CHARS} characters")
     return jinja_filters.sync_do_join(eval_ctx, items, separator, attribute)
-
-
-def _string(value):
-    return str(_check_size(value))
 
 
 _join.jinja_pass_arg = jinja_filters.sync_do_join.jinja_pass_arg
 
 
 def _replace(eval_ctx, value, old, new, count=None):
-    text, old, new = str(value), str(old), str(new)
+    text, old, new = str(_check_size(value)), str(_check_size(old)), str(_check_size(new))
     occurrences = text.count(old) if count is None else min(text.count(old), max(count, 0))
-    if len(text) + occurrences * (len(new) - len(old)) > MAX_VALUE_CHARS:
+    if _budget.get() is not None and len(text) + occurrences * (len(new) - len(old)) > MAX_VALUE_CHARS:
         raise RenderRefused(f"the template builds a value longer than {MAX_VALUE_CHARS} characters")
     return jinja_filters.do_replace(eval_ctx, text, old, new, count)
 
 
 _replace.jinja_pass_arg = jinja_filters.do_replace.jinja_pass_arg
+
+
+def _string(value):
+    return str(_check_size(value))
+
 
 SAFE_FILTERS = (
     *("abs", "capitalize", "count", "d", "default", "dictsort", "first", "float", "int", "items", "last", "length"),
@@ -216,7 +218,8 @@ FILTERS = {name: jinja_filters.FILTERS[name] for name in SAFE_FILTERS} | {
 
 
 class _Guard(NodeTransformer):
-    """Counts every loop's turns and bounds `~` (the sandbox has no hook for either)."""
+    """Counts every loop's turns and weighs what `~` and list, tuple and dict literals build (the sandbox has no
+    hook for these): each becomes a call of a function of this module, which a template cannot name itself."""
 
     def __init__(self, environment):
         self.environment = environment
