@@ -161,6 +161,7 @@ def demo_ids(app, tenant):
             # the demo student's certificate of the demo course, and a ZIP of its certificates the teacher asked for
             **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
             **demo_report_ids(),  # the demo's finished report and the org admin's weekly schedule
+            "type_key": "enrolled",  # a notification type (the template editor's page)
             # the one-click unsubscribe page of the demo student's "enrolled" e-mails (no sign-in needed)
             "token": unsubscribe_token(find_user_by_email("student@demo.example").id, "enrolled"),
         }

@@ -484,6 +484,16 @@ BADGE_FORM = {
     "colour": "#1d4ed8",
     "accent": "#f59e0b",
 }
+# the world has the organization's own words for `enrolled` (to replace or reset); `course_completed` has none
+NOTIFICATION_WORDS = {
+    "type": "course_completed",
+    "subject": "Well done, {{ person.first_name }}",
+    "body": "{{ course.title }} is done.",
+}
+NOTIFICATION_PREVIEW = (
+    "writes nothing (the words rendered with the type's sample); who may: tests/notifications/test_templates_api.py "
+    "and test_templates_pages.py"
+)
 TABLE = {
     # ---- API ----
     ("report_schedules.ReportSchedules", "POST"): Route(body=SCHEDULE | {"recipient_ids": "$recipients"}),
@@ -923,6 +933,18 @@ TABLE = {
         path={"course_id": "$roster_course"},
         variants={"people": {"emails": "$learner.email", "class_id": "0"}, "a class": {"class_id": "$class"}},
     ),
+    ("notification_templates.NotificationTemplates", "POST"): Route(body=NOTIFICATION_WORDS),
+    ("notification_templates.NotificationTemplatePreview", "POST"): Route(exempt=NOTIFICATION_PREVIEW),
+    ("notification_templates.NotificationTemplateByType", "DELETE"): Route(path={"type_key": "enrolled"}),
+    ("notification_template_pages.editor", "POST"): Route(
+        path={"type_key": "enrolled"}, body={**NOTIFICATION_WORDS, "action": "save"}
+    ),
+    ("notification_template_pages.preview", "POST"): Route(path={"type_key": "enrolled"}, exempt=NOTIFICATION_PREVIEW),
+    ("notification_template_pages.reset", "POST"): Route(path={"type_key": "enrolled"}),
+    # part "email"'s route, entered by part templates when it merged notif-email (keep one copy at the merge)
+    ("notification_unsubscribe.unsubscribe_now", "POST"): Route(
+        exempt="public: the signed token in the path is the credential (no sign-in); tests/notifications/test_mail.py"
+    ),
 }
 
 # Reads that must be scoped like writes (special rows: a learner reads only what they are enrolled in).
@@ -1148,6 +1170,11 @@ ALLOWED = {
     ("reports.Reports", "POST", "a person"): ADMINS_AND_MANAGER,
     ("reports.ReportById", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("reports.ReportDownload", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    # notification templates: the organization's own words (no branch, class or course in them): org admins only
+    ("notification_templates.NotificationTemplates", "POST", ""): ADMIN,
+    ("notification_templates.NotificationTemplateByType", "DELETE", ""): ADMIN,
+    ("notification_template_pages.editor", "POST", ""): {ORG_ADMIN},
+    ("notification_template_pages.reset", "POST", ""): {ORG_ADMIN},
 }
 
 # Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".

@@ -50,6 +50,7 @@ from blueprints.courses import content, covers, media
 from blueprints.courses import services as courses
 from blueprints.imports import services as imports
 from blueprints.learning import services as learning
+from blueprints.notifications import template_editor
 from blueprints.reports.generation import request_report
 from blueprints.users import management
 from blueprints.users.models import User
@@ -203,6 +204,9 @@ def build_world(app, tenant, run_jobs):
         badge("badge_org")
         badge_awards.award(ids["badge_c1_held"], s_north.id)
         badge_awards.award(ids["badge_c2_held"], s_south.id)
+
+        # notification templates: the organization's own words for `enrolled` (to replace or reset)
+        template_editor.save_template("enrolled", "Welcome to {{ course.title }}", "Hello!", actor=admin_actor)
 
         # report schedules: one of each acting staff member (and bm_south's), none queued
         for key in ("admin", "bm_north", "bm_south", "t1"):
