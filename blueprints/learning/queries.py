@@ -109,3 +109,10 @@ def completed_at(course_id, user_id):
     return db.session.scalar(
         sa.select(Enrollment.completed_at).where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
     )
+
+
+def learners_of(course_ids):
+    """A select of the ids of the people enrolled now in these courses (ids, or a select of ids), for `IN`
+    conditions: whom an announcement to a course reaches."""
+    ids = course_ids if isinstance(course_ids, sa.Select) else list(course_ids) or [-1]
+    return sa.select(Enrollment.user_id).where(Enrollment.course_id.in_(ids), Enrollment.status == "active")

@@ -1,11 +1,16 @@
 """Plugs the notifications feature into the app (see app/features.py). Each part registers its own blueprints
 and commands below (one line each)."""
 
-from app.features import register_feature
+from app.features import register_demo_part, register_feature
+from blueprints.notifications import announcement_views, announcements_api
+from blueprints.notifications.demo import seed_announcements
 
 
 def register(app):
     api_blueprints = []
     page_blueprints = []
     commands = []
+    api_blueprints.append(announcements_api.blp)
+    page_blueprints.append(announcement_views.bp)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
+    register_demo_part(app, 96, seed_announcements)  # after the others' parts (the reports' schedules: 95)

@@ -33,6 +33,7 @@ from blueprints.courses.models import ContentItem, Course
 from blueprints.imports import services as imports
 from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
+from tests.support.announcements import demo_announcement_ids
 from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, load_axe_on_every_page, serve
 from tests.support.certificate_rows import demo_certificate_ids
@@ -160,6 +161,7 @@ def demo_ids(app, tenant):
             # the demo student's certificate of the demo course, and a ZIP of its certificates the teacher asked for
             **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
             **demo_report_ids(),  # the demo's finished report and the org admin's weekly schedule
+            **demo_announcement_ids(),  # the teacher's announcement scheduled for tomorrow
         }
     run_jobs(app)
     return ids

@@ -381,6 +381,34 @@ def _targets(w):
             ([("[bm_north]", [w.bm_north])], [("[t2]", [w.t2]), ("[s_north] (a student)", [w.s_north])]),
             ([("[t1]", [w.t1])], []),
         )[role],
+        # announcements (tests/support/world.py): each acting staff member's scheduled one; org admins reach all
+        "announcement": lambda role: _by_role(
+            ([("admin's", w.announcement_admin)], []),
+            (
+                [("bm_north's", w.announcement_bm_north)],
+                [("admin's", w.announcement_admin), ("t1's", w.announcement_t1)],
+            ),
+            ([("t1's", w.announcement_t1)], [("bm_north's", w.announcement_bm_north)]),
+            ([("t1's", w.announcement_t1)], []),
+        )[role],
+        # a course announced to: any (org admins), a branch manager's visible ones (their branches' learners), the
+        # courses a teacher teaches
+        "announce_course": lambda role: _by_role(
+            ([("C1", w.c1)], []),
+            ([("C1", w.c1), ("C_org (its North learners)", w.c_org)], [("C2", w.c2)]),
+            ([("C1", w.c1)], [("C2", w.c2), ("C_org (seen, not taught)", w.c_org)]),
+            ([("C1", w.c1)], [("C2", w.c2)]),
+        )[role],
+        # people announced to: a manager's branches' members, a teacher's students and learners
+        "announce_people": lambda role: _by_role(
+            ([("[s_south]", [w.s_south])], []),
+            ([("[s_north2]", [w.s_north2])], [("[s_south]", [w.s_south]), ("[t2]", [w.t2])]),
+            (
+                [("[s_north]", [w.s_north])],
+                [("[s_north2] (not in N1 or C1)", [w.s_north2]), ("[s_south]", [w.s_south])],
+            ),
+            ([("[s_north]", [w.s_north])], [("[s_south]", [w.s_south])]),
+        )[role],
         # a person whose report is asked for: the audience is docs/analytics.md's (a branch manager's is every
         # member of their branches, admin2 included: reading is not acting on them)
         "audience_person": lambda role: ([user("s_north2")], [] if role == ORG_ADMIN else [user("s_south")]),
@@ -484,8 +512,26 @@ BADGE_FORM = {
     "colour": "#1d4ed8",
     "accent": "#f59e0b",
 }
+ANNOUNCEMENT = {"title": "Matrix announcement", "body": "Hello."}
 TABLE = {
     # ---- API ----
+    ("announcements.SendAnnouncement", "POST"): Route(
+        variants={
+            "the organization": ANNOUNCEMENT | {"audience": "organization"},
+            "a branch": ANNOUNCEMENT | {"audience": "branch", "audience_ids": ["$branch"]},
+            "a class": ANNOUNCEMENT | {"audience": "class", "audience_ids": ["$class"]},
+            "a course": ANNOUNCEMENT | {"audience": "course", "audience_ids": ["$announce_course"]},
+            "people": ANNOUNCEMENT | {"audience": "people", "audience_ids": "$announce_people"},
+        }
+    ),
+    ("announcements.AnnouncementById", "DELETE"): Route(path={"announcement_id": "$announcement"}),
+    ("announcement_pages.create", "POST"): Route(
+        variants={
+            "a class": ANNOUNCEMENT | {"audience": "class", "class_id": "$class", "when": "now"},
+            "people": ANNOUNCEMENT | {"audience": "people", "user_ids": "$announce_people", "when": "now"},
+        }
+    ),
+    ("announcement_pages.cancel", "POST"): Route(path={"announcement_id": "$announcement"}),
     ("report_schedules.ReportSchedules", "POST"): Route(body=SCHEDULE | {"recipient_ids": "$recipients"}),
     ("report_schedules.ReportScheduleById", "PUT"): Route(
         path={"schedule_id": "$schedule"}, body={"name": "Renamed schedule", "hour": 7}
@@ -941,6 +987,7 @@ READS = {
     ("analytics.Performance", "GET"): Route(),
     ("course_analytics.CourseAnalytics", "GET"): Route(path={"course_id": "$analytics_course"}),
     ("reports.ReportById", "GET"): Route(path={"report_id": "$report"}),
+    ("announcements.AnnouncementById", "GET"): Route(path={"announcement_id": "$announcement"}),
     ("reports.ReportDownload", "GET"): Route(path={"report_id": "$report"}),
 }
 
@@ -955,6 +1002,18 @@ PEOPLE = set(ROLES)  # any signed-in person (never a key)
 LEARNER = {STUDENT}
 
 ALLOWED = {
+    # announcements: signed by a person (never a key) in their scope; the organization by org admins only; a
+    # scheduled one cancelled by its author or an org admin
+    ("announcements.SendAnnouncement", "POST", "the organization"): {ORG_ADMIN},
+    ("announcements.SendAnnouncement", "POST", "a branch"): {ORG_ADMIN, BRANCH_MANAGER},
+    ("announcements.SendAnnouncement", "POST", "a class"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("announcements.SendAnnouncement", "POST", "a course"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("announcements.SendAnnouncement", "POST", "people"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("announcements.AnnouncementById", "DELETE", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("announcements.AnnouncementById", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("announcement_pages.create", "POST", "a class"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("announcement_pages.create", "POST", "people"): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    ("announcement_pages.cancel", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     # certificates: the holder shares their own; the course's managers and org admins revoke, re-issue and zip
     ("certificate_verification.ShareCertificate", "POST", ""): LEARNER,
     ("certificate_verification.RevokeCertificate", "POST", ""): COURSE_MANAGERS,

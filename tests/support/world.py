@@ -22,6 +22,7 @@ row) and puts back, cheaply, only what a request changed.
     Certificates (tests/support/certificate_rows.py): `cert1` (C1, s_north's), `cert2` (C2, s_south's), `cert_org`
     (C_org, s_north3's).
     Report schedules: `schedule_admin`, `schedule_bm_north`, `schedule_bm_south`, `schedule_t1`, each its owner's.
+    Announcements scheduled for tomorrow: `announcement_admin`, `announcement_bm_north`, `announcement_t1`.
 """
 
 import inspect
@@ -55,6 +56,7 @@ from blueprints.users import management
 from blueprints.users.models import User
 from blueprints.users.services import create_user
 from tests.conftest import PASSWORD
+from tests.support.announcements import scheduled_announcement_row
 from tests.support.attempts import seed_attempts
 from tests.support.certificate_rows import seed_certificates
 from tests.support.questions import archived_question_row, question_row
@@ -207,6 +209,10 @@ def build_world(app, tenant, run_jobs):
         # report schedules: one of each acting staff member (and bm_south's), none queued
         for key in ("admin", "bm_north", "bm_south", "t1"):
             ids[f"schedule_{key}"] = schedule_row(ids[key], f"{key}'s weekly report")
+
+        # announcements scheduled for tomorrow: one of each acting staff member, none queued
+        for key in ("admin", "bm_north", "t1"):
+            ids[f"announcement_{key}"] = scheduled_announcement_row(ids[key], f"{key}'s announcement")
 
         for role in (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT):
             ids[f"key:{role}"] = create_api_key(f"{role} key", [role], acting_admin).secret
