@@ -109,3 +109,10 @@ def completed_at(course_id, user_id):
     return db.session.scalar(
         sa.select(Enrollment.completed_at).where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
     )
+
+
+def due_at_of(course_id, user_id):
+    """When this person's enrollment in the course is due (None: no due date, or not enrolled)."""
+    return db.session.scalar(
+        sa.select(Enrollment.due_at).where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
+    )
