@@ -9,6 +9,7 @@ from app.events.models import OutboxEvent
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from blueprints.notifications.models import Notification
+from blueprints.notifications.producing import notify
 
 
 def told(app, tenant, type_key=None):
@@ -28,3 +29,16 @@ def deliver_again(app, tenant, name, subscriber_key):
         for row in rows:
             func(load(name, row.payload))
         return len(rows)
+
+
+def demo_notification_id(user_id):
+    """A notification of this person (the crawler's `notification_id`), written here; call in the tenant."""
+    notify(
+        "announcement",
+        [user_id],
+        source_key="crawler",
+        context={"announcement": {"title": "Welcome", "body": "Welcome to the demo.", "author": "Admin"}},
+        link="/learn",
+    )
+    db.session.commit()
+    return db.session.scalar(sa.select(Notification.id).where(Notification.source_key == "crawler"))
