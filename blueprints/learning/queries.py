@@ -116,3 +116,10 @@ def learners_of(course_ids):
     conditions: whom an announcement to a course reaches."""
     ids = course_ids if isinstance(course_ids, sa.Select) else list(course_ids) or [-1]
     return sa.select(Enrollment.user_id).where(Enrollment.course_id.in_(ids), Enrollment.status == "active")
+
+
+def due_at_of(course_id, user_id):
+    """When this person's enrollment in the course is due (None: no due date, or not enrolled)."""
+    return db.session.scalar(
+        sa.select(Enrollment.due_at).where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
+    )

@@ -2,15 +2,16 @@
 and commands below (one line each)."""
 
 from app.features import register_demo_part, register_feature
-from blueprints.notifications import announcement_views, announcements_api
+from blueprints.notifications import announcement_views, announcements_api, api, views
 from blueprints.notifications.demo import seed_announcements
 
 
 def register(app):
-    api_blueprints = []
-    page_blueprints = []
+    api_blueprints = [api.blp]
+    page_blueprints = [views.bp]
     commands = []
     api_blueprints.append(announcements_api.blp)
     page_blueprints.append(announcement_views.bp)
+    app.add_template_global(views.bell_count, "notification_bell_count")  # the header's bell (base.html)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
     register_demo_part(app, 96, seed_announcements)  # after the others' parts (the reports' schedules: 95)

@@ -37,6 +37,7 @@ from tests.support.announcements import demo_announcement_ids
 from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, load_axe_on_every_page, serve
 from tests.support.certificate_rows import demo_certificate_ids
+from tests.support.notifications import demo_notification_id
 from tests.support.questions import question_row
 from tests.support.report_schedules import demo_report_ids
 
@@ -80,6 +81,8 @@ NOT_PAGES = {
     "certificate_pages.archive_download",  # a ZIP of a course's certificates
     "achievement_pages.pdf",
     "report_pages.download",  # a report's file (CSV, XLSX or PDF)
+    "notification_pages.stream",  # the bell's server-sent events (text/event-stream, open for minutes)
+    "notification_pages.unread",  # the bell's count, a fragment its page polls
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -162,6 +165,8 @@ def demo_ids(app, tenant):
             **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
             **demo_report_ids(),  # the demo's finished report and the org admin's weekly schedule
             **demo_announcement_ids(),  # the teacher's announcement scheduled for tomorrow
+            # a notification of the demo student (followed, it opens what it is about; anyone else's is a 404)
+            "notification_id": demo_notification_id(find_user_by_email("student@demo.example").id),
         }
     run_jobs(app)
     return ids

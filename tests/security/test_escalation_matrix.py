@@ -421,6 +421,12 @@ def _targets(w):
             [("a new external id", "EXT-NEW")],
             [("admin2's", "EXT-ADMIN2"), ("s_south's", "EXT-SSOUTH")] if role == BRANCH_MANAGER else [],
         ),
+        # notifications: one's own; anyone else's (an org admin's too) is nobody's to read, mark or delete
+        "notification": lambda role: (
+            [("own", w.ids[f"notification_{ACTING[role]}"])],
+            [("s_south's", w.notification_s_south)]
+            + ([("s_north's", w.notification_s_north)] if role != STUDENT else [("admin's", w.notification_admin)]),
+        ),
         # a course's analytics: its managers see all its learners, a branch manager who sees it their branches';
         # a teacher of another course who sees it (C_org) is refused, like a course they cannot see (C2)
         "analytics_course": lambda role: _by_role(
@@ -593,6 +599,20 @@ TABLE = {
     ),
     ("assessments.AssessmentAccommodation", "DELETE"): Route(
         path={"quiz_id": "$quiz_learner.quiz", "user_id": "$quiz_learner.user"}
+    ),
+    ("notifications.NotificationById", "PUT"): Route(path={"notification_id": "$notification"}, body={"read": True}),
+    ("notifications.NotificationById", "DELETE"): Route(path={"notification_id": "$notification"}),
+    ("notifications.ReadAll", "POST"): Route(),
+    ("notifications.MySettings", "PUT"): Route(body={"settings": {"enrolled": {"email": "weekly"}}}),
+    ("notifications.OrganizationNotificationSettings", "PUT"): Route(
+        body={"defaults": {"enrolled": {"email": {"cadence": "weekly", "locked": True}}}}
+    ),
+    ("notification_pages.mark", "POST"): Route(path={"notification_id": "$notification"}, body={"read": "1"}),
+    ("notification_pages.delete", "POST"): Route(path={"notification_id": "$notification"}),
+    ("notification_pages.read_all", "POST"): Route(),
+    ("notification_pages.settings", "POST"): Route(body={"enrolled.email": "weekly"}),
+    ("notification_pages.organization_settings", "POST"): Route(
+        body={"enrolled.email": "weekly", "enrolled.email.locked": "1"}
     ),
     ("badges.Badges", "POST"): Route(
         body={"name": "Matrix badge", "course_id": "$course", "criteria_strategy": "manual"}
@@ -989,6 +1009,7 @@ READS = {
     ("reports.ReportById", "GET"): Route(path={"report_id": "$report"}),
     ("announcements.AnnouncementById", "GET"): Route(path={"announcement_id": "$announcement"}),
     ("reports.ReportDownload", "GET"): Route(path={"report_id": "$report"}),
+    ("notifications.NotificationById", "GET"): Route(path={"notification_id": "$notification"}),
 }
 
 # --- the allow-list: who may do it, on a target in their scope --------------------------------------
@@ -1207,6 +1228,18 @@ ALLOWED = {
     ("reports.Reports", "POST", "a person"): ADMINS_AND_MANAGER,
     ("reports.ReportById", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("reports.ReportDownload", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    # notifications: a person's own (never a key's: personal); the organization's defaults, its org admins
+    ("notifications.NotificationById", "PUT", ""): PEOPLE,
+    ("notifications.NotificationById", "DELETE", ""): PEOPLE,
+    ("notifications.ReadAll", "POST", ""): PEOPLE,
+    ("notifications.MySettings", "PUT", ""): PEOPLE,
+    ("notifications.OrganizationNotificationSettings", "PUT", ""): ADMIN,
+    ("notification_pages.mark", "POST", ""): PEOPLE,
+    ("notification_pages.delete", "POST", ""): PEOPLE,
+    ("notification_pages.read_all", "POST", ""): PEOPLE,
+    ("notification_pages.settings", "POST", ""): PEOPLE,
+    ("notification_pages.organization_settings", "POST", ""): {ORG_ADMIN},
+    ("notifications.NotificationById", "GET", ""): PEOPLE,
 }
 
 # Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".

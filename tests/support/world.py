@@ -23,6 +23,8 @@ row) and puts back, cheaply, only what a request changed.
     (C_org, s_north3's).
     Report schedules: `schedule_admin`, `schedule_bm_north`, `schedule_bm_south`, `schedule_t1`, each its owner's.
     Announcements scheduled for tomorrow: `announcement_admin`, `announcement_bm_north`, `announcement_t1`.
+    Notifications: `notification_admin`, `notification_bm_north`, `notification_t1`, `notification_s_north` and
+    `notification_s_south`, an unread announcement of each.
 """
 
 import inspect
@@ -51,6 +53,8 @@ from blueprints.courses import content, covers, media
 from blueprints.courses import services as courses
 from blueprints.imports import services as imports
 from blueprints.learning import services as learning
+from blueprints.notifications.models import Notification
+from blueprints.notifications.producing import notify
 from blueprints.reports.generation import request_report
 from blueprints.users import management
 from blueprints.users.models import User
@@ -247,6 +251,15 @@ def build_world(app, tenant, run_jobs):
         for key, user_id in list(ids.items()):
             if isinstance(user_id, int) and key in USER_KEYS:
                 world.emails[key] = db.session.get(User, user_id).email
+        # notifications: an unread one of each acting person, and s_south's (nobody else's to touch)
+        for key in ("admin", "bm_north", "t1", "s_north", "s_south"):
+            context = {"announcement": {"title": f"For {key}", "body": "Matrix.", "author": "Admin"}}
+            notify("announcement", [ids[key]], source_key=f"matrix:{key}", context=context)
+            db.session.commit()
+            ids[f"notification_{key}"] = db.session.scalar(
+                sa.select(Notification.id).where(Notification.source_key == f"matrix:{key}")
+            )
+    run_jobs(app)  # the notifications' e-mails
     return world
 
 
