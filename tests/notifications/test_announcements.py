@@ -335,3 +335,15 @@ def test_an_author_who_may_no_longer_announce_sends_nothing(app, tenant):
         assert announcements.send_announcement(created["id"]).startswith("cancelled")
     assert announcement_row(app, tenant, created["id"])["status"] == "cancelled"
     assert told(app, tenant, created["id"]) == []
+
+
+def test_my_notifications_and_a_new_announcement_share_one_path(campus):
+    """GET /api/v1/notifications (the notifications part's list) and POST (an announcement) are two blueprints on
+    one URL: Flask routes each method to its own, and the OpenAPI document lists both under the one path."""
+    app, tenant, ids = campus
+    document = app.test_client().get("/api/v1/openapi.json", headers={"Host": "localhost:5000"}).get_json()
+    assert {"get", "post"} <= set(document["paths"]["/api/v1/notifications"])
+    teacher = _client(app, tenant, ids, "t1")
+    assert teacher.get("/api/v1/notifications").status_code == 200
+    assert _send(app, tenant, ids, "t1", "class", ids["n1"]).status_code == 201
+    assert teacher.put("/api/v1/notifications").status_code == 405
