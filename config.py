@@ -107,6 +107,21 @@ class Config:
     LOGIN_KNOWN_SOURCE_DAYS = _env_int("LOGIN_KNOWN_SOURCE_DAYS", 30)  # an address that signed in is not slowed
     LOGIN_ALERT_SECONDS = _env_int("LOGIN_ALERT_SECONDS", 60 * 60)  # at most one warning e-mail per account per hour
 
+    # Notification e-mails (docs/notifications.md, "E-mail, digests and reminders"; part "email").
+    NOTIFICATIONS_DIGEST_HOUR = _env_int("NOTIFICATIONS_DIGEST_HOUR", 7)  # local hour of daily and weekly digests
+    NOTIFICATIONS_DUE_SOON_DAYS = _env_int("NOTIFICATIONS_DUE_SOON_DAYS", 3)  # "due soon" this many days before
+    NOTIFICATIONS_OVERDUE_DAYS = _env_int("NOTIFICATIONS_OVERDUE_DAYS", 14)  # older due dates are not reminded of
+    NOTIFICATIONS_RETRY_SECONDS = float(
+        _env("NOTIFICATIONS_RETRY_SECONDS", 60)
+    )  # first delay after a 4xx: 1, 2, 4 … min
+    NOTIFICATIONS_RETRY_MAX_SECONDS = float(_env("NOTIFICATIONS_RETRY_MAX_SECONDS", 3600))  # … never more than 1 h
+    NOTIFICATIONS_JOB_TIMEOUT = _env_int("NOTIFICATIONS_JOB_TIMEOUT", 300)  # RQ's timeout of one batch's job
+    # A claim older than this is a dead worker's: the sweep sends its rows again (same Message-ID). Longer than
+    # the job's timeout, after which RQ has killed the job for sure.
+    NOTIFICATIONS_SENDING_STALE_SECONDS = float(_env("NOTIFICATIONS_SENDING_STALE_SECONDS", 360))
+    # A new row's job was queued after its commit: the sweep queues it again only when it waited this long.
+    NOTIFICATIONS_REQUEUE_AFTER_SECONDS = float(_env("NOTIFICATIONS_REQUEUE_AFTER_SECONDS", 300))
+
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
     TRUSTED_PROXIES = _env_int("LMS_TRUSTED_PROXIES", 0)
 

@@ -9,6 +9,7 @@ MAIL_PASSWORD, MAIL_DEFAULT_SENDER. In development `make run` starts a local SMT
 
 import smtplib
 import ssl
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -20,12 +21,16 @@ from app.tenancy.context import get_current_tenant
 ORGANIZATION_HEADER = "X-Tessera-Organization"
 
 
-def build_message(to, subject, text, html=None, sender=None):
+def build_message(to, subject, text, html=None, sender=None, *, message_id=None, headers=None):
+    """An e-mail ready to send; `message_id` keeps a Message-ID chosen before (a resend is the same message),
+    `headers` adds others (e.g. List-Unsubscribe)."""
     message = EmailMessage()
     message["From"] = sender or current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="tessera")
+    message["Message-ID"] = message_id or make_msgid(domain="tessera")
+    for name, value in (headers or {}).items():
+        message[name] = value
     message["Date"] = formatdate(usegmt=True)
     tenant = get_current_tenant()
     if tenant is not None:  # which organization sent it: the development outbox filters on it
@@ -45,6 +50,16 @@ def send_many(messages):
     """Deliver messages over one SMTP connection."""
     if not messages:
         return
+    with smtp_connection() as smtp:
+        for message in messages:
+            smtp.send_message(message)
+
+
+@contextmanager
+def smtp_connection():
+    """An open, signed-in connection to the configured SMTP server, closed (QUIT) on leaving: for a sender that
+    handles each message's answer itself (notification e-mails). Raises OSError or smtplib.SMTPException when
+    the server cannot be reached or refuses the session."""
     config = current_app.config
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_TIMEOUT"]
     if config["MAIL_USE_SSL"]:
@@ -56,8 +71,7 @@ def send_many(messages):
             smtp.starttls(context=ssl.create_default_context())
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        for message in messages:
-            smtp.send_message(message)
+        yield smtp
 
 
 def deliver_mail(to, subject, text, html=None):

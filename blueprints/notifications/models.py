@@ -78,7 +78,7 @@ class NotificationSetting(TenantModel):
     user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     type = sa.Column(sa.String(40), primary_key=True)
     channel = sa.Column(sa.String(10), primary_key=True)
-    cadence = sa.Column(sa.String(10), nullable=False)
+    cadence = sa.Column(sa.String(12), nullable=False)  # "immediately": 11 (migration 0025)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
@@ -90,7 +90,7 @@ class NotificationDefault(TenantModel):
 
     type = sa.Column(sa.String(40), primary_key=True)
     channel = sa.Column(sa.String(10), primary_key=True)
-    cadence = sa.Column(sa.String(10), nullable=False)
+    cadence = sa.Column(sa.String(12), nullable=False)  # "immediately": 11 (migration 0025)
     locked = sa.Column(sa.Boolean, nullable=False, default=False)
     updated_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
@@ -139,7 +139,10 @@ class NotificationDigest(TenantModel):
     twice composes it once."""
 
     __tablename__ = "notification_digests"
-    __table_args__ = (sa.UniqueConstraint("user_id", "cadence", "period", name="uq_notification_digests_period"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "cadence", "period", name="uq_notification_digests_period"),
+        sa.Index("ix_notification_digests_email_status", "email_status", "email_due_at"),  # migration 0025
+    )
 
     id = sa.Column(sa.Integer, primary_key=True)
     user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
@@ -147,6 +150,7 @@ class NotificationDigest(TenantModel):
     period = sa.Column(sa.String(10), nullable=False)  # the person's local date "2026-11-26" or week "2026-W48"
     items = sa.Column(sa.Integer, nullable=False, default=0)
     email_status = sa.Column(sa.String(10), nullable=False, default=EmailStatus.PENDING)
+    email_due_at = sa.Column(sa.DateTime)  # as Notification's (migration 0025: part "email")
     email_attempts = sa.Column(sa.Integer, nullable=False, default=0)
     email_error = sa.Column(sa.String(300))
     message_id = sa.Column(sa.String(200))

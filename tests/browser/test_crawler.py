@@ -31,6 +31,7 @@ from blueprints.certificates.models import CertificateTemplate
 from blueprints.classes.models import SchoolClass
 from blueprints.courses.models import ContentItem, Course
 from blueprints.imports import services as imports
+from blueprints.notifications.unsubscribe import unsubscribe_token
 from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
 from tests.support.announcements import demo_announcement_ids
@@ -167,6 +168,8 @@ def demo_ids(app, tenant):
             **demo_announcement_ids(),  # the teacher's announcement scheduled for tomorrow
             # a notification of the demo student (followed, it opens what it is about; anyone else's is a 404)
             "notification_id": demo_notification_id(find_user_by_email("student@demo.example").id),
+            # the one-click unsubscribe page of the demo student's "enrolled" e-mails (no sign-in needed)
+            "token": unsubscribe_token(find_user_by_email("student@demo.example").id, "enrolled"),
         }
     run_jobs(app)
     return ids

@@ -1,0 +1,102 @@
+"""Reminders the sweep writes: a course due soon (with the person's progress), overdue once per due date, a
+certificate expiring in 30 and again in 7 days; each once, however many sweeps run, from set-based reads."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.tenancy.context import tenant_context
+from app.tenancy.models import utcnow
+from blueprints.certificates.models import Certificate
+from blueprints.learning.models import Enrollment, ItemProgress
+from blueprints.notifications.models import Notification
+from blueprints.notifications.sweep import sweep_organization
+from tests.support.courses import make_course
+
+
+def _enrol(course_id, user_id, due_in_days, completed=False):
+    now = utcnow()
+    enrollment = Enrollment(
+        course_id=course_id,
+        user_id=user_id,
+        due_at=now + timedelta(days=due_in_days),
+        completed_at=now if completed else None,
+    )
+    db.session.add(enrollment)
+    db.session.flush()
+    return enrollment
+
+
+def _reminders(app, tenant):
+    with tenant_context(tenant, app):
+        return sorted(
+            (row.user_id, row.type, row.source_key, row.subject, row.context.get("progress"))
+            for row in db.session.scalars(sa.select(Notification))
+        )
+
+
+def _sweep(app, tenant):
+    with tenant_context(tenant, app):
+        return sweep_organization().reminders
+
+
+def test_due_soon_and_overdue_are_told_once_per_due_date(app, tenant, school, mailbox):
+    course_id, item_ids = make_course(school["teacher"], title="Fire safety", items=3)
+    soon, later, late = school["students"]
+    other_course, _ = make_course(school["teacher"], title="First aid", items=1)
+    with tenant_context(tenant, app):
+        first = _enrol(course_id, soon, 2)
+        db.session.add(ItemProgress(enrollment_id=first.id, item_id=item_ids[0]))  # a third done
+        _enrol(course_id, later, 5)  # not within the 3 days yet
+        overdue = _enrol(other_course, late, -1)  # due yesterday
+        _enrol(other_course, soon, 1, completed=True)  # finished: nothing to remind
+        soon_key = f"course:{course_id}:due:{first.due_at.date().isoformat()}"
+        late_key = f"course:{other_course}:due:{overdue.due_at.date().isoformat()}"
+        db.session.commit()
+
+    assert _sweep(app, tenant) == 2
+    assert _reminders(app, tenant) == [
+        (soon, "due_soon", soon_key, "Fire safety is due in 2 days", 33),
+        (late, "overdue", late_key, "First aid is overdue", 0),
+    ]
+    assert _sweep(app, tenant) == 0  # swept again: nobody told twice
+
+    with tenant_context(tenant, app):  # a new due date is a new reminder
+        enrollment = db.session.scalar(
+            sa.select(Enrollment).where(Enrollment.user_id == soon, Enrollment.course_id == course_id)
+        )
+        enrollment.due_at = utcnow() + timedelta(days=1, hours=1)
+        db.session.commit()
+    assert _sweep(app, tenant) == 1
+    assert [row[3] for row in _reminders(app, tenant) if row[0] == soon] == [
+        "Fire safety is due in 2 days",
+        "Fire safety is due in 2 days",
+    ]
+
+
+def test_a_certificate_expiring_is_told_at_30_days_then_at_7(app, tenant, school, mailbox):
+    course_id, _items = make_course(school["teacher"], title="Forklift", items=1)
+    holder = school["students"][0]
+    with tenant_context(tenant, app):
+        certificate = Certificate(
+            code="TEST-EXPI-RING",
+            user_id=holder,
+            course_id=course_id,
+            holder_name="Holder",
+            course_title="Forklift",
+            completed_at=utcnow(),
+            expires_at=utcnow() + timedelta(days=20),
+        )
+        db.session.add(certificate)
+        db.session.commit()
+        certificate_id = certificate.id
+    assert _sweep(app, tenant) == 1
+    assert _sweep(app, tenant) == 0
+    with tenant_context(tenant, app):
+        db.session.get(Certificate, certificate_id).expires_at = utcnow() + timedelta(days=6, hours=23)
+        db.session.commit()
+    assert _sweep(app, tenant) == 1  # the week's reminder
+    assert _sweep(app, tenant) == 0
+    keys = [row[2] for row in _reminders(app, tenant)]
+    assert [key.rsplit(":", 1)[1] for key in sorted(keys, key=lambda k: -int(k.rsplit(":", 1)[1]))] == ["30", "7"]
