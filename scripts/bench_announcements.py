@@ -18,6 +18,7 @@ SQLAlchemy sends as multi-row VALUES batches from one compiled statement ("inser
 
 import argparse
 import json
+import shutil
 import tempfile
 import time
 from collections import Counter
@@ -125,6 +126,13 @@ def counted_statements(engine):
 
 def bench(backend, people, body_chars, redis_url, postgres_url=None, insert="current"):
     workdir = tempfile.mkdtemp(prefix="tessera-bench-announcements-")
+    try:
+        return _bench_in(workdir, backend, people, body_chars, redis_url, postgres_url, insert)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # 10 000 notifications of a long body: hundreds of MB
+
+
+def _bench_in(workdir, backend, people, body_chars, redis_url, postgres_url, insert):
     with (
         fresh_tenant(backend, workdir, redis_url, postgres_url) as (app, tenant, _settings),
         tenant_context(tenant, app),
@@ -133,7 +141,9 @@ def bench(backend, people, body_chars, redis_url, postgres_url=None, insert="cur
         make_people(people)
         made_in = time.perf_counter() - started
         admin = db.session.scalar(sa.select(User).where(User.role == "org_admin"))
-        body = ("All lessons move online on Friday; the timetable stays the same. " * 50)[:body_chars]
+        body = ("All lessons move online on Friday; the timetable stays the same. " * (body_chars // 60 + 1))[
+            :body_chars
+        ]
         announcement = announcements.create_announcement(
             {"title": "Campus closed on Friday", "body": body, "audience": "organization"},
             Actor(principal_for_user(admin.id)),

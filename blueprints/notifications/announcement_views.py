@@ -74,6 +74,8 @@ def _form_values(form):
         "send_at": None,
     }
     errors = {}
+    if audience not in announcements.AUDIENCES:
+        errors["audience"] = ["Choose who is told."]
     if form.get("when") == "later":
         raw = form.get("send_at_local", "")
         try:

@@ -102,7 +102,7 @@ def test_a_time_is_typed_in_the_authors_time_zone_and_the_announcement_cancelled
     ("fields", "message"),
     [
         ({"title": ""}, "Give the announcement a title."),
-        ({"audience": ""}, "One of organization, branch, class, course, people."),
+        ({"audience": ""}, "Choose who is told."),
         ({"audience": "people"}, "Choose at least one person."),
         ({"when": "later", "send_at_local": ""}, "Choose a date and a time."),
         ({"when": "later", "send_at_local": "2020-01-01T09:00"}, "A moment in the future"),
