@@ -1,8 +1,9 @@
 """The bell's live count: a Redis channel per person, published when their notifications change, and the
 server-sent events stream an open page listens to (docs/notifications.md, "Live bell" and "Core").
 
-A stream holds a server thread (and a Redis connection) while the page is open, up to `STREAM_SECONDS`; a
-process serves at most `NOTIFICATIONS_STREAMS_PER_PROCESS` of them at once. Past that it answers 204, which
+A stream holds a server thread (and a Redis connection) while the page is open, up to
+`NOTIFICATIONS_STREAM_SECONDS`, and until its next write after the page is gone (a keep-alive, 15 s at most);
+a process serves at most `NOTIFICATIONS_STREAMS_PER_PROCESS` of them at once. Past that it answers 204, which
 tells the browser's EventSource not to reconnect: that page's bell then lives on its 60 s poll alone, and the
 threads stay free for pages."""
 
@@ -18,8 +19,7 @@ from app.tenancy.context import require_tenant
 
 log = logging.getLogger(__name__)
 
-STREAM_SECONDS = 300  # then the stream ends and the browser reconnects (a fresh sign-in check, a fresh thread)
-KEEP_ALIVE_SECONDS = 15  # a comment line: proxies keep the connection, a closed tab is noticed
+KEEP_ALIVE_SECONDS = 15  # a comment line: proxies keep the connection, and a closed tab is noticed (the write fails)
 
 
 def channel_of(slug, user_id):
@@ -71,9 +71,9 @@ def events_for(user_id, render_bell, seconds=None, keep_alive=None):
     a comment every `keep_alive` seconds, for `seconds`. None when this process serves all the streams it may
     (the caller answers 204). `render_bell()` renders the bell's count (one COUNT)."""
     config = current_app.config
-    if not SLOTS.take(config.get("NOTIFICATIONS_STREAMS_PER_PROCESS", 16)):
+    if not SLOTS.take(config["NOTIFICATIONS_STREAMS_PER_PROCESS"]):
         return None
-    seconds = seconds or config.get("NOTIFICATIONS_STREAM_SECONDS", STREAM_SECONDS)
+    seconds = seconds or config["NOTIFICATIONS_STREAM_SECONDS"]
     keep_alive = keep_alive or KEEP_ALIVE_SECONDS
     try:
         pubsub = redis_connection().pubsub(ignore_subscribe_messages=True)

@@ -114,8 +114,10 @@ def unread():
 @requires("notifications.receive")
 def stream():
     """The bell's live updates: server-sent events `unread` with the bell's HTML; 204 when this server has no
-    room for one more stream (the page polls instead)."""
+    room for one more stream, or serves one request at a time per process (the page polls instead)."""
     user_id = current_actor.id
+    if not request.environ.get("wsgi.multithread"):
+        return Response(status=204)  # one request at a time per process (gunicorn's sync workers): never hold it
 
     def render_bell():
         html = render_template("notifications/_bell_link.html", unread=inbox.unread_count(user_id))

@@ -115,7 +115,11 @@ def demo(app_config, tmp_path_factory):
     )
     # The browser keeps the static files for the crawl instead of asking for each again on every page
     # (Flask's default makes it revalidate: six 304s per page). The same bytes either way.
-    app = build_app(app_config, OUTBOX_DIR=str(outbox), SEND_FILE_MAX_AGE_DEFAULT=3600)
+    # The crawler leaves a page every half second; each page's bell stream holds a slot until its next keep-alive
+    # (15 s): room for the crawl's, where people leave pages far more slowly.
+    app = build_app(
+        app_config, OUTBOX_DIR=str(outbox), SEND_FILE_MAX_AGE_DEFAULT=3600, NOTIFICATIONS_STREAMS_PER_PROCESS=200
+    )
     assert app.config["OPERATOR_EMAIL"] == ROLES["platform_operator"]
     with app.app_context():
         list(seed_demo(PASSWORD))

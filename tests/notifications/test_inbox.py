@@ -5,9 +5,11 @@ bell with its count."""
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from app.tenancy.engines import engine_for
 from blueprints.notifications.producing import notify
 from tests.conftest import make_user, run_jobs, user_token
 from tests.support.browser import Browser
@@ -125,3 +127,28 @@ def test_the_list_pages_by_twenty_and_a_new_person_sees_an_empty_state(app, tena
     second = browser.get("/notifications?page=2").get_data(as_text=True)
     assert second.count('class="notification unread"') == 3
     assert browser.get("/notifications?page=0").status_code == 400
+
+
+def test_the_bell_costs_one_indexed_count_per_page_view(app, tenant, people):
+    browser = Browser(app, tenant)
+    browser.sign_in("ada@example.org")
+    with app.app_context():
+        engine = engine_for(tenant)
+    statements = []
+    listener = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        page = browser.get("/learn").get_data(as_text=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert '<span class="bell-badge">3</span>' in page
+    bell = [s for s in statements if "FROM notifications" in s]
+    assert len(bell) == 1 and bell[0].startswith("SELECT count(*)"), bell
+    with app.app_context(), engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + _bound(bell[0])))
+            assert "ix_notifications_user_unread" in plan, plan
+
+
+def _bound(statement):
+    return statement.replace("?", "1")

@@ -1,12 +1,16 @@
 """Events -> notifications: each trigger tells the right person (and nobody else: never the teacher of a student's
 news), once even when its event is delivered again, with a link that opens for that person."""
 
+import os
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from blueprints.imports.models import UserImport
+from blueprints.imports.services import run_import
 from blueprints.notifications.models import Notification, NotificationSetting
 from blueprints.users.models import User
 from tests.conftest import PASSWORD, make_user, run_jobs
@@ -172,3 +176,21 @@ def test_a_changed_or_reset_password_is_always_told_even_with_everything_switche
     run_jobs(app)
     assert len(told(app, tenant, "password_changed")) == 2
     assert [mail["Subject"] for mail in mailbox.to("pat@example.org")][-1] == "Your password was changed"
+
+
+def test_an_import_that_fails_is_told_once_its_last_try_failed(app, school):
+    tenant, admin = school["tenant"], school["admin"]
+    started = upload(admin, HEADER + "x.person@example.org,X,Person,student,north,,,\n", mode="dry_run")
+    import_id = started.get_json()["data"]["id"]
+    with tenant_context(tenant, app):
+        os.remove(db.session.get(UserImport, import_id).file_path)  # the file is gone: the job fails
+    run_jobs(app)  # the first try fails; RQ will try again later: nobody is told yet
+    assert told(app, tenant, "import_finished") == []
+    with tenant_context(tenant, app), pytest.raises(FileNotFoundError):
+        run_import(import_id)  # a try no job will retry (the last one)
+    run_jobs(app)
+    rows = told(app, tenant, "import_finished")
+    assert len(rows) == 1 and rows[0][2].endswith("your import of people.csv failed")
+    with tenant_context(tenant, app):
+        body = db.session.scalar(sa.select(Notification.body).where(Notification.type == "import_finished"))
+    assert "It stopped with an error" in body
