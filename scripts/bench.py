@@ -165,6 +165,7 @@ def main():
             "verify",
             "analytics",
             "announcements",
+            "notificationmail",
         ],
         help="Run one benchmark only.",
     )
@@ -200,6 +201,8 @@ def main():
         run_analytics_benchmark()
     if args.only in (None, "announcements"):
         run_announcement_benchmark()
+    if args.only in (None, "notificationmail"):
+        run_notification_mail_benchmark(out)
     print(f"\nFigures saved under {out}")
 
 
@@ -274,6 +277,17 @@ def run_announcement_benchmark():
             command = [sys.executable, "-m", "scripts.bench_announcements", "--backend", backend, "--insert", insert]
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
             print("\n".join(output[:-1]))
+
+
+def run_notification_mail_benchmark(out):
+    """10 000 notification e-mails sent by 2 workers to a local SMTP server, SQLite and PostgreSQL: 50/s or more."""
+    results = []
+    for backend in ("sqlite", "postgres"):
+        command = [sys.executable, "-m", "scripts.bench_notification_mail", "--backend", backend]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
+        print("\n".join(output[:-1]))
+        results.append(json.loads(output[-1]))
+    (out / "notification-mail.json").write_text(json.dumps(results, indent=2))
 
 
 def run_import_benchmarks(rows, out):

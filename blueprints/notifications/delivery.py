@@ -21,13 +21,14 @@ from redis import RedisError
 
 from app.extensions import db
 from app.jobs import enqueue_many
-from app.mail import build_message, smtp_connection
+from app.mail import build_bulk_message, smtp_connection
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
-from blueprints.notifications import layout, producing  # producing: the module (it imports this one)
+
+# modules, not names: producing imports this module, and unsubscribe imports producing
+from blueprints.notifications import layout, producing, unsubscribe
 from blueprints.notifications.models import EmailStatus, Notification, NotificationDigest
 from blueprints.notifications.types import notification_type
-from blueprints.notifications.unsubscribe import unsubscribe_url
 from blueprints.users.models import User
 
 log = logging.getLogger(__name__)
@@ -96,26 +97,28 @@ def compose_notifications(claimed):
             User.notification_email,
         )
         .join(User, User.id == Notification.user_id)
-        .where(Notification.id.in_(claimed))
+        .where(Notification.id.in_(claimed), User.is_active)  # inactive people are told nothing
     ).all()
     messages = []
     for row in rows:
-        unsubscribe = None if notification_type(row.type).mandatory else unsubscribe_url(row.user_id, row.type)
+        link = None if notification_type(row.type).mandatory else unsubscribe.unsubscribe_url(row.user_id, row.type)
         email = layout.render_email(
             row.subject,
             row.body,
             url=producing.site_url(row.link),
             type_key=row.type,
-            unsubscribe_url=unsubscribe,
+            unsubscribe_url=link,
         )
-        messages.append((row.id, message_for(row, email, unsubscribe)))
+        messages.append((row.id, message_for(row, email, link)))
     return messages
 
 
-def message_for(row, email, unsubscribe=None):
+def message_for(row, email, unsubscribe_link=None):
     """The EmailMessage of a rendered e-mail to a row's person, with its fixed Message-ID."""
-    headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": ONE_CLICK} if unsubscribe else {}
-    return build_message(
+    headers = (
+        {"List-Unsubscribe": f"<{unsubscribe_link}>", "List-Unsubscribe-Post": ONE_CLICK} if unsubscribe_link else {}
+    )
+    return build_bulk_message(
         row.notification_email or row.email,
         email.subject,
         email.text,
@@ -136,7 +139,15 @@ def deliver(mailing, ids, compose):
     attempts = dict(claimed)
     try:
         messages = compose(list(attempts))
-        db.session.rollback()  # compose only read: end its transaction before the slow part (SQLite's lock)
+    except Exception as error:  # a bug or the database: the rows wait for their backoff, not for the stale sweep
+        db.session.rollback()
+        retry_later(mailing, attempts, f"could not compose: {type(error).__name__}: {error}")
+        raise
+    db.session.rollback()  # compose only read: end its transaction before the slow part (SQLite's lock)
+    dropped = set(attempts) - {row_id for row_id, _message in messages}
+    if dropped:  # nobody to send them to any more (a person deactivated since): never sent
+        mark_dropped(mailing, dropped)
+    try:
         with smtp_connection() as smtp:
             for position, (row_id, message) in enumerate(messages):
                 try:
@@ -155,7 +166,8 @@ def deliver(mailing, ids, compose):
                     mark_sent(mailing, row_id)
                     outcome.sent.append(row_id)
     except (smtplib.SMTPException, OSError) as error:  # no connection at all (refused, timeout, 4xx greeting)
-        unsent = [row for row in attempts if row not in outcome.sent + outcome.failed + outcome.retry]
+        done = {*outcome.sent, *outcome.failed, *outcome.retry, *dropped}
+        unsent = [row for row in attempts if row not in done]
         retry_later(mailing, {row: attempts[row] for row in unsent}, _reason(error))
         outcome.retry += unsent
     return outcome
@@ -235,6 +247,17 @@ def retry_later(mailing, attempts_by_id, reason):
     db.session.commit()
     if attempts_by_id:
         log.warning("%d notification e-mails delayed: %s", len(attempts_by_id), reason)
+
+
+def mark_dropped(mailing, row_ids):
+    model = mailing.model
+    db.session.execute(
+        sa.update(model)
+        .where(model.id.in_(row_ids), model.email_status == EmailStatus.SENDING)
+        .values(email_status=EmailStatus.NONE, email_error="not sent: the person is no longer active")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def mark_failed(mailing, row_id, reason):

@@ -195,7 +195,7 @@ def compose_digests(claimed):
             User.time_zone,
         )
         .join(User, User.id == NotificationDigest.user_id)
-        .where(NotificationDigest.id.in_(claimed))
+        .where(NotificationDigest.id.in_(claimed), User.is_active)  # inactive people are told nothing
     ).all()
     messages = []
     for digest in digests:

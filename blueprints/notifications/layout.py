@@ -83,12 +83,13 @@ def render_email(subject, body, *, url="", type_key=None, unsubscribe_url=None, 
     text; the HTML escapes them), a button to `url` (a full address, empty: none), the footer's reason from
     `type_key` (None: no reason line) and the one-click `unsubscribe_url` (None: none, e.g. a mandatory type
     or a preview)."""
+    brand = branding()
     context = {
-        "brand": branding(),
+        "brand": brand,
         "subject": subject,
         "paragraphs": paragraphs(body),
         "url": url or "",
-        "button": button or "Open in your browser",
+        "button": button or f"Open in {brand['name']}",
         "reason": reason_for(type_key) if type_key else "",
         "unsubscribe_url": unsubscribe_url,
         "items": None,

@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.models import Tenant
-from blueprints.notifications.models import NotificationDefault, NotificationSetting
+from blueprints.notifications.models import Notification, NotificationDefault, NotificationSetting
 from blueprints.notifications.producing import notify
 from blueprints.organizations.settings import update_settings
+from blueprints.users.models import User
 from tests.conftest import make_user, run_jobs, tenant_host
 
 
@@ -127,3 +128,18 @@ def test_a_tampered_or_foreign_token_is_a_404_page_and_a_locked_type_stays_on(
         assert method("/notifications/unsubscribe/%00%ff", headers=host).status_code == 404
         other = make_tenant()  # the same token on another organization's site
         assert method(path, headers={"Host": tenant_host(other)}).status_code == 404
+
+
+def test_a_person_deactivated_before_the_job_ran_gets_no_email(app, tenant, mailbox):
+    ada = make_user(app, tenant, "student", email="ada@example.org")
+    bob = make_user(app, tenant, "student", email="bob@example.org")
+    with tenant_context(tenant, app):
+        notify("enrolled", [ada, bob], source_key="e1", context={"course": {"title": "X"}, "due_date": ""})
+        db.session.commit()  # their e-mails are queued
+        db.session.get(User, bob).is_active = False
+        db.session.commit()
+    run_jobs(app)
+    assert len(mailbox.to("ada@example.org")) == 1 and mailbox.to("bob@example.org") == []
+    with tenant_context(tenant, app):
+        statuses = dict(db.session.execute(sa.select(Notification.user_id, Notification.email_status)).all())
+    assert statuses == {ada: "sent", bob: "none"}  # never sent, and never tried again

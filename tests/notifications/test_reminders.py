@@ -7,11 +7,14 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from app.tenancy.engines import engine_for
 from app.tenancy.models import utcnow
 from blueprints.certificates.models import Certificate
 from blueprints.learning.models import Enrollment, ItemProgress
 from blueprints.notifications.models import Notification
+from blueprints.notifications.reminders import send_reminders
 from blueprints.notifications.sweep import sweep_organization
+from blueprints.users.models import User
 from tests.support.courses import make_course
 
 
@@ -100,3 +103,46 @@ def test_a_certificate_expiring_is_told_at_30_days_then_at_7(app, tenant, school
     assert _sweep(app, tenant) == 0
     keys = [row[2] for row in _reminders(app, tenant)]
     assert [key.rsplit(":", 1)[1] for key in sorted(keys, key=lambda k: -int(k.rsplit(":", 1)[1]))] == ["30", "7"]
+
+
+def _statements(app, tenant, call):
+    with tenant_context(tenant, app):
+        engine = engine_for(tenant)
+        db.session.execute(sa.text("SELECT 1"))
+        count = [0]
+
+        def counted(*_args):
+            count[0] += 1
+
+        sa.event.listen(engine, "before_cursor_execute", counted)
+        try:
+            call()
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", counted)
+        return count[0]
+
+
+def test_reminders_read_set_based_whatever_the_number_of_learners(app, tenant, school):
+    course_id, _items = make_course(school["teacher"], title="Fire safety", items=2)
+    other_id, _items = make_course(school["teacher"], title="First aid", items=2)
+
+    def learners(count, course, prefix):
+        with tenant_context(tenant, app):
+            people = [User(email=f"{prefix}{n}@example.org", role="student") for n in range(count)]
+            db.session.add_all(people)
+            db.session.flush()
+            for person in people:
+                _enrol(course, person.id, 2)
+            db.session.commit()
+
+    learners(3, course_id, "few")
+    few = _statements(app, tenant, send_reminders)
+    learners(60, other_id, "many")
+    many = _statements(app, tenant, send_reminders)
+    assert _reminders_count(app, tenant) == 63
+    assert many == few  # the same statements for 60 learners as for 3: no query per enrollment
+
+
+def _reminders_count(app, tenant):
+    with tenant_context(tenant, app):
+        return db.session.scalar(sa.select(sa.func.count(Notification.id)))
