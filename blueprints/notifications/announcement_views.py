@@ -125,16 +125,18 @@ def new():
 def create():
     """Send (or schedule) the announcement written on the form."""
     values, errors = _form_values(request.form)
+    status = 422
     if not errors:
         try:
             announcement = announcements.create_announcement(values, current_actor)
         except DomainError as error:
             db.session.rollback()
-            if error.status not in (403, 404, 422, 429):
+            if error.status == 429:  # the hourly limit: said above the form, the form kept
+                errors, status = {"form": [error.message]}, 429
+            elif error.status in (403, 404, 422):  # each names its field (audience, audience_ids, ...)
+                errors = dict(error.details) or {"form": [error.message]}
+            else:
                 raise
-            errors = dict(error.details) or {"form": [error.message]}
-            if error.status in (403, 404, 429):
-                errors.setdefault("form", [error.message])
         else:
             zone = announcements.time_zone_of(current_actor.id)
             when = _local(announcement.send_at, zone)
@@ -144,7 +146,7 @@ def create():
                 else f"“{announcement.title}” is scheduled for {when:%Y-%m-%d %H:%M} ({zone.key})."
             )
             return redirect(url_for("announcement_pages.detail", announcement_id=announcement.id), code=303)
-    return _form_page(values, errors, status=422)
+    return _form_page(values, errors, status=status)
 
 
 @bp.get("/people")

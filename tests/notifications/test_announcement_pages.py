@@ -133,6 +133,22 @@ def test_a_class_or_person_out_of_reach_is_refused_on_the_form(app, tenant, camp
         assert db.session.scalar(sa.select(sa.func.count(Announcement.id))) == 0
 
 
+def test_past_the_hourly_limit_the_form_says_so_and_keeps_what_was_written(app, tenant, campus):
+    browser = _signed_in(app, tenant, "t1")
+    with tenant_context(tenant, app):
+        for n in range(20):
+            db.session.add(
+                Announcement(title=f"Earlier {n}", body="x", audience="class", audience_ids=[campus["n1"]],
+                             author_id=campus["t1"], status="sent")
+            )  # fmt: skip
+        db.session.commit()
+    answer = browser.post(
+        "/announcements", _form(audience="class", class_id=str(campus["n1"])), csrf_from="/announcements/new"
+    )
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 429 and "wait a little before the next" in page and "Trip on Monday" in page
+
+
 def test_the_menu_links_to_announcements_for_staff_only(app, tenant, campus):
     assert 'href="/announcements"' in _signed_in(app, tenant, "t1").get("/").get_data(as_text=True)
     student = _signed_in(app, tenant, "s_n1")
