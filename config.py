@@ -100,6 +100,10 @@ class Config:
     PASSWORD_RESET_MAILS_PER_HOUR = 5
     REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)
     REPORT_KEEP_DAYS = _env_int("REPORT_KEEP_DAYS", 7)  # a report's file is deleted this many days after it is made
+    # The bell's live streams (blueprints/notifications/live.py): each holds a server thread while its page is open,
+    # so a process serves at most this many (keep it below the server's threads); past it, pages poll every 60 s.
+    NOTIFICATIONS_STREAMS_PER_PROCESS = _env_int("NOTIFICATIONS_STREAMS_PER_PROCESS", 16)
+    NOTIFICATIONS_STREAM_SECONDS = _env_int("NOTIFICATIONS_STREAM_SECONDS", 300)  # then the browser reconnects
     # Sign-in protection per account (app/security/lockout.py; the numbers are explained in docs/decisions.md).
     LOGIN_FAILURE_WINDOW_SECONDS = _env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)  # counts fade after this quiet
     LOGIN_SLOWDOWN_AFTER = _env_int("LOGIN_SLOWDOWN_AFTER", 5)  # attempts on one account before it slows down

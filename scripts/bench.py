@@ -164,6 +164,7 @@ def main():
             "certificates",
             "verify",
             "analytics",
+            "announcements",
             "notificationmail",
         ],
         help="Run one benchmark only.",
@@ -198,6 +199,8 @@ def main():
         run_verify_benchmark(out)
     if args.only in (None, "analytics"):
         run_analytics_benchmark()
+    if args.only in (None, "announcements"):
+        run_announcement_benchmark()
     if args.only in (None, "notificationmail"):
         run_notification_mail_benchmark(out)
     print(f"\nFigures saved under {out}")
@@ -264,6 +267,16 @@ def run_analytics_benchmark():
         command = [sys.executable, "-m", "scripts.bench_analytics", "--backend", backend]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
         print("\n".join(output[:-1]))
+
+
+def run_announcement_benchmark():
+    """An announcement to 10 000 people: its in-app rows in under 10 s, SQLite and PostgreSQL, with notify's insert
+    as it is and as proposed. Each run saves its own bench-results/announcements-<backend>-<insert>.json."""
+    for backend in ("sqlite", "postgres"):
+        for insert in ("current", "executemany"):
+            command = [sys.executable, "-m", "scripts.bench_announcements", "--backend", backend, "--insert", insert]
+            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
+            print("\n".join(output[:-1]))
 
 
 def run_notification_mail_benchmark(out):

@@ -79,6 +79,9 @@ cat <<MSG
   Getting started > Certificate / Issued certificates (revoke, re-issue, ZIP). The org admin also: Settings >
   Certificate templates and Settings > Credentials (signing keys, the issuance log).
 
+  Announcements: every bell shows the org admin's welcome. As the teacher, Announcements in the menu lists the
+  one scheduled for tomorrow to Algebra 1 (cancel it), and writes new ones to a class, a course or students.
+
   Mail (password resets…) goes to a local sink: read it at http://localhost:$port/outbox as the operator.
   Logs of the worker, the event relay, the mail sink and Redis: instance/logs/
 

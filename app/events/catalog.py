@@ -429,3 +429,27 @@ class ReportReady(Event):
     kind: str
     requested_by_id: int | None
     schedule_id: int | None
+
+
+@define
+class PasswordChanged(Event):
+    """A person's password was set anew: by themselves (knowing the old one) or through a reset or invitation
+    link. The person is told whatever their settings (it may warn them of someone else)."""
+
+    name = "auth.password_changed"
+    emitted_by = ("blueprints.auth.services.change_password", "blueprints.auth.services.reset_password")
+    user_id: int
+
+
+@define
+class ImportFinished(Event):
+    """An import job ended: `status` "done" (every row handled; a dry run only checked them) or "failed" (it
+    stopped with an error after its last retry; committed batches stay). `failed`: rows refused."""
+
+    name = "import.finished"
+    emitted_by = ("blueprints.imports.services.run_import",)
+    import_id: int
+    created: int
+    updated: int
+    failed: int
+    status: str

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.security.actor import current_actor
-from blueprints.assessments.models import AttemptStatus, Quiz, QuizAttempt
+from blueprints.assessments.models import AttemptQuestion, AttemptStatus, Quiz, QuizAttempt
 from blueprints.assessments.quizzes import visible_quizzes
 
 
@@ -116,3 +116,18 @@ def attempt_figures_by_quiz(visible, submitted_from, submitted_before, course_id
     if course_id is not None:
         stmt = stmt.where(Quiz.course_id == course_id)
     return db.session.execute(stmt).all()
+
+
+def graded_by_a_person(attempt_id):
+    """Whether a person graded some answer of this attempt after it was submitted (an essay, a manual
+    override): its grade then came later than the learner's submission, and is news to them."""
+    graded_later = (
+        sa.select(AttemptQuestion.id)
+        .join(QuizAttempt, QuizAttempt.id == AttemptQuestion.attempt_id)
+        .where(
+            AttemptQuestion.attempt_id == attempt_id,
+            AttemptQuestion.graded_manually,
+            AttemptQuestion.graded_at >= QuizAttempt.submitted_at,
+        )
+    )
+    return bool(db.session.scalar(sa.select(graded_later.exists())))

@@ -383,6 +383,7 @@ def reset_password(token, new_password):
     user.password_hash = hash_password(new_password)
     record.used_at = utcnow()
     revoke_all_sessions(user.id)
+    emit_after_commit(db.session, "auth.password_changed", user_id=user.id)
     db.session.commit()
     lockout.clear(require_tenant().slug, user.email)
     return user
@@ -395,6 +396,7 @@ def change_password(user, current_password, new_password, keep_sign_in=None):
     check_password_policy(new_password, user.email, field="new_password")
     user.password_hash = hash_password(new_password)
     revoke_all_sessions(user.id, keep=keep_sign_in)
+    emit_after_commit(db.session, "auth.password_changed", user_id=user.id)
     db.session.commit()
     return user
 

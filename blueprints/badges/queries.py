@@ -91,3 +91,8 @@ def progress_of(user_id):
             }
         )
     return rows
+
+
+def badge_names(badge_ids):
+    """{badge id: name} of these badges (one query)."""
+    return dict(db.session.execute(sa.select(Badge.id, Badge.name).where(Badge.id.in_(badge_ids or [-1]))).all())

@@ -14,12 +14,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import LockError
+from rq import get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from app.api.listing import ListSpec, run_list_query
 from app.csv_safety import safe_row
 from app.errors import Conflict, NotFound, PermissionDenied
+from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue, redis_connection
 from app.security.actor_ids import actor_ids
@@ -167,14 +169,30 @@ def _run_import(import_id, lock):
         record.total_rows = position
         record.status = ImportStatus.DONE
         record.finished_at = utcnow()
+        _emit_finished(record)
         db.session.commit()
     except Exception as error:
         db.session.rollback()
         record = db.session.get(UserImport, import_id)
         record.status = ImportStatus.FAILED
         record.error_message = f"{type(error).__name__}: {error}"[:2000]
+        job = get_current_job()
+        if job is None or not job.retries_left:  # the last try: nothing will run it again by itself
+            _emit_finished(record)
         db.session.commit()
         raise
+
+
+def _emit_finished(record):
+    emit_after_commit(
+        db.session,
+        "import.finished",
+        import_id=record.id,
+        created=record.created_count,
+        updated=record.updated_count,
+        failed=record.invalid_count,
+        status=record.status,
+    )
 
 
 def _apply_and_checkpoint(record, valid, errors, handled):

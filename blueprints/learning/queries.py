@@ -112,6 +112,20 @@ def completed_at(course_id, user_id):
     )
 
 
+def learners_of(course_ids):
+    """A select of the ids of the people enrolled now in these courses (ids, or a select of ids), for `IN`
+    conditions: whom an announcement to a course reaches."""
+    ids = course_ids if isinstance(course_ids, sa.Select) else list(course_ids) or [-1]
+    return sa.select(Enrollment.user_id).where(Enrollment.course_id.in_(ids), Enrollment.status == "active")
+
+
+def due_at_of(course_id, user_id):
+    """When this person's enrollment in the course is due (None: no due date, or not enrolled)."""
+    return db.session.scalar(
+        sa.select(Enrollment.due_at).where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)
+    )
+
+
 def open_enrollments_due(after, before):
     """The active, unfinished enrollments due in [after, before), in one query: rows of (id, user_id, course_id,
     course_title, due_at, percent done of the course's items), soonest first (issue 15's reminders)."""

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.models import Tenant, TenantStatus
-from blueprints.notifications import delivery, digests, reminders
+from blueprints.notifications import announcements, delivery, digests, reminders
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def sweep_organization():
     swept.reminders = reminders.send_reminders()
     swept.digests = digests.compose_due_digests()
     swept.queued = delivery.requeue_notifications() + digests.requeue_digests()
+    announcements.send_due_announcements()  # part "announcements": queue again those whose sending job was lost
     return swept
 
 

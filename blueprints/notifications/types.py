@@ -140,23 +140,40 @@ _TYPES = (
     NotificationType(
         "import_finished",
         "Import finished",
-        "When a CSV import you started has finished.",
-        "Your import of {{ import.file_name }} has finished",
-        "Hello {{ person.first_name }},\n\nthe import of {{ import.file_name }} has finished: {{ import.created }} "
-        "created, {{ import.updated }} updated, {{ import.failed }} rows refused.\n\n{{ url }}",
-        variables={"import": "the import: file_name, created, updated, failed"},
-        sample={"import": {"file_name": "students.csv", "created": 480, "updated": 12, "failed": 3}},
+        "When a CSV import (or its dry run) you started has finished, or stopped with an error.",
+        "{{ organization.name }}: your import of {{ import.file_name }} {{ import.outcome }}",
+        "Hello {{ person.first_name }},\n\nyour import of {{ import.file_name }} {{ import.outcome }}: "
+        "{{ import.created }} created, {{ import.updated }} updated, {{ import.failed }} rows refused."
+        "{% if import.status == 'failed' %} It stopped with an error; the rows before it are saved, and starting "
+        "the same file again resumes it.{% elif import.dry_run %} Nothing was changed yet: open it to commit it."
+        "{% endif %}\n\n{{ url }}",
+        variables={
+            "import": "the import: file_name, created, updated, failed (rows refused), status (done or failed), "
+            "dry_run (true: only checked), outcome (in words: has finished, was checked, failed)"
+        },
+        sample={
+            "import": {
+                "file_name": "students.csv",
+                "created": 480,
+                "updated": 12,
+                "failed": 3,
+                "status": "done",
+                "dry_run": False,
+                "outcome": "has finished",
+            }
+        },
         staff_only=True,
     ),
     NotificationType(
         "report_ready",
         "Report ready",
         "When a report you asked for, or a scheduled report sent to you, is ready.",
-        "Your report {{ report.name }} is ready",
-        "Hello {{ person.first_name }},\n\nthe report {{ report.name }} is ready to download until "
-        "{{ report.keep_until }}.\n\n{{ url }}",
-        variables={"report": "the report: name, keep_until (in words)"},
-        sample={"report": {"name": "Course completion (weekly)", "keep_until": "3 December 2026"}},
+        "{{ organization.name }}: your report “{{ report.name }}” is ready",
+        "Hello {{ person.first_name }},\n\n{{ report.name }}, a report of {{ organization.name }}, is ready."
+        "{% if report.keep_until %} You can download it until {{ report.keep_until }}.{% endif %}\n\n"
+        "Open it here (sign in to {{ organization.name }} first if asked):\n{{ url }}",
+        variables={"report": "the report: name (its schedule's, or its kind's), keep_until (in words)"},
+        sample={"report": {"name": "Course completion (weekly)", "keep_until": "Thursday 3 December 2026"}},
         staff_only=True,
     ),
     NotificationType(

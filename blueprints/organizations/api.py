@@ -80,7 +80,8 @@ class OrganizationSettings(MethodView):
     @blp.arguments(schemas.SettingsUpdateSchema)
     @blp.response(200, schemas.SettingsSchema)
     def put(self, data, organization_id):
-        """Change display name, colours, time zone, locale, self-registration, notification defaults."""
+        """Change display name, colours, time zone, locale, self-registration (notification defaults: see
+        `/api/v1/notifications/settings/organization`)."""
         return org_settings.update_settings(_own_tenant(organization_id), data)
 
 

@@ -7,7 +7,7 @@ from marshmallow import validate
 from app.api.types import Boolean, ChangesSchema, UtcDateTime
 from app.tenancy.models import TenantStatus
 from blueprints.organizations.services import organization_url
-from blueprints.organizations.settings import COLOR, LOCALE, NOTIFICATION_KINDS
+from blueprints.organizations.settings import COLOR, LOCALE
 
 # What `settings.update_settings` enforces, said in the document too (generated clients validate it).
 COLOR_FIELD = {"validate": validate.Regexp(COLOR, error="Use a colour like #1d4ed8.")}
@@ -82,13 +82,7 @@ class SettingsSchema(ma.Schema):
     time_zone = ma.fields.String(metadata={"example": "Europe/Paris"})
     locale = ma.fields.String(metadata={"example": "en"})
     self_registration = ma.fields.Boolean()
-    notification_defaults = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
     logo = ma.fields.String(allow_none=True, metadata={"description": "png, jpg or svg when a logo is set"})
-
-
-NotificationDefaultsSchema = ma.Schema.from_dict(
-    {kind: Boolean() for kind in NOTIFICATION_KINDS}, name="NotificationDefaultsSchema"
-)
 
 
 class SettingsUpdateSchema(ChangesSchema):
@@ -101,7 +95,6 @@ class SettingsUpdateSchema(ChangesSchema):
         **LOCALE_FIELD,
     )
     self_registration = Boolean()
-    notification_defaults = ma.fields.Nested(NotificationDefaultsSchema)
 
 
 class LogoUploadSchema(ma.Schema):

@@ -24,11 +24,9 @@ SETTING_KEYS = (
     "time_zone",
     "locale",
     "self_registration",
-    "notification_defaults",
 )
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Z]{2})?$")
-NOTIFICATION_KINDS = ("course_updates", "due_reminders", "certificates", "announcements")
 LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml"}
 MAX_LOGO_BYTES = 512 * 1024
 LOGO_BOX = (1024, 512)  # drawn in every page's header, far smaller
@@ -44,7 +42,6 @@ def settings_of(tenant_ref):
         "time_zone": "UTC",
         "locale": "en",
         "self_registration": False,
-        "notification_defaults": dict.fromkeys(NOTIFICATION_KINDS, True),
         "logo": None,
     }
     return {**defaults, **(tenant_ref.settings or {})}
@@ -69,10 +66,6 @@ def setting_problems(changes):
         problems["locale"] = ["Use a language code such as en or pt-BR."]
     if "display_name" in changes and not 1 <= len(str(changes["display_name"]).strip()) <= 200:
         problems["display_name"] = ["1 to 200 characters."]
-    if "notification_defaults" in changes:
-        unknown = set(changes["notification_defaults"] or {}) - set(NOTIFICATION_KINDS)
-        if unknown:
-            problems["notification_defaults"] = [f"Unknown kinds: {', '.join(sorted(unknown))}."]
     return problems
 
 
@@ -83,11 +76,6 @@ def update_settings(tenant_ref, changes):
         raise ValidationFailed("Some settings are not valid.", problems)
     tenant = db.session.get(Tenant, tenant_ref.id)
     merged = {**(tenant.settings or {}), **changes}
-    if "notification_defaults" in changes:
-        merged["notification_defaults"] = {
-            **settings_of(tenant_ref)["notification_defaults"],
-            **changes["notification_defaults"],
-        }
     tenant.settings = merged
     db.session.commit()
     return settings_of(tenant.ref())

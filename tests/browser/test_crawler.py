@@ -34,9 +34,11 @@ from blueprints.imports import services as imports
 from blueprints.notifications.unsubscribe import unsubscribe_token
 from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs
+from tests.support.announcements import demo_announcement_ids
 from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, load_axe_on_every_page, serve
 from tests.support.certificate_rows import demo_certificate_ids
+from tests.support.notifications import demo_notification_id
 from tests.support.questions import question_row
 from tests.support.report_schedules import demo_report_ids
 
@@ -80,6 +82,8 @@ NOT_PAGES = {
     "certificate_pages.archive_download",  # a ZIP of a course's certificates
     "achievement_pages.pdf",
     "report_pages.download",  # a report's file (CSV, XLSX or PDF)
+    "notification_pages.stream",  # the bell's server-sent events (text/event-stream, open for minutes)
+    "notification_pages.unread",  # the bell's count, a fragment its page polls
 }
 DOWNLOADS = (".csv", ".css", ".json")  # a route ending so answers a file, not a page
 # A page may answer these to a role that may not see it (or, on the platform, to a tenant page):
@@ -111,7 +115,11 @@ def demo(app_config, tmp_path_factory):
     )
     # The browser keeps the static files for the crawl instead of asking for each again on every page
     # (Flask's default makes it revalidate: six 304s per page). The same bytes either way.
-    app = build_app(app_config, OUTBOX_DIR=str(outbox), SEND_FILE_MAX_AGE_DEFAULT=3600)
+    # The crawler leaves a page every half second; each page's bell stream holds a slot until its next keep-alive
+    # (15 s): room for the crawl's, where people leave pages far more slowly.
+    app = build_app(
+        app_config, OUTBOX_DIR=str(outbox), SEND_FILE_MAX_AGE_DEFAULT=3600, NOTIFICATIONS_STREAMS_PER_PROCESS=200
+    )
     assert app.config["OPERATOR_EMAIL"] == ROLES["platform_operator"]
     with app.app_context():
         list(seed_demo(PASSWORD))
@@ -162,6 +170,9 @@ def demo_ids(app, tenant):
             **demo_certificate_ids(course.id, find_user_by_email("student@demo.example").id, "teacher@demo.example"),
             **demo_report_ids(),  # the demo's finished report and the org admin's weekly schedule
             "type_key": "enrolled",  # a notification type (the template editor's page)
+            **demo_announcement_ids(),  # the teacher's announcement scheduled for tomorrow
+            # a notification of the demo student (followed, it opens what it is about; anyone else's is a 404)
+            "notification_id": demo_notification_id(find_user_by_email("student@demo.example").id),
             # the one-click unsubscribe page of the demo student's "enrolled" e-mails (no sign-in needed)
             "token": unsubscribe_token(find_user_by_email("student@demo.example").id, "enrolled"),
         }

@@ -53,12 +53,13 @@ def test_settings_round_trip_and_validation(admin, tenant, make_tenant):
             "primary_color": "#aa0000",
             "time_zone": "Europe/Paris",
             "locale": "pt-BR",
-            "notification_defaults": {"due_reminders": False},
         },
     )
     data = changed.get_json()["data"]
     assert data["primary_color"] == "#aa0000" and data["time_zone"] == "Europe/Paris"
-    assert data["notification_defaults"]["due_reminders"] is False and data["notification_defaults"]["certificates"]
+    assert "notification_defaults" not in data  # retired: /api/v1/notifications/settings/organization
+    retired = admin.put(url(tenant), json={"notification_defaults": {"due_reminders": False}})
+    assert retired.status_code == 422 and "notification_defaults" in retired.get_json()["error"]["details"]
     bad = admin.put(url(tenant), json={"primary_color": "red", "time_zone": "Mars/Olympus", "locale": "klingon!"})
     assert bad.status_code == 422
     assert set(bad.get_json()["error"]["details"]) == {"primary_color", "time_zone", "locale"}

@@ -22,6 +22,9 @@ row) and puts back, cheaply, only what a request changed.
     Certificates (tests/support/certificate_rows.py): `cert1` (C1, s_north's), `cert2` (C2, s_south's), `cert_org`
     (C_org, s_north3's).
     Report schedules: `schedule_admin`, `schedule_bm_north`, `schedule_bm_south`, `schedule_t1`, each its owner's.
+    Announcements scheduled for tomorrow: `announcement_admin`, `announcement_bm_north`, `announcement_t1`.
+    Notifications: `notification_admin`, `notification_bm_north`, `notification_t1`, `notification_s_north` and
+    `notification_s_south`, an unread announcement of each.
 """
 
 import inspect
@@ -51,11 +54,14 @@ from blueprints.courses import services as courses
 from blueprints.imports import services as imports
 from blueprints.learning import services as learning
 from blueprints.notifications import template_editor
+from blueprints.notifications.models import Notification
+from blueprints.notifications.producing import notify
 from blueprints.reports.generation import request_report
 from blueprints.users import management
 from blueprints.users.models import User
 from blueprints.users.services import create_user
 from tests.conftest import PASSWORD
+from tests.support.announcements import scheduled_announcement_row
 from tests.support.attempts import seed_attempts
 from tests.support.certificate_rows import seed_certificates
 from tests.support.questions import archived_question_row, question_row
@@ -212,6 +218,10 @@ def build_world(app, tenant, run_jobs):
         for key in ("admin", "bm_north", "bm_south", "t1"):
             ids[f"schedule_{key}"] = schedule_row(ids[key], f"{key}'s weekly report")
 
+        # announcements scheduled for tomorrow: one of each acting staff member, none queued
+        for key in ("admin", "bm_north", "t1"):
+            ids[f"announcement_{key}"] = scheduled_announcement_row(ids[key], f"{key}'s announcement")
+
         for role in (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT):
             ids[f"key:{role}"] = create_api_key(f"{role} key", [role], acting_admin).secret
         ids["victim_key"] = create_api_key("A key to revoke", [STUDENT], acting_admin).key.id
@@ -245,6 +255,15 @@ def build_world(app, tenant, run_jobs):
         for key, user_id in list(ids.items()):
             if isinstance(user_id, int) and key in USER_KEYS:
                 world.emails[key] = db.session.get(User, user_id).email
+        # notifications: an unread one of each acting person, and s_south's (nobody else's to touch)
+        for key in ("admin", "bm_north", "t1", "s_north", "s_south"):
+            context = {"announcement": {"title": f"For {key}", "body": "Matrix.", "author": "Admin"}}
+            notify("announcement", [ids[key]], source_key=f"matrix:{key}", context=context)
+            db.session.commit()
+            ids[f"notification_{key}"] = db.session.scalar(
+                sa.select(Notification.id).where(Notification.source_key == f"matrix:{key}")
+            )
+    run_jobs(app)  # the notifications' e-mails
     return world
 
 
