@@ -1,9 +1,11 @@
 """The notification pages: my list (the bell's), the bell's count and live stream, my settings, and the
 organization's defaults for its org admins."""
 
+import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
@@ -19,6 +21,7 @@ from blueprints.notifications.types import TYPES
 from blueprints.organizations.settings import time_zones
 from blueprints.users.models import User
 
+log = logging.getLogger(__name__)
 bp = Blueprint("notification_pages", __name__, url_prefix="/notifications")
 PER_PAGE = "20"
 
@@ -220,4 +223,9 @@ def bell_count():
     principal = current_actor.principal
     if principal is None or principal.kind != "user" or not principal.can("notifications.receive"):
         return None
-    return inbox.unread_count(principal.id)
+    try:
+        return inbox.unread_count(principal.id)
+    except SQLAlchemyError:  # the page (an error page, perhaps about this very database) is drawn without a bell
+        db.session.rollback()
+        log.warning("No bell: the unread count failed", exc_info=True)
+        return None

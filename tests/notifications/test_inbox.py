@@ -152,3 +152,19 @@ def test_the_bell_costs_one_indexed_count_per_page_view(app, tenant, people):
 
 def _bound(statement):
     return statement.replace("?", "1")
+
+
+def test_a_page_is_drawn_without_its_bell_when_the_count_fails(app, tenant, people):
+    browser = Browser(app, tenant)
+    browser.sign_in("ada@example.org")
+    with app.app_context():
+        engine = engine_for(tenant)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ALTER TABLE notifications RENAME TO notifications_away")
+    try:
+        page = browser.get("/learn")
+        assert page.status_code == 200 and "notification-bell" not in page.get_data(as_text=True)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE notifications_away RENAME TO notifications")
+    assert '<span class="bell-badge">3</span>' in browser.get("/learn").get_data(as_text=True)
