@@ -317,8 +317,8 @@ def queue_sending(announcement, now=None):
 
 def cancel_announcement(announcement_id, actor):
     """Cancel a scheduled announcement (its author, or an org admin); 409 once it is sending or sent."""
+    get_announcement(announcement_id, actor)  # 404 first: what a caller cannot see, it cannot learn more about
     reach_of(actor)  # a person
-    get_announcement(announcement_id, actor)
     announcement = locked(sa.select(Announcement).where(Announcement.id == announcement_id))[0]
     if announcement.status != AnnouncementStatus.SCHEDULED:
         db.session.rollback()

@@ -122,6 +122,8 @@ def test_a_due_schedule_makes_the_report_and_mails_its_link_to_the_recipients(ap
     text = mail.get_body(("plain",)).get_content()
     link = f"http://{tenant.slug}.localhost:5000/reports/{report_id}"
     assert link in text and tenant.name in text and "Weekly completion" in text
+    html = mail.get_body(("html",)).get_content()
+    assert f'href="{link}"' in html and "Weekly completion" in html  # the notification's branded HTML
     assert not any(part.get_filename() for part in mail.walk())  # the file is never attached
 
     path = re.sub(r"^http://[^/]+", "", link)
