@@ -3,10 +3,10 @@ subject and body before anything is kept, a preview with the type's sample, savi
 
 A template is checked twice, both with line numbers: statically (it compiles; it names only the type's variables
 and, for a variable holding a dict such as `course`, only the keys the type gives it: `course.price` is refused;
-no macro, include or block) and by rendering it with the type's sample in the bounded sandbox of rendering.py
-(a refused attribute, a cost bomb or a division by zero is refused with its reason). What renders with the sample
-may still fail on real data (a day count of 0, an empty date); rendering.py then uses the default and writes
-`last_error`, which the editor shows.
+no macro, include or block: `app.sandbox.tag_problems`) and by rendering it with the type's sample in the bounded
+sandbox (app/sandbox.py, with rendering.py's limits): a refused attribute, a cost bomb or a division by zero is
+refused with its reason. What renders with the sample may still fail on real data (a day count of 0, an empty
+date); rendering.py then uses the default and writes `last_error`, which the editor shows.
 """
 
 from dataclasses import dataclass, field
