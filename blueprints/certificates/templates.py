@@ -1,30 +1,43 @@
 """Certificate templates: HTML and CSS with placeholders, kept by the organization's admins, rendered in a
 sandboxed Jinja environment and then by xhtml2pdf (rendering.py).
 
-A template may use only the placeholders of `PLACEHOLDERS` (anything else is refused on save, with its name),
-reach no attribute of Python's internals (the sandbox: `{{ ''.__class__ }}` is refused), and its render is
-bounded: loops nest at most two deep, `range` gives at most `MAX_ITERATIONS` in all, the output at most
-`MAX_OUTPUT_CHARS`, the whole render at most `MAX_RENDER_SECONDS`. The shipped default (`DEFAULT_HTML`,
+A template may use only the placeholders of `PLACEHOLDERS` (anything else is refused on save, with its name)
+and renders in the core's bounded sandbox (app/sandbox.py), autoescaped, with a certificate's limits: no attribute
+of Python's internals (`{{ ''.__class__ }}`), only a few string methods (no `'{:50000000}'.format(1)`, no
+`'a'.ljust(50000000)`), the filters of `FILTERS`; values built up to `MAX_VALUE_CHARS`; loops nest at most two
+deep and turn at most `MAX_ITERATIONS` times in all (over a range, a string or a list); the output at most
+`MAX_OUTPUT_CHARS`, the whole render at most `MAX_RENDER_SECONDS`; no macro, block, include or the like. A refused
+template names its line ("Line 2: ..."). The shipped default (`DEFAULT_HTML`,
 `DEFAULT_CSS`) is the organization's until an admin makes another the default.
 """
 
 import functools
 import io
-import time
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from app.api.listing import ListSpec, run_list_query
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.images import normalise_image
+from app.sandbox import (
+    MAX_NESTING,
+    SAFE_FILTERS,
+    BoundedSandbox,
+    Limits,
+    RenderRefused,
+    assigned_names,
+    deepest,
+    describe,
+    filters_of,
+    render_bounded,
+    tag_problems,
+)
 from app.security.actor import current_actor
 from app.storage import media_storage
 from app.tenancy.context import current_tenant
@@ -51,9 +64,13 @@ MAX_HTML_CHARS = 50_000
 MAX_CSS_CHARS = 20_000
 MAX_SIGNATURES = 4
 MAX_LOOP_DEPTH = 2
-MAX_ITERATIONS = 1_000
+MAX_ITERATIONS = 10_000  # loop turns in one render, all loops together (a name's letters twice over: far below)
+MAX_VALUE_CHARS = 50_000  # a string or list a template builds with *, +, ~ or a filter
 MAX_OUTPUT_CHARS = 200_000
 MAX_RENDER_SECONDS = 2.0
+LIMITS = Limits(max_iterations=MAX_ITERATIONS, max_value_chars=MAX_VALUE_CHARS, max_number_digits=64)
+# HTML's escaping filters besides the core's safe ones; no `safe`: a learner's name never becomes markup
+FILTERS = filters_of(*SAFE_FILTERS, "e", "escape", "forceescape", "striptags")
 FRAME_MARGIN_MM = 15  # the shipped frame: 10 mm margin, 3 mm padding, borders; outside `.page-fill`
 PAGE_MM = {"A4": (297, 210), "Letter": (279, 216)}  # landscape width, height
 
@@ -127,64 +144,11 @@ DEFAULT_CSS = """.frame { margin: 10mm; border: 3pt solid #1d4ed8; padding: 3mm;
 .url { font-size: 6pt; color: #6b7280; }
 """
 
-_deadline = ContextVar("certificate_render_deadline", default=None)
-_iterations = ContextVar("certificate_render_iterations", default=None)
-
-
-class RenderRefused(Exception):
-    """A template that ran too long, looped too much or wrote too much: its render is cut."""
-
-
-def _check_deadline():
-    deadline = _deadline.get()
-    if deadline is not None and time.monotonic() > deadline:
-        raise RenderRefused(f"The template took longer than {MAX_RENDER_SECONDS:g} s to render.")
-
-
-def _budgeted_range(*args):
-    """`range` with one budget of MAX_ITERATIONS for the whole render."""
-    numbers = range(*args)
-    spent = _iterations.get()
-    if spent is not None:
-        spent[0] += len(numbers)
-        if spent[0] > MAX_ITERATIONS:
-            raise RenderRefused(f"The template loops more than {MAX_ITERATIONS} times.")
-    return numbers
-
-
-class CertificateSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox (no `__class__`, no mutation of what it is handed), plus a clock: every
-    attribute read, item read and call checks the render's deadline, and `*`/`**` may not build huge values."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" and (not isinstance(right, int | float) or abs(right) > 64):
-            raise SecurityError("Powers above 64 are not allowed in a certificate template.")
-        if operator == "*":
-            for sized, times in ((left, right), (right, left)):
-                if isinstance(sized, str | list | tuple) and isinstance(times, int) and len(sized) * times > 10_000:
-                    raise SecurityError("That repetition is too long for a certificate template.")
-        return super().call_binop(context, operator, left, right)
-
-    def getattr(self, obj, attribute):
-        _check_deadline()
-        return super().getattr(obj, attribute)
-
-    def getitem(self, obj, argument):
-        _check_deadline()
-        return super().getitem(obj, argument)
-
-    def call(self, context, obj, *args, **kwargs):
-        _check_deadline()
-        return super().call(context, obj, *args, **kwargs)
-
 
 @functools.cache
 def sandbox():
-    environment = CertificateSandbox(autoescape=True, undefined=StrictUndefined)
-    environment.globals = {"range": _budgeted_range}  # nothing else: no cycler, joiner, namespace, lipsum, dict
-    return environment
+    """The core's bounded sandbox with a certificate's limits and filters, autoescaped, undefined names refused."""
+    return BoundedSandbox(LIMITS, FILTERS, autoescape=True, undefined=StrictUndefined)
 
 
 @functools.lru_cache(maxsize=256)
@@ -198,49 +162,46 @@ def _loop_depth(node, depth=0):
     return max([own, *(_loop_depth(child, own) for child in node.iter_child_nodes())])
 
 
+def _line_problems(found):
+    return [
+        f"Line {line}: {reason[0].upper()}{reason[1:]}." for line, reason in sorted(found, key=lambda item: item[0])
+    ]
+
+
 def html_problems(html):
     """What is wrong with a template's HTML: syntax (with its line), unknown placeholders, loops nested too
-    deep; {} when it may be saved."""
+    deep, tags the sandbox does not offer (with their lines); {} when it may be saved."""
     if not isinstance(html, str) or not html.strip():
         return {"html": ["The template's HTML is empty."]}
     if len(html) > MAX_HTML_CHARS:
         return {"html": [f"At most {MAX_HTML_CHARS} characters."]}
     try:
         tree = sandbox().parse(html)
+        deepest_node = deepest(tree)
+        if deepest_node is not None:
+            return {"html": [f"Line {deepest_node.lineno}: it nests more than {MAX_NESTING} levels deep."]}
+        undeclared = meta.find_undeclared_variables(tree)  # compiles the tree: an unknown filter is refused here
     except TemplateSyntaxError as error:
         return {"html": [f"Line {error.lineno}: {error.message}"]}
+    except RecursionError:  # Jinja's parser recurses per level: ((((...)))) by the thousand
+        return {"html": [f"It nests more than {MAX_NESTING} levels deep."]}
     # Jinja counts a name set in one branch of an `if` as undeclared (the other branch lacks it), so the shipped
     # default's `{% if signatures|length > 0 %}{% set s = signatures[0] %}` would be refused: names the template
     # assigns itself (set, for, with) are not placeholders.
-    assigned = {name.name for name in tree.find_all(nodes.Name) if name.ctx in ("store", "param")}
-    unknown = sorted(meta.find_undeclared_variables(tree) - set(PLACEHOLDERS) - assigned - {"range"})
+    unknown = sorted(undeclared - set(PLACEHOLDERS) - assigned_names(tree) - {"range"})
     problems = []
     if unknown:
         problems.append(f"Unknown placeholders: {', '.join(unknown)}. Use {', '.join(sorted(PLACEHOLDERS))}.")
     if _loop_depth(tree) > MAX_LOOP_DEPTH:
         problems.append(f"Loops may nest at most {MAX_LOOP_DEPTH} deep.")
-    if list(tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport))):
-        problems.append("A template cannot extend, include or import another.")
+    problems += _line_problems(tag_problems(tree, "a certificate template"))
     return {"html": problems} if problems else {}
 
 
 def render_body(html, context):
     """The template's HTML rendered with `context` in the sandbox, cut when it runs too long, loops too much
-    or writes too much (RenderRefused); a refused operation is a SecurityError."""
-    deadline_token = _deadline.set(time.monotonic() + MAX_RENDER_SECONDS)
-    iterations_token = _iterations.set([0])
-    try:
-        written, size = [], 0
-        for chunk in compiled(html).generate(**context):
-            size += len(chunk)
-            if size > MAX_OUTPUT_CHARS:
-                raise RenderRefused(f"The template wrote more than {MAX_OUTPUT_CHARS} characters.")
-            _check_deadline()
-            written.append(chunk)
-        return "".join(written)
-    finally:
-        _deadline.reset(deadline_token)
-        _iterations.reset(iterations_token)
+    or builds or writes too much (RenderRefused); a refused operation is a SecurityError."""
+    return render_bounded(compiled(html), context, MAX_OUTPUT_CHARS, MAX_RENDER_SECONDS)
 
 
 # --- what a certificate shows ---------------------------------------------------------------------------------
@@ -322,9 +283,9 @@ def document_of(template, data, background_uri=None, signature_uris=()):
     try:
         body = render_body(template.html, placeholders_of(data, signatures))
     except (SecurityError, RenderRefused) as error:
-        raise ValidationFailed("The template was refused.", {"html": [str(error)]}) from error
+        raise ValidationFailed("The template was refused.", {"html": [_problem_of(error)]}) from error
     except (TemplateError, UndefinedError, TypeError, ValueError, ArithmeticError, RecursionError) as error:
-        raise ValidationFailed("The template could not be rendered.", {"html": [str(error)[:300]]}) from error
+        raise ValidationFailed("The template could not be rendered.", {"html": [_problem_of(error)[:300]]}) from error
     css = (template.css or "").replace("</", "<\\/")  # the CSS cannot close its <style> and write HTML
     width, height = page_mm(template.page_size, template.orientation)
     page = rendering.page_css(template.page_size, template.orientation, width, height, background_uri)
@@ -340,6 +301,12 @@ def document_of(template, data, background_uri=None, signature_uris=()):
         f"{page}{page_fill_css(template.page_size, template.orientation)}{css}"
         f"</style></head><body>{background}{body}</body></html>"
     )
+
+
+def _problem_of(error):
+    """ "Line 2: the template loops more than 10000 times" (the line when the error happened in the template)."""
+    text = describe(error)
+    return text[0].upper() + text[1:] if text else type(error).__name__
 
 
 def render_pdf(template, data, background_uri=None, signature_uris=()):

@@ -3,10 +3,10 @@ subject and body before anything is kept, a preview with the type's sample, savi
 
 A template is checked twice, both with line numbers: statically (it compiles; it names only the type's variables
 and, for a variable holding a dict such as `course`, only the keys the type gives it: `course.price` is refused;
-no macro, include or block) and by rendering it with the type's sample in the bounded sandbox of rendering.py
-(a refused attribute, a cost bomb or a division by zero is refused with its reason). What renders with the sample
-may still fail on real data (a day count of 0, an empty date); rendering.py then uses the default and writes
-`last_error`, which the editor shows.
+no macro, include or block: `app.sandbox.tag_problems`) and by rendering it with the type's sample in the bounded
+sandbox (app/sandbox.py, with rendering.py's limits): a refused attribute, a cost bomb or a division by zero is
+refused with its reason. What renders with the sample may still fail on real data (a day count of 0, an empty
+date); rendering.py then uses the default and writes `last_error`, which the editor shows.
 """
 
 from dataclasses import dataclass, field
@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound, PermissionDenied, ValidationFailed
 from app.extensions import db
+from app.sandbox import DICT_METHODS, MAX_NESTING, STRING_METHODS, assigned_names, deepest, describe, tag_problems
 from app.security.actor import current_actor
 from app.tenancy.models import utcnow
 from blueprints.notifications import layout, rendering
@@ -25,7 +26,6 @@ from blueprints.notifications.models import NotificationTemplate
 from blueprints.notifications.types import COMMON_SAMPLE, COMMON_VARIABLES, TYPES
 
 MANAGE = "notifications.manage"
-MAX_NESTING = 40  # levels of the template's tree: Jinja's compiler, and Python's, recurse per level
 SOURCE_LIMITS = {"subject": rendering.MAX_SUBJECT_CHARS, "body": rendering.MAX_BODY_CHARS}
 
 
@@ -129,12 +129,6 @@ def template_of(type_key, actor=current_actor):
 _UNKNOWN = object()
 
 
-def _assigned_names(tree):
-    """Names the template sets itself (set, for, with): not the type's variables. Jinja counts a name set in one
-    branch of an `if` as undeclared, so they are taken from the whole tree."""
-    return {name.name for name in tree.find_all(nodes.Name) if name.ctx in ("store", "param")}
-
-
 def _sample_value(node, sample, assigned):
     """What an expression such as `course.title` holds in the sample, as far as the tree says; _UNKNOWN else."""
     if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in assigned:
@@ -173,10 +167,10 @@ def _attribute_problems(tree, sample, assigned):
             continue
         owner = _expression(node.node)
         if isinstance(base, dict):
-            if attribute not in base and attribute not in rendering.DICT_METHODS:
+            if attribute not in base and attribute not in DICT_METHODS:
                 problems.append((node.lineno, f"{owner} has no {attribute!r} (it has: {', '.join(base)})"))
         elif isinstance(base, str):
-            if attribute not in rendering.STRING_METHODS:
+            if attribute not in STRING_METHODS:
                 problems.append((node.lineno, f"{owner} is text: {attribute!r} is not available"))
         else:
             problems.append((node.lineno, f"{owner} is a {_kind_word(base)}: it has no {attribute!r}"))
@@ -187,31 +181,22 @@ def _kind_word(value):
     return "true or false value" if isinstance(value, bool) else "number"
 
 
-def _deepest(tree):
-    """The first node nested deeper than MAX_NESTING (walked without recursion), or None."""
-    stack = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
-            return node
-        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
-    return None
-
-
 def static_problems(source, kind):
     """What is wrong with one template before it runs: syntax, names, attributes, tags; [] when nothing."""
     try:
         tree = rendering.ENVIRONMENT.parse(source)
-        deepest = _deepest(tree)
-        if deepest is not None:
-            return [f"line {deepest.lineno}: it nests more than {MAX_NESTING} levels deep; write it in simpler steps"]
+        deepest_node = deepest(tree)
+        if deepest_node is not None:
+            return [
+                f"line {deepest_node.lineno}: it nests more than {MAX_NESTING} levels deep; write it in simpler steps"
+            ]
         undeclared = meta.find_undeclared_variables(tree)  # compiles the tree: an unknown filter is refused here
     except TemplateSyntaxError as error:
-        return [rendering.describe(error)]
+        return [describe(error)]
     except RecursionError:  # Jinja's parser recurses per level: ((((...)))) or - - - -1 by the thousand
         return [f"It nests more than {MAX_NESTING} levels deep; write it in simpler steps."]
     sample = kind.sample_context
-    assigned = _assigned_names(tree)
+    assigned = assigned_names(tree)
     found = []
     unknown = undeclared - set(kind.all_variables) - assigned - {"range"}
     for name in tree.find_all(nodes.Name):
@@ -220,12 +205,7 @@ def static_problems(source, kind):
             found.append((name.lineno, f"{name.name!r} is undefined (this type has: {variables})"))
             unknown.discard(name.name)
     found += _attribute_problems(tree, sample, assigned)
-    for node_type, word in rendering.UNAVAILABLE_TAGS.items():
-        for node in tree.find_all(node_type):
-            found.append((node.lineno, f"{word} are not available in a notification's words"))
-    for loop in tree.find_all(nodes.For):
-        if loop.recursive:
-            found.append((loop.lineno, "recursive loops are not available in a notification's words"))
+    found += tag_problems(tree, "a notification's words")
     return [f"line {line}: {reason}" for line, reason in sorted(found, key=lambda item: item[0])]
 
 
@@ -252,7 +232,7 @@ def check(type_key, subject, body):
             try:
                 rendered[part] = _sample_render(source, kind, cap)
             except Exception as error:  # whatever the template does, it is refused with its reason
-                found.append(rendering.describe(error))
+                found.append(describe(error))
         if found:
             problems[part] = found
     if "subject" in rendered:

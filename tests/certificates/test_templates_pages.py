@@ -99,3 +99,16 @@ def test_a_course_manager_issues_a_certificate_by_hand_from_the_course_page(app,
     assert "Issued: certificate" in page and "Every learner of this course holds a certificate of it." in page
     again = teacher.post(f"{url}/issue", {"issue-user_id": str(learner_id)}, csrf_from=url)
     assert again.status_code == 422  # not among the choices any more
+
+
+def test_the_editor_names_a_cost_bomb_under_the_html_with_its_line(app, tenant):
+    admin = signed_in(app, tenant, "org_admin", "boss@example.org")
+    created = admin.post("/settings/certificates", {"name": "Wide"}, csrf_from="/settings/certificates")
+    editor_url = created.headers["Location"]
+    values = {**fields_of(admin.get(editor_url).get_data(as_text=True)), "html": "<p>Hi</p>\n{{ 'a'.ljust(50000000) }}"}
+    preview = admin.post(f"{editor_url}/preview", values, headers={"HX-Request": "true"})
+    assert "Line 2: access to attribute &#39;ljust&#39; of &#39;str&#39; object is unsafe." in preview.get_data(
+        as_text=True
+    )
+    saved = admin.post(editor_url, values)
+    assert saved.status_code == 422 and "Line 2: access to attribute" in saved.get_data(as_text=True)
