@@ -88,12 +88,30 @@ class Audience:
             # kind of reach, that the planner can drive from `ix_analytics_days_user_day`
             parts = self._people_parts(AnalyticsDay.user_id)
             return sa.or_(*parts) if parts else sa.false()
-        return sa.or_(
-            sa.and_(AnalyticsDay.course_id == NO_COURSE, self.people(AnalyticsDay.user_id)),
-            sa.and_(
-                AnalyticsDay.course_id != NO_COURSE, self.enrollments(AnalyticsDay.user_id, AnalyticsDay.course_id)
+        # a teacher: the rows of their people (one `IN` over the union of who they are, that the planner drives
+        # from `ix_analytics_days_user_day`), of which the course-0 rows and the course rows of a visible enrollment
+        return sa.and_(
+            AnalyticsDay.user_id.in_(self._people_ids()),
+            sa.or_(
+                AnalyticsDay.course_id == NO_COURSE,
+                self.enrollments(AnalyticsDay.user_id, AnalyticsDay.course_id),
             ),
         )
+
+    def _people_ids(self):
+        """A select of the ids of the audience's people (not everyone): the union of each kind of reach."""
+        parts = []
+        if self.branch_ids:
+            parts.append(people_of(self.branch_ids))
+        if self.class_ids:
+            parts.append(students_of_classes(self.class_ids))
+        if self.learner_id is not None:
+            parts.append(sa.select(sa.literal(self.learner_id)))
+        if self.teacher_id is not None:
+            parts.append(
+                sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id.in_(courses_taught_by(self.teacher_id)))
+            )
+        return parts[0] if len(parts) == 1 else sa.union(*parts)
 
 
 def audience_of(actor=current_actor):
