@@ -295,13 +295,18 @@ def _period_statement(filters, audience):
     """One statement: per person their sums in the period and their last active day (rows from the earliest
     window's start), then the totals and how many people were active since each window's start. Grouping by
     person once costs less than a count(DISTINCT) per window."""
+    since = _earliest_day(filters)
     in_period = AnalyticsDay.day >= filters.date_from
+
+    def in_the_period(column):  # every row read is in the period when it starts at the earliest window's start
+        return column if filters.date_from <= since else sa.case((in_period, column), else_=0)
+
     per_person = (
         sa.select(
-            *(sa.func.sum(sa.case((in_period, column), else_=0)).label(name) for name, column in PERIOD_SUMS.items()),
+            *(sa.func.sum(in_the_period(column)).label(name) for name, column in PERIOD_SUMS.items()),
             sa.func.max(sa.case((_did_something(), AnalyticsDay.day))).label("last_day"),
         )
-        .where(*_day_conditions(filters, audience, _earliest_day(filters)))
+        .where(*_day_conditions(filters, audience, since))
         .group_by(AnalyticsDay.user_id)
         .subquery()
     )
