@@ -88,8 +88,22 @@ class Audience:
             # kind of reach, that the planner can drive from `ix_analytics_days_user_day`
             parts = self._people_parts(AnalyticsDay.user_id)
             return sa.or_(*parts) if parts else sa.false()
-        # a teacher: the rows of their people (one `IN` over the union of who they are, that the planner drives
-        # from `ix_analytics_days_user_day`), of which the course-0 rows and the course rows of a visible enrollment
+        return sa.or_(
+            sa.and_(AnalyticsDay.course_id == NO_COURSE, self.people(AnalyticsDay.user_id)),
+            sa.and_(
+                AnalyticsDay.course_id != NO_COURSE, self.enrollments(AnalyticsDay.user_id, AnalyticsDay.course_id)
+            ),
+        )
+
+    def day_rows_by_person(self):
+        """`day_rows()` read through the people: for a teacher, the rows of their people (one `IN` over the union
+        of who they are, that SQLite drives from `ix_analytics_days_user_day` in person order, so that the figures
+        group by person without sorting) that are sign-ins or course rows of a visible enrollment. The same rows as
+        `day_rows()` whenever the read model matches its sources: a course row of a taught course belongs to a
+        learner of it, unless their enrollment was deleted behind the read model's back (then a rebuild removes
+        the row too)."""
+        if self.teacher_id is None:
+            return self.day_rows()
         return sa.and_(
             AnalyticsDay.user_id.in_(self._people_ids()),
             sa.or_(
@@ -97,6 +111,22 @@ class Audience:
                 self.enrollments(AnalyticsDay.user_id, AnalyticsDay.course_id),
             ),
         )
+
+    def day_row_parts(self):
+        """`day_rows()` as disjoint conditions (their OR is `day_rows()`), each one that an index serves: for a
+        teacher, the rows of the courses they teach; the other course rows of the people they reach otherwise
+        (their classes' students, their branches' members); the sign-ins (course 0) of all their people."""
+        if self.teacher_id is None:
+            return [self.day_rows()]
+        a = AnalyticsDay
+        taught = courses_taught_by(self.teacher_id)
+        parts = [a.course_id.in_(taught)]
+        people_parts = self._people_parts(a.user_id)
+        if people_parts:
+            parts.append(sa.and_(a.course_id != NO_COURSE, a.course_id.not_in(taught), sa.or_(*people_parts)))
+        # one `IN` over the union of who their people are, that the planner drives from `ix_analytics_days_user_day`
+        parts.append(sa.and_(a.course_id == NO_COURSE, a.user_id.in_(self._people_ids())))
+        return parts
 
     def _people_ids(self):
         """A select of the ids of the audience's people (not everyone): the union of each kind of reach."""

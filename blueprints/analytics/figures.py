@@ -189,13 +189,14 @@ def _enrollment_conditions(filters, audience, user_id=LearnerCourse.user_id, cou
     return conditions
 
 
-def _day_conditions(filters, audience, since):
+def _day_conditions(filters, audience, since, by_person=False):
     """Day rows of the audience from `since` to the period's end, narrowed by the filters (a course: its rows,
-    and the sign-ins of the people enrolled in it)."""
+    and the sign-ins of the people enrolled in it). `by_person`: the audience's rows read through its people
+    (`Audience.day_rows_by_person`)."""
     conditions = [
         AnalyticsDay.day >= since,
         AnalyticsDay.day <= filters.date_to,
-        audience.day_rows(),
+        audience.day_rows_by_person() if by_person else audience.day_rows(),
         *_person_filters(filters, AnalyticsDay.user_id),
     ]
     if filters.course_id is not None:
@@ -271,24 +272,55 @@ def _active_enrollments(filters, audience, items, *columns):
     )
 
 
-def _did_something():
+def _did_something(rows=AnalyticsDay.__table__):
     """A day row of something the learner did: a sign-in, an item, time, an attempt, a completion. Being
-    enrolled (by a teacher, a class or an import) is not activity."""
-    a = AnalyticsDay
-    return sa.or_(a.sign_ins > 0, a.items_completed > 0, a.seconds > 0, a.attempts > 0, a.completions > 0)
+    enrolled (by a teacher, a class or an import) is not activity. `rows`: `analytics_days` or `_day_rows`."""
+    c = rows.c
+    return sa.or_(c.sign_ins > 0, c.items_completed > 0, c.seconds > 0, c.attempts > 0, c.completions > 0)
 
 
+# the period's sums: {figure: column of `analytics_days`}
 PERIOD_SUMS = {
-    "sign_ins": AnalyticsDay.sign_ins,
-    "enrollments": AnalyticsDay.enrollments,
-    "completions": AnalyticsDay.completions,
-    "items_completed": AnalyticsDay.items_completed,
-    "seconds_spent": AnalyticsDay.seconds,
-    "attempts": AnalyticsDay.attempts,
-    "graded_attempts": AnalyticsDay.graded_attempts,
-    "percent_sum": AnalyticsDay.percent_sum,
-    "passed_attempts": AnalyticsDay.passed_attempts,
+    "sign_ins": "sign_ins",
+    "enrollments": "enrollments",
+    "completions": "completions",
+    "items_completed": "items_completed",
+    "seconds_spent": "seconds",
+    "attempts": "attempts",
+    "graded_attempts": "graded_attempts",
+    "percent_sum": "percent_sum",
+    "passed_attempts": "passed_attempts",
 }
+
+
+def _database():
+    """The kind of the tenant's database ("sqlite", "postgresql"): a few statements are written for its planner."""
+    return db.session.get_bind(mapper=AnalyticsDay).dialect.name
+
+
+def _day_rows(filters, audience, since):
+    """The day rows of `_day_conditions` as a subquery; on PostgreSQL read in disjoint parts (`UNION ALL`) that
+    each can read from one index: with a course filter, the course's rows (`ix_analytics_days_course_day`) and the
+    sign-ins of the people enrolled in it (`ix_analytics_days_user_day`); for a teacher, the rows of the courses
+    they teach, the other course rows of their students, and their people's sign-ins (`Audience.day_row_parts`).
+    Read as one OR, PostgreSQL scans every row of the period and filters it."""
+    a = AnalyticsDay
+    if _database() == "sqlite":
+        # SQLite reads the one condition from the indexes already (the course filter's sign-ins and a teacher's
+        # rows through the people, in person order); a UNION would only add a sort before the grouping
+        return sa.select(a).where(*_day_conditions(filters, audience, since, by_person=True)).subquery("day_rows")
+    common = [a.day >= since, a.day <= filters.date_to, *_person_filters(filters, a.user_id)]
+    if filters.course_id is not None:
+        enrolled = sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id == filters.course_id)
+        visible = audience.day_rows()
+        parts = [
+            [a.course_id == filters.course_id, visible],
+            [a.course_id == NO_COURSE, a.user_id.in_(enrolled), visible],
+        ]
+    else:
+        parts = [[part] for part in audience.day_row_parts()]
+    selects = [sa.select(a).where(*common, *part) for part in parts]
+    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery("day_rows")
 
 
 def _period_statement(filters, audience):
@@ -296,18 +328,18 @@ def _period_statement(filters, audience):
     window's start), then the totals and how many people were active since each window's start. Grouping by
     person once costs less than a count(DISTINCT) per window."""
     since = _earliest_day(filters)
-    in_period = AnalyticsDay.day >= filters.date_from
+    rows = _day_rows(filters, audience, since)
+    in_period = rows.c.day >= filters.date_from
 
     def in_the_period(column):  # every row read is in the period when it starts at the earliest window's start
         return column if filters.date_from <= since else sa.case((in_period, column), else_=0)
 
     per_person = (
         sa.select(
-            *(sa.func.sum(in_the_period(column)).label(name) for name, column in PERIOD_SUMS.items()),
-            sa.func.max(sa.case((_did_something(), AnalyticsDay.day))).label("last_day"),
+            *(sa.func.sum(in_the_period(rows.c[column])).label(name) for name, column in PERIOD_SUMS.items()),
+            sa.func.max(sa.case((_did_something(rows), rows.c.day))).label("last_day"),
         )
-        .where(*_day_conditions(filters, audience, since))
-        .group_by(AnalyticsDay.user_id)
+        .group_by(rows.c.user_id)
         .subquery()
     )
     windows = _windows(filters)
@@ -544,7 +576,8 @@ def period_figures(filters, audience):
     if _organization_wide(filters, audience) and filters.course_id is None and _ends_today(filters):
         row = _period_of_everyone(filters)
     else:
-        row = db.session.execute(_period_statement(filters, audience)).one()
+        # a UNION of day rows carries no entity the session could route by
+        row = db.session.execute(_period_statement(filters, audience), bind_arguments={"mapper": AnalyticsDay}).one()
     return {
         "active_learners": {
             "day": int(row.active_day),
@@ -578,7 +611,6 @@ def overview(filters, audience):
 def engagement(filters, audience):
     """Per day of the period (zeros included): active learners and the sums of the day (one statement; everyone
     without a course: the (day, course) roll-up)."""
-    a = AnalyticsDay
     if _organization_wide(filters, audience) and filters.course_id is None:
         cd = AnalyticsCourseDay
         rows = db.session.execute(
@@ -596,19 +628,17 @@ def engagement(filters, audience):
             .group_by(cd.day)
         ).all()
         return _engagement_days(filters, rows)
+    d = _day_rows(filters, audience, filters.date_from)
     rows = db.session.execute(
         sa.select(
-            a.day,
-            sa.func.count(sa.distinct(sa.case((_did_something(), a.user_id)))).label("active_learners"),
-            sa.func.sum(a.sign_ins).label("sign_ins"),
-            sa.func.sum(a.enrollments).label("enrollments"),
-            sa.func.sum(a.completions).label("completions"),
-            sa.func.sum(a.items_completed).label("items_completed"),
-            sa.func.sum(a.seconds).label("seconds"),
-            sa.func.sum(a.attempts).label("attempts"),
-        )
-        .where(*_day_conditions(filters, audience, filters.date_from))
-        .group_by(a.day)
+            d.c.day,
+            sa.func.count(sa.distinct(sa.case((_did_something(d), d.c.user_id)))).label("active_learners"),
+            *(
+                sa.func.sum(d.c[name]).label(name)
+                for name in ("sign_ins", "enrollments", "completions", "items_completed", "seconds", "attempts")
+            ),
+        ).group_by(d.c.day),
+        bind_arguments={"mapper": AnalyticsDay},
     ).all()
     return _engagement_days(filters, rows)
 
