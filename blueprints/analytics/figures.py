@@ -298,7 +298,7 @@ def _database():
     return db.session.get_bind(mapper=AnalyticsDay).dialect.name
 
 
-def _day_rows(filters, audience, since):
+def _day_rows(filters, audience, since, name=None):
     """The day rows of `_day_conditions` as a subquery; on PostgreSQL read in disjoint parts (`UNION ALL`) that
     each can read from one index: with a course filter, the course's rows (`ix_analytics_days_course_day`) and the
     sign-ins of the people enrolled in it (`ix_analytics_days_user_day`); for a teacher, the rows of the courses
@@ -308,7 +308,7 @@ def _day_rows(filters, audience, since):
     if _database() == "sqlite":
         # SQLite reads the one condition from the indexes already (the course filter's sign-ins and a teacher's
         # rows through the people, in person order); a UNION would only add a sort before the grouping
-        return sa.select(a).where(*_day_conditions(filters, audience, since, by_person=True)).subquery("day_rows")
+        return _named(sa.select(a).where(*_day_conditions(filters, audience, since, by_person=True)), name)
     common = [a.day >= since, a.day <= filters.date_to, *_person_filters(filters, a.user_id)]
     if filters.course_id is not None:
         enrolled = sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id == filters.course_id)
@@ -320,15 +320,20 @@ def _day_rows(filters, audience, since):
     else:
         parts = [[part] for part in audience.day_row_parts()]
     selects = [sa.select(a).where(*common, *part) for part in parts]
-    return (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery("day_rows")
+    return _named(selects[0] if len(selects) == 1 else sa.union_all(*selects), name)
 
 
-def _period_statement(filters, audience):
+def _named(rows, name):
+    """`rows` as a subquery, or as the CTE `name` (read by two parts of one statement, once)."""
+    return rows.subquery("day_rows") if name is None else rows.cte(name)
+
+
+def _period_statement(filters, audience, rows=None):
     """One statement: per person their sums in the period and their last active day (rows from the earliest
     window's start), then the totals and how many people were active since each window's start. Grouping by
     person once costs less than a count(DISTINCT) per window."""
     since = _earliest_day(filters)
-    rows = _day_rows(filters, audience, since)
+    rows = _day_rows(filters, audience, since) if rows is None else rows
     in_period = rows.c.day >= filters.date_from
 
     def in_the_period(column):  # every row read is in the period when it starts at the earliest window's start
@@ -578,6 +583,11 @@ def period_figures(filters, audience):
     else:
         # a UNION of day rows carries no entity the session could route by
         row = db.session.execute(_period_statement(filters, audience), bind_arguments={"mapper": AnalyticsDay}).one()
+    return _period_figures_of(row)
+
+
+def _period_figures_of(row):
+    """`period_figures` of the period statement's row."""
     return {
         "active_learners": {
             "day": int(row.active_day),
@@ -628,19 +638,60 @@ def engagement(filters, audience):
             .group_by(cd.day)
         ).all()
         return _engagement_days(filters, rows)
-    d = _day_rows(filters, audience, filters.date_from)
     rows = db.session.execute(
-        sa.select(
-            d.c.day,
-            sa.func.count(sa.distinct(sa.case((_did_something(d), d.c.user_id)))).label("active_learners"),
-            *(
-                sa.func.sum(d.c[name]).label(name)
-                for name in ("sign_ins", "enrollments", "completions", "items_completed", "seconds", "attempts")
-            ),
-        ).group_by(d.c.day),
+        _engagement_statement(filters, _day_rows(filters, audience, filters.date_from)),
         bind_arguments={"mapper": AnalyticsDay},
     ).all()
     return _engagement_days(filters, rows)
+
+
+ENGAGEMENT_SUMS = ("sign_ins", "enrollments", "completions", "items_completed", "seconds", "attempts")
+
+
+def _engagement_statement(filters, rows):
+    """Per day of the period in `rows` (day rows): the distinct people active and the day's sums."""
+    return (
+        sa.select(
+            rows.c.day.label("day"),
+            sa.func.count(sa.distinct(sa.case((_did_something(rows), rows.c.user_id)))).label("active_learners"),
+            *(sa.func.sum(rows.c[name]).label(name) for name in ENGAGEMENT_SUMS),
+        )
+        .where(rows.c.day >= filters.date_from)
+        .group_by(rows.c.day)
+    )
+
+
+def _period_and_days(filters, audience):
+    """`period_figures`' row and `engagement`'s day rows from one read of the day rows (a CTE that both parts of a
+    `UNION ALL` read: a course's analytics needs both, over the same rows): (period row, [day rows])."""
+    rows = _day_rows(filters, audience, _earliest_day(filters), name="course_day_rows")
+    period = _period_statement(filters, audience, rows).subquery("period")
+    days = _engagement_statement(filters, rows).subquery("days")
+    period_names = [column.name for column in period.c]
+    day_names = ["day", "active_learners", *ENGAGEMENT_SUMS]
+
+    def blank(name):
+        return sa.cast(sa.null(), sa.Date if name == "day" else sa.Float if name == "percent_sum" else sa.Integer)
+
+    both = sa.union_all(  # the day part's columns prefixed: both parts have sums of the same names
+        sa.select(
+            sa.literal("period").label("part"),
+            *(blank(name).label(f"of_day_{name}") for name in day_names),
+            *(period.c[name] for name in period_names),
+        ),
+        sa.select(
+            sa.literal("day").label("part"),
+            *(days.c[name].label(f"of_day_{name}") for name in day_names),
+            *(blank(name).label(name) for name in period_names),
+        ),
+    )
+    found = db.session.execute(both, bind_arguments={"mapper": AnalyticsDay}).all()
+    day_rows = [
+        SimpleNamespace(**{name: getattr(row, f"of_day_{name}") for name in day_names})
+        for row in found
+        if row.part == "day"
+    ]
+    return next(row for row in found if row.part == "period"), day_rows
 
 
 def _engagement_days(filters, rows):
@@ -1071,7 +1122,13 @@ def course_figures(course_id, filters, actor=current_actor):
         at_risk_days=filters.at_risk_days,
         now=filters.now,
     )
-    figures = overview(narrowed, audience)
+    period_row, day_rows = _period_and_days(narrowed, audience)
+    figures = {
+        "period": narrowed.period(),
+        "filters": narrowed.echo(),
+        **snapshot(narrowed, audience),
+        **_period_figures_of(period_row),
+    }
     in_reach = _classes_in_reach(audience, _reachable_branches(audience))  # a branch manager: their classes only
     now, period = _group_figures(narrowed, audience, {"class": Groups(student_classes(), "class_id", in_reach)})[
         "class"
@@ -1081,5 +1138,5 @@ def course_figures(course_id, filters, actor=current_actor):
         "course": {"id": course.id, "title": course.title},
         **figures,
         "classes": _group_rows(now, period, labels, "class_id"),
-        "days": engagement(narrowed, audience)["days"],
+        "days": _engagement_days(narrowed, day_rows)["days"],
     }
