@@ -95,6 +95,54 @@ class Audience:
             ),
         )
 
+    def day_rows_by_person(self):
+        """`day_rows()` read through the people: for a teacher, the rows of their people (one `IN` over the union
+        of who they are, that SQLite drives from `ix_analytics_days_user_day` in person order, so that the figures
+        group by person without sorting) that are sign-ins or course rows of a visible enrollment. The same rows as
+        `day_rows()` whenever the read model matches its sources: a course row of a taught course belongs to a
+        learner of it, unless their enrollment was deleted behind the read model's back (then a rebuild removes
+        the row too)."""
+        if self.teacher_id is None:
+            return self.day_rows()
+        return sa.and_(
+            AnalyticsDay.user_id.in_(self._people_ids()),
+            sa.or_(
+                AnalyticsDay.course_id == NO_COURSE,
+                self.enrollments(AnalyticsDay.user_id, AnalyticsDay.course_id),
+            ),
+        )
+
+    def day_row_parts(self):
+        """`day_rows()` as disjoint conditions (their OR is `day_rows()`), each one that an index serves: for a
+        teacher, the rows of the courses they teach; the other course rows of the people they reach otherwise
+        (their classes' students, their branches' members); the sign-ins (course 0) of all their people."""
+        if self.teacher_id is None:
+            return [self.day_rows()]
+        a = AnalyticsDay
+        taught = courses_taught_by(self.teacher_id)
+        parts = [a.course_id.in_(taught)]
+        people_parts = self._people_parts(a.user_id)
+        if people_parts:
+            parts.append(sa.and_(a.course_id != NO_COURSE, a.course_id.not_in(taught), sa.or_(*people_parts)))
+        # one `IN` over the union of who their people are, that the planner drives from `ix_analytics_days_user_day`
+        parts.append(sa.and_(a.course_id == NO_COURSE, a.user_id.in_(self._people_ids())))
+        return parts
+
+    def _people_ids(self):
+        """A select of the ids of the audience's people (not everyone): the union of each kind of reach."""
+        parts = []
+        if self.branch_ids:
+            parts.append(people_of(self.branch_ids))
+        if self.class_ids:
+            parts.append(students_of_classes(self.class_ids))
+        if self.learner_id is not None:
+            parts.append(sa.select(sa.literal(self.learner_id)))
+        if self.teacher_id is not None:
+            parts.append(
+                sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id.in_(courses_taught_by(self.teacher_id)))
+            )
+        return parts[0] if len(parts) == 1 else sa.union(*parts)
+
 
 def audience_of(actor=current_actor):
     """Who `actor` sees in the analytics: built on its scope (the branches it manages, the classes it teaches)

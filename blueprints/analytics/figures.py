@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from app.api.listing import ListSpec, parse_list_query, run_list_query
+from app.api.listing import ListSpec, Page, apply_list_query, parse_list_query, run_list_query
 from app.api.types import MAX_ID
 from app.errors import BadRequest, NotFound
 from app.extensions import db
@@ -20,6 +20,7 @@ from app.security.actor import current_actor
 from app.tenancy.models import utcnow
 from blueprints.analytics.audience import Audience
 from blueprints.analytics.models import (
+    ACTIVE_ENROLLMENT,
     ALL_COURSES,
     NO_COURSE,
     OPEN_ENROLLMENT,
@@ -188,13 +189,14 @@ def _enrollment_conditions(filters, audience, user_id=LearnerCourse.user_id, cou
     return conditions
 
 
-def _day_conditions(filters, audience, since):
+def _day_conditions(filters, audience, since, by_person=False):
     """Day rows of the audience from `since` to the period's end, narrowed by the filters (a course: its rows,
-    and the sign-ins of the people enrolled in it)."""
+    and the sign-ins of the people enrolled in it). `by_person`: the audience's rows read through its people
+    (`Audience.day_rows_by_person`)."""
     conditions = [
         AnalyticsDay.day >= since,
         AnalyticsDay.day <= filters.date_to,
-        audience.day_rows(),
+        audience.day_rows_by_person() if by_person else audience.day_rows(),
         *_person_filters(filters, AnalyticsDay.user_id),
     ]
     if filters.course_id is not None:
@@ -202,7 +204,9 @@ def _day_conditions(filters, audience, since):
         conditions.append(
             sa.or_(
                 AnalyticsDay.course_id == filters.course_id,
-                sa.and_(AnalyticsDay.course_id == NO_COURSE, AnalyticsDay.user_id.in_(enrolled)),
+                # `+ 0`: the sign-ins of the people enrolled, looked up per person (`ix_analytics_days_user_day`)
+                # rather than every sign-in of the period filtered by the people
+                sa.and_(AnalyticsDay.course_id + 0 == NO_COURSE, AnalyticsDay.user_id.in_(enrolled)),
             )
         )
     return conditions
@@ -224,6 +228,27 @@ def _snapshot_columns(filters):
     )
     risk = sa.case((overdue, 2), (inactive, 1), else_=0)
     columns = {
+        "progress_sum": sa.func.sum(progress),
+        "progress_count": sa.func.count(items.c.item_count),  # the enrollments `progress` is not null for
+        # at risk: the same as `risk > 0`, in one test per row
+        "at_risk_count": sa.func.coalesce(
+            sa.func.sum(
+                sa.case(
+                    (
+                        sa.and_(
+                            not_completed,
+                            sa.or_(
+                                lc.due_at < filters.now,
+                                lc.last_activity_at < filters.now - timedelta(days=filters.at_risk_days),
+                            ),
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+            0,
+        ),
         "learners": sa.func.count(sa.distinct(lc.user_id)),
         "enrollments": sa.func.count(lc.enrollment_id),
         "completed": sa.func.count(lc.completed_at),
@@ -247,38 +272,79 @@ def _active_enrollments(filters, audience, items, *columns):
     )
 
 
-def _did_something():
+def _did_something(rows=AnalyticsDay.__table__):
     """A day row of something the learner did: a sign-in, an item, time, an attempt, a completion. Being
-    enrolled (by a teacher, a class or an import) is not activity."""
-    a = AnalyticsDay
-    return sa.or_(a.sign_ins > 0, a.items_completed > 0, a.seconds > 0, a.attempts > 0, a.completions > 0)
+    enrolled (by a teacher, a class or an import) is not activity. `rows`: `analytics_days` or `_day_rows`."""
+    c = rows.c
+    return sa.or_(c.sign_ins > 0, c.items_completed > 0, c.seconds > 0, c.attempts > 0, c.completions > 0)
 
 
+# the period's sums: {figure: column of `analytics_days`}
 PERIOD_SUMS = {
-    "sign_ins": AnalyticsDay.sign_ins,
-    "enrollments": AnalyticsDay.enrollments,
-    "completions": AnalyticsDay.completions,
-    "items_completed": AnalyticsDay.items_completed,
-    "seconds_spent": AnalyticsDay.seconds,
-    "attempts": AnalyticsDay.attempts,
-    "graded_attempts": AnalyticsDay.graded_attempts,
-    "percent_sum": AnalyticsDay.percent_sum,
-    "passed_attempts": AnalyticsDay.passed_attempts,
+    "sign_ins": "sign_ins",
+    "enrollments": "enrollments",
+    "completions": "completions",
+    "items_completed": "items_completed",
+    "seconds_spent": "seconds",
+    "attempts": "attempts",
+    "graded_attempts": "graded_attempts",
+    "percent_sum": "percent_sum",
+    "passed_attempts": "passed_attempts",
 }
 
 
-def _period_statement(filters, audience):
+def _database():
+    """The kind of the tenant's database ("sqlite", "postgresql"): a few statements are written for its planner."""
+    return db.session.get_bind(mapper=AnalyticsDay).dialect.name
+
+
+def _day_rows(filters, audience, since, name=None):
+    """The day rows of `_day_conditions` as a subquery; on PostgreSQL read in disjoint parts (`UNION ALL`) that
+    each can read from one index: with a course filter, the course's rows (`ix_analytics_days_course_day`) and the
+    sign-ins of the people enrolled in it (`ix_analytics_days_user_day`); for a teacher, the rows of the courses
+    they teach, the other course rows of their students, and their people's sign-ins (`Audience.day_row_parts`).
+    Read as one OR, PostgreSQL scans every row of the period and filters it."""
+    a = AnalyticsDay
+    if _database() == "sqlite":
+        # SQLite reads the one condition from the indexes already (the course filter's sign-ins and a teacher's
+        # rows through the people, in person order); a UNION would only add a sort before the grouping
+        return _named(sa.select(a).where(*_day_conditions(filters, audience, since, by_person=True)), name)
+    common = [a.day >= since, a.day <= filters.date_to, *_person_filters(filters, a.user_id)]
+    if filters.course_id is not None:
+        enrolled = sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id == filters.course_id)
+        visible = audience.day_rows()
+        parts = [
+            [a.course_id == filters.course_id, visible],
+            [a.course_id == NO_COURSE, a.user_id.in_(enrolled), visible],
+        ]
+    else:
+        parts = [[part] for part in audience.day_row_parts()]
+    selects = [sa.select(a).where(*common, *part) for part in parts]
+    return _named(selects[0] if len(selects) == 1 else sa.union_all(*selects), name)
+
+
+def _named(rows, name):
+    """`rows` as a subquery, or as the CTE `name` (read by two parts of one statement, once)."""
+    return rows.subquery("day_rows") if name is None else rows.cte(name)
+
+
+def _period_statement(filters, audience, rows=None):
     """One statement: per person their sums in the period and their last active day (rows from the earliest
     window's start), then the totals and how many people were active since each window's start. Grouping by
     person once costs less than a count(DISTINCT) per window."""
-    in_period = AnalyticsDay.day >= filters.date_from
+    since = _earliest_day(filters)
+    rows = _day_rows(filters, audience, since) if rows is None else rows
+    in_period = rows.c.day >= filters.date_from
+
+    def in_the_period(column):  # every row read is in the period when it starts at the earliest window's start
+        return column if filters.date_from <= since else sa.case((in_period, column), else_=0)
+
     per_person = (
         sa.select(
-            *(sa.func.sum(sa.case((in_period, column), else_=0)).label(name) for name, column in PERIOD_SUMS.items()),
-            sa.func.max(sa.case((_did_something(), AnalyticsDay.day))).label("last_day"),
+            *(sa.func.sum(in_the_period(rows.c[column])).label(name) for name, column in PERIOD_SUMS.items()),
+            sa.func.max(sa.case((_did_something(rows), rows.c.day))).label("last_day"),
         )
-        .where(*_day_conditions(filters, audience, _earliest_day(filters)))
-        .group_by(AnalyticsDay.user_id)
+        .group_by(rows.c.user_id)
         .subquery()
     )
     windows = _windows(filters)
@@ -515,7 +581,13 @@ def period_figures(filters, audience):
     if _organization_wide(filters, audience) and filters.course_id is None and _ends_today(filters):
         row = _period_of_everyone(filters)
     else:
-        row = db.session.execute(_period_statement(filters, audience)).one()
+        # a UNION of day rows carries no entity the session could route by
+        row = db.session.execute(_period_statement(filters, audience), bind_arguments={"mapper": AnalyticsDay}).one()
+    return _period_figures_of(row)
+
+
+def _period_figures_of(row):
+    """`period_figures` of the period statement's row."""
     return {
         "active_learners": {
             "day": int(row.active_day),
@@ -549,7 +621,6 @@ def overview(filters, audience):
 def engagement(filters, audience):
     """Per day of the period (zeros included): active learners and the sums of the day (one statement; everyone
     without a course: the (day, course) roll-up)."""
-    a = AnalyticsDay
     if _organization_wide(filters, audience) and filters.course_id is None:
         cd = AnalyticsCourseDay
         rows = db.session.execute(
@@ -568,20 +639,59 @@ def engagement(filters, audience):
         ).all()
         return _engagement_days(filters, rows)
     rows = db.session.execute(
-        sa.select(
-            a.day,
-            sa.func.count(sa.distinct(sa.case((_did_something(), a.user_id)))).label("active_learners"),
-            sa.func.sum(a.sign_ins).label("sign_ins"),
-            sa.func.sum(a.enrollments).label("enrollments"),
-            sa.func.sum(a.completions).label("completions"),
-            sa.func.sum(a.items_completed).label("items_completed"),
-            sa.func.sum(a.seconds).label("seconds"),
-            sa.func.sum(a.attempts).label("attempts"),
-        )
-        .where(*_day_conditions(filters, audience, filters.date_from))
-        .group_by(a.day)
+        _engagement_statement(filters, _day_rows(filters, audience, filters.date_from)),
+        bind_arguments={"mapper": AnalyticsDay},
     ).all()
     return _engagement_days(filters, rows)
+
+
+ENGAGEMENT_SUMS = ("sign_ins", "enrollments", "completions", "items_completed", "seconds", "attempts")
+
+
+def _engagement_statement(filters, rows):
+    """Per day of the period in `rows` (day rows): the distinct people active and the day's sums."""
+    return (
+        sa.select(
+            rows.c.day.label("day"),
+            sa.func.count(sa.distinct(sa.case((_did_something(rows), rows.c.user_id)))).label("active_learners"),
+            *(sa.func.sum(rows.c[name]).label(name) for name in ENGAGEMENT_SUMS),
+        )
+        .where(rows.c.day >= filters.date_from)
+        .group_by(rows.c.day)
+    )
+
+
+def _period_and_days(filters, audience):
+    """`period_figures`' row and `engagement`'s day rows from one read of the day rows (a CTE that both parts of a
+    `UNION ALL` read: a course's analytics needs both, over the same rows): (period row, [day rows])."""
+    rows = _day_rows(filters, audience, _earliest_day(filters), name="course_day_rows")
+    period = _period_statement(filters, audience, rows).subquery("period")
+    days = _engagement_statement(filters, rows).subquery("days")
+    period_names = [column.name for column in period.c]
+    day_names = ["day", "active_learners", *ENGAGEMENT_SUMS]
+
+    def blank(name):
+        return sa.cast(sa.null(), sa.Date if name == "day" else sa.Float if name == "percent_sum" else sa.Integer)
+
+    both = sa.union_all(  # the day part's columns prefixed: both parts have sums of the same names
+        sa.select(
+            sa.literal("period").label("part"),
+            *(blank(name).label(f"of_day_{name}") for name in day_names),
+            *(period.c[name] for name in period_names),
+        ),
+        sa.select(
+            sa.literal("day").label("part"),
+            *(days.c[name].label(f"of_day_{name}") for name in day_names),
+            *(blank(name).label(name) for name in period_names),
+        ),
+    )
+    found = db.session.execute(both, bind_arguments={"mapper": AnalyticsDay}).all()
+    day_rows = [
+        SimpleNamespace(**{name: getattr(row, f"of_day_{name}") for name in day_names})
+        for row in found
+        if row.part == "day"
+    ]
+    return next(row for row in found if row.part == "period"), day_rows
 
 
 def _engagement_days(filters, rows):
@@ -624,7 +734,10 @@ def learners(filters, audience, args):
         tiebreaker=LearnerCourse.user_id,
     )
     query = parse_list_query({key: value for key, value in args.items() if key != "figure"}, spec)
-    page = run_list_query(db.session, stmt, query, spec, rows=True)
+    if _people_rows_answer(filters, audience, figure, query):
+        page = _page_of_people(filters, audience, figure, query, stmt, spec)
+    else:
+        page = run_list_query(db.session, stmt, query, spec, rows=True)
     contacts = contacts_of([row.user_id for row in page.items])
     reasons = {2: "overdue", 1: "inactive"}
     return {
@@ -647,6 +760,52 @@ def learners(filters, audience, args):
         ],
         "meta": page.meta,
     }
+
+
+# the drill-down's sorts that a person's `AnalyticsPerson` row holds, and the figures it can tell
+PERSON_SORTS = {
+    "user_id": AnalyticsPerson.user_id,
+    "enrollments": AnalyticsPerson.active_enrollments,
+    "last_activity_at": AnalyticsPerson.last_activity_at,
+}
+PERSON_FIGURES = ("all", "overdue", "at_risk")
+
+
+def _people_rows_answer(filters, audience, figure, query):
+    """Whether the people's roll-up rows can choose the page: their figures are over all of a person's active
+    enrollments, which is what the audience sees of them unless it is a teacher's (their courses only) or the
+    list is about one course."""
+    return (
+        audience.teacher_id is None
+        and filters.course_id is None
+        and figure in PERSON_FIGURES
+        and all(name in PERSON_SORTS for name, _descending in query.order)
+    )
+
+
+def _page_of_people(filters, audience, figure, query, stmt, spec):
+    """The drill-down's page chosen from the people's rows (`analytics_people`: overdue is `open_due_at` before
+    now, inactive `open_activity_at` before the at-risk days, ordered by their own columns), then the figures of
+    those people only from their enrollments (`stmt`, the per-person statement, in the same order); the total
+    is a count of the same rows (two statements instead of two passes over every active enrollment)."""
+    p = AnalyticsPerson
+    where = [p.active_enrollments > 0, audience.people(p.user_id), *_person_filters(filters, p.user_id)]
+    overdue = p.open_due_at < filters.now
+    if figure == "overdue":
+        where.append(overdue)
+    elif figure == "at_risk":
+        where.append(sa.or_(overdue, p.open_activity_at < filters.now - timedelta(days=filters.at_risk_days)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(p).where(*where))
+    order = [PERSON_SORTS[name].desc() if descending else PERSON_SORTS[name].asc() for name, descending in query.order]
+    chosen = (
+        sa.select(p.user_id)
+        .where(*where)
+        .order_by(*order, p.user_id.asc())
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+    )
+    items = db.session.execute(apply_list_query(stmt.where(LearnerCourse.user_id.in_(chosen)), query, spec)).all()
+    return Page(items=list(items), page=query.page, per_page=query.per_page, total=total)
 
 
 def _for_figure(stmt, figure, filters, audience, columns):
@@ -788,37 +947,106 @@ def assessments(filters, audience):
     }
 
 
-def _group_figures(filters, audience, groups, key, allowed):
-    """Per group (`groups`: a select of (key, user_id)): learners, completion rate, average progress, overdue,
-    at risk (now) and the period's average score; two statements."""
-    members = groups.subquery()
-    group_id = members.c[key]
+@dataclass(frozen=True)
+class Groups:
+    """One kind of group of `performance`: `members`, a select of (`key`, user_id); `allowed`, a condition on
+    the group id column (None: every group)."""
+
+    members: object
+    key: str
+    allowed: object = None
+
+
+def _people_now(filters, audience):
+    """Per person of the audience with an active enrollment in it: enrollments, completed, overdue, at risk, and
+    the sum and count of the progress of those in courses with items (a CTE: one pass over the active enrollments
+    in person order, read from the index `ix_analytics_enrollments_active_person` alone)."""
+    lc = LearnerCourse
     items, columns = _snapshot_columns(filters)
-    names = ("learners", "enrollments", "completed", "overdue", "average_progress", "at_risk")
-    stmt = _active_enrollments(filters, audience, items, group_id, *(columns[name].label(name) for name in names))
-    stmt = stmt.join(members, members.c.user_id == LearnerCourse.user_id).group_by(group_id)
-    a = AnalyticsDay
-    scores = (
+    return (
         sa.select(
-            group_id,
+            lc.user_id.label("user_id"),
+            *(columns[name].label(name) for name in PERSON_NOW),
+        )
+        .select_from(lc)
+        .outerjoin(items, items.c.course_id == lc.course_id)
+        .where(sa.text(ACTIVE_ENROLLMENT), *_enrollment_conditions(filters, audience))
+        .group_by(lc.user_id)
+        .cte("people_now")
+    )
+
+
+PERSON_NOW = ("enrollments", "completed", "overdue", "at_risk_count", "progress_sum", "progress_count")
+
+
+def _people_scores(filters, audience):
+    """Per person of the audience, their graded attempts in the period and the sum of their percents (a CTE over
+    the day rows with graded attempts, `ix_analytics_days_graded`)."""
+    a = AnalyticsDay
+    return (
+        sa.select(
+            a.user_id.label("user_id"),
             sa.func.sum(a.graded_attempts).label("graded"),
             sa.func.sum(a.percent_sum).label("percent_sum"),
         )
-        .join(members, members.c.user_id == a.user_id)
-        # only the day rows with a graded attempt (a few percent of them) reach the join with the members
         .where(
             a.course_id != NO_COURSE,
             a.graded_attempts > GRADED_NONE,
+            *_course_filter(filters, a.course_id),  # graded rows are course rows: the course's, with a filter
             *_day_conditions(filters, audience, filters.date_from),
         )
-        .group_by(group_id)
+        .group_by(a.user_id)
+        .cte("people_scores")
     )
-    if allowed is not None:  # a condition on the group's id column
-        stmt = stmt.where(allowed(group_id))
-        scores = scores.where(allowed(group_id))
-    now = {row[0]: row for row in db.session.execute(stmt)}
-    period = {row[0]: row for row in db.session.execute(scores)}
-    return now, period
+
+
+def _per_group(kinds, people, *sums):
+    """One statement: per kind of group and group, the `sums` of `people` (a CTE of one row per person) over the
+    group's members; rows (kind, group_id, learners, *sums)."""
+    selects = []
+    for kind, groups in kinds.items():
+        members = groups.members.subquery()
+        group_id = members.c[groups.key]
+        stmt = (
+            sa.select(
+                sa.literal(kind).label("kind"),
+                group_id.label("group_id"),
+                sa.func.count().label("learners"),
+                *(sa.func.sum(people.c[name]).label(name) for name in sums),
+            )
+            # `+ 0`: no index on the person's row, so that SQLite reads each person once and looks their
+            # memberships up (the memberships' user id index) instead of scanning every membership
+            .select_from(people)
+            .join(members, members.c.user_id == people.c.user_id + 0)
+            .group_by(group_id)
+        )
+        if groups.allowed is not None:
+            stmt = stmt.where(groups.allowed(group_id))
+        selects.append(stmt)
+    return selects[0] if len(selects) == 1 else sa.union_all(*selects)
+
+
+def _group_figures(filters, audience, kinds):
+    """Per kind of group (`kinds`: {kind: Groups}) and group: learners, completion rate, average progress,
+    overdue, at risk (now) and the period's average score; two statements whatever the kinds. Each person's
+    figures are summed once (`_people_now`, `_people_scores`), then over the groups' members: a person counts in
+    every group they are a member of, with the audience's enrollments only. Answers {kind: (now, period)}."""
+    found = {kind: ({}, {}) for kind in kinds}
+    # a UNION carries no entity the session could route by: the read model's database, like its tables
+    on_read_model = {"bind_arguments": {"mapper": LearnerCourse}}
+    for row in db.session.execute(_per_group(kinds, _people_now(filters, audience), *PERSON_NOW), **on_read_model):
+        found[row.kind][0][row.group_id] = SimpleNamespace(
+            learners=row.learners,
+            enrollments=int(row.enrollments),
+            completed=int(row.completed),
+            overdue=int(row.overdue),
+            at_risk=int(row.at_risk_count),
+            average_progress=None if not row.progress_count else float(row.progress_sum) / int(row.progress_count),
+        )
+    scores = _per_group(kinds, _people_scores(filters, audience), "graded", "percent_sum")
+    for row in db.session.execute(scores, **on_read_model):
+        found[row.kind][1][row.group_id] = row
+    return found
 
 
 def _group_rows(now, period, labels, key):
@@ -854,11 +1082,17 @@ def performance(filters, audience):
     (and of their classes' branches); every row counts only the audience's enrollments (six statements)."""
     branch_ids = _reachable_branches(audience)
     in_branches = None if branch_ids is None else (lambda group_id: group_id.in_(branch_ids or [-1]))
-    now, period = _group_figures(filters, audience, branch_members(branch_ids), "branch_id", in_branches)
-    branches = _group_rows(now, period, branch_names(set(now) | set(period)), "branch_id")
-    now, period = _group_figures(
-        filters, audience, student_classes(), "class_id", _classes_in_reach(audience, branch_ids)
+    found = _group_figures(
+        filters,
+        audience,
+        {
+            "branch": Groups(branch_members(branch_ids), "branch_id", in_branches),
+            "class": Groups(student_classes(), "class_id", _classes_in_reach(audience, branch_ids)),
+        },
     )
+    now, period = found["branch"]
+    branches = _group_rows(now, period, branch_names(set(now) | set(period)), "branch_id")
+    now, period = found["class"]
     labels = {class_id: name for class_id, (name, _branch) in class_names(set(now) | set(period)).items()}
     classes = _group_rows(now, period, labels, "class_id")
     return {"period": filters.period(), "filters": filters.echo(), "branches": branches, "classes": classes}
@@ -888,13 +1122,21 @@ def course_figures(course_id, filters, actor=current_actor):
         at_risk_days=filters.at_risk_days,
         now=filters.now,
     )
-    figures = overview(narrowed, audience)
+    period_row, day_rows = _period_and_days(narrowed, audience)
+    figures = {
+        "period": narrowed.period(),
+        "filters": narrowed.echo(),
+        **snapshot(narrowed, audience),
+        **_period_figures_of(period_row),
+    }
     in_reach = _classes_in_reach(audience, _reachable_branches(audience))  # a branch manager: their classes only
-    now, period = _group_figures(narrowed, audience, student_classes(), "class_id", in_reach)
+    now, period = _group_figures(narrowed, audience, {"class": Groups(student_classes(), "class_id", in_reach)})[
+        "class"
+    ]
     labels = {class_id: name for class_id, (name, _branch) in class_names(set(now) | set(period)).items()}
     return {
         "course": {"id": course.id, "title": course.title},
         **figures,
         "classes": _group_rows(now, period, labels, "class_id"),
-        "days": engagement(narrowed, audience)["days"],
+        "days": _engagement_days(narrowed, day_rows)["days"],
     }

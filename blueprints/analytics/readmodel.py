@@ -104,11 +104,13 @@ def _execute(statement, params):
     return execute_in_tenant(statement, params)
 
 
-def _adding_upsert_of(table, keys, dialect, latest=()):
+def _adding_upsert_of(table, keys, dialect, latest=(), recounted=()):
     """Insert the row or, when its key exists, add its values to the row's (the columns in `latest`: keep the
-    later of both, none counting as earlier): the roll-ups' change, commutative between concurrent deliveries."""
+    later of both, none counting as earlier): the roll-ups' change, commutative between concurrent deliveries.
+    The columns in `recounted` are neither inserted nor changed here (another statement recomputes them)."""
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    stmt = insert(table).values({column.name: sa.bindparam(column.name) for column in table.c})
+    columns = [column for column in table.c if column.name not in recounted]
+    stmt = insert(table).values({column.name: sa.bindparam(column.name) for column in columns})
 
     def combined(column):
         new = stmt.excluded[column.name]
@@ -117,7 +119,7 @@ def _adding_upsert_of(table, keys, dialect, latest=()):
         return column + new
 
     return stmt.on_conflict_do_update(
-        index_elements=keys, set_={column.name: combined(column) for column in table.c if column.name not in keys}
+        index_elements=keys, set_={column.name: combined(column) for column in columns if column.name not in keys}
     )
 
 
@@ -136,6 +138,21 @@ def _upsert_of(table, keys, dialect):
     )
 
 
+# `AnalyticsPerson`'s figures of the person's active enrollments, recomputed from their `LearnerCourse` rows
+PERSON_ENROLLMENT_FIGURES = ("last_activity_at", "open_due_at", "open_activity_at")
+
+
+def _person_enrollment_figures(learners):
+    """{column: (aggregate, *conditions)} over one person's (or, grouped, each person's) `LearnerCourse` rows."""
+    active = learners.c.active.is_(True)
+    still_open = learners.c.completed_at.is_(None)
+    return {
+        "last_activity_at": (sa.func.max(learners.c.last_activity_at), active),
+        "open_due_at": (sa.func.min(learners.c.due_at), active, still_open),
+        "open_activity_at": (sa.func.min(learners.c.last_activity_at), active, still_open),
+    }
+
+
 @cache
 def _statements(dialect):
     """The refreshes' statements, built once per database kind (their construction cost more than running them)."""
@@ -146,6 +163,8 @@ def _statements(dialect):
     course_id, user_id = sa.bindparam("course_id", type_=sa.Integer), sa.bindparam("user_id", type_=sa.Integer)
     start, end = sa.bindparam("start", type_=sa.DateTime), sa.bindparam("end", type_=sa.DateTime)
     day = sa.bindparam("day", type_=sa.Date)
+    # an UPDATE of `analytics_people` would take a `user_id` parameter for a new value of its column
+    person_id = sa.bindparam("person_id", type_=sa.Integer)
     graded = attempts.c.status == AttemptStatus.GRADED
     counted = sa.and_(
         attempts.c.user_id == user_id,
@@ -171,7 +190,12 @@ def _statements(dialect):
         lock=sa.text("SELECT pg_advisory_xact_lock(:user_id, :course_id), pg_advisory_xact_lock(:user_id, 0)"),
         lock_person=sa.text("SELECT pg_advisory_xact_lock(:user_id, 0)"),
         old_enrollment=sa.select(
-            learners.c.active, learners.c.completed_at, learners.c.items_completed, learners.c.seconds_spent
+            learners.c.active,
+            learners.c.completed_at,
+            learners.c.items_completed,
+            learners.c.seconds_spent,
+            learners.c.due_at,
+            learners.c.last_activity_at,
         ).where(learners.c.course_id == course_id, learners.c.user_id == user_id),
         old_day=sa.select(*(days.c[name] for name in DAY_COUNTS)).where(
             days.c.day == day, days.c.user_id == user_id, days.c.course_id == course_id
@@ -184,7 +208,17 @@ def _statements(dialect):
             course_days.c.course_id == course_id,
             *(course_days.c[name] == 0 for name in (*INTEGER_DAY_COUNTS, "active_learners")),
         ),
-        add_person=_adding_upsert_of(people, ["user_id"], dialect, latest=("last_active_day",)),
+        add_person=_adding_upsert_of(
+            people, ["user_id"], dialect, latest=("last_active_day",), recounted=PERSON_ENROLLMENT_FIGURES
+        ),
+        recount_person=sa.update(people)
+        .where(people.c.user_id == person_id)
+        .values(
+            {
+                name: sa.select(figure).where(learners.c.user_id == person_id, *where).scalar_subquery()
+                for name, (figure, *where) in _person_enrollment_figures(learners).items()
+            }
+        ),
         active_rows_of_day=sa.select(sa.func.count()).where(
             days.c.user_id == user_id, days.c.day == day, _activity(days)
         ),
@@ -285,6 +319,8 @@ def refresh_enrollment(course_id, user_id):
     if enrollment is None:
         _execute(statements.forget_enrollment, key)
         _roll_up_enrollment(statements, key, old, None)
+        if old is not None:
+            _execute(statements.recount_person, {"person_id": user_id})
         return None
     (eid, class_id, status, enrolled_at, due_at, completed_at, seconds, reported_at, items_done, last_item) = enrollment
     attempt_count, graded_count, best_percent, last_submitted = _execute(statements.attempts, key).one()
@@ -308,7 +344,14 @@ def refresh_enrollment(course_id, user_id):
     }
     _execute(statements.upsert_enrollment, row)
     _roll_up_enrollment(statements, key, old, row)
+    if old is None or _person_figures_of(old._mapping) != _person_figures_of(row):
+        _execute(statements.recount_person, {"person_id": user_id})
     return EnrollmentState(eid, enrolled_at, completed_at)
+
+
+def _person_figures_of(enrollment):
+    """What of an enrollment's row its person's `PERSON_ENROLLMENT_FIGURES` depend on."""
+    return tuple(enrollment[name] for name in ("active", "completed_at", "due_at", "last_activity_at"))
 
 
 def _course_share(active, completed_at, items_completed, seconds_spent):
@@ -322,7 +365,7 @@ def _course_share(active, completed_at, items_completed, seconds_spent):
 def _roll_up_enrollment(statements, key, old, new):
     """Add the change of one enrollment's row (old -> new, either may be none) to its course's and its person's
     roll-ups: nothing when it did not change (a redelivery)."""
-    before = _course_share(*old) if old is not None else (0, 0, 0, 0)
+    before = _course_share(*old[:4]) if old is not None else (0, 0, 0, 0)
     after = (
         _course_share(new["active"], new["completed_at"], new["items_completed"], new["seconds_spent"])
         if new is not None
@@ -610,21 +653,38 @@ def _insert_roll_ups(session):
             ["course_id", "enrollments", "completed", "progress_items", "seconds"], per_course
         )
     )
+    person_figures = _person_enrollment_figures(learners)
     sources = sa.union_all(
         sa.select(
             learners.c.user_id.label("user_id"),
             sa.func.count().label("enrolled"),
             sa.cast(sa.null(), sa.Date).label("last_day"),
+            *(
+                figure.filter(*where[1:]).label(name) if where[1:] else figure.label(name)
+                for name, (figure, *where) in person_figures.items()
+            ),
         )
         .where(is_active)
         .group_by(learners.c.user_id),
-        sa.select(days.c.user_id, sa.literal(0), sa.func.max(days.c.day)).where(active).group_by(days.c.user_id),
+        sa.select(
+            days.c.user_id,
+            sa.literal(0),
+            sa.func.max(days.c.day),
+            *(sa.cast(sa.null(), sa.DateTime) for _name in person_figures),
+        )
+        .where(active)
+        .group_by(days.c.user_id),
     ).subquery("source")
     per_person = sa.select(
-        sources.c.user_id, sa.func.sum(sources.c.enrolled), sa.func.max(sources.c.last_day)
+        sources.c.user_id,
+        sa.func.sum(sources.c.enrolled),
+        sa.func.max(sources.c.last_day),
+        *(sa.func.max(sources.c[name]) for name in person_figures),  # one source has them, the other none
     ).group_by(sources.c.user_id)
     session.execute(
-        sa.insert(AnalyticsPerson).from_select(["user_id", "active_enrollments", "last_active_day"], per_person)
+        sa.insert(AnalyticsPerson).from_select(
+            ["user_id", "active_enrollments", "last_active_day", *person_figures], per_person
+        )
     )
 
 

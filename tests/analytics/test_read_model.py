@@ -20,7 +20,9 @@ from blueprints.auth.models import SignIn
 from tests.conftest import make_user, run_jobs
 from tests.support.analytics import (
     differences,
+    expected_person_figures,
     expected_read_model,
+    person_figures,
     read_model,
     roll_ups,
     scenario,  # noqa: F401 (fixture)
@@ -43,6 +45,10 @@ def test_the_subscribers_keep_what_the_sources_say_and_a_rebuild_gives_the_same_
     assert len(enrollments) == 6 and len(days) > 15  # the scenario did what it says
     kept = roll_ups(app, tenant)  # what the subscribers' changes added up to
     assert all(kept.values())
+    # each person's latest activity and earliest open due date and activity, as the sources say
+    assert person_figures(kept["analytics_people"]) == expected_person_figures(expected_enrollments)
+    people_without_enrollments = [row for row in kept["analytics_people"].values() if not row["active_enrollments"]]
+    assert all(row["last_activity_at"] is row["open_due_at"] is None for row in people_without_enrollments)
 
     with tenant_context(tenant, app):  # a wrong row and a stray one: the rebuild replaces the tables
         db.session.execute(sa.update(LearnerCourse).values(items_completed=99))

@@ -187,6 +187,36 @@ def _expected_enrollments(conn):
     return expected
 
 
+def expected_person_figures(expected_enrollments):
+    """{user_id: {last_activity_at, open_due_at, open_activity_at}} of the people with an active enrollment, from
+    `expected_read_model`'s enrollments (direct SQL over the sources): the latest activity of their active
+    enrollments, the earliest due date and the earliest last activity of those not completed (None when none)."""
+    people = {}
+    for row in expected_enrollments.values():
+        if row["active"]:
+            people.setdefault(row["user_id"], []).append(row)
+    expected = {}
+    for user_id, rows in people.items():
+        still_open = [row for row in rows if row["completed_at"] is None]
+        due = [row["due_at"] for row in still_open if row["due_at"] is not None]
+        expected[user_id] = {
+            "last_activity_at": max(row["last_activity_at"] for row in rows),
+            "open_due_at": min(due, default=None),
+            "open_activity_at": min((row["last_activity_at"] for row in still_open), default=None),
+        }
+    return expected
+
+
+def person_figures(roll_up_rows):
+    """The same figures of `roll_ups(...)["analytics_people"]`, for the people with an active enrollment."""
+    names = ("last_activity_at", "open_due_at", "open_activity_at")
+    return {
+        user_id: {name: _moment(row[name]) for name in names}
+        for (user_id,), row in roll_up_rows.items()
+        if row["active_enrollments"] > 0
+    }
+
+
 # Per day column: its source's rows per (UTC day, user, course); `utc_day(x)` is rewritten for the database.
 DAY_SOURCES = {
     "sign_ins": "SELECT utc_day(created_at), user_id, 0, count(*) FROM sign_ins GROUP BY 1, 2",
