@@ -270,13 +270,12 @@ def run_analytics_benchmark():
 
 
 def run_announcement_benchmark():
-    """An announcement to 10 000 people: its in-app rows in under 10 s, SQLite and PostgreSQL, with notify's insert
-    as it is and as proposed. Each run saves its own bench-results/announcements-<backend>-<insert>.json."""
+    """An announcement to 10 000 people: its in-app rows in under 10 s, SQLite and PostgreSQL. Each run saves its
+    own bench-results/announcements-<backend>.json."""
     for backend in ("sqlite", "postgres"):
-        for insert in ("current", "executemany"):
-            command = [sys.executable, "-m", "scripts.bench_announcements", "--backend", backend, "--insert", insert]
-            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
-            print("\n".join(output[:-1]))
+        command = [sys.executable, "-m", "scripts.bench_announcements", "--backend", backend]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
+        print("\n".join(output[:-1]))
 
 
 def run_notification_mail_benchmark(out):
