@@ -128,6 +128,7 @@ def test_a_tampered_or_foreign_token_is_a_404_page_and_a_locked_type_stays_on(
         assert method("/notifications/unsubscribe/%00%ff", headers=host).status_code == 404
         other = make_tenant()  # the same token on another organization's site
         assert method(path, headers={"Host": tenant_host(other)}).status_code == 404
+        assert method(path, headers={"Host": tenant_host(None)}).status_code == 404  # the platform's own host: none
 
 
 def test_a_person_deactivated_before_the_job_ran_gets_no_email(app, tenant, mailbox):
