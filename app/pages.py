@@ -2,7 +2,9 @@
 
 from flask import render_template
 
+from app.errors import NotFound
 from app.extensions import htmx
+from app.tenancy.context import get_current_tenant
 
 
 def is_htmx():
@@ -15,3 +17,12 @@ def render_page(template, partial=None, **context):
     if partial and is_htmx():
         return render_template(partial, **context)
     return render_template(template, **context)
+
+
+def organizations_only(blueprint, message="No such page."):
+    """Pages of an organization's own: on the platform's host (no tenant) every route of `blueprint` is a 404."""
+
+    @blueprint.before_request
+    def _organizations_only():
+        if get_current_tenant() is None:
+            raise NotFound(message)

@@ -5,10 +5,9 @@ the learners behind a figure, one course's figures, and a learner's own progress
 from flask import Blueprint, render_template, request, url_for
 
 from app.errors import DomainError, NotFound
-from app.pages import render_page
+from app.pages import organizations_only, render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
-from app.tenancy.context import get_current_tenant
 from blueprints.analytics import charts, figures
 from blueprints.analytics.audience import Audience, audience_of
 from blueprints.analytics.choices import filter_choices
@@ -38,11 +37,8 @@ SORT_KEYS = ("enrollments", "completed", "overdue", "average_progress", "seconds
 DEFAULT_SORT = "-last_activity_at"
 
 
-@bp.before_request
-def _organizations_only():
-    """Analytics are an organization's: on the platform's own host there are none."""
-    if get_current_tenant() is None:
-        raise NotFound("No such page.")
+# Analytics are an organization's: the platform's host has none
+organizations_only(bp)
 
 
 def _filters_or_errors(args):

@@ -6,12 +6,11 @@ from datetime import UTC, datetime
 from flask import Blueprint, flash, redirect, request, url_for
 
 from app.api.listing import parse_list_query
-from app.errors import Conflict, DomainError, NotFound
+from app.errors import Conflict, DomainError
 from app.extensions import db
-from app.pages import render_page
+from app.pages import organizations_only, render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
-from app.tenancy.context import get_current_tenant
 from blueprints.notifications import announcements
 from blueprints.users.queries import contacts_of
 
@@ -27,11 +26,8 @@ AUDIENCE_LABELS = {
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-@bp.before_request
-def _organizations_only():
-    """Announcements are an organization's: on the platform's own host there are none."""
-    if get_current_tenant() is None:
-        raise NotFound("No such page.")
+# Announcements are an organization's: the platform's host has none
+organizations_only(bp)
 
 
 def _local(moment, zone):

@@ -61,11 +61,16 @@ class ChannelSettingSchema(ma.Schema):
     choices = ma.fields.List(ma.fields.String())
 
 
-class TypeSettingSchema(ma.Schema):
+class TypeFieldsSchema(ma.Schema):
+    """What both settings resources say of a notification type."""
+
     type = ma.fields.String()
     label = ma.fields.String()
     description = ma.fields.String()
     mandatory = ma.fields.Boolean()
+
+
+class TypeSettingSchema(TypeFieldsSchema):
     channels = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(ChannelSettingSchema))
 
 
@@ -96,11 +101,7 @@ class OrganizationChannelSchema(ma.Schema):
     choices = ma.fields.List(ma.fields.String())
 
 
-class OrganizationTypeSchema(ma.Schema):
-    type = ma.fields.String()
-    label = ma.fields.String()
-    description = ma.fields.String()
-    mandatory = ma.fields.Boolean()
+class OrganizationTypeSchema(TypeFieldsSchema):
     staff_only = ma.fields.Boolean()
     channels = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(OrganizationChannelSchema))
 

@@ -12,23 +12,19 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, StringField, TextAreaField
 
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.forms import apply_domain_error
-from app.pages import is_htmx
+from app.pages import is_htmx, organizations_only
 from app.security.headers import content_security_policy
 from app.security.principal import requires
-from app.tenancy.context import get_current_tenant
 from blueprints.notifications import template_editor
 
 bp = Blueprint("notification_template_pages", __name__, url_prefix="/notifications/templates")
 MANAGE = template_editor.MANAGE
 
 
-@bp.before_request
-def _organizations_only():
-    """Notification templates are an organization's: on the platform's own host there are none."""
-    if get_current_tenant() is None:
-        raise NotFound("No such page.")
+# Notification templates are an organization's: the platform's host has none
+organizations_only(bp)
 
 
 class TemplateForm(FlaskForm):

@@ -2,21 +2,16 @@
 
 from flask import Blueprint, render_template, request
 
-from app.errors import NotFound
 from app.extensions import csrf
+from app.pages import organizations_only
 from app.security.principal import public
-from app.tenancy.context import get_current_tenant
 from blueprints.notifications.unsubscribe import read_token, unsubscribe
 
 bp = Blueprint("notification_unsubscribe", __name__)
 
 
-@bp.before_request
-def _organizations_only():
-    """An unsubscribe link is an organization's: on the platform's own host there is none (its token names an
-    organization, and only that organization's host reads it)."""
-    if get_current_tenant() is None:
-        raise NotFound("This unsubscribe link is not valid.")
+# its token names an organization, and only that organization's host reads it: the platform's host has none
+organizations_only(bp, "This unsubscribe link is not valid.")
 
 
 @bp.get("/notifications/unsubscribe/<token>")

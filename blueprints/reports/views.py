@@ -7,10 +7,9 @@ from flask import Blueprint, flash, redirect, request, url_for
 from app.api.listing import parse_list_query
 from app.errors import DomainError, NotFound
 from app.extensions import db
-from app.pages import render_page
+from app.pages import organizations_only, render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
-from app.tenancy.context import get_current_tenant
 from app.tenancy.models import utcnow
 from blueprints.branches.queries import branch_choices
 from blueprints.classes.services import CLASS_LIST, list_classes
@@ -27,11 +26,8 @@ FILTERS = ("branch_id", "class_id", "course_id")
 CHOICE_LIMIT = 500
 
 
-@bp.before_request
-def _organizations_only():
-    """Reports are an organization's: on the platform's own host there are none."""
-    if get_current_tenant() is None:
-        raise NotFound("No such page.")
+# Reports are an organization's: the platform's host has none
+organizations_only(bp)
 
 
 # --- the form's pieces ----------------------------------------------------------------------------------
