@@ -118,3 +118,22 @@ def test_an_open_pages_bell_counts_up_without_a_reload(browser, live_server, app
     page.wait_for_url("**/notifications")
     assert page.locator("li.notification.unread").count() == 2
     page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("limits", [{"NOTIFICATIONS_STREAMS_PER_PROCESS": 0}, {"NOTIFICATIONS_STREAM_SECONDS": 1}])
+def test_a_full_server_or_an_ended_stream_is_no_error_on_the_page(browser, live_server, app, make_tenant, limits):
+    """A 204 (no room for a stream) and a stream that ended are how the bell is meant to work, not errors: the page
+    says nothing in the console (the SSE extension logged each) and its bell stays."""
+    tenant = make_tenant()
+    make_user(app, tenant, "student", email="sam@example.org")
+    with configured(app, **limits):
+        page = open_signed_in(browser, live_server, tenant, "sam@example.org", "/learn", 1280, 800)
+        errors = []
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.reload()
+        page.wait_for_function("() => document.querySelector('[sse-connect]') && window.htmx")
+        page.wait_for_timeout(2500)  # past the stream's end, and past the extension's first reconnect (0.5 s)
+        assert errors == []
+        expect(page.locator("#notification-bell a")).to_have_accessible_name("Notifications")
+        page.close()
