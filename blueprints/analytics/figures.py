@@ -959,8 +959,11 @@ class Groups:
 
 def _people_now(filters, audience):
     """Per person of the audience with an active enrollment in it: enrollments, completed, overdue, at risk, and
-    the sum and count of the progress of those in courses with items (a CTE: one pass over the active enrollments
-    in person order, read from the index `ix_analytics_enrollments_active_person` alone)."""
+    the sum and count of the progress of those in courses with items (a CTE). From the people's own rows when
+    those are what the audience sees of them (`_people_rows_hold_all`), else one pass over the active
+    enrollments in person order, read from the index `ix_analytics_enrollments_active_person` alone."""
+    if _people_rows_hold_all(filters, audience):
+        return _people_now_from_people(filters, audience)
     lc = LearnerCourse
     items, columns = _snapshot_columns(filters)
     return (
@@ -972,6 +975,47 @@ def _people_now(filters, audience):
         .outerjoin(items, items.c.course_id == lc.course_id)
         .where(sa.text(ACTIVE_ENROLLMENT), *_enrollment_conditions(filters, audience))
         .group_by(lc.user_id)
+        .cte("people_now")
+    )
+
+
+def _people_rows_hold_all(filters, audience):
+    """Whether a person's `AnalyticsPerson` row (their figures over all their active enrollments) is what the
+    audience sees of them: not for a teacher (their courses only), nor about one course."""
+    return audience.teacher_id is None and filters.course_id is None
+
+
+def _people_now_from_people(filters, audience):
+    """`_people_now` from the people's rows: enrollments, completed and the progress's sum and count as they
+    are kept; overdue and at risk, which depend on now, counted from the person's enrollments only for the
+    people whose earliest open due date or activity says they have any (`open_due_at`, `open_activity_at`)."""
+    p, lc = AnalyticsPerson, LearnerCourse
+    inactive_since = filters.now - timedelta(days=filters.at_risk_days)
+    overdue_now = p.open_due_at < filters.now
+    at_risk_now = sa.or_(overdue_now, p.open_activity_at < inactive_since)
+
+    def counted(*conditions):  # the person's open enrollments that are so (the per-person index, person first)
+        return (
+            sa.select(sa.func.count())
+            .select_from(lc)
+            .where(lc.user_id == p.user_id, sa.text(ACTIVE_ENROLLMENT), lc.completed_at.is_(None), *conditions)
+            .scalar_subquery()
+        )
+
+    return (
+        sa.select(
+            p.user_id.label("user_id"),
+            p.active_enrollments.label("enrollments"),
+            p.completed.label("completed"),
+            sa.case((overdue_now, counted(lc.due_at < filters.now)), else_=0).label("overdue"),
+            sa.case(
+                (at_risk_now, counted(sa.or_(lc.due_at < filters.now, lc.last_activity_at < inactive_since))),
+                else_=0,
+            ).label("at_risk_count"),
+            p.progress_sum.label("progress_sum"),
+            p.progress_count.label("progress_count"),
+        )
+        .where(p.active_enrollments > 0, audience.people(p.user_id), *_person_filters(filters, p.user_id))
         .cte("people_now")
     )
 
