@@ -986,36 +986,32 @@ def _people_rows_hold_all(filters, audience):
 
 
 def _people_now_from_people(filters, audience):
-    """`_people_now` from the people's rows: enrollments, completed and the progress's sum and count as they
-    are kept; overdue and at risk, which depend on now, counted from the person's enrollments only for the
-    people whose earliest open due date or activity says they have any (`open_due_at`, `open_activity_at`)."""
-    p, lc = AnalyticsPerson, LearnerCourse
-    inactive_since = filters.now - timedelta(days=filters.at_risk_days)
-    overdue_now = p.open_due_at < filters.now
-    at_risk_now = sa.or_(overdue_now, p.open_activity_at < inactive_since)
-
-    def counted(*conditions):  # the person's open enrollments that are so (the per-person index, person first)
-        return (
-            sa.select(sa.func.count())
-            .select_from(lc)
-            .where(lc.user_id == p.user_id, sa.text(ACTIVE_ENROLLMENT), lc.completed_at.is_(None), *conditions)
-            .scalar_subquery()
+    """`_people_now` with the person's completed enrollments and progress from their `AnalyticsPerson` row (kept
+    with their enrollments and their courses' items): the pass over the active enrollments counts only what
+    depends on now (overdue, at risk), without each course's item count; each person's row is then one lookup
+    by its key."""
+    lc, p = LearnerCourse, AnalyticsPerson
+    _items, columns = _snapshot_columns(filters)
+    counted = (
+        sa.select(
+            lc.user_id.label("user_id"),
+            *(columns[name].label(name) for name in ("enrollments", "overdue", "at_risk_count")),
         )
-
+        .where(sa.text(ACTIVE_ENROLLMENT), *_enrollment_conditions(filters, audience))
+        .group_by(lc.user_id)
+        .subquery("counted")
+    )
     return (
         sa.select(
-            p.user_id.label("user_id"),
-            p.active_enrollments.label("enrollments"),
+            counted.c.user_id,
+            counted.c.enrollments,
             p.completed.label("completed"),
-            sa.case((overdue_now, counted(lc.due_at < filters.now)), else_=0).label("overdue"),
-            sa.case(
-                (at_risk_now, counted(sa.or_(lc.due_at < filters.now, lc.last_activity_at < inactive_since))),
-                else_=0,
-            ).label("at_risk_count"),
+            counted.c.overdue,
+            counted.c.at_risk_count,
             p.progress_sum.label("progress_sum"),
             p.progress_count.label("progress_count"),
         )
-        .where(p.active_enrollments > 0, audience.people(p.user_id), *_person_filters(filters, p.user_id))
+        .join(p, p.user_id == counted.c.user_id)
         .cte("people_now")
     )
 
