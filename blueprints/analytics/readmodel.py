@@ -244,9 +244,6 @@ def _statements(dialect):
         recount_person=_recount_people(people, learners, person_id).where(people.c.user_id == person_id),
         # the people with an active enrollment in the course, after its items changed (their rows locked first
         # on PostgreSQL, so that the recount reads what a concurrent delivery of theirs committed)
-        learners_of_course=sa.select(learners.c.user_id).where(
-            learners.c.course_id == course_id, learners.c.active.is_(True)
-        ),
         lock_people_of_course=sa.select(people.c.user_id)
         .where(
             people.c.user_id.in_(
