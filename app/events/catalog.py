@@ -318,6 +318,20 @@ class CourseCompleted(Event):
 
 
 @define
+class CourseItemsChanged(Event):
+    """A course gained or lost content items: what counts for its learners' progress changed (the items' count is
+    every item of the course, published or not, so a new version or a move within the course is no change)."""
+
+    name = "course.items_changed"
+    emitted_by = (
+        "blueprints.courses.content.add_item",
+        "blueprints.courses.content.delete_item",
+        "blueprints.courses.content.delete_module",
+    )
+    course_id: int
+
+
+@define
 class AssessmentSubmitted(Event):
     """A learner's quiz attempt was submitted (by them, or by the deadline job with what was saved)."""
 

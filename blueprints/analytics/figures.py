@@ -959,8 +959,11 @@ class Groups:
 
 def _people_now(filters, audience):
     """Per person of the audience with an active enrollment in it: enrollments, completed, overdue, at risk, and
-    the sum and count of the progress of those in courses with items (a CTE: one pass over the active enrollments
-    in person order, read from the index `ix_analytics_enrollments_active_person` alone)."""
+    the sum and count of the progress of those in courses with items (a CTE). From the people's own rows when
+    those are what the audience sees of them (`_people_rows_hold_all`), else one pass over the active
+    enrollments in person order, read from the index `ix_analytics_enrollments_active_person` alone."""
+    if _people_rows_hold_all(filters, audience):
+        return _people_now_from_people(filters, audience)
     lc = LearnerCourse
     items, columns = _snapshot_columns(filters)
     return (
@@ -972,6 +975,43 @@ def _people_now(filters, audience):
         .outerjoin(items, items.c.course_id == lc.course_id)
         .where(sa.text(ACTIVE_ENROLLMENT), *_enrollment_conditions(filters, audience))
         .group_by(lc.user_id)
+        .cte("people_now")
+    )
+
+
+def _people_rows_hold_all(filters, audience):
+    """Whether a person's `AnalyticsPerson` row (their figures over all their active enrollments) is what the
+    audience sees of them: not for a teacher (their courses only), nor about one course."""
+    return audience.teacher_id is None and filters.course_id is None
+
+
+def _people_now_from_people(filters, audience):
+    """`_people_now` with the person's completed enrollments and progress from their `AnalyticsPerson` row (kept
+    with their enrollments and their courses' items): the pass over the active enrollments counts only what
+    depends on now (overdue, at risk), without each course's item count; each person's row is then one lookup
+    by its key."""
+    lc, p = LearnerCourse, AnalyticsPerson
+    _items, columns = _snapshot_columns(filters)
+    counted = (
+        sa.select(
+            lc.user_id.label("user_id"),
+            *(columns[name].label(name) for name in ("enrollments", "overdue", "at_risk_count")),
+        )
+        .where(sa.text(ACTIVE_ENROLLMENT), *_enrollment_conditions(filters, audience))
+        .group_by(lc.user_id)
+        .subquery("counted")
+    )
+    return (
+        sa.select(
+            counted.c.user_id,
+            counted.c.enrollments,
+            p.completed.label("completed"),
+            counted.c.overdue,
+            counted.c.at_risk_count,
+            p.progress_sum.label("progress_sum"),
+            p.progress_count.label("progress_count"),
+        )
+        .join(p, p.user_id == counted.c.user_id)
         .cte("people_now")
     )
 

@@ -16,6 +16,8 @@ ALL_COURSES = -1  # `AnalyticsCourseDay.course_id` of the day's distinct active 
 OPEN_ENROLLMENT = "active = true AND completed_at IS NULL"
 # an active enrollment: the condition of the per-person index (0024), written the same way in the figures' WHERE
 ACTIVE_ENROLLMENT = "active = true"
+# `AnalyticsPerson`'s progress figures (0027): 0, not none, for a person without such enrollments
+PERSON_PROGRESS = ("completed", "progress_sum", "progress_count")
 
 
 # what the per-person figures read of an active enrollment, and `active` (SQLite counts from a partial index alone
@@ -187,3 +189,9 @@ class AnalyticsPerson(TenantModel):
     last_activity_at = sa.Column(sa.DateTime)  # the latest `last_activity_at` of their active enrollments
     open_due_at = sa.Column(sa.DateTime)  # the earliest `due_at` of their active enrollments not completed
     open_activity_at = sa.Column(sa.DateTime)  # the earliest `last_activity_at` of those
+    # over their active enrollments (0027, recomputed with the three above and when a course's items change):
+    # how many are completed, and the sum and count of the progress of those in courses with items (each
+    # enrollment's progress capped at 100), so that a group's figures are a join of its members to these rows
+    completed = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    progress_sum = sa.Column(sa.Float, nullable=False, default=0.0, server_default="0")
+    progress_count = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")

@@ -33,6 +33,7 @@ from blueprints.analytics.models import (
     ACTIVITY_COUNTS,
     ALL_COURSES,
     NO_COURSE,
+    PERSON_PROGRESS,
     AnalyticsCourse,
     AnalyticsCourseDay,
     AnalyticsDay,
@@ -41,6 +42,7 @@ from blueprints.analytics.models import (
 )
 from blueprints.assessments.models import AttemptStatus, Quiz, QuizAttempt
 from blueprints.auth.models import SignIn
+from blueprints.courses.queries import item_count_of, item_counts
 from blueprints.learning.models import Enrollment, ItemProgress, TimeByDay
 
 DAY_COUNTS = (
@@ -138,19 +140,47 @@ def _upsert_of(table, keys, dialect):
     )
 
 
-# `AnalyticsPerson`'s figures of the person's active enrollments, recomputed from their `LearnerCourse` rows
-PERSON_ENROLLMENT_FIGURES = ("last_activity_at", "open_due_at", "open_activity_at")
+# `AnalyticsPerson`'s figures of the person's active enrollments, recomputed from their `LearnerCourse` rows (and,
+# for the progress, their courses' item counts)
+PERSON_ENROLLMENT_FIGURES = ("last_activity_at", "open_due_at", "open_activity_at", *PERSON_PROGRESS)
 
 
-def _person_enrollment_figures(learners):
-    """{column: (aggregate, *conditions)} over one person's (or, grouped, each person's) `LearnerCourse` rows."""
+def enrollment_progress(learners, item_count):
+    """One enrollment's progress in percent: 100 when completed, else the items completed of the course's
+    `item_count`, at most 100 (docs/analytics.md, "Figures"; meaningful only when the course has items)."""
+    return sa.case(
+        (learners.c.completed_at.is_not(None), 100.0),
+        (learners.c.items_completed >= item_count, 100.0),
+        else_=100.0 * learners.c.items_completed / item_count,
+    )
+
+
+def _person_enrollment_figures(learners, item_count):
+    """{column: (aggregate, *conditions)} over one person's (or, grouped, each person's) `LearnerCourse` rows;
+    `item_count`, the item count of each row's course. The aggregates of `PERSON_PROGRESS` are none over no
+    rows: their users make them 0."""
     active = learners.c.active.is_(True)
     still_open = learners.c.completed_at.is_(None)
+    with_items = item_count > 0
     return {
         "last_activity_at": (sa.func.max(learners.c.last_activity_at), active),
         "open_due_at": (sa.func.min(learners.c.due_at), active, still_open),
         "open_activity_at": (sa.func.min(learners.c.last_activity_at), active, still_open),
+        "completed": (sa.func.count(learners.c.completed_at), active),
+        "progress_sum": (sa.func.sum(enrollment_progress(learners, item_count)), active, with_items),
+        "progress_count": (sa.func.count(), active, with_items),
     }
+
+
+def _recount_people(people, learners, person):
+    """An UPDATE of `analytics_people` that recomputes `PERSON_ENROLLMENT_FIGURES` of the people `person` is
+    (a bound id, or `people.c.user_id` for every row the caller's WHERE keeps) from their rows."""
+    figures = _person_enrollment_figures(learners, item_count_of(learners.c.course_id))
+    values = {}
+    for name, (figure, *where) in figures.items():
+        value = sa.select(figure).where(learners.c.user_id == person, *where).scalar_subquery()
+        values[name] = sa.func.coalesce(value, 0) if name in PERSON_PROGRESS else value
+    return sa.update(people).values(values)
 
 
 @cache
@@ -211,13 +241,21 @@ def _statements(dialect):
         add_person=_adding_upsert_of(
             people, ["user_id"], dialect, latest=("last_active_day",), recounted=PERSON_ENROLLMENT_FIGURES
         ),
-        recount_person=sa.update(people)
-        .where(people.c.user_id == person_id)
-        .values(
-            {
-                name: sa.select(figure).where(learners.c.user_id == person_id, *where).scalar_subquery()
-                for name, (figure, *where) in _person_enrollment_figures(learners).items()
-            }
+        recount_person=_recount_people(people, learners, person_id).where(people.c.user_id == person_id),
+        # the people with an active enrollment in the course, after its items changed (their rows locked first
+        # on PostgreSQL, so that the recount reads what a concurrent delivery of theirs committed)
+        lock_people_of_course=sa.select(people.c.user_id)
+        .where(
+            people.c.user_id.in_(
+                sa.select(learners.c.user_id).where(learners.c.course_id == course_id, learners.c.active.is_(True))
+            )
+        )
+        .order_by(people.c.user_id)
+        .with_for_update(),
+        recount_people_of_course=_recount_people(people, learners, people.c.user_id).where(
+            people.c.user_id.in_(
+                sa.select(learners.c.user_id).where(learners.c.course_id == course_id, learners.c.active.is_(True))
+            )
         ),
         active_rows_of_day=sa.select(sa.func.count()).where(
             days.c.user_id == user_id, days.c.day == day, _activity(days)
@@ -351,7 +389,21 @@ def refresh_enrollment(course_id, user_id):
 
 def _person_figures_of(enrollment):
     """What of an enrollment's row its person's `PERSON_ENROLLMENT_FIGURES` depend on."""
-    return tuple(enrollment[name] for name in ("active", "completed_at", "due_at", "last_activity_at"))
+    return tuple(
+        enrollment[name] for name in ("active", "completed_at", "due_at", "last_activity_at", "items_completed")
+    )
+
+
+def refresh_course_progress(course_id):
+    """Recompute the progress figures (`PERSON_ENROLLMENT_FIGURES`) of every person with an active enrollment in
+    the course, set-based: its items changed, and with them each enrollment's progress (one UPDATE; on
+    PostgreSQL their rows are locked first, in person order)."""
+    dialect = _dialect()
+    statements = _statements(dialect)
+    with row_locks():
+        if dialect == "postgresql":
+            _execute(statements.lock_people_of_course, {"course_id": course_id})
+    _execute(statements.recount_people_of_course, {"course_id": course_id})
 
 
 def _course_share(active, completed_at, items_completed, seconds_spent):
@@ -653,7 +705,14 @@ def _insert_roll_ups(session):
             ["course_id", "enrollments", "completed", "progress_items", "seconds"], per_course
         )
     )
-    person_figures = _person_enrollment_figures(learners)
+    items = item_counts().subquery("course_items")
+    item_count = sa.func.coalesce(items.c.item_count, 0)
+    person_figures = _person_enrollment_figures(learners, item_count)
+
+    def nothing(name):  # the day rows' part has none of the enrollment figures
+        return sa.literal(0.0, sa.Float) if name == "progress_sum" else sa.cast(sa.null(), people_types[name])
+
+    people_types = {name: AnalyticsPerson.__table__.c[name].type for name in person_figures}
     sources = sa.union_all(
         sa.select(
             learners.c.user_id.label("user_id"),
@@ -664,13 +723,15 @@ def _insert_roll_ups(session):
                 for name, (figure, *where) in person_figures.items()
             ),
         )
+        .select_from(learners)
+        .outerjoin(items, items.c.course_id == learners.c.course_id)
         .where(is_active)
         .group_by(learners.c.user_id),
         sa.select(
             days.c.user_id,
             sa.literal(0),
             sa.func.max(days.c.day),
-            *(sa.cast(sa.null(), sa.DateTime) for _name in person_figures),
+            *(nothing(name) for name in person_figures),
         )
         .where(active)
         .group_by(days.c.user_id),
@@ -679,7 +740,14 @@ def _insert_roll_ups(session):
         sources.c.user_id,
         sa.func.sum(sources.c.enrolled),
         sa.func.max(sources.c.last_day),
-        *(sa.func.max(sources.c[name]) for name in person_figures),  # one source has them, the other none
+        # one source has them, the other none (the progress's sum: 0, and none when the person has no course with
+        # items: 0 here too)
+        *(
+            sa.func.coalesce(sa.func.sum(sources.c[name]), 0)
+            if name in PERSON_PROGRESS
+            else sa.func.max(sources.c[name])
+            for name in person_figures
+        ),
     ).group_by(sources.c.user_id)
     session.execute(
         sa.insert(AnalyticsPerson).from_select(

@@ -45,3 +45,9 @@ def refresh_sign_ins(event):
     """The person's sign-ins of the day (the course-0 row)."""
     for day in readmodel.days_around(event.occurred_at):
         readmodel.refresh_day(day, event.user_id, NO_COURSE)
+
+
+@subscriber("course.items_changed")
+def refresh_course_progress(event):
+    """The progress figures of every person with an active enrollment in the course (its item count changed)."""
+    readmodel.refresh_course_progress(event.course_id)

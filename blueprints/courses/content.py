@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.api.listing import ListSpec, run_list_query
 from app.errors import NotFound, ValidationFailed
+from app.events import emit_after_commit
 from app.extensions import db
 from app.security.actor_ids import actor_ids
 from app.tenancy.locks import locked
@@ -93,6 +94,7 @@ def add_item(course, data, actor):
                 **_authored_by(actor),
             )
         )
+        emit_after_commit(db.session, "course.items_changed", course_id=course.id)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -236,8 +238,10 @@ def delete_item(item):
     """Remove an item with its versions, progress and files (bytes too); of two removals at once, the
     second finds nothing to remove (404)."""
     keys = file_keys([item.id])
+    course_id = item.course_id
     if not db.session.execute(sa.delete(ContentItem).where(ContentItem.id == item.id)).rowcount:
         raise NotFound("No such content.")
+    emit_after_commit(db.session, "course.items_changed", course_id=course_id)
     db.session.commit()
     discard_files(keys)
 
@@ -292,8 +296,10 @@ def delete_module(module):
     """Remove a module with its items (their versions, learners' progress and files go with them)."""
     items = sa.select(ContentItem.id).where(ContentItem.module_id == module.id)
     keys = file_keys(items)
+    course_id = module.course_id
     if not db.session.execute(sa.delete(CourseModule).where(CourseModule.id == module.id)).rowcount:
         raise NotFound("No such module.")
+    emit_after_commit(db.session, "course.items_changed", course_id=course_id)
     db.session.commit()
     discard_files(keys)
 

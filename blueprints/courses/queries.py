@@ -23,6 +23,12 @@ def item_counts():
     )
 
 
+def item_count_of(course_id):
+    """How many content items the course `course_id` (a column or a value) has: a scalar subquery, correlated to
+    the column's table (one lookup of the items' course index per row)."""
+    return sa.select(sa.func.count(ContentItem.id)).where(ContentItem.course_id == course_id).scalar_subquery()
+
+
 def course_titles(course_ids):
     """{course id: title} of these courses (one query)."""
     rows = db.session.execute(sa.select(Course.id, Course.title).where(Course.id.in_(course_ids or [-1])))

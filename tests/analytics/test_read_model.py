@@ -21,8 +21,10 @@ from tests.conftest import make_user, run_jobs
 from tests.support.analytics import (
     differences,
     expected_person_figures,
+    expected_person_progress,
     expected_read_model,
     person_figures,
+    person_progress,
     read_model,
     roll_ups,
     scenario,  # noqa: F401 (fixture)
@@ -47,6 +49,8 @@ def test_the_subscribers_keep_what_the_sources_say_and_a_rebuild_gives_the_same_
     assert all(kept.values())
     # each person's latest activity and earliest open due date and activity, as the sources say
     assert person_figures(kept["analytics_people"]) == expected_person_figures(expected_enrollments)
+    # and their completed enrollments and progress, as the sources and the courses' items say
+    assert person_progress(kept["analytics_people"]) == expected_person_progress(app, tenant)
     people_without_enrollments = [row for row in kept["analytics_people"].values() if not row["active_enrollments"]]
     assert all(row["last_activity_at"] is row["open_due_at"] is None for row in people_without_enrollments)
 

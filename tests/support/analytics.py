@@ -116,6 +116,8 @@ def roll_ups(app, tenant):
                 values = {name: getattr(row, name) for name in columns}
                 if "percent_sum" in values:
                     values = _day_row(values)
+                if "progress_sum" in values:  # a float sum too
+                    values = {**values, "progress_sum": round(values["progress_sum"], 6)}
                 rows[tuple(values[name] for name in key)] = values
             tables[model.__tablename__] = rows
     return tables
@@ -212,6 +214,41 @@ def person_figures(roll_up_rows):
     names = ("last_activity_at", "open_due_at", "open_activity_at")
     return {
         user_id: {name: _moment(row[name]) for name in names}
+        for (user_id,), row in roll_up_rows.items()
+        if row["active_enrollments"] > 0
+    }
+
+
+def expected_person_progress(app, tenant):
+    """{user_id: {completed, progress_sum, progress_count}} of the people with an active enrollment, by direct SQL
+    over `enrollments`, `item_progress` and `content_items`: their completed active enrollments, and the sum and
+    count of the progress (100 when completed, else the items completed of the course's items, at most 100) of
+    those in courses with items (sums rounded as in `roll_ups`)."""
+    with tenant_context(tenant, app), engine_for(tenant).connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                """
+                SELECT e.user_id, e.completed_at,
+                       (SELECT count(*) FROM item_progress p WHERE p.enrollment_id = e.id),
+                       (SELECT count(*) FROM content_items i WHERE i.course_id = e.course_id)
+                FROM enrollments e WHERE e.status = 'active'
+                """
+            )
+        ).all()
+    people = {}
+    for user_id, completed_at, done, items in rows:
+        person = people.setdefault(user_id, {"completed": 0, "progress_sum": 0.0, "progress_count": 0})
+        person["completed"] += completed_at is not None
+        if items:
+            person["progress_sum"] += 100.0 if completed_at is not None else min(100.0, 100.0 * done / items)
+            person["progress_count"] += 1
+    return {user_id: {**person, "progress_sum": round(person["progress_sum"], 6)} for user_id, person in people.items()}
+
+
+def person_progress(roll_up_rows):
+    """The same figures of `roll_ups(...)["analytics_people"]`, for the people with an active enrollment."""
+    return {
+        user_id: {name: row[name] for name in ("completed", "progress_sum", "progress_count")}
         for (user_id,), row in roll_up_rows.items()
         if row["active_enrollments"] > 0
     }
