@@ -149,12 +149,22 @@ class Config:
     # Either way the key is derived per organization (HKDF with its slug). Changing it makes stored keys unreadable.
     CREDENTIAL_KEY = _env("LMS_CREDENTIAL_KEY")
     SIGNING_KEY_PROFILE = "production"  # blueprints/credentials/keys.py; only TestConfig picks "testing"
+    # Webhooks (docs/integrations.md): Standard Webhooks' retry schedule after the first attempt, in seconds (each
+    # with up to 10 % jitter); a request's timeout; a subscription failing this long is disabled; the largest body.
+    WEBHOOK_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    WEBHOOK_TIMEOUT_SECONDS = 15
+    WEBHOOK_DISABLE_AFTER_DAYS = 5
+    WEBHOOK_MAX_BODY_BYTES = 20_000
+    # Outbound requests (webhooks, a roster's source URL) to private, loopback and link-local addresses: refused
+    # unless set (development and tests deliver to a receiver on loopback). Checked on the resolved address.
+    OUTBOUND_ALLOW_PRIVATE_ADDRESSES = _env("LMS_OUTBOUND_ALLOW_PRIVATE_ADDRESSES", "") == "1"
     # Tests only: provisioning copies this migrated database instead of migrating (tests/conftest.py).
     TENANT_DATABASE_TEMPLATE = None
 
 
 class DevelopmentConfig(Config):
     DEBUG = False  # the reloader would fork the worker twice; use FLASK_DEBUG=1 to opt in
+    OUTBOUND_ALLOW_PRIVATE_ADDRESSES = True  # the demo's webhook receiver listens on loopback
 
 
 class TestConfig(Config):
@@ -170,6 +180,8 @@ class TestConfig(Config):
     EVENT_RETRY_INTERVALS = (0, 0)  # retried at once, so that one burst of the test worker sees them fail
     PASSWORD_HASH_PROFILE = "testing"  # cheap Argon2id: the suite hashes thousands of passwords
     SIGNING_KEY_PROFILE = "testing"  # RSA keys from a per-process pool: generating one costs 100-350 ms
+    OUTBOUND_ALLOW_PRIVATE_ADDRESSES = True  # the tests' webhook receiver listens on loopback
+    WEBHOOK_RETRY_SCHEDULE = (0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4)  # the specification's seven retries, compressed
 
 
 class ProductionConfig(Config):

@@ -124,6 +124,7 @@ FEATURES = (
     "blueprints.analytics",
     "blueprints.reports",
     "blueprints.notifications",
+    "blueprints.integrations",
     "blueprints.home",
     "blueprints.outbox",
 )

@@ -40,6 +40,7 @@ ROLE_PERMISSIONS = {
         "notifications.receive",
         "notifications.announce",
         "notifications.manage",
+        "integrations.manage",
     },
     # Branch managers act inside their own branches only: the services narrow every query to them.
     BRANCH_MANAGER: {
@@ -119,6 +120,7 @@ PERMISSION_ACTIONS = {
     "notifications.receive": "receive notifications",
     "notifications.announce": "send announcements",
     "notifications.manage": "set the organization's notification defaults and templates",
+    "integrations.manage": "manage the organization's integrations (webhooks, roster syncs)",
 }
 ROLE_NAMES = {
     PLATFORM_OPERATOR: "platform operators",

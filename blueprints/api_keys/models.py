@@ -21,6 +21,8 @@ class ApiKey(TenantModel):
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     last_used_at = sa.Column(sa.DateTime)
     revoked_at = sa.Column(sa.DateTime)
+    # a key made for one integration reaches that integration's routes only (docs/integrations.md, "API keys")
+    integration_id = sa.Column(sa.Integer, sa.ForeignKey("integrations.id", ondelete="CASCADE"), index=True)
 
     @property
     def is_active(self):

@@ -12,6 +12,7 @@ class Branch(TenantModel):
     id = sa.Column(sa.Integer, primary_key=True)
     code = sa.Column(sa.String(40), nullable=False, unique=True)  # what CSV files and integrators name
     name = sa.Column(sa.String(200), nullable=False, unique=True)
+    external_id = sa.Column(sa.String(100), unique=True)  # the key of another system (a OneRoster org sourcedId)
     settings = sa.Column(sa.JSON, nullable=False, default=dict)  # overrides the organization's where set
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)

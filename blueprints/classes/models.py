@@ -15,6 +15,7 @@ class SchoolClass(TenantModel):
     name = sa.Column(sa.String(200), nullable=False)
     term_start = sa.Column(sa.Date)
     term_end = sa.Column(sa.Date)
+    external_id = sa.Column(sa.String(100), unique=True)  # the key of another system (a OneRoster class sourcedId)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)
     archived_at = sa.Column(sa.DateTime)

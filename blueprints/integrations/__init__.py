@@ -1,0 +1,1 @@
+"""Integrations: webhook endpoints and roster syncs (docs/integrations.md)."""

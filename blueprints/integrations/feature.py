@@ -1,0 +1,11 @@
+"""Plugs the integrations feature into the app (see app/features.py). Each part registers its own blueprints,
+commands and demo steps below (one line each)."""
+
+from app.features import register_feature
+
+
+def register(app):
+    api_blueprints = []
+    page_blueprints = []
+    commands = []
+    register_feature(app, __package__, api_blueprints, page_blueprints, commands)
