@@ -55,6 +55,9 @@ def test_on_a_phone_the_lesson_fits_and_the_outline_ticks_without_a_reload(brows
     expect(outline.get_by_role("link", name=LESSONS[1])).to_be_visible()
 
     outline.get_by_role("link", name=LESSONS[1]).click()
+    page.wait_for_url(f"**/learn/{course_id}/{item_ids[1]}")
+    expect(page.locator("#lesson-title")).to_have_text(LESSONS[1])  # that lesson has loaded (a busy machine)
+    page.wait_for_load_state()
     page.evaluate("window.notReloaded = true")
     tick = page.locator(f"#outline-done-{item_ids[1]}")
     expect(tick).to_have_text("")
