@@ -2,10 +2,12 @@
 commands and demo steps below (one line each)."""
 
 from app.features import register_feature
+from blueprints.integrations.api import blp as integrations_api
 
 
 def register(app):
     api_blueprints = []
+    api_blueprints.append(integrations_api)  # part manage: integrations, secrets, subscriptions
     page_blueprints = []
     commands = []
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
