@@ -3,11 +3,13 @@ commands and demo steps below (one line each)."""
 
 from app.features import register_feature
 from blueprints.integrations.api import blp as integrations_api
+from blueprints.integrations.views import bp as integration_pages
 
 
 def register(app):
     api_blueprints = []
     api_blueprints.append(integrations_api)  # part manage: integrations, secrets, subscriptions
     page_blueprints = []
+    page_blueprints.append(integration_pages)  # part manage: the integrations pages
     commands = []
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
