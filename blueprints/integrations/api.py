@@ -8,7 +8,7 @@ from marshmallow import validate
 
 from app.api.blueprint import ApiBlueprint
 from app.api.listing import list_parameters, page_response, parse_list_query
-from app.api.types import UtcDateTime
+from app.api.types import ChangesSchema, UtcDateTime
 from app.security.actor import current_actor
 from app.security.headers import no_store
 from app.security.principal import requires
@@ -50,7 +50,7 @@ class SubscriptionSchema(ma.Schema):
     updated_at = UtcDateTime(dump_only=True)
 
 
-class SubscriptionUpdateSchema(ma.Schema):
+class SubscriptionUpdateSchema(ChangesSchema):
     url = ma.fields.String(validate=validate.Length(min=1, max=services.MAX_URL))
     event_types = ma.fields.List(
         ma.fields.String(validate=validate.Length(max=100)), validate=validate.Length(min=1, max=200)
@@ -103,7 +103,7 @@ class IntegrationSchema(ma.Schema):
     updated_at = UtcDateTime(dump_only=True)
 
 
-class IntegrationUpdateSchema(ma.Schema):
+class IntegrationUpdateSchema(ChangesSchema):
     name = ma.fields.String(validate=validate.Length(min=1, max=services.MAX_NAME))
     status = ma.fields.String(
         validate=validate.OneOf(services.OWNER_STATUSES),
