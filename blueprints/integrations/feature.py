@@ -2,10 +2,12 @@
 commands and demo steps below (one line each)."""
 
 from app.features import register_feature
+from blueprints.integrations import cli as integrations_cli
 
 
 def register(app):
     api_blueprints = []
     page_blueprints = []
     commands = []
+    commands.append(integrations_cli.integrations_cli)  # part "hooks": `flask integrations sweep` (others add theirs)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)

@@ -39,9 +39,9 @@ def private_addresses_allowed():
     return bool(current_app.config["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"])
 
 
-def https_required():
+def https_required(allow_private=None):
     """In production (private addresses refused) only https: a receiver's secrets and our events travel in it."""
-    return not private_addresses_allowed()
+    return not (private_addresses_allowed() if allow_private is None else allow_private)
 
 
 def why_blocked(address):
@@ -109,7 +109,7 @@ def check_url_form(url):
     return url
 
 
-def resolve_checked(host, port):
+def resolve_checked(host, port, allow_private):
     """The address to connect to for `host`: every address it resolves to is checked (one bad address refuses
     the name: a round-robin could hand us that one next). Raises BlockedAddress, UnresolvableHost."""
     literal = _literal_address(host)
@@ -123,7 +123,7 @@ def resolve_checked(host, port):
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
         if not addresses:
             raise UnresolvableHost(f"{host} has no address")
-    if not private_addresses_allowed():
+    if not allow_private:
         for address in addresses:
             reason = why_blocked(address)
             if reason:
@@ -132,16 +132,17 @@ def resolve_checked(host, port):
     return addresses[0]
 
 
-def pinned_request(url):
-    """(URL to the checked address, Host header value, SNI host name or None) of `url`."""
+def pinned_request(url, allow_private):
+    """(URL to the checked address, Host header value, SNI host name or None) of `url`. No app context needed
+    (the delivery pool's threads call it)."""
     parts = urlsplit(url)
     if parts.scheme not in SCHEMES or not parts.hostname:
         raise BlockedAddress(f"Not sent: {url!r} is not an http(s) URL.")
-    if https_required() and parts.scheme != "https":
-        raise BlockedAddress("Not sent: only https:// URLs in production.")
     host = parts.hostname
     port = parts.port or DEFAULT_PORTS[parts.scheme]
-    address = resolve_checked(host, port)
+    address = resolve_checked(host, port, allow_private)
+    if https_required(allow_private) and parts.scheme != "https":
+        raise BlockedAddress("Not sent: only https:// URLs in production.")
     shown_address = f"[{address}]" if address.version == 6 else str(address)
     host_header = f"[{host}]" if ":" in host else host
     if parts.port:
@@ -155,8 +156,10 @@ class OutboundClient:
     """Kept-alive connections for a batch of requests (one httpx client per host name, so a TLS connection made
     for one name never carries another's request), every request through the guard."""
 
-    def __init__(self, timeout=None):
-        self.timeout = timeout if timeout is not None else current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
+    def __init__(self, timeout=None, allow_private=None):
+        config = current_app.config
+        self.timeout = timeout if timeout is not None else config["WEBHOOK_TIMEOUT_SECONDS"]
+        self.allow_private = private_addresses_allowed() if allow_private is None else allow_private
         self._clients = {}
         self._lock = threading.Lock()  # the delivery pool's threads share the clients
 
@@ -169,13 +172,21 @@ class OutboundClient:
                 )
             return client
 
-    def post(self, url, *, content, headers):
-        """POST `content` to `url` (BlockedAddress, UnresolvableHost or httpx.HTTPError if it was not answered)."""
-        pinned, host_header, sni = pinned_request(url)
+    def post(self, url, *, content, headers, read_at_most=4096):
+        """POST `content` to `url`; returns (status code, response headers, the answer's first `read_at_most`
+        bytes). Raises BlockedAddress, UnresolvableHost, or httpx.HTTPError when no answer came. Callable from
+        any thread (no app context)."""
+        pinned, host_header, sni = pinned_request(url, self.allow_private)
         extensions = {"sni_hostname": sni} if sni else {}
-        return self._client(host_header).post(
-            pinned, content=content, headers={**headers, "Host": host_header}, extensions=extensions
-        )
+        request_headers = {**headers, "Host": host_header}
+        client = self._client(host_header)
+        with client.stream("POST", pinned, content=content, headers=request_headers, extensions=extensions) as answer:
+            head = b""
+            for chunk in answer.iter_bytes():  # a huge answer is cut (its connection closed), not read whole
+                head += chunk
+                if len(head) >= read_at_most:
+                    break
+            return answer.status_code, answer.headers, head[:read_at_most]
 
     def close(self):
         for client in self._clients.values():
