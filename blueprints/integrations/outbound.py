@@ -50,15 +50,15 @@ def why_blocked(address):
         reason = why_blocked(address.ipv4_mapped)
         return f"{reason} (IPv4-mapped)" if reason else None
     for flag, words in (
-        ("is_unspecified", "unspecified"),
-        ("is_loopback", "loopback"),
-        ("is_link_local", "link-local"),
-        ("is_multicast", "multicast"),
-        ("is_private", "private"),
-        ("is_reserved", "reserved"),
+        ("is_unspecified", "an unspecified address"),
+        ("is_loopback", "a loopback address"),
+        ("is_link_local", "a link-local address"),
+        ("is_multicast", "a multicast address"),
+        ("is_private", "a private address"),
+        ("is_reserved", "a reserved address"),
     ):
         if getattr(address, flag):
-            return f"a {words} address"
+            return words
     if not address.is_global:  # 100.64.0.0/10 (carrier-grade NAT), 6to4/Teredo of private ones, ...
         return "not a public address"
     return None
