@@ -57,6 +57,9 @@ pids+=($!)
 # The demo's webhook receiver: verifies each delivery to the integration "Demo receiver" and prints it.
 .venv/bin/flask integrations receiver --port 8765 >> instance/logs/receiver.log 2>&1 &
 pids+=($!)
+# Webhooks: deliveries whose worker died mid-request (lease run out) or whose job was lost, queued again.
+.venv/bin/flask integrations sweep >> instance/logs/integrations.log 2>&1 &
+pids+=($!)
 .venv/bin/python -m scripts.mail_sink --port "$MAIL_PORT" --dir "$LMS_OUTBOX_DIR" >> instance/logs/mail.log 2>&1 &
 pids+=($!)
 

@@ -2,6 +2,7 @@
 commands and demo steps below (one line each)."""
 
 from app.features import register_demo_part, register_feature
+from blueprints.integrations import cli as integrations_cli
 from blueprints.integrations.api import blp as integrations_api
 from blueprints.integrations.demo import seed_demo_receiver
 from blueprints.integrations.receiver import integrations_cli as receiver_cli
@@ -14,6 +15,7 @@ def register(app):
     page_blueprints = []
     page_blueprints.append(integration_pages)  # part manage: the integrations pages
     commands = []
+    commands.append(integrations_cli.integrations_cli)  # part "hooks": `flask integrations sweep` (others add theirs)
     commands.append(receiver_cli)  # part manage: `flask integrations receiver`
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
     register_demo_part(app, 95, seed_demo_receiver)  # part manage: late, once the people exist

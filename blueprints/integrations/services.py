@@ -4,13 +4,11 @@ subscriptions. Org admins only (`integrations.manage`); an API key narrowed to a
 
 Every function takes the acting `actor` and checks it; errors are `app.errors` domain errors, field by field."""
 
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.api.listing import ListSpec, run_list_query
 from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -20,7 +18,7 @@ from app.security.actor_ids import actor_ids
 from app.security.permissions import denial_message
 from app.security.sealing import seal, unseal
 from app.tenancy.models import utcnow
-from blueprints.integrations import signing
+from blueprints.integrations import outbound, signing
 from blueprints.integrations.models import (
     ALL_EVENTS,
     Integration,
@@ -110,44 +108,22 @@ def _normal_event_types(event_types):
 
 def url_form_problems(url):
     """What is wrong with a receiver's (or a roster source's) URL as written, at once (docs/integrations.md, "SSRF
-    guard"): http(s) with a host, no credentials in it; in production https, and no literal private address. The
-    address a name resolves to is checked at each delivery by the outbound guard, not here."""
+    guard"): the outbound guard's form check (http(s) with a host, no credentials or fragment; in production
+    https and no literal private address), and no spaces or control characters, nor `localhost` in production.
+    The address a name resolves to is checked at each request by the outbound guard, not here."""
     if not isinstance(url, str) or not url.strip():
         return ["Give the URL the requests go to."]
     url = url.strip()
-    if len(url) > MAX_URL:
-        return [f"At most {MAX_URL} characters."]
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         return ["A URL has no spaces or control characters."]
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018 (raises ValueError for a port out of range)
-    except ValueError:
-        return ["Not a valid URL."]
-    strict = not current_app.config.get("OUTBOUND_ALLOW_PRIVATE_ADDRESSES", False)
-    checks = (
-        (lambda: parts.scheme not in ("http", "https"), "Only http:// and https:// URLs."),
-        (lambda: strict and parts.scheme != "https", "Only https:// URLs."),
-        (lambda: not host, "The URL names no host."),
-        (
-            lambda: parts.username is not None or parts.password is not None,
-            "No user name or password in the URL: receivers verify the signature instead.",
-        ),
-        (lambda: parts.fragment, "No #fragment: it is never sent."),
-        (lambda: strict and _is_private_literal(host), "A private, loopback or link-local address is refused."),
-    )
-    return next(([message] for failed, message in checks if failed()), [])
-
-
-def _is_private_literal(host):
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host.lower() == "localhost" or host.lower().endswith(".localhost")
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not address.is_global or address.is_multicast
+        outbound.check_url_form(url)
+    except ValidationFailed as error:
+        return list(error.details.get("url", [error.message]))
+    host = (urlsplit(url).hostname or "").lower()
+    if not outbound.private_addresses_allowed() and (host == "localhost" or host.endswith(".localhost")):
+        return ["localhost cannot receive webhooks: they go to public addresses only."]
+    return []
 
 
 # --- secrets ---------------------------------------------------------------------------------------------
