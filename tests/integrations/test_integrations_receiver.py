@@ -4,6 +4,7 @@ type, id and the verdict; and the demo part that makes the "Demo receiver" integ
 
 import io
 import json
+import re
 import threading
 import time
 import urllib.error
@@ -15,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
+from app.events import emit_after_commit
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from blueprints.integrations import services, signing
@@ -22,6 +24,7 @@ from blueprints.integrations.demo import DEMO_RECEIVER_URL, seed_demo_receiver
 from blueprints.integrations.models import Integration, WebhookSubscription
 from blueprints.integrations.receiver import demo_secrets, receiver_app
 from tests.conftest import make_user
+from tests.support.integrations import deliver_until_settled
 from tests.support.services import free_port
 
 
@@ -114,3 +117,39 @@ def test_the_demo_part_makes_the_receiver_integration_it_verifies_with(app, tena
     secrets.extend(demo_secrets(app, slug=tenant.slug)())
     now = datetime.now(UTC)
     assert deliver(url, BODY, "msg_demo", Webhook(current[0]).sign("msg_demo", now, BODY), now) == 204
+
+
+def test_connected_through_the_api_a_course_completion_reaches_the_receiver_signed(
+    app, api, tenant, login_as, receiver
+):
+    """The issue's "done when", short of the browser: an org admin connects the receiver, an event happens, the
+    delivery engine sends it, and the receiver (verifying with the integration's secrets as stored) prints it
+    verified; after a rotation, the next one verifies too."""
+    url, secrets, out = receiver
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    made = admin.post(
+        "/api/v1/integrations",
+        json={
+            "kind": "webhook",
+            "name": "Lab receiver",
+            "subscription": {"url": url, "event_types": ["course.completed"]},
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    stored = demo_secrets(app, slug=tenant.slug, name="Lab receiver")
+    secrets.extend(stored())
+    assert secrets == [made.get_json()["data"]["signing_secret"]]
+    student = make_user(app, tenant, "student")
+    with tenant_context(tenant, app):
+        emit_after_commit(db.session, "course.completed", course_id=7, user_id=student)
+        db.session.commit()
+    deliver_until_settled(app, tenant)
+    assert re.fullmatch(r"course\.completed  msg_\S+  signature verified\n", out.getvalue())
+
+    rotated = admin.post(f"/api/v1/integrations/{made.get_json()['data']['id']}/rotate-secret").get_json()["data"]
+    secrets[:] = [rotated["signing_secret"]]  # a receiver that switched to the new secret at once
+    with tenant_context(tenant, app):
+        emit_after_commit(db.session, "course.completed", course_id=8, user_id=student)
+        db.session.commit()
+    deliver_until_settled(app, tenant)
+    assert out.getvalue().splitlines()[1].endswith("signature verified")
