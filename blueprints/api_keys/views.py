@@ -45,7 +45,13 @@ def index():
             status = 422
     elif form.is_submitted():
         status = 422
-    return render_template("api_keys/index.html", form=form, created=created, keys=services.list_api_keys()), status
+    return render_template(
+        "api_keys/index.html",
+        form=form,
+        created=created,
+        keys=services.list_api_keys(),
+        integrations=integration_names(),
+    ), status
 
 
 @bp.post("/<int:key_id>/revoke")
@@ -60,4 +66,5 @@ def revoke(key_id):
         form=_with_integrations(ApiKeyForm(formdata=None)),
         created=None,
         keys=services.list_api_keys(),
+        integrations=integration_names(),
     )

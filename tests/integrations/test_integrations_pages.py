@@ -152,6 +152,7 @@ def test_a_key_narrowed_from_the_api_keys_page(app, tenant, admin_pages):
         csrf_from="/settings/api-keys",
     )
     assert made.status_code == 200, made.get_data(as_text=True)[:500]
+    assert "the integration “Warehouse” only" in made.get_data(as_text=True)
     with tenant_context(tenant, app):
         key = db.session.scalar(sa.select(ApiKey))
         assert key.integration_id == integration.id and key.roles == []
