@@ -619,7 +619,7 @@ TABLE = {
     ("api_keys.ApiKeyById", "DELETE"): Route(path={"key_id": "$api_key"}),
     # integrations (part manage)
     ("integrations.Integrations", "POST"): Route(body={"kind": "webhook", "name": "Matrix webhook"}),
-    ("integrations.IntegrationById", "PUT"): Route(path={"integration_id": "$integration"}, body={"status": "paused"}),
+    ("integrations.IntegrationById", "PUT"): Route(path={"integration_id": "$integration"}, body={"status": "active"}),
     ("integrations.IntegrationById", "DELETE"): Route(path={"integration_id": "$integration"}),
     ("integrations.RotateSecret", "POST"): Route(path={"integration_id": "$integration"}),
     ("integrations.Subscriptions", "POST"): Route(
@@ -883,7 +883,7 @@ TABLE = {
     ("api_keys_pages.revoke", "POST"): Route(path={"key_id": "$api_key"}),
     ("integration_pages.create", "POST"): Route(body=INTEGRATION_FORM),
     ("integration_pages.update", "POST"): Route(path={"integration_id": "$integration"}, body={"name": "Renamed"}),
-    ("integration_pages.set_status", "POST"): Route(path={"integration_id": "$integration"}, body={"status": "paused"}),
+    ("integration_pages.set_status", "POST"): Route(path={"integration_id": "$integration"}, body={"status": "active"}),
     ("integration_pages.rotate_secret", "POST"): Route(path={"integration_id": "$integration"}),
     ("integration_pages.delete", "POST"): Route(path={"integration_id": "$integration"}),
     ("integration_pages.add_subscription", "POST"): Route(
@@ -1382,9 +1382,13 @@ KNOWN_GAPS = {
 IMPORT_RECORDS = {"user_imports", "user_import_errors"}
 # ... and the news that it ended, for whoever started it: the event, its delivery to notifications, the notification.
 IMPORT_ENDED = {
-    "event_outbox": "import.finished",
-    "event_deliveries": "blueprints.notifications.subscribers.tell_import_finished",
-    "notifications": "import_finished",
+    "event_outbox": ("import.finished",),
+    # to the notifications' subscriber and the webhooks' (which sends nothing here: the world's integrations are paused)
+    "event_deliveries": (
+        "blueprints.notifications.subscribers.tell_import_finished",
+        "blueprints.integrations.subscribers.deliver_to_webhooks",
+    ),
+    "notifications": ("import_finished",),
 }
 
 
@@ -1392,7 +1396,7 @@ def _about_the_import(table, change):
     """Whether a table's change is only the import's own record of itself (not a write of its rows)."""
     gone, new = change
     return table in IMPORT_RECORDS or (
-        table in IMPORT_ENDED and not gone and all(IMPORT_ENDED[table] in row for row in new)
+        table in IMPORT_ENDED and not gone and all(any(marker in row for marker in IMPORT_ENDED[table]) for row in new)
     )
 
 
