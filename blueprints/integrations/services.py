@@ -5,7 +5,7 @@ subscriptions. Org admins only (`integrations.manage`); an API key narrowed to a
 Every function takes the acting `actor` and checks it; errors are `app.errors` domain errors, field by field."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -137,12 +137,26 @@ def _set_secrets(integration, secrets):
     integration.secrets_sealed = seal(secrets, purpose=SEALING_PURPOSE) if secrets else None
 
 
+def _overlap_end(secrets):
+    """Until when (naive UTC) the previous secret signs, or None: `previous_until` is ISO 8601, with an offset or
+    `Z` (as written here) or without (UTC)."""
+    until = secrets.get("previous_until")
+    if not secrets.get("previous") or not isinstance(until, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(until.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 def signing_secrets(integration, now=None):
-    """The webhook secrets that sign now: the current one first, the previous one while a rotation overlaps."""
+    """The webhook secrets that sign at `now` (naive UTC): the current one first, the previous one while a rotation
+    overlaps."""
     secrets = _secrets_of(integration)
     in_use = [secrets["current"]] if secrets.get("current") else []
-    until = secrets.get("previous_until")
-    if secrets.get("previous") and until and datetime.fromisoformat(until) > (now or utcnow()):
+    ends = _overlap_end(secrets)
+    if ends is not None and ends > (now or utcnow()):
         in_use.append(secrets["previous"])
     return in_use
 
@@ -150,11 +164,10 @@ def signing_secrets(integration, now=None):
 def secrets_summary(integration):
     """What may be shown of the secrets afterwards: which are set, and until when a previous one signs."""
     secrets = _secrets_of(integration)
-    until = secrets.get("previous_until")
-    overlapping = bool(secrets.get("previous") and until and datetime.fromisoformat(until) > utcnow())
+    ends = _overlap_end(secrets)
     return {
         "secrets_set": sorted(name for name in ("current", "source_token") if secrets.get(name)),
-        "previous_secret_until": datetime.fromisoformat(until) if overlapping else None,
+        "previous_secret_until": ends if ends is not None and ends > utcnow() else None,
     }
 
 
@@ -352,7 +365,8 @@ def rotate_secret(integration_id, actor):
     fresh = signing.new_signing_secret()
     rotated = {"current": fresh}
     if secrets.get("current"):
-        rotated |= {"previous": secrets["current"], "previous_until": (utcnow() + ROTATION_OVERLAP).isoformat()}
+        ends = datetime.now(UTC) + ROTATION_OVERLAP
+        rotated |= {"previous": secrets["current"], "previous_until": ends.isoformat(timespec="seconds")}
     _set_secrets(integration, rotated)
     db.session.commit()
     return WithSecret(integration, fresh)

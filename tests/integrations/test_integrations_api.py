@@ -13,6 +13,7 @@ from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
 from blueprints.integrations import services, signing
 from blueprints.integrations.models import Integration, WebhookDelivery, WebhookSubscription
+from tests.support.integrations import make_webhook_integration
 
 RECEIVER = "https://receiver.example.org/hooks"
 
@@ -234,3 +235,13 @@ def test_another_organizations_integration_is_not_found(api, make_tenant, login_
         ("DELETE", f"{base}/webhooks/{sub_id}", None),
     ):
         assert mine.open(method, path, json=body).status_code == 404, (method, path)
+
+
+def test_an_overlap_written_with_an_offset_or_z_reads_the_same(app, api, tenant, login_as):
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    for until in ("2099-01-01T00:00:00Z", "2099-01-01T01:00:00+01:00", "2099-01-01T00:00:00"):
+        integration_id, _sub, _secret = make_webhook_integration(
+            app, tenant, RECEIVER, name=f"Rotated {until}", previous=signing.new_signing_secret(), until=until
+        )
+        shown = admin.get(f"/api/v1/integrations/{integration_id}").get_json()["data"]
+        assert shown["previous_secret_until"].startswith("2099-01-01T00:00:00"), (until, shown)
