@@ -7,6 +7,8 @@ the features it lists (`app/__init__.py`) and nothing else of them, so the core 
 import importlib
 import importlib.util
 
+import click
+
 from app import events
 from app.extensions import api, csrf
 
@@ -20,7 +22,14 @@ def register_feature(app, package, api_blueprints=(), page_blueprints=(), comman
     for blueprint in page_blueprints:
         app.register_blueprint(blueprint)
     for command in commands:
-        app.cli.add_command(command)
+        existing = app.cli.commands.get(command.name)
+        if isinstance(existing, click.Group) and isinstance(command, click.Group) and existing is not command:
+            # several parts of a feature may each bring a group of the same name (`flask integrations ...`): one
+            # group holding every part's commands, whichever registered first
+            for name, subcommand in command.commands.items():
+                existing.add_command(subcommand, name)
+        else:
+            app.cli.add_command(command)
     if importlib.util.find_spec(f"{package}.subscribers") is not None:
         events.register(app, importlib.import_module(f"{package}.subscribers"))
 

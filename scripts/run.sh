@@ -54,6 +54,12 @@ pids+=($!)
 # Notifications: reminders (due soon, overdue, certificates expiring), digests at 7 local time, delayed e-mails.
 .venv/bin/flask notifications sweep >> instance/logs/notifications.log 2>&1 &
 pids+=($!)
+# The demo's webhook receiver: verifies each delivery to the integration "Demo receiver" and prints it.
+.venv/bin/flask integrations receiver --port 8765 >> instance/logs/receiver.log 2>&1 &
+pids+=($!)
+# Webhooks: deliveries whose worker died mid-request (lease run out) or whose job was lost, queued again.
+.venv/bin/flask integrations sweep >> instance/logs/integrations.log 2>&1 &
+pids+=($!)
 .venv/bin/python -m scripts.mail_sink --port "$MAIL_PORT" --dir "$LMS_OUTBOX_DIR" >> instance/logs/mail.log 2>&1 &
 pids+=($!)
 
@@ -81,6 +87,10 @@ cat <<MSG
 
   Announcements: every bell shows the org admin's welcome. As the teacher, Announcements in the menu lists the
   one scheduled for tomorrow to Algebra 1 (cancel it), and writes new ones to a class, a course or students.
+
+  Webhooks: as the org admin, Integrations > Demo receiver (every event, to a receiver on 127.0.0.1:8765);
+  complete a course as the student, then open its Delivery log: the signed course.completed is there, and
+  instance/logs/receiver.log prints it with "signature verified".
 
   Mail (password resets…) goes to a local sink: read it at http://localhost:$port/outbox as the operator.
   Logs of the worker, the event relay, the mail sink and Redis: instance/logs/

@@ -16,6 +16,7 @@ from app.security.tokens import InvalidToken, decode_access_token
 from app.tenancy.context import get_current_tenant
 
 _loaders = {}
+NARROWED_KEY_PERMISSIONS = frozenset({"integrations.manage"})
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,13 @@ class Principal:
     roles: tuple
     tenant_id: int | None
     session_id: str | None = None  # the sign-in a page session or access token belongs to
+    # an API key narrowed to one integration: it reaches that integration's routes only, as its manager
+    integration_id: int | None = None
 
     @property
     def permissions(self):
+        if self.integration_id is not None:
+            return NARROWED_KEY_PERMISSIONS
         return permissions_of(self.roles, self.kind)
 
     def can(self, permission):
@@ -64,7 +69,22 @@ def _from_api_key(raw_key, tenant):
     principal = _loaders["api_key"](raw_key) if tenant else None
     if principal is None:
         raise _unauthorized("Invalid or revoked API key.", code="INVALID_API_KEY")
+    _within_its_integration(principal)
     return principal
+
+
+def _within_its_integration(principal):
+    """A key narrowed to an integration (docs/integrations.md, "API keys") reaches
+    `/api/v1/integrations/<its id>` and below, and nothing else: every other route refuses it here, once."""
+    if principal.integration_id is None:
+        return
+    own = f"/api/v1/integrations/{principal.integration_id}"
+    if request.path != own and not request.path.startswith(own + "/"):
+        raise PermissionDenied(
+            f"This API key is narrowed to integration {principal.integration_id}: it reaches {own} and below only.",
+            {"api_key": ["narrowed to one integration"]},
+            code="KEY_NARROWED",
+        )
 
 
 def _from_session():
@@ -90,10 +110,10 @@ def current_principal():
 
 
 def try_current_principal():
-    """The principal, or None when the credentials are invalid (for rate-limit keys, logs)."""
+    """The principal, or None when the credentials are invalid or refused here (for rate-limit keys, logs)."""
     try:
         return current_principal()
-    except Unauthorized:
+    except (Unauthorized, PermissionDenied):
         return None
 
 

@@ -27,8 +27,11 @@ class ApiKeys(MethodView):
     @blp.arguments(schemas.ApiKeySchema)
     @blp.response(201, schemas.CreatedApiKeySchema)
     def post(self, data):
-        """Create a key acting with the given roles; the response holds the key, once."""
-        created = services.create_api_key(data["name"], data["roles"], current_actor.principal)
+        """Create a key acting with the given roles, or narrowed to one integration (`integration_id`: that
+        integration's routes only); the response holds the key, once."""
+        created = services.create_api_key(
+            data["name"], data["roles"], current_actor.principal, integration_id=data["integration_id"]
+        )
         return services.created_key_view(created)
 
 

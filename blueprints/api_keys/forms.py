@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectMultipleField, StringField, widgets
+from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length
 
 from app.security.permissions import TENANT_ROLES
@@ -10,7 +10,14 @@ class ApiKeyForm(FlaskForm):
     roles = SelectMultipleField(
         "Acts as",
         choices=[SelectChoice(role, role.replace("_", " ")) for role in TENANT_ROLES],
-        validators=[DataRequired("Choose at least one role.")],
+        description="Not for a key made for an integration: it manages that integration only.",
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
+    )
+    # a key narrowed to one integration (docs/integrations.md, "API keys"); the choices are set by the view
+    integration_id = SelectField(
+        "For integration",
+        choices=[SelectChoice("", "None: the key acts with its roles")],
+        validate_choice=False,
+        description="A key made for an integration reaches that integration's API only.",
     )

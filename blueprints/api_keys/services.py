@@ -15,6 +15,7 @@ from app.security.tokens import token_digest
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.api_keys.models import ApiKey
+from blueprints.integrations.queries import integration_exists
 
 KEY_PREFIX = "tsk"
 # Recording last use costs a write; once a minute per key is precise enough for an admin page.
@@ -27,21 +28,27 @@ class CreatedKey:
     secret: str  # the whole key, returned once and never again
 
 
-def create_api_key(name, roles, actor):
-    """A new key; `actor` (the principal creating it, a person or another key) is recorded."""
+def create_api_key(name, roles, actor, integration_id=None):
+    """A new key; `actor` (the principal creating it, a person or another key) is recorded. A key made for an
+    integration (`integration_id`, one of this organization's) reaches that integration's routes only, as their
+    manager: it has no roles of its own (docs/integrations.md, "API keys")."""
     name = (name or "").strip()
     problems = {}
     if not name or len(name) > 100:
         problems["name"] = ["Give the key a name of 1 to 100 characters."]
     roles = sorted(set(roles or []))
-    if not roles or any(role not in TENANT_ROLES for role in roles):
+    if integration_id is not None:
+        if not integration_exists(integration_id):
+            problems["integration_id"] = ["No such integration in this organization."]
+        roles = []
+    elif not roles or any(role not in TENANT_ROLES for role in roles):
         problems["roles"] = [f"Choose one or more of {', '.join(TENANT_ROLES)}."]
     if problems:
         raise ValidationFailed("The API key is not valid.", problems)
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     user_id, api_key_id = actor_ids(actor)
-    key = ApiKey(name=name, prefix=prefix, key_hash=token_digest(secret), roles=roles)
+    key = ApiKey(name=name, prefix=prefix, key_hash=token_digest(secret), roles=roles, integration_id=integration_id)
     key.created_by_id, key.created_by_api_key_id = user_id, api_key_id
     db.session.add(key)
     db.session.commit()
@@ -77,7 +84,14 @@ def principal_for_api_key(raw_key):
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() >= LAST_USED_PRECISION_SECONDS:
         key.last_used_at = now
         db.session.commit()
-    return Principal("api_key", key.id, f"api-key:{key.name}", tuple(key.roles), require_tenant().id)
+    return Principal(
+        "api_key",
+        key.id,
+        f"api-key:{key.name}",
+        tuple(key.roles),
+        require_tenant().id,
+        integration_id=key.integration_id,
+    )
 
 
 register_principal_loader("api_key", principal_for_api_key)
@@ -91,6 +105,7 @@ def created_key_view(created):
         "name": key.name,
         "prefix": key.prefix,
         "roles": key.roles,
+        "integration_id": key.integration_id,
         "created_at": key.created_at,
         "last_used_at": key.last_used_at,
         "revoked_at": key.revoked_at,

@@ -1,4 +1,5 @@
-// "Copy link" buttons (My achievements): `data-copy` names the input whose value is copied. The buttons are
+// "Copy link" buttons (My achievements; an integration's new secret): `data-copy` names the input whose value is
+// copied, `data-copied-text` what the live region says then (default "Link copied."). The buttons are
 // hidden until this script runs, so that without script nobody sees a button that does nothing. Loaded as a
 // file: the CSP allows no inline script. What happened is said in a polite live region next to the button: a
 // screen reader does not announce a button's changed name. The region is put there before any click, since a
@@ -19,7 +20,7 @@ function enableCopyButtons(root) {
       try {
         await navigator.clipboard.writeText(input.value);
         button.textContent = "Copied";
-        status.textContent = "Link copied.";
+        status.textContent = button.dataset.copiedText || "Link copied.";
       } catch {
         input.select();
         button.textContent = "Press Ctrl+C to copy";

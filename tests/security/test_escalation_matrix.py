@@ -211,6 +211,15 @@ def _targets(w):
         "prerequisite": lambda role: ([("C_org", w.c_org)], [] if role == ORG_ADMIN else [("C2", w.c2)]),
         "catalog_course": lambda role: ([("C_org", w.c_org)], [("C2", w.c2)]),
         "api_key": lambda role: ([("victim key", w.victim_key)], []),
+        # integrations: the organization's own (org admins only); an id of another organization's is none of ours
+        "integration": lambda role: ([("own", w.integration)], [("another organization's", w.integration + 1000)]),
+        "integration_subscription": lambda role: (
+            [pair("I/S", integration="integration", subscription="subscription")],
+            [
+                pair("I/S_other (another integration's)", integration="integration", subscription="subscription_other"),
+                pair("I/another organization's", integration="integration", subscription=w.subscription + 1000),
+            ],
+        ),
         # quizzes: Q1 of C1 (published), Q1_draft of C1 (unpublished), Q2 of C2; QN1/QN2: their banks' questions
         "quiz": lambda role: ([("Q1", w.quiz1)], [] if role == ORG_ADMIN else [("Q2", w.quiz2)]),
         "quiz_question": lambda role: ([("QN1", w.qn1)], [] if role == ORG_ADMIN else [("QN2 (C2's bank)", w.qn2)]),
@@ -529,6 +538,12 @@ NOTIFICATION_PREVIEW = (
     "and test_templates_pages.py"
 )
 ANNOUNCEMENT = {"title": "Matrix announcement", "body": "Hello."}
+INTEGRATION_FORM = {
+    "kind": "webhook",
+    "name": "Matrix webhook",
+    "url": "https://matrix.example.org/hooks",
+    "events": "all",
+}
 TABLE = {
     # ---- API ----
     ("announcements.SendAnnouncement", "POST"): Route(
@@ -595,8 +610,34 @@ TABLE = {
     ("attempts.QuizRegrade", "POST"): Route(
         path={"quiz_id": "$regrade.quiz"}, body={"question_id": "$regrade.question", "use_current_version": True}
     ),
-    ("api_keys.ApiKeys", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
+    ("api_keys.ApiKeys", "POST"): Route(
+        variants={
+            "": {"name": "Matrix key", "roles": ["student"]},
+            "narrowed to an integration": {"name": "Matrix key", "integration_id": "$integration"},
+        }
+    ),
     ("api_keys.ApiKeyById", "DELETE"): Route(path={"key_id": "$api_key"}),
+    # integrations (part manage)
+    ("integrations.Integrations", "POST"): Route(body={"kind": "webhook", "name": "Matrix webhook"}),
+    ("integrations.IntegrationById", "PUT"): Route(path={"integration_id": "$integration"}, body={"status": "active"}),
+    ("integrations.IntegrationById", "DELETE"): Route(path={"integration_id": "$integration"}),
+    ("integrations.RotateSecret", "POST"): Route(path={"integration_id": "$integration"}),
+    ("integrations.Subscriptions", "POST"): Route(
+        path={"integration_id": "$integration"}, body={"url": "https://matrix.example.org/hooks"}
+    ),
+    ("integrations.SubscriptionById", "PUT"): Route(
+        path={
+            "integration_id": "$integration_subscription.integration",
+            "subscription_id": "$integration_subscription.subscription",
+        },
+        body={"status": "disabled"},
+    ),
+    ("integrations.SubscriptionById", "DELETE"): Route(
+        path={
+            "integration_id": "$integration_subscription.integration",
+            "subscription_id": "$integration_subscription.subscription",
+        }
+    ),
     ("credentials.SigningKeyRotation", "POST"): Route(),
     ("assessments.Assessments", "POST"): Route(body={"course_id": "$course", "title": "Matrix quiz"}),
     ("assessments.AssessmentById", "PUT"): Route(path={"quiz_id": "$quiz"}, body={"title": "Renamed quiz"}),
@@ -833,8 +874,34 @@ TABLE = {
         path={"course_id": "$course_archived_question.course", "question_id": "$course_archived_question.question"}
     ),
     ("assessment_bank.preview", "POST"): Route(exempt=WRITES_NOTHING),
-    ("api_keys_pages.index", "POST"): Route(body={"name": "Matrix key", "roles": ["student"]}),
+    ("api_keys_pages.index", "POST"): Route(
+        variants={
+            "": {"name": "Matrix key", "roles": ["student"]},
+            "narrowed to an integration": {"name": "Matrix key", "integration_id": "$integration"},
+        }
+    ),
     ("api_keys_pages.revoke", "POST"): Route(path={"key_id": "$api_key"}),
+    ("integration_pages.create", "POST"): Route(body=INTEGRATION_FORM),
+    ("integration_pages.update", "POST"): Route(path={"integration_id": "$integration"}, body={"name": "Renamed"}),
+    ("integration_pages.set_status", "POST"): Route(path={"integration_id": "$integration"}, body={"status": "active"}),
+    ("integration_pages.rotate_secret", "POST"): Route(path={"integration_id": "$integration"}),
+    ("integration_pages.delete", "POST"): Route(path={"integration_id": "$integration"}),
+    ("integration_pages.add_subscription", "POST"): Route(
+        path={"integration_id": "$integration"}, body={"url": "https://matrix.example.org/hooks", "events": "all"}
+    ),
+    ("integration_pages.update_subscription", "POST"): Route(
+        path={
+            "integration_id": "$integration_subscription.integration",
+            "subscription_id": "$integration_subscription.subscription",
+        },
+        body={"url": "https://matrix.example.org/v2", "events": "all"},
+    ),
+    ("integration_pages.delete_subscription", "POST"): Route(
+        path={
+            "integration_id": "$integration_subscription.integration",
+            "subscription_id": "$integration_subscription.subscription",
+        }
+    ),
     ("credentials_admin.rotate", "POST"): Route(body={"confirm": "y"}),
     ("credentials_admin.audit", "POST"): Route(
         exempt="writes nothing (reads the issuance log's chain); who may: tests/credentials/test_admin.py"
@@ -1032,6 +1099,13 @@ READS = {
     ("announcements.AnnouncementById", "GET"): Route(path={"announcement_id": "$announcement"}),
     ("reports.ReportDownload", "GET"): Route(path={"report_id": "$report"}),
     ("notifications.NotificationById", "GET"): Route(path={"notification_id": "$notification"}),
+    ("integrations.IntegrationById", "GET"): Route(path={"integration_id": "$integration"}),
+    ("integrations.SubscriptionById", "GET"): Route(
+        path={
+            "integration_id": "$integration_subscription.integration",
+            "subscription_id": "$integration_subscription.subscription",
+        }
+    ),
 }
 
 # --- the allow-list: who may do it, on a target in their scope --------------------------------------
@@ -1079,6 +1153,7 @@ ALLOWED = {
     ("assessment_attempts.grade", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("assessment_attempts.regrade", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("api_keys.ApiKeys", "POST", ""): ADMIN,
+    ("api_keys.ApiKeys", "POST", "narrowed to an integration"): ADMIN,
     ("assessments.Assessments", "POST", ""): COURSE_MANAGERS,
     ("assessments.AssessmentById", "PUT", ""): COURSE_MANAGERS,
     ("assessments.AssessmentById", "DELETE", ""): COURSE_MANAGERS,
@@ -1166,6 +1241,7 @@ ALLOWED = {
     ("analytics.Performance", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("course_analytics.CourseAnalytics", "GET", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("api_keys_pages.index", "POST", ""): {ORG_ADMIN},
+    ("api_keys_pages.index", "POST", "narrowed to an integration"): {ORG_ADMIN},
     ("api_keys_pages.revoke", "POST", ""): {ORG_ADMIN},
     ("credentials_admin.rotate", "POST", ""): {ORG_ADMIN},
     ("auth_pages.profile", "POST", ""): PEOPLE,
@@ -1267,6 +1343,24 @@ ALLOWED = {
     ("notification_pages.settings", "POST", ""): PEOPLE,
     ("notification_pages.organization_settings", "POST", ""): {ORG_ADMIN},
     ("notifications.NotificationById", "GET", ""): PEOPLE,
+    # integrations (part manage): the organization's, org admins and their keys only, at any scope
+    ("integrations.Integrations", "POST", ""): ADMIN,
+    ("integrations.IntegrationById", "PUT", ""): ADMIN,
+    ("integrations.IntegrationById", "DELETE", ""): ADMIN,
+    ("integrations.RotateSecret", "POST", ""): ADMIN,
+    ("integrations.Subscriptions", "POST", ""): ADMIN,
+    ("integrations.SubscriptionById", "PUT", ""): ADMIN,
+    ("integrations.SubscriptionById", "DELETE", ""): ADMIN,
+    ("integrations.IntegrationById", "GET", ""): {ORG_ADMIN},
+    ("integrations.SubscriptionById", "GET", ""): {ORG_ADMIN},
+    ("integration_pages.create", "POST", ""): {ORG_ADMIN},
+    ("integration_pages.update", "POST", ""): {ORG_ADMIN},
+    ("integration_pages.set_status", "POST", ""): {ORG_ADMIN},
+    ("integration_pages.rotate_secret", "POST", ""): {ORG_ADMIN},
+    ("integration_pages.delete", "POST", ""): {ORG_ADMIN},
+    ("integration_pages.add_subscription", "POST", ""): {ORG_ADMIN},
+    ("integration_pages.update_subscription", "POST", ""): {ORG_ADMIN},
+    ("integration_pages.delete_subscription", "POST", ""): {ORG_ADMIN},
 }
 
 # Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".
@@ -1288,9 +1382,13 @@ KNOWN_GAPS = {
 IMPORT_RECORDS = {"user_imports", "user_import_errors"}
 # ... and the news that it ended, for whoever started it: the event, its delivery to notifications, the notification.
 IMPORT_ENDED = {
-    "event_outbox": "import.finished",
-    "event_deliveries": "blueprints.notifications.subscribers.tell_import_finished",
-    "notifications": "import_finished",
+    "event_outbox": ("import.finished",),
+    # to the notifications' subscriber and the webhooks' (which sends nothing here: the world's integrations are paused)
+    "event_deliveries": (
+        "blueprints.notifications.subscribers.tell_import_finished",
+        "blueprints.integrations.subscribers.deliver_to_webhooks",
+    ),
+    "notifications": ("import_finished",),
 }
 
 
@@ -1298,7 +1396,7 @@ def _about_the_import(table, change):
     """Whether a table's change is only the import's own record of itself (not a write of its rows)."""
     gone, new = change
     return table in IMPORT_RECORDS or (
-        table in IMPORT_ENDED and not gone and all(IMPORT_ENDED[table] in row for row in new)
+        table in IMPORT_ENDED and not gone and all(any(marker in row for marker in IMPORT_ENDED[table]) for row in new)
     )
 
 

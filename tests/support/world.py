@@ -23,6 +23,8 @@ row) and puts back, cheaply, only what a request changed.
     (C_org, s_north3's).
     Report schedules: `schedule_admin`, `schedule_bm_north`, `schedule_bm_south`, `schedule_t1`, each its owner's.
     Announcements scheduled for tomorrow: `announcement_admin`, `announcement_bm_north`, `announcement_t1`.
+    Integrations: `integration` (webhook, with `subscription`) and `integration_other` (with `subscription_other`),
+    both paused.
     Notifications: `notification_admin`, `notification_bm_north`, `notification_t1`, `notification_s_north` and
     `notification_s_south`, an unread announcement of each.
 """
@@ -52,6 +54,7 @@ from blueprints.classes import services as classes
 from blueprints.courses import content, covers, media
 from blueprints.courses import services as courses
 from blueprints.imports import services as imports
+from blueprints.integrations import services as integrations
 from blueprints.learning import services as learning
 from blueprints.notifications import template_editor
 from blueprints.notifications.models import Notification
@@ -225,6 +228,20 @@ def build_world(app, tenant, run_jobs):
         for role in (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT):
             ids[f"key:{role}"] = create_api_key(f"{role} key", [role], acting_admin).secret
         ids["victim_key"] = create_api_key("A key to revoke", [STUDENT], acting_admin).key.id
+
+        # integrations (docs/integrations.md): two webhook integrations, each with a subscription, paused (the
+        # events of the matrix's requests are delivered to nobody); only org admins reach any of it, and a
+        # subscription is reached through its own integration only
+        for key in ("integration", "integration_other"):
+            made = integrations.create_integration(
+                {"kind": "webhook", "name": f"Matrix {key}", "subscription": {"url": f"https://{key}.example.org/"}},
+                acting_admin,
+            )
+            integrations.update_integration(made.integration.id, {"status": "paused"}, acting_admin)
+            ids[key] = made.integration.id
+            ids[key.replace("integration", "subscription")] = integrations.list_subscriptions(
+                made.integration.id, acting_admin
+            )[0].id
 
         def as_manager(key):
             return Principal("user", ids[key], f"{key}@example.org", (BRANCH_MANAGER,), tenant.id)
