@@ -2,10 +2,12 @@
 commands and demo steps below (one line each)."""
 
 from app.features import register_feature
+from blueprints.integrations import roster_api
 
 
 def register(app):
     api_blueprints = []
     page_blueprints = []
     commands = []
+    api_blueprints.append(roster_api.blp)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)
