@@ -20,6 +20,7 @@ import csv
 import hashlib
 import io
 import re
+import zipfile
 from collections import Counter, defaultdict
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -262,12 +263,13 @@ def _run(sync_id, lock):
     db.session.commit()
     try:
         try:
-            zipped = roster.open_zip(record.file_path)
-        except roster.BadZip as bad:
-            _write_errors(record, bad.errors)
-            _finish(record)
-            return
-        Sync(record, zipped, lock).run()
+            Sync(record, roster.open_zip(record.file_path), lock).run()
+        except (roster.BadZip, zipfile.BadZipFile) as bad:
+            # Found before anything was written: counting the rows reads every member to its end first.
+            db.session.rollback()
+            record = db.session.get(RosterSync, sync_id)
+            errors = getattr(bad, "errors", None) or [roster.RosterError("(zip)", 0, "", "", f"Unreadable: {bad}")]
+            _write_errors(record, errors)
         _finish(record)
     except Exception as error:
         db.session.rollback()
@@ -415,6 +417,7 @@ class Sync:
             db.session.commit()
         else:
             self.counts = defaultdict(Counter, {k: Counter(v) for k, v in (record.counts or {}).items()})
+        self.lock.extend(current_app.config["IMPORT_LOCK_SECONDS"], replace_ttl=True)
         self.errors = []
         if record.checkpoint.get("stage") == "users":
             self._users(record.checkpoint.get("row", 1))

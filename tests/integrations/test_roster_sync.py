@@ -6,6 +6,7 @@ from app.extensions import db
 from app.tenancy.context import tenant_context
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.classes.models import ClassMembership, SchoolClass
+from blueprints.integrations import roster
 from blueprints.users.models import User
 from tests.conftest import run_jobs
 from tests.support.integrations import (
@@ -211,3 +212,20 @@ def test_only_org_admins_sync(app, api, tenant, login_as):
     manager = api(tenant, login_as(tenant, "branch_manager"))
     assert manager.get(f"/api/v1/integrations/{integration}/syncs").status_code == 403
     assert manager.get("/api/v1/roster/export").status_code == 403
+
+
+def test_zip_bombs_are_refused_by_what_they_unpack_to(app, api, tenant, login_as, monkeypatch):
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    integration = make_oneroster_integration(app, tenant)
+    monkeypatch.setattr(roster, "MAX_MEMBER_BYTES", 1 << 20)  # 1 MB instead of 512 MB, for a small bomb
+    bomb = roster_zip(users=sample_files()["users.csv"] + "\n" * (4 << 20))  # 4 MB of line breaks, a few kB zipped
+    assert len(bomb) < 50_000
+    refused = sync_roster(app, admin, integration, bomb)
+    assert roster_errors(admin, integration, refused["id"]) == [
+        ("users.csv", 0, "", "", "Larger than 1 MB uncompressed.")
+    ]
+
+    monkeypatch.setattr(roster, "MAX_MEMBERS", 8)
+    many = roster_zip(**{f"extra{n}": "x\n" for n in range(8)})
+    refused = sync_roster(app, admin, integration, many)
+    assert roster_errors(admin, integration, refused["id"]) == [("(zip)", 0, "", "", "More than 8 files in the zip.")]
