@@ -2,7 +2,7 @@
 commands and demo steps below (one line each)."""
 
 from app.features import register_feature
-from blueprints.integrations import roster_api
+from blueprints.integrations import roster_api, roster_views
 
 
 def register(app):
@@ -10,4 +10,5 @@ def register(app):
     page_blueprints = []
     commands = []
     api_blueprints.append(roster_api.blp)
+    page_blueprints.append(roster_views.bp)
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)

@@ -125,7 +125,8 @@ def start_sync(integration, stream, filename, mode, actor):
     if integration.status != "active":
         raise Conflict("This integration is paused or disabled: it does not sync.")
     path, sha = store_zip(stream, current_app.config["IMPORT_MAX_BYTES"])
-    owner = owner_of(actor)
+    # A person's or an API key's, as the people import; none: the integration's own (a scheduled fetch, a script)
+    owner = owner_of(actor) if actor is not None else f"integration:{integration.id}"
     record = db.session.scalar(
         sa.select(RosterSync)
         .where(RosterSync.integration_id == integration.id, RosterSync.file_sha256 == sha, RosterSync.mode == mode)
@@ -726,8 +727,7 @@ class Sync:
             for column in ("beginDate", "endDate"):
                 checker.date(number, record, column)
             if len(self.errors) > before:
-                counts["invalid"] += 1
-                continue
+                continue  # counted with the other files' bad rows
             class_id = class_ids[class_sourced_id]
             if record.get("status") == roster.TO_BE_DELETED:
                 self.removed_enrollments.append((user, class_id))

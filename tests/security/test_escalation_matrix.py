@@ -22,6 +22,7 @@ from app.jobs import get_queue
 from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
 from app.tenancy.provisioning import provision_tenant
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs, tenant_host, unique_slug
+from tests.support.integrations import roster_zip
 from tests.support.world import PDF, TenantSnapshots, World, build_world, csv_bytes, differences, png_bytes
 
 ROLES = (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT)
@@ -335,6 +336,9 @@ def _targets(w):
                 ]
             ),
         ),
+        # a OneRoster integration and its dry run: org admins only, and there is no other organization's in reach
+        "roster_integration": lambda role: ([("SIS", w.roster_integration)], []),
+        "roster_dry_run": lambda role: ([("SIS dry run", w.roster_dry_run)], []),
         "import": lambda role: _by_role(
             ([("North dry run", w.imp_north)], []),
             ([("North dry run", w.imp_north)], [("South dry run", w.imp_south), ("org dry run", w.imp_org)]),
@@ -453,6 +457,8 @@ class Upload:
             return io.BytesIO(PDF), "handout.pdf"
         if self.kind == "png":
             return io.BytesIO(png_bytes(colour="orange")), "picture.png"
+        if self.kind == "zip":
+            return io.BytesIO(roster_zip()), "oneroster.zip"
         if self.kind == "gift":
             return io.BytesIO(b"::Imported::Is this imported?{T}\n"), "questions.gift.txt"
         return io.BytesIO(csv_bytes(*self.rows)), "people.csv"
@@ -732,6 +738,18 @@ TABLE = {
         jobs=True,
     ),
     ("imports.ImportCommit", "POST"): Route(path={"import_id": "$import"}, jobs=True),
+    ("roster.Sync", "POST"): Route(
+        path={"integration_id": "$roster_integration"}, body={"file": Upload("zip"), "dry_run": "false"}, jobs=True
+    ),
+    ("roster.SyncCommit", "POST"): Route(
+        path={"integration_id": "$roster_integration", "sync_id": "$roster_dry_run"}, jobs=True
+    ),
+    ("roster_pages.syncs", "POST"): Route(
+        path={"integration_id": "$roster_integration"}, body={"file": Upload("zip"), "mode": "commit"}, jobs=True
+    ),
+    ("roster_pages.commit", "POST"): Route(
+        path={"integration_id": "$roster_integration", "sync_id": "$roster_dry_run"}, jobs=True
+    ),
     ("media.MediaDownload", "DELETE"): Route(path={"media_id": "$media"}),
     ("organizations.Organizations", "POST"): Route(
         body={"slug": "matrix-org", "name": "Matrix", "admin_email": "matrix@example.org"}
@@ -1127,6 +1145,10 @@ ALLOWED = {
     ("imports.Imports", "POST", "by e-mail"): ADMINS_AND_MANAGER,
     ("imports.Imports", "POST", "by external id"): ADMINS_AND_MANAGER,
     ("imports.ImportCommit", "POST", ""): ADMINS_AND_MANAGER,
+    ("roster.Sync", "POST", ""): ADMIN,  # integrations.manage: org admins and their keys, nobody else
+    ("roster.SyncCommit", "POST", ""): ADMIN,
+    ("roster_pages.syncs", "POST", ""): {ORG_ADMIN},
+    ("roster_pages.commit", "POST", ""): {ORG_ADMIN},
     ("media.MediaDownload", "DELETE", ""): COURSE_MANAGERS,
     ("organizations.Organizations", "POST", ""): set(),  # platform operators only, on the platform host
     ("organizations.OrganizationById", "PUT", ""): ADMIN,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from blueprints.integrations import roster_sync
 from blueprints.integrations.models import Integration
 from tests.conftest import run_jobs
 
@@ -65,3 +66,30 @@ def roster_errors(client_api, integration_id, sync_id):
         (e["file"], e["row_number"], e["column"], e["value"], e["reason"])
         for e in client_api.get(path).get_json()["data"]
     ]
+
+
+def oneroster_dry_run(actor, name="SIS", bad_row=False):
+    """Inside a tenant: a OneRoster integration and a dry run of the sample (queued; run the jobs), made as
+    `actor`; (integration id, sync id)."""
+    integration = Integration(kind="oneroster", name=name, settings={"source_url": None, "processing": "bulk"})
+    db.session.add(integration)
+    db.session.commit()
+    files = sample_files()
+    if bad_row:
+        files["enrollments.csv"] += "enr-x,active,2024-07-01T12:00:00.000Z,class-none,org-school-1,user-s-1,student\n"
+    record = roster_sync.start_sync(
+        integration, io.BytesIO(roster_zip(files)), "roster.zip", roster_sync.DRY_RUN, actor
+    )
+    return integration.id, record.id
+
+
+def demo_roster_ids(actor):
+    """The crawler's: a OneRoster integration of the demo and a dry run of the sample with a bad row."""
+    integration_id, sync_id = oneroster_dry_run(actor, "Demo SIS", bad_row=True)
+    return {"integration_id": integration_id, "sync_id": sync_id}
+
+
+def matrix_roster_ids(actor):
+    """The permission matrix's: a OneRoster integration and a dry run of the sample to commit."""
+    integration_id, sync_id = oneroster_dry_run(actor)
+    return {"roster_integration": integration_id, "roster_dry_run": sync_id}
