@@ -176,6 +176,7 @@ def generate_zip(path, users, classes, enrollments):
 def worker_main(config_path, phase):
     settings = json.loads(Path(config_path).read_text())
     app = create_app(Config, **settings["config"])
+    started_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     with app.app_context():
         tenant = find_active_tenant(settings["slug"])
     with tenant_context(tenant, app):
@@ -194,6 +195,7 @@ def worker_main(config_path, phase):
             "counts": record.counts,
             "seconds": round(elapsed, 2),
             "error": record.error_message,
+            "app_rss_mb": round(started_mb, 1),  # the worker with the app loaded, before the sync
         }
     print(json.dumps(result))
 
@@ -205,7 +207,7 @@ def prepare(backend, args, redis_url, pg_url):
         "REDIS_URL": redis_url,
         "RQ_QUEUE": f"bench-{os.getpid()}",
         "LMS_BASE_DOMAIN": "localhost:5000",
-        "IMPORT_BATCH_SIZE": args.batch,
+        "ROSTER_BATCH_SIZE": args.batch,
     }
     if backend == "postgres":
         engine = sa.create_engine(f"{pg_url}/postgres", isolation_level="AUTOCOMMIT")
@@ -258,7 +260,7 @@ def main():
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--classes", type=int, default=4_000)
     parser.add_argument("--enrollments", type=int, default=1_000_000)
-    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--phases", default="dry_run,commit")
     args = parser.parse_args()
