@@ -54,6 +54,9 @@ pids+=($!)
 # Notifications: reminders (due soon, overdue, certificates expiring), digests at 7 local time, delayed e-mails.
 .venv/bin/flask notifications sweep >> instance/logs/notifications.log 2>&1 &
 pids+=($!)
+# Webhooks: deliveries whose worker died mid-request (lease run out) or whose job was lost, queued again.
+.venv/bin/flask integrations sweep >> instance/logs/integrations.log 2>&1 &
+pids+=($!)
 .venv/bin/python -m scripts.mail_sink --port "$MAIL_PORT" --dir "$LMS_OUTBOX_DIR" >> instance/logs/mail.log 2>&1 &
 pids+=($!)
 

@@ -2,13 +2,17 @@
 commands and demo steps below (one line each)."""
 
 from app.features import register_feature
-from blueprints.integrations import roster_api, roster_views
+from blueprints.integrations import cli as integrations_cli
+from blueprints.integrations import deliveries_api, delivery_views, roster_api, roster_views
 
 
 def register(app):
     api_blueprints = []
     page_blueprints = []
     commands = []
-    api_blueprints.append(roster_api.blp)
-    page_blueprints.append(roster_views.bp)
+    api_blueprints.append(deliveries_api.blp)  # part "hooks": the delivery log, redeliver, test events
+    page_blueprints.append(delivery_views.bp)  # part "hooks": /integrations/<id>/deliveries
+    commands.append(integrations_cli.integrations_cli)  # part "hooks": `flask integrations sweep` (others add theirs)
+    api_blueprints.append(roster_api.blp)  # part "roster": syncs and the roster export
+    page_blueprints.append(roster_views.bp)  # part "roster": /integrations/<id>/syncs
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)

@@ -202,6 +202,26 @@ _TYPES = (
             }
         },
     ),
+    NotificationType(  # part "hooks" (issue 16): blueprints/integrations/webhooks.py
+        "webhook_disabled",
+        "Webhook endpoint disabled",
+        "When a webhook endpoint of your organization failed for days and we stopped sending it events.",
+        "{{ organization.name }}: webhooks to {{ subscription.url }} are disabled",
+        "Hello {{ person.first_name }},\n\nwe stopped sending the events of {{ organization.name }} to "
+        "{{ subscription.url }} (integration “{{ integration.name }}”): {{ reason }}\n\nCheck the receiver, send "
+        "it a test event, then enable the endpoint again and redeliver what failed:\n{{ url }}",
+        variables={
+            "integration": "the integration: name",
+            "subscription": "the endpoint: url",
+            "reason": "why it was disabled, in words",
+        },
+        sample={
+            "integration": {"name": "Student information system"},
+            "subscription": {"url": "https://sis.example.org/hooks/tessera"},
+            "reason": "Every delivery failed for 5 days.",
+        },
+        staff_only=True,
+    ),
 )
 
 TYPES = {kind.key: kind for kind in _TYPES}

@@ -1,0 +1,71 @@
+"""A real event worker process SIGKILLed while the receiver holds its request: the delivery stays leased, the
+lease runs out, the sweep queues it again and a new worker delivers it. The receiver sees the message twice,
+both times with the same webhook-id (at least once, deduplicable); the log keeps one attempt."""
+
+import os
+import signal
+import threading
+import time
+from datetime import timedelta
+
+from app.events import emit_after_commit
+from app.extensions import db
+from app.tenancy.context import tenant_context
+from app.tenancy.models import utcnow
+from blueprints.integrations import webhooks
+from blueprints.integrations.models import DeliveryStatus, WebhookDelivery
+from tests.conftest import run_jobs
+from tests.support.event_worker import start_event_worker, stop
+from tests.support.integrations import attempts_of, deliveries, make_webhook_integration
+from tests.support.webhook_receiver import WebhookReceiver
+
+
+def wait_until(condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_worker_killed_mid_delivery_delivers_after_restart_with_the_same_webhook_id(app, tenant):
+    run_jobs(app)  # other tests' leftovers: the workers below run this test's jobs only
+    held = threading.Event()
+    with WebhookReceiver() as receiver:
+        _, _, secret = make_webhook_integration(app, tenant, receiver.url)
+        receiver.secrets.append(secret)
+        receiver.answer(200, hold=held)  # the first request waits: the worker is killed meanwhile
+        with tenant_context(tenant, app):
+            emit_after_commit(db.session, "course.completed", course_id=4, user_id=1)
+            db.session.commit()
+        worker = start_event_worker(app)
+        try:
+            receiver.wait_for(1)
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait()
+        finally:
+            held.set()
+        (delivery,) = deliveries(app, tenant)
+        assert delivery.status == DeliveryStatus.SENDING and delivery.lease_until > utcnow()
+        assert attempts_of(app, tenant, delivery.id) == []
+
+        with tenant_context(tenant, app):
+            assert webhooks.sweep_organization(grace_seconds=0) == 0  # leased: nobody else sends it yet
+            stored = db.session.get(WebhookDelivery, delivery.id)
+            stored.lease_until = utcnow() - timedelta(seconds=1)  # the lease runs out
+            db.session.commit()
+            assert webhooks.sweep_organization() == 1  # what `flask integrations sweep` does
+        worker = start_event_worker(app)
+        try:
+            wait_until(lambda: deliveries(app, tenant)[0].status == DeliveryStatus.SUCCEEDED)
+        finally:
+            stop(worker)
+        requests = receiver.wait_for(2)
+
+    assert len(requests) == 2
+    assert {request.message_id for request in requests} == {delivery.message_id}
+    assert all(request.verified_with == [secret] for request in requests)
+    assert requests[0].body == requests[1].body
+    (attempt,) = attempts_of(app, tenant, delivery.id)
+    assert attempt.number == 1 and attempt.status_code == 200
+    (done,) = deliveries(app, tenant)
+    assert done.attempts == 1 and done.lease_until is None and done.delivered_at is not None
