@@ -12,8 +12,11 @@ import csv
 import io
 import re
 import zipfile
+from array import array
 from dataclasses import dataclass, field
 from datetime import date
+
+import numpy as np
 
 MANIFEST = "manifest.csv"
 ORGS, SESSIONS, COURSES, CLASSES = "orgs.csv", "academicSessions.csv", "courses.csv", "classes.csv"
@@ -159,6 +162,23 @@ class RosterZip:
         missing = [column for column in HEADERS.get(name, ()) if column not in header]
         return [RosterError(name, 1, column, "", "Missing column.") for column in missing]
 
+    def repeated_ids(self, name):
+        """The hashes of the sourcedIds `name` has more than once (a superset: `Checker` tells exactly), or None
+        when its first column is not sourcedId. A million enrollments' ids held as a dict to find duplicates cost
+        ~100 MB; their 64-bit hashes, 8 MB."""
+        hashes = array("q")
+        with self._open(name) as text:
+            header = [cell.strip() for cell in next(csv.reader([text.readline()]), [])]
+            if not header or header[0] != "sourcedId":
+                return None
+            for line in text:
+                cell = line.split(",", 1)[0]
+                if cell.startswith('"'):
+                    cell = next(csv.reader([line]), [""])[0]
+                hashes.append(hash(cell.strip()))
+        values, counts = np.unique(np.frombuffer(hashes, dtype=np.int64), return_counts=True)
+        return set(values[counts > 1].tolist())
+
     def count_rows(self, name):
         lines = 0
         with self._open(name) as text:
@@ -245,17 +265,12 @@ class Checker:
     mode: str  # "bulk" or "delta"
     errors: list
     seen: dict = field(default_factory=dict)  # sourcedId -> first row number
+    repeated: set | None = None  # RosterZip.repeated_ids: only these hashes can be duplicates (None: any)
 
     def row(self, number, record):
         """The row's own problems appended to `errors`; True when it has none."""
         before = len(self.errors)
-        sourced_id = record.get("sourcedId", "")
-        if not sourced_id:
-            self.problem(number, "sourcedId", "", "Required.")
-        elif sourced_id in self.seen:
-            self.problem(number, "sourcedId", sourced_id, f"Duplicate of row {self.seen[sourced_id]}.")
-        else:
-            self.seen[sourced_id] = number
+        self._sourced_id(number, record.get("sourcedId", ""))
         status = record.get("status", "")
         if status not in ("", ACTIVE, TO_BE_DELETED):
             self.problem(number, "status", status, "Use active or tobedeleted.")
@@ -274,6 +289,16 @@ class Checker:
                 if not record.get(column):
                     self.problem(number, column, "", "Required.")
         return len(self.errors) == before
+
+    def _sourced_id(self, number, sourced_id):
+        if not sourced_id:
+            self.problem(number, "sourcedId", "", "Required.")
+        elif self.repeated is not None and hash(sourced_id) not in self.repeated:
+            pass  # once in the file
+        elif sourced_id in self.seen:
+            self.problem(number, "sourcedId", sourced_id, f"Duplicate of row {self.seen[sourced_id]}.")
+        else:
+            self.seen[sourced_id] = number
 
     def problem(self, number, column, value, reason):
         self.errors.append(RosterError(self.file, number, column, (value or "")[:MAX_VALUE], reason))

@@ -59,6 +59,9 @@ from blueprints.integrations.models import (
 from blueprints.users.models import User
 
 DRY_RUN, COMMIT = "dry_run", "commit"
+# People per batch (ROSTER_BATCH_SIZE overrides it): larger than the people import's, for a district's people are
+# in many classes each and every batch emits one `class.members_added` per class it touches.
+BATCH_SIZE = 10_000
 # OneRoster roles that become people, and as what. Administrators of any kind manage their orgs' branches:
 # an org admin (who manages integrations, keys and everyone) is made by hand in Tessera, never by a file, and
 # the sync never changes an org admin's role. Guardians, parents, relatives, aides and proctors are skipped.
@@ -694,6 +697,7 @@ class Sync:
         if not self.zipped.has(roster.ROLES):
             return
         checker = roster.Checker(roster.ROLES, self.mode_of(roster.ROLES), self.errors)
+        checker.repeated = self.zipped.repeated_ids(roster.ROLES)
         known_orgs = set(self.branch_ids)
         for number, record in self.zipped.rows(roster.ROLES):
             before = len(self.errors)
@@ -714,6 +718,7 @@ class Sync:
             return
         counts = self.counts[roster.ENROLLMENTS]
         checker = roster.Checker(roster.ENROLLMENTS, self.mode_of(roster.ENROLLMENTS), self.errors)
+        checker.repeated = self.zipped.repeated_ids(roster.ENROLLMENTS)
         known_orgs = set(self.branch_ids)
         class_ids = self.class_ids
         shared = {}  # one (class id, role) tuple per class and role: a million enrollments share 8 000 tuples
@@ -743,7 +748,7 @@ class Sync:
         if not self.zipped.has(roster.USERS):
             return
         record = self.record
-        batch_size = current_app.config["IMPORT_BATCH_SIZE"]
+        batch_size = current_app.config.get("ROSTER_BATCH_SIZE", BATCH_SIZE)
         checker = roster.Checker(roster.USERS, self.mode_of(roster.USERS), self.errors)
         admins = self._org_admin_keys()
         batch, last, handled = [], resume_after, 0
@@ -936,9 +941,10 @@ class Sync:
                     class_roles=class_roles,
                 )
             )
-        for start in range(0, len(rows), current_app.config["IMPORT_BATCH_SIZE"]):
+        batch_size = current_app.config.get("ROSTER_BATCH_SIZE", BATCH_SIZE)
+        for start in range(0, len(rows), batch_size):
             result = apply_batch(
-                rows[start : start + current_app.config["IMPORT_BATCH_SIZE"]],
+                rows[start : start + batch_size],
                 commit=self.commit,
                 scope_branch_ids=None,
                 send_invitations=False,

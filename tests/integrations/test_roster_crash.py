@@ -48,7 +48,7 @@ def test_sigkill_mid_commit_then_rerun_loses_and_duplicates_nothing(app, api, te
         return response.get_json()["data"]["id"]
 
     sync_id = submit()
-    worker = spawn_worker(app, IMPORT_BATCH_SIZE=500, IMPORT_LOCK_SECONDS=4)
+    worker = spawn_worker(app, ROSTER_BATCH_SIZE=500, IMPORT_LOCK_SECONDS=4)
 
     def checkpoint_row():
         with tenant_context(tenant, app):

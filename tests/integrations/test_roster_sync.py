@@ -121,6 +121,7 @@ def test_a_broken_zip_reports_every_bad_row(app, api, tenant, login_as):
     enrollments = files["enrollments.csv"] + (
         "enr-x-1,active,2024-07-01T12:00:00.000Z,class-none,org-school-1,user-ghost,student,false,,\n"
         "enr-x-2,,2024-07-01T12:00:00.000Z,class-math-3a,org-school-1,user-s-1,,false,,\n"
+        "enr-1,active,2024-07-01T12:00:00.000Z,class-math-3b,org-school-1,user-s-1,student,false,,\n"
     )
     body = roster_zip(
         files, classes=classes, academicSessions=sessions, users=users, roles=roles, enrollments=enrollments
@@ -145,6 +146,7 @@ def test_a_broken_zip_reports_every_bad_row(app, api, tenant, login_as):
     reasons = {(file, row, column): reason for file, row, column, _value, reason in errors}
     assert reasons["classes.csv", 6, "sourcedId"] == "Duplicate of row 2."
     assert reasons["enrollments.csv", 11, "userSourcedId"] == "Unknown user."
+    assert reasons["enrollments.csv", 13, "sourcedId"] == "Duplicate of row 2."  # among hashed ids too
     assert dry["bad_rows"] == len({(file, row) for file, row, *_ in errors})
 
     csv_text = admin.get(f"/api/v1/integrations/{integration}/syncs/{dry['id']}/errors.csv").get_data(as_text=True)
