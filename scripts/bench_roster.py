@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -173,10 +172,19 @@ def generate_zip(path, users, classes, enrollments):
         )
 
 
+def _memory_mb(field):
+    """This process's VmRSS or VmHWM (its peak) in MB. Not getrusage's ru_maxrss: Linux keeps that across exec,
+    so a worker started from a big parent would report the parent's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def worker_main(config_path, phase):
     settings = json.loads(Path(config_path).read_text())
     app = create_app(Config, **settings["config"])
-    started_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started_mb = _memory_mb("VmRSS")
     with app.app_context():
         tenant = find_active_tenant(settings["slug"])
     with tenant_context(tenant, app):
@@ -196,6 +204,7 @@ def worker_main(config_path, phase):
             "seconds": round(elapsed, 2),
             "error": record.error_message,
             "app_rss_mb": round(started_mb, 1),  # the worker with the app loaded, before the sync
+            "peak_rss_mb": round(_memory_mb("VmHWM"), 1),  # the worker's own peak
         }
     print(json.dumps(result))
 
@@ -246,10 +255,7 @@ def run_phase(settings_path, phase):
         text=True,
         check=True,
     )
-    result = json.loads(output.stdout.strip().splitlines()[-1])
-    # The largest child so far: the phases run in increasing order of what they hold.
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
-    return result
+    return json.loads(output.stdout.strip().splitlines()[-1])
 
 
 def main():

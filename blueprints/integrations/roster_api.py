@@ -9,7 +9,6 @@ from app.api.blueprint import ApiBlueprint
 from app.api.downloads import csv_download
 from app.api.listing import list_parameters, page_response, parse_list_query
 from app.api.types import Boolean, UtcDateTime
-from app.errors import ValidationFailed
 from app.security.actor import current_actor
 from app.security.principal import requires
 from blueprints.integrations import roster_export, roster_sync
@@ -62,10 +61,10 @@ class Sync(MethodView):
         """Sync a OneRoster zip: a dry run (default, nothing written) or a commit; poll the sync for progress."""
         integration = roster_sync.get_integration(integration_id)
         mode = roster_sync.DRY_RUN if upload["dry_run"] else roster_sync.COMMIT
-        file = upload.get("file")
-        if file is None:
-            raise ValidationFailed("Upload a OneRoster zip.", {"file": ["Required."]})
-        return roster_sync.start_sync(integration, file.stream, file.filename, mode, current_actor.principal)
+        file, actor = upload.get("file"), current_actor.principal
+        if file is not None:
+            return roster_sync.start_sync(integration, file.stream, file.filename, mode, actor)
+        return roster_sync.start_fetched_sync(integration, mode, actor)
 
 
 @blp.route("/integrations/<int:integration_id>/syncs")

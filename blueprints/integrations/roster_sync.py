@@ -56,6 +56,7 @@ from blueprints.integrations.models import (
     RosterSyncError,
     RosterSyncStatus,
 )
+from blueprints.integrations.roster_fetch import fetch_source
 from blueprints.users.models import User
 
 DRY_RUN, COMMIT = "dry_run", "commit"
@@ -152,6 +153,15 @@ def start_sync(integration, stream, filename, mode, actor):
     db.session.commit()
     _queue(record)
     return record
+
+
+def start_fetched_sync(integration, mode, actor):
+    """A sync of the zip at the integration's source URL (fetched now, through the SSRF guard)."""
+    if integration.status != "active":
+        raise Conflict("This integration is paused or disabled: it does not sync.")
+    url = (integration.settings or {}).get("source_url") or ""
+    filename = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or "oneroster.zip"
+    return fetch_source(integration, lambda stream: start_sync(integration, stream, filename, mode, actor))
 
 
 def commit_dry_run(integration, sync_id, actor):
