@@ -1,9 +1,10 @@
 """Plugs the integrations feature into the app (see app/features.py). Each part registers its own blueprints,
 commands and demo steps below (one line each)."""
 
-from app.features import register_feature
+from app.features import register_demo_part, register_feature
 from blueprints.integrations import cli as integrations_cli
 from blueprints.integrations import deliveries_api, delivery_views, roster_api, roster_views
+from blueprints.integrations.roster_demo import seed_roster_integration
 
 
 def register(app):
@@ -15,4 +16,5 @@ def register(app):
     commands.append(integrations_cli.integrations_cli)  # part "hooks": `flask integrations sweep` (others add theirs)
     api_blueprints.append(roster_api.blp)  # part "roster": syncs and the roster export
     page_blueprints.append(roster_views.bp)  # part "roster": /integrations/<id>/syncs
+    register_demo_part(app, 70, seed_roster_integration)  # part "roster": the "Demo SIS" integration
     register_feature(app, __package__, api_blueprints, page_blueprints, commands)

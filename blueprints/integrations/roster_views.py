@@ -15,6 +15,8 @@ from app.security.actor import current_actor
 from app.security.principal import requires
 from blueprints.integrations import roster_export, roster_sync
 
+# `oneroster_id`, not `integration_id`: these pages are a OneRoster integration's only (the crawler fills route
+# parameters by name, and the webhook pages' `integration_id` is a webhook integration)
 bp = Blueprint("roster_pages", __name__, url_prefix="/integrations")
 organizations_only(bp)
 
@@ -34,11 +36,11 @@ class SyncForm(FlaskForm):
     )
 
 
-@bp.route("/<int:integration_id>/syncs", methods=["GET", "POST"])
+@bp.route("/<int:oneroster_id>/syncs", methods=["GET", "POST"])
 @requires("integrations.manage")
-def syncs(integration_id):
+def syncs(oneroster_id):
     """Upload a OneRoster zip for a dry run or a sync; the integration's latest syncs."""
-    integration = roster_sync.get_integration(integration_id)
+    integration = roster_sync.get_integration(oneroster_id)
     form = SyncForm()
     status = 200
     if form.validate_on_submit():
@@ -47,7 +49,7 @@ def syncs(integration_id):
             record = roster_sync.start_sync(
                 integration, upload.stream, upload.filename, form.mode.data, current_actor.principal
             )
-            return redirect(url_for("roster_pages.sync_status", integration_id=integration.id, sync_id=record.id))
+            return redirect(url_for("roster_pages.sync_status", oneroster_id=integration.id, sync_id=record.id))
         except DomainError as error:
             apply_domain_error(form, error)
             status = error.status
@@ -57,11 +59,11 @@ def syncs(integration_id):
     return render_template("integrations/syncs.html", integration=integration, form=form, recent=recent), status
 
 
-@bp.get("/<int:integration_id>/syncs/<int:sync_id>")
+@bp.get("/<int:oneroster_id>/syncs/<int:sync_id>")
 @requires("integrations.manage")
-def sync_status(integration_id, sync_id):
+def sync_status(oneroster_id, sync_id):
     """One sync: a live progress bar, then its counts per file and the rows it refused."""
-    integration = roster_sync.get_integration(integration_id)
+    integration = roster_sync.get_integration(oneroster_id)
     record = roster_sync.get_sync(integration, sync_id)
     query = parse_list_query(request.args, roster_sync.ERROR_LIST)
     errors = roster_sync.list_errors(record, query) if record.status in ("done", "failed") else None
@@ -76,20 +78,20 @@ def sync_status(integration_id, sync_id):
     )
 
 
-@bp.post("/<int:integration_id>/syncs/<int:sync_id>/commit")
+@bp.post("/<int:oneroster_id>/syncs/<int:sync_id>/commit")
 @requires("integrations.manage")
-def commit(integration_id, sync_id):
+def commit(oneroster_id, sync_id):
     """Sync the zip a dry run checked."""
-    integration = roster_sync.get_integration(integration_id)
+    integration = roster_sync.get_integration(oneroster_id)
     record = roster_sync.commit_dry_run(integration, sync_id, current_actor.principal)
-    return redirect(url_for("roster_pages.sync_status", integration_id=integration.id, sync_id=record.id))
+    return redirect(url_for("roster_pages.sync_status", oneroster_id=integration.id, sync_id=record.id))
 
 
-@bp.get("/<int:integration_id>/syncs/<int:sync_id>/errors.csv")
+@bp.get("/<int:oneroster_id>/syncs/<int:sync_id>/errors.csv")
 @requires("integrations.manage")
-def errors_csv(integration_id, sync_id):
+def errors_csv(oneroster_id, sync_id):
     """The rows the sync refused, with the reason, as CSV."""
-    record = roster_sync.get_sync(roster_sync.get_integration(integration_id), sync_id)
+    record = roster_sync.get_sync(roster_sync.get_integration(oneroster_id), sync_id)
     return csv_download(roster_sync.errors_csv(record), f"sync-{record.id}-errors.csv")
 
 

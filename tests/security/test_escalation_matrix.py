@@ -745,10 +745,10 @@ TABLE = {
         path={"integration_id": "$roster_integration", "sync_id": "$roster_dry_run"}, jobs=True
     ),
     ("roster_pages.syncs", "POST"): Route(
-        path={"integration_id": "$roster_integration"}, body={"file": Upload("zip"), "mode": "commit"}, jobs=True
+        path={"oneroster_id": "$roster_integration"}, body={"file": Upload("zip"), "mode": "commit"}, jobs=True
     ),
     ("roster_pages.commit", "POST"): Route(
-        path={"integration_id": "$roster_integration", "sync_id": "$roster_dry_run"}, jobs=True
+        path={"oneroster_id": "$roster_integration", "sync_id": "$roster_dry_run"}, jobs=True
     ),
     ("media.MediaDownload", "DELETE"): Route(path={"media_id": "$media"}),
     ("organizations.Organizations", "POST"): Route(

@@ -191,7 +191,7 @@ def oneroster_dry_run(actor, name="SIS", bad_row=False):
 def demo_roster_ids(actor):
     """The crawler's: a OneRoster integration of the demo and a dry run of the sample with a bad row."""
     integration_id, sync_id = oneroster_dry_run(actor, "Demo SIS", bad_row=True)
-    return {"integration_id": integration_id, "sync_id": sync_id}
+    return {"oneroster_id": integration_id, "sync_id": sync_id}
 
 
 def matrix_roster_ids(actor):
