@@ -538,7 +538,7 @@ class Sync:
             )
         return classes
 
-    def _write_branches(self, orgs):  # noqa: PLR0912 (one upsert, case by case)
+    def _write_branches(self, orgs):
         counts = self.counts[roster.ORGS]
         existing = {
             b.external_id: b
@@ -558,7 +558,6 @@ class Sync:
         now = utcnow()
         for sourced_id, branch in existing.items():
             self.branch_ids[sourced_id] = branch.id
-        placeholder = 0
         for org in orgs.values():
             have = existing.get(org.sourced_id)
             if org.deleted:
@@ -567,15 +566,11 @@ class Sync:
                     if self.commit:
                         db.session.execute(sa.update(Branch).where(Branch.id == have.id).values(archived_at=now))
                 continue
-            if have is None and org.code in unlinked and unlinked[org.code].archived_at is None:
+            linking = have is None and org.code in unlinked and unlinked[org.code].archived_at is None
+            if linking:
                 have = unlinked.pop(org.code)  # a branch made by hand with this code: linked, not doubled
-                if self.commit:
-                    db.session.execute(sa.update(Branch).where(Branch.id == have.id).values(external_id=org.sourced_id))
-                counts["updated"] += 1
-                self.branch_ids[org.sourced_id] = have.id
-                continue
             if have is not None:
-                values = {}
+                values = {"external_id": org.sourced_id} if linking else {}
                 if have.name != org.name and org.name not in taken_names:
                     values["name"] = org.name
                     taken_names.add(org.name)
@@ -584,49 +579,46 @@ class Sync:
                 counts["updated" if values else "unchanged"] += 1
                 if values and self.commit:
                     db.session.execute(sa.update(Branch).where(Branch.id == have.id).values(**values, updated_at=now))
+                self.branch_ids[org.sourced_id] = have.id
                 continue
-            code, name = org.code, org.name
-            if code in taken_codes:
-                code = _code_of(f"{code[:27]}-{hashlib.sha256(org.sourced_id.encode()).hexdigest()[:12]}")
-            if name in taken_names:
-                name = f"{name} ({code})"[:200]
-            taken_codes.add(code)
-            taken_names.add(name)
             counts["created"] += 1
-            if self.commit:
-                branch_id = db.session.execute(
-                    sa.insert(Branch)
-                    .values(
-                        code=code, name=name, external_id=org.sourced_id, settings={}, created_at=now, updated_at=now
-                    )
-                    .returning(Branch.id)
-                ).scalar_one()
-            else:
-                placeholder -= 1
-                branch_id = placeholder
-            self.branch_ids[org.sourced_id] = branch_id
+            self.branch_ids[org.sourced_id] = self._new_branch(org, taken_codes, taken_names, now)
+
+    def _new_branch(self, org, taken_codes, taken_names, now):
+        """The new branch's id (a negative stand-in in a dry run); its code and name made unique."""
+        code, name = org.code, org.name
+        if code in taken_codes:
+            code = _code_of(f"{code[:27]}-{hashlib.sha256(org.sourced_id.encode()).hexdigest()[:12]}")
+        if name in taken_names:
+            name = f"{name} ({code})"[:200]
+        taken_codes.add(code)
+        taken_names.add(name)
+        if not self.commit:
+            return -len(taken_codes)
+        return db.session.execute(
+            sa.insert(Branch)
+            .values(code=code, name=name, external_id=org.sourced_id, settings={}, created_at=now, updated_at=now)
+            .returning(Branch.id)
+        ).scalar_one()
 
     def _write_classes(self, classes):  # noqa: PLR0912 (one upsert, case by case)
         counts = self.counts[roster.CLASSES]
-        existing = {
-            c.external_id: c
-            for c in db.session.execute(
-                sa.select(
-                    SchoolClass.id,
-                    SchoolClass.branch_id,
-                    SchoolClass.name,
-                    SchoolClass.term_start,
-                    SchoolClass.term_end,
-                    SchoolClass.external_id,
-                    SchoolClass.archived_at,
-                )
+        rows = db.session.execute(
+            sa.select(
+                SchoolClass.id,
+                SchoolClass.branch_id,
+                SchoolClass.name,
+                SchoolClass.term_start,
+                SchoolClass.term_end,
+                SchoolClass.external_id,
+                SchoolClass.archived_at,
             )
-        }
+        ).all()
+        existing = {c.external_id: c for c in rows if c.external_id}
         names = defaultdict(dict)  # branch id -> name -> external id (None: a class made by hand)
-        for c in existing.values():
+        for c in rows:
             names[c.branch_id][c.name] = c.external_id
-        unlinked = {(c.branch_id, c.name): c for key, c in existing.items() if key is None}
-        existing.pop(None, None)
+        unlinked = {(c.branch_id, c.name): c for c in rows if not c.external_id and c.archived_at is None}
         for sourced_id, c in existing.items():
             self.class_ids[sourced_id] = c.id
         now = utcnow()

@@ -231,3 +231,24 @@ def test_zip_bombs_are_refused_by_what_they_unpack_to(app, api, tenant, login_as
     many = roster_zip(**{f"extra{n}": "x\n" for n in range(8)})
     refused = sync_roster(app, admin, integration, many)
     assert roster_errors(admin, integration, refused["id"]) == [("(zip)", 0, "", "", "More than 8 files in the zip.")]
+
+
+def test_branches_and_classes_made_by_hand_are_linked_not_doubled(app, api, tenant, login_as):
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    integration = make_oneroster_integration(app, tenant)
+    branch = admin.post(f"/api/v1/organizations/{tenant.id}/branches", json={"code": "spe-001", "name": "Elementary"})
+    branch_id = branch.get_json()["data"]["id"]
+    for name in ("Math 3 A", "Art", "Math 3 B"):
+        made = admin.post("/api/v1/classes", json={"branch_id": branch_id, "name": name})
+        assert made.status_code == 201, made.get_json()
+
+    done = sync_roster(app, admin, integration, roster_zip(), dry_run=False)
+    assert done["bad_rows"] == 0 and done["counts"]["orgs.csv"] == {"created": 2, "updated": 1}
+    assert done["counts"]["classes.csv"] == {"created": 1, "updated": 2}  # Math 3 A and B linked, Biology new
+    with tenant_context(tenant, app):
+        classes = {(c.branch_id, c.name): c.external_id for c in db.session.scalars(sa.select(SchoolClass))}
+        linked = db.session.get(Branch, branch_id)
+    assert linked.external_id == "org-school-1" and linked.name == "Springfield Elementary"
+    assert classes[branch_id, "Math 3 A"] == "class-math-3a" and classes[branch_id, "Math 3 B"] == "class-math-3b"
+    assert classes[branch_id, "Art"] is None  # not the school system's: left alone
+    assert len(classes) == 4
