@@ -148,7 +148,9 @@ def generate_zip(path, users, classes, enrollments):
             ),
         )
         per_school = max(classes // SCHOOLS, 1)
-        per_student = max((enrollments - teachers) // max(users - teachers, 1), 1)
+        students = max(users - teachers, 1)
+        per_student = max((enrollments - teachers) // students, 1)
+        extra = max(enrollments - teachers - per_student * students, 0)  # one more for the first `extra` students
 
         def rows():
             count = 0
@@ -157,7 +159,7 @@ def generate_zip(path, users, classes, enrollments):
                 count += 1
             for n in range(teachers, users):
                 school = n % SCHOOLS
-                for k in range(per_student):
+                for k in range(per_student + (1 if n - teachers < extra else 0)):
                     if count >= enrollments:
                         return
                     klass = school + SCHOOLS * ((n // SCHOOLS + k) % per_school)

@@ -20,6 +20,7 @@ import csv
 import hashlib
 import io
 import re
+import sys
 import zipfile
 from collections import Counter, defaultdict
 from contextlib import suppress
@@ -392,7 +393,7 @@ class Sync:
     counts: dict = field(default_factory=lambda: defaultdict(Counter))
     branch_ids: dict = field(default_factory=dict)  # org sourcedId -> branch id (negative: one a dry run would add)
     class_ids: dict = field(default_factory=dict)  # class sourcedId -> class id (likewise)
-    roles: dict = field(default_factory=lambda: defaultdict(list))  # user sourcedId -> [(role, org), ...]
+    roles: dict = field(default_factory=dict)  # user sourcedId -> ((role, org, primary), ...)
     enrollments: dict = field(default_factory=lambda: defaultdict(list))  # user sourcedId -> [(class id, role)]
     removed_enrollments: list = field(default_factory=list)  # [(user sourcedId, class id)]
     deleted_users: list = field(default_factory=list)
@@ -692,7 +693,7 @@ class Sync:
         if self.zipped.has(roster.USERS):
             for _, record in self.zipped.rows(roster.USERS):
                 if record.get("sourcedId"):
-                    ids.add(record["sourcedId"])
+                    ids.add(sys.intern(record["sourcedId"]))  # one string per person for every file's references
         return ids
 
     def _read_roles(self, known_users):
@@ -701,6 +702,7 @@ class Sync:
         checker = roster.Checker(roster.ROLES, self.mode_of(roster.ROLES), self.errors)
         checker.repeated = self.zipped.repeated_ids(roster.ROLES)
         known_orgs = set(self.branch_ids)
+        shared = {}  # one (role, org, primary) tuple per distinct value: 100 000 people share a few hundred
         for number, record in self.zipped.rows(roster.ROLES):
             before = len(self.errors)
             checker.row(number, record)
@@ -712,7 +714,9 @@ class Sync:
                 checker.date(number, record, column)
             if len(self.errors) > before or record.get("status") == roster.TO_BE_DELETED:
                 continue
-            self.roles[user].append((role, org, record.get("roleType") == "primary"))
+            entry = (role, org, record.get("roleType") == "primary")
+            user = sys.intern(user)
+            self.roles[user] = (*self.roles.get(user, ()), shared.setdefault(entry, entry))
         self.counts[roster.ROLES]["valid"] = sum(len(v) for v in self.roles.values())
 
     def _read_enrollments(self, known_users):
@@ -742,7 +746,7 @@ class Sync:
                 counts["skipped"] += 1
             else:
                 key = (class_id, CLASS_ROLES[role])
-                self.enrollments[user].append(shared.setdefault(key, key))
+                self.enrollments[sys.intern(user)].append(shared.setdefault(key, key))
 
     # stage 2 ---------------------------------------------------------------------------------------------
 
