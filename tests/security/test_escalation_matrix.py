@@ -1335,9 +1335,12 @@ KNOWN_GAPS = {
 IMPORT_RECORDS = {"user_imports", "user_import_errors"}
 # ... and the news that it ended, for whoever started it: the event, its delivery to notifications, the notification.
 IMPORT_ENDED = {
-    "event_outbox": "import.finished",
-    "event_deliveries": "blueprints.notifications.subscribers.tell_import_finished",
-    "notifications": "import_finished",
+    "event_outbox": ("import.finished",),
+    "event_deliveries": (
+        "blueprints.notifications.subscribers.tell_import_finished",
+        "blueprints.integrations.subscribers.deliver_to_webhooks",  # every event, to webhooks (issue 16)
+    ),
+    "notifications": ("import_finished",),
 }
 
 
@@ -1345,7 +1348,7 @@ def _about_the_import(table, change):
     """Whether a table's change is only the import's own record of itself (not a write of its rows)."""
     gone, new = change
     return table in IMPORT_RECORDS or (
-        table in IMPORT_ENDED and not gone and all(IMPORT_ENDED[table] in row for row in new)
+        table in IMPORT_ENDED and not gone and all(any(mark in row for mark in IMPORT_ENDED[table]) for row in new)
     )
 
 
