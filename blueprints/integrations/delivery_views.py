@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.api.listing import parse_list_query
-from app.errors import Conflict, NotFound
+from app.errors import Conflict
 from app.pages import organizations_only
 from app.security.principal import requires
 from blueprints.integrations import delivery_log, webhooks
@@ -98,9 +98,6 @@ def redeliver_failed(integration_id):
 def send_test(integration_id):
     """Send a `webhook.test` event to one endpoint of the integration."""
     integration = delivery_log.webhook_integration(integration_id)
-    try:
-        delivery_log.send_test(integration, request.form.get("subscription_id", type=int) or 0)
-        flash("Test event sent: it shows at the top of the log in a moment.")
-    except NotFound as error:
-        flash(error.message)
+    delivery_log.send_test(integration, request.form.get("subscription_id", type=int) or 0)  # another's: a 404
+    flash("Test event sent: it shows at the top of the log in a moment.")
     return redirect(url_for(".deliveries", integration_id=integration.id))

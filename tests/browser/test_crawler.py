@@ -38,7 +38,7 @@ from tests.support.announcements import demo_announcement_ids
 from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, load_axe_on_every_page, serve
 from tests.support.certificate_rows import demo_certificate_ids
-from tests.support.integrations import demo_roster_ids
+from tests.support.integrations import demo_roster_ids, demo_webhook_ids
 from tests.support.notifications import demo_notification_id
 from tests.support.questions import question_row
 from tests.support.report_schedules import demo_report_ids
@@ -178,6 +178,7 @@ def demo_ids(app, tenant):
             "notification_id": demo_notification_id(find_user_by_email("student@demo.example").id),
             # the one-click unsubscribe page of the demo student's "enrolled" e-mails (no sign-in needed)
             "token": unsubscribe_token(find_user_by_email("student@demo.example").id, "enrolled"),
+            **demo_webhook_ids(),  # part "hooks": the demo's webhook integration and one of its deliveries
         }
     run_jobs(app)
     return ids

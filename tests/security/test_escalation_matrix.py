@@ -433,6 +433,23 @@ def _targets(w):
         ),
         # a course's analytics: its managers see all its learners, a branch manager who sees it their branches';
         # a teacher of another course who sees it (C_org) is refused, like a course they cannot see (C2)
+        # webhook integrations (tests/support/integrations.py, webhook_rows): W1's endpoint and delivery in scope;
+        # W2's named under W1, and a roster integration, are not W1's (org admins reach every integration)
+        "hook": lambda role: ([("W1", w.hook_w1)], [("R1 (a roster sync, not a webhook)", w.hook_roster)]),
+        "hook_delivery": lambda role: (
+            [pair("W1/its delivery", integration="hook_w1", delivery="hook_d1")],
+            [
+                pair("W1/W2's delivery", integration="hook_w1", delivery="hook_d2"),
+                pair("R1/W1's delivery", integration="hook_roster", delivery="hook_d1"),
+            ],
+        ),
+        "hook_subscription": lambda role: (
+            [pair("W1/its endpoint", integration="hook_w1", subscription="hook_s1")],
+            [
+                pair("W1/W2's endpoint", integration="hook_w1", subscription="hook_s2"),
+                pair("R1/W1's endpoint", integration="hook_roster", subscription="hook_s1"),
+            ],
+        ),
         "analytics_course": lambda role: _by_role(
             ([("C1", w.c1)], []),
             ([("C1", w.c1), ("C_org (followed)", w.c_org)], [("C2", w.c2)]),
@@ -1029,6 +1046,23 @@ TABLE = {
     ("notification_unsubscribe.unsubscribe_now", "POST"): Route(
         exempt="public: the signed token in the path is the credential (no sign-in); tests/notifications/test_mail.py"
     ),
+    # part "hooks": a webhook integration's delivery log (API and pages)
+    ("webhook_deliveries.Redeliver", "POST"): Route(
+        path={"integration_id": "$hook_delivery.integration", "delivery_id": "$hook_delivery.delivery"}
+    ),
+    ("webhook_deliveries.RedeliverMany", "POST"): Route(path={"integration_id": "$hook"}),
+    ("webhook_deliveries.SendTestEvent", "POST"): Route(
+        path={"integration_id": "$hook_subscription.integration", "subscription_id": "$hook_subscription.subscription"},
+        body={"message": "Matrix"},
+    ),
+    ("webhook_delivery_pages.redeliver", "POST"): Route(
+        path={"integration_id": "$hook_delivery.integration", "delivery_id": "$hook_delivery.delivery"}
+    ),
+    ("webhook_delivery_pages.redeliver_failed", "POST"): Route(path={"integration_id": "$hook"}),
+    ("webhook_delivery_pages.send_test", "POST"): Route(
+        path={"integration_id": "$hook_subscription.integration"},
+        body={"subscription_id": "$hook_subscription.subscription"},
+    ),
 }
 
 # Reads that must be scoped like writes (special rows: a learner reads only what they are enrolled in).
@@ -1050,6 +1084,10 @@ READS = {
     ("announcements.AnnouncementById", "GET"): Route(path={"announcement_id": "$announcement"}),
     ("reports.ReportDownload", "GET"): Route(path={"report_id": "$report"}),
     ("notifications.NotificationById", "GET"): Route(path={"notification_id": "$notification"}),
+    ("webhook_deliveries.Deliveries", "GET"): Route(path={"integration_id": "$hook"}),  # part "hooks"
+    ("webhook_deliveries.DeliveryById", "GET"): Route(
+        path={"integration_id": "$hook_delivery.integration", "delivery_id": "$hook_delivery.delivery"}
+    ),
 }
 
 # --- the allow-list: who may do it, on a target in their scope --------------------------------------
@@ -1289,6 +1327,15 @@ ALLOWED = {
     ("notification_pages.settings", "POST", ""): PEOPLE,
     ("notification_pages.organization_settings", "POST", ""): {ORG_ADMIN},
     ("notifications.NotificationById", "GET", ""): PEOPLE,
+    # part "hooks": a webhook integration's delivery log, org admins only (integrations.manage)
+    ("webhook_deliveries.Redeliver", "POST", ""): ADMIN,
+    ("webhook_deliveries.RedeliverMany", "POST", ""): ADMIN,
+    ("webhook_deliveries.SendTestEvent", "POST", ""): ADMIN,
+    ("webhook_deliveries.Deliveries", "GET", ""): {ORG_ADMIN},
+    ("webhook_deliveries.DeliveryById", "GET", ""): {ORG_ADMIN},
+    ("webhook_delivery_pages.redeliver", "POST", ""): {ORG_ADMIN},
+    ("webhook_delivery_pages.redeliver_failed", "POST", ""): {ORG_ADMIN},
+    ("webhook_delivery_pages.send_test", "POST", ""): {ORG_ADMIN},
 }
 
 # Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".
@@ -1310,9 +1357,12 @@ KNOWN_GAPS = {
 IMPORT_RECORDS = {"user_imports", "user_import_errors"}
 # ... and the news that it ended, for whoever started it: the event, its delivery to notifications, the notification.
 IMPORT_ENDED = {
-    "event_outbox": "import.finished",
-    "event_deliveries": "blueprints.notifications.subscribers.tell_import_finished",
-    "notifications": "import_finished",
+    "event_outbox": ("import.finished",),
+    "event_deliveries": (
+        "blueprints.notifications.subscribers.tell_import_finished",
+        "blueprints.integrations.subscribers.deliver_to_webhooks",  # every event, to webhooks (issue 16)
+    ),
+    "notifications": ("import_finished",),
 }
 
 
@@ -1320,7 +1370,7 @@ def _about_the_import(table, change):
     """Whether a table's change is only the import's own record of itself (not a write of its rows)."""
     gone, new = change
     return table in IMPORT_RECORDS or (
-        table in IMPORT_ENDED and not gone and all(IMPORT_ENDED[table] in row for row in new)
+        table in IMPORT_ENDED and not gone and all(any(mark in row for mark in IMPORT_ENDED[table]) for row in new)
     )
 
 

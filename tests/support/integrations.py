@@ -115,6 +115,92 @@ def age_failures(app, tenant, subscription_id, days):
         db.session.commit()
 
 
+def demo_webhook_ids():
+    """The demo's webhook integration and one of its deliveries (inside the demo tenant), for the crawler. Until
+    the demo has one (part "manage" seeds "Demo receiver"), a webhook integration with a delivered test event is
+    made here, straight from the models."""
+    integration_id = db.session.scalar(
+        sa.select(Integration.id).where(Integration.kind == IntegrationKind.WEBHOOK).order_by(Integration.id)
+    )
+    if integration_id is None:
+        integration = Integration(
+            kind=IntegrationKind.WEBHOOK,
+            name="Crawled receiver",
+            settings={},
+            secrets_sealed=seal({"current": new_signing_secret()}, purpose="integrations"),
+        )
+        db.session.add(integration)
+        db.session.flush()
+        integration_id = integration.id
+    subscription = db.session.scalar(
+        sa.select(WebhookSubscription).where(WebhookSubscription.integration_id == integration_id)
+    )
+    if subscription is None:
+        subscription = WebhookSubscription(integration_id=integration_id, url="http://127.0.0.1:8765/hooks")
+        db.session.add(subscription)
+        db.session.flush()
+    delivery_id = db.session.scalar(
+        sa.select(WebhookDelivery.id).where(WebhookDelivery.subscription_id == subscription.id)
+    )
+    if delivery_id is None:
+        now = utcnow()
+        delivery = WebhookDelivery(
+            subscription_id=subscription.id,
+            event_id=str(now.timestamp()),
+            event_type=webhooks.TEST_EVENT,
+            message_id=webhooks.new_message_id(),
+            body='{"type":"webhook.test","timestamp":"2026-01-01T00:00:00+00:00","data":{"message":"crawled"}}',
+            status=DeliveryStatus.SUCCEEDED,
+            attempts=1,
+            delivered_at=now,
+            created_at=now,
+        )
+        db.session.add(delivery)
+        db.session.flush()
+        db.session.add(WebhookAttempt(delivery_id=delivery.id, number=1, duration_ms=12, status_code=200))
+        delivery_id = delivery.id
+    db.session.commit()
+    return {"integration_id": integration_id, "delivery_id": delivery_id}
+
+
+def webhook_rows():
+    """For the permission matrix (inside its tenant): webhook integrations W1 and W2, each with one endpoint (to a
+    port nothing listens on, wanting only course.completed) and one failed delivery, and a roster integration R1.
+    {hook_w1, hook_s1, hook_d1, hook_w2, hook_s2, hook_d2, hook_roster}."""
+    made = {}
+    for key in ("1", "2"):
+        integration = Integration(
+            kind=IntegrationKind.WEBHOOK,
+            name=f"W{key}",
+            settings={},
+            secrets_sealed=seal({"current": new_signing_secret()}, purpose="integrations"),
+        )
+        db.session.add(integration)
+        db.session.flush()
+        subscription = WebhookSubscription(
+            integration_id=integration.id, url="http://127.0.0.1:9/hooks", event_types=["course.completed"]
+        )
+        db.session.add(subscription)
+        db.session.flush()
+        delivery = WebhookDelivery(
+            subscription_id=subscription.id,
+            event_id=f"matrix-{key}",
+            event_type="course.completed",
+            message_id=webhooks.new_message_id(),
+            body="{}",
+            status=DeliveryStatus.FAILED,
+            attempts=8,
+            last_error="HTTP 500: not a 2xx answer",
+        )
+        db.session.add(delivery)
+        db.session.flush()
+        made |= {f"hook_w{key}": integration.id, f"hook_s{key}": subscription.id, f"hook_d{key}": delivery.id}
+    roster = Integration(kind=IntegrationKind.ONEROSTER, name="R1", settings={"source_url": None, "processing": "bulk"})
+    db.session.add(roster)
+    db.session.commit()
+    return made | {"hook_roster": roster.id}
+
+
 # --- part "roster": OneRoster integrations, sample zips, syncs through the API ---------------------------------
 
 ONEROSTER_SAMPLE = Path(__file__).resolve().parent.parent / "integrations" / "oneroster" / "sample"

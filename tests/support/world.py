@@ -64,7 +64,7 @@ from tests.conftest import PASSWORD
 from tests.support.announcements import scheduled_announcement_row
 from tests.support.attempts import seed_attempts
 from tests.support.certificate_rows import seed_certificates
-from tests.support.integrations import matrix_roster_ids
+from tests.support.integrations import matrix_roster_ids, webhook_rows
 from tests.support.questions import archived_question_row, question_row
 from tests.support.quizzes import seed_quizzes
 from tests.support.report_schedules import schedule_row
@@ -266,6 +266,8 @@ def build_world(app, tenant, run_jobs):
                 sa.select(Notification.id).where(Notification.source_key == f"matrix:{key}")
             )
     run_jobs(app)  # the notifications' e-mails
+    with tenant_context(tenant, app):  # part "hooks": webhook integrations, endpoints, deliveries
+        ids.update(webhook_rows())
     return world
 
 
