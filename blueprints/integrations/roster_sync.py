@@ -58,6 +58,7 @@ from blueprints.integrations.models import (
     RosterSyncStatus,
 )
 from blueprints.integrations.roster_fetch import fetch_source
+from blueprints.notifications.producing import notify
 from blueprints.users.models import User
 
 DRY_RUN, COMMIT = "dry_run", "commit"
@@ -306,18 +307,45 @@ def _finish(record):
     db.session.commit()
 
 
+OUTCOMES = {"failed": "failed", "dry_run": "was checked (dry run)", "done": "has finished"}
+
+
 def _emit_finished(record):
-    counts = record.counts or {}
+    """The event, and the notification of the person who started it (an API key is nobody), in its transaction."""
+    counts = [c for c in (record.counts or {}).values() if isinstance(c, dict)]
+    created, updated = sum(c.get("created", 0) for c in counts), sum(c.get("updated", 0) for c in counts)
+    failed = bad_rows(record)
     emit_after_commit(
         db.session,
         "roster.sync_finished",
         sync_id=record.id,
         integration_id=record.integration_id,
         mode=record.mode,
-        created=sum(c.get("created", 0) for c in counts.values() if isinstance(c, dict)),
-        updated=sum(c.get("updated", 0) for c in counts.values() if isinstance(c, dict)),
-        failed=bad_rows(record),
+        created=created,
+        updated=updated,
+        failed=failed,
         status=record.status,
+    )
+    if record.created_by_id is None:
+        return
+    integration = db.session.get(Integration, record.integration_id) if record.integration_id else None
+    dry_run = record.mode == DRY_RUN
+    sync = {
+        "file_name": record.filename,
+        "integration": integration.name if integration else "",
+        "created": created,
+        "updated": updated,
+        "failed": failed,
+        "status": record.status,
+        "dry_run": dry_run,
+        "outcome": OUTCOMES["failed" if record.status == RosterSyncStatus.FAILED else "dry_run" if dry_run else "done"],
+    }
+    notify(
+        "roster_sync_finished",
+        [record.created_by_id],
+        source_key=f"roster_sync:{record.id}:{record.status}",
+        context={"sync": sync},
+        link=f"/integrations/{record.integration_id}/syncs/{record.id}",
     )
 
 

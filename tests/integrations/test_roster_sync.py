@@ -7,6 +7,8 @@ from app.tenancy.context import tenant_context
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.classes.models import ClassMembership, SchoolClass
 from blueprints.integrations import roster
+from blueprints.integrations.models import RosterSync
+from blueprints.notifications.models import Notification
 from blueprints.users.models import User
 from tests.conftest import run_jobs
 from tests.support.integrations import (
@@ -252,3 +254,20 @@ def test_branches_and_classes_made_by_hand_are_linked_not_doubled(app, api, tena
     assert classes[branch_id, "Math 3 A"] == "class-math-3a" and classes[branch_id, "Math 3 B"] == "class-math-3b"
     assert classes[branch_id, "Art"] is None  # not the school system's: left alone
     assert len(classes) == 4
+
+
+def test_who_started_a_sync_is_told_when_it_ends(app, api, tenant, login_as):
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    integration = make_oneroster_integration(app, tenant, name="District SIS")
+    dry = sync_roster(app, admin, integration, roster_zip())
+    with tenant_context(tenant, app):
+        told = db.session.execute(
+            sa.select(Notification.user_id, Notification.subject, Notification.body, Notification.link).where(
+                Notification.type == "roster_sync_finished"
+            )
+        ).all()
+        started_by = db.session.get(RosterSync, dry["id"]).created_by_id
+    assert len(told) == 1 and told[0].user_id == started_by is not None
+    assert told[0].subject.endswith("your roster sync of oneroster.zip was checked (dry run)")
+    assert "(District SIS) was checked (dry run): 14 created, 0 updated, 0 rows refused." in told[0].body
+    assert told[0].link == f"/integrations/{integration}/syncs/{dry['id']}"
