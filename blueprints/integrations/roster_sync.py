@@ -438,6 +438,7 @@ class Sync:
         record = self.record
         checkpoint = record.checkpoint or {}
         resuming = checkpoint.get("stage") in ("users", "finish")
+        record.processing = self.zipped.mode  # "delta" when any file is one
         if record.total_rows is None:
             record.total_rows = sum(self.zipped.count_rows(name) for name in self.zipped.processing)
         self.errors.extend(self.zipped.manifest_errors)

@@ -59,6 +59,7 @@ def test_the_sample_dry_runs_clean_then_commits_branches_classes_people_and_memb
 
     dry = sync_roster(app, admin, integration, body)
     assert dry["status"] == "done" and dry["bad_rows"] == 0, roster_errors(admin, integration, dry["id"])
+    assert dry["processing"] == "bulk"
     assert dry["counts"]["orgs.csv"]["created"] == 3
     assert dry["counts"]["classes.csv"]["created"] == 3
     assert dry["counts"]["users.csv"]["created"] == 8 and dry["counts"]["users.csv"]["skipped"] == 1  # the guardian
@@ -200,6 +201,7 @@ def test_delta_tobedeleted_deactivates_archives_and_removes_never_destroys(app, 
     dry = sync_roster(app, admin, integration, roster_zip(delta))
     assert dry["bad_rows"] == 0, roster_errors(admin, integration, dry["id"])
     assert dry["counts"]["users.csv"]["deactivated"] == 1
+    assert dry["processing"] == "delta"
     done = sync_roster(app, admin, integration, roster_zip(delta), dry_run=False)
     assert done["bad_rows"] == 0 and done["counts"]["enrollments.csv"]["removed"] == 1
 
