@@ -456,6 +456,23 @@ class PasswordChanged(Event):
 
 
 @define
+class RosterSyncFinished(Event):
+    """A OneRoster sync ended (docs/integrations.md): `status` "done" (every row handled; a dry run only checked
+    them) or "failed" (stopped with an error after its last retry; committed batches stay). `created`,
+    `updated`: branches, classes and people; `failed`: rows refused, of every file."""
+
+    name = "roster.sync_finished"
+    emitted_by = ("blueprints.integrations.roster_sync.run_sync",)
+    sync_id: int
+    integration_id: int | None
+    mode: str
+    created: int
+    updated: int
+    failed: int
+    status: str
+
+
+@define
 class ImportFinished(Event):
     """An import job ended: `status` "done" (every row handled; a dry run only checked them) or "failed" (it
     stopped with an error after its last retry; committed batches stay). `failed`: rows refused."""

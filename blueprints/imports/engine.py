@@ -40,6 +40,19 @@ class Row:
     password: str | None
     branch_id: int | None
     class_ids: tuple
+    # What a roster sync (blueprints/integrations/roster_sync.py) adds; a people CSV leaves them as they are:
+    more_branch_ids: tuple = ()  # further branches, with the same role as `branch_id`
+    class_roles: dict | None = None  # class id -> "teacher" | "student", where not the one `role` implies
+    is_active: bool | None = None  # None: left as it is (a new person is active)
+
+    @property
+    def branch_ids(self):
+        return tuple(dict.fromkeys(b for b in (self.branch_id, *self.more_branch_ids) if b))
+
+    def class_role(self, class_id):
+        if self.class_roles and class_id in self.class_roles:
+            return self.class_roles[class_id]
+        return _membership_role(self.role, for_class=True)
 
 
 @dataclass
@@ -178,7 +191,7 @@ def _membership_role(row_role, for_class=False):
 
 
 def _existing_users(rows):
-    columns = (User.id, User.email, User.first_name, User.last_name, User.role, User.external_id)
+    columns = (User.id, User.email, User.first_name, User.last_name, User.role, User.external_id, User.is_active)
     external_ids = [row.external_id for row in rows if row.external_id]
     by_external_id = {}
     if external_ids:
@@ -253,10 +266,12 @@ def _changes(row, user, branch_have, class_have):
         "role": row.role,
         "external_id": row.external_id or user.external_id,
     }
+    if row.is_active is not None:
+        wanted["is_active"] = row.is_active
     changed = {key: value for key, value in wanted.items() if getattr(user, key) != value}
-    branch_differs = bool(row.branch_id) and branch_have.get((user.id, row.branch_id)) != _membership_role(row.role)
-    class_role = _membership_role(row.role, for_class=True)
-    classes_differ = any(class_have.get((user.id, class_id)) != class_role for class_id in row.class_ids)
+    branch_role = _membership_role(row.role)
+    branch_differs = any(branch_have.get((user.id, branch_id)) != branch_role for branch_id in row.branch_ids)
+    classes_differ = any(class_have.get((user.id, c)) != row.class_role(c) for c in row.class_ids)
     return changed, branch_differs or classes_differ
 
 
@@ -270,10 +285,17 @@ def _hash_passwords(rows):
     return {row.number: password_hash for row, password_hash in zip(with_password, hashes, strict=True)}
 
 
+def _insert_rows(model, rows, chunk=5000):
+    """Core executemany a chunk at a time: the ORM's bulk insert of 100 000 memberships peaked ~100 MB above the rows
+    themselves, this stays under 10 MB (a roster sync writes a million; rows carry every column, no ORM defaults)."""
+    for start in range(0, len(rows), chunk):
+        db.session.execute(model.__table__.insert(), rows[start : start + chunk])
+
+
 def _insert_users(new_rows, now):
     hashes = _hash_passwords(new_rows)
-    db.session.execute(
-        sa.insert(User),
+    _insert_rows(
+        User,
         [
             {
                 "email": row.email,
@@ -281,7 +303,7 @@ def _insert_users(new_rows, now):
                 "last_name": row.last_name,
                 "role": row.role,
                 "external_id": row.external_id,
-                "is_active": True,
+                "is_active": row.is_active is not False,
                 "created_at": now,
                 "updated_at": now,
                 "password_hash": hashes.get(row.number),
@@ -340,24 +362,24 @@ def _write_memberships(kept, user_ids_by_email, branch_have, class_have, now):
     branch_new, branch_changed, class_new, class_changed = [], [], [], []
     for row, _user in kept:
         user_id = user_ids_by_email[row.email]
-        if row.branch_id:
+        for branch_id in row.branch_ids:
             role = _membership_role(row.role)
-            have = branch_have.get((user_id, row.branch_id))
+            have = branch_have.get((user_id, branch_id))
             if have is None:
-                branch_new.append({"user_id": user_id, "branch_id": row.branch_id, "role": role, "created_at": now})
+                branch_new.append({"user_id": user_id, "branch_id": branch_id, "role": role, "created_at": now})
             elif have != role:
-                branch_changed.append((user_id, row.branch_id, role))
+                branch_changed.append((user_id, branch_id, role))
         for class_id in row.class_ids:
-            role = _membership_role(row.role, for_class=True)
+            role = row.class_role(class_id)
             have = class_have.get((user_id, class_id))
             if have is None:
                 class_new.append({"user_id": user_id, "class_id": class_id, "role": role, "created_at": now})
             elif have != role:
                 class_changed.append((user_id, class_id, role))
     if branch_new:
-        db.session.execute(sa.insert(BranchMembership), branch_new)
+        _insert_rows(BranchMembership, branch_new)
     if class_new:
-        db.session.execute(sa.insert(ClassMembership), class_new)
+        _insert_rows(ClassMembership, class_new)
         _emit_members_added(class_new)
     for user_id, branch_id, role in branch_changed:
         db.session.execute(

@@ -14,6 +14,7 @@ import base64
 import json
 import logging
 import math
+import os
 import random
 import secrets
 import time
@@ -22,6 +23,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import cache
 
 import httpx
 import sqlalchemy as sa
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 100  # deliveries per job
 POOL = 8  # requests in flight per job
+SUCCESS_GROUP = 20  # 2xx answers written per commit
 TEST_EVENT = "webhook.test"
 USER_AGENT = "Tessera-Webhooks/1"
 EXCERPT_CHARACTERS = 500
@@ -312,12 +315,13 @@ def lease_seconds():
     return job_timeout()
 
 
-def claim(delivery_ids):
-    """[(id, attempts)] of the deliveries among `delivery_ids` this job now holds: pending, due, of an active
-    subscription of an active integration (a test event: of any subscription), moved to `sending` with a lease
-    in one UPDATE."""
+def claim(delivery_ids, more=0):
+    """[(id, attempts)] of the deliveries this job now holds: those among `delivery_ids`, and up to `more` other
+    due ones (under load a job takes what later jobs were queued for: they find nothing left and end at once),
+    each pending, due, of an active subscription of an active integration (a test event: of any subscription),
+    moved to `sending` with a lease in one UPDATE (two jobs never hold one delivery)."""
     ids = sorted(set(delivery_ids))
-    if not ids:
+    if not ids and not more:
         return []
     now = utcnow()
     sendable = (
@@ -326,10 +330,19 @@ def claim(delivery_ids):
         .where(Integration.status == IntegrationStatus.ACTIVE)
     )
     active = sendable.where(WebhookSubscription.status == SubscriptionStatus.ACTIVE)
+    chosen = WebhookDelivery.id.in_(ids)
+    if more:
+        others = (
+            sa.select(WebhookDelivery.id)
+            .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now)
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(more)
+        )
+        chosen = sa.or_(chosen, WebhookDelivery.id.in_(others))
     stmt = (
         sa.update(WebhookDelivery)
         .where(
-            WebhookDelivery.id.in_(ids),
+            chosen,
             WebhookDelivery.status == DeliveryStatus.PENDING,
             WebhookDelivery.next_attempt_at <= now,
             sa.or_(
@@ -362,13 +375,17 @@ def secrets_in_use(integration_secrets_sealed, now=None):
 
 
 def _messages(claimed):
-    """{delivery id: (url, message id, body, signing secrets)} of claimed deliveries."""
+    """({delivery id: (url, message id, body, signing secrets)}, {delivery id: (event type, subscription id)},
+    {subscription id: failing_since}) of claimed deliveries."""
     rows = db.session.execute(
         sa.select(
             WebhookDelivery.id,
             WebhookDelivery.message_id,
             WebhookDelivery.body,
+            WebhookDelivery.event_type,
+            WebhookDelivery.subscription_id,
             WebhookSubscription.url,
+            WebhookSubscription.failing_since,
             Integration.id.label("integration_id"),
             Integration.secrets_sealed,
         )
@@ -376,8 +393,7 @@ def _messages(claimed):
         .join(Integration, Integration.id == WebhookSubscription.integration_id)
         .where(WebhookDelivery.id.in_(claimed))
     ).all()
-    keys = {}
-    messages = {}
+    keys, messages, about, failing = {}, {}, {}, {}
     for row in rows:
         if row.integration_id not in keys:
             try:
@@ -385,7 +401,29 @@ def _messages(claimed):
             except UnreadableSecret:
                 keys[row.integration_id] = None
         messages[row.id] = (row.url, row.message_id, row.body, keys[row.integration_id])
-    return messages
+        about[row.id] = (row.event_type, row.subscription_id)
+        failing[row.subscription_id] = row.failing_since
+    return messages, about, failing
+
+
+_SHARED = {}  # per process: kept-alive connections and the request threads, reused by every job
+
+
+def shared_client():
+    """This process's outbound client (its connections stay open between jobs: a receiver gets every delivery
+    of a busy minute over a few connections), for the app's timeout and address rule."""
+    config = current_app.config
+    key = ("client", os.getpid(), config["WEBHOOK_TIMEOUT_SECONDS"], config["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"])
+    if key not in _SHARED:
+        _SHARED[key] = OutboundClient()
+    return _SHARED[key]
+
+
+def shared_pool():
+    key = ("pool", os.getpid())
+    if key not in _SHARED:
+        _SHARED[key] = ThreadPoolExecutor(max_workers=POOL, thread_name_prefix="webhooks")
+    return _SHARED[key]
 
 
 def _send_one(client, delivery_id, url, message_id, body, signing_secrets):
@@ -430,26 +468,92 @@ def _answer_error(status_code, headers):
 
 
 def send_deliveries(delivery_ids):
-    """The job: send the deliveries among `delivery_ids` still pending and due. Returns {"succeeded": n,
-    "retrying": n, "failed": n}."""
+    """The job: send the deliveries among `delivery_ids` still pending and due, and other due ones up to BATCH.
+    Returns {"succeeded": n, "retrying": n, "failed": n}."""
     counts = {"succeeded": 0, "retrying": 0, "failed": 0}
-    claimed = dict(claim(delivery_ids))
+    claimed = dict(claim(delivery_ids, more=max(0, BATCH - len(set(delivery_ids)))))
     if not claimed:
         return counts
-    messages = _messages(list(claimed))
+    messages, about, failing = _messages(list(claimed))
     db.session.rollback()  # only read: end the transaction before the slow part (SQLite's lock)
     retries = defaultdict(list)
-    with OutboundClient() as client, ThreadPoolExecutor(max_workers=min(POOL, len(messages) or 1)) as pool:
-        futures = [pool.submit(_send_one, client, delivery_id, *message) for delivery_id, message in messages.items()]
-        for future in as_completed(futures):
-            outcome = future.result()
-            result, due = record(outcome, claimed[outcome.delivery_id])
-            counts[result] += 1
-            if due is not None:
-                retries[_whole_second(due)].append(outcome.delivery_id)
+    client, pool = shared_client(), shared_pool()
+    futures = [pool.submit(_send_one, client, delivery_id, *message) for delivery_id, message in messages.items()]
+    succeeded = []  # written in groups: a kill loses at most a group's records (sent again, same webhook-id)
+    for future in as_completed(futures):
+        outcome = future.result()
+        event_type, subscription_id = about[outcome.delivery_id]
+        if outcome.succeeded:
+            succeeded.append((outcome, claimed[outcome.delivery_id] + 1, event_type, subscription_id))
+            if len(succeeded) >= SUCCESS_GROUP:
+                counts["succeeded"] += record_successes(succeeded, failing)
+                succeeded = []
+            continue
+        result, due = record(outcome, claimed[outcome.delivery_id])
+        failing[subscription_id] = failing.get(subscription_id) or outcome.started_at
+        counts[result] += 1
+        if due is not None:
+            retries[_whole_second(due)].append(outcome.delivery_id)
+    counts["succeeded"] += record_successes(succeeded, failing)
     for moment, ids in retries.items():
         queue_at(moment, ids)
     return counts
+
+
+def _attempt_row(outcome, number):
+    return {
+        "delivery_id": outcome.delivery_id,
+        "number": number,
+        "started_at": outcome.started_at,
+        "duration_ms": outcome.duration_ms,
+        "status_code": outcome.status_code,
+        "response_excerpt": outcome.excerpt,
+        "error": (outcome.error or None) and outcome.error[:300],
+    }
+
+
+@cache
+def _success_statements():
+    deliveries, subscriptions = WebhookDelivery.__table__, WebhookSubscription.__table__
+    delivered = (
+        sa.update(deliveries)
+        .where(deliveries.c.id == sa.bindparam("delivery"))
+        .values(
+            status=DeliveryStatus.SUCCEEDED,
+            attempts=sa.bindparam("number"),
+            lease_until=None,
+            next_attempt_at=None,
+            last_status_code=sa.bindparam("code"),
+            last_error=None,
+            delivered_at=sa.bindparam("now"),
+        )
+    )
+    recovered = sa.update(subscriptions).where(subscriptions.c.id.in_(sa.bindparam("ids", expanding=True)))
+    return sa.insert(WebhookAttempt.__table__), delivered, recovered.values(failing_since=None)
+
+
+def record_successes(succeeded, failing):
+    """2xx answers [(outcome, attempt number, event type, subscription id)]: their attempts written, their
+    deliveries succeeded, their subscriptions failing no more; Core statements, one commit (the common path).
+    Returns how many."""
+    if not succeeded:
+        return 0
+    now = utcnow()
+    insert, delivered, recovered = _success_statements()
+    db.session.execute(insert, [_attempt_row(outcome, number) for outcome, number, _type, _sid in succeeded])
+    db.session.execute(
+        delivered,
+        [
+            {"delivery": outcome.delivery_id, "number": number, "code": outcome.status_code, "now": now}
+            for outcome, number, _type, _sid in succeeded
+        ],
+    )
+    recovering = {sid for _outcome, _n, kind, sid in succeeded if kind != TEST_EVENT and failing.get(sid) is not None}
+    if recovering:
+        db.session.execute(recovered, {"ids": sorted(recovering)})
+        failing.update(dict.fromkeys(recovering))
+    db.session.commit()
+    return len(succeeded)
 
 
 def _whole_second(moment):
@@ -499,17 +603,7 @@ def record(outcome, attempts_before):
     if delivery is None:  # deleted with its integration meanwhile
         db.session.rollback()
         return "failed", None
-    db.session.add(
-        WebhookAttempt(
-            delivery_id=delivery.id,
-            number=number,
-            started_at=outcome.started_at,
-            duration_ms=outcome.duration_ms,
-            status_code=outcome.status_code,
-            response_excerpt=outcome.excerpt,
-            error=(outcome.error or None) and outcome.error[:300],
-        )
-    )
+    db.session.add(WebhookAttempt(**_attempt_row(outcome, number)))
     delivery.attempts = number
     delivery.lease_until = None
     delivery.last_status_code = outcome.status_code

@@ -222,6 +222,34 @@ _TYPES = (
         },
         staff_only=True,
     ),
+    NotificationType(  # part "roster" (issue 16): blueprints/integrations/roster_sync.py
+        "roster_sync_finished",
+        "Roster sync finished",
+        "When a OneRoster sync (or its dry run) you started has finished, or stopped with an error.",
+        "{{ organization.name }}: your roster sync of {{ sync.file_name }} {{ sync.outcome }}",
+        "Hello {{ person.first_name }},\n\nyour roster sync of {{ sync.file_name }} ({{ sync.integration }}) "
+        "{{ sync.outcome }}: {{ sync.created }} created, {{ sync.updated }} updated, {{ sync.failed }} rows refused."
+        "{% if sync.status == 'failed' %} It stopped with an error; what it wrote before is saved, and uploading "
+        "the same zip again resumes it.{% elif sync.dry_run %} Nothing was changed yet: open it to sync it."
+        "{% endif %}\n\n{{ url }}",
+        variables={
+            "sync": "the sync: file_name, integration (its name), created, updated, failed (rows refused), status "
+            "(done or failed), dry_run (true: only checked), outcome (in words: has finished, was checked, failed)"
+        },
+        sample={
+            "sync": {
+                "file_name": "oneroster.zip",
+                "integration": "Student information system",
+                "created": 1480,
+                "updated": 12,
+                "failed": 3,
+                "status": "done",
+                "dry_run": False,
+                "outcome": "has finished",
+            }
+        },
+        staff_only=True,
+    ),
 )
 
 TYPES = {kind.key: kind for kind in _TYPES}

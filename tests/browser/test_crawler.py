@@ -38,7 +38,7 @@ from tests.support.announcements import demo_announcement_ids
 from tests.support.attempts import demo_attempt_ids
 from tests.support.browser import accessibility_violations, layout_problems, load_axe_on_every_page, serve
 from tests.support.certificate_rows import demo_certificate_ids
-from tests.support.integrations import demo_integration_ids
+from tests.support.integrations import demo_integration_ids, demo_roster_ids, demo_webhook_ids
 from tests.support.notifications import demo_notification_id
 from tests.support.questions import question_row
 from tests.support.report_schedules import demo_report_ids
@@ -57,6 +57,7 @@ ROLES = {  # role -> the e-mail that signs in (None: a visitor who does not)
 # Routes that answer bytes, not a page: files, downloads, the health probe and the branding stylesheet.
 NOT_PAGES = {
     "static",
+    "roster_pages.export",  # a zip download
     "home.branding_css",
     "home.logo",
     "home.healthz",
@@ -173,10 +174,12 @@ def demo_ids(app, tenant):
             "type_key": "enrolled",  # a notification type (the template editor's page)
             **demo_announcement_ids(),  # the teacher's announcement scheduled for tomorrow
             **demo_integration_ids(),  # the demo's webhook integration "Demo receiver" and its subscription
+            **demo_roster_ids(admin),  # a OneRoster integration and a dry run of the sample (with a bad row)
             # a notification of the demo student (followed, it opens what it is about; anyone else's is a 404)
             "notification_id": demo_notification_id(find_user_by_email("student@demo.example").id),
             # the one-click unsubscribe page of the demo student's "enrolled" e-mails (no sign-in needed)
             "token": unsubscribe_token(find_user_by_email("student@demo.example").id, "enrolled"),
+            **demo_webhook_ids(),  # part "hooks": the demo's webhook integration and one of its deliveries
         }
     run_jobs(app)
     return ids

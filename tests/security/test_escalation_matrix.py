@@ -22,6 +22,7 @@ from app.jobs import get_queue
 from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
 from app.tenancy.provisioning import provision_tenant
 from tests.conftest import PASSWORD, build_app, destroy_tenant, run_jobs, tenant_host, unique_slug
+from tests.support.integrations import roster_zip
 from tests.support.world import PDF, TenantSnapshots, World, build_world, csv_bytes, differences, png_bytes
 
 ROLES = (ORG_ADMIN, BRANCH_MANAGER, TEACHER, STUDENT)
@@ -344,6 +345,9 @@ def _targets(w):
                 ]
             ),
         ),
+        # a OneRoster integration and its dry run: org admins only, and there is no other organization's in reach
+        "roster_integration": lambda role: ([("SIS", w.roster_integration)], []),
+        "roster_dry_run": lambda role: ([("SIS dry run", w.roster_dry_run)], []),
         "import": lambda role: _by_role(
             ([("North dry run", w.imp_north)], []),
             ([("North dry run", w.imp_north)], [("South dry run", w.imp_south), ("org dry run", w.imp_org)]),
@@ -438,6 +442,23 @@ def _targets(w):
         ),
         # a course's analytics: its managers see all its learners, a branch manager who sees it their branches';
         # a teacher of another course who sees it (C_org) is refused, like a course they cannot see (C2)
+        # webhook integrations (tests/support/integrations.py, webhook_rows): W1's endpoint and delivery in scope;
+        # W2's named under W1, and a roster integration, are not W1's (org admins reach every integration)
+        "hook": lambda role: ([("W1", w.hook_w1)], [("R1 (a roster sync, not a webhook)", w.hook_roster)]),
+        "hook_delivery": lambda role: (
+            [pair("W1/its delivery", integration="hook_w1", delivery="hook_d1")],
+            [
+                pair("W1/W2's delivery", integration="hook_w1", delivery="hook_d2"),
+                pair("R1/W1's delivery", integration="hook_roster", delivery="hook_d1"),
+            ],
+        ),
+        "hook_subscription": lambda role: (
+            [pair("W1/its endpoint", integration="hook_w1", subscription="hook_s1")],
+            [
+                pair("W1/W2's endpoint", integration="hook_w1", subscription="hook_s2"),
+                pair("R1/W1's endpoint", integration="hook_roster", subscription="hook_s1"),
+            ],
+        ),
         "analytics_course": lambda role: _by_role(
             ([("C1", w.c1)], []),
             ([("C1", w.c1), ("C_org (followed)", w.c_org)], [("C2", w.c2)]),
@@ -462,6 +483,8 @@ class Upload:
             return io.BytesIO(PDF), "handout.pdf"
         if self.kind == "png":
             return io.BytesIO(png_bytes(colour="orange")), "picture.png"
+        if self.kind == "zip":
+            return io.BytesIO(roster_zip()), "oneroster.zip"
         if self.kind == "gift":
             return io.BytesIO(b"::Imported::Is this imported?{T}\n"), "questions.gift.txt"
         return io.BytesIO(csv_bytes(*self.rows)), "people.csv"
@@ -773,6 +796,18 @@ TABLE = {
         jobs=True,
     ),
     ("imports.ImportCommit", "POST"): Route(path={"import_id": "$import"}, jobs=True),
+    ("roster.Sync", "POST"): Route(
+        path={"integration_id": "$roster_integration"}, body={"file": Upload("zip"), "dry_run": "false"}, jobs=True
+    ),
+    ("roster.SyncCommit", "POST"): Route(
+        path={"integration_id": "$roster_integration", "sync_id": "$roster_dry_run"}, jobs=True
+    ),
+    ("roster_pages.syncs", "POST"): Route(
+        path={"oneroster_id": "$roster_integration"}, body={"file": Upload("zip"), "mode": "commit"}, jobs=True
+    ),
+    ("roster_pages.commit", "POST"): Route(
+        path={"oneroster_id": "$roster_integration", "sync_id": "$roster_dry_run"}, jobs=True
+    ),
     ("media.MediaDownload", "DELETE"): Route(path={"media_id": "$media"}),
     ("organizations.Organizations", "POST"): Route(
         body={"slug": "matrix-org", "name": "Matrix", "admin_email": "matrix@example.org"}
@@ -1078,6 +1113,23 @@ TABLE = {
     ("notification_unsubscribe.unsubscribe_now", "POST"): Route(
         exempt="public: the signed token in the path is the credential (no sign-in); tests/notifications/test_mail.py"
     ),
+    # part "hooks": a webhook integration's delivery log (API and pages)
+    ("webhook_deliveries.Redeliver", "POST"): Route(
+        path={"integration_id": "$hook_delivery.integration", "delivery_id": "$hook_delivery.delivery"}
+    ),
+    ("webhook_deliveries.RedeliverMany", "POST"): Route(path={"integration_id": "$hook"}),
+    ("webhook_deliveries.SendTestEvent", "POST"): Route(
+        path={"integration_id": "$hook_subscription.integration", "subscription_id": "$hook_subscription.subscription"},
+        body={"message": "Matrix"},
+    ),
+    ("webhook_delivery_pages.redeliver", "POST"): Route(
+        path={"integration_id": "$hook_delivery.integration", "delivery_id": "$hook_delivery.delivery"}
+    ),
+    ("webhook_delivery_pages.redeliver_failed", "POST"): Route(path={"integration_id": "$hook"}),
+    ("webhook_delivery_pages.send_test", "POST"): Route(
+        path={"integration_id": "$hook_subscription.integration"},
+        body={"subscription_id": "$hook_subscription.subscription"},
+    ),
 }
 
 # Reads that must be scoped like writes (special rows: a learner reads only what they are enrolled in).
@@ -1105,6 +1157,10 @@ READS = {
             "integration_id": "$integration_subscription.integration",
             "subscription_id": "$integration_subscription.subscription",
         }
+    ),
+    ("webhook_deliveries.Deliveries", "GET"): Route(path={"integration_id": "$hook"}),  # part "hooks"
+    ("webhook_deliveries.DeliveryById", "GET"): Route(
+        path={"integration_id": "$hook_delivery.integration", "delivery_id": "$hook_delivery.delivery"}
     ),
 }
 
@@ -1202,6 +1258,10 @@ ALLOWED = {
     ("imports.Imports", "POST", "by e-mail"): ADMINS_AND_MANAGER,
     ("imports.Imports", "POST", "by external id"): ADMINS_AND_MANAGER,
     ("imports.ImportCommit", "POST", ""): ADMINS_AND_MANAGER,
+    ("roster.Sync", "POST", ""): ADMIN,  # integrations.manage: org admins and their keys, nobody else
+    ("roster.SyncCommit", "POST", ""): ADMIN,
+    ("roster_pages.syncs", "POST", ""): {ORG_ADMIN},
+    ("roster_pages.commit", "POST", ""): {ORG_ADMIN},
     ("media.MediaDownload", "DELETE", ""): COURSE_MANAGERS,
     ("organizations.Organizations", "POST", ""): set(),  # platform operators only, on the platform host
     ("organizations.OrganizationById", "PUT", ""): ADMIN,
@@ -1361,6 +1421,15 @@ ALLOWED = {
     ("integration_pages.add_subscription", "POST", ""): {ORG_ADMIN},
     ("integration_pages.update_subscription", "POST", ""): {ORG_ADMIN},
     ("integration_pages.delete_subscription", "POST", ""): {ORG_ADMIN},
+    # part "hooks": a webhook integration's delivery log, org admins only (integrations.manage)
+    ("webhook_deliveries.Redeliver", "POST", ""): ADMIN,
+    ("webhook_deliveries.RedeliverMany", "POST", ""): ADMIN,
+    ("webhook_deliveries.SendTestEvent", "POST", ""): ADMIN,
+    ("webhook_deliveries.Deliveries", "GET", ""): {ORG_ADMIN},
+    ("webhook_deliveries.DeliveryById", "GET", ""): {ORG_ADMIN},
+    ("webhook_delivery_pages.redeliver", "POST", ""): {ORG_ADMIN},
+    ("webhook_delivery_pages.redeliver_failed", "POST", ""): {ORG_ADMIN},
+    ("webhook_delivery_pages.send_test", "POST", ""): {ORG_ADMIN},
 }
 
 # Rows the matrix finds refused too little, not fixed yet: "endpoint METHOD [variant] as actor: case".

@@ -68,6 +68,7 @@ from tests.conftest import PASSWORD
 from tests.support.announcements import scheduled_announcement_row
 from tests.support.attempts import seed_attempts
 from tests.support.certificate_rows import seed_certificates
+from tests.support.integrations import matrix_roster_ids, webhook_rows
 from tests.support.questions import archived_question_row, question_row
 from tests.support.quizzes import seed_quizzes
 from tests.support.report_schedules import schedule_row
@@ -267,6 +268,7 @@ def build_world(app, tenant, run_jobs):
             branch = "north" if key != "imp_south" else "south"
             file = csv_bytes((row, "Imported", "Person", "student", branch, "", ""))
             ids[key] = imports.start_import(io.BytesIO(file), f"{key}.csv", "dry_run", False, actor, scope).id
+        ids.update(matrix_roster_ids(acting_admin))  # a OneRoster integration and a dry run of it to commit
     run_jobs(app)
     world.emails = {}
     with tenant_context(tenant, app):
@@ -282,6 +284,8 @@ def build_world(app, tenant, run_jobs):
                 sa.select(Notification.id).where(Notification.source_key == f"matrix:{key}")
             )
     run_jobs(app)  # the notifications' e-mails
+    with tenant_context(tenant, app):  # part "hooks": webhook integrations, endpoints, deliveries
+        ids.update(webhook_rows())
     return world
 
 
