@@ -8,12 +8,14 @@ import threading
 import time
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from app.events import emit_after_commit
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
 from blueprints.integrations import webhooks
-from blueprints.integrations.models import DeliveryStatus, WebhookDelivery
+from blueprints.integrations.models import DeliveryStatus, Integration, WebhookAttempt, WebhookDelivery
 from tests.conftest import run_jobs
 from tests.support.event_worker import start_event_worker, stop
 from tests.support.integrations import attempts_of, deliveries, make_webhook_integration
@@ -71,3 +73,31 @@ def test_a_worker_killed_mid_delivery_delivers_after_restart_with_the_same_webho
     assert attempt.number == 1 and attempt.status_code == 200
     (done,) = deliveries(app, tenant)
     assert done.attempts == 1 and done.lease_until is None and done.delivered_at is not None
+
+
+def test_an_integration_deleted_while_its_delivery_is_in_flight_leaves_the_others_delivered(app, tenant):
+    run_jobs(app)
+    held = threading.Event()
+    with WebhookReceiver() as doomed, WebhookReceiver() as other:
+        integration_id, _, _ = make_webhook_integration(app, tenant, doomed.url)
+        make_webhook_integration(app, tenant, other.url)
+        doomed.answer(200, hold=held)
+        with tenant_context(tenant, app):
+            emit_after_commit(db.session, "course.completed", course_id=4, user_id=1)
+            db.session.commit()
+        worker = start_event_worker(app)
+        try:
+            doomed.wait_for(1)
+            other.wait_for(1)  # both in one job's batch
+            with tenant_context(tenant, app):  # as DELETE /integrations/{id} does: its deliveries go with it
+                db.session.delete(db.session.get(Integration, integration_id))
+                db.session.commit()
+            held.set()
+            wait_until(lambda: [d.status for d in deliveries(app, tenant)] == [DeliveryStatus.SUCCEEDED])
+        finally:
+            held.set()
+            stop(worker)
+    (delivered,) = deliveries(app, tenant)
+    assert [a.status_code for a in attempts_of(app, tenant, delivered.id)] == [200]
+    with tenant_context(tenant, app):
+        assert db.session.scalar(sa.select(sa.func.count(WebhookAttempt.id))) == 1  # none of the deleted one's
