@@ -8,6 +8,7 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.events import emit_after_commit
@@ -18,8 +19,19 @@ from blueprints.integrations import webhooks
 from blueprints.integrations.models import DeliveryStatus, Integration, WebhookAttempt, WebhookDelivery
 from tests.conftest import run_jobs
 from tests.support.event_worker import start_event_worker, stop
-from tests.support.integrations import attempts_of, deliveries, make_webhook_integration
+from tests.support.integrations import (
+    attempts_of,
+    deliveries,
+    forget_scheduled_webhook_retries,
+    make_webhook_integration,
+)
 from tests.support.webhook_receiver import WebhookReceiver
+
+
+@pytest.fixture(autouse=True)
+def _no_retries_left_behind(app):
+    yield
+    forget_scheduled_webhook_retries(app)
 
 
 def wait_until(condition, timeout=30):

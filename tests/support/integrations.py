@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from rq import SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from app.extensions import db
 from app.jobs import get_event_queue, redis_connection
@@ -23,6 +25,8 @@ from blueprints.integrations.models import (
 from blueprints.integrations.signing import new_signing_secret
 
 # --- part "hooks": webhook integrations, subscriptions and their deliveries ---------------------------------------
+
+SEND_JOB = "blueprints.integrations.webhooks.send_deliveries"
 
 
 def make_webhook_integration(app, tenant, url, *, event_types=("*",), name="Receiver", previous=None, until=None):
@@ -195,3 +199,15 @@ def webhook_rows():
     db.session.add(roster)
     db.session.commit()
     return made | {"hook_roster": roster.id}
+
+
+def forget_scheduled_webhook_retries(app):
+    """Drop the retries RQ's scheduler still holds for webhook deliveries (those a sweep sent already): after the
+    test its organization is gone, and another test's scheduler would run them into a failed job."""
+    with app.app_context():
+        queue = get_event_queue()
+        registry = ScheduledJobRegistry(queue=queue)
+        jobs = Job.fetch_many(registry.get_job_ids(), connection=redis_connection())
+        for job in jobs:
+            if job is not None and SEND_JOB in job.args:
+                registry.remove(job, delete_job=True)
