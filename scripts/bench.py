@@ -167,6 +167,7 @@ def main():  # noqa: PLR0912 (one branch per benchmark)
             "announcements",
             "notificationmail",
             "roster",
+            "webhooks",
         ],
         help="Run one benchmark only.",
     )
@@ -206,6 +207,8 @@ def main():  # noqa: PLR0912 (one branch per benchmark)
         run_notification_mail_benchmark(out)
     if args.only in (None, "roster"):
         run_roster_benchmark(out)
+    if args.only in (None, "webhooks"):
+        run_webhook_benchmark(out)
     print(f"\nFigures saved under {out}")
 
 
@@ -226,6 +229,14 @@ def run_event_benchmark(out):
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
     print("\n".join(output[:-1]))
     (out / "events.json").write_text(output[-1])
+
+
+def run_webhook_benchmark(out):
+    """10 000 events fanned out to 3 webhook subscriptions, delivered to a local receiver by 2 event workers."""
+    command = [sys.executable, "-m", "scripts.bench_webhooks", "--events", "10000", "--subscriptions", "3"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
+    print("\n".join(output[:-1]))
+    (out / "webhooks.json").write_text(output[-1])
 
 
 def run_assessment_benchmark(out):

@@ -1,6 +1,6 @@
 """Webhook delivery benchmark: events fanned out to subscriptions and delivered, signed, to a local receiver.
 
-    python -m scripts.bench_webhooks [--events 10000] [--subscriptions 3] [--workers 2]
+    python -m scripts.bench_webhooks [--events 10000] [--subscriptions 3] [--workers 2] [--backend sqlite|postgres]
 
 `--events` events are committed (500 per transaction) in an organization whose webhook integration has
 `--subscriptions` subscriptions to every event, all to one receiver on loopback (its own process: a
@@ -38,7 +38,7 @@ from blueprints.integrations.models import (
 )
 from blueprints.integrations.signing import new_signing_secret
 from config import Config
-from tests.support.services import RedisServer, free_port
+from tests.support.services import PostgresServer, RedisServer, free_port
 
 
 def worker_main(config_json):
@@ -108,12 +108,41 @@ def measure(events, subscriptions, processes, timeout):
     }
 
 
+def on_postgres(settings):
+    """A throw-away PostgreSQL server holding every database; `settings` pointed at it. Returns the server."""
+    postgres = PostgresServer()
+    engine = sa.create_engine(f"{postgres.url}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text('CREATE DATABASE "tessera_control"'))
+    engine.dispose()
+    settings["CONTROL_DATABASE_URL"] = f"{postgres.url}/tessera_control"
+    settings["TENANT_DATABASE_URL_TEMPLATE"] = f"{postgres.url}/tessera_{{slug}}"
+    return postgres
+
+
+def report(result, workers):
+    print(
+        f"{result['backend']}: {result['events']} events x {result['subscriptions']} subscriptions on {workers} "
+        f"workers: {result['deliveries']} deliveries in {result['delivered_seconds']} s "
+        f"({result['deliveries_per_second']} deliveries/s; events committed in "
+        f"{result['committed_and_queued_seconds']} s; {result['failed']} failed)"
+    )
+    cpu, load = result["cpu_seconds"], result["load_average"]
+    print(
+        f"CPU seconds meanwhile: emitter and relay {cpu['emitter']}, workers {cpu['workers']}, receiver "
+        f"{cpu['receiver']}, redis {cpu['redis']} (load average {load[0]} before, {load[1]} after, on "
+        f"{os.cpu_count()} cores)"
+    )
+    print(json.dumps(result))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--subscriptions", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -134,6 +163,7 @@ def main():
         "OUTBOUND_ALLOW_PRIVATE_ADDRESSES": True,  # the receiver is on loopback
     }
     port = free_port()
+    postgres = on_postgres(settings) if args.backend == "postgres" else None
 
     def start(*extra):
         command = [sys.executable, "-m", "scripts.bench_webhooks", *extra]
@@ -169,25 +199,16 @@ def main():
                 "redis": [redis.process.pid],
             }
             result = measure(args.events, args.subscriptions, processes, args.timeout)
-        print(
-            f"{result['events']} events x {result['subscriptions']} subscriptions on {args.workers} workers: "
-            f"{result['deliveries']} deliveries in {result['delivered_seconds']} s "
-            f"({result['deliveries_per_second']} deliveries/s; events committed in "
-            f"{result['committed_and_queued_seconds']} s; {result['failed']} failed)"
-        )
-        cpu, load = result["cpu_seconds"], result["load_average"]
-        print(
-            f"CPU seconds meanwhile: emitter and relay {cpu['emitter']}, workers {cpu['workers']}, receiver "
-            f"{cpu['receiver']}, redis {cpu['redis']} (load average {load[0]} before, {load[1]} after, on "
-            f"{os.cpu_count()} cores)"
-        )
-        print(json.dumps(result))
+        result["backend"] = args.backend
+        report(result, args.workers)
     finally:
         for child in children:
             child.terminate()
         for child in children:
             child.wait()
         redis.stop()
+        if postgres is not None:
+            postgres.stop()
 
 
 if __name__ == "__main__":

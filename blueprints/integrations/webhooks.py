@@ -538,6 +538,14 @@ def record_successes(succeeded, failing):
     Returns how many."""
     if not succeeded:
         return 0
+    try:
+        return _write_successes(succeeded, failing)
+    except sa.exc.IntegrityError:  # a delivery deleted meanwhile (with its integration): one at a time, skipping it
+        db.session.rollback()
+        return sum(record(outcome, number - 1)[0] == "succeeded" for outcome, number, _type, _sid in succeeded)
+
+
+def _write_successes(succeeded, failing):
     now = utcnow()
     insert, delivered, recovered = _success_statements()
     db.session.execute(insert, [_attempt_row(outcome, number) for outcome, number, _type, _sid in succeeded])

@@ -8,11 +8,17 @@ from app.events import emit_after_commit
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from blueprints.integrations.models import DeliveryStatus, WebhookDelivery
-from tests.support.integrations import deliver_until_settled, make_webhook_integration
+from tests.support.integrations import deliver_until_settled, forget_scheduled_webhook_retries, make_webhook_integration
 from tests.support.webhook_receiver import WebhookReceiver
 
 WANTED = ["user.registered", "course.completed"]  # not the sign-ins of the tests' own logins
 MANY = 8  # attempts of a delivery that fails for good (the schedule's 7 retries + the first)
+
+
+@pytest.fixture(autouse=True)
+def _no_retries_left_behind(app):
+    yield
+    forget_scheduled_webhook_retries(app)
 
 
 def emit(app, tenant, name, **fields):

@@ -7,6 +7,7 @@ import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.events import emit_after_commit
@@ -24,10 +25,17 @@ from tests.support.integrations import (
     attempts_of,
     deliver_until_settled,
     deliveries,
+    forget_scheduled_webhook_retries,
     make_webhook_integration,
     subscription_row,
 )
 from tests.support.webhook_receiver import WebhookReceiver, url_on
+
+
+@pytest.fixture(autouse=True)
+def _no_retries_left_behind(app):
+    yield
+    forget_scheduled_webhook_retries(app)
 
 
 def emit(app, tenant, name, **fields):

@@ -13,12 +13,23 @@ from app.extensions import db
 from app.tenancy.context import tenant_context
 from tests.conftest import make_user
 from tests.support.browser import Browser, accessibility_violations, layout_problems, open_signed_in
-from tests.support.integrations import deliver_until_settled, deliveries, make_webhook_integration
+from tests.support.integrations import (
+    deliver_until_settled,
+    deliveries,
+    forget_scheduled_webhook_retries,
+    make_webhook_integration,
+)
 from tests.support.webhook_receiver import WebhookReceiver
 
 WANTED = ["user.registered", "course.completed"]
 MANY = 8
 SHOTS = Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else None
+
+
+@pytest.fixture(autouse=True)
+def _no_retries_left_behind(app):
+    yield
+    forget_scheduled_webhook_retries(app)
 
 
 def emit(app, tenant, name, **fields):

@@ -20,10 +20,17 @@ from tests.support.integrations import (
     attempts_of,
     deliver_until_settled,
     deliveries,
+    forget_scheduled_webhook_retries,
     make_webhook_integration,
     run_webhook_jobs,
 )
 from tests.support.webhook_receiver import WebhookReceiver
+
+
+@pytest.fixture(autouse=True)
+def _no_retries_left_behind(app):
+    yield
+    forget_scheduled_webhook_retries(app)
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from rq import SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from app.extensions import db
 from app.jobs import get_event_queue, redis_connection
@@ -28,6 +30,8 @@ from blueprints.integrations.signing import new_signing_secret
 from tests.conftest import run_jobs
 
 # --- part "hooks": webhook integrations, subscriptions and their deliveries ---------------------------------------
+
+SEND_JOB = "blueprints.integrations.webhooks.send_deliveries"
 
 
 def make_webhook_integration(app, tenant, url, *, event_types=("*",), name="Receiver", previous=None, until=None):
@@ -297,3 +301,15 @@ def matrix_roster_ids(actor):
     """The permission matrix's: a OneRoster integration and a dry run of the sample to commit."""
     integration_id, sync_id = oneroster_dry_run(actor)
     return {"roster_integration": integration_id, "roster_dry_run": sync_id}
+
+
+def forget_scheduled_webhook_retries(app):
+    """Drop the retries RQ's scheduler still holds for webhook deliveries (those a sweep sent already): after the
+    test its organization is gone, and another test's scheduler would run them into a failed job."""
+    with app.app_context():
+        queue = get_event_queue()
+        registry = ScheduledJobRegistry(queue=queue)
+        jobs = Job.fetch_many(registry.get_job_ids(), connection=redis_connection())
+        for job in jobs:
+            if job is not None and SEND_JOB in job.args:
+                registry.remove(job, delete_job=True)
