@@ -88,7 +88,7 @@ cat <<MSG
   Announcements: every bell shows the org admin's welcome. As the teacher, Announcements in the menu lists the
   one scheduled for tomorrow to Algebra 1 (cancel it), and writes new ones to a class, a course or students.
 
-  Webhooks: as the org admin, Integrations > Demo receiver (every event, to a receiver on 127.0.0.1:8765);
+  Webhooks: as the org admin, Settings > Integrations > Demo receiver (every event, to a receiver on 127.0.0.1:8765);
   complete a course as the student, then open its Delivery log: the signed course.completed is there, and
   instance/logs/receiver.log prints it with "signature verified".
 
