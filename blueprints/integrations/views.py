@@ -2,8 +2,7 @@
 pause and resume, the signing secret shown once after it is made or rotated, its webhook subscriptions, links to its
 delivery log or syncs), a subscription's page, and deleting with a confirmation."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.errors import DomainError, ValidationFailed
 from app.extensions import db
@@ -20,15 +19,6 @@ KIND_LABELS = {IntegrationKind.WEBHOOK: "Webhook endpoint", IntegrationKind.ONER
 
 # Integrations are an organization's: the platform's host has none
 organizations_only(bp)
-
-
-def _page_exists(path):
-    """Whether a page answers `path` (the delivery log and the syncs are other parts' pages: linked once there)."""
-    try:
-        current_app.url_map.bind("localhost").match(path, method="GET")
-    except HTTPException:
-        return False
-    return True
 
 
 def _subscription_values(form):
@@ -108,7 +98,6 @@ def create():
 
 
 def _detail_page(integration, secret=None, values=None, errors=None, status=200):
-    base = f"/integrations/{integration.id}"
     subscriptions = (
         services.list_subscriptions(integration.id, current_actor)
         if integration.kind == IntegrationKind.WEBHOOK
@@ -125,8 +114,13 @@ def _detail_page(integration, secret=None, values=None, errors=None, status=200)
         values=values or {"events": "all"},
         errors=errors or {},
         processing_modes=services.PROCESSING_MODES,
-        deliveries_url=base + "/deliveries" if _page_exists(base + "/deliveries") else None,
-        syncs_url=base + "/syncs" if _page_exists(base + "/syncs") else None,
+        # a webhook endpoint has a delivery log, a roster sync its syncs
+        deliveries_url=url_for("webhook_delivery_pages.deliveries", integration_id=integration.id)
+        if integration.kind == IntegrationKind.WEBHOOK
+        else None,
+        syncs_url=url_for("roster_pages.syncs", oneroster_id=integration.id)
+        if integration.kind == IntegrationKind.ONEROSTER
+        else None,
         statuses=IntegrationStatus,
     ), status
 
