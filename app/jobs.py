@@ -13,11 +13,12 @@ from functools import cache
 from flask import current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry, SimpleWorker
-from rq.job import JobStatus
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.utils import now
 from rq.worker import WorkerStatus
 
-from app.tenancy.context import tenant_context
+from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.resolution import tenant_cache
 
 
@@ -206,3 +207,26 @@ def run_in_platform(dotted, *args, **kwargs):
     """The RQ entry point of platform work (no organization): run the job function in an app context."""
     with _app().app_context():
         return _resolve(dotted)(*args, **kwargs)
+
+
+# --- long runs that resume (the people import, the roster sync) ------------------------------------------------
+
+
+def run_lock(kind, record_id):
+    """Held by the run of a long job over a record (`kind`: "import", "roster"), extended after each batch; it
+    expires if the run dies, so that the record's next request resumes it."""
+    key = f"{current_app.config['RQ_QUEUE']}:{kind}-lock:{require_tenant().slug}:{record_id}"
+    return redis_connection().lock(key, timeout=current_app.config["IMPORT_LOCK_SECONDS"])
+
+
+def run_is_alive(kind, record):
+    """Whether a run of the record is under way (its lock held) or still waiting in the queue (`rq_job_id`)."""
+    if run_lock(kind, record.id).locked():
+        return True
+    if record.rq_job_id:
+        try:
+            job = Job.fetch(record.rq_job_id, connection=redis_connection())
+        except NoSuchJobError:
+            return False
+        return job.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+    return False

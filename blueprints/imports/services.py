@@ -15,15 +15,13 @@ import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import LockError
 from rq import get_current_job
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
 from app.api.listing import ListSpec, run_list_query
 from app.csv_safety import safe_row
 from app.errors import Conflict, NotFound, PermissionDenied
 from app.events import emit_after_commit
 from app.extensions import db
-from app.jobs import enqueue, redis_connection
+from app.jobs import enqueue, run_is_alive, run_lock
 from app.security.actor_ids import actor_ids
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
@@ -68,7 +66,7 @@ def start_import(stream, filename, mode, send_invitations, actor, scope):
         )
     )
     if record is not None and record.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.FAILED):
-        if record.status != ImportStatus.FAILED and _is_alive(record):
+        if record.status != ImportStatus.FAILED and run_is_alive("import", record):
             return record  # already on its way: uploading twice does not run it twice
         # It failed, or its worker died (killed, machine lost): queue it again; it resumes after
         # its last committed batch.
@@ -99,24 +97,6 @@ def _queue(record):
     db.session.commit()
 
 
-def _lock(import_id):
-    """Held by the run of an import and extended after each batch; it expires if the run dies."""
-    key = f"{current_app.config['RQ_QUEUE']}:import-lock:{require_tenant().slug}:{import_id}"
-    return redis_connection().lock(key, timeout=current_app.config["IMPORT_LOCK_SECONDS"])
-
-
-def _is_alive(record):
-    if _lock(record.id).locked():
-        return True
-    if record.rq_job_id:
-        try:
-            job = Job.fetch(record.rq_job_id, connection=redis_connection())
-        except NoSuchJobError:
-            return False
-        return job.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
-    return False
-
-
 def commit_dry_run(import_id, actor, scope):
     """Commit the file a dry run checked."""
     dry_run = get_import(import_id, scope, actor)
@@ -129,7 +109,7 @@ def commit_dry_run(import_id, actor, scope):
 
 def run_import(import_id):
     """The RQ job: validate every row; with a commit, upsert the valid ones, batch by batch."""
-    lock = _lock(import_id)
+    lock = run_lock("import", import_id)
     if not lock.acquire(blocking=False):
         return  # another worker runs this import right now
     try:

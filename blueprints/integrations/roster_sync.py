@@ -31,8 +31,6 @@ import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import LockError
 from rq import get_current_job
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 
 from app.api.listing import ListSpec, run_list_query
 from app.csv_safety import safe_row
@@ -40,7 +38,7 @@ from app.emails import check_email
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
-from app.jobs import enqueue, redis_connection
+from app.jobs import enqueue, run_is_alive, run_lock
 from app.security.actor_ids import actor_ids
 from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
 from app.tenancy.context import require_tenant
@@ -141,7 +139,7 @@ def start_sync(integration, stream, filename, mode, actor):
         .limit(1)
     )
     if record is not None:
-        if record.status != RosterSyncStatus.FAILED and _is_alive(record):
+        if record.status != RosterSyncStatus.FAILED and run_is_alive("roster", record):
             return record  # on its way already: the same upload does not run twice
         _queue(record)  # failed, or its worker died: it resumes from its checkpoint
         return record
@@ -238,29 +236,12 @@ def _queue(record):
     db.session.commit()
 
 
-def _lock(sync_id):
-    key = f"{current_app.config['RQ_QUEUE']}:roster-lock:{require_tenant().slug}:{sync_id}"
-    return redis_connection().lock(key, timeout=current_app.config["IMPORT_LOCK_SECONDS"])
-
-
-def _is_alive(record):
-    if _lock(record.id).locked():
-        return True
-    if record.rq_job_id:
-        try:
-            job = Job.fetch(record.rq_job_id, connection=redis_connection())
-        except NoSuchJobError:
-            return False
-        return job.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
-    return False
-
-
 # --- the job -------------------------------------------------------------------------------------------------
 
 
 def run_sync(sync_id):
     """The RQ job: one run of a sync at a time (a Redis lock, extended after each batch)."""
-    lock = _lock(sync_id)
+    lock = run_lock("roster", sync_id)
     if not lock.acquire(blocking=False):
         return
     try:
