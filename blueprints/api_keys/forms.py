@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.security.permissions import TENANT_ROLES
 
@@ -21,3 +21,8 @@ class ApiKeyForm(FlaskForm):
         validate_choice=False,
         description="A key made for an integration reaches that integration's API only.",
     )
+
+    def validate_roles(self, field):
+        """A key acts with roles, unless it is made for an integration (then it has none of its own)."""
+        if not field.data and not self.integration_id.data:
+            raise ValidationError("Choose at least one role.")

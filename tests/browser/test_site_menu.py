@@ -9,7 +9,7 @@ from tests.conftest import make_user
 from tests.support.browser import layout_problems, open_signed_in
 
 pytestmark = pytest.mark.browser
-LINKS = ["My learning", "Courses", "People", "Classes", "Settings", "API keys"]
+LINKS = ["My learning", "Courses", "People", "Classes", "Settings", "Reports"]
 
 
 def nav_link(page, name):
