@@ -12,6 +12,7 @@ from app.api.input_text import reject_unstorable_input
 from app.api.types import BoundedIntegerConverter
 from app.cli import register_commands
 from app.extensions import api, csrf, db, htmx, migrate
+from app.observability.request_id import assign_request_id
 from app.security.headers import init_security_headers as add_security_headers
 from app.security.rate_limits import init_rate_limits
 from app.security.secret_key import instance_secret_key
@@ -34,6 +35,7 @@ def create_app(config_class=None, **overrides):
     trust_proxies(app)
     init_url_converters(app)
     init_extensions(app)
+    init_observability(app)
     init_tenancy(app)
     init_auth(app)
     register_features(app)
@@ -96,6 +98,11 @@ def init_extensions(app):
     htmx.init_app(app)
 
 
+def init_observability(app):
+    """Before tenancy: a request refused for its host still has an id (docs/operations.md, part ops)."""
+    app.before_request(assign_request_id)
+
+
 def init_tenancy(app):
     init_tenant_resolution(app)
 
@@ -125,6 +132,7 @@ FEATURES = (
     "blueprints.reports",
     "blueprints.notifications",
     "blueprints.integrations",
+    "blueprints.audit",
     "blueprints.home",
     "blueprints.outbox",
 )

@@ -17,7 +17,10 @@ class TenantStatus:
     ACTIVE = "active"
     SUSPENDED = "suspended"
     ARCHIVED = "archived"
-    ALL = (PROVISIONING, ACTIVE, SUSPENDED, ARCHIVED)
+    # briefly, while an operator moves its database to another server or restores it (docs/operations.md):
+    # its requests are answered 503 with Retry-After, its jobs wait
+    MAINTENANCE = "maintenance"
+    ALL = (PROVISIONING, ACTIVE, SUSPENDED, ARCHIVED, MAINTENANCE)
 
 
 class Tenant(db.Model):

@@ -6,7 +6,7 @@ from flask import abort, current_app, g, has_app_context, request
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, object_session
 
-from app.errors import PermissionDenied
+from app.errors import PermissionDenied, ServiceUnavailable
 from app.extensions import db
 from app.tenancy.engines import init_engine_registry
 from app.tenancy.models import Tenant, TenantStatus
@@ -120,7 +120,15 @@ def resolve_tenant_for_request():
         return None
     tenant = tenant_cache().active(slug, current_app.config["TENANT_CACHE_SECONDS"]) if slug else None
     if tenant is None:
-        if slug and is_suspended(slug):  # its people are told why, rather than a 404 that looks like a typo
+        status = status_of(slug) if slug else None
+        if status == TenantStatus.MAINTENANCE:
+            raise ServiceUnavailable(
+                "This organization is being maintained (its data is moving or being restored). Try again in a "
+                "minute: nothing in it is lost.",
+                code="ORGANIZATION_MAINTENANCE",
+                headers={"Retry-After": "30"},
+            )
+        if status == TenantStatus.SUSPENDED:  # its people are told why, rather than a 404 that looks like a typo
             raise PermissionDenied(
                 "This organization is suspended: nobody can sign in or use its API until a platform operator "
                 "reactivates it. Nothing in it is lost.",
@@ -131,8 +139,8 @@ def resolve_tenant_for_request():
     return None
 
 
-def is_suspended(slug):
-    return db.session.scalar(select(Tenant.status).where(Tenant.slug == slug)) == TenantStatus.SUSPENDED
+def status_of(slug):
+    return db.session.scalar(select(Tenant.status).where(Tenant.slug == slug))
 
 
 def init_tenancy(app):
