@@ -17,6 +17,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 
 from app.api.errors import handle_http_exception, wants_envelope
 from app.security.principal import try_current_principal
+from app.security.rate_limit_storage import counting_storage_uri
 from app.tenancy.context import get_current_tenant
 
 
@@ -123,7 +124,9 @@ def _honest_retry_after(response):
 
 def init_rate_limits(app):
     app.after_request(_honest_retry_after)  # hooks run in reverse order: this one after the limiter's ...
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    app.config["RATELIMIT_STORAGE_URI"] = counting_storage_uri(
+        app.config.get("RATELIMIT_STORAGE_URI") or app.config["REDIS_URL"]
+    )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['RQ_QUEUE']}-limits")
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
 

@@ -1,5 +1,8 @@
 """The database session that sends tenant models to the current tenant's engine."""
 
+import contextlib
+import weakref
+
 import sqlalchemy as sa
 from flask_sqlalchemy.session import Session
 from sqlalchemy.sql.util import find_tables
@@ -10,11 +13,32 @@ from app.tenancy.engines import engine_for
 TENANT_BIND_KEY = "tenant"
 
 
+# Every statement asks which database it goes to: the answer per mapper, and per statement built once at import
+# (weakly kept), is remembered; walking a statement's tables was a tenth of a small API read's CPU.
+_MAPPER_BIND_KEYS = {}
+_CLAUSE_BIND_KEYS = weakref.WeakKeyDictionary()
+
+
 def _bind_key_of(mapper=None, clause=None):
     if mapper is not None:
-        return sa.inspect(mapper).local_table.metadata.info.get("bind_key")
+        try:
+            return _MAPPER_BIND_KEYS[mapper]
+        except KeyError:
+            key = _MAPPER_BIND_KEYS[mapper] = sa.inspect(mapper).local_table.metadata.info.get("bind_key")
+            return key
     if clause is None:
         return None
+    try:
+        return _CLAUSE_BIND_KEYS[clause]
+    except (KeyError, TypeError):
+        pass
+    key = _tables_bind_key(clause)
+    with contextlib.suppress(TypeError):  # a clause that cannot be weakly referenced is simply not remembered
+        _CLAUSE_BIND_KEYS[clause] = key
+    return key
+
+
+def _tables_bind_key(clause):
     # Core statements on plain tables (association tables, bulk inserts) carry no mapper: look at
     # the tables they touch. One statement never mixes databases, so any tenant table decides.
     for table in find_tables(clause, include_crud=True, include_joins=True):

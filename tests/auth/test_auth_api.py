@@ -229,3 +229,13 @@ def test_an_outdated_password_hash_is_upgraded_at_sign_in(app, api, tenant):
         upgraded = find_user_by_email("old@example.org").password_hash
     assert upgraded != weak and not needs_rehash(upgraded)
     assert sign_in(api, tenant, "old@example.org", "an-old-style-password").status_code == 200
+
+
+def test_a_token_that_worked_is_refused_once_it_expires(app, api, tenant):
+    # A token's verified signature is kept per process: its expiry must still be checked on every use.
+    token = _forge(app, tenant, claims={"exp": datetime.now(UTC) + timedelta(seconds=2)})
+    assert api(tenant, token).get(ME).status_code == 200
+    time.sleep(2.1)
+    response = api(tenant, token).get(ME)
+    assert response.status_code == 401
+    assert "expired" in response.get_json()["error"]["message"]
