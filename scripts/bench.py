@@ -24,6 +24,7 @@ from app.tenancy.context import tenant_context
 from app.tenancy.provisioning import provision_tenant
 from blueprints.auth.services import access_token_for
 from config import Config
+from scripts import bench_http_path
 from tests.support.services import RedisServer  # rate limits and sign-in lockout live in Redis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,6 +169,7 @@ def main():  # noqa: PLR0912 (one branch per benchmark)
             "notificationmail",
             "roster",
             "webhooks",
+            "http",
         ],
         help="Run one benchmark only.",
     )
@@ -209,6 +211,9 @@ def main():  # noqa: PLR0912 (one branch per benchmark)
         run_roster_benchmark(out)
     if args.only in (None, "webhooks"):
         run_webhook_benchmark(out)
+    if args.only in (None, "http"):
+        print("\nThe request path over HTTP (scripts/bench_http_path.py):")
+        (out / "http_path.json").write_text(json.dumps(bench_http_path.main([]), indent=2))
     print(f"\nFigures saved under {out}")
 
 

@@ -18,6 +18,7 @@ if [ "$purpose" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromium-headless-shell >/dev/null || missing+=(chromium-headless-shell)  # the tests' browser
   command -v runuser >/dev/null || missing+=(util-linux)
+  command -v wrk >/dev/null || missing+=(wrk)  # make bench: the request path over HTTP (scripts/bench_http_path.py)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
