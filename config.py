@@ -39,6 +39,8 @@ class Config:
     # An active organization found by its host is kept this long per process: another process's suspension
     # or renaming is seen within it (this process's own at once). 0: read the registry on every request.
     TENANT_CACHE_SECONDS = float(_env("TENANT_CACHE_SECONDS", 5))
+    # ... and this long while the process hears other processes' changes through Redis (app/tenancy/invalidation.py)
+    TENANT_CACHE_LISTENING_SECONDS = float(_env("TENANT_CACHE_LISTENING_SECONDS", 600))
     BACKUP_DIR = _env("LMS_BACKUP_DIR")
 
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")

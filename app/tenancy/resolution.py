@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, object_session
 from app.errors import PermissionDenied, ServiceUnavailable
 from app.extensions import db
 from app.tenancy.engines import init_engine_registry
+from app.tenancy.invalidation import EXTENSION, TenantChanges
 from app.tenancy.models import Tenant, TenantStatus
 
 PLATFORM = "platform"
@@ -42,18 +43,26 @@ def find_active_tenant(slug):
 
 
 class ActiveTenantCache:
-    """Active tenants (TenantRef) by slug, kept per process for a few seconds: the registry read was a fifth
-    of a request's CPU. A miss or an inactive tenant is never kept. A change to a tenant's row committed in
-    this process drops its entry at once (`_note_changed_tenant`); other processes see it within the
-    seconds given (docs/decisions.md). Shared by request resolution and the job runner (app/jobs.py)."""
+    """Active tenants (TenantRef) by slug, kept per process: the registry read was a fifth of a request's CPU.
+    A miss or an inactive tenant is never kept. A change to a tenant's row committed in this process drops its
+    entry at once (`_note_changed_tenant`) and is published to the other processes, which drop theirs when they
+    hear it (app/tenancy/invalidation.py). While this process is listening, entries live `listening_seconds`;
+    while it is not, the seconds its caller gives (docs/decisions.md). Shared by request resolution and the job
+    runner (app/jobs.py)."""
 
-    def __init__(self):
+    def __init__(self, listening_seconds=0):
         self._entries = {}  # slug -> (TenantRef, time.monotonic() of the registry read)
+        self.listening_seconds = listening_seconds
+        self.listening = False  # set by the listener while it is subscribed
 
     def cached(self, slug, seconds):
-        """The tenant read less than `seconds` ago, or None."""
+        """The tenant read less than `seconds` ago (longer while changes are heard), or None; 0: never kept."""
         entry = self._entries.get(slug)
-        if entry is None or seconds <= 0 or time.monotonic() - entry[1] > seconds:
+        if entry is None or seconds <= 0:
+            return None
+        if self.listening:
+            seconds = max(seconds, self.listening_seconds)
+        if time.monotonic() - entry[1] > seconds:
             return None
         return entry[0]
 
@@ -72,12 +81,21 @@ class ActiveTenantCache:
     def forget(self, slug):
         self._entries.pop(slug, None)
 
+    def forget_all(self):
+        self._entries.clear()
+
 
 def tenant_cache(app=None):
+    """This app's cache in this process; with caching on, its listener for other processes' changes runs."""
     app = app or current_app
     cache = app.extensions.get("active_tenants")
     if cache is None:
-        cache = app.extensions["active_tenants"] = ActiveTenantCache()
+        cache = app.extensions["active_tenants"] = ActiveTenantCache(app.config["TENANT_CACHE_LISTENING_SECONDS"])
+        if app.config["TENANT_CACHE_SECONDS"] > 0:
+            app.extensions[EXTENSION] = TenantChanges(app, cache)
+    changes = app.extensions.get(EXTENSION)
+    if changes is not None:
+        changes.ensure_listening()
     return cache
 
 
@@ -95,12 +113,22 @@ def _note_changed_tenant(_mapper, _connection, tenant):
 
 
 @event.listens_for(Session, "after_commit")
+def _announce_changed_tenants(session):
+    slugs = _forget_changed_tenants(session)
+    changes = current_app.extensions.get(EXTENSION) if slugs else None
+    if changes is not None:
+        changes.publish(slugs)
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_changed_tenants(session, *_args):
+    """Drop this process's entries of the tenants the session changed; their slugs (or None)."""
     slugs = session.info.pop("changed_tenants", None)
-    if slugs and has_app_context():
-        for slug in slugs:
-            tenant_cache().forget(slug)
+    if not slugs or not has_app_context():
+        return None
+    for slug in slugs:
+        tenant_cache().forget(slug)
+    return slugs
 
 
 REQUEST_SCOPED = ("tenant", "principal", "actor", "api_meta", "api_fields", "style_nonce")
