@@ -1,0 +1,535 @@
+"""Backups of one organization that restore: its database, its media files and a manifest, in one tar file.
+
+    manifest.json           format, slug, name, settings, schema revision, created_at, database kind,
+                            rows and a checksum per table, size and sha256 per file
+    database.sqlite3 | database.pgdump
+    media/<slug>/<key>      the media storage's files (keys start with the slug)
+    branding/<file>         the logo (instance/media/<slug>/)
+
+Consistent while the app writes: the database copy is SQLite's online backup or `pg_dump` of an exported
+snapshot, and the manifest's figures are read from exactly that copy. Media files are written once under new
+keys and never changed, so they are hard-linked (copied across file systems) before the dump and again after
+it: every file a row of the dump names is in the backup (a file both made and deleted within those seconds
+excepted); a file no row names is carried along harmlessly.
+
+A restore is checked before the organization opens: every file's sha256 and every table's rows and checksum.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tarfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.util.exc import CommandError
+from flask import current_app
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from app.errors import BadRequest, Conflict, NotFound
+from app.extensions import db
+from app.storage import LocalStorage, media_storage
+from app.tenancy import databases, provisioning, servers
+from app.tenancy.engines import create_tenant_engine, enable_wal, engine_registry
+from app.tenancy.migrations import head_revision, tenant_scripts, upgrade_tenant_database
+from app.tenancy.models import Tenant, TenantStatus
+
+log = logging.getLogger(__name__)
+
+FORMAT = "tessera-backup"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+CHUNK = 1 << 20
+STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
+
+
+class BackupError(Conflict):
+    pass
+
+
+@dataclass
+class Backup:
+    path: Path
+    manifest: dict
+    seconds: float = 0.0
+
+
+# --- where backups go, and what they are called ---------------------------------------------------------------
+
+
+def backup_root():
+    return Path(provisioning.backup_dir())
+
+
+def backup_name(slug, moment):
+    return f"{slug}-{moment.strftime(STAMP_FORMAT)}.tar"
+
+
+def backups_in(directory, slug):
+    """{path: created_at} of `slug`'s backups in `directory` (by their names), oldest first."""
+    pattern = re.compile(rf"^{re.escape(slug)}-(\d{{8}}T\d{{12}}Z)\.tar$")
+    found = {}
+    directory = Path(directory)
+    if directory.is_dir():
+        for path in directory.iterdir():
+            match = pattern.match(path.name)
+            if match:
+                found[path] = datetime.strptime(match.group(1), STAMP_FORMAT)
+    return dict(sorted(found.items(), key=lambda item: item[1]))
+
+
+# --- media ---------------------------------------------------------------------------------------------------
+
+
+def _media_folders(slug):
+    """(prefix in the archive, folder on disk) of the organization's files: the media storage's and the logo's."""
+    storage = media_storage()
+    if not isinstance(storage, LocalStorage):
+        raise BackupError(
+            "Backups carry media from the local storage only: with LMS_MEDIA_STORAGE=s3, the bucket's own versioning "
+            "or replication keeps the files (see docs/operations.md)."
+        )
+    branding = Path(current_app.config["INSTANCE_DIR"]) / "media" / slug  # blueprints/organizations/settings.py
+    return [(f"media/{slug}", storage.root / slug), ("branding", branding)]
+
+
+def _stage_files(folders, staging, staged):
+    """Hard-link (or copy) every file of `folders` not staged yet into `staging`; a file deleted meanwhile is
+    skipped."""
+    for prefix, folder in folders:
+        if not folder.is_dir():
+            continue
+        for source in sorted(folder.rglob("*")):
+            name = f"{prefix}/{source.relative_to(folder).as_posix()}"
+            if name in staged or not source.is_file():
+                continue
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copy2(source, target)
+            except FileNotFoundError:
+                continue
+            staged.add(name)
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- backing up ----------------------------------------------------------------------------------------------
+
+
+def backup_tenant(tenant, to_dir=None):
+    """Write one tar file with the organization's database, media and manifest into `to_dir` (default: the
+    backup directory's folder of its slug); nothing half-written is left under the final name."""
+    started = time.monotonic()
+    if tenant.status == TenantStatus.PROVISIONING:
+        raise Conflict(f"{tenant.slug} is still being provisioned.")
+    if tenant.status == TenantStatus.ARCHIVED and (tenant.settings or {}).get("purged_at"):
+        raise Conflict(f"{tenant.slug} was purged: its archive's backup is at {tenant.backup_path}.")
+    directory = Path(to_dir) if to_dir else backup_root() / tenant.slug
+    directory.mkdir(parents=True, exist_ok=True)
+    kind = databases.kind_of(tenant.database_url)
+    created_at = datetime.now(UTC)
+    final = directory / backup_name(tenant.slug, created_at)
+    folders = _media_folders(tenant.slug)
+    with databases.scratch_directory(directory) as staging:
+        staged = set()
+        _stage_files(folders, staging, staged)
+        database_file = staging / DATABASE_MEMBERS[kind]
+        _, figures, revision = databases.dump_with_figures(tenant.database_url, database_file)
+        _stage_files(folders, staging, staged)  # what was written while the database was copied
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "settings": dict(tenant.settings or {}),
+            "schema_revision": revision,
+            "created_at": created_at.isoformat(),
+            "database_kind": kind,
+            "database": {"path": DATABASE_MEMBERS[kind], "sha256": _sha256(database_file)},
+            "tables": figures,
+            "files": [
+                {"path": name, "size": (staging / name).stat().st_size, "sha256": _sha256(staging / name)}
+                for name in sorted(staged)
+            ],
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+        partial = directory / f".{final.name}.partial"
+        with tarfile.open(partial, "w") as archive:
+            archive.add(staging / MANIFEST, MANIFEST)
+            archive.add(database_file, DATABASE_MEMBERS[kind])
+            for name in sorted(staged):
+                archive.add(staging / name, name)
+        os.replace(partial, final)
+    return Backup(final, manifest, time.monotonic() - started)
+
+
+# --- reading a backup ----------------------------------------------------------------------------------------
+
+
+def read_manifest(path):
+    """The manifest of the backup at `path`; BadRequest for anything that is not one of ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"No backup file at {path}.")
+    try:
+        with tarfile.open(path, "r:") as archive:
+            member = archive.getmember(MANIFEST)
+            manifest = json.load(archive.extractfile(member))
+    except (tarfile.TarError, KeyError, ValueError, OSError) as error:
+        raise BadRequest(f"{path} is not a Tessera backup ({error}).") from None
+    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+        raise BadRequest(f"{path} is not a Tessera backup of format {FORMAT_VERSION}.")
+    return manifest
+
+
+def _check_revision(manifest):
+    """A backup from newer code (a revision this code does not know) is refused; an older one is upgraded after
+    the restore."""
+    revision = manifest.get("schema_revision")
+    try:
+        known = revision is not None and tenant_scripts().get_revision(revision) is not None
+    except CommandError:
+        known = False
+    if not known:
+        raise Conflict(
+            f"This backup's schema revision {revision!r} is newer than this code's ({head_revision()}): "
+            "restore it with the Tessera version that made it, or a later one."
+        )
+
+
+def _extract_checked(archive, entry, destination):
+    """Copy one member to `destination`, hashing it on the way; BackupError when it is not what the manifest
+    says."""
+    member = archive.getmember(entry["path"])
+    if not member.isfile():
+        raise BackupError(f"{entry['path']} in the backup is not a file.")
+    digest = hashlib.sha256()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with archive.extractfile(member) as source, open(destination, "wb") as out:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != entry["sha256"]:
+        destination.unlink(missing_ok=True)
+        raise BackupError(f"{entry['path']} in the backup does not match its sha256 in the manifest.")
+
+
+# --- restoring -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RestoreResult:
+    slug: str
+    database_url: str
+    database_server: str
+    tables: int
+    rows: int
+    files: int
+    upgraded_from: str | None
+    replaced: bool
+    seconds: float
+    notes: list = field(default_factory=list)
+
+
+def _media_destination(entry, source_slug, target_slug):
+    """Where a file of the backup goes for the organization `target_slug`, and its storage key (None: the logo)."""
+    name = entry["path"]
+    if name.startswith("branding/"):
+        return Path(current_app.config["INSTANCE_DIR"]) / "media" / target_slug / name[len("branding/") :], None
+    prefix = f"media/{source_slug}/"
+    if not name.startswith(prefix) or ".." in name.split("/"):
+        raise BackupError(f"{name} in the backup is not a file of {source_slug}.")
+    key = f"{target_slug}/{name[len(prefix) :]}"
+    storage = media_storage()
+    return storage._path(key), key
+
+
+def _copy_media(archive, manifest, target_slug, written):
+    """Every file of the backup into the organization's media, each checked against its sha256; returns
+    {old storage key: new key}."""
+    source_slug = manifest["slug"]
+    renamed = {}
+    for entry in manifest["files"]:
+        destination, key = _media_destination(entry, source_slug, target_slug)
+        partial = destination.with_name(f".{destination.name}.restoring")
+        _extract_checked(archive, entry, partial)
+        os.replace(partial, destination)
+        written.append(destination)
+        if key is not None:
+            renamed[entry["path"][len("media/") :]] = key  # "media/<old slug>/<name>" held "<old slug>/<name>"
+    return renamed
+
+
+def _rename_storage_keys(database_url, renamed):
+    """A backup restored under another slug: its rows name files by keys that start with the old slug; point
+    them at the copies under the new one. Any text column whose value is such a key (or `kind:key`, as badges
+    keep theirs) is rewritten, whichever feature's table it is in."""
+    if not renamed:
+        return 0
+    old_prefix = next(iter(renamed)).split("/", 1)[0] + "/"
+    changed = 0
+    engine = sa.create_engine(make_url(database_url), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            metadata = sa.MetaData()
+            metadata.reflect(conn)
+            for table in metadata.tables.values():
+                keys = list(table.primary_key.columns)
+                texts = [c for c in table.columns if isinstance(c.type, sa.String) and c not in keys]
+                if not keys or not texts:
+                    continue
+                for column in texts:
+                    rows = conn.execute(sa.select(*keys, column).where(column.like(f"%{old_prefix}%"))).all()
+                    for row in rows:
+                        value = row[-1]
+                        kind, separator, key = value.rpartition(":") if ":" in value else ("", "", value)
+                        if key not in renamed:
+                            continue
+                        new_value = f"{kind}{separator}{renamed[key]}"
+                        where = sa.and_(*(c == v for c, v in zip(keys, row[:-1], strict=True)))
+                        conn.execute(table.update().where(where).values({column.name: new_value}))
+                        changed += 1
+    finally:
+        engine.dispose()
+    return changed
+
+
+def _upgrade(database_url, revision):
+    if revision == head_revision():
+        return None
+    engine = create_tenant_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        upgrade_tenant_database(engine)
+    finally:
+        engine.dispose()
+    return revision
+
+
+def _restore_database(archive, manifest, database_url, scratch):
+    """The backup's database, restored at `database_url` and checked table by table against the manifest."""
+    kind = manifest["database_kind"]
+    dump = scratch / DATABASE_MEMBERS[kind]
+    _extract_checked(archive, manifest["database"], dump)
+    databases.restore_dump(database_url, dump)
+    if kind == "sqlite":
+        engine = create_tenant_engine(database_url, pool_size=1, max_overflow=0)
+        try:
+            enable_wal(engine)
+        finally:
+            engine.dispose()
+    databases.verify_figures(database_url, manifest["tables"], what="the restored database")
+
+
+def _check_kind(manifest, server):
+    if manifest["database_kind"] != server.kind:
+        raise Conflict(
+            f"This backup holds a {manifest['database_kind']} database and the server {server.name!r} is "
+            f"{server.kind}: a backup restores into a database of its own kind only (move the data with an export "
+            "and import instead)."
+        )
+
+
+def restore_tenant(path, slug, as_slug=None, replace=False, server=None, keep_previous=False):
+    """Restore the backup of `slug` at `path`: into a new organization (`as_slug`, or `slug` when no organization
+    has it), or over the existing `slug` with `replace`. Checked (files, tables) before it opens."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    if manifest["slug"] != slug:
+        raise BadRequest(f"{path} is a backup of {manifest['slug']!r}, not of {slug!r}.")
+    _check_revision(manifest)
+    target_slug = provisioning.validate_slug(as_slug or slug)
+    existing = db.session.scalar(sa.select(Tenant).where(Tenant.slug == target_slug))
+    if existing is not None:
+        if not replace:
+            raise Conflict(
+                f"{target_slug} exists: restore over it with --replace, or into a new organization with --as NEW_SLUG."
+            )
+        return _restore_over(existing, path, manifest, keep_previous)
+    return _restore_as_new(target_slug, path, manifest, server)
+
+
+def _restore_as_new(target_slug, path, manifest, server_name):
+    started = time.monotonic()
+    server = servers.pick_server(server_name)
+    _check_kind(manifest, server)
+    tenant = provisioning.reserve(target_slug, manifest["name"], server.name, manifest.get("settings"))
+    tenant_id, database_url = tenant.id, tenant.database_url
+    written, database_created = [], False
+    try:
+        with tarfile.open(path, "r:") as archive, databases.scratch_directory(path.parent) as scratch:
+            database_created = True  # from here a failure drops it (restore_dump drops its own half)
+            _restore_database(archive, manifest, database_url, scratch)
+            renamed = _copy_media(archive, manifest, target_slug, written)
+        if target_slug != manifest["slug"]:
+            _rename_storage_keys(database_url, renamed)
+        upgraded_from = _upgrade(database_url, manifest["schema_revision"])
+        tenant = db.session.get(Tenant, tenant_id)
+        tenant.status = TenantStatus.ACTIVE
+        db.session.commit()
+    except BaseException:
+        for file in written:
+            file.unlink(missing_ok=True)
+        provisioning.undo_reservation(tenant_id, database_url, database_created)
+        raise
+    return RestoreResult(
+        target_slug,
+        database_url,
+        server.name,
+        len(manifest["tables"]),
+        sum(table["rows"] for table in manifest["tables"].values()),
+        len(manifest["files"]),
+        upgraded_from,
+        False,
+        time.monotonic() - started,
+    )
+
+
+def _restore_over(tenant, path, manifest, keep_previous):
+    """Maintenance on, the backup restored into a new database next to the current one and checked, the registry
+    switched to it, maintenance off; the previous database is dropped only then (kept with `keep_previous`).
+    A failure before the switch leaves the organization on its database as it was."""
+    started = time.monotonic()
+    if tenant.status not in (TenantStatus.ACTIVE, TenantStatus.SUSPENDED):
+        raise Conflict(f"{tenant.slug} is {tenant.status}: only an active or suspended organization is restored over.")
+    kind = databases.kind_of(tenant.database_url)
+    if manifest["database_kind"] != kind:
+        raise Conflict(
+            f"This backup holds a {manifest['database_kind']} database and {tenant.slug}'s is {kind}: a backup "
+            "restores into a database of its own kind only."
+        )
+    previous_url = tenant.database_url
+    new_url = databases.sibling_url(previous_url)
+    previous_status = servers.enter_maintenance(tenant)
+    written = []
+    try:
+        with tarfile.open(path, "r:") as archive, databases.scratch_directory(path.parent) as scratch:
+            _restore_database(archive, manifest, new_url, scratch)
+            _copy_media(archive, manifest, tenant.slug, written)  # same keys, same bytes: files are never changed
+        upgraded_from = _upgrade(new_url, manifest["schema_revision"])
+    except BaseException:
+        if databases.database_exists(new_url):
+            databases.drop_database(new_url)
+        servers.leave_maintenance(tenant, previous_status)
+        raise
+    tenant = db.session.get(Tenant, tenant.id)
+    tenant.database_url, tenant.status = new_url, previous_status
+    tenant.settings = {**(manifest.get("settings") or {})}
+    tenant.name = manifest["name"]
+    db.session.commit()
+    engine_registry().remove(tenant.id)
+    notes = []
+    if keep_previous:
+        notes.append(f"previous database kept at {make_url(previous_url).render_as_string(hide_password=True)}")
+    else:
+        databases.drop_database(previous_url)
+    return RestoreResult(
+        tenant.slug,
+        new_url,
+        tenant.database_server,
+        len(manifest["tables"]),
+        sum(table["rows"] for table in manifest["tables"].values()),
+        len(manifest["files"]),
+        upgraded_from,
+        True,
+        time.monotonic() - started,
+        notes,
+    )
+
+
+# --- every organization, on a schedule, with retention --------------------------------------------------------
+
+
+def backups_to_keep(created, keep_daily, keep_weekly):
+    """Of backups made at the datetimes `created`, those to keep: the newest of each of the `keep_daily` most
+    recent days that have a backup, and the newest of each of the `keep_weekly` most recent ISO weeks that have
+    one. Counting days and weeks with a backup (not calendar days) means a pause in backups never deletes the
+    last good ones."""
+    keep = set()
+    for period, count in ((lambda moment: moment.date(), keep_daily), (_iso_week, keep_weekly)):
+        newest = {}
+        for moment in created:
+            key = period(moment)
+            if key not in newest or moment > newest[key]:
+                newest[key] = moment
+        keep.update(newest[key] for key in sorted(newest, reverse=True)[: max(count, 0)])
+    return keep
+
+
+def _iso_week(moment):
+    year, week, _ = moment.isocalendar()
+    return (year, week)
+
+
+def prune_backups(directory, slug, keep_daily=None, keep_weekly=None):
+    """Delete `slug`'s backups in `directory` that the retention rule does not keep; returns the deleted paths."""
+    config = current_app.config
+    keep_daily = config["BACKUP_KEEP_DAILY"] if keep_daily is None else keep_daily
+    keep_weekly = config["BACKUP_KEEP_WEEKLY"] if keep_weekly is None else keep_weekly
+    found = backups_in(directory, slug)
+    keep = backups_to_keep(found.values(), keep_daily, keep_weekly)
+    deleted = []
+    for path, created in found.items():
+        if created not in keep:
+            path.unlink(missing_ok=True)
+            deleted.append(path)
+    return deleted
+
+
+@dataclass
+class BackupOutcome:
+    slug: str
+    ok: bool
+    message: str
+    path: Path | None = None
+    pruned: list = field(default_factory=list)
+
+
+def _backup_and_prune(tenant, to_dir):
+    directory = Path(to_dir) / tenant.slug if to_dir else backup_root() / tenant.slug
+    made = backup_tenant(tenant, directory)
+    pruned = prune_backups(directory, tenant.slug)
+    size = made.path.stat().st_size
+    return BackupOutcome(tenant.slug, True, f"{made.path} ({size} bytes, {made.seconds:.1f} s)", made.path, pruned)
+
+
+def backup_all(to_dir=None, only_due=False):
+    """Back up every active organization (into `to_dir`/<slug>/, default the backup directory), then apply the
+    retention rule to its folder. With `only_due`, only those whose newest backup is older than
+    BACKUP_EVERY_HOURS. One organization's failure is logged and reported, and the others go on."""
+    every = timedelta(hours=current_app.config["BACKUP_EVERY_HOURS"])
+    tenants = db.session.scalars(
+        sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.slug)
+    ).all()
+    outcomes = []
+    for tenant in tenants:
+        if only_due:
+            directory = Path(to_dir) / tenant.slug if to_dir else backup_root() / tenant.slug
+            made = list(backups_in(directory, tenant.slug).values())
+            if made and datetime.now(UTC).replace(tzinfo=None) - made[-1] < every:
+                continue
+        try:
+            outcomes.append(_backup_and_prune(tenant, to_dir))
+        except Exception as error:  # report and go on with the next organization
+            log.exception("Backing up %s failed", tenant.slug)
+            db.session.rollback()
+            message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+            outcomes.append(BackupOutcome(tenant.slug, False, message))
+    return outcomes
