@@ -46,7 +46,7 @@ class DatabaseServer:
         url = make_url(self.database_url("x"))
         if url.get_backend_name() == "sqlite":
             return str(Path(url.database).parent)
-        return url.set(database=None).render_as_string(hide_password=True)
+        return url._replace(database=None).render_as_string(hide_password=True)  # set() keeps a None database
 
 
 def _database_name_template(config):

@@ -28,6 +28,7 @@ from blueprints.learning import services as learning
 from blueprints.organizations.settings import save_logo
 from blueprints.users.services import create_user, find_user_by_email
 from tests.conftest import PASSWORD, TEST_DB, build_app, destroy_tenant, run_jobs, unique_slug
+from tests.support.tables import rows_of_every_table
 from tests.support.world import build_world, png_bytes
 
 # The columns that name a file in the media storage: restored under another slug, their keys start with it.
@@ -90,24 +91,6 @@ def _remove_media(app, slug):
                 path.unlink() if path.is_file() else path.rmdir()
 
 
-def _rows_of_every_table(database_url):
-    """{table: [row, ...]} ordered by primary key, read through SQLAlchemy reflection (not the code under test)."""
-    engine = sa.create_engine(sa.engine.make_url(database_url), poolclass=sa.pool.NullPool)
-    try:
-        metadata = sa.MetaData()
-        metadata.reflect(engine)
-        with engine.connect() as conn:
-            return {
-                name: (
-                    [c.name for c in table.columns],
-                    conn.execute(sa.select(table).order_by(*(table.primary_key.columns or table.columns))).all(),
-                )
-                for name, table in metadata.tables.items()
-            }
-    finally:
-        engine.dispose()
-
-
 def _files_under(folder):
     return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
 
@@ -155,7 +138,7 @@ def test_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api
     assert copy.settings == world.tenant.settings and copy.name == world.tenant.name
 
     old, new = world.tenant.slug, new_slug
-    source, target = _rows_of_every_table(world.tenant.database_url), _rows_of_every_table(copy.database_url)
+    source, target = rows_of_every_table(world.tenant.database_url), rows_of_every_table(copy.database_url)
     assert sorted(source) == sorted(target)
     renamed = 0
     for table, (columns, rows) in source.items():
