@@ -60,6 +60,9 @@ pids+=($!)
 # Webhooks: deliveries whose worker died mid-request (lease run out) or whose job was lost, queued again.
 .venv/bin/flask integrations sweep >> instance/logs/integrations.log 2>&1 &
 pids+=($!)
+# Backups: each organization once a day (LMS_BACKUP_EVERY_HOURS) into instance/backups/<slug>/, older ones pruned.
+.venv/bin/flask tenants backup-sweep >> instance/logs/backups.log 2>&1 &
+pids+=($!)
 .venv/bin/python -m scripts.mail_sink --port "$MAIL_PORT" --dir "$LMS_OUTBOX_DIR" >> instance/logs/mail.log 2>&1 &
 pids+=($!)
 
