@@ -324,18 +324,23 @@ def _upgrade(database_url, revision):
 
 
 def _restore_database(archive, manifest, database_url, scratch):
-    """The backup's database, restored at `database_url` and checked table by table against the manifest."""
+    """The backup's database, restored at `database_url` and checked table by table against the manifest; on any
+    failure nothing is left there."""
     kind = manifest["database_kind"]
     dump = scratch / DATABASE_MEMBERS[kind]
     _extract_checked(archive, manifest["database"], dump)
-    databases.restore_dump(database_url, dump)
-    if kind == "sqlite":
-        engine = create_tenant_engine(database_url, pool_size=1, max_overflow=0)
-        try:
-            enable_wal(engine)
-        finally:
-            engine.dispose()
-    databases.verify_figures(database_url, manifest["tables"], what="the restored database")
+    databases.restore_dump(database_url, dump)  # DatabaseExists (and nothing dropped) when one is there
+    try:
+        if kind == "sqlite":
+            engine = create_tenant_engine(database_url, pool_size=1, max_overflow=0)
+            try:
+                enable_wal(engine)
+            finally:
+                engine.dispose()
+        databases.verify_figures(database_url, manifest["tables"], what="the restored database")
+    except BaseException:
+        databases.drop_database(database_url)
+        raise
 
 
 def _check_kind(manifest, server):
@@ -375,8 +380,8 @@ def _restore_as_new(target_slug, path, manifest, server_name):
     written, database_created = [], False
     try:
         with tarfile.open(path, "r:") as archive, databases.scratch_directory(path.parent) as scratch:
-            database_created = True  # from here a failure drops it (restore_dump drops its own half)
             _restore_database(archive, manifest, database_url, scratch)
+            database_created = True  # ours from here: a later failure drops it
             renamed = _copy_media(archive, manifest, target_slug, written)
         if target_slug != manifest["slug"]:
             _rename_storage_keys(database_url, renamed)
@@ -418,14 +423,15 @@ def _restore_over(tenant, path, manifest, keep_previous):
     previous_url = tenant.database_url
     new_url = databases.sibling_url(previous_url)
     previous_status = servers.enter_maintenance(tenant)
-    written = []
+    written, database_created = [], False
     try:
         with tarfile.open(path, "r:") as archive, databases.scratch_directory(path.parent) as scratch:
             _restore_database(archive, manifest, new_url, scratch)
+            database_created = True
             _copy_media(archive, manifest, tenant.slug, written)  # same keys, same bytes: files are never changed
         upgraded_from = _upgrade(new_url, manifest["schema_revision"])
     except BaseException:
-        if databases.database_exists(new_url):
+        if database_created:
             databases.drop_database(new_url)
         servers.leave_maintenance(tenant, previous_status)
         raise

@@ -187,16 +187,17 @@ def move_tenant(tenant, server_name, keep_source=False, dump_dir=None):
         raise Conflict("Only databases on PostgreSQL servers move between servers.")
     source_name = tenant.database_server
     previous = enter_maintenance(tenant)
-    target_url = None
+    target_url, copied = None, False
     try:
         target_url = free_database_url(target, tenant.slug)
         with databases.scratch_directory(dump_dir) as scratch:
             dump, figures, _revision = databases.dump_with_figures(source_url, Path(scratch) / "database.pgdump")
-            databases.restore_dump(target_url, dump)
+            databases.restore_dump(target_url, dump)  # leaves nothing when it fails
+            copied = True
         databases.verify_figures(target_url, figures, what="the copy on " + target.name)
         databases.verify_figures(source_url, figures, what="the source (written to during the move?)")
     except BaseException as error:
-        if target_url is not None and databases.database_exists(target_url) and target_url != source_url:
+        if copied:
             try:
                 databases.drop_database(target_url)
             except Exception:

@@ -419,3 +419,18 @@ def test_a_job_of_a_suspended_organization_still_fails(app, make_tenant):
     run_jobs(app)
     assert Job.fetch(job.id, connection=redis_connection(app)).get_status() == JobStatus.FAILED
     assert "suspended" not in JOB_RUNS
+
+
+def test_a_leftover_database_in_the_way_is_a_conflict_and_is_kept(app, world, backup):
+    slug = unique_slug("rs")
+    with app.app_context():
+        url = provisioning.database_url_for(slug)
+    databases.create_database(url)
+    try:
+        with app.app_context(), pytest.raises(databases.DatabaseExists):
+            backups.restore_tenant(backup.path, world.tenant.slug, as_slug=slug)
+        assert databases.database_exists(url)
+        with app.app_context():
+            assert db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is None
+    finally:
+        databases.drop_database(url)
