@@ -95,6 +95,10 @@ cat <<MSG
   complete a course as the student, then open its Delivery log: the signed course.completed is there, and
   instance/logs/receiver.log prints it with "signature verified".
 
+  Backups: the demo organization's are in instance/backups/demo/ (one a day, the first now; log in
+  instance/logs/backups.log). Try one: .venv/bin/flask tenants restore demo <that file> --as demo-copy, then
+  http://demo-copy.localhost:$port with the same logins (docs/operations.md, "Backups and moves").
+
   Mail (password resets…) goes to a local sink: read it at http://localhost:$port/outbox as the operator.
   Logs of the worker, the event relay, the mail sink and Redis: instance/logs/
 
