@@ -216,6 +216,13 @@ def move(slug, server, keep_source):
     )
 
 
+_status_command(
+    "end-maintenance",
+    servers.end_maintenance,
+    "Reopen an organization that a crashed move or restore left in maintenance (it keeps its database).",
+)
+
+
 @tenants_cli.command("revision")
 @click.option("-m", "--message", required=True)
 def revision(message):

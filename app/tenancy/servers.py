@@ -174,6 +174,15 @@ def leave_maintenance(tenant, status):
     engine_registry().remove(tenant.id)
 
 
+def end_maintenance(tenant):
+    """Reopen an organization a crashed move or restore left in maintenance. Safe: the registry switches to a new
+    database only in the commit that ends the maintenance, so it still names the database it had."""
+    if tenant.status != TenantStatus.MAINTENANCE:
+        raise Conflict(f"{tenant.slug} is {tenant.status}, not in maintenance.")
+    leave_maintenance(tenant, TenantStatus.ACTIVE)
+    return db.session.get(Tenant, tenant.id)
+
+
 def move_tenant(tenant, server_name, keep_source=False, dump_dir=None):
     """Move the organization's database to `server_name`: maintenance, dump, restore there, verify every table
     (rows and checksum) against the source as it is now, switch the registry row, end maintenance, drop the

@@ -243,3 +243,19 @@ def test_a_source_written_to_during_the_move_is_not_switched_from(two_servers, p
         servers.move_tenant(provisioning.get_tenant(tenant.id), "second")
     now, server = _registry(two_servers, tenant.id)
     assert server == "default" and now.status == TenantStatus.ACTIVE and now.database_url == tenant.database_url
+
+
+def test_an_organization_left_in_maintenance_by_a_crash_can_be_reopened(app, make_tenant):
+    tenant = make_tenant()
+    with app.app_context():
+        row = db.session.get(Tenant, tenant.id)
+        row.status = TenantStatus.MAINTENANCE  # as a move killed half-way leaves it
+        db.session.commit()
+    runner = app.test_cli_runner()
+    assert "active" in runner.invoke(args=["tenants", "end-maintenance", tenant.slug]).output
+    refused = runner.invoke(args=["tenants", "end-maintenance", tenant.slug])
+    assert refused.exit_code != 0 and "not in maintenance" in refused.output
+    login = _Client(app.test_client(), tenant).post(
+        "/api/v1/auth/login", json={"email": "admin@example.org", "password": PASSWORD}
+    )
+    assert login.status_code == 200
