@@ -20,7 +20,7 @@ from app.events.relay import failed_deliveries, replay, sweep
 from app.extensions import db
 from app.jobs import EventWorker, get_event_queue, get_queue, redis_connection
 from app.security.operators import create_operator as create
-from app.tenancy import backups, provisioning, servers
+from app.tenancy import backups, provisioning, restores, servers
 from app.tenancy.engines import create_tenant_engine
 from app.tenancy.migrations import tenant_alembic_config, upgrade_tenant_database
 from app.tenancy.models import Tenant
@@ -175,7 +175,7 @@ def backup_sweep(once, interval, to_dir):
 def restore(slug, file, as_slug, replace, server, keep_previous):
     """Restore a backup of SLUG: into a new organization (--as NEW_SLUG, or SLUG if it is gone) or over it."""
     try:
-        result = backups.restore_tenant(file, slug, as_slug, replace, server, keep_previous)
+        result = restores.restore_tenant(file, slug, as_slug, replace, server, keep_previous)
     except DomainError as error:
         _fail(error)
     where = make_url(result.database_url).render_as_string(hide_password=True)

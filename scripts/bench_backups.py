@@ -21,7 +21,7 @@ from app import CONTROL_MIGRATIONS, create_app
 from app.extensions import db
 from app.security.passwords import hash_password
 from app.storage import media_storage
-from app.tenancy import backups, provisioning, servers
+from app.tenancy import backups, provisioning, restores, servers
 from app.tenancy.context import tenant_context
 from app.tenancy.provisioning import provision_tenant
 from blueprints.users.models import User
@@ -95,8 +95,8 @@ def bench(backend, people, files):
         with app.app_context():
             made = timed("backup_s", results, lambda: backups.backup_tenant(provisioning.get_tenant(tenant.id)))
             results["backup_mb"] = round(made.path.stat().st_size / 1024 / 1024, 1)
-            timed("restore_as_new_s", results, lambda: backups.restore_tenant(made.path, "bench", as_slug="copy"))
-            timed("restore_replace_s", results, lambda: backups.restore_tenant(made.path, "bench", replace=True))
+            timed("restore_as_new_s", results, lambda: restores.restore_tenant(made.path, "bench", as_slug="copy"))
+            timed("restore_replace_s", results, lambda: restores.restore_tenant(made.path, "bench", replace=True))
             if pg:
                 move = servers.move_tenant
                 timed("move_s", results, lambda: move(provisioning.get_tenant_by_slug("bench"), "second"))

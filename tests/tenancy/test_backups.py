@@ -19,7 +19,7 @@ from app.errors import BadRequest, Conflict
 from app.extensions import db
 from app.jobs import enqueue, get_queue, redis_connection
 from app.storage import media_storage
-from app.tenancy import backups, databases, provisioning
+from app.tenancy import backups, databases, provisioning, restores
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import create_tenant_engine
 from app.tenancy.migrations import current_revision, head_revision, tenant_scripts, upgrade_tenant_database
@@ -196,7 +196,7 @@ def test_a_backup_of_a_newer_schema_is_refused(app, world, backup, restored, tmp
     newer = _rewritten(backup.path, tmp_path, lambda manifest: manifest.update(schema_revision="9999_from_the_future"))
     slug = unique_slug("rs")
     with app.app_context(), pytest.raises(Conflict, match="newer than this code"):
-        backups.restore_tenant(newer, world.tenant.slug, as_slug=slug)
+        restores.restore_tenant(newer, world.tenant.slug, as_slug=slug)
     with app.app_context():
         assert db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is None
 
@@ -241,7 +241,7 @@ def test_a_file_that_does_not_match_its_manifest_leaves_nothing(app, world, back
     slug = unique_slug("rs")
     restored.append(slug)
     with app.app_context(), pytest.raises(Conflict, match="does not match its sha256"):
-        backups.restore_tenant(damaged, world.tenant.slug, as_slug=slug)
+        restores.restore_tenant(damaged, world.tenant.slug, as_slug=slug)
     with app.app_context():
         assert db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is None
         assert not databases.database_exists(provisioning.database_url_for(slug))
@@ -253,7 +253,7 @@ def test_a_table_that_does_not_match_its_manifest_is_refused(app, world, backup,
     slug = unique_slug("rs")
     restored.append(slug)
     with app.app_context(), pytest.raises(Conflict, match="users: expected 1 rows"):
-        backups.restore_tenant(damaged, world.tenant.slug, as_slug=slug)
+        restores.restore_tenant(damaged, world.tenant.slug, as_slug=slug)
     with app.app_context():
         assert db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is None
 
@@ -265,9 +265,9 @@ def test_restore_over_an_organization_needs_replace_and_brings_it_back(app, api,
     with tenant_context(tenant, app):
         create_user("after-the-backup@example.org", "student", "After", "Backup", PASSWORD)
     with app.app_context(), pytest.raises(Conflict, match="--replace"):
-        backups.restore_tenant(made.path, tenant.slug)
+        restores.restore_tenant(made.path, tenant.slug)
     with app.app_context(), pytest.raises(BadRequest, match="not of"):
-        backups.restore_tenant(made.path, "some-other-org", replace=True)
+        restores.restore_tenant(made.path, "some-other-org", replace=True)
 
     result = app.test_cli_runner().invoke(args=["tenants", "restore", tenant.slug, str(made.path), "--replace"])
     assert result.exit_code == 0, result.output
@@ -289,7 +289,7 @@ def test_a_failed_restore_over_an_organization_leaves_it_as_it_was(app, api, mak
     (tmp_path / "damaged").mkdir()
     damaged = _rewritten(made.path, tmp_path / "damaged", lambda manifest: manifest["tables"]["users"].update(rows=99))
     with app.app_context(), pytest.raises(Conflict, match="users"):
-        backups.restore_tenant(damaged, tenant.slug, replace=True)
+        restores.restore_tenant(damaged, tenant.slug, replace=True)
     with app.app_context():
         row = provisioning.get_tenant(tenant.id)
         assert row.status == TenantStatus.ACTIVE and row.database_url == tenant.database_url
@@ -309,7 +309,7 @@ def test_a_backup_of_another_database_kind_is_refused(app, app_config, tmp_path)
         made = backups.backup_tenant(tenant, tmp_path / "backups")
     slug = unique_slug("rs")
     with app.app_context(), pytest.raises(Conflict, match="holds a sqlite database") as refused:
-        backups.restore_tenant(made.path, made.manifest["slug"], as_slug=slug)
+        restores.restore_tenant(made.path, made.manifest["slug"], as_slug=slug)
     assert "is postgresql" in refused.value.message
     with app.app_context():
         assert db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is None
@@ -337,7 +337,7 @@ def test_a_backup_is_consistent_while_the_app_writes(app, make_tenant, restored,
     slug = unique_slug("rs")
     restored.append(slug)
     with app.app_context():
-        result = backups.restore_tenant(made.path, tenant.slug, as_slug=slug)
+        result = restores.restore_tenant(made.path, tenant.slug, as_slug=slug)
     assert result.rows == sum(table["rows"] for table in made.manifest["tables"].values())
     assert made.manifest["tables"]["users"]["rows"] > 1
 
@@ -462,7 +462,7 @@ def test_a_leftover_database_in_the_way_is_a_conflict_and_is_kept(app, world, ba
     databases.create_database(url)
     try:
         with app.app_context(), pytest.raises(databases.DatabaseExists):
-            backups.restore_tenant(backup.path, world.tenant.slug, as_slug=slug)
+            restores.restore_tenant(backup.path, world.tenant.slug, as_slug=slug)
         assert databases.database_exists(url)
         with app.app_context():
             assert db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is None
