@@ -35,7 +35,7 @@ from flask import current_app
 from app.errors import BadRequest, Conflict, NotFound
 from app.extensions import db
 from app.storage import LocalStorage, media_storage
-from app.tenancy import databases, provisioning
+from app.tenancy import databases
 from app.tenancy.migrations import head_revision, tenant_scripts
 from app.tenancy.models import Tenant, TenantStatus
 
@@ -64,7 +64,9 @@ class Backup:
 
 
 def backup_root():
-    return Path(provisioning.backup_dir())
+    """LMS_BACKUP_DIR, default instance/backups/: each organization's backups in the folder of its slug."""
+    config = current_app.config
+    return Path(config.get("BACKUP_DIR") or Path(config["INSTANCE_DIR"]) / "backups")
 
 
 def backup_name(slug, moment):
@@ -87,10 +89,13 @@ def backups_in(directory, slug):
 # --- media ---------------------------------------------------------------------------------------------------
 
 
-def _media_folders(slug):
-    """(prefix in the archive, folder on disk) of the organization's files: the media storage's and the logo's."""
+def _media_folders(slug, required=True):
+    """(prefix in the archive, folder on disk) of the organization's files: the media storage's and the logo's.
+    With S3 media: BackupError, or none when not `required` (archiving: the bucket keeps the files)."""
     storage = media_storage()
     if not isinstance(storage, LocalStorage):
+        if not required:
+            return []
         raise BackupError(
             "Backups carry media from the local storage only: with LMS_MEDIA_STORAGE=s3, the bucket's own versioning "
             "or replication keeps the files (see docs/operations.md)."
@@ -132,9 +137,10 @@ def _sha256(path):
 # --- backing up ----------------------------------------------------------------------------------------------
 
 
-def backup_tenant(tenant, to_dir=None):
+def backup_tenant(tenant, to_dir=None, media_required=True):
     """Write one tar file with the organization's database, media and manifest into `to_dir` (default: the
-    backup directory's folder of its slug); nothing half-written is left under the final name."""
+    backup directory's folder of its slug); nothing half-written is left under the final name. Media in S3
+    refuse the backup, or with `media_required` false are left out (the manifest says so)."""
     started = time.monotonic()
     if tenant.status == TenantStatus.PROVISIONING:
         raise Conflict(f"{tenant.slug} is still being provisioned.")
@@ -145,7 +151,7 @@ def backup_tenant(tenant, to_dir=None):
     kind = databases.kind_of(tenant.database_url)
     created_at = datetime.now(UTC)
     final = directory / backup_name(tenant.slug, created_at)
-    folders = _media_folders(tenant.slug)
+    folders = _media_folders(tenant.slug, media_required)
     with databases.scratch_directory(directory) as staging:
         staged = set()
         _stage_files(folders, staging, staged)
@@ -162,6 +168,7 @@ def backup_tenant(tenant, to_dir=None):
             "created_at": created_at.isoformat(),
             "database_kind": kind,
             "database": {"path": DATABASE_MEMBERS[kind], "sha256": _sha256(database_file)},
+            "media_included": bool(folders),
             "tables": figures,
             "files": [
                 {"path": name, "size": (staging / name).stat().st_size, "sha256": _sha256(staging / name)}

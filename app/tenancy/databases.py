@@ -102,15 +102,6 @@ def drop_database(raw_url):
         conn.execute(sa.text(f"DROP DATABASE IF EXISTS {_quoted(conn, url.database)} WITH (FORCE)"))
 
 
-def backup_database(raw_url, backup_dir, slug):
-    """Write a consistent copy of the database into `backup_dir`; returns the file's path."""
-    backup_dir = Path(backup_dir)
-    backup_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    suffix = ".sqlite3" if _is_sqlite(make_url(raw_url)) else ".pgdump"
-    return dump_database(raw_url, backup_dir / f"{slug}-{stamp}{suffix}")
-
-
 def kind_of(raw_url):
     """ "sqlite" or "postgresql"."""
     return make_url(raw_url).get_backend_name()

@@ -15,7 +15,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
 from app.security.passwords import generate_password
-from app.tenancy import databases, servers
+from app.tenancy import backups, databases, servers
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import create_tenant_engine, enable_wal, engine_registry
 from app.tenancy.migrations import upgrade_tenant_database
@@ -246,17 +246,14 @@ def activate_tenant(tenant):
     return update_tenant(tenant, status=TenantStatus.ACTIVE)
 
 
-def backup_dir():
-    return current_app.config.get("BACKUP_DIR") or str(Path(current_app.config["INSTANCE_DIR"]) / "backups")
-
-
 def archive_tenant(tenant, purge=False):
-    """Back the database up, mark the tenant archived; with `purge`, then drop its database."""
+    """Back the organization up (`flask tenants backup`'s file: `flask tenants restore … --as` brings it back),
+    mark it archived; with `purge`, then drop its database."""
     if tenant.status == TenantStatus.PROVISIONING:
         raise Conflict("This organization is still being provisioned.")
     engine_registry().remove(tenant.id)
     if tenant.status != TenantStatus.ARCHIVED or not tenant.backup_path:
-        tenant.backup_path = str(databases.backup_database(tenant.database_url, backup_dir(), tenant.slug))
+        tenant.backup_path = str(backups.backup_tenant(tenant, media_required=False).path)
     tenant.status = TenantStatus.ARCHIVED
     tenant.archived_at = tenant.archived_at or utcnow()
     if not purge:
