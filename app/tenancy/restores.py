@@ -64,10 +64,26 @@ def _copy_media(archive, manifest, target_slug, written):
     return renamed
 
 
+def _renamed_value(value, renamed):
+    """`value` with every storage key of `renamed` in it (a key, `kind:key`, or inside JSON lists and objects)
+    replaced by its new key; the same object when nothing in it is one."""
+    if isinstance(value, str):
+        kind, separator, key = value.rpartition(":") if ":" in value else ("", "", value)
+        return f"{kind}{separator}{renamed[key]}" if key in renamed else value
+    if isinstance(value, list):
+        items = [_renamed_value(item, renamed) for item in value]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if isinstance(value, dict):
+        items = {name: _renamed_value(item, renamed) for name, item in value.items()}
+        return items if any(items[name] is not value[name] for name in value) else value
+    return value
+
+
 def _rename_storage_keys(database_url, renamed):
     """A backup restored under another slug: its rows name files by keys that start with the old slug; point
     them at the copies under the new one. Any text column whose value is such a key (or `kind:key`, as badges
-    keep theirs) is rewritten, whichever feature's table it is in."""
+    keep theirs), and any such value inside a JSON column (certificate signatures, question contents), is
+    rewritten, whichever feature's table it is in."""
     if not renamed:
         return 0
     old_prefix = next(iter(renamed)).split("/", 1)[0] + "/"
@@ -79,17 +95,14 @@ def _rename_storage_keys(database_url, renamed):
             metadata.reflect(conn)
             for table in metadata.tables.values():
                 keys = list(table.primary_key.columns)
-                texts = [c for c in table.columns if isinstance(c.type, sa.String) and c not in keys]
-                if not keys or not texts:
-                    continue
-                for column in texts:
-                    rows = conn.execute(sa.select(*keys, column).where(column.like(f"%{old_prefix}%"))).all()
+                columns = [c for c in table.columns if isinstance(c.type, sa.String | sa.JSON) and c not in keys]
+                for column in columns if keys else ():
+                    as_text = sa.cast(column, sa.Text) if isinstance(column.type, sa.JSON) else column
+                    rows = conn.execute(sa.select(*keys, column).where(as_text.like(f"%{old_prefix}%"))).all()
                     for row in rows:
-                        value = row[-1]
-                        kind, separator, key = value.rpartition(":") if ":" in value else ("", "", value)
-                        if key not in renamed:
+                        new_value = _renamed_value(row[-1], renamed)
+                        if new_value is row[-1]:
                             continue
-                        new_value = f"{kind}{separator}{renamed[key]}"
                         where = sa.and_(*(c == v for c, v in zip(keys, row[:-1], strict=True)))
                         conn.execute(table.update().where(where).values({column.name: new_value}))
                         changed += 1

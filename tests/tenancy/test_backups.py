@@ -4,6 +4,7 @@ retention. On SQLite and (TEST_DB=postgres) on PostgreSQL."""
 
 import io
 import json
+import re
 import tarfile
 import threading
 import time
@@ -18,6 +19,9 @@ from rq.job import Job, JobStatus
 from app.errors import BadRequest, Conflict
 from app.extensions import db
 from app.jobs import enqueue, get_queue, redis_connection
+from app.security.actor import Actor
+from app.security.permissions import ORG_ADMIN
+from app.security.principal import Principal
 from app.storage import media_storage
 from app.tenancy import backups, databases, provisioning, restores
 from app.tenancy.context import tenant_context
@@ -25,6 +29,7 @@ from app.tenancy.engines import create_tenant_engine
 from app.tenancy.migrations import current_revision, head_revision, tenant_scripts, upgrade_tenant_database
 from app.tenancy.models import Tenant, TenantStatus
 from app.tenancy.provisioning import provision_tenant
+from blueprints.certificates import templates as certificate_templates
 from blueprints.courses.models import ContentItem
 from blueprints.learning import services as learning
 from blueprints.organizations.settings import save_logo
@@ -43,6 +48,8 @@ STORAGE_KEY_COLUMNS = {
     ("badges", "image_key"),
     ("question_versions", "image_key"),
     ("reports", "file_key"),
+    ("certificate_templates", "signatures"),  # JSON: [{"name", "title", "image_key"}]
+    ("question_versions", "content"),  # JSON with an "image_key"
 }
 
 
@@ -58,6 +65,12 @@ def world(app):
             lesson = db.session.get(ContentItem, made.i1)
             learning.complete_item(lesson, made.s_north)  # progress
             db.session.commit()
+            admin = Actor(Principal("user", made.admin, "admin@example.org", (ORG_ADMIN,), tenant.id))
+            template = certificate_templates.default_template()
+            template.signatures = [{"name": "Ada", "title": "Director", "image_key": None}]
+            db.session.commit()
+            certificate_templates.set_signature_image(template.id, 0, png_bytes((60, 30), "black"), actor=admin)
+            certificate_templates.set_background(template.id, png_bytes((60, 40), "white"), actor=admin)
             save_logo(tenant, png_bytes((40, 40), "navy"))
         with app.app_context():
             tenant = db.session.get(Tenant, tenant.id).ref()
@@ -142,7 +155,7 @@ def test_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api
     old, new = world.tenant.slug, new_slug
     source, target = rows_of_every_table(world.tenant.database_url), rows_of_every_table(copy.database_url)
     assert sorted(source) == sorted(target)
-    renamed = 0
+    renamed_columns = set()
     for table, (columns, rows) in source.items():
         target_rows = target[table][1]
         assert len(rows) == len(target_rows), table
@@ -152,9 +165,16 @@ def test_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api
                     continue
                 # only a storage key differs: the same file under the new slug
                 assert (table, column) in STORAGE_KEY_COLUMNS, (table, column, value, copied_value)
-                assert copied_value == value.replace(f"{old}/", f"{new}/", 1)
-                renamed += 1
-    assert renamed >= 6  # covers, handouts, certificates' PDFs… were all found
+                expected = re.sub(rf'([":]){re.escape(old)}/', rf"\g<1>{new}/", json.dumps(value))  # a key, kind:key
+                assert json.dumps(copied_value) == expected
+                renamed_columns.add((table, column))
+    assert {
+        ("media_files", "storage_key"),
+        ("courses", "cover_key"),
+        ("certificates", "pdf_key"),
+        ("certificate_templates", "background_key"),
+        ("certificate_templates", "signatures"),
+    } <= renamed_columns
 
     assert _files_under(storage_root / new) == _files_under(storage_root / old)
     branding = Path(app.config["INSTANCE_DIR"]) / "media"
