@@ -36,16 +36,18 @@ class RestoreResult:
 
 
 def _media_destination(entry, source_slug, target_slug):
-    """Where a file of the backup goes for the organization `target_slug`, and its storage key (None: the logo)."""
+    """Where a file of the backup goes for the organization `target_slug`, and its storage key (None: the logo).
+    A name that would leave those folders (`..`, absolute) is refused."""
     name = entry["path"]
-    if name.startswith("branding/"):
-        return Path(current_app.config["INSTANCE_DIR"]) / "media" / target_slug / name[len("branding/") :], None
-    prefix = f"media/{source_slug}/"
-    if not name.startswith(prefix) or ".." in name.split("/"):
+    parts = name.split("/")
+    if name.startswith("/") or ".." in parts or "" in parts:
         raise backups.BackupError(f"{name} in the backup is not a file of {source_slug}.")
-    key = f"{target_slug}/{name[len(prefix) :]}"
-    storage = media_storage()
-    return storage._path(key), key
+    if parts[0] == "branding" and len(parts) == 2:
+        return Path(current_app.config["INSTANCE_DIR"]) / "media" / target_slug / parts[1], None
+    if parts[:2] != ["media", source_slug] or len(parts) < 3:
+        raise backups.BackupError(f"{name} in the backup is not a file of {source_slug}.")
+    key = "/".join([target_slug, *parts[2:]])
+    return media_storage()._path(key), key  # LocalStorage's own check: the key stays under its root
 
 
 def _copy_media(archive, manifest, target_slug, written):

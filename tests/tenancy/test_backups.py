@@ -268,6 +268,21 @@ def test_a_file_that_does_not_match_its_manifest_leaves_nothing(app, world, back
         assert not (media_storage().root / slug).exists() or not any((media_storage().root / slug).rglob("*.*"))
 
 
+@pytest.mark.parametrize("name", ["branding/../../escaped.png", "media/other-org/file", "/etc/escaped"])
+def test_a_file_named_outside_the_organization_is_refused(app, world, backup, restored, tmp_path, name):
+    def point_elsewhere(manifest):
+        manifest["files"][0]["path"] = name
+
+    crafted = _rewritten(backup.path, tmp_path, point_elsewhere)
+    slug = unique_slug("rs")
+    restored.append(slug)
+    with app.app_context(), pytest.raises(Conflict, match="is not a file of"):
+        restores.restore_tenant(crafted, world.tenant.slug, as_slug=slug)
+    assert not (Path(app.config["INSTANCE_DIR"]) / "escaped.png").exists()
+    with app.app_context():
+        assert db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is None
+
+
 def test_a_table_that_does_not_match_its_manifest_is_refused(app, world, backup, restored, tmp_path):
     damaged = _rewritten(backup.path, tmp_path, lambda manifest: manifest["tables"]["users"].update(rows=1))
     slug = unique_slug("rs")
