@@ -200,9 +200,32 @@ def read_manifest(path):
             manifest = json.load(archive.extractfile(member))
     except (tarfile.TarError, KeyError, ValueError, OSError) as error:
         raise BadRequest(f"{path} is not a Tessera backup ({error}).") from None
-    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
-        raise BadRequest(f"{path} is not a Tessera backup of format {FORMAT_VERSION}.")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BadRequest(f"{path} is not a Tessera backup.")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BadRequest(
+            f"{path} is a Tessera backup of format {manifest.get('format_version')!r}, not {FORMAT_VERSION}."
+        )
+    if not _well_formed(manifest):
+        raise BadRequest(f"{path} has a damaged manifest.")
     return manifest
+
+
+def _well_formed(manifest):
+    def entry(value):
+        return isinstance(value, dict) and isinstance(value.get("path"), str) and isinstance(value.get("sha256"), str)
+
+    tables = manifest.get("tables")
+    return (
+        all(isinstance(manifest.get(name), str) for name in ("slug", "name", "schema_revision"))
+        and manifest.get("database_kind") in DATABASE_MEMBERS
+        and entry(manifest.get("database"))
+        and isinstance(tables, dict)
+        and all(isinstance(table, dict) and isinstance(table.get("rows"), int) for table in tables.values())
+        and isinstance(manifest.get("files"), list)
+        and all(entry(file) for file in manifest["files"])
+        and isinstance(manifest.get("settings", {}), dict)
+    )
 
 
 def check_revision(manifest):

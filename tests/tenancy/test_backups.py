@@ -253,6 +253,19 @@ def test_a_backup_of_an_older_schema_is_upgraded_after_the_restore(app, restored
         destroy_tenant(app, tenant_id)
 
 
+def test_what_is_not_a_backup_is_refused_with_a_message(app, world, backup, tmp_path):
+    not_a_tar = tmp_path / "notes.tar"
+    not_a_tar.write_text("hello")
+    damaged = _rewritten(backup.path, tmp_path, lambda manifest: manifest.pop("tables"))
+    for path, message in ((not_a_tar, "is not a Tessera backup"), (damaged, "damaged manifest")):
+        result = app.test_cli_runner().invoke(
+            args=["tenants", "restore", world.tenant.slug, str(path), "--as", "x-y-z"]
+        )
+        assert result.exit_code == 1 and message in result.output, result.output
+    missing = app.test_cli_runner().invoke(args=["tenants", "restore", world.tenant.slug, str(tmp_path / "none.tar")])
+    assert missing.exit_code == 1 and "No backup file" in missing.output
+
+
 def test_a_file_that_does_not_match_its_manifest_leaves_nothing(app, world, backup, restored, tmp_path):
     def damage(manifest):
         manifest["files"][0]["sha256"] = "0" * 64
