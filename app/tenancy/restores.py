@@ -180,7 +180,7 @@ def _restore_as_new(target_slug, path, manifest, server_name):
     tenant_id, database_url = tenant.id, tenant.database_url
     written, database_created = [], False
     try:
-        with tarfile.open(path, "r:") as archive, databases.scratch_directory(path.parent) as scratch:
+        with tarfile.open(path, "r:") as archive, databases.scratch_directory(backups.backup_root()) as scratch:
             _restore_database(archive, manifest, database_url, scratch)
             database_created = True  # ours from here: a later failure drops it
             renamed = _copy_media(archive, manifest, target_slug, written)
@@ -226,7 +226,7 @@ def _restore_over(tenant, path, manifest, keep_previous):
     previous_status = servers.enter_maintenance(tenant)
     written, database_created = [], False
     try:
-        with tarfile.open(path, "r:") as archive, databases.scratch_directory(path.parent) as scratch:
+        with tarfile.open(path, "r:") as archive, databases.scratch_directory(backups.backup_root()) as scratch:
             _restore_database(archive, manifest, new_url, scratch)
             database_created = True
             _copy_media(archive, manifest, tenant.slug, written)  # same keys, same bytes: files are never changed

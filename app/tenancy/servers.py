@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
-from app.tenancy import databases
+from app.tenancy import backups, databases
 from app.tenancy.engines import engine_registry
 from app.tenancy.models import Tenant, TenantStatus
 
@@ -199,7 +199,7 @@ def move_tenant(tenant, server_name, keep_source=False, dump_dir=None):
     target_url, copied = None, False
     try:
         target_url = free_database_url(target, tenant.slug)
-        with databases.scratch_directory(dump_dir) as scratch:
+        with databases.scratch_directory(dump_dir or backups.backup_root()) as scratch:
             dump, figures, _revision = databases.dump_with_figures(source_url, Path(scratch) / "database.pgdump")
             databases.restore_dump(target_url, dump)  # leaves nothing when it fails
             copied = True
