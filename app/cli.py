@@ -192,7 +192,10 @@ def restore(slug, file, as_slug, replace, server, keep_previous):
 @tenants_cli.command("servers")
 def list_servers():
     """The database servers and how many organizations each holds."""
-    configured = servers.configured_servers()
+    try:
+        configured = servers.configured_servers()
+    except ValueError as error:  # TENANT_DATABASE_SERVERS malformed: say where
+        raise click.ClickException(str(error)) from None
     for name, count in servers.tenant_counts().items():
         server = configured.get(name)
         where = server.display_url() if server else "(not in the configuration)"
@@ -209,6 +212,8 @@ def move(slug, server, keep_source):
         result = servers.move_tenant(provisioning.get_tenant_by_slug(slug), server, keep_source)
     except DomainError as error:
         _fail(error)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     kept = "dropped" if result.source_dropped else "kept"
     click.echo(
         f"{result.slug}: moved from {result.source} to {result.target} ({result.tables} tables, {result.rows} rows "

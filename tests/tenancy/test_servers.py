@@ -31,6 +31,12 @@ def test_servers_are_read_from_the_configuration():
             servers.parse_servers(wrong, config)
 
 
+def test_a_malformed_configuration_is_named_not_a_traceback(app_config):
+    misconfigured = build_app(app_config, TENANT_DATABASE_SERVERS="main postgresql://h1")
+    result = misconfigured.test_cli_runner().invoke(args=["tenants", "servers"])
+    assert result.exit_code == 1 and "TENANT_DATABASE_SERVERS: 'main postgresql://h1' is not name=URL" in result.output
+
+
 def test_without_servers_the_template_is_the_one_server_default(app):
     with app.app_context():
         assert list(servers.configured_servers()) == ["default"]
