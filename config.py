@@ -42,6 +42,17 @@ class Config:
     # ... and this long while the process hears other processes' changes through Redis (app/tenancy/invalidation.py)
     TENANT_CACHE_LISTENING_SECONDS = float(_env("TENANT_CACHE_LISTENING_SECONDS", 600))
     BACKUP_DIR = _env("LMS_BACKUP_DIR")
+    # Several database servers for tenant databases (app/tenancy/servers.py, docs/operations.md): "name=URL,name=URL"
+    # with URLs without a database; unset: TENANT_DATABASE_URL_TEMPLATE is the one server "default".
+    TENANT_DATABASE_SERVERS = _env("TENANT_DATABASE_SERVERS")
+    # Scheduled backups (`flask tenants backup-sweep`): one per organization every this many hours, and kept: the
+    # newest of each of the last KEEP_DAILY days that have one, and of each of the last KEEP_WEEKLY weeks.
+    BACKUP_EVERY_HOURS = float(_env("LMS_BACKUP_EVERY_HOURS", 24))
+    BACKUP_KEEP_DAILY = _env_int("LMS_BACKUP_KEEP_DAILY", 7)
+    BACKUP_KEEP_WEEKLY = _env_int("LMS_BACKUP_KEEP_WEEKLY", 4)
+    # A restore over an organization or a move waits this long after putting it in maintenance, so that every
+    # process's cached "active" entry of it (TENANT_CACHE_SECONDS, the jobs' 5 s) has run out before copying.
+    TENANT_MAINTENANCE_GRACE_SECONDS = float(_env("LMS_TENANT_MAINTENANCE_GRACE_SECONDS", 6))
 
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
     RQ_QUEUE = _env("RQ_QUEUE", "tessera")
@@ -179,6 +190,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-every-hmac-algorithm-0123456789"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
     TENANT_CACHE_SECONDS = 0  # tests that write the registry directly see it at once, unless one sets it
+    TENANT_MAINTENANCE_GRACE_SECONDS = 0  # nothing caches a tenant in the tests' processes (above)
     EVENT_RETRY_INTERVALS = (0, 0)  # retried at once, so that one burst of the test worker sees them fail
     PASSWORD_HASH_PROFILE = "testing"  # cheap Argon2id: the suite hashes thousands of passwords
     SIGNING_KEY_PROFILE = "testing"  # RSA keys from a per-process pool: generating one costs 100-350 ms

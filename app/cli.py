@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from rq import Worker
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from app.demo import seed_demo
 from app.errors import DomainError
@@ -19,12 +20,14 @@ from app.events.relay import failed_deliveries, replay, sweep
 from app.extensions import db
 from app.jobs import EventWorker, get_event_queue, get_queue, redis_connection
 from app.security.operators import create_operator as create
-from app.tenancy import provisioning
+from app.tenancy import backups, provisioning, restores, servers
 from app.tenancy.engines import create_tenant_engine
 from app.tenancy.migrations import tenant_alembic_config, upgrade_tenant_database
 from app.tenancy.models import Tenant
 
-tenants_cli = AppGroup("tenants", help="Create, list, suspend, migrate and archive organizations.")
+tenants_cli = AppGroup(
+    "tenants", help="Create, list, suspend, migrate, archive, back up, restore and move organizations."
+)
 operators_cli = AppGroup("operators", help="Platform operator accounts.")
 demo_cli = AppGroup("demo", help="The demo organization for development.")
 events_cli = AppGroup("events", help="The event catalog, the outbox relay, failed deliveries.")
@@ -40,13 +43,15 @@ def _fail(error):
 @click.option("--name", required=True, help="Display name of the organization.")
 @click.option("--admin-email", required=True, help="E-mail of its first org admin.")
 @click.option("--admin-password", help="Omit to generate one (printed once).")
-def create_tenant(slug, name, admin_email, admin_password):
+@click.option("--server", help="The database server (`flask tenants servers`); default: the least loaded.")
+def create_tenant(slug, name, admin_email, admin_password, server):
     """Provision an organization: database, schema, first org admin."""
     try:
-        result = provisioning.provision_tenant(slug, name, admin_email, admin_password)
+        result = provisioning.provision_tenant(slug, name, admin_email, admin_password, server=server)
     except DomainError as error:
         _fail(error)
-    click.echo(f"created {result.tenant.slug} (id {result.tenant.id}) at {result.tenant.database_url}")
+    where = make_url(result.tenant.database_url).render_as_string(hide_password=True)
+    click.echo(f"created {result.tenant.slug} (id {result.tenant.id}) on {result.tenant.database_server} at {where}")
     click.echo(f"org admin: {result.admin_email}")
     if result.admin_password:
         click.echo(f"generated password (shown once): {result.admin_password}")
@@ -105,6 +110,122 @@ def upgrade(slug):
     click.echo(f"{len(results) - failed} ok, {failed} failed")
     if failed:
         sys.exit(1)
+
+
+@tenants_cli.command("backup")
+@click.argument("slug", required=False)
+@click.option("--all", "every", is_flag=True, help="Every active organization, each then pruned by the retention rule.")
+@click.option("--to", "to_dir", type=click.Path(file_okay=False), help="Directory (default: the backup directory).")
+def backup(slug, every, to_dir):
+    """Write one file with an organization's database, media and manifest (or, with --all, of each)."""
+    if bool(slug) == every:
+        raise click.UsageError("Name one organization (SLUG) or give --all.")
+    if every:
+        _report_backups(backups.backup_all(to_dir))
+        return
+    try:
+        made = backups.backup_tenant(provisioning.get_tenant_by_slug(slug), to_dir)
+    except DomainError as error:
+        _fail(error)
+    rows = sum(table["rows"] for table in made.manifest["tables"].values())
+    click.echo(
+        f"{slug}: {made.path} ({made.path.stat().st_size} bytes: {len(made.manifest['tables'])} tables, {rows} rows, "
+        f"{len(made.manifest['files'])} files; {made.seconds:.1f} s)"
+    )
+
+
+def _report_backups(outcomes):
+    for outcome in outcomes:
+        click.echo(f"{outcome.slug}: {'ok' if outcome.ok else 'FAILED'} {outcome.message}")
+        for path in outcome.pruned:
+            click.echo(f"  pruned {path.name}")
+    failed = sum(not outcome.ok for outcome in outcomes)
+    click.echo(f"{len(outcomes) - failed} backed up, {failed} failed")
+    if failed:
+        sys.exit(1)
+
+
+@tenants_cli.command("backup-sweep")
+@click.option("--once", is_flag=True, help="One sweep, then stop.")
+@click.option("--interval", default=600.0, show_default=True, help="Seconds between sweeps.")
+@click.option("--to", "to_dir", type=click.Path(file_okay=False), help="Directory (default: the backup directory).")
+def backup_sweep(once, interval, to_dir):
+    """Back up each active organization whose newest backup is older than LMS_BACKUP_EVERY_HOURS, and prune."""
+    app = current_app._get_current_object()
+    while True:
+        with app.app_context():
+            outcomes = backups.backup_all(to_dir, only_due=True)
+        if outcomes or once:
+            for outcome in outcomes:
+                click.echo(f"{outcome.slug}: {'ok' if outcome.ok else 'FAILED'} {outcome.message}")
+        if once:
+            if any(not outcome.ok for outcome in outcomes):
+                sys.exit(1)
+            return
+        time.sleep(interval)
+
+
+@tenants_cli.command("restore")
+@click.argument("slug")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--as", "as_slug", help="Into a new organization with this slug.")
+@click.option("--replace", is_flag=True, help="Over the existing organization SLUG (maintenance meanwhile).")
+@click.option("--server", help="The database server of a new organization; default: the least loaded.")
+@click.option("--keep-previous", is_flag=True, help="With --replace: keep the database it had.")
+def restore(slug, file, as_slug, replace, server, keep_previous):
+    """Restore a backup of SLUG: into a new organization (--as NEW_SLUG, or SLUG if it is gone) or over it."""
+    try:
+        result = restores.restore_tenant(file, slug, as_slug, replace, server, keep_previous)
+    except DomainError as error:
+        _fail(error)
+    where = make_url(result.database_url).render_as_string(hide_password=True)
+    click.echo(
+        f"{result.slug}: restored {result.tables} tables ({result.rows} rows) and {result.files} files, checked, "
+        f"on {result.database_server} at {where} in {result.seconds:.1f} s"
+    )
+    if result.upgraded_from:
+        click.echo(f"  upgraded from schema revision {result.upgraded_from}")
+    for note in result.notes:
+        click.echo(f"  {note}")
+
+
+@tenants_cli.command("servers")
+def list_servers():
+    """The database servers and how many organizations each holds."""
+    try:
+        configured = servers.configured_servers()
+    except ValueError as error:  # TENANT_DATABASE_SERVERS malformed: say where
+        raise click.ClickException(str(error)) from None
+    for name, count in servers.tenant_counts().items():
+        server = configured.get(name)
+        where = server.display_url() if server else "(not in the configuration)"
+        click.echo(f"{name:<20} {count:>6} organizations  {where}")
+
+
+@tenants_cli.command("move")
+@click.argument("slug")
+@click.option("--to", "server", required=True, help="The database server to move to (`flask tenants servers`).")
+@click.option("--keep-source", is_flag=True, help="Keep the database on the old server.")
+def move(slug, server, keep_source):
+    """Move an organization's database to another server (maintenance meanwhile; checked before the switch)."""
+    try:
+        result = servers.move_tenant(provisioning.get_tenant_by_slug(slug), server, keep_source)
+    except DomainError as error:
+        _fail(error)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    kept = "dropped" if result.source_dropped else "kept"
+    click.echo(
+        f"{result.slug}: moved from {result.source} to {result.target} ({result.tables} tables, {result.rows} rows "
+        f"checked) in {result.seconds:.1f} s; the old database is {kept}"
+    )
+
+
+_status_command(
+    "end-maintenance",
+    servers.end_maintenance,
+    "Reopen an organization that a crashed move or restore left in maintenance (it keeps its database).",
+)
 
 
 @tenants_cli.command("revision")

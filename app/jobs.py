@@ -14,11 +14,14 @@ from flask import current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry, SimpleWorker
 from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
+from rq.job import Job, JobStatus, get_current_job
 from rq.utils import now
 from rq.worker import WorkerStatus
+from sqlalchemy import select
 
+from app.extensions import db
 from app.tenancy.context import require_tenant, tenant_context
+from app.tenancy.models import Tenant, TenantStatus
 from app.tenancy.resolution import tenant_cache
 
 
@@ -178,6 +181,11 @@ def _app():
 TENANT_RECHECK_SECONDS = 5.0
 
 
+def _status_of(app, slug):
+    with app.app_context():
+        return db.session.scalar(select(Tenant.status).where(Tenant.slug == slug))
+
+
 def _active_tenant(app, slug):
     """The active tenant `slug` (a TenantRef) or None, looked up in the registry at most every
     `TENANT_RECHECK_SECONDS` per worker process: a registry query per job cost as much as a delivery's work.
@@ -191,12 +199,37 @@ def _active_tenant(app, slug):
     return tenant
 
 
+MAINTENANCE_RETRY_SECONDS = 30  # the Retry-After of a request to an organization in maintenance
+
+
+class TenantInMaintenance(RuntimeError):
+    """The job's organization is being moved or restored: the job runs again later, its retries untouched."""
+
+
+def _retry_after_maintenance(job):
+    """Give `job` one more retry, MAINTENANCE_RETRY_SECONDS from now, before its own: RQ schedules it again when
+    the entry point raises (the worker's scheduler queues it then), under the same job id, and the retries it had
+    for real failures, with their intervals, stay as they were."""
+    left = job.retries_left or 0
+    intervals = list(job.retry_intervals or [0])
+    # RQ picks the interval at index len(intervals) - retries_left (rq.job.Job.get_retry_interval)
+    own = [intervals[max(len(intervals) - k, 0)] for k in range(left, 0, -1)]
+    job.retry_intervals = [MAINTENANCE_RETRY_SECONDS, *own]
+    job.retries_left = left + 1
+
+
 def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
     """The RQ entry point: find the tenant, enter its context, run the job function."""
 
     app = _app()
     tenant = _active_tenant(app, tenant_slug)
     if tenant is None:
+        job = get_current_job()
+        if job is not None and _status_of(app, tenant_slug) == TenantStatus.MAINTENANCE:
+            _retry_after_maintenance(job)
+            raise TenantInMaintenance(
+                f"Tenant {tenant_slug!r} is in maintenance; job {dotted} runs again in {MAINTENANCE_RETRY_SECONDS} s."
+            )
         raise LookupError(f"Tenant {tenant_slug!r} is not active; job {dotted} not run.")
     func = _resolve(dotted)
     with tenant_context(tenant, app):

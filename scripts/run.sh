@@ -60,6 +60,9 @@ pids+=($!)
 # Webhooks: deliveries whose worker died mid-request (lease run out) or whose job was lost, queued again.
 .venv/bin/flask integrations sweep >> instance/logs/integrations.log 2>&1 &
 pids+=($!)
+# Backups: each organization once a day (LMS_BACKUP_EVERY_HOURS) into instance/backups/<slug>/, older ones pruned.
+.venv/bin/flask tenants backup-sweep >> instance/logs/backups.log 2>&1 &
+pids+=($!)
 .venv/bin/python -m scripts.mail_sink --port "$MAIL_PORT" --dir "$LMS_OUTBOX_DIR" >> instance/logs/mail.log 2>&1 &
 pids+=($!)
 
@@ -91,6 +94,10 @@ cat <<MSG
   Webhooks: as the org admin, Settings > Integrations > Demo receiver (every event, to a receiver on 127.0.0.1:8765);
   complete a course as the student, then open its Delivery log: the signed course.completed is there, and
   instance/logs/receiver.log prints it with "signature verified".
+
+  Backups: the demo organization's are in instance/backups/demo/ (one a day, the first now; log in
+  instance/logs/backups.log). Try one: .venv/bin/flask tenants restore demo <that file> --as demo-copy, then
+  http://demo-copy.localhost:$port with the same logins (docs/operations.md, "Backups and moves").
 
   Mail (password resets…) goes to a local sink: read it at http://localhost:$port/outbox as the operator.
   Logs of the worker, the event relay, the mail sink and Redis: instance/logs/

@@ -134,6 +134,17 @@ def postgres_server():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def second_postgres_server(postgres_server):
+    """Another throw-away PostgreSQL, started only when a test asks for it: organizations spread over two servers
+    and moved between them (tests/tenancy/test_servers.py). Under TEST_DB=postgres only."""
+    if postgres_server is None:
+        pytest.skip("two PostgreSQL servers need TEST_DB=postgres")
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
 def _create_postgres_database(server_url, name):
     engine = sa.create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:

@@ -31,6 +31,8 @@ class Tenant(db.Model):
     name = sa.Column(sa.String(200), nullable=False)
     status = sa.Column(sa.String(20), nullable=False, default=TenantStatus.PROVISIONING, index=True)
     database_url = sa.Column(sa.String(500), nullable=False)
+    # The configured database server holding it (app/tenancy/servers.py); "default" without TENANT_DATABASE_SERVERS.
+    database_server = sa.Column(sa.String(40), nullable=False, default="default", server_default="default", index=True)
     settings = sa.Column(sa.JSON, nullable=False, default=dict)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow, onupdate=utcnow)

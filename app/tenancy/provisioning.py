@@ -7,6 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from app.emails import normalize_email
@@ -14,7 +15,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
 from app.security.passwords import generate_password
-from app.tenancy import databases
+from app.tenancy import backups, databases, servers
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import create_tenant_engine, enable_wal, engine_registry
 from app.tenancy.migrations import upgrade_tenant_database
@@ -91,13 +92,22 @@ def validate_slug(slug):
     return slug
 
 
-def database_url_for(slug):
-    return current_app.config["TENANT_DATABASE_URL_TEMPLATE"].format(slug=slug)
+def database_url_for(slug, server=None):
+    """Where `slug`'s database goes: on the named server, or on the least loaded (app/tenancy/servers.py)."""
+    return servers.pick_server(server).database_url(slug)
 
 
-def _reserve(slug, name):
+def reserve(slug, name, server=None, settings=None):
     """Insert the registry row first: the unique slug is the lock against a concurrent twin."""
-    tenant = Tenant(slug=slug, name=name, status=TenantStatus.PROVISIONING, database_url=database_url_for(slug))
+    on = servers.pick_server(server)
+    tenant = Tenant(
+        slug=slug,
+        name=name,
+        status=TenantStatus.PROVISIONING,
+        database_url=on.database_url(slug),
+        database_server=on.name,
+        settings=settings or {},
+    )
     db.session.add(tenant)
     try:
         db.session.commit()
@@ -133,7 +143,22 @@ def _seed_admin(tenant_ref, admin_email, admin_password, admin_name):
         create_first_admin(admin_email, admin_password, first, last)
 
 
-def _undo(tenant_id, database_url, database_created):
+def template_for(database_url):
+    """The tests' migrated template (config.py) when it is on the new database's server: a database is copied
+    from a template on its own server only."""
+    template = current_app.config.get("TENANT_DATABASE_TEMPLATE")
+    if not template:
+        return None
+    ours, theirs = make_url(database_url), make_url(template)
+    same_server = (ours.get_backend_name(), ours.host, ours.port) == (
+        theirs.get_backend_name(),
+        theirs.host,
+        theirs.port,
+    )
+    return template if same_server else None
+
+
+def undo_reservation(tenant_id, database_url, database_created):
     """Remove every trace of a half-provisioned tenant: registry row and database."""
     engine_registry().remove(tenant_id)
     if database_created:
@@ -146,8 +171,9 @@ def _undo(tenant_id, database_url, database_created):
     db.session.commit()
 
 
-def provision_tenant(slug, name, admin_email, admin_password=None, admin_name="", invite=False):
-    """Create an organization: registry row, database at head, its first org admin.
+def provision_tenant(slug, name, admin_email, admin_password=None, admin_name="", invite=False, server=None):
+    """Create an organization: registry row, database at head (on the named database server, or the least loaded),
+    its first org admin.
 
     With `invite`, the admin gets no password: they choose one from the invitation the caller sends."""
     slug = validate_slug(slug)
@@ -159,12 +185,12 @@ def provision_tenant(slug, name, admin_email, admin_password=None, admin_name=""
     if generated:
         admin_password = generate_password()
 
-    tenant = _reserve(slug, name)
+    tenant = reserve(slug, name, server)
     tenant_id, database_url = tenant.id, tenant.database_url
     database_created = False
     try:
         # Tests set a migrated template to copy (config.py); the upgrade then has nothing left to do.
-        databases.create_database(database_url, template=current_app.config.get("TENANT_DATABASE_TEMPLATE"))
+        databases.create_database(database_url, template=template_for(database_url))
         database_created = True
         _migrate_new_database(database_url)
         _seed_admin(tenant.ref(), admin_email, admin_password, admin_name)
@@ -172,7 +198,7 @@ def provision_tenant(slug, name, admin_email, admin_password=None, admin_name=""
         emit_after_commit(db.session, "tenant.created", tenant=slug, tenant_id=tenant_id, slug=slug)
         db.session.commit()
     except BaseException:
-        _undo(tenant_id, database_url, database_created)
+        undo_reservation(tenant_id, database_url, database_created)
         raise
     return ProvisionedTenant(tenant, admin_email, admin_password if generated else None)
 
@@ -220,17 +246,14 @@ def activate_tenant(tenant):
     return update_tenant(tenant, status=TenantStatus.ACTIVE)
 
 
-def backup_dir():
-    return current_app.config.get("BACKUP_DIR") or str(Path(current_app.config["INSTANCE_DIR"]) / "backups")
-
-
 def archive_tenant(tenant, purge=False):
-    """Back the database up, mark the tenant archived; with `purge`, then drop its database."""
+    """Back the organization up (`flask tenants backup`'s file: `flask tenants restore … --as` brings it back),
+    mark it archived; with `purge`, then drop its database."""
     if tenant.status == TenantStatus.PROVISIONING:
         raise Conflict("This organization is still being provisioned.")
     engine_registry().remove(tenant.id)
     if tenant.status != TenantStatus.ARCHIVED or not tenant.backup_path:
-        tenant.backup_path = str(databases.backup_database(tenant.database_url, backup_dir(), tenant.slug))
+        tenant.backup_path = str(backups.backup_tenant(tenant, media_required=False).path)
     tenant.status = TenantStatus.ARCHIVED
     tenant.archived_at = tenant.archived_at or utcnow()
     if not purge:

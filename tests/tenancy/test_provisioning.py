@@ -13,7 +13,7 @@ from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.models import import_all_models
 from app.storage import media_storage
-from app.tenancy import databases, provisioning
+from app.tenancy import backups, databases, provisioning, restores
 from app.tenancy.base import tenant_metadata
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import create_tenant_engine
@@ -153,20 +153,26 @@ def test_platform_api_creates_reads_updates_and_archives(app, api, operator_toke
         destroy_tenant(app, body["id"])
 
 
-def test_archive_backup_holds_the_data(app, make_tenant):
+def test_archive_backup_holds_the_data_and_restores(app, make_tenant, api):
     tenant = make_tenant(admin_email="keep-me@example.org")
     with app.app_context():
         record = provisioning.archive_tenant(provisioning.get_tenant(tenant.id))
         backup = Path(record.backup_path)
         assert databases.database_exists(tenant.database_url)  # no purge: the database stays
     assert backup.exists()
-    if backup.suffix == ".sqlite3":
-        engine = sa.create_engine(f"sqlite:///{backup}")
-        with engine.connect() as conn:
-            assert conn.scalar(sa.text("SELECT email FROM users")) == "keep-me@example.org"
-        engine.dispose()
-    else:
-        assert backup.read_bytes()[:5] == b"PGDMP"
+    manifest = backups.read_manifest(backup)
+    assert manifest["slug"] == tenant.slug and manifest["tables"]["users"]["rows"] == 1
+    copy = unique_slug("back")
+    with app.app_context():
+        restored = restores.restore_tenant(backup, tenant.slug, as_slug=copy).slug
+        copy_id = provisioning.get_tenant_by_slug(copy).id
+    try:
+        with app.app_context():
+            ref = provisioning.get_tenant(copy_id).ref()
+        login = {"email": "keep-me@example.org", "password": PASSWORD}
+        assert restored == copy and api(ref).post("/api/v1/auth/login", json=login).status_code == 200
+    finally:
+        destroy_tenant(app, copy_id)
 
 
 def test_cli_create_list_suspend_activate_upgrade_archive(app, make_tenant):
