@@ -19,6 +19,7 @@ from app.security.secret_key import instance_secret_key
 from app.security.sessions import init_sessions
 from app.tenancy.engines import configure_sqlite
 from app.tenancy.resolution import init_tenancy as init_tenant_resolution
+from app.tenancy.servers import parse_servers
 from config import BASE_DIR, config_from_env
 
 CONTROL_MIGRATIONS = BASE_DIR / "migrations" / "control"
@@ -66,6 +67,11 @@ def load_config(app, config_class, overrides):
         app.config["TENANT_DATABASE_URL_TEMPLATE"] or f"sqlite:///{instance / 'tenants' / '{slug}.db'}"
     )
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["CONTROL_DATABASE_URL"]
+    if app.config.get("TENANT_DATABASE_SERVERS"):
+        try:  # a malformed list is named at start, not as a 500 at the next provisioning
+            parse_servers(app.config["TENANT_DATABASE_SERVERS"], app.config)
+        except ValueError as error:
+            raise RuntimeError(str(error)) from None
 
 
 def trust_proxies(app):
