@@ -2,6 +2,7 @@
 only; nobody else's rows in it; every table pointing at a person covered or excluded on purpose."""
 
 import json
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -129,3 +130,62 @@ def test_every_column_pointing_at_a_person_is_exported_or_excluded_with_a_reason
     assert forgotten == set(), f"add these to a section of blueprints/privacy/contents.py or to EXCLUDED: {forgotten}"
     assert (exported | excluded) - person_columns == set(), "these are no longer columns pointing at users.id"
     assert all(reason.strip() for reason in contents.EXCLUDED.values())
+
+
+def test_ten_thousand_progress_rows_are_the_jobs_work_not_the_requests(app, api, tenant, login_as):
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    teacher = api(tenant, login_as(tenant, "teacher"))
+    course_id = teacher.post("/api/v1/courses", json={"title": "Long"}).get_json()["data"]["id"]
+    person = make_user(app, tenant, "student", email="busy@example.org")
+    with tenant_context(tenant, app):
+        tables = db.metadatas["tenant"].tables
+        module_id = db.session.execute(
+            sa.insert(tables["course_modules"]).values(course_id=course_id, title="All", position=1)
+        ).inserted_primary_key[0]
+        now = utcnow()
+        db.session.execute(
+            sa.insert(tables["content_items"]),
+            [
+                {
+                    "course_id": course_id,
+                    "module_id": module_id,
+                    "kind": "text",
+                    "title": f"L{n}",
+                    "position": n,
+                    "created_at": now,
+                }
+                for n in range(10_000)
+            ],
+        )
+        enrollment = db.session.execute(
+            sa.insert(tables["enrollments"]).values(
+                course_id=course_id,
+                user_id=person,
+                status="active",
+                self_enrolled=False,
+                enrolled_at=now,
+                seconds_spent=0,
+            )
+        ).inserted_primary_key[0]
+        items = db.session.scalars(
+            sa.select(tables["content_items"].c.id).where(tables["content_items"].c.course_id == course_id)
+        )
+        db.session.execute(
+            sa.insert(tables["item_progress"]),
+            [{"enrollment_id": enrollment, "item_id": item, "completed_at": now} for item in items],
+        )
+        db.session.commit()
+    started = time.perf_counter()
+    export = _export(admin, person)
+    asked_in = time.perf_counter() - started
+    started = time.perf_counter()
+    run_jobs(app)
+    built_in = time.perf_counter() - started
+    done = admin.get(f"/api/v1/data-exports/{export['id']}").get_json()["data"]
+    assert done["status"] == "done" and done["rows_total"] >= 10_000
+    files = unzip(admin.get(done["download_url"]).data)
+    assert len(json.loads(files["progress.json"])) == 10_000
+    assert files["progress.csv"].count("\n") == 10_001
+    print(
+        f"10 000 progress rows: asked in {asked_in * 1000:.0f} ms, made in {built_in:.1f} s, {done['file_size']} bytes"
+    )

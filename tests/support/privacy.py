@@ -68,7 +68,7 @@ def text_columns_holding(app, tenant, needles):
         metadata = sa.MetaData()
         metadata.reflect(engine)
         with engine.connect() as connection:
-            for table in metadata.sorted_tables:
+            for table in metadata.tables.values():
                 for column in table.columns:
                     if not isinstance(column.type, sa.String | sa.Text | sa.JSON) and "JSON" not in str(column.type):
                         continue
