@@ -18,7 +18,6 @@ import secrets
 
 import sqlalchemy as sa
 
-from app.emails import normalize_email
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
@@ -40,18 +39,10 @@ def erasure_of(user_id):
     return db.session.scalar(sa.select(PersonErasure).where(PersonErasure.user_id == user_id))
 
 
-def erased_user_ids(user_ids):
-    """Of these people, the ids of those erased (certificates show "holder's data erased")."""
-    ids = list(user_ids)
-    if not ids:
-        return set()
-    return set(db.session.scalars(sa.select(PersonErasure.user_id).where(PersonErasure.user_id.in_(ids))))
-
-
 def _check(person, confirm_email, actor):
     if actor.kind == "user" and actor.id == person.id:
         raise PermissionDenied("You cannot erase yourself; ask another org admin.", code="CANNOT_ERASE_SELF")
-    if normalize_email(confirm_email or "") != person.email:
+    if (confirm_email or "").strip().lower() != person.email.lower():
         raise ValidationFailed(
             "Type the person's e-mail address to confirm the erasure.",
             {"confirm_email": ["Does not match the person's e-mail address."]},

@@ -139,6 +139,9 @@ def test_never_oneself_never_the_last_org_admin_and_org_admins_only(app, api, te
         == 401
     )
     assert admin.post("/api/v1/users/999999/erasure", json={"confirm_email": "x@example.org"}).status_code == 404
+    for typed in ("not an address", "", "pupil@example.org\u0000"):
+        refused = admin.post(f"/api/v1/users/{student}/erasure", json={"confirm_email": typed})
+        assert refused.status_code in (400, 422) and refused.get_json()["error"]["details"], typed
     assert person_facts(app, tenant, student)[0] == "pupil@example.org"  # nothing happened to them
     erased = call("POST", f"/api/v1/users/{student}/erasure", json={"confirm_email": "pupil@example.org"})
     assert erased.status_code == 200  # an org admin's key may
