@@ -290,8 +290,17 @@ def reverse_run(run_id, actor=current_actor):
     run = db.session.get(ArchivingRun, run_id) if isinstance(run_id, int) else None
     if run is None:
         raise NotFound("No such archiving run.")
-    if run.reversed_at is not None:
+    # claimed with a conditional UPDATE: of two reversals at once, one restores and the other is refused
+    claimed = db.session.execute(
+        sa.update(ArchivingRun)
+        .where(ArchivingRun.id == run.id, ArchivingRun.reversed_at.is_(None))
+        .values(reversed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
         raise Conflict(f"Archiving run #{run.id} was reversed already.", code="ALREADY_REVERSED")
+    db.session.refresh(run)
     courses, users = table("courses"), table("users")
     restored_courses, restored_people = [], []
     by_status = {}
@@ -317,7 +326,6 @@ def reverse_run(run_id, actor=current_actor):
         restored_people += list(result.scalars())
     restored_courses.sort()
     restored_people.sort()
-    run.reversed_at = utcnow()
     run.reversed_by_id = actor_ids(actor.principal).user_id
     run.restored = {"course_ids": restored_courses, "user_ids": restored_people}
     record(

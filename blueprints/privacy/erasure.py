@@ -71,7 +71,11 @@ def erase_person(user_id, confirm_email, actor=current_actor):
     by = actor_ids(actor.principal)
     erasure = PersonErasure(user_id=person.id, erased_by_id=by.user_id, erased_by_api_key_id=by.api_key_id)
     db.session.add(erasure)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:  # erased by a simultaneous request: that erasure is the answer
+        db.session.rollback()
+        return erasure_of(person.id), False
     pseudonym = erasure.pseudonym
     old = {
         "emails": [person.email, person.notification_email],
