@@ -107,8 +107,8 @@ class ArchivingPolicy(MethodView):
 class ArchivingPreview(MethodView):
     @requires("privacy.manage")
     @blp.doc(security=BEARER)
-    @blp.arguments(schemas.PreviewArgs, location="query")
-    @blp.response(200, schemas.PreviewSchema)
+    @blp.arguments(schemas.ArchivingPreviewArgs, location="query")
+    @blp.response(200, schemas.ArchivingPreviewSchema)
     def get(self, args):
         """A dry run: what this policy (saved or not) would archive and deactivate now. Writes nothing."""
         return archiving.preview(args, current_actor)

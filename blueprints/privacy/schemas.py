@@ -45,39 +45,41 @@ class ErasureSchema(ma.Schema):
 
 
 class ArchivingPolicySchema(ma.Schema):
+    """Both halves, each time (null: off): a PUT replaces the policy, and a lost body must not turn it off."""
+
     course_months = Integer(
-        allow_none=True, load_default=None, minimum=1, maximum=MAX_MONTHS, metadata={**MONTHS, "example": 12}
+        required=True, allow_none=True, minimum=1, maximum=MAX_MONTHS, metadata={**MONTHS, "example": 12}
     )
     people_months = Integer(
-        allow_none=True, load_default=None, minimum=1, maximum=MAX_MONTHS, metadata={**MONTHS, "example": 24}
+        required=True, allow_none=True, minimum=1, maximum=MAX_MONTHS, metadata={**MONTHS, "example": 24}
     )
     updated_at = UtcDateTime(dump_only=True, allow_none=True)
 
 
-class PreviewArgs(ma.Schema):
+class ArchivingPreviewArgs(ma.Schema):
     course_months = Integer(strict=False, allow_none=True, load_default=None, minimum=1, maximum=MAX_MONTHS)
     people_months = Integer(strict=False, allow_none=True, load_default=None, minimum=1, maximum=MAX_MONTHS)
 
 
-class PreviewCourseSchema(ma.Schema):
+class ArchivingPreviewCourseSchema(ma.Schema):
     id = ma.fields.Integer()
     title = ma.fields.String()
     status = ma.fields.String()
 
 
-class PreviewPersonSchema(ma.Schema):
+class ArchivingPreviewPersonSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
     email = ma.fields.String()
 
 
-class PreviewSchema(ma.Schema):
+class ArchivingPreviewSchema(ma.Schema):
     course_months = ma.fields.Integer(allow_none=True)
     people_months = ma.fields.Integer(allow_none=True)
     course_count = ma.fields.Integer(metadata={"description": "courses the policy would archive now"})
     people_count = ma.fields.Integer(metadata={"description": "people it would deactivate now"})
-    courses = ma.fields.List(ma.fields.Nested(PreviewCourseSchema), metadata={"description": "the first 50"})
-    people = ma.fields.List(ma.fields.Nested(PreviewPersonSchema), metadata={"description": "the first 50"})
+    courses = ma.fields.List(ma.fields.Nested(ArchivingPreviewCourseSchema), metadata={"description": "the first 50"})
+    people = ma.fields.List(ma.fields.Nested(ArchivingPreviewPersonSchema), metadata={"description": "the first 50"})
 
 
 class ArchivingRunSchema(ma.Schema):

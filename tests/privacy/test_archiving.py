@@ -84,6 +84,7 @@ def test_a_dry_run_then_a_run_then_its_reversal(app, api, tenant, login_as):
 
     saved = admin.put("/api/v1/privacy/archiving-policy", json={"course_months": 12, "people_months": 12})
     assert saved.status_code == 200 and saved.get_json()["data"]["course_months"] == 12
+    assert admin.put("/api/v1/privacy/archiving-policy", json={}).status_code == 422  # not "both off"
     bad = admin.put("/api/v1/privacy/archiving-policy", json={"course_months": 0, "people_months": "x"})
     assert bad.status_code == 422 and {"course_months", "people_months"} <= set(bad.get_json()["error"]["details"])
 
