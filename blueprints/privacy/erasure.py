@@ -24,6 +24,7 @@ from app.extensions import db
 from app.security.actor import current_actor
 from app.security.actor_ids import actor_ids
 from app.security.permissions import ORG_ADMIN
+from app.storage import media_storage
 from app.tenancy.models import utcnow
 from blueprints.audit.erasure import pseudonymise_person
 from blueprints.audit.recording import record
@@ -88,6 +89,7 @@ def erase_person(user_id, confirm_email, actor=current_actor):
     _delete_personal_rows(person.id)
     _relabel_copies(person.id, old, pseudonym, new_email)
     delete_exports_of(person.id)
+    _delete_transcripts_of(person.id)
     pseudonymise_person(person.id, pseudonym, [*old["emails"], *old["names"]])
     record(
         "person.erased",
@@ -146,3 +148,24 @@ def _relabel_copies(user_id, old, pseudonym, new_email):
                 .where(target.contains(label, autoescape=True))
                 .values({column: sa.func.replace(target, label, pseudonym)})
             )
+
+
+def _delete_transcripts_of(user_id):
+    """Reports about this person alone (their learner transcript) lose their file now, not when they expire: it is
+    their record (the XLSX and PDF headings name them). Reports of many people keep theirs until `REPORT_KEEP_DAYS`
+    (docs/operations.md)."""
+    reports = table("reports")
+    rows = db.session.execute(
+        sa.select(reports.c.id, reports.c.params, reports.c.file_key).where(
+            reports.c.kind == "learner_transcript", reports.c.file_key.is_not(None)
+        )
+    ).all()
+    about = [row for row in rows if str((row.params or {}).get("user_id")) == str(user_id)]
+    for row in about:
+        media_storage().delete(row.file_key)
+    if about:
+        db.session.execute(
+            sa.update(reports)
+            .where(reports.c.id.in_([row.id for row in about]))
+            .values(status="expired", file_key=None, file_name=None)
+        )

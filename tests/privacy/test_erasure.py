@@ -44,7 +44,11 @@ def test_erasure_leaves_no_name_or_address_and_keeps_figures_and_certificates(ap
         "audit_events",
         "notifications",
     }
+    transcript = admin.post(
+        "/api/v1/reports", json={"kind": "learner_transcript", "format": "csv", "params": {"user_id": subject}}
+    ).get_json()["data"]
     run_jobs(app)
+    assert admin.get(f"/api/v1/reports/{transcript['id']}/download").status_code == 200  # about them alone
     before = _figures(admin)
     learner = world["learners"][0]
     assert learner.get("/api/v1/auth/me").status_code == 200
@@ -81,6 +85,7 @@ def test_erasure_leaves_no_name_or_address_and_keeps_figures_and_certificates(ap
         certificate = db.session.scalar(sa.select(Certificate).where(Certificate.user_id == subject))
         pdf, jwks = issuance.certificate_pdf(certificate), keys.jwks()
     assert learner.get("/api/v1/auth/me").status_code == 401  # signed out, for good
+    assert admin.get(f"/api/v1/reports/{transcript['id']}/download").status_code == 410  # their transcript's file
 
     # the certificate still verifies, offline and online, and says whose data is gone
     assert certificate.code in str(offline.verify_file(pdf, jwks))
