@@ -9,8 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.security.actor import Actor
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
+from blueprints.privacy import archiving
+from blueprints.privacy.exports import request_export
+from blueprints.users.services import find_user_by_email, principal_for_user
 from tests.conftest import make_user, run_jobs
 from tests.support.browser import Browser, accessibility_violations, layout_problems, open_signed_in
 from tests.support.privacy import person_facts
@@ -101,6 +105,12 @@ def test_the_archiving_page_previews_saves_runs_and_reverses(app, tenant):
 @pytest.mark.parametrize(("width", "height"), [(375, 812), (1280, 800)])
 def test_the_pages_read_well_on_a_phone_and_a_desktop(app, tenant, browser, live_server, width, height):
     person = make_user(app, tenant, "student", email="pat@example.org", first_name="Pat", last_name="Doe")
+    with tenant_context(tenant, app):  # a finished export to download, and a run to reverse
+        admin = Actor(principal_for_user(find_user_by_email(ADMIN).id))
+        request_export(person, admin)
+        archiving.save_policy({"course_months": 12, "people_months": 12}, admin)
+        archiving.apply_policy(actor=admin)
+    run_jobs(app)
     shots = os.environ.get("SCREENSHOT_DIR")
     for path in (f"/people/{person}/privacy", "/settings/archiving?preview=1&course_months=12&people_months=12"):
         page = open_signed_in(browser, live_server, tenant, ADMIN, path.split("?")[0], width, height)
