@@ -113,6 +113,7 @@ class Config:
     PASSWORD_RESET_MAILS_PER_HOUR = 5
     REFRESH_TOKEN_DAYS = _env_int("REFRESH_TOKEN_DAYS", 30)
     REPORT_KEEP_DAYS = _env_int("REPORT_KEEP_DAYS", 7)  # a report's file is deleted this many days after it is made
+    PRIVACY_EXPORT_KEEP_DAYS = _env_int("PRIVACY_EXPORT_KEEP_DAYS", 7)  # a person's data export, likewise
     # The bell's live streams (blueprints/notifications/live.py): each holds a server thread while its page is open,
     # so a process serves at most this many (keep it below the server's threads); past it, pages poll every 60 s.
     NOTIFICATIONS_STREAMS_PER_PROCESS = _env_int("NOTIFICATIONS_STREAMS_PER_PROCESS", 16)

@@ -139,6 +139,7 @@ FEATURES = (
     "blueprints.notifications",
     "blueprints.integrations",
     "blueprints.audit",
+    "blueprints.privacy",
     "blueprints.home",
     "blueprints.outbox",
 )

@@ -51,6 +51,9 @@ pids+=($!)
 # Scheduled reports: the worker's scheduler runs each at its hour; this queues what a lost job left, deletes expired files.
 .venv/bin/flask reports sweep >> instance/logs/reports.log 2>&1 &
 pids+=($!)
+# Privacy: expired data exports deleted; each organization's archiving policy applied once a day.
+.venv/bin/flask privacy sweep >> instance/logs/privacy.log 2>&1 &
+pids+=($!)
 # Notifications: reminders (due soon, overdue, certificates expiring), digests at 7 local time, delayed e-mails.
 .venv/bin/flask notifications sweep >> instance/logs/notifications.log 2>&1 &
 pids+=($!)

@@ -484,3 +484,38 @@ class ImportFinished(Event):
     updated: int
     failed: int
     status: str
+
+
+@define
+class PersonErased(Event):
+    """A person was erased at their request (GDPR art. 17, docs/operations.md part privacy): their row is now a
+    pseudonym ("Erased person #<erasure_id>"), deactivated, with no address. Whoever copied their name or
+    address outside the organization's database (a webhook receiver, a mail log) should forget it."""
+
+    name = "person.erased"
+    emitted_by = ("blueprints.privacy.erasure.erase_person",)
+    user_id: int
+    erasure_id: int
+
+
+@define
+class ArchivingApplied(Event):
+    """The archiving policy ran (docs/operations.md part privacy): these courses were archived and these people
+    deactivated for want of activity, all at once. Reversible: `archiving.reversed` names what came back."""
+
+    name = "archiving.applied"
+    emitted_by = ("blueprints.privacy.archiving.apply_policy",)
+    run_id: int
+    course_ids: list[int]
+    user_ids: list[int]
+
+
+@define
+class ArchivingReversed(Event):
+    """An archiving run was reversed: these courses have their status back and these people are active again."""
+
+    name = "archiving.reversed"
+    emitted_by = ("blueprints.privacy.archiving.reverse_run",)
+    run_id: int
+    course_ids: list[int]
+    user_ids: list[int]

@@ -41,6 +41,7 @@ ROLE_PERMISSIONS = {
         "notifications.announce",
         "notifications.manage",
         "integrations.manage",
+        "privacy.manage",  # a person's data export, erasure, archiving by policy (blueprints/privacy)
     },
     # Branch managers act inside their own branches only: the services narrow every query to them.
     BRANCH_MANAGER: {
@@ -121,6 +122,7 @@ PERMISSION_ACTIONS = {
     "notifications.announce": "send announcements",
     "notifications.manage": "set the organization's notification defaults and templates",
     "integrations.manage": "manage the organization's integrations (webhooks, roster syncs)",
+    "privacy.manage": "export or erase a person's data and set the archiving policy",
 }
 ROLE_NAMES = {
     PLATFORM_OPERATOR: "platform operators",

@@ -27,6 +27,7 @@ from app.tenancy.context import get_current_tenant, require_tenant
 from blueprints.certificates.models import Certificate
 from blueprints.credentials import ledger, signing
 from blueprints.home.services import logo_version, organization_name
+from blueprints.privacy.queries import is_erased
 
 CACHE_SECONDS = 600  # a user deleted (and their certificates with them) is forgotten after this at the latest
 MAX_CODE_CHARACTERS = 32  # a code is 12 letters and digits; anything much longer is nobody's
@@ -106,6 +107,8 @@ def _facts_from_database(plain_code):
         "code": certificate.code,
         "is_public": certificate.is_public,
         "holder_name": certificate.holder_name,
+        # erased at their request (part privacy): the page says so instead of a name, public or not
+        "holder_erased": is_erased(certificate.user_id),
         "course_title": certificate.course_title,
         "completed_at": _iso(certificate.completed_at),
         "issued_at": _iso(certificate.issued_at),
@@ -220,6 +223,7 @@ def verify_code(code):
         "superseded_at": None,
         "superseded_by": None,
         "holder_name": None,
+        "holder_erased": False,
         "course_title": None,
         "completed_at": None,
         "issued_at": None,
@@ -235,10 +239,11 @@ def verify_code(code):
         superseded_at=_when(facts["superseded_at"]),
         superseded_by=facts["superseded_by"],
         public=facts["is_public"],
+        holder_erased=facts.get("holder_erased", False),
     )
     if facts["is_public"]:
         answer.update(
-            holder_name=facts["holder_name"],
+            holder_name=None if answer["holder_erased"] else facts["holder_name"],
             course_title=facts["course_title"],
             completed_at=_when(facts["completed_at"]),
             issued_at=_when(facts["issued_at"]),

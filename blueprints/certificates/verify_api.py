@@ -57,7 +57,10 @@ class VerificationSchema(ma.Schema):
     expires_at = UtcDateTime(allow_none=True)
     superseded_at = UtcDateTime(allow_none=True)
     superseded_by = ma.fields.String(allow_none=True, metadata={"description": "the code of its re-issue"})
-    holder_name = ma.fields.String(allow_none=True, metadata={"description": "when public"})
+    holder_name = ma.fields.String(allow_none=True, metadata={"description": "when public (never once erased)"})
+    holder_erased = ma.fields.Boolean(
+        metadata={"description": "the holder's data was erased at their request: no name, the certificate stands"}
+    )
     course_title = ma.fields.String(allow_none=True, metadata={"description": "when public"})
     completed_at = UtcDateTime(allow_none=True, metadata={"description": "when public"})
     issued_at = UtcDateTime(allow_none=True, metadata={"description": "when public"})

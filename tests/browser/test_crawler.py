@@ -84,6 +84,7 @@ NOT_PAGES = {
     "certificate_pages.archive_download",  # a ZIP of a course's certificates
     "achievement_pages.pdf",
     "report_pages.download",  # a report's file (CSV, XLSX or PDF)
+    "privacy_pages.download",  # a person's data export (a ZIP)
     "notification_pages.stream",  # the bell's server-sent events (text/event-stream, open for minutes)
     "notification_pages.unread",  # the bell's count, a fragment its page polls
 }

@@ -459,6 +459,10 @@ def _targets(w):
                 pair("R1/W1's endpoint", integration="hook_roster", subscription="hook_s1"),
             ],
         ),
+        # part privacy: the org admin's data export of s_north3 and a run of the archiving policy
+        # (tests/support/world.py); every other role is refused by permission
+        "data_export": lambda role: ([("the admin's", w.data_export)], []),
+        "archiving_run": lambda role: ([("run", w.archiving_run)], []),
         "analytics_course": lambda role: _by_role(
             ([("C1", w.c1)], []),
             ([("C1", w.c1), ("C_org (followed)", w.c_org)], [("C2", w.c2)]),
@@ -1130,6 +1134,19 @@ TABLE = {
         path={"integration_id": "$hook_subscription.integration"},
         body={"subscription_id": "$hook_subscription.subscription"},
     ),
+    # part privacy: a person's data and the archiving policy (org admins: privacy.manage)
+    ("privacy.PersonDataExports", "POST"): Route(path={"user_id": "$user"}),
+    ("privacy.PersonErasure", "POST"): Route(path={"user_id": "$user"}, body={"confirm_email": "$user.email"}),
+    ("privacy.ArchivingPolicy", "PUT"): Route(body={"course_months": 60, "people_months": None}),
+    ("privacy.ArchivingRuns", "POST"): Route(),
+    ("privacy.ArchivingRunReversal", "POST"): Route(path={"run_id": "$archiving_run"}),
+    ("privacy_pages.export", "POST"): Route(path={"user_id": "$user"}),
+    ("privacy_pages.erase", "POST"): Route(path={"user_id": "$user"}, body={"confirm_email": "$user.email"}),
+    ("privacy_pages.archiving_page", "POST"): Route(
+        body={"course_months": "60", "people_months": "", "action": "save"}
+    ),
+    ("privacy_pages.run_now", "POST"): Route(),
+    ("privacy_pages.reverse", "POST"): Route(path={"run_id": "$archiving_run"}),
 }
 
 # Reads that must be scoped like writes (special rows: a learner reads only what they are enrolled in).
@@ -1162,6 +1179,9 @@ READS = {
     ("webhook_deliveries.DeliveryById", "GET"): Route(
         path={"integration_id": "$hook_delivery.integration", "delivery_id": "$hook_delivery.delivery"}
     ),
+    # part privacy: only its requester reads an export (tests/privacy/test_export.py)
+    ("privacy.DataExportById", "GET"): Route(path={"export_id": "$data_export"}),
+    ("privacy.DataExportDownload", "GET"): Route(path={"export_id": "$data_export"}),
 }
 
 # --- the allow-list: who may do it, on a target in their scope --------------------------------------
@@ -1375,6 +1395,19 @@ ALLOWED = {
     ("report_schedules.ReportSchedules", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("report_schedules.ReportScheduleById", "PUT", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("report_schedules.ReportScheduleById", "DELETE", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
+    # part privacy: org admins (privacy.manage), their keys on the API; exports are read by their requester
+    ("privacy.PersonDataExports", "POST", ""): ADMIN,
+    ("privacy.PersonErasure", "POST", ""): ADMIN,
+    ("privacy.ArchivingPolicy", "PUT", ""): ADMIN,
+    ("privacy.ArchivingRuns", "POST", ""): ADMIN,
+    ("privacy.ArchivingRunReversal", "POST", ""): ADMIN,
+    ("privacy_pages.export", "POST", ""): {ORG_ADMIN},
+    ("privacy_pages.erase", "POST", ""): {ORG_ADMIN},
+    ("privacy_pages.archiving_page", "POST", ""): {ORG_ADMIN},
+    ("privacy_pages.run_now", "POST", ""): {ORG_ADMIN},
+    ("privacy_pages.reverse", "POST", ""): {ORG_ADMIN},
+    ("privacy.DataExportById", "GET", ""): {ORG_ADMIN},
+    ("privacy.DataExportDownload", "GET", ""): {ORG_ADMIN},
     ("report_pages.create", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("report_pages.schedule_create", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},
     ("report_pages.schedule_update", "POST", ""): {ORG_ADMIN, BRANCH_MANAGER, TEACHER},

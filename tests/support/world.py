@@ -60,6 +60,8 @@ from blueprints.learning import services as learning
 from blueprints.notifications import template_editor
 from blueprints.notifications.models import Notification
 from blueprints.notifications.producing import notify
+from blueprints.privacy import archiving
+from blueprints.privacy.exports import request_export
 from blueprints.reports.generation import request_report
 from blueprints.users import management
 from blueprints.users.models import User
@@ -258,6 +260,12 @@ def build_world(app, tenant, run_jobs):
         ):
             requester = Actor(Principal("user", ids[key], f"{key}@example.org", (role,), tenant.id))
             ids[f"report_{key}"] = request_report("course_completion", "csv", {}, actor=requester)[0].id
+
+        # part privacy: the admin's data export of s_north3 (made by the jobs below), an archiving policy long
+        # enough that nothing of this world is old, and a run of it (changing nothing) to reverse
+        ids["data_export"] = request_export(ids["s_north3"], actor=Actor(acting_admin)).id
+        archiving.save_policy({"course_months": 120, "people_months": 120}, Actor(acting_admin))
+        ids["archiving_run"] = archiving.apply_policy(actor=Actor(acting_admin)).id
 
         # Dry runs to commit: one per branch manager's scope and one of the whole organization.
         for key, actor, scope, row in (

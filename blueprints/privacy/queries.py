@@ -1,0 +1,13 @@
+"""What other features may read of the privacy feature."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from blueprints.privacy.models import PersonErasure
+
+ERASED_HOLDER = "Holder's data erased at their request"
+
+
+def is_erased(user_id):
+    """Whether this person was erased at their request (certificates say so instead of a name)."""
+    return db.session.scalar(sa.select(PersonErasure.id).where(PersonErasure.user_id == user_id)) is not None
