@@ -3,7 +3,7 @@
 Entries name their actor and subject by id *and* by a label copied at the time (an e-mail, a key's name): they
 outlive the rows they mention and carry no foreign keys. Nothing in the app updates or deletes an entry; the
 mapper refuses it. The one exception is erasure (part privacy), which pseudonymises labels with a bulk UPDATE
-statement in `blueprints/audit/recording.py:pseudonymise_person`.
+statement in `blueprints/audit/erasure.py:pseudonymise_person`.
 """
 
 import sqlalchemy as sa
