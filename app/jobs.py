@@ -8,16 +8,18 @@ registry, enters its context, and the job re-loads everything it touches from th
 
 import importlib
 import time
+from contextlib import contextmanager
 from functools import cache
 
 from flask import current_app, has_app_context
 from redis import Redis
-from rq import Queue, Retry, SimpleWorker
+from rq import Queue, Retry, SimpleWorker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.utils import now
 from rq.worker import WorkerStatus
 
+from app.observability.request_id import current_request_id, set_job_request_id
 from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.resolution import tenant_cache
 
@@ -122,6 +124,12 @@ def _dotted(func):
     return f"{func.__module__}.{func.__qualname__}"
 
 
+def _job_meta(tenant):
+    """What a job carries besides its arguments: its tenant, and the id of the request (or job) that queued it,
+    so that the job's log lines join the request's."""
+    return {"tenant": tenant.slug if tenant else None, "request_id": current_request_id()}
+
+
 def enqueue(tenant, func, *args, retries=3, timeout=600, **kwargs):
     """Queue `func(*args, **kwargs)` to run inside `tenant` (None: platform work, in an app context only);
     returns the RQ job."""
@@ -132,7 +140,7 @@ def enqueue(tenant, func, *args, retries=3, timeout=600, **kwargs):
         *args,
         job_timeout=timeout,
         retry=Retry(max=retries, interval=[5, 30, 120][:retries]) if retries else None,
-        meta={"tenant": tenant.slug if tenant else None},
+        meta=_job_meta(tenant),
         **kwargs,
     )
 
@@ -145,7 +153,7 @@ def enqueue_many(tenant, func, calls, *, queue=None, retry=None, timeout=600, re
     queue = queue or get_queue()
     entry = run_in_tenant if tenant else run_in_platform
     prefix = (tenant.slug, _dotted(func)) if tenant else (_dotted(func),)
-    meta = {"tenant": tenant.slug if tenant else None}
+    meta = _job_meta(tenant)
     return queue.enqueue_many(
         [
             Queue.prepare_data(
@@ -199,14 +207,25 @@ def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
     if tenant is None:
         raise LookupError(f"Tenant {tenant_slug!r} is not active; job {dotted} not run.")
     func = _resolve(dotted)
-    with tenant_context(tenant, app):
+    with tenant_context(tenant, app), _job_request_id():
         return func(*args, **kwargs)
 
 
 def run_in_platform(dotted, *args, **kwargs):
     """The RQ entry point of platform work (no organization): run the job function in an app context."""
-    with _app().app_context():
+    with _app().app_context(), _job_request_id():
         return _resolve(dotted)(*args, **kwargs)
+
+
+@contextmanager
+def _job_request_id():
+    """The job runs under the id of the request that queued it (None for a job queued outside a request)."""
+    job = get_current_job()
+    set_job_request_id(job.meta.get("request_id") if job is not None else None)
+    try:
+        yield
+    finally:
+        set_job_request_id(None)
 
 
 # --- long runs that resume (the people import, the roster sync) ------------------------------------------------
