@@ -128,6 +128,9 @@ class Config:
     # A new row's job was queued after its commit: the sweep queues it again only when it waited this long.
     NOTIFICATIONS_REQUEUE_AFTER_SECONDS = float(_env("NOTIFICATIONS_REQUEUE_AFTER_SECONDS", 300))
 
+    # Log lines on stdout (app/observability/logs.py): "json" (one object a line, for a log shipper) or "text".
+    LOG_FORMAT = _env("LMS_LOG_FORMAT", "text")
+
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
     TRUSTED_PROXIES = _env_int("LMS_TRUSTED_PROXIES", 0)
 
@@ -186,6 +189,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    LOG_FORMAT = _env("LMS_LOG_FORMAT", "json")
     LMS_URL_SCHEME = _env("LMS_URL_SCHEME", "https")
     REQUIRED_IN_PRODUCTION = (
         "SECRET_KEY",

@@ -8,18 +8,18 @@ registry, enters its context, and the job re-loads everything it touches from th
 
 import importlib
 import time
-from contextlib import contextmanager
 from functools import cache
 
 from flask import current_app, has_app_context
 from redis import Redis
-from rq import Queue, Retry, SimpleWorker, get_current_job
+from rq import Queue, Retry, SimpleWorker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.utils import now
 from rq.worker import WorkerStatus
 
-from app.observability.request_id import current_request_id, set_job_request_id
+from app.observability.jobs import observed_job
+from app.observability.request_id import current_request_id
 from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.resolution import tenant_cache
 
@@ -203,29 +203,19 @@ def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
     """The RQ entry point: find the tenant, enter its context, run the job function."""
 
     app = _app()
-    tenant = _active_tenant(app, tenant_slug)
-    if tenant is None:
-        raise LookupError(f"Tenant {tenant_slug!r} is not active; job {dotted} not run.")
-    func = _resolve(dotted)
-    with tenant_context(tenant, app), _job_request_id():
-        return func(*args, **kwargs)
+    with observed_job(dotted, tenant_slug):
+        tenant = _active_tenant(app, tenant_slug)
+        if tenant is None:
+            raise LookupError(f"Tenant {tenant_slug!r} is not active; job {dotted} not run.")
+        func = _resolve(dotted)
+        with tenant_context(tenant, app):
+            return func(*args, **kwargs)
 
 
 def run_in_platform(dotted, *args, **kwargs):
     """The RQ entry point of platform work (no organization): run the job function in an app context."""
-    with _app().app_context(), _job_request_id():
+    with _app().app_context(), observed_job(dotted):
         return _resolve(dotted)(*args, **kwargs)
-
-
-@contextmanager
-def _job_request_id():
-    """The job runs under the id of the request that queued it (None for a job queued outside a request)."""
-    job = get_current_job()
-    set_job_request_id(job.meta.get("request_id") if job is not None else None)
-    try:
-        yield
-    finally:
-        set_job_request_id(None)
 
 
 # --- long runs that resume (the people import, the roster sync) ------------------------------------------------
