@@ -135,6 +135,7 @@ FEATURES = (
     "blueprints.audit",
     "blueprints.home",
     "blueprints.outbox",
+    "blueprints.operations",
 )
 
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from rq import get_current_job
 
 from app.observability.logs import job_log
+from app.observability.metrics import enter_work_horse, record_job
 from app.observability.request_id import current_request_id, set_job_request_id
 from app.observability.statements import restart_statement_count, statement_count
 
@@ -15,6 +16,7 @@ from app.observability.statements import restart_statement_count, statement_coun
 @contextmanager
 def observed_job(dotted, tenant_slug=None):
     """Around a job function run by the job runner (app/jobs.py): `dotted` names it in logs and metrics."""
+    enter_work_horse()
     job = get_current_job()
     set_job_request_id(job.meta.get("request_id") if job is not None else None)
     restart_statement_count()
@@ -25,6 +27,7 @@ def observed_job(dotted, tenant_slug=None):
         outcome = "succeeded"
     finally:
         seconds = time.perf_counter() - started
+        record_job(dotted, seconds, failed=outcome == "failed")
         if job_log.isEnabledFor(logging.INFO):
             fields = {
                 "request_id": current_request_id(),

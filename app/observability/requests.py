@@ -3,9 +3,10 @@
 import logging
 import time
 
-from flask import g, request
+from flask import current_app, g, request
 
 from app.observability.logs import configure_logging, request_log
+from app.observability.metrics import record_request
 from app.observability.request_id import assign_request_id, current_request_id, return_request_id
 from app.observability.statements import count_statements, restart_statement_count, statement_count
 
@@ -26,26 +27,31 @@ def route_of_request():
 
 
 def finish_request(response):
-    """after_request, the last to run: the id goes back on the response, the request's line is logged."""
+    """after_request, the last to run: the id goes back on the response, the request is counted and logged."""
     return_request_id(response)
+    started = g.get("request_started")
+    seconds = time.perf_counter() - started if started else 0.0
+    route = route_of_request()
+    tenant = g.get("tenant")
+    tenant_slug = tenant.slug if tenant is not None else None
+    record_request(
+        route, request.method, response.status_code, seconds, tenant_slug, current_app.config["METRICS_MAX_TENANTS"]
+    )
     if request_log.isEnabledFor(logging.INFO):
-        _log_request(response)
+        _log_request(response, route, seconds, tenant_slug)
     return response
 
 
-def _log_request(response):
-    started = g.get("request_started")
-    tenant = g.get("tenant")
+def _log_request(response, route, seconds, tenant_slug):
     principal = g.get("principal")
-    route = route_of_request()
     fields = {
         "request_id": current_request_id(),
-        "tenant": tenant.slug if tenant is not None else None,
+        "tenant": tenant_slug,
         "principal": f"{principal.kind}:{principal.id}" if principal is not None else None,
         "method": request.method,
         "route": route,
         "status": response.status_code,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "duration_ms": round(seconds * 1000, 2),
         "queries": statement_count(),
         "remote_addr": request.remote_addr,
     }
