@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from rq import get_current_job
 
-from app.observability.logs import job_log
+from app.observability.logs import job_log, log_fields
 from app.observability.metrics import enter_work_horse, record_job
 from app.observability.request_id import current_request_id, set_job_request_id
 from app.observability.statements import restart_statement_count, statement_count
@@ -38,5 +38,5 @@ def observed_job(dotted, tenant_slug=None):
                 "queries": statement_count(),
                 "outcome": outcome,
             }
-            job_log.info("%s %s", dotted, outcome, extra={"fields": fields})
+            log_fields(job_log, f"{dotted} {outcome}", fields)
         set_job_request_id(None)

@@ -65,6 +65,14 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+def log_fields(logger, message, fields):
+    """An INFO line of `message` with these fields; without logging's search of the caller's frame (the
+    formatters print no file or line), which was a tenth of a request line's cost."""
+    if logger.isEnabledFor(logging.INFO):
+        record = logger.makeRecord(logger.name, logging.INFO, "", 0, message, (), None, extra={"fields": fields})
+        logger.handle(record)
+
+
 def configure_logging(app):
     """One stdout handler on the root logger in the app's format (an app built again replaces it)."""
     log_format = app.config["LOG_FORMAT"]

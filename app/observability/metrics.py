@@ -72,14 +72,26 @@ class TenantLabels:
                 return slug
         return "other"
 
+    def __len__(self):
+        return len(self._seen)
+
 
 tenant_labels = TenantLabels()
 
 
+_request_series = {}  # (route, method, status) -> (counter, histogram): labels() checks and locks at every call
+
+
 def record_request(route, method, status, seconds, tenant_slug, tenant_budget):
     method = method if method in HTTP_METHODS else "OTHER"
-    http_requests.labels(route, method, str(status)).inc()
-    http_request_duration.labels(route, method).observe(seconds)
+    series = _request_series.get((route, method, status))
+    if series is None:
+        series = _request_series[(route, method, status)] = (
+            http_requests.labels(route, method, str(status)),
+            http_request_duration.labels(route, method),
+        )
+    series[0].inc()
+    series[1].observe(seconds)
     if tenant_slug is not None:
         tenant_requests.labels(tenant_labels.label(tenant_slug, tenant_budget)).inc()
 

@@ -5,7 +5,7 @@ import time
 
 from flask import current_app, g, request
 
-from app.observability.logs import configure_logging, request_log
+from app.observability.logs import configure_logging, log_fields, request_log
 from app.observability.metrics import record_request
 from app.observability.request_id import assign_request_id, current_request_id, return_request_id
 from app.observability.statements import count_statements, restart_statement_count, statement_count
@@ -38,11 +38,11 @@ def finish_request(response):
         route, request.method, response.status_code, seconds, tenant_slug, current_app.config["METRICS_MAX_TENANTS"]
     )
     if request_log.isEnabledFor(logging.INFO):
-        _log_request(response, route, seconds, tenant_slug)
+        _log_request(response.status_code, route, seconds, tenant_slug)
     return response
 
 
-def _log_request(response, route, seconds, tenant_slug):
+def _log_request(status, route, seconds, tenant_slug):
     principal = g.get("principal")
     fields = {
         "request_id": current_request_id(),
@@ -50,12 +50,12 @@ def _log_request(response, route, seconds, tenant_slug):
         "principal": f"{principal.kind}:{principal.id}" if principal is not None else None,
         "method": request.method,
         "route": route,
-        "status": response.status_code,
+        "status": status,
         "duration_ms": round(seconds * 1000, 2),
         "queries": statement_count(),
         "remote_addr": request.remote_addr,
     }
-    request_log.info("%s %s %s", request.method, route, response.status_code, extra={"fields": fields})
+    log_fields(request_log, f"{request.method} {route} {status}", fields)
 
 
 def observe_requests(app):
