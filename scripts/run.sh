@@ -92,6 +92,9 @@ cat <<MSG
   complete a course as the student, then open its Delivery log: the signed course.completed is there, and
   instance/logs/receiver.log prints it with "signature verified".
 
+  Operations: http://localhost:$port/healthz, /readyz (a worker on each queue, the databases, Redis) and
+  /metrics (Prometheus; from this machine); the web server's log has a line per request with its X-Request-Id.
+
   Mail (password resets…) goes to a local sink: read it at http://localhost:$port/outbox as the operator.
   Logs of the worker, the event relay, the mail sink and Redis: instance/logs/
 
