@@ -8,6 +8,7 @@ from app.observability.metrics import tenant_labels
 from tests.conftest import PASSWORD, build_app, run_jobs
 from tests.support import operations
 from tests.support.imports import HEADER, run
+from tests.support.integrations import make_oneroster_integration, roster_zip, sample_files, sync_roster
 from tests.support.operations import metric_value, scrape
 
 TOKEN = "metrics-token-for-the-metrics-tests-0123456789"
@@ -126,3 +127,12 @@ def test_import_rows_are_counted_per_batch(app, api, client, tenant, login_as):
         app.config["IMPORT_BATCH_SIZE"] = 2000
     assert result["status"] == "done"
     assert metric_value(scrape(client), "tessera_import_rows_total", kind="import") - before == 7
+
+
+def test_roster_rows_are_counted_per_batch(app, api, client, tenant, login_as):
+    people = len(sample_files()["users.csv"].strip().splitlines()) - 1
+    before = metric_value(scrape(client), "tessera_import_rows_total", kind="roster")
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    synced = sync_roster(app, admin, make_oneroster_integration(app, tenant), roster_zip())
+    assert synced["status"] == "done"
+    assert metric_value(scrape(client), "tessera_import_rows_total", kind="roster") - before == people
