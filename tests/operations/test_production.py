@@ -1,6 +1,7 @@
 """The production profile for real: `gunicorn -c gunicorn.conf.py wsgi:app` with 2 workers, `flask worker` and
 `flask worker --events`, on this session's databases and Redis. Counters add up over the processes."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -148,3 +149,21 @@ def test_gunicorn_in_production_is_healthy_ready_with_workers_and_counts_over_it
         "198.51.100.7",
         200,
     )
+
+
+def test_the_web_server_keeps_running_workers_metric_files_at_its_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    spec = importlib.util.spec_from_file_location("gunicorn_conf_under_test", ROOT / "gunicorn.conf.py")
+    config = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(config)
+    alive, gone = os.getpid(), 999_999_999
+    names = [
+        f"counter_{alive}.db",
+        f"histogram_horse-of-{alive}.db",
+        f"counter_{gone}.db",
+        f"counter_horse-of-{gone}.db",
+    ]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    config.on_starting(None)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(names[:2])
