@@ -142,6 +142,15 @@ class Config:
     # A new row's job was queued after its commit: the sweep queues it again only when it waited this long.
     NOTIFICATIONS_REQUEUE_AFTER_SECONDS = float(_env("NOTIFICATIONS_REQUEUE_AFTER_SECONDS", 300))
 
+    # Log lines on stdout (app/observability/logs.py): "json" (one object a line, for a log shipper) or "text".
+    LOG_FORMAT = _env("LMS_LOG_FORMAT", "text")
+    # Operations (blueprints/operations): `/metrics` wants this bearer token (unset: answers loopback only);
+    # `/readyz` is not ready past this many jobs waiting in a queue; per-organization request counts get a label
+    # for the first this many organizations a process serves, the rest count as "other".
+    METRICS_TOKEN = _env("LMS_METRICS_TOKEN")
+    READY_MAX_QUEUE = _env_int("LMS_READY_MAX_QUEUE", 10_000)
+    METRICS_MAX_TENANTS = _env_int("LMS_METRICS_MAX_TENANTS", 200)
+
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted (0: none).
     TRUSTED_PROXIES = _env_int("LMS_TRUSTED_PROXIES", 0)
 
@@ -201,6 +210,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    LOG_FORMAT = _env("LMS_LOG_FORMAT", "json")
     LMS_URL_SCHEME = _env("LMS_URL_SCHEME", "https")
     REQUIRED_IN_PRODUCTION = (
         "SECRET_KEY",

@@ -12,7 +12,7 @@ from app.api.input_text import reject_unstorable_input
 from app.api.types import BoundedIntegerConverter
 from app.cli import register_commands
 from app.extensions import api, csrf, db, htmx, migrate
-from app.observability.request_id import assign_request_id
+from app.observability.requests import observe_requests
 from app.security.headers import init_security_headers as add_security_headers
 from app.security.rate_limits import init_rate_limits
 from app.security.secret_key import instance_secret_key
@@ -106,7 +106,7 @@ def init_extensions(app):
 
 def init_observability(app):
     """Before tenancy: a request refused for its host still has an id (docs/operations.md, part ops)."""
-    app.before_request(assign_request_id)
+    observe_requests(app)
 
 
 def init_tenancy(app):
@@ -142,6 +142,7 @@ FEATURES = (
     "blueprints.privacy",
     "blueprints.home",
     "blueprints.outbox",
+    "blueprints.operations",
 )
 
 

@@ -20,6 +20,8 @@ from rq.worker import WorkerStatus
 from sqlalchemy import select
 
 from app.extensions import db
+from app.observability.jobs import observed_job
+from app.observability.request_id import current_request_id
 from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.models import Tenant, TenantStatus
 from app.tenancy.resolution import tenant_cache
@@ -125,6 +127,12 @@ def _dotted(func):
     return f"{func.__module__}.{func.__qualname__}"
 
 
+def _job_meta(tenant):
+    """What a job carries besides its arguments: its tenant, and the id of the request (or job) that queued it,
+    so that the job's log lines join the request's."""
+    return {"tenant": tenant.slug if tenant else None, "request_id": current_request_id()}
+
+
 def enqueue(tenant, func, *args, retries=3, timeout=600, **kwargs):
     """Queue `func(*args, **kwargs)` to run inside `tenant` (None: platform work, in an app context only);
     returns the RQ job."""
@@ -135,7 +143,7 @@ def enqueue(tenant, func, *args, retries=3, timeout=600, **kwargs):
         *args,
         job_timeout=timeout,
         retry=Retry(max=retries, interval=[5, 30, 120][:retries]) if retries else None,
-        meta={"tenant": tenant.slug if tenant else None},
+        meta=_job_meta(tenant),
         **kwargs,
     )
 
@@ -148,7 +156,7 @@ def enqueue_many(tenant, func, calls, *, queue=None, retry=None, timeout=600, re
     queue = queue or get_queue()
     entry = run_in_tenant if tenant else run_in_platform
     prefix = (tenant.slug, _dotted(func)) if tenant else (_dotted(func),)
-    meta = {"tenant": tenant.slug if tenant else None}
+    meta = _job_meta(tenant)
     return queue.enqueue_many(
         [
             Queue.prepare_data(
@@ -222,23 +230,25 @@ def run_in_tenant(tenant_slug, dotted, *args, **kwargs):
     """The RQ entry point: find the tenant, enter its context, run the job function."""
 
     app = _app()
-    tenant = _active_tenant(app, tenant_slug)
-    if tenant is None:
-        job = get_current_job()
-        if job is not None and _status_of(app, tenant_slug) == TenantStatus.MAINTENANCE:
-            _retry_after_maintenance(job)
-            raise TenantInMaintenance(
-                f"Tenant {tenant_slug!r} is in maintenance; job {dotted} runs again in {MAINTENANCE_RETRY_SECONDS} s."
-            )
-        raise LookupError(f"Tenant {tenant_slug!r} is not active; job {dotted} not run.")
-    func = _resolve(dotted)
-    with tenant_context(tenant, app):
-        return func(*args, **kwargs)
+    with observed_job(dotted, tenant_slug):
+        tenant = _active_tenant(app, tenant_slug)
+        if tenant is None:
+            job = get_current_job()
+            if job is not None and _status_of(app, tenant_slug) == TenantStatus.MAINTENANCE:
+                _retry_after_maintenance(job)
+                raise TenantInMaintenance(
+                    f"Tenant {tenant_slug!r} is in maintenance; job {dotted} runs again in "
+                    f"{MAINTENANCE_RETRY_SECONDS} s."
+                )
+            raise LookupError(f"Tenant {tenant_slug!r} is not active; job {dotted} not run.")
+        func = _resolve(dotted)
+        with tenant_context(tenant, app):
+            return func(*args, **kwargs)
 
 
 def run_in_platform(dotted, *args, **kwargs):
     """The RQ entry point of platform work (no organization): run the job function in an app context."""
-    with _app().app_context():
+    with _app().app_context(), observed_job(dotted):
         return _resolve(dotted)(*args, **kwargs)
 
 

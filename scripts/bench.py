@@ -170,6 +170,7 @@ def main():  # noqa: PLR0912 (one branch per benchmark)
             "roster",
             "webhooks",
             "http",
+            "ops",
         ],
         help="Run one benchmark only.",
     )
@@ -214,6 +215,8 @@ def main():  # noqa: PLR0912 (one branch per benchmark)
     if args.only in (None, "http"):
         print("\nThe request path over HTTP (scripts/bench_http_path.py):")
         (out / "http_path.json").write_text(json.dumps(bench_http_path.main([]), indent=2))
+    if args.only in (None, "ops"):
+        run_ops_benchmark(out)
     print(f"\nFigures saved under {out}")
 
 
@@ -329,6 +332,18 @@ def run_roster_benchmark(out):
         print("\n".join(output[:-1]))
         results.append(json.loads(output[-1]))
     (out / "roster.json").write_text(json.dumps(results, indent=2))
+
+
+def run_ops_benchmark(out):
+    """/readyz latency (target under 50 ms) on SQLite and PostgreSQL, and the request path's CPU with and without
+    the observability hooks (request id, JSON line, metrics)."""
+    results = []
+    for backend in ("sqlite", "postgres"):
+        command = [sys.executable, "-m", "scripts.bench_ops", "--backend", backend]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip().splitlines()
+        print("\n".join(output[:-1]))
+        results.append(json.loads(output[-1]))
+    (out / "ops.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

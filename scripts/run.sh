@@ -101,6 +101,8 @@ cat <<MSG
   Backups: the demo organization's are in instance/backups/demo/ (one a day, the first now; log in
   instance/logs/backups.log). Try one: .venv/bin/flask tenants restore demo <that file> --as demo-copy, then
   http://demo-copy.localhost:$port with the same logins (docs/operations.md, "Backups and moves").
+  Operations: http://localhost:$port/healthz, /readyz (a worker on each queue, the databases, Redis) and
+  /metrics (Prometheus; from this machine); the web server's log has a line per request with its X-Request-Id.
 
   Mail (password resets…) goes to a local sink: read it at http://localhost:$port/outbox as the operator.
   Logs of the worker, the event relay, the mail sink and Redis: instance/logs/

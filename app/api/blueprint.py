@@ -25,6 +25,10 @@ class ErrorBodySchema(ma.Schema):
     code = ma.fields.String(metadata={"example": "VALIDATION_ERROR"})
     message = ma.fields.String()
     details = ma.fields.Dict(metadata={"description": "field -> list of messages"})
+    request_id = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "this request's id (also its X-Request-Id header): quote it to support"},
+    )
 
 
 class ErrorEnvelopeSchema(ma.Schema):

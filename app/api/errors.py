@@ -5,6 +5,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.errors import DomainError
+from app.observability.request_id import current_request_id
 
 ERROR_CODES = {
     400: "BAD_REQUEST",
@@ -35,6 +36,7 @@ def error_envelope(status, message, details=None, code=None):
             "code": code or ERROR_CODES.get(status, "ERROR"),
             "message": message,
             "details": details or {},
+            "request_id": current_request_id(),  # what a support request quotes (also the X-Request-Id header)
         },
     }
 

@@ -29,6 +29,7 @@ from app.events.catalog import load
 from app.events.models import MODELS, DeliveryStatus
 from app.extensions import db
 from app.jobs import enqueue_many, get_event_queue
+from app.observability.backlog import note_event_backlog
 from app.tenancy.context import get_current_tenant, require_tenant, tenant_context
 from app.tenancy.engines import engine_for
 from app.tenancy.locks import row_locks
@@ -132,19 +133,32 @@ def requeue_stale(scope, everything=False):
     return len(ids)
 
 
+def oldest_undelivered(scope):
+    """When the oldest event still waiting for a delivery (pending, not failed) occurred, or None."""
+    outbox, delivery = MODELS[scope]
+    return db.session.scalar(
+        sa.select(sa.func.min(outbox.occurred_at))
+        .join(delivery, delivery.event_id == outbox.id)
+        .where(delivery.status == DeliveryStatus.PENDING)
+    )
+
+
 def active_tenants():
     return [t.ref() for t in db.session.scalars(sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
 
 
 def sweep(app, everything=False):
     """Relay and re-queue what was left behind, in the platform and in every active organization.
-    Returns {"relayed": n, "requeued": m}."""
+    Returns {"relayed": n, "requeued": m}; notes the oldest event still waiting, for the relay lag metric."""
     totals = {"relayed": 0, "requeued": 0}
+    waiting = []
 
     def one(scope):
         while (relayed := relay(scope)) > 0:
             totals["relayed"] += relayed
         totals["requeued"] += requeue_stale(scope, everything)
+        waiting.append(oldest_undelivered(scope))
+        db.session.rollback()  # the read's transaction ends here
 
     with app.app_context():
         one("platform")
@@ -155,6 +169,7 @@ def sweep(app, everything=False):
                 one("tenant")
         except Exception:
             log.exception("Sweeping the events of %s failed", tenant.slug)
+    note_event_backlog(app, min((moment for moment in waiting if moment is not None), default=None))
     return totals
 
 

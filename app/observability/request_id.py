@@ -24,6 +24,14 @@ def assign_request_id():
     g.request_id = incoming if _ACCEPTABLE.match(incoming) else new_request_id()
 
 
+def return_request_id(response):
+    """after_request: the id goes back as `X-Request-Id`, so a caller can quote it and a proxy can log it."""
+    request_id = g.get("request_id")
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
+    return response
+
+
 def current_request_id():
     """The id of this request, of the job being run, or None (a CLI command)."""
     if has_request_context():

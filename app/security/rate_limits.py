@@ -70,7 +70,16 @@ def sensitive_limit():
 
 # Public, cacheable assets every page (the sign-in page too) loads: counting them would spend a
 # school's anonymous budget on stylesheets.
-NOT_LIMITED = (None, "static", "home.healthz", "home.branding_css", "home.logo")
+# The operations probes and metrics: a load balancer or a scraper polls them all day from one address.
+NOT_LIMITED = (
+    None,
+    "static",
+    "home.branding_css",
+    "home.logo",
+    "operations.healthz",
+    "operations.readyz",
+    "operations.metrics",
+)
 
 
 def _not_limited():

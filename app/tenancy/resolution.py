@@ -131,6 +131,9 @@ def _forget_changed_tenants(session, *_args):
     return slugs
 
 
+# Answer on every host, also an unknown one or a bare address: static files, and the operations probes and
+# metrics (a load balancer asks by IP).
+ANY_HOST = ("static", "operations.healthz", "operations.readyz", "operations.metrics")
 REQUEST_SCOPED = ("tenant", "principal", "actor", "api_meta", "api_fields", "style_nonce")
 
 
@@ -140,7 +143,7 @@ def resolve_tenant_for_request():
     # reused by the next one: nothing request-scoped may carry over.
     for name in REQUEST_SCOPED:
         g.pop(name, None)
-    if request.endpoint == "static":
+    if request.endpoint in ANY_HOST:
         return None
     slug = slug_from_host(request.host, current_app.config["LMS_BASE_DOMAIN"])
     g.tenant = None

@@ -65,9 +65,3 @@ def logo():
         response.headers["Cache-Control"] = "no-cache"
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response
-
-
-@bp.get("/healthz")
-def healthz():
-    """Liveness for load balancers."""
-    return {"status": "ok"}

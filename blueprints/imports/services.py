@@ -22,6 +22,7 @@ from app.errors import Conflict, NotFound, PermissionDenied
 from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue, run_is_alive, run_lock
+from app.observability.metrics import count_import_rows
 from app.security.actor_ids import actor_ids
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
@@ -198,6 +199,7 @@ def _apply_and_checkpoint(record, valid, errors, handled):
             ],
         )
     invalid_rows = len({error.row_number for error in errors})
+    rows_in_batch = handled - record.processed_rows
     record.created_count += result.created
     record.updated_count += result.updated
     record.unchanged_count += result.unchanged
@@ -209,6 +211,7 @@ def _apply_and_checkpoint(record, valid, errors, handled):
 
         enqueue(require_tenant(), invite_users, result.invite_emails)
     db.session.commit()
+    count_import_rows("import", rows_in_batch)
 
 
 def _one_per_cell(errors):

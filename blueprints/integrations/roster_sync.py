@@ -39,6 +39,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue, run_is_alive, run_lock
+from app.observability.metrics import count_import_rows
 from app.security.actor_ids import actor_ids
 from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
 from app.tenancy.context import require_tenant
@@ -895,6 +896,7 @@ class Sync:
         record.checkpoint = {"stage": "users", "row": last}
         record.counts = _plain(self.counts)
         db.session.commit()
+        count_import_rows("roster", handled)
 
     # stage 3 ---------------------------------------------------------------------------------------------
 

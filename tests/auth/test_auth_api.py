@@ -76,6 +76,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer_in_about_the_same_
             "code": "INVALID_CREDENTIALS",
             "message": "Invalid e-mail or password.",
             "details": {},
+            "request_id": response.headers["X-Request-Id"],
         }
     # Both paths verify one Argon2id hash; without the dummy hash the unknown e-mail would answer
     # in a fraction of the time and reveal which addresses have accounts.

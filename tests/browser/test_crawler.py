@@ -60,7 +60,9 @@ NOT_PAGES = {
     "roster_pages.export",  # a zip download
     "home.branding_css",
     "home.logo",
-    "home.healthz",
+    "operations.healthz",  # the probes and Prometheus' metrics (JSON and text, not pages)
+    "operations.readyz",
+    "operations.metrics",
     "learning_pages.cover",
     "learning_pages.media_file",
     "assessment_formats.export_questions",  # a GIFT/Aiken text download

@@ -92,7 +92,5 @@ def test_changes_made_while_the_listener_was_cut_off_are_not_missed(app_config, 
     with first.app_context():
         redis_connection(first).client_kill_filter(_type="pubsub")  # every listener's connection dropped
     _set_status(first, tenant, suspend_tenant)  # maybe published while nobody listened
-    assert _wait_until(
-        lambda: client.get("/api/v1/organizations", headers=_host(tenant)).status_code == 403, seconds=3
-    )
+    assert _wait_until(lambda: client.get("/api/v1/organizations", headers=_host(tenant)).status_code == 403, seconds=3)
     _set_status(first, tenant, activate_tenant)

@@ -1,0 +1,1 @@
+"""Operations: the probes a load balancer and a monitor use (`/healthz`, `/readyz`) and Prometheus' `/metrics`."""
