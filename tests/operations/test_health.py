@@ -1,5 +1,6 @@
 """`/healthz` and `/readyz`: on any host, never rate limited; readiness names what failed only to those allowed."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,9 @@ CHECKS = {"control_database", "tenant_database", "redis", "workers", "queues"}
 
 @pytest.fixture(scope="module")
 def ops_app(app_config):
-    return build_app(app_config, METRICS_TOKEN=TOKEN, READY_MAX_QUEUE=3)
+    # queues of its own: workers other tests of this process started (and one SIGKILLed, whose registration
+    # outlives it) must not count as this app's
+    return build_app(app_config, METRICS_TOKEN=TOKEN, READY_MAX_QUEUE=3, RQ_QUEUE=f"ready-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ STORAGE_KEY_COLUMNS = {
     ("badges", "image_key"),
     ("question_versions", "image_key"),
     ("reports", "file_key"),
+    ("data_exports", "file_key"),  # a person's data export (part privacy)
     ("certificate_templates", "signatures"),  # JSON: [{"name", "title", "image_key"}]
     ("question_versions", "content"),  # JSON with an "image_key"
 }
