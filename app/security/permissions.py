@@ -41,6 +41,7 @@ ROLE_PERMISSIONS = {
         "notifications.announce",
         "notifications.manage",
         "integrations.manage",
+        "audit.read",
     },
     # Branch managers act inside their own branches only: the services narrow every query to them.
     BRANCH_MANAGER: {
@@ -121,6 +122,7 @@ PERMISSION_ACTIONS = {
     "notifications.announce": "send announcements",
     "notifications.manage": "set the organization's notification defaults and templates",
     "integrations.manage": "manage the organization's integrations (webhooks, roster syncs)",
+    "audit.read": "read the audit trail",
 }
 ROLE_NAMES = {
     PLATFORM_OPERATOR: "platform operators",
