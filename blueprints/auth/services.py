@@ -487,13 +487,33 @@ def _record_password_change(user, how):
     )
 
 
+PROFILE_FIELDS = ("first_name", "last_name", "notification_email")
+
+
 def update_profile(user, first_name=None, last_name=None, notification_email=None):
+    """A person's names and notification address (their own, or by someone who manages them); the change, if any,
+    is in the audit trail."""
+    before = {field: getattr(user, field) for field in PROFILE_FIELDS}
     if first_name is not None:
         user.first_name = first_name.strip()[:100]
     if last_name is not None:
         user.last_name = last_name.strip()[:100]
     if notification_email is not None:
         user.notification_email = normalize_email(notification_email) if notification_email.strip() else None
+    changes = {
+        field: {"before": before[field], "after": getattr(user, field)}
+        for field in PROFILE_FIELDS
+        if getattr(user, field) != before[field]
+    }
+    if changes:
+        record(
+            "user.updated",
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+            subject_user_id=user.id,
+            details=changes,
+        )
     db.session.commit()
     return user
 
