@@ -201,4 +201,20 @@ def action_text(action):
     return ACTIONS.get(action, action)
 
 
+REFUSAL_REASONS = {
+    "wrong_password": "wrong password",
+    "unknown_account": "no such account",
+    "inactive": "account deactivated",
+    "locked_out": "too many attempts",
+}
+
+
+def what_happened(entry):
+    """The entry's action in words, for the table; a refused sign-in says why."""
+    reason = (entry.details or {}).get("reason") if entry.action == "auth.sign_in_failed" else None
+    if reason in REFUSAL_REASONS:
+        return f"Sign-in refused: {REFUSAL_REASONS[reason]}"
+    return action_text(entry.action)
+
+
 OUTCOME_TEXT = {AuditOutcome.SUCCESS: "Done", AuditOutcome.FAILURE: "Refused"}

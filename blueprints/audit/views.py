@@ -84,6 +84,7 @@ def index():
         outcomes=trail.OUTCOME_TEXT,
         export_args=export_args,
         local_time=trail.local_time,
+        what_happened=trail.what_happened,
     )
 
 
