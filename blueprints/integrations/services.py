@@ -337,12 +337,18 @@ def update_integration(integration_id, data, actor):
         )
         if changed
     ]
-    if integration.status != status_before:
+    if integration.status != status_before:  # one entry for the request: a pause is what an auditor looks for
         change = "paused" if integration.status == IntegrationStatus.PAUSED else "resumed"
-        _record_change(integration, actor, change, status={"before": status_before, "after": integration.status})
+        changed_fields.append("status")
+    else:
+        change = "updated"
     if changed_fields:
-        details = {"fields": changed_fields} | ({"name": {"before": name_before}} if "name" in changed_fields else {})
-        _record_change(integration, actor, "updated", **details)
+        details = {"fields": changed_fields}
+        if "status" in changed_fields:
+            details["status"] = {"before": status_before, "after": integration.status}
+        if "name" in changed_fields:
+            details["name"] = {"before": name_before, "after": integration.name}
+        _record_change(integration, actor, change, **details)
     integration.settings = settings
     if "source_token" in data:
         secrets = {key: value for key, value in _secrets_of(integration).items() if key != "source_token"}

@@ -363,12 +363,17 @@ def integration_created(org):
     return audited, Expected("integration.changed", "integration", str(integration_id), "CRM hook", details=details)
 
 
-def integration_paused(org):
+def integration_renamed_and_paused(org):
     integration_id = org.webhook()
     audited = org.audited()
-    ok(audited.send("PUT", f"/api/v1/integrations/{integration_id}", json={"status": "paused"}))
-    details = {"change": "paused", "status": {"before": "active", "after": "paused"}}
-    return audited, Expected("integration.changed", "integration", str(integration_id), "Receiver", details=details)
+    ok(audited.send("PUT", f"/api/v1/integrations/{integration_id}", json={"status": "paused", "name": "Old CRM"}))
+    details = {
+        "change": "paused",
+        "fields": ["name", "status"],
+        "status": {"before": "active", "after": "paused"},
+        "name": {"before": "Receiver", "after": "Old CRM"},
+    }
+    return audited, Expected("integration.changed", "integration", str(integration_id), "Old CRM", details=details)
 
 
 def integration_deleted(org):
@@ -449,7 +454,7 @@ CASES = [
     api_key_created,
     api_key_revoked,
     integration_created,
-    integration_paused,
+    integration_renamed_and_paused,
     integration_deleted,
     subscription_created,
     secret_rotated,
