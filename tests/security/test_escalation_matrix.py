@@ -1472,6 +1472,7 @@ IMPORT_ENDED = {
         "blueprints.integrations.subscribers.deliver_to_webhooks",
     ),
     "notifications": ("import_finished",),
+    "audit_events": ("import.finished",),  # part "audit": one entry per run, with its counts (all refused: zero)
 }
 
 
