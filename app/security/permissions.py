@@ -42,6 +42,7 @@ ROLE_PERMISSIONS = {
         "notifications.manage",
         "integrations.manage",
         "privacy.manage",  # a person's data export, erasure, archiving by policy (blueprints/privacy)
+        "audit.read",
     },
     # Branch managers act inside their own branches only: the services narrow every query to them.
     BRANCH_MANAGER: {
@@ -123,6 +124,7 @@ PERMISSION_ACTIONS = {
     "notifications.manage": "set the organization's notification defaults and templates",
     "integrations.manage": "manage the organization's integrations (webhooks, roster syncs)",
     "privacy.manage": "export or erase a person's data and set the archiving policy",
+    "audit.read": "read the audit trail",
 }
 ROLE_NAMES = {
     PLATFORM_OPERATOR: "platform operators",

@@ -15,6 +15,7 @@ from app.security.tokens import token_digest
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.api_keys.models import ApiKey
+from blueprints.audit.recording import record
 from blueprints.integrations.queries import integration_exists
 
 KEY_PREFIX = "tsk"
@@ -51,6 +52,15 @@ def create_api_key(name, roles, actor, integration_id=None):
     key = ApiKey(name=name, prefix=prefix, key_hash=token_digest(secret), roles=roles, integration_id=integration_id)
     key.created_by_id, key.created_by_api_key_id = user_id, api_key_id
     db.session.add(key)
+    db.session.flush()  # the entry names the new key's id
+    record(
+        "api_key.created",
+        target_type="api_key",
+        target_id=key.id,
+        target_label=key.name,
+        details={"roles": roles, "integration_id": integration_id, "prefix": prefix},
+        actor=actor,
+    )
     db.session.commit()
     return CreatedKey(key, f"{KEY_PREFIX}_{prefix}_{secret}")
 
@@ -67,6 +77,7 @@ def revoke_api_key(key_id):
         raise NotFound("No such API key.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        record("api_key.revoked", target_type="api_key", target_id=key.id, target_label=key.name)
         db.session.commit()
     return key
 

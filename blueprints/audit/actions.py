@@ -19,6 +19,7 @@ ACTIONS = {
     "branch.managers_changed": "Changed a branch's managers",
     "class.members_changed": "Added or removed class members or teachers",
     "import.finished": "Imported people from a file",
+    "roster.synced": "Synced people and classes from a roster (OneRoster)",
     # organization
     "organization.settings_changed": "Changed the organization's settings",
     "organization.branding_changed": "Changed the organization's branding",

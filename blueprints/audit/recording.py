@@ -5,15 +5,44 @@ all (an outbox-like guarantee, without a relay: the entry needs the request's ad
 carry). Failed sign-ins, which change nothing else, commit their entry on their own (`commit=True`).
 """
 
+from dataclasses import dataclass
+
 from flask import g, has_request_context, request
 
 from app.extensions import db
 from app.observability.request_id import current_request_id
+from blueprints.api_keys.queries import key_name
 from blueprints.audit.actions import ACTIONS
 from blueprints.audit.models import AuditEvent, AuditOutcome
+from blueprints.users.queries import contacts_of
 
 SYSTEM = "system"
 ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who acted, when it is not the request's principal: the person signing in or out, the starter of a job."""
+
+    kind: str
+    id: int | None
+    email: str
+
+
+def as_person(user):
+    """A person (a `User` row) as the actor of an entry."""
+    return Acting("user", user.id, user.email)
+
+
+def acting_from_ids(user_id, api_key_id):
+    """The person or API key a job works for (a row's `created_by_id` / `created_by_api_key_id`), labelled as
+    their principal would be; the system when neither."""
+    if user_id is not None:
+        _name, email = contacts_of([user_id]).get(user_id, ("", ""))
+        return Acting("user", user_id, email)
+    if api_key_id is not None:
+        return Acting("api_key", api_key_id, f"api-key:{key_name(api_key_id) or api_key_id}")
+    return None
 
 
 def _actor_fields(actor):

@@ -7,7 +7,15 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from app.errors import BadRequest, Conflict, NotFound, PermissionDenied, Unauthorized, ValidationFailed
+from app.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TooManyRequests,
+    Unauthorized,
+    ValidationFailed,
+)
 from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue, redis_connection
@@ -20,6 +28,8 @@ from app.security.principal import try_current_principal
 from app.security.tokens import issue_access_token, new_opaque_token, new_session_id, token_digest
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
+from blueprints.audit.models import AuditOutcome
+from blueprints.audit.recording import as_person, record
 from blueprints.auth.models import PasswordResetToken, RefreshToken, SignIn
 from blueprints.users.models import User
 from blueprints.users.services import authenticate, create_user, find_user_by_email, get_user, normalize_email
@@ -40,19 +50,54 @@ def check_password_policy(password, email, field="password"):
 # --- sign in -----------------------------------------------------------------------------------
 
 
-def authenticate_for_tenant(email, password, tenant):
-    """The active user of `tenant` with these credentials; 401 otherwise, 429 while slowed down."""
-    attempt = lockout.begin_attempt(tenant.slug, email)
+def authenticate_for_tenant(email, password, tenant, via="page"):
+    """The active user of `tenant` with these credentials; 401 otherwise, 429 while slowed down. Both outcomes
+    are in the audit trail; a refusal's entry commits on its own (the request fails, the entry stays)."""
+    try:
+        attempt = lockout.begin_attempt(tenant.slug, email)
+    except TooManyRequests as refusal:
+        _record_refused_sign_in(email, "locked_out", via, refusal.code)
+        raise
     user = authenticate(email, password)
     if user is None:
+        _record_refused_sign_in(email, None, via)
         if attempt.owner_should_be_warned():
             # Queued for known and unknown addresses alike: the job looks the person up.
             enqueue(tenant, "blueprints.auth.jobs.warn_of_failed_sign_ins", email)
         raise _invalid_credentials()
     attempt.succeeded()
     user.last_login_at = utcnow()
+    record(
+        "auth.signed_in",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        subject_user_id=user.id,
+        details={"via": via},
+        actor=as_person(user),
+    )
     db.session.commit()
     return user
+
+
+def _record_refused_sign_in(email, reason, via, code=None):
+    """One committed `auth.sign_in_failed` entry: why (wrong password, unknown account, inactive, locked out) and
+    the address as typed; the account, when there is one, is its subject."""
+    typed = (email or "").strip()
+    user = find_user_by_email(typed) if typed else None
+    if reason is None:
+        reason = "unknown_account" if user is None else "inactive" if not user.is_active else "wrong_password"
+    details = {"reason": reason, "via": via} | ({"code": code} if code else {})
+    record(
+        "auth.sign_in_failed",
+        outcome=AuditOutcome.FAILURE,
+        target_type="user",
+        target_id=None if user is None else user.id,
+        target_label=typed,
+        subject_user_id=None if user is None else user.id,
+        details=details,
+        commit=True,
+    )
 
 
 def authenticate_operator_or_fail(email, password):
@@ -78,6 +123,18 @@ def open_sign_in(user_id, kind, user_agent=None, commit=False):
 def close_sign_in(sign_in_id):
     """Sign out: the sign-in, its refresh tokens and every access token or cookie naming it stop working."""
     if sign_in_id:
+        sign_in = db.session.get(SignIn, sign_in_id)
+        if sign_in is not None and sign_in.revoked_at is None:  # an ended sign-in is not signed out of twice
+            person = db.session.get(User, sign_in.user_id)
+            record(
+                "auth.signed_out",
+                target_type="user",
+                target_id=sign_in.user_id,
+                target_label=person.email if person else "",
+                subject_user_id=sign_in.user_id,
+                details={"via": sign_in.kind},
+                actor=as_person(person) if person else None,
+            )
         _revoke_family(sign_in_id)
         db.session.commit()
 
@@ -144,7 +201,7 @@ def login(email, password, tenant, user_agent=None):
         sign_in_id = open_operator_sign_in(operator.id, "api", user_agent)
         access, expires_in = issue_access_token(operator.id, None, (PLATFORM_OPERATOR,), sign_in_id)
         return {"access_token": access, "refresh_token": None, "token_type": "Bearer", "expires_in": expires_in}
-    return _token_pair(authenticate_for_tenant(email, password, tenant), tenant, user_agent=user_agent)
+    return _token_pair(authenticate_for_tenant(email, password, tenant, via="api"), tenant, user_agent=user_agent)
 
 
 def _revoke_family(family):
@@ -225,6 +282,7 @@ def register(data, tenant):
     )
     db.session.flush()
     emit_after_commit(db.session, "user.registered", user_id=user.id)
+    _record_self_registration(user)
     db.session.commit()
     return _token_pair(user, tenant)
 
@@ -305,8 +363,21 @@ def confirm_registration(token, tenant):
     user.password_hash = pending["password_hash"]
     db.session.flush()  # the event names the new id
     emit_after_commit(db.session, "user.registered", user_id=user.id)
+    _record_self_registration(user)
     db.session.commit()
     return user
+
+
+def _record_self_registration(user):
+    record(
+        "user.created",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        subject_user_id=user.id,
+        details={"role": user.role, "self_registered": True},
+        actor=as_person(user),
+    )
 
 
 # --- password reset ------------------------------------------------------------------------------
@@ -384,6 +455,7 @@ def reset_password(token, new_password):
     record.used_at = utcnow()
     revoke_all_sessions(user.id)
     emit_after_commit(db.session, "auth.password_changed", user_id=user.id)
+    _record_password_change(user, "reset_link")
     db.session.commit()
     lockout.clear(require_tenant().slug, user.email)
     return user
@@ -397,17 +469,51 @@ def change_password(user, current_password, new_password, keep_sign_in=None):
     user.password_hash = hash_password(new_password)
     revoke_all_sessions(user.id, keep=keep_sign_in)
     emit_after_commit(db.session, "auth.password_changed", user_id=user.id)
+    _record_password_change(user, "own")
     db.session.commit()
     return user
 
 
+def _record_password_change(user, how):
+    """`how`: "own" (the person, knowing the old one) or "reset_link" (a reset or invitation link)."""
+    record(
+        "auth.password_changed",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        subject_user_id=user.id,
+        details={"how": how},
+        actor=as_person(user),
+    )
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "notification_email")
+
+
 def update_profile(user, first_name=None, last_name=None, notification_email=None):
+    """A person's names and notification address (their own, or by someone who manages them); the change, if any,
+    is in the audit trail."""
+    before = {field: getattr(user, field) for field in PROFILE_FIELDS}
     if first_name is not None:
         user.first_name = first_name.strip()[:100]
     if last_name is not None:
         user.last_name = last_name.strip()[:100]
     if notification_email is not None:
         user.notification_email = normalize_email(notification_email) if notification_email.strip() else None
+    changes = {
+        field: {"before": before[field], "after": getattr(user, field)}
+        for field in PROFILE_FIELDS
+        if getattr(user, field) != before[field]
+    }
+    if changes:
+        record(
+            "user.updated",
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+            subject_user_id=user.id,
+            details=changes,
+        )
     db.session.commit()
     return user
 

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.security.permissions import BRANCH_MANAGER, STUDENT, TEACHER
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
+from blueprints.audit.recording import record
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.classes.queries import archived_class_count, open_class_count, open_class_counts
 from blueprints.organizations.settings import (
@@ -229,9 +230,19 @@ def add_branch_member(branch, user_id, role, scope):
     membership = db.session.scalar(
         sa.select(BranchMembership).where(BranchMembership.branch_id == branch.id, BranchMembership.user_id == user.id)
     )
+    role_before = None if membership is None else membership.role
     if membership is None:
         membership = BranchMembership(branch_id=branch.id, user_id=user.id, role=role)
         db.session.add(membership)
     membership.role = role
+    if BRANCH_MANAGER in (role, role_before) and role != role_before:
+        record(
+            "branch.managers_changed",
+            target_type="branch",
+            target_id=branch.id,
+            target_label=branch.name,
+            subject_user_id=user.id,
+            details={"user_id": user.id, "email": user.email, "role_before": role_before, "role_after": role},
+        )
     db.session.commit()
     return {"user": user, "role": role}

@@ -28,6 +28,7 @@ from app.security.actor import current_actor
 from app.security.actor_ids import NOBODY, actor_ids
 from app.storage import media_storage
 from app.tenancy.models import utcnow
+from blueprints.audit.recording import record
 from blueprints.branches.queries import people_of
 from blueprints.certificates import issuance, verification
 from blueprints.certificates.models import Certificate, CertificateStatus
@@ -153,6 +154,15 @@ def revoke(certificate_id, reason, actor=current_actor):
         certificate_id=certificate.id,
         course_id=certificate.course_id,
         user_id=certificate.user_id,
+    )
+    record(
+        "certificate.revoked",
+        target_type="certificate",
+        target_id=certificate.id,
+        target_label=certificate.code,
+        subject_user_id=certificate.user_id,
+        details={"course_id": certificate.course_id, "reason": reason},
+        actor=actor,
     )
     verification.forget_after_commit(certificate.code)
     db.session.commit()

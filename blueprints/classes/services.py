@@ -9,6 +9,7 @@ from app.events import emit_after_commit
 from app.extensions import db
 from app.security.permissions import STUDENT, TEACHER
 from app.tenancy.models import utcnow
+from blueprints.audit.recording import record
 from blueprints.branches.queries import existing_branch_ids, open_branch
 from blueprints.classes.models import ClassMembership, SchoolClass
 from blueprints.users.queries import existing_user_ids, user_ids_by_email
@@ -138,12 +139,34 @@ def add_members(school_class, user_ids, role, scope):
         else:
             db.session.add(ClassMembership(class_id=school_class.id, user_id=user_id, role=role))
     new_ids = [user_id for user_id in user_ids if user_id not in existing]
+    changed_ids = [user_id for user_id in user_ids if user_id in existing and existing[user_id].role != role]
     emit_after_commit(db.session, "class.members_added", class_id=school_class.id, user_ids=new_ids, role=role)
+    if new_ids or changed_ids:
+        _record_members(school_class, {"added": new_ids, "role_changed": changed_ids, "role": role})
     db.session.commit()
     return list_members(school_class)
 
 
+def _record_members(school_class, details):
+    """One `class.members_changed` entry per change, naming the people (ids) added, moved or removed; the one
+    person it is about is its subject."""
+    people = [*details.get("added", ()), *details.get("role_changed", ()), *details.get("removed", ())]
+    record(
+        "class.members_changed",
+        target_type="class",
+        target_id=school_class.id,
+        target_label=school_class.name,
+        subject_user_id=people[0] if len(people) == 1 else None,
+        details=details,
+    )
+
+
 def remove_member(school_class, user_id):
+    role = db.session.scalar(
+        sa.select(ClassMembership.role).where(
+            ClassMembership.class_id == school_class.id, ClassMembership.user_id == user_id
+        )
+    )
     deleted = db.session.execute(
         sa.delete(ClassMembership).where(
             ClassMembership.class_id == school_class.id, ClassMembership.user_id == user_id
@@ -151,6 +174,7 @@ def remove_member(school_class, user_id):
     )
     if deleted.rowcount == 0:
         raise NotFound("This person is not in the class.")
+    _record_members(school_class, {"removed": [user_id], "role": role})
     db.session.commit()
 
 

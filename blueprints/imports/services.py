@@ -26,6 +26,9 @@ from app.observability.metrics import count_import_rows
 from app.security.actor_ids import actor_ids
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
+from blueprints.audit.models import AuditOutcome
+from blueprints.audit.recording import acting_from_ids
+from blueprints.audit.recording import record as audit_record  # `record` names an import's row here
 from blueprints.auth.services import invite_users
 from blueprints.imports import csvfile
 from blueprints.imports.engine import Catalog, Validator, apply_batch
@@ -151,6 +154,7 @@ def _run_import(import_id, lock):
         record.status = ImportStatus.DONE
         record.finished_at = utcnow()
         _emit_finished(record)
+        _record_finished(record)
         db.session.commit()
     except Exception as error:
         db.session.rollback()
@@ -160,6 +164,7 @@ def _run_import(import_id, lock):
         job = get_current_job()
         if job is None or not job.retries_left:  # the last try: nothing will run it again by itself
             _emit_finished(record)
+            _record_finished(record)
         db.session.commit()
         raise
 
@@ -173,6 +178,28 @@ def _emit_finished(record):
         updated=record.updated_count,
         failed=record.invalid_count,
         status=record.status,
+    )
+
+
+def _record_finished(record):
+    """One audit entry per committed import (a dry run changes nothing), with its counts, for whoever started it."""
+    if record.mode != COMMIT:
+        return
+    audit_record(
+        "import.finished",
+        outcome=AuditOutcome.SUCCESS if record.status == ImportStatus.DONE else AuditOutcome.FAILURE,
+        target_type="import",
+        target_id=record.id,
+        target_label=record.filename,
+        details={
+            "status": record.status,
+            "rows": record.total_rows,
+            "created": record.created_count,
+            "updated": record.updated_count,
+            "unchanged": record.unchanged_count,
+            "invalid": record.invalid_count,
+        },
+        actor=acting_from_ids(record.created_by_id, record.created_by_api_key_id),
     )
 
 

@@ -44,6 +44,9 @@ from app.security.actor_ids import actor_ids
 from app.security.permissions import BRANCH_MANAGER, ORG_ADMIN, STUDENT, TEACHER
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
+from blueprints.audit.models import AuditOutcome
+from blueprints.audit.recording import acting_from_ids
+from blueprints.audit.recording import record as audit_record  # `record` names a sync's row here
 from blueprints.branches.models import Branch
 from blueprints.classes.models import ClassMembership, SchoolClass
 from blueprints.imports.engine import MAX_LENGTHS, Row, apply_batch
@@ -308,10 +311,21 @@ def _emit_finished(record):
         failed=failed,
         status=record.status,
     )
-    if record.created_by_id is None:
-        return
     integration = db.session.get(Integration, record.integration_id) if record.integration_id else None
     dry_run = record.mode == DRY_RUN
+    if not dry_run:  # one audit entry per run that changed (or tried to change) people and classes
+        audit_record(
+            "roster.synced",
+            outcome=AuditOutcome.FAILURE if record.status == RosterSyncStatus.FAILED else AuditOutcome.SUCCESS,
+            target_type="integration",
+            target_id=record.integration_id,
+            target_label=integration.name if integration else record.filename,
+            details={"sync_id": record.id, "file": record.filename, "status": record.status}
+            | {"created": created, "updated": updated, "failed": failed},
+            actor=acting_from_ids(record.created_by_id, record.created_by_api_key_id),
+        )
+    if record.created_by_id is None:
+        return
     sync = {
         "file_name": record.filename,
         "integration": integration.name if integration else "",

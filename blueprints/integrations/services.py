@@ -18,6 +18,7 @@ from app.security.actor_ids import actor_ids
 from app.security.permissions import denial_message
 from app.security.sealing import seal, unseal
 from app.tenancy.models import utcnow
+from blueprints.audit.recording import record
 from blueprints.integrations import outbound, signing
 from blueprints.integrations.models import (
     ALL_EVENTS,
@@ -298,8 +299,22 @@ def create_integration(data, actor):
     db.session.flush()
     if subscription:
         db.session.add(_new_subscription(integration.id, subscription))
+    _record_change(integration, actor, "created", kind=kind, with_subscription=bool(subscription))
     db.session.commit()
     return WithSecret(integration, signing_secret)
+
+
+def _record_change(integration, actor, change, action="integration.changed", **details):
+    """One `integration.changed` entry: what (`change`: created, updated, paused, resumed, deleted,
+    subscription_created, ...) and which fields; never a secret or a setting's value (a URL may carry a token)."""
+    record(
+        action,
+        target_type="integration",
+        target_id=integration.id,
+        target_label=integration.name,
+        details={"change": change, **details},
+        actor=actor,
+    )
 
 
 def update_integration(integration_id, data, actor):
@@ -307,11 +322,33 @@ def update_integration(integration_id, data, actor):
     source token (set, or cleared with null). Fields left out stay as they are."""
     integration = get_integration(integration_id, actor)
     settings, token = _checked_update(integration, data)
+    name_before, status_before = integration.name, integration.status
     if "name" in data:
         integration.name = data["name"].strip()
     if "status" in data and data["status"] != integration.status:
         integration.status = data["status"]
         integration.disabled_reason = None
+    changed_fields = [
+        field
+        for field, changed in (
+            ("name", integration.name != name_before),
+            ("settings", settings != integration.settings),
+            ("source_token", "source_token" in data),
+        )
+        if changed
+    ]
+    if integration.status != status_before:  # one entry for the request: a pause is what an auditor looks for
+        change = "paused" if integration.status == IntegrationStatus.PAUSED else "resumed"
+        changed_fields.append("status")
+    else:
+        change = "updated"
+    if changed_fields:
+        details = {"fields": changed_fields}
+        if "status" in changed_fields:
+            details["status"] = {"before": status_before, "after": integration.status}
+        if "name" in changed_fields:
+            details["name"] = {"before": name_before, "after": integration.name}
+        _record_change(integration, actor, change, **details)
     integration.settings = settings
     if "source_token" in data:
         secrets = {key: value for key, value in _secrets_of(integration).items() if key != "source_token"}
@@ -350,6 +387,7 @@ def delete_integration(integration_id, actor):
     """Deleted with its subscriptions, deliveries and attempts and the API keys narrowed to it (the foreign keys
     cascade); its roster syncs' records stay, no longer linked."""
     integration = get_integration(integration_id, actor)
+    _record_change(integration, actor, "deleted", kind=integration.kind)
     db.session.delete(integration)
     db.session.commit()
     return integration
@@ -368,6 +406,13 @@ def rotate_secret(integration_id, actor):
         ends = datetime.now(UTC) + ROTATION_OVERLAP
         rotated |= {"previous": secrets["current"], "previous_until": ends.isoformat(timespec="seconds")}
     _set_secrets(integration, rotated)
+    _record_change(
+        integration,
+        actor,
+        "secret_rotated",
+        action="integration.secret_rotated",
+        previous_until=rotated.get("previous_until"),
+    )
     db.session.commit()
     return WithSecret(integration, fresh)
 
@@ -429,7 +474,7 @@ def _new_subscription(integration_id, data):
 
 def create_subscription(integration_id, data, actor):
     """A URL and the event types it wants (catalog names, or ["*"] for every event)."""
-    _webhook_integration(integration_id, actor)
+    integration = _webhook_integration(integration_id, actor)
     problems = _subscription_problems(data, creating=True)
     if problems:
         raise ValidationFailed("The webhook subscription is not valid.", problems)
@@ -438,6 +483,14 @@ def create_subscription(integration_id, data, actor):
         raise Conflict(f"An integration has at most {MAX_SUBSCRIPTIONS} subscriptions.")
     subscription = _new_subscription(integration_id, data)
     db.session.add(subscription)
+    db.session.flush()  # the entry names the new subscription's id
+    _record_change(
+        integration,
+        actor,
+        "subscription_created",
+        subscription_id=subscription.id,
+        event_types=subscription.event_types,
+    )
     db.session.commit()
     return subscription
 
@@ -455,12 +508,18 @@ def update_subscription(integration_id, subscription_id, data, actor):
         subscription.event_types = _normal_event_types(data["event_types"])
     if "description" in data:
         subscription.description = (data["description"] or "").strip()
+    status_before = subscription.status
     if "status" in data and data["status"] != subscription.status:
         subscription.status = data["status"]
         if data["status"] == SubscriptionStatus.ACTIVE:
             subscription.disabled_reason, subscription.failing_since = None, None
         else:
             subscription.disabled_reason = DISABLED_BY_OWNER
+    fields = sorted(key for key in ("url", "event_types", "description", "status") if key in data)
+    details = {"subscription_id": subscription.id, "fields": fields}
+    if subscription.status != status_before:
+        details["status"] = {"before": status_before, "after": subscription.status}
+    _record_change(get_integration(integration_id, actor), actor, "subscription_updated", **details)
     db.session.commit()
     return subscription
 
@@ -468,6 +527,9 @@ def update_subscription(integration_id, subscription_id, data, actor):
 def delete_subscription(integration_id, subscription_id, actor):
     """Deleted with its deliveries and their attempts."""
     subscription = get_subscription(integration_id, subscription_id, actor)
+    _record_change(
+        get_integration(integration_id, actor), actor, "subscription_deleted", subscription_id=subscription.id
+    )
     db.session.delete(subscription)
     db.session.commit()
     return subscription

@@ -16,6 +16,7 @@ from app.errors import ValidationFailed
 from app.extensions import db
 from app.images import normalise_image
 from app.tenancy.models import Tenant
+from blueprints.audit.recording import record
 
 SETTING_KEYS = (
     "display_name",
@@ -25,6 +26,9 @@ SETTING_KEYS = (
     "locale",
     "self_registration",
 )
+BRANDING_KEYS = frozenset(
+    {"display_name", "primary_color", "accent_color", "logo", "logo_version"}
+)  # how the pages look
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 LOCALE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Z]{2})?$")
 LOGO_TYPES = {"png": "image/png", "jpg": "image/jpeg", "svg": "image/svg+xml"}
@@ -75,10 +79,29 @@ def update_settings(tenant_ref, changes):
     if problems:
         raise ValidationFailed("Some settings are not valid.", problems)
     tenant = db.session.get(Tenant, tenant_ref.id)
+    before = settings_of(tenant.ref())
     merged = {**(tenant.settings or {}), **changes}
     tenant.settings = merged
+    _record_settings_change(tenant, before, changes)
     db.session.commit()
     return settings_of(tenant.ref())
+
+
+def _record_settings_change(tenant, before, changes):
+    """One entry for the change, with each changed key's before and after: `organization.branding_changed` when
+    only the looks changed (name, colours, logo), `organization.settings_changed` otherwise."""
+    changed = {key: {"before": before.get(key), "after": value} for key, value in changes.items()}
+    changed = {key: change for key, change in changed.items() if change["before"] != change["after"]}
+    if not changed:
+        return
+    branding_only = set(changed) <= BRANDING_KEYS
+    record(
+        "organization.branding_changed" if branding_only else "organization.settings_changed",
+        target_type="organization",
+        target_id=tenant.id,
+        target_label=tenant.name,
+        details=changed,
+    )
 
 
 # --- logo ------------------------------------------------------------------------------------------
@@ -201,7 +224,9 @@ def store_logo(tenant_ref, checked):
 
 def update_settings_raw(tenant_ref, changes):
     tenant = db.session.get(Tenant, tenant_ref.id)
+    before = settings_of(tenant.ref())
     tenant.settings = {**(tenant.settings or {}), **changes}
+    _record_settings_change(tenant, before, changes)
     db.session.commit()
     return settings_of(tenant.ref())
 

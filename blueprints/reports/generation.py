@@ -29,6 +29,7 @@ from app.storage import media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.api_keys.models import ApiKey
+from blueprints.audit.recording import record
 from blueprints.reports.audience import report_audience_of
 from blueprints.reports.kinds import check_format, describe_params, kind_named, validate_params
 from blueprints.reports.models import Report, ReportStatus
@@ -275,6 +276,16 @@ def report_for_download(report_id, actor=current_actor):
 def serve_report(report_id, actor=current_actor):
     """The report's file as a download, with its content type and a safe file name."""
     report = report_for_download(report_id, actor)
+    # A file of people's records leaves the system: the entry commits on its own, before the file is sent.
+    record(
+        "report.downloaded",
+        target_type="report",
+        target_id=report.id,
+        target_label=report.file_name or report.kind,
+        details={"kind": report.kind, "format": report.format, "params": report.params or {}},
+        actor=actor,
+        commit=True,
+    )
     return media_storage().serve(
         report.file_key, CONTENT_TYPES[report.format], report.file_name, as_attachment=True, max_age=0
     )

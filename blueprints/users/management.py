@@ -11,8 +11,9 @@ from app.security.passwords import password_problems
 from app.security.permissions import ORG_ADMIN
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
+from blueprints.audit.recording import record
 from blueprints.auth.services import invite_users, revoke_all_sessions, void_password_links
-from blueprints.branches.queries import existing_branch_ids
+from blueprints.branches.queries import branches_of, existing_branch_ids
 from blueprints.branches.services import follow_role_in_branches, join_branches, set_branches_of
 from blueprints.users.models import User
 from blueprints.users.services import create_user, normalize_email
@@ -55,8 +56,10 @@ def add_person(data, scope):
         db.session.rollback()
         raise _external_id_taken() from None
     join_branches(user.id, branch_ids, membership_role(role))
+    invited = not password and data.get("send_invitation", True)
+    _record_person("user.created", user, {"role": role, "branch_ids": branch_ids, "invited": bool(invited)})
     db.session.commit()
-    if not password and data.get("send_invitation", True):
+    if invited:
         enqueue(require_tenant(), invite_users, [user.email])
     return user
 
@@ -88,7 +91,36 @@ def edit_person(user, data, scope):
     return user
 
 
+PROFILE_FIELDS = ("email", "first_name", "last_name", "external_id")
+
+
+def _record_person(action, user, details):
+    record(
+        action, target_type="user", target_id=user.id, target_label=user.email, subject_user_id=user.id, details=details
+    )
+
+
+def _record_edit(user, before, role_before, branches_before):
+    """`user.updated` with each changed field's before and after, `user.roles_changed` apart (what an auditor
+    looks for first); nothing when nothing changed."""
+    changes = {
+        field: {"before": before[field], "after": getattr(user, field)}
+        for field in PROFILE_FIELDS
+        if getattr(user, field) != before[field]
+    }
+    if branches_before is not None:
+        branches_after = sorted(db.session.scalars(branches_of(user.id)))
+        if branches_after != branches_before:
+            changes["branch_ids"] = {"before": branches_before, "after": branches_after}
+    if changes:
+        _record_person("user.updated", user, changes)
+    if user.role != role_before:
+        _record_person("user.roles_changed", user, {"before": [role_before], "after": [user.role]})
+
+
 def _edit_person(user, data, scope):
+    before, role_before = {field: getattr(user, field) for field in PROFILE_FIELDS}, user.role
+    branches_before = sorted(db.session.scalars(branches_of(user.id))) if "branch_ids" in data else None
     if "email" in data:
         _change_email(user, data["email"], scope)
     if "role" in data and data["role"] != user.role:
@@ -115,6 +147,7 @@ def _edit_person(user, data, scope):
     if "is_active" in data:
         set_active(user, data["is_active"], commit=False)
     try:
+        _record_edit(user, before, role_before, branches_before)  # its query flushes the changes
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
@@ -160,6 +193,8 @@ def set_active(user, active, commit=True):
 
     if not active:
         _keep_an_admin(user)
+    if user.is_active != bool(active):
+        _record_person("user.reactivated" if active else "user.deactivated", user, {})
     user.is_active = bool(active)
     if not active:
         revoke_all_sessions(user.id)

@@ -58,3 +58,8 @@ def active_people_with_roles(roles, among=None, user_ids=None, text="", limit=No
         )
     stmt = stmt.order_by(User.last_name, User.first_name, User.id)
     return db.session.scalars(stmt.limit(limit) if limit else stmt).all()
+
+
+def own_time_zone(user_id):
+    """The IANA name a person chose for themselves, or None (then the organization's applies)."""
+    return db.session.scalar(sa.select(User.time_zone).where(User.id == user_id)) if user_id else None

@@ -47,6 +47,7 @@ from app.storage import media_storage
 from app.tenancy.context import tenant_context
 from app.tenancy.models import Tenant
 from blueprints.api_keys.services import create_api_key
+from blueprints.audit.models import AuditEvent
 from blueprints.badges import awards as badge_awards
 from blueprints.badges import badges as badge_services
 from blueprints.branches import services as branches
@@ -294,6 +295,8 @@ def build_world(app, tenant, run_jobs):
     run_jobs(app)  # the notifications' e-mails
     with tenant_context(tenant, app):  # part "hooks": webhook integrations, endpoints, deliveries
         ids.update(webhook_rows())
+    with tenant_context(tenant, app):  # part "audit": an entry of the trail (making the world left many)
+        ids["audit_entry"] = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)))
     return world
 
 
