@@ -21,7 +21,8 @@ BEARER = [{"bearerAuth": []}]
 
 class SyncUploadSchema(ma.Schema):
     file = Upload(metadata={"description": "A OneRoster 1.2 CSV zip; none: fetched from the integration's source_url"})
-    dry_run = Boolean(strict=False, load_default=True)
+    # a form field: "true" or "false", as the document's boolean is written in a form (not "0", "yes", "on")
+    dry_run = Boolean(strict=False, load_default=True, truthy={"true", True}, falsy={"false", False})
 
 
 class SyncSchema(ma.Schema):

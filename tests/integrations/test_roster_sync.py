@@ -1,5 +1,7 @@
 """OneRoster 1.2 CSV syncs: the specification-style sample dry-runs clean and commits; bad rows are reported."""
 
+import io
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -273,3 +275,16 @@ def test_who_started_a_sync_is_told_when_it_ends(app, api, tenant, login_as):
     assert told[0].subject.endswith("your roster sync of oneroster.zip was checked (dry run)")
     assert "(District SIS) was checked (dry run): 14 created, 0 updated, 0 rows refused." in told[0].body
     assert told[0].link == f"/integrations/{integration}/syncs/{dry['id']}"
+
+
+def test_dry_run_is_the_form_words_true_or_false_and_anything_else_a_field_error(app, api, tenant, login_as):
+    admin = api(tenant, login_as(tenant, "org_admin"))
+    integration = make_oneroster_integration(app, tenant)
+    for word in ("0", "yes", "on"):
+        response = admin.post(
+            f"/api/v1/integrations/{integration}/sync",
+            data={"file": (io.BytesIO(roster_zip()), "oneroster.zip"), "dry_run": word},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 422, word
+        assert "dry_run" in response.get_json()["error"]["details"], word
