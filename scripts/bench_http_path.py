@@ -134,8 +134,9 @@ def load(port, path, token, seconds, connections):
         raise RuntimeError(f"wrk saw errors:\n{output}")
     return {
         "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50_ms": _milliseconds(re.search(r"50%\s+(\S+)", output).group(1)),
-        "p99_ms": _milliseconds(re.search(r"99%\s+(\S+)", output).group(1)),
+        # the latency distribution's lines ("     50%    1.23ms"), not a "+/- Stdev" column ending in 50%
+        "p50_ms": _milliseconds(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
+        "p99_ms": _milliseconds(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
     }
 
 

@@ -106,11 +106,15 @@ def create_first_admin(email, password, first_name="", last_name=""):
 
 
 # Built once: every authenticated request runs one of these, and rebuilding the statement (coercions, its
-# cache key) cost more than the query. Columns, not the ORM entity: the principal needs no more.
-_ACTIVE_PERSON = sa.select(User.id, User.email, User.role).where(User.id == sa.bindparam("user_id"), User.is_active)
-_ACTIVE_PERSON_IN_OPEN_SIGN_IN = _ACTIVE_PERSON.join(SignIn, SignIn.user_id == User.id).where(
-    SignIn.id == sa.bindparam("sign_in_id"), SignIn.revoked_at.is_(None)
+# cache key) cost more than the query. The tables' columns, not the mapped attributes: a plain Core statement
+# skips the ORM's execution steps (a fifth of the principal's cost), and the principal needs no entity.
+_USERS, _SIGN_INS = User.__table__.c, SignIn.__table__.c
+_ACTIVE_PERSON = sa.select(_USERS.id, _USERS.email, _USERS.role).where(
+    _USERS.id == sa.bindparam("user_id"), _USERS.is_active
 )
+_ACTIVE_PERSON_IN_OPEN_SIGN_IN = _ACTIVE_PERSON.join_from(
+    User.__table__, SignIn.__table__, _SIGN_INS.user_id == _USERS.id
+).where(_SIGN_INS.id == sa.bindparam("sign_in_id"), _SIGN_INS.revoked_at.is_(None))
 
 
 def principal_for_user(user_id, sign_in_id=None):
