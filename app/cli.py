@@ -20,6 +20,7 @@ from app.events.relay import failed_deliveries, replay, sweep
 from app.extensions import db
 from app.jobs import EventWorker, get_event_queue, get_queue, redis_connection
 from app.security.operators import create_operator as create
+from app.sweeps import repeat_sweep
 from app.tenancy import backups, provisioning, restores, servers
 from app.tenancy.engines import create_tenant_engine
 from app.tenancy.migrations import tenant_alembic_config, upgrade_tenant_database
@@ -311,13 +312,14 @@ def events_replay(delivery):
 def events_relay(once, interval):
     """Sweep the outboxes: relay committed events a crash left behind, re-queue lost deliveries."""
     app = current_app._get_current_object()
-    while True:
+
+    def sweep_once():
         totals = sweep(app)
-        if once or totals["relayed"] or totals["requeued"]:
-            click.echo(f"relayed {totals['relayed']} events, re-queued {totals['requeued']} deliveries")
-        if once:
-            return
-        time.sleep(interval)
+        return totals["relayed"] or totals["requeued"], (
+            f"relayed {totals['relayed']} events, re-queued {totals['requeued']} deliveries"
+        )
+
+    repeat_sweep(sweep_once, once, interval)
 
 
 @demo_cli.command("seed")

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import sqlalchemy as sa
 from flask import current_app, redirect, send_file
 
 from app.errors import NotFound, ValidationFailed
+from app.extensions import db
 
 CHUNK = 1 << 20
 HEAD_BYTES = 64
@@ -234,3 +236,15 @@ def media_storage():
     if storage is None:
         storage = current_app.extensions["tessera.media_storage"] = build_storage(current_app.config)
     return storage
+
+
+def expire_stored_files(model, done, expired, now):
+    """Rows of `model` (reports, data exports: `status`, `file_key`, `expires_at`) done and past their expiry:
+    their files deleted from storage, the rows marked `expired` (committed); how many."""
+    rows = db.session.scalars(sa.select(model).where(model.status == done, model.expires_at <= now)).all()
+    for row in rows:
+        if row.file_key:
+            media_storage().delete(row.file_key)
+        row.status, row.file_key = expired, None
+    db.session.commit()
+    return len(rows)

@@ -1,11 +1,10 @@
 """`flask attempts sweep`: the deadline's safety net, next to the worker's scheduled deadline jobs."""
 
-import time
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.sweeps import repeat_sweep
 from blueprints.assessments.attempts import sweep_overdue
 
 attempts_cli = AppGroup("attempts", help="Quiz attempts: submit those past their deadline.")
@@ -17,10 +16,9 @@ attempts_cli = AppGroup("attempts", help="Quiz attempts: submit those past their
 def sweep(once, interval):
     """Submit open attempts past their deadline in every organization (what a lost deadline job left)."""
     app = current_app._get_current_object()
-    while True:
+
+    def sweep_once():
         submitted = sweep_overdue(app)
-        if once or submitted:
-            click.echo(f"submitted {submitted} overdue attempts")
-        if once:
-            return
-        time.sleep(interval)
+        return submitted, f"submitted {submitted} overdue attempts"
+
+    repeat_sweep(sweep_once, once, interval)

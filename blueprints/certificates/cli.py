@@ -10,7 +10,6 @@ chain) and names the first broken entry. Both exit 0 when all is well and 1 othe
 """
 
 import json
-import time
 from urllib.parse import urlsplit
 
 import click
@@ -19,6 +18,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.errors import NotFound
+from app.sweeps import repeat_sweep
 from app.tenancy import provisioning
 from app.tenancy.context import tenant_context
 from blueprints.certificates import issuance, verification
@@ -117,10 +117,9 @@ def sweep(once, interval, older_than):
     """Queue again the certificates still waiting for their PDF long after their issue, in every organization
     (a worker that died holding their ids from the render queue)."""
     app = current_app._get_current_object()
-    while True:
+
+    def sweep_once():
         queued = issuance.requeue_stale_everywhere(app, older_than_minutes=older_than)
-        if once or queued:
-            click.echo(f"queued {queued} certificates again")
-        if once:
-            return
-        time.sleep(interval)
+        return queued, f"queued {queued} certificates again"
+
+    repeat_sweep(sweep_once, once, interval)

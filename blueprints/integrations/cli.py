@@ -2,12 +2,11 @@
 run out) or whose job was lost, queued again, every few seconds (`make run` starts it; its log is
 instance/logs/integrations.log)."""
 
-import time
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.sweeps import repeat_sweep
 from blueprints.integrations import webhooks
 
 integrations_cli = AppGroup("integrations", help="Integrations: webhook deliveries, roster syncs.")
@@ -26,12 +25,10 @@ def sweep(once, interval, grace):
     """In every organization: webhook deliveries of a dead worker (lease run out) and due ones whose job was lost,
     queued again."""
     app = current_app._get_current_object()
-    while True:
+
+    def sweep_once():
         queued, failed = webhooks.sweep_all(app, grace)
-        if once or queued or failed:
-            click.echo(
-                f"{queued} webhook deliveries queued again" + (f"; failed in {', '.join(failed)}" if failed else "")
-            )
-        if once:
-            return
-        time.sleep(interval)
+        line = f"{queued} webhook deliveries queued again" + (f"; failed in {', '.join(failed)}" if failed else "")
+        return queued or failed, line
+
+    repeat_sweep(sweep_once, once, interval)

@@ -2,7 +2,6 @@
 policy once a day (like `flask reports sweep`, which `make run` starts next to it)."""
 
 import logging
-import time
 
 import click
 import sqlalchemy as sa
@@ -10,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.sweeps import repeat_sweep
 from app.tenancy.context import tenant_context
 from app.tenancy.models import Tenant, TenantStatus
 from blueprints.privacy.archiving import apply_policy, scheduled_run_due
@@ -43,10 +43,9 @@ def sweep_privacy(app):
 def sweep(once, interval):
     """Delete expired data exports and apply each organization's archiving policy once a day."""
     app = current_app._get_current_object()
-    while True:
+
+    def sweep_once():
         expired, runs = sweep_privacy(app)
-        if once or expired or runs:
-            click.echo(f"expired {expired} data exports, made {runs} archiving runs")
-        if once:
-            return
-        time.sleep(interval)
+        return expired or runs, f"expired {expired} data exports, made {runs} archiving runs"
+
+    repeat_sweep(sweep_once, once, interval)

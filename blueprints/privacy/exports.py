@@ -27,7 +27,7 @@ from app.jobs import enqueue
 from app.security.actor import current_actor
 from app.security.actor_ids import NOBODY, actor_ids
 from app.security.permissions import denial_message
-from app.storage import media_storage
+from app.storage import expire_stored_files, media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.audit.recording import record
@@ -148,16 +148,7 @@ def serve_export(export_id, actor=current_actor):
 
 def expire_exports(now=None):
     """Delete the files of exports past their expiry and mark them expired; returns how many."""
-    now = now or utcnow()
-    expired = db.session.scalars(
-        sa.select(DataExport).where(DataExport.status == ExportStatus.DONE, DataExport.expires_at <= now)
-    ).all()
-    for export in expired:
-        if export.file_key:
-            media_storage().delete(export.file_key)
-        export.status, export.file_key = ExportStatus.EXPIRED, None
-    db.session.commit()
-    return len(expired)
+    return expire_stored_files(DataExport, ExportStatus.DONE, ExportStatus.EXPIRED, now or utcnow())
 
 
 def delete_exports_of(user_id):

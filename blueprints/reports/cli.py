@@ -1,7 +1,6 @@
 """`flask reports sweep`: the schedules' safety net (runs whose job was lost) and the deletion of expired files."""
 
 import logging
-import time
 
 import click
 import sqlalchemy as sa
@@ -9,6 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.sweeps import repeat_sweep
 from app.tenancy.context import tenant_context
 from app.tenancy.models import Tenant, TenantStatus
 from blueprints.reports.generation import expire_reports
@@ -41,10 +41,9 @@ def sweep_reports(app):
 def sweep(once, interval):
     """Queue the runs of schedules overdue in every organization (a lost job) and delete expired reports."""
     app = current_app._get_current_object()
-    while True:
+
+    def sweep_once():
         queued, expired = sweep_reports(app)
-        if once or queued or expired:
-            click.echo(f"queued {queued} overdue scheduled runs, expired {expired} reports")
-        if once:
-            return
-        time.sleep(interval)
+        return queued or expired, f"queued {queued} overdue scheduled runs, expired {expired} reports"
+
+    repeat_sweep(sweep_once, once, interval)

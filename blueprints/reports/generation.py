@@ -25,7 +25,7 @@ from app.security.actor import Actor, current_actor
 from app.security.actor_ids import NOBODY, actor_ids
 from app.security.permissions import ORG_ADMIN, denial_message
 from app.security.principal import Principal
-from app.storage import media_storage
+from app.storage import expire_stored_files, media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.api_keys.models import ApiKey
@@ -293,16 +293,7 @@ def serve_report(report_id, actor=current_actor):
 
 def expire_reports(now=None):
     """Delete the files of reports past their expiry and mark them expired; returns how many."""
-    now = now or utcnow()
-    expired = db.session.scalars(
-        sa.select(Report).where(Report.status == ReportStatus.DONE, Report.expires_at <= now)
-    ).all()
-    for report in expired:
-        if report.file_key:
-            media_storage().delete(report.file_key)
-        report.status, report.file_key = ReportStatus.EXPIRED, None
-    db.session.commit()
-    return len(expired)
+    return expire_stored_files(Report, ReportStatus.DONE, ReportStatus.EXPIRED, now or utcnow())
 
 
 REPORT_LIST = ListSpec(
