@@ -110,6 +110,20 @@ def authenticate_operator_or_fail(email, password):
     return operator
 
 
+def sign_in_after_registration(user, user_agent=None):
+    """The first sign-in of a person who just confirmed their sign-up: recorded like any other (committed)."""
+    record(
+        "auth.signed_in",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        subject_user_id=user.id,
+        details={"via": "registration"},
+        actor=as_person(user),
+    )
+    return open_sign_in(user.id, "page", user_agent, commit=True)
+
+
 def open_sign_in(user_id, kind, user_agent=None, commit=False):
     """Record a new sign-in (a browser session or an API login); without `commit`, the caller commits."""
     sign_in = SignIn(id=new_session_id(), user_id=user_id, kind=kind, user_agent=(user_agent or "")[:200] or None)

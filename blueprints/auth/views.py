@@ -131,7 +131,7 @@ def confirm_registration():
             user = services.confirm_registration(token, tenant)
         except DomainError as error:
             return render_template("auth/register_confirm.html", form=form, token=token, error=error), error.status
-        sign_in = services.open_sign_in(user.id, "page", request.user_agent.string, commit=True)
+        sign_in = services.sign_in_after_registration(user, request.user_agent.string)
         start_session(principal_for_user(user.id, sign_in))
         flash("Welcome! Your account is ready.")
         return redirect(url_for("home.index"))

@@ -4,8 +4,12 @@ confirmed by e-mail, with the same answer whether the address has an account."""
 import re
 import uuid
 
+import sqlalchemy as sa
+
 from app.extensions import db
+from app.tenancy.context import tenant_context
 from app.tenancy.models import Tenant
+from blueprints.audit.models import AuditEvent
 from tests.conftest import PASSWORD, build_app, run_jobs
 from tests.support.browser import Browser
 
@@ -57,6 +61,11 @@ def test_sign_up_is_confirmed_by_e_mail_and_signs_in(app, tenant, mailbox):
     made = browser.post(link, csrf_from=link)
     assert made.status_code == 302
     assert "Sign out" in browser.get("/").get_data(as_text=True)
+    with tenant_context(tenant, app):  # the sign-in a confirmation opens is in the audit trail like any other
+        entry = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "auth.signed_in", AuditEvent.target_label == NEW["email"])
+        ).one()
+        assert entry.details == {"via": "registration"} and entry.actor_id == entry.subject_user_id
     again = Browser(app, tenant).post(link, csrf_from=link)
     assert again.status_code == 400 and "already used" in again.get_data(as_text=True)
     assert Browser(app, tenant).sign_in("ada@example.org", CHOSEN).status_code == 302
