@@ -40,6 +40,7 @@ from app.security.sealing import UnreadableSecret, unseal
 from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.engines import engine_for
 from app.tenancy.models import Tenant, TenantStatus, utcnow
+from blueprints.audit import recording as audit
 from blueprints.integrations.models import (
     ALL_EVENTS,
     DeliveryStatus,
@@ -667,8 +668,15 @@ def disable_subscription(subscription, reason, *, notify_admins):
         .values(status=DeliveryStatus.FAILED, next_attempt_at=None, last_error=f"Not sent: {reason}"[:300])
         .execution_options(synchronize_session=False)
     )
+    integration = db.session.get(Integration, subscription.integration_id)
+    audit.record(  # by the system (a delivery job), in the audit trail like an admin's pause
+        "integration.changed",
+        target_type="integration",
+        target_id=integration.id,
+        target_label=integration.name,
+        details={"change": "subscription_disabled", "subscription_id": subscription.id, "reason": reason[:300]},
+    )
     if notify_admins:
-        integration = db.session.get(Integration, subscription.integration_id)
         admins = [person.id for person in active_people_with_roles([ORG_ADMIN])]
         notify(
             "webhook_disabled",

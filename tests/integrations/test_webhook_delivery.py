@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from app.events import emit_after_commit
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from blueprints.audit.models import AuditEvent
 from blueprints.integrations import webhooks
 from blueprints.integrations.models import DeliveryStatus, SubscriptionStatus, WebhookSubscription
 from blueprints.integrations.signing import new_signing_secret
@@ -187,6 +188,12 @@ def test_a_410_disables_the_subscription_and_fails_its_pending_deliveries(app, t
         receiver.wait_for(2)
     subscription = subscription_row(app, tenant, subscription_id)
     assert subscription.status == SubscriptionStatus.DISABLED and "410" in subscription.disabled_reason
+    with tenant_context(tenant, app):  # in the audit trail, by the system that did it
+        [entry] = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.details["change"].as_string() == "subscription_disabled")
+        ).all()
+        assert (entry.actor_kind, entry.details["subscription_id"]) == ("system", subscription_id)
+        assert "410" in entry.details["reason"]
     made = deliveries(app, tenant)
     assert [(d.event_type, d.status) for d in made] == [
         ("user.registered", DeliveryStatus.FAILED),
