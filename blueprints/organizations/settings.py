@@ -15,6 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.images import normalise_image
+from app.tenancy.context import get_current_tenant, tenant_context
 from app.tenancy.models import Tenant
 from blueprints.audit.recording import record
 
@@ -95,13 +96,18 @@ def _record_settings_change(tenant, before, changes):
     if not changed:
         return
     branding_only = set(changed) <= BRANDING_KEYS
-    record(
-        "organization.branding_changed" if branding_only else "organization.settings_changed",
-        target_type="organization",
-        target_id=tenant.id,
-        target_label=tenant.name,
-        details=changed,
-    )
+    entry = {
+        "action": "organization.branding_changed" if branding_only else "organization.settings_changed",
+        "target_type": "organization",
+        "target_id": tenant.id,
+        "target_label": tenant.name,
+        "details": changed,
+    }
+    if get_current_tenant() is not None:  # the organization's own request: it commits with the change
+        record(**entry)
+        return
+    with tenant_context(tenant.ref()):  # the CLI or a platform job: into the organization's database, on its own
+        record(**entry, commit=True)
 
 
 # --- logo ------------------------------------------------------------------------------------------
