@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from app.jobs import enqueue
+from tests.conftest import build_app
 from tests.support import operations
 from tests.support.operations import metric_value
 from tests.support.services import free_port, scratch_dir
@@ -23,7 +25,7 @@ TOKEN = "production-metrics-token-0123456789abcdef"
 REQUESTS = 120
 
 
-def production_env(app, port, metrics_dir):
+def production_env(app, port, metrics_dir, queue):
     config = app.config
     return {
         **os.environ,
@@ -35,7 +37,7 @@ def production_env(app, port, metrics_dir):
         "LMS_BASE_DOMAIN": config["LMS_BASE_DOMAIN"],
         "LMS_INSTANCE_DIR": config["INSTANCE_DIR"],
         "REDIS_URL": config["REDIS_URL"],
-        "RQ_QUEUE": config["RQ_QUEUE"],
+        "RQ_QUEUE": queue,
         "LMS_METRICS_TOKEN": TOKEN,
         "LMS_TRUSTED_PROXIES": "1",
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
@@ -56,11 +58,14 @@ def wait_for(check, seconds, what):
 
 
 @pytest.fixture
-def production(app, tmp_path):
+def production(app, app_config, tmp_path):
     port = free_port()
     metrics_dir = Path(scratch_dir("tessera-metrics-"))
     (metrics_dir / "counter_999999999.db").write_bytes(b"")  # a process long gone
-    env = production_env(app, port, metrics_dir)
+    # queues of its own: workers other tests of this process registered (one SIGKILLed, whose registration outlives
+    # it) must not make it ready; `queueing` enqueues onto them
+    queue = f"production-{uuid.uuid4().hex[:8]}"
+    env = production_env(app, port, metrics_dir, queue)
     logs = tmp_path / "gunicorn.out"
     processes = []
 
@@ -80,7 +85,8 @@ def production(app, tmp_path):
             return False
 
     wait_for(answers, 60, "gunicorn answered /healthz")
-    yield {"base": base, "start": start, "logs": logs, "metrics_dir": metrics_dir}
+    queueing = build_app(app_config, RQ_QUEUE=queue)
+    yield {"base": base, "start": start, "logs": logs, "metrics_dir": metrics_dir, "queueing": queueing}
     for process in processes:
         process.terminate()
     for process in processes:
@@ -117,7 +123,7 @@ def test_gunicorn_in_production_is_healthy_ready_with_workers_and_counts_over_it
     web_files = [path for path in metrics_dir.glob("counter_*.db") if "horse" not in path.name]
     assert len(web_files) >= 2, "both gunicorn workers answered"
 
-    with app.app_context():
+    with production["queueing"].app_context():
         for _ in range(2):
             enqueue(tenant, operations.request_id_seen_by_job)
         enqueue(tenant, operations.failing_job, retries=0)
