@@ -33,8 +33,8 @@ from app.observability.backlog import note_event_backlog
 from app.tenancy.context import get_current_tenant, require_tenant, tenant_context
 from app.tenancy.engines import engine_for
 from app.tenancy.locks import row_locks
-from app.tenancy.models import Tenant, TenantStatus, utcnow
-from app.tenancy.resolution import find_active_tenant
+from app.tenancy.models import utcnow
+from app.tenancy.resolution import active_tenants, find_active_tenant
 
 log = logging.getLogger(__name__)
 RELAY_BATCH = 500
@@ -141,10 +141,6 @@ def oldest_undelivered(scope):
         .join(delivery, delivery.event_id == outbox.id)
         .where(delivery.status == DeliveryStatus.PENDING)
     )
-
-
-def active_tenants():
-    return [t.ref() for t in db.session.scalars(sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
 
 
 def sweep(app, everything=False):

@@ -42,6 +42,11 @@ def find_active_tenant(slug):
     return tenant.ref() if tenant else None
 
 
+def active_tenants():
+    """Every active tenant (TenantRef), for sweeps and commands that visit each organization (app context)."""
+    return [t.ref() for t in db.session.scalars(select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
+
+
 class ActiveTenantCache:
     """Active tenants (TenantRef) by slug, kept per process: the registry read was a fifth of a request's CPU.
     A miss or an inactive tenant is never kept. A change to a tenant's row committed in this process drops its

@@ -6,9 +6,9 @@ import click
 from flask.cli import AppGroup
 
 from app.errors import NotFound
-from app.events.relay import active_tenants
 from app.tenancy import provisioning
 from app.tenancy.context import tenant_context
+from app.tenancy.resolution import active_tenants
 from blueprints.analytics import readmodel
 
 analytics_cli = AppGroup("analytics", help="The analytics read model.")

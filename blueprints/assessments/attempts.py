@@ -30,7 +30,8 @@ from app.jobs import get_event_queue, run_in_tenant
 from app.security.actor import current_actor
 from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.locks import locked, row_locks
-from app.tenancy.models import Tenant, TenantStatus, utcnow
+from app.tenancy.models import utcnow
+from app.tenancy.resolution import active_tenants
 from blueprints.assessments import bank, grading, quizzes, responses
 from blueprints.assessments.models import (
     AttemptQuestion,
@@ -676,7 +677,7 @@ def _announce_first_pass(attempt, quiz):
 def sweep_overdue(app):
     """`submit_overdue_attempts()` in every active organization; returns how many attempts it submitted."""
     with app.app_context():
-        tenants = [t.ref() for t in db.session.scalars(sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
+        tenants = active_tenants()
     submitted = 0
     for tenant in tenants:
         try:

@@ -67,17 +67,27 @@ def authenticate_for_tenant(email, password, tenant, via="page"):
         raise _invalid_credentials()
     attempt.succeeded()
     user.last_login_at = utcnow()
+    _record_own("auth.signed_in", user, {"via": via})
+    db.session.commit()
+    return user
+
+
+def _record_own(action, user, details):
+    """An audit entry about a person, by that person (a sign-in, a password change, a sign-up)."""
+    _record_about(action, user, details, actor=as_person(user))
+
+
+def _record_about(action, user, details, actor=None):
+    """An audit entry about a person; by `actor`, or the request's (an admin editing someone's profile)."""
     record(
-        "auth.signed_in",
+        action,
         target_type="user",
         target_id=user.id,
         target_label=user.email,
         subject_user_id=user.id,
-        details={"via": via},
-        actor=as_person(user),
+        details=details,
+        actor=actor,
     )
-    db.session.commit()
-    return user
 
 
 def _record_refused_sign_in(email, reason, via, code=None):
@@ -112,15 +122,7 @@ def authenticate_operator_or_fail(email, password):
 
 def sign_in_after_registration(user, user_agent=None):
     """The first sign-in of a person who just confirmed their sign-up: recorded like any other (committed)."""
-    record(
-        "auth.signed_in",
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-        subject_user_id=user.id,
-        details={"via": "registration"},
-        actor=as_person(user),
-    )
+    _record_own("auth.signed_in", user, {"via": "registration"})
     return open_sign_in(user.id, "page", user_agent, commit=True)
 
 
@@ -140,15 +142,8 @@ def close_sign_in(sign_in_id):
         sign_in = db.session.get(SignIn, sign_in_id)
         if sign_in is not None and sign_in.revoked_at is None:  # an ended sign-in is not signed out of twice
             person = db.session.get(User, sign_in.user_id)
-            record(
-                "auth.signed_out",
-                target_type="user",
-                target_id=sign_in.user_id,
-                target_label=person.email if person else "",
-                subject_user_id=sign_in.user_id,
-                details={"via": sign_in.kind},
-                actor=as_person(person) if person else None,
-            )
+            if person is not None:
+                _record_own("auth.signed_out", person, {"via": sign_in.kind})
         _revoke_family(sign_in_id)
         db.session.commit()
 
@@ -383,15 +378,7 @@ def confirm_registration(token, tenant):
 
 
 def _record_self_registration(user):
-    record(
-        "user.created",
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-        subject_user_id=user.id,
-        details={"role": user.role, "self_registered": True},
-        actor=as_person(user),
-    )
+    _record_own("user.created", user, {"role": user.role, "self_registered": True})
 
 
 # --- password reset ------------------------------------------------------------------------------
@@ -490,15 +477,7 @@ def change_password(user, current_password, new_password, keep_sign_in=None):
 
 def _record_password_change(user, how):
     """`how`: "own" (the person, knowing the old one) or "reset_link" (a reset or invitation link)."""
-    record(
-        "auth.password_changed",
-        target_type="user",
-        target_id=user.id,
-        target_label=user.email,
-        subject_user_id=user.id,
-        details={"how": how},
-        actor=as_person(user),
-    )
+    _record_own("auth.password_changed", user, {"how": how})
 
 
 PROFILE_FIELDS = ("first_name", "last_name", "notification_email")
@@ -520,14 +499,7 @@ def update_profile(user, first_name=None, last_name=None, notification_email=Non
         if getattr(user, field) != before[field]
     }
     if changes:
-        record(
-            "user.updated",
-            target_type="user",
-            target_id=user.id,
-            target_label=user.email,
-            subject_user_id=user.id,
-            details=changes,
-        )
+        _record_about("user.updated", user, changes)
     db.session.commit()
     return user
 

@@ -35,7 +35,8 @@ from app.security.actor import current_actor
 from app.security.actor_ids import NOBODY, actor_ids
 from app.storage import media_storage
 from app.tenancy.context import current_tenant, require_tenant, tenant_context
-from app.tenancy.models import Tenant, TenantStatus, utcnow
+from app.tenancy.models import utcnow
+from app.tenancy.resolution import active_tenants
 from blueprints.branches.queries import people_of
 from blueprints.certificates import rendering, settings, templates
 from blueprints.certificates.models import Certificate, CertificateStatus
@@ -405,7 +406,7 @@ def requeue_stale(older_than_minutes=15):
 def requeue_stale_everywhere(app, older_than_minutes=15):
     """`requeue_stale` in every active organization; how many certificates went back in a queue."""
     with app.app_context():
-        tenants = [t.ref() for t in db.session.scalars(sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
+        tenants = active_tenants()
     queued = 0
     for tenant in tenants:
         try:

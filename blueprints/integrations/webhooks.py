@@ -39,7 +39,8 @@ from app.security.permissions import ORG_ADMIN
 from app.security.sealing import UnreadableSecret, unseal
 from app.tenancy.context import require_tenant, tenant_context
 from app.tenancy.engines import engine_for
-from app.tenancy.models import Tenant, TenantStatus, utcnow
+from app.tenancy.models import utcnow
+from app.tenancy.resolution import active_tenants
 from blueprints.audit import recording as audit
 from blueprints.integrations.models import (
     ALL_EVENTS,
@@ -726,7 +727,7 @@ def sweep_organization(grace_seconds=SWEEP_GRACE_SECONDS):
 def sweep_all(app, grace_seconds=SWEEP_GRACE_SECONDS):
     """`sweep_organization` in every active organization; returns (queued, [slugs whose sweep failed])."""
     with app.app_context():
-        tenants = [t.ref() for t in db.session.scalars(sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
+        tenants = active_tenants()
     queued, failed = 0, []
     for tenant in tenants:
         try:

@@ -5,11 +5,8 @@ tell nobody twice and send nothing twice."""
 import logging
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
-from app.extensions import db
 from app.tenancy.context import tenant_context
-from app.tenancy.models import Tenant, TenantStatus
+from app.tenancy.resolution import active_tenants
 from blueprints.notifications import announcements, delivery, digests, reminders
 
 log = logging.getLogger(__name__)
@@ -46,7 +43,7 @@ def sweep_all(app):
     """`sweep_organization` in every active organization; one organization's failure is logged and the others
     are swept all the same."""
     with app.app_context():
-        tenants = [t.ref() for t in db.session.scalars(sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
+        tenants = active_tenants()
     total = Swept()
     for tenant in tenants:
         try:

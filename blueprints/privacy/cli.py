@@ -4,14 +4,12 @@ policy once a day (like `flask reports sweep`, which `make run` starts next to i
 import logging
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.extensions import db
 from app.sweeps import repeat_sweep
 from app.tenancy.context import tenant_context
-from app.tenancy.models import Tenant, TenantStatus
+from app.tenancy.resolution import active_tenants
 from blueprints.privacy.archiving import apply_policy, scheduled_run_due
 from blueprints.privacy.exports import expire_exports
 from blueprints.privacy.models import RunTrigger
@@ -24,7 +22,7 @@ privacy_cli = AppGroup("privacy", help="A person's data exports and archiving by
 def sweep_privacy(app):
     """Returns (exports expired, archiving runs made)."""
     with app.app_context():
-        tenants = [t.ref() for t in db.session.scalars(sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
+        tenants = active_tenants()
     expired = runs = 0
     for tenant in tenants:
         try:

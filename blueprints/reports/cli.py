@@ -3,14 +3,12 @@
 import logging
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.extensions import db
 from app.sweeps import repeat_sweep
 from app.tenancy.context import tenant_context
-from app.tenancy.models import Tenant, TenantStatus
+from app.tenancy.resolution import active_tenants
 from blueprints.reports.generation import expire_reports
 from blueprints.reports.schedules import requeue_overdue
 
@@ -23,7 +21,7 @@ def sweep_reports(app):
     """In every active organization: queue again the runs of schedules whose job was lost, delete expired
     reports' files. Returns (runs queued, reports expired)."""
     with app.app_context():
-        tenants = [t.ref() for t in db.session.scalars(sa.select(Tenant).where(Tenant.status == TenantStatus.ACTIVE))]
+        tenants = active_tenants()
     queued = expired = 0
     for tenant in tenants:
         try:
