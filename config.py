@@ -41,6 +41,10 @@ class Config:
     TENANT_CACHE_SECONDS = float(_env("TENANT_CACHE_SECONDS", 5))
     # ... and this long while the process hears other processes' changes through Redis (app/tenancy/invalidation.py)
     TENANT_CACHE_LISTENING_SECONDS = float(_env("TENANT_CACHE_LISTENING_SECONDS", 600))
+    # People's principals (person, role, open sign-in) are kept at most this long per process, and only while it
+    # hears the others' changes; any write to what they are read from drops them at once (app/security/
+    # principal_cache.py). 0: read on every request.
+    PRINCIPAL_CACHE_SECONDS = float(_env("PRINCIPAL_CACHE_SECONDS", 30))
     BACKUP_DIR = _env("LMS_BACKUP_DIR")
     # Several database servers for tenant databases (app/tenancy/servers.py, docs/operations.md): "name=URL,name=URL"
     # with URLs without a database; unset: TENANT_DATABASE_URL_TEMPLATE is the one server "default".

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app.errors import PermissionDenied, Unauthorized
 from app.security.permissions import denial_message, permissions_of
+from app.security.principal_cache import principal_cache
 from app.security.tokens import InvalidToken, decode_access_token
 from app.tenancy.context import get_current_tenant
 
@@ -47,6 +48,16 @@ def register_principal_loader(kind, loader):
     _loaders[kind] = loader
 
 
+def load_principal(kind, identifier, session_id=None):
+    """The loader's principal of an account; a person's is kept between requests (app/security/principal_cache.py)."""
+    loader = _loaders[kind]
+    cache = principal_cache() if kind == "user" else None
+    tenant = get_current_tenant()
+    if cache is None or tenant is None:
+        return loader(identifier, session_id)
+    return cache.principal((tenant.slug, tenant.id, identifier, session_id), lambda: loader(identifier, session_id))
+
+
 def _unauthorized(message, code=None):
     return Unauthorized(message, code=code, headers={"WWW-Authenticate": 'Bearer realm="tessera"'})
 
@@ -59,7 +70,7 @@ def _from_bearer(header, tenant):
         claims = decode_access_token(token.strip(), tenant.id if tenant else None)
     except InvalidToken as error:
         raise _unauthorized(f"Invalid access token: {error}", code="INVALID_TOKEN") from None
-    principal = _loaders["user" if tenant else "operator"](int(claims["sub"]), claims["sid"])
+    principal = load_principal("user" if tenant else "operator", int(claims["sub"]), claims["sid"])
     if principal is None:
         raise _unauthorized("This token's sign-in has ended, or its account is inactive.", code="INVALID_TOKEN")
     return principal

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from flask import session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 
-from app.security.principal import Principal, _loaders
+from app.security.principal import Principal, load_principal
 from app.tenancy.context import get_current_tenant
 
 login_manager = LoginManager()
@@ -36,7 +36,7 @@ def load_account(session_id):
         return None
     if kind not in ("user", "operator") or (kind == "user") != (tenant is not None):
         return None
-    principal = _loaders[kind](int(account_id), sign_in_id)
+    principal = load_principal(kind, int(account_id), sign_in_id)
     if principal is None:
         return None
     return SessionAccount(principal, principal.email)

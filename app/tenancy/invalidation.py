@@ -1,5 +1,8 @@
 """Changes to organizations heard by every process: a Redis channel that drops cached tenants at once.
 
+The same channel carries changes to an organization's people (`people:<slug>`), which drop the principals kept
+by app/security/principal_cache.py; a change to the organization itself drops both.
+
 Each process keeps the active organizations it resolved (`ActiveTenantCache`). A change to a tenant's row
 (suspend, archive, rename, branding, a move to another database server) committed anywhere is published on a
 channel; every process listens on a daemon thread and forgets that organization. While the listener is
@@ -27,22 +30,22 @@ def channel_of(app):
 class TenantChanges:
     """The publisher and the listener of one app in one process (restarted after a fork: gunicorn's workers)."""
 
-    def __init__(self, app, cache):
+    def __init__(self, app, caches):
         self.url = app.config["REDIS_URL"]
         self.channel = channel_of(app)
-        self.cache = cache
+        self.caches = caches  # each with forget(slug), forget_all(), `listening` and the message kinds it `hears`
         self._publisher = None
         self._thread = None
         self._pid = None
         self._lock = threading.Lock()
 
-    def publish(self, slugs):
+    def publish(self, slugs, kind=""):
         """Tell every process; a failure is logged (they will see it within the short time-to-live)."""
         try:
             if self._publisher is None:
                 self._publisher = Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
             for slug in slugs:
-                self._publisher.publish(self.channel, slug)
+                self._publisher.publish(self.channel, f"{kind}:{slug}" if kind else slug)
         except RedisError as error:
             log.warning("Could not announce a change to organizations %s: %s", sorted(slugs), error)
 
@@ -53,11 +56,16 @@ class TenantChanges:
         with self._lock:
             if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
                 return
-            self.cache.listening = False  # a forked child inherits the flag, not the parent's connection
+            self._set_listening(False)  # a forked child inherits the flag, not the parent's connection
             self._publisher = None
             self._pid = os.getpid()
             self._thread = threading.Thread(target=self._listen, name="tenant-changes", daemon=True)
             self._thread.start()
+
+    def _set_listening(self, listening):
+        for cache in self.caches:
+            cache.listening = listening
+            cache.forget_all()
 
     def _listen(self):
         backoff = 0.5
@@ -69,14 +77,15 @@ class TenantChanges:
                 for message in pubsub.listen():
                     if message["type"] == "subscribe":
                         # from here on every change is heard: drop what was kept before it
-                        self.cache.forget_all()
-                        self.cache.listening = True
+                        self._set_listening(True)
                         backoff = 0.5
                     elif message["type"] == "message":
-                        self.cache.forget(message["data"].decode())
+                        kind, _, slug = message["data"].decode().rpartition(":")
+                        for cache in self.caches:
+                            if kind in cache.hears:
+                                cache.forget(slug)
             except (RedisError, OSError) as error:
-                self.cache.listening = False
-                self.cache.forget_all()
+                self._set_listening(False)
                 log.warning("Not hearing changes to organizations (%s); retrying in %.1f s", error, backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 30)

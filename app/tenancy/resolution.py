@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session, object_session
 
 from app.errors import PermissionDenied, ServiceUnavailable
 from app.extensions import db
+from app.security.principal_cache import EXTENSION as PRINCIPALS
+from app.security.principal_cache import PrincipalCache, principal_cache
 from app.tenancy.engines import init_engine_registry
 from app.tenancy.invalidation import EXTENSION, TenantChanges
 from app.tenancy.models import Tenant, TenantStatus
@@ -55,6 +57,8 @@ class ActiveTenantCache:
     while it is not, the seconds its caller gives (docs/decisions.md). Shared by request resolution and the job
     runner (app/jobs.py)."""
 
+    hears = ("",)  # the listener's message kind of a change to an organization (app/tenancy/invalidation.py)
+
     def __init__(self, listening_seconds=0):
         self._entries = {}  # slug -> (TenantRef, time.monotonic() of the registry read)
         self.listening_seconds = listening_seconds
@@ -91,13 +95,15 @@ class ActiveTenantCache:
 
 
 def tenant_cache(app=None):
-    """This app's cache in this process; with caching on, its listener for other processes' changes runs."""
+    """This app's cache in this process; with caching on, its listener for other processes' changes runs (and
+    people's principals are kept while it listens: app/security/principal_cache.py)."""
     app = app or current_app
     cache = app.extensions.get("active_tenants")
     if cache is None:
         cache = app.extensions["active_tenants"] = ActiveTenantCache(app.config["TENANT_CACHE_LISTENING_SECONDS"])
         if app.config["TENANT_CACHE_SECONDS"] > 0:
-            app.extensions[EXTENSION] = TenantChanges(app, cache)
+            principals = app.extensions[PRINCIPALS] = PrincipalCache(app.config["PRINCIPAL_CACHE_SECONDS"])
+            app.extensions[EXTENSION] = TenantChanges(app, [cache, principals])
     changes = app.extensions.get(EXTENSION)
     if changes is not None:
         changes.ensure_listening()
@@ -111,7 +117,7 @@ def _note_changed_tenant(_mapper, _connection, tenant):
     # otherwise keep the row as it was before the commit for the whole TTL.
     if not has_app_context():
         return
-    tenant_cache().forget(tenant.slug)
+    _forget_here(tenant.slug)
     session = object_session(tenant)
     if session is not None:
         session.info.setdefault("changed_tenants", set()).add(tenant.slug)
@@ -132,8 +138,16 @@ def _forget_changed_tenants(session, *_args):
     if not slugs or not has_app_context():
         return None
     for slug in slugs:
-        tenant_cache().forget(slug)
+        _forget_here(slug)
     return slugs
+
+
+def _forget_here(slug):
+    """Drop an organization in this process: its cached row and its people's principals."""
+    tenant_cache().forget(slug)
+    principals = principal_cache()
+    if principals is not None:
+        principals.forget(slug)
 
 
 # Answer on every host, also an unknown one or a bare address: static files, and the operations probes and

@@ -148,7 +148,10 @@ def list_courses(query, principal, scope):
 
 
 def get_course(course_id, principal, scope):
-    course = db.session.scalar(visible_courses(principal, scope).where(Course.id == course_id))
+    if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):  # they see every course
+        course = db.session.get(Course, course_id)  # the mapper's own statement: not built on each request
+    else:
+        course = db.session.scalar(visible_courses(principal, scope).where(Course.id == course_id))
     if course is None:
         raise NotFound("No such course.")
     return course

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.security.passwords import hash_password, needs_rehash, verify_password
 from app.security.permissions import ORG_ADMIN, TENANT_ROLES
 from app.security.principal import Principal, register_principal_loader
+from app.security.principal_cache import watch_tables
 from app.tenancy.context import require_tenant
 from blueprints.auth.models import SignIn
 from blueprints.branches.queries import managers_outside, people_of
@@ -131,6 +132,7 @@ def principal_for_user(user_id, sign_in_id=None):
 
 
 register_principal_loader("user", principal_for_user)
+watch_tables(User.__tablename__, SignIn.__tablename__)  # what principal_for_user reads
 
 
 def find_user_by_email(email):
