@@ -17,7 +17,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 
 from app.api.errors import handle_http_exception, wants_envelope
 from app.security.principal import try_current_principal
-from app.security.rate_limit_storage import counting_storage_uri
+from app.security.rate_limit_storage import STRATEGY, counting_storage_uri
 from app.tenancy.context import get_current_tenant
 
 
@@ -137,6 +137,7 @@ def init_rate_limits(app):
         app.config.get("RATELIMIT_STORAGE_URI") or app.config["REDIS_URL"]
     )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['RQ_QUEUE']}-limits")
+    app.config.setdefault("RATELIMIT_STRATEGY", STRATEGY)
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
 
     limiter.init_app(app)

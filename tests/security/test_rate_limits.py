@@ -4,7 +4,16 @@ import time
 import uuid
 
 import pytest
+from limits import parse
+from limits.storage import storage_from_string
 
+from app.jobs import redis_connection
+from app.security.rate_limit_storage import (
+    LEASE_FROM,
+    LEASE_SHARE,
+    LeasedFixedWindowRateLimiter,
+    counting_storage_uri,
+)
 from tests.conftest import build_app, make_user, user_token
 
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -66,3 +75,63 @@ def test_sign_in_has_a_tighter_limit(limited_app, tenant):
     ]
     assert [r.status_code for r in attempts] == [401, 401, 429]
     assert attempts[-1].headers["Retry-After"]
+
+
+def _evalsha_calls(app):
+    with app.app_context():
+        return redis_connection(app).info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+
+
+def _leasing_app(app_config, queue, limit):
+    """An app counting on the shared Redis from zero. flask-limiter is one object for every app of the process and
+    keeps the first app's key prefix, and a new organization may reuse a dropped one's id: earlier tests' counters
+    of the same person key are removed."""
+    app = build_app(app_config, RQ_QUEUE=queue, RATELIMIT_AUTHENTICATED=limit)
+    with app.app_context():
+        redis = redis_connection(app)
+        for key in redis.scan_iter(match="*LIMITER*"):
+            redis.delete(key)
+    return app
+
+
+def test_a_busy_principal_is_counted_in_leases_and_served_exactly_its_limit(app_config, tenant):
+    app = _leasing_app(app_config, f"limits-{uuid.uuid4().hex[:8]}", f"{LEASE_FROM} per minute")
+    token = user_token(app, tenant, make_user(app, tenant, "student"), "student")
+    client = app.test_client()
+    before = _evalsha_calls(app)
+    responses = [
+        client.get("/api/v1/auth/me", headers=host(tenant) | {"Authorization": f"Bearer {token}"})
+        for _ in range(LEASE_FROM + 3)
+    ]
+    round_trips = _evalsha_calls(app) - before
+    assert [r.status_code for r in responses] == [200] * LEASE_FROM + [429] * 3
+    # each request still has its own place in the window: the headers count down one by one
+    remaining = [int(r.headers["X-RateLimit-Remaining"]) for r in responses[:LEASE_FROM]]
+    assert remaining == list(range(LEASE_FROM - 1, -1, -1))
+    lease = LEASE_FROM // LEASE_SHARE
+    assert round_trips <= LEASE_FROM // lease + 10, round_trips  # not one per request
+
+
+def test_several_processes_never_serve_a_busy_principal_past_its_limit(redis_server):
+    """Two processes' limiters (each its own storage and leases, as gunicorn's workers have) on one Redis key."""
+    item = parse(f"{LEASE_FROM} per minute")
+    key = f"principal-{uuid.uuid4().hex}"
+    workers = [LeasedFixedWindowRateLimiter(storage_from_string(counting_storage_uri(redis_server.url))) for _ in "ab"]
+    outcomes = [workers[(i // 3) % 2].hit(item, key) for i in range(300)]
+    served = outcomes.count(True)
+    lease = LEASE_FROM // LEASE_SHARE
+    assert LEASE_FROM - lease <= served <= LEASE_FROM  # counts one process took but never spent: a few early
+    assert outcomes[-20:] == [False] * 20
+
+
+def test_small_limits_count_every_request_in_redis(app_config, tenant):
+    queue = f"limits-{uuid.uuid4().hex[:8]}"
+    first, second = (_leasing_app(app_config, queue, "7 per minute") for _ in range(2))
+    token = user_token(first, tenant, make_user(first, tenant, "student"), "student")
+    headers = host(tenant) | {"Authorization": f"Bearer {token}"}
+    before = _evalsha_calls(first)
+    statuses = [
+        (first, second)[i % 2].test_client().get("/api/v1/auth/me", headers=headers).status_code for i in range(9)
+    ]
+    assert statuses == [200] * 7 + [429] * 2  # exact across processes
+    assert _evalsha_calls(first) - before == 9
