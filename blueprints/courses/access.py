@@ -27,6 +27,11 @@ def course_for(course_id, need="see", actor=current_actor):
     return course
 
 
+def course_view_for(course_id, actor=current_actor):
+    """A course the actor sees, with its links (`services.CourseView`), in one statement: the API's course read."""
+    return services.get_course_view(course_id, actor.principal, actor.scope)
+
+
 def require(course, need, actor=current_actor):
     """Check a course the actor sees for `need` (raises PermissionDenied or NotFound)."""
     if need == "see":

@@ -458,3 +458,30 @@ def test_removing_an_item_or_a_course_removes_the_bytes_of_its_files(app, school
     assert len(stored() - before) == 2
     assert teacher.delete(f"/api/v1/courses/{course_id}").get_json()["data"]["outcome"] == "deleted"
     assert stored() == before
+
+
+def test_one_course_read_gives_the_same_links_as_the_list_for_every_reader(app, district, tenant):
+    """A course's read (one statement with its links as lists) and the list (links for a page at once) agree, for
+    several branches, teachers and prerequisites, as org admin, as teacher and as branch manager."""
+    admin, teacher = district["admin"], district["teacher"]
+    course = district["courses"]["north"]
+    branches = sorted(b["id"] for b in admin.get(f"/api/v1/organizations/{tenant.id}/branches").get_json()["data"])
+    second_teacher = make_user(app, tenant, "teacher", email="second@example.org")
+    first_teacher = teacher.get("/api/v1/auth/me").get_json()["data"]["id"]
+    prerequisites = sorted([district["courses"]["south"], district["courses"]["everyone"]])
+    changed = admin.put(
+        f"/api/v1/courses/{course}",
+        json={
+            "branch_ids": branches[::-1],
+            "teacher_ids": [second_teacher, first_teacher],
+            "prerequisite_ids": prerequisites[::-1],
+        },
+    )
+    assert changed.status_code == 200, changed.get_json()
+    for reader in (admin, teacher, district["manager"]):
+        one = reader.get(f"/api/v1/courses/{course}").get_json()["data"]
+        listed = next(c for c in reader.get("/api/v1/courses?per_page=100").get_json()["data"] if c["id"] == course)
+        assert one == listed
+        assert one["branch_ids"] == branches and one["prerequisite_ids"] == prerequisites
+        assert one["teacher_ids"] == sorted([first_teacher, second_teacher])
+    assert admin.get("/api/v1/courses/999999").status_code == 404
