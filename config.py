@@ -204,6 +204,9 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-every-hmac-algorithm-0123456789"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
     TENANT_CACHE_SECONDS = 0  # tests that write the registry directly see it at once, unless one sets it
+    # nor are principals kept, whichever test made the app listen first: statement counts stay the same from one
+    # request to the next (tests/security/test_principal_cache.py builds apps that keep them)
+    PRINCIPAL_CACHE_SECONDS = 0
     TENANT_MAINTENANCE_GRACE_SECONDS = 0  # nothing caches a tenant in the tests' processes (above)
     EVENT_RETRY_INTERVALS = (0, 0)  # retried at once, so that one burst of the test worker sees them fail
     PASSWORD_HASH_PROFILE = "testing"  # cheap Argon2id: the suite hashes thousands of passwords

@@ -151,9 +151,9 @@ def _principal_reads(app, api, requests):
     return len(seen)
 
 
-def test_a_kept_principal_costs_no_statement_and_nothing_is_kept_without_the_listener(app, one_process, tenant):
+def test_a_kept_principal_costs_no_statement_and_none_is_kept_when_switched_off(app, one_process, tenant):
     student = make_user(app, tenant, "student")
     token = user_token(app, tenant, student, "student")
     assert _principal_reads(one_process, _warm(one_process, tenant, token), 10) == 0
-    # the suite's app does not listen (TENANT_CACHE_SECONDS = 0): every request reads the principal
+    # the suite's app keeps none (TestConfig): every request reads the principal
     assert _principal_reads(app, ApiClient(app.test_client(), tenant, token), 10) == 10
