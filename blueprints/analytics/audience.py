@@ -130,6 +130,22 @@ class Audience:
 
     def _people_ids(self):
         """A select of the ids of the audience's people (not everyone): the union of each kind of reach."""
+        parts = self._reached_people_parts()
+        if self.teacher_id is not None:
+            parts.append(
+                sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id.in_(courses_taught_by(self.teacher_id)))
+            )
+        return parts[0] if len(parts) == 1 else sa.union(*parts)
+
+    def people_reached_otherwise(self):
+        """A select of the ids of the people the audience reaches other than through the courses a teacher teaches
+        (their classes' students, their branches' members, the learner), or None when there are none."""
+        parts = self._reached_people_parts()
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else sa.union(*parts)
+
+    def _reached_people_parts(self):
         parts = []
         if self.branch_ids:
             parts.append(people_of(self.branch_ids))
@@ -137,11 +153,7 @@ class Audience:
             parts.append(students_of_classes(self.class_ids))
         if self.learner_id is not None:
             parts.append(sa.select(sa.literal(self.learner_id)))
-        if self.teacher_id is not None:
-            parts.append(
-                sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id.in_(courses_taught_by(self.teacher_id)))
-            )
-        return parts[0] if len(parts) == 1 else sa.union(*parts)
+        return parts
 
 
 def audience_of(actor=current_actor):

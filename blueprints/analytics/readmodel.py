@@ -32,6 +32,7 @@ from app.tenancy.models import utcnow
 from blueprints.analytics.models import (
     ACTIVITY_COUNTS,
     ALL_COURSES,
+    DAY_COUNTS,
     NO_COURSE,
     PERSON_PROGRESS,
     AnalyticsCourse,
@@ -45,17 +46,6 @@ from blueprints.auth.models import SignIn
 from blueprints.courses.queries import item_count_of, item_counts
 from blueprints.learning.models import Enrollment, ItemProgress, TimeByDay
 
-DAY_COUNTS = (
-    "sign_ins",
-    "enrollments",
-    "completions",
-    "items_completed",
-    "seconds",
-    "attempts",
-    "graded_attempts",
-    "percent_sum",
-    "passed_attempts",
-)
 INTEGER_DAY_COUNTS = tuple(name for name in DAY_COUNTS if name != "percent_sum")
 COUNTED_ATTEMPTS = (AttemptStatus.SUBMITTED, AttemptStatus.GRADED)
 REBUILD_CHUNK_USERS = 2000  # the rebuild's statements each cover the people of one user id range of this size

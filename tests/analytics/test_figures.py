@@ -13,6 +13,9 @@ from blueprints.analytics import figures
 from blueprints.analytics.audience import Audience
 from tests.conftest import PASSWORD, destroy_tenant, unique_slug
 from tests.support.analytics_figures import (
+    MEMBERS,
+    STUDENTS_OF_TAUGHT,
+    TAUGHT_COURSES,
     Who,
     admin_audience,
     build_district,
@@ -220,3 +223,55 @@ def test_a_learner_s_own_figures(app, district):
     assert {name: got[name] for name in expected} == expected
     assert got["learners"] == 1 and got["overdue"] == 1
     assert [row["user_id"] for row in rows] == [d.n1]
+
+
+MIXED = "courses, classes and a branch"
+
+
+def _reach(*parts, **params):
+    """An audience of several kinds of reach as SQL over the sources: their OR, for people and for enrollments."""
+    people = " OR ".join(f"({person})" for person, _enrollment in parts)
+    enrollments = " OR ".join(f"({enrollment})" for _person, enrollment in parts)
+    return Who(f"({people})", f"({enrollments})", params)
+
+
+def test_every_mix_of_reaches_equals_the_sources(app, district):
+    """Each kind of reach alone and together (a teacher's courses, the classes they teach, the branches they
+    manage): PostgreSQL reads a teacher's and a manager's enrollments as disjoint parts, one per reach, so a
+    learner reached twice (s1: a student of S7 and a learner of Statistics; n1: a member of North and a learner
+    of Statistics) counts once, and every enrollment of each reach counts."""
+    d = district
+    taught = (
+        f"{{u}} IN (SELECT user_id FROM enrollments WHERE course_id IN ({TAUGHT_COURSES}))",  # noqa: S608
+        f"{{c}} IN ({TAUGHT_COURSES})",
+    )
+    students = (f"{{u}} IN ({STUDENTS_OF_TAUGHT})",) * 2
+    members = (f"{{u}} IN ({MEMBERS.format(':north')})",) * 2
+    params = {"teacher": d.t, "north": d.north}
+    mixes = {
+        "courses": (Audience(teacher_id=d.t), _reach(taught, **params)),
+        "classes": (Audience(class_ids=frozenset({d.s7})), _reach(students, **params)),
+        MIXED: (
+            Audience(teacher_id=d.t, class_ids=frozenset({d.s7}), branch_ids=frozenset({d.north})),
+            _reach(taught, students, members, **params),
+        ),
+        "classes and branch": (
+            Audience(class_ids=frozenset({d.s7}), branch_ids=frozenset({d.north})),
+            _reach(students, members, **params),
+        ),
+        "nobody": (Audience(), Who("1 = 0", "1 = 0", {})),
+    }
+    date_from, date_to = _period(d, {})
+    for name, (audience, who) in mixes.items():
+        for chosen in ({}, {"course_id": d.stats}, {"branch_id": d.south}):
+            filters = figures.Filters(date_from=date_from, date_to=date_to, **chosen)
+            with tenant_context(d.tenant, app):
+                got = figures.overview(filters, audience)
+            expected = expected_overview(d, who, chosen, date_from, date_to, utcnow())
+            assert {figure: got[figure] for figure in expected} == expected, (name, chosen)
+    # each reach adds enrollments of its own: the class s2's Geometry, the branch n1's Geometry and n2's Empty
+    with tenant_context(d.tenant, app):
+        alone = figures.overview(figures.Filters(date_from=date_from, date_to=date_to), mixes["courses"][0])
+        mixed = figures.overview(figures.Filters(date_from=date_from, date_to=date_to), mixes[MIXED][0])
+    assert (alone["learners"], alone["active_enrollments"]) == (4, 4)
+    assert (mixed["learners"], mixed["active_enrollments"]) == (5, 8)
