@@ -1,6 +1,7 @@
 """How the people list is filtered, sorted and shaped (`/api/v1/users`, the people page, export)."""
 
 import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
 from app.api.listing import FilterBy, ListSpec
 from app.errors import BadRequest
@@ -12,6 +13,26 @@ STATUSES = {
     "invited": lambda: sa.and_(User.is_active, User.password_hash.is_(None)),
     "inactive": lambda: sa.not_(User.is_active),
 }
+
+
+ANY_STATUS = "all"
+# Who may sign in or is invited to: what the people page lists unless asked for more. Deactivated people (by hand
+# or by the archiving policy) leave the daily list; their records stay, a status away.
+CURRENT_STATUSES = "active,invited"
+
+
+def is_status_choice(value):
+    """`all`, or statuses among STATUSES separated by commas (`active,invited`)."""
+    return value == ANY_STATUS or (bool(value) and all(part in STATUSES for part in value.split(",")))
+
+
+def with_status(args, status):
+    """The list helper's parameters `args`, narrowed to people of `status` (a status choice, see above)."""
+    if status == ANY_STATUS:
+        return args
+    narrowed = MultiDict(args)
+    narrowed.add("filter[status][in]", status)
+    return narrowed
 
 
 def _status(op, value):
