@@ -101,6 +101,17 @@ def test_lost_jobs_requeued_and_replayed_deliveries_log_under_the_emitting_reque
     assert [(line["request_id"], line["outcome"]) for line in lines] == [("emitted-by-request-10", "succeeded")]
 
 
+def test_a_request_relaying_an_event_left_behind_does_not_lend_it_its_id(json_app, tenant, capsys):
+    app = json_app
+    student = make_user(app, tenant, "student", first_name="Ha", last_name="Ito")
+    with tenant_context(tenant, app):
+        emit_members_added(student, relay=False)  # by a command (no request), then the process died
+    with request_of(app, tenant, "emitted-by-request-12"):
+        emit_members_added(student)  # its relay after the commit claims both events
+    lines = delivery_lines(app, capsys)
+    assert Counter(line["request_id"] for line in lines) == {None: SUBSCRIBERS, "emitted-by-request-12": SUBSCRIBERS}
+
+
 def test_a_platform_event_swept_after_a_crash_is_delivered_under_its_request(json_app, capsys):
     seen = []
 
