@@ -20,7 +20,7 @@ BEARER = [{"bearerAuth": []}]
 @blp.route("")
 class Users(MethodView):
     @requires("users.read")
-    @blp.doc(parameters=list_parameters(USER_LIST), security=BEARER)
+    @blp.doc(parameters=[*list_parameters(USER_LIST), schemas.STATUS_PARAMETER], security=BEARER)
     @blp.arguments(schemas.UserListArgs, location="query")
     @blp.response(200, schemas.UserSchema(many=True))
     def get(self, args):

@@ -5,7 +5,7 @@ from app.api.types import Boolean, ChangesSchema, UtcDateTime, id_list
 from app.emails import normalize_email
 from app.errors import ValidationFailed
 from app.security.permissions import TENANT_ROLES
-from blueprints.users.listing import ANY_STATUS, STATUSES, is_status_choice
+from blueprints.users.listing import ANY_STATUS, CURRENT_STATUSES, STATUS_CHOICE_PATTERN, STATUSES, is_status_choice
 
 
 def _blank_or_email(value):
@@ -78,14 +78,17 @@ class UserListArgs(ma.Schema):
         unknown = ma.INCLUDE  # filter[...] keys are read by the list helper
 
     format = ma.fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
-    status = ma.fields.String(
-        load_default=ANY_STATUS,
-        validate=_status_choice,
-        metadata={
-            "description": "People of these statuses: active, invited, inactive (deactivated, by hand or by the "
-            "archiving policy), separated by commas, or all. Default all, as before this parameter: a client "
-            "that keeps another system in step must see who was deactivated; the people page asks for "
-            "active,invited. Combines with filter[status].",
-            "example": "active,invited",
-        },
-    )
+    status = ma.fields.String(load_default=ANY_STATUS, validate=_status_choice)  # documented: STATUS_PARAMETER
+
+
+# The list's `status` in the document (api.py lists it with the list helper's parameters, which take the place of
+# those smorest derives from UserListArgs).
+STATUS_PARAMETER = {
+    "in": "query",
+    "name": "status",
+    "schema": {"type": "string", "pattern": STATUS_CHOICE_PATTERN, "default": ANY_STATUS, "example": CURRENT_STATUSES},
+    "description": "People of these statuses: active, invited, inactive (deactivated, by hand or by the archiving "
+    "policy), separated by commas, or all. Default all, as before this parameter: a client that keeps another "
+    "system in step must go on seeing who was deactivated; the people page asks for active,invited. Narrows "
+    "together with filter[status]; applies to format=csv too.",
+}

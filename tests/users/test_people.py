@@ -81,6 +81,9 @@ def test_the_status_parameter_narrows_the_list_and_by_default_leaves_nobody_out(
     assert emails(both) == ["invited@example.org"] and both.get_json()["meta"]["total"] == 1
     csv = admin.get("/api/v1/users?format=csv&status=inactive").get_data(as_text=True)
     assert "gone@example.org" in csv and "invited@example.org" not in csv
+    documented = admin.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/users"]["get"]["parameters"]
+    [status] = [parameter for parameter in documented if parameter["name"] == "status"]
+    assert status["schema"]["default"] == "all" and "must go on seeing who was deactivated" in status["description"]
     for bad in ("sleeping", "active,", "", "ALL"):
         refused = admin.get(f"/api/v1/users?status={bad}")
         assert refused.status_code == 422, bad
