@@ -6,6 +6,8 @@ itself. No access log: the app logs one JSON line per request (app/observability
 mode: every worker writes its samples under PROMETHEUS_MULTIPROC_DIR, and a scrape of any worker adds them up.
 """
 
+import importlib.util
+import logging
 import multiprocessing
 import os
 import re
@@ -35,9 +37,49 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 forwarded_allow_ips = ""  # ProxyFix, behind LMS_TRUSTED_PROXIES proxies, decides what to believe
 secure_scheme_headers = {}
 accesslog = None
-errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = "tessera-web"
+
+
+def _log_format_module():
+    """app/observability/log_format.py by its path, not as `app.observability.log_format`: that would import the
+    app package, so the whole app, into the master, and workers forked from it would keep running that code after a
+    `kill -HUP` (no preload_app here, so that a HUP loads a new release)."""
+    path = Path(__file__).resolve().parent / "app" / "observability" / "log_format.py"
+    spec = importlib.util.spec_from_file_location("tessera_log_format", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _ProcessId(logging.Filter):
+    """gunicorn's own lines name the process that wrote them (the master, or which worker), as its text did."""
+
+    def filter(self, record):
+        record.fields = {"pid": record.process, **(getattr(record, "fields", None) or {})}
+        return True
+
+
+# gunicorn's own lines (starting, listening, workers booted, timed out or lost, shutting down) on stdout in the
+# app's format, so that a log shipper reads one kind of line: JSON in production (LMS_LOG_FORMAT, as config.py
+# decides it: json unless said otherwise when LMS_ENV is production, text otherwise).
+_log_format = os.environ.get("LMS_LOG_FORMAT") or ("json" if os.environ["LMS_ENV"] == "production" else "text")
+_formats = _log_format_module()
+if _log_format not in _formats.FORMATTERS:
+    raise RuntimeError(f"LMS_LOG_FORMAT is one of {', '.join(_formats.FORMATTERS)}, not {_log_format!r}.")
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"tessera": {"()": _formats.FORMATTERS[_log_format]}},
+    "filters": {"process_id": {"()": _ProcessId}},
+    "handlers": {"stdout": {"()": _formats.StdoutHandler, "formatter": "tessera", "filters": ["process_id"]}},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stdout"], "propagate": False},
+        "gunicorn.access": {"handlers": [], "propagate": False},  # no access log: the app's request lines
+    },
+    # As without this dictionary: no handler on the root logger; a worker's app adds its own (app/observability).
+    "root": {"level": "WARNING", "handlers": []},
+}
 
 _PROCESS_IN_NAME = re.compile(r"_(?:horse-of-)?(\d+)\.db$")
 

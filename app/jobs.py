@@ -127,10 +127,13 @@ def _dotted(func):
     return f"{func.__module__}.{func.__qualname__}"
 
 
-def _job_meta(tenant):
-    """What a job carries besides its arguments: its tenant, and the id of the request (or job) that queued it,
-    so that the job's log lines join the request's."""
-    return {"tenant": tenant.slug if tenant else None, "request_id": current_request_id()}
+def _job_meta(tenant, request_id=...):
+    """What a job carries besides its arguments: its tenant, and the id of the request (or job) that queued it
+    (`request_id`: the one it stands for, None too), so that the job's log lines join the request's."""
+    return {
+        "tenant": tenant.slug if tenant else None,
+        "request_id": current_request_id() if request_id is ... else request_id,
+    }
 
 
 def enqueue(tenant, func, *args, retries=3, timeout=600, **kwargs):
@@ -148,21 +151,22 @@ def enqueue(tenant, func, *args, retries=3, timeout=600, **kwargs):
     )
 
 
-def enqueue_many(tenant, func, calls, *, queue=None, retry=None, timeout=600, result_ttl=500):
+def enqueue_many(tenant, func, calls, *, queue=None, retry=None, timeout=600, result_ttl=500, request_ids=None):
     """Queue `func(*args)` for each tuple of `calls` in one round trip, inside `tenant` (None: the platform,
-    in an app context only)."""
+    in an app context only). `request_ids`, one per call (None for all: the current one), is the request each
+    job runs under: an event's delivery runs under the request that emitted the event (none for a command's)."""
     if not calls:
         return []
     queue = queue or get_queue()
     entry = run_in_tenant if tenant else run_in_platform
     prefix = (tenant.slug, _dotted(func)) if tenant else (_dotted(func),)
-    meta = _job_meta(tenant)
+    metas = [_job_meta(tenant, request_id) for request_id in request_ids or [...] * len(calls)]
     return queue.enqueue_many(
         [
             Queue.prepare_data(
                 entry, args=(*prefix, *args), timeout=timeout, retry=retry, meta=meta, result_ttl=result_ttl
             )
-            for args in calls
+            for args, meta in zip(calls, metas, strict=True)
         ]
     )
 

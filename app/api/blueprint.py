@@ -44,25 +44,31 @@ class PageMetaSchema(ma.Schema):
     total = ma.fields.Integer()
 
 
-_envelope_schemas = {}
+_envelope_schemas = {}  # (schema class, many) -> its envelope
 
 
 def envelope_schema_for(schema):
-    """An OpenAPI-only schema describing `schema` inside the envelope."""
+    """An OpenAPI-only schema describing `schema` inside the envelope.
+
+    Kept per schema class, not per name: two classes of one name (a `PreviewSchema` in two features) would share
+    the first one's envelope, and the second would vanish from the document without a word. Per class, both reach
+    apispec, and tests/api/test_api_document.py refuses the shared name."""
     many = getattr(schema, "many", False)
-    name = f"{type(schema).__name__.removesuffix('Schema')}{'List' if many else ''}Envelope"
-    if name not in _envelope_schemas:
-        _envelope_schemas[name] = type(
+    key = (type(schema), many)
+    if key not in _envelope_schemas:
+        name = f"{type(schema).__name__.removesuffix('Schema')}{'List' if many else ''}Envelope"
+        _envelope_schemas[key] = type(
             name,
             (ma.Schema,),
             {
+                "__module__": type(schema).__module__,  # where it comes from, in a test's message
                 "success": ma.fields.Boolean(metadata={"example": True}),
                 "data": ma.fields.Nested(type(schema), many=many),
                 "meta": ma.fields.Nested(PageMetaSchema, allow_none=True),
                 "error": ma.fields.Raw(allow_none=True, metadata={"example": None}),
             },
         )
-    return _envelope_schemas[name]
+    return _envelope_schemas[key]
 
 
 def envelope(data, meta=None):

@@ -21,6 +21,7 @@ from flask import current_app, has_request_context
 
 from app.events.catalog import Actor, build, event_type
 from app.events.models import MODELS
+from app.observability.request_id import current_request_id
 from app.security.principal import try_current_principal
 from app.tenancy.context import require_tenant
 
@@ -91,7 +92,15 @@ def emit_after_commit(session, name, *, tenant=None, actor=None, **fields):
         tenant = current
     event = build(name, tenant=tenant, actor=actor or _current_actor(), **fields)
     outbox = MODELS[scope][0]
-    session.add(outbox(id=event.event_id, name=name, payload=event.to_json(), occurred_at=event.occurred_at))
+    session.add(
+        outbox(
+            id=event.event_id,
+            name=name,
+            payload=event.to_json(),
+            occurred_at=event.occurred_at,
+            request_id=current_request_id(),
+        )
+    )
     session.info.setdefault(PENDING, set()).add(scope)
     return event
 

@@ -26,6 +26,9 @@ class OutboxColumns:
     payload = sa.Column(sa.JSON, nullable=False)
     occurred_at = sa.Column(sa.DateTime, nullable=False)
     relayed_at = sa.Column(sa.DateTime, index=True)  # NULL: committed, its deliveries not queued yet
+    # The request (or job) that emitted it: every delivery, whoever queues it (the relay after the commit, the
+    # sweep, a replay), runs and logs under this id, so that a subscriber's work joins the request that caused it.
+    request_id = sa.Column(sa.String(64))
 
 
 class DeliveryColumns:

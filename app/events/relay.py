@@ -50,14 +50,29 @@ def _stale_at(extra_seconds=0):
     return utcnow() + timedelta(seconds=current_app.config["EVENT_STALE_SECONDS"] + extra_seconds)
 
 
-def _enqueue(scope, delivery_ids):
+def _enqueue(scope, deliveries):
+    """Queue a job per (delivery id, request id of its event): each runs under the request that emitted the
+    event, whoever queues it (the relay after that request's commit, the sweep, a replay)."""
     tenant = get_current_tenant() if scope == "tenant" else None
-    calls = [(scope, delivery_id) for delivery_id in delivery_ids]
+    calls = [(scope, delivery_id) for delivery_id, _ in deliveries]
     # The delivery row is the record; RQ keeps the finished job a few seconds only. Not 0: RQ deletes a job
     # whose result_ttl is 0 with seven more Redis round trips, where an expiry costs none.
     enqueue_many(
-        tenant, deliver, calls, queue=get_event_queue(), retry=_retry(), timeout=120, result_ttl=FINISHED_JOB_SECONDS
+        tenant,
+        deliver,
+        calls,
+        queue=get_event_queue(),
+        retry=_retry(),
+        timeout=120,
+        result_ttl=FINISHED_JOB_SECONDS,
+        request_ids=[request_id for _, request_id in deliveries],
     )
+
+
+def _with_request_ids(scope, stmt):
+    """`stmt` (a select of delivery ids) joined to their events, with each event's request id."""
+    outbox, delivery = MODELS[scope]
+    return stmt.add_columns(outbox.request_id).join(outbox, outbox.id == delivery.event_id)
 
 
 def relay(scope, limit=RELAY_BATCH):
@@ -75,7 +90,7 @@ def relay(scope, limit=RELAY_BATCH):
         sa.update(outbox)
         .where(outbox.id.in_(candidates), outbox.relayed_at.is_(None))
         .values(relayed_at=now)
-        .returning(outbox.id, outbox.name)
+        .returning(outbox.id, outbox.name, outbox.request_id)
         .execution_options(synchronize_session=False)
     ).all()
     rows = [
@@ -87,21 +102,25 @@ def relay(scope, limit=RELAY_BATCH):
             "created_at": now,
             "stale_at": _stale_at(),
         }
-        for event_id, name in claimed
+        for event_id, name, _ in claimed
         for key in subscribers_of(name)
     ]
     if rows:
         db.session.execute(sa.insert(delivery), rows)
-    ids = (
-        db.session.scalars(
-            sa.select(delivery.id).where(delivery.event_id.in_([event_id for event_id, _ in claimed]))
-        ).all()
+    request_id_of = {event_id: request_id for event_id, _, request_id in claimed}
+    deliveries = (
+        [
+            (delivery_id, request_id_of[event_id])
+            for delivery_id, event_id in db.session.execute(
+                sa.select(delivery.id, delivery.event_id).where(delivery.event_id.in_(request_id_of))
+            )
+        ]
         if rows
         else []
     )
     db.session.commit()
-    if ids:
-        _enqueue(scope, ids)
+    if deliveries:
+        _enqueue(scope, deliveries)
     return len(claimed)
 
 
@@ -121,16 +140,16 @@ def requeue_stale(scope, everything=False):
     stmt = sa.select(delivery.id).where(delivery.status == DeliveryStatus.PENDING)
     if not everything:
         stmt = stmt.where(delivery.stale_at < utcnow())
-    ids = db.session.scalars(stmt.limit(RELAY_BATCH * 10)).all()
-    if ids:
+    deliveries = db.session.execute(_with_request_ids(scope, stmt).limit(RELAY_BATCH * 10)).all()
+    if deliveries:
         db.session.execute(
-            sa.update(delivery).where(delivery.id.in_(ids)).values(stale_at=_stale_at()),
+            sa.update(delivery).where(delivery.id.in_([id_ for id_, _ in deliveries])).values(stale_at=_stale_at()),
             execution_options={"synchronize_session": False},
         )
     db.session.commit()
-    if ids:
-        _enqueue(scope, ids)
-    return len(ids)
+    if deliveries:
+        _enqueue(scope, deliveries)
+    return len(deliveries)
 
 
 def oldest_undelivered(scope):
@@ -300,7 +319,10 @@ def replay(app, where, delivery_id):
             .values(status=DeliveryStatus.PENDING, stale_at=_stale_at()),
             execution_options={"synchronize_session": False},
         ).rowcount
+        replayed = db.session.execute(
+            _with_request_ids(scope, sa.select(delivery.id).where(delivery.id == delivery_id))
+        ).all()
         db.session.commit()
         if changed:
-            _enqueue(scope, [delivery_id])
+            _enqueue(scope, replayed)
     return bool(changed)

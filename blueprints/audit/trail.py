@@ -8,7 +8,6 @@ import csv
 import io
 import json
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
@@ -20,8 +19,6 @@ from app.tenancy.context import require_tenant
 from blueprints.audit.actions import ACTIONS
 from blueprints.audit.models import AuditEvent, AuditOutcome
 from blueprints.audit.recording import record
-from blueprints.organizations.settings import settings_of
-from blueprints.users.queries import own_time_zone
 
 
 def _who(_op, text):
@@ -157,16 +154,6 @@ def export_entries(args, export_format):
 
 
 # --- the page's words ------------------------------------------------------------------------------------
-
-
-def viewer_zone(user_id):
-    """The viewer's time zone: their own, else the organization's, else UTC."""
-    for name in (own_time_zone(user_id), settings_of(require_tenant()).get("time_zone"), "UTC"):
-        try:
-            return ZoneInfo(name)
-        except (TypeError, ValueError, ZoneInfoNotFoundError):
-            continue
-    return ZoneInfo("UTC")
 
 
 def local_time(moment, zone):

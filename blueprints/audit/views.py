@@ -14,6 +14,7 @@ from app.security.principal import requires
 from blueprints.audit import trail
 from blueprints.audit.actions import ACTIONS
 from blueprints.audit.models import AuditOutcome
+from blueprints.users.queries import time_zone_of
 
 bp = Blueprint("audit_pages", __name__, url_prefix="/settings")
 organizations_only(bp)
@@ -60,7 +61,7 @@ def _list_args(args, zone):
 
 def _viewer_zone():
     principal = current_actor.principal
-    return trail.viewer_zone(principal.id if principal.kind == "user" else None)
+    return time_zone_of(principal.id if principal.kind == "user" else None)
 
 
 @bp.get("/audit-trail")

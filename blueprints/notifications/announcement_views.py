@@ -12,7 +12,7 @@ from app.pages import organizations_only, render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
 from blueprints.notifications import announcements
-from blueprints.users.queries import contacts_of
+from blueprints.users.queries import contacts_of, time_zone_of
 
 bp = Blueprint("announcement_pages", __name__, url_prefix="/announcements")
 
@@ -41,7 +41,7 @@ def index():
     """My announcements (an org admin's: everyone's): status, when, to whom, how many people were told."""
     query = parse_list_query(request.args, announcements.ANNOUNCEMENT_LIST)
     page = announcements.list_announcements(query, current_actor)
-    zone = announcements.time_zone_of(current_actor.id if current_actor.kind == "user" else None)
+    zone = time_zone_of(current_actor.id if current_actor.kind == "user" else None)
     return render_page(
         "notifications/announcements/index.html",
         page=page,
@@ -79,7 +79,7 @@ def _form_values(form):
         except ValueError:
             errors["send_at"] = ["Choose a date and a time."]
         else:
-            zone = announcements.time_zone_of(current_actor.id)
+            zone = time_zone_of(current_actor.id)
             values["send_at"] = local.replace(tzinfo=zone).astimezone(UTC)
     return values, errors
 
@@ -90,7 +90,7 @@ def _form_page(values=None, errors=None, status=200):
     chosen, _matches = announcements.people_choices(
         current_actor, chosen_ids=values["audience_ids"] if values.get("audience") == "people" else ()
     )
-    zone = announcements.time_zone_of(current_actor.id)
+    zone = time_zone_of(current_actor.id)
     choices = announcements.audience_choices(current_actor)
     kinds = [kind for kind in announcements.AUDIENCES if kind == "people" or choices[kind]]
     return render_page(
@@ -134,7 +134,7 @@ def create():
             else:
                 raise
         else:
-            zone = announcements.time_zone_of(current_actor.id)
+            zone = time_zone_of(current_actor.id)
             when = _local(announcement.send_at, zone)
             flash(
                 f"“{announcement.title}” is being sent."
@@ -159,7 +159,7 @@ def people_picker():
 def detail(announcement_id):
     """One announcement: its message, audience, status and how many people it told; cancel while scheduled."""
     announcement = announcements.get_announcement(announcement_id, current_actor)
-    zone = announcements.time_zone_of(current_actor.id if current_actor.kind == "user" else None)
+    zone = time_zone_of(current_actor.id if current_actor.kind == "user" else None)
     author = contacts_of([announcement.author_id]).get(announcement.author_id) if announcement.author_id else None
     return render_page(
         "notifications/announcements/detail.html",

@@ -18,7 +18,6 @@ import logging
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from redis import RedisError
@@ -41,7 +40,6 @@ from blueprints.courses.services import visible_course_ids
 from blueprints.learning.queries import learners_of
 from blueprints.notifications.models import Announcement, AnnouncementStatus, Notification
 from blueprints.notifications.producing import notify
-from blueprints.organizations.settings import settings_of
 from blueprints.users.models import User
 from blueprints.users.queries import active_people_with_roles, contacts_of, existing_user_ids
 from blueprints.users.services import principal_for_user
@@ -515,14 +513,3 @@ def people_choices(actor, text="", chosen_ids=(), limit=10):
         found = active_people_with_roles(PICKER_ROLES, reach.people(), text=text, limit=limit + len(chosen))
         matches = [person for person in found if person.id not in {p.id for p in chosen}][:limit]
     return chosen, matches
-
-
-def time_zone_of(user_id):
-    """The person's time zone (theirs, else the organization's, else UTC): scheduled times are typed in it."""
-    name = db.session.scalar(sa.select(User.time_zone).where(User.id == user_id)) if user_id else None
-    for candidate in (name, settings_of(require_tenant()).get("time_zone"), "UTC"):
-        try:
-            return ZoneInfo(candidate)
-        except (TypeError, ValueError, ZoneInfoNotFoundError):
-            continue
-    return ZoneInfo("UTC")

@@ -12,6 +12,7 @@ from app.security.actor import Actor
 from app.tenancy.models import utcnow
 from blueprints.notifications import announcements
 from blueprints.notifications.models import Announcement
+from blueprints.users.queries import time_zone_of
 from blueprints.users.services import find_user_by_email, principal_for_user
 
 WELCOME = "Welcome to Demo Academy"
@@ -39,7 +40,7 @@ def seed_announcements(_password):
     teacher_actor = Actor(principal_for_user(teacher.id))
     algebra = [i for i, name in announcements.audience_choices(teacher_actor)["class"] if name == "Algebra 1"][:1]
     if algebra:
-        zone = announcements.time_zone_of(teacher.id)
+        zone = time_zone_of(teacher.id)
         tomorrow = datetime.now(zone).date() + timedelta(days=1)
         send_at = datetime.combine(tomorrow, time(9), zone).astimezone(UTC).replace(tzinfo=None)
         if send_at <= utcnow():  # never: tomorrow 09:00 is ahead in any zone; kept for clocks set oddly

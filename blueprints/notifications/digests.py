@@ -9,7 +9,6 @@ on the digest row itself (claim, backoff, the same Message-ID on a resend).
 
 import logging
 from datetime import UTC
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from flask import current_app
@@ -25,21 +24,11 @@ from blueprints.notifications.models import Cadence, EmailStatus, Notification, 
 from blueprints.notifications.preferences import effective
 from blueprints.organizations.settings import settings_of
 from blueprints.users.models import User
+from blueprints.users.queries import time_zones_of, zone_for
 
 log = logging.getLogger(__name__)
 
 DIGEST_CADENCES = (Cadence.DAILY, Cadence.WEEKLY)
-
-
-def zone(name, fallback="UTC"):
-    """The ZoneInfo of an IANA name; the fallback's for an empty or unknown one (never raises)."""
-    for candidate in (name, fallback, "UTC"):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
 
 
 def period_due(cadence, local, hour):
@@ -98,17 +87,12 @@ def compose_due_digests(now=None):
             )
             .values(email_status=EmailStatus.NONE)
         )
-    organization_zone = settings_of(require_tenant())["time_zone"]
-    zones = dict(
-        db.session.execute(
-            sa.select(User.id, User.time_zone).where(User.id.in_({user_id for user_id, _c in wanted} or {-1}))
-        ).all()
-    )
+    zones = time_zones_of(user_id for user_id, _c in wanted)
     hour = current_app.config["NOTIFICATIONS_DIGEST_HOUR"]
     moment = now.replace(tzinfo=UTC)
     due = []
     for (user_id, cadence), types in wanted.items():
-        local = moment.astimezone(zone(zones.get(user_id), organization_zone))
+        local = moment.astimezone(zones[user_id])
         period = period_due(cadence, local, hour)
         if period is not None:
             due.append({"user_id": user_id, "cadence": cadence, "period": period, "types": types})
@@ -199,7 +183,7 @@ def compose_digests(claimed):
     ).all()
     messages = []
     for digest in digests:
-        tz = zone(digest.time_zone, organization["time_zone"])
+        tz = zone_for(digest.time_zone)
         rows = db.session.execute(
             sa.select(Notification.subject, Notification.link, Notification.created_at)
             .where(Notification.digest_id == digest.id)

@@ -19,15 +19,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.certificates.lifecycle import expiring_certificates
 from blueprints.learning.queries import open_enrollments_due
-from blueprints.notifications.digests import zone
 from blueprints.notifications.models import Notification
 from blueprints.notifications.producing import notify
-from blueprints.organizations.settings import settings_of
-from blueprints.users.models import User
+from blueprints.users.queries import time_zones_of
 
 EXPIRY_THRESHOLDS = (30, 7)  # days before a certificate expires: a reminder at each
 
@@ -45,13 +42,6 @@ def send_reminders(now=None):
     written = _due_reminders(now) + _certificate_reminders(now)
     db.session.commit()
     return written
-
-
-def _zones(user_ids):
-    """{user id: ZoneInfo}: each person's time zone, the organization's when they chose none."""
-    fallback = settings_of(require_tenant())["time_zone"]
-    rows = db.session.execute(sa.select(User.id, User.time_zone).where(User.id.in_(set(user_ids) or {-1})))
-    return {user_id: zone(name, fallback) for user_id, name in rows}
 
 
 def _already_told(type_key, source_keys):
@@ -76,7 +66,7 @@ def _due_reminders(now):
     enrollments = open_enrollments_due(oldest, soon)
     if not enrollments:
         return 0
-    zones = _zones(row.user_id for row in enrollments)
+    zones = time_zones_of(row.user_id for row in enrollments)
     groups = defaultdict(list)  # (type, source key, course id, title) -> enrollments
     for row in enrollments:
         type_key = "due_soon" if row.due_at > now else "overdue"
@@ -125,7 +115,7 @@ def _certificate_reminders(now):
     if not groups:
         return 0
     told = _already_told("certificate_expiring", [key for key, _c, _t in groups])
-    zones = _zones(certificate.user_id for certificates in groups.values() for certificate in certificates)
+    zones = time_zones_of(certificate.user_id for certificates in groups.values() for certificate in certificates)
     written = 0
     for (key, _course_id, title), found in groups.items():
         certificates = [c for c in found if (c.user_id, key) not in told]

@@ -14,8 +14,9 @@ from blueprints.courses import queries as courses
 from blueprints.imports import queries as imports
 from blueprints.learning import queries as learning
 from blueprints.notifications.producing import notify
-from blueprints.notifications.words import date_in_words, time_in_words, zone_of
+from blueprints.notifications.words import date_in_words, time_in_words
 from blueprints.reports import queries as reports
+from blueprints.users.queries import time_zone_of, time_zones_of
 
 IMPORT_OUTCOMES = {"failed": "failed", "dry_run": "was checked (dry run)", "done": "has finished"}
 
@@ -33,7 +34,7 @@ def _course(course_id):
 def tell_enrolled(event):
     """A learner was enrolled in a course: they are told, with its due date if it has one."""
     due_at = learning.due_at_of(event.course_id, event.user_id)
-    context = {"course": _course(event.course_id), "due_date": date_in_words(due_at, zone_of(event.user_id))}
+    context = {"course": _course(event.course_id), "due_date": date_in_words(due_at, time_zone_of(event.user_id))}
     _tell("enrolled", [event.user_id], event, context, f"/learn/{event.course_id}")
 
 
@@ -85,7 +86,7 @@ def tell_certificate_issued(event):
     if summary is None:
         return
     course_title, expires_at = summary
-    context = {"course": {"title": course_title}, "expires_on": date_in_words(expires_at, zone_of(event.user_id))}
+    context = {"course": {"title": course_title}, "expires_on": date_in_words(expires_at, time_zone_of(event.user_id))}
     link = f"/achievements#certificate-{event.certificate_id}"
     _tell("certificate_issued", [event.user_id], event, context, link)
 
@@ -101,8 +102,9 @@ def tell_report_ready(event):
     people = [user_id for user_id in people if user_id is not None]
     if not people:
         return
+    zones = time_zones_of(people)
     contexts = {
-        user_id: {"report": {"name": report.name, "keep_until": date_in_words(report.expires_at, zone_of(user_id))}}
+        user_id: {"report": {"name": report.name, "keep_until": date_in_words(report.expires_at, zones[user_id])}}
         for user_id in people
     }
     notify("report_ready", people, source_key=event.event_id, contexts=contexts, link=f"/reports/{report.id}")
@@ -135,5 +137,5 @@ def tell_import_finished(event):
 @subscriber("auth.password_changed")
 def tell_password_changed(event):
     """A person's password changed: they are told, in the app and by e-mail, whatever their settings."""
-    when = time_in_words(event.occurred_at or utcnow(), zone_of(event.user_id))
+    when = time_in_words(event.occurred_at or utcnow(), time_zone_of(event.user_id))
     _tell("password_changed", [event.user_id], event, {"changed_at": when}, "/profile")

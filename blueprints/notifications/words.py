@@ -1,24 +1,6 @@
-"""Dates and times as a person reads them: in their time zone (theirs, else the organization's), in words."""
+"""Dates and times as a person reads them, in words, in their time zone (`users.queries.time_zone_of`)."""
 
 from datetime import UTC
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import sqlalchemy as sa
-
-from app.extensions import db
-from app.tenancy.context import require_tenant
-from blueprints.organizations.settings import settings_of
-from blueprints.users.models import User
-
-
-def zone_of(user_id):
-    """The person's time zone: their own, else the organization's, else UTC."""
-    own = db.session.scalar(sa.select(User.time_zone).where(User.id == user_id))
-    name = own or settings_of(require_tenant()).get("time_zone") or "UTC"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _local(moment, zone):

@@ -11,7 +11,7 @@ from app.security.principal import requires
 from blueprints.auth.services import update_profile
 from blueprints.users import management, schemas, services
 from blueprints.users.export import export_people
-from blueprints.users.listing import USER_LIST
+from blueprints.users.listing import USER_LIST, with_status
 
 blp = ApiBlueprint("users", __name__, url_prefix="/api/v1/users", description="People of an organization.")
 BEARER = [{"bearerAuth": []}]
@@ -20,12 +20,13 @@ BEARER = [{"bearerAuth": []}]
 @blp.route("")
 class Users(MethodView):
     @requires("users.read")
-    @blp.doc(parameters=list_parameters(USER_LIST), security=BEARER)
+    @blp.doc(parameters=[*list_parameters(USER_LIST), schemas.STATUS_PARAMETER], security=BEARER)
     @blp.arguments(schemas.UserListArgs, location="query")
     @blp.response(200, schemas.UserSchema(many=True))
     def get(self, args):
-        """List people (branch managers: of their branches); `format=csv` streams the import format."""
-        query = parse_list_query(request.args, USER_LIST)
+        """List people (branch managers: of their branches), of every status unless `status` says;
+        `format=csv` streams the import format."""
+        query = parse_list_query(with_status(request.args, args["status"]), USER_LIST)
         if args["format"] == "csv":
             return csv_download(export_people(query, current_actor.scope), "people.csv")
         return page_response(services.list_users(query, current_actor.scope), query)

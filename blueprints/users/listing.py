@@ -1,6 +1,9 @@
 """How the people list is filtered, sorted and shaped (`/api/v1/users`, the people page, export)."""
 
+import re
+
 import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
 from app.api.listing import FilterBy, ListSpec
 from app.errors import BadRequest
@@ -12,6 +15,30 @@ STATUSES = {
     "invited": lambda: sa.and_(User.is_active, User.password_hash.is_(None)),
     "inactive": lambda: sa.not_(User.is_active),
 }
+
+
+ANY_STATUS = "all"
+# Who may sign in or is invited to: what the people page lists unless asked for more. Deactivated people (by hand
+# or by the archiving policy) leave the daily list; their records stay, a status away.
+CURRENT_STATUSES = "active,invited"
+
+
+_ONE_STATUS = "|".join(STATUSES)
+STATUS_CHOICE_PATTERN = rf"^(?:{ANY_STATUS}|(?:{_ONE_STATUS})(?:,(?:{_ONE_STATUS}))*)$"
+
+
+def is_status_choice(value):
+    """`all`, or statuses among STATUSES separated by commas (`active,invited`)."""
+    return re.fullmatch(STATUS_CHOICE_PATTERN, value or "") is not None
+
+
+def with_status(args, status):
+    """The list helper's parameters `args`, narrowed to people of `status` (a status choice, see above)."""
+    if status == ANY_STATUS:
+        return args
+    narrowed = MultiDict(args)
+    narrowed.add("filter[status][in]", status)
+    return narrowed
 
 
 def _status(op, value):

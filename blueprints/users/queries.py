@@ -1,8 +1,12 @@
-"""What other features may read of users: which ids are people, which are active, whose e-mail is what."""
+"""What other features may read of users: which ids are people, which are active, whose e-mail is what, and in
+which time zone each reads dates."""
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.tenancy.context import require_tenant
 from blueprints.users.models import User
 
 
@@ -63,3 +67,29 @@ def active_people_with_roles(roles, among=None, user_ids=None, text="", limit=No
 def own_time_zone(user_id):
     """The IANA name a person chose for themselves, or None (then the organization's applies)."""
     return db.session.scalar(sa.select(User.time_zone).where(User.id == user_id)) if user_id else None
+
+
+def zone_for(own_name):
+    """The time zone of a person whose own choice is `own_name` (an IANA name, or None): theirs, else the
+    organization's, else UTC; an empty or unknown name is passed over (never raises). For rows already read."""
+    # The organization's setting read off its registry row, as auth reads self-registration: organizations'
+    # settings_of would import audit's recording, which reads this module.
+    for name in (own_name, (require_tenant().settings or {}).get("time_zone")):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def time_zone_of(user_id):
+    """A person's time zone, in which they read dates and type times (None: nobody's, so the organization's)."""
+    return zone_for(own_time_zone(user_id))
+
+
+def time_zones_of(user_ids):
+    """{user id: time zone} of these people in one query (an id of nobody: the organization's)."""
+    wanted = set(user_ids)
+    own = dict(db.session.execute(sa.select(User.id, User.time_zone).where(User.id.in_(wanted or {-1}))).all())
+    return {user_id: zone_for(own.get(user_id)) for user_id in wanted}

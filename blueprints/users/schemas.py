@@ -5,6 +5,7 @@ from app.api.types import Boolean, ChangesSchema, UtcDateTime, id_list
 from app.emails import normalize_email
 from app.errors import ValidationFailed
 from app.security.permissions import TENANT_ROLES
+from blueprints.users.listing import ANY_STATUS, CURRENT_STATUSES, STATUS_CHOICE_PATTERN, STATUSES, is_status_choice
 
 
 def _blank_or_email(value):
@@ -15,6 +16,11 @@ def _blank_or_email(value):
             normalize_email(value)
         except ValidationFailed as error:
             raise ma.ValidationError(error.details.get("email") or [error.message]) from None
+
+
+def _status_choice(value):
+    if not is_status_choice(value):
+        raise ma.ValidationError(f"Use {ANY_STATUS}, or {', '.join(STATUSES)} separated by commas.")
 
 
 class UserSchema(ma.Schema):
@@ -72,3 +78,17 @@ class UserListArgs(ma.Schema):
         unknown = ma.INCLUDE  # filter[...] keys are read by the list helper
 
     format = ma.fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    status = ma.fields.String(load_default=ANY_STATUS, validate=_status_choice)  # documented: STATUS_PARAMETER
+
+
+# The list's `status` in the document (api.py lists it with the list helper's parameters, which take the place of
+# those smorest derives from UserListArgs).
+STATUS_PARAMETER = {
+    "in": "query",
+    "name": "status",
+    "schema": {"type": "string", "pattern": STATUS_CHOICE_PATTERN, "default": ANY_STATUS, "example": CURRENT_STATUSES},
+    "description": "People of these statuses: active, invited, inactive (deactivated, by hand or by the archiving "
+    "policy), separated by commas, or all. Default all, as before this parameter: a client that keeps another "
+    "system in step must go on seeing who was deactivated; the people page asks for active,invited. Narrows "
+    "together with filter[status]; applies to format=csv too.",
+}

@@ -5,7 +5,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.api.downloads import csv_download
 from app.api.listing import parse_list_query
-from app.errors import DomainError
+from app.errors import BadRequest, DomainError
 from app.forms import apply_domain_error
 from app.pages import render_page
 from app.security.actor import current_actor
@@ -17,7 +17,7 @@ from blueprints.users import memberships as people
 from blueprints.users import services as users
 from blueprints.users.export import export_people
 from blueprints.users.forms import ROLE_CHOICES, PersonEditForm, PersonForm
-from blueprints.users.listing import USER_LIST
+from blueprints.users.listing import ANY_STATUS, CURRENT_STATUSES, USER_LIST, is_status_choice, with_status
 
 bp = Blueprint("people_pages", __name__, url_prefix="/people")
 
@@ -25,19 +25,33 @@ bp = Blueprint("people_pages", __name__, url_prefix="/people")
 PAGE_SIZE = 20
 
 
+# The page's status choices: who may sign in or is invited to (the default), each status, everyone.
+STATUS_CHOICES = (
+    (CURRENT_STATUSES, "Active and invited"),
+    ("active", "Active"),
+    ("invited", "Invited"),
+    ("inactive", "Deactivated"),
+    (ANY_STATUS, "Everyone"),
+)
+
+
 def _list_args(args):
     """The page's plain parameters (q, role, status, branch, page) as list-helper parameters."""
     mapped = MultiDict({"page": args.get("page", "1"), "per_page": str(PAGE_SIZE), "sort": "last_name,first_name"})
-    for name in ("q", "role", "status", "branch"):
+    for name in ("q", "role", "branch"):
         if args.get(name):
             mapped[f"filter[{name}]"] = args[name]
-    return mapped
+    status = args.get("status") or CURRENT_STATUSES
+    if not is_status_choice(status):
+        raise BadRequest("Unknown status.", {"status": [f"Use one of {', '.join(v for v, _ in STATUS_CHOICES)}."]})
+    return with_status(mapped, status)
 
 
 @bp.get("")
 @requires("users.read")
 def index():
-    """Everyone you may see, searchable as you type, filtered and paged."""
+    """Everyone you may see (who may sign in or is invited, unless you ask for more), searchable as you type,
+    filtered and paged."""
     scope = current_actor.scope
     try:
         query = parse_list_query(_list_args(request.args), USER_LIST)
@@ -49,6 +63,8 @@ def index():
         partial="people/_results.html",
         page=page,
         args=request.args,
+        statuses=STATUS_CHOICES,
+        status=request.args.get("status") or CURRENT_STATUSES,
         branches=branch_choices(scope),
         last_page=max(1, -(-page.total // PAGE_SIZE)),
     )

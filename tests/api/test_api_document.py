@@ -3,12 +3,16 @@
 import importlib
 import pkgutil
 import re
+from collections import defaultdict
 
 import marshmallow as ma
 import pytest
 
 import blueprints
+from app import create_app
 from app.api.types import UtcDateTime
+from app.extensions import api as smorest_api
+from config import TestConfig
 
 OFFSET = re.compile(r"(Z|[+-]\d\d:\d\d)$")
 
@@ -44,6 +48,31 @@ def test_every_timestamp_field_is_sent_in_utc_with_an_offset():
                     if isinstance(field, ma.fields.DateTime) and not isinstance(field, UtcDateTime):
                         naive.append(f"{schema.__name__}.{name}")
     assert naive == []
+
+
+def test_no_two_schemas_share_a_component_name(app_config):
+    """flask-smorest names a schema's component after its class, less "Schema" (apispec's resolver). A second class
+    of that name (privacy's archiving preview next to notifications' `PreviewSchema`) was dropped from the document
+    (its operation documented with the other's shape) or registered as "Preview1", and which one keeps "Preview"
+    would depend on the order blueprints register: a generated client's `Preview` changes shape."""
+    create_app(TestConfig, **app_config)  # a spec of its own, every blueprint registered
+    converter = smorest_api.ma_plugin.converter
+    classes_by_name = defaultdict(set)
+    renamed = []
+    for (schema_class, *modifiers), component in converter.refs.items():
+        name = converter.schema_name_resolver(schema_class)
+        classes_by_name[name].add(schema_class)
+        if component != name:
+            renamed.append(f"{component}: {schema_class.__module__}.{schema_class.__qualname__} {modifiers}")
+    shared = {
+        name: sorted(f"{c.__module__}.{c.__qualname__}" for c in classes)
+        for name, classes in classes_by_name.items()
+        if len(classes) > 1
+    }
+    assert shared == {}, 'rename all but one of each: the component is the class name less "Schema"'
+    assert renamed == []  # also: one class registered twice with different only/exclude/partial
+    components = smorest_api.spec.to_dict()["components"]["schemas"]
+    assert {"Preview", "ArchivingPreview", "ArchivingPreviewEnvelope"} <= set(components)
 
 
 def test_timestamps_in_responses_carry_an_offset(api, tenant, login_as):

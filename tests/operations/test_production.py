@@ -75,7 +75,7 @@ def production(app, app_config, tmp_path):
         return process
 
     with logs.open("w") as out:
-        start(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app", stdout=out)
+        gunicorn = start(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app", stdout=out)
     base = f"http://127.0.0.1:{port}"
 
     def answers():
@@ -86,7 +86,14 @@ def production(app, app_config, tmp_path):
 
     wait_for(answers, 60, "gunicorn answered /healthz")
     queueing = build_app(app_config, RQ_QUEUE=queue)
-    yield {"base": base, "start": start, "logs": logs, "metrics_dir": metrics_dir, "queueing": queueing}
+    yield {
+        "base": base,
+        "start": start,
+        "gunicorn": gunicorn,
+        "logs": logs,
+        "metrics_dir": metrics_dir,
+        "queueing": queueing,
+    }
     for process in processes:
         process.terminate()
     for process in processes:
@@ -155,6 +162,33 @@ def test_gunicorn_in_production_is_healthy_ready_with_workers_and_counts_over_it
         "198.51.100.7",
         200,
     )
+
+
+def test_gunicorns_own_lines_are_json_lines_like_the_apps_from_start_to_stop(production):
+    gunicorn = production["gunicorn"]
+    assert httpx.get(f"{production['base']}/healthz", timeout=10).status_code == 200
+    gunicorn.terminate()  # SIGTERM, as systemd stops it
+    gunicorn.wait(timeout=30)
+    lines = [json.loads(line) for line in production["logs"].read_text().splitlines()]  # every line: JSON
+    own = [line for line in lines if line["logger"] == "gunicorn.error"]
+    assert {line["level"] for line in own} == {"info"} and all(line["time"].endswith("Z") for line in own)
+    by_master = [line["message"] for line in own if line["pid"] == gunicorn.pid]
+    assert by_master[0].startswith("Starting gunicorn") and by_master[-1] == "Shutting down: Master"
+    assert any(message.startswith("Listening at: http://127.0.0.1:") for message in by_master)
+    booted = [line for line in own if line["message"].startswith("Booting worker with pid: ")]
+    assert len(booted) == 2 and all(line["message"].endswith(str(line["pid"])) for line in booted)
+    assert gunicorn.pid not in {line["pid"] for line in booted}  # each written by its worker
+    assert any(line["logger"] == "tessera.request" and line["route"] == "/healthz" for line in lines)
+
+
+def test_gunicorns_config_leaves_the_app_out_of_the_master():
+    """The master formats its lines with the app's formatter without importing the app: workers forked from a
+    master that had would keep its code after a `kill -HUP`."""
+    script = (
+        "import runpy, sys; runpy.run_path('gunicorn.conf.py'); print('app' in sys.modules, 'flask' in sys.modules)"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert ran.stdout.split() == ["False", "False"]
 
 
 def test_the_web_server_keeps_running_workers_metric_files_at_its_start(tmp_path, monkeypatch):

@@ -52,12 +52,12 @@ def flaky_mark_members(event):
         user.last_name += "!"
 
 
-def app_with_these_subscribers(app_config):
+def app_with_these_subscribers(app_config, **overrides):
     """A test app whose process also runs the subscribers of this module (the session's app does not)."""
     # The worker process runs this module (`python -m`); it must not load the test session's conftest.
     from tests.conftest import build_app, run_jobs  # noqa: PLC0415 (a worker entry point; conftest stays out)
 
-    app = build_app(app_config)
+    app = build_app(app_config, **overrides)
     events.register(app, importlib.import_module("tests.support.event_subscribers"))
     run_jobs(app)  # other tests' leftovers, so that the queue holds this test's jobs only
     return app

@@ -66,6 +66,32 @@ def test_filters_on_branch_status_role_and_email(org):
     assert bad.status_code == 400 and "filter[status][eq]" in bad.get_json()["error"]["details"]
 
 
+def test_the_status_parameter_narrows_the_list_and_by_default_leaves_nobody_out(org):
+    admin = org["admin"]
+    add(admin, email="invited@example.org", send_invitation=False)
+    add(admin, email="gone@example.org", password="a-long-passphrase")
+    gone = admin.get("/api/v1/users?filter[email]=gone@example.org").get_json()["data"][0]["id"]
+    assert admin.delete(f"/api/v1/users/{gone}").status_code == 200  # deactivated: no sign-in, records kept
+    everyone = emails(admin.get("/api/v1/users"))  # a v1 client keeping another system in step sees all
+    assert {"boss@example.org", "gone@example.org", "invited@example.org"} < set(everyone)
+    assert emails(admin.get("/api/v1/users?status=all")) == everyone
+    assert emails(admin.get("/api/v1/users?status=active,invited")) == [e for e in everyone if e != "gone@example.org"]
+    assert emails(admin.get("/api/v1/users?status=inactive")) == ["gone@example.org"]
+    both = admin.get("/api/v1/users?status=active,invited&filter[status]=invited")  # the two narrow together
+    assert emails(both) == ["invited@example.org"] and both.get_json()["meta"]["total"] == 1
+    csv = admin.get("/api/v1/users?format=csv&status=inactive").get_data(as_text=True)
+    assert "gone@example.org" in csv and "invited@example.org" not in csv
+    documented = admin.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/users"]["get"]["parameters"]
+    [status] = [parameter for parameter in documented if parameter["name"] == "status"]
+    assert status["schema"]["default"] == "all" and "must go on seeing who was deactivated" in status["description"]
+    for bad in ("sleeping", "active,", "", "ALL"):
+        refused = admin.get(f"/api/v1/users?status={bad}")
+        assert refused.status_code == 422, bad
+        assert refused.get_json()["error"]["details"]["status"] == [
+            "Use all, or active, invited, inactive separated by commas."
+        ]
+
+
 def test_branch_managers_see_and_manage_only_their_branches(org):
     admin, manager = org["admin"], org["manager"]
     south_person = add(admin, email="s1@example.org", branch_ids=[org["south"]]).get_json()["data"]["id"]

@@ -54,6 +54,36 @@ def test_filters_and_paging_keep_each_other(app, tenant):
     assert "Page 2 of 2" in page2 and "role=student" in page2 and "learner24@example.org" in page2
 
 
+def status_of_page(html):
+    return re.search(r'<option value="([^"]*)" selected>', html.split('name="status"')[1]).group(1)
+
+
+def test_the_list_shows_active_and_invited_people_unless_asked_and_keeps_the_choice(app, tenant):
+    seed(app, tenant)
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    first = re.search(r'href="/people/(\d+)">Learner00', browser.get("/people?q=learner00").get_data(as_text=True))
+    done = browser.post(f"/people/{first.group(1)}/active", {"active": "0"}, csrf_from=f"/people/{first.group(1)}")
+    assert done.status_code == 302
+
+    listing = browser.get("/people").get_data(as_text=True)
+    assert "25 people" in listing and "learner00@example.org" not in listing  # the deactivated one has left
+    assert status_of_page(listing) == "active,invited"
+    assert "1 person" in browser.get("/people?status=inactive&q=learner").get_data(as_text=True)
+    everyone = browser.get("/people?status=all").get_data(as_text=True)
+    assert "26 people" in everyone and "learner00@example.org" in everyone and status_of_page(everyone) == "all"
+    assert "status=all" in re.search(r'<nav class="pager".*?</nav>', everyone, re.S).group(0)  # paging keeps it
+    page2 = browser.get("/people?status=all&page=2").get_data(as_text=True)
+    assert status_of_page(page2) == "all" and "Page 2 of 2" in page2
+    searched = browser.get("/people?status=all&q=learner0", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "10 people" in searched  # learner00 to learner09: the search form sends the select with it
+    export = re.search(r'href="([^"]*export\.csv[^"]*)"', everyone).group(1).replace("&amp;", "&")
+    assert "learner00@example.org" in browser.get(export).get_data(as_text=True)
+    default_export = browser.get("/people/export.csv").get_data(as_text=True)
+    assert "learner00@example.org" not in default_export and "learner01@example.org" in default_export
+    assert browser.get("/people?status=sleeping").status_code == 302  # an unknown status: back to the list
+
+
 def test_managers_see_their_branch_and_can_deactivate_there(app, api, tenant, login_as):
     ids = seed(app, tenant, count=4)
     manager = make_user(app, tenant, "branch_manager", email="boss@example.org")
