@@ -1,15 +1,15 @@
 """outbox request id: the request (or job) that emitted an event, under which every delivery of it runs and logs
 
-Revision ID: 0031_outbox_request_id
-Revises: 0030_privacy_exports_archiving
+Revision ID: 0032_outbox_request_id
+Revises: 0031_analytics_covering_indexes
 Create Date: 2026-11-26 12:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0031_outbox_request_id"
-down_revision = "0030_privacy_exports_archiving"
+revision = "0032_outbox_request_id"
+down_revision = "0031_analytics_covering_indexes"
 branch_labels = None
 depends_on = None
 
