@@ -5,7 +5,6 @@ both times with the same webhook-id (at least once, deduplicable); the log keeps
 import os
 import signal
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -27,6 +26,7 @@ from tests.support.integrations import (
     forget_scheduled_webhook_retries,
     make_webhook_integration,
 )
+from tests.support.waiting import eventually
 from tests.support.webhook_receiver import WebhookReceiver
 
 
@@ -46,10 +46,7 @@ def forget_killed_workers_jobs(app):
 
 
 def wait_until(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+    assert eventually(condition, timeout, interval=0.05), "timed out"
 
 
 def test_a_worker_killed_mid_delivery_delivers_after_restart_with_the_same_webhook_id(app, tenant):

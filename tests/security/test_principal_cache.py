@@ -5,8 +5,6 @@ built from one configuration stand for two processes: they share the databases a
 Every change is made the way a user (or an operator's SQL) makes it, and the very next request must see it.
 """
 
-import time
-
 import pytest
 import sqlalchemy as sa
 
@@ -15,6 +13,7 @@ from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
 from app.tenancy.resolution import tenant_cache
 from tests.conftest import PASSWORD, ApiClient, build_app, make_user, user_token
+from tests.support.waiting import eventually
 
 SECONDS = 120  # far past any test's length: only a drop can make a change seen
 
@@ -23,21 +22,12 @@ def _process(app_config):
     return build_app(app_config, TENANT_CACHE_SECONDS=5, PRINCIPAL_CACHE_SECONDS=SECONDS)
 
 
-def _wait_until(condition, seconds=3):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def _warm(app, tenant, token):
     """Sign the token's person in on this app until its principal is kept; their client."""
     api = ApiClient(app.test_client(), tenant, token)
     assert api.get("/api/v1/auth/me").status_code == 200
     with app.app_context():
-        assert _wait_until(lambda: tenant_cache(app).listening)
+        assert eventually(lambda: tenant_cache(app).listening)
     assert api.get("/api/v1/auth/me").status_code == 200  # kept after the listener's first clear
     with app.app_context():
         assert principal_cache(app)._entries, "the principal was not kept"
@@ -97,7 +87,7 @@ def test_another_process_refuses_a_person_deactivated_here(app_config, tenant):
 
     assert admin.delete(f"/api/v1/users/{student}").status_code == 200
     # kept for SECONDS without the announcement; heard within moments with it
-    assert _wait_until(lambda: learner.get("/api/v1/auth/me").status_code == 401, seconds=1.5)
+    assert eventually(lambda: learner.get("/api/v1/auth/me").status_code == 401, seconds=1.5)
 
 
 def test_raw_sql_and_bulk_writes_are_seen_as_well(app_config, tenant):
@@ -109,10 +99,10 @@ def test_raw_sql_and_bulk_writes_are_seen_as_well(app_config, tenant):
     _warm(here, tenant, user_token(here, tenant, 1, "org_admin"))
 
     _set_active(here, tenant, student, False)
-    assert _wait_until(lambda: learner.get("/api/v1/auth/me").status_code == 401, seconds=1.5)
+    assert eventually(lambda: learner.get("/api/v1/auth/me").status_code == 401, seconds=1.5)
 
     _set_active(here, tenant, student, True)  # and back: a refusal was never kept
-    assert _wait_until(lambda: learner.get("/api/v1/auth/me").status_code == 200, seconds=1.5)
+    assert eventually(lambda: learner.get("/api/v1/auth/me").status_code == 200, seconds=1.5)
 
 
 def test_a_rolled_back_change_keeps_the_person_signed_in(one_process, tenant):

@@ -14,6 +14,7 @@ from app.tenancy.models import Tenant
 from app.tenancy.provisioning import activate_tenant, suspend_tenant
 from app.tenancy.resolution import tenant_cache
 from tests.conftest import build_app
+from tests.support.waiting import eventually
 
 
 def _process(app_config):
@@ -24,18 +25,9 @@ def _host(tenant):
     return {"Host": f"{tenant.slug}.localhost:5000"}
 
 
-def _wait_until(condition, seconds=5):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def _listening(app):
     with app.app_context():
-        return _wait_until(lambda: tenant_cache(app).listening)
+        return eventually(lambda: tenant_cache(app).listening)
 
 
 def _set_status(app, tenant, change):
@@ -51,14 +43,14 @@ def test_a_suspension_in_one_process_is_seen_by_another_at_once(app_config, tena
 
     _set_status(first, tenant, suspend_tenant)
     # without the channel the second process would go on serving it for TENANT_CACHE_SECONDS (5 s)
-    assert _wait_until(
+    assert eventually(
         lambda: client.get("/api/v1/organizations", headers=_host(tenant)).status_code == 403, seconds=1.5
     )
     assert client.get("/api/v1/organizations", headers=_host(tenant)).get_json()["error"]["code"] == (
         "ORGANIZATION_SUSPENDED"
     )
     _set_status(first, tenant, activate_tenant)
-    assert _wait_until(lambda: client.get("/api/v1/organizations", headers=_host(tenant)).status_code == 401)
+    assert eventually(lambda: client.get("/api/v1/organizations", headers=_host(tenant)).status_code == 401)
 
 
 def test_requests_cost_no_control_plane_query_while_changes_are_heard(app_config, tenant):
@@ -92,5 +84,5 @@ def test_changes_made_while_the_listener_was_cut_off_are_not_missed(app_config, 
     with first.app_context():
         redis_connection(first).client_kill_filter(_type="pubsub")  # every listener's connection dropped
     _set_status(first, tenant, suspend_tenant)  # maybe published while nobody listened
-    assert _wait_until(lambda: client.get("/api/v1/organizations", headers=_host(tenant)).status_code == 403, seconds=3)
+    assert eventually(lambda: client.get("/api/v1/organizations", headers=_host(tenant)).status_code == 403, seconds=3)
     _set_status(first, tenant, activate_tenant)
