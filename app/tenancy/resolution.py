@@ -1,5 +1,6 @@
 """Host -> tenant, once per request, before any view runs."""
 
+import threading
 import time
 
 from flask import abort, current_app, g, has_app_context, request
@@ -63,6 +64,8 @@ class ActiveTenantCache:
         self._entries = {}  # slug -> (TenantRef, time.monotonic() of the registry read)
         self.listening_seconds = listening_seconds
         self.listening = False  # set by the listener while it is subscribed
+        self._drops = 0  # counts forgets: a row read while one happened may be the row the change replaced
+        self._lock = threading.Lock()
 
     def cached(self, slug, seconds):
         """The tenant read less than `seconds` ago (longer while changes are heard), or None; 0: never kept."""
@@ -76,22 +79,30 @@ class ActiveTenantCache:
         return entry[0]
 
     def load(self, slug):
-        """Read the registry now (app context needed) and keep the answer if it is an active tenant."""
+        """Read the registry now (app context needed) and keep the answer if it is an active tenant, unless a
+        change was heard while reading (it may have been read before that change's commit: kept, it would be
+        served for the whole listening lifetime)."""
+        drops = self._drops
         tenant = find_active_tenant(slug)
-        if tenant is None:
-            self._entries.pop(slug, None)
-        else:
-            self._entries[slug] = (tenant, time.monotonic())
+        with self._lock:
+            if tenant is None:
+                self._entries.pop(slug, None)
+            elif drops == self._drops:
+                self._entries[slug] = (tenant, time.monotonic())
         return tenant
 
     def active(self, slug, seconds):
         return self.cached(slug, seconds) or self.load(slug)
 
     def forget(self, slug):
-        self._entries.pop(slug, None)
+        with self._lock:
+            self._drops += 1
+            self._entries.pop(slug, None)
 
     def forget_all(self):
-        self._entries.clear()
+        with self._lock:
+            self._drops += 1
+            self._entries.clear()
 
 
 def tenant_cache(app=None):

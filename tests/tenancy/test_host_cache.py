@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.jobs import redis_connection
+from app.tenancy import resolution
 from app.tenancy.models import Tenant
 from app.tenancy.provisioning import activate_tenant, suspend_tenant
-from app.tenancy.resolution import tenant_cache
+from app.tenancy.resolution import ActiveTenantCache, tenant_cache
 from tests.conftest import build_app
 from tests.support.waiting import eventually
 
@@ -86,3 +87,24 @@ def test_changes_made_while_the_listener_was_cut_off_are_not_missed(app_config, 
     _set_status(first, tenant, suspend_tenant)  # maybe published while nobody listened
     assert eventually(lambda: client.get("/api/v1/organizations", headers=_host(tenant)).status_code == 403, seconds=3)
     _set_status(first, tenant, activate_tenant)
+
+
+def test_a_row_read_while_a_change_is_heard_is_not_kept(app, tenant, monkeypatch):
+    """The listener drops an organization while this process is reading its row: that row may be the one the
+    change replaced, so it answers this request but is not kept for the next ten minutes."""
+    cache = ActiveTenantCache(listening_seconds=600)
+    cache.listening = True
+    read = resolution.find_active_tenant
+
+    def read_while_a_change_is_heard(slug):
+        row = read(slug)
+        cache.forget(slug)  # what the listener's thread does when it hears the change
+        return row
+
+    with app.app_context():
+        monkeypatch.setattr(resolution, "find_active_tenant", read_while_a_change_is_heard)
+        assert cache.load(tenant.slug).id == tenant.id
+        assert cache.cached(tenant.slug, 5) is None  # read again next time
+        monkeypatch.setattr(resolution, "find_active_tenant", read)
+        cache.load(tenant.slug)
+        assert cache.cached(tenant.slug, 5).id == tenant.id  # a quiet read is kept
