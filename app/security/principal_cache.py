@@ -30,7 +30,7 @@ from app.tenancy.context import get_current_tenant
 
 EXTENSION = "principals"
 EVERY_ORGANIZATION = "*"  # a write outside any organization's context: drop them all
-MAX_ENTRIES = 20_000  # past this the process starts afresh rather than keep old sign-ins forever
+MAX_ENTRIES = 20_000  # per organization: past this it starts afresh rather than keep old sign-ins forever
 _CHANGED = "tessera_people_changed"  # on a DBAPI connection's info: the organizations its writes touched
 _watched = {"pattern": None}
 
@@ -41,7 +41,7 @@ class PrincipalCache:
     def __init__(self, seconds):
         self.seconds = seconds
         self.listening = False  # set by the tenant-changes listener while subscribed
-        self._entries = {}  # (slug, tenant id, person id, sign-in id) -> (Principal, time.monotonic())
+        self._entries = {}  # slug -> {(slug, tenant id, person id, sign-in id) -> (Principal, time.monotonic())}
         self._generation = 0
         self._lock = threading.Lock()
 
@@ -50,7 +50,7 @@ class PrincipalCache:
         while it was read)."""
         if not self.listening or self.seconds <= 0:
             return load()
-        entry = self._entries.get(key)
+        entry = self._entries.get(key[0], {}).get(key)
         now = time.monotonic()
         if entry is not None and now - entry[1] <= self.seconds:
             return entry[0]
@@ -59,9 +59,10 @@ class PrincipalCache:
         if principal is not None:
             with self._lock:
                 if generation == self._generation and self.listening:
-                    if len(self._entries) >= MAX_ENTRIES:
-                        self._entries.clear()
-                    self._entries[key] = (principal, now)
+                    kept = self._entries.setdefault(key[0], {})
+                    if len(kept) >= MAX_ENTRIES:
+                        kept.clear()
+                    kept[key] = (principal, now)
         return principal
 
     def forget(self, slug):
@@ -70,8 +71,7 @@ class PrincipalCache:
             return self.forget_all()
         with self._lock:
             self._generation += 1
-            for key in [key for key in self._entries if key[0] == slug]:
-                del self._entries[key]
+            self._entries.pop(slug, None)
         return None
 
     def forget_all(self):
@@ -108,8 +108,10 @@ def _note_write(connection, _cursor, statement, *_args):
         return
     tenant = get_current_tenant() if has_app_context() else None
     slug = tenant.slug if tenant is not None else EVERY_ORGANIZATION
-    connection.info.setdefault(_CHANGED, set()).add(slug)
-    _forget_here(slug)
+    changed = connection.info.setdefault(_CHANGED, set())
+    if slug not in changed:  # once per transaction: an import's thousand statements drop once, and at the end
+        changed.add(slug)
+        _forget_here(slug)
 
 
 def _announce_writes(_dbapi_connection, connection_record):
