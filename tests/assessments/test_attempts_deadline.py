@@ -176,7 +176,9 @@ def test_closing_time_moved_earlier_submits_open_attempts_at_the_new_one(app, sc
     )
     other = school["learners"][1].post(f"/api/v1/assessments/{quiz_id}/attempts").get_json()["data"]
 
-    closes_at = future(seconds=3).replace(microsecond=0)
+    # far enough ahead that the move itself lands before it on a loaded machine (3 s did not, once: the
+    # attempts' deadline became the moment of the move)
+    closes_at = future(seconds=8).replace(microsecond=0)
     moved = school["teacher"].put(f"/api/v1/assessments/{quiz_id}", json={"closes_at": closes_at.isoformat() + "Z"})
     assert moved.status_code == 200, moved.get_json()
     _work_events_and_due_jobs(app)
