@@ -107,11 +107,16 @@ def _add_with_slug(course, chosen_slug, title):
     raise Conflict("A course with this slug exists already.", {"slug": ["Must be unique."]})
 
 
+def _organization_wide(principal):
+    """Org admins (and the other organization-wide roles) see and manage every course."""
+    return any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles)
+
+
 def visible_courses(principal, scope):
     """The courses a principal may see: all (org admins), their branches' and their own (managers,
     teachers), published ones open to their branches (everyone)."""
     stmt = sa.select(Course)
-    if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
+    if _organization_wide(principal):
         return stmt
     org_wide = ~sa.exists().where(course_branches.c.course_id == Course.id)
     if principal.kind == "user":
@@ -148,7 +153,7 @@ def list_courses(query, principal, scope):
 
 
 def get_course(course_id, principal, scope):
-    if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):  # they see every course
+    if _organization_wide(principal):  # they see every course
         course = db.session.get(Course, course_id)  # the mapper's own statement: not built on each request
     else:
         course = db.session.scalar(visible_courses(principal, scope).where(Course.id == course_id))
@@ -158,7 +163,7 @@ def get_course(course_id, principal, scope):
 
 
 def can_manage(course, principal, scope):
-    if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
+    if _organization_wide(principal):
         return True
     teachers = set(
         db.session.scalars(sa.select(course_teachers.c.user_id).where(course_teachers.c.course_id == course.id))
@@ -250,7 +255,7 @@ _ANY_COURSE_VIEW = sa.select(Course, *_LINK_LISTS).where(Course.id == sa.bindpar
 
 def get_course_view(course_id, principal, scope):
     """A course the principal sees, with its branches, teachers and prerequisites (as `views_of`)."""
-    if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
+    if _organization_wide(principal):
         row = db.session.execute(_ANY_COURSE_VIEW, {"course_id": course_id}).first()
     else:
         stmt = visible_courses(principal, scope).add_columns(*_LINK_LISTS).where(Course.id == course_id)
@@ -433,7 +438,7 @@ def manageable_courses(principal, scope):
     """The courses a principal may change, by `can_manage`'s rule in SQL: all (org admins), those a person
     teaches, and those all of whose branches (at least one) the principal manages."""
     stmt = sa.select(Course).order_by(Course.title, Course.id)
-    if any(role in ORGANIZATION_WIDE_ROLES for role in principal.roles):
+    if _organization_wide(principal):
         return db.session.scalars(stmt).all()
     conditions = []
     if principal.kind == "user":  # an API key's id is no teacher's
