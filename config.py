@@ -33,7 +33,11 @@ class Config:
 
     CONTROL_DATABASE_URL = _env("CONTROL_DATABASE_URL")  # default set in create_app (instance dir)
     TENANT_DATABASE_URL_TEMPLATE = _env("TENANT_DATABASE_URL_TEMPLATE")
+    # Tenant engines kept open per process, least recently used closed first: on database servers (each holds
+    # pooled server connections), and on SQLite files (each a file connection: three open files and ~250 kB, up
+    # to its 2 MB page cache; a new one parses the whole schema, ~8 ms, so size it to the active organizations).
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 100)
+    TENANT_SQLITE_ENGINE_LRU_SIZE = _env_int("TENANT_SQLITE_ENGINE_LRU_SIZE", 1000)
     TENANT_DB_POOL_SIZE = _env_int("TENANT_DB_POOL_SIZE", 2)
     TENANT_DB_MAX_OVERFLOW = _env_int("TENANT_DB_MAX_OVERFLOW", 3)
     # An active organization found by its host is kept this long per process: another process's suspension
@@ -203,6 +207,7 @@ class TestConfig(Config):
     RATELIMIT_VERIFY = "100000 per minute"
     SECRET_KEY = "test-secret-key-that-is-long-enough-for-every-hmac-algorithm-0123456789"
     TENANT_ENGINE_LRU_SIZE = _env_int("TENANT_ENGINE_LRU_SIZE", 20)
+    TENANT_SQLITE_ENGINE_LRU_SIZE = _env_int("TENANT_SQLITE_ENGINE_LRU_SIZE", 20)
     TENANT_CACHE_SECONDS = 0  # tests that write the registry directly see it at once, unless one sets it
     # nor are principals kept, whichever test made the app listen first: statement counts stay the same from one
     # request to the next (tests/security/test_principal_cache.py builds apps that keep them)

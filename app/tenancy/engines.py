@@ -4,9 +4,11 @@ A thousand tenants must not hold a thousand connection pools: the least recently
 disposed when the registry is full, and re-created on the tenant's next request.
 """
 
+import contextlib
 import logging
 import os
 import queue
+import resource
 import threading
 from collections import OrderedDict
 
@@ -139,21 +141,31 @@ class _Signal:
         self.event.set()
 
 
+def _kind(url):
+    return "sqlite" if str(url).startswith("sqlite") else "server"
+
+
 class EngineRegistry:
-    """At most `max_size` tenant engines hold connections; the least recently used is disposed.
+    """At most `max_size` tenant engines on database servers (each holds server connections) and
+    `sqlite_max_size` on SQLite files (each holds a file connection: three file handles and its parsed schema,
+    which SQLite reads again on every new connection) hold connections; the least recently used of its kind is
+    disposed.
 
     A disposed engine has closed every connection but is still a valid engine object. Up to
-    `idle_factor * max_size` of them are kept, so that a tenant coming back costs one new
+    `idle_factor` times the budgets of them are kept, so that a tenant coming back costs one new
     connection rather than a new engine and pool.
     """
 
-    def __init__(self, max_size, pool_size=2, max_overflow=3, idle_factor=10, dispose_in_background=True):
-        self.max_size = max_size
-        self.max_idle = max_size * idle_factor
+    def __init__(
+        self, max_size, pool_size=2, max_overflow=3, idle_factor=10, dispose_in_background=True, sqlite_max_size=None
+    ):
+        self.max_sizes = {"server": max_size, "sqlite": max_size if sqlite_max_size is None else sqlite_max_size}
+        self.max_idle = sum(self.max_sizes.values()) * idle_factor
         self.pool_size = pool_size
         self.max_overflow = max_overflow
         self.dispose_in_background = dispose_in_background
         self._open = OrderedDict()  # tenant id -> (url, engine): may hold connections
+        self._open_count = {"server": 0, "sqlite": 0}
         self._idle = OrderedDict()  # tenant id -> (url, engine): disposed, no connections
         self._disposer = _Disposer()
         self._lock = threading.Lock()
@@ -166,8 +178,15 @@ class EngineRegistry:
             for _url, engine in self._open.values():
                 engine.dispose(close=False)
             self._open.clear()
+            self._open_count = dict.fromkeys(self._open_count, 0)
             self._idle.clear()
             self._pid = os.getpid()
+
+    def _pop_open(self, tenant_id):
+        entry = self._open.pop(tenant_id, None)
+        if entry is not None:
+            self._open_count[_kind(entry[0])] -= 1
+        return entry
 
     def get(self, tenant):
         with self._lock:
@@ -177,7 +196,7 @@ class EngineRegistry:
                 self._open.move_to_end(tenant.id)
                 return entry[1]
             if entry is not None:  # the tenant's database moved: drop the stale engine
-                self._dispose_now(self._open.pop(tenant.id)[1])
+                self._dispose_now(self._pop_open(tenant.id)[1])
             entry = self._idle.pop(tenant.id, None)
             if entry is None or entry[0] != tenant.database_url:
                 entry = (
@@ -185,8 +204,12 @@ class EngineRegistry:
                     create_tenant_engine(tenant.database_url, self.pool_size, self.max_overflow),
                 )
             self._open[tenant.id] = entry
-            while len(self._open) > self.max_size:
-                self._evict(*self._open.popitem(last=False))
+            kind = _kind(entry[0])
+            self._open_count[kind] += 1
+            if self._open_count[kind] > self.max_sizes[kind]:
+                # the least recently used of this kind: the oldest entries come first
+                oldest = next(key for key, (url, _engine) in self._open.items() if _kind(url) == kind)
+                self._evict(oldest, self._pop_open(oldest))
             return entry[1]
 
     def _evict(self, tenant_id, entry):
@@ -205,7 +228,7 @@ class EngineRegistry:
     def remove(self, tenant_id):
         """Forget a tenant's engine and close its connections now (suspend, archive, drop)."""
         with self._lock:
-            entry = self._open.pop(tenant_id, None)
+            entry = self._pop_open(tenant_id)
             self._idle.pop(tenant_id, None)
         if entry is not None:
             self._dispose_now(entry[1])
@@ -214,6 +237,7 @@ class EngineRegistry:
         with self._lock:
             entries = list(self._open.values())
             self._open.clear()
+            self._open_count = dict.fromkeys(self._open_count, 0)
             self._idle.clear()
         for _url, engine in entries:
             self._dispose_now(engine)
@@ -238,7 +262,37 @@ def init_engine_registry(app):
         app.config["TENANT_ENGINE_LRU_SIZE"],
         app.config["TENANT_DB_POOL_SIZE"],
         app.config["TENANT_DB_MAX_OVERFLOW"],
+        sqlite_max_size=_sqlite_budget(app.config["TENANT_SQLITE_ENGINE_LRU_SIZE"]),
     )
+
+
+FILES_PER_SQLITE_ENGINE = 3  # the database, its WAL and its shared-memory index
+FILES_FOR_THE_REST = 512  # sockets, logs, static files, the server's own databases
+
+
+def _sqlite_budget(wanted):
+    """The SQLite engines this process may keep open: the wanted number if the open-files limit allows it, raising
+    the soft limit up to the hard one if needed (the soft default of 1 024 fits about 170); fewer, with a warning,
+    if even the hard limit does not."""
+    needed = wanted * FILES_PER_SQLITE_ENGINE + FILES_FOR_THE_REST
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        fitting = max((soft - FILES_FOR_THE_REST) // FILES_PER_SQLITE_ENGINE, 1)
+        log.warning(
+            "TENANT_SQLITE_ENGINE_LRU_SIZE %s needs %s open files and the limit is %s: keeping %s SQLite tenants "
+            "open (raise LimitNOFILE / ulimit -n)",
+            wanted,
+            needed,
+            soft,
+            fitting,
+        )
+        return fitting
+    return wanted
 
 
 def engine_registry():

@@ -1,14 +1,23 @@
 """Host -> tenant resolution, the routing session, and the engine registry."""
 
+import resource
 import time
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.tenancy import engines
 from app.tenancy.base import execute_in_tenant
 from app.tenancy.context import NoTenantContext, tenant_context
-from app.tenancy.engines import EngineRegistry, engine_registry
+from app.tenancy.engines import (
+    FILES_FOR_THE_REST,
+    FILES_PER_SQLITE_ENGINE,
+    EngineRegistry,
+    _sqlite_budget,
+    engine_registry,
+)
 from app.tenancy.models import Tenant, TenantStatus
 from app.tenancy.provisioning import archive_tenant, get_tenant, suspend_tenant, update_tenant
 from app.tenancy.resolution import PLATFORM, slug_from_host, tenant_cache
@@ -172,6 +181,55 @@ def test_engine_lru_of_two_serves_five_tenants_and_disposes_evicted_engines(app,
     finally:
         app.extensions["tenant_engines"] = original
         small.clear()
+
+
+def test_sqlite_and_server_engines_are_kept_within_budgets_of_their_own(tmp_path, monkeypatch):
+    """SQLite tenants (file handles) and tenants on a database server (its connections) each evict their own least
+    recently used engine: a thousand SQLite organizations do not push the server's out, nor the reverse."""
+    real_engine = engines.create_tenant_engine  # a server that is not there: an engine on an in-memory database
+    monkeypatch.setattr(
+        engines, "create_tenant_engine", lambda url, *a: real_engine(url if "sqlite" in url else "sqlite://", *a)
+    )
+    registry = EngineRegistry(max_size=1, sqlite_max_size=3, dispose_in_background=False)
+
+    def tenant(number, url):
+        return SimpleNamespace(id=number, database_url=url)
+
+    files = [tenant(n, f"sqlite:///{tmp_path}/t{n}.db") for n in range(4)]
+    servers = [tenant(10 + n, f"postgresql+psycopg://tessera@127.0.0.1:1/t{n}") for n in range(2)]
+    try:
+        for t in files[:3]:
+            with registry.get(t).connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        registry.get(servers[0])
+        assert len(registry) == 4 and registry.disposed == 0
+        registry.get(servers[1])  # the server budget of 1: the other server engine goes, no SQLite one
+        assert servers[0].id not in registry and all(t.id in registry for t in files[:3])
+        registry.get(files[0])  # used again: now the most recent SQLite engine
+        registry.get(files[3])  # the SQLite budget of 3: its least recently used (files[1]) goes
+        assert files[1].id not in registry
+        assert {files[0].id, files[2].id, files[3].id, servers[1].id} <= {
+            t.id for t in files + servers if t.id in registry
+        }
+        assert registry.disposed == 2
+    finally:
+        registry.clear()
+
+
+def test_the_sqlite_budget_raises_the_open_files_limit_it_needs():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 400
+    needed = wanted * FILES_PER_SQLITE_ENGINE + FILES_FOR_THE_REST
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        pytest.skip(f"this machine's hard limit of open files ({hard}) is below {needed}")
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        assert _sqlite_budget(wanted) == wanted
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == needed
+        if hard != resource.RLIM_INFINITY:  # more than even the hard limit allows: fewer, with a warning, no error
+            assert _sqlite_budget(hard) == (hard - FILES_FOR_THE_REST) // FILES_PER_SQLITE_ENGINE
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_nothing_request_scoped_survives_into_the_next_request(app, client, make_tenant, login_as):
