@@ -18,6 +18,7 @@ ROLE_PERMISSIONS = {
         "organizations.update",
         "organizations.manage",
         "outbox.read",
+        "platform_audit.read",
     },
     ORG_ADMIN: {
         "self.read",

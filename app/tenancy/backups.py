@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from alembic.util.exc import CommandError
 from flask import current_app
 
+from app.audit.platform import record_platform
 from app.errors import BadRequest, Conflict, NotFound
 from app.extensions import db
 from app.storage import LocalStorage, media_storage
@@ -183,6 +184,12 @@ def backup_tenant(tenant, to_dir=None, media_required=True):
             for name in sorted(staged):
                 archive.add(staging / name, name)
         os.replace(partial, final)
+    record_platform(
+        "organization.backed_up",
+        tenant,
+        details={"file": str(final), "media_included": manifest["media_included"], "files": len(manifest["files"])},
+        commit=True,
+    )
     return Backup(final, manifest, time.monotonic() - started)
 
 

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from app.audit.platform import record_platform
 from app.errors import BadRequest, Conflict
 from app.extensions import db
 from app.storage import media_storage
@@ -189,6 +190,7 @@ def _restore_as_new(target_slug, path, manifest, server_name):
         upgraded_from = _upgrade(database_url, manifest["schema_revision"])
         tenant = db.session.get(Tenant, tenant_id)
         tenant.status = TenantStatus.ACTIVE
+        _record_restore(tenant, path, manifest, replaced=False)
         db.session.commit()
     except BaseException:
         for file in written:
@@ -205,6 +207,20 @@ def _restore_as_new(target_slug, path, manifest, server_name):
         upgraded_from,
         False,
         time.monotonic() - started,
+    )
+
+
+def _record_restore(tenant, path, manifest, replaced):
+    record_platform(
+        "organization.restored",
+        tenant,
+        details={
+            "backup": str(path),
+            "backup_of": manifest["slug"],
+            "backup_created_at": manifest["created_at"],
+            "replaced": replaced,
+            "server": tenant.database_server,
+        },
     )
 
 
@@ -240,6 +256,7 @@ def _restore_over(tenant, path, manifest, keep_previous):
     tenant.database_url, tenant.status = new_url, previous_status
     tenant.settings = {**(manifest.get("settings") or {})}
     tenant.name = manifest["name"]
+    _record_restore(tenant, path, manifest, replaced=True)
     db.session.commit()
     engine_registry().remove(tenant.id)
     notes = []
