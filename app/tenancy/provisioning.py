@@ -280,7 +280,7 @@ def archive_tenant(tenant, purge=False):
         raise Conflict("This organization is still being provisioned.")
     engine_registry().remove(tenant.id)
     if tenant.status != TenantStatus.ARCHIVED or not tenant.backup_path:
-        tenant.backup_path = str(backups.backup_tenant(tenant, media_required=False).path)
+        tenant.backup_path = str(backups.backup_tenant(tenant).path)
     tenant.status = TenantStatus.ARCHIVED
     tenant.archived_at = tenant.archived_at or utcnow()
     record_platform("organization.archived", tenant, details={"backup": tenant.backup_path, "purge": purge})
