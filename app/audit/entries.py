@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context, request
 from sqlalchemy import event
 
+from app.extensions import db
 from app.observability.request_id import current_request_id
 from app.tenancy.models import utcnow
 
@@ -84,6 +85,15 @@ def _origin():
     if not has_request_context():
         return None, None
     return request.remote_addr, (request.user_agent.string or "")[:255] or None
+
+
+def add_entry(model, action, *, commit=False, **fields):
+    """Add an entry of `model` to the session (it commits with the caller's change unless `commit`)."""
+    entry = new_entry(model, action, **fields)
+    db.session.add(entry)
+    if commit:
+        db.session.commit()
+    return entry
 
 
 def new_entry(model, action, *, target_type, target_id, target_label, details, outcome, actor, **extra):

@@ -14,7 +14,7 @@ import click
 import sqlalchemy as sa
 from flask import has_request_context
 
-from app.audit.entries import SYSTEM, Acting, AuditEntryColumns, AuditOutcome, actor_fields, append_only, new_entry
+from app.audit.entries import SYSTEM, Acting, AuditEntryColumns, AuditOutcome, actor_fields, add_entry, append_only
 from app.extensions import db
 
 PLATFORM_ACTIONS = {
@@ -79,7 +79,7 @@ def record_platform(
             return None
     if organization is not None:
         target_type, target_id, target_label = "organization", organization.id, organization.slug
-    entry = new_entry(
+    return add_entry(
         PlatformAuditEvent,
         action,
         target_type=target_type,
@@ -88,8 +88,5 @@ def record_platform(
         details=details,
         outcome=outcome,
         actor=actor,
+        commit=commit,
     )
-    db.session.add(entry)
-    if commit:
-        db.session.commit()
-    return entry

@@ -106,6 +106,7 @@ PERMISSION_ACTIONS = {
     "organizations.update": "rename an organization",
     "organizations.manage": "create, suspend or archive organizations",
     "outbox.read": "see the outbox",
+    "platform_audit.read": "read the platform's audit trail",
     "settings.manage": "change the organization's settings",
     "users.read": "see the people list",
     "users.manage": "add or change people",

@@ -5,8 +5,7 @@ all (an outbox-like guarantee, without a relay: the entry needs the request's ad
 carry). Failed sign-ins, which change nothing else, commit their entry on their own (`commit=True`).
 """
 
-from app.audit.entries import ANONYMOUS, SYSTEM, Acting, new_entry
-from app.extensions import db
+from app.audit.entries import ANONYMOUS, SYSTEM, Acting, add_entry
 from blueprints.api_keys.queries import key_name
 from blueprints.audit.actions import ACTIONS
 from blueprints.audit.models import AuditEvent, AuditOutcome
@@ -46,7 +45,7 @@ def record(
     """Add one entry (and flush nothing: it commits with the caller's transaction unless `commit`)."""
     if action not in ACTIONS:
         raise ValueError(f"Unknown audit action {action!r}: add it to blueprints/audit/actions.py.")
-    entry = new_entry(
+    return add_entry(
         AuditEvent,
         action,
         target_type=target_type,
@@ -56,8 +55,5 @@ def record(
         outcome=outcome,
         actor=actor,
         subject_user_id=subject_user_id,
+        commit=commit,
     )
-    db.session.add(entry)
-    if commit:
-        db.session.commit()
-    return entry

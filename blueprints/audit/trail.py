@@ -86,11 +86,15 @@ def list_entries(query):
     return run_list_query(db.session, sa.select(AuditEvent), query, AUDIT_LIST)
 
 
-def get_entry(entry_id):
-    entry = db.session.get(AuditEvent, entry_id) if 0 < entry_id < 2**31 else None
+def _entry(model, entry_id, missing):
+    entry = db.session.get(model, entry_id) if 0 < entry_id < 2**31 else None
     if entry is None:
-        raise NotFound("No such audit entry in this organization.")
+        raise NotFound(missing)
     return entry
+
+
+def get_entry(entry_id):
+    return _entry(AuditEvent, entry_id, "No such audit entry in this organization.")
 
 
 def list_platform_entries(query):
@@ -99,10 +103,7 @@ def list_platform_entries(query):
 
 
 def get_platform_entry(entry_id):
-    entry = db.session.get(PlatformAuditEvent, entry_id) if 0 < entry_id < 2**31 else None
-    if entry is None:
-        raise NotFound("No such entry in the platform's audit trail.")
-    return entry
+    return _entry(PlatformAuditEvent, entry_id, "No such entry in the platform's audit trail.")
 
 
 # --- export ----------------------------------------------------------------------------------------------
