@@ -197,6 +197,33 @@ class S3Storage:
     def delete(self, key):
         self.client.delete_object(Bucket=self.bucket, Key=self._object(key))
 
+    def keys_under(self, tenant_slug):
+        """{key: size} of every object of the organization (`<prefix>/<slug>/…`), a page of 1 000 at a time."""
+        found, strip = {}, len(self._object(""))
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self._object(f"{tenant_slug}/")
+        )
+        for page in pages:
+            for entry in page.get("Contents", ()):
+                found[entry["Key"][strip:]] = entry["Size"]
+        return found
+
+    def open_sized(self, key):
+        """(stream, size) of an object, or None when it is gone: a backup streams it into its archive."""
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - optional, with boto3
+
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._object(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return answer["Body"], answer["ContentLength"]
+
+    def put(self, key, stream):
+        """Stream `stream` into the object `key` (a restore puts a backup's files back, under their keys)."""
+        self.client.upload_fileobj(stream, self.bucket, self._object(key))
+
     @property
     def browser_origin(self):
         """Where browsers fetch files from (for the Content-Security-Policy): the origin of a presigned link,

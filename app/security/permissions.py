@@ -18,6 +18,7 @@ ROLE_PERMISSIONS = {
         "organizations.update",
         "organizations.manage",
         "outbox.read",
+        "platform_audit.read",
     },
     ORG_ADMIN: {
         "self.read",
@@ -105,6 +106,7 @@ PERMISSION_ACTIONS = {
     "organizations.update": "rename an organization",
     "organizations.manage": "create, suspend or archive organizations",
     "outbox.read": "see the outbox",
+    "platform_audit.read": "read the platform's audit trail",
     "settings.manage": "change the organization's settings",
     "users.read": "see the people list",
     "users.manage": "add or change people",

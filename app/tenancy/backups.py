@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from alembic.util.exc import CommandError
 from flask import current_app
 
+from app.audit.platform import record_platform
 from app.errors import BadRequest, Conflict, NotFound
 from app.extensions import db
 from app.storage import LocalStorage, media_storage
@@ -89,19 +90,57 @@ def backups_in(directory, slug):
 # --- media ---------------------------------------------------------------------------------------------------
 
 
-def _media_folders(slug, required=True):
-    """(prefix in the archive, folder on disk) of the organization's files: the media storage's and the logo's.
-    With S3 media: BackupError, or none when not `required` (archiving: the bucket keeps the files)."""
+def _media_folders(slug):
+    """(prefix in the archive, folder on disk) of the organization's files on this machine: the local media
+    storage's (with S3 media: none, the bucket's objects are streamed instead) and the logo's."""
+    storage = media_storage()
+    branding = Path(current_app.config["INSTANCE_DIR"]) / "media" / slug  # blueprints/organizations/settings.py
+    if not isinstance(storage, LocalStorage):
+        return [("branding", branding)]
+    return [(f"media/{slug}", storage.root / slug), ("branding", branding)]
+
+
+def _bucket_objects(slug, listed):
+    """Add to `listed` ({key: size}) the organization's objects in the S3 bucket, if media live there."""
     storage = media_storage()
     if not isinstance(storage, LocalStorage):
-        if not required:
-            return []
-        raise BackupError(
-            "Backups carry media from the local storage only: with LMS_MEDIA_STORAGE=s3, the bucket's own versioning "
-            "or replication keeps the files (see docs/operations.md)."
-        )
-    branding = Path(current_app.config["INSTANCE_DIR"]) / "media" / slug  # blueprints/organizations/settings.py
-    return [(f"media/{slug}", storage.root / slug), ("branding", branding)]
+        listed.update(storage.keys_under(slug))
+    return listed
+
+
+class _HashingReader:
+    """Reads a stream through, hashing it: a file is hashed on its way into (or out of) the archive, so an
+    object of any size costs one buffer."""
+
+    def __init__(self, stream):
+        self.stream, self.digest = stream, hashlib.sha256()
+
+    def read(self, size=CHUNK):
+        chunk = self.stream.read(CHUNK if size is None or size < 0 else size)
+        self.digest.update(chunk)
+        return chunk
+
+
+def _stream_objects(archive, listed):
+    """Stream each listed object of the bucket into `archive` as `media/<key>`, hashing it on the way; an object
+    deleted since it was listed is skipped (its row is gone too, or was never in the dump). The manifest's
+    entries of what was written."""
+    storage, entries = media_storage(), []
+    for key in sorted(listed):
+        opened = storage.open_sized(key)
+        if opened is None:
+            continue
+        body, size = opened
+        name = f"media/{key}"
+        member = tarfile.TarInfo(name)
+        member.size, member.mtime, member.mode = size, int(time.time()), 0o644
+        reader = _HashingReader(body)
+        try:
+            archive.addfile(member, reader)
+        finally:
+            body.close()
+        entries.append({"path": name, "size": size, "sha256": reader.digest.hexdigest()})
+    return entries
 
 
 def _stage_files(folders, staging, staged):
@@ -137,10 +176,10 @@ def _sha256(path):
 # --- backing up ----------------------------------------------------------------------------------------------
 
 
-def backup_tenant(tenant, to_dir=None, media_required=True):
+def backup_tenant(tenant, to_dir=None):
     """Write one tar file with the organization's database, media and manifest into `to_dir` (default: the
-    backup directory's folder of its slug); nothing half-written is left under the final name. Media in S3
-    refuse the backup, or with `media_required` false are left out (the manifest says so)."""
+    backup directory's folder of its slug); nothing half-written is left under the final name. Media in S3 are
+    listed before and after the dump like local files are staged, and streamed from the bucket into the file."""
     started = time.monotonic()
     if tenant.status == TenantStatus.PROVISIONING:
         raise Conflict(f"{tenant.slug} is still being provisioned.")
@@ -151,13 +190,14 @@ def backup_tenant(tenant, to_dir=None, media_required=True):
     kind = databases.kind_of(tenant.database_url)
     created_at = datetime.now(UTC)
     final = directory / backup_name(tenant.slug, created_at)
-    folders = _media_folders(tenant.slug, media_required)
+    folders = _media_folders(tenant.slug)
     with databases.scratch_directory(directory) as staging:
-        staged = set()
+        staged, listed = set(), _bucket_objects(tenant.slug, {})
         _stage_files(folders, staging, staged)
         database_file = staging / DATABASE_MEMBERS[kind]
         _, figures, revision = databases.dump_with_figures(tenant.database_url, database_file)
         _stage_files(folders, staging, staged)  # what was written while the database was copied
+        _bucket_objects(tenant.slug, listed)
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -168,21 +208,33 @@ def backup_tenant(tenant, to_dir=None, media_required=True):
             "created_at": created_at.isoformat(),
             "database_kind": kind,
             "database": {"path": DATABASE_MEMBERS[kind], "sha256": _sha256(database_file)},
-            "media_included": bool(folders),
+            "media_included": True,
             "tables": figures,
             "files": [
                 {"path": name, "size": (staging / name).stat().st_size, "sha256": _sha256(staging / name)}
                 for name in sorted(staged)
             ],
         }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
         partial = directory / f".{final.name}.partial"
-        with tarfile.open(partial, "w") as archive:
-            archive.add(staging / MANIFEST, MANIFEST)
-            archive.add(database_file, DATABASE_MEMBERS[kind])
-            for name in sorted(staged):
-                archive.add(staging / name, name)
+        try:
+            with tarfile.open(partial, "w") as archive:
+                archive.add(database_file, DATABASE_MEMBERS[kind])
+                for name in sorted(staged):
+                    archive.add(staging / name, name)
+                manifest["files"] += _stream_objects(archive, listed)
+                # last: the bucket's objects are hashed while they stream in (readers find the manifest by name)
+                (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+                archive.add(staging / MANIFEST, MANIFEST)
+        except BaseException:
+            partial.unlink(missing_ok=True)  # the bucket failed half-way: no half backup is left
+            raise
         os.replace(partial, final)
+    record_platform(
+        "organization.backed_up",
+        tenant,
+        details={"file": str(final), "media_included": manifest["media_included"], "files": len(manifest["files"])},
+        commit=True,
+    )
     return Backup(final, manifest, time.monotonic() - started)
 
 
@@ -241,6 +293,21 @@ def check_revision(manifest):
             f"This backup's schema revision {revision!r} is newer than this code's ({head_revision()}): "
             "restore it with the Tessera version that made it, or a later one."
         )
+
+
+def upload_checked(archive, entry, key):
+    """Stream one member into the media storage's object `key`, hashing it on the way; BackupError (and the object
+    removed) when it is not what the manifest says."""
+    member = archive.getmember(entry["path"])
+    if not member.isfile():
+        raise BackupError(f"{entry['path']} in the backup is not a file.")
+    storage = media_storage()
+    with archive.extractfile(member) as source:
+        reader = _HashingReader(source)
+        storage.put(key, reader)
+    if reader.digest.hexdigest() != entry["sha256"]:
+        storage.delete(key)
+        raise BackupError(f"{entry['path']} in the backup does not match its sha256 in the manifest.")
 
 
 def extract_checked(archive, entry, destination):

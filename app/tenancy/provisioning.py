@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from app.audit.platform import record_platform
 from app.emails import normalize_email
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.events import emit_after_commit
@@ -196,6 +197,11 @@ def provision_tenant(slug, name, admin_email, admin_password=None, admin_name=""
         _seed_admin(tenant.ref(), admin_email, admin_password, admin_name)
         tenant.status = TenantStatus.ACTIVE
         emit_after_commit(db.session, "tenant.created", tenant=slug, tenant_id=tenant_id, slug=slug)
+        record_platform(
+            "organization.created",
+            tenant,
+            details={"name": name, "admin_email": admin_email, "server": tenant.database_server, "invited": invite},
+        )
         db.session.commit()
     except BaseException:
         undo_reservation(tenant_id, database_url, database_created)
@@ -218,6 +224,9 @@ def get_tenant_by_slug(slug):
 
 
 def update_tenant(tenant, name=None, status=None, settings=None):
+    """Rename, suspend or reactivate, change settings; each change an operator (or the CLI) makes is in the
+    platform's audit trail."""
+    before = {"name": tenant.name, "status": tenant.status, "settings": dict(tenant.settings or {})}
     if name is not None:
         if not name.strip():
             raise ValidationFailed("The organization needs a name.", {"name": ["Required."]})
@@ -232,10 +241,28 @@ def update_tenant(tenant, name=None, status=None, settings=None):
         tenant.status = status
     if settings is not None:
         tenant.settings = {**(tenant.settings or {}), **settings}
+    _record_update(tenant, before)
     db.session.commit()
     if tenant.status != TenantStatus.ACTIVE:
         engine_registry().remove(tenant.id)
     return tenant
+
+
+def _record_update(tenant, before):
+    """`organization.suspended`/`activated` for a new status; `organization.updated` with each changed name or
+    setting before/after."""
+    if tenant.status != before["status"]:
+        action = "organization.suspended" if tenant.status == TenantStatus.SUSPENDED else "organization.activated"
+        record_platform(action, tenant, details={"status": {"before": before["status"], "after": tenant.status}})
+    changed = {}
+    if tenant.name != before["name"]:
+        changed["name"] = {"before": before["name"], "after": tenant.name}
+    after_settings = tenant.settings or {}
+    for key in sorted(set(before["settings"]) | set(after_settings)):
+        if before["settings"].get(key) != after_settings.get(key):
+            changed[f"settings.{key}"] = {"before": before["settings"].get(key), "after": after_settings.get(key)}
+    if changed:
+        record_platform("organization.updated", tenant, details={"changed": changed})
 
 
 def suspend_tenant(tenant):
@@ -253,9 +280,10 @@ def archive_tenant(tenant, purge=False):
         raise Conflict("This organization is still being provisioned.")
     engine_registry().remove(tenant.id)
     if tenant.status != TenantStatus.ARCHIVED or not tenant.backup_path:
-        tenant.backup_path = str(backups.backup_tenant(tenant, media_required=False).path)
+        tenant.backup_path = str(backups.backup_tenant(tenant).path)
     tenant.status = TenantStatus.ARCHIVED
     tenant.archived_at = tenant.archived_at or utcnow()
+    record_platform("organization.archived", tenant, details={"backup": tenant.backup_path, "purge": purge})
     if not purge:
         _emit_archived(tenant, purged=False)
     db.session.commit()

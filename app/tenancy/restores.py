@@ -12,9 +12,10 @@ from flask import current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from app.audit.platform import record_platform
 from app.errors import BadRequest, Conflict
 from app.extensions import db
-from app.storage import media_storage
+from app.storage import LocalStorage, media_storage
 from app.tenancy import backups, databases, provisioning, servers
 from app.tenancy.engines import create_tenant_engine, enable_wal, engine_registry
 from app.tenancy.migrations import head_revision, upgrade_tenant_database
@@ -47,23 +48,40 @@ def _media_destination(entry, source_slug, target_slug):
     if parts[:2] != ["media", source_slug] or len(parts) < 3:
         raise backups.BackupError(f"{name} in the backup is not a file of {source_slug}.")
     key = "/".join([target_slug, *parts[2:]])
-    return media_storage()._path(key), key  # LocalStorage's own check: the key stays under its root
+    storage = media_storage()
+    if not isinstance(storage, LocalStorage):
+        return None, key  # an object of the bucket
+    return storage._path(key), key  # LocalStorage's own check: the key stays under its root
 
 
 def _copy_media(archive, manifest, target_slug, written):
-    """Every file of the backup into the organization's media, each checked against its sha256; returns
-    {old storage key: new key}."""
+    """Every file of the backup into the organization's media (a folder, or the S3 bucket under the organization's
+    prefix), each checked against its sha256; returns {old storage key: new key}. `written` gets each file's path
+    or object key, for `remove_written` to take back."""
     source_slug = manifest["slug"]
     renamed = {}
     for entry in manifest["files"]:
         destination, key = _media_destination(entry, source_slug, target_slug)
-        partial = destination.with_name(f".{destination.name}.restoring")
-        backups.extract_checked(archive, entry, partial)
-        os.replace(partial, destination)
-        written.append(destination)
+        if destination is None:
+            backups.upload_checked(archive, entry, key)
+            written.append(key)
+        else:
+            partial = destination.with_name(f".{destination.name}.restoring")
+            backups.extract_checked(archive, entry, partial)
+            os.replace(partial, destination)
+            written.append(destination)
         if key is not None:
             renamed[entry["path"][len("media/") :]] = key  # "media/<old slug>/<name>" held "<old slug>/<name>"
     return renamed
+
+
+def remove_written(written):
+    """Take back the files a failed restore wrote: paths on disk, keys of the S3 bucket."""
+    for file in written:
+        if isinstance(file, Path):
+            file.unlink(missing_ok=True)
+        else:
+            media_storage().delete(file)
 
 
 def _renamed_value(value, renamed):
@@ -189,10 +207,10 @@ def _restore_as_new(target_slug, path, manifest, server_name):
         upgraded_from = _upgrade(database_url, manifest["schema_revision"])
         tenant = db.session.get(Tenant, tenant_id)
         tenant.status = TenantStatus.ACTIVE
+        _record_restore(tenant, path, manifest, replaced=False)
         db.session.commit()
     except BaseException:
-        for file in written:
-            file.unlink(missing_ok=True)
+        remove_written(written)
         provisioning.undo_reservation(tenant_id, database_url, database_created)
         raise
     return RestoreResult(
@@ -205,6 +223,20 @@ def _restore_as_new(target_slug, path, manifest, server_name):
         upgraded_from,
         False,
         time.monotonic() - started,
+    )
+
+
+def _record_restore(tenant, path, manifest, replaced):
+    record_platform(
+        "organization.restored",
+        tenant,
+        details={
+            "backup": str(path),
+            "backup_of": manifest["slug"],
+            "backup_created_at": manifest["created_at"],
+            "replaced": replaced,
+            "server": tenant.database_server,
+        },
     )
 
 
@@ -240,6 +272,7 @@ def _restore_over(tenant, path, manifest, keep_previous):
     tenant.database_url, tenant.status = new_url, previous_status
     tenant.settings = {**(manifest.get("settings") or {})}
     tenant.name = manifest["name"]
+    _record_restore(tenant, path, manifest, replaced=True)
     db.session.commit()
     engine_registry().remove(tenant.id)
     notes = []

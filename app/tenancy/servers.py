@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import make_url
 
+from app.audit.platform import record_platform
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.tenancy import backups, databases
@@ -166,8 +167,9 @@ def enter_maintenance(tenant, allowed=(TenantStatus.ACTIVE, TenantStatus.SUSPEND
     return previous
 
 
-def leave_maintenance(tenant, status):
-    db.session.rollback()  # whatever a failure left half-done in the session
+def leave_maintenance(tenant, status, keep_pending=False):
+    if not keep_pending:
+        db.session.rollback()  # whatever a failure left half-done in the session
     tenant = db.session.get(Tenant, tenant.id)
     tenant.status = status
     db.session.commit()
@@ -179,7 +181,8 @@ def end_maintenance(tenant):
     database only in the commit that ends the maintenance, so it still names the database it had."""
     if tenant.status != TenantStatus.MAINTENANCE:
         raise Conflict(f"{tenant.slug} is {tenant.status}, not in maintenance.")
-    leave_maintenance(tenant, TenantStatus.ACTIVE)
+    record_platform("organization.maintenance_ended", tenant)
+    leave_maintenance(tenant, TenantStatus.ACTIVE, keep_pending=True)
     return db.session.get(Tenant, tenant.id)
 
 
@@ -220,6 +223,11 @@ def move_tenant(tenant, server_name, keep_source=False, dump_dir=None):
         raise
     tenant = db.session.get(Tenant, tenant.id)
     tenant.database_url, tenant.database_server, tenant.status = target_url, target.name, previous
+    record_platform(
+        "organization.moved",
+        tenant,
+        details={"from": source_name, "to": target.name, "keep_source": keep_source, "tables": len(figures)},
+    )
     db.session.commit()
     engine_registry().remove(tenant.id)
     dropped = False

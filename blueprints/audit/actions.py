@@ -9,6 +9,7 @@ ACTIONS = {
     "auth.signed_in": "Signed in",
     "auth.sign_in_failed": "Sign-in refused (wrong password, unknown or inactive account, locked out)",
     "auth.signed_out": "Signed out",
+    "auth.refresh_refused": "Token refresh refused (unknown, revoked, expired or reused refresh token)",
     "auth.password_changed": "Changed a password (own, or reset by link)",
     # people, roles and memberships
     "user.created": "Added a person",

@@ -5,6 +5,9 @@ GET  /api/v1/audit-events/{id}                     one entry
 GET  /api/v1/audit-events/export?format=csv|jsonl  every entry the filters match, streamed; recorded as
                                                    `audit.exported`
 
+GET  /api/v1/platform/audit-events                 the platform's trail (operators, platform domain): the same
+GET  /api/v1/platform/audit-events/{id}            list parameters, plus `filter[organization]` (part of a slug)
+
 No route writes: PUT, PATCH and DELETE answer 405, and the mapper refuses a change even from code.
 """
 
@@ -26,27 +29,45 @@ blp = ApiBlueprint(
     url_prefix="/api/v1/audit-events",
     description="The audit trail: who did what, to what, from where (read-only).",
 )
+platform_blp = ApiBlueprint(
+    "platform_audit",
+    __name__,
+    url_prefix="/api/v1/platform/audit-events",
+    description="The platform's audit trail: operators' sign-ins and what operators and the CLI did to "
+    "organizations (read-only, platform operators on the platform's address).",
+)
 BEARER = [{"bearerAuth": []}, {"apiKeyAuth": []}]
+OPERATOR_BEARER = [{"bearerAuth": []}]
 PERMISSION = "audit.read"
+PLATFORM_PERMISSION = "platform_audit.read"
 
 
-class AuditEventSchema(ma.Schema):
+class PlatformAuditEventSchema(ma.Schema):
     id = ma.fields.Integer()
     occurred_at = UtcDateTime()
     action = ma.fields.String(metadata={"description": "one of the catalog's actions (blueprints/audit/actions.py)"})
     action_text = ma.fields.Function(lambda entry: trail.action_text(entry.action))
     outcome = ma.fields.String(metadata={"description": "success or failure"})
-    actor_kind = ma.fields.String(metadata={"description": "user, api_key, operator, system or anonymous"})
+    actor_kind = ma.fields.String(
+        metadata={
+            "description": "user, api_key, operator, system (a job, the CLI: its command as the label) or anonymous"
+        }
+    )
     actor_id = ma.fields.Integer(allow_none=True)
     actor_label = ma.fields.String(metadata={"description": "the actor's e-mail or key name at the time"})
     target_type = ma.fields.String(allow_none=True)
     target_id = ma.fields.String(allow_none=True)
     target_label = ma.fields.String()
-    subject_user_id = ma.fields.Integer(allow_none=True, metadata={"description": "the person the entry is about"})
     details = ma.fields.Dict(metadata={"description": "what changed (before/after), counts; never secrets"})
     ip = ma.fields.String(allow_none=True)
     user_agent = ma.fields.String(allow_none=True)
     request_id = ma.fields.String(allow_none=True)
+
+
+class AuditEventSchema(PlatformAuditEventSchema):
+    """An entry of an organization's trail: the platform's shape and the person it is about."""
+
+    subject_user_id = ma.fields.Integer(allow_none=True, metadata={"description": "the person the entry is about"})
 
 
 class ExportArgs(ma.Schema):
@@ -93,3 +114,24 @@ class AuditExport(MethodView):
             mimetype="application/x-ndjson",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
+
+
+@platform_blp.route("")
+class PlatformAuditEvents(MethodView):
+    @requires(PLATFORM_PERMISSION)
+    @platform_blp.doc(parameters=list_parameters(trail.PLATFORM_AUDIT_LIST), security=OPERATOR_BEARER)
+    @platform_blp.response(200, PlatformAuditEventSchema(many=True))
+    def get(self):
+        """The platform's trail, newest first: operators' sign-ins, what operators and the CLI did to organizations."""
+        query = parse_list_query(request.args, trail.PLATFORM_AUDIT_LIST)
+        return page_response(trail.list_platform_entries(query), query)
+
+
+@platform_blp.route("/<int:entry_id>")
+class PlatformAuditEventById(MethodView):
+    @requires(PLATFORM_PERMISSION)
+    @platform_blp.doc(security=OPERATOR_BEARER)
+    @platform_blp.response(200, PlatformAuditEventSchema)
+    def get(self, entry_id):
+        """One entry of the platform's trail."""
+        return trail.get_platform_entry(entry_id)

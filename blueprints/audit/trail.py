@@ -2,6 +2,8 @@
 
 Org admins only (`audit.read`, checked by the routes); the trail is the organization's own database, so another
 organization's entries cannot be reached. Nothing here changes an entry; exporting records that it happened.
+The platform's trail (`app/audit/platform.py`, operators: `platform_audit.read`) is read with the same list
+helper, filters and words.
 """
 
 import csv
@@ -12,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 import sqlalchemy as sa
 
 from app.api.listing import FilterBy, ListSpec, apply_list_query, parse_list_query, run_list_query
+from app.audit.platform import PLATFORM_ACTIONS, PlatformAuditEvent
 from app.csv_safety import safe_row
 from app.errors import BadRequest, NotFound
 from app.extensions import db
@@ -21,9 +24,9 @@ from blueprints.audit.models import AuditEvent, AuditOutcome
 from blueprints.audit.recording import record
 
 
-def _who(_op, text):
-    """Entries whose actor's label (an e-mail, a key's name) contains `text`, any case; `%` and `_` are plain."""
-    return AuditEvent.actor_label.icontains(text, autoescape=True)
+def _contains(column):
+    """A filter on `column` containing the text, any case; `%` and `_` are plain."""
+    return FilterBy(column, lambda _op, text: column.icontains(text, autoescape=True))
 
 
 # an entry's stored columns, in the export's order (the API's `fields` adds `action_text`)
@@ -45,27 +48,35 @@ EXPORT_COLUMNS = (
     "request_id",
 )
 
-AUDIT_LIST = ListSpec(
-    filters={
-        "id": AuditEvent.id,
-        "action": AuditEvent.action,
-        "outcome": AuditEvent.outcome,
-        "actor_kind": AuditEvent.actor_kind,
-        "actor_id": AuditEvent.actor_id,
-        "actor_label": AuditEvent.actor_label,
-        "who": FilterBy(AuditEvent.actor_label, _who),  # the page's "who" box: part of an e-mail or name
-        "target_type": AuditEvent.target_type,
-        "target_id": AuditEvent.target_id,
-        "subject_user_id": AuditEvent.subject_user_id,
-        "occurred_at": AuditEvent.occurred_at,
-        "ip": AuditEvent.ip,
-        "request_id": AuditEvent.request_id,
-    },
-    sorts={"occurred_at": AuditEvent.occurred_at, "id": AuditEvent.id},
-    default_sort=("-occurred_at", "-id"),
-    fields=frozenset({*EXPORT_COLUMNS, "action_text"}),  # an entry's columns, and its action in words
-    tiebreaker=AuditEvent.id,
-)
+
+def trail_list(model, **more_filters):
+    """The list helper's rules for a trail's table: the same filters and sorts for every trail."""
+    return ListSpec(
+        filters={
+            "id": model.id,
+            "action": model.action,
+            "outcome": model.outcome,
+            "actor_kind": model.actor_kind,
+            "actor_id": model.actor_id,
+            "actor_label": model.actor_label,
+            "who": _contains(model.actor_label),  # the page's "who" box: part of an e-mail or name
+            "target_type": model.target_type,
+            "target_id": model.target_id,
+            **more_filters,
+            "occurred_at": model.occurred_at,
+            "ip": model.ip,
+            "request_id": model.request_id,
+        },
+        sorts={"occurred_at": model.occurred_at, "id": model.id},
+        default_sort=("-occurred_at", "-id"),
+        fields=frozenset({*(column.name for column in model.__table__.columns), "action_text"}),
+        tiebreaker=model.id,
+    )
+
+
+AUDIT_LIST = trail_list(AuditEvent, subject_user_id=AuditEvent.subject_user_id)
+# the platform's: an organization acted on is the target; `organization` is part of its slug
+PLATFORM_AUDIT_LIST = trail_list(PlatformAuditEvent, organization=_contains(PlatformAuditEvent.target_label))
 EXPORT_FORMATS = ("csv", "jsonl")
 EXPORT_BATCH = 500  # rows fetched at a time (a server-side cursor on PostgreSQL): memory stays flat
 
@@ -75,11 +86,24 @@ def list_entries(query):
     return run_list_query(db.session, sa.select(AuditEvent), query, AUDIT_LIST)
 
 
-def get_entry(entry_id):
-    entry = db.session.get(AuditEvent, entry_id) if 0 < entry_id < 2**31 else None
+def _entry(model, entry_id, missing):
+    entry = db.session.get(model, entry_id) if 0 < entry_id < 2**31 else None
     if entry is None:
-        raise NotFound("No such audit entry in this organization.")
+        raise NotFound(missing)
     return entry
+
+
+def get_entry(entry_id):
+    return _entry(AuditEvent, entry_id, "No such audit entry in this organization.")
+
+
+def list_platform_entries(query):
+    """One page of the platform's entries (operators), newest first unless `sort` says otherwise."""
+    return run_list_query(db.session, sa.select(PlatformAuditEvent), query, PLATFORM_AUDIT_LIST)
+
+
+def get_platform_entry(entry_id):
+    return _entry(PlatformAuditEvent, entry_id, "No such entry in the platform's audit trail.")
 
 
 # --- export ----------------------------------------------------------------------------------------------
@@ -168,7 +192,7 @@ def day_bounds_utc(day, zone, end=False):
 
 
 def action_text(action):
-    return ACTIONS.get(action, action)
+    return ACTIONS.get(action) or PLATFORM_ACTIONS.get(action, action)
 
 
 REFUSAL_REASONS = {
@@ -179,11 +203,28 @@ REFUSAL_REASONS = {
 }
 
 
+REFUSED = {
+    "auth.sign_in_failed": ("Sign-in refused", REFUSAL_REASONS),
+    "operator.sign_in_failed": ("Operator sign-in refused", REFUSAL_REASONS),
+    "auth.refresh_refused": (
+        "Token refresh refused",
+        {
+            "unknown_token": "unknown refresh token",
+            "revoked": "refresh token revoked",
+            "expired": "refresh token expired",
+            "reused": "refresh token used twice, sign-in revoked",
+            "inactive": "account deactivated",
+        },
+    ),
+}
+
+
 def what_happened(entry):
-    """The entry's action in words, for the table; a refused sign-in says why."""
-    reason = (entry.details or {}).get("reason") if entry.action == "auth.sign_in_failed" else None
-    if reason in REFUSAL_REASONS:
-        return f"Sign-in refused: {REFUSAL_REASONS[reason]}"
+    """The entry's action in words, for the table; a refused sign-in or token refresh says why."""
+    heading, reasons = REFUSED.get(entry.action, ("", {}))
+    reason = (entry.details or {}).get("reason")
+    if reason in reasons:
+        return f"{heading}: {reasons[reason]}"
     return action_text(entry.action)
 
 

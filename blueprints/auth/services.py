@@ -21,7 +21,12 @@ from app.extensions import db
 from app.jobs import enqueue, redis_connection
 from app.mail import build_message, send_mail_later, send_many, send_now
 from app.security import lockout
-from app.security.operators import authenticate_operator, close_operator_sign_in, open_operator_sign_in
+from app.security.operators import (
+    authenticate_operator,
+    close_operator_sign_in,
+    open_operator_sign_in,
+)
+from app.security.operators import record_refused_sign_in as record_refused_operator_sign_in
 from app.security.passwords import hash_password, password_problems, verify_password
 from app.security.permissions import PLATFORM_OPERATOR, STUDENT
 from app.security.principal import try_current_principal
@@ -110,11 +115,17 @@ def _record_refused_sign_in(email, reason, via, code=None):
     )
 
 
-def authenticate_operator_or_fail(email, password):
-    """The active operator with these credentials; 401 otherwise, 429 while slowed down."""
-    attempt = lockout.begin_attempt("platform", email)
+def authenticate_operator_or_fail(email, password, via="page"):
+    """The active operator with these credentials; 401 otherwise, 429 while slowed down. A refusal is in the
+    platform's audit trail, committed on its own; the sign-in itself when it opens."""
+    try:
+        attempt = lockout.begin_attempt("platform", email)
+    except TooManyRequests as refusal:
+        record_refused_operator_sign_in(email, via, "locked_out", refusal.code)
+        raise
     operator = authenticate_operator(email, password)
     if operator is None:
+        record_refused_operator_sign_in(email, via)
         raise _invalid_credentials()
     attempt.succeeded()
     return operator
@@ -206,7 +217,7 @@ def _token_pair(user, tenant, family=None, user_agent=None):
 def login(email, password, tenant, user_agent=None):
     """Access and refresh tokens for a tenant user; an access token for a platform operator."""
     if tenant is None:
-        operator = authenticate_operator_or_fail(email, password)
+        operator = authenticate_operator_or_fail(email, password, via="api")
         sign_in_id = open_operator_sign_in(operator.id, "api", user_agent)
         access, expires_in = issue_access_token(operator.id, None, (PLATFORM_OPERATOR,), sign_in_id)
         return {"access_token": access, "refresh_token": None, "token_type": "Bearer", "expires_in": expires_in}
@@ -229,7 +240,17 @@ def refresh(refresh_token, tenant):
     if tenant is None:
         raise Unauthorized("Refresh tokens belong to an organization's host.", code="INVALID_REFRESH_TOKEN")
     record = db.session.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == token_digest(refresh_token)))
-    if record is None or record.revoked_at is not None or record.expires_at <= utcnow():
+    refused = (
+        "unknown_token"
+        if record is None
+        else "revoked"
+        if record.revoked_at is not None
+        else "expired"
+        if record.expires_at <= utcnow()
+        else None
+    )
+    if refused:
+        _record_refused_refresh(record, refused, commit=True)
         raise Unauthorized("Invalid or expired refresh token.", code="INVALID_REFRESH_TOKEN")
     # Spend it atomically: of two concurrent refreshes with one token, exactly one wins.
     spent = db.session.execute(
@@ -242,14 +263,33 @@ def refresh(refresh_token, tenant):
         db.session.rollback()
         _revoke_family(record.family)
         emit_after_commit(db.session, "auth.refresh_token_reused", user_id=record.user_id)
+        _record_refused_refresh(record, "reused")
         db.session.commit()
         raise Unauthorized("This refresh token was already used; the session is revoked.", code="REFRESH_TOKEN_REUSED")
     user = db.session.get(User, record.user_id)
     if user is None or not user.is_active:
         _revoke_family(record.family)
+        _record_refused_refresh(record, "inactive")
         db.session.commit()
         raise Unauthorized("The account is no longer active.", code="INVALID_REFRESH_TOKEN")
     return _token_pair(user, tenant, family=record.family)
+
+
+def _record_refused_refresh(token, reason, commit=False):
+    """An `auth.refresh_refused` entry: why (unknown_token, revoked, expired, reused: the sign-in is then revoked,
+    inactive), about the token's holder when the token is known. Successful refreshes are not recorded."""
+    user = db.session.get(User, token.user_id) if token is not None else None
+    record(
+        "auth.refresh_refused",
+        outcome=AuditOutcome.FAILURE,
+        target_type="user",
+        target_id=None if user is None else user.id,
+        target_label="" if user is None else user.email,
+        subject_user_id=None if user is None else user.id,
+        details={"reason": reason, "sign_in_revoked": reason in ("reused", "inactive")},
+        actor=None if user is None else as_person(user),
+        commit=commit,
+    )
 
 
 def logout(refresh_token):

@@ -3,10 +3,11 @@ for M months deactivated; each half off by default, set per organization by its 
 
 The policy reuses what exists: an archived course is `courses.status = "archived"` (out of the catalog and the
 learners' lists, kept for its records), a deactivated person `users.is_active = false` (no sign-in, out of
-pickers and reminders). A run is set-based (one SELECT of the candidates per half, then UPDATEs by chunks of
-ids), records what it changed with the statuses it found (`archiving_runs`), emits one `archiving.applied`
-event with every id and records `archiving.applied` in the audit trail; `reverse_run` puts back exactly what
-the run changed and is still as the run left it. Org admins are never deactivated by the policy.
+pickers and reminders) with the run's id in `users.archived_by_run_id` (the people list's status "archived").
+A run is set-based (one SELECT of the candidates per half, then UPDATEs by chunks of ids), records what it changed
+with the statuses it found (`archiving_runs`), emits one `archiving.applied` event with every id and records
+`archiving.applied` in the audit trail; `reverse_run` puts back exactly what the run changed and is still as the
+run left it. Org admins are never deactivated by the policy.
 """
 
 from datetime import timedelta
@@ -216,6 +217,15 @@ def apply_policy(trigger=RunTrigger.HAND, actor=None, now=None):
     now = now or utcnow()
     courses, users = table("courses"), table("users")
     changed_courses, changed_people = [], []
+    # the run's row first: the people it deactivates carry its id (`users.archived_by_run_id`)
+    run = ArchivingRun(
+        trigger=trigger,
+        policy={"course_months": policy.course_months, "people_months": policy.people_months},
+        ran_at=now,
+        ran_by_id=_acting_person(actor)[0] if _acting_person(actor) else None,
+    )
+    db.session.add(run)
+    db.session.flush()
     if policy.course_months:
         found = db.session.execute(_course_candidates(months_ago(now, policy.course_months))).all()
         for chunk in _chunks(found):
@@ -236,7 +246,7 @@ def apply_policy(trigger=RunTrigger.HAND, actor=None, now=None):
             result = db.session.execute(
                 sa.update(users)
                 .where(users.c.id.in_(ids), users.c.is_active.is_(True))
-                .values(is_active=False, updated_at=users.c.updated_at)
+                .values(is_active=False, archived_by_run_id=run.id, updated_at=users.c.updated_at)
                 .returning(users.c.id)
             )
             done = list(result.scalars())
@@ -253,16 +263,7 @@ def apply_policy(trigger=RunTrigger.HAND, actor=None, now=None):
             )
     changed_courses.sort()
     changed_people.sort()
-    run = ArchivingRun(
-        trigger=trigger,
-        policy={"course_months": policy.course_months, "people_months": policy.people_months},
-        courses=changed_courses,
-        user_ids=changed_people,
-        ran_at=now,
-        ran_by_id=_acting_person(actor)[0] if _acting_person(actor) else None,
-    )
-    db.session.add(run)
-    db.session.flush()
+    run.courses, run.user_ids = changed_courses, changed_people
     record(
         "archiving.applied",
         target_type="archiving_run",
@@ -319,8 +320,13 @@ def reverse_run(run_id, actor=current_actor):
     for chunk in _chunks(list(run.user_ids or [])):
         result = db.session.execute(
             sa.update(users)
-            .where(users.c.id.in_(chunk), users.c.is_active.is_(False), users.c.id.not_in(erased))
-            .values(is_active=True, updated_at=users.c.updated_at)
+            .where(
+                users.c.id.in_(chunk),
+                users.c.is_active.is_(False),
+                users.c.archived_by_run_id == run.id,  # not reactivated (and deactivated again) by hand since
+                users.c.id.not_in(erased),
+            )
+            .values(is_active=True, archived_by_run_id=None, updated_at=users.c.updated_at)
             .returning(users.c.id)
         )
         restored_people += list(result.scalars())

@@ -108,6 +108,7 @@ def _pseudonymise_account(person, number, new_email):
     person.first_name, person.last_name, person.email = "Erased person", f"#{number}", new_email
     person.notification_email = person.external_id = person.time_zone = None
     person.password_hash, person.invited_at, person.is_active = None, None, False
+    person.archived_by_run_id = None  # erased, whatever deactivated them before
 
 
 def _end_access(user_id):

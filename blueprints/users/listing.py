@@ -13,7 +13,8 @@ from blueprints.users.models import User
 STATUSES = {
     "active": lambda: sa.and_(User.is_active, User.password_hash.is_not(None)),
     "invited": lambda: sa.and_(User.is_active, User.password_hash.is_(None)),
-    "inactive": lambda: sa.not_(User.is_active),
+    "inactive": lambda: sa.not_(User.is_active),  # everyone deactivated: by hand or by the archiving policy
+    "archived": lambda: sa.and_(sa.not_(User.is_active), User.archived_by_run_id.is_not(None)),  # by the policy
 }
 
 
@@ -72,6 +73,7 @@ USER_LIST = ListSpec(
         "role": User.role,
         "external_id": User.external_id,
         "is_active": User.is_active,
+        "archived_by_run_id": User.archived_by_run_id,
         "created_at": User.created_at,
         "branch": branch_filter(User.id),
         "status": FilterBy(User.role, _status),  # typed as text
@@ -86,7 +88,18 @@ USER_LIST = ListSpec(
     },
     default_sort=("last_name", "first_name"),
     fields=frozenset(
-        {"id", "email", "first_name", "last_name", "role", "external_id", "status", "is_active", "created_at"}
+        {
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "external_id",
+            "status",
+            "is_active",
+            "archived_by_run_id",
+            "created_at",
+        }
     ),
     tiebreaker=User.id,
 )

@@ -196,6 +196,8 @@ def set_active(user, active, commit=True):
     if user.is_active != bool(active):
         _record_person("user.reactivated" if active else "user.deactivated", user, {})
     user.is_active = bool(active)
+    if active:
+        user.archived_by_run_id = None  # reactivated by hand: no longer "archived by the policy"
     if not active:
         revoke_all_sessions(user.id)
     if commit:

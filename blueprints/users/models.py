@@ -17,6 +17,9 @@ class User(TenantModel):
     role = sa.Column(sa.String(30), nullable=False, index=True)
     password_hash = sa.Column(sa.String(255))  # NULL until the person sets a password
     is_active = sa.Column(sa.Boolean, nullable=False, default=True, index=True)
+    # the archiving run (blueprints/privacy) that deactivated the person; cleared when they are reactivated (by
+    # hand or by the run's reversal) or erased. No foreign key: runs are never deleted (migration 0033 says why).
+    archived_by_run_id = sa.Column(sa.Integer, index=True)
     notification_email = sa.Column(sa.String(254))  # where mail goes, when not the login e-mail
     time_zone = sa.Column(sa.String(64))  # IANA name for digests and dates; none: the organization's
     last_login_at = sa.Column(sa.DateTime)

@@ -32,6 +32,11 @@ class UserSchema(ma.Schema):
     external_id = ma.fields.String(dump_only=True, allow_none=True)
     status = ma.fields.String(dump_only=True, metadata={"enum": ["active", "invited", "inactive"]})
     is_active = ma.fields.Boolean(dump_only=True)
+    archived_by_run_id = ma.fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "the archiving run that deactivated the person (status inactive); null otherwise"},
+    )
     created_at = UtcDateTime(dump_only=True)
 
 
@@ -88,7 +93,8 @@ STATUS_PARAMETER = {
     "name": "status",
     "schema": {"type": "string", "pattern": STATUS_CHOICE_PATTERN, "default": ANY_STATUS, "example": CURRENT_STATUSES},
     "description": "People of these statuses: active, invited, inactive (deactivated, by hand or by the archiving "
-    "policy), separated by commas, or all. Default all, as before this parameter: a client that keeps another "
-    "system in step must go on seeing who was deactivated; the people page asks for active,invited. Narrows "
-    "together with filter[status]; applies to format=csv too.",
+    "policy), archived (deactivated by the archiving policy: a part of inactive), separated by commas, or"
+    " all. Default all, as before this parameter: a client that keeps another system in step must go on "
+    "seeing who was deactivated; the people page asks for active,invited. Narrows together with "
+    "filter[status]; applies to format=csv too.",
 }

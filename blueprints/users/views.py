@@ -31,6 +31,7 @@ STATUS_CHOICES = (
     ("active", "Active"),
     ("invited", "Invited"),
     ("inactive", "Deactivated"),
+    ("archived", "Archived by policy"),
     (ANY_STATUS, "Everyone"),
 )
 

@@ -14,6 +14,7 @@ from blueprints.audit.models import AuditEvent
 from blueprints.privacy.cli import sweep_privacy
 from blueprints.privacy.models import ArchivingRun
 from tests.conftest import make_user, user_token
+from tests.support.browser import Browser
 from tests.support.courses import make_course
 
 LONG_AGO = timedelta(days=800)
@@ -138,3 +139,55 @@ def test_only_org_admins_set_and_run_the_policy(app, api, tenant, login_as):
         assert someone.post("/api/v1/privacy/archiving-runs").status_code == 403
     admin = api(tenant, login_as(tenant, "org_admin"))
     assert admin.post("/api/v1/privacy/archiving-runs/999/reversal").status_code == 404
+
+
+def test_people_archived_by_the_policy_are_a_status_of_their_own_until_reactivated(app, api, tenant, login_as):
+    school = _school(app, api, tenant, login_as)
+    admin = school["admin"]
+    by_hand = make_user(app, tenant, "student", email="left@example.org")
+    assert admin.delete(f"/api/v1/users/{by_hand}").status_code == 200  # deactivated by hand
+    admin.put("/api/v1/privacy/archiving-policy", json={"course_months": None, "people_months": 12})
+    run = admin.post("/api/v1/privacy/archiving-runs").get_json()["data"]
+    assert run["user_ids"] == [school["idle"]]
+
+    def listed(status):
+        answer = admin.get(f"/api/v1/users?status={status}&per_page=100")
+        assert answer.status_code == 200, answer.get_json()
+        return {row["email"]: row["archived_by_run_id"] for row in answer.get_json()["data"]}
+
+    assert listed("archived") == {"idle@example.org": run["id"]}
+    assert listed("inactive") == {"idle@example.org": run["id"], "left@example.org": None}  # still everyone
+    assert "idle@example.org" not in listed("active,invited")
+    combined = listed("active,archived")
+    assert {"idle@example.org", "busy@example.org"} <= set(combined) and "left@example.org" not in combined
+    assert admin.get("/api/v1/users?status=archive").status_code == 422
+    document = admin.get("/api/v1/openapi.json").get_json()
+    (parameter,) = [p for p in document["paths"]["/api/v1/users"]["get"]["parameters"] if p["name"] == "status"]
+    assert "archived (deactivated by the archiving policy" in parameter["description"]
+
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    page = browser.get("/people?status=archived").get_data(as_text=True)
+    assert '<option value="archived" selected>Archived by policy</option>' in page
+    assert "idle@example.org" in page and "left@example.org" not in page and "archived by policy" in page
+
+    # reactivated by hand: no longer archived; deactivated by hand again, the run's reversal leaves them so
+    assert admin.put(f"/api/v1/users/{school['idle']}", json={"is_active": True}).status_code == 200
+    assert listed("archived") == {}
+    assert admin.delete(f"/api/v1/users/{school['idle']}").status_code == 200
+    assert listed("inactive")["idle@example.org"] is None
+    reversal = admin.post(f"/api/v1/privacy/archiving-runs/{run['id']}/reversal").get_json()["data"]
+    assert reversal["restored"]["user_ids"] == []
+    assert "idle@example.org" in listed("inactive")
+
+
+def test_a_reversal_clears_the_mark_of_the_people_it_reactivates(app, api, tenant, login_as):
+    school = _school(app, api, tenant, login_as)
+    admin = school["admin"]
+    admin.put("/api/v1/privacy/archiving-policy", json={"course_months": None, "people_months": 12})
+    run = admin.post("/api/v1/privacy/archiving-runs").get_json()["data"]
+    admin.post(f"/api/v1/privacy/archiving-runs/{run['id']}/reversal")
+    with tenant_context(tenant, app):
+        users = db.metadatas["tenant"].tables["users"]
+        assert db.session.scalar(sa.select(users.c.archived_by_run_id).where(users.c.id == school["idle"])) is None
+    assert admin.get("/api/v1/users?status=archived").get_json()["meta"]["total"] == 0

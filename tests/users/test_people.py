@@ -88,7 +88,7 @@ def test_the_status_parameter_narrows_the_list_and_by_default_leaves_nobody_out(
         refused = admin.get(f"/api/v1/users?status={bad}")
         assert refused.status_code == 422, bad
         assert refused.get_json()["error"]["details"]["status"] == [
-            "Use all, or active, invited, inactive separated by commas."
+            "Use all, or active, invited, inactive, archived separated by commas."
         ]
 
 
