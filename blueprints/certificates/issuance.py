@@ -152,13 +152,14 @@ def issue_certificate(course_id, user_id, *, issued_by=NOBODY, completed_at=None
                     "code": certificate.code,
                     "course_id": course_id,
                     "user_id": user_id,
-                    "holder_name": certificate.holder_name,
                     "course_title": certificate.course_title,
                     "issued_at": certificate.issued_at.isoformat(),
                     "expires_at": certificate.expires_at.isoformat() if certificate.expires_at else None,
                 },
                 actor_user_id=issued_by.user_id,
                 actor_api_key_id=issued_by.api_key_id,
+                personal={"holder_name": certificate.holder_name},  # outside the chain: erasure can delete it
+                person_id=user_id,
             )
             emit_after_commit(
                 db.session, "certificate.issued", certificate_id=certificate.id, course_id=course_id, user_id=user_id

@@ -192,7 +192,13 @@ def _replace(old, by, *, completed_at, expires_at_from_old):
     actor = {"actor_user_id": by.user_id, "actor_api_key_id": by.api_key_id}
     ledger.append("superseded", SUBJECT, old.id, {"code": old.code, "superseded_by": new.code}, **actor)
     ledger.append(
-        "reissued", SUBJECT, new.id, {"code": new.code, "replaces": old.code, "holder_name": new.holder_name}, **actor
+        "reissued",
+        SUBJECT,
+        new.id,
+        {"code": new.code, "replaces": old.code},
+        personal={"holder_name": new.holder_name},
+        person_id=new.user_id,
+        **actor,
     )
     return new
 
