@@ -1,4 +1,4 @@
-"""erasure redaction: the issuance log's personal data outside the chain, and reports withdrawn on an erasure
+"""erasure redaction: the issuance log's personal data outside the chain, reports withdrawn on an erasure, and what an erasure did
 
 Revision ID: 0033_erasure_redaction
 Revises: 0032_outbox_request_id
@@ -35,9 +35,14 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_ledger_personal_data_user_id"), ["user_id"], unique=False)
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.add_column(sa.Column("withdrawn_reason", sa.String(length=300), nullable=True))
+    # erasures made before: nothing more was done than their rows, so nothing to say
+    with op.batch_alter_table("person_erasures", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("outcome", sa.JSON(), nullable=False, server_default="{}"))
 
 
 def downgrade():
+    with op.batch_alter_table("person_erasures", schema=None) as batch_op:
+        batch_op.drop_column("outcome")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_column("withdrawn_reason")
     with op.batch_alter_table("ledger_personal_data", schema=None) as batch_op:
