@@ -27,7 +27,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from app.api.listing import ListSpec, run_list_query
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, DomainError, NotFound, ValidationFailed
 from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue, redis_connection
@@ -44,6 +44,7 @@ from blueprints.courses import access
 from blueprints.courses.models import Course
 from blueprints.courses.services import manageable_courses
 from blueprints.learning import queries as learning
+from blueprints.privacy.queries import is_erased
 from blueprints.users.queries import names_of
 from blueprints.users.services import get_user
 
@@ -61,6 +62,17 @@ CREDENTIAL_INTERFACE = (
     ("offline", "embed_credential"),
 )
 CREDENTIAL_TYPE = ["VerifiableCredential", "TesseraCertificate"]
+ERASED_COPIES = (
+    "The holder's data was erased at their request: the organization keeps no copy of this certificate's PDF or "
+    "credential. The certificate still verifies on its verification page, and the holder's own copy offline."
+)
+ERASED_RENDER = "The holder's data was erased at their request: no PDF is made for this certificate."
+
+
+class StoredCopyErased(DomainError):
+    """The organization deleted its copies (PDF, credential) when the holder was erased: gone for good."""
+
+    status, code = 410, "HOLDER_ERASED"
 
 
 def credential_part(name):
@@ -152,13 +164,14 @@ def issue_certificate(course_id, user_id, *, issued_by=NOBODY, completed_at=None
                     "code": certificate.code,
                     "course_id": course_id,
                     "user_id": user_id,
-                    "holder_name": certificate.holder_name,
                     "course_title": certificate.course_title,
                     "issued_at": certificate.issued_at.isoformat(),
                     "expires_at": certificate.expires_at.isoformat() if certificate.expires_at else None,
                 },
                 actor_user_id=issued_by.user_id,
                 actor_api_key_id=issued_by.api_key_id,
+                personal={"holder_name": certificate.holder_name},  # outside the chain: erasure can delete it
+                person_id=user_id,
             )
             emit_after_commit(
                 db.session, "certificate.issued", certificate_id=certificate.id, course_id=course_id, user_id=user_id
@@ -284,6 +297,9 @@ def render_pending(certificate_ids):
     ).all()
     outcomes = {}
     for certificate in rows:
+        if is_erased(certificate.user_id):  # a PDF made now would be a new copy of what the erasure deleted
+            outcomes[certificate.id] = {"render_status": CertificateStatus.FAILED, "render_error": ERASED_RENDER}
+            continue
         if certificate.revoked_at or certificate.superseded_at:
             # a credential signed now would pass the offline verifier, which cannot know of the revocation
             state = "revoked" if certificate.revoked_at else "replaced by a re-issue"
@@ -377,11 +393,12 @@ def _rendered(certificate):
 
 def retry_failed(certificate_ids):
     """Put failed certificates back in the render queue (their managers' "try again")."""
-    ids = db.session.scalars(
-        sa.select(Certificate.id).where(
+    rows = db.session.execute(
+        sa.select(Certificate.id, Certificate.user_id).where(
             Certificate.id.in_(certificate_ids), Certificate.render_status == CertificateStatus.FAILED
         )
     ).all()
+    ids = [row.id for row in rows if not is_erased(row.user_id)]  # an erased holder's stays failed (ERASED_RENDER)
     if ids:
         db.session.execute(
             sa.update(Certificate).where(Certificate.id.in_(ids)).values(render_status=CertificateStatus.PENDING)
@@ -489,8 +506,15 @@ def pdf_path(certificate):
     return f"/api/v1/certificates/{certificate.id}/pdf"
 
 
+def require_stored_copy(certificate):
+    """410 `HOLDER_ERASED` when the erasure of its holder deleted the organization's PDF and credential."""
+    if not certificate.pdf_key and not certificate.credential_jwt and is_erased(certificate.user_id):
+        raise StoredCopyErased(ERASED_COPIES)
+
+
 def serve_pdf(certificate):
-    """The stored PDF, as a download named after the course and the code."""
+    """The stored PDF, as a download named after the course and the code (410 once its holder was erased)."""
+    require_stored_copy(certificate)
     if certificate.render_status != CertificateStatus.READY or not certificate.pdf_key:
         raise NotFound("This certificate's PDF is not ready yet.")
     name = f"certificate-{certificate.code}.pdf"
@@ -498,7 +522,8 @@ def serve_pdf(certificate):
 
 
 def certificate_pdf(certificate):
-    """The stored PDF (with its embedded credential); NotFound while it is not ready."""
+    """The stored PDF (with its embedded credential); NotFound while it is not ready, 410 once erased."""
+    require_stored_copy(certificate)
     if certificate.render_status != CertificateStatus.READY or not certificate.pdf_key:
         raise NotFound("This certificate's PDF is not ready yet.")
     with media_storage().open(certificate.pdf_key) as stream:
@@ -506,7 +531,8 @@ def certificate_pdf(certificate):
 
 
 def credential_of(certificate):
-    """The signed credential (VC-JWT); NotFound while it is not ready."""
+    """The signed credential (VC-JWT); NotFound while it is not ready, 410 once its holder was erased."""
+    require_stored_copy(certificate)
     if not certificate.credential_jwt:
         raise NotFound("This certificate's credential is not ready yet.")
     return certificate.credential_jwt

@@ -35,6 +35,7 @@ from blueprints.certificates.models import Certificate, CertificateStatus
 from blueprints.courses import access
 from blueprints.courses import services as courses
 from blueprints.credentials import ledger
+from blueprints.privacy.queries import is_erased
 
 MAX_REASON = 500
 EXPIRING_DAYS = 30
@@ -192,7 +193,13 @@ def _replace(old, by, *, completed_at, expires_at_from_old):
     actor = {"actor_user_id": by.user_id, "actor_api_key_id": by.api_key_id}
     ledger.append("superseded", SUBJECT, old.id, {"code": old.code, "superseded_by": new.code}, **actor)
     ledger.append(
-        "reissued", SUBJECT, new.id, {"code": new.code, "replaces": old.code, "holder_name": new.holder_name}, **actor
+        "reissued",
+        SUBJECT,
+        new.id,
+        {"code": new.code, "replaces": old.code},
+        personal={"holder_name": new.holder_name},
+        person_id=new.user_id,
+        **actor,
     )
     return new
 
@@ -201,6 +208,8 @@ def reissue(certificate_id, actor=current_actor):
     """A new certificate with the holder's current name (after a name change); the old one verifies as
     superseded, naming the new one. The new one keeps the old one's completion and expiry dates."""
     old = certificate_for(certificate_id, "manage", actor)
+    if is_erased(old.user_id):  # a new certificate would carry only the pseudonym, and a new copy to keep
+        raise Conflict("The holder's data was erased at their request: it cannot be re-issued.", code="HOLDER_ERASED")
     new = _replace(old, actor_ids(actor.principal), completed_at=old.completed_at, expires_at_from_old=True)
     if new is None:
         raise Conflict("This course gives no certificate any more: it cannot be re-issued.", code="NO_CERTIFICATE")
@@ -303,6 +312,7 @@ def issued_certificates(course_id, search="", status="", page=1, actor=current_a
 def serve_pdf(certificate_id, actor=current_actor):
     """A certificate's PDF, to whoever may see the certificate (a download named `<holder>-<code>.pdf`)."""
     certificate = certificate_for(certificate_id, "see", actor)
+    issuance.require_stored_copy(certificate)
     if certificate.render_status != CertificateStatus.READY or not certificate.pdf_key:
         raise NotFound("This certificate's PDF is still being made; try again in a minute.")
     name = safe_file_name(certificate.holder_name, certificate.code)

@@ -35,6 +35,7 @@ def _page(rotate_form=None, audit=None, status=200):
             head=ledger.head(),
             entries=ledger.recent_entries(RECENT_ENTRIES),
             logged_data=ledger.logged_data,
+            personal_state=ledger.personal_state,
             rotate_form=rotate_form or RotateForm(formdata=None),
             audit_form=AuditForm(formdata=None),
             audit=audit,

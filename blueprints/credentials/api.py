@@ -38,9 +38,28 @@ class LedgerEntrySchema(ma.Schema):
     action = ma.fields.String(metadata={"example": "issued"})
     subject_type = ma.fields.String(metadata={"example": "certificate"})
     subject_id = Integer()
-    data = ma.fields.Function(ledger.logged_data, dump_only=True, metadata={"description": "what was logged"})
+    data = ma.fields.Function(
+        ledger.logged_data,
+        dump_only=True,
+        metadata={"description": "what was logged, with its personal data (holder_name) while it is kept"},
+    )
+    personal_data = ma.fields.Function(
+        ledger.personal_state,
+        dump_only=True,
+        metadata={
+            "description": "none; kept (outside the chain, committed to by the payload's `personal` hash); erased "
+            "(the holder's data was erased at their request: only the commitment is left); chained (an entry "
+            "written before personal data left the chain: the name is in the hashed payload, kept by design)",
+            "enum": [ledger.NO_PERSONAL_DATA, ledger.PERSONAL_KEPT, ledger.PERSONAL_ERASED, ledger.PERSONAL_CHAINED],
+        },
+    )
     prev_hash = ma.fields.String(metadata={"description": "the entry before's hash (64 zeros for the first)"})
-    entry_hash = ma.fields.String(metadata={"description": "sha256(prev_hash + newline + canonical payload)"})
+    entry_hash = ma.fields.String(
+        metadata={
+            "description": "sha256(prev_hash + newline + canonical payload); the payload holds no personal data, "
+            "only `personal`: sha256(32-byte salt + canonical JSON of it)"
+        }
+    )
     actor_user_id = Integer(allow_none=True, metadata={"description": "the person who acted"})
     actor_api_key_id = Integer(allow_none=True, metadata={"description": "the API key that acted"})
     created_at = UtcDateTime()

@@ -6,6 +6,7 @@ before it, so that an edited or deleted row breaks the chain at that row.
 """
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from app.tenancy.base import TenantModel
 from app.tenancy.models import utcnow
@@ -43,5 +44,22 @@ class LedgerEntry(TenantModel):
     actor_user_id = sa.Column(sa.Integer)  # no FK: the log outlives the people in it
     actor_api_key_id = sa.Column(sa.Integer)  # the API key that acted (no FK either: keys are deleted)
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    # its personal data, outside the chain (None: it logged none, was erased, or predates the scheme)
+    personal_data = orm.relationship("LedgerPersonalData", uselist=False, lazy="selectin", viewonly=True)
 
     __table_args__ = (sa.Index("ix_ledger_entries_subject", "subject_type", "subject_id"),)
+
+
+class LedgerPersonalData(TenantModel):
+    """The personal data of one log entry (the holder's name as issued), kept *outside* the hash chain.
+
+    The entry's chained payload holds only `personal`: sha256(salt + canonical JSON of this data), so that an
+    erasure can delete this row (salt and data) and every hash, and every head verifiers hold, stays the same.
+    The random salt keeps the commitment from being guessed back from a list of names."""
+
+    __tablename__ = "ledger_personal_data"
+
+    entry_id = sa.Column(sa.Integer, sa.ForeignKey("ledger_entries.id", ondelete="CASCADE"), primary_key=True)
+    user_id = sa.Column(sa.Integer, nullable=False, index=True)  # whom it is about; no FK, as for the log
+    salt = sa.Column(sa.String(64), nullable=False)  # 32 random bytes, hex
+    data = sa.Column(sa.Text, nullable=False)  # canonical JSON, exactly the bytes committed to

@@ -80,7 +80,13 @@ class PersonErasure(MethodView):
         `confirm_email` must be their address (422 otherwise); not yourself (403), not the last active org admin
         (409). Again on someone erased: 200 with `erased_now` false."""
         done, now = erasure.erase_person(user_id, data["confirm_email"], current_actor)
-        return {"user_id": done.user_id, "pseudonym": done.pseudonym, "erased_at": done.erased_at, "erased_now": now}
+        return {
+            "user_id": done.user_id,
+            "pseudonym": done.pseudonym,
+            "erased_at": done.erased_at,
+            "erased_now": now,
+            "outcome": done.outcome or {},
+        }
 
 
 @blp.route("/privacy/archiving-policy")

@@ -1,17 +1,21 @@
 """Erasing a person (GDPR art. 17) by pseudonymisation, in one transaction.
 
 The person stays a row (their enrollments, attempts and certificates keep the organization's figures and
-certificates whole) but nothing in the organization's database names them any more: "Erased person #<n>", an
-`erased-<random>@invalid` address, no password, sessions, reset links, notification address, time zone or
-external id; deactivated; API keys they made revoked; their notifications, digests, settings and sign-ins
+certificates whole) but nothing in the organization's database or files names them any more: "Erased person
+#<n>", an `erased-<random>@invalid` address, no password, sessions, reset links, notification address, time zone
+or external id; deactivated; API keys they made revoked; their notifications, digests, settings and sign-ins
 deleted; their data exports deleted; other rows that copied their name or address (certificates' holder name,
-audit labels, import errors, others' notifications) rewritten with the pseudonym. Irreversible.
+audit labels, import errors, others' notifications) rewritten with the pseudonym; the organization's copies of
+their certificates (stored PDF, signed credential) and the course archives holding one deleted; the personal
+data of their issuance log entries deleted (the chain keeps its salted commitment, so every hash and published
+head stays); the files of reports that may list them withdrawn. Irreversible.
 
 Like the export, erasure spans every feature and must be all or nothing, so it writes the tables by name with
 Core statements in one transaction rather than through each feature's services one commit at a time (see
-docs/decisions.md, part privacy). What it deliberately keeps: the issuance log (a hash chain: rewriting an entry
-breaks every later hash and the heads verifiers already hold) and the signed credential and PDF of a
-certificate, which must keep verifying (docs/operations.md, part privacy).
+docs/decisions.md, part privacy). What it cannot change: log entries written before the log kept names out of
+its chain hold the name in their hashed payload; rewriting one would break every later hash and the heads
+verifiers hold. They are counted in the erasure's `outcome` (`log_entries_keeping_name`) and its audit entry.
+The holder's own downloaded PDF and credential still verify offline against the published keys.
 """
 
 import secrets
@@ -29,11 +33,16 @@ from app.tenancy.models import utcnow
 from blueprints.audit.erasure import pseudonymise_person
 from blueprints.audit.recording import record
 from blueprints.certificates.verification import forget_after_commit
+from blueprints.credentials import ledger
 from blueprints.privacy.contents import table
 from blueprints.privacy.exports import delete_exports_of, require_permission
 from blueprints.privacy.models import PersonErasure
+from blueprints.reports.withdrawal import withdraw_reports_naming
 from blueprints.users.models import User
 from blueprints.users.services import get_user
+
+WITHDRAWN_REASON = "A person it may list was erased at their request: run it again for a copy without them."
+WITHDRAWN_ARCHIVE = "Withdrawn: a holder in it was erased at their request. Make the archive again."
 
 
 def erasure_of(user_id):
@@ -89,7 +98,11 @@ def erase_person(user_id, confirm_email, actor=current_actor):
     _delete_personal_rows(person.id)
     _relabel_copies(person.id, old, pseudonym, new_email)
     delete_exports_of(person.id)
-    _delete_transcripts_of(person.id)
+    erasure.outcome = {
+        **_delete_certificate_copies(person.id),
+        **_redact_issuance_log(person.id),
+        "reports_withdrawn": withdraw_reports_naming(person.id, WITHDRAWN_REASON),
+    }
     pseudonymise_person(person.id, pseudonym, [*old["emails"], *old["names"]])
     record(
         "person.erased",
@@ -97,7 +110,7 @@ def erase_person(user_id, confirm_email, actor=current_actor):
         target_id=person.id,
         target_label=pseudonym,
         subject_user_id=person.id,
-        details={"erasure_id": erasure.id},
+        details={"erasure_id": erasure.id, **erasure.outcome},
     )
     emit_after_commit(db.session, "person.erased", user_id=person.id, erasure_id=erasure.id)
     db.session.commit()
@@ -151,22 +164,43 @@ def _relabel_copies(user_id, old, pseudonym, new_email):
             )
 
 
-def _delete_transcripts_of(user_id):
-    """Reports about this person alone (their learner transcript) lose their file now, not when they expire: it is
-    their record (the XLSX and PDF headings name them). Reports of many people keep theirs until `REPORT_KEEP_DAYS`
-    (docs/operations.md)."""
-    reports = table("reports")
-    rows = db.session.execute(
-        sa.select(reports.c.id, reports.c.params, reports.c.file_key).where(
-            reports.c.kind == "learner_transcript", reports.c.file_key.is_not(None)
+def _certificate_ids_of(user_id):
+    certificates = table("certificates")
+    return list(db.session.scalars(sa.select(certificates.c.id).where(certificates.c.user_id == user_id)))
+
+
+def _delete_certificate_copies(user_id):
+    """The organization's copies of their certificates: each stored PDF (file deleted) and signed credential
+    (cleared); the row, its status and its verify page stay. The holder's own copy still verifies offline against
+    the published keys. Course archives (ZIPs naming every holder) made before are withdrawn as well."""
+    certificates = table("certificates")
+    mine = sa.and_(certificates.c.user_id == user_id, certificates.c.pdf_key.is_not(None))
+    keys = list(db.session.scalars(sa.select(certificates.c.pdf_key).where(mine)))
+    db.session.execute(
+        sa.update(certificates).where(certificates.c.user_id == user_id).values(pdf_key=None, credential_jwt=None)
+    )
+    archives = table("certificate_archives")
+    courses = sa.select(certificates.c.course_id).where(certificates.c.user_id == user_id)
+    archived = db.session.execute(
+        sa.select(archives.c.id, archives.c.file_key).where(
+            archives.c.course_id.in_(courses), archives.c.file_key.is_not(None)
         )
     ).all()
-    about = [row for row in rows if str((row.params or {}).get("user_id")) == str(user_id)]
-    for row in about:
-        media_storage().delete(row.file_key)
-    if about:
+    if archived:
         db.session.execute(
-            sa.update(reports)
-            .where(reports.c.id.in_([row.id for row in about]))
-            .values(status="expired", file_key=None, file_name=None)
+            sa.update(archives)
+            .where(archives.c.id.in_([row.id for row in archived]))
+            .values(status="failed", file_key=None, error=WITHDRAWN_ARCHIVE)
         )
+    for key in [*keys, *(row.file_key for row in archived)]:
+        media_storage().delete(key)
+    return {"certificate_copies_deleted": len(keys), "certificate_archives_withdrawn": len(archived)}
+
+
+def _redact_issuance_log(user_id):
+    """Their log entries lose their personal data (the chain keeps the commitment); entries written before the
+    log kept names out of its chain cannot, and are counted (module docstring)."""
+    return {
+        "log_entries_redacted": ledger.erase_personal_data(user_id),
+        "log_entries_keeping_name": ledger.entries_naming({"certificate": _certificate_ids_of(user_id)}),
+    }

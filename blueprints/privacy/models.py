@@ -47,6 +47,9 @@ class PersonErasure(TenantModel):
     erased_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     erased_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
     erased_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))
+    # what the erasure did beyond the person's own rows: copies deleted, log entries redacted or keeping a name
+    # (written before the log kept names out of its chain), reports withdrawn (erasure.OUTCOME)
+    outcome = sa.Column(sa.JSON, nullable=False, default=dict)
 
     @property
     def pseudonym(self):

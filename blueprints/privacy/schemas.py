@@ -37,11 +37,29 @@ class ErasureRequestSchema(ma.Schema):
     )
 
 
+class ErasureOutcomeSchema(ma.Schema):
+    certificate_copies_deleted = ma.fields.Integer(
+        metadata={"description": "stored PDFs of their certificates deleted (and signed credentials cleared)"}
+    )
+    certificate_archives_withdrawn = ma.fields.Integer(metadata={"description": "course ZIPs holding one, withdrawn"})
+    log_entries_redacted = ma.fields.Integer(
+        metadata={"description": "issuance log entries whose personal data was deleted (their commitment stays)"}
+    )
+    log_entries_keeping_name = ma.fields.Integer(
+        metadata={
+            "description": "issuance log entries written before names left the chain: the name is in the hashed "
+            "payload and stays (rewriting it would break the heads verifiers hold)"
+        }
+    )
+    reports_withdrawn = ma.fields.Integer(metadata={"description": "report files that may list them, withdrawn"})
+
+
 class ErasureSchema(ma.Schema):
     user_id = ma.fields.Integer()
     pseudonym = ma.fields.String(metadata={"example": "Erased person #3"})
     erased_at = UtcDateTime()
     erased_now = ma.fields.Boolean(metadata={"description": "false: the person had been erased already"})
+    outcome = ma.fields.Nested(ErasureOutcomeSchema, metadata={"description": "what the erasure did (as it was then)"})
 
 
 class ArchivingPolicySchema(ma.Schema):

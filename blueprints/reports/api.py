@@ -3,7 +3,8 @@
 POST /api/v1/reports                 ask for a report {kind, format, params}: 202, status queued (a job makes it)
 GET  /api/v1/reports                 the reports I asked for (an org admin: `?all=1` for everyone's)
 GET  /api/v1/reports/{id}            its status and progress (rows_done of rows_total), the download URL once done
-GET  /api/v1/reports/{id}/download   the file (409 REPORT_NOT_READY before, 410 REPORT_EXPIRED after)
+GET  /api/v1/reports/{id}/download   the file (409 REPORT_NOT_READY before, 410 REPORT_EXPIRED after, 410
+                                    REPORT_WITHDRAWN once an erasure withdrew it)
 """
 
 import marshmallow as ma
@@ -24,7 +25,14 @@ blp = ApiBlueprint(
     "reports", __name__, url_prefix="/api/v1/reports", description="Reports: CSV, XLSX and PDF files made by a job."
 )
 BEARER = [{"bearerAuth": []}]
-STATUSES = [ReportStatus.QUEUED, ReportStatus.RUNNING, ReportStatus.DONE, ReportStatus.FAILED, ReportStatus.EXPIRED]
+STATUSES = [
+    ReportStatus.QUEUED,
+    ReportStatus.RUNNING,
+    ReportStatus.DONE,
+    ReportStatus.FAILED,
+    ReportStatus.EXPIRED,
+    ReportStatus.WITHDRAWN,
+]
 
 
 class ReportParamsSchema(ma.Schema):
@@ -60,6 +68,10 @@ class ReportSchema(ma.Schema):
     file_name = ma.fields.String(allow_none=True)
     file_size = ma.fields.Integer(allow_none=True, metadata={"description": "bytes"})
     error = ma.fields.String(allow_none=True, metadata={"description": "why it failed, in words"})
+    withdrawn_reason = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "withdrawn: why its file was deleted early (a person it may list was erased)"},
+    )
     requested_by_id = ma.fields.Integer(allow_none=True, metadata={"description": "the person who asked for it"})
     requested_by_api_key_id = ma.fields.Integer(allow_none=True, metadata={"description": "or the API key"})
     schedule_id = ma.fields.Integer(allow_none=True, metadata={"description": "the schedule that made it"})
@@ -130,5 +142,6 @@ class ReportDownload(MethodView):
         description="text/csv, XLSX or application/pdf, as an attachment",
     )
     def get(self, report_id):
-        """The report's file (409 `REPORT_NOT_READY` before it is done, 410 `REPORT_EXPIRED` once deleted)."""
+        """The report's file (409 `REPORT_NOT_READY` before it is done, 410 `REPORT_EXPIRED` once deleted, 410
+        `REPORT_WITHDRAWN` once withdrawn because a person it may list was erased)."""
         return generation.serve_report(report_id, current_actor)

@@ -33,6 +33,7 @@ from blueprints.audit.recording import record
 from blueprints.reports.audience import report_audience_of
 from blueprints.reports.kinds import check_format, describe_params, kind_named, validate_params
 from blueprints.reports.models import Report, ReportStatus
+from blueprints.reports.withdrawal import WITHDRAWN_DOWNLOAD
 from blueprints.reports.writers import CONTENT_TYPES, WRITERS
 from blueprints.users.services import principal_for_user
 
@@ -51,6 +52,10 @@ WAITING_WINDOW = timedelta(seconds=2 * JOB_TIMEOUT)
 
 class ReportExpired(DomainError):
     status, code = 410, "REPORT_EXPIRED"
+
+
+class ReportWithdrawn(DomainError):
+    status, code = 410, "REPORT_WITHDRAWN"
 
 
 class ReportFailed(Exception):
@@ -156,9 +161,10 @@ class ProgressWriter:
 def generate_report(report_id):
     """The job: count the rows, stream them into the file, store it; the row says how it went."""
     report = db.session.get(Report, report_id)
-    if report is None or report.status in (ReportStatus.DONE, ReportStatus.EXPIRED):
+    if report is None or report.status in (ReportStatus.DONE, ReportStatus.EXPIRED, ReportStatus.WITHDRAWN):
         return
-    report.status, report.rows_done, report.error = ReportStatus.RUNNING, 0, None
+    # rows read from now on are after any erasure committed before: a mark left by one no longer applies
+    report.status, report.rows_done, report.error, report.withdrawn_reason = ReportStatus.RUNNING, 0, None, None
     report.started_at, report.finished_at = utcnow(), None
     db.session.commit()
     try:
@@ -174,10 +180,25 @@ def generate_report(report_id):
     if report.file_key:
         media_storage().delete(report.file_key)  # a retry's earlier file
     finished = utcnow()
-    report.file_key, report.file_size, report.file_name = stored.key, stored.size, download_name(report, finished)
-    report.rows_done, report.rows_total = rows_written, rows_written
-    report.status, report.finished_at = ReportStatus.DONE, finished
-    report.expires_at = finished + timedelta(days=keep_days())
+    done = db.session.execute(
+        sa.update(Report)
+        .where(Report.id == report_id, Report.withdrawn_reason.is_(None))  # an erasure during the run: withdrawn
+        .values(
+            file_key=stored.key,
+            file_size=stored.size,
+            file_name=download_name(report, finished),
+            rows_done=rows_written,
+            rows_total=rows_written,
+            status=ReportStatus.DONE,
+            finished_at=finished,
+            expires_at=finished + timedelta(days=keep_days()),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not done:
+        _withdraw_after_run(report_id, stored.key, finished)
+        return
+    db.session.refresh(report)
     emit_after_commit(
         db.session,
         "report.ready",
@@ -224,6 +245,18 @@ def _generate(report):
     return stored, written
 
 
+def _withdraw_after_run(report_id, file_key, finished):
+    """A person the report may list was erased while it ran (reports.withdrawal): its file is not offered."""
+    db.session.execute(
+        sa.update(Report)
+        .where(Report.id == report_id)
+        .values(status=ReportStatus.WITHDRAWN, file_key=None, finished_at=finished)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    media_storage().delete(file_key)
+
+
 def _record_failure(report_id, message):
     db.session.rollback()
     report = db.session.get(Report, report_id)
@@ -264,8 +297,13 @@ def report_for(report_id, actor=current_actor):
 
 
 def report_for_download(report_id, actor=current_actor):
-    """A finished report's row, for its file (404 to anyone else, 409 before it is done, 410 once expired)."""
+    """A finished report's row, for its file (404 to anyone else, 409 before it is done, 410 once expired or
+    withdrawn)."""
     report = report_for(report_id, actor)
+    if report.status == ReportStatus.WITHDRAWN:
+        raise ReportWithdrawn(
+            WITHDRAWN_DOWNLOAD.format(reason=report.withdrawn_reason or "it may name someone erased.")
+        )
     if report.status == ReportStatus.EXPIRED or (report.expires_at is not None and report.expires_at <= utcnow()):
         raise ReportExpired("This report has expired; ask for a new one.")
     if report.status != ReportStatus.DONE or not report.file_key:

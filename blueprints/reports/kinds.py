@@ -91,6 +91,8 @@ class ReportKind:
     shape: Callable  # a raw row -> the report's row (a tuple, one value per column)
     requires: frozenset = field(default_factory=frozenset)
     periodic: bool = False  # takes date_from/date_to (default: the 30 days ending today)
+    # its rows (or its heading) may name people: an erasure withdraws its files (reports.withdrawal)
+    names_people: bool = True
 
     @property
     def headers(self):
@@ -626,6 +628,7 @@ BRANCH_SUMMARY = ReportKind(
     periodic=True,
     select=_branch_rows,
     shape=_branch_row,
+    names_people=False,  # one row per branch: counts and averages, no person
 )
 
 

@@ -8,6 +8,7 @@ from app.tenancy.models import utcnow
 
 class ReportStatus:
     QUEUED, RUNNING, DONE, FAILED, EXPIRED = "queued", "running", "done", "failed", "expired"
+    WITHDRAWN = "withdrawn"  # its file deleted before it expired, because a person it may name was erased
 
 
 class Report(TenantModel):
@@ -25,6 +26,7 @@ class Report(TenantModel):
     file_name = sa.Column(sa.String(200))
     file_size = sa.Column(sa.Integer)
     error = sa.Column(sa.String(500))
+    withdrawn_reason = sa.Column(sa.String(300))  # why the file was withdrawn (status withdrawn)
     requested_by_id = sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="SET NULL"))
     requested_by_api_key_id = sa.Column(sa.Integer, sa.ForeignKey("api_keys.id", ondelete="SET NULL"))
     schedule_id = sa.Column(sa.Integer, sa.ForeignKey("report_schedules.id", ondelete="SET NULL"), index=True)

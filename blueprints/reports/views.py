@@ -118,6 +118,7 @@ def _index_page(values, errors=None, status=200):
         kinds_titles={k.name: k.title for k in KINDS.values()},
         now=utcnow(),
         percent_of=percent_done,
+        again_url=again_url,
         **_report_form_context(values, errors),
     ), status
 
@@ -161,9 +162,16 @@ def create():
     return _index_page(form.to_dict(), errors, status=422)
 
 
+def again_url(report):
+    """The request form filled in as this report was asked for (a withdrawn one is run again from there); not its
+    learner: a report withdrawn because of an erasure may be about the person erased."""
+    params = {name: value for name, value in (report.params or {}).items() if value is not None and name != "user_id"}
+    return url_for("report_pages.report_form", kind=report.kind, format=report.format, **params)
+
+
 def percent_done(report):
     """How far the report is, 0 to 100 (100 once done)."""
-    if report.status in (ReportStatus.DONE, ReportStatus.EXPIRED):
+    if report.status in (ReportStatus.DONE, ReportStatus.EXPIRED, ReportStatus.WITHDRAWN):
         return 100
     total = report.rows_total or 0
     return min(99, report.rows_done * 100 // total) if total else 0
@@ -179,6 +187,7 @@ def _report_context(report_id):
         "percent": percent,
         "expired": expired,
         "requester": names_of([report.requested_by_id]).get(report.requested_by_id) if report.requested_by_id else None,
+        "again_url": again_url,
     }
 
 

@@ -14,7 +14,7 @@ from app.tenancy.context import tenant_context
 from blueprints.certificates import issuance
 from blueprints.certificates.models import Certificate
 from blueprints.credentials import keys, offline
-from blueprints.credentials.models import LedgerEntry
+from blueprints.credentials.models import LedgerEntry, LedgerPersonalData
 from tests.conftest import run_jobs
 from tests.support.certificates import build_certificate_course, certificates_of, complete_course
 
@@ -94,16 +94,20 @@ def test_done_when_of_issue_13(app, api, tenant, login_as, tmp_path):
     after = runner.invoke(args=["certificates", "verify", str(tmp_path / "certificate.pdf")])
     assert after.exit_code == 1 and "records: revoked" in after.output  # genuine, and revoked
 
-    # the issuance log: intact, then broken at the row edited by hand
+    # the issuance log: intact, then broken at the row whose holder's name was edited by hand (the name is kept
+    # outside the chain, committed to by the entry)
     passed = runner.invoke(args=["certificates", "audit", "--tenant", tenant.slug])
     assert passed.exit_code == 0 and "OK" in passed.output
     with tenant_context(tenant, app):
         entry = db.session.scalar(
             sa.select(LedgerEntry).where(LedgerEntry.subject_id == certificate.id, LedgerEntry.action == "issued")
         )
-        seq, edited = entry.seq, entry.payload.replace(certificate.holder_name, "Someone Else")
-        assert edited != entry.payload
-        db.session.execute(sa.update(LedgerEntry).where(LedgerEntry.id == entry.id).values(payload=edited))
+        kept = db.session.get(LedgerPersonalData, entry.id)
+        seq, edited = entry.seq, kept.data.replace(certificate.holder_name, "Someone Else")
+        assert edited != kept.data and certificate.holder_name not in entry.payload
+        db.session.execute(
+            sa.update(LedgerPersonalData).where(LedgerPersonalData.entry_id == entry.id).values(data=edited)
+        )
         db.session.commit()
     failed = runner.invoke(args=["certificates", "audit", "--tenant", tenant.slug])
     assert failed.exit_code == 1 and f"BROKEN at entry {seq}" in failed.output

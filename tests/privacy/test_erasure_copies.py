@@ -1,0 +1,138 @@
+"""What an erasure does to what was made from the person's records before: report files that may list them are
+withdrawn (also one being made at that moment), the reports page says why and offers to run it again; their
+certificates are never rendered or re-issued again; log entries written before names left the chain are counted."""
+
+import html
+import threading
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.tenancy.context import tenant_context
+from blueprints.certificates import issuance
+from blueprints.certificates.models import Certificate, CertificateStatus
+from blueprints.credentials import ledger
+from blueprints.reports import generation
+from blueprints.reports.models import Report
+from blueprints.reports.withdrawal import withdraw_reports_naming
+from tests.conftest import make_user, run_jobs
+from tests.support.browser import Browser
+from tests.support.privacy import build_two_learners, person_facts, text_columns_holding
+
+
+def _erase(admin, subject, email):
+    erased = admin.post(f"/api/v1/users/{subject}/erasure", json={"confirm_email": email})
+    assert erased.status_code == 200, erased.get_json()
+    return erased.get_json()["data"]
+
+
+def test_the_reports_page_says_why_a_report_was_withdrawn_and_offers_to_run_it_again(app, api, tenant, login_as):
+    world = build_two_learners(app, api, tenant, login_as)
+    make_user(app, tenant, "org_admin", email="boss@example.org")
+    page = Browser(app, tenant)
+    page.sign_in("boss@example.org")
+    asked = page.post(
+        "/reports",
+        {"kind": "course_completion", "format": "csv", "course_id": str(world["course_id"])},
+        csrf_from="/reports",
+    )
+    assert asked.status_code == 303
+    run_jobs(app)
+    with tenant_context(tenant, app):
+        report_id = db.session.scalar(sa.select(Report.id))
+    assert page.get(f"/reports/{report_id}/download").status_code == 200
+    email = person_facts(app, tenant, world["subject"])[0]
+    assert _erase(world["admin"], world["subject"], email)["outcome"]["reports_withdrawn"] == 1
+
+    detail = html.unescape(page.get(f"/reports/{report_id}").get_data(as_text=True))
+    assert "Withdrawn: its file was deleted." in detail and "erased at their request" in detail
+    again = f'href="/reports/form?kind=course_completion&amp;format=csv&amp;course_id={world["course_id"]}'
+    assert again.replace("&amp;", "&") in detail  # the form, filled in as it was asked for
+    listed = html.unescape(page.get("/reports").get_data(as_text=True))
+    assert "Withdrawn" in listed and "Run it again" in listed
+    form = page.get(f"/reports/form?kind=course_completion&format=csv&course_id={world['course_id']}")
+    assert form.status_code == 200 and f'value="{world["course_id"]}" selected' in form.get_data(as_text=True)
+    download = page.get(f"/reports/{report_id}/download")
+    assert download.status_code == 410 and "withdrawn" in download.get_data(as_text=True)
+
+
+def test_a_report_being_made_when_someone_it_lists_is_erased_is_withdrawn_by_its_job(
+    app, api, tenant, login_as, monkeypatch
+):
+    """The job read their rows before the erasure committed: the file it stores must not be offered."""
+    world = build_two_learners(app, api, tenant, login_as)
+    made = world["admin"].post("/api/v1/reports", json={"kind": "course_completion", "format": "csv"})
+    report_id = made.get_json()["data"]["id"]
+    write_csv = generation.WRITERS["csv"]
+
+    def write_then_erasure_commits(out, columns, rows, **context):
+        written = write_csv(out, columns, rows, **context)
+
+        def erasure_elsewhere():  # another request's transaction, committed while the job still runs
+            with tenant_context(tenant, app):
+                withdraw_reports_naming(world["subject"], "A person it may list was erased at their request.")
+                db.session.commit()
+
+        thread = threading.Thread(target=erasure_elsewhere)
+        thread.start()
+        thread.join(30)
+        return written
+
+    monkeypatch.setitem(generation.WRITERS, "csv", write_then_erasure_commits)
+    run_jobs(app)
+    report = world["admin"].get(f"/api/v1/reports/{report_id}").get_json()["data"]
+    assert (report["status"], report["download_url"]) == ("withdrawn", None)
+    assert "erased" in report["withdrawn_reason"]
+    gone = world["admin"].get(f"/api/v1/reports/{report_id}/download")
+    assert (gone.status_code, gone.get_json()["error"]["code"]) == (410, "REPORT_WITHDRAWN")
+    with tenant_context(tenant, app):
+        assert db.session.get(Report, report_id).file_key is None
+
+
+def test_an_erased_holders_certificate_is_never_rendered_or_reissued_again(app, api, tenant, login_as):
+    world = build_two_learners(app, api, tenant, login_as)
+    subject = world["subject"]
+    with tenant_context(tenant, app):
+        certificate_id = db.session.scalar(sa.select(Certificate.id).where(Certificate.user_id == subject))
+    _erase(world["admin"], subject, person_facts(app, tenant, subject)[0])
+
+    reissued = world["admin"].post(f"/api/v1/certificates/{certificate_id}/reissue")
+    assert (reissued.status_code, reissued.get_json()["error"]["code"]) == (409, "HOLDER_ERASED")
+    with tenant_context(tenant, app):  # a failed render (say, the template broke) put back in the queue
+        db.session.execute(
+            sa.update(Certificate)
+            .where(Certificate.id == certificate_id)
+            .values(render_status=CertificateStatus.FAILED)
+        )
+        db.session.commit()
+        assert issuance.retry_failed([certificate_id]) == []
+        db.session.execute(
+            sa.update(Certificate)
+            .where(Certificate.id == certificate_id)
+            .values(render_status=CertificateStatus.PENDING)
+        )
+        db.session.commit()
+        assert issuance.render_pending([certificate_id]) == 0
+        certificate = db.session.get(Certificate, certificate_id)
+        assert (certificate.render_status, certificate.pdf_key, certificate.credential_jwt) == ("failed", None, None)
+        assert certificate.render_error == issuance.ERASED_RENDER
+
+
+def test_log_entries_from_before_the_scheme_keep_the_name_and_the_erasure_says_how_many(app, api, tenant, login_as):
+    world = build_two_learners(app, api, tenant, login_as)
+    subject = world["subject"]
+    email, first, last = person_facts(app, tenant, subject)
+    with tenant_context(tenant, app):  # an entry as issuance wrote them before: the name inside the hashed data
+        certificate = db.session.scalar(sa.select(Certificate).where(Certificate.user_id == subject))
+        ledger.append("issued", "certificate", certificate.id, {"code": "OLD", "holder_name": f"{first} {last}"})
+        db.session.commit()
+        head = ledger.head()
+    outcome = _erase(world["admin"], subject, email)["outcome"]
+    assert (outcome["log_entries_redacted"], outcome["log_entries_keeping_name"]) == (1, 1)
+    # the one place left, by design, named: the old entry's chained payload
+    assert text_columns_holding(app, tenant, [email, first, last]) == [
+        ("ledger_entries", "payload", first),
+        ("ledger_entries", "payload", last),
+    ]
+    with tenant_context(tenant, app):
+        assert ledger.audit().ok and ledger.head() == head
