@@ -1,15 +1,15 @@
 """erasure redaction: the issuance log's personal data outside the chain, reports withdrawn on an erasure, and what an erasure did
 
-Revision ID: 0033_erasure_redaction
-Revises: 0032_outbox_request_id
+Revision ID: 0034_erasure_redaction
+Revises: 0033_users_archived_by_run
 Create Date: 2026-11-26 15:30:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0033_erasure_redaction"
-down_revision = "0032_outbox_request_id"
+revision = "0034_erasure_redaction"
+down_revision = "0033_users_archived_by_run"
 branch_labels = None
 depends_on = None
 
