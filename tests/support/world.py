@@ -316,6 +316,21 @@ USER_KEYS = ("admin", "admin2", "bm_north", "bm_south", "t1", "t2", "s_north", "
 VOLATILE_COLUMNS = {("api_keys", "last_used_at")}
 
 
+# Columns naming a file in the media storage: a case that deletes one (a course, a file, an erasure withdrawing
+# reports and certificate copies) has it put back with the rows.
+STORED_FILE_COLUMNS = (
+    ("media_files", "storage_key"),
+    ("courses", "cover_key"),
+    ("reports", "file_key"),
+    ("certificates", "pdf_key"),
+    ("certificate_archives", "file_key"),
+    ("certificate_templates", "background_key"),
+    ("badges", "image_key"),
+    ("question_versions", "image_key"),
+    ("data_exports", "file_key"),
+)
+
+
 class TenantSnapshots:
     """SELECT * of every tenant table (and the organization's registry row), compared and restored.
 
@@ -357,7 +372,7 @@ class TenantSnapshots:
 
     def restore(self, baseline, current):
         changed = [t for t in self.tables if baseline[t.name] != current[t.name]]
-        if {"media_files", "courses"} & {t.name for t in changed}:
+        if {table for table, _column in STORED_FILE_COLUMNS} & {t.name for t in changed}:
             self._restore_files()
         if changed:
             if not self.sqlite:
@@ -391,14 +406,18 @@ class TenantSnapshots:
         return self.take()
 
     def _files(self):
-        """The bytes of every stored file the baseline names (media and covers): deletes remove them."""
+        """The bytes of every stored file the baseline names: deletes (and erasures) remove them."""
         storage = media_storage()
-        keys = [row["storage_key"] for row in self.full_rows["media_files"]]
-        keys += [row["cover_key"] for row in self.full_rows["courses"] if row["cover_key"]]
+        keys = [
+            row[column]
+            for table, column in STORED_FILE_COLUMNS
+            for row in self.full_rows.get(table, ())
+            if row[column] and storage._path(row[column]).exists()  # local storage: the tests' configuration
+        ]
         files = {}
         for key in keys:
             with storage.open(key) as stored:
-                files[storage._path(key)] = stored.read()  # local storage: the tests' configuration
+                files[storage._path(key)] = stored.read()
         return files
 
     def _restore_files(self):
