@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, redirect, send_file
+from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
@@ -275,3 +276,33 @@ def expire_stored_files(model, done, expired, now):
         row.status, row.file_key = expired, None
     db.session.commit()
     return len(rows)
+
+
+_FILES_TO_DELETE = "tessera.files_to_delete_after_commit"
+
+
+def delete_after_commit(keys):
+    """Delete these stored files once the current transaction commits: a rollback keeps them, with the rows that
+    still name them (deleted inside the transaction, a failed commit would leave rows naming missing files)."""
+    db.session.info.setdefault(_FILES_TO_DELETE, []).extend(key for key in keys if key)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _delete_files_of_the_commit(session):
+    keys = session.info.pop(_FILES_TO_DELETE, None)
+    if not keys:
+        return
+    storage = media_storage()
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # the rows are gone: an unreachable file, not a failed request
+            log.warning("Could not delete file %s from storage after its commit", key, exc_info=True)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _keep_files_of_what_did_not_commit(session, transaction):
+    """A transaction that ended without its commit (a rollback, a close) deletes nothing: after a commit the list is
+    gone already."""
+    if transaction.parent is None:
+        session.info.pop(_FILES_TO_DELETE, None)

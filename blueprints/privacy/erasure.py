@@ -28,7 +28,7 @@ from app.extensions import db
 from app.security.actor import current_actor
 from app.security.actor_ids import actor_ids
 from app.security.permissions import ORG_ADMIN
-from app.storage import media_storage
+from app.storage import delete_after_commit
 from app.tenancy.models import utcnow
 from blueprints.audit.erasure import pseudonymise_person
 from blueprints.audit.recording import record
@@ -192,8 +192,7 @@ def _delete_certificate_copies(user_id):
             .where(archives.c.id.in_([row.id for row in archived]))
             .values(status="failed", file_key=None, error=WITHDRAWN_ARCHIVE)
         )
-    for key in [*keys, *(row.file_key for row in archived)]:
-        media_storage().delete(key)
+    delete_after_commit([*keys, *(row.file_key for row in archived)])
     return {"certificate_copies_deleted": len(keys), "certificate_archives_withdrawn": len(archived)}
 
 

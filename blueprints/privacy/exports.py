@@ -27,7 +27,7 @@ from app.jobs import enqueue
 from app.security.actor import current_actor
 from app.security.actor_ids import NOBODY, actor_ids
 from app.security.permissions import denial_message
-from app.storage import expire_stored_files, media_storage
+from app.storage import delete_after_commit, expire_stored_files, media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.audit.recording import record
@@ -153,10 +153,11 @@ def expire_exports(now=None):
 
 def delete_exports_of(user_id):
     """Erasure: the person's exports go, files and rows (the caller commits)."""
-    for key in db.session.scalars(
-        sa.select(DataExport.file_key).where(DataExport.user_id == user_id, DataExport.file_key.is_not(None))
-    ):
-        media_storage().delete(key)
+    delete_after_commit(
+        db.session.scalars(
+            sa.select(DataExport.file_key).where(DataExport.user_id == user_id, DataExport.file_key.is_not(None))
+        ).all()
+    )
     db.session.execute(sa.delete(DataExport).where(DataExport.user_id == user_id))
 
 

@@ -11,7 +11,7 @@ instead of offering it (`generation.generate_report`, a conditional UPDATE on `w
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.storage import media_storage
+from app.storage import delete_after_commit
 from blueprints.reports.kinds import KINDS
 from blueprints.reports.models import Report, ReportStatus
 
@@ -54,7 +54,5 @@ def withdraw_reports_naming(user_id, reason):
             .values(status=ReportStatus.WITHDRAWN, file_key=None, file_size=None)
             .execution_options(synchronize_session=False)
         )
-    for row in finished:
-        if row.file_key:
-            media_storage().delete(row.file_key)
+    delete_after_commit([row.file_key for row in finished])
     return len(ids)
