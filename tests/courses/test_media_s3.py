@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the imported fixtures are arguments of the tests below, as pytest passes them
 """Media in an S3-compatible object store: the same uploads, checks and access rules, served by presigned links.
 
 The store is a real S3 endpoint on loopback (moto's standalone server) that boto3 talks to over HTTP; the
@@ -5,7 +6,6 @@ links the app hands out are fetched like a browser would, Range requests include
 """
 
 import io
-import uuid
 
 import pytest
 import urllib3
@@ -13,39 +13,15 @@ import urllib3
 from config import BASE_DIR
 from tests.conftest import build_app
 from tests.support.courses import PDF, _image, make_course
-from tests.support.services import S3Server
+from tests.support.s3 import bucket, s3_app, s3_server  # noqa: F401 - fixtures
 
 WEBM = (BASE_DIR / "app" / "assets" / "demo-lesson.webm").read_bytes()
 
 
 @pytest.fixture(scope="module")
-def s3_server():
-    server = S3Server()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def bucket(s3_server):
-    name = f"tessera-{uuid.uuid4().hex[:8]}"
-    s3_server.client().create_bucket(Bucket=name)
-    return name
-
-
-@pytest.fixture(scope="module")
 def app(app_config, s3_server, bucket):
     """This module's app keeps its media in the bucket (every fixture that takes `app` gets this one)."""
-    return build_app(
-        app_config,
-        MEDIA_STORAGE="s3",
-        S3_BUCKET=bucket,
-        S3_ENDPOINT_URL=s3_server.url,
-        S3_REGION="us-east-1",
-        S3_ACCESS_KEY_ID="tessera-test",
-        S3_SECRET_ACCESS_KEY="tessera-test-secret",
-        S3_PREFIX="media",
-        MEDIA_MAX_BYTES=9 * 1024 * 1024,
-    )
+    return s3_app(app_config, s3_server, bucket, MEDIA_MAX_BYTES=9 * 1024 * 1024)
 
 
 def objects(s3_server, bucket):

@@ -3,15 +3,12 @@
 objects streamed out of the bucket into the backup and put back under the restored organization's prefix. The
 store is moto's S3 server on loopback, spoken to over HTTP by boto3 (as tests/courses/test_media_s3.py does)."""
 
-import uuid
-
 import pytest
 
 from app.audit.platform import PlatformAuditEvent
 from app.extensions import db
 from app.tenancy import backups, provisioning
-from tests.conftest import build_app
-from tests.support.services import S3Server
+from tests.support.s3 import bucket, s3_app, s3_server  # noqa: F401 - fixtures
 from tests.tenancy.test_backups import (  # noqa: F401 - the fixtures, with this module's app
     backup,
     restored,
@@ -24,32 +21,9 @@ from tests.tenancy.test_backups import (  # noqa: F401 - the fixtures, with this
 
 
 @pytest.fixture(scope="module")
-def s3_server():
-    server = S3Server()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def bucket(s3_server):
-    name = f"tessera-{uuid.uuid4().hex[:8]}"
-    s3_server.client().create_bucket(Bucket=name)
-    return name
-
-
-@pytest.fixture(scope="module")
 def app(app_config, s3_server, bucket):
     """This module's app keeps its media in the bucket (every fixture that takes `app` gets this one)."""
-    return build_app(
-        app_config,
-        MEDIA_STORAGE="s3",
-        S3_BUCKET=bucket,
-        S3_ENDPOINT_URL=s3_server.url,
-        S3_REGION="us-east-1",
-        S3_ACCESS_KEY_ID="tessera-test",
-        S3_SECRET_ACCESS_KEY="tessera-test-secret",
-        S3_PREFIX="media",
-    )
+    return s3_app(app_config, s3_server, bucket)
 
 
 def test_the_bucket_holds_the_media_and_the_backup_streams_them_with_their_sha256(
