@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD, make_user, user_token
@@ -158,6 +158,13 @@ def open_signed_in(browser, live_server, tenant, email, path, width=375, height=
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**{path}")
     return page
+
+
+def lesson_opened(page, title):
+    """Wait for the lesson, and for the page's deferred scripts: a click on "Mark complete" before htmx has
+    loaded is a plain form post, which (rightly) leads to the course summary instead of the swapped-in tick."""
+    expect(page.locator("#lesson-title")).to_have_text(title)
+    page.wait_for_load_state("load")
 
 
 def published_course(app, api, tenant, title, items, learner_email, learner_name="Sam"):
