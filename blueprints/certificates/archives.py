@@ -14,7 +14,7 @@ from app.extensions import db
 from app.jobs import enqueue
 from app.security.actor import current_actor
 from app.security.actor_ids import NOBODY, ActorIds, actor_ids
-from app.storage import media_storage
+from app.storage import delete_after_commit, media_storage
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 from blueprints.certificates.lifecycle import current_certificates, safe_file_name
@@ -22,6 +22,7 @@ from blueprints.certificates.models import Certificate, CertificateArchive, Cert
 from blueprints.courses import access
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+WITHDRAWN = "Withdrawn: a holder in it was erased at their request. Make the archive again."
 PROGRESS_SECONDS = 0.5  # how often the job writes its progress (the page polls every second)
 
 
@@ -76,11 +77,17 @@ def _requester(archive):
 
 
 def build_archive(archive_id):
-    """The job: every certificate's PDF into a ZIP, progress written as it goes, the ZIP stored."""
+    """The job: every certificate's PDF into a ZIP, progress written as it goes, the ZIP stored.
+
+    An erasure of a holder while it runs marks the archive (`WITHDRAWN`, blueprints/privacy/erasure.py): the
+    archive is marked running and committed *before* the certificates are read, so a mark made after that read
+    is still on the row when the job stores its ZIP, and the job then deletes its own ZIP instead of offering it.
+    """
     archive = db.session.get(CertificateArchive, archive_id)
     if archive is None or archive.status == DONE:
         return
     archive.status, archive.done, archive.error = RUNNING, 0, None
+    db.session.commit()
     # plain values, read once: the progress commits would expire ORM rows (one SELECT per certificate after
     # each), and each row would hold its signed credential for nothing
     certificates = db.session.execute(
@@ -105,14 +112,53 @@ def build_archive(archive_id):
             spool.seek(0)
             stored = media_storage().save(require_tenant().slug, spool, size + 1)
     except Exception as error:
-        db.session.rollback()
-        archive.status, archive.error, archive.finished_at = FAILED, str(error)[:500], utcnow()
+        db.session.rollback()  # the row is read again: an erasure's mark (a PDF it deleted meanwhile) says why
+        withdrawn = archive.error == WITHDRAWN
+        archive.status, archive.finished_at = FAILED, utcnow()
+        archive.error = WITHDRAWN if withdrawn else str(error)[:500]
         db.session.commit()
+        if withdrawn:
+            return
         raise
     if archive.file_key:
         media_storage().delete(archive.file_key)  # a retry's earlier ZIP
-    archive.file_key, archive.done, archive.status, archive.finished_at = stored.key, len(certificates), DONE, utcnow()
+    archives = CertificateArchive.__table__
+    stored_now = db.session.execute(
+        sa.update(archives)
+        .where(archives.c.id == archive_id, archives.c.status == RUNNING, archives.c.error.is_(None))
+        .values(file_key=stored.key, done=len(certificates), status=DONE, finished_at=utcnow())
+    ).rowcount
+    if not stored_now:  # an erasure marked it while it ran: its ZIP may hold their certificate
+        db.session.execute(
+            sa.update(archives).where(archives.c.id == archive_id).values(status=FAILED, finished_at=utcnow())
+        )
     db.session.commit()
+    db.session.expire(archive)
+    if not stored_now:
+        media_storage().delete(stored.key)
+
+
+def withdraw_archives_holding(user_id):
+    """Withdraw the course archives that may hold this person's certificate, in the caller's transaction: a finished
+    one loses its ZIP (deleted once the caller commits), one queued or being built is marked, so that its job
+    deletes the ZIP it makes (`build_archive`). Returns how many."""
+    archives = CertificateArchive.__table__
+    of_their_courses = archives.c.course_id.in_(sa.select(Certificate.course_id).where(Certificate.user_id == user_id))
+    # Marked first: a job storing its ZIP meanwhile waits for these row locks, then sees the mark.
+    marked = db.session.execute(
+        sa.update(archives).where(of_their_courses, archives.c.status.in_((QUEUED, RUNNING))).values(error=WITHDRAWN)
+    ).rowcount
+    finished = db.session.execute(
+        sa.select(archives.c.id, archives.c.file_key).where(of_their_courses, archives.c.file_key.is_not(None))
+    ).all()
+    if finished:
+        db.session.execute(
+            sa.update(archives)
+            .where(archives.c.id.in_([row.id for row in finished]))
+            .values(status=FAILED, file_key=None, error=WITHDRAWN)
+        )
+    delete_after_commit([row.file_key for row in finished])
+    return marked + len(finished)
 
 
 def download_name(archive):

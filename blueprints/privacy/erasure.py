@@ -32,6 +32,7 @@ from app.storage import delete_after_commit
 from app.tenancy.models import utcnow
 from blueprints.audit.erasure import pseudonymise_person
 from blueprints.audit.recording import record
+from blueprints.certificates.archives import withdraw_archives_holding
 from blueprints.certificates.verification import forget_after_commit
 from blueprints.credentials import ledger
 from blueprints.privacy.contents import table
@@ -42,7 +43,6 @@ from blueprints.users.models import User
 from blueprints.users.services import get_user
 
 WITHDRAWN_REASON = "A person it may list was erased at their request: run it again for a copy without them."
-WITHDRAWN_ARCHIVE = "Withdrawn: a holder in it was erased at their request. Make the archive again."
 
 
 def erasure_of(user_id):
@@ -172,28 +172,16 @@ def _certificate_ids_of(user_id):
 def _delete_certificate_copies(user_id):
     """The organization's copies of their certificates: each stored PDF (file deleted) and signed credential
     (cleared); the row, its status and its verify page stay. The holder's own copy still verifies offline against
-    the published keys. Course archives (ZIPs naming every holder) made before are withdrawn as well."""
+    the published keys. Course archives (ZIPs naming every holder) made before, or being made, are withdrawn as well."""
     certificates = table("certificates")
     mine = sa.and_(certificates.c.user_id == user_id, certificates.c.pdf_key.is_not(None))
     keys = list(db.session.scalars(sa.select(certificates.c.pdf_key).where(mine)))
     db.session.execute(
         sa.update(certificates).where(certificates.c.user_id == user_id).values(pdf_key=None, credential_jwt=None)
     )
-    archives = table("certificate_archives")
-    courses = sa.select(certificates.c.course_id).where(certificates.c.user_id == user_id)
-    archived = db.session.execute(
-        sa.select(archives.c.id, archives.c.file_key).where(
-            archives.c.course_id.in_(courses), archives.c.file_key.is_not(None)
-        )
-    ).all()
-    if archived:
-        db.session.execute(
-            sa.update(archives)
-            .where(archives.c.id.in_([row.id for row in archived]))
-            .values(status="failed", file_key=None, error=WITHDRAWN_ARCHIVE)
-        )
-    delete_after_commit([*keys, *(row.file_key for row in archived)])
-    return {"certificate_copies_deleted": len(keys), "certificate_archives_withdrawn": len(archived)}
+    delete_after_commit(keys)
+    archives = withdraw_archives_holding(user_id)
+    return {"certificate_copies_deleted": len(keys), "certificate_archives_withdrawn": archives}
 
 
 def _redact_issuance_log(user_id):

@@ -11,8 +11,8 @@ from app.errors import NotFound
 from app.extensions import db
 from app.storage import media_storage
 from app.tenancy.context import tenant_context
-from blueprints.certificates import issuance
-from blueprints.certificates.models import Certificate, CertificateStatus
+from blueprints.certificates import archives, issuance
+from blueprints.certificates.models import Certificate, CertificateArchive, CertificateStatus
 from blueprints.credentials import ledger
 from blueprints.privacy import erasure
 from blueprints.reports import generation
@@ -20,7 +20,7 @@ from blueprints.reports.models import Report
 from blueprints.reports.withdrawal import withdraw_reports_naming
 from tests.conftest import make_user, run_jobs
 from tests.support.browser import Browser
-from tests.support.privacy import build_two_learners, person_facts, text_columns_holding
+from tests.support.privacy import build_two_learners, person_facts, stored_files_holding, text_columns_holding
 
 
 def _erase(admin, subject, email):
@@ -90,6 +90,47 @@ def test_a_report_being_made_when_someone_it_lists_is_erased_is_withdrawn_by_its
     assert (gone.status_code, gone.get_json()["error"]["code"]) == (410, "REPORT_WITHDRAWN")
     with tenant_context(tenant, app):
         assert db.session.get(Report, report_id).file_key is None
+
+
+def test_a_certificate_archive_being_made_when_a_holder_is_erased_is_withdrawn_by_its_job(
+    app, api, tenant, login_as, monkeypatch
+):
+    """The job read the holders and started writing their PDFs before the erasure committed: the ZIP it stores would
+    name them, so it must not be offered, and the next archive must leave them out."""
+    world = build_two_learners(app, api, tenant, login_as)
+    admin = world["admin"]
+    _, first_name, last_name = person_facts(app, tenant, world["subject"])
+    written_names = []
+    write_name = archives.safe_file_name
+
+    def name_then_erasure_commits(holder_name, code):
+        written_names.append(holder_name)
+        if len(written_names) == 1:
+
+            def erasure_elsewhere():  # another request's transaction, committed while the job still runs
+                with tenant_context(tenant, app):
+                    archives.withdraw_archives_holding(world["subject"])
+                    db.session.commit()
+
+            thread = threading.Thread(target=erasure_elsewhere)
+            thread.start()
+            thread.join(30)
+        return write_name(holder_name, code)
+
+    monkeypatch.setattr(archives, "safe_file_name", name_then_erasure_commits)
+    files_naming_them = stored_files_holding(app, tenant, [last_name])  # their certificate's PDF
+    started = admin.post(f"/api/v1/courses/{world['course_id']}/certificates/archive")
+    assert started.status_code == 202, started.get_json()
+    archive_id = started.get_json()["data"]["id"]
+    run_jobs(app)
+    assert f"{first_name} {last_name}" in written_names  # the job read the holder before the erasure committed
+
+    archive = admin.get(f"/api/v1/certificate-archives/{archive_id}").get_json()["data"]
+    assert archive["status"] == "failed" and "erased" in archive["error"], archive
+    assert admin.get(f"/api/v1/certificate-archives/{archive_id}/download").status_code == 404
+    with tenant_context(tenant, app):
+        assert db.session.get(CertificateArchive, archive_id).file_key is None
+    assert stored_files_holding(app, tenant, [last_name]) == files_naming_them  # the ZIP deleted, not only unlisted
 
 
 def test_an_erased_holders_certificate_is_never_rendered_or_reissued_again(app, api, tenant, login_as):
