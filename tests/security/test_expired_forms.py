@@ -59,3 +59,8 @@ def test_the_api_keeps_its_envelope_and_needs_no_csrf_token(app, tenant, api):
         client = api(tenant, user_token(app, tenant, teacher, "teacher"))
     created = client.post("/api/v1/courses", json={"title": "No token needed"}, headers=STALE)
     assert created.status_code == 201 and created.get_json()["success"] is True
+
+
+def test_a_stale_post_to_an_unknown_host_is_still_a_404(app):
+    refused = app.test_client().post("/login", data={"csrf_token": "stale"}, headers={"Host": "nosuch.localhost:5000"})
+    assert refused.status_code == 404 and "No organization answers at this address." in refused.get_data(as_text=True)
