@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api.errors import register_error_handlers as register_api_error_handlers
@@ -13,6 +14,7 @@ from app.api.types import BoundedIntegerConverter
 from app.cli import register_commands
 from app.extensions import api, csrf, db, htmx, migrate
 from app.observability.requests import observe_requests
+from app.security.expired_forms import render_expired_form
 from app.security.headers import init_security_headers as add_security_headers
 from app.security.rate_limits import init_rate_limits
 from app.security.secret_key import instance_secret_key
@@ -154,6 +156,7 @@ def register_features(app):
 
 def register_error_handlers(app):
     register_api_error_handlers(app)
+    app.register_error_handler(CSRFError, render_expired_form)  # a 400, but the more specific handler wins
     app.before_request(reject_unstorable_input)
 
 

@@ -191,7 +191,16 @@ def _membership_role(row_role, for_class=False):
 
 
 def _existing_users(rows):
-    columns = (User.id, User.email, User.first_name, User.last_name, User.role, User.external_id, User.is_active)
+    columns = (
+        User.id,
+        User.email,
+        User.first_name,
+        User.last_name,
+        User.role,
+        User.external_id,
+        User.is_active,
+        User.archived_by_run_id,
+    )
     external_ids = [row.external_id for row in rows if row.external_id]
     by_external_id = {}
     if external_ids:
@@ -269,6 +278,10 @@ def _changes(row, user, branch_have, class_have):
     if row.is_active is not None:
         wanted["is_active"] = row.is_active
     changed = {key: value for key, value in wanted.items() if getattr(user, key) != value}
+    if row.is_active is not None and user.archived_by_run_id is not None:
+        # The file now decides whether this person is active: reversing the archiving run must not act on them
+        # (reactivate someone the roster removed), and they are no longer listed as "archived" by the policy.
+        changed["archived_by_run_id"] = None
     branch_role = _membership_role(row.role)
     branch_differs = any(branch_have.get((user.id, branch_id)) != branch_role for branch_id in row.branch_ids)
     classes_differ = any(class_have.get((user.id, c)) != row.class_role(c) for c in row.class_ids)

@@ -924,13 +924,22 @@ class Sync:
         if self.deleted_users or record.checkpoint.get("stage") == "finish":
             deleted = self.deleted_users or self._deleted_user_ids()
             for start in range(0, len(deleted), 1000):
-                where = (
+                named = (
                     User.external_id.in_(deleted[start : start + 1000]),
-                    User.is_active.is_(True),
                     User.role != ORG_ADMIN,  # an org admin is deactivated by hand, never by a file
                 )
+                where = (*named, User.is_active.is_(True))
                 if self.commit:
-                    done = db.session.execute(sa.update(User).where(*where).values(is_active=False)).rowcount
+                    # Archived by the policy already: the roster's removal now keeps them inactive, so reversing
+                    # that archiving run must not reactivate them (docs/decisions.md, "Roster sync and archiving").
+                    db.session.execute(
+                        sa.update(User)
+                        .where(*named, User.is_active.is_(False), User.archived_by_run_id.is_not(None))
+                        .values(archived_by_run_id=None)
+                    )
+                    done = db.session.execute(
+                        sa.update(User).where(*where).values(is_active=False, archived_by_run_id=None)
+                    ).rowcount
                 else:
                     done = db.session.scalar(sa.select(sa.func.count(User.id)).where(*where))
                 counts[roster.USERS]["deactivated"] += done

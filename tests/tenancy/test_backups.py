@@ -1,12 +1,8 @@
+# ruff: noqa: F811 - the imported fixtures are arguments of the tests below, as pytest passes them
 """Backups that restore (docs/operations.md, "Backups and moves"): one file with the database, the media and a
 manifest; restored into a new organization or over one, checked; every organization on a schedule, with
 retention. On SQLite and (TEST_DB=postgres) on PostgreSQL."""
 
-import hashlib
-import io
-import json
-import re
-import tarfile
 import threading
 import time
 import uuid
@@ -15,245 +11,44 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-import urllib3
 from rq.job import Job, JobStatus
 
-from app.audit.platform import PlatformAuditEvent
 from app.errors import BadRequest, Conflict
 from app.extensions import db
 from app.jobs import enqueue, get_queue, redis_connection
-from app.security.actor import Actor
-from app.security.permissions import ORG_ADMIN
-from app.security.principal import Principal
-from app.storage import LocalStorage, media_storage
 from app.tenancy import backups, databases, provisioning, restores
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import create_tenant_engine
 from app.tenancy.migrations import current_revision, head_revision, tenant_scripts, upgrade_tenant_database
 from app.tenancy.models import Tenant, TenantStatus
 from app.tenancy.provisioning import provision_tenant
-from blueprints.certificates import templates as certificate_templates
-from blueprints.courses.models import ContentItem
-from blueprints.learning import services as learning
-from blueprints.organizations.settings import save_logo
-from blueprints.users.services import create_user, find_user_by_email
+from blueprints.users.services import create_user
 from tests.conftest import PASSWORD, TEST_DB, build_app, destroy_tenant, run_jobs, unique_slug
-from tests.support.tables import rows_of_every_table
-from tests.support.world import build_world, png_bytes
-
-# The columns that name a file in the media storage: restored under another slug, their keys start with it.
-STORAGE_KEY_COLUMNS = {
-    ("media_files", "storage_key"),
-    ("courses", "cover_key"),
-    ("certificates", "pdf_key"),
-    ("certificate_archives", "file_key"),
-    ("certificate_templates", "background_key"),
-    ("badges", "image_key"),
-    ("question_versions", "image_key"),
-    ("reports", "file_key"),
-    ("data_exports", "file_key"),  # a person's data export (part privacy)
-    ("certificate_templates", "signatures"),  # JSON: [{"name", "title", "image_key"}]
-    ("question_versions", "content"),  # JSON with an "image_key"
-}
-
-
-@pytest.fixture(scope="module")
-def world(app):
-    """An organization with people, courses with media, enrollments, progress, attempts, certificates, badges…
-    and a logo; dropped after the module."""
-    with app.app_context():
-        tenant = provision_tenant(unique_slug("bk"), "Backed Up", "admin@example.org", PASSWORD).tenant.ref()
-    try:
-        made = build_world(app, tenant, run_jobs)
-        with tenant_context(tenant, app):
-            lesson = db.session.get(ContentItem, made.i1)
-            learning.complete_item(lesson, made.s_north)  # progress
-            db.session.commit()
-            admin = Actor(Principal("user", made.admin, "admin@example.org", (ORG_ADMIN,), tenant.id))
-            template = certificate_templates.default_template()
-            template.signatures = [{"name": "Ada", "title": "Director", "image_key": None}]
-            db.session.commit()
-            certificate_templates.set_signature_image(template.id, 0, png_bytes((60, 30), "black"), actor=admin)
-            certificate_templates.set_background(template.id, png_bytes((60, 40), "white"), actor=admin)
-            save_logo(tenant, png_bytes((40, 40), "navy"))
-        with app.app_context():
-            tenant = db.session.get(Tenant, tenant.id).ref()
-        made.tenant = tenant
-        yield made
-    finally:
-        destroy_tenant(app, tenant.id)
-
-
-@pytest.fixture(scope="module")
-def backup(app, world, tmp_path_factory):
-    with app.app_context():
-        return backups.backup_tenant(provisioning.get_tenant(world.tenant.id), tmp_path_factory.mktemp("backups"))
-
-
-@pytest.fixture
-def restored(app):
-    """restored(slug) is dropped (database, row, media) after the test."""
-    slugs = []
-    yield slugs
-    for slug in slugs:
-        with app.app_context():
-            row = db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug))
-        if row is not None:
-            destroy_tenant(app, row.id)
-        _remove_media(app, slug)
-
-
-def _remove_media(app, slug):
-    with app.app_context():
-        storage = media_storage()
-        folders = [Path(app.config["INSTANCE_DIR"]) / "media" / slug]
-        if isinstance(storage, LocalStorage):
-            folders.append(storage.root / slug)
-        else:
-            for key in storage.keys_under(slug):
-                storage.delete(key)
-        for folder in folders:
-            for path in sorted(folder.rglob("*"), reverse=True) if folder.exists() else ():
-                path.unlink() if path.is_file() else path.rmdir()
-
-
-def _files_under(folder):
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
-
-
-def stored_files(app, slug):
-    """{name under the slug: bytes} of the organization's files in the media storage: its folder, or its objects
-    in the S3 bucket (tests/tenancy/test_backups_s3.py runs these tests with media in S3)."""
-    with app.app_context():
-        storage = media_storage()
-        if isinstance(storage, LocalStorage):
-            return _files_under(storage.root / slug)
-        return {key.split("/", 1)[1]: storage.open(key).read() for key in storage.keys_under(slug)}
+from tests.support.backups import (  # noqa: F401 - the fixtures, with this module's app
+    backup,
+    check_a_file_that_does_not_match_its_manifest_leaves_nothing,
+    check_backup_holds_database_media_and_a_manifest,
+    check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api,
+    restored,
+    rewritten,
+    world,
+)
 
 
 def test_backup_holds_database_media_and_a_manifest(app, world, backup):
-    manifest = backup.manifest
-    assert backup.path.name.startswith(f"{world.tenant.slug}-") and backup.path.suffix == ".tar"
-    kind = "postgresql" if TEST_DB == "postgres" else "sqlite"
-    assert manifest["slug"] == world.tenant.slug and manifest["name"] == "Backed Up"
-    assert manifest["database_kind"] == kind and manifest["settings"]["logo"] == "png"
-    with app.app_context():
-        engine = sa.create_engine(world.tenant.database_url, poolclass=sa.pool.NullPool)
-        with engine.connect() as conn:
-            assert manifest["schema_revision"] == conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
-            people = conn.scalar(sa.text("SELECT count(*) FROM users"))
-        engine.dispose()
-    assert manifest["tables"]["users"]["rows"] == people >= 10
-    for table in ("enrollments", "item_progress", "quiz_attempts", "certificates", "media_files"):
-        assert manifest["tables"][table]["rows"] > 0, table
-    with tarfile.open(backup.path) as archive:
-        names = set(archive.getnames())
-        for entry in manifest["files"]:
-            data = archive.extractfile(entry["path"]).read()
-            assert len(data) == entry["size"]
-    media = stored_files(app, world.tenant.slug)
-    assert media and all(
-        archive_entry["sha256"] == hashlib.sha256(media[archive_entry["path"].split("/", 2)[2]]).hexdigest()
-        for archive_entry in manifest["files"]
-        if archive_entry["path"].startswith("media/")
-    )
-    assert {f"media/{world.tenant.slug}/{name}" for name in media} | {"branding/logo.png"} == {
-        entry["path"] for entry in manifest["files"]
-    }
-    assert {"manifest.json", manifest["database"]["path"]} <= names
+    check_backup_holds_database_media_and_a_manifest(app, world, backup)
 
 
 def test_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api(app, api, world, backup, restored):
-    new_slug = unique_slug("rs")
-    restored.append(new_slug)
-    result = app.test_cli_runner().invoke(
-        args=["tenants", "restore", world.tenant.slug, str(backup.path), "--as", new_slug]
-    )
-    assert result.exit_code == 0, result.output
-    assert "checked" in result.output
-    with app.app_context():
-        copy = provisioning.get_tenant_by_slug(new_slug).ref()
-        recorded = db.session.scalar(
-            sa.select(PlatformAuditEvent).where(
-                PlatformAuditEvent.action == "organization.restored", PlatformAuditEvent.target_label == new_slug
-            )
-        )  # in the platform's audit trail, by the command that did it
-        assert recorded.actor_kind == "system" and recorded.actor_label.endswith("tenants restore")
-        assert recorded.details["backup_of"] == world.tenant.slug and recorded.details["replaced"] is False
-    assert copy.status == TenantStatus.ACTIVE and copy.database_url != world.tenant.database_url
-    assert copy.settings == world.tenant.settings and copy.name == world.tenant.name
-
-    old, new = world.tenant.slug, new_slug
-    source, target = rows_of_every_table(world.tenant.database_url), rows_of_every_table(copy.database_url)
-    assert sorted(source) == sorted(target)
-    renamed_columns = set()
-    for table, (columns, rows) in source.items():
-        target_rows = target[table][1]
-        assert len(rows) == len(target_rows), table
-        for row, copied in zip(rows, target_rows, strict=True):
-            for column, value, copied_value in zip(columns, row, copied, strict=True):
-                if value == copied_value:
-                    continue
-                # only a storage key differs: the same file under the new slug
-                assert (table, column) in STORAGE_KEY_COLUMNS, (table, column, value, copied_value)
-                expected = re.sub(rf'([":]){re.escape(old)}/', rf"\g<1>{new}/", json.dumps(value))  # a key, kind:key
-                assert json.dumps(copied_value) == expected
-                renamed_columns.add((table, column))
-    assert {
-        ("media_files", "storage_key"),
-        ("courses", "cover_key"),
-        ("certificates", "pdf_key"),
-        ("certificate_templates", "background_key"),
-        ("certificate_templates", "signatures"),
-    } <= renamed_columns
-
-    assert stored_files(app, new) == stored_files(app, old) != {}
-    branding = Path(app.config["INSTANCE_DIR"]) / "media"
-    assert _files_under(branding / new) == _files_under(branding / old) != {}
-
-    login = api(copy).post("/api/v1/auth/login", json={"email": "admin@example.org", "password": PASSWORD})
-    assert login.status_code == 200, login.get_json()
-    admin = api(copy, login.get_json()["data"]["access_token"])
-    assert admin.get("/api/v1/courses").get_json()["meta"]["total"] >= 4
-    assert served(admin.get(f"/api/v1/media/{world.md1}")).startswith(b"%PDF")
-    assert served(admin.get(f"/api/v1/courses/{world.c1}/cover"))
-    # the copy is its own organization: a new person there is not in the original
-    created = admin.post(
-        "/api/v1/users",
-        json={"email": "only-in-copy@example.org", "role": "student", "first_name": "O", "last_name": "C"},
-    )
-    assert created.status_code == 201, created.get_json()
-    with tenant_context(world.tenant, app):
-        assert find_user_by_email("only-in-copy@example.org") is None
+    check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api(app, api, world, backup, restored)
 
 
-def served(response):
-    """The bytes of a served file: the answer itself, or (media in S3) what its presigned link answers."""
-    if response.status_code == 302:
-        fetched = urllib3.request("GET", response.headers["Location"], redirect=False)
-        assert fetched.status == 200
-        return fetched.data
-    assert response.status_code == 200
-    return response.data
-
-
-def _rewritten(path, tmp_path, change):
-    """A copy of the backup at `path` whose manifest `change(manifest)` edits."""
-    copy = tmp_path / path.name
-    with tarfile.open(path) as source, tarfile.open(copy, "w") as target:
-        for member in source.getmembers():
-            data = source.extractfile(member).read()
-            if member.name == "manifest.json":
-                manifest = json.loads(data)
-                change(manifest)
-                data = json.dumps(manifest).encode()
-                member.size = len(data)
-            target.addfile(member, io.BytesIO(data))
-    return copy
+def test_a_file_that_does_not_match_its_manifest_leaves_nothing(app, world, backup, restored, tmp_path):
+    check_a_file_that_does_not_match_its_manifest_leaves_nothing(app, world, backup, restored, tmp_path)
 
 
 def test_a_backup_of_a_newer_schema_is_refused(app, world, backup, restored, tmp_path):
-    newer = _rewritten(backup.path, tmp_path, lambda manifest: manifest.update(schema_revision="9999_from_the_future"))
+    newer = rewritten(backup.path, tmp_path, lambda manifest: manifest.update(schema_revision="9999_from_the_future"))
     slug = unique_slug("rs")
     with app.app_context(), pytest.raises(Conflict, match="newer than this code"):
         restores.restore_tenant(newer, world.tenant.slug, as_slug=slug)
@@ -296,7 +91,7 @@ def test_a_backup_of_an_older_schema_is_upgraded_after_the_restore(app, restored
 def test_what_is_not_a_backup_is_refused_with_a_message(app, world, backup, tmp_path):
     not_a_tar = tmp_path / "notes.tar"
     not_a_tar.write_text("hello")
-    damaged = _rewritten(backup.path, tmp_path, lambda manifest: manifest.pop("tables"))
+    damaged = rewritten(backup.path, tmp_path, lambda manifest: manifest.pop("tables"))
     for path, message in ((not_a_tar, "is not a Tessera backup"), (damaged, "damaged manifest")):
         result = app.test_cli_runner().invoke(
             args=["tenants", "restore", world.tenant.slug, str(path), "--as", "x-y-z"]
@@ -306,27 +101,12 @@ def test_what_is_not_a_backup_is_refused_with_a_message(app, world, backup, tmp_
     assert missing.exit_code == 1 and "No backup file" in missing.output
 
 
-def test_a_file_that_does_not_match_its_manifest_leaves_nothing(app, world, backup, restored, tmp_path):
-    def damage(manifest):
-        manifest["files"][-1]["sha256"] = "0" * 64  # a media file: the ones before it are written, then removed
-
-    damaged = _rewritten(backup.path, tmp_path, damage)
-    slug = unique_slug("rs")
-    restored.append(slug)
-    with app.app_context(), pytest.raises(Conflict, match="does not match its sha256"):
-        restores.restore_tenant(damaged, world.tenant.slug, as_slug=slug)
-    with app.app_context():
-        assert db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is None
-        assert not databases.database_exists(provisioning.database_url_for(slug))
-    assert stored_files(app, slug) == {}
-
-
 @pytest.mark.parametrize("name", ["branding/../../escaped.png", "media/other-org/file", "/etc/escaped"])
 def test_a_file_named_outside_the_organization_is_refused(app, world, backup, restored, tmp_path, name):
     def point_elsewhere(manifest):
         manifest["files"][0]["path"] = name
 
-    crafted = _rewritten(backup.path, tmp_path, point_elsewhere)
+    crafted = rewritten(backup.path, tmp_path, point_elsewhere)
     slug = unique_slug("rs")
     restored.append(slug)
     with app.app_context(), pytest.raises(Conflict, match="is not a file of"):
@@ -337,7 +117,7 @@ def test_a_file_named_outside_the_organization_is_refused(app, world, backup, re
 
 
 def test_a_table_that_does_not_match_its_manifest_is_refused(app, world, backup, restored, tmp_path):
-    damaged = _rewritten(backup.path, tmp_path, lambda manifest: manifest["tables"]["users"].update(rows=1))
+    damaged = rewritten(backup.path, tmp_path, lambda manifest: manifest["tables"]["users"].update(rows=1))
     slug = unique_slug("rs")
     restored.append(slug)
     with app.app_context(), pytest.raises(Conflict, match="users: expected 1 rows"):
@@ -375,7 +155,7 @@ def test_a_failed_restore_over_an_organization_leaves_it_as_it_was(app, api, mak
     with app.app_context():
         made = backups.backup_tenant(provisioning.get_tenant(tenant.id), tmp_path)
     (tmp_path / "damaged").mkdir()
-    damaged = _rewritten(made.path, tmp_path / "damaged", lambda manifest: manifest["tables"]["users"].update(rows=99))
+    damaged = rewritten(made.path, tmp_path / "damaged", lambda manifest: manifest["tables"]["users"].update(rows=99))
     with app.app_context(), pytest.raises(Conflict, match="users"):
         restores.restore_tenant(damaged, tenant.slug, replace=True)
     with app.app_context():

@@ -1,29 +1,41 @@
 # ruff: noqa: F811 - the imported fixtures are arguments of the tests below, as pytest passes them
-"""Backups with media in S3: the same file and the same checks as tests/tenancy/test_backups.py, the organization's
-objects streamed out of the bucket into the backup and put back under the restored organization's prefix. The
-store is moto's S3 server on loopback, spoken to over HTTP by boto3 (as tests/courses/test_media_s3.py does)."""
+"""Backups with media in S3: the same file and the same checks as tests/tenancy/test_backups.py (both run those of
+tests/support/backups.py), the organization's objects streamed out of the bucket into the backup and put back under
+the restored organization's prefix. The store is moto's S3 server on loopback, spoken to over HTTP by boto3 (as
+tests/courses/test_media_s3.py does)."""
 
 import pytest
 
 from app.audit.platform import PlatformAuditEvent
 from app.extensions import db
 from app.tenancy import backups, provisioning
-from tests.support.s3 import bucket, s3_app, s3_server  # noqa: F401 - fixtures
-from tests.tenancy.test_backups import (  # noqa: F401 - the fixtures, with this module's app
+from tests.support.backups import (  # noqa: F401 - the fixtures, with this module's app
     backup,
+    check_a_file_that_does_not_match_its_manifest_leaves_nothing,
+    check_backup_holds_database_media_and_a_manifest,
+    check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api,
     restored,
-    stored_files,
-    test_a_file_that_does_not_match_its_manifest_leaves_nothing,
-    test_backup_holds_database_media_and_a_manifest,
-    test_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api,
     world,
 )
+from tests.support.s3 import bucket, s3_app, s3_server  # noqa: F401 - fixtures
 
 
 @pytest.fixture(scope="module")
 def app(app_config, s3_server, bucket):
     """This module's app keeps its media in the bucket (every fixture that takes `app` gets this one)."""
     return s3_app(app_config, s3_server, bucket)
+
+
+def test_backup_holds_database_media_and_a_manifest(app, world, backup):
+    check_backup_holds_database_media_and_a_manifest(app, world, backup)
+
+
+def test_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api(app, api, world, backup, restored):
+    check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api(app, api, world, backup, restored)
+
+
+def test_a_file_that_does_not_match_its_manifest_leaves_nothing(app, world, backup, restored, tmp_path):
+    check_a_file_that_does_not_match_its_manifest_leaves_nothing(app, world, backup, restored, tmp_path)
 
 
 def test_the_bucket_holds_the_media_and_the_backup_streams_them_with_their_sha256(
