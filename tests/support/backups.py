@@ -252,16 +252,23 @@ def rewritten(path, tmp_path, change):
     return copy
 
 
+def refused_restore(app, world, restored, damaged, refusal):
+    """Restore the damaged archive `damaged` as a new organization, which must be refused with `refusal` and leave no
+    organization behind; returns the slug it would have had."""
+    slug = unique_slug("rs")
+    restored.append(slug)
+    with app.app_context(), pytest.raises(Conflict, match=refusal):
+        restores.restore_tenant(damaged, world.tenant.slug, as_slug=slug)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is None
+    return slug
+
+
 def check_a_file_that_does_not_match_its_manifest_leaves_nothing(app, world, backup, restored, tmp_path):
     def damage(manifest):
         manifest["files"][-1]["sha256"] = "0" * 64  # a media file: the ones before it are written, then removed
 
-    damaged = rewritten(backup.path, tmp_path, damage)
-    slug = unique_slug("rs")
-    restored.append(slug)
-    with app.app_context(), pytest.raises(Conflict, match="does not match its sha256"):
-        restores.restore_tenant(damaged, world.tenant.slug, as_slug=slug)
+    slug = refused_restore(app, world, restored, rewritten(backup.path, tmp_path, damage), "does not match its sha256")
     with app.app_context():
-        assert db.session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) is None
         assert not databases.database_exists(provisioning.database_url_for(slug))
     assert stored_files(app, slug) == {}
