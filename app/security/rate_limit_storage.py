@@ -1,7 +1,7 @@
 """Rate-limit counters on Redis in one round trip per request, headers included.
 
-flask-limiter counts a request with one script call (INCRBY, and EXPIRE on a new window), then reads the window
-again for the `X-RateLimit-Remaining` and `-Reset` headers: a GET and a TTL, two more round trips on every
+limits' Redis storage counts a request with one script call (INCRBY, and EXPIRE on a new window), then reads the
+window again for the `X-RateLimit-Remaining` and `-Reset` headers: a GET and a TTL, two more round trips on every
 request. This storage (limits' documented extension point: a `Storage` subclass registers its URL scheme) makes
 its script also return the window's TTL and remembers both for the rest of the request, where the header reads
 find them. Counting, refusing and the headers' meaning are unchanged; outside a request, or for a key this
@@ -25,10 +25,9 @@ from dataclasses import dataclass
 
 from flask import g, has_app_context
 from limits.storage import RedisStorage
-from limits.strategies import STRATEGIES, FixedWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter
 
 SCHEME = "tessera+redis"
-STRATEGY = "tessera-leased-fixed-window"
 LEASE_FROM = 200  # a limit's amount per window from which counts are leased
 LEASE_SHARE = 64  # a lease is at most this share of the limit (1000 a minute: 15 counts)
 LEASE_MOST = 16
@@ -138,10 +137,6 @@ class LeasedFixedWindowRateLimiter(FixedWindowRateLimiter):
         if leased is None or cost != 1 or item.amount < LEASE_FROM:
             return super().hit(item, *identifiers, cost=cost)
         return leased(item.key_for(*identifiers), item.get_expiry(), item.amount // LEASE_SHARE) <= item.amount
-
-
-# flask-limiter builds its strategy from limits' registry by the name in RATELIMIT_STRATEGY
-STRATEGIES.setdefault(STRATEGY, LeasedFixedWindowRateLimiter)
 
 
 def counting_storage_uri(uri):

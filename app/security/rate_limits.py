@@ -1,4 +1,4 @@
-"""Rate limits (flask-limiter on Redis): per principal when authenticated, per IP otherwise.
+"""Rate limits (the limits library on Redis): per principal when authenticated, per IP otherwise.
 
 Every response to a limited route carries X-RateLimit-Limit, -Remaining and -Reset; a 429 also
 carries Retry-After, and is the standard error envelope under /api/ or a page that says when to retry.
@@ -9,15 +9,20 @@ users never share its budget. Guessing one account's password is slowed down per
 (`app/security/lockout.py`), whatever the address.
 """
 
+import functools
 import ipaddress
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import current_app, g, render_template, request
-from flask_limiter import Limiter, RateLimitExceeded
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from werkzeug.exceptions import TooManyRequests
 
 from app.api.errors import handle_http_exception, wants_envelope
 from app.security.principal import try_current_principal
-from app.security.rate_limit_storage import STRATEGY, counting_storage_uri
+from app.security.rate_limit_storage import LeasedFixedWindowRateLimiter, counting_storage_uri
 from app.tenancy.context import get_current_tenant
 
 
@@ -82,24 +87,168 @@ NOT_LIMITED = (
 )
 
 
-def _not_limited():
-    return request.endpoint in NOT_LIMITED
+@dataclass(frozen=True)
+class Rule:
+    """One limit of a route: its amount (read from the configuration when counting), whom it counts, and which counter.
+
+    A rule's counter is the route's own (`scope` None) or shared by every route naming the same scope; `per_method`
+    gives each method its own counter.
+    """
+
+    amount: Callable[[], str]
+    key: Callable[[], str]
+    methods: frozenset[str] | None = None  # None: every method
+    scope: str | None = None
+    per_method: bool = False
+
+    def counter(self, endpoint, method):
+        scope = self.scope or endpoint
+        return f"{scope}:{method}" if self.per_method else scope
 
 
-limiter = Limiter(
-    key_func=rate_limit_key,
-    default_limits=[default_limit],
-    default_limits_exempt_when=_not_limited,
-    headers_enabled=True,
-)
+# Every route without rules of its own: per principal (or address), each route its own counter.
+DEFAULT_RULES = (Rule(default_limit, rate_limit_key),)
+EXTENSION = "tessera.rate_limits"
+
+
+@functools.lru_cache(maxsize=64)
+def parsed_limit(text):
+    """`1000 per minute` as limits' item; the configuration holds a handful of these, parsed once each."""
+    return parse(text)
+
+
+class RateLimitExceeded(TooManyRequests):
+    def __init__(self, item):
+        super().__init__(description=f"Too many requests: at most {item} here. Try again later.")
+        self.item = item
+
+
+@dataclass
+class _Counted:
+    """The limit this request was counted against, for its headers."""
+
+    item: RateLimitItem
+    identifiers: tuple[str, ...]
+
+
+class _AppLimits:
+    """One app's counters: its storage, key prefix and the rules of each (endpoint, method), resolved once."""
+
+    def __init__(self, app):
+        config = app.config
+        self.enabled = config.get("RATELIMIT_ENABLED", True)
+        self.prefix = config["RATELIMIT_KEY_PREFIX"]
+        storage = storage_from_string(config["RATELIMIT_STORAGE_URI"], **config["RATELIMIT_STORAGE_OPTIONS"])
+        self.strategy = LeasedFixedWindowRateLimiter(storage)
+        self.rules = {}
+
+    def rules_for(self, endpoint, method):
+        rules = self.rules.get((endpoint, method))
+        if rules is None:
+            rules = self.rules[(endpoint, method)] = _route_rules(endpoint, method)
+        return rules
+
+
+def _route_rules(endpoint, method):
+    """The rules a view was given (`RequestLimiter.limit`) for this method, or the defaults if it was given none.
+
+    A class-based view (the API's resources) carries them on the method that answers.
+    """
+    view = current_app.view_functions.get(endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        view = getattr(view_class, method.lower(), None) or (
+            getattr(view_class, "get", None) if method == "HEAD" else None
+        )
+    own = getattr(view, "rate_limit_rules", None)
+    if own is None:
+        return DEFAULT_RULES
+    return tuple(rule for rule in own if rule.methods is None or method in rule.methods)
+
+
+class RequestLimiter:
+    """Counts each request against its route's limits before the view runs, and says where it stands in headers.
+
+    Our own rather than flask-limiter: that extension resolved every route's limits again on every request (its
+    default limit evaluated and parsed, the blueprint exemption scopes walked), about a quarter of an authenticated
+    API read's CPU (docs/decisions.md). Here a route's rules are resolved once, a limit's text parsed once, and
+    counting goes through limits' strategy and storage as before (same Redis keys, same leases).
+    """
+
+    def init_app(self, app):
+        app.config["RATELIMIT_STORAGE_URI"] = counting_storage_uri(
+            app.config.get("RATELIMIT_STORAGE_URI") or app.config["REDIS_URL"]
+        )
+        app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['RQ_QUEUE']}-limits")
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
+        app.extensions[EXTENSION] = _AppLimits(app)
+        app.before_request(self.count_request)
+        app.after_request(self.add_headers)
+        app.register_error_handler(RateLimitExceeded, render_rate_limited)
+
+    @staticmethod
+    def limit(amount, *, key, methods=None, per_method=False, scope=None):
+        """A route's own limit (decorator; the route then has no default limit): `amount` reads the configuration."""
+        rule = Rule(amount, key, frozenset(methods) if methods else None, scope, per_method)
+
+        def mark(view):
+            view.rate_limit_rules = (*getattr(view, "rate_limit_rules", ()), rule)
+            return view
+
+        return mark
+
+    def shared_limit(self, amount, scope, *, key):
+        """One counter for every route with this limit's `scope`."""
+        return self.limit(amount, key=key, scope=scope)
+
+    @staticmethod
+    def count_request():
+        limits = current_app.extensions[EXTENSION]
+        endpoint = request.endpoint
+        if not limits.enabled or endpoint in NOT_LIMITED or endpoint.rpartition(".")[2] == "static":
+            return
+        method = request.method
+        for rule in limits.rules_for(endpoint, method):
+            item = parsed_limit(rule.amount())
+            identifiers = (limits.prefix, rule.key(), rule.counter(endpoint, method))
+            within = limits.strategy.hit(item, *identifiers)
+            if not within or g.get("rate_limit") is None:
+                g.rate_limit = _Counted(item, identifiers)
+            if not within:
+                raise RateLimitExceeded(item)
+
+    @staticmethod
+    def add_headers(response):
+        """X-RateLimit-* on every counted response; Retry-After on a 429 of ours, unless it says its own wait."""
+        counted = g.get("rate_limit")
+        if counted is None:
+            return response
+        limits = current_app.extensions[EXTENSION]
+        reset, remaining = limits.strategy.get_window_stats(counted.item, *counted.identifiers)
+        reset_at = int(reset + 1)
+        response.headers["X-RateLimit-Limit"] = str(counted.item.amount)
+        response.headers["X-RateLimit-Remaining"] = str(remaining)
+        response.headers["X-RateLimit-Reset"] = str(reset_at)
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(max(int(reset_at - time.time()), 1))
+        return response
+
+    @staticmethod
+    def reset():
+        """Forget every count (tests, and an operator after changing the limits)."""
+        current_app.extensions[EXTENSION].strategy.storage.reset()
+
+
+limiter = RequestLimiter()
 
 
 def seconds_until_reset():
     """Whole seconds until the limit that refused this request lets the next one through."""
-    current = limiter.current_limit
-    if current is None:
+    counted = g.get("rate_limit")
+    if counted is None:
         return 60
-    return max(int(current.reset_at - time.time()), 1)  # as the limiter's own header counts it
+    reset, _ = current_app.extensions[EXTENSION].strategy.get_window_stats(counted.item, *counted.identifiers)
+    return max(int(reset + 1 - time.time()), 1)  # as the header counts it
 
 
 def render_rate_limited(error):
@@ -112,37 +261,8 @@ def render_rate_limited(error):
     return html, 429, {"Retry-After": str(retry_after)}
 
 
-def _note_own_retry_after(response):
-    """Runs before the limiter adds its headers: remember a Retry-After the error handler set."""
-    g.own_retry_after = response.headers.get("Retry-After")
-    return response
-
-
-def _honest_retry_after(response):
-    """Runs after the limiter: Retry-After only on a 429 or 503, saying when *that* refusal ends.
-
-    The limiter would put its window's reset on every response, and raise a shorter wait (a sign-in
-    slowed down for 2 s) to the end of its own minute.
-    """
-    if response.status_code not in (429, 503):
-        response.headers.remove("Retry-After")
-    elif g.get("own_retry_after"):
-        response.headers["Retry-After"] = g.own_retry_after
-    return response
-
-
 def init_rate_limits(app):
-    app.after_request(_honest_retry_after)  # hooks run in reverse order: this one after the limiter's ...
-    app.config["RATELIMIT_STORAGE_URI"] = counting_storage_uri(
-        app.config.get("RATELIMIT_STORAGE_URI") or app.config["REDIS_URL"]
-    )
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['RQ_QUEUE']}-limits")
-    app.config.setdefault("RATELIMIT_STRATEGY", STRATEGY)
-    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
-
     limiter.init_app(app)
-    app.after_request(_note_own_retry_after)  # ... and this one before it
-    app.register_error_handler(RateLimitExceeded, render_rate_limited)
 
 
 def limit_sensitive(view):
@@ -152,8 +272,6 @@ def limit_sensitive(view):
     address, at the anonymous rate.
     """
     # per_method: views and attempts never share a counter, even when both limits read the same.
-    attempts = limiter.limit(sensitive_limit, key_func=organization_and_address, methods=["POST"], per_method=True)
-    page_views = limiter.limit(
-        anonymous_limit, key_func=organization_and_address, methods=["GET", "HEAD"], per_method=True
-    )
+    attempts = limiter.limit(sensitive_limit, key=organization_and_address, methods=["POST"], per_method=True)
+    page_views = limiter.limit(anonymous_limit, key=organization_and_address, methods=["GET", "HEAD"], per_method=True)
     return page_views(attempts(view))

@@ -47,7 +47,7 @@ def _per_address():
 
 
 # The page and the API share one budget per address (an IPv6 /64 counts as one), whoever is signed in.
-limit_verifications = limiter.shared_limit(verification_limit, scope="certificate-verify", key_func=_per_address)
+limit_verifications = limiter.shared_limit(verification_limit, "certificate-verify", key=_per_address)
 
 
 def require_organization():

@@ -83,9 +83,8 @@ def _evalsha_calls(app):
 
 
 def _leasing_app(app_config, queue, limit):
-    """An app counting on the shared Redis from zero. flask-limiter is one object for every app of the process and
-    keeps the first app's key prefix, and a new organization may reuse a dropped one's id: earlier tests' counters
-    of the same person key are removed."""
+    """An app counting on the shared Redis from zero: a new organization may reuse a dropped one's id, so earlier
+    tests' counters of the same person key are removed."""
     app = build_app(app_config, RQ_QUEUE=queue, RATELIMIT_AUTHENTICATED=limit)
     with app.app_context():
         redis = redis_connection(app)
