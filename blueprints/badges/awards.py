@@ -220,9 +220,11 @@ def revoke(award_row, reason, *, by=NOBODY):
         "revoked",
         "badge_award",
         award_row.id,
-        {"badge_id": award_row.badge_id, "user_id": award_row.user_id, "reason": reason},
+        {"badge_id": award_row.badge_id, "user_id": award_row.user_id},
         actor_user_id=by.user_id,
         actor_api_key_id=by.api_key_id,
+        personal={"reason": reason},  # free text about the holder: outside the chain, erasable with them
+        person_id=award_row.user_id,
     )
     emit_after_commit(
         db.session, "badge.revoked", badge_id=award_row.badge_id, award_id=award_row.id, user_id=award_row.user_id

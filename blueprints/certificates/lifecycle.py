@@ -145,9 +145,11 @@ def revoke(certificate_id, reason, actor=current_actor):
         "revoked",
         SUBJECT,
         certificate.id,
-        {"code": certificate.code, "reason": reason, "revoked_at": now.isoformat()},
+        {"code": certificate.code, "revoked_at": now.isoformat()},
         actor_user_id=by.user_id,
         actor_api_key_id=by.api_key_id,
+        personal={"reason": reason},  # free text about the holder: outside the chain, erasable with them
+        person_id=certificate.user_id,
     )
     emit_after_commit(
         db.session,

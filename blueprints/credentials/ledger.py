@@ -32,7 +32,9 @@ SALT_BYTES = 32
 # What an entry says of its personal data: none logged, kept (outside the chain), erased (only the commitment
 # is left), or chained (written before the commitment scheme: inside the payload, kept by design).
 NO_PERSONAL_DATA, PERSONAL_KEPT, PERSONAL_ERASED, PERSONAL_CHAINED = "none", "kept", "erased", "chained"
-LEGACY_PERSONAL_KEYS = ("holder_name",)  # what entries before the scheme logged about a person
+# What entries before the scheme logged about a person: the holder's name, and a revocation's reason (free text a
+# manager wrote about them, logged as personal data since session 14).
+LEGACY_PERSONAL_KEYS = ("holder_name", "reason")
 AUDIT_BATCH = 1000
 ENTRY_LIST = ListSpec(
     filters={

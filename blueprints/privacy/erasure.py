@@ -5,7 +5,8 @@ certificates whole) but nothing in the organization's database or files names th
 #<n>", an `erased-<random>@invalid` address, no password, sessions, reset links, notification address, time zone
 or external id; deactivated; API keys they made revoked; their notifications, digests, settings and sign-ins
 deleted; their data exports deleted; other rows that copied their name or address (certificates' holder name,
-audit labels, import errors, others' notifications) rewritten with the pseudonym; the organization's copies of
+audit labels, import errors, others' notifications) rewritten with the pseudonym; what staff wrote about them in
+free text (revocation reasons, a badge's reason for being given by hand) withheld; the organization's copies of
 their certificates (stored PDF, signed credential) and the course archives holding one deleted; the personal
 data of their issuance log entries deleted (the chain keeps its salted commitment, so every hash and published
 head stays); the files of reports that may list them withdrawn. Irreversible.
@@ -43,6 +44,7 @@ from blueprints.users.models import User
 from blueprints.users.services import get_user
 
 WITHDRAWN_REASON = "A person it may list was erased at their request: run it again for a copy without them."
+REASON_WITHHELD = "Withheld: the holder's data was erased at their request."
 
 
 def erasure_of(user_id):
@@ -97,6 +99,7 @@ def erase_person(user_id, confirm_email, actor=current_actor):
     _end_access(person.id)
     _delete_personal_rows(person.id)
     _relabel_copies(person.id, old, pseudonym, new_email)
+    _withhold_reasons(person.id)
     delete_exports_of(person.id)
     erasure.outcome = {
         **_delete_certificate_copies(person.id),
@@ -164,9 +167,24 @@ def _relabel_copies(user_id, old, pseudonym, new_email):
             )
 
 
-def _certificate_ids_of(user_id):
-    certificates = table("certificates")
-    return list(db.session.scalars(sa.select(certificates.c.id).where(certificates.c.user_id == user_id)))
+def _withhold_reasons(user_id):
+    """What staff wrote about the person in free text (why a certificate or a badge was revoked, why a badge was
+    given by hand) may name them or say more than a pseudonym should: replaced by a sentence saying it was
+    withheld. The revocation itself stays, and verifies as revoked."""
+    for name, columns in (("certificates", ("revocation_reason",)), ("badge_awards", ("revocation_reason", "reason"))):
+        rows = table(name)
+        for column in columns:
+            target = rows.c[column]
+            db.session.execute(
+                sa.update(rows)
+                .where(rows.c.user_id == user_id, target.is_not(None), target != "")
+                .values({column: REASON_WITHHELD})
+            )
+
+
+def _ids_of(name, user_id):
+    rows = table(name)
+    return list(db.session.scalars(sa.select(rows.c.id).where(rows.c.user_id == user_id)))
 
 
 def _delete_certificate_copies(user_id):
@@ -189,5 +207,7 @@ def _redact_issuance_log(user_id):
     log kept names out of its chain cannot, and are counted (module docstring)."""
     return {
         "log_entries_redacted": ledger.erase_personal_data(user_id),
-        "log_entries_keeping_name": ledger.entries_naming({"certificate": _certificate_ids_of(user_id)}),
+        "log_entries_keeping_name": ledger.entries_naming(
+            {"certificate": _ids_of("certificates", user_id), "badge_award": _ids_of("badge_awards", user_id)}
+        ),
     }

@@ -44,7 +44,7 @@ def test_the_name_is_committed_to_not_chained_and_erasing_it_keeps_the_chain_and
     _issue(app, tenant, 1)
     _issue(app, tenant, 2, person_id=43, name="Someone Else")
     with tenant_context(tenant, app):
-        ledger.append("revoked", "certificate", 1, {"code": "CODE-1", "reason": "Mistake"})
+        ledger.append("superseded", "certificate", 1, {"code": "CODE-1", "superseded_by": "CODE-2"})
         db.session.commit()
         row = db.session.scalars(sa.select(LedgerEntry).where(LedgerEntry.seq == 1)).one()
         kept = db.session.get(LedgerPersonalData, row.id)

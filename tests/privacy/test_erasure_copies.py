@@ -1,6 +1,7 @@
 """What an erasure does to what was made from the person's records before: report files that may list them are
 withdrawn (also one being made at that moment), the reports page says why and offers to run it again; their
-certificates are never rendered or re-issued again; log entries written before names left the chain are counted."""
+certificates are never rendered or re-issued again; what staff wrote about them (revocation and award reasons) is
+withheld, in the rows and in the issuance log; log entries written before names left the chain are counted."""
 
 import html
 import threading
@@ -11,6 +12,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.storage import media_storage
 from app.tenancy.context import tenant_context
+from blueprints.badges.models import BadgeAward
 from blueprints.certificates import archives, issuance
 from blueprints.certificates.models import Certificate, CertificateArchive, CertificateStatus
 from blueprints.credentials import ledger
@@ -19,6 +21,7 @@ from blueprints.reports import generation
 from blueprints.reports.models import Report
 from blueprints.reports.withdrawal import withdraw_reports_naming
 from tests.conftest import make_user, run_jobs
+from tests.support.badges import create_badge
 from tests.support.browser import Browser
 from tests.support.privacy import build_two_learners, person_facts, stored_files_holding, text_columns_holding
 
@@ -179,6 +182,39 @@ def test_log_entries_from_before_the_scheme_keep_the_name_and_the_erasure_says_h
         ("ledger_entries", "payload", last),
     ]
     with tenant_context(tenant, app):
+        assert ledger.audit().ok and ledger.head() == head
+
+
+def test_what_staff_wrote_about_the_person_is_withheld_and_the_revocations_still_verify(app, api, tenant, login_as):
+    world = build_two_learners(app, api, tenant, login_as)
+    admin, subject = world["admin"], world["subject"]
+    email, first, last = person_facts(app, tenant, subject)
+    about = f"{first} {last} copied the final essay"
+    with tenant_context(tenant, app):
+        certificate = db.session.scalar(sa.select(Certificate).where(Certificate.user_id == subject))
+        code = certificate.code
+    revoked = admin.post(f"/api/v1/certificates/{certificate.id}/revoke", json={"reason": about})
+    assert revoked.status_code == 200, revoked.get_json()
+    badge = create_badge(admin)
+    given = admin.post(f"/api/v1/badges/{badge['id']}/award", json={"user_id": subject, "reason": f"Thanks, {first}"})
+    assert given.status_code == 201, given.get_json()
+    taken = admin.post(f"/api/v1/badges/{badge['id']}/revoke", json={"user_id": subject, "reason": about})
+    assert taken.status_code == 200, taken.get_json()
+    logged = admin.get("/api/v1/credentials/log?filter[action]=revoked").get_json()["data"]
+    assert [(row["data"]["reason"], row["personal_data"]) for row in logged] == [(about, "kept")] * 2
+    with tenant_context(tenant, app):
+        head = ledger.head()
+
+    outcome = _erase(admin, subject, email)["outcome"]
+    assert (outcome["log_entries_redacted"], outcome["log_entries_keeping_name"]) == (3, 0)
+    assert text_columns_holding(app, tenant, [email, first, last]) == []  # rows and log: the reasons are gone
+    logged = admin.get("/api/v1/credentials/log?filter[action]=revoked").get_json()["data"]
+    assert [("reason" in row["data"], row["personal_data"]) for row in logged] == [(False, "erased")] * 2
+    verified = api(tenant).get(f"/api/v1/verify/{code}").get_json()["data"]
+    assert (verified["status"], verified["revocation_reason"]) == ("revoked", erasure.REASON_WITHHELD)
+    with tenant_context(tenant, app):
+        award = db.session.scalars(sa.select(BadgeAward).where(BadgeAward.user_id == subject)).one()
+        assert award.reason == award.revocation_reason == erasure.REASON_WITHHELD and award.revoked_at is not None
         assert ledger.audit().ok and ledger.head() == head
 
 
