@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, g, render_template, request
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
@@ -111,10 +111,14 @@ DEFAULT_RULES = (Rule(default_limit, rate_limit_key),)
 EXTENSION = "tessera.rate_limits"
 
 
+LIMIT_SETTINGS = ("RATELIMIT_AUTHENTICATED", "RATELIMIT_ANONYMOUS", "RATELIMIT_SENSITIVE", "RATELIMIT_VERIFY")
+
+
 @functools.lru_cache(maxsize=64)
-def parsed_limit(text):
-    """`1000 per minute` as limits' item; the configuration holds a handful of these, parsed once each."""
-    return parse(text)
+def parsed_limits(text):
+    """`100 per minute;1000 per hour` as limits' items, the shortest window first (each is counted); the
+    configuration holds a handful of these, parsed once each."""
+    return tuple(sorted(parse_many(text)))
 
 
 class RateLimitExceeded(TooManyRequests):
@@ -145,25 +149,26 @@ class _AppLimits:
     def rules_for(self, endpoint, method):
         rules = self.rules.get((endpoint, method))
         if rules is None:
-            rules = self.rules[(endpoint, method)] = _route_rules(endpoint, method)
+            rules = self.rules[(endpoint, method)] = route_rules(endpoint, method)
         return rules
 
 
-def _route_rules(endpoint, method):
+def route_rules(endpoint, method):
     """The rules a view was given (`RequestLimiter.limit`) for this method, or the defaults if it was given none.
 
-    A class-based view (the API's resources) carries them on the method that answers.
+    A class-based view (the API's resources) carries them on the method that answers, or on the view function
+    (`decorators = [...]`).
     """
     view = current_app.view_functions.get(endpoint)
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        view = getattr(view_class, method.lower(), None) or (
-            getattr(view_class, "get", None) if method == "HEAD" else None
-        )
     own = getattr(view, "rate_limit_rules", None)
-    if own is None:
-        return DEFAULT_RULES
-    return tuple(rule for rule in own if rule.methods is None or method in rule.methods)
+    view_class = getattr(view, "view_class", None)
+    if own is None and view_class is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is None and method == "HEAD":
+            handler = getattr(view_class, "get", None)
+        own = getattr(handler, "rate_limit_rules", None)
+    matching = tuple(rule for rule in own or () if rule.methods is None or method in rule.methods)
+    return matching or DEFAULT_RULES  # a method none of its own rules names is still counted
 
 
 class RequestLimiter:
@@ -181,8 +186,14 @@ class RequestLimiter:
         )
         app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config['RQ_QUEUE']}-limits")
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
+        for name in LIMIT_SETTINGS:  # a limit that does not parse stops the start, not every request
+            try:
+                parsed_limits(app.config[name])
+            except ValueError as error:
+                raise RuntimeError(f"{name} is not a rate limit ('100 per minute'): {error}") from error
         app.extensions[EXTENSION] = _AppLimits(app)
         app.before_request(self.count_request)
+        app.teardown_request(self.forget_request)
         app.after_request(self.add_headers)
         app.register_error_handler(RateLimitExceeded, render_rate_limited)
 
@@ -209,13 +220,13 @@ class RequestLimiter:
             return
         method = request.method
         for rule in limits.rules_for(endpoint, method):
-            item = parsed_limit(rule.amount())
             identifiers = (limits.prefix, rule.key(), rule.counter(endpoint, method))
-            within = limits.strategy.hit(item, *identifiers)
-            if not within or g.get("rate_limit") is None:
-                g.rate_limit = _Counted(item, identifiers)
-            if not within:
-                raise RateLimitExceeded(item)
+            for item in parsed_limits(rule.amount()):
+                within = limits.strategy.hit(item, *identifiers)
+                if not within or g.get("rate_limit") is None:
+                    g.rate_limit = _Counted(item, identifiers)
+                if not within:
+                    raise RateLimitExceeded(item)
 
     @staticmethod
     def add_headers(response):
@@ -234,8 +245,15 @@ class RequestLimiter:
         return response
 
     @staticmethod
+    def forget_request(_error=None):
+        """The request's counter leaves with it: an application context reused by the next request (a streamed
+        response still open) must not lend that request another caller's headers."""
+        g.pop("rate_limit", None)
+        g.pop("rate_limit_windows", None)
+
+    @staticmethod
     def reset():
-        """Forget every count (tests, and an operator after changing the limits)."""
+        """Forget every count in the storage, every app's (tests only)."""
         current_app.extensions[EXTENSION].strategy.storage.reset()
 
 

@@ -164,16 +164,7 @@ def _forget_here(slug):
 # Answer on every host, also an unknown one or a bare address: static files, and the operations probes and
 # metrics (a load balancer asks by IP).
 ANY_HOST = ("static", "operations.healthz", "operations.readyz", "operations.metrics")
-REQUEST_SCOPED = (
-    "tenant",
-    "principal",
-    "actor",
-    "api_meta",
-    "api_fields",
-    "style_nonce",
-    "rate_limit",
-    "rate_limit_windows",
-)
+REQUEST_SCOPED = ("tenant", "principal", "actor", "api_meta", "api_fields", "style_nonce")
 
 
 def resolve_tenant_for_request():

@@ -14,6 +14,7 @@ from app.security.rate_limit_storage import (
     LeasedFixedWindowRateLimiter,
     counting_storage_uri,
 )
+from app.security.rate_limits import DEFAULT_RULES, route_rules
 from tests.conftest import build_app, make_user, user_token
 
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -134,3 +135,58 @@ def test_small_limits_count_every_request_in_redis(app_config, tenant):
     ]
     assert statuses == [200] * 7 + [429] * 2  # exact across processes
     assert _evalsha_calls(first) - before == 9
+
+
+def test_a_setting_of_several_limits_counts_each(app_config, tenant):
+    """`10 per minute;2 per hour`: the hour's budget refuses the third request, and says when it ends."""
+    app = build_app(
+        app_config, RQ_QUEUE=f"limits-{uuid.uuid4().hex[:8]}", RATELIMIT_ANONYMOUS="10 per minute;2 per hour"
+    )
+    client = app.test_client()
+    statuses = [client.get("/api/v1/organizations", headers=host(tenant)) for _ in range(3)]
+    assert [r.status_code for r in statuses] == [401, 401, 429]
+    refused = statuses[-1]
+    assert refused.headers["X-RateLimit-Limit"] == "2" and int(refused.headers["Retry-After"]) > 60
+
+
+def test_a_limit_that_does_not_parse_stops_the_start(app_config):
+    with pytest.raises(RuntimeError, match="RATELIMIT_SENSITIVE"):
+        build_app(app_config, RATELIMIT_SENSITIVE="sixty a minute")
+
+
+# The routes with limits of their own, and the methods those limits count (the rest of their methods, and every
+# other route, count against the default limit). A decorator that drops the limit's mark fails this.
+OWN_LIMITS = {
+    **{f"auth.{view}": {"POST"} for view in ("Login", "Register", "ForgotPassword", "ResetPassword")},
+    **{
+        f"auth_pages.{view}": {"GET", "HEAD", "POST"}
+        for view in ("login", "forgot_password", "register", "confirm_registration", "reset_password")
+    },
+    **{f"certificate_verification.{view}": {"GET", "HEAD"} for view in ("VerifyCode", "VerifyCertificate")},
+    **{f"certificate_verify.{view}": {"GET", "HEAD", "OPTIONS"} for view in ("verify_form", "verify_page")},
+}
+
+
+def test_the_sign_in_and_verification_routes_keep_their_own_limits(app):
+    with app.test_request_context():
+        own = {}
+        for rule in app.url_map.iter_rules():
+            for method in rule.methods:
+                if route_rules(rule.endpoint, method) is not DEFAULT_RULES:
+                    own.setdefault(rule.endpoint, set()).add(method)
+    assert own == OWN_LIMITS
+
+
+def test_a_reused_application_context_never_lends_a_request_the_last_ones_counter(limited_app, tenant):
+    """A refusal before counting (a stale CSRF token) in an application context the last request also ran in (as a
+    streamed response keeps it) carries no rate-limit headers, and certainly not another caller's."""
+    client = limited_app.test_client()
+    with limited_app.app_context():
+        counted = client.get("/login", headers=host(tenant), environ_base={"REMOTE_ADDR": "198.51.100.11"})
+        assert counted.status_code == 200 and counted.headers["X-RateLimit-Remaining"] == "2"
+        refused = client.post(
+            "/login",
+            headers=host(tenant) | {"HX-Request": "true", "X-CSRFToken": "stale"},
+            environ_base={"REMOTE_ADDR": "198.51.100.12"},
+        )
+    assert refused.status_code == 400 and "X-RateLimit-Remaining" not in refused.headers
