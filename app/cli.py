@@ -173,10 +173,16 @@ def backup_sweep(once, interval, to_dir):
 @click.option("--replace", is_flag=True, help="Over the existing organization SLUG (maintenance meanwhile).")
 @click.option("--server", help="The database server of a new organization; default: the least loaded.")
 @click.option("--keep-previous", is_flag=True, help="With --replace: keep the database it had.")
-def restore(slug, file, as_slug, replace, server, keep_previous):
+@click.option(
+    "--keep-integrations",
+    is_flag=True,
+    help="With --as: keep the copy's webhooks, roster syncs and API keys working (bringing back an archived "
+    "organization under a new slug); by default a copy starts with them disabled and revoked.",
+)
+def restore(slug, file, as_slug, replace, server, keep_previous, keep_integrations):
     """Restore a backup of SLUG: into a new organization (--as NEW_SLUG, or SLUG if it is gone) or over it."""
     try:
-        result = restores.restore_tenant(file, slug, as_slug, replace, server, keep_previous)
+        result = restores.restore_tenant(file, slug, as_slug, replace, server, keep_previous, keep_integrations)
     except DomainError as error:
         _fail(error)
     where = make_url(result.database_url).render_as_string(hide_password=True)

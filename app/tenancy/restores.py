@@ -19,7 +19,7 @@ from app.storage import LocalStorage, media_storage
 from app.tenancy import backups, databases, provisioning, servers
 from app.tenancy.engines import create_tenant_engine, enable_wal, engine_registry
 from app.tenancy.migrations import head_revision, upgrade_tenant_database
-from app.tenancy.models import Tenant, TenantStatus
+from app.tenancy.models import Tenant, TenantStatus, utcnow
 
 
 @dataclass
@@ -131,6 +131,35 @@ def _rename_storage_keys(database_url, renamed):
     return changed
 
 
+COPY_DISABLED_REASON = (
+    "Restored as a copy of {source}, which may still run it: enable it here only if this copy takes over."
+)
+
+
+def _quiet_copy(database_url, source_slug):
+    """A copy under another slug must not act as the original behind its back: its integrations are disabled
+    (webhooks would send both organizations' events, and the deliveries pending in the backup again, to the same
+    receivers; roster syncs would pull into both) and its API keys revoked (the original's integrators hold them).
+    The owners enable or make again what the copy should have. Returns (integrations disabled, keys revoked)."""
+    engine = sa.create_engine(make_url(database_url), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            metadata = sa.MetaData()
+            metadata.reflect(conn, only=["integrations", "api_keys"])
+            integrations, keys = metadata.tables["integrations"], metadata.tables["api_keys"]
+            disabled = conn.execute(
+                integrations.update()
+                .where(integrations.c.status != "disabled")  # IntegrationStatus.DISABLED: "by us", with a reason
+                .values(status="disabled", disabled_reason=COPY_DISABLED_REASON.format(source=source_slug))
+            ).rowcount
+            revoked = conn.execute(
+                keys.update().where(keys.c.revoked_at.is_(None)).values(revoked_at=utcnow())
+            ).rowcount
+    finally:
+        engine.dispose()
+    return disabled, revoked
+
+
 def _upgrade(database_url, revision):
     if revision == head_revision():
         return None
@@ -171,9 +200,10 @@ def _check_kind(manifest, server):
         )
 
 
-def restore_tenant(path, slug, as_slug=None, replace=False, server=None, keep_previous=False):
+def restore_tenant(path, slug, as_slug=None, replace=False, server=None, keep_previous=False, keep_integrations=False):
     """Restore the backup of `slug` at `path`: into a new organization (`as_slug`, or `slug` when no organization
-    has it), or over the existing `slug` with `replace`. Checked (files, tables) before it opens."""
+    has it), or over the existing `slug` with `replace`. Checked (files, tables) before it opens. A copy under
+    another slug starts with its integrations disabled and its API keys revoked unless `keep_integrations`."""
     path = Path(path)
     manifest = backups.read_manifest(path)
     if manifest["slug"] != slug:
@@ -187,10 +217,10 @@ def restore_tenant(path, slug, as_slug=None, replace=False, server=None, keep_pr
                 f"{target_slug} exists: restore over it with --replace, or into a new organization with --as NEW_SLUG."
             )
         return _restore_over(existing, path, manifest, keep_previous)
-    return _restore_as_new(target_slug, path, manifest, server)
+    return _restore_as_new(target_slug, path, manifest, server, keep_integrations)
 
 
-def _restore_as_new(target_slug, path, manifest, server_name):
+def _restore_as_new(target_slug, path, manifest, server_name, keep_integrations=False):
     started = time.monotonic()
     server = servers.pick_server(server_name)
     _check_kind(manifest, server)
@@ -205,9 +235,17 @@ def _restore_as_new(target_slug, path, manifest, server_name):
         if target_slug != manifest["slug"]:
             _rename_storage_keys(database_url, renamed)
         upgraded_from = _upgrade(database_url, manifest["schema_revision"])
+        notes, quieted = [], {}
+        if target_slug != manifest["slug"] and not keep_integrations:
+            disabled, revoked = _quiet_copy(database_url, manifest["slug"])
+            quieted = {"integrations_disabled": disabled, "api_keys_revoked": revoked}
+            notes.append(
+                f"a copy of {manifest['slug']}: {disabled} integrations disabled and {revoked} API keys revoked in it "
+                "(--keep-integrations keeps them)"
+            )
         tenant = db.session.get(Tenant, tenant_id)
         tenant.status = TenantStatus.ACTIVE
-        _record_restore(tenant, path, manifest, replaced=False)
+        _record_restore(tenant, path, manifest, replaced=False, **quieted)
         db.session.commit()
     except BaseException:
         remove_written(written)
@@ -223,10 +261,11 @@ def _restore_as_new(target_slug, path, manifest, server_name):
         upgraded_from,
         False,
         time.monotonic() - started,
+        notes,
     )
 
 
-def _record_restore(tenant, path, manifest, replaced):
+def _record_restore(tenant, path, manifest, replaced, **quieted):
     record_platform(
         "organization.restored",
         tenant,
@@ -236,6 +275,7 @@ def _record_restore(tenant, path, manifest, replaced):
             "backup_created_at": manifest["created_at"],
             "replaced": replaced,
             "server": tenant.database_server,
+            **quieted,
         },
     )
 

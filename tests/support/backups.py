@@ -163,6 +163,14 @@ def check_backup_holds_database_media_and_a_manifest(app, world, backup):
     assert {"manifest.json", manifest["database"]["path"]} <= names
 
 
+# What a copy under a new slug changes so that it never acts as the original (app/tenancy/restores.py, _quiet_copy).
+COPY_QUIETED = {
+    ("integrations", "status"),
+    ("integrations", "disabled_reason"),
+    ("api_keys", "revoked_at"),
+}
+
+
 def check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api(app, api, world, backup, restored):
     new_slug = unique_slug("rs")
     restored.append(new_slug)
@@ -170,7 +178,7 @@ def check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_ap
         args=["tenants", "restore", world.tenant.slug, str(backup.path), "--as", new_slug]
     )
     assert result.exit_code == 0, result.output
-    assert "checked" in result.output
+    assert "checked" in result.output and "integrations disabled" in result.output
     with app.app_context():
         copy = provisioning.get_tenant_by_slug(new_slug).ref()
         recorded = db.session.scalar(
@@ -180,19 +188,23 @@ def check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_ap
         )  # in the platform's audit trail, by the command that did it
         assert recorded.actor_kind == "system" and recorded.actor_label.endswith("tenants restore")
         assert recorded.details["backup_of"] == world.tenant.slug and recorded.details["replaced"] is False
+        quieted = (recorded.details["integrations_disabled"], recorded.details["api_keys_revoked"])
     assert copy.status == TenantStatus.ACTIVE and copy.database_url != world.tenant.database_url
     assert copy.settings == world.tenant.settings and copy.name == world.tenant.name
 
     old, new = world.tenant.slug, new_slug
     source, target = rows_of_every_table(world.tenant.database_url), rows_of_every_table(copy.database_url)
     assert sorted(source) == sorted(target)
-    renamed_columns = set()
+    renamed_columns, quiet = set(), {"integrations": set(), "api_keys": set()}
     for table, (columns, rows) in source.items():
         target_rows = target[table][1]
         assert len(rows) == len(target_rows), table
         for row, copied in zip(rows, target_rows, strict=True):
             for column, value, copied_value in zip(columns, row, copied, strict=True):
                 if value == copied_value:
+                    continue
+                if (table, column) in COPY_QUIETED:  # the copy must not act as the original: see below
+                    quiet[table].add(copied[0])
                     continue
                 # only a storage key differs: the same file under the new slug
                 assert (table, column) in STORAGE_KEY_COLUMNS, (table, column, value, copied_value)
@@ -206,6 +218,17 @@ def check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_ap
         ("certificate_templates", "background_key"),
         ("certificate_templates", "signatures"),
     } <= renamed_columns
+
+    # the copy's integrations disabled and its API keys revoked, each one the original had working; the original's
+    # untouched (compared above: every other value is the same)
+    integrations, keys = target["integrations"], target["api_keys"]
+    states = {dict(zip(integrations[0], row, strict=True))["status"] for row in integrations[1]}
+    assert states == {"disabled"} and len(quiet["integrations"]) == quieted[0] > 0
+    assert all(dict(zip(keys[0], row, strict=True))["revoked_at"] for row in keys[1])
+    live_keys = [
+        row for row in source["api_keys"][1] if not dict(zip(source["api_keys"][0], row, strict=True))["revoked_at"]
+    ]
+    assert len(quiet["api_keys"]) == quieted[1] == len(live_keys) > 0
 
     assert stored_files(app, new) == stored_files(app, old) != {}
     branding = Path(app.config["INSTANCE_DIR"]) / "media"

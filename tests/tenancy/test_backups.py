@@ -34,6 +34,7 @@ from tests.support.backups import (  # noqa: F401 - the fixtures, with this modu
     rewritten,
     world,
 )
+from tests.support.tables import rows_of_every_table
 
 
 def test_backup_holds_database_media_and_a_manifest(app, world, backup):
@@ -42,6 +43,20 @@ def test_backup_holds_database_media_and_a_manifest(app, world, backup):
 
 def test_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api(app, api, world, backup, restored):
     check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_api(app, api, world, backup, restored)
+
+
+def test_a_copy_can_keep_its_integrations_and_keys_when_asked(app, world, backup, restored):
+    """--keep-integrations (an archived organization brought back under a new slug): its webhooks, roster syncs
+    and API keys as they were."""
+    slug = unique_slug("rk")
+    restored.append(slug)
+    with app.app_context():
+        result = restores.restore_tenant(backup.path, world.tenant.slug, as_slug=slug, keep_integrations=True)
+        copy = provisioning.get_tenant_by_slug(slug).ref()
+    assert result.notes == []
+    source, target = rows_of_every_table(world.tenant.database_url), rows_of_every_table(copy.database_url)
+    for table in ("integrations", "api_keys"):
+        assert target[table] == source[table] and source[table][1], table
 
 
 def test_a_file_that_does_not_match_its_manifest_leaves_nothing(app, world, backup, restored, tmp_path):
