@@ -349,13 +349,14 @@ def _course_day_rows_on_sqlite(filters, audience, since):
     enrolled = (
         sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id == filters.course_id).distinct().subquery()
     )
-    zeros = [
-        (sa.literal(0.0, sa.Float) if name == "percent_sum" else sa.literal(0)).label(name)
-        for name in DAY_COUNTS
-        if name != "sign_ins"
-    ]
+
+    def count(name):  # in `DAY_COUNTS` order, as the course's rows: the sign-ins, and 0 for every other count
+        if name == "sign_ins":
+            return a.sign_ins
+        return (sa.literal(0.0, sa.Float) if name == "percent_sum" else sa.literal(0)).label(name)
+
     sign_ins = (
-        sa.select(a.day, a.user_id, a.course_id, a.sign_ins, *zeros)
+        sa.select(a.day, a.user_id, a.course_id, *(count(name) for name in DAY_COUNTS))
         .select_from(enrolled)
         .join(a, a.user_id == enrolled.c.user_id)
         .where(a.course_id == SIGN_IN_COURSE, *common)
