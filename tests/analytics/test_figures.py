@@ -2,11 +2,13 @@
 tables, for an org admin, a branch manager and a teacher, with and without each filter and over a chosen period;
 the drill-down lists exactly the learners behind a figure; a few statements per call whatever the size."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from app.tenancy.context import tenant_context
+from app.tenancy.engines import engine_for
 from app.tenancy.models import utcnow
 from app.tenancy.provisioning import provision_tenant
 from blueprints.analytics import figures
@@ -187,6 +189,40 @@ def test_a_course_s_analytics_for_its_managers_and_following_managers(district):
         assert [row["class_id"] for row in got["classes"]] == [row["class_id"] for row in classes]
     assert d.clients["t2"].get(path).status_code == 403  # sees the course, follows none of its learners
     assert d.clients["t"].get(f"/api/v1/courses/{d.draft}/analytics").status_code == 404
+
+
+def test_a_course_s_sign_ins_are_its_learners_and_read_from_their_index(app, district):
+    """A course's analytics count the sign-ins of the people enrolled in the course (ended enrollments too), nobody
+    else's; on SQLite they are read person by person from `ix_analytics_days_sign_ins` alone (h5: read as one OR
+    with the course's rows, SQLite looked every day row of each learner up in the table)."""
+    d = district
+    filters = figures.Filters(date_from=d.today - timedelta(days=29), date_to=d.today, course_id=d.stats)
+    statements = []
+    with app.app_context():
+        engine = engine_for(d.tenant)
+    listener = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with tenant_context(d.tenant, app):
+            period, _days = figures._period_and_days(filters, Audience(everyone=True))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    with engine.connect() as connection:
+        enrolled_sign_ins = connection.scalar(
+            sa.text(
+                "SELECT count(*) FROM sign_ins WHERE user_id IN (SELECT user_id FROM enrollments WHERE course_id = :c)"
+                " AND created_at >= :start"
+            ),
+            {"c": d.stats, "start": datetime.combine(filters.date_from, datetime.min.time())},
+        )
+        assert enrolled_sign_ins > 0  # the district's learners of Statistics signed in during the period
+        assert period.sign_ins == enrolled_sign_ins
+        if engine.dialect.name == "sqlite":
+            (statement, parameters) = statements[-1]
+            plan = " ".join(
+                str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            )
+            assert "COVERING INDEX ix_analytics_days_sign_ins" in plan, plan
 
 
 @pytest.mark.parametrize("role", AUDIENCES)
