@@ -16,6 +16,7 @@ from app.security.actor import current_actor
 from app.security.headers import no_store
 from app.security.principal import requires
 from blueprints.notifications import inbox, live, preferences
+from blueprints.notifications.layout import paragraphs
 from blueprints.notifications.models import Channel
 from blueprints.notifications.types import TYPES
 from blueprints.organizations.settings import time_zones
@@ -96,12 +97,16 @@ def read_all():
 
 @bp.get("/<int:notification_id>/open")
 @requires("notifications.receive")
+@no_store
 def open_one(notification_id):
-    """Follow a notification to what it is about; it counts as read."""
+    """Follow a notification to what it is about; it counts as read. One with nothing else to open (an
+    announcement: the message is the news) is shown on its own page, else its words were only in the e-mail."""
     notification = inbox.mark(notification_id, current_actor.id, True)
     link = notification.link or ""
-    if not link.startswith("/") or link.startswith("//"):
-        return redirect(url_for("notification_pages.index"))  # nothing to open (or not a path of this site)
+    if not link.startswith("/") or link.startswith("//"):  # nothing to open (or not a path of this site)
+        return render_template(
+            "notifications/one.html", notification=notification, paragraphs=paragraphs(notification.body), types=TYPES
+        )
     return redirect(link)
 
 
