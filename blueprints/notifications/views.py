@@ -16,10 +16,13 @@ from app.security.actor import current_actor
 from app.security.headers import no_store
 from app.security.principal import requires
 from blueprints.notifications import inbox, live, preferences
+from blueprints.notifications.layout import paragraphs
 from blueprints.notifications.models import Channel
 from blueprints.notifications.types import TYPES
+from blueprints.notifications.words import local_time
 from blueprints.organizations.settings import time_zones
 from blueprints.users.models import User
+from blueprints.users.queries import time_zone_of
 
 log = logging.getLogger(__name__)
 bp = Blueprint("notification_pages", __name__, url_prefix="/notifications")
@@ -28,6 +31,13 @@ PER_PAGE = "20"
 
 def _me():
     return db.session.get(User, current_actor.id)
+
+
+def _row_context():
+    """What a notification's row needs: the types' labels, and the person's clock (their time zone, else the
+    organization's: the one their settings page says dates are written in)."""
+    zone = time_zone_of(current_actor.id)
+    return {"types": TYPES, "zone": zone, "local": lambda moment: local_time(moment, zone)}
 
 
 def _list_context():
@@ -43,8 +53,7 @@ def _list_context():
         "unread_only": unread_only,
         "unread": inbox.unread_count(current_actor.id),
         "args": request.args,
-        "types": TYPES,
-    }
+    } | _row_context()
 
 
 @bp.get("")
@@ -70,7 +79,7 @@ def mark(notification_id):
     read = request.form.get("read", "1") != "0"
     notification = inbox.mark(notification_id, current_actor.id, read)
     if is_htmx():
-        return render_template("notifications/_row.html", notification=notification, types=TYPES, oob_bell=True)
+        return render_template("notifications/_row.html", notification=notification, oob_bell=True, **_row_context())
     return _back_to_list()
 
 
@@ -96,12 +105,19 @@ def read_all():
 
 @bp.get("/<int:notification_id>/open")
 @requires("notifications.receive")
+@no_store
 def open_one(notification_id):
-    """Follow a notification to what it is about; it counts as read."""
+    """Follow a notification to what it is about; it counts as read. One with nothing else to open (an
+    announcement: the message is the news) is shown on its own page, else its words were only in the e-mail."""
     notification = inbox.mark(notification_id, current_actor.id, True)
     link = notification.link or ""
-    if not link.startswith("/") or link.startswith("//"):
-        return redirect(url_for("notification_pages.index"))  # nothing to open (or not a path of this site)
+    if not link.startswith("/") or link.startswith("//"):  # nothing to open (or not a path of this site)
+        return render_template(
+            "notifications/one.html",
+            notification=notification,
+            paragraphs=paragraphs(notification.body),
+            **_row_context(),
+        )
     return redirect(link)
 
 

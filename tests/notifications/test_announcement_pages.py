@@ -70,6 +70,31 @@ def test_a_class_is_told_now_and_its_page_shows_it_sent(app, tenant, campus):
     assert "Trip on Monday" in listing and "told 1 person" in listing
 
 
+def test_a_student_reads_the_announcement_itself_from_their_list(app, tenant, campus):
+    """An announcement links to nothing else: its message is opened from the list, on its own page (else a person
+    with e-mail off, or no address, could never read what they were told)."""
+    teacher = _signed_in(app, tenant, "t1")
+    body = "Meet at the gate at 8.\nBring <lunch> & water.\n\nhttps://example.org/trip"
+    teacher.post(
+        "/announcements",
+        _form(audience="class", class_id=str(campus["n1"]), body=body),
+        csrf_from="/announcements/new",
+    )
+    run_jobs(app)
+    student = _signed_in(app, tenant, "s_n1")
+    listing = student.get("/notifications").get_data(as_text=True)
+    [notification_id] = re.findall(r'href="/notifications/(\d+)/open"[^>]*>.*?Trip on Monday', listing)
+    opened = student.get(f"/notifications/{notification_id}/open")
+    page = opened.get_data(as_text=True)
+    assert opened.status_code == 200 and "no-store" in opened.headers["Cache-Control"]
+    assert '<h1 id="notification-message-heading">Trip on Monday</h1>' in page
+    assert "<p>Meet at the gate at 8.<br>Bring &lt;lunch&gt; &amp; water.</p>" in page  # escaped, lines kept
+    assert '<a href="https://example.org/trip"' in page and "T1 Campus" in page  # its link, then the author
+    after = student.get("/notifications").get_data(as_text=True)
+    assert f'id="notification-{notification_id}" class="notification">' in after  # opening it read it
+    assert _signed_in(app, tenant, "s_n2").get(f"/notifications/{notification_id}/open").status_code == 404
+
+
 def test_a_time_is_typed_in_the_authors_time_zone_and_the_announcement_cancelled(app, tenant, campus):
     with tenant_context(tenant, app):
         db.session.get(User, campus["t1"]).time_zone = "Europe/Paris"

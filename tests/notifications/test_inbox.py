@@ -3,6 +3,7 @@ deleting my own; another person's is a 404 on every route; an API key has none; 
 bell with its count."""
 
 import re
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -10,11 +11,14 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
+from blueprints.notifications.models import Notification
 from blueprints.notifications.producing import notify
+from blueprints.users.models import User
 from tests.conftest import make_user, run_jobs, user_token
 from tests.support.browser import Browser
 
 COURSE = {"course": {"title": "Fire safety"}, "due_date": ""}
+ANNOUNCEMENT = {"announcement": {"title": "Trip", "body": "On Monday.", "author": "Grace"}}
 
 
 def _tell(app, tenant, user_id, n, type_key="enrolled", context=None, link="/learn"):
@@ -113,6 +117,24 @@ def test_the_list_page_opens_marks_and_deletes_and_the_bell_counts(app, tenant, 
     everything = browser.get("/notifications").get_data(as_text=True)
     assert everything.count('class="notification"') == 2 and "Unread (0)" in everything
     assert browser.post("/notifications/read-all", {"csrf_token": csrf}).status_code == 303
+
+
+def test_the_list_writes_times_on_the_persons_clock(app, tenant):
+    """Their settings page says dates are written in their time zone: the list and a message's page do so."""
+    kenji = make_user(app, tenant, "student", email="kenji@example.org")
+    with tenant_context(tenant, app):
+        db.session.get(User, kenji).time_zone = "Asia/Tokyo"
+        db.session.commit()
+    _tell(app, tenant, kenji, 1, type_key="announcement", context=ANNOUNCEMENT, link=None)
+    with tenant_context(tenant, app):
+        db.session.execute(sa.update(Notification).values(created_at=datetime(2026, 11, 26, 22, 50)))  # UTC
+        db.session.commit()
+        [notification_id] = db.session.scalars(sa.select(Notification.id).where(Notification.user_id == kenji))
+    browser = Browser(app, tenant)
+    browser.sign_in("kenji@example.org")
+    on_tokyo_clock = "27 Nov 2026, 07:50 (Asia/Tokyo)</time>"
+    assert on_tokyo_clock in browser.get("/notifications").get_data(as_text=True)
+    assert on_tokyo_clock in browser.get(f"/notifications/{notification_id}/open").get_data(as_text=True)
 
 
 def test_the_list_pages_by_twenty_and_a_new_person_sees_an_empty_state(app, tenant):

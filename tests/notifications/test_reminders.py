@@ -69,12 +69,13 @@ def test_due_soon_and_overdue_are_told_once_per_due_date(app, tenant, school, ma
         enrollment = db.session.scalar(
             sa.select(Enrollment).where(Enrollment.user_id == soon, Enrollment.course_id == course_id)
         )
-        enrollment.due_at = utcnow() + timedelta(days=1, hours=1)
+        # a day later: another date whatever the hour (now + 1 day 1 hour fell on the same date after 23:00 UTC)
+        enrollment.due_at += timedelta(days=1)
         db.session.commit()
     assert _sweep(app, tenant) == 1
     assert [row[3] for row in _reminders(app, tenant) if row[0] == soon] == [
         "Fire safety is due in 2 days",
-        "Fire safety is due in 2 days",
+        "Fire safety is due in 3 days",
     ]
 
 

@@ -38,7 +38,6 @@ def demo_notification_id(user_id):
         [user_id],
         source_key="crawler",
         context={"announcement": {"title": "Welcome", "body": "Welcome to the demo.", "author": "Admin"}},
-        link="/learn",
-    )
+    )  # no link, as an announcement has none: its `open` is the message's own page
     db.session.commit()
     return db.session.scalar(sa.select(Notification.id).where(Notification.source_key == "crawler"))
