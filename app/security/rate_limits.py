@@ -219,23 +219,26 @@ class RequestLimiter:
         if not limits.enabled or endpoint in NOT_LIMITED or endpoint.rpartition(".")[2] == "static":
             return
         method = request.method
+        counted = []
         for rule in limits.rules_for(endpoint, method):
             identifiers = (limits.prefix, rule.key(), rule.counter(endpoint, method))
             for item in parsed_limits(rule.amount()):
-                within = limits.strategy.hit(item, *identifiers)
-                if not within or g.get("rate_limit") is None:
-                    g.rate_limit = _Counted(item, identifiers)
-                if not within:
+                if not limits.strategy.hit(item, *identifiers):
+                    g.rate_limit = (_Counted(item, identifiers),)  # the headers speak of the limit that refused
                     raise RateLimitExceeded(item)
+                counted.append(_Counted(item, identifiers))
+        g.rate_limit = tuple(counted)
 
     @staticmethod
     def add_headers(response):
         """X-RateLimit-* on every counted response; Retry-After on a 429 of ours, unless it says its own wait."""
-        counted = g.get("rate_limit")
-        if counted is None:
+        if not g.get("rate_limit"):
             return response
         limits = current_app.extensions[EXTENSION]
-        reset, remaining = limits.strategy.get_window_stats(counted.item, *counted.identifiers)
+        (reset, remaining), counted = min(  # of several limits, the tightest: the one with the fewest left
+            ((limits.strategy.get_window_stats(c.item, *c.identifiers), c) for c in g.rate_limit),
+            key=lambda stats: stats[0][1],
+        )
         reset_at = int(reset + 1)
         response.headers["X-RateLimit-Limit"] = str(counted.item.amount)
         response.headers["X-RateLimit-Remaining"] = str(remaining)
@@ -262,9 +265,9 @@ limiter = RequestLimiter()
 
 def seconds_until_reset():
     """Whole seconds until the limit that refused this request lets the next one through."""
-    counted = g.get("rate_limit")
-    if counted is None:
+    if not g.get("rate_limit"):
         return 60
+    counted = g.rate_limit[0]  # on a refusal, the limit that refused
     reset, _ = current_app.extensions[EXTENSION].strategy.get_window_stats(counted.item, *counted.identifiers)
     return max(int(reset + 1 - time.time()), 1)  # as the header counts it
 

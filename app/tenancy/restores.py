@@ -145,8 +145,21 @@ def _quiet_copy(database_url, source_slug):
     try:
         with engine.begin() as conn:
             metadata = sa.MetaData()
-            metadata.reflect(conn, only=["integrations", "api_keys"])
+            metadata.reflect(conn, only=["integrations", "api_keys", "webhook_deliveries"])
             integrations, keys = metadata.tables["integrations"], metadata.tables["api_keys"]
+            deliveries = metadata.tables["webhook_deliveries"]
+            # the backup's deliveries still to send are the original's to send: never again from here, even once
+            # an owner enables the integration (DeliveryStatus values, as disabling a subscription does)
+            conn.execute(
+                deliveries.update()
+                .where(deliveries.c.status.in_(("pending", "sending")))
+                .values(
+                    status="failed",
+                    next_attempt_at=None,
+                    lease_until=None,
+                    last_error=f"Not sent: restored as a copy of {source_slug}"[:300],
+                )
+            )
             disabled = conn.execute(
                 integrations.update()
                 .where(integrations.c.status != "disabled")  # IntegrationStatus.DISABLED: "by us", with a reason

@@ -30,6 +30,7 @@ from blueprints.branches.queries import branches_of, people_of
 from blueprints.courses import access
 from blueprints.credentials import ledger, signing
 from blueprints.learning import queries as learning
+from blueprints.privacy.queries import withheld_if_erased
 from blueprints.users.models import User  # awards lists filter and sort on people's names; their e-mail is hashed
 from blueprints.users.services import get_user
 
@@ -214,7 +215,7 @@ def revoke(award_row, reason, *, by=NOBODY):
         raise Conflict("This award is revoked already.", code="ALREADY_REVOKED")
     award_row.revoked_at = utcnow().replace(microsecond=0)
     award_row.revoked_by_id, award_row.revoked_by_api_key_id = by
-    award_row.revocation_reason = reason
+    reason = award_row.revocation_reason = withheld_if_erased(award_row.user_id, reason)
     status.revoke_entries(award_row.id)
     ledger.append(
         "revoked",

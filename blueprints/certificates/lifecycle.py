@@ -35,7 +35,7 @@ from blueprints.certificates.models import Certificate, CertificateStatus
 from blueprints.courses import access
 from blueprints.courses import services as courses
 from blueprints.credentials import ledger
-from blueprints.privacy.queries import is_erased
+from blueprints.privacy.queries import is_erased, withheld_if_erased
 
 MAX_REASON = 500
 EXPIRING_DAYS = 30
@@ -132,6 +132,7 @@ def revoke(certificate_id, reason, actor=current_actor):
     """Revoke a certificate with a reason: it verifies as revoked from now on, with the date and the reason."""
     reason = _clean_reason(reason)
     certificate = certificate_for(certificate_id, "manage", actor)
+    reason = withheld_if_erased(certificate.user_id, reason)
     by = actor_ids(actor.principal)
     now = utcnow()
     _retire(

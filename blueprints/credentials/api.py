@@ -49,7 +49,8 @@ class LedgerEntrySchema(ma.Schema):
         metadata={
             "description": "none; kept (outside the chain, committed to by the payload's `personal` hash); erased "
             "(the holder's data was erased at their request: only the commitment is left); chained (an entry "
-            "written before personal data left the chain: the name is in the hashed payload, kept by design)",
+            "written before personal data left the chain: the name, or a revocation's reason, is in the hashed "
+            "payload, kept by design)",
             "enum": [ledger.NO_PERSONAL_DATA, ledger.PERSONAL_KEPT, ledger.PERSONAL_ERASED, ledger.PERSONAL_CHAINED],
         },
     )

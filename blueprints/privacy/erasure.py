@@ -39,12 +39,12 @@ from blueprints.credentials import ledger
 from blueprints.privacy.contents import table
 from blueprints.privacy.exports import delete_exports_of, require_permission
 from blueprints.privacy.models import PersonErasure
+from blueprints.privacy.queries import REASON_WITHHELD
 from blueprints.reports.withdrawal import withdraw_reports_naming
 from blueprints.users.models import User
 from blueprints.users.services import get_user
 
 WITHDRAWN_REASON = "A person it may list was erased at their request: run it again for a copy without them."
-REASON_WITHHELD = "Withheld: the holder's data was erased at their request."
 
 
 def erasure_of(user_id):
@@ -180,6 +180,16 @@ def _withhold_reasons(user_id):
                 .where(rows.c.user_id == user_id, target.is_not(None), target != "")
                 .values({column: REASON_WITHHELD})
             )
+    audit = table("audit_events")  # a revocation's entry carries its reason too (Core: the mapper refuses changes)
+    entries = db.session.execute(
+        sa.select(audit.c.id, audit.c.details).where(
+            audit.c.subject_user_id == user_id, audit.c.action.in_(("certificate.revoked", "badge.revoked"))
+        )
+    ).all()
+    for entry in entries:
+        if (entry.details or {}).get("reason"):
+            details = {**entry.details, "reason": REASON_WITHHELD}
+            db.session.execute(sa.update(audit).where(audit.c.id == entry.id).values(details=details))
 
 
 def _ids_of(name, user_id):

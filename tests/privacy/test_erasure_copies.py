@@ -12,6 +12,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.storage import media_storage
 from app.tenancy.context import tenant_context
+from blueprints.audit.models import AuditEvent
 from blueprints.badges.models import BadgeAward
 from blueprints.certificates import archives, issuance
 from blueprints.certificates.models import Certificate, CertificateArchive, CertificateStatus
@@ -200,6 +201,8 @@ def test_what_staff_wrote_about_the_person_is_withheld_and_the_revocations_still
     assert given.status_code == 201, given.get_json()
     taken = admin.post(f"/api/v1/badges/{badge['id']}/revoke", json={"user_id": subject, "reason": about})
     assert taken.status_code == 200, taken.get_json()
+    later = create_badge(admin, name="Helper")  # still held at the erasure, revoked after it
+    assert admin.post(f"/api/v1/badges/{later['id']}/award", json={"user_id": subject, "reason": ""}).status_code == 201
     logged = admin.get("/api/v1/credentials/log?filter[action]=revoked").get_json()["data"]
     assert [(row["data"]["reason"], row["personal_data"]) for row in logged] == [(about, "kept")] * 2
     with tenant_context(tenant, app):
@@ -213,9 +216,20 @@ def test_what_staff_wrote_about_the_person_is_withheld_and_the_revocations_still
     verified = api(tenant).get(f"/api/v1/verify/{code}").get_json()["data"]
     assert (verified["status"], verified["revocation_reason"]) == ("revoked", erasure.REASON_WITHHELD)
     with tenant_context(tenant, app):
-        award = db.session.scalars(sa.select(BadgeAward).where(BadgeAward.user_id == subject)).one()
+        assert ledger.audit().ok and ledger.head() == head  # the erasure changed no hash
+    revoked_after = admin.post(
+        f"/api/v1/badges/{later['id']}/revoke", json={"user_id": subject, "reason": "Disciplinary hearing, 3 November"}
+    )
+    assert revoked_after.status_code == 200 and revoked_after.get_json()["data"]["revocation_reason"] == (
+        erasure.REASON_WITHHELD
+    )  # no erasure runs again to withhold what is written after it
+    with tenant_context(tenant, app):
+        award = db.session.scalars(
+            sa.select(BadgeAward).where(BadgeAward.user_id == subject, BadgeAward.badge_id == badge["id"])
+        ).one()
         assert award.reason == award.revocation_reason == erasure.REASON_WITHHELD and award.revoked_at is not None
-        assert ledger.audit().ok and ledger.head() == head
+        entry = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "certificate.revoked"))
+        assert entry.details["reason"] == erasure.REASON_WITHHELD  # not the text with the name replaced
 
 
 def test_an_erasure_that_fails_before_its_commit_deletes_no_file(app, api, tenant, login_as, monkeypatch):

@@ -145,6 +145,8 @@ def test_a_setting_of_several_limits_counts_each(app_config, tenant):
     client = app.test_client()
     statuses = [client.get("/api/v1/organizations", headers=host(tenant)) for _ in range(3)]
     assert [r.status_code for r in statuses] == [401, 401, 429]
+    first = statuses[0].headers  # the headers speak of the tightest limit: one more request, not nine
+    assert (first["X-RateLimit-Limit"], first["X-RateLimit-Remaining"]) == ("2", "1")
     refused = statuses[-1]
     assert refused.headers["X-RateLimit-Limit"] == "2" and int(refused.headers["Retry-After"]) > 60
 

@@ -168,6 +168,10 @@ COPY_QUIETED = {
     ("integrations", "status"),
     ("integrations", "disabled_reason"),
     ("api_keys", "revoked_at"),
+    ("webhook_deliveries", "status"),
+    ("webhook_deliveries", "next_attempt_at"),
+    ("webhook_deliveries", "lease_until"),
+    ("webhook_deliveries", "last_error"),
 }
 
 
@@ -195,7 +199,7 @@ def check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_ap
     old, new = world.tenant.slug, new_slug
     source, target = rows_of_every_table(world.tenant.database_url), rows_of_every_table(copy.database_url)
     assert sorted(source) == sorted(target)
-    renamed_columns, quiet = set(), {"integrations": set(), "api_keys": set()}
+    renamed_columns, quiet = set(), {"integrations": set(), "api_keys": set(), "webhook_deliveries": set()}
     for table, (columns, rows) in source.items():
         target_rows = target[table][1]
         assert len(rows) == len(target_rows), table
@@ -229,6 +233,11 @@ def check_restore_as_a_new_slug_gives_every_row_and_every_file_and_serves_its_ap
         row for row in source["api_keys"][1] if not dict(zip(source["api_keys"][0], row, strict=True))["revoked_at"]
     ]
     assert len(quiet["api_keys"]) == quieted[1] == len(live_keys) > 0
+    sent = {
+        dict(zip(target["webhook_deliveries"][0], row, strict=True))["status"]
+        for row in target["webhook_deliveries"][1]
+    }
+    assert not sent & {"pending", "sending"}  # the original's to send, not the copy's
 
     assert stored_files(app, new) == stored_files(app, old) != {}
     branding = Path(app.config["INSTANCE_DIR"]) / "media"

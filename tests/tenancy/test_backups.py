@@ -55,7 +55,7 @@ def test_a_copy_can_keep_its_integrations_and_keys_when_asked(app, world, backup
         copy = provisioning.get_tenant_by_slug(slug).ref()
     assert result.notes == []
     source, target = rows_of_every_table(world.tenant.database_url), rows_of_every_table(copy.database_url)
-    for table in ("integrations", "api_keys"):
+    for table in ("integrations", "api_keys", "webhook_deliveries"):
         assert target[table] == source[table] and source[table][1], table
 
 
