@@ -180,10 +180,11 @@ def _withhold_reasons(user_id):
                 .where(rows.c.user_id == user_id, target.is_not(None), target != "")
                 .values({column: REASON_WITHHELD})
             )
-    audit = table("audit_events")  # a revocation's entry carries its reason too (Core: the mapper refuses changes)
+    audit = table("audit_events")  # a certificate's revocation entry carries its reason too (Core: the mapper
+    # refuses changes); a badge's revocation records no audit entry
     entries = db.session.execute(
         sa.select(audit.c.id, audit.c.details).where(
-            audit.c.subject_user_id == user_id, audit.c.action.in_(("certificate.revoked", "badge.revoked"))
+            audit.c.subject_user_id == user_id, audit.c.action == "certificate.revoked"
         )
     ).all()
     for entry in entries:
