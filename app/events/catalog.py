@@ -245,6 +245,17 @@ class ClassMembersAdded(Event):
 
 
 @define
+class MembershipsChanged(Event):
+    """People's branch or class memberships changed: they joined or left a branch or a class, their role in one
+    changed, or the branch, class or account went. One event per writer's transaction, naming everyone
+    concerned; it says who, not what: a subscriber re-reads those people's memberships."""
+
+    name = "memberships.changed"
+    emitted_by = ()
+    user_ids: list[int]
+
+
+@define
 class EnrollmentCreated(Event):
     """A person was enrolled in a course (for the first time)."""
 
