@@ -225,6 +225,44 @@ def test_a_course_s_sign_ins_are_its_learners_and_read_from_their_index(app, dis
             assert "COVERING INDEX ix_analytics_days_sign_ins" in plan, plan
 
 
+@pytest.mark.parametrize("audience", ("teacher", "manager"), ids=("a teacher's people", "a branch manager's members"))
+def test_a_period_read_person_by_person_equals_the_sources_from_the_index_alone(app, district, audience):
+    """A teacher's and a branch manager's period figures read their people's day rows person by person; on SQLite
+    from `ix_analytics_days_user_day` alone (0036: before, its key was only (person, day) and SQLite read each
+    row from the table too: a teacher's period took a third more CPU on the bench). The figures equal the
+    sources either way."""
+    d = district
+    audiences = {
+        "teacher": (Audience(teacher_id=d.t, class_ids=frozenset({d.s7})), "t"),
+        "manager": (Audience(branch_ids=frozenset({d.north})), "manager"),
+    }
+    chosen, role = audiences[audience]
+    date_from, date_to = _period(d, {})
+    filters = figures.Filters(date_from=date_from, date_to=date_to)
+    statements = []
+    with app.app_context():
+        engine = engine_for(d.tenant)
+    listener = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with tenant_context(d.tenant, app):
+            got = figures.period_figures(filters, chosen)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    expected = expected_overview(d, AUDIENCES[role](d), {}, date_from, date_to, utcnow())
+    assert {name: got[name] for name in got if name in expected} == {
+        name: expected[name] for name in got if name in expected
+    }
+    assert got["sign_ins"] > 0 and got["active_learners"]["month"] > 0
+    if engine.dialect.name == "sqlite":
+        (statement, parameters) = next((s, p) for s, p in statements if "analytics_days" in s)
+        with engine.connect() as connection:
+            plan = " ".join(
+                str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            )
+        assert "COVERING INDEX ix_analytics_days_user_day" in plan, plan
+
+
 @pytest.mark.parametrize("role", AUDIENCES)
 def test_a_period_shorter_than_the_month_equals_the_sources(district, role):
     """A period shorter than the 30-day window of "active in the month": the sums count the period's rows only, each
