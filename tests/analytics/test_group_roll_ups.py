@@ -3,6 +3,7 @@ kept by the refreshes and by `memberships.changed` as the sources say, whatever 
 role; a rebuild gives the same rows; and `performance` for an org admin, read from them, equals the per-person
 path and direct SQL over the sources on both sides of every boundary of "now"."""
 
+import threading
 import time
 from datetime import datetime, timedelta
 
@@ -305,3 +306,53 @@ def test_a_real_worker_brings_a_membership_change_to_performance_within_5_second
     with capsys.disabled():
         print(f"\nperformance after a membership change: {delay * 1000:.0f} ms")
     assert delay < 5
+
+
+def test_a_membership_change_and_a_refresh_of_the_same_person_take_turns(app, tenant, scenario):  # noqa: F811
+    """Two connections: the person's memberships are reconciled and, before that commits, their enrollment is
+    refreshed. The refresh waits for the person's lock (PostgreSQL: the advisory lock; SQLite: the write lock),
+    so it adds its change to the class the person just joined; without the lock it would read the copy without
+    the class and the class would miss the change."""
+    s = scenario
+    third = s.students[2]
+    _ok(s.school["admin"].post(f"/api/v1/classes/{s.class_id}/members", json={"user_ids": [third], "role": "student"}))
+    with tenant_context(tenant, app):
+        enrollment = db.session.scalar(
+            sa.select(Enrollment).where(Enrollment.user_id == third, Enrollment.course_id == s.course_id)
+        )
+        enrollment.due_at = utcnow() - timedelta(days=1)
+        db.session.commit()
+    reconciled, moments, errors = threading.Event(), {}, []
+
+    def reconcile():
+        try:
+            with tenant_context(tenant, app):
+                readmodel.refresh_memberships([third])
+                reconciled.set()
+                time.sleep(1.0)  # the refresh is waiting by now
+                moments["reconciled"] = time.monotonic()
+                db.session.commit()
+        except Exception as error:
+            errors.append(error)
+            reconciled.set()
+
+    def refresh():
+        try:
+            reconciled.wait(10)
+            with tenant_context(tenant, app):
+                readmodel.refresh_enrollment(s.course_id, third)
+                moments["refreshed"] = time.monotonic()
+                db.session.commit()
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=reconcile), threading.Thread(target=refresh)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert moments["refreshed"] > moments["reconciled"]  # it waited for the other's commit
+    kept = _as_the_sources_say(app, tenant)
+    assert kept["analytics_groups"][("class", s.class_id)]["learners"] == 3
+    assert _rebuilt(app, tenant) == kept
