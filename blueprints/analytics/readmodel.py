@@ -498,14 +498,10 @@ def _person_days(statements, user_id):
             for name, value in counts.items():
                 mine[name] += value
     for day, graded, percent_sum in _execute(statements.graded_days, {"user_id": user_id}):
-        mine = found.setdefault(_as_day(day), dict.fromkeys(GROUP_DAY_COUNTS, 0))
+        mine = found.setdefault(day, dict.fromkeys(GROUP_DAY_COUNTS, 0))
         mine["graded"] += graded
         mine["percent_sum"] += percent_sum
     return found
-
-
-def _as_day(value):
-    return value if not isinstance(value, str) else datetime.fromisoformat(value).date()
 
 
 class _GroupChanges:
