@@ -24,6 +24,7 @@ from blueprints.analytics.models import (
     ALL_COURSES,
     DAY_COUNTS,
     DEFAULT_AT_RISK_DAYS,
+    GROUP_FIGURES,
     NO_COURSE,
     OPEN_ENROLLMENT,
     AnalyticsCourse,
@@ -1223,7 +1224,7 @@ def _group_figures_rolled_up(filters, kinds):
     g, gd, gm = AnalyticsGroup, AnalyticsGroupDay, AnalyticsGroupMember
     today = filters.now.date()
     zero, zero_float = sa.literal(0), sa.literal(0.0, sa.Float)
-    names = ("learners", "enrollments", "completed", "progress_sum", "progress_count")
+    names = GROUP_FIGURES
     now_part = sa.select(
         g.kind.label("kind"),
         g.group_id.label("group_id"),
