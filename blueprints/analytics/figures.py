@@ -23,11 +23,16 @@ from blueprints.analytics.models import (
     ACTIVE_ENROLLMENT,
     ALL_COURSES,
     DAY_COUNTS,
+    DEFAULT_AT_RISK_DAYS,
+    GROUP_FIGURES,
     NO_COURSE,
     OPEN_ENROLLMENT,
     AnalyticsCourse,
     AnalyticsCourseDay,
     AnalyticsDay,
+    AnalyticsGroup,
+    AnalyticsGroupDay,
+    AnalyticsGroupMember,
     AnalyticsPerson,
     LearnerCourse,
 )
@@ -47,7 +52,6 @@ from blueprints.users.queries import contacts_of
 
 DEFAULT_DAYS = 30  # the period when none is asked for: the 30 days ending today
 MAX_DAYS = 366
-DEFAULT_AT_RISK_DAYS = 14
 MAX_AT_RISK_DAYS = 365
 DUE_SOON = timedelta(days=7)
 ACTIVE_WINDOWS = {"day": 1, "week": 7, "month": 30}
@@ -1174,14 +1178,128 @@ def _per_group(kinds, people, *sums):
     return selects[0] if len(selects) == 1 else sa.union_all(*selects)
 
 
+# a UNION carries no entity the session could route by: the read model's database, like its tables
+ON_READ_MODEL = {"bind_arguments": {"mapper": LearnerCourse}}
+
+
+def _groups_rolled_up(filters, audience, kinds):
+    """Whether the roll-ups per group answer `_group_figures`: every group of the organization (an org admin), no
+    filter, the at-risk days their risk days are counted for (docs/analytics.md, "Per branch and per class,
+    rolled up")."""
+    return (
+        _organization_wide(filters, audience)
+        and filters.course_id is None
+        and filters.at_risk_days == DEFAULT_AT_RISK_DAYS
+        and all(groups.allowed is None for groups in kinds.values())
+    )
+
+
+def _today_s_risks(filters):
+    """Per open enrollment due or becoming at risk today before now (a select of user_id, overdue, at_risk): what
+    the group days cannot tell apart from later today. Two disjoint index ranges of the open enrollments: due
+    today before now (at risk today too unless inactive since before today), and inactive from today before now
+    without being due before now."""
+    lc = LearnerCourse
+    start = datetime.combine(filters.now.date(), time())
+    inactive = timedelta(days=DEFAULT_AT_RISK_DAYS)
+    due_today = sa.select(
+        lc.user_id.label("user_id"),
+        sa.literal(1).label("overdue"),
+        sa.case((lc.last_activity_at >= start - inactive, 1), else_=0).label("at_risk"),
+    ).where(sa.text(OPEN_ENROLLMENT), lc.due_at >= start, lc.due_at < filters.now)
+    inactive_today = sa.select(lc.user_id, sa.literal(0), sa.literal(1)).where(
+        sa.text(OPEN_ENROLLMENT),
+        lc.last_activity_at >= start - inactive,
+        lc.last_activity_at < filters.now - inactive,
+        sa.or_(lc.due_at.is_(None), lc.due_at >= filters.now),
+    )
+    return sa.union_all(due_today, inactive_today).subquery("today")
+
+
+def _group_figures_rolled_up(filters, kinds):
+    """`_group_figures` from the roll-ups per group (one statement): learners, enrollments, completed and progress
+    from `analytics_groups`; overdue and at risk from the group days before today plus today's open enrollments
+    due or at risk before now (`_today_s_risks`, joined to the copy of the memberships); the period's scores
+    from its group days."""
+    g, gd, gm = AnalyticsGroup, AnalyticsGroupDay, AnalyticsGroupMember
+    today = filters.now.date()
+    zero, zero_float = sa.literal(0), sa.literal(0.0, sa.Float)
+    names = GROUP_FIGURES
+    now_part = sa.select(
+        g.kind.label("kind"),
+        g.group_id.label("group_id"),
+        *(getattr(g, name).label(name) for name in names),
+        zero.label("overdue"),
+        zero.label("at_risk"),
+        zero.label("graded"),
+        zero_float.label("percent_sum"),
+    )
+    before_today, in_the_period = gd.day < today, sa.and_(gd.day >= filters.date_from, gd.day <= filters.date_to)
+    days_part = (
+        sa.select(
+            gd.kind,
+            gd.group_id,
+            *(zero_float if name == "progress_sum" else zero for name in names),
+            sa.func.coalesce(sa.func.sum(sa.case((before_today, gd.due_open), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((before_today, gd.risk_open), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((in_the_period, gd.graded), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((in_the_period, gd.percent_sum), else_=0.0)), 0.0),
+        )
+        .where(sa.or_(before_today, in_the_period))
+        .group_by(gd.kind, gd.group_id)
+    )
+    risks = _today_s_risks(filters)
+    today_part = (
+        sa.select(
+            gm.kind,
+            gm.group_id,
+            *(zero_float if name == "progress_sum" else zero for name in names),
+            sa.func.sum(risks.c.overdue),
+            sa.func.sum(risks.c.at_risk),
+            zero,
+            zero_float,
+        )
+        .join(gm, gm.user_id == risks.c.user_id)
+        .group_by(gm.kind, gm.group_id)
+    )
+    parts = sa.union_all(now_part, days_part, today_part).subquery("parts")
+    sums = ("overdue", "at_risk", "graded", "percent_sum")
+    stmt = sa.select(
+        parts.c.kind, parts.c.group_id, *(sa.func.sum(parts.c[name]).label(name) for name in (*names, *sums))
+    ).group_by(parts.c.kind, parts.c.group_id)
+    found = {kind: ({}, {}) for kind in kinds}
+    for row in db.session.execute(stmt, **ON_READ_MODEL):
+        if row.kind not in found:
+            continue
+        now, period = found[row.kind]
+        if row.learners:
+            now[row.group_id] = SimpleNamespace(
+                learners=int(row.learners),
+                enrollments=int(row.enrollments),
+                completed=int(row.completed),
+                overdue=int(row.overdue),
+                at_risk=int(row.at_risk),
+                average_progress=_average_of(row.progress_sum, row.progress_count),
+            )
+        if row.graded:
+            period[row.group_id] = SimpleNamespace(graded=int(row.graded), percent_sum=float(row.percent_sum))
+    return found
+
+
+def _average_of(total, count):
+    return None if not count else float(total) / int(count)
+
+
 def _group_figures(filters, audience, kinds):
     """Per kind of group (`kinds`: {kind: Groups}) and group: learners, completion rate, average progress,
-    overdue, at risk (now) and the period's average score; two statements whatever the kinds. Each person's
-    figures are summed once (`_people_now`, `_people_scores`), then over the groups' members: a person counts in
-    every group they are a member of, with the audience's enrollments only. Answers {kind: (now, period)}."""
+    overdue, at risk (now) and the period's average score; two statements whatever the kinds (one from the
+    roll-ups per group when they answer: `_groups_rolled_up`). Each person's figures are summed once
+    (`_people_now`, `_people_scores`), then over the groups' members: a person counts in every group they are a
+    member of, with the audience's enrollments only. Answers {kind: (now, period)}."""
+    if _groups_rolled_up(filters, audience, kinds):
+        return _group_figures_rolled_up(filters, kinds)
     found = {kind: ({}, {}) for kind in kinds}
-    # a UNION carries no entity the session could route by: the read model's database, like its tables
-    on_read_model = {"bind_arguments": {"mapper": LearnerCourse}}
+    on_read_model = ON_READ_MODEL
     for row in db.session.execute(_per_group(kinds, _people_now(filters, audience), *PERSON_NOW), **on_read_model):
         found[row.kind][0][row.group_id] = SimpleNamespace(
             learners=row.learners,

@@ -237,3 +237,60 @@ class AnalyticsPerson(TenantModel):
     completed = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
     progress_sum = sa.Column(sa.Float, nullable=False, default=0.0, server_default="0")
     progress_count = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+
+
+# Roll-ups per branch and per class (migration 0036, docs/analytics.md "Per branch and per class, rolled up"): what
+# `performance` reads for an org admin instead of every active enrollment summed into every membership. Each group's
+# rows are the sums over its members (the copy below) of their current share, kept by the same refreshes (adding the
+# person's change to each of their groups) and by the `memberships.changed` subscriber (adding or taking back a
+# person's whole share when they join or leave a group); `rebuild` computes all three from the sources.
+
+BRANCH, CLASS = "branch", "class"  # `kind` of a group
+# the at-risk days the group days' `risk_open` is counted for (`Filters.at_risk_days`' default; another is counted from
+# the enrollments)
+DEFAULT_AT_RISK_DAYS = 14
+GROUP_FIGURES = ("learners", "enrollments", "completed", "progress_sum", "progress_count")
+GROUP_DAY_COUNTS = ("due_open", "risk_open", "graded", "percent_sum")
+
+
+class AnalyticsGroupMember(TenantModel):
+    """The read model's copy of who counts in which group: a branch's members in any role, a class's students."""
+
+    __tablename__ = "analytics_group_members"
+    __table_args__ = (sa.Index("ix_analytics_group_members_user", "user_id"),)
+
+    kind = sa.Column(sa.String(10), primary_key=True)
+    group_id = sa.Column(sa.Integer, primary_key=True)
+    user_id = sa.Column(sa.Integer, primary_key=True)
+
+
+class AnalyticsGroup(TenantModel):
+    """One group's members with an active enrollment now, and the sums of their `AnalyticsPerson` figures: active
+    enrollments, completed, progress (a row while one member has an active enrollment)."""
+
+    __tablename__ = "analytics_groups"
+
+    kind = sa.Column(sa.String(10), primary_key=True)
+    group_id = sa.Column(sa.Integer, primary_key=True)
+    learners = sa.Column(sa.Integer, nullable=False, default=0)
+    enrollments = sa.Column(sa.Integer, nullable=False, default=0)
+    completed = sa.Column(sa.Integer, nullable=False, default=0)
+    progress_sum = sa.Column(sa.Float, nullable=False, default=0.0)
+    progress_count = sa.Column(sa.Integer, nullable=False, default=0)
+
+
+class AnalyticsGroupDay(TenantModel):
+    """Per group and UTC day: the members' open enrollments (active, not completed) due that day (`due_open`) and
+    those whose risk moment, the earlier of the due date and the last activity + the default at-risk days, falls
+    that day (`risk_open`); the members' graded attempts submitted that day and the sum of their percents. Absolute
+    moments only: overdue now is the days before today plus today's enrollments due before now."""
+
+    __tablename__ = "analytics_group_days"
+
+    kind = sa.Column(sa.String(10), primary_key=True)
+    group_id = sa.Column(sa.Integer, primary_key=True)
+    day = sa.Column(sa.Date, primary_key=True)
+    due_open = sa.Column(sa.Integer, nullable=False, default=0)
+    risk_open = sa.Column(sa.Integer, nullable=False, default=0)
+    graded = sa.Column(sa.Integer, nullable=False, default=0)
+    percent_sum = sa.Column(sa.Float, nullable=False, default=0.0)

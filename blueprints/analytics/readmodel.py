@@ -30,19 +30,31 @@ from app.tenancy.engines import engine_for
 from app.tenancy.locks import row_locks
 from app.tenancy.models import utcnow
 from blueprints.analytics.models import (
+    ACTIVE_ENROLLMENT,
     ACTIVITY_COUNTS,
     ALL_COURSES,
+    BRANCH,
+    CLASS,
     DAY_COUNTS,
+    DEFAULT_AT_RISK_DAYS,
+    GROUP_DAY_COUNTS,
+    GROUP_FIGURES,
     NO_COURSE,
+    OPEN_ENROLLMENT,
     PERSON_PROGRESS,
     AnalyticsCourse,
     AnalyticsCourseDay,
     AnalyticsDay,
+    AnalyticsGroup,
+    AnalyticsGroupDay,
+    AnalyticsGroupMember,
     AnalyticsPerson,
     LearnerCourse,
 )
 from blueprints.assessments.models import AttemptStatus, Quiz, QuizAttempt
 from blueprints.auth.models import SignIn
+from blueprints.branches.queries import branch_members
+from blueprints.classes.queries import student_classes
 from blueprints.courses.queries import item_count_of, item_counts
 from blueprints.learning.models import Enrollment, ItemProgress, TimeByDay
 
@@ -85,6 +97,46 @@ def _latest_of(element, compiler, **kw):
 @compiles(latest_of, "sqlite")
 def _latest_of_sqlite(element, compiler, **kw):
     return f"max({compiler.process(element.clauses, **kw)})"  # SQLite's max() of several arguments is scalar
+
+
+class earliest_of(FunctionElement):
+    """The earliest of several values, none of them null (`coalesce` them first)."""
+
+    type = sa.Date()
+    name = "earliest_of"
+    inherit_cache = True
+
+
+@compiles(earliest_of)
+def _earliest_of(element, compiler, **kw):
+    return f"LEAST({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(earliest_of, "sqlite")
+def _earliest_of_sqlite(element, compiler, **kw):
+    return f"min({compiler.process(element.clauses, **kw)})"
+
+
+class days_after(FunctionElement):
+    """A SQL date `days` (a whole number, not a parameter) after another."""
+
+    type = sa.Date()
+    name = "days_after"
+    inherit_cache = False  # the number is written into the SQL
+
+    def __init__(self, day, days):
+        self.days = int(days)
+        super().__init__(day)
+
+
+@compiles(days_after)
+def _days_after(element, compiler, **kw):
+    return f"({compiler.process(element.clauses, **kw)} + {element.days})"
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, '+{element.days} days')"
 
 
 def _dialect():
@@ -306,6 +358,242 @@ def _statements(dialect):
     )
 
 
+@cache
+def _group_statements(dialect):
+    """The statements keeping the roll-ups per branch and per class, built once per database kind."""
+    learners, days, people = LearnerCourse.__table__, AnalyticsDay.__table__, AnalyticsPerson.__table__
+    members, groups, group_days = (
+        AnalyticsGroupMember.__table__,
+        AnalyticsGroup.__table__,
+        AnalyticsGroupDay.__table__,
+    )
+    user_id = sa.bindparam("user_id", type_=sa.Integer)
+    course_id = sa.bindparam("course_id", type_=sa.Integer)
+    kind, group_id = sa.bindparam("kind", type_=sa.String), sa.bindparam("group_id", type_=sa.Integer)
+    day = sa.bindparam("day", type_=sa.Date)
+    active_in_course = sa.select(learners.c.user_id).where(
+        learners.c.course_id == course_id, learners.c.active.is_(True)
+    )
+    source = _membership_sources().subquery("source")
+    return SimpleNamespace(
+        # a person's share of their groups (no row: none, as `figures._people_now_from_people` joins the row)
+        share=sa.select(
+            sa.select(sa.func.count())
+            .where(learners.c.user_id == user_id, sa.text(ACTIVE_ENROLLMENT))
+            .scalar_subquery()
+            .label("enrollments"),
+            people.c.completed,
+            people.c.progress_sum,
+            people.c.progress_count,
+        ).where(people.c.user_id == user_id),
+        # their open enrollments (due and risk days) and their day rows with graded attempts
+        open_enrollments=sa.select(learners.c.due_at, learners.c.last_activity_at).where(
+            learners.c.user_id == user_id, sa.text(OPEN_ENROLLMENT)
+        ),
+        graded_days=sa.select(days.c.day, days.c.graded_attempts, days.c.percent_sum).where(
+            days.c.user_id == user_id, days.c.course_id != NO_COURSE, days.c.graded_attempts > 0
+        ),
+        groups_of_person=sa.select(members.c.kind, members.c.group_id)
+        .where(members.c.user_id == user_id)
+        .order_by(members.c.kind, members.c.group_id),
+        source_groups_of_person=sa.select(source.c.kind, source.c.group_id).where(source.c.user_id == user_id),
+        add_member=sa.insert(members).values(kind=kind, group_id=group_id, user_id=user_id),
+        forget_member=sa.delete(members).where(
+            members.c.kind == kind, members.c.group_id == group_id, members.c.user_id == user_id
+        ),
+        add_group=_adding_upsert_of(groups, ["kind", "group_id"], dialect),
+        forget_empty_group=sa.delete(groups).where(
+            groups.c.kind == kind, groups.c.group_id == group_id, groups.c.learners == 0
+        ),
+        add_group_day=_adding_upsert_of(group_days, ["kind", "group_id", "day"], dialect),
+        forget_empty_group_day=sa.delete(group_days).where(
+            group_days.c.kind == kind,
+            group_days.c.group_id == group_id,
+            group_days.c.day == day,
+            *(group_days.c[name] == 0 for name in GROUP_DAY_COUNTS if name != "percent_sum"),
+        ),
+        # the figures of the people with an active enrollment in a course, and their groups
+        people_of_course=sa.select(
+            people.c.user_id, people.c.completed, people.c.progress_sum, people.c.progress_count
+        ).where(people.c.user_id.in_(active_in_course)),
+        groups_of_people_of_course=sa.select(members.c.kind, members.c.group_id, members.c.user_id).where(
+            members.c.user_id.in_(active_in_course)
+        ),
+        # PostgreSQL: the person's advisory lock (see `_serialize`) of each of them, in person order
+        lock_people_of_course=sa.select(
+            sa.func.pg_advisory_xact_lock(sa.literal_column("user_id"), sa.literal_column("0"))
+        ).select_from(
+            sa.select(learners.c.user_id)
+            .where(learners.c.course_id == course_id, learners.c.active.is_(True))
+            .order_by(learners.c.user_id)
+            .offset(0)  # the locks taken in this order: the sort stays below the function's calls
+            .subquery()
+        ),
+    )
+
+
+def _membership_sources():
+    """(kind, group_id, user_id) of who counts in which group, from the sources: a branch's members in any role
+    (as `performance`'s branches), a class's students."""
+    branches, classes = branch_members().subquery(), student_classes().subquery()
+    return sa.union_all(
+        sa.select(sa.literal(BRANCH).label("kind"), branches.c.branch_id.label("group_id"), branches.c.user_id),
+        sa.select(sa.literal(CLASS), classes.c.class_id, classes.c.user_id),
+    )
+
+
+def _person_share(statements, user_id):
+    """{figure: value} of `GROUP_FIGURES`: what one person adds to each of their groups now (nothing without an
+    active enrollment)."""
+    row = _execute(statements.share, {"user_id": user_id}).first()
+    if row is None or not row.enrollments:
+        return dict.fromkeys(GROUP_FIGURES, 0)
+    return {
+        "learners": 1,
+        "enrollments": row.enrollments,
+        "completed": row.completed,
+        "progress_sum": row.progress_sum,
+        "progress_count": row.progress_count,
+    }
+
+
+def _risk_moment(due_at, last_activity_at):
+    """When an open enrollment becomes at risk at the default at-risk days: overdue or inactive, the earlier."""
+    inactive_from = last_activity_at + timedelta(days=DEFAULT_AT_RISK_DAYS)
+    return inactive_from if due_at is None else min(due_at, inactive_from)
+
+
+def _open_days(enrollment):
+    """{day: {"due_open": n, "risk_open": n}} of one enrollment row (a mapping, or None): its due day and its risk
+    day while it is active and not completed."""
+    if enrollment is None or not enrollment["active"] or enrollment["completed_at"] is not None:
+        return {}
+    found = {}
+    if enrollment["due_at"] is not None:
+        found.setdefault(day_of(enrollment["due_at"]), dict.fromkeys(GROUP_DAY_COUNTS, 0))["due_open"] += 1
+    moment = _risk_moment(enrollment["due_at"], enrollment["last_activity_at"])
+    found.setdefault(day_of(moment), dict.fromkeys(GROUP_DAY_COUNTS, 0))["risk_open"] += 1
+    return found
+
+
+def _day_changes(before, after):
+    """{day: {count: after - before}} of two `_open_days`-like dicts, the days whose counts changed."""
+    changes = {}
+    for day in set(before) | set(after):
+        old, new = before.get(day, {}), after.get(day, {})
+        change = {name: new.get(name, 0) - old.get(name, 0) for name in GROUP_DAY_COUNTS}
+        if any(change.values()):
+            changes[day] = change
+    return changes
+
+
+def _person_days(statements, user_id):
+    """{day: counts} of what one person adds to each of their groups' days: their open enrollments' due and risk
+    days, their graded attempts."""
+    found = {}
+    for due_at, last_activity_at in _execute(statements.open_enrollments, {"user_id": user_id}):
+        row = {"active": True, "completed_at": None, "due_at": due_at, "last_activity_at": last_activity_at}
+        for day, counts in _open_days(row).items():
+            mine = found.setdefault(day, dict.fromkeys(GROUP_DAY_COUNTS, 0))
+            for name, value in counts.items():
+                mine[name] += value
+    for day, graded, percent_sum in _execute(statements.graded_days, {"user_id": user_id}):
+        mine = found.setdefault(day, dict.fromkeys(GROUP_DAY_COUNTS, 0))
+        mine["graded"] += graded
+        mine["percent_sum"] += percent_sum
+    return found
+
+
+class _GroupChanges:
+    """Changes to add to groups and group days, summed per key, then written in key order (so that concurrent
+    transactions take the rows' locks in the same order) with the rows they leave empty deleted."""
+
+    def __init__(self):
+        self.groups, self.days = {}, {}
+
+    def add(self, groups, share, days, sign=1):
+        for group in groups:
+            if any(share.values()):
+                mine = self.groups.setdefault(group, dict.fromkeys(GROUP_FIGURES, 0))
+                for name, value in share.items():
+                    mine[name] += sign * value
+            for day, counts in days.items():
+                mine = self.days.setdefault((*group, day), dict.fromkeys(GROUP_DAY_COUNTS, 0))
+                for name, value in counts.items():
+                    mine[name] += sign * value
+
+    def write(self, statements):
+        groups = [
+            {"kind": kind, "group_id": group_id, **change}
+            for (kind, group_id), change in sorted(self.groups.items())
+            if any(change.values())
+        ]
+        if groups:
+            _execute(statements.add_group, groups)
+            emptied = [{"kind": row["kind"], "group_id": row["group_id"]} for row in groups if row["learners"] < 0]
+            if emptied:
+                _execute(statements.forget_empty_group, emptied)
+        days = [
+            {"kind": kind, "group_id": group_id, "day": day, **change}
+            for (kind, group_id, day), change in sorted(self.days.items())
+            if any(change.values())
+        ]
+        if days:
+            _execute(statements.add_group_day, days)
+            emptied = [
+                {"kind": row["kind"], "group_id": row["group_id"], "day": row["day"]}
+                for row in days
+                if row["due_open"] < 0 or row["risk_open"] < 0 or row["graded"] < 0
+            ]
+            if emptied:
+                _execute(statements.forget_empty_group_day, emptied)
+
+
+def _add_to_person_s_groups(user_id, share_change, day_changes):
+    """Add one person's change (`GROUP_FIGURES`, and {day: counts}) to each group they count in (the copy)."""
+    if not any(share_change.values()) and not day_changes:
+        return
+    statements = _group_statements(_dialect())
+    groups = [tuple(row) for row in _execute(statements.groups_of_person, {"user_id": user_id})]
+    if not groups:
+        return
+    changes = _GroupChanges()
+    changes.add(groups, share_change, day_changes)
+    changes.write(statements)
+
+
+def refresh_memberships(user_ids):
+    """Bring the copy of these people's memberships (`analytics_group_members`) to what the sources say, adding
+    each person's whole share to the groups they joined and taking it back from those they left: a redelivery
+    finds nothing to change. On PostgreSQL each person's advisory lock first (as their refreshes take it, in
+    person order), so that a refresh of theirs never runs between reading their share and changing the copy."""
+    dialect = _dialect()
+    statements, groups_statements = _statements(dialect), _group_statements(dialect)
+    people = sorted(set(user_ids))
+    with row_locks():
+        if dialect == "postgresql":
+            for user_id in people:
+                _execute(statements.lock_person, {"user_id": user_id})
+    changes = _GroupChanges()
+    for user_id in people:
+        key = {"user_id": user_id}
+        wanted = {tuple(row) for row in _execute(groups_statements.source_groups_of_person, key)}
+        held = {tuple(row) for row in _execute(groups_statements.groups_of_person, key)}
+        joined, left = sorted(wanted - held), sorted(held - wanted)
+        if not joined and not left:
+            continue
+        share, days = _person_share(groups_statements, user_id), _person_days(groups_statements, user_id)
+        changes.add(joined, share, days)
+        changes.add(left, share, days, sign=-1)
+        pairs = [{"kind": kind, "group_id": group_id, "user_id": user_id} for kind, group_id in joined]
+        if pairs:
+            _execute(groups_statements.add_member, pairs)
+        pairs = [{"kind": kind, "group_id": group_id, "user_id": user_id} for kind, group_id in left]
+        if pairs:
+            _execute(groups_statements.forget_member, pairs)
+    changes.write(groups_statements)
+
+
 _SERIALIZED = weakref.WeakKeyDictionary()  # transaction -> the (user, course) pairs it holds already
 
 
@@ -345,10 +633,12 @@ def refresh_enrollment(course_id, user_id):
     old = _execute(statements.old_enrollment, key).first()
     enrollment = _execute(statements.enrollment, key).first()
     if enrollment is None:
+        share = _person_share(_group_statements(dialect), user_id) if old is not None else None
         _execute(statements.forget_enrollment, key)
         _roll_up_enrollment(statements, key, old, None)
         if old is not None:
             _execute(statements.recount_person, {"person_id": user_id})
+            _roll_up_groups(dialect, user_id, share, old._mapping, None)
         return None
     (eid, class_id, status, enrolled_at, due_at, completed_at, seconds, reported_at, items_done, last_item) = enrollment
     attempt_count, graded_count, best_percent, last_submitted = _execute(statements.attempts, key).one()
@@ -370,11 +660,22 @@ def refresh_enrollment(course_id, user_id):
         "best_percent": best_percent,
         "refreshed_at": utcnow(),
     }
+    changes_person = old is None or _person_figures_of(old._mapping) != _person_figures_of(row)
+    share = _person_share(_group_statements(dialect), user_id) if changes_person else None
     _execute(statements.upsert_enrollment, row)
     _roll_up_enrollment(statements, key, old, row)
-    if old is None or _person_figures_of(old._mapping) != _person_figures_of(row):
+    if changes_person:
         _execute(statements.recount_person, {"person_id": user_id})
+        _roll_up_groups(dialect, user_id, share, None if old is None else old._mapping, row)
     return EnrollmentState(eid, enrolled_at, completed_at)
+
+
+def _roll_up_groups(dialect, user_id, share_before, old, new):
+    """Add the change of the person's share (`share_before` -> now) and of one enrollment's open days (`old` ->
+    `new` rows, either may be none) to each of the person's groups."""
+    share_after = _person_share(_group_statements(dialect), user_id)
+    share_change = {name: share_after[name] - share_before[name] for name in GROUP_FIGURES}
+    _add_to_person_s_groups(user_id, share_change, _day_changes(_open_days(old), _open_days(new)))
 
 
 def _person_figures_of(enrollment):
@@ -389,11 +690,29 @@ def refresh_course_progress(course_id):
     the course, set-based: its items changed, and with them each enrollment's progress (one UPDATE; on
     PostgreSQL their rows are locked first, in person order)."""
     dialect = _dialect()
-    statements = _statements(dialect)
+    statements, groups_statements = _statements(dialect), _group_statements(dialect)
+    key = {"course_id": course_id}
     with row_locks():
         if dialect == "postgresql":
-            _execute(statements.lock_people_of_course, {"course_id": course_id})
-    _execute(statements.recount_people_of_course, {"course_id": course_id})
+            # the people's advisory locks first, as their refreshes and memberships take them (`_serialize`)
+            _execute(groups_statements.lock_people_of_course, key)
+            _execute(statements.lock_people_of_course, key)
+    before = {row.user_id: row for row in _execute(groups_statements.people_of_course, key)}
+    _execute(statements.recount_people_of_course, key)
+    changed = {}
+    for row in _execute(groups_statements.people_of_course, key):
+        old = before.get(row.user_id)
+        change = {name: row[index + 1] - (old[index + 1] if old else 0) for index, name in enumerate(PERSON_PROGRESS)}
+        if any(change.values()):
+            changed[row.user_id] = change
+    if not changed:
+        return
+    # each person's change to their groups (the enrollments and learners stay: every one of them is a learner)
+    changes = _GroupChanges()
+    for kind, group_id, user_id in _execute(groups_statements.groups_of_people_of_course, key):
+        if user_id in changed:
+            changes.add([(kind, group_id)], {"learners": 0, "enrollments": 0, **changed[user_id]}, {})
+    changes.write(groups_statements)
 
 
 def _course_share(active, completed_at, items_completed, seconds_spent):
@@ -445,14 +764,28 @@ def refresh_day(day, user_id, course_id):
         counts["sign_ins"] = _execute(statements.sign_ins, params).scalar()
     else:
         counts.update(zip(COURSE_DAY_COUNTS, _execute(statements.course_day, params).one(), strict=True))
+    old_counts = dict(zip(DAY_COUNTS, old, strict=True)) if old else None
     if not any(counts.values()):
         _execute(statements.forget_day, params)
-        _roll_up_day(statements, params, dict(zip(DAY_COUNTS, old, strict=True)) if old else None, None)
+        _roll_up_day(statements, params, old_counts, None)
+        _roll_up_graded(user_id, day, old_counts, None)
         return None
     row = {"day": day, "user_id": user_id, "course_id": course_id, **counts}
     _execute(statements.upsert_day, row)
-    _roll_up_day(statements, params, dict(zip(DAY_COUNTS, old, strict=True)) if old else None, counts)
+    _roll_up_day(statements, params, old_counts, counts)
+    _roll_up_graded(user_id, day, old_counts, counts)
     return row
+
+
+def _roll_up_graded(user_id, day, old, new):
+    """Add the change of a day row's graded attempts and their percents to each of the person's groups' day (only
+    course rows have them)."""
+    zero = {"graded_attempts": 0, "percent_sum": 0.0}
+    graded = (new or zero)["graded_attempts"] - (old or zero)["graded_attempts"]
+    percent_sum = (new or zero)["percent_sum"] - (old or zero)["percent_sum"]
+    if graded or percent_sum:
+        days = {day: {"due_open": 0, "risk_open": 0, "graded": graded, "percent_sum": percent_sum}}
+        _add_to_person_s_groups(user_id, dict.fromkeys(GROUP_FIGURES, 0), days)
 
 
 def _is_activity(counts):
@@ -650,6 +983,9 @@ READ_MODEL_TABLES = (
     "analytics_course_days",
     "analytics_courses",
     "analytics_people",
+    "analytics_group_members",
+    "analytics_groups",
+    "analytics_group_days",
 )
 
 
@@ -746,6 +1082,73 @@ def _insert_roll_ups(session):
     )
 
 
+def _insert_group_roll_ups(session):
+    """The copy of the memberships and the roll-ups per group from it, the read model just written and the people's
+    rows: what the memberships subscriber and the refreshes add up to."""
+    members, learners, people, days = (
+        AnalyticsGroupMember.__table__,
+        LearnerCourse.__table__,
+        AnalyticsPerson.__table__,
+        AnalyticsDay.__table__,
+    )
+    session.execute(sa.insert(AnalyticsGroupMember).from_select(["kind", "group_id", "user_id"], _membership_sources()))
+    counted = (
+        sa.select(learners.c.user_id, sa.func.count().label("enrollments"))
+        .where(learners.c.active.is_(True))
+        .group_by(learners.c.user_id)
+        .subquery("counted")
+    )
+    per_group = (
+        sa.select(
+            members.c.kind,
+            members.c.group_id,
+            sa.func.count(),
+            sa.func.sum(counted.c.enrollments),
+            sa.func.sum(people.c.completed),
+            sa.func.sum(people.c.progress_sum),
+            sa.func.sum(people.c.progress_count),
+        )
+        .select_from(counted)
+        .join(people, people.c.user_id == counted.c.user_id)
+        .join(members, members.c.user_id == counted.c.user_id)
+        .group_by(members.c.kind, members.c.group_id)
+    )
+    session.execute(sa.insert(AnalyticsGroup).from_select(["kind", "group_id", *GROUP_FIGURES], per_group))
+    still_open = sa.and_(learners.c.active.is_(True), learners.c.completed_at.is_(None))
+    zero, zero_float = sa.literal(0), sa.literal(0.0, sa.Float)
+    due_day = utc_day(learners.c.due_at)
+    inactive_day = days_after(utc_day(learners.c.last_activity_at), DEFAULT_AT_RISK_DAYS)
+    risk_day = earliest_of(sa.func.coalesce(due_day, inactive_day), inactive_day)
+    sources = sa.union_all(
+        sa.select(
+            learners.c.user_id.label("user_id"),
+            due_day.label("day"),
+            sa.literal(1).label("due_open"),
+            zero.label("risk_open"),
+            zero.label("graded"),
+            zero_float.label("percent_sum"),
+        ).where(still_open, learners.c.due_at.is_not(None)),
+        sa.select(learners.c.user_id, risk_day, zero, sa.literal(1), zero, zero_float).where(still_open),
+        sa.select(days.c.user_id, days.c.day, zero, zero, days.c.graded_attempts, days.c.percent_sum).where(
+            days.c.course_id != NO_COURSE, days.c.graded_attempts > 0
+        ),
+    ).subquery("source")
+    per_group_day = (
+        sa.select(
+            members.c.kind,
+            members.c.group_id,
+            sources.c.day,
+            *(sa.func.sum(sources.c[name]) for name in GROUP_DAY_COUNTS),
+        )
+        .select_from(sources)
+        .join(members, members.c.user_id == sources.c.user_id)
+        .group_by(members.c.kind, members.c.group_id, sources.c.day)
+    )
+    session.execute(
+        sa.insert(AnalyticsGroupDay).from_select(["kind", "group_id", "day", *GROUP_DAY_COUNTS], per_group_day)
+    )
+
+
 @dataclass(frozen=True)
 class RebuildResult:
     enrollments: int
@@ -771,13 +1174,23 @@ def rebuild(session=None, chunk=REBUILD_CHUNK_USERS):
         with row_locks():  # SQLite: the write lock first; PostgreSQL: the tables' own locks below
             if _dialect() == "postgresql":
                 execute_in_tenant(sa.text(f"LOCK TABLE {', '.join(READ_MODEL_TABLES)} IN EXCLUSIVE MODE"))
-            for model in (LearnerCourse, AnalyticsDay, AnalyticsCourseDay, AnalyticsCourse, AnalyticsPerson):
+            for model in (
+                LearnerCourse,
+                AnalyticsDay,
+                AnalyticsCourseDay,
+                AnalyticsCourse,
+                AnalyticsPerson,
+                AnalyticsGroupMember,
+                AnalyticsGroup,
+                AnalyticsGroupDay,
+            ):
                 session.execute(sa.delete(model))
             now = utcnow()
             for low in range(0, _highest_user_id(session) + 1, chunk):
                 _insert_enrollments(session, low, low + chunk, now)
                 _insert_days(session, low, low + chunk)
             _insert_roll_ups(session)
+            _insert_group_roll_ups(session)
             # counted, not summed from rowcounts: PostgreSQL's driver has none for an ORM INSERT ... SELECT
             enrollments = session.scalar(sa.select(sa.func.count()).select_from(LearnerCourse))
             days = session.scalar(sa.select(sa.func.count()).select_from(AnalyticsDay))

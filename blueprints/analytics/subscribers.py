@@ -51,3 +51,10 @@ def refresh_sign_ins(event):
 def refresh_course_progress(event):
     """The progress figures of every person with an active enrollment in the course (its item count changed)."""
     readmodel.refresh_course_progress(event.course_id)
+
+
+@subscriber("memberships.changed")
+def refresh_memberships(event):
+    """The people's memberships as the roll-ups per branch and per class count them (their share moved to the
+    groups they joined, taken back from those they left)."""
+    readmodel.refresh_memberships(event.user_ids)

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
+from app.events import emit_after_commit
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.tenancy.context import tenant_context
@@ -22,6 +23,9 @@ from blueprints.analytics.models import (
     AnalyticsCourse,
     AnalyticsCourseDay,
     AnalyticsDay,
+    AnalyticsGroup,
+    AnalyticsGroupDay,
+    AnalyticsGroupMember,
     AnalyticsPerson,
     LearnerCourse,
 )
@@ -104,9 +108,17 @@ def read_model(app, tenant):
 
 
 def roll_ups(app, tenant):
-    """{table: {key: row}} of the roll-ups (`analytics_course_days`, `analytics_courses`, `analytics_people`),
-    rows as dicts of every column (percent sums rounded, as in `read_model`)."""
-    keys = {AnalyticsCourseDay: ("day", "course_id"), AnalyticsCourse: ("course_id",), AnalyticsPerson: ("user_id",)}
+    """{table: {key: row}} of the roll-ups (`analytics_course_days`, `analytics_courses`, `analytics_people`, and
+    per branch and per class `analytics_group_members`, `analytics_groups`, `analytics_group_days`), rows as dicts
+    of every column (percent sums rounded, as in `read_model`)."""
+    keys = {
+        AnalyticsCourseDay: ("day", "course_id"),
+        AnalyticsCourse: ("course_id",),
+        AnalyticsPerson: ("user_id",),
+        AnalyticsGroupMember: ("kind", "group_id", "user_id"),
+        AnalyticsGroup: ("kind", "group_id"),
+        AnalyticsGroupDay: ("kind", "group_id", "day"),
+    }
     tables = {}
     with tenant_context(tenant, app):
         for model, key in keys.items():
@@ -121,6 +133,14 @@ def roll_ups(app, tenant):
                 rows[tuple(values[name] for name in key)] = values
             tables[model.__tablename__] = rows
     return tables
+
+
+def memberships_changed(app, tenant, user_ids):
+    """Emit `memberships.changed` for these people, as the membership writers do once they announce it (branch
+    mevents); delivered by the next `run_jobs`."""
+    with tenant_context(tenant, app):
+        emit_after_commit(db.session, "memberships.changed", user_ids=list(user_ids))
+        db.session.commit()
 
 
 def _day_row(counts):
@@ -320,6 +340,7 @@ def build_scenario(app, api, tenant, school):
     _ok(first.post(f"/api/v1/content/{items[0]}/time", json={"seconds": 90}))
     _ok(second.post(f"/api/v1/content/{items[0]}/complete"))
     _ok(learners[outsider].post(f"/api/v1/content/{items[1]}/time", json={"seconds": 40}))
+    memberships_changed(app, tenant, students)  # the class's two students (the `school` fixture)
     page = Browser(app, tenant)
     assert page.sign_in("s0@example.org").status_code in (200, 302)
     essay_attempt = _take_quiz(first, quiz_id, "right")  # waits for the teacher's grade of its essay
@@ -389,3 +410,69 @@ def differences(actual, expected):
             continue
         found.extend((key, column, mine[column], theirs[column]) for column in theirs if mine[column] != theirs[column])
     return found
+
+
+AT_RISK_DAYS = 14  # the default at-risk days the group days count risk for
+
+
+def expected_memberships(app, tenant):
+    """{(kind, group id): {user ids}} by direct SQL over the memberships: a branch's members in any role, a
+    class's students."""
+    with tenant_context(tenant, app), engine_for(tenant).connect() as conn:
+        branches = conn.execute(sa.text("SELECT branch_id, user_id FROM branch_memberships")).all()
+        classes = conn.execute(sa.text("SELECT class_id, user_id FROM class_memberships WHERE role = 'student'")).all()
+    groups = {}
+    for kind, rows in (("branch", branches), ("class", classes)):
+        for group_id, user_id in rows:
+            groups.setdefault((kind, group_id), set()).add(user_id)
+    return groups
+
+
+def expected_group_roll_ups(app, tenant):
+    """What `analytics_group_members`, `analytics_groups` and `analytics_group_days` should hold, from the
+    memberships, `expected_read_model` and `expected_person_progress` (direct SQL over the sources), as rows of
+    `roll_ups`."""
+    groups = expected_memberships(app, tenant)
+    enrollments, days = expected_read_model(app, tenant)
+    progress = expected_person_progress(app, tenant)
+    members, figures, group_days = {}, {}, {}
+    for (kind, group_id), people in groups.items():
+        for user_id in people:
+            members[(kind, group_id, user_id)] = {"kind": kind, "group_id": group_id, "user_id": user_id}
+        mine = [row for row in enrollments.values() if row["user_id"] in people and row["active"]]
+        learners = {row["user_id"] for row in mine}
+        if learners:
+            figures[(kind, group_id)] = {
+                "kind": kind,
+                "group_id": group_id,
+                "learners": len(learners),
+                "enrollments": len(mine),
+                "completed": sum(progress[user]["completed"] for user in learners),
+                "progress_sum": round(sum(progress[user]["progress_sum"] for user in learners), 6),
+                "progress_count": sum(progress[user]["progress_count"] for user in learners),
+            }
+        counts = {}
+
+        def add(day, name, value, counts=counts):
+            counts.setdefault(day, {"due_open": 0, "risk_open": 0, "graded": 0, "percent_sum": 0.0})[name] += value
+
+        for row in mine:
+            if row["completed_at"] is not None:
+                continue
+            inactive_from = row["last_activity_at"] + timedelta(days=AT_RISK_DAYS)
+            if row["due_at"] is not None:
+                add(row["due_at"].date(), "due_open", 1)
+            add(min(row["due_at"] or inactive_from, inactive_from).date(), "risk_open", 1)
+        for (day, user_id, course_id), row in days.items():
+            if user_id in people and course_id != 0 and row["graded_attempts"]:
+                add(day, "graded", row["graded_attempts"])
+                add(day, "percent_sum", row["percent_sum"])
+        for day, row in counts.items():
+            group_days[(kind, group_id, day)] = {
+                "kind": kind,
+                "group_id": group_id,
+                "day": day,
+                **row,
+                "percent_sum": round(row["percent_sum"], 6),
+            }
+    return {"analytics_group_members": members, "analytics_groups": figures, "analytics_group_days": group_days}
