@@ -239,7 +239,7 @@ class AnalyticsPerson(TenantModel):
     progress_count = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
 
 
-# Roll-ups per branch and per class (migration 0036, docs/analytics.md "Per branch and per class, rolled up"): what
+# Roll-ups per branch and per class (migration 0037, docs/analytics.md "Per branch and per class, rolled up"): what
 # `performance` reads for an org admin instead of every active enrollment summed into every membership. Each group's
 # rows are the sums over its members (the copy below) of their current share, kept by the same refreshes (adding the
 # person's change to each of their groups) and by the `memberships.changed` subscriber (adding or taking back a

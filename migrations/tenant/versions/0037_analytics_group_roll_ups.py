@@ -1,7 +1,7 @@
 """analytics: roll-ups per branch and per class (members, now, per day)
 
-Revision ID: 0036_analytics_group_roll_ups
-Revises: 0035_analytics_sign_in_index
+Revision ID: 0037_analytics_group_roll_ups
+Revises: 0036_analytics_days_by_person
 Create Date: 2026-11-27 02:15:00
 
 `GET /api/v1/analytics/performance` for an org admin reads these instead of every active enrollment summed into
@@ -12,8 +12,8 @@ every membership (docs/analytics.md, "Per branch and per class, rolled up"). The
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0036_analytics_group_roll_ups"
-down_revision = "0035_analytics_sign_in_index"
+revision = "0037_analytics_group_roll_ups"
+down_revision = "0036_analytics_days_by_person"
 branch_labels = None
 depends_on = None
 
