@@ -211,6 +211,24 @@ def test_the_guard_catches_a_writer_that_forgets_the_event(app, tenant, org):
     assert "INSERT INTO branch_memberships" in found[0] and "test_memberships_changed.py" in found[0]
 
 
+def test_the_guard_catches_an_event_that_leaves_someone_out(app, tenant, org):
+    first, second, north = org["people"][0], org["people"][1], org["north"]
+    with tenant_context(tenant, app):
+        db.session.add(BranchMembership(user_id=first, branch_id=north, role="student"))
+        db.session.add(BranchMembership(user_id=second, branch_id=north, role="student"))
+        emit_after_commit(db.session, EVENT, user_ids=[first])
+        db.session.commit()
+        assert [f"memberships of [{second}]" in finding for finding in _taken()] == [True]
+        db.session.execute(sa.update(BranchMembership).where(BranchMembership.user_id == second).values(role="teacher"))
+        emit_after_commit(db.session, EVENT, user_ids=[first])
+        db.session.commit()
+        assert [f"memberships of [{second}]" in finding for finding in _taken()] == [True]
+        db.session.execute(sa.delete(BranchMembership).where(BranchMembership.branch_id == north))
+        emit_after_commit(db.session, EVENT, user_ids=[first, second])
+        db.session.commit()
+    assert _taken() == []
+
+
 def test_the_guard_sees_memberships_going_by_cascade(app, tenant, org):
     """Nothing in the application deletes a person or a class today; if something does, the guard sees their
     memberships go with them."""
@@ -223,6 +241,11 @@ def test_the_guard_sees_memberships_going_by_cascade(app, tenant, org):
         db.session.execute(sa.delete(User).where(User.id == person))
         db.session.commit()
     assert ["without emitting" in finding and "DELETE FROM users" in finding for finding in _taken()] == [True]
+    with tenant_context(tenant, app):
+        db.session.execute(sa.delete(Branch).where(Branch.id == org["south"]))  # nobody in it: nothing goes
+        emit_after_commit(db.session, EVENT, user_ids=[org["people"][2]])
+        db.session.commit()
+    assert ["without changing any membership" in finding for finding in _taken()] == [True]
 
 
 def test_the_guard_forgets_what_was_rolled_back_and_accepts_the_event(app, tenant, org):

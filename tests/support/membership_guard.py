@@ -10,10 +10,15 @@ goes through SQLAlchemy, on every engine of this process, is looked at (`before/
   before and after the statement on the same connection: a difference is a change too;
 - INSERT INTO `event_outbox` of a `memberships.changed` row marks it as announced.
 
-At the transaction's commit, a change without the event, or the event without a change ("a no-op emits
-nothing"), is a violation: the test that caused it fails at teardown, naming the statement and where it came from.
-A rolled back transaction or savepoint takes its marks with it. Cost: a prefix test on each statement's text;
-two COUNTs only for a DELETE on users, branches or classes (rare).
+Whom each change concerns is found too: an INSERT's user_ids from its parameters, an UPDATE's or DELETE's by
+asking its own WHERE first (`SELECT user_id FROM <table> WHERE ...`, same parameters, same transaction), a
+cascade's by the membership rows gone; the events' from their payloads.
+
+At the transaction's commit, a change without the event, the event without a change ("a no-op emits nothing"),
+or a person whose memberships changed and whom no event of the transaction names, is a violation: the test that
+caused it fails at teardown, naming the statement and where it came from. A rolled back transaction or savepoint
+takes its marks with it. Cost: a prefix test on each statement's text; one SELECT more per membership UPDATE or
+DELETE; the memberships' ids read before and after a DELETE on users, branches or classes (rare).
 
 Not seen: statements outside SQLAlchemy (raw DBAPI cursors, COPY: the analytics bench generator, which rebuilds the
 read model; pg_restore and file copies of a restore), and other processes (a spawned RQ worker, gunicorn).
@@ -25,6 +30,7 @@ The reason is required: it is what a reviewer reads.
 """
 
 import contextlib
+import json
 import re
 import traceback
 
@@ -42,30 +48,46 @@ ROOT = f"{BASE_DIR}/"
 STATE = "tessera.membership_guard"  # key in the connection's info: this transaction's marks
 
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
-_COUNT_MEMBERSHIPS = "SELECT (SELECT count(*) FROM branch_memberships) + (SELECT count(*) FROM class_memberships)"
+_INSERT_COLUMNS = re.compile(r'\s*INSERT\s+INTO\s+"?\w+"?\s*\(([^)]*)\)\s*VALUES\b', re.IGNORECASE)
+_UPDATE = re.compile(r'\s*UPDATE\s+"?(\w+)"?\s+SET\s+(.*?)\s+WHERE\s+(.*)$', re.IGNORECASE | re.DOTALL)
+_DELETE = re.compile(r'\s*DELETE\s+FROM\s+"?(\w+)"?(?:\s+WHERE\s+(.*))?$', re.IGNORECASE | re.DOTALL)
+_RETURNING = re.compile(r"\s+RETURNING\s+.*$", re.IGNORECASE | re.DOTALL)
+_USER_ID_KEY = re.compile(r"user_id(?:__\d+)?")  # a single row's bind, or one of an insertmanyvalues batch
+_MEMBERS = "SELECT 'b', id, user_id FROM branch_memberships UNION ALL SELECT 'c', id, user_id FROM class_memberships"
 
 violations = []  # (message) of this process since the last test's teardown
 _opted_out = []  # reasons of the `memberships_written_without_event` blocks open now
 
 
 class _Marks:
-    __slots__ = ("announced", "changes", "savepoints")
+    """One transaction's membership changes and announcements. `people` is None once a change's people could not
+    be told (a statement shape the guard does not parse): then only the event's presence is checked."""
+
+    __slots__ = ("announced", "changes", "named", "people", "savepoints")
 
     def __init__(self):
         self.changes = []  # (statement, where) of each membership change
+        self.people = set()  # whose memberships changed
         self.announced = False
-        self.savepoints = []  # (len(changes), announced) when each open savepoint began
+        self.named = set()  # whom the transaction's events name
+        self.savepoints = []  # the marks when each open savepoint began
+
+    def changed(self, statement, people):
+        # Where the first change came from is what a failure shows; the stack is not walked for the others.
+        self.changes.append((" ".join(statement.split())[:160], None if self.changes else _where()))
+        self.people = None if people is None or self.people is None else self.people | people
 
     def begin_savepoint(self):
-        self.savepoints.append((len(self.changes), self.announced))
+        people = None if self.people is None else set(self.people)
+        self.savepoints.append((len(self.changes), people, self.announced, set(self.named)))
 
     def end_savepoint(self, rolled_back):
         if not self.savepoints:
             return
-        changes, announced = self.savepoints.pop()
+        changes, people, announced, named = self.savepoints.pop()
         if rolled_back:
             del self.changes[changes:]
-            self.announced = announced
+            self.people, self.announced, self.named = people, announced, named
 
 
 def _marks(conn, create=True):
@@ -96,24 +118,102 @@ def _where():
     return "\n    <- ".join(reversed(frames[-6:])) or "(no frame of the project)"
 
 
-def _count_memberships(cursor):
+def _query(cursor, sql, parameters=()):
     raw = cursor.connection.cursor()  # the DBAPI connection's own cursor: no SQLAlchemy events, same transaction
     try:
-        raw.execute(_COUNT_MEMBERSHIPS)
-        return raw.fetchone()[0]
+        raw.execute(sql, parameters)
+        return raw.fetchall()
     finally:
         raw.close()
+
+
+def _rows(parameters, executemany):
+    """The parameter rows of a statement: one, several (executemany), or one flattened batch (insertmanyvalues,
+    reported as executemany too)."""
+    if executemany and parameters and isinstance(parameters[0], (tuple, list, dict)):
+        return list(parameters)
+    return [parameters]
+
+
+def _values(row):
+    return list(row.values()) if isinstance(row, dict) else list(row)
+
+
+def _people_inserted(statement, parameters, executemany):
+    """The user_ids of an INSERT ... VALUES, from its parameters; None when the statement has another shape."""
+    match = _INSERT_COLUMNS.match(statement)
+    if not match:
+        return None
+    columns = [column.strip().strip('"') for column in match.group(1).split(",")]
+    if "user_id" not in columns:
+        return None
+    people = set()
+    for row in _rows(parameters, executemany):
+        if isinstance(row, dict):
+            people |= {value for key, value in row.items() if _USER_ID_KEY.fullmatch(key)}
+        elif len(row) % len(columns) == 0:  # one row, or an insertmanyvalues batch of rows, flattened
+            people |= set(row[columns.index("user_id") :: len(columns)])
+        else:
+            return None
+    return people
+
+
+def _people_matched(cursor, statement, parameters, executemany):
+    """The user_ids of the rows an UPDATE or DELETE is about to touch (its WHERE, asked first); None if unparsed."""
+    statement = _RETURNING.sub("", statement)
+    if match := _UPDATE.match(statement):
+        table, assignments, where = match.groups()
+    elif match := _DELETE.match(statement):
+        (table, where), assignments = match.groups(), ""
+    else:
+        return None
+    select = f"SELECT user_id FROM {table}" + (f" WHERE {where}" if where else "")  # noqa: S608 (SQLAlchemy's own)
+    people = set()
+    for row in _rows(parameters, executemany):
+        # Positional parameters: the SET's come first. Named ones: the WHERE's are among them.
+        where_parameters = row if isinstance(row, dict) else tuple(row)[assignments.count("?") :]
+        people |= {user_id for (user_id,) in _query(cursor, select, where_parameters)}
+    return people
+
+
+def _announced(parameters, executemany):
+    """(whether these outbox rows hold `memberships.changed`, the user_ids they name)."""
+    found, named = False, set()
+    for row in _rows(parameters, executemany):
+        values = _values(row)
+        for position, value in enumerate(values):
+            if value != EVENT:
+                continue
+            found = True
+            for later in values[position + 1 :]:  # the row's payload follows its name
+                payload = getattr(later, "obj", later)  # psycopg's Json wrapper
+                if isinstance(payload, str) and payload.startswith("{"):
+                    payload = json.loads(payload)
+                if isinstance(payload, dict):
+                    named |= set(payload.get("user_ids", ()))
+                    break
+    return found, named
 
 
 def _before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
     table = _table_written(statement)
     if table is None or _opted_out:
         return
-    if table == OUTBOX_TABLE and _verb(statement) == "INSERT":
+    verb = _verb(statement)
+    if table == OUTBOX_TABLE and verb == "INSERT":
         if EVENT in str(parameters):
-            _marks(conn).announced = True
-    elif table in CASCADING_TABLES and _verb(statement) == "DELETE":
-        context._membership_guard_before = _count_memberships(cursor)
+            found, named = _announced(parameters, executemany)
+            marks = _marks(conn)
+            marks.announced |= found
+            marks.named |= named
+    elif table in MEMBERSHIP_TABLES and verb in ("UPDATE", "DELETE"):
+        try:
+            context._membership_guard_people = _people_matched(cursor, statement, parameters, executemany)
+        except Exception as error:  # the guard's own failure, shown (on PostgreSQL it fails the transaction too)
+            violations.append(f"The guard could not ask whom this statement touches ({error}): {statement[:160]}")
+            context._membership_guard_people = None
+    elif table in CASCADING_TABLES and verb == "DELETE":
+        context._membership_guard_before = set(_query(cursor, _MEMBERS))
 
 
 def _after_cursor_execute(conn, cursor, statement, parameters, context, executemany):
@@ -124,15 +224,16 @@ def _after_cursor_execute(conn, cursor, statement, parameters, context, executem
         # An INSERT of values inserts (sqlite3 reports 0 rows for one with RETURNING until they are fetched);
         # an UPDATE or DELETE matching nothing, or an INSERT ... SELECT / ON CONFLICT doing nothing, changes nothing.
         plain_insert = _verb(statement) == "INSERT" and not re.search(r"\bSELECT\b|\bON CONFLICT\b", statement, re.I)
-        changed = plain_insert or cursor.rowcount != 0 or "RETURNING" in statement.upper()
+        if plain_insert or cursor.rowcount != 0 or "RETURNING" in statement.upper():
+            if _verb(statement) == "INSERT":
+                people = _people_inserted(statement, parameters, executemany)
+            else:
+                people = getattr(context, "_membership_guard_people", None)
+            _marks(conn).changed(statement, people)
     elif (before := getattr(context, "_membership_guard_before", None)) is not None:
-        changed = _count_memberships(cursor) != before
-    else:
-        return
-    if changed:
-        marks = _marks(conn)
-        # Where the first change came from is what a failure shows; the stack is not walked for the others.
-        marks.changes.append((" ".join(statement.split())[:160], None if marks.changes else _where()))
+        gone = before - set(_query(cursor, _MEMBERS))
+        if gone:
+            _marks(conn).changed(statement, {user_id for _table, _id, user_id in gone})
 
 
 def _on_commit(conn):
@@ -147,6 +248,12 @@ def _on_commit(conn):
         )
     elif marks.announced and not marks.changes:
         violations.append(f"A transaction emitted `{EVENT}` without changing any membership (a no-op emits nothing).")
+    elif marks.people and (unnamed := marks.people - marks.named):
+        statement, where = marks.changes[0]
+        violations.append(
+            f"A transaction changed the memberships of {sorted(unnamed)} and its `{EVENT}` does not name them "
+            f"(it names {sorted(marks.named)}).\n  first change: {statement}\n  from: {where}"
+        )
 
 
 def _on_rollback(conn):
