@@ -66,7 +66,7 @@ class _Marks:
     __slots__ = ("announced", "changes", "named", "people", "savepoints")
 
     def __init__(self):
-        self.changes = []  # (statement, where) of each membership change
+        self.changes = []  # (statement, where, people) of each membership change
         self.people = set()  # whose memberships changed
         self.announced = False
         self.named = set()  # whom the transaction's events name
@@ -74,7 +74,7 @@ class _Marks:
 
     def changed(self, statement, people):
         # Where the first change came from is what a failure shows; the stack is not walked for the others.
-        self.changes.append((" ".join(statement.split())[:160], None if self.changes else _where()))
+        self.changes.append((" ".join(statement.split())[:160], None if self.changes else _where(), people))
         self.people = None if people is None or self.people is None else self.people | people
 
     def begin_savepoint(self):
@@ -241,7 +241,7 @@ def _on_commit(conn):
     if marks is None or _opted_out:
         return
     if marks.changes and not marks.announced:
-        statement, where = marks.changes[0]
+        statement, where, _people = marks.changes[0]
         violations.append(
             f"A transaction changed memberships ({len(marks.changes)} statement(s)) and committed without emitting "
             f"`{EVENT}`.\n  first: {statement}\n  from: {where}"
@@ -249,10 +249,11 @@ def _on_commit(conn):
     elif marks.announced and not marks.changes:
         violations.append(f"A transaction emitted `{EVENT}` without changing any membership (a no-op emits nothing).")
     elif marks.people and (unnamed := marks.people - marks.named):
-        statement, where = marks.changes[0]
+        statement = next(statement for statement, _where, people in marks.changes if people and people & unnamed)
         violations.append(
             f"A transaction changed the memberships of {sorted(unnamed)} and its `{EVENT}` does not name them "
-            f"(it names {sorted(marks.named)}).\n  first change: {statement}\n  from: {where}"
+            f"(it names {sorted(marks.named)}).\n  by: {statement}\n  the transaction's first change from: "
+            f"{marks.changes[0][1]}"
         )
 
 
