@@ -30,6 +30,7 @@ The reason is required: it is what a reviewer reads.
 """
 
 import contextlib
+import functools
 import json
 import re
 import traceback
@@ -48,7 +49,10 @@ ROOT = f"{BASE_DIR}/"
 STATE = "tessera.membership_guard"  # key in the connection's info: this transaction's marks
 
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
-_INSERT_COLUMNS = re.compile(r'\s*INSERT\s+INTO\s+"?\w+"?\s*\(([^)]*)\)\s*VALUES\b', re.IGNORECASE)
+# `INSERT INTO t (columns) VALUES ...`, or PostgreSQL's insertmanyvalues `... SELECT p0, p1 FROM (VALUES ...)`
+_INSERT_COLUMNS = re.compile(
+    r'\s*INSERT\s+INTO\s+"?\w+"?\s*\(([^)]*)\)\s*(?:VALUES\b|SELECT\b.*\bFROM\s*\(\s*VALUES\b)', re.I | re.S
+)
 _UPDATE = re.compile(r'\s*UPDATE\s+"?(\w+)"?\s+SET\s+(.*?)\s+WHERE\s+(.*)$', re.IGNORECASE | re.DOTALL)
 _DELETE = re.compile(r'\s*DELETE\s+FROM\s+"?(\w+)"?(?:\s+WHERE\s+(.*))?$', re.IGNORECASE | re.DOTALL)
 _RETURNING = re.compile(r"\s+RETURNING\s+.*$", re.IGNORECASE | re.DOTALL)
@@ -130,7 +134,11 @@ def _query(cursor, sql, parameters=()):
 def _rows(parameters, executemany):
     """The parameter rows of a statement: one, several (executemany), or one flattened batch (insertmanyvalues,
     reported as executemany too)."""
-    if executemany and parameters and isinstance(parameters[0], (tuple, list, dict)):
+    if (
+        executemany
+        and isinstance(parameters, (tuple, list))
+        and isinstance(next(iter(parameters), None), (tuple, list, dict))
+    ):
         return list(parameters)
     return [parameters]
 
@@ -195,6 +203,22 @@ def _announced(parameters, executemany):
     return found, named
 
 
+def _never_raises(listener):
+    """The guard's own failure is the test's failure, never the application's: it is recorded, not raised into
+    the statement being executed."""
+
+    @functools.wraps(listener)
+    def guarded(*args):
+        try:
+            return listener(*args)
+        except Exception as error:
+            violations.append(f"The membership guard failed in {listener.__name__}: {error!r}")
+            return None
+
+    return guarded
+
+
+@_never_raises
 def _before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
     table = _table_written(statement)
     if table is None or _opted_out:
@@ -216,6 +240,7 @@ def _before_cursor_execute(conn, cursor, statement, parameters, context, execute
         context._membership_guard_before = set(_query(cursor, _MEMBERS))
 
 
+@_never_raises
 def _after_cursor_execute(conn, cursor, statement, parameters, context, executemany):
     table = _table_written(statement)
     if table is None or _opted_out:
@@ -236,6 +261,7 @@ def _after_cursor_execute(conn, cursor, statement, parameters, context, executem
             _marks(conn).changed(statement, {user_id for _table, _id, user_id in gone})
 
 
+@_never_raises
 def _on_commit(conn):
     marks = conn.info.pop(STATE, None)
     if marks is None or _opted_out:
