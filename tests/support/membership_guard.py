@@ -6,8 +6,8 @@ goes through SQLAlchemy, on every engine of this process, is looked at (`before/
 
 - INSERT / UPDATE / DELETE on `branch_memberships` or `class_memberships` that touched a row (rowcount 0 is no
   change) marks the transaction as changing memberships;
-- DELETE on `users`, `branches` or `classes` (their memberships go by ON DELETE CASCADE) counts the memberships
-  before and after the statement on the same connection: a difference is a change too;
+- DELETE on `users`, `branches` or `classes` (their memberships go by ON DELETE CASCADE) reads the memberships
+  before and after the statement on the same connection: rows gone are a change too;
 - INSERT INTO `event_outbox` of a `memberships.changed` row marks it as announced.
 
 Whom each change concerns is found too: an INSERT's user_ids from its parameters, an UPDATE's or DELETE's by
