@@ -37,6 +37,7 @@ from tests.support.services import PostgresServer, RedisServer, SmtpSink, scratc
 pytest_plugins = [
     "tests.support.browser",  # the browser suite's live server and Chromium
     "tests.support.courses",  # fixtures shared by feature folders (school, district)
+    "tests.support.membership_guard",  # every membership change commits with memberships.changed
 ]
 
 TEST_DB = os.environ.get("TEST_DB", "sqlite")

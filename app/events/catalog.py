@@ -251,7 +251,17 @@ class MembershipsChanged(Event):
     concerned; it says who, not what: a subscriber re-reads those people's memberships."""
 
     name = "memberships.changed"
-    emitted_by = ()
+    emitted_by = (
+        "blueprints.classes.services.add_members",
+        "blueprints.classes.services.remove_member",
+        "blueprints.branches.services.add_branch_member",
+        "blueprints.users.management.add_person",
+        "blueprints.users.management.edit_person",
+        "blueprints.imports.engine.apply_batch",
+        "blueprints.integrations.roster_sync.run_sync",
+        "blueprints.classes.demo.seed_school",
+        "blueprints.analytics.demo.seed_history",
+    )
     user_ids: list[int]
 
 

@@ -2,7 +2,8 @@
 
 Sam and Sasha (the users part's learners) and six classmates get sign-ins, lessons completed and time per day,
 written straight into the source tables with past timestamps (as the app would have written them then; no
-events: the read model is rebuilt from these tables at the end of the seed). Sam and Priya are overdue in
+learning events: the read model is rebuilt from these tables at the end of the seed; the classmates' memberships
+emit `memberships.changed`, as every membership writer does, docs/events.md). Sam and Priya are overdue in
 "Getting started", Kofi and Sasha have not been seen for three weeks (at risk: inactive), Lena was here today.
 Nobody finishes "Getting started" or takes its quiz here: the certificate and badge demos have Sam do that.
 """
@@ -11,6 +12,7 @@ from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from app.events import emit_after_commit
 from app.extensions import db
 from app.tenancy.models import utcnow
 from blueprints.analytics import readmodel
@@ -102,6 +104,8 @@ def _classmates(password):
         db.session.add(BranchMembership(user_id=user.id, branch_id=branch_id, role="student"))
         if (branch_id, class_name) in classes:
             db.session.add(ClassMembership(user_id=user.id, class_id=classes[(branch_id, class_name)], role="student"))
+    if made:  # the one event this seed emits: every membership writer does (docs/events.md)
+        emit_after_commit(db.session, "memberships.changed", user_ids=sorted(user.id for user in made.values()))
     return made
 
 

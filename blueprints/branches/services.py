@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.api.listing import ListSpec, run_list_query
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.events import emit_after_commit
 from app.extensions import db
 from app.security.permissions import BRANCH_MANAGER, STUDENT, TEACHER
 from app.tenancy.context import require_tenant
@@ -164,7 +165,8 @@ def list_branch_members(branch):
 
 
 def join_branches(user_id, branch_ids, role):
-    """New memberships of a new person, in the caller's transaction (their creation commits both)."""
+    """New memberships of a new person, in the caller's transaction (their creation commits both, and emits
+    `memberships.changed`)."""
     for branch_id in branch_ids:
         db.session.add(BranchMembership(branch_id=branch_id, user_id=user_id, role=role))
 
@@ -172,7 +174,9 @@ def join_branches(user_id, branch_ids, role):
 def follow_role_in_branches(user_id, old_role, new_role, scope):
     """A person's role in the branches (within the actor's reach) where it was `old_role` becomes `new_role`:
     without this a student made branch manager would still be a student in their branch, and manage nothing.
-    In the caller's transaction."""
+    In the caller's transaction; answers whether a membership changed (the caller emits `memberships.changed`)."""
+    if old_role == new_role:  # an org admin and a branch manager are both branch managers in their branches
+        return False
     stmt = (
         sa.update(BranchMembership)
         .where(BranchMembership.user_id == user_id, BranchMembership.role == old_role)
@@ -180,13 +184,13 @@ def follow_role_in_branches(user_id, old_role, new_role, scope):
     )
     if not scope.organization_wide:
         stmt = stmt.where(BranchMembership.branch_id.in_(scope.branch_ids or [-1]))
-    db.session.execute(stmt)
+    return db.session.execute(stmt).rowcount > 0
 
 
 def set_branches_of(user_id, branch_ids, role, scope):
     """A person's branches become `branch_ids` (new memberships with `role`); a branch manager moves people only
     among their own branches (memberships elsewhere stay as they are) and keeps each in at least one of them.
-    In the caller's transaction."""
+    In the caller's transaction; answers whether a membership changed (the caller emits `memberships.changed`)."""
     wanted = set(branch_ids)
     known = set(
         db.session.scalars(sa.select(Branch.id).where(Branch.id.in_(wanted or [-1]), Branch.archived_at.is_(None)))
@@ -208,12 +212,16 @@ def set_branches_of(user_id, branch_ids, role, scope):
             .where(BranchMembership.user_id == user_id)
         )
     }
+    changed = False
     for branch_id, (membership, archived) in current.items():
         # An archived branch is in no list to choose from, so leaving it unticked is not leaving it.
         if branch_id not in wanted and scope.allows(branch_id) and archived is None:
             db.session.delete(membership)
+            changed = True
     for branch_id in sorted(wanted - set(current)):
         db.session.add(BranchMembership(branch_id=branch_id, user_id=user_id, role=role))
+        changed = True
+    return changed
 
 
 def add_branch_member(branch, user_id, role, scope):
@@ -235,6 +243,8 @@ def add_branch_member(branch, user_id, role, scope):
         membership = BranchMembership(branch_id=branch.id, user_id=user.id, role=role)
         db.session.add(membership)
     membership.role = role
+    if role != role_before:
+        emit_after_commit(db.session, "memberships.changed", user_ids=[user.id])
     if BRANCH_MANAGER in (role, role_before) and role != role_before:
         record(
             "branch.managers_changed",

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from app.events import emit_after_commit
 from app.extensions import db
 from blueprints.branches.models import Branch, BranchMembership
 from blueprints.classes.models import ClassMembership, SchoolClass
@@ -34,6 +35,7 @@ def seed_school(_password):
             db.session.add(classes[key])
             yield f"created class {name}"
     db.session.flush()
+    joined = set()
     for email, code, role, class_names in DEMO_MEMBERSHIPS:
         user, branch = find_user_by_email(email), branches[code]
         if (
@@ -45,6 +47,7 @@ def seed_school(_password):
             is None
         ):
             db.session.add(BranchMembership(user_id=user.id, branch_id=branch.id, role=role))
+            joined.add(user.id)
         for class_name in class_names:
             school_class = classes[(branch.id, class_name)]
             if (
@@ -60,4 +63,7 @@ def seed_school(_password):
                         user_id=user.id, class_id=school_class.id, role="teacher" if role == "teacher" else "student"
                     )
                 )
+                joined.add(user.id)
+    if joined:  # like any other writer: the read model's roll-ups by branch and class follow
+        emit_after_commit(db.session, "memberships.changed", user_ids=sorted(joined))
     db.session.commit()

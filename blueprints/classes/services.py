@@ -133,15 +133,17 @@ def add_members(school_class, user_ids, role, scope):
             )
         )
     }
+    new_ids = [user_id for user_id in user_ids if user_id not in existing]
+    # Read before the roles change below: afterwards every existing member has the new role.
+    changed_ids = [user_id for user_id in user_ids if user_id in existing and existing[user_id].role != role]
     for user_id in user_ids:
         if user_id in existing:
             existing[user_id].role = role
         else:
             db.session.add(ClassMembership(class_id=school_class.id, user_id=user_id, role=role))
-    new_ids = [user_id for user_id in user_ids if user_id not in existing]
-    changed_ids = [user_id for user_id in user_ids if user_id in existing and existing[user_id].role != role]
     emit_after_commit(db.session, "class.members_added", class_id=school_class.id, user_ids=new_ids, role=role)
     if new_ids or changed_ids:
+        emit_after_commit(db.session, "memberships.changed", user_ids=sorted([*new_ids, *changed_ids]))
         _record_members(school_class, {"added": new_ids, "role_changed": changed_ids, "role": role})
     db.session.commit()
     return list_members(school_class)
@@ -174,6 +176,7 @@ def remove_member(school_class, user_id):
     )
     if deleted.rowcount == 0:
         raise NotFound("This person is not in the class.")
+    emit_after_commit(db.session, "memberships.changed", user_ids=[user_id])
     _record_members(school_class, {"removed": [user_id], "role": role})
     db.session.commit()
 

@@ -406,3 +406,8 @@ def _write_memberships(kept, user_ids_by_email, branch_have, class_have, now):
             .where(ClassMembership.user_id == user_id, ClassMembership.class_id == class_id)
             .values(role=role)
         )
+    concerned = {m["user_id"] for m in (*branch_new, *class_new)} | {
+        change[0] for change in (*branch_changed, *class_changed)
+    }
+    if concerned:  # one event per batch, in its transaction
+        emit_after_commit(db.session, "memberships.changed", user_ids=sorted(concerned))

@@ -999,15 +999,20 @@ class Sync:
         ids = dict(
             db.session.execute(sa.select(User.external_id, User.id).where(User.external_id.in_(list(by_user)))).all()
         )
-        removed = 0
+        removed, removed_from = 0, []
         for user, class_ids in by_user.items():
             if user not in ids:
                 continue
             where = (ClassMembership.user_id == ids[user], ClassMembership.class_id.in_(class_ids))
             if self.commit:
-                removed += db.session.execute(sa.delete(ClassMembership).where(*where)).rowcount
+                deleted = db.session.execute(sa.delete(ClassMembership).where(*where)).rowcount
+                if deleted:
+                    removed_from.append(ids[user])
+                removed += deleted
             else:
                 removed += db.session.scalar(sa.select(sa.func.count(ClassMembership.id)).where(*where))
+        if removed_from:  # one event for the removals, committed with them by the finish stage
+            emit_after_commit(db.session, "memberships.changed", user_ids=sorted(removed_from))
         return removed
 
 

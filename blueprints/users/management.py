@@ -5,6 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.errors import Conflict, DomainError, PermissionDenied, TooManyRequests, ValidationFailed
+from app.events import emit_after_commit
 from app.extensions import db
 from app.jobs import enqueue
 from app.security.passwords import password_problems
@@ -56,6 +57,8 @@ def add_person(data, scope):
         db.session.rollback()
         raise _external_id_taken() from None
     join_branches(user.id, branch_ids, membership_role(role))
+    if branch_ids:
+        emit_after_commit(db.session, "memberships.changed", user_ids=[user.id])
     invited = not password and data.get("send_invitation", True)
     _record_person("user.created", user, {"role": role, "branch_ids": branch_ids, "invited": bool(invited)})
     db.session.commit()
@@ -121,6 +124,7 @@ def _record_edit(user, before, role_before, branches_before):
 def _edit_person(user, data, scope):
     before, role_before = {field: getattr(user, field) for field in PROFILE_FIELDS}, user.role
     branches_before = sorted(db.session.scalars(branches_of(user.id))) if "branch_ids" in data else None
+    memberships_changed = False
     if "email" in data:
         _change_email(user, data["email"], scope)
     if "role" in data and data["role"] != user.role:
@@ -129,10 +133,16 @@ def _edit_person(user, data, scope):
             raise PermissionDenied("Only an org admin can change an org admin.", code="OUT_OF_SCOPE")
         if data["role"] != ORG_ADMIN:
             _keep_an_admin(user)
-        follow_role_in_branches(user.id, membership_role(user.role), membership_role(data["role"]), scope)
+        memberships_changed |= follow_role_in_branches(
+            user.id, membership_role(user.role), membership_role(data["role"]), scope
+        )
         user.role = data["role"]
     if "branch_ids" in data:
-        set_branches_of(user.id, data["branch_ids"], membership_role(data.get("role", user.role)), scope)
+        memberships_changed |= set_branches_of(
+            user.id, data["branch_ids"], membership_role(data.get("role", user.role)), scope
+        )
+    if memberships_changed:  # once for both: one transaction, one event
+        emit_after_commit(db.session, "memberships.changed", user_ids=[user.id])
     for key in ("first_name", "last_name"):
         if key in data:
             user.__setattr__(key, data[key].strip())

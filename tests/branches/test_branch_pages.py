@@ -10,13 +10,14 @@ from blueprints.branches.models import Branch, BranchMembership
 from blueprints.classes.models import SchoolClass
 from tests.conftest import make_user
 from tests.support.browser import Browser
+from tests.support.membership_guard import memberships_written_without_event
 
 
 def seed(app, tenant):
     """North (2 people, 1 class) and South (1 person); a manager of North."""
     people = [make_user(app, tenant, "student", email=f"s{n}@example.org") for n in range(3)]
     manager = make_user(app, tenant, "branch_manager", email="boss@example.org")
-    with tenant_context(tenant, app):
+    with tenant_context(tenant, app), memberships_written_without_event("test data seeded as rows"):
         north, south = Branch(code="north", name="North", settings={}), Branch(code="south", name="South", settings={})
         db.session.add_all([north, south])
         db.session.flush()

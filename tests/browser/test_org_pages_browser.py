@@ -12,6 +12,7 @@ from blueprints.branches.models import Branch, BranchMembership
 from blueprints.classes.models import SchoolClass
 from tests.conftest import make_user
 from tests.support.browser import open_signed_in
+from tests.support.membership_guard import memberships_written_without_event
 
 pytestmark = pytest.mark.browser
 OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"
@@ -24,7 +25,7 @@ def seed(app, tenant):
         )
         for name in ("anna", "anne", "bo")
     }
-    with tenant_context(tenant, app):
+    with tenant_context(tenant, app), memberships_written_without_event("test data seeded as rows"):
         north = Branch(code="north", name="North Campus", settings={"time_zone": "Europe/Paris"})
         south = Branch(code="south", name="South Campus", settings={})
         db.session.add_all([north, south])

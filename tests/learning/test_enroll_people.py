@@ -8,6 +8,7 @@ from blueprints.branches.models import Branch, BranchMembership
 from blueprints.users.models import User
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
+from tests.support.membership_guard import memberships_written_without_event
 
 
 def north_and_south(app, tenant):
@@ -19,7 +20,7 @@ def north_and_south(app, tenant):
 
 
 def join(app, tenant, user_id, branch_id, role="student"):
-    with tenant_context(tenant, app):
+    with tenant_context(tenant, app), memberships_written_without_event("test data seeded as rows"):
         db.session.add(BranchMembership(user_id=user_id, branch_id=branch_id, role=role))
         db.session.commit()
 

@@ -8,6 +8,7 @@ from app.tenancy.context import tenant_context
 from blueprints.branches.models import Branch, BranchMembership
 from tests.conftest import make_user, run_jobs
 from tests.support.browser import Browser
+from tests.support.membership_guard import memberships_written_without_event
 
 
 def seed(app, tenant, count=25):
@@ -25,7 +26,7 @@ def seed(app, tenant, count=25):
             first_name=f"Learner{n:02d}",
             last_name="North" if n % 2 else "South",
         )
-        with tenant_context(tenant, app):
+        with tenant_context(tenant, app), memberships_written_without_event("test data seeded as rows"):
             db.session.add(
                 BranchMembership(user_id=user_id, branch_id=ids["north" if n % 2 else "south"], role="student")
             )
@@ -88,7 +89,7 @@ def test_managers_see_their_branch_and_can_deactivate_there(app, api, tenant, lo
     ids = seed(app, tenant, count=4)
     manager = make_user(app, tenant, "branch_manager", email="boss@example.org")
 
-    with tenant_context(tenant, app):
+    with tenant_context(tenant, app), memberships_written_without_event("test data seeded as rows"):
         db.session.add(BranchMembership(user_id=manager, branch_id=ids["north"], role="branch_manager"))
         db.session.commit()
     browser = Browser(app, tenant)

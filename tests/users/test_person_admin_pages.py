@@ -12,6 +12,7 @@ from blueprints.users.models import User
 from tests.conftest import make_user, run_jobs, user_token
 from tests.support.auth import LOGIN, RESET, reset_token_from
 from tests.support.browser import Browser
+from tests.support.membership_guard import memberships_written_without_event
 
 
 def branches(app, tenant, *codes):
@@ -23,7 +24,7 @@ def branches(app, tenant, *codes):
 
 
 def join(app, tenant, user_id, branch_id, role):
-    with tenant_context(tenant, app):
+    with tenant_context(tenant, app), memberships_written_without_event("test data seeded as rows"):
         db.session.add(BranchMembership(user_id=user_id, branch_id=branch_id, role=role))
         db.session.commit()
 
