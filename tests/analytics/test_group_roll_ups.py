@@ -28,7 +28,6 @@ from tests.support.analytics import (
     expected_memberships,
     expected_person_progress,
     expected_read_model,
-    memberships_changed,
     roll_ups,
     scenario,  # noqa: F401 (fixture)
 )
@@ -94,7 +93,6 @@ def test_membership_changes_reach_the_group_roll_ups_as_the_sources_say(app, ten
         _ok(admin.post(f"{base}/{branch}/users", json={"user_id": person, "role": "student"}))
     # the third student joins the class
     _ok(admin.post(f"/api/v1/classes/{s.class_id}/members", json={"user_ids": [third], "role": "student"}))
-    memberships_changed(app, tenant, [first, third, s.outsider])
     run_jobs(app)
     kept = _as_the_sources_say(app, tenant)
     assert ("class", s.class_id, third) in kept["analytics_group_members"]
@@ -105,7 +103,6 @@ def test_membership_changes_reach_the_group_roll_ups_as_the_sources_say(app, ten
     _ok(admin.delete(f"/api/v1/classes/{s.class_id}/members/{first}"))
     _ok(admin.put(f"/api/v1/users/{first}", json={"branch_ids": [south]}))
     _ok(admin.post(f"/api/v1/classes/{s.class_id}/members", json={"user_ids": [second], "role": "teacher"}))
-    memberships_changed(app, tenant, [first, second])
     run_jobs(app)
     kept = _as_the_sources_say(app, tenant)
     assert kept["analytics_groups"][("class", s.class_id)]["learners"] == 1  # the third only
@@ -133,7 +130,7 @@ def test_membership_changes_reach_the_group_roll_ups_as_the_sources_say(app, ten
         ).all()
         db.session.execute(sa.update(EventDelivery).where(EventDelivery.id.in_(ours)).values(status="pending"))
         db.session.commit()
-    assert len(ours) == 3
+    assert len(ours) >= 7  # one per membership change above (the writers announce them), and the fixture's
     for delivery_id in reversed(ours):
         assert replay(app, tenant.slug, delivery_id)
     assert _groups_kept(app, tenant) == kept
@@ -219,7 +216,6 @@ def test_the_roll_ups_answer_as_the_per_person_path_and_the_sources_either_side_
     base, north, south = _branches(s.school)
     for person, branch in ((first, north), (second, north), (third, north), (s.outsider, south)):
         _ok(admin.post(f"{base}/{branch}/users", json={"user_id": person, "role": "student"}))
-    memberships_changed(app, tenant, [first, second, third, s.outsider])
     noon = datetime.combine(utcnow().date(), datetime.min.time()) + timedelta(hours=12)
     inactive = timedelta(days=AT_RISK_DAYS)
     with tenant_context(tenant, app):
@@ -293,7 +289,6 @@ def test_a_real_worker_brings_a_membership_change_to_performance_within_5_second
                 f"/api/v1/classes/{s.class_id}/members", json={"user_ids": [third], "role": "student"}
             )
         )
-        memberships_changed(app, tenant, [third])
         delay = float("inf")
         while time.monotonic() - started < 10:
             with tenant_context(tenant, app):

@@ -13,7 +13,6 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from app.events import emit_after_commit
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.tenancy.context import tenant_context
@@ -133,14 +132,6 @@ def roll_ups(app, tenant):
                 rows[tuple(values[name] for name in key)] = values
             tables[model.__tablename__] = rows
     return tables
-
-
-def memberships_changed(app, tenant, user_ids):
-    """Emit `memberships.changed` for these people, as the membership writers do once they announce it (branch
-    mevents); delivered by the next `run_jobs`."""
-    with tenant_context(tenant, app):
-        emit_after_commit(db.session, "memberships.changed", user_ids=list(user_ids))
-        db.session.commit()
 
 
 def _day_row(counts):
@@ -340,7 +331,6 @@ def build_scenario(app, api, tenant, school):
     _ok(first.post(f"/api/v1/content/{items[0]}/time", json={"seconds": 90}))
     _ok(second.post(f"/api/v1/content/{items[0]}/complete"))
     _ok(learners[outsider].post(f"/api/v1/content/{items[1]}/time", json={"seconds": 40}))
-    memberships_changed(app, tenant, students)  # the class's two students (the `school` fixture)
     page = Browser(app, tenant)
     assert page.sign_in("s0@example.org").status_code in (200, 302)
     essay_attempt = _take_quiz(first, quiz_id, "right")  # waits for the teacher's grade of its essay

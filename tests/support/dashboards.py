@@ -5,7 +5,6 @@ and spend time through the API, delivered to the read model by the relay."""
 from types import SimpleNamespace
 
 from tests.conftest import make_user, run_jobs, user_token
-from tests.support.analytics import memberships_changed
 
 
 def _first_item(client, course_id):
@@ -45,6 +44,5 @@ def district_learning(app, api, tenant, district):
     assert learners["north"].post(f"/api/v1/content/{safety[0]}/complete").status_code < 300
     assert learners["north"].post(f"/api/v1/content/{safety[0]}/time", json={"seconds": 120}).status_code < 300
     assert learners["south"].post(f"/api/v1/content/{safety[0]}/time", json={"seconds": 60}).status_code < 300
-    memberships_changed(app, tenant, [people["north"], people["south"], nia])  # the per-group roll-ups' copy
     run_jobs(app)
     return SimpleNamespace(learners=learners, nia=nia, branches=branches, safety_items=safety, **district)
