@@ -1307,7 +1307,7 @@ def _group_figures(filters, audience, kinds):
             completed=int(row.completed),
             overdue=int(row.overdue),
             at_risk=int(row.at_risk_count),
-            average_progress=None if not row.progress_count else float(row.progress_sum) / int(row.progress_count),
+            average_progress=_average_of(row.progress_sum, row.progress_count),
         )
     scores = _per_group(kinds, _people_scores(filters, audience), "graded", "percent_sum")
     for row in db.session.execute(scores, **on_read_model):

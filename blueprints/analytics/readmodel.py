@@ -421,7 +421,8 @@ def _group_statements(dialect):
         ),
         # PostgreSQL: the person's advisory lock (see `_serialize`) of each of them, in person order
         lock_people_of_course=sa.select(
-            sa.func.pg_advisory_xact_lock(sa.literal_column("user_id"), sa.literal_column("0"))
+            sa.literal_column("user_id"),
+            sa.func.pg_advisory_xact_lock(sa.literal_column("user_id"), sa.literal_column("0")),
         ).select_from(
             sa.select(learners.c.user_id)
             .where(learners.c.course_id == course_id, learners.c.active.is_(True))
@@ -692,17 +693,22 @@ def refresh_course_progress(course_id):
     dialect = _dialect()
     statements, groups_statements = _statements(dialect), _group_statements(dialect)
     key = {"course_id": course_id}
+    locked = None  # SQLite: the database's write lock holds everyone
     with row_locks():
         if dialect == "postgresql":
             # the people's advisory locks first, as their refreshes and memberships take them (`_serialize`)
-            _execute(groups_statements.lock_people_of_course, key)
+            locked = {row.user_id for row in _execute(groups_statements.lock_people_of_course, key)}
             _execute(statements.lock_people_of_course, key)
     before = {row.user_id: row for row in _execute(groups_statements.people_of_course, key)}
     _execute(statements.recount_people_of_course, key)
     changed = {}
     for row in _execute(groups_statements.people_of_course, key):
         old = before.get(row.user_id)
-        change = {name: row[index + 1] - (old[index + 1] if old else 0) for index, name in enumerate(PERSON_PROGRESS)}
+        if old is None or (locked is not None and row.user_id not in locked):
+            # enrolled (or back) since the lock: their own refresh, under their lock, reads the new items and
+            # moves their share; counting them here too would add it twice (review, session 15)
+            continue
+        change = {name: row[index + 1] - old[index + 1] for index, name in enumerate(PERSON_PROGRESS)}
         if any(change.values()):
             changed[row.user_id] = change
     if not changed:

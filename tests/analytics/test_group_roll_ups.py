@@ -351,3 +351,43 @@ def test_a_membership_change_and_a_refresh_of_the_same_person_take_turns(app, te
     kept = _as_the_sources_say(app, tenant)
     assert kept["analytics_groups"][("class", s.class_id)]["learners"] == 3
     assert _rebuilt(app, tenant) == kept
+
+
+def test_a_learner_back_while_a_course_s_items_are_recounted_counts_once(app, tenant, scenario, monkeypatch):  # noqa: F811
+    """A course's items changed, so `refresh_course_progress` recounts its learners' progress; meanwhile (PostgreSQL:
+    another worker) a learner whose enrollment had ended comes back and their own refresh moves their share into
+    their groups. The recount must not add that share a second time: it counts only the people it found (and, on
+    PostgreSQL, locked) before it began (review, session 15: the class counted completed 4 for 2)."""
+    s = scenario
+    first = s.students[0]
+    with tenant_context(tenant, app):
+        enrollment = db.session.scalar(
+            sa.select(Enrollment).where(Enrollment.user_id == first, Enrollment.course_id == s.course_id)
+        )
+        enrollment.status = "unenrolled"
+        enrollment_id = enrollment.id
+        db.session.commit()
+        readmodel.refresh_enrollment(s.course_id, first)
+        db.session.commit()
+    _as_the_sources_say(app, tenant)
+    execute, found_first = readmodel._execute, []
+
+    def comes_back_after_the_first_read(statement, params):
+        result = execute(statement, params)
+        if statement is readmodel._group_statements(readmodel._dialect()).people_of_course and not found_first:
+            found_first.append(result.all())
+            enrollment.status = "active"
+            db.session.flush()
+            readmodel.refresh_enrollment(s.course_id, first)  # their own refresh, in between
+            return found_first[0]
+        return result
+
+    with tenant_context(tenant, app):
+        enrollment = db.session.get(Enrollment, enrollment_id)
+        monkeypatch.setattr(readmodel, "_execute", comes_back_after_the_first_read)
+        readmodel.refresh_course_progress(s.course_id)
+        monkeypatch.undo()
+        db.session.commit()
+    assert found_first and first not in {row.user_id for row in found_first[0]}
+    kept = _as_the_sources_say(app, tenant)
+    assert kept["analytics_groups"][("class", s.class_id)]["learners"] >= 1
