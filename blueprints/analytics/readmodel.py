@@ -10,8 +10,10 @@ indexed columns (`created_at >= day AND < day + 1`); the rebuild groups by `utc_
 `date(x)` on SQLite and `CAST(x AS DATE)` on PostgreSQL.
 """
 
+import contextvars
 import time
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -368,6 +370,7 @@ def _group_statements(dialect):
         AnalyticsGroupDay.__table__,
     )
     user_id = sa.bindparam("user_id", type_=sa.Integer)
+    user_ids = sa.bindparam("user_ids", expanding=True, type_=sa.Integer)
     course_id = sa.bindparam("course_id", type_=sa.Integer)
     kind, group_id = sa.bindparam("kind", type_=sa.String), sa.bindparam("group_id", type_=sa.Integer)
     day = sa.bindparam("day", type_=sa.Date)
@@ -376,27 +379,36 @@ def _group_statements(dialect):
     )
     source = _membership_sources().subquery("source")
     return SimpleNamespace(
-        # a person's share of their groups (no row: none, as `figures._people_now_from_people` joins the row)
-        share=sa.select(
+        # the people's shares of their groups (no row: none, as `figures._people_now_from_people` joins the row)
+        shares=sa.select(
+            people.c.user_id,
             sa.select(sa.func.count())
-            .where(learners.c.user_id == user_id, sa.text(ACTIVE_ENROLLMENT))
+            .where(learners.c.user_id == people.c.user_id, sa.text(ACTIVE_ENROLLMENT))
             .scalar_subquery()
             .label("enrollments"),
             people.c.completed,
             people.c.progress_sum,
             people.c.progress_count,
-        ).where(people.c.user_id == user_id),
+        ).where(people.c.user_id.in_(user_ids)),
         # their open enrollments (due and risk days) and their day rows with graded attempts
-        open_enrollments=sa.select(learners.c.due_at, learners.c.last_activity_at).where(
-            learners.c.user_id == user_id, sa.text(OPEN_ENROLLMENT)
+        open_enrollments=sa.select(learners.c.user_id, learners.c.due_at, learners.c.last_activity_at).where(
+            learners.c.user_id.in_(user_ids), sa.text(OPEN_ENROLLMENT)
         ),
-        graded_days=sa.select(days.c.day, days.c.graded_attempts, days.c.percent_sum).where(
-            days.c.user_id == user_id, days.c.course_id != NO_COURSE, days.c.graded_attempts > 0
+        graded_days=sa.select(days.c.user_id, days.c.day, days.c.graded_attempts, days.c.percent_sum).where(
+            days.c.user_id.in_(user_ids), days.c.course_id != NO_COURSE, days.c.graded_attempts > 0
         ),
-        groups_of_person=sa.select(members.c.kind, members.c.group_id)
-        .where(members.c.user_id == user_id)
-        .order_by(members.c.kind, members.c.group_id),
-        source_groups_of_person=sa.select(source.c.kind, source.c.group_id).where(source.c.user_id == user_id),
+        # who counts in which group: the copy, and the sources
+        groups_of_people=sa.select(members.c.user_id, members.c.kind, members.c.group_id).where(
+            members.c.user_id.in_(user_ids)
+        ),
+        source_groups_of_people=sa.select(source.c.user_id, source.c.kind, source.c.group_id).where(
+            source.c.user_id.in_(user_ids)
+        ),
+        # PostgreSQL: the person's advisory lock (see `_serialize`) of each of them, in person order
+        lock_people=sa.text(
+            "SELECT pg_advisory_xact_lock(person, 0) FROM (SELECT unnest(CAST(:user_ids AS integer[])) AS person"
+            " ORDER BY person OFFSET 0) AS people"  # the locks taken in this order: the sort stays below the calls
+        ),
         add_member=sa.insert(members).values(kind=kind, group_id=group_id, user_id=user_id),
         forget_member=sa.delete(members).where(
             members.c.kind == kind, members.c.group_id == group_id, members.c.user_id == user_id
@@ -443,19 +455,25 @@ def _membership_sources():
     )
 
 
+def _shares_of(statements, user_ids):
+    """{person: {figure: value}} of `GROUP_FIGURES`: what each person adds to each of their groups now (nothing
+    without an active enrollment)."""
+    found = {user_id: dict.fromkeys(GROUP_FIGURES, 0) for user_id in user_ids}
+    for row in _execute(statements.shares, {"user_ids": list(found)}):
+        if row.enrollments:
+            found[row.user_id] = {
+                "learners": 1,
+                "enrollments": row.enrollments,
+                "completed": row.completed,
+                "progress_sum": row.progress_sum,
+                "progress_count": row.progress_count,
+            }
+    return found
+
+
 def _person_share(statements, user_id):
-    """{figure: value} of `GROUP_FIGURES`: what one person adds to each of their groups now (nothing without an
-    active enrollment)."""
-    row = _execute(statements.share, {"user_id": user_id}).first()
-    if row is None or not row.enrollments:
-        return dict.fromkeys(GROUP_FIGURES, 0)
-    return {
-        "learners": 1,
-        "enrollments": row.enrollments,
-        "completed": row.completed,
-        "progress_sum": row.progress_sum,
-        "progress_count": row.progress_count,
-    }
+    """{figure: value} of `GROUP_FIGURES` of one person (see `_shares_of`)."""
+    return _shares_of(statements, [user_id])[user_id]
 
 
 def _risk_moment(due_at, last_activity_at):
@@ -488,18 +506,19 @@ def _day_changes(before, after):
     return changes
 
 
-def _person_days(statements, user_id):
-    """{day: counts} of what one person adds to each of their groups' days: their open enrollments' due and risk
-    days, their graded attempts."""
-    found = {}
-    for due_at, last_activity_at in _execute(statements.open_enrollments, {"user_id": user_id}):
+def _days_of(statements, user_ids):
+    """{person: {day: counts}} of what each person adds to each of their groups' days: their open enrollments' due
+    and risk days, their graded attempts."""
+    found = {user_id: {} for user_id in user_ids}
+    params = {"user_ids": list(found)}
+    for user_id, due_at, last_activity_at in _execute(statements.open_enrollments, params):
         row = {"active": True, "completed_at": None, "due_at": due_at, "last_activity_at": last_activity_at}
         for day, counts in _open_days(row).items():
-            mine = found.setdefault(day, dict.fromkeys(GROUP_DAY_COUNTS, 0))
+            mine = found[user_id].setdefault(day, dict.fromkeys(GROUP_DAY_COUNTS, 0))
             for name, value in counts.items():
                 mine[name] += value
-    for day, graded, percent_sum in _execute(statements.graded_days, {"user_id": user_id}):
-        mine = found.setdefault(day, dict.fromkeys(GROUP_DAY_COUNTS, 0))
+    for user_id, day, graded, percent_sum in _execute(statements.graded_days, params):
+        mine = found[user_id].setdefault(day, dict.fromkeys(GROUP_DAY_COUNTS, 0))
         mine["graded"] += graded
         mine["percent_sum"] += percent_sum
     return found
@@ -550,49 +569,90 @@ class _GroupChanges:
                 _execute(statements.forget_empty_group_day, emptied)
 
 
+_PENDING_GROUP_CHANGES = contextvars.ContextVar("pending_group_changes", default=None)
+
+
+@contextmanager
+def group_writes():
+    """Within: every change to the roll-ups per group is summed, then written once at the end, in key order. The
+    subscribers run each delivery within, whichever refreshes it makes: two deliveries then take the group rows'
+    locks in one order, so PostgreSQL never aborts one as deadlocked (each refresh writing its own changes could
+    lock one member's days in the order another member's delivery locks them the other way round). Nested, the
+    outermost writes; without one, each refresh writes its own changes."""
+    pending = _PENDING_GROUP_CHANGES.get()
+    if pending is not None:
+        yield pending
+        return
+    changes = _GroupChanges()
+    token = _PENDING_GROUP_CHANGES.set(changes)
+    try:
+        yield changes
+    finally:
+        _PENDING_GROUP_CHANGES.reset(token)
+    changes.write(_group_statements(_dialect()))  # not after an error: the transaction rolls back
+
+
 def _add_to_person_s_groups(user_id, share_change, day_changes):
     """Add one person's change (`GROUP_FIGURES`, and {day: counts}) to each group they count in (the copy)."""
     if not any(share_change.values()) and not day_changes:
         return
     statements = _group_statements(_dialect())
-    groups = [tuple(row) for row in _execute(statements.groups_of_person, {"user_id": user_id})]
-    if not groups:
-        return
-    changes = _GroupChanges()
-    changes.add(groups, share_change, day_changes)
-    changes.write(statements)
+    groups = [(kind, group_id) for _, kind, group_id in _execute(statements.groups_of_people, {"user_ids": [user_id]})]
+    if groups:
+        with group_writes() as changes:
+            changes.add(groups, share_change, day_changes)
+
+
+def _grouped(rows):
+    """{person: {(kind, group_id)}} of (user_id, kind, group_id) rows."""
+    found = {}
+    for user_id, kind, group_id in rows:
+        found.setdefault(user_id, set()).add((kind, group_id))
+    return found
+
+
+MEMBERSHIP_CHUNK = 500  # people per set of statements: an import batch's event names up to a batch
 
 
 def refresh_memberships(user_ids):
     """Bring the copy of these people's memberships (`analytics_group_members`) to what the sources say, adding
     each person's whole share to the groups they joined and taking it back from those they left: a redelivery
-    finds nothing to change. On PostgreSQL each person's advisory lock first (as their refreshes take it, in
-    person order), so that a refresh of theirs never runs between reading their share and changing the copy."""
+    finds nothing to change. Set-based: a handful of statements per `MEMBERSHIP_CHUNK` people, whatever their
+    number. On PostgreSQL everyone's advisory lock first (as their refreshes take it, in person order), so that
+    a refresh of theirs never runs between reading their share and changing the copy."""
     dialect = _dialect()
-    statements, groups_statements = _statements(dialect), _group_statements(dialect)
+    statements = _group_statements(dialect)
     people = sorted(set(user_ids))
-    with row_locks():
-        if dialect == "postgresql":
-            for user_id in people:
-                _execute(statements.lock_person, {"user_id": user_id})
-    changes = _GroupChanges()
+    with group_writes() as changes:
+        for start in range(0, len(people), MEMBERSHIP_CHUNK):
+            _reconcile_memberships(statements, dialect, people[start : start + MEMBERSHIP_CHUNK], changes)
+
+
+def _reconcile_memberships(statements, dialect, people, changes):
+    params = {"user_ids": people}
+    if dialect == "postgresql":
+        with row_locks():
+            _execute(statements.lock_people, params)
+    wanted = _grouped(_execute(statements.source_groups_of_people, params))
+    held = _grouped(_execute(statements.groups_of_people, params))
+    moves = {}
     for user_id in people:
-        key = {"user_id": user_id}
-        wanted = {tuple(row) for row in _execute(groups_statements.source_groups_of_person, key)}
-        held = {tuple(row) for row in _execute(groups_statements.groups_of_person, key)}
-        joined, left = sorted(wanted - held), sorted(held - wanted)
-        if not joined and not left:
-            continue
-        share, days = _person_share(groups_statements, user_id), _person_days(groups_statements, user_id)
-        changes.add(joined, share, days)
-        changes.add(left, share, days, sign=-1)
-        pairs = [{"kind": kind, "group_id": group_id, "user_id": user_id} for kind, group_id in joined]
-        if pairs:
-            _execute(groups_statements.add_member, pairs)
-        pairs = [{"kind": kind, "group_id": group_id, "user_id": user_id} for kind, group_id in left]
-        if pairs:
-            _execute(groups_statements.forget_member, pairs)
-    changes.write(groups_statements)
+        mine, theirs = wanted.get(user_id, set()), held.get(user_id, set())
+        if mine != theirs:
+            moves[user_id] = (sorted(mine - theirs), sorted(theirs - mine))
+    if not moves:
+        return
+    shares, days = _shares_of(statements, list(moves)), _days_of(statements, list(moves))
+    joined_pairs, left_pairs = [], []
+    for user_id, (joined, left) in moves.items():
+        changes.add(joined, shares[user_id], days[user_id])
+        changes.add(left, shares[user_id], days[user_id], sign=-1)
+        joined_pairs += [{"kind": kind, "group_id": group_id, "user_id": user_id} for kind, group_id in joined]
+        left_pairs += [{"kind": kind, "group_id": group_id, "user_id": user_id} for kind, group_id in left]
+    if joined_pairs:
+        _execute(statements.add_member, joined_pairs)
+    if left_pairs:
+        _execute(statements.forget_member, left_pairs)
 
 
 _SERIALIZED = weakref.WeakKeyDictionary()  # transaction -> the (user, course) pairs it holds already
@@ -714,11 +774,10 @@ def refresh_course_progress(course_id):
     if not changed:
         return
     # each person's change to their groups (the enrollments and learners stay: every one of them is a learner)
-    changes = _GroupChanges()
-    for kind, group_id, user_id in _execute(groups_statements.groups_of_people_of_course, key):
-        if user_id in changed:
-            changes.add([(kind, group_id)], {"learners": 0, "enrollments": 0, **changed[user_id]}, {})
-    changes.write(groups_statements)
+    with group_writes() as changes:
+        for kind, group_id, user_id in _execute(groups_statements.groups_of_people_of_course, key):
+            if user_id in changed:
+                changes.add([(kind, group_id)], {"learners": 0, "enrollments": 0, **changed[user_id]}, {})
 
 
 def _course_share(active, completed_at, items_completed, seconds_spent):

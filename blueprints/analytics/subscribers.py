@@ -1,7 +1,8 @@
 """What keeps the analytics read model current (registered by the feature: see app/features.py).
 
 Each subscriber recomputes the rows its event touched from the source tables (`blueprints/analytics/readmodel.py`),
-never adds to them: delivered twice, or after a later change, it writes what the sources say now.
+never adds to them: delivered twice, or after a later change, it writes what the sources say now. What a delivery
+changes in the roll-ups per group it writes once, at its end (`readmodel.group_writes`).
 """
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from blueprints.assessments.models import QuizAttempt
 
 
 @subscriber("enrollment.created", "enrollment.resumed", "enrollment.ended")
+@readmodel.group_writes()
 def refresh_enrollment(event):
     """The enrollment's row and the day it was enrolled (a resumed enrollment keeps its first day)."""
     state = readmodel.refresh_enrollment(event.course_id, event.user_id)
@@ -22,6 +24,7 @@ def refresh_enrollment(event):
 
 
 @subscriber("content.completed", "course.completed", "learning.time_reported")
+@readmodel.group_writes()
 def refresh_learning(event):
     """The enrollment's row and the day of the event (an item completed, the course completed, time spent)."""
     readmodel.refresh_enrollment(event.course_id, event.user_id)
@@ -30,6 +33,7 @@ def refresh_learning(event):
 
 
 @subscriber("assessment.submitted", "assessment.graded")
+@readmodel.group_writes()
 def refresh_attempt(event):
     """The enrollment's row (the course of the quiz) and the attempt's submission day: a late manual grade
     changes the day it was submitted."""
@@ -48,12 +52,14 @@ def refresh_sign_ins(event):
 
 
 @subscriber("course.items_changed")
+@readmodel.group_writes()
 def refresh_course_progress(event):
     """The progress figures of every person with an active enrollment in the course (its item count changed)."""
     readmodel.refresh_course_progress(event.course_id)
 
 
 @subscriber("memberships.changed")
+@readmodel.group_writes()
 def refresh_memberships(event):
     """The people's memberships as the roll-ups per branch and per class count them (their share moved to the
     groups they joined, taken back from those they left)."""

@@ -13,6 +13,7 @@ from app.events.models import EventDelivery, OutboxEvent
 from app.events.relay import replay
 from app.extensions import db
 from app.tenancy.context import tenant_context
+from app.tenancy.engines import engine_for
 from app.tenancy.models import utcnow
 from blueprints.analytics import figures, readmodel
 from blueprints.analytics.audience import Audience
@@ -20,7 +21,7 @@ from blueprints.assessments.models import QuizAttempt
 from blueprints.branches.queries import branch_members
 from blueprints.classes.queries import student_classes
 from blueprints.learning.models import Enrollment, ItemProgress
-from tests.conftest import run_jobs
+from tests.conftest import make_user, run_jobs
 from tests.support.analytics import (
     AT_RISK_DAYS,
     differences,
@@ -31,6 +32,8 @@ from tests.support.analytics import (
     roll_ups,
     scenario,  # noqa: F401 (fixture)
 )
+from tests.support.attempts import make_quiz
+from tests.support.badges import take_quiz
 from tests.support.courses import _count_queries
 from tests.support.event_worker import start_event_worker, stop
 
@@ -391,3 +394,80 @@ def test_a_learner_back_while_a_course_s_items_are_recounted_counts_once(app, te
     assert found_first and first not in {row.user_id for row in found_first[0]}
     kept = _as_the_sources_say(app, tenant)
     assert kept["analytics_groups"][("class", s.class_id)]["learners"] >= 1
+
+
+def _statements_by_transaction(app, tenant, call):
+    """[[SQL, ...] per transaction] the tenant's engine ran during `call` (a commit or a rollback ends one)."""
+    with app.app_context():
+        engine = engine_for(tenant)
+    transactions = [[]]
+
+    def statement(conn, cursor, sql, *args):
+        transactions[-1].append(sql)
+
+    def ended(conn):
+        transactions.append([])
+
+    listeners = (("before_cursor_execute", statement), ("commit", ended), ("rollback", ended))
+    for name, listener in listeners:
+        sa.event.listen(engine, name, listener)
+    try:
+        call()
+    finally:
+        for name, listener in listeners:
+            sa.event.remove(engine, name, listener)
+    return [sqls for sqls in transactions if sqls]
+
+
+def _writes_to(table, sqls):
+    return sum(1 for sql in sqls if sql.lstrip().upper().startswith("INSERT INTO " + table.upper() + " "))
+
+
+def test_a_delivery_writes_its_groups_once_in_key_order(app, tenant, scenario):  # noqa: F811
+    """A submitted quiz moves the learner's due day (the enrollment's refresh) and adds a graded attempt to the
+    day it was submitted (the day's refresh): one delivery, two changes to the class's days. They are summed and
+    written in one statement, so two deliveries never lock the group rows in opposite orders (PostgreSQL would
+    abort one as deadlocked; review, session 15)."""
+    s = scenario
+    second = s.students[1]  # in the class, Statistics open
+    quiz_id = make_quiz(app, tenant, s.course_id)
+    with tenant_context(tenant, app):
+        enrollment = db.session.scalar(
+            sa.select(Enrollment).where(Enrollment.user_id == second, Enrollment.course_id == s.course_id)
+        )
+        enrollment.due_at = utcnow() + timedelta(days=9)  # no event: the next refresh of theirs finds it
+        db.session.commit()
+    take_quiz(s.learners[second], quiz_id)
+    transactions = _statements_by_transaction(app, tenant, lambda: run_jobs(app))
+    writes = [_writes_to("analytics_group_days", sqls) for sqls in transactions]
+    assert max(writes) == 1, writes
+    assert max(_writes_to("analytics_groups", sqls) for sqls in transactions) <= 1
+    kept = _as_the_sources_say(app, tenant)
+    assert any(row["graded"] for key, row in kept["analytics_group_days"].items() if key[:2] == ("class", s.class_id))
+
+
+def test_a_membership_change_of_many_people_costs_the_statements_of_one(app, tenant, scenario):  # noqa: F811
+    """An import batch's `memberships.changed` names up to a batch of people: they are reconciled set-based, in as
+    many statements as one person, not a few per person."""
+    s = scenario
+    admin = s.school["admin"]
+    newcomers = [make_user(app, tenant, "student", email=f"new{n}@example.org") for n in range(12)]
+    _ok(admin.post(f"/api/v1/courses/{s.course_id}/enrollments", json={"user_ids": newcomers}))
+    run_jobs(app)
+
+    def reconcile(people):
+        def call():
+            with tenant_context(tenant, app):
+                readmodel.refresh_memberships(people)
+                db.session.commit()
+
+        return _count_queries(app, tenant, call)
+
+    _ok(admin.post(f"/api/v1/classes/{s.class_id}/members", json={"user_ids": newcomers[:1], "role": "student"}))
+    one = reconcile(newcomers[:1])
+    _ok(admin.post(f"/api/v1/classes/{s.class_id}/members", json={"user_ids": newcomers[1:], "role": "student"}))
+    many = reconcile(newcomers[1:])
+    assert many == one, (one, many)
+    run_jobs(app)  # the events' own deliveries find nothing left to change
+    kept = _as_the_sources_say(app, tenant)
+    assert kept["analytics_groups"][("class", s.class_id)]["learners"] == 2 + len(newcomers)
