@@ -195,8 +195,18 @@ def _bench_in(workdir, backend, args, redis_url, postgres_url):
         if page.get("/analytics", headers=host).status_code == 404:
             print("  the /analytics page is not there (part pages not merged): not measured", flush=True)
         else:
-            results["endpoints"]["page /analytics"] = timed(page, "/analytics", host, args.other_requests, counter)
-            print(f"  page /analytics: {results['endpoints']['page /analytics']}", flush=True)
+            # the page, then what it asks for once it is there (htmx panels), and a course's page
+            pages = {
+                "page /analytics": "/analytics",
+                "its panel branches and classes": "/analytics/panels/performance",
+                "its panel quizzes": "/analytics/panels/quizzes",
+                "its panel learners at risk": "/analytics/panels/at-risk",
+                "page of a course": f"/analytics/courses/{course}",
+            }
+            for name, path in pages.items():
+                panel = {**host, "HX-Request": "true"} if "/panels/" in path else host
+                results["endpoints"][name] = timed(page, path, panel, args.other_requests, counter)
+                print(f"  {name}: {results['endpoints'][name]}", flush=True)
 
         results["reports"] = []
         if args.skip_reports:

@@ -13,6 +13,7 @@ from blueprints.analytics.audience import Audience, audience_of
 from blueprints.analytics.choices import filter_choices
 from blueprints.analytics.display import format_figure
 from blueprints.courses import access
+from blueprints.courses.queries import course_titles
 from blueprints.courses.services import can_manage
 
 bp = Blueprint("analytics_pages", __name__)
@@ -89,7 +90,6 @@ def dashboard():
         time_chart=charts.line_chart(engagement["days"], "seconds", unit=60),
         courses=courses,
         course_chart=charts.bar_chart(courses["courses"], "title", "completion_rate", maximum=100),
-        assessments=_with_course_titles(figures.assessments(filters, audience)["assessments"], courses["courses"]),
         choices=filter_choices(current_actor),
         args=_shown_args(request.args, filters, errors),
         filter_args=_filter_args(request.args),
@@ -130,6 +130,20 @@ def performance_panel():
     )
 
 
+@bp.get("/analytics/panels/quizzes")
+@requires("analytics.read")
+def quizzes_panel():
+    """The dashboard's quizzes: attempts, learners, average score and pass rate in the period, with their course."""
+    filters, _errors = _filters_or_errors(request.args)
+    quizzes = figures.assessments(filters, audience_of(current_actor))["assessments"]
+    titles = course_titles({row["course_id"] for row in quizzes})
+    return _panel(
+        "analytics/_quizzes.html",
+        "Quizzes",
+        quizzes=[{**row, "course_title": titles.get(row["course_id"], "")} for row in quizzes],
+    )
+
+
 @bp.get("/analytics/panels/at-risk")
 @requires("analytics.read")
 def at_risk_panel():
@@ -147,12 +161,6 @@ def _audience_label(scope):
     if scope.branch_ids:
         return "the people of your branches" + (" and the learners you teach" if scope.taught_class_ids else "")
     return "the learners of your courses and classes"
-
-
-def _with_course_titles(quizzes, course_rows):
-    """The quizzes' rows with their course's title (the courses' figures name every course the audience takes)."""
-    titles = {row["course_id"]: row["title"] for row in course_rows}
-    return [{**row, "course_title": titles.get(row["course_id"], "")} for row in quizzes]
 
 
 @bp.get("/analytics/learners")

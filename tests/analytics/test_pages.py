@@ -12,6 +12,8 @@ from app.tenancy.context import tenant_context
 from blueprints.analytics import readmodel
 from blueprints.analytics.display import format_figure
 from tests.support.analytics import age_since
+from tests.support.attempts import make_quiz
+from tests.support.badges import take_quiz
 from tests.support.browser import Browser
 from tests.support.dashboards import district_learning
 
@@ -169,7 +171,9 @@ def test_learners_at_risk_are_listed_with_their_reason_and_the_pager_answers_htm
 def test_the_dashboard_asks_for_its_slower_panels_each_in_its_own_request(app, tenant, picture):
     status, html = _page(app, tenant, "admin@example.org", "/analytics?at_risk_days=30")
     assert status == 200 and 'id="performance-heading"' not in html and 'id="risk-heading"' not in html
-    assert 'hx-get="/analytics/panels/performance?at_risk_days=30" hx-trigger="load"' in html
+    assert 'id="assessments-heading"' not in html
+    for panel in ("performance", "quizzes", "at-risk"):
+        assert f'hx-get="/analytics/panels/{panel}?at_risk_days=30" hx-trigger="load"' in html, panel
     browser = Browser(app, tenant)
     browser.sign_in("admin@example.org")
     fragment = browser.get("/analytics/panels/performance", headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -180,3 +184,26 @@ def test_the_dashboard_asks_for_its_slower_panels_each_in_its_own_request(app, t
     status, panel = _page(app, tenant, "boss@example.org", "/analytics/panels/performance")
     assert status == 200 and "North" in panel and 'id="branches-table"' in panel
     assert _page(app, tenant, "north@example.org", "/analytics/panels/at-risk")[0] == 403
+
+
+def test_the_quizzes_panel_shows_each_quiz_of_the_audience_with_its_course(app, tenant, picture):
+    """Quizzes are a panel of the dashboard since session 16 (the page's first answer is quicker without them):
+    each quiz its learners attempted in the period, with its course's title, for whoever sees those learners."""
+    quiz_id = make_quiz(app, tenant, picture.courses["north"], title="Fire drill")
+    take_quiz(picture.learners["north"], quiz_id, right=True)
+    take_quiz(picture.learners["nia"], quiz_id, right=False)
+    status, empty = _page(
+        app, tenant, "admin@example.org", "/analytics/panels/quizzes?date_from=2000-01-01&date_to=2000-01-31"
+    )
+    assert status == 200 and "No quiz attempts in the period." in empty and 'id="quiz-table"' not in empty
+    browser = Browser(app, tenant)
+    browser.sign_in("admin@example.org")
+    fragment = browser.get("/analytics/panels/quizzes", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="quiz-table"' in fragment
+    row = unescape(re.search(r"<tr><th scope=\"row\">Fire drill</th>(.*?)</tr>", fragment, re.S).group(1))
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+    course_title = picture.admin.get(f"/api/v1/courses/{picture.courses['north']}").get_json()["data"]["title"]
+    assert cells == [course_title, "2", "2", "50.0 %", "50.0 %"]
+    status, manager = _page(app, tenant, "boss@example.org", "/analytics/panels/quizzes")  # North's manager
+    assert status == 200 and "Fire drill" in manager
+    assert _page(app, tenant, "south@example.org", "/analytics/panels/quizzes")[0] == 403

@@ -93,6 +93,7 @@ def test_the_analytics_pages_fit_and_pass_axe(browser, live_server, tenant, pict
             if path == "/analytics":  # its slower panels come in requests of their own, once it is there
                 page.wait_for_selector("#risk-heading")
                 page.wait_for_selector("#performance-panel", state="detached")
+                page.wait_for_selector("#quizzes-panel", state="detached")
             name = f"{email.split('@')[0]}-{path.strip('/').replace('/', '-').split('?')[0]}"
             _shot(page, name, width)
             problems += [f"{name} at {width}: {problem}" for problem in layout_problems(page)]
