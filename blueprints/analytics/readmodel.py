@@ -5,44 +5,41 @@ Every row is recomputed for its key from `enrollments`, `item_progress`, `time_b
 one key (the subscribers call them), `rebuild` for every key at once, set-based. Both compute what
 docs/analytics.md defines, so a rebuild gives exactly the rows the events gave.
 
+The roll-ups per branch and per class are kept in `group_rollups.py` (the refreshes here hand it each person's
+change); the SQL building blocks both use are in `sql.py`.
+
 Days are UTC days of the naive UTC timestamps the tables hold. One key's refresh selects with ranges on
 indexed columns (`created_at >= day AND < day + 1`); the rebuild groups by `utc_day(column)`, which is
 `date(x)` on SQLite and `CAST(x AS DATE)` on PostgreSQL.
 """
 
-import contextvars
 import time
 import weakref
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from app.extensions import db
 from app.tenancy.base import execute_in_tenant
-from app.tenancy.context import require_tenant
-from app.tenancy.engines import engine_for
 from app.tenancy.locks import row_locks
 from app.tenancy.models import utcnow
+from blueprints.analytics.group_rollups import (
+    add_to_person_s_groups,
+    group_statements,
+    group_writes,
+    insert_group_roll_ups,
+    person_share,
+    roll_up_groups,
+)
 from blueprints.analytics.models import (
-    ACTIVE_ENROLLMENT,
     ACTIVITY_COUNTS,
     ALL_COURSES,
-    BRANCH,
-    CLASS,
     DAY_COUNTS,
-    DEFAULT_AT_RISK_DAYS,
-    GROUP_DAY_COUNTS,
     GROUP_FIGURES,
     NO_COURSE,
-    OPEN_ENROLLMENT,
     PERSON_PROGRESS,
     AnalyticsCourse,
     AnalyticsCourseDay,
@@ -53,135 +50,31 @@ from blueprints.analytics.models import (
     AnalyticsPerson,
     LearnerCourse,
 )
+from blueprints.analytics.sql import (
+    adding_upsert_of,
+    dialect_name,
+    execute,
+    latest_of,
+    upsert_of,
+    utc_day,
+)
 from blueprints.assessments.models import AttemptStatus, Quiz, QuizAttempt
 from blueprints.auth.models import SignIn
-from blueprints.branches.queries import branch_members
-from blueprints.classes.queries import student_classes
 from blueprints.courses.queries import item_count_of, item_counts
 from blueprints.learning.models import Enrollment, ItemProgress, TimeByDay
 
 INTEGER_DAY_COUNTS = tuple(name for name in DAY_COUNTS if name != "percent_sum")
+
+
 COUNTED_ATTEMPTS = (AttemptStatus.SUBMITTED, AttemptStatus.GRADED)
+
+
 REBUILD_CHUNK_USERS = 2000  # the rebuild's statements each cover the people of one user id range of this size
-
-
-class utc_day(FunctionElement):
-    """The UTC day of a naive UTC timestamp column, as a SQL date."""
-
-    type = sa.Date()
-    name = "utc_day"
-    inherit_cache = True
-
-
-@compiles(utc_day)
-def _utc_day(element, compiler, **kw):
-    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
-
-
-@compiles(utc_day, "sqlite")
-def _utc_day_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-class latest_of(FunctionElement):
-    """The latest of several timestamps, none of them null (`coalesce` them first)."""
-
-    type = sa.DateTime()
-    name = "latest_of"
-    inherit_cache = True
-
-
-@compiles(latest_of)
-def _latest_of(element, compiler, **kw):
-    return f"GREATEST({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(latest_of, "sqlite")
-def _latest_of_sqlite(element, compiler, **kw):
-    return f"max({compiler.process(element.clauses, **kw)})"  # SQLite's max() of several arguments is scalar
-
-
-class earliest_of(FunctionElement):
-    """The earliest of several values, none of them null (`coalesce` them first)."""
-
-    type = sa.Date()
-    name = "earliest_of"
-    inherit_cache = True
-
-
-@compiles(earliest_of)
-def _earliest_of(element, compiler, **kw):
-    return f"LEAST({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(earliest_of, "sqlite")
-def _earliest_of_sqlite(element, compiler, **kw):
-    return f"min({compiler.process(element.clauses, **kw)})"
-
-
-class days_after(FunctionElement):
-    """A SQL date `days` (a whole number, not a parameter) after another."""
-
-    type = sa.Date()
-    name = "days_after"
-    inherit_cache = False  # the number is written into the SQL
-
-    def __init__(self, day, days):
-        self.days = int(days)
-        super().__init__(day)
-
-
-@compiles(days_after)
-def _days_after(element, compiler, **kw):
-    return f"({compiler.process(element.clauses, **kw)} + {element.days})"
-
-
-@compiles(days_after, "sqlite")
-def _days_after_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '+{element.days} days')"
-
-
-def _dialect():
-    return engine_for(require_tenant()).dialect.name
-
-
-def _execute(statement, params):
-    """Core statements over the tables (no ORM): built once, bound to the tenant's database."""
-    return execute_in_tenant(statement, params)
-
-
-def _adding_upsert_of(table, keys, dialect, latest=(), recounted=()):
-    """Insert the row or, when its key exists, add its values to the row's (the columns in `latest`: keep the
-    later of both, none counting as earlier): the roll-ups' change, commutative between concurrent deliveries.
-    The columns in `recounted` are neither inserted nor changed here (another statement recomputes them)."""
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    columns = [column for column in table.c if column.name not in recounted]
-    stmt = insert(table).values({column.name: sa.bindparam(column.name) for column in columns})
-
-    def combined(column):
-        new = stmt.excluded[column.name]
-        if column.name in latest:
-            return latest_of(sa.func.coalesce(column, new), sa.func.coalesce(new, column))
-        return column + new
-
-    return stmt.on_conflict_do_update(
-        index_elements=keys, set_={column.name: combined(column) for column in columns if column.name not in keys}
-    )
 
 
 def _activity(table):
     """A day row (or a sum of them) holds something the learner did."""
     return sa.or_(*(table.c[name] > 0 for name in ACTIVITY_COUNTS))
-
-
-def _upsert_of(table, keys, dialect):
-    """Insert the row or, when its key exists, overwrite it: one statement, safe against a concurrent twin."""
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    stmt = insert(table).values({column.name: sa.bindparam(column.name) for column in table.c})
-    return stmt.on_conflict_do_update(
-        index_elements=keys,
-        set_={column.name: stmt.excluded[column.name] for column in table.c if column.name not in keys},
-    )
 
 
 # `AnalyticsPerson`'s figures of the person's active enrollments, recomputed from their `LearnerCourse` rows (and,
@@ -274,15 +167,15 @@ def _statements(dialect):
         old_day=sa.select(*(days.c[name] for name in DAY_COUNTS)).where(
             days.c.day == day, days.c.user_id == user_id, days.c.course_id == course_id
         ),
-        add_course=_adding_upsert_of(courses, ["course_id"], dialect),
+        add_course=adding_upsert_of(courses, ["course_id"], dialect),
         forget_empty_course=sa.delete(courses).where(courses.c.course_id == course_id, courses.c.enrollments == 0),
-        add_course_day=_adding_upsert_of(course_days, ["day", "course_id"], dialect),
+        add_course_day=adding_upsert_of(course_days, ["day", "course_id"], dialect),
         forget_empty_course_day=sa.delete(course_days).where(
             course_days.c.day == day,
             course_days.c.course_id == course_id,
             *(course_days.c[name] == 0 for name in (*INTEGER_DAY_COUNTS, "active_learners")),
         ),
-        add_person=_adding_upsert_of(
+        add_person=adding_upsert_of(
             people, ["user_id"], dialect, latest=("last_active_day",), recounted=PERSON_ENROLLMENT_FIGURES
         ),
         recount_person=_recount_people(people, learners, person_id).where(people.c.user_id == person_id),
@@ -333,7 +226,7 @@ def _statements(dialect):
             sa.func.max(attempts.c.submitted_at),
         ).where(counted),
         forget_enrollment=sa.delete(learners).where(learners.c.course_id == course_id, learners.c.user_id == user_id),
-        upsert_enrollment=_upsert_of(learners, ["enrollment_id"], dialect),
+        upsert_enrollment=upsert_of(learners, ["enrollment_id"], dialect),
         sign_ins=sa.select(sa.func.count(sign_ins.c.id)).where(
             sign_ins.c.user_id == user_id, within(sign_ins.c.created_at)
         ),
@@ -356,303 +249,8 @@ def _statements(dialect):
             scalar(sa.func.count(attempts.c.id), graded_on_the_day, attempts.c.passed.is_(True)),
         ),
         forget_day=sa.delete(days).where(days.c.day == day, days.c.user_id == user_id, days.c.course_id == course_id),
-        upsert_day=_upsert_of(days, ["day", "user_id", "course_id"], dialect),
+        upsert_day=upsert_of(days, ["day", "user_id", "course_id"], dialect),
     )
-
-
-@cache
-def _group_statements(dialect):
-    """The statements keeping the roll-ups per branch and per class, built once per database kind."""
-    learners, days, people = LearnerCourse.__table__, AnalyticsDay.__table__, AnalyticsPerson.__table__
-    members, groups, group_days = (
-        AnalyticsGroupMember.__table__,
-        AnalyticsGroup.__table__,
-        AnalyticsGroupDay.__table__,
-    )
-    user_id = sa.bindparam("user_id", type_=sa.Integer)
-    user_ids = sa.bindparam("user_ids", expanding=True, type_=sa.Integer)
-    course_id = sa.bindparam("course_id", type_=sa.Integer)
-    kind, group_id = sa.bindparam("kind", type_=sa.String), sa.bindparam("group_id", type_=sa.Integer)
-    day = sa.bindparam("day", type_=sa.Date)
-    active_in_course = sa.select(learners.c.user_id).where(
-        learners.c.course_id == course_id, learners.c.active.is_(True)
-    )
-    source = _membership_sources().subquery("source")
-    return SimpleNamespace(
-        # the people's shares of their groups (no row: none, as `figures._people_now_from_people` joins the row)
-        shares=sa.select(
-            people.c.user_id,
-            sa.select(sa.func.count())
-            .where(learners.c.user_id == people.c.user_id, sa.text(ACTIVE_ENROLLMENT))
-            .scalar_subquery()
-            .label("enrollments"),
-            people.c.completed,
-            people.c.progress_sum,
-            people.c.progress_count,
-        ).where(people.c.user_id.in_(user_ids)),
-        # their open enrollments (due and risk days) and their day rows with graded attempts
-        open_enrollments=sa.select(learners.c.user_id, learners.c.due_at, learners.c.last_activity_at).where(
-            learners.c.user_id.in_(user_ids), sa.text(OPEN_ENROLLMENT)
-        ),
-        graded_days=sa.select(days.c.user_id, days.c.day, days.c.graded_attempts, days.c.percent_sum).where(
-            days.c.user_id.in_(user_ids), days.c.course_id != NO_COURSE, days.c.graded_attempts > 0
-        ),
-        # who counts in which group: the copy, and the sources
-        groups_of_people=sa.select(members.c.user_id, members.c.kind, members.c.group_id).where(
-            members.c.user_id.in_(user_ids)
-        ),
-        source_groups_of_people=sa.select(source.c.user_id, source.c.kind, source.c.group_id).where(
-            source.c.user_id.in_(user_ids)
-        ),
-        # PostgreSQL: the person's advisory lock (see `_serialize`) of each of them, in person order
-        lock_people=sa.text(
-            "SELECT pg_advisory_xact_lock(person, 0) FROM (SELECT unnest(CAST(:user_ids AS integer[])) AS person"
-            " ORDER BY person OFFSET 0) AS people"  # the locks taken in this order: the sort stays below the calls
-        ),
-        add_member=sa.insert(members).values(kind=kind, group_id=group_id, user_id=user_id),
-        forget_member=sa.delete(members).where(
-            members.c.kind == kind, members.c.group_id == group_id, members.c.user_id == user_id
-        ),
-        add_group=_adding_upsert_of(groups, ["kind", "group_id"], dialect),
-        forget_empty_group=sa.delete(groups).where(
-            groups.c.kind == kind, groups.c.group_id == group_id, groups.c.learners == 0
-        ),
-        add_group_day=_adding_upsert_of(group_days, ["kind", "group_id", "day"], dialect),
-        forget_empty_group_day=sa.delete(group_days).where(
-            group_days.c.kind == kind,
-            group_days.c.group_id == group_id,
-            group_days.c.day == day,
-            *(group_days.c[name] == 0 for name in GROUP_DAY_COUNTS if name != "percent_sum"),
-        ),
-        # the figures of the people with an active enrollment in a course, and their groups
-        people_of_course=sa.select(
-            people.c.user_id, people.c.completed, people.c.progress_sum, people.c.progress_count
-        ).where(people.c.user_id.in_(active_in_course)),
-        groups_of_people_of_course=sa.select(members.c.kind, members.c.group_id, members.c.user_id).where(
-            members.c.user_id.in_(active_in_course)
-        ),
-        # PostgreSQL: the person's advisory lock (see `_serialize`) of each of them, in person order
-        lock_people_of_course=sa.select(
-            sa.literal_column("user_id"),
-            sa.func.pg_advisory_xact_lock(sa.literal_column("user_id"), sa.literal_column("0")),
-        ).select_from(
-            sa.select(learners.c.user_id)
-            .where(learners.c.course_id == course_id, learners.c.active.is_(True))
-            .order_by(learners.c.user_id)
-            .offset(0)  # the locks taken in this order: the sort stays below the function's calls
-            .subquery()
-        ),
-    )
-
-
-def _membership_sources():
-    """(kind, group_id, user_id) of who counts in which group, from the sources: a branch's members in any role
-    (as `performance`'s branches), a class's students."""
-    branches, classes = branch_members().subquery(), student_classes().subquery()
-    return sa.union_all(
-        sa.select(sa.literal(BRANCH).label("kind"), branches.c.branch_id.label("group_id"), branches.c.user_id),
-        sa.select(sa.literal(CLASS), classes.c.class_id, classes.c.user_id),
-    )
-
-
-def _shares_of(statements, user_ids):
-    """{person: {figure: value}} of `GROUP_FIGURES`: what each person adds to each of their groups now (nothing
-    without an active enrollment)."""
-    found = {user_id: dict.fromkeys(GROUP_FIGURES, 0) for user_id in user_ids}
-    for row in _execute(statements.shares, {"user_ids": list(found)}):
-        if row.enrollments:
-            found[row.user_id] = {
-                "learners": 1,
-                "enrollments": row.enrollments,
-                "completed": row.completed,
-                "progress_sum": row.progress_sum,
-                "progress_count": row.progress_count,
-            }
-    return found
-
-
-def _person_share(statements, user_id):
-    """{figure: value} of `GROUP_FIGURES` of one person (see `_shares_of`)."""
-    return _shares_of(statements, [user_id])[user_id]
-
-
-def _risk_moment(due_at, last_activity_at):
-    """When an open enrollment becomes at risk at the default at-risk days: overdue or inactive, the earlier."""
-    inactive_from = last_activity_at + timedelta(days=DEFAULT_AT_RISK_DAYS)
-    return inactive_from if due_at is None else min(due_at, inactive_from)
-
-
-def _open_days(enrollment):
-    """{day: {"due_open": n, "risk_open": n}} of one enrollment row (a mapping, or None): its due day and its risk
-    day while it is active and not completed."""
-    if enrollment is None or not enrollment["active"] or enrollment["completed_at"] is not None:
-        return {}
-    found = {}
-    if enrollment["due_at"] is not None:
-        found.setdefault(day_of(enrollment["due_at"]), dict.fromkeys(GROUP_DAY_COUNTS, 0))["due_open"] += 1
-    moment = _risk_moment(enrollment["due_at"], enrollment["last_activity_at"])
-    found.setdefault(day_of(moment), dict.fromkeys(GROUP_DAY_COUNTS, 0))["risk_open"] += 1
-    return found
-
-
-def _day_changes(before, after):
-    """{day: {count: after - before}} of two `_open_days`-like dicts, the days whose counts changed."""
-    changes = {}
-    for day in set(before) | set(after):
-        old, new = before.get(day, {}), after.get(day, {})
-        change = {name: new.get(name, 0) - old.get(name, 0) for name in GROUP_DAY_COUNTS}
-        if any(change.values()):
-            changes[day] = change
-    return changes
-
-
-def _days_of(statements, user_ids):
-    """{person: {day: counts}} of what each person adds to each of their groups' days: their open enrollments' due
-    and risk days, their graded attempts."""
-    found = {user_id: {} for user_id in user_ids}
-    params = {"user_ids": list(found)}
-    for user_id, due_at, last_activity_at in _execute(statements.open_enrollments, params):
-        row = {"active": True, "completed_at": None, "due_at": due_at, "last_activity_at": last_activity_at}
-        for day, counts in _open_days(row).items():
-            mine = found[user_id].setdefault(day, dict.fromkeys(GROUP_DAY_COUNTS, 0))
-            for name, value in counts.items():
-                mine[name] += value
-    for user_id, day, graded, percent_sum in _execute(statements.graded_days, params):
-        mine = found[user_id].setdefault(day, dict.fromkeys(GROUP_DAY_COUNTS, 0))
-        mine["graded"] += graded
-        mine["percent_sum"] += percent_sum
-    return found
-
-
-class _GroupChanges:
-    """Changes to add to groups and group days, summed per key, then written in key order (so that concurrent
-    transactions take the rows' locks in the same order) with the rows they leave empty deleted."""
-
-    def __init__(self):
-        self.groups, self.days = {}, {}
-
-    def add(self, groups, share, days, sign=1):
-        for group in groups:
-            if any(share.values()):
-                mine = self.groups.setdefault(group, dict.fromkeys(GROUP_FIGURES, 0))
-                for name, value in share.items():
-                    mine[name] += sign * value
-            for day, counts in days.items():
-                mine = self.days.setdefault((*group, day), dict.fromkeys(GROUP_DAY_COUNTS, 0))
-                for name, value in counts.items():
-                    mine[name] += sign * value
-
-    def write(self, statements):
-        groups = [
-            {"kind": kind, "group_id": group_id, **change}
-            for (kind, group_id), change in sorted(self.groups.items())
-            if any(change.values())
-        ]
-        if groups:
-            _execute(statements.add_group, groups)
-            emptied = [{"kind": row["kind"], "group_id": row["group_id"]} for row in groups if row["learners"] < 0]
-            if emptied:
-                _execute(statements.forget_empty_group, emptied)
-        days = [
-            {"kind": kind, "group_id": group_id, "day": day, **change}
-            for (kind, group_id, day), change in sorted(self.days.items())
-            if any(change.values())
-        ]
-        if days:
-            _execute(statements.add_group_day, days)
-            emptied = [
-                {"kind": row["kind"], "group_id": row["group_id"], "day": row["day"]}
-                for row in days
-                if row["due_open"] < 0 or row["risk_open"] < 0 or row["graded"] < 0
-            ]
-            if emptied:
-                _execute(statements.forget_empty_group_day, emptied)
-
-
-_PENDING_GROUP_CHANGES = contextvars.ContextVar("pending_group_changes", default=None)
-
-
-@contextmanager
-def group_writes():
-    """Within: every change to the roll-ups per group is summed, then written once at the end, in key order. The
-    subscribers run each delivery within, whichever refreshes it makes: two deliveries then take the group rows'
-    locks in one order, so PostgreSQL never aborts one as deadlocked (each refresh writing its own changes could
-    lock one member's days in the order another member's delivery locks them the other way round). Nested, the
-    outermost writes; without one, each refresh writes its own changes."""
-    pending = _PENDING_GROUP_CHANGES.get()
-    if pending is not None:
-        yield pending
-        return
-    changes = _GroupChanges()
-    token = _PENDING_GROUP_CHANGES.set(changes)
-    try:
-        yield changes
-    finally:
-        _PENDING_GROUP_CHANGES.reset(token)
-    changes.write(_group_statements(_dialect()))  # not after an error: the transaction rolls back
-
-
-def _add_to_person_s_groups(user_id, share_change, day_changes):
-    """Add one person's change (`GROUP_FIGURES`, and {day: counts}) to each group they count in (the copy)."""
-    if not any(share_change.values()) and not day_changes:
-        return
-    statements = _group_statements(_dialect())
-    groups = [(kind, group_id) for _, kind, group_id in _execute(statements.groups_of_people, {"user_ids": [user_id]})]
-    if groups:
-        with group_writes() as changes:
-            changes.add(groups, share_change, day_changes)
-
-
-def _grouped(rows):
-    """{person: {(kind, group_id)}} of (user_id, kind, group_id) rows."""
-    found = {}
-    for user_id, kind, group_id in rows:
-        found.setdefault(user_id, set()).add((kind, group_id))
-    return found
-
-
-MEMBERSHIP_CHUNK = 500  # people per set of statements: an import batch's event names up to a batch
-
-
-def refresh_memberships(user_ids):
-    """Bring the copy of these people's memberships (`analytics_group_members`) to what the sources say, adding
-    each person's whole share to the groups they joined and taking it back from those they left: a redelivery
-    finds nothing to change. Set-based: a handful of statements per `MEMBERSHIP_CHUNK` people, whatever their
-    number. On PostgreSQL everyone's advisory lock first (as their refreshes take it, in person order), so that
-    a refresh of theirs never runs between reading their share and changing the copy."""
-    dialect = _dialect()
-    statements = _group_statements(dialect)
-    people = sorted(set(user_ids))
-    with group_writes() as changes:
-        for start in range(0, len(people), MEMBERSHIP_CHUNK):
-            _reconcile_memberships(statements, dialect, people[start : start + MEMBERSHIP_CHUNK], changes)
-
-
-def _reconcile_memberships(statements, dialect, people, changes):
-    params = {"user_ids": people}
-    if dialect == "postgresql":
-        with row_locks():
-            _execute(statements.lock_people, params)
-    wanted = _grouped(_execute(statements.source_groups_of_people, params))
-    held = _grouped(_execute(statements.groups_of_people, params))
-    moves = {}
-    for user_id in people:
-        mine, theirs = wanted.get(user_id, set()), held.get(user_id, set())
-        if mine != theirs:
-            moves[user_id] = (sorted(mine - theirs), sorted(theirs - mine))
-    if not moves:
-        return
-    shares, days = _shares_of(statements, list(moves)), _days_of(statements, list(moves))
-    joined_pairs, left_pairs = [], []
-    for user_id, (joined, left) in moves.items():
-        changes.add(joined, shares[user_id], days[user_id])
-        changes.add(left, shares[user_id], days[user_id], sign=-1)
-        joined_pairs += [{"kind": kind, "group_id": group_id, "user_id": user_id} for kind, group_id in joined]
-        left_pairs += [{"kind": kind, "group_id": group_id, "user_id": user_id} for kind, group_id in left]
-    if joined_pairs:
-        _execute(statements.add_member, joined_pairs)
-    if left_pairs:
-        _execute(statements.forget_member, left_pairs)
 
 
 _SERIALIZED = weakref.WeakKeyDictionary()  # transaction -> the (user, course) pairs it holds already
@@ -670,7 +268,7 @@ def _serialize(statements, dialect, user_id, course_id):
         return
     with row_locks():
         if dialect == "postgresql":
-            _execute(statements.lock, {"user_id": user_id, "course_id": course_id})
+            execute(statements.lock, {"user_id": user_id, "course_id": course_id})
     held.add((user_id, course_id))
 
 
@@ -687,22 +285,22 @@ def refresh_enrollment(course_id, user_id):
     """Recompute the `LearnerCourse` row of this learner's enrollment in the course (inserted, updated, or
     deleted when the enrollment is gone). Three statements and a lock; answers the enrollment's
     `EnrollmentState`, or None when there is none."""
-    dialect = _dialect()
+    dialect = dialect_name()
     statements = _statements(dialect)
     _serialize(statements, dialect, user_id, course_id)
     key = {"course_id": course_id, "user_id": user_id}
-    old = _execute(statements.old_enrollment, key).first()
-    enrollment = _execute(statements.enrollment, key).first()
+    old = execute(statements.old_enrollment, key).first()
+    enrollment = execute(statements.enrollment, key).first()
     if enrollment is None:
-        share = _person_share(_group_statements(dialect), user_id) if old is not None else None
-        _execute(statements.forget_enrollment, key)
+        share = person_share(group_statements(dialect), user_id) if old is not None else None
+        execute(statements.forget_enrollment, key)
         _roll_up_enrollment(statements, key, old, None)
         if old is not None:
-            _execute(statements.recount_person, {"person_id": user_id})
-            _roll_up_groups(dialect, user_id, share, old._mapping, None)
+            execute(statements.recount_person, {"person_id": user_id})
+            roll_up_groups(dialect, user_id, share, old._mapping, None)
         return None
     (eid, class_id, status, enrolled_at, due_at, completed_at, seconds, reported_at, items_done, last_item) = enrollment
-    attempt_count, graded_count, best_percent, last_submitted = _execute(statements.attempts, key).one()
+    attempt_count, graded_count, best_percent, last_submitted = execute(statements.attempts, key).one()
     moments = [enrolled_at, last_item, reported_at, last_submitted]
     row = {
         "enrollment_id": eid,
@@ -722,21 +320,13 @@ def refresh_enrollment(course_id, user_id):
         "refreshed_at": utcnow(),
     }
     changes_person = old is None or _person_figures_of(old._mapping) != _person_figures_of(row)
-    share = _person_share(_group_statements(dialect), user_id) if changes_person else None
-    _execute(statements.upsert_enrollment, row)
+    share = person_share(group_statements(dialect), user_id) if changes_person else None
+    execute(statements.upsert_enrollment, row)
     _roll_up_enrollment(statements, key, old, row)
     if changes_person:
-        _execute(statements.recount_person, {"person_id": user_id})
-        _roll_up_groups(dialect, user_id, share, None if old is None else old._mapping, row)
+        execute(statements.recount_person, {"person_id": user_id})
+        roll_up_groups(dialect, user_id, share, None if old is None else old._mapping, row)
     return EnrollmentState(eid, enrolled_at, completed_at)
-
-
-def _roll_up_groups(dialect, user_id, share_before, old, new):
-    """Add the change of the person's share (`share_before` -> now) and of one enrollment's open days (`old` ->
-    `new` rows, either may be none) to each of the person's groups."""
-    share_after = _person_share(_group_statements(dialect), user_id)
-    share_change = {name: share_after[name] - share_before[name] for name in GROUP_FIGURES}
-    _add_to_person_s_groups(user_id, share_change, _day_changes(_open_days(old), _open_days(new)))
 
 
 def _person_figures_of(enrollment):
@@ -750,19 +340,19 @@ def refresh_course_progress(course_id):
     """Recompute the progress figures (`PERSON_ENROLLMENT_FIGURES`) of every person with an active enrollment in
     the course, set-based: its items changed, and with them each enrollment's progress (one UPDATE; on
     PostgreSQL their rows are locked first, in person order)."""
-    dialect = _dialect()
-    statements, groups_statements = _statements(dialect), _group_statements(dialect)
+    dialect = dialect_name()
+    statements, groups_statements = _statements(dialect), group_statements(dialect)
     key = {"course_id": course_id}
     locked = None  # SQLite: the database's write lock holds everyone
     with row_locks():
         if dialect == "postgresql":
             # the people's advisory locks first, as their refreshes and memberships take them (`_serialize`)
-            locked = {row.user_id for row in _execute(groups_statements.lock_people_of_course, key)}
-            _execute(statements.lock_people_of_course, key)
-    before = {row.user_id: row for row in _execute(groups_statements.people_of_course, key)}
-    _execute(statements.recount_people_of_course, key)
+            locked = {row.user_id for row in execute(groups_statements.lock_people_of_course, key)}
+            execute(statements.lock_people_of_course, key)
+    before = {row.user_id: row for row in execute(groups_statements.people_of_course, key)}
+    execute(statements.recount_people_of_course, key)
     changed = {}
-    for row in _execute(groups_statements.people_of_course, key):
+    for row in execute(groups_statements.people_of_course, key):
         old = before.get(row.user_id)
         if old is None or (locked is not None and row.user_id not in locked):
             # enrolled (or back) since the lock: their own refresh, under their lock, reads the new items and
@@ -775,7 +365,7 @@ def refresh_course_progress(course_id):
         return
     # each person's change to their groups (the enrollments and learners stay: every one of them is a learner)
     with group_writes() as changes:
-        for kind, group_id, user_id in _execute(groups_statements.groups_of_people_of_course, key):
+        for kind, group_id, user_id in execute(groups_statements.groups_of_people_of_course, key):
             if user_id in changed:
                 changes.add([(kind, group_id)], {"learners": 0, "enrollments": 0, **changed[user_id]}, {})
 
@@ -801,15 +391,15 @@ def _roll_up_enrollment(statements, key, old, new):
     if not any(change):
         return
     names = ("enrollments", "completed", "progress_items", "seconds")
-    _execute(statements.add_course, {"course_id": key["course_id"], **dict(zip(names, change, strict=True))})
+    execute(statements.add_course, {"course_id": key["course_id"], **dict(zip(names, change, strict=True))})
     if change[0] < 0:
-        _execute(statements.forget_empty_course, key)
+        execute(statements.forget_empty_course, key)
     if change[0]:
-        _execute(
+        execute(
             statements.add_person, {"user_id": key["user_id"], "active_enrollments": change[0], "last_active_day": None}
         )
         if change[0] < 0:
-            _execute(statements.forget_empty_person, key)
+            execute(statements.forget_empty_person, key)
 
 
 COURSE_DAY_COUNTS = DAY_COUNTS[1:]  # every column but sign_ins, in `course_day`'s order
@@ -818,25 +408,25 @@ COURSE_DAY_COUNTS = DAY_COUNTS[1:]  # every column but sign_ins, in `course_day`
 def refresh_day(day, user_id, course_id):
     """Recompute one `AnalyticsDay` row (course 0: the person's sign-ins), deleting it when every count is 0.
     Two statements and a lock; answers the row, or None when there is none."""
-    dialect = _dialect()
+    dialect = dialect_name()
     statements = _statements(dialect)
     _serialize(statements, dialect, user_id, course_id)
     start = datetime.combine(day, datetime.min.time())
     params = {"day": day, "start": start, "end": start + timedelta(days=1), "user_id": user_id, "course_id": course_id}
-    old = _execute(statements.old_day, params).first()
+    old = execute(statements.old_day, params).first()
     counts = dict.fromkeys(DAY_COUNTS, 0)
     if course_id == NO_COURSE:
-        counts["sign_ins"] = _execute(statements.sign_ins, params).scalar()
+        counts["sign_ins"] = execute(statements.sign_ins, params).scalar()
     else:
-        counts.update(zip(COURSE_DAY_COUNTS, _execute(statements.course_day, params).one(), strict=True))
+        counts.update(zip(COURSE_DAY_COUNTS, execute(statements.course_day, params).one(), strict=True))
     old_counts = dict(zip(DAY_COUNTS, old, strict=True)) if old else None
     if not any(counts.values()):
-        _execute(statements.forget_day, params)
+        execute(statements.forget_day, params)
         _roll_up_day(statements, params, old_counts, None)
         _roll_up_graded(user_id, day, old_counts, None)
         return None
     row = {"day": day, "user_id": user_id, "course_id": course_id, **counts}
-    _execute(statements.upsert_day, row)
+    execute(statements.upsert_day, row)
     _roll_up_day(statements, params, old_counts, counts)
     _roll_up_graded(user_id, day, old_counts, counts)
     return row
@@ -850,7 +440,7 @@ def _roll_up_graded(user_id, day, old, new):
     percent_sum = (new or zero)["percent_sum"] - (old or zero)["percent_sum"]
     if graded or percent_sum:
         days = {day: {"due_open": 0, "risk_open": 0, "graded": graded, "percent_sum": percent_sum}}
-        _add_to_person_s_groups(user_id, dict.fromkeys(GROUP_FIGURES, 0), days)
+        add_to_person_s_groups(user_id, dict.fromkeys(GROUP_FIGURES, 0), days)
 
 
 def _is_activity(counts):
@@ -867,27 +457,24 @@ def _roll_up_day(statements, params, old, new):
     change["active_learners"] = int(is_active) - int(was_active)
     if not any(change.values()):
         return
-    _execute(statements.add_course_day, {"day": params["day"], "course_id": params["course_id"], **change})
+    execute(statements.add_course_day, {"day": params["day"], "course_id": params["course_id"], **change})
     if any(value < 0 for value in change.values()):
-        _execute(statements.forget_empty_course_day, params)
+        execute(statements.forget_empty_course_day, params)
     if was_active == is_active:
         return
     # whether the person did anything else that day (their deliveries take turns: see `_serialize`)
-    others = _execute(statements.active_rows_of_day, params).scalar() - int(is_active)
+    others = execute(statements.active_rows_of_day, params).scalar() - int(is_active)
     if others:
         return
     whole_day = {"day": params["day"], "course_id": ALL_COURSES, **dict.fromkeys(DAY_COUNTS, 0)}
-    _execute(statements.add_course_day, {**whole_day, "active_learners": 1 if is_active else -1})
+    execute(statements.add_course_day, {**whole_day, "active_learners": 1 if is_active else -1})
     person = {"user_id": params["user_id"]}
     if is_active:
-        _execute(statements.add_person, {**person, "active_enrollments": 0, "last_active_day": params["day"]})
+        execute(statements.add_person, {**person, "active_enrollments": 0, "last_active_day": params["day"]})
         return
-    _execute(statements.forget_empty_course_day, {**params, "course_id": ALL_COURSES})
-    _execute(statements.recount_last_active_day, person)
-    _execute(statements.forget_empty_person, person)
-
-
-# The rebuild: the same figures for every key, set-based.
+    execute(statements.forget_empty_course_day, {**params, "course_id": ALL_COURSES})
+    execute(statements.recount_last_active_day, person)
+    execute(statements.forget_empty_person, person)
 
 
 def _user_range(column, low, high):
@@ -1147,73 +734,6 @@ def _insert_roll_ups(session):
     )
 
 
-def _insert_group_roll_ups(session):
-    """The copy of the memberships and the roll-ups per group from it, the read model just written and the people's
-    rows: what the memberships subscriber and the refreshes add up to."""
-    members, learners, people, days = (
-        AnalyticsGroupMember.__table__,
-        LearnerCourse.__table__,
-        AnalyticsPerson.__table__,
-        AnalyticsDay.__table__,
-    )
-    session.execute(sa.insert(AnalyticsGroupMember).from_select(["kind", "group_id", "user_id"], _membership_sources()))
-    counted = (
-        sa.select(learners.c.user_id, sa.func.count().label("enrollments"))
-        .where(learners.c.active.is_(True))
-        .group_by(learners.c.user_id)
-        .subquery("counted")
-    )
-    per_group = (
-        sa.select(
-            members.c.kind,
-            members.c.group_id,
-            sa.func.count(),
-            sa.func.sum(counted.c.enrollments),
-            sa.func.sum(people.c.completed),
-            sa.func.sum(people.c.progress_sum),
-            sa.func.sum(people.c.progress_count),
-        )
-        .select_from(counted)
-        .join(people, people.c.user_id == counted.c.user_id)
-        .join(members, members.c.user_id == counted.c.user_id)
-        .group_by(members.c.kind, members.c.group_id)
-    )
-    session.execute(sa.insert(AnalyticsGroup).from_select(["kind", "group_id", *GROUP_FIGURES], per_group))
-    still_open = sa.and_(learners.c.active.is_(True), learners.c.completed_at.is_(None))
-    zero, zero_float = sa.literal(0), sa.literal(0.0, sa.Float)
-    due_day = utc_day(learners.c.due_at)
-    inactive_day = days_after(utc_day(learners.c.last_activity_at), DEFAULT_AT_RISK_DAYS)
-    risk_day = earliest_of(sa.func.coalesce(due_day, inactive_day), inactive_day)
-    sources = sa.union_all(
-        sa.select(
-            learners.c.user_id.label("user_id"),
-            due_day.label("day"),
-            sa.literal(1).label("due_open"),
-            zero.label("risk_open"),
-            zero.label("graded"),
-            zero_float.label("percent_sum"),
-        ).where(still_open, learners.c.due_at.is_not(None)),
-        sa.select(learners.c.user_id, risk_day, zero, sa.literal(1), zero, zero_float).where(still_open),
-        sa.select(days.c.user_id, days.c.day, zero, zero, days.c.graded_attempts, days.c.percent_sum).where(
-            days.c.course_id != NO_COURSE, days.c.graded_attempts > 0
-        ),
-    ).subquery("source")
-    per_group_day = (
-        sa.select(
-            members.c.kind,
-            members.c.group_id,
-            sources.c.day,
-            *(sa.func.sum(sources.c[name]) for name in GROUP_DAY_COUNTS),
-        )
-        .select_from(sources)
-        .join(members, members.c.user_id == sources.c.user_id)
-        .group_by(members.c.kind, members.c.group_id, sources.c.day)
-    )
-    session.execute(
-        sa.insert(AnalyticsGroupDay).from_select(["kind", "group_id", "day", *GROUP_DAY_COUNTS], per_group_day)
-    )
-
-
 @dataclass(frozen=True)
 class RebuildResult:
     enrollments: int
@@ -1237,7 +757,7 @@ def rebuild(session=None, chunk=REBUILD_CHUNK_USERS):
     started = time.perf_counter()
     try:
         with row_locks():  # SQLite: the write lock first; PostgreSQL: the tables' own locks below
-            if _dialect() == "postgresql":
+            if dialect_name() == "postgresql":
                 execute_in_tenant(sa.text(f"LOCK TABLE {', '.join(READ_MODEL_TABLES)} IN EXCLUSIVE MODE"))
             for model in (
                 LearnerCourse,
@@ -1255,7 +775,7 @@ def rebuild(session=None, chunk=REBUILD_CHUNK_USERS):
                 _insert_enrollments(session, low, low + chunk, now)
                 _insert_days(session, low, low + chunk)
             _insert_roll_ups(session)
-            _insert_group_roll_ups(session)
+            insert_group_roll_ups(session)
             # counted, not summed from rowcounts: PostgreSQL's driver has none for an ORM INSERT ... SELECT
             enrollments = session.scalar(sa.select(sa.func.count()).select_from(LearnerCourse))
             days = session.scalar(sa.select(sa.func.count()).select_from(AnalyticsDay))
@@ -1264,14 +784,3 @@ def rebuild(session=None, chunk=REBUILD_CHUNK_USERS):
         session.rollback()
         raise
     return RebuildResult(enrollments, days, time.perf_counter() - started)
-
-
-def day_of(moment):
-    """The UTC day of a naive UTC timestamp."""
-    return moment.date()
-
-
-def days_around(moment, margin=timedelta(minutes=1)):
-    """The day of an event's time, and the neighbouring day when the time is within `margin` of midnight: the
-    source row's own timestamp was taken a moment before or after the event's."""
-    return sorted({day_of(moment - margin), day_of(moment), day_of(moment + margin)})

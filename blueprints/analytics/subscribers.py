@@ -2,44 +2,46 @@
 
 Each subscriber recomputes the rows its event touched from the source tables (`blueprints/analytics/readmodel.py`),
 never adds to them: delivered twice, or after a later change, it writes what the sources say now. What a delivery
-changes in the roll-ups per group it writes once, at its end (`readmodel.group_writes`).
+changes in the roll-ups per group it writes once, at its end (`group_rollups.group_writes`).
 """
 
 import sqlalchemy as sa
 
 from app.events import subscriber
 from app.extensions import db
-from blueprints.analytics import readmodel
+from blueprints.analytics import group_rollups, readmodel
+from blueprints.analytics.group_rollups import group_writes
 from blueprints.analytics.models import NO_COURSE
+from blueprints.analytics.sql import day_of, days_around
 from blueprints.assessments.models import QuizAttempt
 
 
 @subscriber("enrollment.created", "enrollment.resumed", "enrollment.ended")
-@readmodel.group_writes()
+@group_writes()
 def refresh_enrollment(event):
     """The enrollment's row and the day it was enrolled (a resumed enrollment keeps its first day)."""
     state = readmodel.refresh_enrollment(event.course_id, event.user_id)
     if state is not None:
-        readmodel.refresh_day(readmodel.day_of(state.enrolled_at), event.user_id, event.course_id)
+        readmodel.refresh_day(day_of(state.enrolled_at), event.user_id, event.course_id)
 
 
 @subscriber("content.completed", "course.completed", "learning.time_reported")
-@readmodel.group_writes()
+@group_writes()
 def refresh_learning(event):
     """The enrollment's row and the day of the event (an item completed, the course completed, time spent)."""
     readmodel.refresh_enrollment(event.course_id, event.user_id)
-    for day in readmodel.days_around(event.occurred_at):
+    for day in days_around(event.occurred_at):
         readmodel.refresh_day(day, event.user_id, event.course_id)
 
 
 @subscriber("assessment.submitted", "assessment.graded")
-@readmodel.group_writes()
+@group_writes()
 def refresh_attempt(event):
     """The enrollment's row (the course of the quiz) and the attempt's submission day: a late manual grade
     changes the day it was submitted."""
     readmodel.refresh_enrollment(event.course_id, event.user_id)
     submitted_at = db.session.scalar(sa.select(QuizAttempt.submitted_at).where(QuizAttempt.id == event.attempt_id))
-    days = [readmodel.day_of(submitted_at)] if submitted_at else readmodel.days_around(event.occurred_at)
+    days = [day_of(submitted_at)] if submitted_at else days_around(event.occurred_at)
     for day in days:
         readmodel.refresh_day(day, event.user_id, event.course_id)
 
@@ -47,20 +49,20 @@ def refresh_attempt(event):
 @subscriber("auth.signed_in")
 def refresh_sign_ins(event):
     """The person's sign-ins of the day (the course-0 row)."""
-    for day in readmodel.days_around(event.occurred_at):
+    for day in days_around(event.occurred_at):
         readmodel.refresh_day(day, event.user_id, NO_COURSE)
 
 
 @subscriber("course.items_changed")
-@readmodel.group_writes()
+@group_writes()
 def refresh_course_progress(event):
     """The progress figures of every person with an active enrollment in the course (its item count changed)."""
     readmodel.refresh_course_progress(event.course_id)
 
 
 @subscriber("memberships.changed")
-@readmodel.group_writes()
+@group_writes()
 def refresh_memberships(event):
     """The people's memberships as the roll-ups per branch and per class count them (their share moved to the
     groups they joined, taken back from those they left)."""
-    readmodel.refresh_memberships(event.user_ids)
+    group_rollups.refresh_memberships(event.user_ids)

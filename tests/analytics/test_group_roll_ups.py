@@ -15,8 +15,9 @@ from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
 from app.tenancy.models import utcnow
-from blueprints.analytics import figures, readmodel
+from blueprints.analytics import figures, group_rollups, readmodel
 from blueprints.analytics.audience import Audience
+from blueprints.analytics.sql import dialect_name
 from blueprints.assessments.models import QuizAttempt
 from blueprints.branches.queries import branch_members
 from blueprints.classes.queries import student_classes
@@ -325,7 +326,7 @@ def test_a_membership_change_and_a_refresh_of_the_same_person_take_turns(app, te
     def reconcile():
         try:
             with tenant_context(tenant, app):
-                readmodel.refresh_memberships([third])
+                group_rollups.refresh_memberships([third])
                 reconciled.set()
                 time.sleep(1.0)  # the refresh is waiting by now
                 moments["reconciled"] = time.monotonic()
@@ -373,11 +374,11 @@ def test_a_learner_back_while_a_course_s_items_are_recounted_counts_once(app, te
         readmodel.refresh_enrollment(s.course_id, first)
         db.session.commit()
     _as_the_sources_say(app, tenant)
-    execute, found_first = readmodel._execute, []
+    execute, found_first = readmodel.execute, []
 
     def comes_back_after_the_first_read(statement, params):
         result = execute(statement, params)
-        if statement is readmodel._group_statements(readmodel._dialect()).people_of_course and not found_first:
+        if statement is group_rollups.group_statements(dialect_name()).people_of_course and not found_first:
             found_first.append(result.all())
             enrollment.status = "active"
             db.session.flush()
@@ -387,7 +388,7 @@ def test_a_learner_back_while_a_course_s_items_are_recounted_counts_once(app, te
 
     with tenant_context(tenant, app):
         enrollment = db.session.get(Enrollment, enrollment_id)
-        monkeypatch.setattr(readmodel, "_execute", comes_back_after_the_first_read)
+        monkeypatch.setattr(readmodel, "execute", comes_back_after_the_first_read)
         readmodel.refresh_course_progress(s.course_id)
         monkeypatch.undo()
         db.session.commit()
@@ -458,7 +459,7 @@ def test_a_membership_change_of_many_people_costs_the_statements_of_one(app, ten
     def reconcile(people):
         def call():
             with tenant_context(tenant, app):
-                readmodel.refresh_memberships(people)
+                group_rollups.refresh_memberships(people)
                 db.session.commit()
 
         return _count_queries(app, tenant, call)
