@@ -79,7 +79,7 @@ def group_statements(dialect):
         source_groups_of_people=sa.select(source.c.user_id, source.c.kind, source.c.group_id).where(
             source.c.user_id.in_(user_ids)
         ),
-        # PostgreSQL: the person's advisory lock (see `_serialize`) of each of them, in person order
+        # PostgreSQL: the person's advisory lock (see `readmodel._serialize`) of each of them, in person order
         lock_people=sa.text(
             "SELECT pg_advisory_xact_lock(person, 0) FROM (SELECT unnest(CAST(:user_ids AS integer[])) AS person"
             " ORDER BY person OFFSET 0) AS people"  # the locks taken in this order: the sort stays below the calls
@@ -106,7 +106,7 @@ def group_statements(dialect):
         groups_of_people_of_course=sa.select(members.c.kind, members.c.group_id, members.c.user_id).where(
             members.c.user_id.in_(active_in_course)
         ),
-        # PostgreSQL: the person's advisory lock (see `_serialize`) of each of them, in person order
+        # PostgreSQL: the person's advisory lock (see `readmodel._serialize`) of each of them, in person order
         lock_people_of_course=sa.select(
             sa.literal_column("user_id"),
             sa.func.pg_advisory_xact_lock(sa.literal_column("user_id"), sa.literal_column("0")),
@@ -304,9 +304,11 @@ def refresh_memberships(user_ids):
 
 
 def _reconcile_memberships(statements, dialect, people, changes):
+    """`refresh_memberships` for one chunk of people (sorted): their locks, then their sources against the copy;
+    the changes of those whose groups differ go to `changes`, the copy is written at once."""
     params = {"user_ids": people}
-    if dialect == "postgresql":
-        with row_locks():
+    with row_locks():  # SQLite: the database's write lock before the reads, as every writer of a share takes it
+        if dialect == "postgresql":
             execute(statements.lock_people, params)
     wanted = _grouped(execute(statements.source_groups_of_people, params))
     held = _grouped(execute(statements.groups_of_people, params))

@@ -64,11 +64,7 @@ from blueprints.courses.queries import item_count_of, item_counts
 from blueprints.learning.models import Enrollment, ItemProgress, TimeByDay
 
 INTEGER_DAY_COUNTS = tuple(name for name in DAY_COUNTS if name != "percent_sum")
-
-
 COUNTED_ATTEMPTS = (AttemptStatus.SUBMITTED, AttemptStatus.GRADED)
-
-
 REBUILD_CHUNK_USERS = 2000  # the rebuild's statements each cover the people of one user id range of this size
 
 
@@ -155,7 +151,6 @@ def _statements(dialect):
     return SimpleNamespace(
         # the pair's lock, then the person's (course 0): a person's deliveries take turns for their roll-ups
         lock=sa.text("SELECT pg_advisory_xact_lock(:user_id, :course_id), pg_advisory_xact_lock(:user_id, 0)"),
-        lock_person=sa.text("SELECT pg_advisory_xact_lock(:user_id, 0)"),
         old_enrollment=sa.select(
             learners.c.active,
             learners.c.completed_at,
@@ -475,6 +470,9 @@ def _roll_up_day(statements, params, old, new):
     execute(statements.forget_empty_course_day, {**params, "course_id": ALL_COURSES})
     execute(statements.recount_last_active_day, person)
     execute(statements.forget_empty_person, person)
+
+
+# The rebuild: the same figures for every key, set-based.
 
 
 def _user_range(column, low, high):

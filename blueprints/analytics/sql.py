@@ -93,6 +93,7 @@ def _days_after_sqlite(element, compiler, **kw):
 
 
 def dialect_name():
+    """The kind of the tenant's database ("sqlite", "postgresql"): some statements are written per kind."""
     return engine_for(require_tenant()).dialect.name
 
 

@@ -10,14 +10,13 @@ import sqlalchemy as sa
 from app.events import subscriber
 from app.extensions import db
 from blueprints.analytics import group_rollups, readmodel
-from blueprints.analytics.group_rollups import group_writes
 from blueprints.analytics.models import NO_COURSE
 from blueprints.analytics.sql import day_of, days_around
 from blueprints.assessments.models import QuizAttempt
 
 
 @subscriber("enrollment.created", "enrollment.resumed", "enrollment.ended")
-@group_writes()
+@group_rollups.group_writes()
 def refresh_enrollment(event):
     """The enrollment's row and the day it was enrolled (a resumed enrollment keeps its first day)."""
     state = readmodel.refresh_enrollment(event.course_id, event.user_id)
@@ -26,7 +25,7 @@ def refresh_enrollment(event):
 
 
 @subscriber("content.completed", "course.completed", "learning.time_reported")
-@group_writes()
+@group_rollups.group_writes()
 def refresh_learning(event):
     """The enrollment's row and the day of the event (an item completed, the course completed, time spent)."""
     readmodel.refresh_enrollment(event.course_id, event.user_id)
@@ -35,7 +34,7 @@ def refresh_learning(event):
 
 
 @subscriber("assessment.submitted", "assessment.graded")
-@group_writes()
+@group_rollups.group_writes()
 def refresh_attempt(event):
     """The enrollment's row (the course of the quiz) and the attempt's submission day: a late manual grade
     changes the day it was submitted."""
@@ -54,14 +53,14 @@ def refresh_sign_ins(event):
 
 
 @subscriber("course.items_changed")
-@group_writes()
+@group_rollups.group_writes()
 def refresh_course_progress(event):
     """The progress figures of every person with an active enrollment in the course (its item count changed)."""
     readmodel.refresh_course_progress(event.course_id)
 
 
 @subscriber("memberships.changed")
-@group_writes()
+@group_rollups.group_writes()
 def refresh_memberships(event):
     """The people's memberships as the roll-ups per branch and per class count them (their share moved to the
     groups they joined, taken back from those they left)."""
