@@ -1048,6 +1048,7 @@ def assessments(filters, audience):
                 "quiz_id": row.quiz_id,
                 "title": row.title,
                 "course_id": row.course_id,
+                "course_title": row.course_title,
                 "attempts": row.attempts,
                 "learners": row.learners,
                 "graded": row.graded,

@@ -186,6 +186,7 @@ class AssessmentRowSchema(ma.Schema):
     quiz_id = ma.fields.Integer()
     title = ma.fields.String()
     course_id = ma.fields.Integer()
+    course_title = ma.fields.String()
     attempts = _count(metadata={"description": "submitted in the period"})
     learners = _count()
     graded = _count()

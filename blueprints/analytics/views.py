@@ -13,7 +13,6 @@ from blueprints.analytics.audience import Audience, audience_of
 from blueprints.analytics.choices import filter_choices
 from blueprints.analytics.display import format_figure
 from blueprints.courses import access
-from blueprints.courses.queries import course_titles
 from blueprints.courses.services import can_manage
 
 bp = Blueprint("analytics_pages", __name__)
@@ -136,12 +135,7 @@ def quizzes_panel():
     """The dashboard's quizzes: attempts, learners, average score and pass rate in the period, with their course."""
     filters, _errors = _filters_or_errors(request.args)
     quizzes = figures.assessments(filters, audience_of(current_actor))["assessments"]
-    titles = course_titles({row["course_id"] for row in quizzes})
-    return _panel(
-        "analytics/_quizzes.html",
-        "Quizzes",
-        quizzes=[{**row, "course_title": titles.get(row["course_id"], "")} for row in quizzes],
-    )
+    return _panel("analytics/_quizzes.html", "Quizzes", quizzes=quizzes)
 
 
 @bp.get("/analytics/panels/at-risk")

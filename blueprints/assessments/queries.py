@@ -6,6 +6,7 @@ from app.extensions import db
 from app.security.actor import current_actor
 from blueprints.assessments.models import AttemptQuestion, AttemptStatus, Quiz, QuizAttempt
 from blueprints.assessments.quizzes import visible_quizzes
+from blueprints.courses.models import Course
 
 
 def quiz_summaries(quiz_ids):
@@ -89,12 +90,13 @@ def quiz_choices(actor=current_actor, limit=500):
 def attempt_figures_by_quiz(visible, submitted_from, submitted_before, course_id=None):
     """Per quiz, the attempts submitted in [submitted_from, submitted_before) that `visible(user_id, course_id)`
     (a condition on the attempt's learner and its quiz's course) lets through: rows of quiz id, title, course
-    id, attempts, learners, graded, percent sum, passed; one grouped query."""
+    id and title, attempts, learners, graded, percent sum, passed; one grouped query."""
     stmt = (
         sa.select(
             Quiz.id.label("quiz_id"),
             Quiz.title,
             Quiz.course_id,
+            Course.title.label("course_title"),
             sa.func.count(QuizAttempt.id).label("attempts"),
             sa.func.count(sa.distinct(QuizAttempt.user_id)).label("learners"),
             sa.func.count(QuizAttempt.percent).filter(QuizAttempt.status == AttemptStatus.GRADED).label("graded"),
@@ -104,13 +106,14 @@ def attempt_figures_by_quiz(visible, submitted_from, submitted_before, course_id
             .label("passed"),
         )
         .join(QuizAttempt, QuizAttempt.quiz_id == Quiz.id)
+        .join(Course, Course.id == Quiz.course_id)
         .where(
             QuizAttempt.status.in_((AttemptStatus.SUBMITTED, AttemptStatus.GRADED)),
             QuizAttempt.submitted_at >= submitted_from,
             QuizAttempt.submitted_at < submitted_before,
             visible(QuizAttempt.user_id, Quiz.course_id),
         )
-        .group_by(Quiz.id, Quiz.title, Quiz.course_id)
+        .group_by(Quiz.id, Quiz.title, Quiz.course_id, Course.title)
         .order_by(Quiz.title, Quiz.id)
     )
     if course_id is not None:

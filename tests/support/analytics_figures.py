@@ -488,22 +488,23 @@ def expected_assessments(d, who, filters, date_from, date_to):
     start = datetime.combine(date_from, time())
     end = datetime.combine(date_to + timedelta(days=1), time())
     sql = f"""
-        SELECT q.id, q.title, q.course_id, a.user_id, a.status, a.percent, a.passed
-        FROM quiz_attempts a JOIN quizzes q ON q.id = a.quiz_id
+        SELECT q.id, q.title, q.course_id, c.title AS course_title, a.user_id, a.status, a.percent, a.passed
+        FROM quiz_attempts a JOIN quizzes q ON q.id = a.quiz_id JOIN courses c ON c.id = q.course_id
         WHERE a.status IN ('submitted', 'graded') AND a.submitted_at >= :start AND a.submitted_at < :end
           AND {who.on_enrollment("a.user_id", "q.course_id")} AND {_filter_sql(filters, "a.user_id", "q.course_id")}
     """  # noqa: S608
     quizzes = {}
     for row in _rows(d, sql, {**_params(who, filters), "start": start, "end": end}):
-        quizzes.setdefault((row.title, row.id, row.course_id), []).append(row)
+        quizzes.setdefault((row.title, row.id, row.course_id, row.course_title), []).append(row)
     found = []
-    for (title, quiz_id, course_id), attempts in sorted(quizzes.items()):
+    for (title, quiz_id, course_id, course_title), attempts in sorted(quizzes.items()):
         graded = [a for a in attempts if a.status == "graded"]
         found.append(
             {
                 "quiz_id": quiz_id,
                 "title": title,
                 "course_id": course_id,
+                "course_title": course_title,
                 "attempts": len(attempts),
                 "learners": len({a.user_id for a in attempts}),
                 "graded": len(graded),
