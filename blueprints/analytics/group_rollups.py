@@ -201,10 +201,25 @@ def _days_of(statements, user_ids):
 
 class _GroupChanges:
     """Changes to add to groups and group days, summed per key, then written in key order (so that concurrent
-    transactions take the rows' locks in the same order) with the rows they leave empty deleted."""
+    transactions take the rows' locks in the same order) with the rows they leave empty deleted. It also keeps the
+    groups of each person it read them for: a graded attempt's delivery refreshes the enrollment, then the day, and
+    both changes go to the same person's groups."""
 
     def __init__(self):
         self.groups, self.days = {}, {}
+        self._groups_of = {}  # person -> [(kind, group_id)] as the copy said when first asked
+
+    def groups_of(self, statements, user_id):
+        """The groups the person counts in (the copy), read once per accumulator."""
+        if user_id not in self._groups_of:
+            rows = execute(statements.groups_of_people, {"user_ids": [user_id]})
+            self._groups_of[user_id] = [(kind, group_id) for _, kind, group_id in rows]
+        return self._groups_of[user_id]
+
+    def forget_groups_of(self, user_ids):
+        """The copy of these people's memberships changed: read their groups again when next asked."""
+        for user_id in user_ids:
+            self._groups_of.pop(user_id, None)
 
     def add(self, groups, share, days, sign=1):
         for group in groups:
@@ -271,11 +286,8 @@ def add_to_person_s_groups(user_id, share_change, day_changes):
     """Add one person's change (`GROUP_FIGURES`, and {day: counts}) to each group they count in (the copy)."""
     if not any(share_change.values()) and not day_changes:
         return
-    statements = group_statements(dialect_name())
-    groups = [(kind, group_id) for _, kind, group_id in execute(statements.groups_of_people, {"user_ids": [user_id]})]
-    if groups:
-        with group_writes() as changes:
-            changes.add(groups, share_change, day_changes)
+    with group_writes() as changes:
+        changes.add(changes.groups_of(group_statements(dialect_name()), user_id), share_change, day_changes)
 
 
 def _grouped(rows):
@@ -330,6 +342,7 @@ def _reconcile_memberships(statements, dialect, people, changes):
         execute(statements.add_member, joined_pairs)
     if left_pairs:
         execute(statements.forget_member, left_pairs)
+    changes.forget_groups_of(moves)
 
 
 def roll_up_groups(dialect, user_id, share_before, old, new):

@@ -15,8 +15,18 @@ from blueprints.analytics.sql import day_of, days_around
 from blueprints.assessments.models import QuizAttempt
 
 
-@subscriber("enrollment.created", "enrollment.resumed", "enrollment.ended")
-@group_rollups.group_writes()
+def refreshing(*event_names):
+    """A subscriber of these events whose changes to the roll-ups per group are summed over the delivery and written
+    once, at its end, in key order (`group_rollups.group_writes`): every subscriber that refreshes enrollments or
+    memberships. Written per refresh instead, two deliveries could lock a group's rows in opposite orders."""
+
+    def register(function):
+        return subscriber(*event_names)(group_rollups.group_writes()(function))
+
+    return register
+
+
+@refreshing("enrollment.created", "enrollment.resumed", "enrollment.ended")
 def refresh_enrollment(event):
     """The enrollment's row and the day it was enrolled (a resumed enrollment keeps its first day)."""
     state = readmodel.refresh_enrollment(event.course_id, event.user_id)
@@ -24,8 +34,7 @@ def refresh_enrollment(event):
         readmodel.refresh_day(day_of(state.enrolled_at), event.user_id, event.course_id)
 
 
-@subscriber("content.completed", "course.completed", "learning.time_reported")
-@group_rollups.group_writes()
+@refreshing("content.completed", "course.completed", "learning.time_reported")
 def refresh_learning(event):
     """The enrollment's row and the day of the event (an item completed, the course completed, time spent)."""
     readmodel.refresh_enrollment(event.course_id, event.user_id)
@@ -33,8 +42,7 @@ def refresh_learning(event):
         readmodel.refresh_day(day, event.user_id, event.course_id)
 
 
-@subscriber("assessment.submitted", "assessment.graded")
-@group_rollups.group_writes()
+@refreshing("assessment.submitted", "assessment.graded")
 def refresh_attempt(event):
     """The enrollment's row (the course of the quiz) and the attempt's submission day: a late manual grade
     changes the day it was submitted."""
@@ -52,15 +60,13 @@ def refresh_sign_ins(event):
         readmodel.refresh_day(day, event.user_id, NO_COURSE)
 
 
-@subscriber("course.items_changed")
-@group_rollups.group_writes()
+@refreshing("course.items_changed")
 def refresh_course_progress(event):
     """The progress figures of every person with an active enrollment in the course (its item count changed)."""
     readmodel.refresh_course_progress(event.course_id)
 
 
-@subscriber("memberships.changed")
-@group_rollups.group_writes()
+@refreshing("memberships.changed")
 def refresh_memberships(event):
     """The people's memberships as the roll-ups per branch and per class count them (their share moved to the
     groups they joined, taken back from those they left)."""

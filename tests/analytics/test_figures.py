@@ -30,7 +30,7 @@ from tests.support.analytics_figures import (
     manager_audience,
     teacher_audience,
 )
-from tests.support.courses import _count_queries
+from tests.support.statements import count_statements, recorded_statements
 
 AUDIENCES = {"admin": admin_audience, "manager": manager_audience, "t": teacher_audience}
 
@@ -197,16 +197,10 @@ def test_a_course_s_sign_ins_are_its_learners_and_read_from_their_index(app, dis
     with the course's rows, SQLite looked every day row of each learner up in the table)."""
     d = district
     filters = figures.Filters(date_from=d.today - timedelta(days=29), date_to=d.today, course_id=d.stats)
-    statements = []
+    with recorded_statements(app, d.tenant) as recorded, tenant_context(d.tenant, app):
+        period, _days = figures._period_and_days(filters, Audience(everyone=True))
     with app.app_context():
         engine = engine_for(d.tenant)
-    listener = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        with tenant_context(d.tenant, app):
-            period, _days = figures._period_and_days(filters, Audience(everyone=True))
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
     with engine.connect() as connection:
         enrolled_sign_ins = connection.scalar(
             sa.text(
@@ -218,7 +212,7 @@ def test_a_course_s_sign_ins_are_its_learners_and_read_from_their_index(app, dis
         assert enrolled_sign_ins > 0  # the district's learners of Statistics signed in during the period
         assert period.sign_ins == enrolled_sign_ins
         if engine.dialect.name == "sqlite":
-            (statement, parameters) = statements[-1]
+            (statement, parameters) = recorded.statements[-1]
             plan = " ".join(
                 str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
             )
@@ -239,23 +233,17 @@ def test_a_period_read_person_by_person_equals_the_sources_from_the_index_alone(
     chosen, role = audiences[audience]
     date_from, date_to = _period(d, {})
     filters = figures.Filters(date_from=date_from, date_to=date_to)
-    statements = []
-    with app.app_context():
-        engine = engine_for(d.tenant)
-    listener = lambda *args: statements.append((args[2], args[3]))  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        with tenant_context(d.tenant, app):
-            got = figures.period_figures(filters, chosen)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
+    with recorded_statements(app, d.tenant) as recorded, tenant_context(d.tenant, app):
+        got = figures.period_figures(filters, chosen)
     expected = expected_overview(d, AUDIENCES[role](d), {}, date_from, date_to, utcnow())
     assert {name: got[name] for name in got if name in expected} == {
         name: expected[name] for name in got if name in expected
     }
     assert got["sign_ins"] > 0 and got["active_learners"]["month"] > 0
+    with app.app_context():
+        engine = engine_for(d.tenant)
     if engine.dialect.name == "sqlite":
-        (statement, parameters) = next((s, p) for s, p in statements if "analytics_days" in s)
+        (statement, parameters) = next((s, p) for s, p in recorded.statements if "analytics_days" in s)
         with engine.connect() as connection:
             plan = " ".join(
                 str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
@@ -297,7 +285,7 @@ def test_few_statements_whatever_the_size(app, district):
             with tenant_context(d.tenant, app):
                 function(filters, audience, *args)
 
-        return _count_queries(app, d.tenant, run)
+        return count_statements(app, d.tenant, run)
 
     for audience in audiences.values():
         assert count(figures.overview, audience) == 2

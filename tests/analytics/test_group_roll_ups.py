@@ -13,7 +13,6 @@ from app.events.models import EventDelivery, OutboxEvent
 from app.events.relay import replay
 from app.extensions import db
 from app.tenancy.context import tenant_context
-from app.tenancy.engines import engine_for
 from app.tenancy.models import utcnow
 from blueprints.analytics import figures, group_rollups, readmodel
 from blueprints.analytics.audience import Audience
@@ -35,8 +34,8 @@ from tests.support.analytics import (
 )
 from tests.support.attempts import make_quiz
 from tests.support.badges import take_quiz
-from tests.support.courses import _count_queries
 from tests.support.event_worker import start_event_worker, stop
+from tests.support.statements import count_statements, recorded_statements
 
 GROUP_TABLES = ("analytics_group_members", "analytics_groups", "analytics_group_days")
 EVERYONE = Audience(everyone=True)
@@ -270,7 +269,7 @@ def test_performance_for_an_org_admin_is_three_statements(app, tenant, scenario)
         with tenant_context(tenant, app):
             figures.performance(filters, EVERYONE)
 
-    assert _count_queries(app, tenant, run) == 3  # the roll-ups, the branches' and the classes' names
+    assert count_statements(app, tenant, run) == 3  # the roll-ups, the branches' and the classes' names
 
 
 def test_a_real_worker_brings_a_membership_change_to_performance_within_5_seconds(app, tenant, scenario, capsys):  # noqa: F811
@@ -397,31 +396,14 @@ def test_a_learner_back_while_a_course_s_items_are_recounted_counts_once(app, te
     assert kept["analytics_groups"][("class", s.class_id)]["learners"] >= 1
 
 
-def _statements_by_transaction(app, tenant, call):
-    """[[SQL, ...] per transaction] the tenant's engine ran during `call` (a commit or a rollback ends one)."""
-    with app.app_context():
-        engine = engine_for(tenant)
-    transactions = [[]]
-
-    def statement(conn, cursor, sql, *args):
-        transactions[-1].append(sql)
-
-    def ended(conn):
-        transactions.append([])
-
-    listeners = (("before_cursor_execute", statement), ("commit", ended), ("rollback", ended))
-    for name, listener in listeners:
-        sa.event.listen(engine, name, listener)
-    try:
-        call()
-    finally:
-        for name, listener in listeners:
-            sa.event.remove(engine, name, listener)
-    return [sqls for sqls in transactions if sqls]
-
-
 def _writes_to(table, sqls):
     return sum(1 for sql in sqls if sql.lstrip().upper().startswith("INSERT INTO " + table.upper() + " "))
+
+
+def _reads_of(table, sqls):
+    return sum(
+        1 for sql in sqls if sql.lstrip().upper().startswith("SELECT") and f"FROM {table.upper()}" in sql.upper()
+    )
 
 
 def test_a_delivery_writes_its_groups_once_in_key_order(app, tenant, scenario):  # noqa: F811
@@ -439,12 +421,39 @@ def test_a_delivery_writes_its_groups_once_in_key_order(app, tenant, scenario): 
         enrollment.due_at = utcnow() + timedelta(days=9)  # no event: the next refresh of theirs finds it
         db.session.commit()
     take_quiz(s.learners[second], quiz_id)
-    transactions = _statements_by_transaction(app, tenant, lambda: run_jobs(app))
-    writes = [_writes_to("analytics_group_days", sqls) for sqls in transactions]
+    with recorded_statements(app, tenant) as recorded:
+        run_jobs(app)
+    writes = [_writes_to("analytics_group_days", sqls) for sqls in recorded.transactions]
     assert max(writes) == 1, writes
-    assert max(_writes_to("analytics_groups", sqls) for sqls in transactions) <= 1
+    assert max(_writes_to("analytics_groups", sqls) for sqls in recorded.transactions) <= 1
+    # and the learner's groups were read once for both changes (the accumulator keeps them for the delivery)
+    reads = [_reads_of("analytics_group_members", sqls) for sqls in recorded.transactions]
+    assert max(reads) == 1, reads
     kept = _as_the_sources_say(app, tenant)
     assert any(row["graded"] for key, row in kept["analytics_group_days"].items() if key[:2] == ("class", s.class_id))
+
+
+def test_a_delivery_reads_a_person_s_groups_again_once_their_memberships_moved(app, tenant, scenario):  # noqa: F811
+    """The accumulator keeps each person's groups for the delivery; when their memberships move within it, a later
+    change of theirs goes to the groups they are in now (read again), not to those it read first."""
+    s = scenario
+    third = s.students[2]  # not in the class yet
+    _ok(s.school["admin"].post(f"/api/v1/classes/{s.class_id}/members", json={"user_ids": [third], "role": "student"}))
+    with tenant_context(tenant, app):
+        enrollment = db.session.scalar(
+            sa.select(Enrollment).where(Enrollment.user_id == third, Enrollment.course_id == s.course_id)
+        )
+        with group_rollups.group_writes():
+            enrollment.due_at = utcnow() + timedelta(days=3)
+            db.session.flush()
+            readmodel.refresh_enrollment(s.course_id, third)  # their groups read: without the class
+            group_rollups.refresh_memberships([third])  # the class joined: their whole share added to it
+            enrollment.due_at = utcnow() + timedelta(days=5)
+            db.session.flush()
+            readmodel.refresh_enrollment(s.course_id, third)  # the due day moved: the class's days too
+        db.session.commit()
+    kept = _as_the_sources_say(app, tenant)
+    assert kept["analytics_groups"][("class", s.class_id)]["learners"] == 3
 
 
 def test_a_membership_change_of_many_people_costs_the_statements_of_one(app, tenant, scenario):  # noqa: F811
@@ -462,7 +471,7 @@ def test_a_membership_change_of_many_people_costs_the_statements_of_one(app, ten
                 group_rollups.refresh_memberships(people)
                 db.session.commit()
 
-        return _count_queries(app, tenant, call)
+        return count_statements(app, tenant, call)
 
     _ok(admin.post(f"/api/v1/classes/{s.class_id}/members", json={"user_ids": newcomers[:1], "role": "student"}))
     one = reconcile(newcomers[:1])

@@ -18,8 +18,8 @@ from tests.conftest import PASSWORD, make_user
 from tests.support.api_keys import key_client
 from tests.support.audit import audit_entries
 from tests.support.browser import Browser
-from tests.support.courses import _count_queries
 from tests.support.integrations import make_webhook_integration
+from tests.support.statements import count_statements
 
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+SUM(1,2)", "@cmd", "-2+3", "\uff1d1+1"]  # and a fullwidth =
 
@@ -223,9 +223,9 @@ def test_the_list_costs_the_same_queries_for_3_and_for_60_entries(app, api, tena
         assert admin.get("/api/v1/audit-events?per_page=100").status_code == 200
 
     refused_sign_ins(api(tenant), [f"few{n}@example.org" for n in range(3)])
-    few = _count_queries(app, tenant, list_page)
+    few = count_statements(app, tenant, list_page)
     refused_sign_ins(api(tenant), [f"many{n}@example.org" for n in range(57)])
-    many = _count_queries(app, tenant, list_page)
+    many = count_statements(app, tenant, list_page)
     assert few == many, (few, many)
     with tenant_context(tenant, app):
         assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == 60

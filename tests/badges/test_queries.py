@@ -5,7 +5,8 @@ from app.tenancy.context import tenant_context
 from blueprints.badges import queries
 from tests.conftest import run_jobs
 from tests.support.badges import badge_course, complete_course, create_badge
-from tests.support.courses import _count_queries, make_course
+from tests.support.courses import make_course
+from tests.support.statements import count_statements
 
 
 def test_badges_of_and_progress_of_a_learner(app, school):
@@ -49,4 +50,4 @@ def test_badges_of_and_progress_of_a_learner(app, school):
         with tenant_context(tenant, app):
             queries.progress_of(me)
 
-    assert _count_queries(app, tenant, read) <= 8
+    assert count_statements(app, tenant, read) <= 8

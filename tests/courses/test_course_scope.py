@@ -10,7 +10,8 @@ from blueprints.branches.scope import BranchScope
 from blueprints.courses import services as course_services
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
-from tests.support.courses import _count_queries, make_course
+from tests.support.courses import make_course
+from tests.support.statements import count_statements
 
 
 def test_a_branch_manager_enrolls_and_follows_only_their_branch_in_a_course_for_everyone(district):
@@ -79,13 +80,13 @@ def test_courses_page_shows_each_role_its_scope_and_the_roster_its_people(app, t
 def test_the_courses_page_takes_the_same_queries_for_few_or_many_courses(app, tenant, district):
     boss = Browser(app, tenant)
     boss.sign_in("boss@example.org")
-    few = _count_queries(app, tenant, lambda: boss.get("/teach"))
+    few = count_statements(app, tenant, lambda: boss.get("/teach"))
     for n in range(8):
         course_id, _ = make_course(district["teacher"], title=f"Extra {n}", items=1)
         district["teacher"].post(
             f"/api/v1/courses/{course_id}/enrollments", json={"user_ids": [district["people"]["north"]]}
         )
-    many = _count_queries(app, tenant, lambda: boss.get("/teach"))
+    many = count_statements(app, tenant, lambda: boss.get("/teach"))
     assert boss.get("/teach").get_data(as_text=True).count("open to your branches") == 9
     assert few == many
 

@@ -18,7 +18,8 @@ from blueprints.api_keys.services import create_api_key
 from blueprints.learning.models import Enrollment
 from tests.conftest import make_user, run_jobs
 from tests.support.browser import Browser
-from tests.support.courses import PDF, _count_queries, _image, make_course
+from tests.support.courses import PDF, _image, make_course
+from tests.support.statements import count_statements
 
 
 def test_teacher_builds_a_course_that_learners_see_once_published(school):
@@ -170,8 +171,8 @@ def test_outline_and_progress_take_the_same_queries_for_3_or_30(app, school):
     teacher.post(f"/api/v1/courses/{big_id}/enrollments", json={"user_ids": school["students"] + extra})
     tenant = school["tenant"]
     for path in ("content", "progress"):
-        small = _count_queries(app, tenant, lambda p=path: teacher.get(f"/api/v1/courses/{small_id}/{p}"))
-        big = _count_queries(app, tenant, lambda p=path: teacher.get(f"/api/v1/courses/{big_id}/{p}"))
+        small = count_statements(app, tenant, lambda p=path: teacher.get(f"/api/v1/courses/{small_id}/{p}"))
+        big = count_statements(app, tenant, lambda p=path: teacher.get(f"/api/v1/courses/{big_id}/{p}"))
         assert small == big, path
 
 
@@ -194,13 +195,13 @@ def test_dashboard_queries_do_not_grow_with_enrollments_and_self_enrollment(app,
     browser = Browser(app, school["tenant"])
     browser.sign_in("s0@example.org")
     tenant = school["tenant"]
-    ten = _count_queries(app, tenant, lambda: browser.get("/learn"))
+    ten = count_statements(app, tenant, lambda: browser.get("/learn"))
     page = browser.get("/learn").get_data(as_text=True)
     assert page.count('class="course-card"') == 10
     other = Browser(app, tenant)
     other.sign_in("s1@example.org")
     teacher.post("/api/v1/courses/1/enrollments", json={"user_ids": [school["students"][1]]})
-    one = _count_queries(app, tenant, lambda: other.get("/learn"))
+    one = count_statements(app, tenant, lambda: other.get("/learn"))
     assert ten == one
 
     open_id, _ = make_course(teacher, title="Open course", items=1)

@@ -7,7 +7,8 @@ import re
 
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
-from tests.support.courses import _count_queries, make_course
+from tests.support.courses import make_course
+from tests.support.statements import count_statements
 
 
 def _client(app, api, tenant, user_id, role):
@@ -145,6 +146,6 @@ def test_roster_and_learner_pages_take_the_same_queries_for_3_or_30(app, tenant,
             learner.post(f"/api/v1/content/{item_id}/complete")
             learner.post(f"/api/v1/content/{item_id}/time", json={"seconds": 5})
     for path in ("roster", f"roster/{learners[0]}", "roster.csv"):
-        small = _count_queries(app, tenant, lambda p=path: teacher.get(f"/teach/{course_id}/{p}").get_data())
-        big = _count_queries(app, tenant, lambda p=path: teacher.get(f"/teach/{big_id}/{p}").get_data())
+        small = count_statements(app, tenant, lambda p=path: teacher.get(f"/teach/{course_id}/{p}").get_data())
+        big = count_statements(app, tenant, lambda p=path: teacher.get(f"/teach/{big_id}/{p}").get_data())
         assert small == big, (path, small, big)

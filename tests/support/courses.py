@@ -4,10 +4,8 @@ import io
 import re
 
 import pytest
-import sqlalchemy as sa
 from PIL import Image
 
-from app.tenancy.engines import engine_for
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
 
@@ -65,19 +63,6 @@ def _image(size, mode="RGB", fmt="JPEG", **save_options):
     out = io.BytesIO()
     Image.new(mode, size, "red" if mode != "1" else 0).save(out, fmt, **save_options)
     return out.getvalue()
-
-
-def _count_queries(app, tenant, call):
-    with app.app_context():
-        engine = engine_for(tenant)
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        call()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
 
 
 @pytest.fixture

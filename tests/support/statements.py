@@ -1,0 +1,52 @@
+"""The SQL a tenant's database ran: for tests of statement counts, query plans and what one transaction wrote."""
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from app.tenancy.engines import engine_for
+
+
+@dataclass
+class Recorded:
+    """`statements`: (SQL, parameters) in the order run; `transactions`: the SQL of each transaction (a commit or a
+    rollback ends one), the empty ones left out."""
+
+    statements: list = field(default_factory=list)
+    _transactions: list = field(default_factory=lambda: [[]])
+
+    @property
+    def transactions(self):
+        return [sqls for sqls in self._transactions if sqls]
+
+
+@contextmanager
+def recorded_statements(app, tenant):
+    """Within: every statement the tenant's engine runs is recorded (`Recorded`)."""
+    with app.app_context():
+        engine = engine_for(tenant)
+    recorded = Recorded()
+
+    def statement(_conn, _cursor, sql, parameters, *_args):
+        recorded.statements.append((sql, parameters))
+        recorded._transactions[-1].append(sql)
+
+    def ended(_conn):
+        recorded._transactions.append([])
+
+    listeners = (("before_cursor_execute", statement), ("commit", ended), ("rollback", ended))
+    for name, listener in listeners:
+        sa.event.listen(engine, name, listener)
+    try:
+        yield recorded
+    finally:
+        for name, listener in listeners:
+            sa.event.remove(engine, name, listener)
+
+
+def count_statements(app, tenant, call):
+    """How many statements the tenant's database ran during `call()`."""
+    with recorded_statements(app, tenant) as recorded:
+        call()
+    return len(recorded.statements)
