@@ -40,6 +40,10 @@ class Config:
     TENANT_SQLITE_ENGINE_LRU_SIZE = _env_int("TENANT_SQLITE_ENGINE_LRU_SIZE", 1000)
     TENANT_DB_POOL_SIZE = _env_int("TENANT_DB_POOL_SIZE", 2)
     TENANT_DB_MAX_OVERFLOW = _env_int("TENANT_DB_MAX_OVERFLOW", 3)
+    # SQLite files are read through a memory map of up to this many bytes (0: plain reads into each connection's
+    # 2 MB page cache): the pages come from the system's file cache, shared by every connection, without a read
+    # call and a copy each. A dashboard's statements over a large organization took about a fifth less CPU.
+    TENANT_SQLITE_MMAP_BYTES = _env_int("TENANT_SQLITE_MMAP_BYTES", 1 << 30)
     # An active organization found by its host is kept this long per process: another process's suspension
     # or renaming is seen within it (this process's own at once). 0: read the registry on every request.
     TENANT_CACHE_SECONDS = float(_env("TENANT_CACHE_SECONDS", 5))

@@ -18,7 +18,7 @@ from app.events import subscribers_of
 from app.events.catalog import catalog_markdown, catalog_rows
 from app.events.relay import failed_deliveries, replay, sweep
 from app.extensions import db
-from app.jobs import EventWorker, get_event_queue, get_queue, redis_connection
+from app.jobs import EventWorker, get_event_queue, get_queue, ready_for_jobs, redis_connection
 from app.security.operators import create_operator as create
 from app.sweeps import repeat_sweep
 from app.tenancy import backups, provisioning, restores, servers
@@ -273,6 +273,7 @@ def create_operator(email, password, name):
 def worker(burst, events):
     """Run an RQ worker for the background jobs of every organization (or, with --events, their events)."""
 
+    ready_for_jobs(current_app._get_current_object())
     # Deliveries are short transactions: forking per job would cost more than the job (see docs/events.md).
     worker_class, queue = (EventWorker, get_event_queue()) if events else (Worker, get_queue())
     worker_class([queue], connection=redis_connection()).work(burst=burst, with_scheduler=True)

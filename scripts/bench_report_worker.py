@@ -14,7 +14,7 @@ from pathlib import Path
 from rq import SimpleWorker
 
 from app import create_app
-from app.jobs import get_queue, redis_connection
+from app.jobs import get_queue, ready_for_jobs, redis_connection
 from config import Config
 
 
@@ -30,6 +30,7 @@ def peak_rss_mb():
 def main():
     settings = json.loads(Path(sys.argv[1]).read_text())
     app = create_app(Config, **settings)
+    ready_for_jobs(app)  # as `flask worker` does
     rss_before = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
     with app.app_context():

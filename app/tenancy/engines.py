@@ -19,8 +19,9 @@ from sqlalchemy.pool import NullPool, QueuePool
 from sqlalchemy.util import LRUCache
 
 
-def configure_sqlite(engine):
-    """Enforced foreign keys, a busy timeout and case-sensitive LIKE on every connection.
+def configure_sqlite(engine, mmap_bytes=0):
+    """Enforced foreign keys, a busy timeout and case-sensitive LIKE on every connection; with `mmap_bytes`, the
+    file read through a memory map of up to that size (`TENANT_SQLITE_MMAP_BYTES`).
 
     WAL is a property of the database file: `enable_wal` sets it once, when the file is created.
     """
@@ -33,6 +34,8 @@ def configure_sqlite(engine):
         cursor.execute("PRAGMA synchronous=NORMAL")
         # `like` is case-sensitive on PostgreSQL; make SQLite agree so filters mean one thing.
         cursor.execute("PRAGMA case_sensitive_like=ON")
+        if mmap_bytes:
+            cursor.execute(f"PRAGMA mmap_size={int(mmap_bytes)}")
         cursor.close()
 
 
@@ -87,11 +90,11 @@ def _engine_on_shared_dialect(url, pool_size, max_overflow, **pool_options):
     return Engine(pool, dialect, url, query_cache_size=0, execution_options={"compiled_cache": _shared.compiled_cache})
 
 
-def create_tenant_engine(url, pool_size=2, max_overflow=3):
+def create_tenant_engine(url, pool_size=2, max_overflow=3, sqlite_mmap_bytes=0):
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
         engine = _engine_on_shared_dialect(url, pool_size, max_overflow)
-        configure_sqlite(engine)
+        configure_sqlite(engine, sqlite_mmap_bytes)
         return engine
     return _engine_on_shared_dialect(url, pool_size, max_overflow, pre_ping=True, recycle=1800)
 
@@ -157,12 +160,20 @@ class EngineRegistry:
     """
 
     def __init__(
-        self, max_size, pool_size=2, max_overflow=3, idle_factor=10, dispose_in_background=True, sqlite_max_size=None
+        self,
+        max_size,
+        pool_size=2,
+        max_overflow=3,
+        idle_factor=10,
+        dispose_in_background=True,
+        sqlite_max_size=None,
+        sqlite_mmap_bytes=0,
     ):
         self.max_sizes = {"server": max_size, "sqlite": max_size if sqlite_max_size is None else sqlite_max_size}
         self.max_idle = sum(self.max_sizes.values()) * idle_factor
         self.pool_size = pool_size
         self.max_overflow = max_overflow
+        self.sqlite_mmap_bytes = sqlite_mmap_bytes
         self.dispose_in_background = dispose_in_background
         self._open = OrderedDict()  # tenant id -> (url, engine): may hold connections
         self._open_count = {"server": 0, "sqlite": 0}
@@ -201,7 +212,9 @@ class EngineRegistry:
             if entry is None or entry[0] != tenant.database_url:
                 entry = (
                     tenant.database_url,
-                    create_tenant_engine(tenant.database_url, self.pool_size, self.max_overflow),
+                    create_tenant_engine(
+                        tenant.database_url, self.pool_size, self.max_overflow, self.sqlite_mmap_bytes
+                    ),
                 )
             self._open[tenant.id] = entry
             kind = _kind(entry[0])
@@ -263,6 +276,7 @@ def init_engine_registry(app):
         app.config["TENANT_DB_POOL_SIZE"],
         app.config["TENANT_DB_MAX_OVERFLOW"],
         sqlite_max_size=_sqlite_budget(app.config["TENANT_SQLITE_ENGINE_LRU_SIZE"]),
+        sqlite_mmap_bytes=app.config["TENANT_SQLITE_MMAP_BYTES"],
     )
 
 

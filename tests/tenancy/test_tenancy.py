@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.jobs import ready_for_jobs
 from app.tenancy import engines
 from app.tenancy.base import execute_in_tenant
 from app.tenancy.context import NoTenantContext, tenant_context
@@ -252,3 +253,22 @@ def test_core_statements_on_tenant_tables_reach_the_tenant_database(app, tenant)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(course_teachers)) == 0
     with app.app_context(), pytest.raises(NoTenantContext):
         db.session.execute(sa.select(course_teachers))
+
+
+def test_sqlite_files_are_read_through_a_memory_map_except_by_a_worker(tmp_path):
+    """A process that answers requests reads an organization's SQLite file through a memory map
+    (`TENANT_SQLITE_MMAP_BYTES`: pages from the system's file cache, no read call and copy each); a worker does not
+    (`ready_for_jobs`), so that its memory figures stay its own."""
+    registry = EngineRegistry(max_size=1, sqlite_max_size=3, dispose_in_background=False, sqlite_mmap_bytes=64 << 20)
+
+    def mapped(number):
+        engine = registry.get(SimpleNamespace(id=number, database_url=f"sqlite:///{tmp_path}/t{number}.db"))
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("PRAGMA mmap_size").scalar()
+
+    try:
+        assert mapped(1) == 64 << 20
+        ready_for_jobs(SimpleNamespace(extensions={"tenant_engines": registry}))
+        assert mapped(2) == 0
+    finally:
+        registry.clear()
