@@ -9,15 +9,13 @@ from html import unescape
 import pytest
 
 from app.tenancy.context import tenant_context
-from app.tenancy.models import utcnow
 from blueprints.analytics import charts, readmodel
 from blueprints.analytics.display import format_figure
-from scripts.analytics_data import generate
 from tests.support.analytics import age_since, signed_in
 from tests.support.attempts import make_quiz
 from tests.support.badges import take_quiz
 from tests.support.browser import Browser
-from tests.support.dashboards import district_learning
+from tests.support.dashboards import crowded_organization, district_learning
 
 
 @pytest.fixture
@@ -233,11 +231,7 @@ def _lowest_rates(rows, count):
 
 @pytest.fixture
 def crowd(app, tenant):
-    """An organization with more courses and classes than a chart draws: 16 courses, 16 classes."""
-    with tenant_context(tenant, app):
-        data = generate(learners=160, progress=2000, courses=16, branches=2, classes=16, now=utcnow())
-        readmodel.rebuild()
-    return data
+    return crowded_organization(app, tenant)
 
 
 def test_a_chart_of_more_rows_than_it_draws_shows_the_lowest_and_its_table_every_row(app, api, tenant, crowd):
