@@ -7,6 +7,7 @@ scaled to the width (a daily series' line and area) lives in a nested SVG stretc
 right after each chart, for screen readers and for copying.
 """
 
+import heapq
 import math
 from datetime import date
 
@@ -17,6 +18,10 @@ LINE_MARKERS_UP_TO = 62  # days: a dot per day up to two months, a plain line be
 BAR_ROW = 46  # px per bar: its label above, the bar below
 BAR_HEIGHT = 16
 BAR_LABEL_CHARACTERS = 38  # a longer name is cut (whole in the table and in the bar's own title)
+# Bars a chart draws at most: 12 x 46 px is about a laptop screen's height below the heading, and a dozen bars
+# are read at a glance; 200 courses would be 9 000 px of bars that nobody compares. Beyond it a chart draws the
+# rows that need attention (`needing_attention`) and the table after it keeps every row.
+BARS_SHOWN = 12
 
 
 def nice_ceiling(value, steps=(1, 2, 2.5, 5)):
@@ -98,9 +103,28 @@ def _day_labels(days, x_of, most=5):
     return labels
 
 
-def bar_chart(rows, label_key, value_key, *, maximum=None):
+def needing_attention(rows, value_key, label_key, most=BARS_SHOWN):
+    """The rows a chart of at most `most` bars draws: every row in its order when they fit; else the `most`
+    with the lowest figure, lowest first, ties to the row with the most learners (or enrollments, when the rows
+    count those), then by name. A row with no figure (None) takes no slot: it has nothing to look at."""
+    if len(rows) <= most:
+        return list(rows)
+
+    def weight(row):
+        return row.get("learners", row.get("enrollments")) or 0
+
+    figured = [row for row in rows if row.get(value_key) is not None]
+    return heapq.nsmallest(
+        most, figured, key=lambda row: (row[value_key], -weight(row), str(row.get(label_key) or "").casefold())
+    )
+
+
+def bar_chart(rows, label_key, value_key, *, maximum=None, most=None):
     """Horizontal bars, one per row (dicts), longest at `maximum` (100 for percentages) or at the largest
-    value. A row whose value is None (no figure) gets no bar."""
+    value. A row whose value is None (no figure) gets no bar. With `most` (lower is worse: completion rates),
+    more rows than that draw only those `needing_attention`; `of` is then how many rows there are in all."""
+    of = len(rows)
+    rows = needing_attention(rows, value_key, label_key, most) if most else list(rows)
     values = [row.get(value_key) for row in rows]
     scale = maximum or nice_ceiling(max((v for v in values if v is not None), default=0))
     bars = []
@@ -117,4 +141,10 @@ def bar_chart(rows, label_key, value_key, *, maximum=None):
                 "row": row,
             }
         )
-    return {"height": max(1, len(rows)) * BAR_ROW, "bar_height": BAR_HEIGHT, "bars": bars, "scale": scale}
+    return {
+        "height": max(1, len(rows)) * BAR_ROW,
+        "bar_height": BAR_HEIGHT,
+        "bars": bars,
+        "scale": scale,
+        "of": of if len(rows) < of else None,  # set: the bars are the lowest of `of` rows, not all of them
+    }

@@ -88,7 +88,9 @@ def dashboard():
         active_chart=charts.line_chart(engagement["days"], "active_learners"),
         time_chart=charts.line_chart(engagement["days"], "seconds", unit=60),
         courses=courses,
-        course_chart=charts.bar_chart(courses["courses"], "title", "completion_rate", maximum=100),
+        course_chart=charts.bar_chart(
+            courses["courses"], "title", "completion_rate", maximum=100, most=charts.BARS_SHOWN
+        ),
         choices=filter_choices(current_actor),
         args=_shown_args(request.args, filters, errors),
         filter_args=_filter_args(request.args),
@@ -124,8 +126,12 @@ def performance_panel():
         "analytics/_performance.html",
         "Branches and classes",
         performance=performance,
-        branch_chart=charts.bar_chart(performance["branches"], "name", "completion_rate", maximum=100),
-        class_chart=charts.bar_chart(performance["classes"], "name", "completion_rate", maximum=100),
+        branch_chart=charts.bar_chart(
+            performance["branches"], "name", "completion_rate", maximum=100, most=charts.BARS_SHOWN
+        ),
+        class_chart=charts.bar_chart(
+            performance["classes"], "name", "completion_rate", maximum=100, most=charts.BARS_SHOWN
+        ),
     )
 
 
@@ -214,7 +220,7 @@ def course(course_id):
         result=result,
         overview=result,
         active_chart=charts.line_chart(result["days"], "active_learners"),
-        class_chart=charts.bar_chart(result["classes"], "name", "completion_rate", maximum=100),
+        class_chart=charts.bar_chart(result["classes"], "name", "completion_rate", maximum=100, most=charts.BARS_SHOWN),
         args=_shown_args(request.args, filters, errors),
         filter_args=_filter_args(args),
         dashboard_args={k: v for k, v in _filter_args(args).items() if k != "course_id"},

@@ -70,3 +70,45 @@ def test_figures_read_as_people_say_them():
     assert format_figure(3 * 3600 + 5 * 60, "duration") == "3 h 05 min"
     assert format_figure(0, "duration") == "0 min"
     assert format_figure("2026-03-04", "day") == "4 Mar 2026"
+
+
+def _courses(rates):
+    return [{"title": f"Course {n:02}", "learners": 10, "rate": rate} for n, rate in enumerate(rates)]
+
+
+def test_more_rows_than_a_chart_draws_show_the_lowest_figures_lowest_first():
+    rows = _courses([90.0, None, 10.0, 55.0, 30.0, None, 20.0, 75.0])
+    shown = charts.needing_attention(rows, "rate", "title", most=4)
+    assert [row["title"] for row in shown] == ["Course 02", "Course 06", "Course 04", "Course 03"]
+    # rows with no figure take no slot, even when there are fewer figures than slots
+    assert [row["rate"] for row in charts.needing_attention(rows, "rate", "title", most=7)] == [
+        10.0, 20.0, 30.0, 55.0, 75.0, 90.0,
+    ]  # fmt: skip
+    chart = charts.bar_chart(rows, "title", "rate", maximum=100, most=4)
+    assert [bar["value"] for bar in chart["bars"]] == [10.0, 20.0, 30.0, 55.0]
+    assert chart["of"] == 8 and chart["height"] == 4 * charts.BAR_ROW
+    assert chart["bars"][1]["bar_y"] == charts.BAR_ROW + 22  # drawn one under the other, not at their row's place
+
+
+def test_a_tie_goes_to_the_row_with_the_most_learners_then_to_the_name():
+    rows = [
+        {"name": "b", "learners": 5, "rate": 0.0},
+        {"name": "A", "learners": 5, "rate": 0.0},
+        {"name": "c", "learners": 40, "rate": 0.0},
+        {"name": "d", "learners": 90, "rate": 50.0},
+    ]
+    assert [row["name"] for row in charts.needing_attention(rows, "rate", "name", most=3)] == ["c", "A", "b"]
+    by_enrollments = [{"name": n, "enrollments": e, "rate": 1.0} for n, e in (("x", 1), ("y", 9))] + rows[3:]
+    assert [row["name"] for row in charts.needing_attention(by_enrollments, "rate", "name", most=2)] == ["y", "x"]
+    no_counts = [{"name": n, "rate": 1.0} for n in ("Zed", "amy", "Bob")]
+    assert [row["name"] for row in charts.needing_attention(no_counts, "rate", "name", most=2)] == ["amy", "Bob"]
+
+
+def test_rows_that_fit_are_drawn_all_in_their_order():
+    rows = _courses([90.0, None, 10.0])
+    assert charts.needing_attention(rows, "rate", "title", most=3) == rows
+    chart = charts.bar_chart(rows, "title", "rate", maximum=100, most=3)
+    assert chart == charts.bar_chart(rows, "title", "rate", maximum=100)  # as before: nothing left out
+    assert [bar["value"] for bar in chart["bars"]] == [90.0, None, 10.0] and chart["of"] is None
+    assert len(charts.bar_chart(_courses([50.0] * 20), "title", "rate")["bars"]) == 20  # no `most`: every row
+    assert charts.BARS_SHOWN == 12

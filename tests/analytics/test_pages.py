@@ -9,13 +9,13 @@ from html import unescape
 import pytest
 
 from app.tenancy.context import tenant_context
-from blueprints.analytics import readmodel
+from blueprints.analytics import charts, readmodel
 from blueprints.analytics.display import format_figure
-from tests.support.analytics import age_since
+from tests.support.analytics import age_since, signed_in
 from tests.support.attempts import make_quiz
 from tests.support.badges import take_quiz
 from tests.support.browser import Browser
-from tests.support.dashboards import district_learning
+from tests.support.dashboards import crowded_organization, district_learning
 
 
 @pytest.fixture
@@ -207,3 +207,67 @@ def test_the_quizzes_panel_shows_each_quiz_of_the_audience_with_its_course(app, 
     status, manager = _page(app, tenant, "boss@example.org", "/analytics/panels/quizzes")  # North's manager
     assert status == 200 and "Fire drill" in manager
     assert _page(app, tenant, "south@example.org", "/analytics/panels/quizzes")[0] == 403
+
+
+def _bar_chart(html, chart_id):
+    """The bars of a chart as drawn: [(label, value as shown)], and its caption's text ('' when none)."""
+    start = html.rindex('<figure class="chart bar-chart">', 0, html.index(f'id="{chart_id}-title"'))
+    figure = html[start : html.index("</figure>", start)]
+    bars = re.findall(r'<text class="bar-label"[^>]*>(.*?): <tspan class="bar-value">([^<]*)</tspan>', figure)
+    caption = re.search(r'<figcaption class="chart-subset"[^>]*>(.*?)</figcaption>', figure, re.S)
+    return [(unescape(label), unescape(value)) for label, value in bars], caption.group(1) if caption else ""
+
+
+def _table_rows(html, table_id):
+    start = html.index(f'id="{table_id}"')
+    body = html[html.index("<tbody>", start) : html.index("</tbody>", start)]
+    return [unescape(name) for name in re.findall(r'<th scope="row">(?:<a [^>]*>)?([^<]*)', body)]
+
+
+def _lowest_rates(rows, count):
+    rates = sorted(row["completion_rate"] for row in rows if row["completion_rate"] is not None)
+    return [format_figure(rate, "percent") for rate in rates[:count]]
+
+
+@pytest.fixture
+def crowd(app, tenant):
+    return crowded_organization(app, tenant)
+
+
+def test_a_chart_of_more_rows_than_it_draws_shows_the_lowest_and_its_table_every_row(app, api, tenant, crowd):
+    admin = signed_in(api, tenant, "admin@example.org")
+    courses = admin.get("/api/v1/analytics/courses").get_json()["data"]["courses"]
+    assert len(courses) == 16
+    status, html = _page(app, tenant, "admin@example.org", "/analytics")
+    assert status == 200
+    bars, caption = _bar_chart(html, "course-chart")
+    assert len(bars) == charts.BARS_SHOWN == 12
+    assert [value for _label, value in bars] == _lowest_rates(courses, 12)  # the lowest, lowest first
+    rate_of = {row["title"]: format_figure(row["completion_rate"], "percent") for row in courses}
+    assert all(rate_of[label] == value for label, value in bars)
+    assert "The 12 courses with the lowest completion rate, of 16." in caption
+    assert '<a href="#course-table">Every course is in the table below.</a>' in caption
+    assert "Completion rate per course: the 12 courses with the lowest completion rate, of 16</title>" in html
+    assert _table_rows(html, "course-table") == [row["title"] for row in courses]  # every course, in its order
+
+    status, panel = _page(app, tenant, "admin@example.org", "/analytics/panels/performance")
+    classes = admin.get("/api/v1/analytics/performance").get_json()["data"]["classes"]
+    assert status == 200 and len(classes) == 16
+    bars, caption = _bar_chart(panel, "classes-chart")
+    assert [value for _label, value in bars] == _lowest_rates(classes, 12)
+    assert "The 12 classes with the lowest completion rate, of 16." in caption and 'href="#classes-table"' in caption
+    assert _table_rows(panel, "classes-table") == [row["name"] for row in classes]
+    bars, caption = _bar_chart(panel, "branches-chart")  # two branches: both drawn, in their order, as before
+    assert [label for label, _value in bars] == _table_rows(panel, "branches-table") and len(bars) == 2
+    assert caption == "" and "Completion rate per branch</title>" in panel
+
+    # a course's page: its classes
+    per_course = [admin.get(f"/api/v1/courses/{c}/analytics").get_json()["data"] for c in crowd.course_ids]
+    figures = max(per_course, key=lambda course: len(course["classes"]))
+    crowded = figures["course"]["id"]
+    assert len(figures["classes"]) > 12
+    status, html = _page(app, tenant, "admin@example.org", f"/analytics/courses/{crowded}")
+    bars, caption = _bar_chart(html, "class-chart")
+    assert [value for _label, value in bars] == _lowest_rates(figures["classes"], 12)
+    assert f"The 12 classes with the lowest completion rate, of {len(figures['classes'])}." in caption
+    assert _table_rows(html, "classes-table") == [row["name"] for row in figures["classes"]]

@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.support.analytics import signed_in
 from tests.support.browser import accessibility_violations, browser, layout_problems, live_server, open_signed_in  # noqa: F401
-from tests.support.dashboards import district_learning
+from tests.support.dashboards import crowded_organization, district_learning
 
 pytestmark = pytest.mark.browser
 WIDE, PHONE = (1280, 800), (375, 812)
@@ -100,4 +101,35 @@ def test_the_analytics_pages_fit_and_pass_axe(browser, live_server, tenant, pict
             problems += [f"{name} at {width}: axe {v}" for v in accessibility_violations(page)]
             assert page.locator("svg[role=img] title").count() == page.locator("svg[role=img]").count()
         page.close()
+    assert problems == []
+
+
+@pytest.mark.parametrize("width, height", [WIDE, PHONE])
+def test_many_rows_draw_a_dozen_bars_and_lead_to_the_table(browser, live_server, app, api, tenant, width, height):  # noqa: F811
+    """16 courses and 16 classes: each chart draws the 12 lowest and says so, its caption's link opens the table
+    of every row (even inside its closed "Show the figures"), and the pages still fit and pass axe."""
+    crowd = crowded_organization(app, tenant)
+    page = open_signed_in(browser, live_server, tenant, "admin@example.org", "/analytics", width, height)
+    page.wait_for_selector("#performance-panel", state="detached")
+    assert page.locator("svg[aria-labelledby=course-chart-title] .bar-row").count() == 12
+    assert page.locator("svg[aria-labelledby=classes-chart-title] .bar-row").count() == 12
+    caption = page.locator("#course-chart-subset")
+    assert caption.is_visible() and "The 12 courses with the lowest completion rate, of 16." in caption.inner_text()
+    assert page.locator("#course-table tbody tr").count() == 16
+    problems = layout_problems(page) + [f"axe {v}" for v in accessibility_violations(page)]
+    _shot(page, "crowded-dashboard", width)
+
+    admin = signed_in(api, tenant, "admin@example.org")
+    classes = {c: admin.get(f"/api/v1/courses/{c}/analytics").get_json()["data"]["classes"] for c in crowd.course_ids}
+    course_id = max(classes, key=lambda c: len(classes[c]))
+    page.goto(f"http://{tenant.slug}.localhost:{live_server}/analytics/courses/{course_id}")
+    assert page.locator("svg[aria-labelledby=class-chart-title] .bar-row").count() == 12
+    assert not page.locator("#classes-table").is_visible()  # in its closed disclosure
+    page.get_by_role("link", name="Every class is in the table below.").click()
+    page.wait_for_url("**#classes-table")
+    assert page.locator("#classes-table").is_visible()
+    assert page.locator("#classes-table tbody tr").count() == len(classes[course_id]) > 12
+    problems += layout_problems(page) + [f"axe {v}" for v in accessibility_violations(page)]
+    _shot(page, "crowded-course", width)
+    page.close()
     assert problems == []

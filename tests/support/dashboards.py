@@ -4,6 +4,10 @@ and spend time through the API, delivered to the read model by the relay."""
 
 from types import SimpleNamespace
 
+from app.tenancy.context import tenant_context
+from app.tenancy.models import utcnow
+from blueprints.analytics import readmodel
+from scripts.analytics_data import generate
 from tests.conftest import make_user, run_jobs, user_token
 
 
@@ -46,3 +50,12 @@ def district_learning(app, api, tenant, district):
     assert learners["south"].post(f"/api/v1/content/{safety[0]}/time", json={"seconds": 60}).status_code < 300
     run_jobs(app)
     return SimpleNamespace(learners=learners, nia=nia, branches=branches, safety_items=safety, **district)
+
+
+def crowded_organization(app, tenant):
+    """More courses and classes than a bar chart draws (charts.BARS_SHOWN): 16 of each, 2 branches, 160 learners
+    (the benchmark's generator, then the read model rebuilt); the org admin is admin@example.org."""
+    with tenant_context(tenant, app):
+        data = generate(learners=160, progress=2000, courses=16, branches=2, classes=16, now=utcnow())
+        readmodel.rebuild()
+    return data
