@@ -7,7 +7,7 @@ from flask.views import MethodView
 from app.api.blueprint import ApiBlueprint
 from app.security.actor import current_actor
 from app.security.principal import requires
-from blueprints.analytics import figures, schemas
+from blueprints.analytics import figures, group_figures, schemas
 from blueprints.analytics.audience import audience_of
 
 blp = ApiBlueprint(
@@ -93,7 +93,7 @@ class Performance(MethodView):
     def get(self):
         """Per branch and per class: learners, completion rate, average progress, overdue, at risk and average
         score."""
-        return _figures_of(figures.performance)
+        return _figures_of(group_figures.performance)
 
 
 @course_blp.route("/<int:course_id>/analytics")
@@ -104,4 +104,4 @@ class CourseAnalytics(MethodView):
     def get(self, course_id):
         """One course's overview, its classes and its engagement days: every learner of it for its teachers and
         managers, their branches' learners for the branch managers who see it (403 for other people)."""
-        return figures.course_figures(course_id, _filters(), current_actor)
+        return group_figures.course_figures(course_id, _filters(), current_actor)

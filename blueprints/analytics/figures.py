@@ -18,32 +18,24 @@ from app.errors import BadRequest, NotFound
 from app.extensions import db
 from app.security.actor import current_actor
 from app.tenancy.models import utcnow
-from blueprints.analytics.audience import Audience
 from blueprints.analytics.models import (
     ACTIVE_ENROLLMENT,
     ALL_COURSES,
     DAY_COUNTS,
     DEFAULT_AT_RISK_DAYS,
-    GROUP_FIGURES,
     NO_COURSE,
     OPEN_ENROLLMENT,
     AnalyticsCourse,
     AnalyticsCourseDay,
     AnalyticsDay,
-    AnalyticsGroup,
-    AnalyticsGroupDay,
-    AnalyticsGroupMember,
     AnalyticsPerson,
     LearnerCourse,
 )
 from blueprints.assessments.queries import attempt_figures_by_quiz
-from blueprints.branches.queries import branch_members, branch_names, existing_branch_ids, people_of
+from blueprints.branches.queries import existing_branch_ids, people_of
 from blueprints.classes.queries import (
     branch_of_class,
     branches_of_classes,
-    class_names,
-    classes_in_branches,
-    student_classes,
     students_of_classes,
 )
 from blueprints.courses import access
@@ -189,14 +181,16 @@ def _person_filters(filters, user_id):
     return conditions
 
 
-def _enrollment_conditions(filters, audience, user_id=LearnerCourse.user_id, course_id=LearnerCourse.course_id):
+def enrollment_conditions(filters, audience, user_id=LearnerCourse.user_id, course_id=LearnerCourse.course_id):
+    """The audience's enrollments narrowed by the filters (the branch, the class, the course), on columns of
+    people's and courses' ids."""
     conditions = [audience.enrollments(user_id, course_id), *_person_filters(filters, user_id)]
     if filters.course_id is not None:
         conditions.append(course_id == filters.course_id)
     return conditions
 
 
-def _day_conditions(filters, audience, since, by_person=False):
+def day_conditions(filters, audience, since, by_person=False):
     """Day rows of the audience from `since` to the period's end, narrowed by the filters (a course: its rows,
     and the sign-ins of the people enrolled in it). `by_person`: the audience's rows read through its people
     (`Audience.day_rows_by_person`)."""
@@ -219,7 +213,7 @@ def _day_conditions(filters, audience, since, by_person=False):
     return conditions
 
 
-def _snapshot_columns(filters, lc=LearnerCourse):
+def snapshot_columns(filters, lc=LearnerCourse):
     """Aggregates over active enrollments (`lc`: `LearnerCourse`, or the columns of a select of its rows) joined to
     their course's item count (`items`)."""
     items = item_counts().subquery()
@@ -275,7 +269,7 @@ def _active_enrollments(filters, audience, items, *columns):
         sa.select(*columns)
         .select_from(LearnerCourse)
         .outerjoin(items, items.c.course_id == LearnerCourse.course_id)
-        .where(LearnerCourse.active.is_(True), *_enrollment_conditions(filters, audience))
+        .where(LearnerCourse.active.is_(True), *enrollment_conditions(filters, audience))
     )
 
 
@@ -306,7 +300,7 @@ def _database():
 
 
 def _day_rows(filters, audience, since, name=None):
-    """The day rows of `_day_conditions` as a subquery; on PostgreSQL read in disjoint parts (`UNION ALL`) that
+    """The day rows of `day_conditions` as a subquery; on PostgreSQL read in disjoint parts (`UNION ALL`) that
     each can read from one index: with a course filter, the course's rows (`ix_analytics_days_course_day`) and the
     sign-ins of the people enrolled in it (`ix_analytics_days_user_day`); for a teacher, the rows of the courses
     they teach, the other course rows of their students, and their people's sign-ins (`Audience.day_row_parts`).
@@ -317,7 +311,7 @@ def _day_rows(filters, audience, since, name=None):
             return _named(_course_day_rows_on_sqlite(filters, audience, since), name)
         # SQLite reads the one condition from the indexes already (a teacher's rows through the people, in person
         # order); a UNION would only add a sort before the grouping
-        return _named(sa.select(a).where(*_day_conditions(filters, audience, since, by_person=True)), name)
+        return _named(sa.select(a).where(*day_conditions(filters, audience, since, by_person=True)), name)
     common = [a.day >= since, a.day <= filters.date_to, *_person_filters(filters, a.user_id)]
     if filters.course_id is not None:
         enrolled = sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id == filters.course_id)
@@ -333,7 +327,7 @@ def _day_rows(filters, audience, since, name=None):
 
 
 def _course_day_rows_on_sqlite(filters, audience, since):
-    """`_day_conditions`' rows with a course filter, on SQLite: the course's rows (`ix_analytics_days_course_day`),
+    """`day_conditions`' rows with a course filter, on SQLite: the course's rows (`ix_analytics_days_course_day`),
     then the sign-ins of the people enrolled in it, person by person from `ix_analytics_days_sign_ins` alone (a
     sign-in row's other counts are 0). Read as one OR, SQLite looked each person's every day row up in the table
     (`ix_analytics_days_user_day`) and kept the sign-ins: 115 against 20 ms for the 8 783 learners of the bench's
@@ -432,15 +426,19 @@ def _earliest_day(filters):
     return min(filters.date_from, filters.date_to - timedelta(days=max(ACTIVE_WINDOWS.values()) - 1))
 
 
-def _rate(part, whole):
+def rate(part, whole):
+    """`part` as a percent of `whole`, to one decimal (None when `whole` is 0)."""
     return None if not whole else round(100.0 * part / whole, 1)
 
 
-def _round(value):
+def rounded(value):
+    """A figure to one decimal (None stays None)."""
     return None if value is None else round(float(value), 1)
 
 
-def _score(percent_sum, graded):
+def score(percent_sum, graded):
+    """The average score of `graded` attempts whose percents sum to `percent_sum`, to one decimal (None when
+    none is graded)."""
     return None if not graded else round(float(percent_sum) / graded, 1)
 
 
@@ -455,7 +453,8 @@ def _day_bounds(filters):
 # per-person path below stays for the rest (branches, classes, teachers) and for what a roll-up cannot say.
 
 
-def _organization_wide(filters, audience):
+def organization_wide(filters, audience):
+    """Whether the roll-ups can answer for the audience: everyone, without a branch or class filter."""
     return audience.everyone and filters.branch_id is None and filters.class_id is None
 
 
@@ -485,7 +484,8 @@ def _open_risks(filters):
     }
 
 
-def _course_filter(filters, course_id):
+def course_filter(filters, course_id):
+    """The course filter on a column of course ids (no condition without one)."""
     return [] if filters.course_id is None else [course_id == filters.course_id]
 
 
@@ -504,7 +504,7 @@ def _per_course(filters, with_due=False):
         )
         .join(counted, counted.c.course_id == lc.course_id)
         .where(
-            sa.text(OPEN_ENROLLMENT), lc.items_completed > counted.c.item_count, *_course_filter(filters, lc.course_id)
+            sa.text(OPEN_ENROLLMENT), lc.items_completed > counted.c.item_count, *course_filter(filters, lc.course_id)
         )
         .group_by(lc.course_id)
         .subquery("beyond")
@@ -531,7 +531,7 @@ def _per_course(filters, with_due=False):
         .select_from(c)
         .outerjoin(items, items.c.course_id == c.course_id)
         .outerjoin(beyond, beyond.c.course_id == c.course_id)
-        .where(*_course_filter(filters, c.course_id))
+        .where(*course_filter(filters, c.course_id))
     )
     if not with_due:
         return stmt
@@ -545,7 +545,7 @@ def _per_course(filters, with_due=False):
             sa.func.count().filter(*risks["overdue"]).label("overdue"),
             sa.func.count().filter(*risks["due_soon"]).label("due_soon"),
         )
-        .where(sa.text(OPEN_ENROLLMENT), lc.due_at < filters.now + DUE_SOON, *_course_filter(filters, lc.course_id))
+        .where(sa.text(OPEN_ENROLLMENT), lc.due_at < filters.now + DUE_SOON, *course_filter(filters, lc.course_id))
         .group_by(due_course)
         .subquery("due")
     )
@@ -578,7 +578,7 @@ def _snapshot_of_everyone(filters):
         "learners": int(row.learners),
         "active_enrollments": enrollments,
         "completed": completed,
-        "completion_rate": _rate(completed, enrollments),
+        "completion_rate": rate(completed, enrollments),
         "overdue": row.overdue,
         "due_soon": row.due_soon,
         "average_progress": _average(row.progress_sum, int(row.progress_enrollments)),
@@ -625,19 +625,19 @@ def _windows(filters):
 def snapshot(filters, audience):
     """The figures of now over the audience's active enrollments (one statement; organization-wide: the
     roll-ups)."""
-    if _organization_wide(filters, audience):
+    if organization_wide(filters, audience):
         return _snapshot_of_everyone(filters)
     wanted = ("learners", "enrollments", "completed", "overdue", "due_soon", "average_progress", "at_risk")
     if not audience.everyone and _database() == "postgresql":
         rows = _enrollments_by_part(filters, audience)
-        items, columns = _snapshot_columns(filters, rows.c)
+        items, columns = snapshot_columns(filters, rows.c)
         stmt = (
             sa.select(*(columns[name].label(name) for name in wanted))
             .select_from(rows)
             .outerjoin(items, items.c.course_id == rows.c.course_id)
         )
     else:
-        items, columns = _snapshot_columns(filters)
+        items, columns = snapshot_columns(filters)
         stmt = _active_enrollments(filters, audience, items, *(columns[name].label(name) for name in wanted))
     # a UNION of enrollments carries no entity the session could route by: the read model's database
     row = db.session.execute(stmt, bind_arguments={"mapper": LearnerCourse}).one()
@@ -645,10 +645,10 @@ def snapshot(filters, audience):
         "learners": row.learners,
         "active_enrollments": row.enrollments,
         "completed": row.completed,
-        "completion_rate": _rate(row.completed, row.enrollments),
+        "completion_rate": rate(row.completed, row.enrollments),
         "overdue": row.overdue,
         "due_soon": row.due_soon,
-        "average_progress": _round(row.average_progress),
+        "average_progress": rounded(row.average_progress),
         "at_risk": row.at_risk,
     }
 
@@ -672,7 +672,7 @@ def _enrollments_by_part(filters, audience):
         lc.last_activity_at,
         lc.seconds_spent,
     )
-    common = [sa.text(ACTIVE_ENROLLMENT), *_person_filters(filters, lc.user_id), *_course_filter(filters, lc.course_id)]
+    common = [sa.text(ACTIVE_ENROLLMENT), *_person_filters(filters, lc.user_id), *course_filter(filters, lc.course_id)]
     parts, not_taught = [], []
     if audience.teacher_id is not None:
         taught = courses_taught_by(audience.teacher_id)
@@ -690,15 +690,15 @@ def _enrollments_by_part(filters, audience):
 def period_figures(filters, audience):
     """The sums of the period, its active learners and scores (one statement over the day rows; everyone, no
     course, a period ending today: the roll-ups)."""
-    if _organization_wide(filters, audience) and filters.course_id is None and _ends_today(filters):
+    if organization_wide(filters, audience) and filters.course_id is None and _ends_today(filters):
         row = _period_of_everyone(filters)
     else:
         # a UNION of day rows carries no entity the session could route by
         row = db.session.execute(_period_statement(filters, audience), bind_arguments={"mapper": AnalyticsDay}).one()
-    return _period_figures_of(row)
+    return period_figures_of(row)
 
 
-def _period_figures_of(row):
+def period_figures_of(row):
     """`period_figures` of the period statement's row."""
     return {
         "active_learners": {
@@ -714,8 +714,8 @@ def _period_figures_of(row):
         "seconds_spent": int(row.seconds_spent),
         "attempts": int(row.attempts),
         "graded_attempts": int(row.graded_attempts),
-        "average_score": _score(row.percent_sum, int(row.graded_attempts)),
-        "pass_rate": _rate(int(row.passed_attempts), int(row.graded_attempts)),
+        "average_score": score(row.percent_sum, int(row.graded_attempts)),
+        "pass_rate": rate(int(row.passed_attempts), int(row.graded_attempts)),
     }
 
 
@@ -733,7 +733,7 @@ def overview(filters, audience):
 def engagement(filters, audience):
     """Per day of the period (zeros included): active learners and the sums of the day (one statement; everyone
     without a course: the (day, course) roll-up)."""
-    if _organization_wide(filters, audience) and filters.course_id is None:
+    if organization_wide(filters, audience) and filters.course_id is None:
         cd = AnalyticsCourseDay
         rows = db.session.execute(
             sa.select(
@@ -749,12 +749,12 @@ def engagement(filters, audience):
             .where(cd.day >= filters.date_from, cd.day <= filters.date_to)
             .group_by(cd.day)
         ).all()
-        return _engagement_days(filters, rows)
+        return engagement_days(filters, rows)
     rows = db.session.execute(
         _engagement_statement(filters, _day_rows(filters, audience, filters.date_from)),
         bind_arguments={"mapper": AnalyticsDay},
     ).all()
-    return _engagement_days(filters, rows)
+    return engagement_days(filters, rows)
 
 
 ENGAGEMENT_SUMS = ("sign_ins", "enrollments", "completions", "items_completed", "seconds", "attempts")
@@ -773,7 +773,7 @@ def _engagement_statement(filters, rows):
     )
 
 
-def _period_and_days(filters, audience):
+def period_and_days(filters, audience):
     """`period_figures`' row and `engagement`'s day rows from one read of the day rows (a CTE that both parts of a
     `UNION ALL` read: a course's analytics needs both, over the same rows): (period row, [day rows])."""
     rows = _day_rows(filters, audience, _earliest_day(filters), name="course_day_rows")
@@ -806,7 +806,8 @@ def _period_and_days(filters, audience):
     return next(row for row in found if row.part == "period"), day_rows
 
 
-def _engagement_days(filters, rows):
+def engagement_days(filters, rows):
+    """`engagement`'s answer from its day rows: every day of the period, zeros for a day without a row."""
     found = {_as_date(row.day): row for row in rows}
     names = ("active_learners", "sign_ins", "enrollments", "completions", "items_completed", "seconds", "attempts")
     days = []
@@ -832,7 +833,7 @@ def learners(filters, audience, args):
     figure = args.get("figure") or "all"
     if figure not in FIGURES:
         raise BadRequest("Unknown figure.", {"figure": [f"One of {', '.join(FIGURES)}."]})
-    items, columns = _snapshot_columns(filters)
+    items, columns = snapshot_columns(filters)
     names = ("enrollments", "completed", "overdue", "due_soon", "average_progress", "seconds", "last_activity_at")
     labelled = {name: columns[name].label(name) for name in (*names, "risk")}
     stmt = _active_enrollments(filters, audience, items, LearnerCourse.user_id, *labelled.values()).group_by(
@@ -863,7 +864,7 @@ def learners(filters, audience, args):
                 "completed": row.completed,
                 "overdue": int(row.overdue),
                 "due_soon": int(row.due_soon),
-                "average_progress": _round(row.average_progress),
+                "average_progress": rounded(row.average_progress),
                 "seconds": int(row.seconds),
                 "last_activity_at": row.last_activity_at,
                 "at_risk_reason": reasons.get(row.risk),
@@ -924,7 +925,7 @@ def _for_figure(stmt, figure, filters, audience, columns):
     if figure in ("active", "inactive"):
         active = (
             sa.select(AnalyticsDay.user_id)
-            .where(_did_something(), *_day_conditions(filters, audience, filters.date_from))
+            .where(_did_something(), *day_conditions(filters, audience, filters.date_from))
             .distinct()
         )
         condition = LearnerCourse.user_id.in_(active)
@@ -943,7 +944,7 @@ def courses(filters, audience):
     """Per course of the audience: learners, completed, completion rate, overdue, due soon, average progress
     (now, active enrollments), and the period's seconds, attempts, average score and pass rate (three
     statements; everyone: the roll-ups, four)."""
-    if _organization_wide(filters, audience):
+    if organization_wide(filters, audience):
         now, period = _courses_of_everyone(filters)
     else:
         now, period = _courses_of(filters, audience)
@@ -959,14 +960,14 @@ def courses(filters, audience):
                 "learners": current.learners if current else 0,
                 "enrollments": current.enrollments if current else 0,
                 "completed": current.completed if current else 0,
-                "completion_rate": _rate(current.completed, current.enrollments) if current else None,
+                "completion_rate": rate(current.completed, current.enrollments) if current else None,
                 "overdue": int(current.overdue) if current else 0,
                 "due_soon": int(current.due_soon) if current else 0,
-                "average_progress": _round(current.average_progress) if current else None,
+                "average_progress": rounded(current.average_progress) if current else None,
                 "seconds": int(done.seconds) if done else 0,
                 "attempts": int(done.attempts) if done else 0,
-                "average_score": _score(done.percent_sum, graded) if done else None,
-                "pass_rate": _rate(done.passed, graded) if done else None,
+                "average_score": score(done.percent_sum, graded) if done else None,
+                "pass_rate": rate(done.passed, graded) if done else None,
             }
         )
     return {"period": filters.period(), "filters": filters.echo(), "courses": rows}
@@ -974,7 +975,7 @@ def courses(filters, audience):
 
 def _courses_of(filters, audience):
     """Per course of the audience: the snapshot's rows and the period's (two statements)."""
-    items, columns = _snapshot_columns(filters)
+    items, columns = snapshot_columns(filters)
     names = ("learners", "enrollments", "completed", "overdue", "due_soon", "average_progress")
     now_rows = db.session.execute(
         _active_enrollments(
@@ -991,7 +992,7 @@ def _courses_of(filters, audience):
             sa.func.sum(a.percent_sum).label("percent_sum"),
             sa.func.sum(a.passed_attempts).label("passed"),
         )
-        .where(a.course_id != NO_COURSE, *_day_conditions(filters, audience, filters.date_from))
+        .where(a.course_id != NO_COURSE, *day_conditions(filters, audience, filters.date_from))
         .group_by(a.course_id)
     ).all()
     return {row.course_id: row for row in now_rows}, {row.course_id: row for row in period_rows}
@@ -1024,7 +1025,7 @@ def _courses_of_everyone(filters):
             cd.day >= filters.date_from,
             cd.day <= filters.date_to,
             cd.course_id > NO_COURSE,
-            *_course_filter(filters, cd.course_id),
+            *course_filter(filters, cd.course_id),
         )
         .group_by(cd.course_id)
     )
@@ -1052,358 +1053,9 @@ def assessments(filters, audience):
                 "attempts": row.attempts,
                 "learners": row.learners,
                 "graded": row.graded,
-                "average_score": _score(row.percent_sum or 0, row.graded),
-                "pass_rate": _rate(row.passed, row.graded),
+                "average_score": score(row.percent_sum or 0, row.graded),
+                "pass_rate": rate(row.passed, row.graded),
             }
             for row in rows
         ],
-    }
-
-
-@dataclass(frozen=True)
-class Groups:
-    """One kind of group of `performance`: `members`, a select of (`key`, user_id); `allowed`, a condition on
-    the group id column (None: every group)."""
-
-    members: object
-    key: str
-    allowed: object = None
-
-
-def _people_now(filters, audience):
-    """Per person of the audience with an active enrollment in it: enrollments, completed, overdue, at risk, and
-    the sum and count of the progress of those in courses with items (a CTE). From the people's own rows when
-    those are what the audience sees of them (`_people_rows_hold_all`), else one pass over the active
-    enrollments in person order, read from the index `ix_analytics_enrollments_active_person` alone."""
-    if _people_rows_hold_all(filters, audience):
-        return _people_now_from_people(filters, audience)
-    lc = LearnerCourse
-    items, columns = _snapshot_columns(filters)
-    return (
-        sa.select(
-            lc.user_id.label("user_id"),
-            *(columns[name].label(name) for name in PERSON_NOW),
-        )
-        .select_from(lc)
-        .outerjoin(items, items.c.course_id == lc.course_id)
-        .where(sa.text(ACTIVE_ENROLLMENT), *_enrollment_conditions(filters, audience))
-        .group_by(lc.user_id)
-        .cte("people_now")
-    )
-
-
-def _people_rows_hold_all(filters, audience):
-    """Whether a person's `AnalyticsPerson` row (their figures over all their active enrollments) is what the
-    audience sees of them: not for a teacher (their courses only), nor about one course."""
-    return audience.teacher_id is None and filters.course_id is None
-
-
-def _people_now_from_people(filters, audience):
-    """`_people_now` with the person's completed enrollments and progress from their `AnalyticsPerson` row (kept
-    with their enrollments and their courses' items): the pass over the active enrollments counts only what
-    depends on now (overdue, at risk), without each course's item count; each person's row is then one lookup
-    by its key."""
-    lc, p = LearnerCourse, AnalyticsPerson
-    _items, columns = _snapshot_columns(filters)
-    counted = (
-        sa.select(
-            lc.user_id.label("user_id"),
-            *(columns[name].label(name) for name in ("enrollments", "overdue", "at_risk_count")),
-        )
-        .where(sa.text(ACTIVE_ENROLLMENT), *_enrollment_conditions(filters, audience))
-        .group_by(lc.user_id)
-        .subquery("counted")
-    )
-    return (
-        sa.select(
-            counted.c.user_id,
-            counted.c.enrollments,
-            p.completed.label("completed"),
-            counted.c.overdue,
-            counted.c.at_risk_count,
-            p.progress_sum.label("progress_sum"),
-            p.progress_count.label("progress_count"),
-        )
-        .join(p, p.user_id == counted.c.user_id)
-        .cte("people_now")
-    )
-
-
-PERSON_NOW = ("enrollments", "completed", "overdue", "at_risk_count", "progress_sum", "progress_count")
-
-
-def _people_scores(filters, audience):
-    """Per person of the audience, their graded attempts in the period and the sum of their percents (a CTE over
-    the day rows with graded attempts, `ix_analytics_days_graded`)."""
-    a = AnalyticsDay
-    return (
-        sa.select(
-            a.user_id.label("user_id"),
-            sa.func.sum(a.graded_attempts).label("graded"),
-            sa.func.sum(a.percent_sum).label("percent_sum"),
-        )
-        .where(
-            a.course_id != NO_COURSE,
-            a.graded_attempts > GRADED_NONE,
-            *_course_filter(filters, a.course_id),  # graded rows are course rows: the course's, with a filter
-            *_day_conditions(filters, audience, filters.date_from),
-        )
-        .group_by(a.user_id)
-        .cte("people_scores")
-    )
-
-
-def _per_group(kinds, people, *sums):
-    """One statement: per kind of group and group, the `sums` of `people` (a CTE of one row per person) over the
-    group's members; rows (kind, group_id, learners, *sums)."""
-    selects = []
-    for kind, groups in kinds.items():
-        members = groups.members.subquery()
-        group_id = members.c[groups.key]
-        stmt = (
-            sa.select(
-                sa.literal(kind).label("kind"),
-                group_id.label("group_id"),
-                sa.func.count().label("learners"),
-                *(sa.func.sum(people.c[name]).label(name) for name in sums),
-            )
-            # `+ 0`: no index on the person's row, so that SQLite reads each person once and looks their
-            # memberships up (the memberships' user id index) instead of scanning every membership
-            .select_from(people)
-            .join(members, members.c.user_id == people.c.user_id + 0)
-            .group_by(group_id)
-        )
-        if groups.allowed is not None:
-            stmt = stmt.where(groups.allowed(group_id))
-        selects.append(stmt)
-    return selects[0] if len(selects) == 1 else sa.union_all(*selects)
-
-
-# a UNION carries no entity the session could route by: the read model's database, like its tables
-ON_READ_MODEL = {"bind_arguments": {"mapper": LearnerCourse}}
-
-
-def _groups_rolled_up(filters, audience, kinds):
-    """Whether the roll-ups per group answer `_group_figures`: every group of the organization (an org admin), no
-    filter, the at-risk days their risk days are counted for (docs/analytics.md, "Per branch and per class,
-    rolled up")."""
-    return (
-        _organization_wide(filters, audience)
-        and filters.course_id is None
-        and filters.at_risk_days == DEFAULT_AT_RISK_DAYS
-        and all(groups.allowed is None for groups in kinds.values())
-    )
-
-
-def _today_s_risks(filters):
-    """Per open enrollment due or becoming at risk today before now (a select of user_id, overdue, at_risk): what
-    the group days cannot tell apart from later today. Two disjoint index ranges of the open enrollments: due
-    today before now (at risk today too unless inactive since before today), and inactive from today before now
-    without being due before now."""
-    lc = LearnerCourse
-    start = datetime.combine(filters.now.date(), time())
-    inactive = timedelta(days=DEFAULT_AT_RISK_DAYS)
-    due_today = sa.select(
-        lc.user_id.label("user_id"),
-        sa.literal(1).label("overdue"),
-        sa.case((lc.last_activity_at >= start - inactive, 1), else_=0).label("at_risk"),
-    ).where(sa.text(OPEN_ENROLLMENT), lc.due_at >= start, lc.due_at < filters.now)
-    inactive_today = sa.select(lc.user_id, sa.literal(0), sa.literal(1)).where(
-        sa.text(OPEN_ENROLLMENT),
-        lc.last_activity_at >= start - inactive,
-        lc.last_activity_at < filters.now - inactive,
-        sa.or_(lc.due_at.is_(None), lc.due_at >= filters.now),
-    )
-    return sa.union_all(due_today, inactive_today).subquery("today")
-
-
-def _group_figures_rolled_up(filters, kinds):
-    """`_group_figures` from the roll-ups per group (one statement): learners, enrollments, completed and progress
-    from `analytics_groups`; overdue and at risk from the group days before today plus today's open enrollments
-    due or at risk before now (`_today_s_risks`, joined to the copy of the memberships); the period's scores
-    from its group days."""
-    g, gd, gm = AnalyticsGroup, AnalyticsGroupDay, AnalyticsGroupMember
-    today = filters.now.date()
-    zero, zero_float = sa.literal(0), sa.literal(0.0, sa.Float)
-    names = GROUP_FIGURES
-    now_part = sa.select(
-        g.kind.label("kind"),
-        g.group_id.label("group_id"),
-        *(getattr(g, name).label(name) for name in names),
-        zero.label("overdue"),
-        zero.label("at_risk"),
-        zero.label("graded"),
-        zero_float.label("percent_sum"),
-    )
-    before_today, in_the_period = gd.day < today, sa.and_(gd.day >= filters.date_from, gd.day <= filters.date_to)
-    days_part = (
-        sa.select(
-            gd.kind,
-            gd.group_id,
-            *(zero_float if name == "progress_sum" else zero for name in names),
-            sa.func.coalesce(sa.func.sum(sa.case((before_today, gd.due_open), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((before_today, gd.risk_open), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((in_the_period, gd.graded), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((in_the_period, gd.percent_sum), else_=0.0)), 0.0),
-        )
-        .where(sa.or_(before_today, in_the_period))
-        .group_by(gd.kind, gd.group_id)
-    )
-    risks = _today_s_risks(filters)
-    today_part = (
-        sa.select(
-            gm.kind,
-            gm.group_id,
-            *(zero_float if name == "progress_sum" else zero for name in names),
-            sa.func.sum(risks.c.overdue),
-            sa.func.sum(risks.c.at_risk),
-            zero,
-            zero_float,
-        )
-        .join(gm, gm.user_id == risks.c.user_id)
-        .group_by(gm.kind, gm.group_id)
-    )
-    parts = sa.union_all(now_part, days_part, today_part).subquery("parts")
-    sums = ("overdue", "at_risk", "graded", "percent_sum")
-    stmt = sa.select(
-        parts.c.kind, parts.c.group_id, *(sa.func.sum(parts.c[name]).label(name) for name in (*names, *sums))
-    ).group_by(parts.c.kind, parts.c.group_id)
-    found = {kind: ({}, {}) for kind in kinds}
-    for row in db.session.execute(stmt, **ON_READ_MODEL):
-        if row.kind not in found:
-            continue
-        now, period = found[row.kind]
-        if row.learners:
-            now[row.group_id] = SimpleNamespace(
-                learners=int(row.learners),
-                enrollments=int(row.enrollments),
-                completed=int(row.completed),
-                overdue=int(row.overdue),
-                at_risk=int(row.at_risk),
-                average_progress=_average_of(row.progress_sum, row.progress_count),
-            )
-        if row.graded:
-            period[row.group_id] = SimpleNamespace(graded=int(row.graded), percent_sum=float(row.percent_sum))
-    return found
-
-
-def _average_of(total, count):
-    return None if not count else float(total) / int(count)
-
-
-def _group_figures(filters, audience, kinds):
-    """Per kind of group (`kinds`: {kind: Groups}) and group: learners, completion rate, average progress,
-    overdue, at risk (now) and the period's average score; two statements whatever the kinds (one from the
-    roll-ups per group when they answer: `_groups_rolled_up`). Each person's figures are summed once
-    (`_people_now`, `_people_scores`), then over the groups' members: a person counts in every group they are a
-    member of, with the audience's enrollments only. Answers {kind: (now, period)}."""
-    if _groups_rolled_up(filters, audience, kinds):
-        return _group_figures_rolled_up(filters, kinds)
-    found = {kind: ({}, {}) for kind in kinds}
-    on_read_model = ON_READ_MODEL
-    for row in db.session.execute(_per_group(kinds, _people_now(filters, audience), *PERSON_NOW), **on_read_model):
-        found[row.kind][0][row.group_id] = SimpleNamespace(
-            learners=row.learners,
-            enrollments=int(row.enrollments),
-            completed=int(row.completed),
-            overdue=int(row.overdue),
-            at_risk=int(row.at_risk_count),
-            average_progress=_average_of(row.progress_sum, row.progress_count),
-        )
-    scores = _per_group(kinds, _people_scores(filters, audience), "graded", "percent_sum")
-    for row in db.session.execute(scores, **on_read_model):
-        found[row.kind][1][row.group_id] = row
-    return found
-
-
-def _group_rows(now, period, labels, key):
-    rows = []
-    for group_id in sorted(set(now) | set(period), key=lambda found: (labels.get(found, "").lower(), found)):
-        current, done = now.get(group_id), period.get(group_id)
-        rows.append(
-            {
-                key: group_id,
-                "name": labels.get(group_id, ""),
-                "learners": current.learners if current else 0,
-                "enrollments": current.enrollments if current else 0,
-                "completion_rate": _rate(current.completed, current.enrollments) if current else None,
-                "average_progress": _round(current.average_progress) if current else None,
-                "overdue": int(current.overdue) if current else 0,
-                "at_risk": int(current.at_risk) if current else 0,
-                "average_score": _score(done.percent_sum, int(done.graded or 0)) if done else None,
-            }
-        )
-    return rows
-
-
-def _reachable_branches(audience):
-    """The branches whose rows the audience may see grouped: None for all (org-wide)."""
-    if audience.everyone:
-        return None
-    return audience.branch_ids | branches_of_classes(audience.class_ids)
-
-
-def performance(filters, audience):
-    """Per branch and per class: learners, completion rate, average progress, overdue, at risk (now) and the
-    period's average score. A branch manager sees their branches' rows, a teacher the rows of their classes
-    (and of their classes' branches); every row counts only the audience's enrollments (six statements)."""
-    branch_ids = _reachable_branches(audience)
-    in_branches = None if branch_ids is None else (lambda group_id: group_id.in_(branch_ids or [-1]))
-    found = _group_figures(
-        filters,
-        audience,
-        {
-            "branch": Groups(branch_members(branch_ids), "branch_id", in_branches),
-            "class": Groups(student_classes(), "class_id", _classes_in_reach(audience, branch_ids)),
-        },
-    )
-    now, period = found["branch"]
-    branches = _group_rows(now, period, branch_names(set(now) | set(period)), "branch_id")
-    now, period = found["class"]
-    labels = {class_id: name for class_id, (name, _branch) in class_names(set(now) | set(period)).items()}
-    classes = _group_rows(now, period, labels, "class_id")
-    return {"period": filters.period(), "filters": filters.echo(), "branches": branches, "classes": classes}
-
-
-def _classes_in_reach(audience, branch_ids):
-    """A condition on a class id column: a class of the audience's branches or one it teaches (None: all)."""
-    if branch_ids is None:
-        return None
-    return lambda class_id: sa.or_(
-        class_id.in_(classes_in_branches(branch_ids)), class_id.in_(audience.class_ids or [-1])
-    )
-
-
-def course_figures(course_id, filters, actor=current_actor):
-    """The overview of one course for its managers (every learner of it) and for the branch managers who see
-    it (their branches' learners), plus its classes and its engagement days; 403 for anyone else who sees
-    the course, 404 for who does not."""
-    course, branch_ids = access.roster_for(course_id, actor)
-    audience = Audience(everyone=True) if branch_ids is None else Audience(branch_ids=frozenset(branch_ids))
-    narrowed = Filters(
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-        branch_id=filters.branch_id,
-        class_id=filters.class_id,
-        course_id=course.id,
-        at_risk_days=filters.at_risk_days,
-        now=filters.now,
-    )
-    period_row, day_rows = _period_and_days(narrowed, audience)
-    figures = {
-        "period": narrowed.period(),
-        "filters": narrowed.echo(),
-        **snapshot(narrowed, audience),
-        **_period_figures_of(period_row),
-    }
-    in_reach = _classes_in_reach(audience, _reachable_branches(audience))  # a branch manager: their classes only
-    now, period = _group_figures(narrowed, audience, {"class": Groups(student_classes(), "class_id", in_reach)})[
-        "class"
-    ]
-    labels = {class_id: name for class_id, (name, _branch) in class_names(set(now) | set(period)).items()}
-    return {
-        "course": {"id": course.id, "title": course.title},
-        **figures,
-        "classes": _group_rows(now, period, labels, "class_id"),
-        "days": _engagement_days(narrowed, day_rows)["days"],
     }

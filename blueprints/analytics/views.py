@@ -8,7 +8,7 @@ from app.errors import DomainError, NotFound
 from app.pages import organizations_only, render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
-from blueprints.analytics import charts, figures
+from blueprints.analytics import charts, figures, group_figures
 from blueprints.analytics.audience import Audience, audience_of
 from blueprints.analytics.choices import filter_choices
 from blueprints.analytics.display import format_figure
@@ -121,7 +121,7 @@ def _panel(partial, title, **context):
 def performance_panel():
     """The dashboard's branches and classes."""
     filters, _errors = _filters_or_errors(request.args)
-    performance = figures.performance(filters, audience_of(current_actor))
+    performance = group_figures.performance(filters, audience_of(current_actor))
     return _panel(
         "analytics/_performance.html",
         "Branches and classes",
@@ -214,7 +214,7 @@ def course(course_id):
     """One course: its learners' progress, its classes, its engagement day by day."""
     args = {**request.args.to_dict(), "course_id": str(course_id)}
     filters, errors = _filters_or_errors(args)
-    result = figures.course_figures(course_id, filters, current_actor)
+    result = group_figures.course_figures(course_id, filters, current_actor)
     return render_template(
         "analytics/course.html",
         result=result,

@@ -14,7 +14,7 @@ from app.events.relay import replay
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
-from blueprints.analytics import figures, group_rollups, readmodel
+from blueprints.analytics import figures, group_figures, group_rollups, readmodel
 from blueprints.analytics.audience import Audience
 from blueprints.analytics.sql import dialect_name
 from blueprints.assessments.models import QuizAttempt
@@ -142,24 +142,24 @@ def test_membership_changes_reach_the_group_roll_ups_as_the_sources_say(app, ten
 
 def _performance_rows(found, kind, labels):
     now, period = found[kind]
-    return figures._group_rows(now, period, labels, f"{kind}_id")
+    return group_figures._group_rows(now, period, labels, f"{kind}_id")
 
 
 def _slow_and_fast(filters):
     """`_group_figures` the per-person way and from the roll-ups, as `performance` rows."""
     every_group = lambda group_id: group_id.is_not(None)  # noqa: E731 (an `allowed` that allows all: the slow path)
     slow_kinds = {
-        "branch": figures.Groups(branch_members(), "branch_id", every_group),
-        "class": figures.Groups(student_classes(), "class_id", every_group),
+        "branch": group_figures.Groups(branch_members(), "branch_id", every_group),
+        "class": group_figures.Groups(student_classes(), "class_id", every_group),
     }
     fast_kinds = {
-        "branch": figures.Groups(branch_members(), "branch_id"),
-        "class": figures.Groups(student_classes(), "class_id"),
+        "branch": group_figures.Groups(branch_members(), "branch_id"),
+        "class": group_figures.Groups(student_classes(), "class_id"),
     }
-    assert not figures._groups_rolled_up(filters, EVERYONE, slow_kinds)
-    assert figures._groups_rolled_up(filters, EVERYONE, fast_kinds)
-    slow = figures._group_figures(filters, EVERYONE, slow_kinds)
-    fast = figures._group_figures(filters, EVERYONE, fast_kinds)
+    assert not group_figures._groups_rolled_up(filters, EVERYONE, slow_kinds)
+    assert group_figures._groups_rolled_up(filters, EVERYONE, fast_kinds)
+    slow = group_figures._group_figures(filters, EVERYONE, slow_kinds)
+    fast = group_figures._group_figures(filters, EVERYONE, fast_kinds)
     return (
         {kind: _performance_rows(slow, kind, {}) for kind in slow_kinds},
         {kind: _performance_rows(fast, kind, {}) for kind in fast_kinds},
@@ -267,7 +267,7 @@ def test_performance_for_an_org_admin_is_three_statements(app, tenant, scenario)
 
     def run():
         with tenant_context(tenant, app):
-            figures.performance(filters, EVERYONE)
+            group_figures.performance(filters, EVERYONE)
 
     assert count_statements(app, tenant, run) == 3  # the roll-ups, the branches' and the classes' names
 
@@ -279,7 +279,7 @@ def test_a_real_worker_brings_a_membership_change_to_performance_within_5_second
 
     def learners_of_the_class():
         filters = figures.Filters(date_from=today - timedelta(days=29), date_to=today)
-        rows = figures.performance(filters, EVERYONE)["classes"]
+        rows = group_figures.performance(filters, EVERYONE)["classes"]
         return next((row["learners"] for row in rows if row["class_id"] == s.class_id), 0)
 
     with tenant_context(tenant, app):

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
-from blueprints.analytics import figures, readmodel
+from blueprints.analytics import figures, group_figures, readmodel
 from blueprints.analytics.audience import Audience
 from tests.conftest import run_jobs
 from tests.support.analytics import expected_person_progress, person_progress, roll_ups
@@ -30,7 +30,7 @@ def _class_progress(app, tenant, class_id):
     today = utcnow().date()
     filters = figures.Filters(date_from=today - timedelta(days=29), date_to=today, now=utcnow())
     with tenant_context(tenant, app):
-        found = figures.performance(filters, Audience(everyone=True))
+        found = group_figures.performance(filters, Audience(everyone=True))
     (row,) = [row for row in found["classes"] if row["class_id"] == class_id]
     return row["average_progress"]
 

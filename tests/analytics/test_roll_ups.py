@@ -30,7 +30,7 @@ def district(app):
 
 def _per_person_progress(filters):
     """The average progress over every active enrollment, overall and per course, the per-person way."""
-    items, columns = figures._snapshot_columns(filters)
+    items, columns = figures.snapshot_columns(filters)
     everyone = Audience(everyone=True)
     overall = db.session.execute(figures._active_enrollments(filters, everyone, items, columns["average_progress"]))
     per_course = db.session.execute(
@@ -38,7 +38,7 @@ def _per_person_progress(filters):
             filters, everyone, items, LearnerCourse.course_id, columns["average_progress"]
         ).group_by(LearnerCourse.course_id)
     )
-    return figures._round(overall.scalar()), {course_id: figures._round(value) for course_id, value in per_course}
+    return figures.rounded(overall.scalar()), {course_id: figures.rounded(value) for course_id, value in per_course}
 
 
 def test_a_course_that_lost_completed_items_caps_its_progress_at_100_in_the_roll_ups_too(app, district):
