@@ -7,7 +7,7 @@ from flask.views import MethodView
 from app.api.blueprint import ApiBlueprint
 from app.security.actor import current_actor
 from app.security.principal import requires
-from blueprints.analytics import figures, group_figures, schemas
+from blueprints.analytics import figures, group_figures, learner_figures, schemas
 from blueprints.analytics.audience import audience_of
 
 blp = ApiBlueprint(
@@ -59,7 +59,7 @@ class Learners(MethodView):
     def get(self):
         """The learners behind a figure (`figure`: all, active, inactive, overdue, due_soon, at_risk, completed,
         in_progress), paginated: their enrollments, progress, time, last activity and at-risk reason."""
-        found = _figures_of(lambda filters, audience: figures.learners(filters, audience, request.args))
+        found = _figures_of(lambda filters, audience: learner_figures.learners(filters, audience, request.args))
         g.api_meta = found["meta"]
         return found["items"]
 

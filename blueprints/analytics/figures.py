@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from app.api.listing import ListSpec, Page, apply_list_query, parse_list_query, run_list_query
 from app.api.types import MAX_ID
 from app.errors import BadRequest, NotFound
 from app.extensions import db
@@ -40,7 +39,6 @@ from blueprints.classes.queries import (
 )
 from blueprints.courses import access
 from blueprints.courses.queries import course_titles, courses_taught_by, item_counts
-from blueprints.users.queries import contacts_of
 
 DEFAULT_DAYS = 30  # the period when none is asked for: the 30 days ending today
 MAX_DAYS = 366
@@ -55,7 +53,6 @@ EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)  # what a period may nam
 GRADED_NONE = sa.literal_column("0")
 # course 0 as a literal, so that SQLite sees the condition of the sign-ins' partial index (`SIGN_IN_ROW`)
 SIGN_IN_COURSE = sa.literal_column(str(NO_COURSE))
-FIGURES = ("all", "active", "inactive", "overdue", "due_soon", "at_risk", "completed", "in_progress")
 
 
 @dataclass(frozen=True)
@@ -171,7 +168,7 @@ def _require_reach(ids, actor):
 # --- conditions -----------------------------------------------------------------------------------------------
 
 
-def _person_filters(filters, user_id):
+def person_filters(filters, user_id):
     """The branch and class filters, on a column of people's ids."""
     conditions = []
     if filters.branch_id is not None:
@@ -184,7 +181,7 @@ def _person_filters(filters, user_id):
 def enrollment_conditions(filters, audience, user_id=LearnerCourse.user_id, course_id=LearnerCourse.course_id):
     """The audience's enrollments narrowed by the filters (the branch, the class, the course), on columns of
     people's and courses' ids."""
-    conditions = [audience.enrollments(user_id, course_id), *_person_filters(filters, user_id)]
+    conditions = [audience.enrollments(user_id, course_id), *person_filters(filters, user_id)]
     if filters.course_id is not None:
         conditions.append(course_id == filters.course_id)
     return conditions
@@ -198,7 +195,7 @@ def day_conditions(filters, audience, since, by_person=False):
         AnalyticsDay.day >= since,
         AnalyticsDay.day <= filters.date_to,
         audience.day_rows_by_person() if by_person else audience.day_rows(),
-        *_person_filters(filters, AnalyticsDay.user_id),
+        *person_filters(filters, AnalyticsDay.user_id),
     ]
     if filters.course_id is not None:
         enrolled = sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id == filters.course_id)
@@ -264,7 +261,9 @@ def snapshot_columns(filters, lc=LearnerCourse):
     return items, columns
 
 
-def _active_enrollments(filters, audience, items, *columns):
+def active_enrollments(filters, audience, items, *columns):
+    """A select of `columns` over the audience's active enrollments narrowed by the filters, joined to their
+    course's item count (`items`, from `snapshot_columns`)."""
     return (
         sa.select(*columns)
         .select_from(LearnerCourse)
@@ -273,7 +272,7 @@ def _active_enrollments(filters, audience, items, *columns):
     )
 
 
-def _did_something(rows=AnalyticsDay.__table__):
+def did_something(rows=AnalyticsDay.__table__):
     """A day row of something the learner did: a sign-in, an item, time, an attempt, a completion. Being
     enrolled (by a teacher, a class or an import) is not activity. `rows`: `analytics_days` or `_day_rows`."""
     c = rows.c
@@ -312,7 +311,7 @@ def _day_rows(filters, audience, since, name=None):
         # SQLite reads the one condition from the indexes already (a teacher's rows through the people, in person
         # order); a UNION would only add a sort before the grouping
         return _named(sa.select(a).where(*day_conditions(filters, audience, since, by_person=True)), name)
-    common = [a.day >= since, a.day <= filters.date_to, *_person_filters(filters, a.user_id)]
+    common = [a.day >= since, a.day <= filters.date_to, *person_filters(filters, a.user_id)]
     if filters.course_id is not None:
         enrolled = sa.select(LearnerCourse.user_id).where(LearnerCourse.course_id == filters.course_id)
         visible = audience.day_rows()
@@ -337,7 +336,7 @@ def _course_day_rows_on_sqlite(filters, audience, since):
         a.day >= since,
         a.day <= filters.date_to,
         audience.day_rows_by_person(),
-        *_person_filters(filters, a.user_id),
+        *person_filters(filters, a.user_id),
     ]
     course_rows = sa.select(a.day, a.user_id, a.course_id, *(a.__table__.c[name] for name in DAY_COUNTS)).where(
         a.course_id == filters.course_id, *common
@@ -384,7 +383,7 @@ def _period_statement(filters, audience, rows=None):
     per_person = (
         sa.select(
             *(sa.func.sum(in_the_period(rows.c[column])).label(name) for name, column in PERIOD_SUMS.items()),
-            sa.func.max(sa.case((_did_something(rows), rows.c.day))).label("last_day"),
+            sa.func.max(sa.case((did_something(rows), rows.c.day))).label("last_day"),
         )
         .group_by(rows.c.user_id)
         .subquery()
@@ -409,10 +408,10 @@ def _period_by_distinct(filters, rows, in_the_period):
     PostgreSQL hashes by person at about a fifth more CPU than these sums and sorts (99 to 113 against 134 to 141 ms
     of the server's CPU); a branch manager's rows, read person by person, cost it a little more this way (48 to 50
     against 41 to 43 ms), so they keep the grouping (docs/analytics.md, "A teacher's period")."""
-    did_something = _did_something(rows)
+    something_done = did_something(rows)
     active_since = {}
     for since in sorted(set(_windows(filters).values())):
-        active_since[since] = sa.func.count(sa.distinct(rows.c.user_id)).filter(did_something, rows.c.day >= since)
+        active_since[since] = sa.func.count(sa.distinct(rows.c.user_id)).filter(something_done, rows.c.day >= since)
     return sa.select(
         *(
             sa.func.coalesce(sa.func.sum(in_the_period(rows.c[column])), 0).label(name)
@@ -638,7 +637,7 @@ def snapshot(filters, audience):
         )
     else:
         items, columns = snapshot_columns(filters)
-        stmt = _active_enrollments(filters, audience, items, *(columns[name].label(name) for name in wanted))
+        stmt = active_enrollments(filters, audience, items, *(columns[name].label(name) for name in wanted))
     # a UNION of enrollments carries no entity the session could route by: the read model's database
     row = db.session.execute(stmt, bind_arguments={"mapper": LearnerCourse}).one()
     return {
@@ -672,7 +671,7 @@ def _enrollments_by_part(filters, audience):
         lc.last_activity_at,
         lc.seconds_spent,
     )
-    common = [sa.text(ACTIVE_ENROLLMENT), *_person_filters(filters, lc.user_id), *course_filter(filters, lc.course_id)]
+    common = [sa.text(ACTIVE_ENROLLMENT), *person_filters(filters, lc.user_id), *course_filter(filters, lc.course_id)]
     parts, not_taught = [], []
     if audience.teacher_id is not None:
         taught = courses_taught_by(audience.teacher_id)
@@ -765,7 +764,7 @@ def _engagement_statement(filters, rows):
     return (
         sa.select(
             rows.c.day.label("day"),
-            sa.func.count(sa.distinct(sa.case((_did_something(rows), rows.c.user_id)))).label("active_learners"),
+            sa.func.count(sa.distinct(sa.case((did_something(rows), rows.c.user_id)))).label("active_learners"),
             *(sa.func.sum(rows.c[name]).label(name) for name in ENGAGEMENT_SUMS),
         )
         .where(rows.c.day >= filters.date_from)
@@ -822,124 +821,6 @@ def _as_date(value):
     return value.date() if isinstance(value, datetime) else value
 
 
-LEARNER_SORTS = ("user_id", "enrollments", "completed", "overdue", "average_progress", "seconds", "last_activity_at")
-
-
-def learners(filters, audience, args):
-    """The learners behind a figure (`figure` in `args`: all, active, inactive, overdue, due_soon, at_risk,
-    completed, in_progress), a page at a time (`page`, `per_page`, `sort`): each with their active
-    enrollments, completed, overdue, average progress, seconds, last activity and at-risk reason
-    (three statements: the page, its count, the people's names)."""
-    figure = args.get("figure") or "all"
-    if figure not in FIGURES:
-        raise BadRequest("Unknown figure.", {"figure": [f"One of {', '.join(FIGURES)}."]})
-    items, columns = snapshot_columns(filters)
-    names = ("enrollments", "completed", "overdue", "due_soon", "average_progress", "seconds", "last_activity_at")
-    labelled = {name: columns[name].label(name) for name in (*names, "risk")}
-    stmt = _active_enrollments(filters, audience, items, LearnerCourse.user_id, *labelled.values()).group_by(
-        LearnerCourse.user_id
-    )
-    stmt = _for_figure(stmt, figure, filters, audience, columns)
-    spec = ListSpec(
-        filters={},
-        sorts={"user_id": LearnerCourse.user_id, **{name: labelled[name] for name in LEARNER_SORTS[1:]}},
-        default_sort=("-last_activity_at",),
-        tiebreaker=LearnerCourse.user_id,
-    )
-    query = parse_list_query({key: value for key, value in args.items() if key != "figure"}, spec)
-    if _people_rows_answer(filters, audience, figure, query):
-        page = _page_of_people(filters, audience, figure, query, stmt, spec)
-    else:
-        page = run_list_query(db.session, stmt, query, spec, rows=True)
-    contacts = contacts_of([row.user_id for row in page.items])
-    reasons = {2: "overdue", 1: "inactive"}
-    return {
-        "figure": figure,
-        "items": [
-            {
-                "user_id": row.user_id,
-                "name": contacts.get(row.user_id, ("", ""))[0],
-                "email": contacts.get(row.user_id, ("", ""))[1],
-                "enrollments": row.enrollments,
-                "completed": row.completed,
-                "overdue": int(row.overdue),
-                "due_soon": int(row.due_soon),
-                "average_progress": rounded(row.average_progress),
-                "seconds": int(row.seconds),
-                "last_activity_at": row.last_activity_at,
-                "at_risk_reason": reasons.get(row.risk),
-            }
-            for row in page.items
-        ],
-        "meta": page.meta,
-    }
-
-
-# the drill-down's sorts that a person's `AnalyticsPerson` row holds, and the figures it can tell
-PERSON_SORTS = {
-    "user_id": AnalyticsPerson.user_id,
-    "enrollments": AnalyticsPerson.active_enrollments,
-    "last_activity_at": AnalyticsPerson.last_activity_at,
-}
-PERSON_FIGURES = ("all", "overdue", "at_risk")
-
-
-def _people_rows_answer(filters, audience, figure, query):
-    """Whether the people's roll-up rows can choose the page: their figures are over all of a person's active
-    enrollments, which is what the audience sees of them unless it is a teacher's (their courses only) or the
-    list is about one course."""
-    return (
-        audience.teacher_id is None
-        and filters.course_id is None
-        and figure in PERSON_FIGURES
-        and all(name in PERSON_SORTS for name, _descending in query.order)
-    )
-
-
-def _page_of_people(filters, audience, figure, query, stmt, spec):
-    """The drill-down's page chosen from the people's rows (`analytics_people`: overdue is `open_due_at` before
-    now, inactive `open_activity_at` before the at-risk days, ordered by their own columns), then the figures of
-    those people only from their enrollments (`stmt`, the per-person statement, in the same order); the total
-    is a count of the same rows (two statements instead of two passes over every active enrollment)."""
-    p = AnalyticsPerson
-    where = [p.active_enrollments > 0, audience.people(p.user_id), *_person_filters(filters, p.user_id)]
-    overdue = p.open_due_at < filters.now
-    if figure == "overdue":
-        where.append(overdue)
-    elif figure == "at_risk":
-        where.append(sa.or_(overdue, p.open_activity_at < filters.now - timedelta(days=filters.at_risk_days)))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(p).where(*where))
-    order = [PERSON_SORTS[name].desc() if descending else PERSON_SORTS[name].asc() for name, descending in query.order]
-    chosen = (
-        sa.select(p.user_id)
-        .where(*where)
-        .order_by(*order, p.user_id.asc())
-        .limit(query.per_page)
-        .offset((query.page - 1) * query.per_page)
-    )
-    items = db.session.execute(apply_list_query(stmt.where(LearnerCourse.user_id.in_(chosen)), query, spec)).all()
-    return Page(items=list(items), page=query.page, per_page=query.per_page, total=total)
-
-
-def _for_figure(stmt, figure, filters, audience, columns):
-    if figure in ("active", "inactive"):
-        active = (
-            sa.select(AnalyticsDay.user_id)
-            .where(_did_something(), *day_conditions(filters, audience, filters.date_from))
-            .distinct()
-        )
-        condition = LearnerCourse.user_id.in_(active)
-        return stmt.where(condition if figure == "active" else sa.not_(condition))
-    having = {
-        "overdue": columns["overdue"] > 0,
-        "due_soon": columns["due_soon"] > 0,
-        "at_risk": columns["risk"] > 0,
-        "completed": columns["completed"] > 0,
-        "in_progress": columns["completed"] < columns["enrollments"],
-    }.get(figure)
-    return stmt if having is None else stmt.having(having)
-
-
 def courses(filters, audience):
     """Per course of the audience: learners, completed, completion rate, overdue, due soon, average progress
     (now, active enrollments), and the period's seconds, attempts, average score and pass rate (three
@@ -978,7 +859,7 @@ def _courses_of(filters, audience):
     items, columns = snapshot_columns(filters)
     names = ("learners", "enrollments", "completed", "overdue", "due_soon", "average_progress")
     now_rows = db.session.execute(
-        _active_enrollments(
+        active_enrollments(
             filters, audience, items, LearnerCourse.course_id, *(columns[name].label(name) for name in names)
         ).group_by(LearnerCourse.course_id)
     ).all()
@@ -1038,7 +919,7 @@ def assessments(filters, audience):
     start, end = _day_bounds(filters)
 
     def visible(user_id, course_id):
-        return sa.and_(audience.enrollments(user_id, course_id), *_person_filters(filters, user_id))
+        return sa.and_(audience.enrollments(user_id, course_id), *person_filters(filters, user_id))
 
     rows = attempt_figures_by_quiz(visible, start, end, filters.course_id)
     return {

@@ -8,13 +8,8 @@ import marshmallow as ma
 
 from app.api.listing import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from app.api.types import MAX_ID, UtcDateTime
-from blueprints.analytics.figures import (
-    DEFAULT_AT_RISK_DAYS,
-    FIGURES,
-    LEARNER_SORTS,
-    MAX_AT_RISK_DAYS,
-    MAX_DAYS,
-)
+from blueprints.analytics.figures import DEFAULT_AT_RISK_DAYS, MAX_AT_RISK_DAYS, MAX_DAYS
+from blueprints.analytics.learner_figures import FIGURES, LEARNER_SORTS
 
 FILTER_PARAMETERS = [
     {

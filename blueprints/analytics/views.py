@@ -8,7 +8,7 @@ from app.errors import DomainError, NotFound
 from app.pages import organizations_only, render_page
 from app.security.actor import current_actor
 from app.security.principal import requires
-from blueprints.analytics import charts, figures, group_figures
+from blueprints.analytics import charts, figures, group_figures, learner_figures
 from blueprints.analytics.audience import Audience, audience_of
 from blueprints.analytics.choices import filter_choices
 from blueprints.analytics.display import format_figure
@@ -32,7 +32,7 @@ FIGURE_TITLES = {
     "completed": "Learners who completed a course",
     "in_progress": "Learners with a course in progress",
 }
-# The drill-down's sortable columns (figures.LEARNER_SORTS, less the id); the newest activity first by default.
+# The drill-down's sortable columns (learner_figures.LEARNER_SORTS, less the id); the newest activity first by default.
 SORT_KEYS = ("enrollments", "completed", "overdue", "average_progress", "seconds", "last_activity_at")
 DEFAULT_SORT = "-last_activity_at"
 
@@ -149,7 +149,7 @@ def quizzes_panel():
 def at_risk_panel():
     """The dashboard's first learners at risk."""
     filters, _errors = _filters_or_errors(request.args)
-    at_risk = figures.learners(
+    at_risk = learner_figures.learners(
         filters, audience_of(current_actor), {"figure": "at_risk", "per_page": str(AT_RISK_SHOWN)}
     )
     return _panel("analytics/_at_risk.html", "Learners at risk", at_risk=at_risk, at_risk_days=filters.at_risk_days)
@@ -174,7 +174,7 @@ def learners():
     if sort.lstrip("-") not in SORT_KEYS:
         sort = DEFAULT_SORT
     filters, errors = _filters_or_errors(request.args)
-    page = figures.learners(
+    page = learner_figures.learners(
         filters,
         audience_of(current_actor),
         {

@@ -11,7 +11,7 @@ from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
 from app.tenancy.models import utcnow
 from app.tenancy.provisioning import provision_tenant
-from blueprints.analytics import figures, group_figures
+from blueprints.analytics import figures, group_figures, learner_figures
 from blueprints.analytics.audience import Audience
 from tests.conftest import PASSWORD, destroy_tenant, unique_slug
 from tests.support.analytics_figures import (
@@ -137,7 +137,7 @@ def test_the_drill_down_lists_the_learners_behind_each_figure(district, role):
     d, who = district, AUDIENCES[role](district)
     client = d.clients[role]
     date_from, date_to = _period(d, {})
-    for figure in figures.FIGURES:
+    for figure in learner_figures.FIGURES:
         response = client.get("/api/v1/analytics/users", query_string={"figure": figure, "per_page": 100})
         assert response.status_code == 200, response.get_json()
         body = response.get_json()
@@ -292,7 +292,7 @@ def test_few_statements_whatever_the_size(app, district):
         assert count(figures.engagement, audience) == 1
         assert count(figures.courses, audience) == 3
         assert count(figures.assessments, audience) == 1
-        assert count(figures.learners, audience, {"figure": "at_risk"}) == 3
+        assert count(learner_figures.learners, audience, {"figure": "at_risk"}) == 3
         assert count(group_figures.performance, audience) <= 7
 
 
@@ -304,7 +304,7 @@ def test_a_learner_s_own_figures(app, district):
     filters = figures.Filters(date_from=date_from, date_to=date_to)
     with tenant_context(d.tenant, app):
         got = figures.overview(filters, Audience.learner(d.n1))
-        rows = figures.learners(filters, Audience.learner(d.n1), {})["items"]
+        rows = learner_figures.learners(filters, Audience.learner(d.n1), {})["items"]
     expected = expected_overview(d, me, {}, date_from, date_to, utcnow())
     assert {name: got[name] for name in expected} == expected
     assert got["learners"] == 1 and got["overdue"] == 1

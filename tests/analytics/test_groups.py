@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
-from blueprints.analytics import figures, readmodel
+from blueprints.analytics import figures, learner_figures, readmodel
 from blueprints.analytics.audience import Audience
 from tests.conftest import run_jobs
 from tests.support.analytics import expected_person_figures, expected_read_model, person_figures, roll_ups
@@ -19,7 +19,7 @@ def _listed(app, tenant, figure, now):
     today = now.date()
     filters = figures.Filters(date_from=today - timedelta(days=29), date_to=today, now=now)
     with tenant_context(tenant, app):
-        page = figures.learners(filters, Audience(everyone=True), {"figure": figure, "sort": "user_id"})
+        page = learner_figures.learners(filters, Audience(everyone=True), {"figure": figure, "sort": "user_id"})
     assert page["meta"]["total"] == len(page["items"])
     return [row["user_id"] for row in page["items"]]
 

@@ -32,9 +32,9 @@ def _per_person_progress(filters):
     """The average progress over every active enrollment, overall and per course, the per-person way."""
     items, columns = figures.snapshot_columns(filters)
     everyone = Audience(everyone=True)
-    overall = db.session.execute(figures._active_enrollments(filters, everyone, items, columns["average_progress"]))
+    overall = db.session.execute(figures.active_enrollments(filters, everyone, items, columns["average_progress"]))
     per_course = db.session.execute(
-        figures._active_enrollments(
+        figures.active_enrollments(
             filters, everyone, items, LearnerCourse.course_id, columns["average_progress"]
         ).group_by(LearnerCourse.course_id)
     )
