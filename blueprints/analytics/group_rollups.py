@@ -54,7 +54,7 @@ def group_statements(dialect):
     )
     source = _membership_sources().subquery("source")
     return SimpleNamespace(
-        # the people's shares of their groups (no row: none, as `figures._people_now_from_people` joins the row)
+        # the people's shares of their groups (no row: none, as `group_figures._people_now_from_people` joins the row)
         shares=sa.select(
             people.c.user_id,
             sa.select(sa.func.count())
