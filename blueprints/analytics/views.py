@@ -1,6 +1,7 @@
 """The analytics pages: the dashboard of org admins, branch managers and teachers (each sees their audience),
 the learners behind a figure, one course's figures, and a learner's own progress. Every figure comes from
-`figures.py`, `group_figures.py` and `learner_figures.py`, the same functions the API answers with, so a page and `/api/v1/analytics/...` agree."""
+`figures.py`, `group_figures.py` and `learner_figures.py`, the same functions the API answers with, so a page and
+`/api/v1/analytics/...` agree."""
 
 from flask import Blueprint, render_template, request, url_for
 
