@@ -28,6 +28,7 @@ from flask_migrate import upgrade as upgrade_control_plane
 
 from app import CONTROL_MIGRATIONS, create_app
 from app.extensions import db
+from app.jobs import ready_for_jobs
 from app.security.permissions import ORG_ADMIN, STUDENT
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
@@ -143,6 +144,7 @@ def worker_main(settings_path, format):
     """In the subprocess: one report made by the job function; prints its figures as JSON."""
     settings = json.loads(Path(settings_path).read_text())
     app = create_app(Config, **settings["config"])
+    ready_for_jobs(app)  # as `flask worker` does
     with app.app_context():
         tenant = find_active_tenant(settings["slug"])
     with tenant_context(tenant, app):

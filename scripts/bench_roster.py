@@ -25,7 +25,7 @@ from rq import SimpleWorker
 
 from app import CONTROL_MIGRATIONS, create_app
 from app.extensions import db
-from app.jobs import get_queue, redis_connection
+from app.jobs import get_queue, ready_for_jobs, redis_connection
 from app.tenancy.context import tenant_context
 from app.tenancy.provisioning import provision_tenant
 from app.tenancy.resolution import find_active_tenant
@@ -186,6 +186,7 @@ def _memory_mb(field):
 def worker_main(config_path, phase):
     settings = json.loads(Path(config_path).read_text())
     app = create_app(Config, **settings["config"])
+    ready_for_jobs(app)  # as `flask worker` does
     started_mb = _memory_mb("VmRSS")
     with app.app_context():
         tenant = find_active_tenant(settings["slug"])

@@ -31,3 +31,17 @@ window.addEventListener("resize", () => {
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(() => markScrollableTables(), 150);
 });
+
+// A link to a table inside a closed "Show the figures" (a chart's caption: "Every class is in the table below")
+// opens it first: Chromium opens a closed <details> on fragment navigation, other browsers may only scroll to it.
+function openDetailsAround(id) {
+  const target = id && document.getElementById(id);
+  for (let node = target; node; node = node.parentElement) {
+    if (node.tagName === "DETAILS") node.open = true;
+  }
+}
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest('a[href^="#"]');
+  if (link) openDetailsAround(decodeURIComponent(link.getAttribute("href").slice(1)));
+});
+window.addEventListener("hashchange", () => openDetailsAround(decodeURIComponent(location.hash.slice(1))));

@@ -11,14 +11,15 @@ from app.tenancy.engines import engine_for
 @dataclass
 class Recorded:
     """`statements`: (SQL, parameters) in the order run; `transactions`: the SQL of each transaction (a commit or a
-    rollback ends one), the empty ones left out."""
+    rollback of its connection ends one), the empty ones left out, in the order they ended (open ones last)."""
 
     statements: list = field(default_factory=list)
-    _transactions: list = field(default_factory=lambda: [[]])
+    _ended: list = field(default_factory=list)
+    _open: dict = field(default_factory=dict)  # id of a connection -> the SQL of its transaction so far
 
     @property
     def transactions(self):
-        return [sqls for sqls in self._transactions if sqls]
+        return [sqls for sqls in (*self._ended, *self._open.values()) if sqls]
 
 
 @contextmanager
@@ -28,12 +29,12 @@ def recorded_statements(app, tenant):
         engine = engine_for(tenant)
     recorded = Recorded()
 
-    def statement(_conn, _cursor, sql, parameters, *_args):
+    def statement(conn, _cursor, sql, parameters, *_args):
         recorded.statements.append((sql, parameters))
-        recorded._transactions[-1].append(sql)
+        recorded._open.setdefault(id(conn), []).append(sql)
 
-    def ended(_conn):
-        recorded._transactions.append([])
+    def ended(conn):  # per connection: another thread's commit does not cut this one's transaction
+        recorded._ended.append(recorded._open.pop(id(conn), []))
 
     listeners = (("before_cursor_execute", statement), ("commit", ended), ("rollback", ended))
     for name, listener in listeners:

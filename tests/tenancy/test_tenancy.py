@@ -272,3 +272,27 @@ def test_sqlite_files_are_read_through_a_memory_map_except_by_a_worker(tmp_path)
         assert mapped(2) == 0
     finally:
         registry.clear()
+
+
+@pytest.mark.parametrize("events", (False, True), ids=("jobs", "events"))
+def test_flask_worker_reads_sqlite_files_without_a_memory_map(app_config, monkeypatch, events):
+    """`flask worker` (and `--events`) readies its app for jobs before it works: no tenant engine of it maps a file."""
+    from app import cli  # noqa: PLC0415 - the command's module, whose worker classes are replaced
+
+    app = build_app(app_config)
+    assert app.extensions["tenant_engines"].sqlite_mmap_bytes > 0  # the default, for the processes that answer
+    worked = []
+
+    class Idle:
+        def __init__(self, queues, connection):
+            pass
+
+        def work(self, **options):
+            worked.append(app.extensions["tenant_engines"].sqlite_mmap_bytes)
+
+    monkeypatch.setattr(cli, "Worker", Idle)
+    monkeypatch.setattr(cli, "EventWorker", Idle)
+    with app.app_context():  # as the `flask` command runs it
+        result = app.test_cli_runner().invoke(args=["worker", "--burst", *(["--events"] if events else [])])
+    assert result.exit_code == 0, result.output
+    assert worked == [0]
