@@ -52,11 +52,8 @@ def ready_for_jobs(app):
     they create it): its SQLite files read without a memory map (`TENANT_SQLITE_MMAP_BYTES` is for every other
     process). A job reads most pages once (an import, a report), where a map saves little, and mapped pages count
     in the process's memory (RSS) although the system's file cache holds them either way: a worker's peak memory
-    stays its own (README: under 200 MB for a 100 000-row import and a 239 397-row report). Engines opened before
-    are closed, so that none keeps a mapped connection."""
-    registry = app.extensions["tenant_engines"]
-    registry.sqlite_mmap_bytes = 0
-    registry.clear()
+    stays its own (README: under 200 MB for a 100 000-row import and a 239 397-row report)."""
+    app.extensions["tenant_engines"].read_without_memory_map()
 
 
 class EventWorker(SimpleWorker):

@@ -246,6 +246,12 @@ class EngineRegistry:
         if entry is not None:
             self._dispose_now(entry[1])
 
+    def read_without_memory_map(self):
+        """From now on, SQLite engines open without a memory map (`PRAGMA mmap_size=0`); engines opened before
+        are closed, so that none keeps a mapped connection (see `app.jobs.ready_for_jobs`)."""
+        self.sqlite_mmap_bytes = 0
+        self.clear()
+
     def clear(self):
         with self._lock:
             entries = list(self._open.values())

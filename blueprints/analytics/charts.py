@@ -119,6 +119,12 @@ def needing_attention(rows, value_key, label_key, most=BARS_SHOWN):
     )
 
 
+def completion_rate_chart(rows, label_key):
+    """Bars of the rows' completion rates (percentages, on a scale to 100): when there are more rows than
+    `BARS_SHOWN`, those needing attention (the lowest rates)."""
+    return bar_chart(rows, label_key, "completion_rate", maximum=100, most=BARS_SHOWN)
+
+
 def bar_chart(rows, label_key, value_key, *, maximum=None, most=None):
     """Horizontal bars, one per row (dicts), longest at `maximum` (100 for percentages) or at the largest
     value. A row whose value is None (no figure) gets no bar. With `most` (lower is worse: completion rates),

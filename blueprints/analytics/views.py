@@ -89,9 +89,7 @@ def dashboard():
         active_chart=charts.line_chart(engagement["days"], "active_learners"),
         time_chart=charts.line_chart(engagement["days"], "seconds", unit=60),
         courses=courses,
-        course_chart=charts.bar_chart(
-            courses["courses"], "title", "completion_rate", maximum=100, most=charts.BARS_SHOWN
-        ),
+        course_chart=charts.completion_rate_chart(courses["courses"], "title"),
         choices=filter_choices(current_actor),
         args=_shown_args(request.args, filters, errors),
         filter_args=_filter_args(request.args),
@@ -127,12 +125,8 @@ def performance_panel():
         "analytics/_performance.html",
         "Branches and classes",
         performance=performance,
-        branch_chart=charts.bar_chart(
-            performance["branches"], "name", "completion_rate", maximum=100, most=charts.BARS_SHOWN
-        ),
-        class_chart=charts.bar_chart(
-            performance["classes"], "name", "completion_rate", maximum=100, most=charts.BARS_SHOWN
-        ),
+        branch_chart=charts.completion_rate_chart(performance["branches"], "name"),
+        class_chart=charts.completion_rate_chart(performance["classes"], "name"),
     )
 
 
@@ -221,7 +215,7 @@ def course(course_id):
         result=result,
         overview=result,
         active_chart=charts.line_chart(result["days"], "active_learners"),
-        class_chart=charts.bar_chart(result["classes"], "name", "completion_rate", maximum=100, most=charts.BARS_SHOWN),
+        class_chart=charts.completion_rate_chart(result["classes"], "name"),
         args=_shown_args(request.args, filters, errors),
         filter_args=_filter_args(args),
         dashboard_args={k: v for k, v in _filter_args(args).items() if k != "course_id"},
