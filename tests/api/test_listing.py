@@ -12,12 +12,12 @@ from app.api.listing import parse_list_query, run_list_query
 from app.errors import BadRequest
 from app.extensions import db
 from app.tenancy.context import tenant_context
-from app.tenancy.engines import engine_for
 from app.tenancy.provisioning import provision_tenant
 from blueprints.classes.services import CLASS_LIST
 from blueprints.users.listing import USER_LIST
 from blueprints.users.models import User
 from tests.conftest import PASSWORD, destroy_tenant, unique_slug
+from tests.support.statements import recorded_statements
 
 PEOPLE = [
     # email, first, last, role, active, created
@@ -103,17 +103,11 @@ def test_paging_and_meta(app, people_tenant):
 
 
 def test_a_page_is_two_queries_whatever_its_size(app, people_tenant):
-    with tenant_context(people_tenant, app):
-        engine = engine_for(people_tenant)
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(app, people_tenant) as recorded:
         run(app, people_tenant, per_page="100", **{"filter[role][in]": "student,teacher"})
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    assert len(statements) == 2
-    assert "count" in statements[0].lower()
+    assert len(recorded.statements) == 2
+    (first_sql, _parameters) = recorded.statements[0]
+    assert "count" in first_sql.lower()
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from app.events.models import OutboxEvent
 from app.extensions import db
 from app.tenancy.context import tenant_context
-from app.tenancy.engines import engine_for
 from blueprints.assessments.models import AttemptQuestion, QuizAccommodation
 from tests.conftest import run_jobs
 from tests.support.attempts import (
@@ -27,6 +26,7 @@ from tests.support.attempts import (
     set_quiz,
 )
 from tests.support.browser import Browser
+from tests.support.statements import recorded_statements
 
 
 def _start(learner, quiz_id):
@@ -231,18 +231,16 @@ def test_who_may_start_and_when(app, school):
     assert _start(learner, quiz_id)["number"] == 2
 
 
+def _statements_during(app, tenant, call):
+    """The SQL the organization's database runs while `call` runs, each on one line."""
+    with recorded_statements(app, tenant) as recorded:
+        call()
+    return [" ".join(sql.split()) for sql, _parameters in recorded.statements]
+
+
 def _reads_of_the_learners_attempts_and_accommodation(app, tenant, call):
     """(SELECTs of a learner's attempts at a quiz, SELECTs of their accommodation) while `call` runs."""
-    with app.app_context():
-        engine = engine_for(tenant)
-    statements = []
-    listener = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        call()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    selects = [statement for statement in statements if statement.startswith("SELECT")]
+    selects = [statement for statement in _statements_during(app, tenant, call) if statement.startswith("SELECT")]
     attempts = [s for s in selects if "FROM quiz_attempts" in s and "quiz_attempts.user_id =" in s]
     accommodations = [s for s in selects if "FROM quiz_accommodations" in s]
     return len(attempts), len(accommodations)
@@ -358,15 +356,7 @@ def _right(question):
 
 def _statements_on(app, tenant, call):
     """The SQL statements the organization's database runs while `call` runs (the principal's read aside)."""
-    with app.app_context():
-        engine = engine_for(tenant)
-    statements = []
-    listener = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
-        call()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
+    statements = _statements_during(app, tenant, call)
     return [s for s in statements if "FROM users JOIN sign_ins" not in s and s.split()[0] in ("SELECT", "UPDATE")]
 
 

@@ -11,6 +11,7 @@ from blueprints.classes.models import SchoolClass
 from tests.conftest import make_user
 from tests.support.browser import Browser
 from tests.support.membership_guard import memberships_written_without_event
+from tests.support.statements import recorded_on
 
 
 def seed(app, tenant):
@@ -35,17 +36,10 @@ def seed(app, tenant):
 
 
 def counted_statements(action):
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
-    try:
+    """`action()`'s result and how many statements it ran on every database (the organization's and the control one)."""
+    with recorded_on(sa.engine.Engine) as recorded:
         result = action()
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
-    return result, len(statements)
+    return result, len(recorded.statements)
 
 
 def row_of(page, name):

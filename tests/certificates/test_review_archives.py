@@ -4,17 +4,16 @@ import io
 import zipfile
 
 import pytest
-import sqlalchemy as sa
 
 from app.extensions import db
 from app.storage import media_storage
 from app.tenancy.context import tenant_context
-from app.tenancy.engines import engine_for
 from blueprints.certificates import archives
 from blueprints.certificates.models import CertificateArchive
 from tests.conftest import make_user
 from tests.support.certificate_rows import certificate_row
 from tests.support.quizzes import make_classroom
+from tests.support.statements import recorded_statements
 
 CERTIFICATES = 12
 
@@ -36,21 +35,14 @@ def test_the_archive_job_reads_the_certificates_once_however_many_there_are(app,
         archive.status, archive.total = archives.QUEUED, CERTIFICATES
         db.session.add(archive)
         db.session.commit()
-        reads = []
-
-        def count(_conn, _cursor, statement, *_args):
-            if "FROM certificates" in statement and "count(" not in statement.lower():
-                reads.append(statement)
-
-        engine = engine_for(classroom.tenant)
-        sa.event.listen(engine, "before_cursor_execute", count)
-        try:
+        with recorded_statements(app, classroom.tenant) as recorded:
             archives.build_archive(archive.id)
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", count)
         db.session.refresh(archive)
         assert (archive.status, archive.done) == (archives.DONE, CERTIFICATES)
         with media_storage().open(archive.file_key) as stream:
             assert len(zipfile.ZipFile(io.BytesIO(stream.read())).namelist()) == CERTIFICATES
+    reads = [
+        sql for sql, _parameters in recorded.statements if "FROM certificates" in sql and "count(" not in sql.lower()
+    ]
     assert 1 <= len(reads) <= 2, reads
     assert not any("credential_jwt" in statement for statement in reads)

@@ -21,6 +21,7 @@ from blueprints.users.models import User
 from tests.conftest import make_user, run_jobs
 from tests.support import jobs as test_jobs
 from tests.support.event_subscribers import Flaky, app_with_these_subscribers
+from tests.support.statements import recorded_on
 
 
 class RoundTripCountingConnection(Connection):
@@ -113,25 +114,17 @@ def test_on_the_event_worker_a_failing_subscriber_is_retried_then_failed_then_re
 def test_jobs_look_their_organization_up_once_per_recheck_and_a_suspended_one_stops(app, make_tenant, monkeypatch):
     monkeypatch.setattr(jobs, "TENANT_RECHECK_SECONDS", 1.0)
     tenant = make_tenant()
-    lookups = []
-
-    def count_registry_reads(conn, cursor, statement, *args):
-        if "FROM tenants" in statement:
-            lookups.append(statement)
-
     with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count_registry_reads)
-    try:
+        control_database = db.engine
+    with recorded_on(control_database) as recorded:
         with app.app_context():
             ran = [enqueue(tenant, test_jobs.emails_seen_by_job, retries=0) for _ in range(10)]
         run_jobs(app)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count_registry_reads)
     for job in ran:
         job.refresh()
         assert job.is_finished
-    assert len(lookups) == 1
+    registry_reads = [sql for sql, _parameters in recorded.statements if "FROM tenants" in sql]
+    assert len(registry_reads) == 1
 
     with app.app_context():
         suspend_tenant(get_tenant(tenant.id))

@@ -16,6 +16,7 @@ from blueprints.notifications.producing import notify
 from blueprints.users.models import User
 from tests.conftest import make_user, run_jobs, user_token
 from tests.support.browser import Browser
+from tests.support.statements import recorded_statements
 
 COURSE = {"course": {"title": "Fire safety"}, "due_date": ""}
 ANNOUNCEMENT = {"announcement": {"title": "Trip", "body": "On Monday.", "author": "Grace"}}
@@ -154,20 +155,14 @@ def test_the_list_pages_by_twenty_and_a_new_person_sees_an_empty_state(app, tena
 def test_the_bell_costs_one_indexed_count_per_page_view(app, tenant, people):
     browser = Browser(app, tenant)
     browser.sign_in("ada@example.org")
-    with app.app_context():
-        engine = engine_for(tenant)
-    statements = []
-    listener = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(app, tenant) as recorded:
         page = browser.get("/learn").get_data(as_text=True)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
     assert '<span class="bell-badge">3</span>' in page
+    statements = [" ".join(sql.split()) for sql, _parameters in recorded.statements]
     bell = [s for s in statements if "FROM notifications" in s]
     assert len(bell) == 1 and bell[0].startswith("SELECT count(*)"), bell
-    with app.app_context(), engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
+    with app.app_context(), engine_for(tenant).connect() as connection:
+        if connection.dialect.name == "sqlite":
             plan = " ".join(str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + _bound(bell[0])))
             assert "ix_notifications_user_unread" in plan, plan
 

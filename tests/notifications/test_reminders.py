@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
-from app.tenancy.engines import engine_for
 from app.tenancy.models import utcnow
 from blueprints.certificates.models import Certificate
 from blueprints.learning.models import Enrollment, ItemProgress
@@ -16,6 +15,7 @@ from blueprints.notifications.reminders import send_reminders
 from blueprints.notifications.sweep import sweep_organization
 from blueprints.users.models import User
 from tests.support.courses import make_course
+from tests.support.statements import count_statements
 
 
 def _enrol(course_id, user_id, due_in_days, completed=False):
@@ -108,19 +108,8 @@ def test_a_certificate_expiring_is_told_at_30_days_then_at_7(app, tenant, school
 
 def _statements(app, tenant, call):
     with tenant_context(tenant, app):
-        engine = engine_for(tenant)
         db.session.execute(sa.text("SELECT 1"))
-        count = [0]
-
-        def counted(*_args):
-            count[0] += 1
-
-        sa.event.listen(engine, "before_cursor_execute", counted)
-        try:
-            call()
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", counted)
-        return count[0]
+        return count_statements(app, tenant, call)
 
 
 def test_reminders_read_set_based_whatever_the_number_of_learners(app, tenant, school):

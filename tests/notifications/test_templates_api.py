@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.extensions import db
-from app.tenancy.context import require_tenant, tenant_context
-from app.tenancy.engines import engine_for
+from app.tenancy.context import tenant_context
 from blueprints.notifications.models import Notification, NotificationTemplate
 from blueprints.notifications.producing import notify
 from blueprints.notifications.template_editor import check, common_variables_markdown, variables_markdown
 from blueprints.notifications.types import TYPES
 from tests.conftest import make_user
+from tests.support.statements import recorded_statements
 
 TEMPLATES = "/api/v1/notifications/templates"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "notifications.md"
@@ -254,21 +254,16 @@ def test_a_template_failing_for_many_people_is_written_down_once_and_everyone_is
     assert admin.post(TEMPLATES, json=words).status_code == 201  # the sample has 3 days left
     people = [make_user(app, tenant, "student") for _ in range(3)]
     context = {"course": {"title": "Fire"}, "due_date": "today", "days": 0, "progress": 10}
-    statements = []
-
-    def remember(_connection, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with tenant_context(tenant, app):
-        engine = engine_for(require_tenant())
-        sa.event.listen(engine, "before_cursor_execute", remember)
-        try:
-            assert notify("due_soon", people, source_key="d1", context=context) == 3
-            db.session.commit()
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", remember)
+    with tenant_context(tenant, app), recorded_statements(app, tenant) as recorded:
+        assert notify("due_soon", people, source_key="d1", context=context) == 3
+        db.session.commit()
     assert {subject for subject, _body in _rows(app, tenant)} == {"Fire is due in 0 days"}
-    assert len([s for s in statements if s.lstrip().upper().startswith("UPDATE NOTIFICATION_TEMPLATES")]) == 1
+    updates = [
+        sql
+        for sql, _parameters in recorded.statements
+        if sql.lstrip().upper().startswith("UPDATE NOTIFICATION_TEMPLATES")
+    ]
+    assert len(updates) == 1
     last_error = admin.get(f"{TEMPLATES}/due_soon").get_json()["data"]["last_error"]
     assert last_error == "body: line 1: integer division or modulo by zero (ZeroDivisionError)"
 

@@ -2,24 +2,15 @@
 
 import re
 
-import sqlalchemy as sa
-
-from app.tenancy.engines import engine_for
 from tests.conftest import make_user, user_token
 from tests.support.browser import Browser
+from tests.support.statements import recorded_statements
 
 
 def _statements_during(app, tenant, call):
-    with app.app_context():
-        engine = engine_for(tenant)
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(app, tenant) as recorded:
         result = call()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
-    return result, statements
+    return result, [sql for sql, _parameters in recorded.statements]
 
 
 def _scope_resolutions(statements):

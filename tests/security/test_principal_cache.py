@@ -13,6 +13,7 @@ from app.tenancy.context import tenant_context
 from app.tenancy.engines import engine_for
 from app.tenancy.resolution import tenant_cache
 from tests.conftest import PASSWORD, ApiClient, build_app, make_user, user_token
+from tests.support.statements import recorded_on
 from tests.support.waiting import eventually
 
 SECONDS = 120  # far past any test's length: only a drop can make a change seen
@@ -126,19 +127,10 @@ def _set_active(app, tenant, person, active):
 
 def _principal_reads(app, api, requests):
     """How many of `requests` reads of /auth/me sent the principal's statement (users joined to sign-ins)."""
-    seen = []
-
-    def note(_conn, _cursor, statement, *_args):
-        if "FROM users JOIN sign_ins" in statement:
-            seen.append(statement)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", note)
-    try:
+    with recorded_on(sa.engine.Engine) as recorded:  # every engine: whichever app and database it is read through
         for _ in range(requests):
             assert api.get("/api/v1/auth/me").status_code == 200
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", note)
-    return len(seen)
+    return sum("FROM users JOIN sign_ins" in sql for sql, _parameters in recorded.statements)
 
 
 def test_a_kept_principal_costs_no_statement_and_none_is_kept_when_switched_off(app, one_process, tenant):

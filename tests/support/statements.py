@@ -1,4 +1,5 @@
-"""The SQL a tenant's database ran: for tests of statement counts, query plans and what one transaction wrote."""
+"""The SQL a tenant's database (or any engine) ran: for tests of statement counts, query plans and what one
+transaction wrote."""
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,14 @@ def recorded_statements(app, tenant):
     """Within: every statement the tenant's engine runs is recorded (`Recorded`)."""
     with app.app_context():
         engine = engine_for(tenant)
+    with recorded_on(engine) as recorded:
+        yield recorded
+
+
+@contextmanager
+def recorded_on(engine):
+    """Within: every statement `engine` runs is recorded (`Recorded`). For the control database give `db.engine`;
+    for every database at once (a tenant's and the control one, or the engines of several apps) the `Engine` class."""
     recorded = Recorded()
 
     def statement(conn, _cursor, sql, parameters, *_args):

@@ -6,8 +6,6 @@ cache and its own listener, and they share only the control database and Redis, 
 
 import time
 
-import sqlalchemy as sa
-
 from app.extensions import db
 from app.jobs import redis_connection
 from app.tenancy import resolution
@@ -15,6 +13,7 @@ from app.tenancy.models import Tenant
 from app.tenancy.provisioning import activate_tenant, suspend_tenant
 from app.tenancy.resolution import ActiveTenantCache, tenant_cache
 from tests.conftest import build_app
+from tests.support.statements import recorded_on
 from tests.support.waiting import eventually
 
 
@@ -60,21 +59,13 @@ def test_requests_cost_no_control_plane_query_while_changes_are_heard(app_config
     client.get("/api/v1/organizations", headers=_host(tenant))
     assert _listening(app)
     client.get("/api/v1/organizations", headers=_host(tenant))  # kept again after the listener's first clear
-    statements = []
     with app.app_context():
-        engine = db.engine
-
-    def count(*_args):
-        statements.append(1)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+        control_database = db.engine
+    with recorded_on(control_database) as recorded:
         time.sleep(5.2)  # past the short time-to-live: the listening one applies
         for _ in range(20):
             assert client.get("/api/v1/organizations", headers=_host(tenant)).status_code == 401
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    assert statements == []
+    assert recorded.statements == []
 
 
 def test_changes_made_while_the_listener_was_cut_off_are_not_missed(app_config, tenant):

@@ -3,10 +3,9 @@
 import io
 
 import pytest
-import sqlalchemy as sa
 
-from app.tenancy.engines import engine_for
 from tests.conftest import PASSWORD, make_user, run_jobs, user_token
+from tests.support.statements import recorded_statements
 
 LOGIN = "/api/v1/auth/login"
 
@@ -166,16 +165,10 @@ def test_manager_export_holds_only_their_branches(org):
 def test_people_list_is_two_queries_whatever_the_page_size(app, org):
     for n in range(30):
         add(org["admin"], email=f"p{n}@example.org", branch_ids=[org["north"]], send_invitation=False)
-    with app.app_context():
-        engine = engine_for(org["tenant"])
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(app, org["tenant"]) as recorded:
         response = org["admin"].get(f"/api/v1/users?per_page=100&filter[branch]={org['north']}")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
     assert response.get_json()["meta"]["total"] == 31
+    statements = [sql for sql, _parameters in recorded.statements]
     listing = [s for s in statements if "FROM users" in s and "count" not in s.lower()]
     assert len(listing) == 2  # the principal's own row, and the page
     assert sum("count" in s.lower() for s in statements) == 1
