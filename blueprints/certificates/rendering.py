@@ -27,15 +27,12 @@ from pathlib import Path
 
 import arabic_reshaper
 import segno
-import xhtml2pdf.default
-from reportlab import rl_config
-from reportlab.lib.fonts import addMapping
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from xhtml2pdf import pisa
-from xhtml2pdf.config.resources import ResourceAccessPolicy
 
 from app.errors import ValidationFailed
+
+# xhtml2pdf and ReportLab are imported by the functions that make a PDF, when a process first makes one: with what
+# they import (pypdf, html5lib) they are 38 MB of a process's memory, which every web process and worker would
+# carry for nothing (a report worker's budget is 200 MB: README, bench:analytics).
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype"), Path("/usr/local/share/fonts"))
 # (family, CSS name, regular file, bold file, Debian package)
@@ -76,6 +73,12 @@ def _font_path(relative, package):
 def register_fonts():
     """Register the certificate fonts with ReportLab and xhtml2pdf, once per process (parsing the CJK font
     takes about 100 ms); raises FontsMissing naming the package to install."""
+    import xhtml2pdf.default  # noqa: PLC0415 - imported when a PDF is made (see above)
+    from reportlab import rl_config  # noqa: PLC0415
+    from reportlab.lib.fonts import addMapping  # noqa: PLC0415
+    from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415
+    from reportlab.pdfbase.ttfonts import TTFont  # noqa: PLC0415
+
     for family, css_name, regular, bold, package in FONTS:
         regular_path = _font_path(regular, package)
         bold_path = _font_path(bold, package) if bold else regular_path
@@ -104,6 +107,8 @@ def shape_arabic(text):
     Logical order is kept: the line is ordered right to left when it is drawn."""
     if not isinstance(text, str) or not _ARABIC.search(text):
         return text
+    from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415 - imported when a PDF is made (see above)
+
     register_fonts()
     glyphs = pdfmetrics.getFont("TesseraSans").face.charToGlyph
     shaped = _with_ligatures.reshape(text)
@@ -172,6 +177,8 @@ def resolve_image(uri, _base):
 def policy():
     """A template is written by an org admin, yet rendered by a worker holding every tenant's files: it may read
     only `image_folder()` and data: URIs, fetch no URL, and its render is bounded in time, depth and size."""
+    from xhtml2pdf.config.resources import ResourceAccessPolicy  # noqa: PLC0415 - imported when a PDF is made
+
     return ResourceAccessPolicy.server(
         image_folder(),
         allow_remote=False,
@@ -197,6 +204,8 @@ def page_css(page_size, orientation, width_mm, height_mm, background=False):
 def html_to_pdf(document):
     """A full HTML document (already rendered and escaped) as PDF bytes; the fonts are embedded as subsets.
     A document xhtml2pdf cannot make is a 422 naming what went wrong."""
+    from xhtml2pdf import pisa  # noqa: PLC0415 - imported when a PDF is made (see above)
+
     register_fonts()
     out = io.BytesIO()
     try:

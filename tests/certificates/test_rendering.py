@@ -3,9 +3,13 @@ code and the verification code (blueprints/certificates/rendering.py, templates.
 
 import base64
 import io
+import json
 import re
+import subprocess
+import sys
 import unicodedata
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import segno
@@ -15,6 +19,7 @@ from pypdf import PdfReader
 from blueprints.certificates import rendering, templates
 from blueprints.certificates.models import CertificateTemplate
 
+ROOT = Path(__file__).resolve().parents[2]
 NAMES = {
     "latin": "Zoë Ångström-Núñez Łukasz Dvořák",
     "greek": "Αλέξανδρος Παπαδόπουλος",
@@ -158,3 +163,21 @@ def test_a_background_image_fills_the_page_under_the_text():
     assert len(reader.pages) == 1
     assert sorted(image.image.size for image in reader.pages[0].images) == [(222, 222), (600, 424)]  # QR, background
     assert "Ada Lovelace" in text_of(pdf)
+
+
+def test_a_process_that_makes_no_pdf_does_not_carry_xhtml2pdf(app_config, tmp_path):
+    """xhtml2pdf and ReportLab (38 MB with what they import) load when a process first makes a PDF, not with the
+    app: a web process or a report worker making CSV and XLSX keeps that memory (the worker's budget is 200 MB)."""
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps(app_config))
+    probe = (
+        "import json, sys\n"
+        "from app import create_app\n"
+        "from config import TestConfig\n"
+        f"create_app(TestConfig, **json.loads(open({str(settings)!r}).read()))\n"
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules} & {'xhtml2pdf', 'reportlab'})))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert json.loads(loaded.stdout.strip().splitlines()[-1]) == []
+    made = rendering.html_to_pdf("<html><body><p>Zoë</p></body></html>")  # and a PDF is still made when asked
+    assert made.startswith(b"%PDF")
