@@ -148,6 +148,9 @@ class Config:
         _env("NOTIFICATIONS_RETRY_SECONDS", 60)
     )  # first delay after a 4xx: 1, 2, 4 … min
     NOTIFICATIONS_RETRY_MAX_SECONDS = float(_env("NOTIFICATIONS_RETRY_MAX_SECONDS", 3600))  # … never more than 1 h
+    # An e-mail still not accepted this long after its notification was made is given up (failed), as a mail server
+    # bounces what it could not deliver in days: a reminder that arrives a week late helps nobody.
+    NOTIFICATIONS_GIVE_UP_HOURS = float(_env("NOTIFICATIONS_GIVE_UP_HOURS", 72))
     NOTIFICATIONS_JOB_TIMEOUT = _env_int("NOTIFICATIONS_JOB_TIMEOUT", 300)  # RQ's timeout of one batch's job
     # A claim older than this is a dead worker's: the sweep sends its rows again (same Message-ID). Longer than
     # the job's timeout, after which RQ has killed the job for sure.

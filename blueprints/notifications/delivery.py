@@ -159,8 +159,7 @@ def deliver(mailing, ids, compose):
                     _refused(mailing, outcome, row_id, attempts[row_id], error.smtp_code, error.smtp_error)
                 except (smtplib.SMTPException, OSError) as error:  # the connection broke: the rest another time
                     rest = [row for row, _message in messages[position:]]
-                    retry_later(mailing, {row: attempts[row] for row in rest}, _reason(error))
-                    outcome.retry += rest
+                    _retry(mailing, outcome, {row: attempts[row] for row in rest}, _reason(error))
                     return outcome
                 else:
                     mark_sent(mailing, row_id)
@@ -168,8 +167,7 @@ def deliver(mailing, ids, compose):
     except (smtplib.SMTPException, OSError) as error:  # no connection at all (refused, timeout, 4xx greeting)
         done = {*outcome.sent, *outcome.failed, *outcome.retry, *dropped}
         unsent = [row for row in attempts if row not in done]
-        retry_later(mailing, {row: attempts[row] for row in unsent}, _reason(error))
-        outcome.retry += unsent
+        _retry(mailing, outcome, {row: attempts[row] for row in unsent}, _reason(error))
     return outcome
 
 
@@ -230,23 +228,43 @@ def backoff_seconds(attempts):
 
 
 def retry_later(mailing, attempts_by_id, reason):
-    """Back to pending, due after the backoff of each row's attempts so far (the sweep queues them then)."""
+    """Back to pending, due after the backoff of each row's attempts so far (the sweep queues them then); a row
+    made more than NOTIFICATIONS_GIVE_UP_HOURS ago is given up instead (failed, with the last reason). Returns the
+    ids given up."""
     model = mailing.model
     now = utcnow()
+    hours = current_app.config["NOTIFICATIONS_GIVE_UP_HOURS"]
+    too_old = model.created_at < now - timedelta(hours=hours)
+    given_up = set()
     for row_id, attempts in attempts_by_id.items():
-        db.session.execute(
+        status = db.session.execute(
             sa.update(model)
             .where(model.id == row_id, model.email_status == EmailStatus.SENDING)
             .values(
-                email_status=EmailStatus.PENDING,
+                email_status=sa.case((too_old, EmailStatus.FAILED), else_=EmailStatus.PENDING),
                 email_due_at=now + timedelta(seconds=backoff_seconds(attempts)),
-                email_error=reason[:300],
+                email_error=sa.case(
+                    (too_old, f"given up after {attempts} tries in {hours:g} h: {reason}"[:300]), else_=reason[:300]
+                ),
             )
+            .returning(model.email_status)
             .execution_options(synchronize_session=False)
-        )
+        ).scalar()
+        if status == EmailStatus.FAILED:
+            given_up.add(row_id)
     db.session.commit()
-    if attempts_by_id:
-        log.warning("%d notification e-mails delayed: %s", len(attempts_by_id), reason)
+    if given_up:
+        log.warning("%d notification e-mails given up after %g h: %s", len(given_up), hours, reason)
+    if len(attempts_by_id) > len(given_up):
+        log.warning("%d notification e-mails delayed: %s", len(attempts_by_id) - len(given_up), reason)
+    return given_up
+
+
+def _retry(mailing, outcome, attempts_by_id, reason):
+    """`retry_later`, with each row counted in the outcome as to be retried or given up (failed)."""
+    given_up = retry_later(mailing, attempts_by_id, reason)
+    outcome.failed += [row for row in attempts_by_id if row in given_up]
+    outcome.retry += [row for row in attempts_by_id if row not in given_up]
 
 
 def mark_dropped(mailing, row_ids):
@@ -278,8 +296,7 @@ def _refused(mailing, outcome, row_id, attempts, code, reason):
         mark_failed(mailing, row_id, text)
         outcome.failed.append(row_id)
     else:
-        retry_later(mailing, {row_id: attempts}, text)
-        outcome.retry.append(row_id)
+        _retry(mailing, outcome, {row_id: attempts}, text)
 
 
 def _text(reason):
