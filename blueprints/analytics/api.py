@@ -9,6 +9,7 @@ from app.security.actor import current_actor
 from app.security.principal import requires
 from blueprints.analytics import figures, group_figures, learner_figures, schemas
 from blueprints.analytics.audience import audience_of
+from blueprints.analytics.filters import filters_from
 
 blp = ApiBlueprint(
     "analytics", __name__, url_prefix="/api/v1/analytics", description="Analytics: figures scoped to the caller."
@@ -26,7 +27,7 @@ def _figures_of(answer):
 
 
 def _filters():
-    return figures.filters_from(request.args, current_actor, blank_is_absent=False)
+    return filters_from(request.args, current_actor, blank_is_absent=False)
 
 
 @blp.route("/overview")

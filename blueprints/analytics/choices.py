@@ -1,6 +1,6 @@
 """What the analytics filter form offers a person: only the branches, classes and courses they reach (a branch
 manager their branches and their classes, a teacher the classes they teach and their branches, an org admin
-all): the same reach `figures.filters_from` checks, so a choice never answers "no such branch"."""
+all): the same reach `filters.filters_from` checks, so a choice never answers "no such branch"."""
 
 from app.api.listing import parse_list_query
 from app.extensions import db

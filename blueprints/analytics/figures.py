@@ -3,166 +3,45 @@
 Each function answers the JSON-ready dict its endpoint returns, the pages call the same ones. Everything is
 grouped SQL over the read model (`analytics_enrollments`, `analytics_days`), a few statements per call
 whatever the number of learners: the audience and the filters are conditions in the WHERE, never id lists.
+An organization-wide audience is read from the roll-ups instead where they answer (`everyone_figures.py`); the
+per-person path here stays for the rest (branches, classes, teachers) and for what a roll-up cannot say. The
+filters are `filters.py`'s, what a figure means where both paths compute it `definitions.py`'s.
 """
 
-import re
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from app.api.types import MAX_ID
-from app.errors import BadRequest, NotFound
 from app.extensions import db
-from app.security.actor import current_actor
-from app.tenancy.models import utcnow
+from blueprints.analytics.definitions import ACTIVE_WINDOWS, DUE_SOON, PERIOD_SUMS, rate, rounded, score, window_starts
+from blueprints.analytics.everyone_figures import (
+    courses_of_everyone,
+    ends_today,
+    organization_wide,
+    period_of_everyone,
+    snapshot_of_everyone,
+)
+from blueprints.analytics.filters import course_filter
 from blueprints.analytics.models import (
     ACTIVE_ENROLLMENT,
     ALL_COURSES,
     DAY_COUNTS,
-    DEFAULT_AT_RISK_DAYS,
     NO_COURSE,
-    OPEN_ENROLLMENT,
-    AnalyticsCourse,
     AnalyticsCourseDay,
     AnalyticsDay,
-    AnalyticsPerson,
     LearnerCourse,
 )
 from blueprints.assessments.queries import attempt_figures_by_quiz
-from blueprints.branches.queries import existing_branch_ids, people_of
-from blueprints.classes.queries import (
-    branch_of_class,
-    branches_of_classes,
-    students_of_classes,
-)
-from blueprints.courses import access
+from blueprints.branches.queries import people_of
+from blueprints.classes.queries import students_of_classes
 from blueprints.courses.queries import course_titles, courses_taught_by, item_counts
 
-DEFAULT_DAYS = 30  # the period when none is asked for: the 30 days ending today
-MAX_DAYS = 366
-MAX_AT_RISK_DAYS = 365
-DUE_SOON = timedelta(days=7)
-ACTIVE_WINDOWS = {"day": 1, "week": 7, "month": 30}
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-WHOLE = re.compile(r"-?[0-9]{1,12}")
-EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)  # what a period may name (room for its arithmetic)
 # `graded_attempts > 0` as a literal in the SQL, so that the planner may use the partial index on it
 # (ix_analytics_days_graded, migration 0022): with a bound parameter neither SQLite nor a generic plan can
 GRADED_NONE = sa.literal_column("0")
 # course 0 as a literal, so that SQLite sees the condition of the sign-ins' partial index (`SIGN_IN_ROW`)
 SIGN_IN_COURSE = sa.literal_column(str(NO_COURSE))
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What the caller narrowed the figures to (validated and in their reach: build it with `filters_from`)."""
-
-    date_from: date
-    date_to: date
-    branch_id: int | None = None
-    class_id: int | None = None
-    course_id: int | None = None
-    at_risk_days: int = DEFAULT_AT_RISK_DAYS
-    now: datetime = field(default_factory=utcnow)  # the snapshot's "now" (naive UTC)
-
-    @property
-    def days(self):
-        return (self.date_to - self.date_from).days + 1
-
-    def period(self):
-        return {"date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat(), "days": self.days}
-
-    def echo(self):
-        return {
-            "branch_id": self.branch_id,
-            "class_id": self.class_id,
-            "course_id": self.course_id,
-            "at_risk_days": self.at_risk_days,
-        }
-
-
-# --- filters --------------------------------------------------------------------------------------------------
-
-
-def _date(args, name, errors, blank):
-    raw = args.get(name)
-    if raw is None or (blank and raw == ""):
-        return None
-    try:
-        if not ISO_DATE.fullmatch(raw):  # fromisoformat also takes 20260131 and week dates: not what we document
-            raise ValueError(raw)
-        value = date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = ["Not a valid date: use YYYY-MM-DD."]
-        return None
-    if not EARLIEST <= value <= LATEST:
-        errors[name] = [f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}."]
-        return None
-    return value
-
-
-def _whole(args, name, errors, minimum, maximum, blank):
-    raw = args.get(name)
-    if raw is None or (blank and raw == ""):
-        return None
-    if not WHOLE.fullmatch(raw):  # int() also takes " 7", "+7", "1_0" and other scripts' digits
-        errors[name] = ["Not a valid integer."]
-        return None
-    value = int(raw)
-    if not minimum <= value <= maximum:
-        errors[name] = [f"Must be between {minimum} and {maximum}."]
-        return None
-    return value
-
-
-def filters_from(args, actor=current_actor, today=None, blank_is_absent=True):
-    """Filters from query parameters (`request.args`, a form): 400 with the fields named for a bad date, a
-    period longer than 366 days or ending before it starts, a bad id or `at_risk_days` outside 1..365; 404
-    for a branch, class or course the actor cannot see (nobody learns it exists). An empty value is absent
-    (a page's form: "All branches", no date); the API says `blank_is_absent=False`: empty is not a date or a
-    number there, as its document says."""
-    errors = {}
-    date_from = _date(args, "date_from", errors, blank_is_absent)
-    date_to = _date(args, "date_to", errors, blank_is_absent)
-    ids = {
-        name: _whole(args, name, errors, 1, MAX_ID, blank_is_absent) for name in ("branch_id", "class_id", "course_id")
-    }
-    at_risk_days = _whole(args, "at_risk_days", errors, 1, MAX_AT_RISK_DAYS, blank_is_absent)
-    if not errors:
-        date_to = date_to or (today or utcnow().date())
-        date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
-        if date_from > date_to:
-            errors["date_to"] = ["Must not be before date_from."]
-        elif (date_to - date_from).days + 1 > MAX_DAYS:
-            errors["date_from"] = [f"The period is at most {MAX_DAYS} days."]
-    if errors:
-        raise BadRequest("Invalid analytics filters.", errors)
-    _require_reach(ids, actor)
-    return Filters(
-        date_from=date_from,
-        date_to=date_to,
-        at_risk_days=at_risk_days or DEFAULT_AT_RISK_DAYS,
-        **ids,
-    )
-
-
-def _require_reach(ids, actor):
-    scope = actor.scope
-    if ids["branch_id"] is not None:
-        branch_id = ids["branch_id"]
-        reached = scope is not None and (
-            scope.allows(branch_id) or branch_id in branches_of_classes(scope.taught_class_ids)
-        )
-        if not reached or not existing_branch_ids([branch_id]):
-            raise NotFound("No such branch.")
-    if ids["class_id"] is not None:
-        branch_id = branch_of_class(ids["class_id"])
-        if branch_id is None or scope is None or not scope.allows_class(ids["class_id"], branch_id):
-            raise NotFound("No such class.")
-    if ids["course_id"] is not None:
-        access.course_for(ids["course_id"], "see", actor)
 
 
 # --- conditions -----------------------------------------------------------------------------------------------
@@ -279,20 +158,6 @@ def did_something(rows=AnalyticsDay.__table__):
     return sa.or_(c.sign_ins > 0, c.items_completed > 0, c.seconds > 0, c.attempts > 0, c.completions > 0)
 
 
-# the period's sums: {figure: column of `analytics_days`}
-PERIOD_SUMS = {
-    "sign_ins": "sign_ins",
-    "enrollments": "enrollments",
-    "completions": "completions",
-    "items_completed": "items_completed",
-    "seconds_spent": "seconds",
-    "attempts": "attempts",
-    "graded_attempts": "graded_attempts",
-    "percent_sum": "percent_sum",
-    "passed_attempts": "passed_attempts",
-}
-
-
 def _database():
     """The kind of the tenant's database ("sqlite", "postgresql"): a few statements are written for its planner."""
     return db.session.get_bind(mapper=AnalyticsDay).dialect.name
@@ -388,7 +253,7 @@ def _period_statement(filters, audience, rows=None):
         .group_by(rows.c.user_id)
         .subquery()
     )
-    windows = _windows(filters)
+    windows = window_starts(filters)
     return sa.select(
         *(sa.func.coalesce(sa.func.sum(per_person.c[name]), 0).label(name) for name in PERIOD_SUMS),
         *(
@@ -410,14 +275,14 @@ def _period_by_distinct(filters, rows, in_the_period):
     against 41 to 43 ms), so they keep the grouping (docs/analytics.md, "A teacher's period")."""
     something_done = did_something(rows)
     active_since = {}
-    for since in sorted(set(_windows(filters).values())):
+    for since in sorted(set(window_starts(filters).values())):
         active_since[since] = sa.func.count(sa.distinct(rows.c.user_id)).filter(something_done, rows.c.day >= since)
     return sa.select(
         *(
             sa.func.coalesce(sa.func.sum(in_the_period(rows.c[column])), 0).label(name)
             for name, column in PERIOD_SUMS.items()
         ),
-        *(active_since[since].label(f"active_{name}") for name, since in _windows(filters).items()),
+        *(active_since[since].label(f"active_{name}") for name, since in window_starts(filters).items()),
     )
 
 
@@ -425,197 +290,9 @@ def _earliest_day(filters):
     return min(filters.date_from, filters.date_to - timedelta(days=max(ACTIVE_WINDOWS.values()) - 1))
 
 
-def rate(part, whole):
-    """`part` as a percent of `whole`, to one decimal (None when `whole` is 0)."""
-    return None if not whole else round(100.0 * part / whole, 1)
-
-
-def rounded(value):
-    """A figure to one decimal (None stays None)."""
-    return None if value is None else round(float(value), 1)
-
-
-def score(percent_sum, graded):
-    """The average score of `graded` attempts whose percents sum to `percent_sum`, to one decimal (None when
-    none is graded)."""
-    return None if not graded else round(float(percent_sum) / graded, 1)
-
-
 def _day_bounds(filters):
     """The period as naive UTC datetimes [start, end) for source timestamps."""
     return datetime.combine(filters.date_from, time()), datetime.combine(filters.date_to + timedelta(days=1), time())
-
-
-# --- the roll-ups: an organization-wide audience ---------------------------------------------------------------
-# The roll-ups (`analytics_course_days`, `analytics_courses`, `analytics_people`) hold no person's membership, so
-# they answer only for everyone: an org admin (or a course's managers) without a branch or class filter. The
-# per-person path below stays for the rest (branches, classes, teachers) and for what a roll-up cannot say.
-
-
-def organization_wide(filters, audience):
-    """Whether the roll-ups can answer for the audience: everyone, without a branch or class filter."""
-    return audience.everyone and filters.branch_id is None and filters.class_id is None
-
-
-def _ends_today(filters):
-    """The active windows end today (or later: there are no day rows after today), so that "active since" is
-    a count of the people whose last active day is in the window."""
-    return filters.date_to >= filters.now.date()
-
-
-def _open_enrollments(filters, *conditions):
-    """A count of the active enrollments not completed (the partial indexes' rows) with `conditions`."""
-    lc = LearnerCourse
-    where = [sa.text(OPEN_ENROLLMENT), *conditions]
-    if filters.course_id is not None:
-        where.append(lc.course_id == filters.course_id)
-    return sa.select(sa.func.count()).select_from(lc).where(*where).scalar_subquery()
-
-
-def _open_risks(filters):
-    """The overdue, due soon and (not overdue but) inactive conditions on `analytics_enrollments`."""
-    lc = LearnerCourse
-    not_overdue = sa.or_(lc.due_at.is_(None), lc.due_at >= filters.now)
-    return {
-        "overdue": [lc.due_at < filters.now],
-        "due_soon": [lc.due_at >= filters.now, lc.due_at < filters.now + DUE_SOON],
-        "inactive": [lc.last_activity_at < filters.now - timedelta(days=filters.at_risk_days), not_overdue],
-    }
-
-
-def course_filter(filters, course_id):
-    """The course filter on a column of course ids (no condition without one)."""
-    return [] if filters.course_id is None else [course_id == filters.course_id]
-
-
-def _per_course(filters, with_due=False):
-    """Per course, from its roll-up (a select to use as a subquery): active enrollments, completed, seconds,
-    the enrollments of courses with items and the sum of their progress, each capped at 100 (the open
-    enrollments with more items completed than the course has now, items deleted since, take back what they
-    add beyond 100); `with_due`: overdue and due soon too, grouped counts on the open enrollments' `due_at`."""
-    lc, c = LearnerCourse, AnalyticsCourse
-    items = item_counts().subquery()
-    counted = item_counts().subquery()
-    beyond = (
-        sa.select(
-            lc.course_id,
-            sa.func.sum(100.0 * (lc.items_completed - counted.c.item_count) / counted.c.item_count).label("beyond"),
-        )
-        .join(counted, counted.c.course_id == lc.course_id)
-        .where(
-            sa.text(OPEN_ENROLLMENT), lc.items_completed > counted.c.item_count, *course_filter(filters, lc.course_id)
-        )
-        .group_by(lc.course_id)
-        .subquery("beyond")
-    )
-    with_items = items.c.item_count.is_not(None)
-    columns = [
-        c.course_id,
-        c.enrollments,
-        c.completed,
-        c.seconds,
-        sa.case((with_items, c.enrollments), else_=0).label("progress_enrollments"),
-        sa.case(
-            (
-                with_items,
-                100.0 * c.completed
-                + 100.0 * c.progress_items / items.c.item_count
-                - sa.func.coalesce(beyond.c.beyond, 0.0),
-            ),
-            else_=None,
-        ).label("progress_sum"),
-    ]
-    stmt = (
-        sa.select(*columns)
-        .select_from(c)
-        .outerjoin(items, items.c.course_id == c.course_id)
-        .outerjoin(beyond, beyond.c.course_id == c.course_id)
-        .where(*course_filter(filters, c.course_id))
-    )
-    if not with_due:
-        return stmt
-    risks = _open_risks(filters)
-    # grouped by `course_id + 0`: grouping by the bare column, SQLite walks the index ordered by course (every
-    # open enrollment, from the table) instead of the range of `due_at` in the index that holds the course too
-    due_course = (lc.course_id + 0).label("course_id")
-    due = (
-        sa.select(
-            due_course,
-            sa.func.count().filter(*risks["overdue"]).label("overdue"),
-            sa.func.count().filter(*risks["due_soon"]).label("due_soon"),
-        )
-        .where(sa.text(OPEN_ENROLLMENT), lc.due_at < filters.now + DUE_SOON, *course_filter(filters, lc.course_id))
-        .group_by(due_course)
-        .subquery("due")
-    )
-    return stmt.add_columns(
-        sa.func.coalesce(due.c.overdue, 0).label("overdue"), sa.func.coalesce(due.c.due_soon, 0).label("due_soon")
-    ).outerjoin(due, due.c.course_id == c.course_id)
-
-
-def _snapshot_of_everyone(filters):
-    """`snapshot` from the per-course roll-up, the people's and range counts on the open enrollments (one
-    statement)."""
-    per_course = _per_course(filters).subquery()
-    learners = (
-        sa.select(sa.func.count()).where(AnalyticsPerson.active_enrollments > 0).scalar_subquery()
-        if filters.course_id is None
-        else sa.func.coalesce(sa.func.sum(per_course.c.enrollments), 0)  # one enrollment per person in a course
-    )
-    row = db.session.execute(
-        sa.select(
-            learners.label("learners"),
-            sa.func.coalesce(sa.func.sum(per_course.c.enrollments), 0).label("enrollments"),
-            sa.func.coalesce(sa.func.sum(per_course.c.completed), 0).label("completed"),
-            sa.func.coalesce(sa.func.sum(per_course.c.progress_enrollments), 0).label("progress_enrollments"),
-            sa.func.sum(per_course.c.progress_sum).label("progress_sum"),
-            *(_open_enrollments(filters, *conditions).label(name) for name, conditions in _open_risks(filters).items()),
-        ).select_from(per_course)
-    ).one()
-    enrollments, completed = int(row.enrollments), int(row.completed)
-    return {
-        "learners": int(row.learners),
-        "active_enrollments": enrollments,
-        "completed": completed,
-        "completion_rate": rate(completed, enrollments),
-        "overdue": row.overdue,
-        "due_soon": row.due_soon,
-        "average_progress": _average(row.progress_sum, int(row.progress_enrollments)),
-        "at_risk": row.overdue + row.inactive,
-    }
-
-
-def _average(total, count):
-    return None if not count or total is None else round(float(total) / count, 1)
-
-
-def _period_of_everyone(filters):
-    """`period_figures` from the (day, course) roll-up and the people's last active day (one statement)."""
-    cd = AnalyticsCourseDay
-    windows = _windows(filters)
-    last = AnalyticsPerson.last_active_day
-
-    def active_since(since):
-        return sa.select(sa.func.count()).where(last >= since, last <= filters.date_to).scalar_subquery()
-
-    row = db.session.execute(
-        sa.select(
-            *(
-                sa.func.coalesce(sa.func.sum(getattr(cd, "seconds" if name == "seconds_spent" else name)), 0).label(
-                    name
-                )
-                for name in PERIOD_SUMS
-            ),
-            *(active_since(since).label(f"active_{name}") for name, since in windows.items()),
-        ).where(cd.day >= filters.date_from, cd.day <= filters.date_to, cd.course_id >= NO_COURSE)
-    ).one()
-    return row
-
-
-def _windows(filters):
-    return {"period": filters.date_from} | {
-        name: filters.date_to - timedelta(days=days - 1) for name, days in ACTIVE_WINDOWS.items()
-    }
 
 
 # --- the figures ----------------------------------------------------------------------------------------------
@@ -625,7 +302,7 @@ def snapshot(filters, audience):
     """The figures of now over the audience's active enrollments (one statement; organization-wide: the
     roll-ups)."""
     if organization_wide(filters, audience):
-        return _snapshot_of_everyone(filters)
+        return snapshot_of_everyone(filters)
     wanted = ("learners", "enrollments", "completed", "overdue", "due_soon", "average_progress", "at_risk")
     if not audience.everyone and _database() == "postgresql":
         rows = _enrollments_by_part(filters, audience)
@@ -689,8 +366,8 @@ def _enrollments_by_part(filters, audience):
 def period_figures(filters, audience):
     """The sums of the period, its active learners and scores (one statement over the day rows; everyone, no
     course, a period ending today: the roll-ups)."""
-    if organization_wide(filters, audience) and filters.course_id is None and _ends_today(filters):
-        row = _period_of_everyone(filters)
+    if organization_wide(filters, audience) and filters.course_id is None and ends_today(filters):
+        row = period_of_everyone(filters)
     else:
         # a UNION of day rows carries no entity the session could route by
         row = db.session.execute(_period_statement(filters, audience), bind_arguments={"mapper": AnalyticsDay}).one()
@@ -826,7 +503,7 @@ def courses(filters, audience):
     (now, active enrollments), and the period's seconds, attempts, average score and pass rate (three
     statements; everyone: the roll-ups, four)."""
     if organization_wide(filters, audience):
-        now, period = _courses_of_everyone(filters)
+        now, period = courses_of_everyone(filters)
     else:
         now, period = _courses_of(filters, audience)
     titles = course_titles(set(now) | set(period))
@@ -877,40 +554,6 @@ def _courses_of(filters, audience):
         .group_by(a.course_id)
     ).all()
     return {row.course_id: row for row in now_rows}, {row.course_id: row for row in period_rows}
-
-
-def _courses_of_everyone(filters):
-    """`_courses_of` from the per-course and (day, course) roll-ups, with grouped counts of the open enrollments
-    (two statements)."""
-    now = {}
-    for row in db.session.execute(_per_course(filters, with_due=True)):
-        now[row.course_id] = SimpleNamespace(
-            learners=row.enrollments,  # one enrollment per person in a course
-            enrollments=row.enrollments,
-            completed=row.completed,
-            overdue=row.overdue,
-            due_soon=row.due_soon,
-            average_progress=None if row.progress_sum is None else row.progress_sum / row.progress_enrollments,
-        )
-    cd = AnalyticsCourseDay
-    period = (
-        sa.select(
-            cd.course_id,
-            sa.func.sum(cd.seconds).label("seconds"),
-            sa.func.sum(cd.attempts).label("attempts"),
-            sa.func.sum(cd.graded_attempts).label("graded"),
-            sa.func.sum(cd.percent_sum).label("percent_sum"),
-            sa.func.sum(cd.passed_attempts).label("passed"),
-        )
-        .where(
-            cd.day >= filters.date_from,
-            cd.day <= filters.date_to,
-            cd.course_id > NO_COURSE,
-            *course_filter(filters, cd.course_id),
-        )
-        .group_by(cd.course_id)
-    )
-    return now, {row.course_id: row for row in db.session.execute(period)}
 
 
 def assessments(filters, audience):

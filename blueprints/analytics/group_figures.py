@@ -2,7 +2,8 @@
 and per class, rolled up"): `performance`, and `course_figures`, a course's overview with its classes. Each
 person's figures are summed once, then over the members of each group (`_group_figures`), or read from the roll-ups
 per group (`analytics_groups`, `analytics_group_days`) when they answer. Built on the building blocks of
-`figures.py` (`Filters`, the conditions, the snapshot and the period)."""
+`figures.py` (the conditions, the snapshot and the period), `filters.py`, `definitions.py` and, for whether the
+roll-ups answer, `everyone_figures.py`."""
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -13,22 +14,19 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.security.actor import current_actor
 from blueprints.analytics.audience import Audience
+from blueprints.analytics.definitions import rate, rounded, score
+from blueprints.analytics.everyone_figures import organization_wide
 from blueprints.analytics.figures import (
     GRADED_NONE,
-    Filters,
-    course_filter,
     day_conditions,
     engagement_days,
     enrollment_conditions,
-    organization_wide,
     period_and_days,
     period_figures_of,
-    rate,
-    rounded,
-    score,
     snapshot,
     snapshot_columns,
 )
+from blueprints.analytics.filters import Filters, course_filter
 from blueprints.analytics.models import (
     ACTIVE_ENROLLMENT,
     DEFAULT_AT_RISK_DAYS,

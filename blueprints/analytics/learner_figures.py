@@ -1,7 +1,7 @@
 """The learners behind a figure (docs/analytics.md, "API" and "Groups"): `learners`, the drill-down of the
 dashboard's figures, a page at a time with each person's figures over their active enrollments; the page is chosen
 from the people's own rows (`analytics_people`) when those say what the audience sees of them. Built on the
-building blocks of `figures.py` (`Filters`, the conditions, the snapshot's columns)."""
+building blocks of `figures.py` (the conditions, the snapshot's columns) and `definitions.py`."""
 
 from datetime import timedelta
 
@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from app.api.listing import ListSpec, Page, apply_list_query, parse_list_query, run_list_query
 from app.errors import BadRequest
 from app.extensions import db
+from blueprints.analytics.definitions import rounded
 from blueprints.analytics.figures import (
     active_enrollments,
     day_conditions,
     did_something,
     person_filters,
-    rounded,
     snapshot_columns,
 )
 from blueprints.analytics.models import AnalyticsDay, AnalyticsPerson, LearnerCourse

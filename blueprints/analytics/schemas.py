@@ -1,6 +1,6 @@
 """The analytics API's query parameters and responses, as the OpenAPI document shows them (docs/analytics.md).
 
-The filters are read by `figures.filters_from` (400 with the field named, 404 out of reach), not by webargs
+The filters are read by `filters.filters_from` (400 with the field named, 404 out of reach), not by webargs
 (whose 422 is for bodies): the parameters are documented here by hand, with the bounds the parser enforces.
 """
 
@@ -8,8 +8,9 @@ import marshmallow as ma
 
 from app.api.listing import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from app.api.types import MAX_ID, UtcDateTime
-from blueprints.analytics.figures import DEFAULT_AT_RISK_DAYS, MAX_AT_RISK_DAYS, MAX_DAYS
+from blueprints.analytics.filters import MAX_AT_RISK_DAYS, MAX_DAYS
 from blueprints.analytics.learner_figures import FIGURES, LEARNER_SORTS
+from blueprints.analytics.models import DEFAULT_AT_RISK_DAYS
 
 FILTER_PARAMETERS = [
     {

@@ -13,6 +13,7 @@ from blueprints.analytics import charts, figures, group_figures, learner_figures
 from blueprints.analytics.audience import Audience, audience_of
 from blueprints.analytics.choices import filter_choices
 from blueprints.analytics.display import format_figure
+from blueprints.analytics.filters import filters_from
 from blueprints.courses import access
 from blueprints.courses.services import can_manage
 
@@ -46,15 +47,15 @@ def _filters_or_errors(args):
     """The filters of the page's query (checked against the caller's scope: out of reach is a 404), or the
     default filters and the form's errors when a date is malformed or the range is wrong."""
     try:
-        return figures.filters_from(args, current_actor, blank_is_absent=True), {}
+        return filters_from(args, current_actor, blank_is_absent=True), {}
     except NotFound:
         raise
     except DomainError as error:
         kept = {name: value for name, value in args.items() if name not in error.details}
         try:
-            filters = figures.filters_from(kept, current_actor, blank_is_absent=True)
+            filters = filters_from(kept, current_actor, blank_is_absent=True)
         except DomainError:
-            filters = figures.filters_from({}, current_actor)
+            filters = filters_from({}, current_actor)
         return filters, error.details or {"date_from": [error.message]}
 
 

@@ -2,7 +2,7 @@
 tables, for an org admin, a branch manager and a teacher, with and without each filter and over a chosen period;
 the drill-down lists exactly the learners behind a figure; a few statements per call whatever the size."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from app.tenancy.models import utcnow
 from app.tenancy.provisioning import provision_tenant
 from blueprints.analytics import figures, group_figures, learner_figures
 from blueprints.analytics.audience import Audience
+from blueprints.analytics.filters import Filters
 from tests.conftest import PASSWORD, destroy_tenant, unique_slug
 from tests.support.analytics_figures import (
     MEMBERS,
@@ -64,10 +65,8 @@ def _filter_sets(d, role):
 
 
 def _period(d, filters):
-    date_to = d.today if "date_to" not in filters else figures.date.fromisoformat(filters["date_to"])
-    date_from = (
-        date_to - timedelta(days=29) if "date_from" not in filters else figures.date.fromisoformat(filters["date_from"])
-    )
+    date_to = d.today if "date_to" not in filters else date.fromisoformat(filters["date_to"])
+    date_from = date_to - timedelta(days=29) if "date_from" not in filters else date.fromisoformat(filters["date_from"])
     return date_from, date_to
 
 
@@ -196,7 +195,7 @@ def test_a_course_s_sign_ins_are_its_learners_and_read_from_their_index(app, dis
     else's; on SQLite they are read person by person from `ix_analytics_days_sign_ins` alone (h5: read as one OR
     with the course's rows, SQLite looked every day row of each learner up in the table)."""
     d = district
-    filters = figures.Filters(date_from=d.today - timedelta(days=29), date_to=d.today, course_id=d.stats)
+    filters = Filters(date_from=d.today - timedelta(days=29), date_to=d.today, course_id=d.stats)
     with recorded_statements(app, d.tenant) as recorded, tenant_context(d.tenant, app):
         period, _days = figures.period_and_days(filters, Audience(everyone=True))
     with app.app_context():
@@ -232,7 +231,7 @@ def test_a_period_read_person_by_person_equals_the_sources_from_the_index_alone(
     }
     chosen, role = audiences[audience]
     date_from, date_to = _period(d, {})
-    filters = figures.Filters(date_from=date_from, date_to=date_to)
+    filters = Filters(date_from=date_from, date_to=date_to)
     with recorded_statements(app, d.tenant) as recorded, tenant_context(d.tenant, app):
         got = figures.period_figures(filters, chosen)
     expected = expected_overview(d, AUDIENCES[role](d), {}, date_from, date_to, utcnow())
@@ -277,7 +276,7 @@ def test_a_period_shorter_than_the_month_equals_the_sources(district, role):
 
 def test_few_statements_whatever_the_size(app, district):
     d = district
-    filters = figures.Filters(date_from=d.today - timedelta(days=29), date_to=d.today)
+    filters = Filters(date_from=d.today - timedelta(days=29), date_to=d.today)
     audiences = {"admin": Audience(everyone=True), "manager": Audience(branch_ids=frozenset({d.north}))}
 
     def count(function, audience, *args):
@@ -301,7 +300,7 @@ def test_a_learner_s_own_figures(app, district):
     d = district
     me = Who("{u} = :me", "{u} = :me", {"me": d.n1})
     date_from, date_to = _period(d, {})
-    filters = figures.Filters(date_from=date_from, date_to=date_to)
+    filters = Filters(date_from=date_from, date_to=date_to)
     with tenant_context(d.tenant, app):
         got = figures.overview(filters, Audience.learner(d.n1))
         rows = learner_figures.learners(filters, Audience.learner(d.n1), {})["items"]
@@ -350,14 +349,14 @@ def test_every_mix_of_reaches_equals_the_sources(app, district):
     date_from, date_to = _period(d, {})
     for name, (audience, who) in mixes.items():
         for chosen in ({}, {"course_id": d.stats}, {"branch_id": d.south}):
-            filters = figures.Filters(date_from=date_from, date_to=date_to, **chosen)
+            filters = Filters(date_from=date_from, date_to=date_to, **chosen)
             with tenant_context(d.tenant, app):
                 got = figures.overview(filters, audience)
             expected = expected_overview(d, who, chosen, date_from, date_to, utcnow())
             assert {figure: got[figure] for figure in expected} == expected, (name, chosen)
     # each reach adds enrollments of its own: the class s2's Geometry, the branch n1's Geometry and n2's Empty
     with tenant_context(d.tenant, app):
-        alone = figures.overview(figures.Filters(date_from=date_from, date_to=date_to), mixes["courses"][0])
-        mixed = figures.overview(figures.Filters(date_from=date_from, date_to=date_to), mixes[MIXED][0])
+        alone = figures.overview(Filters(date_from=date_from, date_to=date_to), mixes["courses"][0])
+        mixed = figures.overview(Filters(date_from=date_from, date_to=date_to), mixes[MIXED][0])
     assert (alone["learners"], alone["active_enrollments"]) == (4, 4)
     assert (mixed["learners"], mixed["active_enrollments"]) == (5, 8)

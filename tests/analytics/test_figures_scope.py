@@ -10,7 +10,7 @@ import pytest
 from app.errors import BadRequest
 from app.tenancy.context import tenant_context
 from app.tenancy.provisioning import provision_tenant
-from blueprints.analytics import figures
+from blueprints.analytics.filters import filters_from
 from blueprints.branches.scope import BranchScope
 from tests.conftest import PASSWORD, destroy_tenant, unique_slug
 from tests.support.analytics_figures import build_district
@@ -136,9 +136,9 @@ def test_a_page_s_blank_fields_are_absent(app, district):
     everywhere = SimpleNamespace(scope=BranchScope(None))
     blank = {"date_from": "", "date_to": "", "branch_id": "", "class_id": "", "course_id": "", "at_risk_days": ""}
     with tenant_context(district.tenant, app):
-        filters = figures.filters_from(blank, everywhere, today=district.today)
+        filters = filters_from(blank, everywhere, today=district.today)
         with pytest.raises(BadRequest) as refused:
-            figures.filters_from(blank, everywhere, blank_is_absent=False)
+            filters_from(blank, everywhere, blank_is_absent=False)
     assert (filters.date_from, filters.date_to) == (district.today - timedelta(days=29), district.today)
     assert filters.echo() == {"branch_id": None, "class_id": None, "course_id": None, "at_risk_days": 14}
     assert set(refused.value.details) == set(blank)

@@ -14,8 +14,9 @@ from app.events.relay import replay
 from app.extensions import db
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
-from blueprints.analytics import figures, group_figures, group_rollups, readmodel
+from blueprints.analytics import group_figures, group_rollups, readmodel
 from blueprints.analytics.audience import Audience
+from blueprints.analytics.filters import Filters
 from blueprints.analytics.sql import dialect_name
 from blueprints.assessments.models import QuizAttempt
 from blueprints.branches.queries import branch_members
@@ -252,7 +253,7 @@ def test_the_roll_ups_answer_as_the_per_person_path_and_the_sources_either_side_
     seen = set()
     for moment in moments:
         now = noon + moment
-        filters = figures.Filters(date_from=now.date() - timedelta(days=29), date_to=now.date(), now=now)
+        filters = Filters(date_from=now.date() - timedelta(days=29), date_to=now.date(), now=now)
         with tenant_context(tenant, app):
             slow, fast = _slow_and_fast(filters)
         assert fast == slow, moment
@@ -263,7 +264,7 @@ def test_the_roll_ups_answer_as_the_per_person_path_and_the_sources_either_side_
 
 def test_performance_for_an_org_admin_is_three_statements(app, tenant, scenario):  # noqa: F811
     today = utcnow().date()
-    filters = figures.Filters(date_from=today - timedelta(days=29), date_to=today)
+    filters = Filters(date_from=today - timedelta(days=29), date_to=today)
 
     def run():
         with tenant_context(tenant, app):
@@ -278,7 +279,7 @@ def test_a_real_worker_brings_a_membership_change_to_performance_within_5_second
     today = utcnow().date()
 
     def learners_of_the_class():
-        filters = figures.Filters(date_from=today - timedelta(days=29), date_to=today)
+        filters = Filters(date_from=today - timedelta(days=29), date_to=today)
         rows = group_figures.performance(filters, EVERYONE)["classes"]
         return next((row["learners"] for row in rows if row["class_id"] == s.class_id), 0)
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
-from blueprints.analytics import figures, learner_figures, readmodel
+from blueprints.analytics import learner_figures, readmodel
 from blueprints.analytics.audience import Audience
+from blueprints.analytics.filters import Filters
 from tests.conftest import run_jobs
 from tests.support.analytics import expected_person_figures, expected_read_model, person_figures, roll_ups
 from tests.support.courses import make_course, school  # noqa: F401 (fixture)
@@ -17,7 +18,7 @@ from tests.support.courses import make_course, school  # noqa: F401 (fixture)
 def _listed(app, tenant, figure, now):
     """The user ids of the drill-down of `figure` for an org admin, seen at `now`."""
     today = now.date()
-    filters = figures.Filters(date_from=today - timedelta(days=29), date_to=today, now=now)
+    filters = Filters(date_from=today - timedelta(days=29), date_to=today, now=now)
     with tenant_context(tenant, app):
         page = learner_figures.learners(filters, Audience(everyone=True), {"figure": figure, "sort": "user_id"})
     assert page["meta"]["total"] == len(page["items"])

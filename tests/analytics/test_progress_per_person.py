@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from app.tenancy.context import tenant_context
 from app.tenancy.models import utcnow
-from blueprints.analytics import figures, group_figures, readmodel
+from blueprints.analytics import group_figures, readmodel
 from blueprints.analytics.audience import Audience
+from blueprints.analytics.filters import Filters
 from tests.conftest import run_jobs
 from tests.support.analytics import expected_person_progress, person_progress, roll_ups
 from tests.support.courses import make_course, school  # noqa: F401 (fixture)
@@ -28,7 +29,7 @@ def _people_as_the_sources_say(app, tenant):
 def _class_progress(app, tenant, class_id):
     """The class's average progress in `performance` for an org admin."""
     today = utcnow().date()
-    filters = figures.Filters(date_from=today - timedelta(days=29), date_to=today, now=utcnow())
+    filters = Filters(date_from=today - timedelta(days=29), date_to=today, now=utcnow())
     with tenant_context(tenant, app):
         found = group_figures.performance(filters, Audience(everyone=True))
     (row,) = [row for row in found["classes"] if row["class_id"] == class_id]

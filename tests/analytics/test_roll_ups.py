@@ -11,6 +11,8 @@ from app.tenancy.models import utcnow
 from app.tenancy.provisioning import provision_tenant
 from blueprints.analytics import figures
 from blueprints.analytics.audience import Audience
+from blueprints.analytics.definitions import rounded
+from blueprints.analytics.filters import Filters
 from blueprints.analytics.models import LearnerCourse
 from blueprints.courses.models import ContentItem
 from blueprints.courses.queries import item_counts
@@ -38,7 +40,7 @@ def _per_person_progress(filters):
             filters, everyone, items, LearnerCourse.course_id, columns["average_progress"]
         ).group_by(LearnerCourse.course_id)
     )
-    return figures.rounded(overall.scalar()), {course_id: figures.rounded(value) for course_id, value in per_course}
+    return rounded(overall.scalar()), {course_id: rounded(value) for course_id, value in per_course}
 
 
 def test_a_course_that_lost_completed_items_caps_its_progress_at_100_in_the_roll_ups_too(app, district):
@@ -60,7 +62,7 @@ def test_a_course_that_lost_completed_items_caps_its_progress_at_100_in_the_roll
         )
         db.session.commit()
         assert dict(db.session.execute(item_counts()).all())[furthest.course_id] == 1
-        filters = figures.Filters(date_from=d.today, date_to=d.today, now=utcnow())
+        filters = Filters(date_from=d.today, date_to=d.today, now=utcnow())
         overall, per_course = _per_person_progress(filters)
         everyone = Audience(everyone=True)
         assert figures.snapshot(filters, everyone)["average_progress"] == overall
