@@ -30,9 +30,10 @@ import segno
 
 from app.errors import ValidationFailed
 
-# xhtml2pdf and ReportLab are imported by the functions that make a PDF, when a process first makes one: with what
-# they import (pypdf, html5lib) they are 38 MB of a process's memory, which every web process and worker would
-# carry for nothing (a report worker's budget is 200 MB: README, bench:analytics).
+# xhtml2pdf and ReportLab are imported by the functions that use them (making a PDF, shaping Arabic text), when a
+# process first needs them: with what they import (pypdf, html5lib) they are about 30 MB of a process's memory,
+# which every web process and worker would carry for nothing (a report worker's budget is 200 MB: README,
+# bench:analytics).
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype"), Path("/usr/local/share/fonts"))
 # (family, CSS name, regular file, bold file, Debian package)
@@ -73,11 +74,11 @@ def _font_path(relative, package):
 def register_fonts():
     """Register the certificate fonts with ReportLab and xhtml2pdf, once per process (parsing the CJK font
     takes about 100 ms); raises FontsMissing naming the package to install."""
-    import xhtml2pdf.default  # noqa: PLC0415 - imported when a PDF is made (see above)
-    from reportlab import rl_config  # noqa: PLC0415
-    from reportlab.lib.fonts import addMapping  # noqa: PLC0415
-    from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415
-    from reportlab.pdfbase.ttfonts import TTFont  # noqa: PLC0415
+    import xhtml2pdf.default  # noqa: PLC0415 - imported when first needed (see above)
+    from reportlab import rl_config  # noqa: PLC0415 - imported when first needed (see above)
+    from reportlab.lib.fonts import addMapping  # noqa: PLC0415 - imported when first needed (see above)
+    from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415 - imported when first needed (see above)
+    from reportlab.pdfbase.ttfonts import TTFont  # noqa: PLC0415 - imported when first needed (see above)
 
     for family, css_name, regular, bold, package in FONTS:
         regular_path = _font_path(regular, package)
@@ -107,7 +108,7 @@ def shape_arabic(text):
     Logical order is kept: the line is ordered right to left when it is drawn."""
     if not isinstance(text, str) or not _ARABIC.search(text):
         return text
-    from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415 - imported when a PDF is made (see above)
+    from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415 - imported when first needed (see above)
 
     register_fonts()
     glyphs = pdfmetrics.getFont("TesseraSans").face.charToGlyph
@@ -177,7 +178,7 @@ def resolve_image(uri, _base):
 def policy():
     """A template is written by an org admin, yet rendered by a worker holding every tenant's files: it may read
     only `image_folder()` and data: URIs, fetch no URL, and its render is bounded in time, depth and size."""
-    from xhtml2pdf.config.resources import ResourceAccessPolicy  # noqa: PLC0415 - imported when a PDF is made
+    from xhtml2pdf.config.resources import ResourceAccessPolicy  # noqa: PLC0415 - imported when first needed (see above)
 
     return ResourceAccessPolicy.server(
         image_folder(),
@@ -204,7 +205,7 @@ def page_css(page_size, orientation, width_mm, height_mm, background=False):
 def html_to_pdf(document):
     """A full HTML document (already rendered and escaped) as PDF bytes; the fonts are embedded as subsets.
     A document xhtml2pdf cannot make is a 422 naming what went wrong."""
-    from xhtml2pdf import pisa  # noqa: PLC0415 - imported when a PDF is made (see above)
+    from xhtml2pdf import pisa  # noqa: PLC0415 - imported when first needed (see above)
 
     register_fonts()
     out = io.BytesIO()

@@ -229,22 +229,27 @@ def backoff_seconds(attempts):
 
 def retry_later(mailing, attempts_by_id, reason):
     """Back to pending, due after the backoff of each row's attempts so far (the sweep queues them then); a row
-    made more than NOTIFICATIONS_GIVE_UP_HOURS ago is given up instead (failed, with the last reason). Returns the
-    ids given up."""
+    made more than NOTIFICATIONS_GIVE_UP_HOURS ago, tried more than once, is given up instead (failed, with the last
+    reason). Returns the ids given up."""
     model = mailing.model
     now = utcnow()
     hours = current_app.config["NOTIFICATIONS_GIVE_UP_HOURS"]
     too_old = model.created_at < now - timedelta(hours=hours)
     given_up = set()
     for row_id, attempts in attempts_by_id.items():
+        # never after a first try: greylisting refuses every first one, and a row that waited out an outage of the
+        # workers has had no chance yet
+        expired = too_old if attempts > 1 else sa.false()
         status = db.session.execute(
             sa.update(model)
             .where(model.id == row_id, model.email_status == EmailStatus.SENDING)
             .values(
-                email_status=sa.case((too_old, EmailStatus.FAILED), else_=EmailStatus.PENDING),
-                email_due_at=now + timedelta(seconds=backoff_seconds(attempts)),
+                email_status=sa.case((expired, EmailStatus.FAILED), else_=EmailStatus.PENDING),
+                email_due_at=sa.case(
+                    (expired, model.email_due_at), else_=now + timedelta(seconds=backoff_seconds(attempts))
+                ),
                 email_error=sa.case(
-                    (too_old, f"given up after {attempts} tries in {hours:g} h: {reason}"[:300]), else_=reason[:300]
+                    (expired, f"given up after {attempts} tries in {hours:g} h: {reason}"[:300]), else_=reason[:300]
                 ),
             )
             .returning(model.email_status)

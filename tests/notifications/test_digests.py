@@ -1,19 +1,20 @@
 """Digests: composed at 7 in each person's own time zone (or the organization's), not a minute before, once per
 day or ISO week however many sweeps run; one e-mail listing the notifications newest first, 50 at most."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.tenancy.context import tenant_context
-from app.tenancy.models import Tenant
+from app.tenancy.models import Tenant, utcnow
 from blueprints.notifications.digests import compose_due_digests
 from blueprints.notifications.models import Notification, NotificationDigest, NotificationSetting
 from blueprints.notifications.producing import notify
 from blueprints.organizations.settings import update_settings
 from blueprints.users.models import User
-from tests.conftest import make_user, run_jobs
+from tests.conftest import build_app, make_user, run_jobs
+from tests.support.services import free_port
 
 
 def _person(app, tenant, email, cadence, time_zone=None, first_name="Ada"):
@@ -104,3 +105,26 @@ def test_a_digest_lists_fifty_and_says_how_many_more(app, tenant, mailbox):
     assert mail["Subject"].endswith(": 55 notifications")
     assert "N54" in text and "N05" in text and "N04" not in text  # the 50 newest
     assert "and 5 more" in text and "and 5 more" in mail.get_body(("html",)).get_content()
+
+
+def test_a_digest_the_server_cannot_take_for_days_is_given_up(app_config, app, tenant, mailbox):
+    """A digest whose server cannot be reached is tried again later, but one made more than
+    NOTIFICATIONS_GIVE_UP_HOURS ago and tried before ends failed, naming the tries and the error."""
+    ida = _person(app, tenant, "ida@example.org", "daily")
+    _badges(app, tenant, ida, ["Late"])
+    run_jobs(app)
+    unreachable = build_app(app_config, MAIL_PORT=free_port(), NOTIFICATIONS_GIVE_UP_HOURS=48)
+    assert _compose(unreachable, tenant, utcnow().replace(tzinfo=UTC) + timedelta(days=1)) == 1
+    with tenant_context(tenant, app):
+        db.session.execute(
+            sa.update(NotificationDigest)
+            .where(NotificationDigest.user_id == ida)
+            .values(created_at=utcnow() - timedelta(days=3), email_attempts=5)
+        )
+        db.session.commit()
+    run_jobs(unreachable)
+    with tenant_context(tenant, app):
+        digest = db.session.scalars(sa.select(NotificationDigest).where(NotificationDigest.user_id == ida)).one()
+    assert digest.email_status == "failed"
+    assert digest.email_error.startswith("given up after 6 tries in 48 h: ConnectionRefusedError")
+    assert mailbox.to("ida@example.org") == []

@@ -111,7 +111,8 @@ def test_a_server_answering_4xx_for_a_while_delays_every_email_and_drops_none(ap
 
 def test_an_email_refused_with_4xx_for_days_is_given_up_and_the_newer_ones_still_wait(app_config, tenant):
     """A 4xx is tried again with a backoff, but not for ever: a row made more than NOTIFICATIONS_GIVE_UP_HOURS ago
-    ends failed, naming its tries and the server's last answer; the newer rows stay pending for their next try."""
+    and tried before ends failed, naming its tries and the server's last answer; an old row on its first try (it
+    waited out an outage) and the newer rows stay pending for their next try."""
     sink = UnreliableSmtpSink(refusing="452 4.2.2 Mailbox full")
     try:
         mail_app = build_app(app_config, MAIL_PORT=sink.port, NOTIFICATIONS_GIVE_UP_HOURS=48)
@@ -121,20 +122,24 @@ def test_an_email_refused_with_4xx_for_days_is_given_up_and_the_newer_ones_still
             ids = db.session.scalars(
                 sa.select(Notification.id).where(Notification.user_id.in_(people)).order_by(Notification.id)
             ).all()
-            old, new = ids[:2], ids[2:]
-            db.session.execute(  # two were made three days ago: their e-mails have waited past the 48 hours
+            old, first_try, new = ids[:2], ids[2], ids[3:]
+            three_days_ago = utcnow() - timedelta(days=3)
+            db.session.execute(  # two were made three days ago and tried since: past the 48 hours
                 sa.update(Notification)
                 .where(Notification.id.in_(old))
-                .values(created_at=utcnow() - timedelta(days=3), email_attempts=40)
+                .values(created_at=three_days_ago, email_attempts=40)
+            )
+            db.session.execute(  # as old, but never tried: its first try is not its last
+                sa.update(Notification).where(Notification.id == first_try).values(created_at=three_days_ago)
             )
             db.session.commit()
         run_jobs(mail_app)
         states = {s.id: s for s in _states(mail_app, tenant) if s.id in ids}
         assert {states[i].email_status for i in old} == {"failed"}
         assert {states[i].email_error for i in old} == {"given up after 41 tries in 48 h: 452 4.2.2 Mailbox full"}
-        assert {(states[i].email_status, states[i].email_attempts) for i in new} == {("pending", 1)}
+        assert {(states[i].email_status, states[i].email_attempts) for i in [first_try, *new]} == {("pending", 1)}
         _come_due(mail_app, tenant)
-        assert _sweep(mail_app, tenant).queued == len(new)  # the given-up ones are not queued again
+        assert _sweep(mail_app, tenant).queued == 1 + len(new)  # the given-up ones are not queued again
         sink.accept()
         run_jobs(mail_app)
         assert sorted(message["To"] for message in sink.messages) == sorted(f"full{n}@example.org" for n in range(2, 6))
