@@ -54,6 +54,12 @@ jobs_failed = Counter("tessera_jobs_failed", "Background job runs that raised, b
 import_rows = Counter(
     "tessera_import_rows", "Rows processed by people imports and roster syncs (rate() gives rows per second).", ["kind"]
 )
+notification_emails = Counter(
+    "tessera_notification_emails",
+    "Notification e-mails and digests by what became of a try: sent, delayed (tried again later), failed (refused "
+    "for good with a 5xx) or given_up (still not taken NOTIFICATIONS_GIVE_UP_HOURS after the notification).",
+    ["outcome"],
+)
 
 
 class TenantLabels:
@@ -106,6 +112,13 @@ def count_import_rows(kind, rows):
     """After each batch of a people import ("import") or a roster sync ("roster")."""
     if rows:
         import_rows.labels(kind).inc(rows)
+
+
+def count_notification_emails(**counts):
+    """After each batch of notification e-mails or digests: how many were sent, delayed, failed and given up."""
+    for outcome, count in counts.items():
+        if count:
+            notification_emails.labels(outcome).inc(count)
 
 
 def enter_work_horse():

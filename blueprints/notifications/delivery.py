@@ -22,6 +22,7 @@ from redis import RedisError
 from app.extensions import db
 from app.jobs import enqueue_many
 from app.mail import build_bulk_message, smtp_connection
+from app.observability.metrics import count_notification_emails
 from app.tenancy.context import require_tenant
 from app.tenancy.models import utcnow
 
@@ -55,7 +56,13 @@ class Sent:
     """What became of the rows of one job (the caller's figures; tests read them too)."""
 
     def __init__(self):
-        self.sent, self.retry, self.failed = [], [], []
+        self.sent, self.retry, self.failed, self.given_up = [], [], [], []
+
+    def count(self):
+        """Into the metrics (`tessera_notification_emails`), where an operator can alert on what is given up."""
+        count_notification_emails(
+            sent=len(self.sent), delayed=len(self.retry), failed=len(self.failed), given_up=len(self.given_up)
+        )
 
 
 def queue_pending(notification_ids):
@@ -131,11 +138,19 @@ def message_for(row, email, unsubscribe_link=None):
 def deliver(mailing, ids, compose):
     """Claim the rows of `mailing` among `ids` that are pending and due, compose their messages
     (`compose(claimed ids)` -> [(id, EmailMessage)]) and send them over one connection; each row ends sent,
-    pending again later, or failed. Returns the outcome (Sent)."""
+    pending again later, failed or given up. Returns the outcome (Sent), also counted in the metrics."""
     outcome = Sent()
+    try:
+        _send(mailing, ids, compose, outcome)
+    finally:
+        outcome.count()
+    return outcome
+
+
+def _send(mailing, ids, compose, outcome):
     claimed = claim(mailing, ids)
     if not claimed:
-        return outcome
+        return
     attempts = dict(claimed)
     try:
         messages = compose(list(attempts))
@@ -160,15 +175,14 @@ def deliver(mailing, ids, compose):
                 except (smtplib.SMTPException, OSError) as error:  # the connection broke: the rest another time
                     rest = [row for row, _message in messages[position:]]
                     _retry(mailing, outcome, {row: attempts[row] for row in rest}, _reason(error))
-                    return outcome
+                    return
                 else:
                     mark_sent(mailing, row_id)
                     outcome.sent.append(row_id)
     except (smtplib.SMTPException, OSError) as error:  # no connection at all (refused, timeout, 4xx greeting)
-        done = {*outcome.sent, *outcome.failed, *outcome.retry, *dropped}
+        done = {*outcome.sent, *outcome.failed, *outcome.retry, *outcome.given_up, *dropped}
         unsent = [row for row in attempts if row not in done]
         _retry(mailing, outcome, {row: attempts[row] for row in unsent}, _reason(error))
-    return outcome
 
 
 def claim(mailing, ids):
@@ -266,9 +280,9 @@ def retry_later(mailing, attempts_by_id, reason):
 
 
 def _retry(mailing, outcome, attempts_by_id, reason):
-    """`retry_later`, with each row counted in the outcome as to be retried or given up (failed)."""
+    """`retry_later`, with each row counted in the outcome as to be retried or given up."""
     given_up = retry_later(mailing, attempts_by_id, reason)
-    outcome.failed += [row for row in attempts_by_id if row in given_up]
+    outcome.given_up += [row for row in attempts_by_id if row in given_up]
     outcome.retry += [row for row in attempts_by_id if row not in given_up]
 
 

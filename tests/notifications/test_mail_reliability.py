@@ -21,6 +21,7 @@ from blueprints.notifications.sweep import sweep_organization
 from blueprints.users.models import User
 from tests.conftest import build_app, run_jobs, spawn_worker
 from tests.support.mail_servers import UnreliableSmtpSink
+from tests.support.operations import metric_value, scrape
 from tests.support.processes import children_of
 from tests.support.services import free_port
 
@@ -109,6 +110,13 @@ def test_a_server_answering_4xx_for_a_while_delays_every_email_and_drops_none(ap
         sink.stop()
 
 
+def _emails_counted(app):
+    """The metrics' count of notification e-mails by outcome (sent, delayed, failed, given_up)."""
+    text = scrape(app.test_client())
+    outcomes = ("sent", "delayed", "failed", "given_up")
+    return Counter({o: metric_value(text, "tessera_notification_emails_total", outcome=o) for o in outcomes})
+
+
 def test_an_email_refused_with_4xx_for_days_is_given_up_and_the_newer_ones_still_wait(app_config, tenant):
     """A 4xx is tried again with a backoff, but not for ever: a row made more than NOTIFICATIONS_GIVE_UP_HOURS ago
     and tried before ends failed, naming its tries and the server's last answer; an old row on its first try (it
@@ -133,8 +141,11 @@ def test_an_email_refused_with_4xx_for_days_is_given_up_and_the_newer_ones_still
                 sa.update(Notification).where(Notification.id == first_try).values(created_at=three_days_ago)
             )
             db.session.commit()
+        before = _emails_counted(mail_app)
         run_jobs(mail_app)
         states = {s.id: s for s in _states(mail_app, tenant) if s.id in ids}
+        # an operator sees it in the metrics (tessera_notification_emails_total), where an alert can watch it
+        assert _emails_counted(mail_app) - before == Counter(given_up=len(old), delayed=1 + len(new))
         assert {states[i].email_status for i in old} == {"failed"}
         assert {states[i].email_error for i in old} == {"given up after 41 tries in 48 h: 452 4.2.2 Mailbox full"}
         assert {(states[i].email_status, states[i].email_attempts) for i in [first_try, *new]} == {("pending", 1)}
