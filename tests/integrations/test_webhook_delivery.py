@@ -30,7 +30,7 @@ from tests.support.integrations import (
     make_webhook_integration,
     subscription_row,
 )
-from tests.support.webhook_receiver import WebhookReceiver, url_on
+from tests.support.webhook_receiver import WebhookReceiver
 
 
 @pytest.fixture(autouse=True)
@@ -112,20 +112,23 @@ def test_during_a_rotation_both_secrets_sign_and_after_it_only_the_new_one(app, 
 
 
 def test_a_receiver_down_for_a_while_is_retried_on_the_schedule_then_delivered(app, tenant):
-    with WebhookReceiver() as probe:  # a port that nothing listens on, until the receiver comes back on it
-        port = probe.port
-    _, subscription_id, secret = make_webhook_integration(app, tenant, url_on(port))
-    emit(app, tenant, "course.completed", course_id=1, user_id=1)
-    deliver_until_settled_once(app, tenant)
-    (delivery,) = deliveries(app, tenant)
-    for _ in range(200):  # two attempts refused by the closed port, through the scheduler's jobs
+    receiver = WebhookReceiver()  # down: its port is held, and connections to it are refused until it starts
+    try:
+        _, subscription_id, secret = make_webhook_integration(app, tenant, receiver.url)
+        receiver.secrets.append(secret)
+        emit(app, tenant, "course.completed", course_id=1, user_id=1)
         deliver_until_settled_once(app, tenant)
-        if len(attempts_of(app, tenant, delivery.id)) >= 2:
-            break
-    with WebhookReceiver(secret, port=port) as receiver:
-        receiver.answer(503)  # up, but not ready: one more failure, without Retry-After
-        deliver_until_settled(app, tenant, timeout=30)
-        requests = receiver.wait_for(2)
+        (delivery,) = deliveries(app, tenant)
+        for _ in range(200):  # two attempts refused by the closed port, through the scheduler's jobs
+            deliver_until_settled_once(app, tenant)
+            if len(attempts_of(app, tenant, delivery.id)) >= 2:
+                break
+        with receiver:  # back up
+            receiver.answer(503)  # up, but not ready: one more failure, without Retry-After
+            deliver_until_settled(app, tenant, timeout=30)
+            requests = receiver.wait_for(2)
+    finally:
+        receiver.stop()
 
     attempts = attempts_of(app, tenant, delivery.id)
     assert [a.status_code for a in attempts][-2:] == [503, 200]

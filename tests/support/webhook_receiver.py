@@ -47,7 +47,10 @@ def url_on(port):
 
 
 class WebhookReceiver:
-    """Verifies each request against every secret in `secrets` (a rotation: the old and the new)."""
+    """Verifies each request against every secret in `secrets` (a rotation: the old and the new).
+
+    Its port is bound from the start, but connections are accepted only from `start()`: before, a request to its
+    URL is refused (a receiver that is down) and no other server, of this test or a parallel one, can take it."""
 
     def __init__(self, *secrets, host="127.0.0.1", port=0):
         self.secrets = list(secrets)
@@ -68,7 +71,12 @@ class WebhookReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler, bind_and_activate=False)
+        try:
+            self.server.server_bind()
+        except OSError:
+            self.server.server_close()
+            raise
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -120,11 +128,13 @@ class WebhookReceiver:
             return list(self.received)
 
     def start(self):
+        self.server.server_activate()  # listen: from here its URL answers
         self.thread.start()
         return self
 
     def stop(self):
-        self.server.shutdown()
+        if self.thread.is_alive():  # never started: nothing serves, and shutdown() would wait for ever
+            self.server.shutdown()
         self.server.server_close()
 
     def __enter__(self):
