@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import uuid
@@ -87,6 +88,15 @@ def pytest_xdist_make_scheduler(config, log):
 def pytest_collection_modifyitems(config, items):
     """The long-running modules first, the rest in collection order (sorted is stable)."""
     items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in LONG_RUNNING_MODULES)
+
+
+@pytest.fixture
+def refusing_port():
+    """A loopback port held for the test and never listened on: a connection to it is refused, and no other server,
+    of this test or a parallel one, can take it meanwhile (a port found free and let go could be)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,6 @@ from blueprints.notifications.producing import notify
 from blueprints.organizations.settings import update_settings
 from blueprints.users.models import User
 from tests.conftest import build_app, make_user, run_jobs
-from tests.support.services import free_port
 
 
 def _person(app, tenant, email, cadence, time_zone=None, first_name="Ada"):
@@ -107,13 +106,13 @@ def test_a_digest_lists_fifty_and_says_how_many_more(app, tenant, mailbox):
     assert "and 5 more" in text and "and 5 more" in mail.get_body(("html",)).get_content()
 
 
-def test_a_digest_the_server_cannot_take_for_days_is_given_up(app_config, app, tenant, mailbox):
+def test_a_digest_the_server_cannot_take_for_days_is_given_up(app_config, app, tenant, mailbox, refusing_port):
     """A digest whose server cannot be reached is tried again later, but one made more than
     NOTIFICATIONS_GIVE_UP_HOURS ago and tried before ends failed, naming the tries and the error."""
     ida = _person(app, tenant, "ida@example.org", "daily")
     _badges(app, tenant, ida, ["Late"])
     run_jobs(app)
-    unreachable = build_app(app_config, MAIL_PORT=free_port(), NOTIFICATIONS_GIVE_UP_HOURS=48)
+    unreachable = build_app(app_config, MAIL_PORT=refusing_port, NOTIFICATIONS_GIVE_UP_HOURS=48)
     assert _compose(unreachable, tenant, utcnow().replace(tzinfo=UTC) + timedelta(days=1)) == 1
     with tenant_context(tenant, app):
         db.session.execute(

@@ -23,7 +23,6 @@ from tests.conftest import build_app, run_jobs, spawn_worker
 from tests.support.mail_servers import UnreliableSmtpSink
 from tests.support.operations import metric_value, scrape
 from tests.support.processes import children_of
-from tests.support.services import free_port
 
 CONTEXT = {"course": {"title": "Fire safety"}, "due_date": ""}
 
@@ -236,8 +235,8 @@ def test_a_worker_killed_while_it_sends_loses_none_and_repeats_only_the_same_mes
         sink.stop()
 
 
-def test_an_unreachable_server_delays_the_batch_and_loses_nothing(app_config, tenant, mailbox):
-    closed = free_port()  # nothing listens there: connection refused
+def test_an_unreachable_server_delays_the_batch_and_loses_nothing(app_config, tenant, mailbox, refusing_port):
+    closed = refusing_port  # nothing listens there: connection refused
     mail_app = build_app(app_config, MAIL_PORT=closed, NOTIFICATIONS_RETRY_SECONDS=0.5)
     people = _people(mail_app, tenant, 5)
     _tell(mail_app, tenant, people)

@@ -12,7 +12,6 @@ from app.tenancy import databases, provisioning, servers
 from app.tenancy.engines import engine_registry
 from app.tenancy.models import Tenant, TenantStatus
 from tests.conftest import PASSWORD, build_app, destroy_tenant, unique_slug
-from tests.support.services import free_port
 from tests.support.tables import rows_of_every_table
 from tests.support.world import png_bytes
 
@@ -193,9 +192,9 @@ def _assert_unchanged(app, tenant, before):
 
 
 def test_a_move_to_an_unreachable_server_leaves_the_organization_on_its_source(
-    app_config, postgres_server, second_postgres_server, monkeypatch
+    app_config, postgres_server, second_postgres_server, monkeypatch, refusing_port
 ):
-    unreachable = f"postgresql://postgres@127.0.0.1:{free_port()}"  # nothing listens there
+    unreachable = f"postgresql://postgres@127.0.0.1:{refusing_port}"  # nothing listens there
     app = build_app(app_config, TENANT_DATABASE_SERVERS=f"default={postgres_server.url},gone={unreachable}")
     with app.app_context():
         tenant = provisioning.provision_tenant(
