@@ -4,6 +4,8 @@ a rate, an average or a score to one decimal."""
 
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 DUE_SOON = timedelta(days=7)
 ACTIVE_WINDOWS = {"day": 1, "week": 7, "month": 30}
 
@@ -43,3 +45,15 @@ def score(percent_sum, graded):
     """The average score of `graded` attempts whose percents sum to `percent_sum`, to one decimal (None when
     none is graded)."""
     return None if not graded else round(float(percent_sum) / graded, 1)
+
+
+def course_period_sums(rows):
+    """The period's sums of a course's row (time, attempts, graded, their percents, passed), labelled, over
+    `analytics_days` or its per-course roll-up `analytics_course_days`: both have these columns."""
+    return (
+        sa.func.sum(rows.seconds).label("seconds"),
+        sa.func.sum(rows.attempts).label("attempts"),
+        sa.func.sum(rows.graded_attempts).label("graded"),
+        sa.func.sum(rows.percent_sum).label("percent_sum"),
+        sa.func.sum(rows.passed_attempts).label("passed"),
+    )

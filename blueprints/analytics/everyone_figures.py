@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from app.extensions import db
-from blueprints.analytics.definitions import DUE_SOON, PERIOD_SUMS, rate, window_starts
+from blueprints.analytics.definitions import DUE_SOON, PERIOD_SUMS, course_period_sums, rate, window_starts
 from blueprints.analytics.filters import course_filter
 from blueprints.analytics.models import (
     NO_COURSE,
@@ -196,14 +196,7 @@ def courses_of_everyone(filters):
         )
     cd = AnalyticsCourseDay
     period = (
-        sa.select(
-            cd.course_id,
-            sa.func.sum(cd.seconds).label("seconds"),
-            sa.func.sum(cd.attempts).label("attempts"),
-            sa.func.sum(cd.graded_attempts).label("graded"),
-            sa.func.sum(cd.percent_sum).label("percent_sum"),
-            sa.func.sum(cd.passed_attempts).label("passed"),
-        )
+        sa.select(cd.course_id, *course_period_sums(cd))
         .where(
             cd.day >= filters.date_from,
             cd.day <= filters.date_to,

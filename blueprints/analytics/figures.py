@@ -14,7 +14,16 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 
 from app.extensions import db
-from blueprints.analytics.definitions import ACTIVE_WINDOWS, DUE_SOON, PERIOD_SUMS, rate, rounded, score, window_starts
+from blueprints.analytics.definitions import (
+    ACTIVE_WINDOWS,
+    DUE_SOON,
+    PERIOD_SUMS,
+    course_period_sums,
+    rate,
+    rounded,
+    score,
+    window_starts,
+)
 from blueprints.analytics.everyone_figures import (
     courses_of_everyone,
     ends_today,
@@ -542,14 +551,7 @@ def _courses_of(filters, audience):
     ).all()
     a = AnalyticsDay
     period_rows = db.session.execute(
-        sa.select(
-            a.course_id,
-            sa.func.sum(a.seconds).label("seconds"),
-            sa.func.sum(a.attempts).label("attempts"),
-            sa.func.sum(a.graded_attempts).label("graded"),
-            sa.func.sum(a.percent_sum).label("percent_sum"),
-            sa.func.sum(a.passed_attempts).label("passed"),
-        )
+        sa.select(a.course_id, *course_period_sums(a))
         .where(a.course_id != NO_COURSE, *day_conditions(filters, audience, filters.date_from))
         .group_by(a.course_id)
     ).all()

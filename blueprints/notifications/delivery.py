@@ -156,7 +156,7 @@ def _send(mailing, ids, compose, outcome):
         messages = compose(list(attempts))
     except Exception as error:  # a bug or the database: the rows wait for their backoff, not for the stale sweep
         db.session.rollback()
-        retry_later(mailing, attempts, f"could not compose: {type(error).__name__}: {error}")
+        retry_later(mailing, outcome, attempts, f"could not compose: {type(error).__name__}: {error}")
         raise
     db.session.rollback()  # compose only read: end its transaction before the slow part (SQLite's lock)
     dropped = set(attempts) - {row_id for row_id, _message in messages}
@@ -174,7 +174,7 @@ def _send(mailing, ids, compose, outcome):
                     _refused(mailing, outcome, row_id, attempts[row_id], error.smtp_code, error.smtp_error)
                 except (smtplib.SMTPException, OSError) as error:  # the connection broke: the rest another time
                     rest = [row for row, _message in messages[position:]]
-                    _retry(mailing, outcome, {row: attempts[row] for row in rest}, _reason(error))
+                    retry_later(mailing, outcome, {row: attempts[row] for row in rest}, _reason(error))
                     return
                 else:
                     mark_sent(mailing, row_id)
@@ -182,7 +182,7 @@ def _send(mailing, ids, compose, outcome):
     except (smtplib.SMTPException, OSError) as error:  # no connection at all (refused, timeout, 4xx greeting)
         done = {*outcome.sent, *outcome.failed, *outcome.retry, *outcome.given_up, *dropped}
         unsent = [row for row in attempts if row not in done]
-        _retry(mailing, outcome, {row: attempts[row] for row in unsent}, _reason(error))
+        retry_later(mailing, outcome, {row: attempts[row] for row in unsent}, _reason(error))
 
 
 def claim(mailing, ids):
@@ -241,15 +241,15 @@ def backoff_seconds(attempts):
     return min(first * 2 ** max(attempts - 1, 0), most)
 
 
-def retry_later(mailing, attempts_by_id, reason):
+def retry_later(mailing, outcome, attempts_by_id, reason):
     """Back to pending, due after the backoff of each row's attempts so far (the sweep queues them then); a row
     made more than NOTIFICATIONS_GIVE_UP_HOURS ago, tried more than once, is given up instead (failed, with the last
-    reason). Returns the ids given up."""
+    reason). Each row goes into `outcome` as to be retried or given up."""
     model = mailing.model
     now = utcnow()
     hours = current_app.config["NOTIFICATIONS_GIVE_UP_HOURS"]
     too_old = model.created_at < now - timedelta(hours=hours)
-    given_up = set()
+    given_up = []
     for row_id, attempts in attempts_by_id.items():
         # never after a first try: greylisting refuses every first one, and a row that waited out an outage of the
         # workers has had no chance yet
@@ -269,21 +269,13 @@ def retry_later(mailing, attempts_by_id, reason):
             .returning(model.email_status)
             .execution_options(synchronize_session=False)
         ).scalar()
-        if status == EmailStatus.FAILED:
-            given_up.add(row_id)
+        (given_up if status == EmailStatus.FAILED else outcome.retry).append(row_id)
     db.session.commit()
+    outcome.given_up += given_up
     if given_up:
         log.warning("%d notification e-mails given up after %g h: %s", len(given_up), hours, reason)
     if len(attempts_by_id) > len(given_up):
         log.warning("%d notification e-mails delayed: %s", len(attempts_by_id) - len(given_up), reason)
-    return given_up
-
-
-def _retry(mailing, outcome, attempts_by_id, reason):
-    """`retry_later`, with each row counted in the outcome as to be retried or given up."""
-    given_up = retry_later(mailing, attempts_by_id, reason)
-    outcome.given_up += [row for row in attempts_by_id if row in given_up]
-    outcome.retry += [row for row in attempts_by_id if row not in given_up]
 
 
 def mark_dropped(mailing, row_ids):
@@ -315,7 +307,7 @@ def _refused(mailing, outcome, row_id, attempts, code, reason):
         mark_failed(mailing, row_id, text)
         outcome.failed.append(row_id)
     else:
-        _retry(mailing, outcome, {row_id: attempts}, text)
+        retry_later(mailing, outcome, {row_id: attempts}, text)
 
 
 def _text(reason):
